@@ -1,0 +1,163 @@
+/*
+ * polyipc.h: the only public header of polyipc, a C ABI over the C++ core.
+ *
+ * Rules every function follows (see docs/c-api.md for the reasoning):
+ *  - returns int: POLYIPC_OK (0) or a polyipc_status code (> 0).
+ *  - the last parameter is `polyipc_error *err` (nullable). On failure it is
+ *    filled with the status and a message naming the object and the cause.
+ *    There is no thread-local "last error".
+ *  - output parameters are untouched when a call fails, except where a
+ *    function documents otherwise (get_into's *len on TOO_LARGE, the
+ *    *done counts of the batch calls).
+ *  - timeouts are int64_t nanoseconds on the monotonic clock:
+ *    POLYIPC_FOREVER (< 0) blocks, 0 never blocks, > 0 waits at most that long.
+ *  - names: 1..200 chars of [A-Za-z0-9._-], never a path. Objects live in the
+ *    namespace named by the environment variable POLYIPC_NAMESPACE
+ *    (default "default").
+ *  - every handle may be used from several threads at once; closing a handle
+ *    while another thread uses it is the caller's bug (bindings guard it).
+ *  - memory the library returns is released with polyipc_free().
+ *  - options structs start with struct_size and have an _init() function.
+ */
+#ifndef POLYIPC_H
+#define POLYIPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#if defined(_WIN32)
+#define POLYIPC_API __declspec(dllexport)
+#else
+#define POLYIPC_API __attribute__((visibility("default")))
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define POLYIPC_VERSION_MAJOR 0
+#define POLYIPC_VERSION_MINOR 1
+#define POLYIPC_VERSION_PATCH 0
+/* MAJOR*1000000 + MINOR*1000 + PATCH */
+#define POLYIPC_VERSION_NUMBER 1000
+#define POLYIPC_VERSION_STRING "0.1.0"
+
+#define POLYIPC_FOREVER ((int64_t)-1)
+#define POLYIPC_MAX_NAME 200
+/* Deepest nesting a JSON-format message may have (arrays + objects). */
+#define POLYIPC_JSON_MAX_DEPTH 512
+
+/* Stable numbers: new codes are only ever appended. */
+typedef enum polyipc_status {
+  POLYIPC_OK = 0,
+  POLYIPC_ERR_TIMEOUT = 1,       /* the wait ran out */
+  POLYIPC_ERR_EMPTY = 2,         /* non-blocking get on an empty queue (queue.Empty) */
+  POLYIPC_ERR_FULL = 3,          /* non-blocking put on a full queue (queue.Full) */
+  POLYIPC_ERR_CLOSED = 4,        /* closed for writing and drained, or peer gone (EOFError) */
+  POLYIPC_ERR_NOT_FOUND = 5,     /* OPEN_ONLY of a name that does not exist */
+  POLYIPC_ERR_EXISTS = 6,        /* CREATE_ONLY of a name that exists */
+  POLYIPC_ERR_INVALID_ARG = 7,   /* NULL handle, bad name, bad size, bad option */
+  POLYIPC_ERR_INVALID_JSON = 8,  /* a JSON-format object was given malformed JSON */
+  POLYIPC_ERR_TOO_LARGE = 9,     /* message larger than the object can ever hold, or caller buffer too small */
+  POLYIPC_ERR_PERMISSION = 10,   /* the OS refused access to the object */
+  POLYIPC_ERR_OWNER_DEAD = 11,   /* acquired, but the previous holder died holding it */
+  POLYIPC_ERR_INCOMPATIBLE = 12, /* the name holds another kind, another layout version, or garbage */
+  POLYIPC_ERR_NO_MEMORY = 13,
+  POLYIPC_ERR_NOT_OWNER = 14,    /* release of a lock this caller does not hold */
+  POLYIPC_ERR_BROKEN = 15,       /* barrier broken / aborted */
+  POLYIPC_ERR_SYSTEM = 16        /* an unexpected OS error; the message carries errno text */
+} polyipc_status;
+
+typedef struct polyipc_error {
+  int code;
+  char message[256];
+} polyipc_error;
+
+typedef enum polyipc_open_mode {
+  POLYIPC_OPEN_OR_CREATE = 0, /* race-free: concurrent openers all get the same object */
+  POLYIPC_CREATE_ONLY = 1,
+  POLYIPC_OPEN_ONLY = 2
+} polyipc_open_mode;
+
+POLYIPC_API const char *polyipc_version(void);           /* "MAJOR.MINOR.PATCH" */
+POLYIPC_API int polyipc_version_number(void);            /* equals POLYIPC_VERSION_NUMBER of the build */
+POLYIPC_API const char *polyipc_status_name(int status); /* "POLYIPC_ERR_TIMEOUT"; static text */
+POLYIPC_API void polyipc_free(void *p);                  /* NULL is fine */
+
+/* ---- queues: FIFO, LIFO, priority; optionally joinable ------------------ */
+typedef struct polyipc_queue polyipc_queue;
+
+typedef enum polyipc_queue_order { POLYIPC_FIFO = 0, POLYIPC_LIFO = 1, POLYIPC_PRIORITY = 2 } polyipc_queue_order;
+typedef enum polyipc_format { POLYIPC_FORMAT_JSON = 0, POLYIPC_FORMAT_BYTES = 1 } polyipc_format;
+
+typedef struct polyipc_queue_options {
+  uint32_t struct_size;       /* sizeof(polyipc_queue_options), set by _init() */
+  uint32_t order;             /* polyipc_queue_order, default FIFO */
+  uint32_t format;            /* polyipc_format, default JSON: put() validates */
+  uint32_t joinable;          /* 1: task_done()/join() are available; gets are leases */
+  uint64_t max_items;         /* 0 = bounded only by capacity_bytes (Python's maxsize) */
+  uint64_t capacity_bytes;    /* shared memory for messages; default 1 MiB */
+  uint64_t max_message_bytes; /* 0 = as large as capacity_bytes allows */
+  uint32_t mode;              /* permission bits of the object, default 0600 */
+  uint32_t ephemeral;         /* 1: unlinked when the last attached process detaches or dies */
+} polyipc_queue_options;
+
+POLYIPC_API void polyipc_queue_options_init(polyipc_queue_options *opts);
+
+/* Opens or creates queue `name`. When the queue exists, opts only has to agree
+ * with it where it matters (order, format, joinable): a mismatch is INCOMPATIBLE. */
+POLYIPC_API int polyipc_queue_open(const char *name, polyipc_open_mode mode, const polyipc_queue_options *opts,
+                                   polyipc_queue **out, polyipc_error *err);
+POLYIPC_API int polyipc_queue_put(polyipc_queue *q, const void *data, size_t len, int64_t timeout_ns,
+                                  polyipc_error *err);
+/* lowest priority first, FIFO among equals; on FIFO/LIFO queues the priority is ignored */
+POLYIPC_API int polyipc_queue_put_priority(polyipc_queue *q, const void *data, size_t len, int64_t priority,
+                                           int64_t timeout_ns, polyipc_error *err);
+/* library-allocated copy in *data (release with polyipc_free) */
+POLYIPC_API int polyipc_queue_get(polyipc_queue *q, void **data, size_t *len, int64_t timeout_ns,
+                                  polyipc_error *err);
+/* zero-allocation variant: copies into buf; TOO_LARGE sets *len to the needed size and leaves the message */
+POLYIPC_API int polyipc_queue_get_into(polyipc_queue *q, void *buf, size_t cap, size_t *len, int64_t timeout_ns,
+                                       polyipc_error *err);
+/* Batch put: messages data[i] of lens[i] bytes, in order, under as few locks and
+ * wake-ups as possible. Waits up to timeout_ns for room for the first message,
+ * then puts as many as fit without waiting again. *done = number put (the
+ * first *done messages; the rest were not). Returns OK when all were put, else
+ * the status that stopped it (FULL/TIMEOUT when out of room, INVALID_JSON or
+ * TOO_LARGE naming message *done, CLOSED). */
+POLYIPC_API int polyipc_queue_put_many(polyipc_queue *q, const void *const *data, const size_t *lens, size_t count,
+                                       size_t *done, int64_t timeout_ns, polyipc_error *err);
+/* Batch get: waits up to timeout_ns for one message, then takes up to max_count
+ * that are there and fit in buf, packed back to back; lens[i] is the length of
+ * message i. *done = number taken. If the first message does not fit, returns
+ * TOO_LARGE with lens[0] = its size and leaves it in the queue. */
+POLYIPC_API int polyipc_queue_get_many(polyipc_queue *q, void *buf, size_t cap, size_t *lens, size_t max_count,
+                                       size_t *done, int64_t timeout_ns, polyipc_error *err);
+POLYIPC_API int polyipc_queue_size(polyipc_queue *q, uint64_t *out, polyipc_error *err); /* qsize() */
+POLYIPC_API int polyipc_queue_task_done(polyipc_queue *q, polyipc_error *err); /* joinable only */
+POLYIPC_API int polyipc_queue_join(polyipc_queue *q, int64_t timeout_ns, polyipc_error *err);
+/* end of stream: getters drain what is there, then everyone gets CLOSED */
+POLYIPC_API int polyipc_queue_close_writes(polyipc_queue *q, polyipc_error *err);
+/* the queue's name, options and counters as a JSON object (release with polyipc_free) */
+POLYIPC_API int polyipc_queue_stat_json(polyipc_queue *q, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_queue_close(polyipc_queue *q); /* release this handle; NULL is fine */
+
+/* ---- names ---------------------------------------------------------------- */
+/* remove a name; attached handles keep working */
+POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);
+/* every object of the namespace as a JSON array of stat objects (release with polyipc_free) */
+POLYIPC_API int polyipc_list_json(char **json, polyipc_error *err);
+/* one object, by name, without attaching to it (release with polyipc_free) */
+POLYIPC_API int polyipc_stat_json(const char *name, char **json, polyipc_error *err);
+/* Reads at most max_count messages of queue `name` without taking them, as a JSON
+ * array of {"message": ..., "priority": n} (bytes messages as base64 under "base64"). */
+POLYIPC_API int polyipc_peek_json(const char *name, size_t max_count, char **json, polyipc_error *err);
+/* removes ephemeral objects whose attached processes are all dead; returns
+ * {"removed": [...], "stale": [...]} (release with polyipc_free) */
+POLYIPC_API int polyipc_gc_json(char **json, polyipc_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* POLYIPC_H */

@@ -1,0 +1,18 @@
+// Strict RFC 8259 validation of one JSON text, as an accept pass with no
+// allocation: fast enough to run on every put of a JSON-format queue.
+#pragma once
+#include <cstddef>
+
+namespace polyipc::json {
+
+struct ValidationError {
+  size_t offset = 0;           // byte offset of the first byte that is wrong
+  const char* reason = "";     // static text, e.g. "invalid UTF-8 in string"
+};
+
+// True when data[0..len) is exactly one JSON value (surrounding whitespace
+// allowed), every string is valid UTF-8 (no surrogates, no overlongs), and
+// arrays/objects nest at most max_depth deep. Otherwise false and *err filled.
+bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err) noexcept;
+
+}  // namespace polyipc::json
