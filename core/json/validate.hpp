@@ -5,6 +5,10 @@
 
 namespace polyipc::json {
 
+// Deepest nesting of arrays and objects a JSON-format message may have
+// (POLYIPC_JSON_MAX_DEPTH in the C header).
+constexpr size_t kMaxDepth = 512;
+
 struct ValidationError {
   size_t offset = 0;           // byte offset of the first byte that is wrong
   const char* reason = "";     // static text, e.g. "invalid UTF-8 in string"

@@ -1,0 +1,81 @@
+// Shared by the capi/*_c.cpp files: handle structs and the one place where
+// C++ exceptions and core statuses become polyipc_status + polyipc_error.
+#pragma once
+#include <cstring>
+#include <exception>
+#include <memory>
+#include <new>
+
+#include "capi/include/polyipc.h"
+#include "core/queue/queue.hpp"
+#include "core/status.hpp"
+
+struct polyipc_queue {
+  std::unique_ptr<polyipc::Queue> impl;
+};
+
+namespace polyipc::capi {
+
+inline int fail(polyipc_error* err, Status status, const char* message) noexcept {
+  if (err) {
+    err->code = static_cast<int>(status);
+    std::strncpy(err->message, message, sizeof err->message - 1);
+    err->message[sizeof err->message - 1] = 0;
+  }
+  return static_cast<int>(status);
+}
+
+inline int finish(polyipc_error* err, Status status, const ErrorText& text) noexcept {
+  if (status == Status::Ok) {
+    if (err) {
+      err->code = 0;
+      err->message[0] = 0;
+    }
+    return 0;
+  }
+  return fail(err, status, text.text);
+}
+
+// Runs body (returning Status and filling an ErrorText) and maps every
+// exception. `what` names the object or call for errors that carry no name.
+template <class Body>
+int guard(polyipc_error* err, const char* what, Body&& body) noexcept {
+  try {
+    ErrorText text;
+    Status st = body(text);
+    return finish(err, st, text);
+  } catch (const Error& e) {
+    return fail(err, e.status(), e.what());
+  } catch (const std::bad_alloc&) {
+    ErrorText t;
+    t.set("%s: out of memory", what);
+    return fail(err, Status::NoMemory, t.text);
+  } catch (const std::exception& e) {
+    ErrorText t;
+    t.set("%s: %s", what, e.what());
+    return fail(err, Status::System, t.text);
+  } catch (...) {
+    ErrorText t;
+    t.set("%s: unknown error", what);
+    return fail(err, Status::System, t.text);
+  }
+}
+
+#define POLYIPC_REQUIRE(cond, err, ...)                      \
+  do {                                                       \
+    if (!(cond)) {                                           \
+      ::polyipc::ErrorText t_;                               \
+      t_.set(__VA_ARGS__);                                   \
+      return ::polyipc::capi::fail(err, ::polyipc::Status::InvalidArg, t_.text); \
+    }                                                        \
+  } while (0)
+
+// A library-allocated copy of a string (release with polyipc_free).
+inline char* dup_string(const std::string& s) {
+  char* p = static_cast<char*>(std::malloc(s.size() + 1));
+  if (!p) throw std::bad_alloc();
+  std::memcpy(p, s.c_str(), s.size() + 1);
+  return p;
+}
+
+}  // namespace polyipc::capi

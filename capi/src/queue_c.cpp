@@ -1,0 +1,182 @@
+// The queue family of the C API: argument checks and translation only; the
+// semantics live in core/queue.
+#include <cstdlib>
+
+#include "capi/src/internal.hpp"
+
+using polyipc::Deadline;
+using polyipc::ErrorText;
+using polyipc::Status;
+using polyipc::capi::guard;
+
+namespace {
+
+polyipc::QueueOptions to_core(const polyipc_queue_options* o) {
+  polyipc::QueueOptions c;
+  if (!o) {
+    c.check_existing = false;  // no options: take the queue as it is
+    return c;
+  }
+  if (o->struct_size < offsetof(polyipc_queue_options, ephemeral) + sizeof(o->ephemeral))
+    throw polyipc::Error(Status::InvalidArg, "queue options: struct_size too small (call polyipc_queue_options_init)");
+  c.order = static_cast<polyipc::Order>(o->order);
+  c.format = static_cast<polyipc::Format>(o->format);
+  c.joinable = o->joinable != 0;
+  c.max_items = o->max_items;
+  c.capacity_bytes = o->capacity_bytes;
+  c.max_message_bytes = o->max_message_bytes;
+  c.mode = o->mode;
+  c.ephemeral = o->ephemeral != 0;
+  return c;
+}
+
+struct IntoBuffer {
+  void* buf;
+  size_t cap;
+};
+void* into_buffer(void* ctx, size_t len) {
+  auto* b = static_cast<IntoBuffer*>(ctx);
+  return len <= b->cap ? (b->buf ? b->buf : reinterpret_cast<void*>(1)) : nullptr;
+}
+void* into_malloc(void* ctx, size_t len) {
+  void* p = std::malloc(len ? len : 1);
+  if (!p) throw std::bad_alloc();
+  *static_cast<void**>(ctx) = p;
+  return p;
+}
+
+}  // namespace
+
+#define REQUIRE_QUEUE(q, err, call) POLYIPC_REQUIRE(q != nullptr && q->impl, err, "%s: queue handle is NULL", call)
+
+extern "C" {
+
+void polyipc_queue_options_init(polyipc_queue_options* opts) {
+  if (!opts) return;
+  polyipc::QueueOptions d;
+  *opts = polyipc_queue_options{};
+  opts->struct_size = sizeof *opts;
+  opts->order = POLYIPC_FIFO;
+  opts->format = POLYIPC_FORMAT_JSON;
+  opts->capacity_bytes = d.capacity_bytes;
+  opts->mode = d.mode;
+}
+
+int polyipc_queue_open(const char* name, polyipc_open_mode mode, const polyipc_queue_options* opts,
+                       polyipc_queue** out, polyipc_error* err) {
+  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_queue_open: name is NULL");
+  POLYIPC_REQUIRE(out != nullptr, err, "queue '%.200s': out pointer is NULL", name);
+  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
+                  "queue '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  return guard(err, "polyipc_queue_open", [&](ErrorText&) {
+    auto handle = std::make_unique<polyipc_queue>();
+    handle->impl = polyipc::Queue::open(name, static_cast<polyipc::OpenMode>(mode), to_core(opts));
+    *out = handle.release();
+    return Status::Ok;
+  });
+}
+
+int polyipc_queue_put(polyipc_queue* q, const void* data, size_t len, int64_t timeout_ns, polyipc_error* err) {
+  return polyipc_queue_put_priority(q, data, len, 0, timeout_ns, err);
+}
+
+int polyipc_queue_put_priority(polyipc_queue* q, const void* data, size_t len, int64_t priority, int64_t timeout_ns,
+                               polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_put");
+  return guard(err, "polyipc_queue_put", [&](ErrorText& e) {
+    return q->impl->put(data, len, priority, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_get(polyipc_queue* q, void** data, size_t* len, int64_t timeout_ns, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_get");
+  POLYIPC_REQUIRE(data && len, err, "queue '%s': get: data and len must not be NULL", q->impl->name().c_str());
+  return guard(err, "polyipc_queue_get", [&](ErrorText& e) {
+    void* p = nullptr;
+    size_t n = 0;
+    Status st = q->impl->get(into_malloc, &p, &n, Deadline::after(timeout_ns), e);
+    if (st == Status::Ok) {
+      *data = p;
+      *len = n;
+    }
+    return st;
+  });
+}
+
+int polyipc_queue_get_into(polyipc_queue* q, void* buf, size_t cap, size_t* len, int64_t timeout_ns,
+                           polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_get_into");
+  POLYIPC_REQUIRE(len, err, "queue '%s': get_into: len must not be NULL", q->impl->name().c_str());
+  POLYIPC_REQUIRE(buf || cap == 0, err, "queue '%s': get_into: buf is NULL with capacity %zu",
+                  q->impl->name().c_str(), cap);
+  return guard(err, "polyipc_queue_get_into", [&](ErrorText& e) {
+    IntoBuffer b{buf, cap};
+    return q->impl->get(into_buffer, &b, len, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_put_many(polyipc_queue* q, const void* const* data, const size_t* lens, size_t count, size_t* done,
+                           int64_t timeout_ns, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_put_many");
+  POLYIPC_REQUIRE(done, err, "queue '%s': put_many: done must not be NULL", q->impl->name().c_str());
+  POLYIPC_REQUIRE(count == 0 || (data && lens), err, "queue '%s': put_many: data and lens must not be NULL",
+                  q->impl->name().c_str());
+  return guard(err, "polyipc_queue_put_many", [&](ErrorText& e) {
+    return q->impl->put_many(data, lens, count, done, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_get_many(polyipc_queue* q, void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
+                           int64_t timeout_ns, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_get_many");
+  POLYIPC_REQUIRE(done, err, "queue '%s': get_many: done must not be NULL", q->impl->name().c_str());
+  POLYIPC_REQUIRE(max_count == 0 || (lens && (buf || cap == 0)), err,
+                  "queue '%s': get_many: buf and lens must not be NULL", q->impl->name().c_str());
+  return guard(err, "polyipc_queue_get_many", [&](ErrorText& e) {
+    return q->impl->get_many(buf, cap, lens, max_count, done, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_size(polyipc_queue* q, uint64_t* out, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_size");
+  POLYIPC_REQUIRE(out, err, "queue '%s': size: out must not be NULL", q->impl->name().c_str());
+  *out = q->impl->size();
+  return polyipc::capi::finish(err, Status::Ok, ErrorText{});
+}
+
+int polyipc_queue_task_done(polyipc_queue* q, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_task_done");
+  return guard(err, "polyipc_queue_task_done", [&](ErrorText& e) { return q->impl->task_done(e); });
+}
+
+int polyipc_queue_join(polyipc_queue* q, int64_t timeout_ns, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_join");
+  return guard(err, "polyipc_queue_join",
+               [&](ErrorText& e) { return q->impl->join(Deadline::after(timeout_ns), e); });
+}
+
+int polyipc_queue_close_writes(polyipc_queue* q, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_close_writes");
+  return guard(err, "polyipc_queue_close_writes", [&](ErrorText&) {
+    q->impl->close_writes();
+    return Status::Ok;
+  });
+}
+
+int polyipc_queue_stat_json(polyipc_queue* q, char** json, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_stat_json");
+  POLYIPC_REQUIRE(json, err, "queue '%s': stat: json must not be NULL", q->impl->name().c_str());
+  return guard(err, "polyipc_queue_stat_json", [&](ErrorText&) {
+    *json = polyipc::capi::dup_string(q->impl->stat_json());
+    return Status::Ok;
+  });
+}
+
+void polyipc_queue_close(polyipc_queue* q) {
+  try {
+    delete q;
+  } catch (...) {
+  }
+}
+
+}  // extern "C"

@@ -1,0 +1,468 @@
+// Strict RFC 8259 validator: one hand-written, non-recursive pass.
+//
+// Shape: a goto state machine over [p, e) with an explicit nesting stack of
+// one bit per level (1 = object, 0 = array). No heap, no recursion, so
+// 100,000 '[' cost 100,000 bytes of scanning and nothing else.
+//
+// End of input is seen as a virtual NUL byte at e. NUL is valid nowhere in
+// JSON (a raw control character inside strings, unexpected outside), so no
+// state has to test for the end separately: whatever rejects the NUL reports
+// its offset, and an offset equal to len is turned into "unexpected end of
+// input". Small inputs (the common case: one queue message) are copied into a
+// stack buffer with a real NUL and zero padding after them, which removes the
+// bounds checks from every read (Run<true>); larger ones are read in place
+// with a check before each read (Run<false>). Both instantiate the same code.
+//
+// Offsets: err->offset is the first byte that makes the text wrong; when the
+// text stops where more is required, it is len ("unexpected end of input").
+// Conventions where "first wrong byte" needs a choice:
+//  - a bad escape letter or hex digit: the offset of that letter/digit;
+//  - a lone low surrogate escape: the offset of its backslash;
+//  - a high surrogate escape not followed by a low one: the offset of the
+//    byte right after the high surrogate's four hex digits;
+//  - a bad UTF-8 sequence: the lead byte if it can never start a sequence
+//    (80..C1, F5..FF), else the first continuation byte out of range (this
+//    is where overlongs, UTF-8-encoded surrogates and > U+10FFFF are caught).
+//
+// max_depth is honoured up to kStackLevels (16384) levels; a larger value
+// behaves as 16384 (the stack is a fixed 2 KiB bitset on the C++ stack).
+#include "core/json/validate.hpp"
+
+#include <cstdint>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace polyipc::json {
+namespace {
+
+constexpr size_t kStackLevels = 16384;
+constexpr size_t kStackWords = kStackLevels / 64;
+#ifndef JV_SMALL
+#define JV_SMALL 1024
+#endif
+constexpr size_t kSmall = JV_SMALL;  // inputs up to this size are copied and padded
+constexpr size_t kPad = 32;      // zero bytes after the copy (>= 16 for SIMD loads)
+
+constexpr const char* R_EMPTY = "empty input";
+constexpr const char* R_EOF = "unexpected end of input";
+constexpr const char* R_CHAR = "unexpected character";
+constexpr const char* R_TRAIL = "trailing bytes after the value";
+constexpr const char* R_CTRL = "control character in string";
+constexpr const char* R_ESC = "invalid escape";
+constexpr const char* R_SURR = "invalid surrogate escape";
+constexpr const char* R_UTF8 = "invalid UTF-8 in string";
+constexpr const char* R_NUM = "invalid number";
+constexpr const char* R_LIT = "invalid literal";
+constexpr const char* R_DEPTH = "nesting deeper than the limit";
+
+// What a byte can start where a value is expected.
+enum : uint8_t { C_BAD, C_STR, C_NUM, C_OBJ, C_ARR, C_TRUE, C_FALSE, C_NULL };
+
+struct Tables {
+  uint8_t plain[256];  // 1: a string holds it as-is (0x20..0x7F but '"', '\\')
+  uint8_t hex[256];    // hex digit value, or 0xFF
+  uint8_t start[256];  // C_*
+  constexpr Tables() : plain(), hex(), start() {
+    for (int c = 0; c < 256; ++c) {
+      plain[c] = (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') ? 1 : 0;
+      hex[c] = 0xFF;
+      start[c] = C_BAD;
+    }
+    for (int c = '0'; c <= '9'; ++c) hex[c] = static_cast<uint8_t>(c - '0');
+    for (int c = 'a'; c <= 'f'; ++c) hex[c] = static_cast<uint8_t>(c - 'a' + 10);
+    for (int c = 'A'; c <= 'F'; ++c) hex[c] = static_cast<uint8_t>(c - 'A' + 10);
+    for (int c = '0'; c <= '9'; ++c) start[c] = C_NUM;
+    start[static_cast<int>('-')] = C_NUM;
+    start[static_cast<int>('"')] = C_STR;
+    start[static_cast<int>('{')] = C_OBJ;
+    start[static_cast<int>('[')] = C_ARR;
+    start[static_cast<int>('t')] = C_TRUE;
+    start[static_cast<int>('f')] = C_FALSE;
+    start[static_cast<int>('n')] = C_NULL;
+  }
+};
+alignas(64) constexpr Tables kT{};
+
+inline bool is_digit(unsigned c) { return c - '0' < 10u; }
+
+// ' ', '\t', '\n', '\r' (c <= ' ' must be tested first)
+constexpr uint64_t kWsMask = (1ull << ' ') | (1ull << '\t') | (1ull << '\n') | (1ull << '\r');
+inline bool is_ws_low(unsigned c) { return (kWsMask >> c) & 1u; }
+
+#define PI_LIKELY(x) __builtin_expect(!!(x), 1)
+#define PI_UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+template <bool kPadded>
+class Run {
+ public:
+  Run(const char* data, size_t len) : b_(data), e_(data + len) {}
+
+  // The byte at p, or 0 at the end (a real 0 when padded).
+  inline unsigned at(const char* p) const {
+    if (!kPadded && p == e_) return 0;
+    return static_cast<unsigned char>(*p);
+  }
+
+  const char* skip_ws(const char* p) const {
+    for (;;) {
+      const unsigned c = at(p);
+      if (!(c <= ' ' && is_ws_low(c))) return p;
+      ++p;
+    }
+  }
+
+  // Four hex digits at p.
+  inline const char* hex4(const char* p, unsigned* out) {
+    unsigned v = 0;
+    for (int i = 0; i < 4; ++i, ++p) {
+      const unsigned h = kT.hex[at(p)];
+      if (h == 0xFF) return fail(p, R_ESC);
+      v = (v << 4) | h;
+    }
+    *out = v;
+    return p;
+  }
+
+  // p just after a backslash in a string.
+  const char* escape(const char* p) {
+    switch (at(p)) {
+      case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't':
+        return p + 1;
+      case 'u':
+        break;
+      default:
+        return fail(p, R_ESC);
+    }
+    unsigned cu;
+    const char* q = hex4(p + 1, &cu);
+    if (!q) return nullptr;
+    if (cu < 0xD800 || cu > 0xDFFF) return q;
+    if (cu >= 0xDC00) return fail(p - 1, R_SURR);  // low surrogate first
+    // high surrogate: \uDC00..\uDFFF must follow at q
+    if (at(q) != '\\') return fail(q, R_SURR);
+    if (at(q + 1) != 'u') return fail(q + 1 == e_ ? e_ : q, R_SURR);
+    unsigned lo;
+    const char* r = hex4(q + 2, &lo);
+    if (!r) return nullptr;
+    if (lo < 0xDC00 || lo > 0xDFFF) return fail(q, R_SURR);
+    return r;
+  }
+
+  // p at a byte >= 0x80 in a string. Unicode Table 3-7.
+  const char* utf8(const char* p) {
+    const unsigned b0 = at(p);
+    unsigned n;                  // continuation bytes
+    unsigned lo = 0x80, hi = 0xBF;  // range of the first continuation byte
+    if (b0 < 0xC2) {             // stray continuation byte, or overlong C0/C1
+      return fail(p, R_UTF8);
+    } else if (b0 < 0xE0) {
+      n = 1;
+    } else if (b0 < 0xF0) {
+      n = 2;
+      if (b0 == 0xE0) lo = 0xA0;       // overlong
+      else if (b0 == 0xED) hi = 0x9F;  // UTF-16 surrogates
+    } else if (b0 < 0xF5) {
+      n = 3;
+      if (b0 == 0xF0) lo = 0x90;       // overlong
+      else if (b0 == 0xF4) hi = 0x8F;  // > U+10FFFF
+    } else {
+      return fail(p, R_UTF8);
+    }
+    const unsigned b1 = at(p + 1);
+    if (b1 < lo || b1 > hi) return fail(p + 1, R_UTF8);
+    for (unsigned i = 2; i <= n; ++i)
+      if ((at(p + i) & 0xC0) != 0x80) return fail(p + i, R_UTF8);
+    return p + n + 1;
+  }
+
+  // p just after the opening quote; returns the byte after the closing one.
+  inline __attribute__((always_inline)) const char* string(const char* p) {
+    for (;;) {
+#ifndef JV_SCALAR
+#define JV_SCALAR 16
+#endif
+      for (int i = 0; i < JV_SCALAR; ++i) {
+        if (!kT.plain[at(p)]) goto special;
+        ++p;
+      }
+#if defined(__SSE2__)
+      {
+        const __m128i quote = _mm_set1_epi8('"');
+        const __m128i bslash = _mm_set1_epi8('\\');
+        const __m128i space = _mm_set1_epi8(0x20);
+        for (;;) {
+          if (!kPadded && e_ - p < 16) goto tail;
+          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+          // signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too
+          const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
+                                         _mm_cmpgt_epi8(space, v));
+          const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
+          if (mask) {
+            p += __builtin_ctz(mask);
+            goto special;
+          }
+          p += 16;
+        }
+      }
+#else
+      for (;;) {
+        if (!kPadded && e_ - p < 8) goto tail;
+        uint64_t v;
+        std::memcpy(&v, p, 8);
+        constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
+        const uint64_t xq = v ^ (k01 * '"'), xb = v ^ (k01 * '\\');
+        uint64_t m = ((xq - k01) & ~xq) | ((xb - k01) & ~xb) | ((v - k01 * 0x20) & ~v) | v;
+        m &= k80;
+        if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+          p += __builtin_ctzll(m) >> 3;
+#else
+          while (kT.plain[static_cast<unsigned char>(*p)]) ++p;
+#endif
+          goto special;
+        }
+        p += 8;
+      }
+#endif
+    tail:
+      while (kT.plain[at(p)]) ++p;
+    special: {
+      const unsigned c = at(p);
+      if (PI_LIKELY(c == '"')) return p + 1;
+      if (c == '\\') {
+        p = escape(p + 1);
+      } else if (c < 0x20) {
+        return fail(p, R_CTRL);  // (the end of input lands here too)
+      } else {
+        p = utf8(p);
+      }
+      if (!p) return nullptr;
+    }
+    }
+  }
+
+  // p at '-' or a digit.
+  inline __attribute__((always_inline)) const char* number(const char* p) {
+    unsigned c = at(p);
+    if (c == '-') c = at(++p);
+    if (c == '0') {
+      c = at(++p);
+      if (PI_UNLIKELY(is_digit(c))) return fail(p, R_NUM);  // leading zero
+    } else if (is_digit(c)) {
+      do c = at(++p); while (is_digit(c));
+    } else {
+      return fail(p, R_NUM);
+    }
+    if (c == '.') {
+      c = at(++p);
+      if (!is_digit(c)) return fail(p, R_NUM);
+      do c = at(++p); while (is_digit(c));
+    }
+    if ((c | 0x20) == 'e') {
+      c = at(++p);
+      if (c == '+' || c == '-') c = at(++p);
+      if (!is_digit(c)) return fail(p, R_NUM);
+      do c = at(++p); while (is_digit(c));
+    }
+    return p;
+  }
+
+  // Literal lit (n bytes) at p.
+  inline __attribute__((always_inline)) const char* literal(const char* p, const char* lit, size_t n) {
+    if ((kPadded || static_cast<size_t>(e_ - p) >= n) && std::memcmp(p, lit, n) == 0) return p + n;
+    for (size_t i = 0;; ++i)
+      if (at(p + i) != static_cast<unsigned char>(lit[i])) return fail(p + i, R_LIT);
+  }
+
+  bool parse(size_t limit) {
+    const char* p = b_;
+    uint64_t stack[kStackWords];  // bit i: the container at level i+1 is an object
+    size_t depth = 0;
+    unsigned closer = 0;  // '}' or ']' of the innermost open container
+    unsigned c;
+
+    p = skip_ws(p);
+    if (p == e_) {
+      fail_at_ = e_;
+      fail_reason_ = R_EMPTY;
+      return false;
+    }
+    c = at(p);
+
+  value:  // c = *p, the first byte of a value
+    switch (kT.start[c]) {
+      case C_STR:
+        p = string(p + 1);
+        if (!p) return false;
+        goto after;
+      case C_NUM:
+        p = number(p);
+        if (!p) return false;
+        goto after;
+      case C_OBJ:
+      case C_ARR: {
+        if (PI_UNLIKELY(depth >= limit)) return fail(p, R_DEPTH), false;
+        const bool obj = (c == '{');
+        closer = obj ? '}' : ']';
+        const size_t w = depth >> 6;
+        const uint64_t bit = uint64_t{1} << (depth & 63);
+        if ((depth & 63) == 0) stack[w] = obj ? bit : 0;  // first use of this word
+        else if (obj) stack[w] |= bit;
+        else stack[w] &= ~bit;
+        ++depth;
+        c = at(++p);
+        if (PI_UNLIKELY(c <= ' ')) {
+          p = skip_ws(p);
+          c = at(p);
+        }
+        if (c == closer) goto close;
+        if (!obj) goto value;
+        if (c == '"') goto key;
+        goto unexpected;
+      }
+      case C_TRUE:
+        p = literal(p, "true", 4);
+        if (!p) return false;
+        goto after;
+      case C_FALSE:
+        p = literal(p, "false", 5);
+        if (!p) return false;
+        goto after;
+      case C_NULL:
+        p = literal(p, "null", 4);
+        if (!p) return false;
+        goto after;
+      default:
+        goto unexpected;
+    }
+
+  key:  // p at the opening quote of a member name
+    p = string(p + 1);
+    if (!p) return false;
+    c = at(p);
+    if (PI_UNLIKELY(c != ':')) {
+      p = skip_ws(p);
+      if (at(p) != ':') goto unexpected;
+    }
+    c = at(++p);
+    if (PI_UNLIKELY(c <= ' ')) {
+      p = skip_ws(p);
+      c = at(p);
+    }
+    goto value;
+
+  close:  // p at the closing bracket of the innermost container
+    ++p;
+    if (--depth) closer = ((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1u) ? '}' : ']';
+    // fall through
+  after:  // a value ended just before p
+    if (PI_UNLIKELY(depth == 0)) {
+      p = skip_ws(p);
+      if (p != e_) return fail(p, R_TRAIL), false;
+      return true;
+    }
+    c = at(p);
+    if (PI_UNLIKELY(c <= ' ')) {
+      p = skip_ws(p);
+      c = at(p);
+    }
+    if (c == ',') {
+      c = at(++p);
+      if (PI_UNLIKELY(c <= ' ')) {
+        p = skip_ws(p);
+        c = at(p);
+      }
+      if (closer == ']') goto value;
+      if (c == '"') goto key;
+      goto unexpected;
+    }
+    if (c == closer) goto close;
+    // fall through
+  unexpected:
+    return fail(p, R_CHAR), false;
+  }
+
+  const char* fail_at_ = nullptr;
+  const char* fail_reason_ = nullptr;
+
+ private:
+  __attribute__((noinline, cold)) const char* fail(const char* p, const char* reason) {
+    fail_at_ = p;
+    fail_reason_ = reason;
+    return nullptr;
+  }
+
+  const char* const b_;
+  const char* const e_;
+};
+
+// memcpy for n <= kSmall without a call; reads exactly src[0..n).
+inline void copy_small(char* dst, const char* src, size_t n) {
+  if (n >= 16) {
+#if defined(__SSE2__)
+    auto mov16 = [&](size_t i) {
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
+    };
+    if (n <= 32) {
+      mov16(0);
+      mov16(n - 16);
+    } else if (n <= 64) {
+      mov16(0);
+      mov16(16);
+      mov16(n - 32);
+      mov16(n - 16);
+    } else {
+      for (size_t i = 0; i + 16 <= n; i += 16) {
+        mov16(i);
+        __asm__("" : "+r"(i));  // keep it a loop of loads/stores, not rep movs
+      }
+      mov16(n - 16);
+    }
+#else
+    std::memcpy(dst, src, n);
+#endif
+  } else if (n >= 8) {
+    uint64_t a, b;
+    std::memcpy(&a, src, 8);
+    std::memcpy(&b, src + n - 8, 8);
+    std::memcpy(dst, &a, 8);
+    std::memcpy(dst + n - 8, &b, 8);
+  } else if (n >= 4) {
+    uint32_t a, b;
+    std::memcpy(&a, src, 4);
+    std::memcpy(&b, src + n - 4, 4);
+    std::memcpy(dst, &a, 4);
+    std::memcpy(dst + n - 4, &b, 4);
+  } else {
+    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
+  }
+}
+
+template <bool kPadded>
+inline __attribute__((always_inline)) bool run(const char* data, size_t len, size_t limit, ValidationError* err) {
+  Run<kPadded> r(data, len);
+  if (PI_LIKELY(r.parse(limit))) return true;
+  if (err) {
+    err->offset = static_cast<size_t>(r.fail_at_ - data);
+    err->reason = (err->offset == len && r.fail_reason_ != R_EMPTY) ? R_EOF : r.fail_reason_;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err) noexcept {
+  const size_t limit = max_depth < kStackLevels ? max_depth : kStackLevels;
+  if (len <= kSmall) {
+    alignas(16) char buf[kSmall + kPad];
+    copy_small(buf, data, len);
+    std::memset(buf + len, 0, kPad);
+    return run<true>(buf, len, limit, err);
+  }
+  return run<false>(data, len, limit, err);
+}
+
+}  // namespace polyipc::json

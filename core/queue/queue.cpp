@@ -1,0 +1,857 @@
+#include "core/queue/queue.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <nlohmann/json.hpp>
+#include <unordered_map>
+#include <vector>
+
+#include "core/json/validate.hpp"
+#include "core/base64.hpp"
+#include "core/memcopy.hpp"
+#include "core/names.hpp"
+#include "core/sync/futex.hpp"
+#include "core/sync/journal.hpp"
+#include "core/sync/robust_mutex.hpp"
+
+namespace polyipc {
+
+// ---- shared layout -------------------------------------------------------
+//
+// The segment body is a QueueShared, then (LIFO/PRIORITY only) a binary heap
+// of record positions, then the ring. Positions are absolute byte counts that
+// only grow; pos % capacity is the place in the ring. A record never wraps: a
+// pad record (or, when fewer than a header's bytes remain, an implicit pad)
+// fills the end of the ring.
+
+namespace {
+
+enum RecordState : uint64_t {
+  kReady = 0,     // waiting to be taken
+  kReserved = 1,  // a putter copies into it outside the lock (large messages)
+  kReading = 2,   // a getter copies out of it outside the lock
+  kLeased = 3,    // taken from a joinable queue, awaiting task_done
+  kDead = 4,      // done with; reclaimed when the head passes
+  kPad = 5,       // fills the end of the ring
+};
+
+struct RecordHeader {
+  uint64_t len;  // payload bytes
+  uint64_t state;
+  uint64_t owner;  // ProcessToken while Reserved / Reading / Leased
+  int64_t priority;
+  uint64_t seq;
+};
+constexpr uint64_t kHeader = sizeof(RecordHeader);
+constexpr uint64_t kMinRecord = kHeader;
+// Messages this large are copied outside the lock, so a producer's copy-in
+// and a consumer's copy-out of neighbouring records overlap.
+constexpr uint64_t kLargeMessage = 32 * 1024;
+constexpr int64_t kReapIntervalNs = 100'000'000;
+constexpr int64_t kSpinNs = 20'000;
+
+uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+uint64_t record_size(uint64_t len) { return kHeader + align8(len); }
+
+}  // namespace
+
+struct Counters {
+  std::atomic<uint64_t> puts, gets, bytes_put, bytes_got, timeouts, owner_dead_recoveries, redeliveries,
+      last_activity_unix_ms;
+};
+
+struct QueueShared {
+  // Fixed at creation.
+  uint32_t order, format, joinable, pad0;
+  uint64_t max_items, capacity, max_message, heap_capacity, heap_offset, ring_offset;
+
+  alignas(64) RobustMutex mutex;
+  // Every word of `st`, of the heap and of record headers in the ring changes
+  // only through a Transaction on `journal`.
+  alignas(64) struct State {
+    uint64_t head, tail;  // ring positions: [head, tail) holds records
+    uint64_t read_pos;    // FIFO: no Ready record lies in [head, read_pos)
+    uint64_t count;       // Ready records: qsize()
+    uint64_t reserved;    // Reserved records (count toward max_items)
+    uint64_t reading;     // Reading records
+    uint64_t leased;      // Leased records
+    uint64_t unfinished;  // joinable: put and not yet task_done
+    uint64_t next_seq;
+    uint64_t heap_size;
+    uint64_t closed;
+  } st;
+  Journal journal;
+
+  // Wake-ups: a futex word per condition, and how many sleep on it, so that
+  // nobody makes a syscall when nobody sleeps.
+  alignas(64) std::atomic<uint32_t> not_empty;
+  std::atomic<uint32_t> getters_sleeping;
+  alignas(64) std::atomic<uint32_t> not_full;
+  std::atomic<uint32_t> putters_sleeping;
+  alignas(64) std::atomic<uint32_t> all_done;
+  std::atomic<uint32_t> joiners_sleeping;
+  alignas(64) Counters counters;
+
+  char* base() { return reinterpret_cast<char*>(this); }
+  uint64_t* heap() { return reinterpret_cast<uint64_t*>(base() + heap_offset); }
+  char* ring() { return base() + ring_offset; }
+  // A position past any implicit pad at the end of the ring.
+  uint64_t skip_implicit_pad(uint64_t pos) const {
+    uint64_t to_end = capacity - pos % capacity;
+    return to_end < kHeader ? pos + to_end : pos;
+  }
+  RecordHeader* record(uint64_t pos) { return reinterpret_cast<RecordHeader*>(ring() + pos % capacity); }
+  char* payload(uint64_t pos) { return ring() + pos % capacity + kHeader; }
+};
+
+namespace {
+uint64_t load(const uint64_t& w) { return load_word(&w); }
+void bump(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+uint64_t coarse_unix_ms() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+}
+}  // namespace
+
+// ---- opening ---------------------------------------------------------------
+
+std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const QueueOptions& o) {
+  check_name(name, "queue");
+  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("queue '%s': %s", name.c_str(), what)); };
+  if (static_cast<uint32_t>(o.order) > 2) bad("order must be FIFO, LIFO or PRIORITY");
+  if (static_cast<uint32_t>(o.format) > 1) bad("format must be JSON or BYTES");
+  if (o.mode > 0777) bad("mode must be permission bits (at most 0777)");
+  if (o.capacity_bytes < 256) bad("capacity_bytes must be at least 256");
+  if (o.capacity_bytes > (uint64_t{1} << 40)) bad("capacity_bytes must be at most 1 TiB");
+
+  const uint64_t capacity = align8(o.capacity_bytes);
+  const uint64_t largest = capacity - kHeader;
+  uint64_t max_message = o.max_message_bytes == 0 ? largest : o.max_message_bytes;
+  if (max_message > largest)
+    throw Error(Status::InvalidArg, format("queue '%s': max_message_bytes %llu does not fit capacity_bytes %llu",
+                                           name.c_str(), (unsigned long long)max_message,
+                                           (unsigned long long)capacity));
+  uint64_t heap_capacity = 0;
+  if (o.order != Order::Fifo) {
+    heap_capacity = capacity / kMinRecord;
+    if (o.max_items) heap_capacity = std::min(heap_capacity, o.max_items);
+  }
+  const uint64_t heap_offset = (sizeof(QueueShared) + 63) & ~uint64_t{63};
+  const uint64_t ring_offset = (heap_offset + heap_capacity * 8 + 63) & ~uint64_t{63};
+
+  SegmentSpec spec;
+  spec.kind = Kind::Queue;
+  spec.body_size = ring_offset + capacity;
+  spec.mode = o.mode;
+  spec.ephemeral = o.ephemeral;
+  spec.init_body = [&](void* body) {
+    auto* s = new (body) QueueShared();
+    s->order = static_cast<uint32_t>(o.order);
+    s->format = static_cast<uint32_t>(o.format);
+    s->joinable = o.joinable ? 1 : 0;
+    s->max_items = o.max_items;
+    s->capacity = capacity;
+    s->max_message = max_message;
+    s->heap_capacity = heap_capacity;
+    s->heap_offset = heap_offset;
+    s->ring_offset = ring_offset;
+    s->mutex.init();
+  };
+  spec.check_existing = [&](const void* body) {
+    auto* s = static_cast<const QueueShared*>(body);
+    const char* n = name.c_str();
+    if (s->capacity == 0 || s->order > 2 || s->format > 1)
+      throw Error(Status::Incompatible, format("queue '%s': damaged queue header", n));
+    if (!o.check_existing) return;
+    static const char* orders[] = {"FIFO", "LIFO", "PRIORITY"};
+    static const char* formats[] = {"JSON", "BYTES"};
+    if (s->order != static_cast<uint32_t>(o.order))
+      throw Error(Status::Incompatible, format("queue '%s': exists with order %s, opened as %s", n, orders[s->order],
+                                               orders[static_cast<uint32_t>(o.order)]));
+    if (s->format != static_cast<uint32_t>(o.format))
+      throw Error(Status::Incompatible, format("queue '%s': exists with format %s, opened as %s", n,
+                                               formats[s->format], formats[static_cast<uint32_t>(o.format)]));
+    if (s->joinable != (o.joinable ? 1u : 0u))
+      throw Error(Status::Incompatible, format("queue '%s': exists %s joinable, opened as %s", n,
+                                               s->joinable ? "as" : "not", o.joinable ? "joinable" : "not joinable"));
+  };
+
+  std::unique_ptr<Queue> q(new Queue());
+  q->segment_ = Segment::open(name, mode, spec);
+  q->s_ = static_cast<QueueShared*>(q->segment_->body());
+  return q;
+}
+
+Queue::~Queue() = default;
+
+// ---- locking and recovery --------------------------------------------------
+
+Status Queue::lock(const Deadline& deadline) {
+  Status st = s_->mutex.lock(deadline);
+  if (st == Status::OwnerDead) {
+    recover_from_dead_holder();
+    s_->mutex.mark_consistent();
+    return Status::Ok;
+  }
+  return st;
+}
+
+void Queue::unlock() noexcept { s_->mutex.unlock(); }
+
+// A process died holding the lock: undo its half-done change, then give back
+// whatever it owned (records it was filling, reading or had leased).
+void Queue::recover_from_dead_holder() {
+  roll_back(s_->journal, s_->base());
+  bump(s_->counters.owner_dead_recoveries);
+  reap_dead_owners(true);
+}
+
+// Holds the lock for a scope; taken with a deadline, so check ok().
+class Queue::Locked {
+ public:
+  Locked(Queue& q, const Deadline& d) : q_(q), status_(q.lock(d)) {}
+  ~Locked() {
+    if (status_ == Status::Ok) q_.unlock();
+  }
+  Status status() const { return status_; }
+
+ private:
+  Queue& q_;
+  Status status_;
+};
+
+void Queue::reap_dead_owners(bool force) {
+  QueueShared& s = *s_;
+  if (!force) {
+    if (load(s.st.reserved) + load(s.st.reading) + load(s.st.leased) == 0) return;
+    int64_t now = monotonic_ns();
+    if (now - last_reap_ns_.load(std::memory_order_relaxed) < kReapIntervalNs) return;
+    last_reap_ns_.store(now, std::memory_order_relaxed);
+  }
+  std::unordered_map<uint64_t, bool> alive;  // liveness asked once per owner
+  for (uint64_t pos = s.st.head; pos < s.st.tail;) {
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= s.st.tail) break;
+    RecordHeader* r = s.record(pos);
+    uint64_t next = pos + record_size(r->len);
+    if (r->state == kReserved || r->state == kReading || r->state == kLeased) {
+      auto it = alive.find(r->owner);
+      bool owner_alive = it != alive.end() ? it->second : (alive[r->owner] = is_alive(r->owner));
+      if (!owner_alive) {
+        Transaction tx(s.journal, s.base());
+        if (r->state == kReserved) {  // half-written message: never published, drop it
+          tx.set(s.st.reserved, s.st.reserved - 1);
+          tx.set(r->state, kDead);
+        } else {  // taken but not finished with: back to the queue
+          if (r->state == kReading) tx.set(s.st.reading, s.st.reading - 1);
+          else tx.set(s.st.leased, s.st.leased - 1);
+          tx.set(r->state, kReady);
+          tx.set(r->owner, 0);
+          tx.set(s.st.count, s.st.count + 1);
+          make_available(tx, pos);
+          bump(s.counters.redeliveries);
+        }
+      }
+    }
+    pos = next;
+  }
+  {
+    Transaction tx(s.journal, s.base());
+    advance_head(tx);
+  }
+  if (load(s.st.count) > 0) notify(s.not_empty, s.getters_sleeping);
+  notify(s.not_full, s.putters_sleeping);
+}
+
+// ---- waiting ---------------------------------------------------------------
+
+void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept {
+  if (sleepers.load(std::memory_order_seq_cst) == 0) return;
+  word.fetch_add(1, std::memory_order_seq_cst);
+  futex_wake_all(&word);
+}
+
+// Called with the lock held; returns with it held. Spins briefly first, since
+// the other side often answers within microseconds and a sleep costs ~20 us.
+void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline) {
+  bool getter = &word == &s_->not_empty;
+  if (&word != &s_->all_done) {
+    unlock();
+    spin_until_changed(getter, deadline);
+    lock(Deadline::forever());
+    bool changed = getter ? (s_->st.count > 0 || s_->st.closed) : fits(0);
+    if (changed || deadline.expired()) return;
+  }
+  sleepers.fetch_add(1, std::memory_order_seq_cst);
+  uint32_t seen = word.load(std::memory_order_seq_cst);
+  bool must_reap = s_->st.reserved + s_->st.reading + s_->st.leased > 0;
+  unlock();
+  // Sleep in slices while others own records, so dead owners are noticed.
+  futex_wait(&word, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
+  sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  lock(Deadline::forever());
+  reap_dead_owners(false);
+}
+
+void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
+  const QueueShared& s = *s_;
+  const uint64_t head0 = load(s.st.head), count0 = load(s.st.count);
+  int64_t stop = std::min(monotonic_ns() + kSpinNs, deadline.until_ns(-1));
+  for (int i = 1;; ++i) {
+    if (load(s.st.closed)) return;
+    if (for_getter ? load(s.st.count) > 0 : (load(s.st.head) != head0 || load(s.st.count) < count0)) return;
+    cpu_relax();
+    if ((i & 63) == 0 && monotonic_ns() >= stop) return;
+  }
+}
+
+// ---- putting ---------------------------------------------------------------
+
+Status Queue::check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const {
+  char which[48] = "";
+  if (batch) std::snprintf(which, sizeof which, " (message %zu of the batch)", index);
+  if (len > 0 && data == nullptr) {
+    error.set("queue '%s': NULL data with length %zu%s", qname(), len, which);
+    return Status::InvalidArg;
+  }
+  if (len > s_->max_message) {
+    error.set("queue '%s': message of %zu bytes exceeds max_message_bytes %llu%s", qname(), len,
+              (unsigned long long)s_->max_message, which);
+    return Status::TooLarge;
+  }
+  if (s_->format == static_cast<uint32_t>(Format::Json)) {
+    json::ValidationError ve;
+    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
+      error.set("queue '%s': invalid JSON at byte %zu: %s%s", qname(), ve.offset, ve.reason, which);
+      return Status::InvalidJson;
+    }
+  }
+  return Status::Ok;
+}
+
+bool Queue::fits(uint64_t rec) const noexcept {
+  const QueueShared& s = *s_;
+  if (s.max_items && s.st.count + s.st.reserved >= s.max_items) return false;
+  uint64_t used = s.st.tail - s.st.head;
+  if (used == 0) return rec <= s.capacity;
+  uint64_t to_end = s.capacity - s.st.tail % s.capacity;
+  uint64_t need = rec <= to_end ? rec : to_end + rec;
+  return used + need <= s.capacity;
+}
+
+Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& error) {
+  for (;;) {
+    if (s_->st.closed) {
+      error.set("queue '%s': closed for writing", qname());
+      return Status::Closed;
+    }
+    if (fits(rec)) return Status::Ok;
+    if (deadline.expired()) {
+      bump(s_->counters.timeouts);
+      bool full = deadline.is_immediate();
+      error.set("queue '%s': %s (%llu messages, %llu of %llu bytes used)", qname(),
+                full ? "full" : "timed out waiting for room", (unsigned long long)s_->st.count,
+                (unsigned long long)(s_->st.tail - s_->st.head), (unsigned long long)s_->capacity);
+      return full ? Status::Full : Status::Timeout;
+    }
+    reap_dead_owners(false);
+    if (!fits(rec)) sleep_on(s_->not_full, s_->putters_sleeping, deadline);
+  }
+}
+
+// Makes room for a record at the tail (writing a pad if needed) and returns
+// its position; the caller publishes the new tail in its transaction.
+uint64_t Queue::reserve(uint64_t rec) {
+  QueueShared& s = *s_;
+  uint64_t tail = s.st.tail;
+  uint64_t to_end = s.capacity - tail % s.capacity;
+  if (rec <= to_end) return tail;
+  if (s.st.tail == s.st.head) {  // empty: restart at the beginning of the ring
+    Transaction tx(s.journal, s.base());
+    tx.set(s.st.head, tail + to_end);
+    tx.set(s.st.tail, tail + to_end);
+    tx.set(s.st.read_pos, tail + to_end);
+    return tail + to_end;
+  }
+  if (to_end >= kHeader) {  // free space: no journal needed until tail moves
+    RecordHeader* pad = s.record(tail);
+    pad->len = to_end - kHeader;
+    pad->state = kPad;
+    pad->owner = 0;
+  }
+  return tail + to_end;
+}
+
+// Publishes a message whose bytes fit under the lock (the common case).
+void Queue::commit_put(const void* data, size_t len, int64_t priority) {
+  QueueShared& s = *s_;
+  uint64_t rec = record_size(len);
+  uint64_t pos = reserve(rec);
+  RecordHeader* r = s.record(pos);
+  r->len = len;
+  r->state = kReady;
+  r->owner = 0;
+  r->priority = priority;
+  r->seq = s.st.next_seq;
+  copy_bytes(s.payload(pos), data, len);
+  Transaction tx(s.journal, s.base());
+  tx.set(s.st.tail, pos + rec);
+  tx.set(s.st.count, s.st.count + 1);
+  tx.set(s.st.next_seq, s.st.next_seq + 1);
+  if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + 1);
+  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_push(tx, pos);
+  tx.commit();
+  bump(s.counters.puts);
+  bump(s.counters.bytes_put, len);
+}
+
+Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline& deadline, ErrorText& error) {
+  Status st = check_message(data, len, error, 0, false);
+  if (st != Status::Ok) return st;
+  if (s_->order != static_cast<uint32_t>(Order::Priority)) priority = 0;
+  const uint64_t rec = record_size(len);
+  Locked lk(*this, deadline);
+  if (lk.status() != Status::Ok) {
+    error.set("queue '%s': timed out waiting for the lock", qname());
+    return lk.status();
+  }
+  st = wait_for_room(rec, deadline, error);
+  if (st != Status::Ok) return st;
+  QueueShared& s = *s_;
+  if (len < kLargeMessage) {
+    commit_put(data, len, priority);
+  } else {
+    // Claim the space, copy without the lock, then publish.
+    uint64_t pos = reserve(rec);
+    RecordHeader* r = s.record(pos);
+    r->len = len;
+    r->state = kReserved;
+    r->owner = self_token();
+    r->priority = priority;
+    r->seq = s.st.next_seq;
+    {
+      Transaction tx(s.journal, s.base());
+      tx.set(s.st.tail, pos + rec);
+      tx.set(s.st.reserved, s.st.reserved + 1);
+      tx.set(s.st.next_seq, s.st.next_seq + 1);
+    }
+    unlock();
+    copy_bytes(s.payload(pos), data, len);
+    lock(Deadline::forever());
+    Transaction tx(s.journal, s.base());
+    tx.set(r->state, kReady);
+    tx.set(r->owner, 0);
+    tx.set(s.st.reserved, s.st.reserved - 1);
+    tx.set(s.st.count, s.st.count + 1);
+    if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + 1);
+    make_available(tx, pos);
+    tx.commit();
+    bump(s.counters.puts);
+    bump(s.counters.bytes_put, len);
+  }
+  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  notify(s.not_empty, s.getters_sleeping);
+  return Status::Ok;
+}
+
+Status Queue::put_many(const void* const* data, const size_t* lens, size_t count, size_t* done,
+                       const Deadline& deadline, ErrorText& error) {
+  *done = 0;
+  if (count == 0) return Status::Ok;
+  // Validate first, outside the lock; a bad message stops the batch there.
+  size_t valid = 0;
+  Status bad = Status::Ok;
+  for (; valid < count; ++valid) {
+    bad = check_message(data[valid], lens[valid], error, valid, true);
+    if (bad != Status::Ok) break;
+  }
+  Locked lk(*this, deadline);
+  if (lk.status() != Status::Ok) {
+    error.set("queue '%s': timed out waiting for the lock", qname());
+    return lk.status();
+  }
+  size_t n = 0;
+  while (n < valid) {
+    Status st = wait_for_room(record_size(lens[n]), deadline, error);
+    if (st != Status::Ok) {
+      *done = n;
+      if (n) notify(s_->not_empty, s_->getters_sleeping);
+      return st;
+    }
+    do {
+      commit_put(data[n], lens[n], 0);
+      ++n;
+    } while (n < valid && fits(record_size(lens[n])) && !s_->st.closed);
+    notify(s_->not_empty, s_->getters_sleeping);
+  }
+  s_->counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  *done = n;
+  return bad;
+}
+
+// ---- getting ---------------------------------------------------------------
+
+uint64_t Queue::find_ready() const noexcept {
+  QueueShared& s = *s_;
+  if (s.st.count == 0) return UINT64_MAX;
+  if (s.order != static_cast<uint32_t>(Order::Fifo)) return s.heap()[0];
+  for (uint64_t pos = s.st.read_pos; pos < s.st.tail;) {
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= s.st.tail) break;
+    RecordHeader* r = s.record(pos);
+    if (r->state == kReady) return pos;
+    pos += record_size(r->len);
+  }
+  return UINT64_MAX;  // unreachable while count is right
+}
+
+Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error) {
+  for (;;) {
+    *pos = find_ready();
+    if (*pos != UINT64_MAX) return Status::Ok;
+    if (s_->st.closed && s_->st.reserved == 0) {
+      error.set("queue '%s': closed for writing and drained", qname());
+      return Status::Closed;
+    }
+    if (deadline.expired()) {
+      bool empty = deadline.is_immediate();
+      if (!empty) bump(s_->counters.timeouts);
+      error.set("queue '%s': %s", qname(), empty ? "empty" : "timed out waiting for a message");
+      return empty ? Status::Empty : Status::Timeout;
+    }
+    reap_dead_owners(false);
+    if (s_->st.count == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline);
+  }
+}
+
+// Removes the Ready record at pos from the available ones (heap or read_pos).
+void Queue::take(Transaction& tx, uint64_t pos) {
+  QueueShared& s = *s_;
+  tx.set(s.st.count, s.st.count - 1);
+  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_pop(tx);
+  else tx.set(s.st.read_pos, pos + record_size(s.record(pos)->len));
+}
+
+// Ends a take: the record becomes Leased (joinable) or Dead, and space is reclaimed.
+void Queue::finish_take(Transaction& tx, uint64_t pos) {
+  QueueShared& s = *s_;
+  RecordHeader* r = s.record(pos);
+  if (s.joinable) {
+    tx.set(r->state, kLeased);
+    tx.set(r->owner, self_token());
+    tx.set(s.st.leased, s.st.leased + 1);
+  } else {
+    tx.set(r->state, kDead);
+  }
+  advance_head(tx);
+}
+
+Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
+  Locked lk(*this, deadline);
+  if (lk.status() != Status::Ok) {
+    error.set("queue '%s': timed out waiting for the lock", qname());
+    return lk.status();
+  }
+  uint64_t pos;
+  Status st = wait_for_message(&pos, deadline, error);
+  if (st != Status::Ok) return st;
+  QueueShared& s = *s_;
+  RecordHeader* r = s.record(pos);
+  const uint64_t n = r->len;
+  void* out = dest(context, n);
+  if (out == nullptr) {
+    *len = n;
+    error.set("queue '%s': message of %llu bytes does not fit the buffer", qname(), (unsigned long long)n);
+    return Status::TooLarge;
+  }
+  if (n < kLargeMessage) {
+    copy_bytes(out, s.payload(pos), n);
+    Transaction tx(s.journal, s.base());
+    take(tx, pos);
+    finish_take(tx, pos);
+  } else {  // copy out without the lock; a death meanwhile returns the message to the queue
+    {
+      Transaction tx(s.journal, s.base());
+      take(tx, pos);
+      tx.set(r->state, kReading);
+      tx.set(r->owner, self_token());
+      tx.set(s.st.reading, s.st.reading + 1);
+    }
+    unlock();
+    copy_bytes(out, s.payload(pos), n);
+    lock(Deadline::forever());
+    Transaction tx(s.journal, s.base());
+    tx.set(s.st.reading, s.st.reading - 1);
+    finish_take(tx, pos);
+  }
+  bump(s.counters.gets);
+  bump(s.counters.bytes_got, n);
+  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  notify(s.not_full, s.putters_sleeping);
+  *len = n;
+  return Status::Ok;
+}
+
+Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
+                       ErrorText& error) {
+  *done = 0;
+  if (max_count == 0) return Status::Ok;
+  Locked lk(*this, deadline);
+  if (lk.status() != Status::Ok) {
+    error.set("queue '%s': timed out waiting for the lock", qname());
+    return lk.status();
+  }
+  uint64_t pos;
+  Status st = wait_for_message(&pos, deadline, error);
+  if (st != Status::Ok) return st;
+  QueueShared& s = *s_;
+  size_t used = 0, n = 0;
+  while (n < max_count && pos != UINT64_MAX) {
+    RecordHeader* r = s.record(pos);
+    if (r->len > cap - used) {
+      if (n == 0) {
+        lens[0] = r->len;
+        error.set("queue '%s': message of %llu bytes does not fit the buffer of %zu", qname(),
+                  (unsigned long long)r->len, cap);
+        return Status::TooLarge;
+      }
+      break;
+    }
+    copy_bytes(static_cast<char*>(buf) + used, s.payload(pos), r->len);
+    lens[n] = r->len;
+    used += r->len;
+    {
+      Transaction tx(s.journal, s.base());
+      take(tx, pos);
+      finish_take(tx, pos);
+    }
+    bump(s.counters.bytes_got, lens[n]);
+    ++n;
+    pos = find_ready();
+  }
+  bump(s.counters.gets, n);
+  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  notify(s.not_full, s.putters_sleeping);
+  *done = n;
+  return Status::Ok;
+}
+
+// Moves the head over records nobody needs any more, freeing their space.
+void Queue::advance_head(Transaction& tx) {
+  QueueShared& s = *s_;
+  uint64_t head = s.st.head;
+  while (head < s.st.tail) {
+    uint64_t p = s.skip_implicit_pad(head);
+    if (p >= s.st.tail) {
+      head = s.st.tail;
+      break;
+    }
+    RecordHeader* r = s.record(p);
+    if (r->state != kDead && r->state != kPad) break;
+    head = p + record_size(r->len);
+  }
+  if (head == s.st.head) return;
+  tx.set(s.st.head, head);
+  if (s.st.read_pos < head) tx.set(s.st.read_pos, head);
+}
+
+// A record became Ready again (committed late, or redelivered).
+void Queue::make_available(Transaction& tx, uint64_t pos) {
+  QueueShared& s = *s_;
+  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_push(tx, pos);
+  else if (pos < s.st.read_pos) tx.set(s.st.read_pos, pos);
+}
+
+// ---- the heap (LIFO and PRIORITY) ----------------------------------------
+
+bool Queue::before(uint64_t a, uint64_t b) const noexcept {
+  RecordHeader* ra = s_->record(a);
+  RecordHeader* rb = s_->record(b);
+  if (s_->order == static_cast<uint32_t>(Order::Lifo)) return ra->seq > rb->seq;
+  if (ra->priority != rb->priority) return ra->priority < rb->priority;
+  return ra->seq < rb->seq;
+}
+
+void Queue::heap_push(Transaction& tx, uint64_t pos) {
+  QueueShared& s = *s_;
+  uint64_t* h = s.heap();
+  uint64_t i = s.st.heap_size;
+  tx.set(s.st.heap_size, i + 1);
+  while (i > 0) {
+    uint64_t parent = (i - 1) / 2;
+    if (!before(pos, h[parent])) break;
+    tx.set(h[i], h[parent]);
+    i = parent;
+  }
+  tx.set(h[i], pos);
+}
+
+void Queue::heap_pop(Transaction& tx) {
+  QueueShared& s = *s_;
+  uint64_t* h = s.heap();
+  uint64_t n = s.st.heap_size - 1;
+  tx.set(s.st.heap_size, n);
+  if (n == 0) return;
+  uint64_t last = h[n];
+  uint64_t i = 0;
+  for (;;) {
+    uint64_t child = 2 * i + 1;
+    if (child >= n) break;
+    if (child + 1 < n && before(h[child + 1], h[child])) ++child;
+    if (!before(h[child], last)) break;
+    tx.set(h[i], h[child]);
+    i = child;
+  }
+  tx.set(h[i], last);
+}
+
+// ---- joinable ---------------------------------------------------------------
+
+Status Queue::task_done(ErrorText& error) {
+  if (!s_->joinable) {
+    error.set("queue '%s': task_done() on a queue that is not joinable", qname());
+    return Status::InvalidArg;
+  }
+  Locked lk(*this, Deadline::forever());
+  QueueShared& s = *s_;
+  const ProcessToken me = self_token();
+  uint64_t end = s.order == static_cast<uint32_t>(Order::Fifo) ? s.st.read_pos : s.st.tail;
+  for (uint64_t pos = s.st.head; pos < end;) {  // the oldest lease of this process
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= end) break;
+    RecordHeader* r = s.record(pos);
+    if (r->state == kLeased && r->owner == me) {
+      {
+        Transaction tx(s.journal, s.base());
+        tx.set(r->state, kDead);
+        tx.set(s.st.leased, s.st.leased - 1);
+        tx.set(s.st.unfinished, s.st.unfinished - 1);
+        advance_head(tx);
+      }
+      if (s.st.unfinished == 0) notify(s.all_done, s.joiners_sleeping);
+      notify(s.not_full, s.putters_sleeping);
+      return Status::Ok;
+    }
+    pos += record_size(r->len);
+  }
+  if (s.st.unfinished == 0)
+    error.set("queue '%s': task_done() called more times than there were items", qname());
+  else
+    error.set("queue '%s': task_done() without an outstanding item got by this process", qname());
+  return Status::InvalidArg;
+}
+
+Status Queue::join(const Deadline& deadline, ErrorText& error) {
+  if (!s_->joinable) {
+    error.set("queue '%s': join() on a queue that is not joinable", qname());
+    return Status::InvalidArg;
+  }
+  Locked lk(*this, deadline);
+  if (lk.status() != Status::Ok) {
+    error.set("queue '%s': timed out waiting for the lock", qname());
+    return lk.status();
+  }
+  while (s_->st.unfinished > 0) {
+    if (deadline.expired()) {
+      error.set("queue '%s': join() timed out with %llu unfinished items", qname(),
+                (unsigned long long)s_->st.unfinished);
+      return Status::Timeout;
+    }
+    sleep_on(s_->all_done, s_->joiners_sleeping, deadline);
+  }
+  return Status::Ok;
+}
+
+void Queue::close_writes() {
+  Locked lk(*this, Deadline::forever());
+  {
+    Transaction tx(s_->journal, s_->base());
+    tx.set(s_->st.closed, 1);
+  }
+  notify(s_->not_empty, s_->getters_sleeping);
+  notify(s_->not_full, s_->putters_sleeping);
+}
+
+uint64_t Queue::size() const noexcept { return load(s_->st.count); }
+
+// ---- inspection --------------------------------------------------------------
+
+std::string Queue::stat_json() const { return describe(name(), segment_->header(), s_); }
+
+std::string Queue::describe(const std::string& name, const SegmentHeader* h, const void* body) {
+  const QueueShared& s = *static_cast<const QueueShared*>(body);
+  static const char* orders[] = {"fifo", "lifo", "priority"};
+  nlohmann::json j;
+  j["name"] = name;
+  j["kind"] = "queue";
+  j["order"] = orders[s.order % 3];
+  j["format"] = s.format == static_cast<uint32_t>(Format::Json) ? "json" : "bytes";
+  j["joinable"] = s.joinable != 0;
+  j["depth"] = load(s.st.count);
+  j["max_items"] = s.max_items;
+  j["capacity_bytes"] = s.capacity;
+  j["used_bytes"] = load(s.st.tail) - load(s.st.head);
+  j["max_message_bytes"] = s.max_message;
+  j["mode"] = h->mode;
+  j["owner_uid"] = h->creator_uid;
+  j["creator_pid"] = token_pid(h->creator);
+  j["ephemeral"] = h->ephemeral != 0;
+  j["closed"] = load(s.st.closed) != 0;
+  j["unfinished_tasks"] = load(s.st.unfinished);
+  j["leased"] = load(s.st.leased);
+  j["in_flight"] = load(s.st.reserved) + load(s.st.reading);
+  nlohmann::json attached = nlohmann::json::array();
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < kMaxAttached; ++i) {
+    uint64_t t = h->attached[i].load(std::memory_order_relaxed);
+    if (t == 0) continue;
+    bool alive = is_alive(t);
+    live += alive;
+    attached.push_back({{"pid", token_pid(t)}, {"alive", alive}});
+  }
+  j["attached"] = attached;
+  j["live_processes"] = live;
+  const Counters& c = s.counters;
+  j["counters"] = {{"puts", c.puts.load()},
+                   {"gets", c.gets.load()},
+                   {"bytes_put", c.bytes_put.load()},
+                   {"bytes_got", c.bytes_got.load()},
+                   {"timeouts", c.timeouts.load()},
+                   {"owner_dead_recoveries", c.owner_dead_recoveries.load()},
+                   {"redeliveries", c.redeliveries.load()},
+                   {"last_activity_unix_ms", c.last_activity_unix_ms.load()}};
+  return j.dump();
+}
+
+std::string Queue::peek_json(size_t max_count) {
+  Locked lk(*this, Deadline::forever());
+  QueueShared& s = *s_;
+  std::vector<uint64_t> ready;
+  for (uint64_t pos = s.st.head; pos < s.st.tail;) {
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= s.st.tail) break;
+    RecordHeader* r = s.record(pos);
+    if (r->state == kReady) ready.push_back(pos);
+    pos += record_size(r->len);
+  }
+  if (s.order != static_cast<uint32_t>(Order::Fifo))
+    std::sort(ready.begin(), ready.end(), [this](uint64_t a, uint64_t b) { return before(a, b); });
+  if (ready.size() > max_count) ready.resize(max_count);
+  nlohmann::json out = nlohmann::json::array();
+  for (uint64_t pos : ready) {
+    RecordHeader* r = s.record(pos);
+    std::string bytes(s.payload(pos), r->len);
+    nlohmann::json item;
+    if (s.format == static_cast<uint32_t>(Format::Json))
+      item["message"] = nlohmann::json::parse(bytes, nullptr, false);
+    else
+      item["base64"] = base64_encode(bytes);
+    item["priority"] = r->priority;
+    out.push_back(item);
+  }
+  return out.dump();
+}
+
+}  // namespace polyipc

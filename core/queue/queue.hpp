@@ -1,0 +1,100 @@
+// The queue family: FIFO, LIFO and priority queues of variable-length
+// messages in one shared segment, optionally joinable (gets are leases that
+// return to the queue if the getting process dies before task_done).
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/segment/segment.hpp"
+#include "core/status.hpp"
+
+namespace polyipc {
+
+enum class Order : uint32_t { Fifo = 0, Lifo = 1, Priority = 2 };
+enum class Format : uint32_t { Json = 0, Bytes = 1 };
+
+struct QueueOptions {
+  Order order = Order::Fifo;
+  Format format = Format::Json;
+  bool joinable = false;
+  uint64_t max_items = 0;                // 0: bounded by bytes only
+  uint64_t capacity_bytes = 1 << 20;
+  uint64_t max_message_bytes = 0;        // 0: as large as the ring allows
+  uint32_t mode = kDefaultMode;
+  bool ephemeral = false;
+  bool check_existing = true;            // false: accept an existing queue whatever its options
+};
+
+struct QueueShared;
+class Transaction;
+
+class Queue {
+ public:
+  // Throws Error (bad name, NotFound, Exists, Incompatible, Permission ...).
+  static std::unique_ptr<Queue> open(const std::string& name, OpenMode mode, const QueueOptions& options);
+  ~Queue();
+
+  const std::string& name() const noexcept { return segment_->name(); }
+
+  Status put(const void* data, size_t len, int64_t priority, const Deadline& deadline, ErrorText& error);
+  // Messages in order; waits up to the deadline in all; *done = how many were put.
+  Status put_many(const void* const* data, const size_t* lens, size_t count, size_t* done, const Deadline& deadline,
+                  ErrorText& error);
+
+  // Where a taken message goes: given its length, a buffer of at least that
+  // many bytes, or nullptr when it does not fit (the message then stays).
+  using Destination = void* (*)(void* context, size_t len);
+  Status get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error);
+  // Waits for one message, then takes what is there and fits, packed into buf.
+  Status get_many(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
+                  ErrorText& error);
+
+  uint64_t size() const noexcept;
+  Status task_done(ErrorText& error);
+  Status join(const Deadline& deadline, ErrorText& error);
+  void close_writes();
+
+  // Name, options, state and counters as a JSON object.
+  std::string stat_json() const;
+  // The same for a queue mapped without attaching (ls, stat, gc).
+  static std::string describe(const std::string& name, const SegmentHeader* header, const void* body);
+  // Up to max_count waiting messages, in the order gets would take them, as a
+  // JSON array of {"message"| "base64", "priority"}.
+  std::string peek_json(size_t max_count);
+
+ private:
+  class Locked;
+  Queue() = default;
+
+  Status lock(const Deadline& deadline);
+  void unlock() noexcept;
+  void recover_from_dead_holder();
+  void reap_dead_owners(bool force);
+  bool fits(uint64_t record_size) const noexcept;
+  Status wait_for_room(uint64_t record_size, const Deadline& deadline, ErrorText& error);
+  Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
+  uint64_t reserve(uint64_t record_size);
+  uint64_t find_ready() const noexcept;
+  void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline);
+  void spin_until_changed(bool for_getter, const Deadline& deadline);
+  void notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept;
+  Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
+  void commit_put(const void* data, size_t len, int64_t priority);
+  void take(Transaction& tx, uint64_t pos);
+  void finish_take(Transaction& tx, uint64_t pos);
+  void advance_head(Transaction& tx);
+  void make_available(Transaction& tx, uint64_t pos);
+  void heap_push(Transaction& tx, uint64_t pos);
+  void heap_pop(Transaction& tx);
+  bool before(uint64_t a, uint64_t b) const noexcept;
+  const char* qname() const noexcept { return segment_->name().c_str(); }
+
+  std::unique_ptr<Segment> segment_;
+  QueueShared* s_ = nullptr;
+  std::atomic<int64_t> last_reap_ns_{0};
+};
+
+}  // namespace polyipc

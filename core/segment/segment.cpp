@@ -1,0 +1,270 @@
+#include "core/segment/segment.hpp"
+
+#include <boost/interprocess/shared_memory_object.hpp>
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/clock.hpp"
+#include "core/names.hpp"
+#include "core/status.hpp"
+#include "core/sync/futex.hpp"
+
+namespace bip = boost::interprocess;
+
+namespace polyipc {
+namespace {
+
+constexpr int64_t kInitWaitNs = 2'000'000'000;  // how long an opener waits for a creator to finish
+
+uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
+
+[[noreturn]] void throw_from_boost(const bip::interprocess_exception& e, const std::string& what) {
+  int native = e.get_native_error();
+  if (native != 0) throw_os_error(native, what);
+  throw Error(Status::System, what + ": " + e.what());
+}
+
+void sleep_ns(long ns) {
+  timespec ts{0, ns};
+  nanosleep(&ts, nullptr);
+}
+
+struct Mapping {
+  void* addr = nullptr;
+  size_t size = 0;
+  ~Mapping() {
+    if (addr) munmap(addr, size);
+  }
+};
+
+// Checks what an opener found. Everything here is untrusted input.
+void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_size, Kind kind) {
+  if (h->magic != kSegmentMagic)
+    throw Error(Status::Incompatible, obj + ": not a polyipc object (bad magic)");
+  if (h->layout_version != kLayoutVersion)
+    throw Error(Status::Incompatible, format("%s: layout version %u, this library reads version %u", obj.c_str(),
+                                             h->layout_version, kLayoutVersion));
+  if (h->total_size != file_size || h->body_offset < sizeof(SegmentHeader) || h->body_offset >= file_size)
+    throw Error(Status::Incompatible, format("%s: truncated or damaged object (%llu bytes, header says %llu)",
+                                             obj.c_str(), (unsigned long long)file_size,
+                                             (unsigned long long)h->total_size));
+  if (h->kind != static_cast<uint32_t>(kind))
+    throw Error(Status::Incompatible, format("%s: the name holds a %s, not a %s", obj.c_str(),
+                                             kind_name(static_cast<Kind>(h->kind)), kind_name(kind)));
+}
+
+}  // namespace
+
+const char* kind_name(Kind kind) noexcept {
+  switch (kind) {
+    case Kind::Queue: return "queue";
+  }
+  return "unknown object";
+}
+
+std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, const SegmentSpec& spec) {
+  const char* kname = kind_name(spec.kind);
+  check_name(name, kname);
+  const std::string obj = format("%s '%s'", kname, name.c_str());
+  std::unique_ptr<Segment> seg(new Segment());
+  seg->name_ = name;
+  seg->shm_ = shm_name(name);
+  const uint64_t body_offset = align_up(sizeof(SegmentHeader), 4096);
+  const uint64_t total = body_offset + spec.body_size;
+
+  for (int attempt = 0;; ++attempt) {
+    // 1. Try to create it: O_CREAT|O_EXCL makes exactly one creator win.
+    if (mode != OpenMode::OpenOnly) {
+      try {
+        bip::shared_memory_object shm(bip::create_only, seg->shm_.c_str(), bip::read_write,
+                                      bip::permissions(spec.mode));
+        try {
+          // Boost applies the mode with fchmod after creation, so umask does not narrow it.
+          shm.truncate(static_cast<bip::offset_t>(total));
+          void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, shm.get_mapping_handle().handle, 0);
+          if (addr == MAP_FAILED) throw_os_error(errno, obj + ": map");
+          auto* h = static_cast<SegmentHeader*>(addr);
+          seg->header_ = h;
+          seg->mapped_size_ = total;
+          h->creator = self_token();
+          h->creator_uid = ::geteuid();
+          h->mode = spec.mode;
+          h->ephemeral = spec.ephemeral ? 1 : 0;
+          h->created_unix_ms = now_unix_ms();
+          h->total_size = total;
+          h->body_offset = body_offset;
+          h->kind = static_cast<uint32_t>(spec.kind);
+          h->layout_version = kLayoutVersion;
+          if (spec.init_body) spec.init_body(reinterpret_cast<char*>(h) + body_offset);
+          seg->created_ = true;
+          seg->attach();
+          h->magic = kSegmentMagic;
+          h->initialised.store(1, std::memory_order_release);
+          futex_wake_all(&h->initialised);
+        } catch (...) {
+          bip::shared_memory_object::remove(seg->shm_.c_str());
+          if (seg->header_) munmap(seg->header_, seg->mapped_size_);
+          seg->header_ = nullptr;
+          throw;
+        }
+        return seg;
+      } catch (const bip::interprocess_exception& e) {
+        if (e.get_error_code() != bip::already_exists_error) throw_from_boost(e, obj + ": create");
+        if (mode == OpenMode::CreateOnly) throw Error(Status::Exists, obj + ": already exists");
+      }
+    }
+    // 2. Open what is there.
+    int fd = ::shm_open(("/" + seg->shm_).c_str(), O_RDWR | O_CLOEXEC, 0);
+    if (fd < 0) {
+      int e = errno;
+      // It was unlinked between our create attempt and this open: try again.
+      if (e == ENOENT && mode == OpenMode::OpenOrCreate && attempt < 10) continue;
+      if (e == ENOENT) throw Error(Status::NotFound, obj + ": not found");
+      throw_os_error(e, obj + ": open");
+    }
+    struct stat st;
+    int64_t give_up = monotonic_ns() + kInitWaitNs;
+    // A size of 0 is a creator between shm_open and ftruncate: wait a little.
+    while (::fstat(fd, &st) == 0 && st.st_size == 0 && monotonic_ns() < give_up) sleep_ns(100'000);
+    if (static_cast<uint64_t>(st.st_size) < sizeof(SegmentHeader)) {
+      ::close(fd);
+      throw Error(Status::Incompatible, format("%s: truncated or not a polyipc object (%lld bytes)", obj.c_str(),
+                                               (long long)st.st_size));
+    }
+    void* addr = ::mmap(nullptr, st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int map_errno = errno;
+    ::close(fd);
+    if (addr == MAP_FAILED) throw_os_error(map_errno, obj + ": map");
+    seg->header_ = static_cast<SegmentHeader*>(addr);
+    seg->mapped_size_ = st.st_size;
+    SegmentHeader* h = seg->header_;
+    while (h->initialised.load(std::memory_order_acquire) != 1) {
+      ProcessToken creator = h->creator;
+      if ((creator != 0 && !is_alive(creator)) || monotonic_ns() >= give_up)
+        throw Error(Status::Incompatible, obj + ": never initialised (its creator died or it is not a polyipc object)");
+      futex_wait(&h->initialised, 0, monotonic_ns() + 10'000'000);
+    }
+    check_header(obj, h, st.st_size, spec.kind);
+    if (spec.check_existing) spec.check_existing(seg->body());
+    seg->attach();
+    return seg;
+  }
+}
+
+void Segment::attach() {
+  token_ = self_token();
+  for (int pass = 0; pass < 2; ++pass) {
+    for (uint32_t i = 0; i < kMaxAttached; ++i) {
+      uint64_t expected = 0;
+      if (header_->attached[i].compare_exchange_strong(expected, token_)) {
+        slot_ = static_cast<int>(i);
+        return;
+      }
+    }
+    // Full: free the slots of dead processes, then look again.
+    for (uint32_t i = 0; i < kMaxAttached; ++i) {
+      uint64_t t = header_->attached[i].load();
+      if (t != 0 && !is_alive(t)) header_->attached[i].compare_exchange_strong(t, 0);
+    }
+  }
+  throw Error(Status::NoMemory, format("%s '%s': more than %u handles attached", kind_name(Kind(header_->kind)),
+                                       name_.c_str(), kMaxAttached));
+}
+
+uint32_t Segment::live_attached() const noexcept {
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < kMaxAttached; ++i) {
+    uint64_t t = header_->attached[i].load(std::memory_order_relaxed);
+    if (t != 0 && is_alive(t)) ++n;
+  }
+  return n;
+}
+
+void Segment::detach() noexcept {
+  if (slot_ < 0) return;
+  uint64_t mine = token_;
+  header_->attached[slot_].compare_exchange_strong(mine, 0);
+  slot_ = -1;
+  if (header_->ephemeral && live_attached() == 0) bip::shared_memory_object::remove(shm_.c_str());
+}
+
+Segment::~Segment() {
+  if (!header_) return;
+  detach();
+  munmap(header_, mapped_size_);
+}
+
+void unlink_object(const std::string& name) {
+  check_name(name, "object");
+  std::string shm = "/" + shm_name(name);
+  if (::shm_unlink(shm.c_str()) != 0) {
+    int e = errno;
+    if (e == ENOENT) throw Error(Status::NotFound, format("object '%s': not found", name.c_str()));
+    throw_os_error(e, format("object '%s': unlink", name.c_str()));
+  }
+}
+
+std::vector<std::string> list_object_names() {
+  std::vector<std::string> names;
+  const std::string prefix = shm_prefix();
+  DIR* dir = ::opendir("/dev/shm");
+  if (!dir) throw_os_error(errno, "listing /dev/shm");
+  while (dirent* e = ::readdir(dir)) {
+    std::string file = e->d_name;
+    if (file.compare(0, prefix.size(), prefix) == 0 && is_valid_name(file.substr(prefix.size())))
+      names.push_back(file.substr(prefix.size()));
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+ObjectView view_object(const std::string& name) {
+  check_name(name, "object");
+  ObjectView v;
+  v.name = name;
+  int fd = ::shm_open(("/" + shm_name(name)).c_str(), O_RDWR | O_CLOEXEC, 0);
+  if (fd < 0) {
+    int e = errno;
+    if (e == ENOENT) throw Error(Status::NotFound, format("object '%s': not found", name.c_str()));
+    throw_os_error(e, format("object '%s': open", name.c_str()));
+  }
+  struct stat st;
+  ::fstat(fd, &st);
+  v.file_size = st.st_size;
+  v.file_mode = st.st_mode & 07777;
+  v.file_uid = st.st_uid;
+  if (v.file_size < sizeof(SegmentHeader)) {
+    ::close(fd);
+    v.error = format("truncated or not a polyipc object (%llu bytes)", (unsigned long long)v.file_size);
+    return v;
+  }
+  void* addr = ::mmap(nullptr, v.file_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (addr == MAP_FAILED) {
+    v.error = std::string("cannot map: ") + std::strerror(errno);
+    return v;
+  }
+  uint64_t size = v.file_size;
+  v.mapping = std::shared_ptr<void>(addr, [size](void* p) { munmap(p, size); });
+  auto* h = static_cast<SegmentHeader*>(addr);
+  if (h->initialised.load(std::memory_order_acquire) != 1) {
+    v.error = "not initialised";
+    return v;
+  }
+  try {
+    check_header(format("object '%s'", name.c_str()), h, v.file_size, static_cast<Kind>(h->kind));
+    v.header = h;
+  } catch (const Error& e) {
+    v.error = e.what();
+  }
+  return v;
+}
+
+}  // namespace polyipc

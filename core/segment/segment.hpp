@@ -1,0 +1,98 @@
+// A named POSIX shared-memory object holding one polyipc object: a common
+// header (identity, initialisation, attached processes) followed by the
+// kind-specific body. Opening is race-free across processes and never trusts
+// what it finds: garbage, a truncated object, another kind or another layout
+// version is Status::Incompatible.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/process.hpp"
+
+namespace polyipc {
+
+enum class OpenMode { OpenOrCreate = 0, CreateOnly = 1, OpenOnly = 2 };
+
+enum class Kind : uint32_t { Queue = 1 };
+const char* kind_name(Kind kind) noexcept;
+
+constexpr uint64_t kSegmentMagic = 0x31435049594c4f50ull;  // "POLYIPC1"
+constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kMaxAttached = 128;
+constexpr uint32_t kDefaultMode = 0600;
+
+struct SegmentHeader {
+  uint64_t magic;  // written last by the creator, with `initialised`
+  uint32_t layout_version;
+  uint32_t kind;
+  std::atomic<uint32_t> initialised;  // futex word: 0 while the creator builds the object
+  uint32_t mode;
+  uint64_t total_size;
+  uint64_t body_offset;
+  uint32_t creator_uid;
+  uint32_t ephemeral;
+  ProcessToken creator;
+  uint64_t created_unix_ms;
+  // One ProcessToken per attached handle, 0 when free; claimed with one CAS.
+  alignas(64) std::atomic<uint64_t> attached[kMaxAttached];
+};
+
+struct SegmentSpec {
+  Kind kind;
+  uint64_t body_size;  // used when creating
+  uint32_t mode = kDefaultMode;
+  bool ephemeral = false;
+  std::function<void(void* body)> init_body;             // creator only, before publication
+  std::function<void(const void* body)> check_existing;  // opener: throws Incompatible on mismatch
+};
+
+class Segment {
+ public:
+  // Throws Error (NotFound, Exists, Incompatible, Permission, InvalidArg ...).
+  static std::unique_ptr<Segment> open(const std::string& name, OpenMode mode, const SegmentSpec& spec);
+  ~Segment();  // detaches; unlinks an ephemeral object when no live process is left
+  Segment(const Segment&) = delete;
+
+  const std::string& name() const noexcept { return name_; }
+  bool created() const noexcept { return created_; }
+  SegmentHeader* header() const noexcept { return header_; }
+  void* body() const noexcept { return reinterpret_cast<char*>(header_) + header_->body_offset; }
+
+  // Processes attached now that are alive (a dead process's slot counts as free).
+  uint32_t live_attached() const noexcept;
+
+ private:
+  Segment() = default;
+  void attach();
+  void detach() noexcept;
+
+  std::string name_;
+  std::string shm_;
+  SegmentHeader* header_ = nullptr;
+  size_t mapped_size_ = 0;
+  int slot_ = -1;
+  ProcessToken token_ = 0;
+  bool created_ = false;
+};
+
+// Removes a name; attached handles keep working. Throws NotFound/InvalidArg.
+void unlink_object(const std::string& name);
+
+// A read-only view of an object for ls/stat/gc, without attaching to it.
+struct ObjectView {
+  std::string name;
+  std::string error;  // non-empty when the object cannot be read (garbage, other version ...)
+  std::shared_ptr<void> mapping;
+  SegmentHeader* header = nullptr;
+  uint64_t file_size = 0;
+  uint32_t file_mode = 0;
+  uint32_t file_uid = 0;
+};
+std::vector<std::string> list_object_names();
+ObjectView view_object(const std::string& name);
+
+}  // namespace polyipc

@@ -1,0 +1,33 @@
+#include "core/status.hpp"
+
+#include <cerrno>
+#include <cstring>
+
+namespace polyipc {
+
+std::string format(const char* fmt, ...) {
+  char buf[512];
+  va_list ap;
+  va_start(ap, fmt);
+  std::vsnprintf(buf, sizeof buf, fmt, ap);
+  va_end(ap);
+  return buf;
+}
+
+void throw_os_error(int errnum, const std::string& what) {
+  Status status = Status::System;
+  switch (errnum) {
+    case EACCES:
+    case EPERM: status = Status::Permission; break;
+    case ENOENT: status = Status::NotFound; break;
+    case EEXIST: status = Status::Exists; break;
+    case ENOMEM:
+    case ENOSPC: status = Status::NoMemory; break;
+    case EINVAL:
+    case ENAMETOOLONG: status = Status::InvalidArg; break;
+    default: break;
+  }
+  throw Error(status, what + ": " + std::strerror(errnum));
+}
+
+}  // namespace polyipc
