@@ -22,4 +22,9 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt_get update -qq
   apt_get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# Each language binding installs what its own toolchain needs.
+root=$(cd "$(dirname "$0")/.." && pwd)
+for lang_setup in "$root"/bindings/*/setup.sh; do
+  [ -x "$lang_setup" ] && "$lang_setup"
+done
 echo "setup: all build and test packages present"

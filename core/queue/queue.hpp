@@ -66,6 +66,7 @@ class Queue {
   std::string peek_json(size_t max_count);
 
  private:
+  friend struct QueueTestPeer;  // tests/core: hold the lock to be killed holding it
   class Locked;
   Queue() = default;
 

@@ -1,0 +1,159 @@
+/*
+ * polyipc.i: the one SWIG interface shared by Java, Go, C# and Python.
+ *
+ * It turns the C API's opaque handles into classes (%extend on a type SWIG
+ * sees under its own name, so no generated helper collides with the real
+ * polyipc_* functions), hides every `polyipc_error *err` parameter, and
+ * leaves three things to the per-language file it includes:
+ *   - %typemap(argout) polyipc_error *err : raise the language's error when err->code != 0
+ *   - the byte-buffer typemaps for (const void *data, size_t len) in, and
+ *     polyipc_bytes out (a library-allocated message the typemap must polyipc_free)
+ *   - naming and extra proxy code.
+ * The idiomatic API of each language is written by hand on top of these
+ * native classes, in bindings/<language>/.
+ */
+%module polyipc_native
+
+%{
+#include "polyipc.h"
+#include <stdlib.h>
+#include <string.h>
+
+typedef polyipc_queue NativeQueue;
+
+/* A message returned by the library; the out typemap copies it into the
+ * language's byte array and releases it with polyipc_free. */
+typedef struct polyipc_bytes {
+  void *data;
+  size_t len;
+} polyipc_bytes;
+%}
+
+%include <stdint.i>
+
+/* The error parameter never reaches a language: it points at a stack
+ * temporary, and the per-language argout typemap raises from it. */
+%typemap(in, numinputs = 0) polyipc_error *err (polyipc_error temp) %{
+  temp.code = 0;
+  temp.message[0] = 0;
+  $1 = &temp;
+%}
+
+/* Strings the library allocates are released with polyipc_free. */
+%typemap(newfree) char * "polyipc_free($1);";
+
+#if defined(SWIGJAVA)
+%include "java.i"
+#elif defined(SWIGCSHARP)
+%include "csharp.i"
+#elif defined(SWIGPYTHON)
+%include "python.i"
+#elif defined(SWIGGO)
+%include "go.i"
+#endif
+
+/* ---- constants ----------------------------------------------------------- */
+enum polyipc_status {
+  POLYIPC_OK = 0, POLYIPC_ERR_TIMEOUT = 1, POLYIPC_ERR_EMPTY = 2, POLYIPC_ERR_FULL = 3, POLYIPC_ERR_CLOSED = 4,
+  POLYIPC_ERR_NOT_FOUND = 5, POLYIPC_ERR_EXISTS = 6, POLYIPC_ERR_INVALID_ARG = 7, POLYIPC_ERR_INVALID_JSON = 8,
+  POLYIPC_ERR_TOO_LARGE = 9, POLYIPC_ERR_PERMISSION = 10, POLYIPC_ERR_OWNER_DEAD = 11,
+  POLYIPC_ERR_INCOMPATIBLE = 12, POLYIPC_ERR_NO_MEMORY = 13, POLYIPC_ERR_NOT_OWNER = 14, POLYIPC_ERR_BROKEN = 15,
+  POLYIPC_ERR_SYSTEM = 16
+};
+enum polyipc_open_mode { POLYIPC_OPEN_OR_CREATE = 0, POLYIPC_CREATE_ONLY = 1, POLYIPC_OPEN_ONLY = 2 };
+enum polyipc_queue_order { POLYIPC_FIFO = 0, POLYIPC_LIFO = 1, POLYIPC_PRIORITY = 2 };
+enum polyipc_format { POLYIPC_FORMAT_JSON = 0, POLYIPC_FORMAT_BYTES = 1 };
+/* The header this binding was generated from; compared with
+ * polyipc_version_number() of the loaded library when the binding loads. */
+%constant int POLYIPC_BINDING_VERSION_NUMBER = POLYIPC_VERSION_NUMBER;
+%constant int64_t POLYIPC_FOREVER = POLYIPC_FOREVER;
+
+/* ---- free functions ---------------------------------------------------------- */
+const char *polyipc_version(void);
+int polyipc_version_number(void);
+const char *polyipc_status_name(int status);
+int polyipc_unlink(const char *name, polyipc_error *err);
+
+%newobject polyipc_native_list_json;
+%newobject polyipc_native_stat_json;
+%newobject polyipc_native_gc_json;
+%newobject polyipc_native_peek_json;
+%inline %{
+/* The namespace, as JSON text (see polyipc.h for the shapes). */
+char *polyipc_native_list_json(polyipc_error *err) {
+  char *json = NULL;
+  polyipc_list_json(&json, err);
+  return json;
+}
+char *polyipc_native_stat_json(const char *name, polyipc_error *err) {
+  char *json = NULL;
+  polyipc_stat_json(name, &json, err);
+  return json;
+}
+char *polyipc_native_gc_json(polyipc_error *err) {
+  char *json = NULL;
+  polyipc_gc_json(&json, err);
+  return json;
+}
+char *polyipc_native_peek_json(const char *name, size_t max_count, polyipc_error *err) {
+  char *json = NULL;
+  polyipc_peek_json(name, max_count, &json, err);
+  return json;
+}
+%}
+
+/* ---- queues ----------------------------------------------------------------- */
+typedef struct {} NativeQueue;
+typedef struct polyipc_bytes { void *data; size_t len; } polyipc_bytes;
+
+%newobject NativeQueue::open;
+%newobject NativeQueue::stat_json;
+%extend NativeQueue {
+  /* All options at once; ordinary defaults come from the idiomatic layer. */
+  static NativeQueue *open(const char *name, int open_mode, int order, int format, int joinable, uint64_t max_items,
+                           uint64_t capacity_bytes, uint64_t max_message_bytes, uint32_t mode, int ephemeral,
+                           polyipc_error *err) {
+    polyipc_queue_options o;
+    polyipc_queue *q = NULL;
+    polyipc_queue_options_init(&o);
+    o.order = (uint32_t)order;
+    o.format = (uint32_t)format;
+    o.joinable = (uint32_t)joinable;
+    o.max_items = max_items;
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    o.max_message_bytes = max_message_bytes;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_queue_open(name, (polyipc_open_mode)open_mode, &o, &q, err);
+    return q;
+  }
+  /* Attach to an existing queue whatever its options. */
+  static NativeQueue *open_existing(const char *name, polyipc_error *err) {
+    polyipc_queue *q = NULL;
+    polyipc_queue_open(name, POLYIPC_OPEN_ONLY, NULL, &q, err);
+    return q;
+  }
+  ~NativeQueue() { polyipc_queue_close($self); }
+
+  void put(const void *data, size_t len, int64_t priority, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_queue_put_priority($self, data, len, priority, timeout_ns, err);
+  }
+  polyipc_bytes get(int64_t timeout_ns, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    polyipc_queue_get($self, &b.data, &b.len, timeout_ns, err);
+    return b;
+  }
+  uint64_t size(polyipc_error *err) {
+    uint64_t n = 0;
+    polyipc_queue_size($self, &n, err);
+    return n;
+  }
+  void task_done(polyipc_error *err) { polyipc_queue_task_done($self, err); }
+  void join(int64_t timeout_ns, polyipc_error *err) { polyipc_queue_join($self, timeout_ns, err); }
+  void close_writes(polyipc_error *err) { polyipc_queue_close_writes($self, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_queue_stat_json($self, &json, err);
+    return json;
+  }
+}
