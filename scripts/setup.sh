@@ -25,6 +25,6 @@ fi
 # Each language binding installs what its own toolchain needs.
 root=$(cd "$(dirname "$0")/.." && pwd)
 for lang_setup in "$root"/bindings/*/setup.sh; do
-  [ -x "$lang_setup" ] && "$lang_setup"
+  if [ -x "$lang_setup" ]; then "$lang_setup"; fi
 done
 echo "setup: all build and test packages present"
