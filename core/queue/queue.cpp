@@ -107,7 +107,10 @@ struct QueueShared {
 
 namespace {
 uint64_t load(const uint64_t& w) { return load_word(&w); }
-void bump(std::atomic<uint64_t>& c, uint64_t n = 1) { c.fetch_add(n, std::memory_order_relaxed); }
+// Counters change only under the queue's lock: a plain add, no locked instruction.
+void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
+  c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
+}
 uint64_t coarse_unix_ms() {
   timespec ts;
   clock_gettime(CLOCK_REALTIME_COARSE, &ts);
@@ -275,13 +278,14 @@ void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers)
 
 // Called with the lock held; returns with it held. Spins briefly first, since
 // the other side often answers within microseconds and a sleep costs ~20 us.
-void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline) {
+void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
+                     uint64_t record_size) {
   bool getter = &word == &s_->not_empty;
   if (&word != &s_->all_done) {
     unlock();
     spin_until_changed(getter, deadline);
     lock(Deadline::forever());
-    bool changed = getter ? (s_->st.count > 0 || s_->st.closed) : fits(0);
+    bool changed = s_->st.closed || (getter ? s_->st.count > 0 : fits(record_size));
     if (changed || deadline.expired()) return;
   }
   sleepers.fetch_add(1, std::memory_order_seq_cst);
@@ -357,7 +361,7 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
       return full ? Status::Full : Status::Timeout;
     }
     reap_dead_owners(false);
-    if (!fits(rec)) sleep_on(s_->not_full, s_->putters_sleeping, deadline);
+    if (!fits(rec)) sleep_on(s_->not_full, s_->putters_sleeping, deadline, rec);
   }
 }
 
@@ -522,7 +526,7 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
       return empty ? Status::Empty : Status::Timeout;
     }
     reap_dead_owners(false);
-    if (s_->st.count == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline);
+    if (s_->st.count == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline, 0);
   }
 }
 
@@ -759,7 +763,7 @@ Status Queue::join(const Deadline& deadline, ErrorText& error) {
                 (unsigned long long)s_->st.unfinished);
       return Status::Timeout;
     }
-    sleep_on(s_->all_done, s_->joiners_sleeping, deadline);
+    sleep_on(s_->all_done, s_->joiners_sleeping, deadline, 0);
   }
   return Status::Ok;
 }

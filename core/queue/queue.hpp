@@ -79,7 +79,9 @@ class Queue {
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
   uint64_t reserve(uint64_t record_size);
   uint64_t find_ready() const noexcept;
-  void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline);
+  // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
+  void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
+                uint64_t record_size);
   void spin_until_changed(bool for_getter, const Deadline& deadline);
   void notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
