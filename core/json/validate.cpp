@@ -40,10 +40,7 @@ namespace {
 
 constexpr size_t kStackLevels = 16384;
 constexpr size_t kStackWords = kStackLevels / 64;
-#ifndef JV_SMALL
-#define JV_SMALL 1024
-#endif
-constexpr size_t kSmall = JV_SMALL;  // inputs up to this size are copied and padded
+constexpr size_t kSmall = 1024;  // inputs up to this size are copied and padded
 constexpr size_t kPad = 32;      // zero bytes after the copy (>= 16 for SIMD loads)
 
 constexpr const char* R_EMPTY = "empty input";
@@ -65,7 +62,8 @@ struct Tables {
   uint8_t plain[256];  // 1: a string holds it as-is (0x20..0x7F but '"', '\\')
   uint8_t hex[256];    // hex digit value, or 0xFF
   uint8_t start[256];  // C_*
-  constexpr Tables() : plain(), hex(), start() {
+  uint8_t numtail[256];  // 1: '.', 'e', 'E' or a digit (after a leading 0): more number to check
+  constexpr Tables() : plain(), hex(), start(), numtail() {
     for (int c = 0; c < 256; ++c) {
       plain[c] = (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') ? 1 : 0;
       hex[c] = 0xFF;
@@ -82,6 +80,8 @@ struct Tables {
     start[static_cast<int>('t')] = C_TRUE;
     start[static_cast<int>('f')] = C_FALSE;
     start[static_cast<int>('n')] = C_NULL;
+    for (int c = '0'; c <= '9'; ++c) numtail[c] = 1;
+    numtail[static_cast<int>('.')] = numtail[static_cast<int>('e')] = numtail[static_cast<int>('E')] = 1;
   }
 };
 alignas(64) constexpr Tables kT{};
@@ -136,7 +136,7 @@ class Run {
       default:
         return fail(p, R_ESC);
     }
-    unsigned cu;
+    unsigned cu = 0;
     const char* q = hex4(p + 1, &cu);
     if (!q) return nullptr;
     if (cu < 0xD800 || cu > 0xDFFF) return q;
@@ -144,7 +144,7 @@ class Run {
     // high surrogate: \uDC00..\uDFFF must follow at q
     if (at(q) != '\\') return fail(q, R_SURR);
     if (at(q + 1) != 'u') return fail(q + 1 == e_ ? e_ : q, R_SURR);
-    unsigned lo;
+    unsigned lo = 0;
     const char* r = hex4(q + 2, &lo);
     if (!r) return nullptr;
     if (lo < 0xDC00 || lo > 0xDFFF) return fail(q, R_SURR);
@@ -181,10 +181,10 @@ class Run {
   // p just after the opening quote; returns the byte after the closing one.
   inline __attribute__((always_inline)) const char* string(const char* p) {
     for (;;) {
-#ifndef JV_SCALAR
-#define JV_SCALAR 16
-#endif
-      for (int i = 0; i < JV_SCALAR; ++i) {
+      // Short runs (most keys and small values) byte by byte: the predicted
+      // branches let the CPU run ahead, where a SIMD scan's result would sit
+      // on the critical path. Longer runs continue 16 bytes at a time.
+      for (int i = 0; i < 16; ++i) {
         if (!kT.plain[at(p)]) goto special;
         ++p;
       }
@@ -248,14 +248,21 @@ class Run {
   inline __attribute__((always_inline)) const char* number(const char* p) {
     unsigned c = at(p);
     if (c == '-') c = at(++p);
-    if (c == '0') {
-      c = at(++p);
-      if (PI_UNLIKELY(is_digit(c))) return fail(p, R_NUM);  // leading zero
-    } else if (is_digit(c)) {
+    if (PI_LIKELY(c - '1' < 9u)) {
       do c = at(++p); while (is_digit(c));
+    } else if (c == '0') {
+      c = at(++p);
     } else {
       return fail(p, R_NUM);
     }
+    if (PI_LIKELY(!kT.numtail[c])) return p;
+    return number_tail(p);
+  }
+
+  // p just after the integer part, at '.', 'e', 'E' or a digit.
+  const char* number_tail(const char* p) {
+    unsigned c = at(p);
+    if (is_digit(c)) return fail(p, R_NUM);  // after a leading zero: "01", "-00"
     if (c == '.') {
       c = at(++p);
       if (!is_digit(c)) return fail(p, R_NUM);
@@ -291,6 +298,18 @@ class Run {
       return false;
     }
     c = at(p);
+    if (c != '{' && c != '[') {  // a scalar: no container, so 'after' never sees depth 0
+      switch (kT.start[c]) {
+        case C_STR: p = string(p + 1); break;
+        case C_NUM: p = number(p); break;
+        case C_TRUE: p = literal(p, "true", 4); break;
+        case C_FALSE: p = literal(p, "false", 5); break;
+        case C_NULL: p = literal(p, "null", 4); break;
+        default: return fail(p, R_CHAR), false;
+      }
+      if (!p) return false;
+      goto done;
+    }
 
   value:  // c = *p, the first byte of a value
     switch (kT.start[c]) {
@@ -335,8 +354,10 @@ class Run {
         p = literal(p, "null", 4);
         if (!p) return false;
         goto after;
-      default:
+      case C_BAD:
         goto unexpected;
+      default:
+        __builtin_unreachable();
     }
 
   key:  // p at the opening quote of a member name
@@ -356,14 +377,10 @@ class Run {
 
   close:  // p at the closing bracket of the innermost container
     ++p;
-    if (--depth) closer = ((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1u) ? '}' : ']';
+    if (PI_UNLIKELY(--depth == 0)) goto done;
+    closer = ((stack[(depth - 1) >> 6] >> ((depth - 1) & 63)) & 1u) ? '}' : ']';
     // fall through
-  after:  // a value ended just before p
-    if (PI_UNLIKELY(depth == 0)) {
-      p = skip_ws(p);
-      if (p != e_) return fail(p, R_TRAIL), false;
-      return true;
-    }
+  after:  // a value inside a container ended just before p (depth >= 1)
     c = at(p);
     if (PI_UNLIKELY(c <= ' ')) {
       p = skip_ws(p);
@@ -383,6 +400,11 @@ class Run {
     // fall through
   unexpected:
     return fail(p, R_CHAR), false;
+
+  done:  // the top-level value ended just before p
+    p = skip_ws(p);
+    if (p != e_) return fail(p, R_TRAIL), false;
+    return true;
   }
 
   const char* fail_at_ = nullptr;
