@@ -1,0 +1,336 @@
+#include "commands.hpp"
+
+#include <polyipc.h>
+
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <iterator>
+#include <memory>
+
+#include "exit_codes.hpp"
+#include "format.hpp"
+
+namespace polyipc_cli {
+
+const char* const kExitCodeHelp =
+    "Exit codes:\n"
+    "  0  ok\n"
+    "  1  usage error (unknown option, missing argument, bad --timeout)\n"
+    "  2  not found (POLYIPC_ERR_NOT_FOUND)\n"
+    "  3  empty / full / timeout: nothing to get, or no room to put, within --timeout\n"
+    "  4  invalid input: POLYIPC_ERR_INVALID_JSON, INVALID_ARG (e.g. a bad name), TOO_LARGE;\n"
+    "     nothing was changed\n"
+    "  5  any other error (CLOSED, PERMISSION, INCOMPATIBLE, SYSTEM ...)\n"
+    "Errors are printed on stderr as `polyipc: <message>`.\n"
+    "Objects live in the namespace named by $POLYIPC_NAMESPACE (default \"default\").";
+
+int exit_code_for_status(int status) {
+  switch (status) {
+    case POLYIPC_OK: return kExitOk;
+    case POLYIPC_ERR_NOT_FOUND: return kExitNotFound;
+    case POLYIPC_ERR_EMPTY:
+    case POLYIPC_ERR_FULL:
+    case POLYIPC_ERR_TIMEOUT: return kExitNoRoom;
+    case POLYIPC_ERR_INVALID_JSON:
+    case POLYIPC_ERR_INVALID_ARG:
+    case POLYIPC_ERR_TOO_LARGE: return kExitInvalid;
+    default: return kExitOther;
+  }
+}
+
+namespace {
+
+// Memory the library returned, released with polyipc_free.
+struct LibFree {
+  void operator()(void* p) const { polyipc_free(p); }
+};
+using LibText = std::unique_ptr<char, LibFree>;
+
+struct QueueClose {
+  void operator()(polyipc_queue* q) const { polyipc_queue_close(q); }
+};
+using QueuePtr = std::unique_ptr<polyipc_queue, QueueClose>;
+
+std::string error_text(int rc, const polyipc_error& err) {
+  if (err.message[0] != '\0') return std::string(err.message, strnlen(err.message, sizeof err.message));
+  const char* name = polyipc_status_name(rc);
+  return name != nullptr ? name : "error " + std::to_string(rc);
+}
+
+void check(int rc, const polyipc_error& err) {
+  if (rc != POLYIPC_OK) throw Failure(exit_code_for_status(rc), error_text(rc, err));
+}
+
+Json parse_library_json(const char* text, const char* what) {
+  Json j = Json::parse(text == nullptr ? "" : text, nullptr, false);
+  if (j.is_discarded()) throw Failure(kExitOther, std::string("the library returned malformed JSON for ") + what);
+  return j;
+}
+
+struct OpenedQueue {
+  QueuePtr handle;
+  bool joinable = false;
+  bool bytes = false;
+};
+
+// Opens an existing queue with the options it was created with (learned from
+// its stat, so order/format/joinable always agree); with `create`, a missing
+// queue is created with the defaults.
+OpenedQueue open_queue(const std::string& name, bool create) {
+  polyipc_queue_options opts;
+  polyipc_queue_options_init(&opts);
+  OpenedQueue out;
+
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_stat_json(name.c_str(), &raw, &err);
+  LibText text(raw);
+  bool exists = false;
+  if (rc == POLYIPC_OK) {
+    Json stat = parse_library_json(text.get(), ("stat of '" + name + "'").c_str());
+    exists = true;
+    std::string order = stat.value("order", "fifo");
+    if (order == "lifo") opts.order = POLYIPC_LIFO;
+    if (order == "priority") opts.order = POLYIPC_PRIORITY;
+    if (stat.value("format", "json") == "bytes") opts.format = POLYIPC_FORMAT_BYTES;
+    auto j = stat.find("joinable");
+    if (j != stat.end() && j->is_boolean()) opts.joinable = *j ? 1 : 0;
+  } else if (rc == POLYIPC_ERR_INVALID_ARG) {
+    check(rc, err);  // a bad name: say so before anything else happens
+  }
+  // Other stat failures: let the open below give the authoritative answer.
+
+  polyipc_open_mode mode = (create && !exists) ? POLYIPC_OPEN_OR_CREATE : POLYIPC_OPEN_ONLY;
+  polyipc_queue* q = nullptr;
+  err = polyipc_error{};
+  rc = polyipc_queue_open(name.c_str(), mode, &opts, &q, &err);
+  check(rc, err);
+  out.handle.reset(q);
+  out.joinable = opts.joinable != 0;
+  out.bytes = opts.format == POLYIPC_FORMAT_BYTES;
+  return out;
+}
+
+std::string read_stdin() {
+  std::string data((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+  if (std::cin.bad()) throw Failure(kExitOther, "could not read the message from stdin");
+  return data;
+}
+
+void write_out(const std::string& text) {
+  std::cout << text;
+  std::cout.flush();
+  if (!std::cout) throw Failure(kExitOther, "could not write to stdout");
+}
+
+}  // namespace
+
+std::string current_namespace() {
+  const char* ns = std::getenv("POLYIPC_NAMESPACE");
+  return (ns != nullptr && *ns != '\0') ? ns : "default";
+}
+
+int64_t parse_timeout(const std::string& text) {
+  if (text == "forever" || text == "inf" || text == "infinite") return POLYIPC_FOREVER;
+  errno = 0;
+  char* end = nullptr;
+  double seconds = std::strtod(text.c_str(), &end);
+  if (text.empty() || end == nullptr || *end != '\0' || errno != 0 || std::isnan(seconds))
+    throw Failure(kExitUsage, "--timeout: '" + text + "' is not a number of seconds (or 'forever')");
+  if (seconds < 0 || std::isinf(seconds)) return POLYIPC_FOREVER;
+  double ns = seconds * 1e9;
+  if (ns >= 9.2e18) return POLYIPC_FOREVER;
+  return static_cast<int64_t>(ns);
+}
+
+int cmd_ls(const Options& o) {
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_list_json(&raw, &err);
+  LibText text(raw);
+  check(rc, err);
+  Json list = parse_library_json(text.get(), "the object list");
+  if (!list.is_array()) throw Failure(kExitOther, "the library returned a list that is not a JSON array");
+  if (o.json) {
+    write_out(list.dump(2) + "\n");
+    return kExitOk;
+  }
+  if (list.empty()) {
+    write_out("no objects in namespace '" + current_namespace() + "'\n");
+    return kExitOk;
+  }
+  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "DEPTH", "CAPACITY", "ATTACHED", "MODE", "OWNER"}};
+  std::string notes;
+  for (const auto& obj : list) {
+    std::string capacity = "-";
+    auto cap = obj.find("capacity_bytes");
+    if (cap != obj.end() && cap->is_number_unsigned()) capacity = size_text(cap->get<uint64_t>());
+    auto max_items = obj.find("max_items");
+    if (max_items != obj.end() && max_items->is_number_unsigned() && max_items->get<uint64_t>() > 0)
+      capacity += " (max " + max_items->dump() + ")";
+    std::string attached = field_text(obj, "live_processes");
+    if (attached == "-") {
+      auto a = obj.find("attached");
+      if (a != obj.end() && a->is_array()) {
+        size_t live = 0;
+        for (const auto& p : *a)
+          if (!p.is_object() || p.value("alive", true)) ++live;
+        attached = std::to_string(live);
+      }
+    }
+    std::string owner = "-";
+    auto uid = obj.find("owner_uid");
+    if (uid != obj.end() && uid->is_number_unsigned()) owner = user_name(uid->get<uint64_t>());
+    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), field_text(obj, "depth"), capacity, attached,
+                    mode_text(obj.value("mode", Json())), owner});
+    auto error = obj.find("error");
+    if (error != obj.end()) notes += field_text(obj, "name") + ": " + field_text(obj, "error") + "\n";
+  }
+  write_out(table_text(rows) + notes);
+  return kExitOk;
+}
+
+int cmd_stat(const Options& o) {
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_stat_json(o.name.c_str(), &raw, &err);
+  LibText text(raw);
+  check(rc, err);
+  Json stat = parse_library_json(text.get(), ("stat of '" + o.name + "'").c_str());
+  write_out(o.json ? stat.dump(2) + "\n" : stat_text(stat));
+  return kExitOk;
+}
+
+int cmd_rm(const Options& o) {
+  int exit_code = kExitOk;
+  Json removed = Json::array();
+  Json failed = Json::array();
+  for (const auto& name : o.names) {
+    polyipc_error err{};
+    int rc = polyipc_unlink(name.c_str(), &err);
+    if (rc == POLYIPC_OK) {
+      removed.push_back(name);
+      if (!o.json) write_out("removed '" + name + "'\n");
+      continue;
+    }
+    std::string message = error_text(rc, err);
+    std::cerr << "polyipc: " << message << "\n";
+    failed.push_back({{"name", name}, {"status", polyipc_status_name(rc)}, {"message", message}});
+    if (exit_code == kExitOk) exit_code = exit_code_for_status(rc);
+  }
+  if (o.json) write_out(Json{{"removed", removed}, {"failed", failed}}.dump(2) + "\n");
+  return exit_code;
+}
+
+int cmd_gc(const Options& o) {
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_gc_json(&raw, &err);
+  LibText text(raw);
+  check(rc, err);
+  Json gc = parse_library_json(text.get(), "gc");
+  if (o.json) {
+    write_out(gc.dump(2) + "\n");
+    return kExitOk;
+  }
+  std::string out;
+  Json removed = gc.value("removed", Json::array());
+  Json stale = gc.value("stale", Json::array());
+  for (const auto& name : removed) out += "removed " + (name.is_string() ? name.get<std::string>() : name.dump()) + "\n";
+  for (const auto& s : stale) {
+    std::string reason = field_text(s, "reason");
+    out += "stale   " + field_text(s, "name") + (reason == "-" ? "" : " (" + reason + ")") + "\n";
+  }
+  if (out.empty()) out = "nothing to collect in namespace '" + current_namespace() + "'\n";
+  write_out(out);
+  return kExitOk;
+}
+
+int cmd_put(const Options& o) {
+  int64_t timeout = parse_timeout(o.timeout);
+  std::string data = o.message == "-" ? read_stdin() : o.message;
+  OpenedQueue q = open_queue(o.name, o.create);
+  polyipc_error err{};
+  int rc = o.priority ? polyipc_queue_put_priority(q.handle.get(), data.data(), data.size(), *o.priority, timeout, &err)
+                      : polyipc_queue_put(q.handle.get(), data.data(), data.size(), timeout, &err);
+  check(rc, err);
+  uint64_t depth = 0;
+  polyipc_error size_err{};
+  bool have_depth = polyipc_queue_size(q.handle.get(), &depth, &size_err) == POLYIPC_OK;
+  if (o.json) {
+    Json out{{"name", o.name}, {"put", true}, {"bytes", data.size()}};
+    if (have_depth) out["depth"] = depth;
+    write_out(out.dump() + "\n");
+  } else {
+    write_out("put " + std::to_string(data.size()) + " bytes on '" + o.name + "'" +
+              (have_depth ? " (depth " + std::to_string(depth) + ")" : "") + "\n");
+  }
+  return kExitOk;
+}
+
+int cmd_get(const Options& o) {
+  int64_t timeout = parse_timeout(o.timeout);
+  OpenedQueue q = open_queue(o.name, false);
+  void* raw = nullptr;
+  size_t len = 0;
+  polyipc_error err{};
+  int rc = polyipc_queue_get(q.handle.get(), &raw, &len, timeout, &err);
+  check(rc, err);
+  std::unique_ptr<void, LibFree> data(raw);
+  std::string message(static_cast<const char*>(data.get()), len);
+  if (o.json) {
+    Json out{{"name", o.name}};
+    Json value = q.bytes ? Json() : Json::parse(message, nullptr, false);
+    if (q.bytes || value.is_discarded())
+      out["base64"] = base64_encode(message.data(), message.size());
+    else
+      out["message"] = value;
+    write_out(out.dump() + "\n");
+  } else {
+    write_out(q.bytes ? message : message + "\n");
+  }
+  // On a joinable queue a get is a lease: the message reached stdout, so the
+  // task is done (were we to fail before this, the lease goes to another consumer).
+  if (q.joinable) {
+    polyipc_error done_err{};
+    check(polyipc_queue_task_done(q.handle.get(), &done_err), done_err);
+  }
+  return kExitOk;
+}
+
+int cmd_peek(const Options& o) {
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_peek_json(o.name.c_str(), o.count, &raw, &err);
+  LibText text(raw);
+  check(rc, err);
+  Json items = parse_library_json(text.get(), ("peek of '" + o.name + "'").c_str());
+  if (o.json) {
+    write_out(items.dump(2) + "\n");
+    return kExitOk;
+  }
+  if (!items.is_array() || items.empty()) {
+    write_out("queue '" + o.name + "' is empty\n");
+    return kExitOk;
+  }
+  std::string out;
+  size_t index = 0;
+  for (const auto& item : items) {
+    std::string line = std::to_string(++index) + "  ";
+    auto message = item.find("message");
+    if (message != item.end())
+      line += message->dump();
+    else
+      line += "base64:" + field_text(item, "base64");
+    auto priority = item.find("priority");
+    if (priority != item.end() && priority->is_number() && *priority != 0) line += "  (priority " + priority->dump() + ")";
+    out += line + "\n";
+  }
+  write_out(out);
+  return kExitOk;
+}
+
+}  // namespace polyipc_cli

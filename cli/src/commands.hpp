@@ -1,0 +1,38 @@
+// The subcommands of `polyipc`. Each returns the process exit code, prints its
+// result on stdout, and throws Failure for an error main() reports on stderr.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace polyipc_cli {
+
+struct Options {
+  bool json = false;               // --json: machine output
+  std::string name;                // the object of stat/put/get/peek
+  std::vector<std::string> names;  // the objects of rm
+  std::string message;             // put's JSON text ("-": read stdin)
+  std::optional<int64_t> priority; // put --priority
+  std::string timeout = "0";       // put/get --timeout, seconds
+  bool create = false;             // put --create
+  size_t count = 10;               // peek --count
+};
+
+int cmd_ls(const Options& o);
+int cmd_stat(const Options& o);
+int cmd_rm(const Options& o);
+int cmd_gc(const Options& o);
+int cmd_put(const Options& o);
+int cmd_get(const Options& o);
+int cmd_peek(const Options& o);
+
+// "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
+// Throws Failure(kExitUsage) for anything else.
+int64_t parse_timeout(const std::string& text);
+
+// The namespace objects live in (POLYIPC_NAMESPACE, default "default").
+std::string current_namespace();
+
+}  // namespace polyipc_cli

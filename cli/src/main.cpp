@@ -1,0 +1,84 @@
+// polyipc: list, inspect, remove and exchange messages with the named objects
+// of a polyipc namespace, through the public C API only.
+#include <polyipc.h>
+
+#include <functional>
+#include <iostream>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.hpp"
+#include "exit_codes.hpp"
+
+using namespace polyipc_cli;
+
+int main(int argc, char** argv) {
+  CLI::App app{"polyipc: inspect and use the named IPC objects (queues, ...) of a polyipc namespace."};
+  app.name("polyipc");
+  app.footer(kExitCodeHelp);  // set before the subcommands so they inherit it
+  app.set_version_flag("--version", std::string("polyipc ") + POLYIPC_VERSION_STRING + " (library " +
+                                        polyipc_version() + ")");
+  app.require_subcommand(1);
+
+  Options o;
+  std::function<int(const Options&)> run;
+  auto command = [&](const char* name, const char* help, int (*fn)(const Options&)) {
+    CLI::App* sub = app.add_subcommand(name, help);
+    sub->add_flag("--json", o.json, "machine-readable JSON output");
+    sub->callback([&run, fn] { run = fn; });
+    return sub;
+  };
+
+  command("ls", "list the objects of the namespace: name, kind, depth, capacity, attached processes, mode, owner",
+          cmd_ls);
+
+  auto* stat = command("stat", "show every field and counter of one object", cmd_stat);
+  stat->add_option("NAME", o.name, "object name")->required();
+
+  auto* rm = command("rm", "remove names (processes attached to them keep working)", cmd_rm);
+  rm->add_option("NAME", o.names, "object names")->required()->expected(1, -1);
+
+  command("gc", "remove ephemeral objects whose attached processes all died; report stale ones", cmd_gc);
+
+  auto* put = command("put", "put one JSON message on an existing queue", cmd_put);
+  put->add_option("NAME", o.name, "queue name")->required();
+  put->add_option("JSON", o.message, "the message: JSON text, or - to read it from stdin")->required();
+  put->add_option("--priority", o.priority, "priority (priority queues: lowest first)");
+  put->add_option("--timeout", o.timeout,
+                  "seconds to wait for room (default 0: a full queue is an error, exit 3; -1 or 'forever' blocks)");
+  put->add_flag("--create", o.create, "create the queue with default options if it does not exist");
+
+  auto* get = command("get", "take one message from a queue and print it", cmd_get);
+  get->add_option("NAME", o.name, "queue name")->required();
+  get->add_option("--timeout", o.timeout,
+                  "seconds to wait for a message (default 0: an empty queue is an error, exit 3; -1 or 'forever' "
+                  "blocks)");
+
+  auto* peek = command("peek", "print the next messages of a queue without taking them", cmd_peek);
+  peek->add_option("NAME", o.name, "queue name")->required();
+  peek->add_option("--count", o.count, "at most this many messages (default 10)")->check(CLI::PositiveNumber);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "polyipc: " << e.what() << "\nRun 'polyipc --help' for usage.\n";
+    return kExitUsage;
+  }
+
+  try {
+    return run(o);
+  } catch (const Failure& f) {
+    std::cerr << "polyipc: " << f.what() << "\n";
+    return f.exit_code();
+  } catch (const std::exception& e) {
+    std::cerr << "polyipc: " << e.what() << "\n";
+    return kExitOther;
+  }
+}

@@ -1,0 +1,542 @@
+// The `polyipc` command run as a process against real queues; the C API sets
+// up and checks the state. Every test process works in a namespace of its own.
+#include <polyipc.h>
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <pwd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+extern char** environ;
+
+namespace {
+
+using Json = nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct CliRun {
+  int exit_code = -1;  // -1: killed (timed out or by a signal)
+  std::string out;
+  std::string err;
+  double seconds = 0;
+};
+
+std::ostream& operator<<(std::ostream& os, const CliRun& r) {
+  return os << "exit " << r.exit_code << "\n--- stdout ---\n" << r.out << "--- stderr ---\n" << r.err;
+}
+
+// Runs polyipc with args (stdin_text on its stdin, cwd when given); kills it
+// after timeout_s so a hanging library never hangs the test run.
+CliRun polyipc(const std::vector<std::string>& args, const std::string& stdin_text = "", const std::string& cwd = "",
+            int timeout_s = 30) {
+  std::vector<std::string> argv_s{POLYIPC_CLI_PATH};
+  argv_s.insert(argv_s.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : argv_s) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) abort();
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+  posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+  posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
+  CliRun r;
+  auto start = Clock::now();
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, argv[0], &fa, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&fa);
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  if (rc != 0) {
+    close(in[1]);
+    close(out[0]);
+    close(err[0]);
+    r.err = std::string("posix_spawn failed: ") + strerror(rc);
+    return r;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  if (!stdin_text.empty()) (void)!write(in[1], stdin_text.data(), stdin_text.size());
+  close(in[1]);
+
+  auto deadline = start + std::chrono::seconds(timeout_s);
+  bool killed = false;
+  struct pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+  int open_fds = 2;
+  while (open_fds > 0) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    if (left <= 0) {
+      kill(pid, SIGKILL);
+      killed = true;
+      break;
+    }
+    if (poll(fds, 2, static_cast<int>(left)) < 0) continue;
+    for (int i = 0; i < 2; ++i) {
+      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+      char buf[4096];
+      ssize_t n = read(fds[i].fd, buf, sizeof buf);
+      if (n > 0) {
+        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
+      } else {
+        close(fds[i].fd);
+        fds[i].fd = -1;
+        --open_fds;
+      }
+    }
+  }
+  for (auto& f : fds)
+    if (f.fd >= 0) close(f.fd);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  r.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (killed) r.err += "\n[test: polyipc killed after " + std::to_string(timeout_s) + " s]";
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
+
+std::string user_name() {
+  struct passwd* pw = getpwuid(getuid());
+  return pw ? pw->pw_name : std::to_string(getuid());
+}
+
+// Entries of a directory (empty when it does not exist).
+std::vector<std::string> dir_entries(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* d = opendir(path.c_str());
+  if (!d) return names;
+  while (struct dirent* e = readdir(d))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) names.push_back(e->d_name);
+  closedir(d);
+  return names;
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return lstat(path.c_str(), &st) == 0;
+}
+
+class Cli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    static int counter = 0;
+    ns_ = "clitest-" + std::to_string(getpid()) + "-" + std::to_string(++counter);
+    setenv("POLYIPC_NAMESPACE", ns_.c_str(), 1);
+  }
+
+  void TearDown() override {
+    for (auto* q : handles_) polyipc_queue_close(q);
+    char* raw = nullptr;
+    if (polyipc_list_json(&raw, nullptr) == POLYIPC_OK && raw) {
+      Json list = Json::parse(raw, nullptr, false);
+      if (list.is_array())
+        for (const auto& o : list)
+          if (o.contains("name")) polyipc_unlink(o["name"].get<std::string>().c_str(), nullptr);
+    }
+    polyipc_free(raw);
+  }
+
+  // A queue made with the C API; the handle stays open until TearDown.
+  polyipc_queue* make_queue(const std::string& name, void (*tweak)(polyipc_queue_options*) = nullptr) {
+    polyipc_queue_options opts;
+    polyipc_queue_options_init(&opts);
+    if (tweak) tweak(&opts);
+    polyipc_queue* q = nullptr;
+    polyipc_error err{};
+    int rc = polyipc_queue_open(name.c_str(), POLYIPC_CREATE_ONLY, &opts, &q, &err);
+    EXPECT_EQ(rc, POLYIPC_OK) << err.message;
+    if (q) handles_.push_back(q);
+    return q;
+  }
+
+  static void enqueue(polyipc_queue* q, const std::string& msg) {
+    polyipc_error err{};
+    ASSERT_EQ(polyipc_queue_put(q, msg.data(), msg.size(), 0, &err), POLYIPC_OK) << err.message;
+  }
+
+  static uint64_t depth(polyipc_queue* q) {
+    uint64_t n = 999999;
+    polyipc_error err{};
+    EXPECT_EQ(polyipc_queue_size(q, &n, &err), POLYIPC_OK) << err.message;
+    return n;
+  }
+
+  static int stat_status(const std::string& name) {
+    char* raw = nullptr;
+    int rc = polyipc_stat_json(name.c_str(), &raw, nullptr);
+    polyipc_free(raw);
+    return rc;
+  }
+
+  std::string ns_;
+  std::vector<polyipc_queue*> handles_;
+};
+
+// ---- put / get ---------------------------------------------------------------
+
+TEST_F(Cli, PutThenGetRoundTripsTheMessage) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  CliRun put = polyipc({"put", "jobs", R"({"job":1,"payload":"héllo"})"});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_NE(put.out.find("jobs"), std::string::npos) << put;
+  EXPECT_EQ(depth(q), 1u);
+
+  CliRun get = polyipc({"get", "jobs"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"job":1,"payload":"héllo"})")) << get;
+  EXPECT_EQ(depth(q), 0u);
+  EXPECT_EQ(get.err, "");
+}
+
+TEST_F(Cli, GetJsonWrapsTheMessage) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, R"([1,"two",{"three":3}])");
+  CliRun get = polyipc({"get", "jobs", "--json"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  Json j = Json::parse(get.out);
+  EXPECT_EQ(j["name"], "jobs");
+  EXPECT_EQ(j["message"], Json::parse(R"([1,"two",{"three":3}])"));
+}
+
+TEST_F(Cli, PutReadsTheMessageFromStdinForDash) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  CliRun put = polyipc({"put", "jobs", "-", "--json"}, R"({"from":"stdin"})");
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_EQ(Json::parse(put.out)["depth"], 1) << put;
+  CliRun get = polyipc({"get", "jobs"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"from":"stdin"})"));
+}
+
+TEST_F(Cli, PutCreateMakesAMissingQueue) {
+  CliRun put = polyipc({"put", "fresh", "[1,2]", "--create"});
+  ASSERT_EQ(put.exit_code, 0) << put;
+  EXPECT_EQ(stat_status("fresh"), POLYIPC_OK);
+  CliRun get = polyipc({"get", "fresh"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(Json::parse(get.out), Json::parse("[1,2]"));
+}
+
+TEST_F(Cli, PutToAMissingQueueExits2AndCreatesNothing) {
+  CliRun put = polyipc({"put", "nope", "{}"});
+  EXPECT_EQ(put.exit_code, 2) << put;
+  EXPECT_TRUE(starts_with(put.err, "polyipc: ")) << put;
+  EXPECT_NE(put.err.find("nope"), std::string::npos) << put;
+  EXPECT_EQ(stat_status("nope"), POLYIPC_ERR_NOT_FOUND);
+  for (const char* cmd : {"get", "peek", "stat", "rm"}) {
+    CliRun r = polyipc({cmd, "nope"});
+    EXPECT_EQ(r.exit_code, 2) << cmd << ": " << r;
+    EXPECT_NE(r.err.find("nope"), std::string::npos) << cmd << ": " << r;
+  }
+  EXPECT_EQ(stat_status("nope"), POLYIPC_ERR_NOT_FOUND);
+}
+
+TEST_F(Cli, GetOnAnEmptyQueueExits3NamingTheQueue) {
+  ASSERT_NE(make_queue("jobs"), nullptr);
+  CliRun get = polyipc({"get", "jobs"});
+  EXPECT_EQ(get.exit_code, 3) << get;
+  EXPECT_TRUE(starts_with(get.err, "polyipc: ")) << get;
+  EXPECT_NE(get.err.find("jobs"), std::string::npos) << get;
+  EXPECT_EQ(get.out, "");
+}
+
+TEST_F(Cli, GetWithATimeoutWaitsThenExits3) {
+  ASSERT_NE(make_queue("jobs"), nullptr);
+  CliRun get = polyipc({"get", "jobs", "--timeout", "0.3"});
+  EXPECT_EQ(get.exit_code, 3) << get;
+  EXPECT_GE(get.seconds, 0.25) << get;
+  EXPECT_NE(get.err.find("jobs"), std::string::npos) << get;
+}
+
+TEST_F(Cli, PutOfMalformedJsonExits4AndLeavesTheQueueUnchanged) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, R"({"n":1})");
+  enqueue(q, R"({"n":2})");
+
+  CliRun bad = polyipc({"put", "jobs", "{bad"});
+  EXPECT_EQ(bad.exit_code, 4) << bad;
+  // The library's INVALID_JSON message, as the C API gives it for the same put.
+  polyipc_error err{};
+  ASSERT_EQ(polyipc_queue_put(q, "{bad", 4, 0, &err), POLYIPC_ERR_INVALID_JSON);
+  EXPECT_EQ(bad.err, std::string("polyipc: ") + err.message + "\n");
+  EXPECT_NE(bad.err.find("jobs"), std::string::npos) << bad;
+  EXPECT_TRUE(std::regex_search(bad.err, std::regex("\\b1\\b"))) << "no byte offset 1 in: " << bad;
+  EXPECT_EQ(bad.out, "");
+
+  EXPECT_EQ(depth(q), 2u);
+  CliRun peek = polyipc({"peek", "jobs", "--json"});
+  ASSERT_EQ(peek.exit_code, 0) << peek;
+  Json items = Json::parse(peek.out);
+  ASSERT_EQ(items.size(), 2u) << peek;
+  EXPECT_EQ(items[0]["message"], Json::parse(R"({"n":1})"));
+  EXPECT_EQ(items[1]["message"], Json::parse(R"({"n":2})"));
+}
+
+TEST_F(Cli, PutOnAFullQueueExits3) {
+  polyipc_queue* q = make_queue("small", [](polyipc_queue_options* o) { o->max_items = 1; });
+  ASSERT_NE(q, nullptr);
+  CliRun first = polyipc({"put", "small", "1"});
+  ASSERT_EQ(first.exit_code, 0) << first;
+  CliRun second = polyipc({"put", "small", "2"});
+  EXPECT_EQ(second.exit_code, 3) << second;
+  EXPECT_NE(second.err.find("small"), std::string::npos) << second;
+  EXPECT_EQ(depth(q), 1u);
+}
+
+TEST_F(Cli, PriorityIsPassedToPriorityQueues) {
+  ASSERT_NE(make_queue("prio", [](polyipc_queue_options* o) { o->order = POLYIPC_PRIORITY; }), nullptr);
+  ASSERT_EQ(polyipc({"put", "prio", "\"low\"", "--priority", "5"}).exit_code, 0);
+  ASSERT_EQ(polyipc({"put", "prio", "\"high\"", "--priority", "1"}).exit_code, 0);
+  CliRun peek = polyipc({"peek", "prio", "--json"});
+  ASSERT_EQ(peek.exit_code, 0) << peek;
+  Json items = Json::parse(peek.out);
+  ASSERT_EQ(items.size(), 2u) << peek;
+  EXPECT_EQ(items[0]["priority"], 1);
+  CliRun get = polyipc({"get", "prio"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(Json::parse(get.out), "high");
+}
+
+TEST_F(Cli, GetOnAJoinableQueueCompletesTheTask) {
+  polyipc_queue* q = make_queue("tasks", [](polyipc_queue_options* o) { o->joinable = 1; });
+  ASSERT_NE(q, nullptr);
+  enqueue(q, R"({"task":1})");
+  CliRun get = polyipc({"get", "tasks"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  polyipc_error err{};
+  EXPECT_EQ(polyipc_queue_join(q, 5'000'000'000, &err), POLYIPC_OK) << err.message;
+}
+
+// ---- peek / ls / stat / rm / gc -------------------------------------------------
+
+TEST_F(Cli, PeekShowsMessagesWithoutRemovingThem) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  for (int i = 1; i <= 3; ++i) enqueue(q, R"({"n":)" + std::to_string(i) + "}");
+
+  CliRun json = polyipc({"peek", "jobs", "--count", "2", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  Json items = Json::parse(json.out);
+  ASSERT_EQ(items.size(), 2u) << json;
+  EXPECT_EQ(items[0]["message"], Json::parse(R"({"n":1})"));
+  EXPECT_EQ(items[1]["message"], Json::parse(R"({"n":2})"));
+  EXPECT_EQ(depth(q), 3u);
+
+  CliRun human = polyipc({"peek", "jobs"});
+  ASSERT_EQ(human.exit_code, 0) << human;
+  EXPECT_EQ(lines_of(human.out).size(), 3u) << human;
+  EXPECT_NE(human.out.find(R"({"n":3})"), std::string::npos) << human;
+  EXPECT_EQ(depth(q), 3u);
+
+  CliRun get = polyipc({"get", "jobs"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(Json::parse(get.out), Json::parse(R"({"n":1})"));
+}
+
+TEST_F(Cli, LsShowsTheQueue) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, "1");
+  enqueue(q, "2");
+
+  CliRun human = polyipc({"ls"});
+  ASSERT_EQ(human.exit_code, 0) << human;
+  auto lines = lines_of(human.out);
+  ASSERT_GE(lines.size(), 2u) << human;
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex("^NAME +KIND +DEPTH +CAPACITY +ATTACHED +MODE +OWNER$")))
+      << human;
+  // This test process holds a handle: at least one live attached process.
+  std::regex row("^jobs +queue +2 +1MiB +[1-9][0-9]* +0600 +" + user_name() + "$");
+  bool found = false;
+  for (const auto& l : lines) found = found || std::regex_search(l, row);
+  EXPECT_TRUE(found) << human;
+
+  CliRun json = polyipc({"ls", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  Json list = Json::parse(json.out);
+  ASSERT_TRUE(list.is_array()) << json;
+  ASSERT_EQ(list.size(), 1u) << json;
+  EXPECT_EQ(list[0]["name"], "jobs");
+  EXPECT_EQ(list[0]["kind"], "queue");
+  EXPECT_EQ(list[0]["depth"], 2);
+}
+
+TEST_F(Cli, LsOfAnEmptyNamespace) {
+  CliRun human = polyipc({"ls"});
+  ASSERT_EQ(human.exit_code, 0) << human;
+  EXPECT_NE(human.out.find(ns_), std::string::npos) << human;
+  CliRun json = polyipc({"ls", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  EXPECT_EQ(Json::parse(json.out), Json::array());
+}
+
+TEST_F(Cli, StatShowsEveryField) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, "1");
+  enqueue(q, "2");
+
+  CliRun json = polyipc({"stat", "jobs", "--json"});
+  ASSERT_EQ(json.exit_code, 0) << json;
+  Json stat = Json::parse(json.out);
+  EXPECT_EQ(stat["name"], "jobs");
+  EXPECT_EQ(stat["kind"], "queue");
+  EXPECT_EQ(stat["depth"], 2);
+  EXPECT_EQ(stat["mode"], 0600);
+
+  CliRun human = polyipc({"stat", "jobs"});
+  ASSERT_EQ(human.exit_code, 0) << human;
+  for (const char* re : {"^name: +jobs$", "^kind: +queue$", "^depth: +2$", "^mode: +0600$"}) {
+    bool found = false;
+    for (const auto& l : lines_of(human.out)) found = found || std::regex_search(l, std::regex(re));
+    EXPECT_TRUE(found) << re << "\n" << human;
+  }
+  // One line per scalar field, values aligned in one column.
+  size_t column = std::string::npos;
+  for (const auto& l : lines_of(human.out)) {
+    size_t colon = l.find(':');
+    ASSERT_NE(colon, std::string::npos) << l;
+    size_t value = l.find_first_not_of(' ', colon + 1);
+    if (column == std::string::npos) column = value;
+    EXPECT_EQ(value, column) << l;
+  }
+  EXPECT_GE(lines_of(human.out).size(), stat.size()) << human;
+}
+
+TEST_F(Cli, RmRemovesTheQueue) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  ASSERT_NE(make_queue("other"), nullptr);
+  CliRun rm = polyipc({"rm", "jobs"});
+  ASSERT_EQ(rm.exit_code, 0) << rm;
+  EXPECT_EQ(stat_status("jobs"), POLYIPC_ERR_NOT_FOUND);
+  EXPECT_EQ(stat_status("other"), POLYIPC_OK);
+  CliRun ls = polyipc({"ls", "--json"});
+  ASSERT_EQ(ls.exit_code, 0) << ls;
+  for (const auto& o : Json::parse(ls.out)) EXPECT_NE(o["name"], "jobs") << ls;
+  // The handle this process holds keeps working (attached handles survive unlink).
+  enqueue(q, "1");
+
+  CliRun again = polyipc({"rm", "jobs", "other"});
+  EXPECT_EQ(again.exit_code, 2) << again;
+  EXPECT_NE(again.err.find("jobs"), std::string::npos) << again;
+  EXPECT_EQ(stat_status("other"), POLYIPC_ERR_NOT_FOUND) << "rm goes on after a failing name";
+}
+
+TEST_F(Cli, GcRemovesEphemeralObjectsOfDeadProcesses) {
+  pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {  // attaches to an ephemeral queue and dies without closing it
+    polyipc_queue_options opts;
+    polyipc_queue_options_init(&opts);
+    opts.ephemeral = 1;
+    polyipc_queue* q = nullptr;
+    _exit(polyipc_queue_open("eph", POLYIPC_CREATE_ONLY, &opts, &q, nullptr) == POLYIPC_OK ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+
+  CliRun gc = polyipc({"gc", "--json"});
+  ASSERT_EQ(gc.exit_code, 0) << gc;
+  Json j = Json::parse(gc.out);
+  ASSERT_TRUE(j["removed"].is_array()) << gc;
+  ASSERT_TRUE(j["stale"].is_array()) << gc;
+  EXPECT_EQ(stat_status("eph"), POLYIPC_ERR_NOT_FOUND) << gc;
+
+  CliRun human = polyipc({"gc"});
+  EXPECT_EQ(human.exit_code, 0) << human;
+}
+
+// ---- bad input ------------------------------------------------------------------
+
+TEST_F(Cli, BadNamesExit4AndNeverTouchTheFilesystem) {
+  char tmpl[] = "/tmp/polyipc-cli-test-XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string cwd = tmpl;
+  std::vector<std::string> bad{"../x", "a/b", "", "/abs", std::string(POLYIPC_MAX_NAME + 1, 'n')};
+  for (const auto& name : bad) {
+    std::vector<std::vector<std::string>> commands{{"put", name, "{}", "--create"},
+                                                   {"put", name, "{}"},
+                                                   {"get", name},
+                                                   {"peek", name},
+                                                   {"stat", name},
+                                                   {"rm", name}};
+    for (const auto& args : commands) {
+      CliRun r = polyipc(args, "", cwd);
+      EXPECT_EQ(r.exit_code, 4) << args[0] << " '" << name << "': " << r;
+      EXPECT_TRUE(starts_with(r.err, "polyipc: ")) << r;
+    }
+  }
+  EXPECT_TRUE(dir_entries(cwd).empty()) << "the commands created files in their working directory";
+  rmdir(cwd.c_str());
+  for (const auto& e : dir_entries("/dev/shm"))
+    EXPECT_EQ(e.find(ns_), std::string::npos) << "/dev/shm/" << e << " appeared for a bad name";
+  EXPECT_FALSE(exists("/dev/x"));
+  EXPECT_FALSE(exists("/dev/shm/a"));
+  EXPECT_FALSE(exists("/x"));
+  EXPECT_FALSE(exists("/abs"));
+}
+
+TEST_F(Cli, UsageErrorsExit1) {
+  std::vector<std::vector<std::string>> cases{{},
+                                              {"bogus"},
+                                              {"get"},
+                                              {"put", "jobs"},
+                                              {"ls", "--nope"},
+                                              {"get", "jobs", "--timeout", "soon"},
+                                              {"peek", "jobs", "--count", "0"},
+                                              {"put", "jobs", "1", "--priority", "high"}};
+  for (const auto& args : cases) {
+    CliRun r = polyipc(args);
+    EXPECT_EQ(r.exit_code, 1) << r;
+    EXPECT_TRUE(starts_with(r.err, "polyipc: ")) << r;
+  }
+}
+
+TEST_F(Cli, HelpDocumentsTheExitCodes) {
+  CliRun help = polyipc({"--help"});
+  ASSERT_EQ(help.exit_code, 0) << help;
+  for (const char* s : {"Exit codes", "0  ok", "1  usage error", "2  not found", "3  empty / full / timeout",
+                        "4  invalid input", "5  any other error", "ls", "stat", "rm", "gc", "put", "get", "peek"})
+    EXPECT_NE(help.out.find(s), std::string::npos) << s << "\n" << help;
+}
+
+TEST_F(Cli, VersionShowsTheLibraryVersion) {
+  CliRun v = polyipc({"--version"});
+  ASSERT_EQ(v.exit_code, 0) << v;
+  EXPECT_NE(v.out.find(polyipc_version()), std::string::npos) << v;
+}
+
+}  // namespace
