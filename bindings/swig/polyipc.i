@@ -103,6 +103,7 @@ char *polyipc_native_peek_json(const char *name, size_t max_count, polyipc_error
 %}
 
 /* ---- queues ----------------------------------------------------------------- */
+%nodefaultctor NativeQueue;
 typedef struct {} NativeQueue;
 typedef struct polyipc_bytes { void *data; size_t len; } polyipc_bytes;
 

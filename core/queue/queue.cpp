@@ -192,7 +192,11 @@ Queue::~Queue() = default;
 // ---- locking and recovery --------------------------------------------------
 
 Status Queue::lock(const Deadline& deadline) {
-  Status st = s_->mutex.lock(deadline);
+  // A non-blocking call still waits for the lock (held for microseconds), so
+  // get_nowait answers EMPTY or a message, not TIMEOUT, under contention; the
+  // bound only matters if the holder is stopped.
+  constexpr int64_t kNonBlockingLockWaitNs = 100'000'000;
+  Status st = s_->mutex.lock(deadline.is_immediate() ? Deadline::after(kNonBlockingLockWaitNs) : deadline);
   if (st == Status::OwnerDead) {
     recover_from_dead_holder();
     s_->mutex.mark_consistent();

@@ -1,0 +1,35 @@
+// Package polyipc is the Go binding of polyipc: named queues in POSIX shared
+// memory that processes written in Go, Java, C#, Python, Rust and C share,
+// exchanging JSON (or raw bytes) messages.
+//
+//	q, err := polyipc.OpenQueue("jobs", polyipc.Joinable())
+//	if err != nil { ... }
+//	defer q.Close()
+//	err = q.PutJSON(ctx, map[string]any{"job": 1})
+//	var job map[string]any
+//	err = q.GetJSON(ctx, &job)
+//	if errors.Is(err, polyipc.ErrClosed) { ... } // end of stream
+//
+// Objects live in the namespace named by the environment variable
+// POLYIPC_NAMESPACE (default "default") and exist until someone calls
+// [Unlink] (or, for [Ephemeral] queues, until the last attached process is
+// gone). Close only releases this process's handle: nothing in this package,
+// no finalizer included, ever unlinks a name.
+//
+// Blocking calls take a [context.Context]: its deadline is the timeout
+// (the error then matches both [ErrTimeout] and context.DeadlineExceeded),
+// and a cancelled context makes the call return within about 50 ms, because
+// the native wait runs in slices. A [Queue] may be used from many goroutines
+// at once, and Close may race with calls in flight.
+//
+// Building: the package uses cgo and links -lpolyipc. With the library
+// installed in the system paths nothing needs to be set; for a build tree set
+//
+//	CGO_CFLAGS="-I<src>/capi/include"
+//	CGO_LDFLAGS="-L<build>/capi -Wl,-rpath,<build>/capi"
+//
+// (or CGO_CFLAGS=$(pkg-config --cflags polyipc), CGO_LDFLAGS=$(pkg-config --libs polyipc)).
+package polyipc
+
+// The SWIG output in internal/native is committed; this regenerates it.
+//go:generate ./generate.sh

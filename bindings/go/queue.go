@@ -1,0 +1,289 @@
+package polyipc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/polyipc/polyipc/bindings/go/internal/native"
+)
+
+// waitSlice bounds one native wait, so that a blocking call notices a
+// cancelled context (or a Close) within this time.
+const waitSlice = 50 * time.Millisecond
+
+// Queue is a handle on a named shared-memory queue. It is safe for
+// concurrent use; Close releases the handle (never the queue itself).
+type Queue struct {
+	name string
+	// mu guards h: calls hold it for reading while they are in native code
+	// (at most one waitSlice when they block), Close for writing.
+	mu sync.RWMutex
+	h  native.NativeQueue // nil once closed
+}
+
+// OpenQueue opens queue name in the namespace $POLYIPC_NAMESPACE, creating
+// it unless OpenOnly is given. When the queue exists, its order, format and
+// joinability must agree with the options (else ErrIncompatible).
+func OpenQueue(name string, opts ...Option) (*Queue, error) {
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	o := queueOptions{openMode: openOrCreate}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := checkName("queue", name); err != nil {
+		return nil, err
+	}
+	if o.maxItems < 0 || o.capacity < 0 || o.maxMessageBytes < 0 {
+		return nil, newError(StatusInvalidArg, nil,
+			"queue '%s': max items, capacity and max message bytes must not be negative", name)
+	}
+	if o.order < FIFO || o.order > Priority || o.format < JSON || o.format > Bytes {
+		return nil, newError(StatusInvalidArg, nil, "queue '%s': unknown order %d or format %d", name, o.order, o.format)
+	}
+	h, err := openNative(name, &o)
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{name: name, h: h}, nil
+}
+
+func openNative(name string, o *queueOptions) (h native.NativeQueue, err error) {
+	defer recoverInto(&err)
+	if o.openMode == openOnly && !o.shaped {
+		return native.NativeQueueOpen_existing(name), nil
+	}
+	return native.NativeQueueOpen(name, o.openMode, int(o.order), int(o.format), boolInt(o.joinable),
+		uint64(o.maxItems), uint64(o.capacity), uint64(o.maxMessageBytes), uint(o.mode.Perm()),
+		boolInt(o.ephemeral)), nil
+}
+
+// checkName rejects what cannot reach C intact; the library checks the rest.
+func checkName(kind, name string) error {
+	if strings.IndexByte(name, 0) >= 0 {
+		return newError(StatusInvalidArg, nil, "%s name %q contains a NUL byte", kind, name)
+	}
+	return nil
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// Name is the queue's name.
+func (q *Queue) Name() string { return q.name }
+
+// Close releases this handle; the queue and its messages stay for the other
+// handles and processes (use Unlink to remove the name). Calls in flight on
+// other goroutines end with an ErrHandleClosed error. Close is idempotent.
+func (q *Queue) Close() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.h != nil {
+		native.DeleteNativeQueue(q.h)
+		q.h = nil
+	}
+	return nil
+}
+
+// with runs f on the native handle, holding the guard so Close cannot free
+// it meanwhile.
+func (q *Queue) with(f func(h native.NativeQueue) error) error {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.h == nil {
+		return q.closedError()
+	}
+	return f(q.h)
+}
+
+func (q *Queue) closedError() error {
+	return newError(StatusInvalidArg, ErrHandleClosed, "queue '%s': handle used after Close", q.name)
+}
+
+// blocking runs op, a native call bounded by a timeout in ns, in slices of
+// at most waitSlice until it succeeds, fails with anything but a timeout, the
+// context's deadline passes (ErrTimeout, also matching
+// context.DeadlineExceeded) or the context is cancelled.
+func (q *Queue) blocking(ctx context.Context, what string, op func(h native.NativeQueue, timeoutNs int64) error) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return q.contextError(what, err)
+		}
+		step, last := waitSlice, false
+		if deadline, ok := ctx.Deadline(); ok {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return q.contextError(what, context.DeadlineExceeded)
+			}
+			if left <= step {
+				step, last = left, true
+			}
+		}
+		err := q.with(func(h native.NativeQueue) error { return op(h, int64(step)) })
+		e, ok := err.(*Error) // what `with` returns is never wrapped
+		if err == nil || !ok || e.Status != StatusTimeout {
+			return err
+		}
+		if last {
+			e.cause = context.DeadlineExceeded
+			return e
+		}
+	}
+}
+
+func (q *Queue) contextError(what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return newError(StatusTimeout, err, "queue '%s': %s: the context's deadline passed", q.name, what)
+	}
+	return fmt.Errorf("polyipc: queue '%s': %s: %w", q.name, what, err)
+}
+
+func nativePut(h native.NativeQueue, data []byte, priority, timeoutNs int64) (err error) {
+	defer recoverInto(&err)
+	h.Put(data, priority, timeoutNs)
+	return nil
+}
+
+func nativeGet(h native.NativeQueue, timeoutNs int64) (data []byte, err error) {
+	defer recoverInto(&err)
+	return h.Get(timeoutNs), nil
+}
+
+// Put appends data, waiting while the queue is full until ctx is done. On a
+// JSON-format queue data must be one valid JSON text (else ErrInvalidJSON,
+// and the queue is unchanged).
+func (q *Queue) Put(ctx context.Context, data []byte) error {
+	return q.PutPriority(ctx, data, 0)
+}
+
+// PutPriority is Put with a priority: a Priority queue hands out the lowest
+// first (FIFO among equals); other orders ignore it.
+func (q *Queue) PutPriority(ctx context.Context, data []byte, priority int64) error {
+	return q.blocking(ctx, "put", func(h native.NativeQueue, timeoutNs int64) error {
+		return nativePut(h, data, priority, timeoutNs)
+	})
+}
+
+// TryPut appends data if there is room now, else returns ErrFull.
+func (q *Queue) TryPut(data []byte) error {
+	return q.with(func(h native.NativeQueue) error { return nativePut(h, data, 0, 0) })
+}
+
+// Get takes the next message, waiting until there is one or ctx is done.
+// After CloseWrites, once the queue is drained it returns ErrClosed. On a
+// joinable queue call TaskDone when the message is handled.
+func (q *Queue) Get(ctx context.Context) ([]byte, error) {
+	var data []byte
+	err := q.blocking(ctx, "get", func(h native.NativeQueue, timeoutNs int64) (err error) {
+		data, err = nativeGet(h, timeoutNs)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// TryGet takes the next message if there is one now, else returns ErrEmpty
+// (or ErrClosed once closed for writing and drained). Like TryPut it never
+// waits, not even for the queue's lock: under contention it can return
+// ErrTimeout.
+func (q *Queue) TryGet() ([]byte, error) {
+	var data []byte
+	err := q.with(func(h native.NativeQueue) (err error) {
+		data, err = nativeGet(h, 0)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// PutJSON puts v encoded with encoding/json.
+func (q *Queue) PutJSON(ctx context.Context, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("polyipc: queue '%s': put: %w", q.name, err)
+	}
+	return q.Put(ctx, data)
+}
+
+// GetJSON takes the next message (as Get) and decodes it into v with
+// encoding/json. A message that does not decode into v is still taken.
+func (q *Queue) GetJSON(ctx context.Context, v any) error {
+	data, err := q.Get(ctx)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("polyipc: queue '%s': get: message does not decode into %T: %w", q.name, v, err)
+	}
+	return nil
+}
+
+// Size is the number of messages in the queue (Python's qsize()).
+func (q *Queue) Size() (int, error) {
+	var n uint64
+	err := q.with(func(h native.NativeQueue) (err error) {
+		defer recoverInto(&err)
+		n = h.Size()
+		return nil
+	})
+	return int(n), err
+}
+
+// TaskDone ends the lease of one message this process got (joinable queues).
+func (q *Queue) TaskDone() error {
+	return q.with(func(h native.NativeQueue) (err error) {
+		defer recoverInto(&err)
+		h.Task_done()
+		return nil
+	})
+}
+
+// Join waits until every message ever put was TaskDone, or ctx is done.
+func (q *Queue) Join(ctx context.Context) error {
+	return q.blocking(ctx, "join", func(h native.NativeQueue, timeoutNs int64) (err error) {
+		defer recoverInto(&err)
+		h.Join(timeoutNs)
+		return nil
+	})
+}
+
+// CloseWrites ends the stream: puts fail with ErrClosed, getters drain what
+// is there and then get ErrClosed.
+func (q *Queue) CloseWrites() error {
+	return q.with(func(h native.NativeQueue) (err error) {
+		defer recoverInto(&err)
+		h.Close_writes()
+		return nil
+	})
+}
+
+// Stat is the queue's name, options and counters as a JSON object.
+func (q *Queue) Stat() (json.RawMessage, error) {
+	var s string
+	err := q.with(func(h native.NativeQueue) (err error) {
+		defer recoverInto(&err)
+		s = h.Stat_json()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return json.RawMessage(s), nil
+}

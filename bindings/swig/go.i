@@ -1,0 +1,96 @@
+/*
+ * go.i: the Go side of polyipc.i, for `swig -go -cgo -intgosize 64`
+ * (run by bindings/go/generate.sh; the output is committed under
+ * bindings/go/internal/native).
+ *
+ * The wrappers never allocate on the C side where a Go panic could skip the
+ * release: errors are raised with a panic (the only way SWIG's Go wrappers
+ * report), which unwinds past every freearg/newfree that follows it.
+ */
+
+/* The handle only comes from NativeQueue::open*: no default constructor
+ * (polyipc_queue is incomplete here, so SWIG's calloc(sizeof) would not
+ * compile), and polyipc_bytes is only a return type, never a Go object. */
+%nodefaultctor NativeQueue;
+%ignore polyipc_bytes;
+
+/* Header and library come from CGO_CFLAGS / CGO_LDFLAGS (or the system
+ * paths): the committed output names no machine-specific path. */
+%insert(cgo_comment_typedefs) %{
+#cgo LDFLAGS: -lpolyipc
+extern void polyipc_free(void *p);
+%}
+
+/* Raise: a Go panic whose value is the string "polyipc:<code>:<message>";
+ * bindings/go recovers it into an *Error. SWIG's panic helper copies the
+ * text before unwinding, so a stack buffer is fine. */
+%typemap(argout) polyipc_error *err %{
+  if ($1->code != 0) {
+    char swig_polyipc_msg[sizeof $1->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", $1->code, $1->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+%}
+
+/* Names: copied to the C stack, not malloc, so a failing call leaks nothing.
+ * Valid names are at most POLYIPC_MAX_NAME (200) characters; a longer one is
+ * cut at 255, which the library still rejects as too long. Embedded NULs are
+ * rejected by bindings/go before the call. */
+%typemap(in) const char *name (char namebuf[256]) %{
+  {
+    size_t swig_n = (size_t)$input.n < sizeof namebuf - 1 ? (size_t)$input.n : sizeof namebuf - 1;
+    if (swig_n) memcpy(namebuf, $input.p, swig_n);
+    namebuf[swig_n] = 0;
+    $1 = namebuf;
+  }
+%}
+%typemap(freearg) const char *name ""
+
+/* Input bytes: a Go []byte, passed without a copy (cgo pins it for the call). */
+%typemap(gotype) (const void *data, size_t len) "[]byte"
+%typemap(in) (const void *data, size_t len) %{
+  $1 = ($1_ltype)($input.len ? $input.array : (void *)"");
+  $2 = (size_t)$input.len;
+%}
+
+/* Output bytes: the library's buffer is handed to Go as a slice over C
+ * memory, copied into a Go []byte there and released with polyipc_free. An
+ * empty message is released here already. */
+%typemap(gotype) polyipc_bytes "[]byte"
+%typemap(out) polyipc_bytes %{
+  if ($1.len == 0) {
+    polyipc_free($1.data);
+    $1.data = NULL;
+  }
+  $result.array = $1.data;
+  $result.len = (intgo)$1.len;
+  $result.cap = (intgo)$1.len;
+%}
+%typemap(goout) polyipc_bytes %{
+  {
+    // A copy in Go memory, then the library's buffer goes back to the library.
+    $result = make([]byte, len($1))
+    if len($1) > 0 {
+      copy($result, $1)
+      C.polyipc_free(unsafe.Pointer(&$1[0]))
+    }
+  }
+%}
+
+/* Library strings (JSON, version): no C-side copy is made for NULL or "",
+ * so the NULL a failing call returns allocates nothing the panic would leak. */
+%typemap(out, fragment="AllocateString") char * %{
+  if ($1 && *$1) {
+    $result = Swig_AllocateString((char *)$1, strlen((char *)$1));
+  } else {
+    $result.p = NULL;
+    $result.n = 0;
+  }
+%}
+%typemap(goout, fragment="CopyString") char * %{
+  if len($1) == 0 {
+    $result = ""
+  } else {
+    $result = swigCopyString($1)
+  }
+%}
