@@ -108,6 +108,7 @@ typedef struct {} NativeQueue;
 typedef struct polyipc_bytes { void *data; size_t len; } polyipc_bytes;
 
 %newobject NativeQueue::open;
+%newobject NativeQueue::open_existing;
 %newobject NativeQueue::stat_json;
 %extend NativeQueue {
   /* All options at once; ordinary defaults come from the idiomatic layer. */

@@ -57,53 +57,53 @@ typedef long long swig_type_21;
 typedef long long swig_type_22;
 typedef long long swig_type_23;
 typedef _gostring_ swig_type_24;
-extern void _wrap_Swig_free_native_a606125eb41d022d(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_a606125eb41d022d(swig_intgo arg1);
-extern swig_intgo _wrap_POLYIPC_OK_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_FIFO_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_LIFO_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_PRIORITY_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_a606125eb41d022d(void);
-extern swig_type_1 _wrap_POLYIPC_FOREVER_native_a606125eb41d022d(void);
-extern swig_type_2 _wrap_polyipc_version_native_a606125eb41d022d(void);
-extern swig_intgo _wrap_polyipc_version_number_native_a606125eb41d022d(void);
-extern swig_type_3 _wrap_polyipc_status_name_native_a606125eb41d022d(swig_intgo arg1);
-extern swig_intgo _wrap_polyipc_unlink_native_a606125eb41d022d(swig_type_4 arg1);
-extern swig_type_5 _wrap_polyipc_native_list_json_native_a606125eb41d022d(void);
-extern swig_type_6 _wrap_polyipc_native_stat_json_native_a606125eb41d022d(swig_type_7 arg1);
-extern swig_type_8 _wrap_polyipc_native_gc_json_native_a606125eb41d022d(void);
-extern swig_type_9 _wrap_polyipc_native_peek_json_native_a606125eb41d022d(swig_type_10 arg1, swig_type_11 arg2);
-extern uintptr_t _wrap_NativeQueue_open_native_a606125eb41d022d(swig_type_12 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_13 arg6, swig_type_14 arg7, swig_type_15 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_a606125eb41d022d(swig_type_16 arg1);
-extern void _wrap_delete_NativeQueue_native_a606125eb41d022d(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_a606125eb41d022d(uintptr_t arg1, swig_type_17 arg2, swig_type_18 arg3, swig_type_19 arg4);
-extern swig_type_20 _wrap_NativeQueue_get_native_a606125eb41d022d(uintptr_t arg1, swig_type_21 arg2);
-extern swig_type_22 _wrap_NativeQueue_size_native_a606125eb41d022d(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_native_a606125eb41d022d(uintptr_t arg1);
-extern void _wrap_NativeQueue_join_native_a606125eb41d022d(uintptr_t arg1, swig_type_23 arg2);
-extern void _wrap_NativeQueue_close_writes_native_a606125eb41d022d(uintptr_t arg1);
-extern swig_type_24 _wrap_NativeQueue_stat_json_native_a606125eb41d022d(uintptr_t arg1);
+extern void _wrap_Swig_free_native_be4a64afbbe20893(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_be4a64afbbe20893(swig_intgo arg1);
+extern swig_intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_FIFO_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_LIFO_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893(void);
+extern swig_type_1 _wrap_POLYIPC_FOREVER_native_be4a64afbbe20893(void);
+extern swig_type_2 _wrap_polyipc_version_native_be4a64afbbe20893(void);
+extern swig_intgo _wrap_polyipc_version_number_native_be4a64afbbe20893(void);
+extern swig_type_3 _wrap_polyipc_status_name_native_be4a64afbbe20893(swig_intgo arg1);
+extern swig_intgo _wrap_polyipc_unlink_native_be4a64afbbe20893(swig_type_4 arg1);
+extern swig_type_5 _wrap_polyipc_native_list_json_native_be4a64afbbe20893(void);
+extern swig_type_6 _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(swig_type_7 arg1);
+extern swig_type_8 _wrap_polyipc_native_gc_json_native_be4a64afbbe20893(void);
+extern swig_type_9 _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(swig_type_10 arg1, swig_type_11 arg2);
+extern uintptr_t _wrap_NativeQueue_open_native_be4a64afbbe20893(swig_type_12 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_13 arg6, swig_type_14 arg7, swig_type_15 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_be4a64afbbe20893(swig_type_16 arg1);
+extern void _wrap_delete_NativeQueue_native_be4a64afbbe20893(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_be4a64afbbe20893(uintptr_t arg1, swig_type_17 arg2, swig_type_18 arg3, swig_type_19 arg4);
+extern swig_type_20 _wrap_NativeQueue_get_native_be4a64afbbe20893(uintptr_t arg1, swig_type_21 arg2);
+extern swig_type_22 _wrap_NativeQueue_size_native_be4a64afbbe20893(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(uintptr_t arg1);
+extern void _wrap_NativeQueue_join_native_be4a64afbbe20893(uintptr_t arg1, swig_type_23 arg2);
+extern void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(uintptr_t arg1);
+extern swig_type_24 _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -129,8 +129,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_a606125eb41d022d
-func cgo_panic__native_a606125eb41d022d(p *byte) {
+//export cgo_panic__native_be4a64afbbe20893
+func cgo_panic__native_be4a64afbbe20893(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -154,13 +154,13 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_a606125eb41d022d(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_a606125eb41d022d(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_be4a64afbbe20893(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -168,7 +168,7 @@ type Enum_SS_polyipc_status int
 
 func _swig_getPOLYIPC_OK() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -176,7 +176,7 @@ var POLYIPC_OK Enum_SS_polyipc_status = _swig_getPOLYIPC_OK()
 
 func _swig_getPOLYIPC_ERR_TIMEOUT() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -184,7 +184,7 @@ var POLYIPC_ERR_TIMEOUT Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TIMEOUT()
 
 func _swig_getPOLYIPC_ERR_EMPTY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -192,7 +192,7 @@ var POLYIPC_ERR_EMPTY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EMPTY()
 
 func _swig_getPOLYIPC_ERR_FULL() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -200,7 +200,7 @@ var POLYIPC_ERR_FULL Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_FULL()
 
 func _swig_getPOLYIPC_ERR_CLOSED() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -208,7 +208,7 @@ var POLYIPC_ERR_CLOSED Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_CLOSED()
 
 func _swig_getPOLYIPC_ERR_NOT_FOUND() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -216,7 +216,7 @@ var POLYIPC_ERR_NOT_FOUND Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_FOUN
 
 func _swig_getPOLYIPC_ERR_EXISTS() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -224,7 +224,7 @@ var POLYIPC_ERR_EXISTS Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EXISTS()
 
 func _swig_getPOLYIPC_ERR_INVALID_ARG() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -232,7 +232,7 @@ var POLYIPC_ERR_INVALID_ARG Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVALI
 
 func _swig_getPOLYIPC_ERR_INVALID_JSON() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -240,7 +240,7 @@ var POLYIPC_ERR_INVALID_JSON Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVAL
 
 func _swig_getPOLYIPC_ERR_TOO_LARGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -248,7 +248,7 @@ var POLYIPC_ERR_TOO_LARGE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TOO_LARG
 
 func _swig_getPOLYIPC_ERR_PERMISSION() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -256,7 +256,7 @@ var POLYIPC_ERR_PERMISSION Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_PERMISS
 
 func _swig_getPOLYIPC_ERR_OWNER_DEAD() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -264,7 +264,7 @@ var POLYIPC_ERR_OWNER_DEAD Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_OWNER_D
 
 func _swig_getPOLYIPC_ERR_INCOMPATIBLE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -272,7 +272,7 @@ var POLYIPC_ERR_INCOMPATIBLE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INCOM
 
 func _swig_getPOLYIPC_ERR_NO_MEMORY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -280,7 +280,7 @@ var POLYIPC_ERR_NO_MEMORY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NO_MEMOR
 
 func _swig_getPOLYIPC_ERR_NOT_OWNER() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -288,7 +288,7 @@ var POLYIPC_ERR_NOT_OWNER Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_OWNE
 
 func _swig_getPOLYIPC_ERR_BROKEN() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -296,7 +296,7 @@ var POLYIPC_ERR_BROKEN Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_BROKEN()
 
 func _swig_getPOLYIPC_ERR_SYSTEM() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -306,7 +306,7 @@ type Enum_SS_polyipc_open_mode int
 
 func _swig_getPOLYIPC_OPEN_OR_CREATE() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -314,7 +314,7 @@ var POLYIPC_OPEN_OR_CREATE Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_OPEN_OR_
 
 func _swig_getPOLYIPC_CREATE_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -322,7 +322,7 @@ var POLYIPC_CREATE_ONLY Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_CREATE_ONLY
 
 func _swig_getPOLYIPC_OPEN_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -332,7 +332,7 @@ type Enum_SS_polyipc_queue_order int
 
 func _swig_getPOLYIPC_FIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -340,7 +340,7 @@ var POLYIPC_FIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_FIFO()
 
 func _swig_getPOLYIPC_LIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -348,7 +348,7 @@ var POLYIPC_LIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_LIFO()
 
 func _swig_getPOLYIPC_PRIORITY() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -358,7 +358,7 @@ type Enum_SS_polyipc_format int
 
 func _swig_getPOLYIPC_FORMAT_JSON() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -366,7 +366,7 @@ var POLYIPC_FORMAT_JSON Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_JSON()
 
 func _swig_getPOLYIPC_FORMAT_BYTES() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_a606125eb41d022d())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -374,7 +374,7 @@ var POLYIPC_FORMAT_BYTES Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_BYTES(
 
 func _swig_getPOLYIPC_BINDING_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_a606125eb41d022d())
+	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -382,7 +382,7 @@ var POLYIPC_BINDING_VERSION_NUMBER int = _swig_getPOLYIPC_BINDING_VERSION_NUMBER
 
 func _swig_getPOLYIPC_FOREVER() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_a606125eb41d022d())
+	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_be4a64afbbe20893())
 	return swig_r
 }
 
@@ -390,7 +390,7 @@ var POLYIPC_FOREVER int64 = _swig_getPOLYIPC_FOREVER()
 
 func Polyipc_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_version_native_a606125eb41d022d()
+	swig_r_p := C._wrap_polyipc_version_native_be4a64afbbe20893()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -405,14 +405,14 @@ func Polyipc_version() (_swig_ret string) {
 
 func Polyipc_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_polyipc_version_number_native_a606125eb41d022d())
+	swig_r = (int)(C._wrap_polyipc_version_number_native_be4a64afbbe20893())
 	return swig_r
 }
 
 func Polyipc_status_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_status_name_native_a606125eb41d022d(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_polyipc_status_name_native_be4a64afbbe20893(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -428,7 +428,7 @@ func Polyipc_status_name(arg1 int) (_swig_ret string) {
 func Polyipc_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_polyipc_unlink_native_a606125eb41d022d(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_polyipc_unlink_native_be4a64afbbe20893(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -437,7 +437,7 @@ func Polyipc_unlink(arg1 string) (_swig_ret int) {
 
 func Polyipc_native_list_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_list_json_native_a606125eb41d022d()
+	swig_r_p := C._wrap_polyipc_native_list_json_native_be4a64afbbe20893()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -453,7 +453,7 @@ func Polyipc_native_list_json() (_swig_ret string) {
 func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_native_stat_json_native_a606125eb41d022d(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
+	swig_r_p := C._wrap_polyipc_native_stat_json_native_be4a64afbbe20893(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -471,7 +471,7 @@ func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 
 func Polyipc_native_gc_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_gc_json_native_a606125eb41d022d()
+	swig_r_p := C._wrap_polyipc_native_gc_json_native_be4a64afbbe20893()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -488,7 +488,7 @@ func Polyipc_native_peek_json(arg1 string, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_polyipc_native_peek_json_native_a606125eb41d022d(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
+	swig_r_p := C._wrap_polyipc_native_peek_json_native_be4a64afbbe20893(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -525,7 +525,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_a606125eb41d022d(*(*C.swig_type_12)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_13(_swig_i_5), C.swig_type_14(_swig_i_6), C.swig_type_15(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_be4a64afbbe20893(*(*C.swig_type_12)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_13(_swig_i_5), C.swig_type_14(_swig_i_6), C.swig_type_15(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -535,7 +535,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_a606125eb41d022d(*(*C.swig_type_16)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_be4a64afbbe20893(*(*C.swig_type_16)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -544,7 +544,7 @@ func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 
 func DeleteNativeQueue(arg1 NativeQueue) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeQueue_native_a606125eb41d022d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeQueue_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
@@ -552,7 +552,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_a606125eb41d022d(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_type_18(_swig_i_2), C.swig_type_19(_swig_i_3))
+	C._wrap_NativeQueue_put_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_type_18(_swig_i_2), C.swig_type_19(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -562,7 +562,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_a606125eb41d022d(C.uintptr_t(_swig_i_0), C.swig_type_21(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_21(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -581,30 +581,30 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeQueue) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeQueue_size_native_a606125eb41d022d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeQueue_size_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_task_done_native_a606125eb41d022d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_task_done_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_a606125eb41d022d(C.uintptr_t(_swig_i_0), C.swig_type_23(_swig_i_1))
+	C._wrap_NativeQueue_join_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_23(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_close_writes_native_a606125eb41d022d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_close_writes_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeQueue_stat_json_native_a606125eb41d022d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeQueue_stat_json_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 

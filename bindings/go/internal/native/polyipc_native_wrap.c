@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_a606125eb41d022d(const char*);
+  void cgo_panic__native_be4a64afbbe20893(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_a606125eb41d022d(p);
+  cgo_panic__native_be4a64afbbe20893(p);
 }
 
 
@@ -276,7 +276,7 @@ SWIGINTERN char *NativeQueue_stat_json(NativeQueue *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_a606125eb41d022d(void *_swig_go_0) {
+void _wrap_Swig_free_native_be4a64afbbe20893(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -286,7 +286,7 @@ void _wrap_Swig_free_native_a606125eb41d022d(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_a606125eb41d022d(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_be4a64afbbe20893(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -299,7 +299,7 @@ void *_wrap_Swig_malloc_native_a606125eb41d022d(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -311,7 +311,7 @@ intgo _wrap_POLYIPC_OK_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -323,7 +323,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -335,7 +335,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -347,7 +347,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -359,7 +359,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -371,7 +371,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -383,7 +383,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -395,7 +395,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -407,7 +407,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -419,7 +419,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -431,7 +431,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -443,7 +443,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -455,7 +455,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -467,7 +467,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -479,7 +479,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -491,7 +491,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -503,7 +503,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -515,7 +515,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -527,7 +527,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -539,7 +539,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_FIFO_native_be4a64afbbe20893() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -551,7 +551,7 @@ intgo _wrap_POLYIPC_FIFO_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_LIFO_native_be4a64afbbe20893() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -563,7 +563,7 @@ intgo _wrap_POLYIPC_LIFO_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -575,7 +575,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -587,7 +587,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -599,7 +599,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_a606125eb41d022d() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893() {
   int result;
   intgo _swig_go_result;
   
@@ -610,7 +610,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_a606125eb41d022d() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_a606125eb41d022d() {
+long long _wrap_POLYIPC_FOREVER_native_be4a64afbbe20893() {
   int64_t result;
   long long _swig_go_result;
   
@@ -621,7 +621,7 @@ long long _wrap_POLYIPC_FOREVER_native_a606125eb41d022d() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_a606125eb41d022d() {
+_gostring_ _wrap_polyipc_version_native_be4a64afbbe20893() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -639,7 +639,7 @@ _gostring_ _wrap_polyipc_version_native_a606125eb41d022d() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_a606125eb41d022d() {
+intgo _wrap_polyipc_version_number_native_be4a64afbbe20893() {
   int result;
   intgo _swig_go_result;
   
@@ -650,7 +650,7 @@ intgo _wrap_polyipc_version_number_native_a606125eb41d022d() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_a606125eb41d022d(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_be4a64afbbe20893(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -670,7 +670,7 @@ _gostring_ _wrap_polyipc_status_name_native_a606125eb41d022d(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_a606125eb41d022d(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -706,7 +706,7 @@ intgo _wrap_polyipc_unlink_native_a606125eb41d022d(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_a606125eb41d022d() {
+_gostring_ _wrap_polyipc_native_list_json_native_be4a64afbbe20893() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -739,7 +739,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_a606125eb41d022d() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_a606125eb41d022d(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -783,7 +783,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_a606125eb41d022d(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_a606125eb41d022d() {
+_gostring_ _wrap_polyipc_native_gc_json_native_be4a64afbbe20893() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -816,7 +816,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_a606125eb41d022d() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_a606125eb41d022d(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -862,7 +862,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_a606125eb41d022d(_gostring_ _sw
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_a606125eb41d022d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_be4a64afbbe20893(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -916,7 +916,7 @@ NativeQueue *_wrap_NativeQueue_open_native_a606125eb41d022d(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_a606125eb41d022d(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -952,7 +952,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_a606125eb41d022d(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -962,7 +962,7 @@ void _wrap_delete_NativeQueue_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_a606125eb41d022d(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_be4a64afbbe20893(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -996,7 +996,7 @@ void _wrap_NativeQueue_put_native_a606125eb41d022d(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_a606125eb41d022d(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_be4a64afbbe20893(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1033,7 +1033,7 @@ _goslice_ _wrap_NativeQueue_get_native_a606125eb41d022d(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1060,7 +1060,7 @@ long long _wrap_NativeQueue_size_native_a606125eb41d022d(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1084,7 +1084,7 @@ void _wrap_NativeQueue_task_done_native_a606125eb41d022d(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_a606125eb41d022d(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_be4a64afbbe20893(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1110,7 +1110,7 @@ void _wrap_NativeQueue_join_native_a606125eb41d022d(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1134,7 +1134,7 @@ void _wrap_NativeQueue_close_writes_native_a606125eb41d022d(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_a606125eb41d022d(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;

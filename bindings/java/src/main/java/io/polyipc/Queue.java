@@ -1,0 +1,892 @@
+package io.polyipc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.ref.Cleaner;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Predicate;
+
+/**
+ * A named queue in shared memory, shared with processes in any language (Go, C#, Python, Rust, C, Java).
+ * Messages are JSON text (the default; every put is validated) or bytes ({@link Format#BYTES}); strings go
+ * in and out as UTF-8.
+ *
+ * <pre>{@code
+ * try (Queue jobs = Queue.builder("jobs").joinable(true).open()) {
+ *   jobs.putObject(Map.of("job", 1));
+ *   Job job = jobs.takeObject(Job.class);
+ *   jobs.taskDone();
+ * }
+ * }</pre>
+ *
+ * <p>It is a {@link BlockingQueue}{@code <String>} with the java.util.concurrent conventions: {@link
+ * #put}/{@link #take} block, honouring {@link Thread#interrupt()} within about 50 ms ({@link
+ * InterruptedException}); {@link #offer(String, long, TimeUnit)} answers false and {@link #poll(long,
+ * TimeUnit)} null when the time runs out; {@link #add} throws {@link IllegalStateException} when full and
+ * {@link #remove()}/{@link #element()} {@link NoSuchElementException} when empty. The methods that would
+ * need to walk or edit the middle of a queue other processes are using ({@link #iterator()}, {@link
+ * #contains}, {@link #remove(Object)}, {@link #toArray()} ...) throw {@link UnsupportedOperationException}.
+ *
+ * <p>End of stream: after {@link #closeWrites()} (from any process) puts throw {@link ClosedException};
+ * getters receive what is left, then {@link #take}, {@link #poll} and friends throw {@link
+ * ClosedException}. Joinable queues ({@link Builder#joinable(boolean)}): each get is a lease until {@link
+ * #taskDone()}; if the getting process dies first, the message goes back to the queue.
+ *
+ * <p>A handle is safe to use from several threads. {@link #close()} releases this handle only (idempotent;
+ * it waits for calls in progress, at most one 50 ms wait slice); afterwards every call throws {@link
+ * HandleClosedException}. Nothing in this binding ever unlinks a queue except {@link #unlink()} and {@link
+ * Polyipc#unlink(String)}: not close, not the garbage collector, not JVM exit.
+ */
+public final class Queue implements BlockingQueue<String>, AutoCloseable {
+  /** The longest single wait in native code, so interrupts and close() are noticed quickly. */
+  static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+
+  private static final long FOREVER = -1;
+  private static final Cleaner CLEANER = Cleaner.create();
+
+  private final String name;
+  private final ObjectMapper mapper;
+  private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
+  private final Lock reading = guard.readLock();
+  private NativeQueue handle; // null once closed; read under `reading`, written under the write lock
+  private final Cleaner.Cleanable release;
+  private volatile Options options; // fetched from the queue's stat on first need
+
+  /** The options the queue really has (those of its creator). */
+  private static final class Options {
+    final Order order;
+    final Format format;
+    final boolean joinable;
+    final long maxItems;
+    final long capacityBytes;
+
+    Options(JsonNode stat) {
+      order = Order.fromName(stat.path("order").asText("fifo"));
+      format = Format.fromName(stat.path("format").asText("json"));
+      joinable = stat.path("joinable").asBoolean(false);
+      maxItems = stat.path("max_items").asLong(0);
+      capacityBytes = stat.path("capacity_bytes").asLong(0);
+    }
+  }
+
+  /** Closes a handle that was dropped without close(): releases it, never unlinks. */
+  private static final class Release implements Runnable {
+    private final NativeQueue handle;
+
+    Release(NativeQueue handle) {
+      this.handle = handle;
+    }
+
+    @Override
+    public void run() {
+      handle.delete();
+    }
+  }
+
+  private Queue(String name, NativeQueue handle, ObjectMapper mapper) {
+    this.name = name;
+    this.handle = handle;
+    this.mapper = mapper;
+    this.release = CLEANER.register(this, new Release(handle));
+  }
+
+  // ---- opening --------------------------------------------------------------------------------------
+
+  /** Opens queue {@code name}, creating it (FIFO, JSON, not joinable, 1 MiB) if it does not exist. */
+  public static Queue open(String name) {
+    return builder(name).open();
+  }
+
+  /** Options for opening or creating queue {@code name}; finish with {@link Builder#open()}. */
+  public static Builder builder(String name) {
+    return new Builder(Polyipc.requireName(name));
+  }
+
+  /**
+   * How to open a queue. By default it opens the queue or creates it with the options given; when it exists
+   * its order, format and joinable must agree with them ({@link IncompatibleException} otherwise).
+   */
+  public static final class Builder {
+    private final String name;
+    private int openMode = 0; // POLYIPC_OPEN_OR_CREATE
+    private boolean optionsGiven;
+    private Order order = Order.FIFO;
+    private Format format = Format.JSON;
+    private boolean joinable;
+    private long maxItems;
+    private long capacityBytes;
+    private long maxMessageBytes;
+    private int mode;
+    private boolean ephemeral;
+    private ObjectMapper mapper;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /** FIFO (default), LIFO or PRIORITY (lowest priority first). */
+    public Builder order(Order order) {
+      this.order = Objects.requireNonNull(order, "order");
+      optionsGiven = true;
+      return this;
+    }
+
+    /** JSON (default: puts are validated) or BYTES. */
+    public Builder format(Format format) {
+      this.format = Objects.requireNonNull(format, "format");
+      optionsGiven = true;
+      return this;
+    }
+
+    /** Joinable: {@link #taskDone()}/{@link #join()} work, and each get is a lease until taskDone. */
+    public Builder joinable(boolean joinable) {
+      this.joinable = joinable;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** At most this many messages (Python's maxsize); 0 (default): bounded by capacityBytes only. */
+    public Builder maxItems(long maxItems) {
+      if (maxItems < 0) throw new IllegalArgumentException("maxItems < 0");
+      this.maxItems = maxItems;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** Shared memory for the messages; 0: the library's default (1 MiB). */
+    public Builder capacityBytes(long capacityBytes) {
+      if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
+      this.capacityBytes = capacityBytes;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** The largest message; 0 (default): as large as capacityBytes allows. */
+    public Builder maxMessageBytes(long maxMessageBytes) {
+      if (maxMessageBytes < 0) throw new IllegalArgumentException("maxMessageBytes < 0");
+      this.maxMessageBytes = maxMessageBytes;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** Permission bits of a created queue, e.g. {@code 0600} (the default) or {@code 0660}. */
+    public Builder mode(int mode) {
+      if ((mode & ~0777) != 0) throw new IllegalArgumentException("mode must be permission bits (0..0777)");
+      this.mode = mode;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** Ephemeral: the queue is unlinked when the last attached process detaches or dies. */
+    public Builder ephemeral(boolean ephemeral) {
+      this.ephemeral = ephemeral;
+      optionsGiven = true;
+      return this;
+    }
+
+    /** Fail with {@link AlreadyExistsException} if the name exists. */
+    public Builder createOnly() {
+      openMode = 1;
+      return this;
+    }
+
+    /**
+     * Fail with {@link NotFoundException} if the name does not exist. Without other options it attaches to
+     * the queue whatever its options are.
+     */
+    public Builder openOnly() {
+      openMode = 2;
+      return this;
+    }
+
+    /** Open the queue or create it (the default). */
+    public Builder openOrCreate() {
+      openMode = 0;
+      return this;
+    }
+
+    /** The Jackson mapper for {@link Queue#putObject} and {@link Queue#takeObject}; default: a plain one. */
+    public Builder objectMapper(ObjectMapper mapper) {
+      this.mapper = Objects.requireNonNull(mapper, "mapper");
+      return this;
+    }
+
+    /** Opens (or creates) the queue. */
+    public Queue open() {
+      NativeLoader.load();
+      NativeQueue h;
+      if (openMode == 2 && !optionsGiven) {
+        h = NativeQueue.open_existing(name);
+      } else {
+        h = NativeQueue.open(name, openMode, order.code, format.code, joinable ? 1 : 0, maxItems, capacityBytes,
+            maxMessageBytes, mode, ephemeral ? 1 : 0);
+      }
+      if (h == null) throw new PolyipcException(Status.UNKNOWN, "queue '" + name + "': open returned no handle");
+      return new Queue(name, h, mapper);
+    }
+  }
+
+  // ---- the guard around the native handle ----------------------------------------------------------
+
+  /** The live handle; call with `reading` held. */
+  private NativeQueue live() {
+    NativeQueue h = handle;
+    if (h == null) throw new HandleClosedException("queue '" + name + "': this handle was closed");
+    return h;
+  }
+
+  /**
+   * Releases this handle (the queue itself stays, for everyone). Idempotent; waits for calls in progress on
+   * other threads, which then throw {@link HandleClosedException} instead of waiting further.
+   */
+  @Override
+  public void close() {
+    Lock writing = guard.writeLock();
+    writing.lock();
+    try {
+      if (handle == null) return;
+      handle = null;
+      release.clean(); // runs Release once: polyipc_queue_close
+    } finally {
+      writing.unlock();
+    }
+  }
+
+  /** Whether {@link #close()} was called on this handle. */
+  public boolean isClosed() {
+    reading.lock();
+    try {
+      return handle == null;
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  /** Removes the queue's name (see {@link Polyipc#unlink}); attached handles, this one too, keep working. */
+  public void unlink() {
+    Polyipc.unlink(name);
+  }
+
+  // ---- native calls in slices --------------------------------------------------------------------
+
+  private static long toNanos(long timeout, TimeUnit unit) {
+    Objects.requireNonNull(unit, "unit");
+    return timeout <= 0 ? 0 : unit.toNanos(timeout);
+  }
+
+  /**
+   * Puts bytes, waiting up to timeoutNanos (FOREVER: no limit) in slices. Answers false when there was no
+   * room in time.
+   */
+  private boolean putRaw(byte[] data, long priority, long timeoutNanos) throws InterruptedException {
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    for (;;) {
+      if (Thread.interrupted()) throw new InterruptedException("put on queue '" + name + "' interrupted");
+      long slice;
+      if (timeoutNanos < 0) {
+        slice = SLICE_NANOS;
+      } else {
+        slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+      }
+      reading.lock();
+      try {
+        live().put(data, priority, slice);
+        return true;
+      } catch (FullException | PolyipcTimeoutException e) {
+        if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return false;
+      } finally {
+        reading.unlock();
+      }
+    }
+  }
+
+  /** Non-blocking put; false when full. */
+  private boolean putNow(byte[] data, long priority) {
+    reading.lock();
+    try {
+      live().put(data, priority, 0);
+      return true;
+    } catch (FullException | PolyipcTimeoutException e) {
+      return false;
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  /**
+   * Gets bytes, waiting up to timeoutNanos (FOREVER: no limit) in slices; null when nothing came in time.
+   * Throws ClosedException at the end of the stream.
+   */
+  private byte[] getRaw(long timeoutNanos) throws InterruptedException {
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    for (;;) {
+      if (Thread.interrupted()) throw new InterruptedException("get on queue '" + name + "' interrupted");
+      long slice;
+      if (timeoutNanos < 0) {
+        slice = SLICE_NANOS;
+      } else {
+        slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+      }
+      reading.lock();
+      try {
+        return live().get(slice);
+      } catch (EmptyException | PolyipcTimeoutException e) {
+        if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
+      } finally {
+        reading.unlock();
+      }
+    }
+  }
+
+  /** Non-blocking get; null when empty. */
+  private byte[] getNow() {
+    reading.lock();
+    try {
+      return live().get(0);
+    } catch (EmptyException | PolyipcTimeoutException e) {
+      return null;
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  private static byte[] utf8(String s) {
+    return Objects.requireNonNull(s, "message").getBytes(StandardCharsets.UTF_8);
+  }
+
+  private static String string(byte[] b) {
+    return b == null ? null : new String(b, StandardCharsets.UTF_8);
+  }
+
+  // ---- BlockingQueue<String>: putting ------------------------------------------------------------
+
+  /**
+   * Puts a message, waiting as long as it takes for room.
+   *
+   * @throws InvalidJsonException a JSON-format queue was given malformed JSON (the queue is unchanged)
+   * @throws ClosedException the queue was closed for writing
+   * @throws InterruptedException the thread was interrupted while waiting
+   */
+  @Override
+  public void put(String message) throws InterruptedException {
+    putRaw(utf8(message), 0, FOREVER);
+  }
+
+  /** {@link #put(String)} with a priority (PRIORITY queues: lowest first; ignored by FIFO/LIFO). */
+  public void put(String message, long priority) throws InterruptedException {
+    putRaw(utf8(message), priority, FOREVER);
+  }
+
+  /** Puts a message if there is room now; false if not. */
+  @Override
+  public boolean offer(String message) {
+    return putNow(utf8(message), 0);
+  }
+
+  /** Puts a message, waiting up to the timeout for room; false if there was none in time. */
+  @Override
+  public boolean offer(String message, long timeout, TimeUnit unit) throws InterruptedException {
+    return putRaw(utf8(message), 0, toNanos(timeout, unit));
+  }
+
+  /** {@link #offer(String, long, TimeUnit)} with a priority. */
+  public boolean offer(String message, long priority, long timeout, TimeUnit unit) throws InterruptedException {
+    return putRaw(utf8(message), priority, toNanos(timeout, unit));
+  }
+
+  /**
+   * Puts a message if there is room now.
+   *
+   * @throws IllegalStateException the queue is full
+   */
+  @Override
+  public boolean add(String message) {
+    if (!offer(message)) throw new IllegalStateException("queue '" + name + "' is full");
+    return true;
+  }
+
+  /** {@link #add} of each message, in order. */
+  @Override
+  public boolean addAll(Collection<? extends String> messages) {
+    if (messages == this) throw new IllegalArgumentException("addAll of a queue to itself");
+    boolean changed = false;
+    for (String m : messages) changed |= add(m);
+    return changed;
+  }
+
+  // ---- BlockingQueue<String>: getting -------------------------------------------------------------
+
+  /**
+   * Takes the next message, waiting as long as it takes.
+   *
+   * @throws ClosedException the queue was closed for writing and is drained (end of stream)
+   * @throws InterruptedException the thread was interrupted while waiting
+   */
+  @Override
+  public String take() throws InterruptedException {
+    return string(getRaw(FOREVER));
+  }
+
+  /**
+   * Takes the next message if there is one now; null if not.
+   *
+   * @throws ClosedException the queue was closed for writing and is drained
+   */
+  @Override
+  public String poll() {
+    return string(getNow());
+  }
+
+  /**
+   * Takes the next message, waiting up to the timeout; null if none came in time.
+   *
+   * @throws ClosedException the queue was closed for writing and is drained
+   */
+  @Override
+  public String poll(long timeout, TimeUnit unit) throws InterruptedException {
+    return string(getRaw(toNanos(timeout, unit)));
+  }
+
+  /**
+   * Takes the next message if there is one now.
+   *
+   * @throws NoSuchElementException the queue is empty
+   */
+  @Override
+  public String remove() {
+    String m = poll();
+    if (m == null) throw new NoSuchElementException("queue '" + name + "' is empty");
+    return m;
+  }
+
+  /**
+   * The next message without taking it, or null when there is none. It is read by name from the
+   * namespace; on JSON queues it comes back re-serialised (the same JSON value; whitespace may differ).
+   * Another process may take it before you do.
+   */
+  @Override
+  public String peek() {
+    JsonNode item = peekItem();
+    if (item == null) return null;
+    if (item.has("base64")) return string(Base64.getDecoder().decode(item.get("base64").asText()));
+    try {
+      return Json.mapper().writeValueAsString(item.get("message"));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * {@link #peek()}, but throws when the queue is empty.
+   *
+   * @throws NoSuchElementException the queue is empty
+   */
+  @Override
+  public String element() {
+    String m = peek();
+    if (m == null) throw new NoSuchElementException("queue '" + name + "' is empty");
+    return m;
+  }
+
+  private JsonNode peekItem() {
+    String json;
+    reading.lock();
+    try {
+      live();
+      json = polyipc_native.polyipc_native_peek_json(name, 1);
+    } finally {
+      reading.unlock();
+    }
+    try {
+      JsonNode items = Json.mapper().readTree(json);
+      return items.size() == 0 ? null : items.get(0);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Takes every message there is now into {@code c} (each one a lease on joinable queues: call {@link
+   * #taskDone()} for each). Stops quietly at the end of the stream.
+   */
+  @Override
+  public int drainTo(Collection<? super String> c) {
+    return drainTo(c, Integer.MAX_VALUE);
+  }
+
+  /** {@link #drainTo(Collection)}, taking at most maxElements. */
+  @Override
+  public int drainTo(Collection<? super String> c, int maxElements) {
+    Objects.requireNonNull(c, "collection");
+    if (c == this) throw new IllegalArgumentException("drainTo of a queue to itself");
+    int n = 0;
+    while (n < maxElements) {
+      byte[] b;
+      try {
+        b = getNow();
+      } catch (ClosedException e) {
+        break;
+      }
+      if (b == null) break;
+      c.add(string(b));
+      ++n;
+    }
+    return n;
+  }
+
+  /** Takes and discards every message there is now; on joinable queues marks each one done. */
+  @Override
+  public void clear() {
+    boolean joinable = options().joinable;
+    for (;;) {
+      byte[] b;
+      try {
+        b = getNow();
+      } catch (ClosedException e) {
+        return;
+      }
+      if (b == null) return;
+      if (joinable) taskDone();
+    }
+  }
+
+  // ---- sizes ----------------------------------------------------------------------------------------
+
+  /** The number of messages waiting (Python's qsize()); leased messages are not counted. */
+  @Override
+  public int size() {
+    long n = sizeAsLong();
+    return n > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) n;
+  }
+
+  /** {@link #size()} as a long. */
+  public long sizeAsLong() {
+    reading.lock();
+    try {
+      return live().size();
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  @Override
+  public boolean isEmpty() {
+    return sizeAsLong() == 0;
+  }
+
+  /**
+   * How many more messages maxItems allows now; {@link Integer#MAX_VALUE} when the queue has no maxItems.
+   * (capacityBytes may still refuse a large message.)
+   */
+  @Override
+  public int remainingCapacity() {
+    long max = options().maxItems;
+    if (max <= 0) return Integer.MAX_VALUE;
+    long left = Math.max(0, max - sizeAsLong());
+    return left > Integer.MAX_VALUE ? Integer.MAX_VALUE : (int) left;
+  }
+
+  // ---- bytes and objects --------------------------------------------------------------------------
+
+  /** Puts raw bytes (on JSON queues they must be UTF-8 JSON text), waiting for room. */
+  public void putBytes(byte[] message) throws InterruptedException {
+    putRaw(Objects.requireNonNull(message, "message"), 0, FOREVER);
+  }
+
+  /** {@link #putBytes(byte[])} with a priority. */
+  public void putBytes(byte[] message, long priority) throws InterruptedException {
+    putRaw(Objects.requireNonNull(message, "message"), priority, FOREVER);
+  }
+
+  /** Puts raw bytes, waiting up to the timeout; false when there was no room in time. */
+  public boolean offerBytes(byte[] message, long priority, long timeout, TimeUnit unit) throws InterruptedException {
+    return putRaw(Objects.requireNonNull(message, "message"), priority, toNanos(timeout, unit));
+  }
+
+  /** Takes the next message as bytes, waiting as long as it takes. */
+  public byte[] takeBytes() throws InterruptedException {
+    return getRaw(FOREVER);
+  }
+
+  /** Takes the next message as bytes, waiting up to the timeout; null if none came. */
+  public byte[] pollBytes(long timeout, TimeUnit unit) throws InterruptedException {
+    return getRaw(toNanos(timeout, unit));
+  }
+
+  private ObjectMapper mapper() {
+    return mapper != null ? mapper : Json.mapper();
+  }
+
+  private byte[] serialize(Object value) {
+    try {
+      return mapper().writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("queue '" + name + "': cannot write " + value.getClass().getName()
+          + " as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  private <T> T deserialize(byte[] message, Class<T> type) {
+    if (message == null) return null;
+    try {
+      return mapper().readValue(message, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("queue '" + name + "': the message taken does not read as "
+          + type.getName() + ": " + e.getMessage(), e);
+    }
+  }
+
+  private <T> T deserialize(byte[] message, TypeReference<T> type) {
+    if (message == null) return null;
+    try {
+      return mapper().readValue(message, type);
+    } catch (IOException e) {
+      throw new UncheckedIOException("queue '" + name + "': the message taken does not read as "
+          + type.getType() + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Puts {@code value} written as JSON by Jackson, waiting for room. */
+  public void putObject(Object value) throws InterruptedException {
+    putRaw(serialize(value), 0, FOREVER);
+  }
+
+  /** {@link #putObject(Object)} with a priority. */
+  public void putObject(Object value, long priority) throws InterruptedException {
+    putRaw(serialize(value), priority, FOREVER);
+  }
+
+  /** Puts {@code value} as JSON, waiting up to the timeout; false when there was no room in time. */
+  public boolean offerObject(Object value, long timeout, TimeUnit unit) throws InterruptedException {
+    return putRaw(serialize(value), 0, toNanos(timeout, unit));
+  }
+
+  /**
+   * Takes the next message and reads it as a {@code type} with Jackson, waiting as long as it takes.
+   *
+   * @throws UncheckedIOException the message does not read as a {@code type} (it is taken all the same)
+   * @throws ClosedException end of stream
+   */
+  public <T> T takeObject(Class<T> type) throws InterruptedException {
+    return deserialize(getRaw(FOREVER), type);
+  }
+
+  /** {@link #takeObject(Class)} for generic types, e.g. {@code new TypeReference<Map<String, Object>>() {}}. */
+  public <T> T takeObject(TypeReference<T> type) throws InterruptedException {
+    return deserialize(getRaw(FOREVER), type);
+  }
+
+  /** {@link #takeObject(Class)} waiting up to the timeout; null if nothing came in time. */
+  public <T> T pollObject(Class<T> type, long timeout, TimeUnit unit) throws InterruptedException {
+    return deserialize(getRaw(toNanos(timeout, unit)), type);
+  }
+
+  // ---- joinable and end of stream -----------------------------------------------------------------
+
+  /**
+   * Marks one message taken by this process as done (joinable queues).
+   *
+   * @throws InvalidArgumentException the queue is not joinable, or nothing is outstanding
+   */
+  public void taskDone() {
+    reading.lock();
+    try {
+      live().task_done();
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  /** Waits until every message put was taken and marked done (joinable queues). */
+  public void join() throws InterruptedException {
+    joinRaw(FOREVER);
+  }
+
+  /** {@link #join()} waiting up to the timeout; false if work was still outstanding then. */
+  public boolean join(long timeout, TimeUnit unit) throws InterruptedException {
+    return joinRaw(toNanos(timeout, unit));
+  }
+
+  /** {@link #join()} waiting up to the timeout; false if work was still outstanding then. */
+  public boolean join(Duration timeout) throws InterruptedException {
+    return joinRaw(timeout.isNegative() ? 0 : saturatedNanos(timeout));
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+
+  private boolean joinRaw(long timeoutNanos) throws InterruptedException {
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    for (;;) {
+      if (Thread.interrupted()) throw new InterruptedException("join on queue '" + name + "' interrupted");
+      long slice;
+      if (timeoutNanos < 0) {
+        slice = SLICE_NANOS;
+      } else {
+        slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+      }
+      reading.lock();
+      try {
+        live().join(slice);
+        return true;
+      } catch (PolyipcTimeoutException e) {
+        if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return false;
+      } finally {
+        reading.unlock();
+      }
+    }
+  }
+
+  /**
+   * Ends the stream, for every process: puts fail from now on, getters receive what is left and then
+   * {@link ClosedException}. Idempotent.
+   */
+  public void closeWrites() {
+    reading.lock();
+    try {
+      live().close_writes();
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  // ---- about the queue ------------------------------------------------------------------------------
+
+  /** The queue's name. */
+  public String name() {
+    return name;
+  }
+
+  /** The queue's order (that of its creator). */
+  public Order order() {
+    return options().order;
+  }
+
+  /** The queue's format (that of its creator). */
+  public Format format() {
+    return options().format;
+  }
+
+  /** Whether the queue is joinable. */
+  public boolean isJoinable() {
+    return options().joinable;
+  }
+
+  /** The queue's maxItems; 0 when bounded by bytes only. */
+  public long maxItems() {
+    return options().maxItems;
+  }
+
+  /** The queue's capacity in bytes. */
+  public long capacityBytes() {
+    return options().capacityBytes;
+  }
+
+  /** The queue's name, options and counters as a JSON object (see {@code polyipc stat}). */
+  public String statJson() {
+    reading.lock();
+    try {
+      return live().stat_json();
+    } finally {
+      reading.unlock();
+    }
+  }
+
+  private Options options() {
+    Options o = options;
+    if (o == null) {
+      try {
+        o = new Options(Json.mapper().readTree(statJson()));
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      options = o;
+    }
+    return o;
+  }
+
+  @Override
+  public String toString() {
+    return "Queue[" + name + (isClosed() ? ", closed handle]" : "]");
+  }
+
+  // ---- what a shared queue cannot do -----------------------------------------------------------------
+
+  private UnsupportedOperationException unsupported(String what) {
+    return new UnsupportedOperationException(
+        what + " is not supported by a shared queue (queue '" + name + "'): other processes change it meanwhile");
+  }
+
+  /** Unsupported: a shared queue cannot be walked. @throws UnsupportedOperationException always */
+  @Override
+  public Iterator<String> iterator() {
+    throw unsupported("iterator()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public boolean contains(Object o) {
+    throw unsupported("contains()");
+  }
+
+  /** Unsupported: messages can only be taken from the head. @throws UnsupportedOperationException always */
+  @Override
+  public boolean remove(Object o) {
+    throw unsupported("remove(Object)");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public Object[] toArray() {
+    throw unsupported("toArray()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public <T> T[] toArray(T[] a) {
+    throw unsupported("toArray()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public boolean containsAll(Collection<?> c) {
+    throw unsupported("containsAll()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public boolean removeAll(Collection<?> c) {
+    throw unsupported("removeAll()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public boolean retainAll(Collection<?> c) {
+    throw unsupported("retainAll()");
+  }
+
+  /** Unsupported. @throws UnsupportedOperationException always */
+  @Override
+  public boolean removeIf(Predicate<? super String> filter) {
+    throw unsupported("removeIf()");
+  }
+}

@@ -1,0 +1,138 @@
+package io.polyipc;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A second JVM for the multi-process tests. As a program (main) it plays one role on a queue; as an object
+ * it is the test's handle on that process, reading its output lines with bounded waits.
+ */
+final class ChildProcess implements AutoCloseable {
+  // ---- the child's side -------------------------------------------------------------------------------
+
+  public static void main(String[] args) throws Exception {
+    String role = args[0];
+    String name = args[1];
+    switch (role) {
+      case "produce": { // produce NAME N: puts {"i": k, "pid": P} for k in 0..N-1
+        int n = Integer.parseInt(args[2]);
+        long pid = ProcessHandle.current().pid();
+        try (Queue q = Queue.open(name)) {
+          for (int k = 0; k < n; ++k) q.put("{\"i\":" + k + ",\"pid\":" + pid + "}");
+        }
+        System.out.println("produced " + n);
+        break;
+      }
+      case "lease": { // lease NAME: takes one message of a joinable queue and holds it until killed
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          String m = q.take();
+          System.out.println("took " + m);
+          System.out.flush();
+          for (;;) Thread.sleep(60_000); // the holder "hangs" mid-task; the test kills it
+        }
+      }
+      case "drain": { // drain NAME: takes until the end of the stream, marking each done
+        int n = 0;
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          System.out.println("ready");
+          System.out.flush();
+          for (;;) {
+            try {
+              q.take();
+            } catch (ClosedException endOfStream) {
+              break;
+            }
+            q.taskDone();
+            ++n;
+          }
+        }
+        System.out.println("drained " + n);
+        break;
+      }
+      default:
+        System.err.println("unknown role " + role);
+        System.exit(2);
+    }
+  }
+
+  // ---- the test's side --------------------------------------------------------------------------------
+
+  private final Process process;
+  private final LinkedBlockingQueue<String> lines = new LinkedBlockingQueue<>();
+  private final StringBuilder all = new StringBuilder();
+
+  private ChildProcess(Process process) {
+    this.process = process;
+    Thread reader = new Thread(() -> {
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        for (String line; (line = in.readLine()) != null; ) {
+          synchronized (all) {
+            all.append(line).append('\n');
+          }
+          lines.add(line);
+        }
+      } catch (IOException ignored) {
+        // the process ended
+      }
+    }, "child-output");
+    reader.setDaemon(true);
+    reader.start();
+  }
+
+  /** Starts `java ChildProcess args...` with this JVM's test class path and native directory. */
+  static ChildProcess start(String... args) throws IOException {
+    String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+    String classPath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
+    NativeLoader.load();
+    List<String> command = new ArrayList<>(List.of(java, "-Xshare:auto", "-XX:TieredStopAtLevel=1",
+        "-XX:+UseSerialGC", "-cp", classPath));
+    String nativeDir = NativeLoader.loadedFrom();
+    if (!nativeDir.equals("java.library.path")) command.add("-D" + NativeLoader.NATIVE_DIR_PROPERTY + "=" + nativeDir);
+    command.add(ChildProcess.class.getName());
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    return new ChildProcess(pb.start());
+  }
+
+  /** The next line the child prints, waiting at most the timeout; fails the test with its output if none. */
+  String nextLine(long timeout, TimeUnit unit) throws InterruptedException {
+    String line = lines.poll(timeout, unit);
+    if (line == null) throw new AssertionError("no output from the child in time; it printed:\n" + output());
+    return line;
+  }
+
+  /** Waits for the exit; fails the test if it takes longer than the timeout. */
+  int waitFor(long timeout, TimeUnit unit) throws InterruptedException {
+    if (!process.waitFor(timeout, unit)) throw new AssertionError("the child did not exit in time:\n" + output());
+    return process.exitValue();
+  }
+
+  /** SIGKILL, and wait until it is gone. */
+  void kill() throws InterruptedException {
+    process.destroyForcibly();
+    waitFor(30, TimeUnit.SECONDS);
+  }
+
+  long pid() {
+    return process.pid();
+  }
+
+  String output() {
+    synchronized (all) {
+      return all.toString();
+    }
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}

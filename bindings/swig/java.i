@@ -1,0 +1,168 @@
+/*
+ * java.i: the Java part of the shared interface (included by polyipc.i).
+ *
+ * Everything SWIG generates for Java is package-private in io.polyipc: the
+ * public API is the hand-written Queue, Polyipc and exceptions in
+ * bindings/java/src/main/java/io/polyipc. This file supplies:
+ *   - the argout typemap for `polyipc_error *err`: a failing call leaves a
+ *     pending io.polyipc.PolyipcException subclass (made by
+ *     PolyipcException.fromNative(code, utf8 message)) and the wrapper still
+ *     runs its cleanup (freearg, newfree) before returning;
+ *   - byte[] in for (const void *data, size_t len), byte[] out for polyipc_bytes,
+ *     byte[] out for the library's JSON strings (decoded as real UTF-8 in Java,
+ *     never as JNI's modified UTF-8);
+ *   - loading: the JNI class loads the native libraries through NativeLoader.
+ */
+
+%{
+#include <jni.h>
+
+/* io.polyipc.PolyipcException and its factory, looked up once in JNI_OnLoad
+ * (FindClass there uses the class loader that called System.load). */
+static jclass polyipc_java_exception_class = NULL;
+static jmethodID polyipc_java_exception_factory = NULL;
+
+JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved) {
+  JNIEnv *env = NULL;
+  jclass local;
+  (void)reserved;
+  if ((*vm)->GetEnv(vm, (void **)&env, JNI_VERSION_1_8) != JNI_OK) return JNI_ERR;
+  local = (*env)->FindClass(env, "io/polyipc/PolyipcException");
+  if (!local) return JNI_ERR;
+  polyipc_java_exception_class = (jclass)(*env)->NewGlobalRef(env, local);
+  (*env)->DeleteLocalRef(env, local);
+  if (!polyipc_java_exception_class) return JNI_ERR;
+  polyipc_java_exception_factory = (*env)->GetStaticMethodID(env, polyipc_java_exception_class, "fromNative",
+                                                             "(I[B)Lio/polyipc/PolyipcException;");
+  if (!polyipc_java_exception_factory) return JNI_ERR;
+  return JNI_VERSION_1_8;
+}
+
+/* Leaves the error of a failed call pending as a Java exception. The message
+ * goes up as bytes: it is UTF-8 (maybe cut mid-character at 255 bytes), which
+ * NewStringUTF's modified UTF-8 does not accept. */
+static void polyipc_java_raise(JNIEnv *jenv, const polyipc_error *err) {
+  size_t n = 0;
+  jbyteArray message;
+  jobject exception;
+  if ((*jenv)->ExceptionCheck(jenv)) return; /* an earlier exception (e.g. OutOfMemoryError) wins */
+  while (n < sizeof err->message && err->message[n]) ++n;
+  message = (*jenv)->NewByteArray(jenv, (jsize)n);
+  if (!message) return;
+  (*jenv)->SetByteArrayRegion(jenv, message, 0, (jsize)n, (const jbyte *)err->message);
+  exception = (*jenv)->CallStaticObjectMethod(jenv, polyipc_java_exception_class, polyipc_java_exception_factory,
+                                              (jint)err->code, message);
+  (*jenv)->DeleteLocalRef(jenv, message);
+  if (exception && !(*jenv)->ExceptionCheck(jenv)) (*jenv)->Throw(jenv, (jthrowable)exception);
+}
+
+/* A copy of the library's bytes as a Java byte[] (NULL data: NULL array). */
+static jbyteArray polyipc_java_bytes(JNIEnv *jenv, const void *data, size_t len) {
+  jbyteArray array;
+  if (!data) return NULL;
+  if (len > 0x7fffffff) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "polyipc: message larger than a Java array");
+    return NULL;
+  }
+  array = (*jenv)->NewByteArray(jenv, (jsize)len);
+  if (array && len) (*jenv)->SetByteArrayRegion(jenv, array, 0, (jsize)len, (const jbyte *)data);
+  return array;
+}
+%}
+
+/* ---- errors ------------------------------------------------------------------ */
+/* No early return: freearg and newfree still run, the exception stays pending
+ * and the (ignored) result goes back with it. */
+%typemap(argout) polyipc_error *err %{
+  if ($1->code != 0) polyipc_java_raise(jenv, $1);
+%}
+
+/* ---- bytes in: (const void *data, size_t len) <- byte[] ------------------------ */
+/* Small messages are copied to the stack, larger ones to the heap; never a
+ * pinned/critical array, since the call may block for a long time. */
+%typemap(jni) (const void *data, size_t len) "jbyteArray"
+%typemap(jtype) (const void *data, size_t len) "byte[]"
+%typemap(jstype) (const void *data, size_t len) "byte[]"
+%typemap(javain) (const void *data, size_t len) "$javainput"
+%typemap(in) (const void *data, size_t len) (jbyte stack_copy[512], jbyte *heap_copy = NULL) %{
+  if (!$input) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaNullPointerException, "polyipc: null message");
+    return $null;
+  }
+  {
+    jsize n = (*jenv)->GetArrayLength(jenv, $input);
+    jbyte *copy = stack_copy;
+    if ((size_t)n > sizeof stack_copy) {
+      heap_copy = (jbyte *)malloc((size_t)n);
+      if (!heap_copy) {
+        SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "polyipc: no memory for the message");
+        return $null;
+      }
+      copy = heap_copy;
+    }
+    (*jenv)->GetByteArrayRegion(jenv, $input, 0, n, copy);
+    $1 = (void *)copy;
+    $2 = (size_t)n;
+  }
+%}
+%typemap(freearg) (const void *data, size_t len) %{ free(heap_copy$argnum); %}
+
+/* ---- bytes out: polyipc_bytes -> byte[] ------------------------------------------ */
+%typemap(jni) polyipc_bytes "jbyteArray"
+%typemap(jtype) polyipc_bytes "byte[]"
+%typemap(jstype) polyipc_bytes "byte[]"
+%typemap(javaout) polyipc_bytes { return $jnicall; }
+%typemap(out) polyipc_bytes %{
+  $result = polyipc_java_bytes(jenv, $1.data, $1.len);
+  polyipc_free($1.data);
+%}
+%ignore polyipc_bytes;
+
+/* ---- JSON text out: library-allocated char * (freed by newfree) -> String ----------- */
+/* Named, so that names in and the library's static `const char *` texts keep
+ * SWIG's String typemaps. */
+%define POLYIPC_JAVA_JSON_RESULT(NAMES...)
+%typemap(jni) NAMES "jbyteArray"
+%typemap(jtype) NAMES "byte[]"
+%typemap(jstype) NAMES "String"
+%typemap(out) NAMES %{ $result = polyipc_java_bytes(jenv, $1, $1 ? strlen($1) : 0); %}
+%typemap(javaout) NAMES {
+    byte[] utf8 = $jnicall;
+    return utf8 == null ? null : new String(utf8, java.nio.charset.StandardCharsets.UTF_8);
+  }
+%enddef
+POLYIPC_JAVA_JSON_RESULT(char *polyipc_native_list_json, char *polyipc_native_stat_json,
+                         char *polyipc_native_gc_json, char *polyipc_native_peek_json, char *stat_json)
+
+/* ---- numbers and the queue class ------------------------------------------------------ */
+/* Java's long for the 64-bit counts and options (no BigInteger on the hot path). */
+%apply int64_t { uint64_t };
+/* Work-arounds for polyipc.i, which should say these itself (every language
+ * needs them): open_existing returns a handle the caller owns, and the opaque
+ * queue has no default constructor (calloc(sizeof) of an incomplete type). */
+%newobject NativeQueue::open_existing;
+%nodefaultctor NativeQueue;
+
+/* The two %constant's would land in a public interface (SWIG has no modifier
+ * for it); the binding number comes from a package-private function instead:
+ * the header's POLYIPC_VERSION_NUMBER when this glue was generated and built. */
+%ignore POLYIPC_BINDING_VERSION_NUMBER;
+%ignore POLYIPC_FOREVER;
+%inline %{
+static int polyipc_java_binding_version_number(void) { return POLYIPC_VERSION_NUMBER; }
+%}
+
+/* ---- shape of the generated classes ------------------------------------------------ */
+%pragma(java) jniclassclassmodifiers = "final class"
+%pragma(java) moduleclassmodifiers = "final class"
+%pragma(java) jniclasscode = %{
+  static {
+    NativeLoader.load();
+  }
+%}
+%typemap(javaclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "final class"
+%include <enumtypeunsafe.swg>
+%typemap(javaclassmodifiers) enum SWIGTYPE "final class"
+/* The idiomatic Queue closes its handle explicitly (and through a Cleaner when
+ * it is dropped unclosed); no finalize(), which is deprecated and races close. */
+%typemap(javafinalize) SWIGTYPE ""
