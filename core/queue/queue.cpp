@@ -552,6 +552,10 @@ void Queue::finish_take(Transaction& tx, uint64_t pos) {
     tx.set(s.st.leased, s.st.leased + 1);
   } else {
     tx.set(r->state, kDead);
+    // LIFO pops (and PRIORITY gets of the newest record) free their space at
+    // once: otherwise a stack whose bottom item stays would fill with holes.
+    if (s.order != static_cast<uint32_t>(Order::Fifo) && pos + record_size(r->len) == s.st.tail)
+      tx.set(s.st.tail, pos);
   }
   advance_head(tx);
 }
