@@ -18,7 +18,10 @@ class Deadline {
     Deadline d;
     d.forever_ = timeout_ns < 0;
     d.immediate_ = timeout_ns == 0;
-    d.at_ns_ = d.forever_ || d.immediate_ ? 0 : monotonic_ns() + timeout_ns;
+    // Saturate: a timeout of centuries is "forever", not an overflow into the past.
+    const int64_t now = monotonic_ns();
+    if (!d.forever_ && !d.immediate_ && timeout_ns > INT64_MAX - now) d.forever_ = true;
+    d.at_ns_ = d.forever_ || d.immediate_ ? 0 : now + timeout_ns;
     return d;
   }
   static Deadline forever() noexcept { return after(-1); }
@@ -28,7 +31,7 @@ class Deadline {
   bool expired() const noexcept { return immediate_ || (!forever_ && monotonic_ns() >= at_ns_); }
   // The earlier of the deadline and now + slice_ns, as an absolute monotonic time.
   int64_t until_ns(int64_t slice_ns) const noexcept {
-    int64_t slice_end = slice_ns < 0 ? INT64_MAX : monotonic_ns() + slice_ns;
+    int64_t slice_end = slice_ns < 0 ? INT64_MAX : monotonic_ns() + slice_ns;  // slices are small: no overflow
     if (forever_) return slice_end;
     return at_ns_ < slice_end ? at_ns_ : slice_end;
   }

@@ -48,20 +48,11 @@ std::string collect_garbage_json() {
       stale.push_back({{"name", name}, {"reason", "unreadable: " + v.error}});
       continue;
     }
-    uint32_t live = 0, attached = 0;
-    for (uint32_t i = 0; i < kMaxAttached; ++i) {
-      uint64_t t = v.header->attached[i].load();
-      if (t == 0) continue;
-      ++attached;
-      live += is_alive(t);
-    }
-    if (live > 0) continue;
+    uint32_t attached = 0;
+    for (uint32_t i = 0; i < kMaxAttached; ++i) attached += v.header->attached[i].load() != 0;
+    if (count_live_attached(v.header) > 0) continue;
     if (v.header->ephemeral) {
-      try {
-        unlink_object(name);
-        removed.push_back(name);
-      } catch (const Error&) {
-      }
+      if (retire_if_unused(v.header, name, v.inode)) removed.push_back(name);
     } else if (attached > 0) {
       stale.push_back({{"name", name}, {"reason", "every attached process is dead"}});
     }

@@ -11,14 +11,16 @@ using polyipc::capi::guard;
 
 namespace {
 
-polyipc::QueueOptions to_core(const polyipc_queue_options* o) {
+polyipc::QueueOptions to_core(const char* name, const polyipc_queue_options* o) {
   polyipc::QueueOptions c;
   if (!o) {
     c.check_existing = false;  // no options: take the queue as it is
     return c;
   }
   if (o->struct_size < offsetof(polyipc_queue_options, ephemeral) + sizeof(o->ephemeral))
-    throw polyipc::Error(Status::InvalidArg, "queue options: struct_size too small (call polyipc_queue_options_init)");
+    throw polyipc::Error(Status::InvalidArg,
+                         polyipc::format("queue '%.200s': options struct_size %u too small (call polyipc_queue_options_init)",
+                                         name, o->struct_size));
   c.order = static_cast<polyipc::Order>(o->order);
   c.format = static_cast<polyipc::Format>(o->format);
   c.joinable = o->joinable != 0;
@@ -70,7 +72,7 @@ int polyipc_queue_open(const char* name, polyipc_open_mode mode, const polyipc_q
                   "queue '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
   return guard(err, "polyipc_queue_open", [&](ErrorText&) {
     auto handle = std::make_unique<polyipc_queue>();
-    handle->impl = polyipc::Queue::open(name, static_cast<polyipc::OpenMode>(mode), to_core(opts));
+    handle->impl = polyipc::Queue::open(name, static_cast<polyipc::OpenMode>(mode), to_core(name, opts));
     *out = handle.release();
     return Status::Ok;
   });

@@ -480,22 +480,24 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
     error.set("queue '%s': timed out waiting for the lock", qname());
     return lk.status();
   }
+  // Wait only for the first; then put what fits, as the header documents.
+  Status st = valid > 0 ? wait_for_room(record_size(lens[0]), deadline, error) : Status::Ok;
+  if (st != Status::Ok) return st;
   size_t n = 0;
-  while (n < valid) {
-    Status st = wait_for_room(record_size(lens[n]), deadline, error);
-    if (st != Status::Ok) {
-      *done = n;
-      if (n) notify(s_->not_empty, s_->getters_sleeping);
-      return st;
-    }
-    do {
-      commit_put(data[n], lens[n], 0);
-      ++n;
-    } while (n < valid && fits(record_size(lens[n])) && !s_->st.closed);
+  while (n < valid && fits(record_size(lens[n])) && !s_->st.closed) {
+    commit_put(data[n], lens[n], 0);
+    ++n;
+  }
+  if (n) {
+    s_->counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
     notify(s_->not_empty, s_->getters_sleeping);
   }
-  s_->counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   *done = n;
+  if (n < valid) {
+    bool closed = s_->st.closed;
+    error.set("queue '%s': %s after %zu of %zu messages", qname(), closed ? "closed for writing" : "full", n, count);
+    return closed ? Status::Closed : Status::Full;
+  }
   return bad;
 }
 

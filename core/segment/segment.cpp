@@ -87,6 +87,9 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
         try {
           // Boost applies the mode with fchmod after creation, so umask does not narrow it.
           shm.truncate(static_cast<bip::offset_t>(total));
+          struct stat created_stat;
+          ::fstat(shm.get_mapping_handle().handle, &created_stat);
+          seg->inode_ = created_stat.st_ino;
           void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, shm.get_mapping_handle().handle, 0);
           if (addr == MAP_FAILED) throw_os_error(errno, obj + ": map");
           auto* h = static_cast<SegmentHeader*>(addr);
@@ -103,7 +106,7 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
           h->layout_version = kLayoutVersion;
           if (spec.init_body) spec.init_body(reinterpret_cast<char*>(h) + body_offset);
           seg->created_ = true;
-          seg->attach();
+          seg->attach();  // nobody else can see it yet: cannot be retired
           h->magic = kSegmentMagic;
           h->initialised.store(1, std::memory_order_release);
           futex_wake_all(&h->initialised);
@@ -152,19 +155,28 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
     }
     check_header(obj, h, st.st_size, spec.kind);
     if (spec.check_existing) spec.check_existing(seg->body());
-    seg->attach();
-    return seg;
+    seg->inode_ = st.st_ino;
+    if (seg->attach()) return seg;
+    // An ephemeral object being removed under us: let go and open again.
+    munmap(seg->header_, seg->mapped_size_);
+    seg->header_ = nullptr;
+    if (attempt >= 100) throw Error(Status::System, obj + ": kept finding the object being removed");
   }
 }
 
-void Segment::attach() {
+bool Segment::attach() {
   token_ = self_token();
   for (int pass = 0; pass < 2; ++pass) {
     for (uint32_t i = 0; i < kMaxAttached; ++i) {
       uint64_t expected = 0;
-      if (header_->attached[i].compare_exchange_strong(expected, token_)) {
+      if (header_->attached[i].compare_exchange_strong(expected, token_, std::memory_order_seq_cst)) {
+        // Attach first, then look: a retirer that looks after us sees our slot.
+        if (header_->retired.load(std::memory_order_seq_cst)) {
+          header_->attached[i].store(0, std::memory_order_seq_cst);
+          return false;
+        }
         slot_ = static_cast<int>(i);
-        return;
+        return true;
       }
     }
     // Full: free the slots of dead processes, then look again.
@@ -177,21 +189,47 @@ void Segment::attach() {
                                        name_.c_str(), kMaxAttached));
 }
 
-uint32_t Segment::live_attached() const noexcept {
+uint32_t count_live_attached(const SegmentHeader* header) noexcept {
   uint32_t n = 0;
   for (uint32_t i = 0; i < kMaxAttached; ++i) {
-    uint64_t t = header_->attached[i].load(std::memory_order_relaxed);
+    uint64_t t = header->attached[i].load(std::memory_order_seq_cst);
     if (t != 0 && is_alive(t)) ++n;
   }
   return n;
 }
 
+uint32_t Segment::live_attached() const noexcept { return count_live_attached(header_); }
+
+bool retire_if_unused(SegmentHeader* h, const std::string& name, uint64_t inode) noexcept {
+  if (count_live_attached(h) > 0) return false;
+  uint32_t expected = 0;
+  if (!h->retired.compare_exchange_strong(expected, 1, std::memory_order_seq_cst)) return false;
+  // Someone attached between our two looks: they saw retired and back off,
+  // or we see them now; either way the object stays.
+  if (count_live_attached(h) > 0) {
+    h->retired.store(0, std::memory_order_seq_cst);
+    return false;
+  }
+  try {
+    std::string shm = "/" + shm_name(name);
+    int fd = ::shm_open(shm.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return false;
+    struct stat st;
+    bool same = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_ino) == inode;
+    ::close(fd);
+    // The name may already hold a newer object: only ever remove our own.
+    return same && ::shm_unlink(shm.c_str()) == 0;
+  } catch (...) {
+    return false;
+  }
+}
+
 void Segment::detach() noexcept {
   if (slot_ < 0) return;
   uint64_t mine = token_;
-  header_->attached[slot_].compare_exchange_strong(mine, 0);
+  header_->attached[slot_].compare_exchange_strong(mine, 0, std::memory_order_seq_cst);
   slot_ = -1;
-  if (header_->ephemeral && live_attached() == 0) bip::shared_memory_object::remove(shm_.c_str());
+  if (header_->ephemeral) retire_if_unused(header_, name_, inode_);
 }
 
 Segment::~Segment() {
@@ -240,6 +278,7 @@ ObjectView view_object(const std::string& name) {
   v.file_size = st.st_size;
   v.file_mode = st.st_mode & 07777;
   v.file_uid = st.st_uid;
+  v.inode = st.st_ino;
   if (v.file_size < sizeof(SegmentHeader)) {
     ::close(fd);
     v.error = format("truncated or not a polyipc object (%llu bytes)", (unsigned long long)v.file_size);

@@ -35,6 +35,10 @@ struct SegmentHeader {
   uint64_t body_offset;
   uint32_t creator_uid;
   uint32_t ephemeral;
+  // Set while an ephemeral object is being removed: an opener that sees it
+  // after attaching backs off and opens again (see retire_if_unused).
+  std::atomic<uint32_t> retired;
+  uint32_t reserved0;
   ProcessToken creator;
   uint64_t created_unix_ms;
   // One ProcessToken per attached handle, 0 when free; claimed with one CAS.
@@ -67,7 +71,7 @@ class Segment {
 
  private:
   Segment() = default;
-  void attach();
+  bool attach();  // false: the object is being retired, open again
   void detach() noexcept;
 
   std::string name_;
@@ -75,12 +79,20 @@ class Segment {
   SegmentHeader* header_ = nullptr;
   size_t mapped_size_ = 0;
   int slot_ = -1;
+  uint64_t inode_ = 0;  // tells this object from a later one under the same name
   ProcessToken token_ = 0;
   bool created_ = false;
 };
 
 // Removes a name; attached handles keep working. Throws NotFound/InvalidArg.
 void unlink_object(const std::string& name);
+
+uint32_t count_live_attached(const SegmentHeader* header) noexcept;
+
+// Unlinks an ephemeral object when no live process is attached, without
+// racing an opener that attaches meanwhile, and only if the name still
+// names this object (inode). True if it was removed.
+bool retire_if_unused(SegmentHeader* header, const std::string& name, uint64_t inode) noexcept;
 
 // A read-only view of an object for ls/stat/gc, without attaching to it.
 struct ObjectView {
@@ -91,6 +103,7 @@ struct ObjectView {
   uint64_t file_size = 0;
   uint32_t file_mode = 0;
   uint32_t file_uid = 0;
+  uint64_t inode = 0;
 };
 std::vector<std::string> list_object_names();
 ObjectView view_object(const std::string& name);

@@ -1,0 +1,110 @@
+//! polyipc: named queues in POSIX shared memory, shared by processes written
+//! in Rust, C, Go, Java, C# and Python, exchanging JSON (or bytes) messages.
+//!
+//! ```no_run
+//! use polyipc::{Queue, QueueOptions};
+//! use std::time::Duration;
+//!
+//! let q = Queue::open("jobs", &QueueOptions::new().joinable(true))?;
+//! q.put_json(&serde_json::json!({"job": 1}), None)?;
+//! let job: serde_json::Value = q.get_json(Some(Duration::from_secs(1)))?;
+//! q.task_done()?;
+//! q.close(); // the handle only: the queue stays until polyipc::unlink("jobs")
+//! # Ok::<(), polyipc::Error>(())
+//! ```
+//!
+//! Objects live in the namespace named by `$POLYIPC_NAMESPACE` (default
+//! "default"). The rules of every call are those of `polyipc.h`.
+mod error;
+mod names;
+mod options;
+mod queue;
+
+pub use error::{Error, Result, Status};
+pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
+pub use options::{Format, OpenMode, Order, QueueOptions};
+/// The raw declarations, for what this crate does not wrap yet.
+pub use polyipc_sys as sys;
+pub use queue::Queue;
+
+use std::ffi::CStr;
+use std::sync::OnceLock;
+
+/// The version number of polyipc.h this binding was generated from
+/// (MAJOR*1000000 + MINOR*1000 + PATCH).
+pub const BINDING_VERSION_NUMBER: i32 = sys::POLYIPC_VERSION_NUMBER;
+
+/// The loaded library's version, e.g. "0.1.0".
+pub fn version() -> &'static str {
+    // SAFETY: static text.
+    unsafe { CStr::from_ptr(sys::polyipc_version()) }
+        .to_str()
+        .unwrap_or("?")
+}
+
+/// The loaded library's version number.
+pub fn version_number() -> i32 {
+    unsafe { sys::polyipc_version_number() }
+}
+
+/// Checks once per process, before the first object is opened, that the
+/// loaded libpolyipc is the one the declarations were generated from.
+pub(crate) fn ensure_library_version() -> Result<()> {
+    static CHECKED: OnceLock<Result<()>> = OnceLock::new();
+    CHECKED
+        .get_or_init(|| check_version(version_number(), version(), BINDING_VERSION_NUMBER))
+        .clone()
+}
+
+fn check_version(found: i32, found_text: &str, expected: i32) -> Result<()> {
+    if found == expected {
+        return Ok(());
+    }
+    Err(Error::new(
+        Status::Incompatible,
+        format!(
+            "the loaded libpolyipc is version {found_text} ({found}) but this Rust binding was generated \
+             for version number {expected}: rebuild the binding against this library or load the matching \
+             library (POLYIPC_LIB_DIR, rpath, LD_LIBRARY_PATH)"
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_mismatch_is_a_clear_error() {
+        assert!(check_version(1000, "0.1.0", 1000).is_ok());
+        let e = check_version(2003, "0.2.3", 1000).unwrap_err();
+        assert_eq!(e.status(), Status::Incompatible);
+        assert!(e.message().contains("0.2.3 (2003)"), "{e}");
+        assert!(e.message().contains("1000"), "{e}");
+    }
+
+    #[test]
+    fn loaded_library_matches() {
+        assert_eq!(version_number(), BINDING_VERSION_NUMBER);
+        assert!(ensure_library_version().is_ok());
+    }
+
+    #[test]
+    fn every_status_round_trips_through_its_code() {
+        assert_eq!(Status::from_code(0), None);
+        for code in 1..=17 {
+            let s = Status::from_code(code).unwrap();
+            assert_eq!(s.code(), code);
+        }
+        assert_eq!(Status::from_code(1), Some(Status::Timeout));
+        assert_eq!(Status::from_code(99), Some(Status::Other(99)));
+        assert_eq!(Status::InvalidJson.name(), "POLYIPC_ERR_INVALID_JSON");
+    }
+
+    #[test]
+    fn queue_is_send_and_sync() {
+        fn check<T: Send + Sync>() {}
+        check::<Queue>();
+        check::<Error>();
+    }
+}

@@ -1,0 +1,154 @@
+//! Options of `Queue::open`, with builder methods and library defaults.
+use polyipc_sys as sys;
+use std::mem::MaybeUninit;
+
+/// In which order a queue hands out its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Order {
+    /// First in, first out (default).
+    #[default]
+    Fifo,
+    /// Last in, first out.
+    Lifo,
+    /// Lowest priority first, FIFO among equals (see `Queue::put_priority`).
+    Priority,
+}
+
+/// What a queue's messages are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Format {
+    /// JSON text (default): every put is validated, malformed JSON is
+    /// rejected with `Status::InvalidJson` and leaves the queue as it was.
+    #[default]
+    Json,
+    /// Opaque bytes.
+    Bytes,
+}
+
+/// Whether `Queue::open` may create, must create, or must find the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum OpenMode {
+    /// Race-free: concurrent openers all get the same queue (default).
+    #[default]
+    OpenOrCreate,
+    /// Fails with `Status::Exists` when the name exists.
+    CreateOnly,
+    /// Fails with `Status::NotFound` when the name does not exist.
+    OpenOnly,
+}
+
+/// How to open or create a queue. `QueueOptions::default()` is a FIFO JSON
+/// queue of 1 MiB, mode 0600, opened or created. When the queue exists, only
+/// order, format and joinability must agree with it (else
+/// `Status::Incompatible`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QueueOptions {
+    order: Order,
+    format: Format,
+    joinable: bool,
+    max_items: u64,
+    capacity_bytes: Option<u64>,
+    max_message_bytes: u64,
+    mode: Option<u32>,
+    ephemeral: bool,
+    open_mode: OpenMode,
+}
+
+impl QueueOptions {
+    /// The defaults (same as `QueueOptions::default()`).
+    pub fn new() -> QueueOptions {
+        QueueOptions::default()
+    }
+
+    pub fn order(mut self, order: Order) -> Self {
+        self.order = order;
+        self
+    }
+
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Joinable queues have `task_done`/`join`, and a get is a lease: if the
+    /// getting process dies before `task_done`, the item is delivered again.
+    pub fn joinable(mut self, joinable: bool) -> Self {
+        self.joinable = joinable;
+        self
+    }
+
+    /// At most this many messages (0, the default: bounded only by capacity).
+    pub fn max_items(mut self, max_items: u64) -> Self {
+        self.max_items = max_items;
+        self
+    }
+
+    /// Shared memory for messages (library default 1 MiB).
+    pub fn capacity_bytes(mut self, capacity_bytes: u64) -> Self {
+        self.capacity_bytes = Some(capacity_bytes);
+        self
+    }
+
+    /// Largest message accepted (0, the default: as large as capacity allows).
+    pub fn max_message_bytes(mut self, max_message_bytes: u64) -> Self {
+        self.max_message_bytes = max_message_bytes;
+        self
+    }
+
+    /// Permission bits of a created queue (library default 0o600).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// An ephemeral queue is unlinked when the last attached process detaches
+    /// or dies; any other queue lives until someone unlinks it.
+    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
+        self.ephemeral = ephemeral;
+        self
+    }
+
+    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
+        self.open_mode = open_mode;
+        self
+    }
+
+    pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
+        match self.open_mode {
+            OpenMode::OpenOrCreate => sys::polyipc_open_mode_POLYIPC_OPEN_OR_CREATE,
+            OpenMode::CreateOnly => sys::polyipc_open_mode_POLYIPC_CREATE_ONLY,
+            OpenMode::OpenOnly => sys::polyipc_open_mode_POLYIPC_OPEN_ONLY,
+        }
+    }
+
+    /// The C struct: the library's defaults from `polyipc_queue_options_init`,
+    /// overridden by what was set here.
+    pub(crate) fn to_c(&self) -> sys::polyipc_queue_options {
+        let mut c = MaybeUninit::<sys::polyipc_queue_options>::zeroed();
+        // SAFETY: _init fills the whole struct (struct_size included).
+        let mut c = unsafe {
+            sys::polyipc_queue_options_init(c.as_mut_ptr());
+            c.assume_init()
+        };
+        c.order = match self.order {
+            Order::Fifo => sys::polyipc_queue_order_POLYIPC_FIFO,
+            Order::Lifo => sys::polyipc_queue_order_POLYIPC_LIFO,
+            Order::Priority => sys::polyipc_queue_order_POLYIPC_PRIORITY,
+        };
+        c.format = match self.format {
+            Format::Json => sys::polyipc_format_POLYIPC_FORMAT_JSON,
+            Format::Bytes => sys::polyipc_format_POLYIPC_FORMAT_BYTES,
+        };
+        c.joinable = self.joinable as u32;
+        c.max_items = self.max_items;
+        if let Some(capacity) = self.capacity_bytes {
+            c.capacity_bytes = capacity;
+        }
+        c.max_message_bytes = self.max_message_bytes;
+        if let Some(mode) = self.mode {
+            c.mode = mode;
+        }
+        c.ephemeral = self.ephemeral as u32;
+        c
+    }
+}

@@ -1,0 +1,346 @@
+//! `Queue`: a handle on a named shared-memory queue.
+use crate::error::{ErrBuf, Error, Result, Status};
+use crate::names::{c_name, take_c_string};
+use crate::options::QueueOptions;
+use polyipc_sys as sys;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::ffi::c_void;
+use std::fmt;
+use std::mem::MaybeUninit;
+use std::ptr::{self, NonNull};
+use std::time::{Duration, Instant};
+
+/// Messages up to this size take `get`'s one-copy path.
+const SMALL_MESSAGE: usize = 512;
+
+/// A handle on queue `name` in the namespace `$POLYIPC_NAMESPACE`.
+///
+/// Every call may come from several threads at once (`Queue` is `Send` and
+/// `Sync`; share it with `Arc`). [`Queue::close`] or dropping the handle
+/// releases only the handle: the queue itself lives on until
+/// [`unlink`](crate::unlink) (or, for an ephemeral queue, until the last
+/// process detaches). Because `close` takes the queue by value, no call can
+/// run on a closed handle.
+///
+/// Timeouts: `None` waits forever, `Some(Duration::ZERO)` never blocks
+/// (`Status::Empty` / `Status::Full`), any other duration waits at most that
+/// long (`Status::Timeout`).
+pub struct Queue {
+    h: NonNull<sys::polyipc_queue>,
+    name: String,
+}
+
+// SAFETY: the C API allows every call on one handle from several threads at
+// once; the only call that must not race with others, polyipc_queue_close,
+// runs in Drop, when no borrow of the Queue is left.
+unsafe impl Send for Queue {}
+unsafe impl Sync for Queue {}
+
+#[inline]
+fn timeout_ns(timeout: Option<Duration>) -> i64 {
+    match timeout {
+        None => sys::POLYIPC_FOREVER,
+        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+    }
+}
+
+impl Queue {
+    /// Opens (or creates, per `opts.open_mode`) queue `name`. Names are 1..200
+    /// characters of `[A-Za-z0-9._-]`.
+    pub fn open(name: &str, opts: &QueueOptions) -> Result<Queue> {
+        crate::ensure_library_version()?;
+        let cname = c_name("queue", name)?;
+        let copts = opts.to_c();
+        let mut out: *mut sys::polyipc_queue = ptr::null_mut();
+        let mut err = ErrBuf::new();
+        // SAFETY: valid C string, options struct and out pointer.
+        let rc = unsafe {
+            sys::polyipc_queue_open(
+                cname.as_ptr(),
+                opts.c_open_mode(),
+                &copts,
+                &mut out,
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)?;
+        let h = NonNull::new(out).ok_or_else(|| {
+            Error::new(
+                Status::System,
+                format!("queue '{name}': open returned no handle"),
+            )
+        })?;
+        Ok(Queue {
+            h,
+            name: name.to_owned(),
+        })
+    }
+
+    /// The queue's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Puts one message; on a JSON queue it must be valid JSON.
+    #[inline]
+    pub fn put(&self, data: &[u8], timeout: Option<Duration>) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: data is valid for data.len() bytes; the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_put(
+                self.h.as_ptr(),
+                data.as_ptr() as *const c_void,
+                data.len(),
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)
+    }
+
+    /// Puts one message with a priority: on `Order::Priority` queues the
+    /// lowest priority comes out first (FIFO among equals); other queues
+    /// ignore it.
+    #[inline]
+    pub fn put_priority(
+        &self,
+        data: &[u8],
+        priority: i64,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: as in put.
+        let rc = unsafe {
+            sys::polyipc_queue_put_priority(
+                self.h.as_ptr(),
+                data.as_ptr() as *const c_void,
+                data.len(),
+                priority,
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)
+    }
+
+    /// Takes one message. On a joinable queue this is a lease until
+    /// [`task_done`](Queue::task_done). After `close_writes`, the remaining
+    /// messages come out and then `Status::Closed`.
+    #[inline]
+    pub fn get(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
+        // Small messages (the common case) are copied into a stack buffer and
+        // from there into the Vec: one allocation, as in C. A larger one is
+        // left in the queue by get_into (taking no lease) and fetched with a
+        // library-allocated copy, within what is left of the timeout.
+        let deadline = match timeout {
+            Some(d) if !d.is_zero() => Instant::now().checked_add(d),
+            _ => None,
+        };
+        let mut small = MaybeUninit::<[u8; SMALL_MESSAGE]>::uninit();
+        // SAFETY: the library writes (never reads) at most SMALL_MESSAGE bytes.
+        match unsafe { self.raw_get_into(small.as_mut_ptr().cast(), SMALL_MESSAGE, timeout) } {
+            // SAFETY: on success the first `len` bytes were written.
+            Ok(len) => Ok(
+                unsafe { std::slice::from_raw_parts(small.as_ptr().cast::<u8>(), len) }.to_vec(),
+            ),
+            Err(e) if e.status() == Status::TooLarge && e.required_len().is_some() => {
+                let rest = match (timeout, deadline) {
+                    (Some(_), Some(deadline)) => {
+                        Some(deadline.saturating_duration_since(Instant::now()))
+                    }
+                    _ => timeout, // forever, never blocking, or beyond Instant's range
+                };
+                self.get_allocated(rest)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    fn get_allocated(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut len: usize = 0;
+        let mut err = ErrBuf::new();
+        // SAFETY: out pointers are valid; the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_get(
+                self.h.as_ptr(),
+                &mut data,
+                &mut len,
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)?;
+        if data.is_null() {
+            return Ok(Vec::new());
+        }
+        // SAFETY: on success the library returned `len` bytes at `data`,
+        // ours to release with polyipc_free.
+        let message = unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec();
+        unsafe { sys::polyipc_free(data) };
+        Ok(message)
+    }
+
+    /// Takes one message into `buf` without allocating and returns its
+    /// length. If it does not fit, fails with `Status::TooLarge`, leaves the
+    /// message in the queue (taking no lease) and tells the size needed in
+    /// [`Error::required_len`].
+    #[inline]
+    pub fn get_into(&self, buf: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
+        // SAFETY: buf is valid for writes of buf.len() bytes.
+        unsafe { self.raw_get_into(buf.as_mut_ptr(), buf.len(), timeout) }
+    }
+
+    /// # Safety
+    /// `buf` is valid for writes of `cap` bytes (initialised or not).
+    #[inline]
+    unsafe fn raw_get_into(
+        &self,
+        buf: *mut u8,
+        cap: usize,
+        timeout: Option<Duration>,
+    ) -> Result<usize> {
+        let mut len: usize = 0;
+        let mut err = ErrBuf::new();
+        // SAFETY: per the contract above; the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_get_into(
+                self.h.as_ptr(),
+                buf as *mut c_void,
+                cap,
+                &mut len,
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        match err.check(rc) {
+            Ok(()) => Ok(len),
+            Err(e) if e.status() == Status::TooLarge && len > cap => Err(e.with_required_len(len)),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Serialises `value` with serde_json and puts it.
+    pub fn put_json<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        self.put(&self.to_json(value)?, timeout)
+    }
+
+    /// Serialises `value` with serde_json and puts it with a priority.
+    pub fn put_json_priority<T: Serialize + ?Sized>(
+        &self,
+        value: &T,
+        priority: i64,
+        timeout: Option<Duration>,
+    ) -> Result<()> {
+        self.put_priority(&self.to_json(value)?, priority, timeout)
+    }
+
+    /// Takes one message and deserialises it with serde_json. A message that
+    /// is not a `T` fails with `Status::InvalidJson`; it has been taken all
+    /// the same (and on a joinable queue still needs its `task_done`).
+    pub fn get_json<T: DeserializeOwned>(&self, timeout: Option<Duration>) -> Result<T> {
+        let message = self.get(timeout)?;
+        serde_json::from_slice(&message).map_err(|e| {
+            Error::new(
+                Status::InvalidJson,
+                format!(
+                    "queue '{}': message of {} bytes is not the requested type: {e}",
+                    self.name,
+                    message.len()
+                ),
+            )
+        })
+    }
+
+    fn to_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>> {
+        serde_json::to_vec(value).map_err(|e| {
+            Error::new(
+                Status::InvalidJson,
+                format!(
+                    "queue '{}': value cannot be serialised as JSON: {e}",
+                    self.name
+                ),
+            )
+        })
+    }
+
+    /// Number of messages waiting (leased ones not included).
+    pub fn size(&self) -> Result<u64> {
+        let mut n: u64 = 0;
+        let mut err = ErrBuf::new();
+        // SAFETY: valid out pointer; the handle is open.
+        let rc = unsafe { sys::polyipc_queue_size(self.h.as_ptr(), &mut n, err.as_mut_ptr()) };
+        err.check(rc)?;
+        Ok(n)
+    }
+
+    /// Joinable queues: marks the oldest lease this process holds as done.
+    pub fn task_done(&self) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: the handle is open.
+        let rc = unsafe { sys::polyipc_queue_task_done(self.h.as_ptr(), err.as_mut_ptr()) };
+        err.check(rc)
+    }
+
+    /// Joinable queues: waits until every message put was taken and
+    /// task_done (or `Status::Timeout`).
+    pub fn join(&self, timeout: Option<Duration>) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_join(self.h.as_ptr(), timeout_ns(timeout), err.as_mut_ptr())
+        };
+        err.check(rc)
+    }
+
+    /// End of stream: puts fail with `Status::Closed` from now on; getters
+    /// drain what is there, then get `Status::Closed`.
+    pub fn close_writes(&self) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: the handle is open.
+        let rc = unsafe { sys::polyipc_queue_close_writes(self.h.as_ptr(), err.as_mut_ptr()) };
+        err.check(rc)
+    }
+
+    /// The queue's name, options and counters as a JSON object.
+    pub fn stat_json(&self) -> Result<String> {
+        let mut json: *mut std::ffi::c_char = ptr::null_mut();
+        let mut err = ErrBuf::new();
+        // SAFETY: valid out pointer; the handle is open.
+        let rc =
+            unsafe { sys::polyipc_queue_stat_json(self.h.as_ptr(), &mut json, err.as_mut_ptr()) };
+        err.check(rc)?;
+        Ok(unsafe { take_c_string(json) })
+    }
+
+    /// Releases the handle (never the queue: see [`unlink`](crate::unlink)).
+    /// Dropping the queue does the same.
+    pub fn close(self) {
+        drop(self)
+    }
+
+    /// Removes the name `name` (same as [`crate::unlink`]).
+    pub fn unlink(name: &str) -> Result<()> {
+        crate::unlink(name)
+    }
+}
+
+impl Drop for Queue {
+    fn drop(&mut self) {
+        // SAFETY: the handle is open and, with &mut self, used by no one else.
+        unsafe { sys::polyipc_queue_close(self.h.as_ptr()) }
+    }
+}
+
+impl fmt::Debug for Queue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Queue")
+            .field("name", &self.name)
+            .finish_non_exhaustive()
+    }
+}
