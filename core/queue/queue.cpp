@@ -48,7 +48,8 @@ constexpr uint64_t kMinRecord = kHeader;
 // Messages this large are copied outside the lock, so a producer's copy-in
 // and a consumer's copy-out of neighbouring records overlap.
 constexpr uint64_t kLargeMessage = 32 * 1024;
-constexpr int64_t kReapIntervalNs = 100'000'000;
+constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
+constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
 constexpr int64_t kSpinNs = 20'000;
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
@@ -229,12 +230,12 @@ class Queue::Locked {
   Status status_;
 };
 
-void Queue::reap_dead_owners(bool force) {
+void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
   QueueShared& s = *s_;
   if (!force) {
-    if (load(s.st.reserved) + load(s.st.reading) + load(s.st.leased) == 0) return;
+    if (s.st.reserved + s.st.reading + s.st.leased == 0) return;
     int64_t now = monotonic_ns();
-    if (now - last_reap_ns_.load(std::memory_order_relaxed) < kReapIntervalNs) return;
+    if (now - last_reap_ns_.load(std::memory_order_relaxed) < interval_ns) return;
     last_reap_ns_.store(now, std::memory_order_relaxed);
   }
   std::unordered_map<uint64_t, bool> alive;  // liveness asked once per owner
@@ -270,6 +271,26 @@ void Queue::reap_dead_owners(bool force) {
   }
   if (load(s.st.count) > 0) notify(s.not_empty, s.getters_sleeping);
   notify(s.not_full, s.putters_sleeping);
+}
+
+void Queue::return_dead_readers() {
+  QueueShared& s = *s_;
+  const uint64_t end = s.order == static_cast<uint32_t>(Order::Fifo) ? s.st.read_pos : s.st.tail;
+  for (uint64_t pos = s.st.head; pos < end && s.st.reading > 0;) {
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= end) break;
+    RecordHeader* r = s.record(pos);
+    if (r->state == kReading && !is_alive(r->owner)) {
+      Transaction tx(s.journal, s.base());
+      tx.set(s.st.reading, s.st.reading - 1);
+      tx.set(r->state, kReady);
+      tx.set(r->owner, 0);
+      tx.set(s.st.count, s.st.count + 1);
+      make_available(tx, pos);
+      bump(s.counters.redeliveries);
+    }
+    pos += record_size(r->len);
+  }
 }
 
 // ---- waiting ---------------------------------------------------------------
@@ -342,6 +363,11 @@ Status Queue::check_message(const void* data, size_t len, ErrorText& error, size
 bool Queue::fits(uint64_t rec) const noexcept {
   const QueueShared& s = *s_;
   if (s.max_items && s.st.count + s.st.reserved >= s.max_items) return false;
+  return has_room(rec);
+}
+
+bool Queue::has_room(uint64_t rec) const noexcept {
+  const QueueShared& s = *s_;
   uint64_t used = s.st.tail - s.st.head;
   if (used == 0) return rec <= s.capacity;
   uint64_t to_end = s.capacity - s.st.tail % s.capacity;
@@ -355,8 +381,13 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
       error.set("queue '%s': closed for writing", qname());
       return Status::Closed;
     }
-    if (fits(rec)) return Status::Ok;
+    if (fits(rec) || compact(rec)) return Status::Ok;
     if (deadline.expired()) {
+      // Before saying FULL, give back what dead processes still hold.
+      if (s_->st.reserved + s_->st.reading + s_->st.leased > 0) {
+        reap_dead_owners(false, kPromptReapIntervalNs);
+        if (fits(rec) || compact(rec)) return Status::Ok;
+      }
       bump(s_->counters.timeouts);
       bool full = deadline.is_immediate();
       error.set("queue '%s': %s (%llu messages, %llu of %llu bytes used)", qname(),
@@ -367,6 +398,76 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
     reap_dead_owners(false);
     if (!fits(rec)) sleep_on(s_->not_full, s_->putters_sleeping, deadline, rec);
   }
+}
+
+// The ring is byte-full but holes may sit behind a record that blocks the
+// head (a long lease, or a waiting record). Moving that record lets the head
+// pass the holes: forward over the dead records right after it (keeps FIFO
+// order, needs no free space), or else to the tail (leases; in LIFO/PRIORITY
+// also waiting records, whose order does not depend on their place).
+// Every step is crash-safe; true if rec fits now.
+bool Queue::compact(uint64_t rec) {
+  QueueShared& s = *s_;
+  if (s.max_items && s.st.count + s.st.reserved >= s.max_items) return false;
+  for (uint64_t moved = 0; !has_room(rec) && moved < s.capacity;) {
+    uint64_t pos = s.skip_implicit_pad(s.st.head);
+    if (pos >= s.st.tail) return false;
+    RecordHeader* r = s.record(pos);
+    const bool heap_order = s.order != static_cast<uint32_t>(Order::Fifo);
+    if (!(r->state == kLeased || r->state == kReady)) return false;
+    const uint64_t size = record_size(r->len);
+    uint64_t to = slide_target(pos, size);
+    if (to == UINT64_MAX) {
+      if (!(r->state == kLeased || heap_order) || !has_room(size)) return false;
+      to = reserve(size);
+    }
+    std::memcpy(s.record(to), r, size);  // into dead or free space: nobody reads it yet
+    Transaction tx(s.journal, s.base());
+    if (to >= s.st.tail) {
+      tx.set(s.st.tail, to + size);
+    } else {  // the dead run shrinks to end where the copy begins
+      RecordHeader* run = s.record(pos + size);
+      tx.set(run->len, to - (pos + size) - kHeader);
+    }
+    if (r->state == kReady && heap_order) {
+      uint64_t* h = s.heap();
+      for (uint64_t i = 0; i < s.st.heap_size; ++i)
+        if (h[i] == pos) {
+          tx.set(h[i], to);
+          break;
+        }
+    }
+    tx.set(r->state, kDead);
+    advance_head(tx);
+    moved += size;
+  }
+  return fits(rec);
+}
+
+// Where the record at pos can slide to inside the run of dead records that
+// follows it (within one lap of the ring), or UINT64_MAX. The run is first
+// merged into one dead record (committed), so that a copy written into its
+// far end is never read as record headers, even after a crash.
+uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
+  QueueShared& s = *s_;
+  const uint64_t first = pos + size;
+  const uint64_t lap_end = (pos / s.capacity + 1) * s.capacity;
+  uint64_t end = first;
+  while (end < s.st.tail && end < lap_end) {
+    if (s.capacity - end % s.capacity < kHeader) {
+      end = lap_end;
+      break;
+    }
+    RecordHeader* d = s.record(end);
+    if (d->state != kDead && d->state != kPad) break;
+    end += record_size(d->len);
+  }
+  if (end > s.st.tail || end - first < size + kHeader) return UINT64_MAX;
+  RecordHeader* run = s.record(first);
+  Transaction tx(s.journal, s.base());
+  tx.set(run->state, kDead);
+  tx.set(run->len, end - first - kHeader);
+  return end - size;
 }
 
 // Makes room for a record at the tail (writing a pad if needed) and returns
@@ -519,6 +620,9 @@ uint64_t Queue::find_ready() const noexcept {
 
 Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error) {
   for (;;) {
+    // A message a dead consumer was copying out goes back in its place before
+    // anything behind it is taken, so FIFO order survives the crash.
+    if (s_->st.reading > 0) return_dead_readers();
     *pos = find_ready();
     if (*pos != UINT64_MAX) return Status::Ok;
     if (s_->st.closed && s_->st.reserved == 0) {
@@ -526,6 +630,11 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
       return Status::Closed;
     }
     if (deadline.expired()) {
+      // Before saying EMPTY, give back what dead processes still hold.
+      if (s_->st.reserved + s_->st.reading + s_->st.leased > 0) {
+        reap_dead_owners(false, kPromptReapIntervalNs);
+        if ((*pos = find_ready()) != UINT64_MAX) return Status::Ok;
+      }
       bool empty = deadline.is_immediate();
       if (!empty) bump(s_->counters.timeouts);
       error.set("queue '%s': %s", qname(), empty ? "empty" : "timed out waiting for a message");
@@ -731,7 +840,7 @@ Status Queue::task_done(ErrorText& error) {
   Locked lk(*this, Deadline::forever());
   QueueShared& s = *s_;
   const ProcessToken me = self_token();
-  uint64_t end = s.order == static_cast<uint32_t>(Order::Fifo) ? s.st.read_pos : s.st.tail;
+  const uint64_t end = s.st.tail;  // compaction may have moved a lease past read_pos
   for (uint64_t pos = s.st.head; pos < end;) {  // the oldest lease of this process
     pos = s.skip_implicit_pad(pos);
     if (pos >= end) break;

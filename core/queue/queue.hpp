@@ -73,8 +73,12 @@ class Queue {
   Status lock(const Deadline& deadline);
   void unlock() noexcept;
   void recover_from_dead_holder();
-  void reap_dead_owners(bool force);
-  bool fits(uint64_t record_size) const noexcept;
+  void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
+  void return_dead_readers();
+  bool fits(uint64_t record_size) const noexcept;      // room and below max_items
+  bool has_room(uint64_t record_size) const noexcept;  // bytes only
+  bool compact(uint64_t record_size);
+  uint64_t slide_target(uint64_t pos, uint64_t size);
   Status wait_for_room(uint64_t record_size, const Deadline& deadline, ErrorText& error);
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
   uint64_t reserve(uint64_t record_size);
