@@ -1,0 +1,443 @@
+"""Queue, JoinableQueue and SimpleQueue: multiprocessing's names over named
+polyipc queues shared with processes in any language.
+
+Differences from multiprocessing, on purpose:
+  - a queue has a name and lives in POSIX shared memory until polyipc.unlink()
+    removes it; close() only releases this handle (idempotent);
+  - objects travel as JSON (json.dumps / json.loads), not pickles, so a Go or
+    Java process can read them; BYTES-format queues carry bytes unchanged;
+  - close_writes() ends the stream for everyone: getters drain what is left,
+    then get() raises polyipc.Closed (an EOFError), and so does put();
+  - on a JoinableQueue a get() is a lease of this process: task_done() must be
+    called by the process that got the item, and if that process dies first
+    the item is handed to another getter.
+  - a negative timeout is a ValueError (as queue.Queue; multiprocessing.Queue
+    treats it as 0).
+"""
+
+import json
+import time
+
+from . import _errors, _jsoncodec
+from ._handle import Handle
+from ._native import lib
+
+__all__ = ["Queue", "JoinableQueue", "SimpleQueue", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES"]
+
+FIFO, LIFO, PRIORITY = "fifo", "lifo", "priority"
+JSON, BYTES = "json", "bytes"
+_ORDERS = {FIFO: lib.POLYIPC_FIFO, LIFO: lib.POLYIPC_LIFO, PRIORITY: lib.POLYIPC_PRIORITY}
+_FORMATS = {JSON: lib.POLYIPC_FORMAT_JSON, BYTES: lib.POLYIPC_FORMAT_BYTES}
+
+# A blocking call waits in slices this long, so Ctrl-C (KeyboardInterrupt) and
+# a close() from another thread are noticed within one slice.
+SLICE_SECONDS = 0.05
+_SLICE_NS = int(SLICE_SECONDS * 1e9)
+
+_put = lib.NativeQueue_put
+_get = lib.NativeQueue_get
+_put_many = lib.polyipc_python_put_many
+_get_many = lib.polyipc_python_get_many
+_TIMEOUT, _EMPTY, _FULL, _TOO_LARGE = (lib.POLYIPC_ERR_TIMEOUT, lib.POLYIPC_ERR_EMPTY, lib.POLYIPC_ERR_FULL,
+                                       lib.POLYIPC_ERR_TOO_LARGE)
+_Timeout = _errors.TimeoutError
+_Empty = _errors.Empty
+_Full = _errors.Full
+_monotonic = time.monotonic
+
+_json_encode = _jsoncodec.encode
+_decode_json = _jsoncodec.decode
+
+
+def _bytes_only(obj):
+    if isinstance(obj, (bytes, bytearray, memoryview)):
+        return obj
+    raise TypeError(f"a BYTES-format queue carries bytes-like objects, not {type(obj).__name__}")
+
+
+def _identity(data):
+    return data
+
+
+def _check_timeout(timeout):
+    if timeout is not None and timeout < 0:
+        raise ValueError("'timeout' must be a non-negative number")
+
+
+def _choice(kind, value, table):
+    try:
+        return table[value.lower() if isinstance(value, str) else value]
+    except (KeyError, AttributeError):
+        raise ValueError(f"{kind} must be one of {', '.join(map(repr, table))}, not {value!r}") from None
+
+
+_NOT_OPEN = Handle(None, "queue")
+_NOT_OPEN.closed = True
+
+
+def _reopen(cls, name):
+    return cls(name, create=False)
+
+
+class _NativeQueue:
+    """What the three queue classes share: opening, the guarded handle, the
+    blocking-in-slices put/get, and the introspection calls."""
+
+    _joinable = False
+    _kind = "Queue"
+
+    def __init__(self, name, maxsize=0, *, create=True, exclusive=False, order=None, format=None,
+                 capacity_bytes=0, max_message_bytes=0, mode=0, ephemeral=False, dumps=None, loads=None):
+        if not isinstance(name, str):
+            raise TypeError(f"queue name must be str, not {type(name).__name__}")
+        if maxsize is None or maxsize < 0:
+            maxsize = 0  # like multiprocessing: <= 0 means unbounded
+        self._name = name
+        self._handle = _NOT_OPEN  # so __repr__ and close() work if opening fails
+        if not create and order is None and format is None:
+            ptr = lib.NativeQueue_open_existing(name)  # whatever options it was created with
+        else:
+            open_mode = lib.POLYIPC_CREATE_ONLY if exclusive else (
+                lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY)
+            ptr = lib.NativeQueue_open(
+                name, open_mode, _choice("order", FIFO if order is None else order, _ORDERS),
+                _choice("format", JSON if format is None else format, _FORMATS), int(self._joinable),
+                int(maxsize), int(capacity_bytes), int(max_message_bytes), int(mode), int(bool(ephemeral)))
+        ptr = getattr(ptr, "this", ptr)  # the SWIG pointer object itself: no proxy on the hot path
+        self._handle = Handle(ptr, f"{self._kind} {name!r}")
+        try:
+            info = self.stat()  # the queue as it is, also when it existed with other limits
+            if bool(info["joinable"]) != self._joinable:
+                hint = "polyipc.JoinableQueue" if info["joinable"] else "polyipc.Queue"
+                raise _errors.Incompatible(
+                    f"queue {name!r}: is {'' if info['joinable'] else 'not '}joinable; open it with {hint}")
+        except BaseException:
+            self._handle.close()
+            raise
+        self._maxsize = int(info["max_items"])
+        self._batch_bytes = 1 << 16  # get_many buffer; grows when a message needs more
+        self._order = info["order"]
+        self._format = info["format"]
+        if self._format == JSON:
+            self._encode = dumps or _json_encode
+            self._decode = _decode_json if loads is None else (lambda data: loads(data.decode("utf-8")))
+        else:
+            self._encode = dumps or _bytes_only
+            self._decode = loads or _identity
+
+    # ---- put / get ------------------------------------------------------------
+    # The hot paths inline Handle.enter/leave (see _handle.py): one method call less each.
+    def _put_data(self, data, priority, block, timeout):
+        h = self._handle
+        calls = h.calls
+        calls.append(None)
+        try:
+            if h.closed:
+                raise h.closed_error()
+            ptr = h.ptr
+            if not block:
+                try:
+                    return _put(ptr, data, priority, 0)  # FULL -> polyipc.Full (a queue.Full)
+                except _Timeout as e:  # the lock was busy: like multiprocessing, that is Full too
+                    raise _Full(str(e)) from None
+            if timeout is None:
+                while True:
+                    try:
+                        return _put(ptr, data, priority, _SLICE_NS)
+                    except _Timeout:
+                        h.check()
+            _check_timeout(timeout)
+            deadline = _monotonic() + timeout
+            while True:
+                left = deadline - _monotonic()
+                try:
+                    return _put(ptr, data, priority, int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0)
+                except _Timeout as e:
+                    if _monotonic() >= deadline:
+                        raise _Full(str(e)) from None
+                    h.check()
+        finally:
+            calls.pop()
+            if h.closed and not calls:
+                h._release()
+
+    def _get_data(self, block, timeout):
+        h = self._handle
+        calls = h.calls
+        calls.append(None)
+        try:
+            if h.closed:
+                raise h.closed_error()
+            ptr = h.ptr
+            if not block:
+                try:
+                    return _get(ptr, 0)  # EMPTY -> polyipc.Empty (a queue.Empty)
+                except _Timeout as e:  # the lock was busy: like multiprocessing, that is Empty too
+                    raise _Empty(str(e)) from None
+            if timeout is None:
+                while True:
+                    try:
+                        return _get(ptr, _SLICE_NS)
+                    except _Timeout:
+                        h.check()
+            _check_timeout(timeout)
+            deadline = _monotonic() + timeout
+            while True:
+                left = deadline - _monotonic()
+                try:
+                    return _get(ptr, int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0)
+                except _Timeout as e:
+                    if _monotonic() >= deadline:
+                        raise _Empty(str(e)) from None
+                    h.check()
+        finally:
+            calls.pop()
+            if h.closed and not calls:
+                h._release()
+
+    # ---- batches --------------------------------------------------------------
+    def put_many(self, objs, block=True, timeout=None):
+        """Puts every object of `objs` in order, under as few locks and wake-ups as possible.
+        Waits for room like put(); when the time runs out, raises queue.Full (polyipc.Full)
+        whose `.done` says how many (the first ones) were put."""
+        encode = self._encode
+        items = tuple(bytes(d) if isinstance(d, (bytearray, memoryview)) else d for d in map(encode, objs))
+        if not items:
+            return
+        if timeout is not None:
+            _check_timeout(timeout)
+            deadline = _monotonic() + timeout
+        status_error = _errors.BY_STATUS
+        h = self._handle
+        ptr = h.enter()
+        try:
+            start = 0
+            while True:
+                if not block:
+                    ns = 0
+                elif timeout is None:
+                    ns = _SLICE_NS
+                else:
+                    left = deadline - _monotonic()
+                    ns = int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0
+                done, status, message = _put_many(ptr, items, start, ns)
+                start += done
+                if start == len(items):
+                    return
+                if status in (_TIMEOUT, _FULL, 0):
+                    if ns == 0 or (timeout is not None and _monotonic() >= deadline):
+                        err = _Full(message or f"queue {self._name!r}: full")
+                        err.done = start
+                        raise err
+                    h.check()
+                    continue
+                err = status_error[status](message)
+                err.status, err.done = status, start
+                raise err
+        finally:
+            h.leave()
+
+    def get_many(self, max_count=64, block=True, timeout=None):
+        """Takes up to max_count objects: waits for the first like get(), then takes those
+        already there. Returns a non-empty list; queue.Empty / polyipc.Closed like get()."""
+        if max_count < 1:
+            raise ValueError("max_count must be at least 1")
+        if timeout is not None:
+            _check_timeout(timeout)
+            deadline = _monotonic() + timeout
+        h = self._handle
+        ptr = h.enter()
+        try:
+            cap = self._batch_bytes
+            while True:
+                if not block:
+                    ns = 0
+                elif timeout is None:
+                    ns = _SLICE_NS
+                else:
+                    left = deadline - _monotonic()
+                    ns = int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0
+                datas, status, message, needed = _get_many(ptr, max_count, cap, ns)
+                if datas:
+                    break
+                if status == _TOO_LARGE and needed:
+                    cap = max(needed, cap)  # the first message needs more room: retry at once
+                    continue
+                if status == _TIMEOUT or status == _EMPTY:
+                    if ns == 0 or (timeout is not None and _monotonic() >= deadline):
+                        raise _Empty(message)
+                    h.check()
+                    continue
+                err = _errors.BY_STATUS[status](message)
+                err.status = status
+                raise err
+        finally:
+            h.leave()
+        decode = self._decode
+        return [decode(d) for d in datas]
+
+    def put_bytes(self, data, block=True, timeout=None, *, priority=0):
+        """Puts raw bytes (or str, as UTF-8). A JSON-format queue still checks they are JSON."""
+        self._put_data(data, priority, block, timeout)
+
+    def get_bytes(self, block=True, timeout=None):
+        """Takes the next message as raw bytes, whatever the format."""
+        return self._get_data(block, timeout)
+
+    # ---- state ------------------------------------------------------------------
+    def _call(self, fn, *args):
+        h = self._handle
+        ptr = h.enter()
+        try:
+            return fn(ptr, *args)
+        finally:
+            h.leave()
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def maxsize(self):
+        return self._maxsize
+
+    @property
+    def order(self):
+        return self._order
+
+    @property
+    def format(self):
+        return self._format
+
+    @property
+    def closed(self):
+        """True once close() released this handle (not: closed for writing)."""
+        return self._handle.closed
+
+    def qsize(self):
+        return self._call(lib.NativeQueue_size)
+
+    def empty(self):
+        return self.qsize() == 0
+
+    def full(self):
+        """True when maxsize items are queued (a queue can also be full by bytes)."""
+        size = self.qsize()
+        return self._maxsize > 0 and size >= self._maxsize
+
+    def stat(self):
+        """The queue's options and counters, as a dict."""
+        return json.loads(self._call(lib.NativeQueue_stat_json))
+
+    def close_writes(self):
+        """End of stream for every process: getters drain, then get() raises polyipc.Closed."""
+        self._call(lib.NativeQueue_close_writes)
+
+    def close(self):
+        """Releases this handle (not the queue: see polyipc.unlink). Idempotent."""
+        self._handle.close()
+
+    def unlink(self):
+        """Removes the queue's name (polyipc.unlink(self.name)); handles keep working."""
+        lib.polyipc_unlink(self._name)
+
+    def join_thread(self):
+        """multiprocessing compatibility: there is no feeder thread; returns at once."""
+
+    def cancel_join_thread(self):
+        """multiprocessing compatibility: there is no feeder thread; does nothing."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def __reduce__(self):
+        # Another process reopens the queue by name (in its POLYIPC_NAMESPACE).
+        return _reopen, (type(self), self._name)
+
+    def __repr__(self):
+        state = " closed" if self.closed else ""
+        fmt = getattr(self, "_format", "?")
+        order = getattr(self, "_order", "?")
+        return f"<polyipc.{type(self).__name__} {self._name!r} {fmt} {order}{state}>"
+
+
+class Queue(_NativeQueue):
+    """A named process-shared queue; multiprocessing.Queue's methods.
+
+    Queue(name, maxsize=0, *, create=True, exclusive=False, order=FIFO|LIFO|PRIORITY,
+          format=JSON|BYTES, capacity_bytes=0 (1 MiB), max_message_bytes=0, mode=0 (0600),
+          ephemeral=False, dumps=None, loads=None)
+
+    create=False opens an existing queue (polyipc.NotFound if there is none)
+    with the options it has; exclusive=True fails with polyipc.Exists if it
+    exists. order/format must agree with an existing queue (polyipc.Incompatible).
+    """
+
+    def put(self, obj, block=True, timeout=None, *, priority=0):
+        """Puts obj (as JSON on a JSON queue). Raises queue.Full (polyipc.Full) when there is
+        no room in time, polyipc.Closed after close_writes(), ValueError when this handle is
+        closed or obj cannot be encoded. priority: lowest first, on PRIORITY queues."""
+        self._put_data(self._encode(obj), priority, block, timeout)
+
+    def get(self, block=True, timeout=None):
+        """Takes the next object. Raises queue.Empty (polyipc.Empty) when none comes in time,
+        polyipc.Closed (an EOFError) once the queue is closed for writing and drained."""
+        return self._decode(self._get_data(block, timeout))
+
+    def put_nowait(self, obj, *, priority=0):
+        self._put_data(self._encode(obj), priority, False, None)
+
+    def get_nowait(self):
+        return self._decode(self._get_data(False, None))
+
+
+class JoinableQueue(Queue):
+    """Queue plus task_done()/join(). A get() is a lease of this process until
+    task_done(); a process that dies holding one has its item redelivered."""
+
+    _joinable = True
+    _kind = "JoinableQueue"
+
+    def task_done(self):
+        """Marks this process's oldest unfinished get() as done. ValueError (polyipc.InvalidArgument)
+        when this process holds no item."""
+        self._call(lib.NativeQueue_task_done)
+
+    def join(self, timeout=None):
+        """Waits until every item ever put was task_done. timeout (seconds) raises
+        polyipc.TimeoutError (a builtins.TimeoutError) when it runs out."""
+        h = self._handle
+        _check_timeout(timeout)
+        join = lib.NativeQueue_join
+        deadline = None if timeout is None else _monotonic() + timeout
+        ptr = h.enter()
+        try:
+            while True:
+                if deadline is None:
+                    ns = _SLICE_NS
+                else:
+                    left = deadline - _monotonic()
+                    ns = int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0
+                try:
+                    return join(ptr, ns)
+                except _Timeout:
+                    if deadline is not None and _monotonic() >= deadline:
+                        raise
+                    h.check()
+        finally:
+            h.leave()
+
+
+class SimpleQueue(_NativeQueue):
+    """multiprocessing.SimpleQueue's methods: put(obj), get(), empty(), close()."""
+
+    _kind = "SimpleQueue"
+
+    def put(self, obj):
+        self._put_data(self._encode(obj), 0, True, None)
+
+    def get(self):
+        return self._decode(self._get_data(True, None))

@@ -1,0 +1,24 @@
+"""Child processes for the tests: same interpreter, environment and namespace."""
+
+import selectors
+import subprocess
+import sys
+
+import pytest
+
+
+def python_child(code, **kwargs):
+    """Starts `python -c code` (same interpreter, environment and namespace) with pipes."""
+    return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, **kwargs)
+
+
+def read_line(proc, timeout):
+    """The child's next stdout line, waiting at most `timeout` seconds (fails the test otherwise)."""
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(timeout):
+            proc.kill()
+            out, err = proc.communicate(timeout=10)
+            pytest.fail(f"child printed nothing within {timeout} s; stderr: {err}")
+    return proc.stdout.readline().rstrip("\n")
