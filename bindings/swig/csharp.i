@@ -17,12 +17,6 @@
  *     polyipc_cs), so mono never looks for the wrappers in libpolyipc.so.
  */
 
-/* Work-arounds for polyipc.i, which should say these itself (every language
- * needs them): open_existing returns a handle the caller owns, and the opaque
- * queue has no default constructor (calloc(sizeof) of an incomplete type). */
-%newobject NativeQueue::open_existing;
-%nodefaultctor NativeQueue;
-
 %{
 /* A byte range handed in from C#: a pinned byte[] and its length. */
 typedef struct polyipc_cs_span {
@@ -107,6 +101,16 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
 %pragma(csharp) imclassclassmodifiers = "internal class"
 %typemap(csclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "internal class"
 %typemap(csclassmodifiers) enum SWIGTYPE "internal enum"
+
+/* An explicit static constructor: the module class (and through it the native
+ * libraries) then initialises at its first use, inside Library.EnsureLoaded's
+ * try block, and not at the entry of whichever method mentions it (mono runs
+ * initialisers of "beforefieldinit" classes early), so a missing library is
+ * reported clearly. */
+%pragma(csharp) modulecode = %{
+  static polyipc_native() {
+  }
+%}
 
 %pragma(csharp) imclasscode = %{
   /* {pointer, length} of a pinned byte[] (polyipc_cs_span). */

@@ -1,0 +1,430 @@
+using System;
+using System.Diagnostics;
+using System.Text;
+using System.Threading;
+using Newtonsoft.Json;
+using Polyipc.Native;
+
+namespace Polyipc
+{
+    /// <summary>
+    /// A named queue in shared memory, shared with processes in any language (C, Go, Java, Python,
+    /// Rust, C#). Messages are JSON text (the default; every put is validated) or bytes; strings go
+    /// in and out as UTF-8.
+    /// <code>
+    /// using (var jobs = Queue.Open("jobs", QueueOptions.JoinableQueue())) {
+    ///     jobs.PutObject(new { job = 1 });
+    ///     var job = jobs.Take&lt;Job&gt;();
+    ///     jobs.TaskDone();
+    /// }
+    /// </code>
+    /// Timeouts: null waits forever, TimeSpan.Zero never waits. A wait runs in native code in slices
+    /// of at most 50 ms, so a CancellationToken (OperationCanceledException) and Dispose from
+    /// another thread are noticed within one slice; a cancelled wait takes or puts nothing.
+    /// End of stream: after CloseWrites (from any process) puts throw QueueClosedException; getters
+    /// receive what is left, then QueueClosedException.
+    /// A handle is safe to use from several threads. Dispose releases this handle only (idempotent;
+    /// it waits for calls in progress, at most one slice); afterwards every call throws
+    /// ObjectDisposedException. Nothing here ever unlinks the queue except <see cref="Unlink"/> and
+    /// <see cref="Names.Unlink"/>: not Dispose, not a finalizer, not process exit.
+    /// </summary>
+    public sealed class Queue : IDisposable
+    {
+        /// <summary>The longest single wait in native code.</summary>
+        internal static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(50);
+        private const long SliceNanos = 50L * 1000 * 1000;
+        private const long Forever = -1;
+
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false, true);
+
+        private readonly string name;
+        private readonly JsonSerializerSettings jsonSettings;
+        // The guard: a call counts itself in `calls`, then checks `disposing`; Dispose sets
+        // `disposing`, then waits (on `gate`) until `calls` is 0 before it releases `native`.
+        // Both sides use full fences, so either the call sees `disposing` or Dispose sees it.
+        private readonly object gate = new object();
+        private NativeQueue native; // set to null by Dispose once no call is in progress
+        private int calls;
+        private int disposing; // 0 or 1
+
+        private Queue(string name, NativeQueue native, JsonSerializerSettings jsonSettings)
+        {
+            this.name = name;
+            this.native = native;
+            this.jsonSettings = jsonSettings;
+        }
+
+        /// <summary>The queue's name (in the namespace $POLYIPC_NAMESPACE).</summary>
+        public string Name
+        {
+            get { return name; }
+        }
+
+        // ---- opening --------------------------------------------------------------------------
+
+        /// <summary>
+        /// Opens queue <paramref name="name"/>, creating it with <paramref name="options"/> if it does
+        /// not exist (null: FIFO, JSON, not joinable, 1 MiB). Names are 1..200 characters of
+        /// [A-Za-z0-9._-] (PolyipcArgumentException otherwise).
+        /// </summary>
+        public static Queue Open(string name, QueueOptions options = null)
+        {
+            Library.CheckName(name);
+            Library.EnsureLoaded();
+            var o = options ?? new QueueOptions();
+            if (o.MaxItems < 0) throw new ArgumentOutOfRangeException("options", "MaxItems < 0");
+            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
+            if (o.MaxMessageBytes < 0) throw new ArgumentOutOfRangeException("options", "MaxMessageBytes < 0");
+            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            NativeQueue h;
+            if (o.OpenMode == OpenMode.OpenOnly)
+            {
+                h = NativeQueue.open_existing(name);
+            }
+            else
+            {
+                h = NativeQueue.open(name, (int)o.OpenMode, (int)o.Order, (int)o.Format, o.Joinable ? 1 : 0,
+                    (ulong)o.MaxItems, (ulong)o.CapacityBytes, (ulong)o.MaxMessageBytes, (uint)o.Mode,
+                    o.Ephemeral ? 1 : 0);
+            }
+            if (h == null) throw new PolyipcException(Status.System, "queue '" + name + "': open returned no handle");
+            return new Queue(name, h, o.JsonSettings);
+        }
+
+        // ---- the guard around the native handle ----------------------------------------------
+
+        /// <summary>The live handle, counted as in use until <see cref="Leave"/>.</summary>
+        private NativeQueue Enter()
+        {
+            Interlocked.Increment(ref calls);
+            if (Volatile.Read(ref disposing) != 0)
+            {
+                Leave();
+                throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
+            }
+            return native;
+        }
+
+        private void Leave()
+        {
+            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
+            {
+                lock (gate) Monitor.PulseAll(gate);
+            }
+        }
+
+        /// <summary>
+        /// Releases this handle (never unlinks the queue). Waits for calls in progress on other
+        /// threads, which end within one wait slice; later calls throw ObjectDisposedException.
+        /// Idempotent; a finalizer of the native proxy releases a handle that was never disposed.
+        /// </summary>
+        public void Dispose()
+        {
+            Interlocked.Exchange(ref disposing, 1);
+            NativeQueue h;
+            lock (gate)
+            {
+                while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
+                h = native;
+                native = null;
+            }
+            if (h != null) h.Dispose();
+        }
+
+        // ---- the sliced wait -------------------------------------------------------------------
+
+        private enum Op { Put, Get, Join }
+
+        private static long ToNanos(TimeSpan? timeout)
+        {
+            if (timeout == null) return Forever;
+            long ticks = timeout.Value.Ticks;
+            if (ticks < 0)
+            {
+                if (timeout.Value == Timeout.InfiniteTimeSpan) return Forever;
+                throw new ArgumentOutOfRangeException("timeout", "a timeout is null (forever), zero or positive");
+            }
+            return ticks > long.MaxValue / 100 ? long.MaxValue : ticks * 100;
+        }
+
+        /// <summary>
+        /// Runs one blocking operation in slices of at most 50 ms until it succeeds, fails for
+        /// another reason than the slice running out, the whole timeout runs out (the library's
+        /// exception for the last slice), or <paramref name="ct"/> is cancelled.
+        /// </summary>
+        private byte[] Blocking(Op op, byte[] data, long priority, TimeSpan? timeout, CancellationToken ct)
+        {
+            long total = ToNanos(timeout);
+            long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
+            PolyipcTimeoutException ranOut = null;
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                long slice = total; // 0: never wait
+                if (total < 0)
+                {
+                    slice = SliceNanos;
+                }
+                else if (total > 0)
+                {
+                    long remaining = total - ElapsedNanos(start);
+                    if (remaining <= 0 && ranOut != null) throw ranOut;
+                    slice = Math.Max(1, Math.Min(remaining, SliceNanos));
+                }
+                NativeQueue h = Enter();
+                try
+                {
+                    switch (op)
+                    {
+                        case Op.Put:
+                            h.put(data, priority, slice);
+                            return null;
+                        case Op.Get:
+                            return h.get(slice);
+                        default:
+                            h.join(slice);
+                            return null;
+                    }
+                }
+                catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
+                {
+                    ranOut = e; // this slice ran out; the whole wait may not have
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        private static long ElapsedNanos(long start)
+        {
+            long ticks = Stopwatch.GetTimestamp() - start;
+            return (long)(ticks * (1e9 / Stopwatch.Frequency));
+        }
+
+        private static byte[] Encode(string text, string what)
+        {
+            if (text == null) throw new ArgumentNullException(what);
+            return Utf8.GetBytes(text);
+        }
+
+        private string Decode(byte[] message)
+        {
+            try
+            {
+                return Utf8.GetString(message);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new PolyipcException(Status.InvalidArg,
+                    "queue '" + name + "': a message is not UTF-8 text (use TakeBytes): " + e.Message);
+            }
+        }
+
+        // ---- put -------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Puts JSON text (on a JSON queue it must be valid JSON: InvalidJsonException otherwise, and
+        /// the queue is unchanged). Waits for room up to <paramref name="timeout"/> (null: forever;
+        /// PolyipcTimeoutException, or QueueFullException for TimeSpan.Zero).
+        /// </summary>
+        public void Put(string json, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Blocking(Op.Put, Encode(json, "json"), 0, timeout, ct);
+        }
+
+        /// <summary>Puts JSON text with a priority (PRIORITY queues: lowest first; ignored otherwise).</summary>
+        public void Put(string json, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Blocking(Op.Put, Encode(json, "json"), priority, timeout, ct);
+        }
+
+        /// <summary>Puts raw bytes (on a JSON queue they must be UTF-8 JSON).</summary>
+        public void PutBytes(byte[] data, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            Blocking(Op.Put, data, 0, timeout, ct);
+        }
+
+        /// <summary>Puts raw bytes with a priority.</summary>
+        public void PutBytes(byte[] data, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            if (data == null) throw new ArgumentNullException("data");
+            Blocking(Op.Put, data, priority, timeout, ct);
+        }
+
+        /// <summary>Puts <paramref name="value"/> serialised by Newtonsoft.Json.</summary>
+        public void PutObject<T>(T value, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Put(JsonConvert.SerializeObject(value, jsonSettings), timeout, ct);
+        }
+
+        /// <summary>Puts <paramref name="value"/> serialised by Newtonsoft.Json, with a priority.</summary>
+        public void PutObject<T>(T value, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Put(JsonConvert.SerializeObject(value, jsonSettings), priority, timeout, ct);
+        }
+
+        /// <summary>Puts JSON text if there is room within <paramref name="timeout"/>; false if not.</summary>
+        public bool TryPut(string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            try
+            {
+                Put(json, timeout, ct);
+                return true;
+            }
+            catch (PolyipcTimeoutException)
+            {
+                return false;
+            }
+        }
+
+        // ---- take ------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Takes the next message as text. Waits up to <paramref name="timeout"/> (null: forever):
+        /// PolyipcTimeoutException when it runs out (QueueEmptyException for TimeSpan.Zero),
+        /// QueueClosedException at end of stream, OperationCanceledException when <paramref name="ct"/>
+        /// is cancelled. On a joinable queue the message is leased until <see cref="TaskDone"/>.
+        /// </summary>
+        public string Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            return Decode(Blocking(Op.Get, null, 0, timeout, ct));
+        }
+
+        /// <summary>Takes the next message as bytes (see <see cref="Take(TimeSpan?, CancellationToken)"/>).</summary>
+        public byte[] TakeBytes(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            return Blocking(Op.Get, null, 0, timeout, ct);
+        }
+
+        /// <summary>Takes the next message deserialised by Newtonsoft.Json into a <typeparamref name="T"/>.</summary>
+        public T Take<T>(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            return JsonConvert.DeserializeObject<T>(Take(timeout, ct), jsonSettings);
+        }
+
+        /// <summary>
+        /// Takes the next message if one comes within <paramref name="timeout"/>: false when the time
+        /// runs out or (TimeSpan.Zero) the queue is empty. End of stream still throws QueueClosedException.
+        /// </summary>
+        public bool TryTake(out string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            byte[] message;
+            bool got = TryTakeBytes(out message, timeout, ct);
+            json = got ? Decode(message) : null;
+            return got;
+        }
+
+        /// <summary>Bytes variant of <see cref="TryTake(out string, TimeSpan, CancellationToken)"/>.</summary>
+        public bool TryTakeBytes(out byte[] data, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            try
+            {
+                data = Blocking(Op.Get, null, 0, timeout, ct);
+                return true;
+            }
+            catch (PolyipcTimeoutException)
+            {
+                data = null;
+                return false;
+            }
+        }
+
+        /// <summary>Object variant of <see cref="TryTake(out string, TimeSpan, CancellationToken)"/>.</summary>
+        public bool TryTake<T>(out T value, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            string json;
+            if (TryTake(out json, timeout, ct))
+            {
+                value = JsonConvert.DeserializeObject<T>(json, jsonSettings);
+                return true;
+            }
+            value = default(T);
+            return false;
+        }
+
+        // ---- joinable queues, end of stream, state ------------------------------------------------
+
+        /// <summary>Marks the message this process took last as done (joinable queues only).</summary>
+        public void TaskDone()
+        {
+            NativeQueue h = Enter();
+            try
+            {
+                h.task_done();
+            }
+            finally
+            {
+                Leave();
+            }
+        }
+
+        /// <summary>
+        /// Waits until every message put was taken and marked done (joinable queues only): null waits
+        /// forever; PolyipcTimeoutException when <paramref name="timeout"/> runs out.
+        /// </summary>
+        public void Join(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Blocking(Op.Join, null, 0, timeout, ct);
+        }
+
+        /// <summary>End of stream, for every process: later puts fail; getters drain what is there,
+        /// then get QueueClosedException.</summary>
+        public void CloseWrites()
+        {
+            NativeQueue h = Enter();
+            try
+            {
+                h.close_writes();
+            }
+            finally
+            {
+                Leave();
+            }
+        }
+
+        /// <summary>The number of messages in the queue now (Python's qsize()).</summary>
+        public long Count
+        {
+            get
+            {
+                NativeQueue h = Enter();
+                try
+                {
+                    return (long)h.size();
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        /// <summary>The queue's name, options and counters as a JSON object.</summary>
+        public string StatJson()
+        {
+            NativeQueue h = Enter();
+            try
+            {
+                return h.stat_json();
+            }
+            finally
+            {
+                Leave();
+            }
+        }
+
+        /// <summary>Removes the queue's name; this and other open handles keep working.</summary>
+        public void Unlink()
+        {
+            Names.Unlink(name);
+        }
+
+        public override string ToString()
+        {
+            return "Polyipc.Queue(" + name + ")";
+        }
+    }
+}

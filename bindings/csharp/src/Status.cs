@@ -1,0 +1,32 @@
+namespace Polyipc
+{
+    /// <summary>The library's status codes (polyipc_status in polyipc.h); stable numbers.</summary>
+    public enum Status
+    {
+        Ok = 0,
+        /// <summary>The wait ran out.</summary>
+        Timeout = 1,
+        /// <summary>A non-blocking get found the queue empty.</summary>
+        Empty = 2,
+        /// <summary>A non-blocking put found the queue full.</summary>
+        Full = 3,
+        /// <summary>Closed for writing and drained, or the peer is gone.</summary>
+        Closed = 4,
+        NotFound = 5,
+        Exists = 6,
+        /// <summary>Bad handle, name, size or option.</summary>
+        InvalidArg = 7,
+        /// <summary>A JSON-format queue was given malformed JSON.</summary>
+        InvalidJson = 8,
+        TooLarge = 9,
+        Permission = 10,
+        OwnerDead = 11,
+        /// <summary>The name holds another kind of object, another layout version, or other options.</summary>
+        Incompatible = 12,
+        NoMemory = 13,
+        NotOwner = 14,
+        Broken = 15,
+        /// <summary>An unexpected OS error; the message carries the errno text.</summary>
+        System = 16,
+    }
+}
