@@ -18,10 +18,11 @@ class Deadline {
     Deadline d;
     d.forever_ = timeout_ns < 0;
     d.immediate_ = timeout_ns == 0;
+    if (d.forever_ || d.immediate_) return d;  // no clock read on the hot path
     // Saturate: a timeout of centuries is "forever", not an overflow into the past.
     const int64_t now = monotonic_ns();
-    if (!d.forever_ && !d.immediate_ && timeout_ns > INT64_MAX - now) d.forever_ = true;
-    d.at_ns_ = d.forever_ || d.immediate_ ? 0 : now + timeout_ns;
+    if (timeout_ns > INT64_MAX - now) d.forever_ = true;
+    else d.at_ns_ = now + timeout_ns;
     return d;
   }
   static Deadline forever() noexcept { return after(-1); }

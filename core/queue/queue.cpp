@@ -1,6 +1,7 @@
 #include "core/queue/queue.hpp"
 
 #include <algorithm>
+#include <sched.h>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -50,7 +51,8 @@ constexpr uint64_t kMinRecord = kHeader;
 constexpr uint64_t kLargeMessage = 32 * 1024;
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
-constexpr int64_t kSpinNs = 20'000;
+constexpr int64_t kSpinNs = 20'000;     // spin at most this long before sleeping
+constexpr int64_t kPureSpinNs = 3'000;  // of which this long without yielding
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 uint64_t record_size(uint64_t len) { return kHeader + align8(len); }
@@ -327,33 +329,47 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
 void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const QueueShared& s = *s_;
   const uint64_t head0 = load(s.st.head), count0 = load(s.st.count);
-  int64_t stop = std::min(monotonic_ns() + kSpinNs, deadline.until_ns(-1));
+  const int64_t start = monotonic_ns();
+  const int64_t stop = std::min(start + kSpinNs, deadline.until_ns(-1));
   for (int i = 1;; ++i) {
     if (load(s.st.closed)) return;
     if (for_getter ? load(s.st.count) > 0 : (load(s.st.head) != head0 || load(s.st.count) < count0)) return;
     cpu_relax();
-    if ((i & 63) == 0 && monotonic_ns() >= stop) return;
+    if ((i & 63) == 0) {
+      int64_t now = monotonic_ns();
+      if (now >= stop) return;
+      // Past the first microseconds, offer the CPU: on a busy machine the
+      // process we wait for may need it (sched_yield returns at once if not).
+      if (now - start > kPureSpinNs) sched_yield();
+    }
   }
 }
 
 // ---- putting ---------------------------------------------------------------
 
 Status Queue::check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const {
-  char which[48] = "";
-  if (batch) std::snprintf(which, sizeof which, " (message %zu of the batch)", index);
+  Status st = check_message_body(data, len, error);
+  if (st != Status::Ok && batch) {  // name the culprit; formatted only on failure
+    size_t used = std::strlen(error.text);
+    std::snprintf(error.text + used, sizeof error.text - used, " (message %zu of the batch)", index);
+  }
+  return st;
+}
+
+Status Queue::check_message_body(const void* data, size_t len, ErrorText& error) const {
   if (len > 0 && data == nullptr) {
-    error.set("queue '%s': NULL data with length %zu%s", qname(), len, which);
+    error.set("queue '%s': NULL data with length %zu", qname(), len);
     return Status::InvalidArg;
   }
   if (len > s_->max_message) {
-    error.set("queue '%s': message of %zu bytes exceeds max_message_bytes %llu%s", qname(), len,
-              (unsigned long long)s_->max_message, which);
+    error.set("queue '%s': message of %zu bytes exceeds max_message_bytes %llu", qname(), len,
+              (unsigned long long)s_->max_message);
     return Status::TooLarge;
   }
   if (s_->format == static_cast<uint32_t>(Format::Json)) {
     json::ValidationError ve;
     if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
-      error.set("queue '%s': invalid JSON at byte %zu: %s%s", qname(), ve.offset, ve.reason, which);
+      error.set("queue '%s': invalid JSON at byte %zu: %s", qname(), ve.offset, ve.reason);
       return Status::InvalidJson;
     }
   }
@@ -366,11 +382,13 @@ bool Queue::fits(uint64_t rec) const noexcept {
   return has_room(rec);
 }
 
-bool Queue::has_room(uint64_t rec) const noexcept {
+bool Queue::has_room(uint64_t rec) const noexcept { return has_room_at(s_->st.tail, rec); }
+
+bool Queue::has_room_at(uint64_t tail, uint64_t rec) const noexcept {
   const QueueShared& s = *s_;
-  uint64_t used = s.st.tail - s.st.head;
+  uint64_t used = tail - s.st.head;
   if (used == 0) return rec <= s.capacity;
-  uint64_t to_end = s.capacity - s.st.tail % s.capacity;
+  uint64_t to_end = s.capacity - tail % s.capacity;
   uint64_t need = rec <= to_end ? rec : to_end + rec;
   return used + need <= s.capacity;
 }
@@ -476,14 +494,22 @@ uint64_t Queue::reserve(uint64_t rec) {
   QueueShared& s = *s_;
   uint64_t tail = s.st.tail;
   uint64_t to_end = s.capacity - tail % s.capacity;
-  if (rec <= to_end) return tail;
-  if (s.st.tail == s.st.head) {  // empty: restart at the beginning of the ring
+  if (rec > to_end && s.st.tail == s.st.head) {  // empty: restart at the beginning of the ring
     Transaction tx(s.journal, s.base());
     tx.set(s.st.head, tail + to_end);
     tx.set(s.st.tail, tail + to_end);
     tx.set(s.st.read_pos, tail + to_end);
     return tail + to_end;
   }
+  return place_at(tail, rec);
+}
+
+// Where a record of rec bytes goes when the tail is at `tail`, writing a pad
+// over the end of the ring if it does not fit there.
+uint64_t Queue::place_at(uint64_t tail, uint64_t rec) {
+  QueueShared& s = *s_;
+  uint64_t to_end = s.capacity - tail % s.capacity;
+  if (rec <= to_end) return tail;
   if (to_end >= kHeader) {  // free space: no journal needed until tail moves
     RecordHeader* pad = s.record(tail);
     pad->len = to_end - kHeader;
@@ -493,18 +519,23 @@ uint64_t Queue::reserve(uint64_t rec) {
   return tail + to_end;
 }
 
+// Writes a Ready record at pos, in free space: invisible until the tail moves.
+void Queue::write_record(uint64_t pos, const void* data, size_t len, int64_t priority, uint64_t seq) {
+  RecordHeader* r = s_->record(pos);
+  r->len = len;
+  r->state = kReady;
+  r->owner = 0;
+  r->priority = priority;
+  r->seq = seq;
+  copy_bytes(s_->payload(pos), data, len);
+}
+
 // Publishes a message whose bytes fit under the lock (the common case).
 void Queue::commit_put(const void* data, size_t len, int64_t priority) {
   QueueShared& s = *s_;
   uint64_t rec = record_size(len);
   uint64_t pos = reserve(rec);
-  RecordHeader* r = s.record(pos);
-  r->len = len;
-  r->state = kReady;
-  r->owner = 0;
-  r->priority = priority;
-  r->seq = s.st.next_seq;
-  copy_bytes(s.payload(pos), data, len);
+  write_record(pos, data, len, priority, s.st.next_seq);
   Transaction tx(s.journal, s.base());
   tx.set(s.st.tail, pos + rec);
   tx.set(s.st.count, s.st.count + 1);
@@ -584,10 +615,42 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
   // Wait only for the first; then put what fits, as the header documents.
   Status st = valid > 0 ? wait_for_room(record_size(lens[0]), deadline, error) : Status::Ok;
   if (st != Status::Ok) return st;
+  QueueShared& s = *s_;
   size_t n = 0;
-  while (n < valid && fits(record_size(lens[n])) && !s_->st.closed) {
-    commit_put(data[n], lens[n], 0);
-    ++n;
+  if (s.order == static_cast<uint32_t>(Order::Fifo)) {
+    // Write every record that fits, then publish them all in one transaction.
+    uint64_t tail = s.st.tail, bytes = 0;
+    while (n < valid && !s.st.closed) {
+      const uint64_t rec = record_size(lens[n]);
+      if (s.max_items && s.st.count + s.st.reserved + n >= s.max_items) break;
+      uint64_t pos;
+      if (n == 0 && tail == s.st.head) {
+        if (rec > s.capacity) break;
+        pos = reserve(rec);  // may restart the empty ring at its beginning
+      } else {
+        if (!has_room_at(tail, rec)) break;
+        pos = place_at(tail, rec);
+      }
+      write_record(pos, data[n], lens[n], 0, s.st.next_seq + n);
+      tail = pos + rec;
+      bytes += lens[n];
+      ++n;
+    }
+    if (n) {
+      Transaction tx(s.journal, s.base());
+      tx.set(s.st.tail, tail);
+      tx.set(s.st.count, s.st.count + n);
+      tx.set(s.st.next_seq, s.st.next_seq + n);
+      if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + n);
+      tx.commit();
+      bump(s.counters.puts, n);
+      bump(s.counters.bytes_put, bytes);
+    }
+  } else {
+    while (n < valid && fits(record_size(lens[n])) && !s.st.closed) {
+      commit_put(data[n], lens[n], 0);
+      ++n;
+    }
   }
   if (n) {
     s_->counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
@@ -731,28 +794,32 @@ Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, si
   if (st != Status::Ok) return st;
   QueueShared& s = *s_;
   size_t used = 0, n = 0;
+  // One transaction for many takes; a new one before the journal could fill
+  // (a take logs a few words, more with a heap).
+  const size_t per_tx = s.order == static_cast<uint32_t>(Order::Fifo) ? 24 : 1;  // <= 7 words each
   while (n < max_count && pos != UINT64_MAX) {
-    RecordHeader* r = s.record(pos);
-    if (r->len > cap - used) {
-      if (n == 0) {
-        lens[0] = r->len;
-        error.set("queue '%s': message of %llu bytes does not fit the buffer of %zu", qname(),
-                  (unsigned long long)r->len, cap);
-        return Status::TooLarge;
+    Transaction tx(s.journal, s.base());
+    for (size_t in_tx = 0; in_tx < per_tx && n < max_count && pos != UINT64_MAX; ++in_tx) {
+      RecordHeader* r = s.record(pos);
+      if (r->len > cap - used) {
+        if (n == 0) {
+          lens[0] = r->len;
+          error.set("queue '%s': message of %llu bytes does not fit the buffer of %zu", qname(),
+                    (unsigned long long)r->len, cap);
+          return Status::TooLarge;
+        }
+        pos = UINT64_MAX;
+        break;
       }
-      break;
-    }
-    copy_bytes(static_cast<char*>(buf) + used, s.payload(pos), r->len);
-    lens[n] = r->len;
-    used += r->len;
-    {
-      Transaction tx(s.journal, s.base());
+      copy_bytes(static_cast<char*>(buf) + used, s.payload(pos), r->len);
+      lens[n] = r->len;
+      used += r->len;
       take(tx, pos);
       finish_take(tx, pos);
+      bump(s.counters.bytes_got, lens[n]);
+      ++n;
+      pos = find_ready();
     }
-    bump(s.counters.bytes_got, lens[n]);
-    ++n;
-    pos = find_ready();
   }
   bump(s.counters.gets, n);
   s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);

@@ -82,6 +82,9 @@ class Queue {
   Status wait_for_room(uint64_t record_size, const Deadline& deadline, ErrorText& error);
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
   uint64_t reserve(uint64_t record_size);
+  uint64_t place_at(uint64_t tail, uint64_t record_size);
+  bool has_room_at(uint64_t tail, uint64_t record_size) const noexcept;
+  void write_record(uint64_t pos, const void* data, size_t len, int64_t priority, uint64_t seq);
   uint64_t find_ready() const noexcept;
   // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
   void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
@@ -89,6 +92,7 @@ class Queue {
   void spin_until_changed(bool for_getter, const Deadline& deadline);
   void notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
+  Status check_message_body(const void* data, size_t len, ErrorText& error) const;
   void commit_put(const void* data, size_t len, int64_t priority);
   void take(Transaction& tx, uint64_t pos);
   void finish_take(Transaction& tx, uint64_t pos);
