@@ -1,39 +1,70 @@
 #!/usr/bin/env bash
-# The crash-safety demo: a producer and two workers (examples/c) exchange JSON
-# jobs through the joinable queue demo.jobs. Worker 1 takes a job and is killed
-# with kill -9 before task_done; the library hands that job to worker 2, and the
-# producer's join() still returns. `polyipc ls` shows the queue meanwhile.
-# Exits non-zero when any of that does not happen. BUILD_DIR overrides build/,
-# DEMO_JOBS the number of jobs (default 8).
+# The polyglot crash-safety demo. Five languages share the joinable queue
+# demo.jobs in a namespace of their own:
+#   - a C worker (examples/c, --hang) takes the first job and stops in the
+#     middle of it; it is killed with kill -9 before task_done;
+#   - a Go producer (examples/go) puts the jobs, closes the queue for writing
+#     and waits in join();
+#   - a Rust worker (examples/rust) does a few jobs and leaves;
+#   - a Java worker (examples/java) does the rest, including the killed
+#     worker's job, which the library hands out again;
+#   - a C# process (the interop agent's `watch`) follows the queue's counters
+#     meanwhile, and a Python process (the polyipc package) checks and sums up.
+# `polyipc ls` shows the objects. Exits non-zero when any of that does not
+# happen. BUILD_DIR overrides build/, DEMO_JOBS the number of jobs (default 12).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 "$root/scripts/setup.sh"
 "$root/scripts/build.sh"
 build=${BUILD_DIR:-$root/build}
 cli=$build/cli/polyipc
-producer=$build/examples/c/polyipc_example_producer
-worker=$build/examples/c/polyipc_example_worker
-jobs=${DEMO_JOBS:-8}
-limit=60  # seconds any one step may take before the demo gives up
+c_worker=$build/examples/c/polyipc_example_worker
+go_producer=$build/examples/go/producer
+java_worker=$build/examples/java/worker
+csharp_agent=$build/tests/interop/agents/agent-csharp
+rust_target=$build/examples/rust/target
+rust_worker=$rust_target/release/worker
+jobs=${DEMO_JOBS:-12}
+rust_jobs=3 # the Rust worker takes this many jobs, then leaves
+limit=60    # seconds any one step may take before the demo gives up
+
+say() { printf '\n== %s\n' "$*"; }
+fail() {
+  echo "demo: FAILED: $*" >&2
+  if [ -n "${tmp:-}" ]; then
+    for log in "$tmp"/*.log; do [ -f "$log" ] && { echo "--- $(basename "$log")" >&2; cat "$log" >&2; }; done
+  fi
+  exit 1
+}
+show() { sed 's/^/  | /' "$@"; }
+
+[[ $jobs =~ ^[0-9]+$ ]] && [ "$jobs" -ge $((rust_jobs + 2)) ] || fail "DEMO_JOBS must be a number >= $((rust_jobs + 2))"
+for program in "$cli" "$c_worker" "$go_producer" "$java_worker" "$csharp_agent"; do
+  [ -x "$program" ] || fail "$program is missing: its language's binding was not built (see scripts/setup.sh and the cmake output)"
+done
+python=$(sed -n 's/^Python3_EXECUTABLE:FILEPATH=//p' "$build/CMakeCache.txt")
+[ -n "$python" ] && [ -f "$build/bindings/python/package/polyipc/__init__.py" ] ||
+  fail "the Python binding was not built in $build"
+
+# examples/rust has no CMake entry (ctest builds it under `ctest -L rust`): build the worker here.
+cargo=$(command -v cargo || echo "$HOME/.cargo/bin/cargo")
+[ -x "$cargo" ] || fail "cargo is missing (bindings/rust/setup.sh)"
+echo "demo: building the Rust example worker (cargo, into $rust_target)"
+POLYIPC_LIB_DIR=$(dirname "$(readlink -f "$build/capi/libpolyipc.so")") CARGO_TARGET_DIR=$rust_target \
+  CARGO_TERM_COLOR=never "$cargo" build --quiet --release --locked --manifest-path "$root/examples/rust/Cargo.toml" ||
+  fail "cargo could not build examples/rust"
 
 # A namespace of its own: the demo never sees or touches anyone else's objects.
 export POLYIPC_NAMESPACE=demo-$$
 tmp=$(mktemp -d)
 pids=()
 cleanup() {
-  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done  # only the demo's own processes
+  for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done # only the demo's own processes
   "$cli" rm demo.jobs >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
 
-say() { printf '\n== %s\n' "$*"; }
-fail() {
-  echo "demo: FAILED: $*" >&2
-  for log in "$tmp"/*.log; do [ -f "$log" ] && { echo "--- $(basename "$log")" >&2; cat "$log" >&2; }; done
-  exit 1
-}
-show() { sed 's/^/  | /' "$@"; }
 # Drops a reaped pid from the cleanup list (its number may be reused by then).
 forget() {
   local keep=() p
@@ -47,72 +78,134 @@ wait_bounded() {
   wait "$1" || rc=$?
   return "$rc"
 }
+# Reads the C worker's output (fd 3) until a line matches $1, at most $limit s.
+read_until() {
+  local deadline=$((SECONDS + limit)) left line
+  while :; do
+    left=$((deadline - SECONDS))
+    [ "$left" -gt 0 ] || fail "the C worker did not say '$1' within ${limit}s"
+    IFS= read -r -t "$left" line <&3 || fail "the C worker ended or went silent before saying '$1'"
+    echo "  | $line"
+    case $line in *"$1"*) matched=$line && return 0 ;; esac
+  done
+}
 
-say "namespace $POLYIPC_NAMESPACE, $jobs jobs, binaries from $build"
+say "namespace $POLYIPC_NAMESPACE, $jobs jobs, programs from $build"
 
-# Worker 1 starts first and alone, so it is the one that takes the first job.
-# Its stdout is a FIFO the script reads line by line: the moment it reports
-# holding a job is known exactly, without sleeping.
-mkfifo "$tmp/worker-1.fifo"
-"$worker" worker-1 --hang >"$tmp/worker-1.fifo" 2>&1 &
-w1=$!
-pids+=("$w1")
-exec 3<"$tmp/worker-1.fifo"
+# The C worker starts first and alone, so it is the one that takes the first job.
+# Its stdout is a FIFO read line by line: the moment it holds a job is known
+# exactly, without sleeping.
+say "a C worker opens demo.jobs (creating it, joinable) and waits for jobs"
+mkfifo "$tmp/c-worker.fifo"
+"$c_worker" c-worker --hang >"$tmp/c-worker.fifo" 2>&1 &
+cw=$!
+pids+=("$cw")
+exec 3<"$tmp/c-worker.fifo"
+read_until "waiting for jobs"
 
-"$producer" "$jobs" "$limit" >"$tmp/producer.log" 2>&1 &
+say "a C# process watches demo.jobs; a Go producer puts $jobs jobs, closes the queue for writing and waits in join()"
+"$csharp_agent" watch demo.jobs $((4 * limit)) >"$tmp/csharp-watcher.log" 2>&1 &
+watcher=$!
+pids+=("$watcher")
+"$go_producer" "$jobs" >"$tmp/go-producer.log" 2>&1 &
 prod=$!
 pids+=("$prod")
+read_until "took job"
+held_job=$(sed -E 's/.*took job ([0-9-]+).*/\1/' <<<"$matched")
 
-say "worker-1 (pid $w1) takes a job and stops in the middle of it"
-held_line=""
-deadline=$((SECONDS + limit))
-while [ -z "$held_line" ]; do
-  left=$((deadline - SECONDS))
-  [ "$left" -gt 0 ] || fail "worker-1 did not take a job within ${limit}s"
-  IFS= read -r -t "$left" line <&3 || fail "worker-1 ended or went silent before taking a job"
-  echo "  | $line"
-  case $line in *"took job"*) held_line=$line ;; esac
-done
-held_job=$(sed -E 's/.*took job ([0-9-]+).*/\1/' <<<"$held_line")
+say "a Rust worker does $rust_jobs jobs and leaves (the C worker still holds job $held_job)"
+rc=0
+"$rust_worker" "$rust_jobs" >"$tmp/rust-worker.log" 2>&1 &
+rw=$!
+pids+=("$rw")
+wait_bounded "$rw" "$limit" || rc=$?
+[ "$rc" -eq 124 ] || forget "$rw"
+show "$tmp/rust-worker.log"
+[ "$rc" -eq 0 ] || fail "the Rust worker failed (exit $rc)"
 
-"$worker" worker-2 >"$tmp/worker-2.log" 2>&1 &
-w2=$!
-pids+=("$w2")
-
-say "polyipc ls while worker-1 holds job $held_job and worker-2 (pid $w2) is working"
+say "polyipc ls: demo.jobs while the C worker (pid $cw) holds job $held_job"
 "$cli" ls | show
 
-say "kill -9 worker-1 (pid $w1) while it holds job $held_job (it never calls task_done)"
+say "kill -9 the C worker (pid $cw) in the middle of job $held_job: it never calls task_done"
 rc=0
-{ kill -9 "$w1" && wait "$w1"; } 2>/dev/null || rc=$?  # (quiet: no "Killed" job report from bash)
-forget "$w1"
+{ kill -9 "$cw" && wait "$cw"; } 2>/dev/null || rc=$? # (quiet: no "Killed" job report from bash)
+forget "$cw"
 exec 3<&-
-[ "$rc" -eq 137 ] || fail "worker-1 exited with $rc, not killed by SIGKILL"
-echo "  | worker-1 is dead (exit status $rc)"
+[ "$rc" -eq 137 ] || fail "the C worker exited with $rc, not killed by SIGKILL"
+echo "  | the C worker is dead (exit status $rc)"
 
-say "the producer waits in join() until every job is task_done"
+say "a Java worker takes what is left, including job $held_job handed out again, and stops at the end of the stream"
+"$java_worker" >"$tmp/java-worker.log" 2>&1 &
+jw=$!
+pids+=("$jw")
 rc=0
-wait_bounded "$prod" $((limit + 10)) || rc=$?
+wait_bounded "$jw" "$limit" || rc=$?
+[ "$rc" -eq 124 ] || forget "$jw"
+show "$tmp/java-worker.log"
+[ "$rc" -eq 0 ] || fail "the Java worker failed (exit $rc)"
+
+say "the Go producer's join() returns once every job is task_done"
+rc=0
+wait_bounded "$prod" "$limit" || rc=$?
 [ "$rc" -eq 124 ] || forget "$prod"
-show "$tmp/producer.log"
-[ "$rc" -eq 0 ] || fail "the producer failed (exit $rc): join did not return"
-grep -q "join returned" "$tmp/producer.log" || fail "the producer did not report that join returned"
+show "$tmp/go-producer.log"
+[ "$rc" -eq 0 ] || fail "the Go producer failed (exit $rc): join did not return"
+grep -q "done by the workers" "$tmp/go-producer.log" || fail "the Go producer did not report that join returned"
 
-say "worker-2 stops once the queue is closed for writing and drained"
+say "what the C# watcher saw"
 rc=0
-wait_bounded "$w2" "$limit" || rc=$?
-[ "$rc" -eq 124 ] || forget "$w2"
-show "$tmp/worker-2.log"
-[ "$rc" -eq 0 ] || fail "worker-2 failed (exit $rc)"
+wait_bounded "$watcher" "$limit" || rc=$?
+[ "$rc" -eq 124 ] || forget "$watcher"
+show "$tmp/csharp-watcher.log"
+[ "$rc" -eq 0 ] || fail "the C# watcher failed (exit $rc)"
 
-grep -q "^worker-2: did job $held_job:" "$tmp/worker-2.log" ||
-  fail "job $held_job, held by the killed worker-1, was not redelivered to worker-2"
-done_jobs=$(grep -Eo '^worker-2: did job [0-9]+' "$tmp/worker-2.log" | sort -u | wc -l)
-[ "$done_jobs" -eq "$jobs" ] || fail "worker-2 did $done_jobs distinct jobs, expected $jobs"
+say "a Python process checks the work and sums up"
+rc=0
+PYTHONPATH="$build/bindings/python/package" PYTHONDONTWRITEBYTECODE=1 timeout "$limit" "$python" - \
+  "$tmp" "$jobs" "$held_job" "$rust_jobs" >"$tmp/python-summary.log" 2>&1 <<'EOF' || rc=$?
+import re
+import sys
+
+import polyipc
+
+tmp, jobs, held, rust_jobs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+done = {}
+for lang in ("rust", "java"):
+    with open(f"{tmp}/{lang}-worker.log") as f:
+        for line in f:
+            m = re.match(r"worker (\w+) pid \d+: job (\d+) done", line)
+            if m:
+                done.setdefault(int(m.group(2)), []).append(lang)
+st = polyipc.stat("demo.jobs")
+c = st["counters"]
+by = {lang: sorted(j for j, who in done.items() if lang in who) for lang in ("rust", "java")}
+problems = [f"job {j} was never done" for j in range(1, jobs + 1) if j not in done]
+problems += [f"job {j} was done {len(w)} times ({', '.join(w)})" for j, w in sorted(done.items()) if len(w) > 1]
+if len(by["rust"]) != rust_jobs:
+    problems.append(f"the rust worker did {len(by['rust'])} jobs, not {rust_jobs}")
+if held not in by["java"]:
+    problems.append(f"job {held}, held by the killed C worker, was not done by the java worker")
+if c["redeliveries"] < 1:
+    problems.append(f"the redeliveries counter is {c['redeliveries']}")
+if st["unfinished_tasks"] != 0 or st["depth"] != 0 or not st["closed"]:
+    problems.append(f"demo.jobs is not finished: depth {st['depth']}, unfinished {st['unfinished_tasks']}, closed {st['closed']}")
+print(f"summary python: {c['puts']} jobs put on demo.jobs, {len(done)} done by the workers, "
+      f"{st['unfinished_tasks']} unfinished, closed for writing: {st['closed']}")
+print(f"summary python: rust did jobs {by['rust']}; java did jobs {by['java']}")
+print(f"summary python: job {held} was taken {c['redeliveries'] + 1} times (the C worker died holding it, "
+      f"redeliveries counter {c['redeliveries']}) and done once, by java")
+for p in problems:
+    print(f"summary python: PROBLEM: {p}")
+sys.exit(1 if problems else 0)
+EOF
+show "$tmp/python-summary.log"
+[ "$rc" -eq 0 ] || fail "the Python summary found problems (exit $rc)"
 
 say "polyipc stat demo.jobs after the run"
 "$cli" stat demo.jobs | show
 redeliveries=$("$cli" stat demo.jobs --json | grep -Eo '"redeliveries": *[0-9]+' | grep -Eo '[0-9]+$' || true)
+rust_did=$(grep -c ': job [0-9]* done' "$tmp/rust-worker.log" || true)
+java_did=$(grep -c ': job [0-9]* done' "$tmp/java-worker.log" || true)
 
 say "remove the demo's objects"
 "$cli" rm demo.jobs | show
@@ -121,11 +214,14 @@ say "remove the demo's objects"
 
 say "what happened"
 cat <<EOF
-  - the producer put $jobs JSON jobs on the joinable queue 'demo.jobs' (namespace $POLYIPC_NAMESPACE)
-  - worker-1 (pid $w1) took job $held_job and was killed with kill -9 before calling task_done
-  - the library handed job $held_job to worker-2, which did it${redeliveries:+ (redeliveries counter: $redeliveries)}
-  - worker-2 did all $jobs jobs and called task_done for each; no job was lost
-  - join() returned in the producer, which then closed the queue; worker-2 drained it and stopped
+  - a C worker created the joinable queue 'demo.jobs' (namespace $POLYIPC_NAMESPACE) and took job $held_job
+  - a Go producer put $jobs JSON jobs on it, closed it for writing and waited in join()
+  - a Rust worker did $rust_did jobs and left
+  - the C worker was killed with kill -9 in the middle of job $held_job, before task_done
+  - the library handed job $held_job out again (redeliveries counter: ${redeliveries:-?}); a Java worker did it and the
+    $((java_did - 1)) other jobs left, then stopped at the end of the stream
+  - every job was done exactly once and join() returned in the Go producer: kill -9 lost no work
+  - a C# process watched the counters throughout; a Python process checked the result
   - demo.jobs was removed; the namespace is empty
 demo: OK
 EOF

@@ -275,6 +275,14 @@ void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
   notify(s.not_full, s.putters_sleeping);
 }
 
+// A message to take, or the end of the stream (closed, and nothing written
+// or taken that could still come back). Read without the lock by spinners.
+bool Queue::getter_may_proceed() const noexcept {
+  const QueueShared& s = *s_;
+  if (load(s.st.count) > 0) return true;
+  return load(s.st.closed) && load(s.st.reserved) + load(s.st.reading) + load(s.st.leased) == 0;
+}
+
 void Queue::return_dead_readers() {
   QueueShared& s = *s_;
   const uint64_t end = s.order == static_cast<uint32_t>(Order::Fifo) ? s.st.read_pos : s.st.tail;
@@ -312,7 +320,7 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
     unlock();
     spin_until_changed(getter, deadline);
     lock(Deadline::forever());
-    bool changed = s_->st.closed || (getter ? s_->st.count > 0 : fits(record_size));
+    bool changed = getter ? getter_may_proceed() : (s_->st.closed || fits(record_size));
     if (changed || deadline.expired()) return;
   }
   sleepers.fetch_add(1, std::memory_order_seq_cst);
@@ -332,8 +340,9 @@ void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const int64_t start = monotonic_ns();
   const int64_t stop = std::min(start + kSpinNs, deadline.until_ns(-1));
   for (int i = 1;; ++i) {
-    if (load(s.st.closed)) return;
-    if (for_getter ? load(s.st.count) > 0 : (load(s.st.head) != head0 || load(s.st.count) < count0)) return;
+    if (for_getter ? getter_may_proceed()
+                   : (load(s.st.closed) || load(s.st.head) != head0 || load(s.st.count) < count0))
+      return;
     cpu_relax();
     if ((i & 63) == 0) {
       int64_t now = monotonic_ns();
@@ -688,7 +697,9 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
     if (s_->st.reading > 0) return_dead_readers();
     *pos = find_ready();
     if (*pos != UINT64_MAX) return Status::Ok;
-    if (s_->st.closed && s_->st.reserved == 0) {
+    // Closed means drained for good: nothing being written, and no taken item
+    // that could still come back because its taker dies before finishing.
+    if (s_->st.closed && getter_may_proceed()) {
       error.set("queue '%s': closed for writing and drained", qname());
       return Status::Closed;
     }
@@ -922,6 +933,7 @@ Status Queue::task_done(ErrorText& error) {
       }
       if (s.st.unfinished == 0) notify(s.all_done, s.joiners_sleeping);
       notify(s.not_full, s.putters_sleeping);
+      if (s.st.closed && s.st.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
       return Status::Ok;
     }
     pos += record_size(r->len);

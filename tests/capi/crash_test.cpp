@@ -708,3 +708,52 @@ TEST_F(Crash, LeasesOfAKilledConsumerWakeASleepingConsumer) {
 }
 
 }  // namespace
+
+// End of stream on a joinable queue is not the end of the work: while a taken
+// item is outstanding, a getter on the closed, empty queue keeps waiting, so
+// when the taker is killed the item comes back to it and join() returns.
+TEST_F(Crash, ClosedJoinableQueueStillRedeliversAKilledTakersItem) {
+  std::string name = Name("q");
+  auto o = Opts(POLYIPC_FIFO, POLYIPC_FORMAT_JSON, 1);
+  Queue q;
+  CAPI_ASSERT_OK(OpenQ(name, POLYIPC_CREATE_ONLY, &o, &q, &e));
+  CAPI_ASSERT_OK(Put(q, "{\"item\":1}", 0, &e));
+  CAPI_ASSERT_OK(polyipc_queue_close_writes(q, &e));
+  Children kids;
+  Pipe victim_ready;
+  pid_t victim = kids.Add(Spawn([&] {
+    q.Forget();
+    polyipc_queue* h = nullptr;
+    CHILD_REQUIRE(polyipc_queue_open(name.c_str(), POLYIPC_OPEN_ONLY, &o, &h, nullptr) == POLYIPC_OK);
+    void* d = nullptr;
+    size_t len = 0;
+    CHILD_REQUIRE(polyipc_queue_get(h, &d, &len, 5 * kSec, nullptr) == POLYIPC_OK);
+    CHILD_REQUIRE(victim_ready.WriteByte());
+    for (;;) pause();  // holds the item until killed
+  }));
+  char c;
+  ASSERT_TRUE(victim_ready.ReadByte(&c, 10000));
+  // The queue is closed and empty, but the item is out: no CLOSED yet.
+  std::string m;
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Get(q, &m, 0));
+  Pipe rescued;
+  pid_t rescuer = kids.Add(Spawn([&] {
+    q.Forget();
+    polyipc_queue* h = nullptr;
+    CHILD_REQUIRE(polyipc_queue_open(name.c_str(), POLYIPC_OPEN_ONLY, &o, &h, nullptr) == POLYIPC_OK);
+    void* d = nullptr;
+    size_t len = 0;
+    CHILD_REQUIRE(polyipc_queue_get(h, &d, &len, 10 * kSec, nullptr) == POLYIPC_OK);  // blocks until the kill
+    polyipc_free(d);
+    CHILD_REQUIRE(polyipc_queue_task_done(h, nullptr) == POLYIPC_OK);
+    CHILD_REQUIRE(polyipc_queue_get(h, &d, &len, 10 * kSec, nullptr) == POLYIPC_ERR_CLOSED);  // now the end
+    CHILD_REQUIRE(rescued.WriteByte());
+    return 0;
+  }));
+  kill(victim, SIGKILL);
+  ASSERT_EQ(128 + SIGKILL, kids.Wait(victim, 10s));
+  ASSERT_TRUE(rescued.ReadByte(&c, 15000));
+  EXPECT_EQ(0, kids.Wait(rescuer, 10s));
+  CAPI_EXPECT_OK(polyipc_queue_join(q, 5 * kSec, &e));
+  EXPECT_ST(POLYIPC_ERR_CLOSED, Get(q, &m, 0));
+}

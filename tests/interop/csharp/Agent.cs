@@ -1,0 +1,530 @@
+// The C# interop agent: Polyipc.dll and Newtonsoft.Json (mono). Messages and
+// command lines: see tests/interop/README.md.
+//
+// Workarounds for the platform's number conversions (see the README):
+//  - writing: Newtonsoft.Json 6 on mono writes doubles with double.ToString("R"),
+//    which drops the sign of -0.0 ("0.0") and for some values does not
+//    round-trip (-4.7000000000000003e-299 comes out as "-4.7E-299", another
+//    double). The producer's serializer settings carry ExactDoubleConverter,
+//    which writes "G17" (exact on mono) and "-0.0";
+//  - reading: Newtonsoft's own float parser is not correctly rounded (e.g.
+//    -6.76e-298 comes back 1 ULP off), and mono's double.Parse neither (3 of the
+//    40,000 doubles of the matrix) nor keeps the sign of -0.0. Decode() builds the
+//    tree from Newtonsoft's token reader and converts each float token's text
+//    with ParseExact (BigInteger, round half to even). Everything else is
+//    Newtonsoft's own result.
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO;
+using System.Numerics;
+using System.Text;
+using System.Threading;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using Polyipc;
+
+namespace Polyipc.Interop
+{
+    internal sealed class ExactDoubleConverter : JsonConverter
+    {
+        public override bool CanConvert(Type t) { return t == typeof(double); }
+        public override bool CanRead { get { return false; } }
+
+        public override object ReadJson(JsonReader r, Type t, object existing, JsonSerializer s)
+        {
+            throw new NotSupportedException();
+        }
+
+        public override void WriteJson(JsonWriter w, object value, JsonSerializer s)
+        {
+            w.WriteRawValue(Format((double)value));
+        }
+
+        internal static string Format(double d)
+        {
+            if (d == 0) return BitConverter.DoubleToInt64Bits(d) < 0 ? "-0.0" : "0.0";
+            string text = d.ToString("G17", CultureInfo.InvariantCulture);
+            return text.IndexOfAny(new[] { '.', 'E', 'N', 'I' }) >= 0 ? text : text + ".0";
+        }
+
+        private static readonly BigInteger Two52 = BigInteger.One << 52;
+        private static readonly BigInteger Two53 = BigInteger.One << 53;
+
+        /// The double nearest to the decimal number `text` (a JSON number), ties to even.
+        internal static double ParseExact(string text)
+        {
+            int p = 0;
+            bool negative = false;
+            if (p < text.Length && (text[p] == '-' || text[p] == '+')) negative = text[p++] == '-';
+            var digits = new StringBuilder();
+            int exp10 = 0;
+            for (; p < text.Length && char.IsDigit(text[p]); ++p) digits.Append(text[p]);
+            if (p < text.Length && text[p] == '.')
+                for (++p; p < text.Length && char.IsDigit(text[p]); ++p, --exp10) digits.Append(text[p]);
+            if (p < text.Length && (text[p] == 'e' || text[p] == 'E'))
+                exp10 += int.Parse(text.Substring(p + 1), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture);
+            BigInteger num = BigInteger.Parse(digits.ToString(), CultureInfo.InvariantCulture);
+            if (num.IsZero) return negative ? -0.0 : 0.0;
+            BigInteger den = BigInteger.One;
+            if (exp10 >= 0) num *= BigInteger.Pow(10, exp10);
+            else den = BigInteger.Pow(10, -exp10);
+            // value = num/den = q * 2^e with 2^52 <= q < 2^53 (or e = -1074, subnormal)
+            int e = Math.Max(-1074, (int)Math.Floor(BigInteger.Log(num, 2) - BigInteger.Log(den, 2)) - 52);
+            BigInteger q, r, d2;
+            for (;;)
+            {
+                BigInteger n2 = e >= 0 ? num : num << -e;
+                d2 = e >= 0 ? den << e : den;
+                q = BigInteger.DivRem(n2, d2, out r);
+                if (q >= Two53) ++e;
+                else if (q < Two52 && e > -1074) --e;
+                else break;
+            }
+            int c = (r * 2).CompareTo(d2);
+            if (c > 0 || (c == 0 && !q.IsEven)) ++q;
+            if (q == Two53)
+            {
+                q >>= 1;
+                ++e;
+            }
+            if (e + 52 > 1023) return negative ? double.NegativeInfinity : double.PositiveInfinity;
+            long bits = q < Two52 ? (long)q : ((long)(e + 52 + 1023) << 52) | (long)(q - Two52);
+            return BitConverter.Int64BitsToDouble(negative ? bits | long.MinValue : bits);
+        }
+    }
+
+    internal sealed class Failure : Exception
+    {
+        public Failure(string message) : base(message) { }
+    }
+
+    internal static class Agent
+    {
+        private const string Lang = "csharp";
+        private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(TimeoutSeconds());
+
+        private const string Fixed = "h\u00e9llo w\u00f6rld \u2014 \u6f22\u5b57\u304b\u306a\ud55c\uae00 " +
+            "\U0001F600\U0001F389 \U0001F469\u200d\U0001F4BB e\u0301 \U0001D11E \U0010FFFF";
+        private const string Escapes = "quote\" backslash\\ slash/ bs\b ff\f nl\n cr\r tab\t nul\0 us\u001f " +
+            "del\u007f ls\u2028 ps\u2029 <&>";
+
+        private static double TimeoutSeconds()
+        {
+            string s = Environment.GetEnvironmentVariable("POLYIPC_INTEROP_TIMEOUT");
+            double t;
+            return !string.IsNullOrEmpty(s) && double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out t)
+                ? t : 60.0;
+        }
+
+        private static string Cp(long n) { return char.ConvertFromUtf32((int)n); }
+
+        private static JArray Arr(params object[] items)
+        {
+            var a = new JArray();
+            foreach (var x in items) a.Add(x is JToken ? (JToken)x : new JValue(x));
+            return a;
+        }
+
+        internal static JObject Message(string producer, long i)
+        {
+            double d = i;
+            var m = new JObject();
+            m["seq"] = new JValue(i);
+            m["producer"] = new JValue(producer);
+            m["ints"] = Arr(long.MinValue, long.MaxValue, long.MaxValue - i, long.MinValue + i, i * 1000000007L, -i, 0L);
+            m["doubles"] = Arr(1.7976931348623157e308, 5e-324, -0.0, 2.2250738585072014e-308, (d + 0.5) / 7.0,
+                -((d + 1) * 1e-300), (d + 1) * 1e21, d + 0.25);
+            m["flags"] = Arr(true, false, null);
+            var strings = new JObject();
+            strings["fixed"] = new JValue(Fixed);
+            strings["escapes"] = new JValue(Escapes);
+            strings["computed"] = new JValue(Cp(0x4E00 + i % 20902) + Cp(0x1F600 + i % 80) + "a" + Cp(0x0301) +
+                Cp(0xAC00 + i % 11172) + Cp(0x10000 + (i * 7919) % 0x100000));
+            strings["empty"] = new JValue("");
+            m["strings"] = strings;
+            m["\u043a\u043b\u044e\u0447\U0001F511"] = new JValue(i);
+            var e = Arr(new JArray(), new JObject(), null, true, false);
+            var dArr = Arr(i, new JObject(new JProperty("e", e)), Arr(Arr(Arr("deep"))));
+            m["nested"] = new JObject(new JProperty("a", new JObject(new JProperty("b", new JObject(
+                new JProperty("c", new JObject(new JProperty("d", dArr))))))));
+            var list = new JArray();
+            for (long k = 0; k < i % 10; ++k) list.Add(new JValue(k));
+            m["list"] = list;
+            if (i % 1000 == 999) m["big"] = new JValue(new string('\u00fc', 20000) + "|" + i);
+            return m;
+        }
+
+        // ---- decoding ------------------------------------------------------------------------
+
+        internal static JToken Decode(string text)
+        {
+            var lineStarts = new List<int> { 0 };
+            for (int k = 0; k < text.Length; ++k)
+                if (text[k] == '\n') lineStarts.Add(k + 1);
+            var r = new JsonTextReader(new StringReader(text));
+            r.DateParseHandling = DateParseHandling.None;
+            r.FloatParseHandling = FloatParseHandling.Double;
+            if (!r.Read()) throw new Failure("empty message");
+            return Build(r, text, lineStarts);
+        }
+
+        private static JToken Build(JsonTextReader r, string text, List<int> lineStarts)
+        {
+            switch (r.TokenType)
+            {
+                case JsonToken.StartObject:
+                {
+                    var o = new JObject();
+                    while (r.Read() && r.TokenType != JsonToken.EndObject)
+                    {
+                        string key = (string)r.Value;
+                        r.Read();
+                        o[key] = Build(r, text, lineStarts);
+                    }
+                    return o;
+                }
+                case JsonToken.StartArray:
+                {
+                    var a = new JArray();
+                    while (r.Read() && r.TokenType != JsonToken.EndArray) a.Add(Build(r, text, lineStarts));
+                    return a;
+                }
+                case JsonToken.Float:
+                {
+                    return new JValue(ExactDoubleConverter.ParseExact(NumberText(r, text, lineStarts)));
+                }
+                case JsonToken.Null:
+                    return new JValue((object)null);
+                default:
+                    return new JValue(r.Value);
+            }
+        }
+
+        // The text of the number token just read: it ends where the reader stands.
+        private static string NumberText(JsonTextReader r, string text, List<int> lineStarts)
+        {
+            int end = lineStarts[Math.Min(r.LineNumber, lineStarts.Count) - 1] + r.LinePosition;
+            int start = end;
+            while (start > 0 && "0123456789+-.eE".IndexOf(text[start - 1]) >= 0) --start;
+            return text.Substring(start, end - start);
+        }
+
+        // ---- comparing -----------------------------------------------------------------------
+
+        private static string Show(JToken v)
+        {
+            string s = v == null ? "(nothing)"
+                : v.Type == JTokenType.Float ? ExactDoubleConverter.Format((double)((JValue)v).Value)
+                : v.ToString(Formatting.None);
+            return s.Length <= 120 ? s : s.Substring(0, 117) + "...";
+        }
+
+        private static string Kind(JToken v)
+        {
+            if (v == null) return "missing";
+            if (v.Type == JTokenType.Float) return "double";
+            return v.Type.ToString().ToLowerInvariant();
+        }
+
+        /// null when equal, else the first difference.
+        internal static string Diff(JToken got, JToken want, string path)
+        {
+            bool same = false;
+            if (got != null)
+            {
+                switch (want.Type)
+                {
+                    case JTokenType.Null:
+                        same = got.Type == JTokenType.Null;
+                        break;
+                    case JTokenType.Boolean:
+                        same = got.Type == JTokenType.Boolean && (bool)got == (bool)want;
+                        break;
+                    case JTokenType.Integer:
+                        same = got.Type == JTokenType.Integer && ((JValue)got).Value is long &&
+                               (long)((JValue)got).Value == (long)((JValue)want).Value;
+                        break;
+                    case JTokenType.Float:
+                        same = got.Type == JTokenType.Float && ((JValue)got).Value is double &&
+                               BitConverter.DoubleToInt64Bits((double)((JValue)got).Value) ==
+                               BitConverter.DoubleToInt64Bits((double)((JValue)want).Value);
+                        break;
+                    case JTokenType.String:
+                        same = got.Type == JTokenType.String && string.Equals((string)got, (string)want, StringComparison.Ordinal);
+                        break;
+                    case JTokenType.Array:
+                        if (got.Type == JTokenType.Array)
+                        {
+                            var g = (JArray)got;
+                            var w = (JArray)want;
+                            if (g.Count != w.Count) return path + ": array of " + g.Count + " elements, want " + w.Count;
+                            for (int k = 0; k < w.Count; ++k)
+                            {
+                                string d = Diff(g[k], w[k], path + "[" + k + "]");
+                                if (d != null) return d;
+                            }
+                            return null;
+                        }
+                        break;
+                    case JTokenType.Object:
+                        if (got.Type == JTokenType.Object)
+                        {
+                            var g = (JObject)got;
+                            var w = (JObject)want;
+                            foreach (var p in w.Properties())
+                                if (g.Property(p.Name) == null) return path + ": key \"" + p.Name + "\" missing";
+                            foreach (var p in g.Properties())
+                                if (w.Property(p.Name) == null) return path + ": unexpected key \"" + p.Name + "\"";
+                            foreach (var p in w.Properties())
+                            {
+                                string d = Diff(g[p.Name], p.Value, path + "." + p.Name);
+                                if (d != null) return d;
+                            }
+                            return null;
+                        }
+                        break;
+                }
+            }
+            if (same) return null;
+            return path + ": got " + Show(got) + " (" + Kind(got) + "), want " + Show(want) + " (" + Kind(want) + ")";
+        }
+
+        private static void Check(JToken msg, string producer, long seq)
+        {
+            string d = Diff(msg, Message(producer, seq), "$");
+            if (d != null) throw new Failure("message " + producer + "#" + seq + ": " + d);
+        }
+
+        // ---- the commands --------------------------------------------------------------------
+
+        private static QueueOptions Options(bool joinable)
+        {
+            var settings = new JsonSerializerSettings();
+            settings.Converters.Add(new ExactDoubleConverter());
+            return new QueueOptions { Joinable = joinable, JsonSettings = settings };
+        }
+
+        /// The next message decoded; QueueClosedException passes through at end of stream.
+        private static JObject Get(Queue q, string what)
+        {
+            string text;
+            try
+            {
+                text = q.Take(Timeout);
+            }
+            catch (PolyipcTimeoutException)
+            {
+                throw new Failure(what + ": nothing came within " + Timeout.TotalSeconds + " s");
+            }
+            JToken m;
+            try
+            {
+                m = Decode(text);
+            }
+            catch (JsonException e)
+            {
+                throw new Failure(what + ": Newtonsoft.Json cannot decode it: " + e.Message);
+            }
+            if (m.Type != JTokenType.Object) throw new Failure(what + ": not an object: " + Show(m));
+            return (JObject)m;
+        }
+
+        private static void Produce(string queue, long n, string id)
+        {
+            using (var q = Queue.Open(queue, Options(false)))
+            {
+                for (long i = 0; i < n; ++i) q.PutObject(Message(id, i), Timeout);
+            }
+            Console.WriteLine(Lang + ": produced " + n + " messages on " + queue);
+        }
+
+        private static void Consume(string queue, long n, string id)
+        {
+            using (var q = Queue.Open(queue, Options(false)))
+            {
+                for (long k = 0; k < n; ++k)
+                {
+                    JObject m;
+                    try
+                    {
+                        m = Get(q, "waiting for message #" + k);
+                    }
+                    catch (QueueClosedException)
+                    {
+                        throw new Failure("end of stream after " + k + " messages");
+                    }
+                    JToken seq = m["seq"];
+                    JToken prod = m["producer"];
+                    if (seq == null || seq.Type != JTokenType.Integer || (long)seq != k || prod == null ||
+                        prod.Type != JTokenType.String || (string)prod != id)
+                    {
+                        throw new Failure("message #" + k + ": got seq " + Show(seq) + " from " + Show(prod) +
+                                          ", want seq " + k + " from \"" + id + "\"");
+                    }
+                    Check(m, id, k);
+                }
+                string extra;
+                if (q.TryTake(out extra, TimeSpan.Zero))
+                {
+                    throw new Failure("after " + n + " messages the queue still holds one: " +
+                                      extra.Substring(0, Math.Min(120, extra.Length)));
+                }
+            }
+            Console.WriteLine(Lang + ": ok " + n + " messages from " + id);
+        }
+
+        private static void ConsumeUntilClosed(string queue, string output, bool joinable, long hangAfter)
+        {
+            var got = new StringBuilder();
+            long count = 0;
+            var last = new Dictionary<string, long>();
+            try
+            {
+                using (var q = Queue.Open(queue, Options(joinable)))
+                {
+                    for (;;)
+                    {
+                        JObject m;
+                        try
+                        {
+                            m = Get(q, "waiting for message #" + count);
+                        }
+                        catch (QueueClosedException)
+                        {
+                            break;
+                        }
+                        JToken p = m["producer"];
+                        JToken s = m["seq"];
+                        if (hangAfter >= 0 && count == hangAfter)
+                        {
+                            Console.WriteLine("took job " + (string)p + " " + (s == null ? "?" : s.ToString()));
+                            Console.Out.Flush();
+                            Thread.Sleep(System.Threading.Timeout.Infinite); // holds the lease until killed
+                        }
+                        if (p == null || p.Type != JTokenType.String || s == null || s.Type != JTokenType.Integer)
+                            throw new Failure("message #" + count + ": no producer/seq: " + Show(m));
+                        string producer = (string)p;
+                        long seq = (long)s;
+                        Check(m, producer, seq);
+                        long l;
+                        if (last.TryGetValue(producer, out l) && seq <= l)
+                            throw new Failure("message " + producer + "#" + seq + " came after " + producer + "#" + l);
+                        last[producer] = seq;
+                        got.Append(producer).Append(' ').Append(seq).Append('\n');
+                        ++count;
+                        if (joinable) q.TaskDone();
+                    }
+                }
+            }
+            finally
+            {
+                File.WriteAllText(output, got.ToString(), new UTF8Encoding(false));
+            }
+            Console.WriteLine(Lang + ": ok " + count + " messages, end of stream");
+        }
+
+        /// <summary>
+        /// watch QUEUE SECONDS (for scripts/demo.sh): follows the queue's counters through
+        /// Names.StatJson (which does not attach), printing a line whenever the work in progress
+        /// changes, until the queue is closed for writing with every task done (exit 0) or the
+        /// time runs out (exit 1).
+        /// </summary>
+        private static int Watch(string queue, double seconds)
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(seconds);
+            string last = null;
+            bool seen = false;
+            for (;;)
+            {
+                JObject st = null;
+                try
+                {
+                    st = JObject.Parse(Names.StatJson(queue));
+                }
+                catch (NotFoundException)
+                {
+                    if (seen)
+                    {
+                        Console.WriteLine("watcher csharp: " + queue + " was removed before its work was done");
+                        return 1;
+                    }
+                }
+                if (st != null)
+                {
+                    seen = true;
+                    long puts = (long)st["counters"]["puts"];
+                    long redelivered = (long)st["counters"]["redeliveries"];
+                    long unfinished = (long)st["unfinished_tasks"];
+                    bool closed = (bool)st["closed"];
+                    string line = queue + ": " + puts + " put, " + (long)st["depth"] + " waiting, " + (long)st["leased"] +
+                                  " being worked on, " + (puts - unfinished) + " done, " + redelivered + " redelivered" +
+                                  (closed ? ", closed for writing" : "");
+                    if (line != last) Console.WriteLine("watcher csharp: " + line);
+                    last = line;
+                    if (closed && puts > 0 && unfinished == 0)
+                    {
+                        Console.WriteLine("watcher csharp: all " + puts + " jobs done, " + redelivered + " of them redelivered");
+                        return 0;
+                    }
+                }
+                if (DateTime.UtcNow > deadline)
+                {
+                    Console.WriteLine("watcher csharp: FAIL: the work on " + queue + " did not finish within " + seconds + " s");
+                    return 1;
+                }
+                Thread.Sleep(50); // sampling interval of the display, not a synchronisation
+            }
+        }
+
+        private static int Main(string[] a)
+        {
+            try
+            {
+                string cmd = a.Length > 0 ? a[0] : "";
+                if (a.Length == 4 && cmd == "produce") Produce(a[1], long.Parse(a[2]), a[3]);
+                else if (a.Length == 4 && cmd == "consume") Consume(a[1], long.Parse(a[2]), a[3]);
+                else if (a.Length == 3 && cmd == "many-consume") ConsumeUntilClosed(a[1], a[2], false, -1);
+                else if (a.Length == 3 && cmd == "jobs-consume") ConsumeUntilClosed(a[1], a[2], true, -1);
+                else if (a.Length == 5 && cmd == "jobs-consume" && a[3] == "--hang-after")
+                    ConsumeUntilClosed(a[1], a[2], true, long.Parse(a[4]));
+                else if (a.Length == 3 && cmd == "watch")
+                    return Watch(a[1], double.Parse(a[2], CultureInfo.InvariantCulture));
+                else if (a.Length == 2 && cmd == "parse-selftest")
+                {
+                    int bad = 0, n = 0;
+                    foreach (string line in File.ReadAllLines(a[1]))
+                    {
+                        string[] f = line.Split(' ');
+                        ++n;
+                        string got = BitConverter.DoubleToInt64Bits(ExactDoubleConverter.ParseExact(f[0])).ToString("x16");
+                        if (got != f[1])
+                        {
+                            if (++bad < 5) Console.Error.WriteLine(f[0] + ": got " + got + ", want " + f[1]);
+                        }
+                    }
+                    Console.WriteLine("parse-selftest: " + bad + " wrong of " + n);
+                    return bad == 0 ? 0 : 1;
+                }
+                else if (a.Length == 3 && cmd == "dump")
+                    Console.WriteLine(JsonConvert.SerializeObject(Message(a[2], long.Parse(a[1])), Options(false).JsonSettings));
+                else
+                {
+                    Console.Error.WriteLine("usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]");
+                    return 2;
+                }
+                return 0;
+            }
+            catch (Failure e)
+            {
+                Console.Error.WriteLine(Lang + ": FAIL: " + e.Message);
+                return 1;
+            }
+            catch (Exception e)
+            {
+                Console.Error.WriteLine(Lang + ": FAIL: " + e);
+                return 1;
+            }
+        }
+    }
+}

@@ -1,0 +1,7 @@
+module github.com/polyipc/polyipc/tests/interop/go
+
+go 1.22
+
+require github.com/polyipc/polyipc/bindings/go v0.0.0
+
+replace github.com/polyipc/polyipc/bindings/go => ../../../bindings/go
