@@ -222,6 +222,9 @@ void Queue::recover_from_dead_holder() {
 class Queue::Locked {
  public:
   Locked(Queue& q, const Deadline& d) : q_(q), status_(q.lock(d)) {}
+  Locked(Queue& q, const Deadline& d, ErrorText& error) : Locked(q, d) {
+    if (status_ != Status::Ok) error.set("queue '%s': timed out waiting for the lock", q.qname());
+  }
   ~Locked() {
     if (status_ == Status::Ok) q_.unlock();
   }
@@ -561,11 +564,8 @@ Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline
   if (st != Status::Ok) return st;
   if (s_->order != static_cast<uint32_t>(Order::Priority)) priority = 0;
   const uint64_t rec = record_size(len);
-  Locked lk(*this, deadline);
-  if (lk.status() != Status::Ok) {
-    error.set("queue '%s': timed out waiting for the lock", qname());
-    return lk.status();
-  }
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
   st = wait_for_room(rec, deadline, error);
   if (st != Status::Ok) return st;
   QueueShared& s = *s_;
@@ -616,11 +616,8 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
     bad = check_message(data[valid], lens[valid], error, valid, true);
     if (bad != Status::Ok) break;
   }
-  Locked lk(*this, deadline);
-  if (lk.status() != Status::Ok) {
-    error.set("queue '%s': timed out waiting for the lock", qname());
-    return lk.status();
-  }
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
   // Wait only for the first; then put what fits, as the header documents.
   Status st = valid > 0 ? wait_for_room(record_size(lens[0]), deadline, error) : Status::Ok;
   if (st != Status::Ok) return st;
@@ -746,11 +743,8 @@ void Queue::finish_take(Transaction& tx, uint64_t pos) {
 }
 
 Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
-  Locked lk(*this, deadline);
-  if (lk.status() != Status::Ok) {
-    error.set("queue '%s': timed out waiting for the lock", qname());
-    return lk.status();
-  }
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
   uint64_t pos;
   Status st = wait_for_message(&pos, deadline, error);
   if (st != Status::Ok) return st;
@@ -795,11 +789,8 @@ Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, si
                        ErrorText& error) {
   *done = 0;
   if (max_count == 0) return Status::Ok;
-  Locked lk(*this, deadline);
-  if (lk.status() != Status::Ok) {
-    error.set("queue '%s': timed out waiting for the lock", qname());
-    return lk.status();
-  }
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
   uint64_t pos;
   Status st = wait_for_message(&pos, deadline, error);
   if (st != Status::Ok) return st;
@@ -950,11 +941,8 @@ Status Queue::join(const Deadline& deadline, ErrorText& error) {
     error.set("queue '%s': join() on a queue that is not joinable", qname());
     return Status::InvalidArg;
   }
-  Locked lk(*this, deadline);
-  if (lk.status() != Status::Ok) {
-    error.set("queue '%s': timed out waiting for the lock", qname());
-    return lk.status();
-  }
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
   while (s_->st.unfinished > 0) {
     if (deadline.expired()) {
       error.set("queue '%s': join() timed out with %llu unfinished items", qname(),
