@@ -119,29 +119,52 @@ func (q *Queue) blocking(ctx context.Context, what string, op func(h native.Nati
 		ctx = context.Background()
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return q.contextError(what, err)
-		}
-		step, last := waitSlice, false
-		if deadline, ok := ctx.Deadline(); ok {
-			left := time.Until(deadline)
-			if left <= 0 {
-				return q.contextError(what, context.DeadlineExceeded)
-			}
-			if left <= step {
-				step, last = left, true
-			}
-		}
-		err := q.with(func(h native.NativeQueue) error { return op(h, int64(step)) })
-		e, ok := err.(*Error) // what `with` returns is never wrapped
-		if err == nil || !ok || e.Status != StatusTimeout {
+		step, last, err := q.nextSlice(ctx, what)
+		if err != nil {
 			return err
 		}
-		if last {
-			e.cause = context.DeadlineExceeded
-			return e
+		err = q.with(func(h native.NativeQueue) error { return op(h, step) })
+		if retry, err := sliceRanOut(err, last); !retry {
+			return err
 		}
 	}
+}
+
+// nextSlice is the native timeout of the next slice of a blocking call: at
+// most waitSlice, less when the context's deadline comes first (last). It
+// fails when the context is done.
+func (q *Queue) nextSlice(ctx context.Context, what string) (step int64, last bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, q.contextError(what, err)
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, false, q.contextError(what, context.DeadlineExceeded)
+		}
+		if left <= waitSlice {
+			return int64(left), true, nil
+		}
+	}
+	return int64(waitSlice), false, nil
+}
+
+// sliceRanOut tells whether a blocking call goes on with another slice after
+// err: only when this slice ran out and it was not the last. The timeout of
+// the last slice matches context.DeadlineExceeded too.
+func sliceRanOut(err error, last bool) (retry bool, _ error) {
+	if err == nil {
+		return false, nil
+	}
+	e, ok := err.(*Error) // what the native calls return is never wrapped
+	if !ok || e.Status != StatusTimeout {
+		return false, err
+	}
+	if last {
+		e.cause = context.DeadlineExceeded
+		return false, e
+	}
+	return true, nil
 }
 
 func (q *Queue) contextError(what string, err error) error {
@@ -151,15 +174,70 @@ func (q *Queue) contextError(what string, err error) error {
 	return fmt.Errorf("polyipc: queue '%s': %s: %w", q.name, what, err)
 }
 
-func nativePut(h native.NativeQueue, data []byte, priority, timeoutNs int64) (err error) {
+// put is one native put within timeoutNs, under the guard.
+func (q *Queue) put(data []byte, priority, timeoutNs int64) (err error) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.h == nil {
+		return q.closedError()
+	}
 	defer recoverInto(&err)
-	h.Put(data, priority, timeoutNs)
+	q.h.Put(data, priority, timeoutNs)
 	return nil
 }
 
-func nativeGet(h native.NativeQueue, timeoutNs int64) (data []byte, err error) {
+// getInto is one native get within timeoutNs into buf, under the guard: the
+// message's length, or minus its length when it is larger than buf (it is
+// then left in the queue).
+func (q *Queue) getInto(buf []byte, timeoutNs int64) (n int64, err error) {
+	q.mu.RLock()
+	defer q.mu.RUnlock()
+	if q.h == nil {
+		return 0, q.closedError()
+	}
 	defer recoverInto(&err)
-	return h.Get(timeoutNs), nil
+	return q.h.Get_into(buf, timeoutNs), nil
+}
+
+// Messages are read into a pooled buffer and copied out at their exact size:
+// one allocation per message, no library allocation and no call to free it.
+const (
+	getBufferSize    = 4096
+	maxPooledGetSize = 1 << 20 // larger buffers are used once
+)
+
+var getBuffers = sync.Pool{New: func() any {
+	b := make([]byte, getBufferSize)
+	return &b
+}}
+
+// get takes one message within timeoutNs (one slice), as a new slice.
+func (q *Queue) get(timeoutNs int64) ([]byte, error) {
+	bp := getBuffers.Get().(*[]byte)
+	defer getBuffers.Put(bp)
+	buf := *bp
+	for {
+		n, err := q.getInto(buf, timeoutNs)
+		if err != nil {
+			return nil, err
+		}
+		if n >= 0 {
+			data := make([]byte, n)
+			copy(data, buf)
+			return data, nil
+		}
+		// Larger than the buffer, and left in the queue: grow, take it again
+		// (maybe another message by then, which the loop handles alike).
+		size := int(-n)
+		if size <= maxPooledGetSize {
+			size = max(size, 2*len(buf))
+			size = min(size, maxPooledGetSize)
+			buf = make([]byte, size)
+			*bp = buf
+		} else {
+			buf = make([]byte, size)
+		}
+	}
 }
 
 // Put appends data, waiting while the queue is full until ctx is done. On a
@@ -172,29 +250,46 @@ func (q *Queue) Put(ctx context.Context, data []byte) error {
 // PutPriority is Put with a priority: a Priority queue hands out the lowest
 // first (FIFO among equals); other orders ignore it.
 func (q *Queue) PutPriority(ctx context.Context, data []byte, priority int64) error {
-	return q.blocking(ctx, "put", func(h native.NativeQueue, timeoutNs int64) error {
-		return nativePut(h, data, priority, timeoutNs)
-	})
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		step, last, err := q.nextSlice(ctx, "put")
+		if err != nil {
+			return err
+		}
+		err = q.put(data, priority, step)
+		if retry, err := sliceRanOut(err, last); !retry {
+			return err
+		}
+	}
 }
 
 // TryPut appends data if there is room now, else returns ErrFull.
 func (q *Queue) TryPut(data []byte) error {
-	return q.with(func(h native.NativeQueue) error { return nativePut(h, data, 0, 0) })
+	return q.put(data, 0, 0)
 }
 
 // Get takes the next message, waiting until there is one or ctx is done.
 // After CloseWrites, once the queue is drained it returns ErrClosed. On a
 // joinable queue call TaskDone when the message is handled.
 func (q *Queue) Get(ctx context.Context) ([]byte, error) {
-	var data []byte
-	err := q.blocking(ctx, "get", func(h native.NativeQueue, timeoutNs int64) (err error) {
-		data, err = nativeGet(h, timeoutNs)
-		return err
-	})
-	if err != nil {
-		return nil, err
+	if ctx == nil {
+		ctx = context.Background()
 	}
-	return data, nil
+	for {
+		step, last, err := q.nextSlice(ctx, "get")
+		if err != nil {
+			return nil, err
+		}
+		data, err := q.get(step)
+		if retry, err := sliceRanOut(err, last); !retry {
+			if err != nil {
+				return nil, err
+			}
+			return data, nil
+		}
+	}
 }
 
 // TryGet takes the next message if there is one now, else returns ErrEmpty
@@ -202,15 +297,7 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 // waits, not even for the queue's lock: under contention it can return
 // ErrTimeout.
 func (q *Queue) TryGet() ([]byte, error) {
-	var data []byte
-	err := q.with(func(h native.NativeQueue) (err error) {
-		data, err = nativeGet(h, 0)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return data, nil
+	return q.get(0)
 }
 
 // PutJSON puts v encoded with encoding/json.

@@ -13,6 +13,9 @@
  *     `fixed` for the call (no copy) and passed as a {pointer, length} struct;
  *   - byte[] out for polyipc_bytes: the {pointer, length} struct comes back by
  *     value and the proxy copies it into a byte[], then polyipc_free()s it;
+ *   - put_buffer / get_into (%extend below) on caller-pinned buffers: the hot
+ *     path of Queue, which reuses one buffer per thread (no library copy, no
+ *     second call to free it, no byte[] per string put or taken);
  *   - the glue's own library name is given on the command line (-dllimport
  *     polyipc_cs), so mono never looks for the wrappers in libpolyipc.so.
  */
@@ -21,7 +24,7 @@
 /* A byte range handed in from C#: a pinned byte[] and its length. */
 typedef struct polyipc_cs_span {
   const void *data;
-  size_t len;
+  int64_t len; /* a C# long: no UIntPtr conversion in the proxy */
 } polyipc_cs_span;
 
 /* Polyipc.Native.polyipc_nativePINVOKE registers this when it loads: it turns
@@ -77,7 +80,7 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
   (const void *data, size_t len) "new polyipc_nativePINVOKE.Span((global::System.IntPtr)swig_ptrTo_$csinput, $csinput.Length)"
 %typemap(in) (const void *data, size_t len) %{
   $1 = ($1_ltype)($input.data ? $input.data : (const void *)"");
-  $2 = $input.len;
+  $2 = (size_t)$input.len;
 %}
 %csmethodmodifiers NativeQueue::put "public unsafe";
 
@@ -95,6 +98,43 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
     return polyipc_nativePINVOKE.TakeBytes(ret);
   }
 %ignore polyipc_bytes;
+
+/* ---- caller-owned buffers: put_buffer / get_into ---------------------------------- */
+/* The hand-written Queue pins a reused byte[] itself (`fixed`) and passes the
+ * {pointer, length} struct straight through: no copy, no library allocation,
+ * no second call to free. */
+%typemap(ctype) (const void *buf, size_t buf_len), (void *buf, size_t cap) "polyipc_cs_span"
+%typemap(imtype) (const void *buf, size_t buf_len), (void *buf, size_t cap) "polyipc_nativePINVOKE.Span"
+%typemap(cstype) (const void *buf, size_t buf_len), (void *buf, size_t cap) "polyipc_nativePINVOKE.Span"
+%typemap(csin) (const void *buf, size_t buf_len), (void *buf, size_t cap) "$csinput"
+%typemap(in) (const void *buf, size_t buf_len) %{
+  $1 = ($1_ltype)($input.data ? $input.data : (const void *)"");
+  $2 = (size_t)$input.len;
+%}
+%typemap(in) (void *buf, size_t cap) %{
+  $1 = ($1_ltype)$input.data;
+  $2 = $1 ? (size_t)$input.len : 0;
+%}
+
+%extend NativeQueue {
+  /* put of buf_len bytes at buf (a pinned, reused C# buffer). */
+  void put_buffer(const void *buf, size_t buf_len, int64_t priority, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_queue_put_priority($self, buf, buf_len, priority, timeout_ns, err);
+  }
+  /* Copies the next message into buf: its length (>= 0), or -(its length)
+   * when buf is too small (the message stays in the queue and no error is
+   * raised: the caller grows its buffer and calls again). */
+  int64_t get_into(void *buf, size_t cap, int64_t timeout_ns, polyipc_error *err) {
+    size_t len = 0;
+    int rc = polyipc_queue_get_into($self, buf, cap, &len, timeout_ns, err);
+    if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) {
+      err->code = 0;
+      err->message[0] = 0;
+      return -(int64_t)len;
+    }
+    return rc == 0 ? (int64_t)len : 0;
+  }
+}
 
 /* ---- shape of the generated code ------------------------------------------------- */
 %pragma(csharp) moduleclassmodifiers = "internal class"
@@ -117,10 +157,10 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
   [global::System.Runtime.InteropServices.StructLayout(global::System.Runtime.InteropServices.LayoutKind.Sequential)]
   internal struct Span {
     public global::System.IntPtr Data;
-    public global::System.UIntPtr Length;
+    public long Length; /* int64_t */
     public Span(global::System.IntPtr data, int length) {
       Data = data;
-      Length = (global::System.UIntPtr)(ulong)length;
+      Length = length;
     }
   }
 

@@ -94,3 +94,28 @@ extern void polyipc_free(void *p);
     $result = swigCopyString($1)
   }
 %}
+
+/* A caller-owned output buffer: a Go []byte, passed without a copy (cgo pins
+ * it for the call); the library writes the message into it. */
+%typemap(gotype) (void *buf, size_t cap) "[]byte"
+%typemap(in) (void *buf, size_t cap) %{
+  $1 = ($1_ltype)$input.array;
+  $2 = $1 ? (size_t)$input.len : 0;
+%}
+
+%extend NativeQueue {
+  /* Copies the next message into buf: its length (>= 0), or -(its length)
+   * when buf is too small (the message stays in the queue and nothing is
+   * raised: the caller grows its buffer and calls again). No library
+   * allocation and no second call to free it, unlike get. */
+  int64_t get_into(void *buf, size_t cap, int64_t timeout_ns, polyipc_error *err) {
+    size_t len = 0;
+    int rc = polyipc_queue_get_into($self, buf, cap, &len, timeout_ns, err);
+    if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) {
+      err->code = 0;
+      err->message[0] = 0;
+      return -(int64_t)len;
+    }
+    return rc == 0 ? (int64_t)len : 0;
+  }
+}

@@ -133,8 +133,6 @@ namespace Polyipc
 
         // ---- the sliced wait -------------------------------------------------------------------
 
-        private enum Op { Put, Get, Join }
-
         private static long ToNanos(TimeSpan? timeout)
         {
             if (timeout == null) return Forever;
@@ -148,11 +146,22 @@ namespace Polyipc
         }
 
         /// <summary>
-        /// Runs one blocking operation in slices of at most 50 ms until it succeeds, fails for
-        /// another reason than the slice running out, the whole timeout runs out (the library's
-        /// exception for the last slice), or <paramref name="ct"/> is cancelled.
+        /// The native timeout of the next slice of a blocking call: the wait runs in slices of at
+        /// most 50 ms until it succeeds, fails for another reason than the slice running out, the
+        /// whole timeout runs out (the library's exception for the last slice, <paramref name="ranOut"/>,
+        /// is thrown), or the CancellationToken is cancelled (checked before every slice).
         /// </summary>
-        private byte[] Blocking(Op op, byte[] data, long priority, TimeSpan? timeout, CancellationToken ct)
+        private static long NextSlice(long total, long start, PolyipcTimeoutException ranOut)
+        {
+            if (total < 0) return SliceNanos;
+            if (total == 0) return 0; // never wait
+            long remaining = total - ElapsedNanos(start);
+            if (remaining <= 0 && ranOut != null) throw ranOut;
+            return Math.Max(1, Math.Min(remaining, SliceNanos));
+        }
+
+        /// <summary>Puts the first <paramref name="length"/> bytes of <paramref name="data"/>, in slices (see <see cref="NextSlice"/>).</summary>
+        private unsafe void PutCore(byte[] data, int length, long priority, TimeSpan? timeout, CancellationToken ct)
         {
             long total = ToNanos(timeout);
             long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
@@ -160,35 +169,91 @@ namespace Polyipc
             for (;;)
             {
                 ct.ThrowIfCancellationRequested();
-                long slice = total; // 0: never wait
-                if (total < 0)
-                {
-                    slice = SliceNanos;
-                }
-                else if (total > 0)
-                {
-                    long remaining = total - ElapsedNanos(start);
-                    if (remaining <= 0 && ranOut != null) throw ranOut;
-                    slice = Math.Max(1, Math.Min(remaining, SliceNanos));
-                }
+                long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
                 NativeQueue h = Enter();
                 try
                 {
-                    switch (op)
+                    fixed (byte* p = data)
                     {
-                        case Op.Put:
-                            h.put(data, priority, slice);
-                            return null;
-                        case Op.Get:
-                            return h.get(slice);
-                        default:
-                            h.join(slice);
-                            return null;
+                        h.put_buffer(new polyipc_nativePINVOKE.Span((IntPtr)p, length), priority, slice);
                     }
+                    return;
                 }
                 catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
                 {
                     ranOut = e; // this slice ran out; the whole wait may not have
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Takes the next message into this thread's buffer (or, for a message larger than it, a
+        /// larger one) and returns that buffer; the message's length in <paramref name="length"/>.
+        /// Waits in slices (see <see cref="NextSlice"/>).
+        /// </summary>
+        private unsafe byte[] TakeCore(out int length, TimeSpan? timeout, CancellationToken ct)
+        {
+            byte[] buffer = GetBuffer(InitialBuffer);
+            long total = ToNanos(timeout);
+            long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
+            PolyipcTimeoutException ranOut = null;
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
+                NativeQueue h = Enter();
+                try
+                {
+                    for (;;)
+                    {
+                        long n;
+                        fixed (byte* p = buffer)
+                        {
+                            n = h.get_into(new polyipc_nativePINVOKE.Span((IntPtr)p, buffer.Length), slice);
+                        }
+                        if (n >= 0)
+                        {
+                            length = (int)n;
+                            return buffer;
+                        }
+                        // Larger than the buffer, and left in the queue: grow, take it again.
+                        buffer = GetBuffer(-n);
+                    }
+                }
+                catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
+                {
+                    ranOut = e;
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        /// <summary>Join, in slices (see <see cref="NextSlice"/>).</summary>
+        private void JoinCore(TimeSpan? timeout, CancellationToken ct)
+        {
+            long total = ToNanos(timeout);
+            long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
+            PolyipcTimeoutException ranOut = null;
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
+                NativeQueue h = Enter();
+                try
+                {
+                    h.join(slice);
+                    return;
+                }
+                catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
+                {
+                    ranOut = e;
                 }
                 finally
                 {
@@ -203,23 +268,73 @@ namespace Polyipc
             return (long)(ticks * (1e9 / Stopwatch.Frequency));
         }
 
-        private static byte[] Encode(string text, string what)
+        // ---- the per-thread buffer ---------------------------------------------------------------
+
+        // Messages are encoded into, and copied out of, one buffer per thread (a call never runs
+        // inside another on the same thread, and handles are shared between threads), so a
+        // put+take of a string allocates only the string taken. A buffer grown past
+        // MaxKeptBuffer is used for that call only.
+        private const int InitialBuffer = 4096;
+        private const int MaxKeptBuffer = 1 << 20;
+
+        [ThreadStatic] private static byte[] threadBuffer;
+
+        /// <summary>This thread's buffer, at least <paramref name="size"/> bytes.</summary>
+        private static byte[] GetBuffer(long size)
         {
-            if (text == null) throw new ArgumentNullException(what);
-            return Utf8.GetBytes(text);
+            byte[] b = threadBuffer;
+            if (b != null && b.Length >= size) return b;
+            if (size > MaxArray) throw new OutOfMemoryException("polyipc: message of " + size + " bytes is larger than a C# array");
+            int n = (int)size;
+            if (n <= MaxKeptBuffer)
+            {
+                int grown = b == null ? InitialBuffer : b.Length;
+                while (grown < n) grown *= 2;
+                b = new byte[Math.Min(grown, MaxKeptBuffer)];
+                threadBuffer = b;
+                return b;
+            }
+            return new byte[n];
         }
 
-        private string Decode(byte[] message)
+        private const int MaxArray = 0x7FFFFFC7;
+
+        /// <summary>The UTF-8 bytes of <paramref name="text"/> in a buffer (the thread's when it fits); their count in <paramref name="length"/>.</summary>
+        private static byte[] Encode(string text, string what, out int length)
+        {
+            if (text == null) throw new ArgumentNullException(what);
+            if (text.Length < MaxKeptBuffer / 3)
+            {
+                byte[] b = GetBuffer((text.Length + 1) * 3); // Utf8.GetMaxByteCount
+                length = Utf8.GetBytes(text, 0, text.Length, b, 0);
+                return b;
+            }
+            byte[] bytes = Utf8.GetBytes(text);
+            length = bytes.Length;
+            return bytes;
+        }
+
+        private string Decode(byte[] message, int length)
         {
             try
             {
-                return Utf8.GetString(message);
+                return Utf8.GetString(message, 0, length);
             }
             catch (DecoderFallbackException e)
             {
                 throw new PolyipcException(Status.InvalidArg,
                     "queue '" + name + "': a message is not UTF-8 text (use TakeBytes): " + e.Message);
             }
+        }
+
+        private byte[] TakeCopy(TimeSpan? timeout, CancellationToken ct)
+        {
+            int length;
+            byte[] b = TakeCore(out length, timeout, ct);
+            if (b.Length == length && !ReferenceEquals(b, threadBuffer)) return b; // a one-off buffer of the exact size
+            byte[] copy = new byte[length];
+            Buffer.BlockCopy(b, 0, copy, 0, length);
+            return copy;
         }
 
         // ---- put -------------------------------------------------------------------------------
@@ -231,27 +346,31 @@ namespace Polyipc
         /// </summary>
         public void Put(string json, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Blocking(Op.Put, Encode(json, "json"), 0, timeout, ct);
+            int length;
+            byte[] b = Encode(json, "json", out length);
+            PutCore(b, length, 0, timeout, ct);
         }
 
         /// <summary>Puts JSON text with a priority (PRIORITY queues: lowest first; ignored otherwise).</summary>
         public void Put(string json, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Blocking(Op.Put, Encode(json, "json"), priority, timeout, ct);
+            int length;
+            byte[] b = Encode(json, "json", out length);
+            PutCore(b, length, priority, timeout, ct);
         }
 
         /// <summary>Puts raw bytes (on a JSON queue they must be UTF-8 JSON).</summary>
         public void PutBytes(byte[] data, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
             if (data == null) throw new ArgumentNullException("data");
-            Blocking(Op.Put, data, 0, timeout, ct);
+            PutCore(data, data.Length, 0, timeout, ct);
         }
 
         /// <summary>Puts raw bytes with a priority.</summary>
         public void PutBytes(byte[] data, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
             if (data == null) throw new ArgumentNullException("data");
-            Blocking(Op.Put, data, priority, timeout, ct);
+            PutCore(data, data.Length, priority, timeout, ct);
         }
 
         /// <summary>Puts <paramref name="value"/> serialised by Newtonsoft.Json.</summary>
@@ -290,13 +409,15 @@ namespace Polyipc
         /// </summary>
         public string Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            return Decode(Blocking(Op.Get, null, 0, timeout, ct));
+            int length;
+            byte[] b = TakeCore(out length, timeout, ct);
+            return Decode(b, length);
         }
 
         /// <summary>Takes the next message as bytes (see <see cref="Take(TimeSpan?, CancellationToken)"/>).</summary>
         public byte[] TakeBytes(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            return Blocking(Op.Get, null, 0, timeout, ct);
+            return TakeCopy(timeout, ct);
         }
 
         /// <summary>Takes the next message deserialised by Newtonsoft.Json into a <typeparamref name="T"/>.</summary>
@@ -311,10 +432,16 @@ namespace Polyipc
         /// </summary>
         public bool TryTake(out string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
-            byte[] message;
-            bool got = TryTakeBytes(out message, timeout, ct);
-            json = got ? Decode(message) : null;
-            return got;
+            try
+            {
+                json = Take(timeout, ct);
+                return true;
+            }
+            catch (PolyipcTimeoutException)
+            {
+                json = null;
+                return false;
+            }
         }
 
         /// <summary>Bytes variant of <see cref="TryTake(out string, TimeSpan, CancellationToken)"/>.</summary>
@@ -322,7 +449,7 @@ namespace Polyipc
         {
             try
             {
-                data = Blocking(Op.Get, null, 0, timeout, ct);
+                data = TakeCopy(timeout, ct);
                 return true;
             }
             catch (PolyipcTimeoutException)
@@ -367,7 +494,7 @@ namespace Polyipc
         /// </summary>
         public void Join(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Blocking(Op.Join, null, 0, timeout, ct);
+            JoinCore(timeout, ct);
         }
 
         /// <summary>End of stream, for every process: later puts fail; getters drain what is there,

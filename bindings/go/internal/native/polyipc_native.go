@@ -44,19 +44,22 @@ typedef _gostring_ swig_type_8;
 typedef _gostring_ swig_type_9;
 typedef _gostring_ swig_type_10;
 typedef long long swig_type_11;
-typedef _gostring_ swig_type_12;
-typedef long long swig_type_13;
+typedef long long swig_type_12;
+typedef _goslice_ swig_type_13;
 typedef long long swig_type_14;
-typedef long long swig_type_15;
-typedef _gostring_ swig_type_16;
-typedef _goslice_ swig_type_17;
+typedef _gostring_ swig_type_15;
+typedef long long swig_type_16;
+typedef long long swig_type_17;
 typedef long long swig_type_18;
-typedef long long swig_type_19;
+typedef _gostring_ swig_type_19;
 typedef _goslice_ swig_type_20;
 typedef long long swig_type_21;
 typedef long long swig_type_22;
-typedef long long swig_type_23;
-typedef _gostring_ swig_type_24;
+typedef _goslice_ swig_type_23;
+typedef long long swig_type_24;
+typedef long long swig_type_25;
+typedef long long swig_type_26;
+typedef _gostring_ swig_type_27;
 extern void _wrap_Swig_free_native_be4a64afbbe20893(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_be4a64afbbe20893(swig_intgo arg1);
 extern swig_intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893(void);
@@ -94,16 +97,17 @@ extern swig_type_5 _wrap_polyipc_native_list_json_native_be4a64afbbe20893(void);
 extern swig_type_6 _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(swig_type_7 arg1);
 extern swig_type_8 _wrap_polyipc_native_gc_json_native_be4a64afbbe20893(void);
 extern swig_type_9 _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(swig_type_10 arg1, swig_type_11 arg2);
-extern uintptr_t _wrap_NativeQueue_open_native_be4a64afbbe20893(swig_type_12 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_13 arg6, swig_type_14 arg7, swig_type_15 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_be4a64afbbe20893(swig_type_16 arg1);
+extern swig_type_12 _wrap_NativeQueue_get_into_native_be4a64afbbe20893(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
+extern uintptr_t _wrap_NativeQueue_open_native_be4a64afbbe20893(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_be4a64afbbe20893(swig_type_19 arg1);
 extern void _wrap_delete_NativeQueue_native_be4a64afbbe20893(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_be4a64afbbe20893(uintptr_t arg1, swig_type_17 arg2, swig_type_18 arg3, swig_type_19 arg4);
-extern swig_type_20 _wrap_NativeQueue_get_native_be4a64afbbe20893(uintptr_t arg1, swig_type_21 arg2);
-extern swig_type_22 _wrap_NativeQueue_size_native_be4a64afbbe20893(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_be4a64afbbe20893(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
+extern swig_type_23 _wrap_NativeQueue_get_native_be4a64afbbe20893(uintptr_t arg1, swig_type_24 arg2);
+extern swig_type_25 _wrap_NativeQueue_size_native_be4a64afbbe20893(uintptr_t arg1);
 extern void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(uintptr_t arg1);
-extern void _wrap_NativeQueue_join_native_be4a64afbbe20893(uintptr_t arg1, swig_type_23 arg2);
+extern void _wrap_NativeQueue_join_native_be4a64afbbe20893(uintptr_t arg1, swig_type_26 arg2);
 extern void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(uintptr_t arg1);
-extern swig_type_24 _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(uintptr_t arg1);
+extern swig_type_27 _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -513,6 +517,18 @@ func (p SwigcptrNativeQueue) Swigcptr() uintptr {
 func (p SwigcptrNativeQueue) SwigIsNativeQueue() {
 }
 
+func (arg1 SwigcptrNativeQueue) Get_into(arg2 []byte, arg3 int64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
 func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 uint64, arg7 uint64, arg8 uint64, arg9 uint, arg10 int) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
@@ -525,7 +541,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_be4a64afbbe20893(*(*C.swig_type_12)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_13(_swig_i_5), C.swig_type_14(_swig_i_6), C.swig_type_15(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_be4a64afbbe20893(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -535,7 +551,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_be4a64afbbe20893(*(*C.swig_type_16)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_be4a64afbbe20893(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -552,7 +568,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_17)(unsafe.Pointer(&_swig_i_1)), C.swig_type_18(_swig_i_2), C.swig_type_19(_swig_i_3))
+	C._wrap_NativeQueue_put_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -562,7 +578,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_21(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -593,7 +609,7 @@ func (arg1 SwigcptrNativeQueue) Task_done() {
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_23(_swig_i_1))
+	C._wrap_NativeQueue_join_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
@@ -620,6 +636,7 @@ func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 type NativeQueue interface {
 	Swigcptr() uintptr
 	SwigIsNativeQueue()
+	Get_into(arg2 []byte, arg3 int64) (_swig_ret int64)
 	Put(arg2 []byte, arg3 int64, arg4 int64)
 	Get(arg2 int64) (_swig_ret []byte)
 	Size() (_swig_ret uint64)
