@@ -15,6 +15,17 @@ from helpers import python_child, read_line
 LIMIT = 0.25  # seconds from the cancel to the raise; the slice is 0.05 s
 
 
+def wait_until_sleeping(pid, timeout):
+    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "S":
+                return
+        time.sleep(0.005)  # polling /proc, not synchronising with the child's logic
+    pytest.fail(f"child {pid} never blocked within {timeout} s")
+
+
 @pytest.mark.parametrize("call", ["get", "put", "join"])
 def test_sigint_interrupts_a_blocked_call_in_another_process(qname, call):
     name = qname()
@@ -24,8 +35,8 @@ def test_sigint_interrupts_a_blocked_call_in_another_process(qname, call):
         child = python_child(textwrap.dedent(f"""
             import polyipc, time
             q = polyipc.JoinableQueue({name!r}, create=False)
-            print("ready", flush=True)
-            try:
+            try:  # ready is said inside the try: a signal that comes early is still caught
+                print("ready", flush=True)
                 {'q.get()' if call == 'get' else 'q.put(1)' if call == 'put' else 'q.join()'}
                 print("returned", flush=True)
             except KeyboardInterrupt:
@@ -33,6 +44,7 @@ def test_sigint_interrupts_a_blocked_call_in_another_process(qname, call):
         """))
         try:
             assert read_line(child, 30) == "ready"
+            wait_until_sleeping(child.pid, 10)  # blocked in the call, not still on its way there
             sent = time.monotonic()
             child.send_signal(signal.SIGINT)
             word, when = read_line(child, 10).split()
