@@ -151,21 +151,7 @@ void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
     if (r->state == kReserved || r->state == kReading || r->state == kLeased) {
       auto it = alive.find(r->owner);
       bool owner_alive = it != alive.end() ? it->second : (alive[r->owner] = is_alive(r->owner));
-      if (!owner_alive) {
-        Transaction tx(s.journal, s.base());
-        if (r->state == kReserved) {  // half-written message: never published, drop it
-          tx.set(s.st.reserved, s.st.reserved - 1);
-          tx.set(r->state, kDead);
-        } else {  // taken but not finished with: back to the queue
-          if (r->state == kReading) tx.set(s.st.reading, s.st.reading - 1);
-          else tx.set(s.st.leased, s.st.leased - 1);
-          tx.set(r->state, kReady);
-          tx.set(r->owner, 0);
-          tx.set(s.st.count, s.st.count + 1);
-          make_available(tx, pos);
-          bump(s.counters.redeliveries);
-        }
-      }
+      if (!owner_alive) release_from_dead_owner(pos);
     }
     pos = next;
   }
@@ -192,17 +178,29 @@ void Queue::return_dead_readers() {
     pos = s.skip_implicit_pad(pos);
     if (pos >= end) break;
     RecordHeader* r = s.record(pos);
-    if (r->state == kReading && !is_alive(r->owner)) {
-      Transaction tx(s.journal, s.base());
-      tx.set(s.st.reading, s.st.reading - 1);
-      tx.set(r->state, kReady);
-      tx.set(r->owner, 0);
-      tx.set(s.st.count, s.st.count + 1);
-      make_available(tx, pos);
-      bump(s.counters.redeliveries);
-    }
+    if (r->state == kReading && !is_alive(r->owner)) release_from_dead_owner(pos);
     pos += record_size(r->len);
   }
+}
+
+// A record whose owner died: a half-written one (Reserved) is dropped, a taken
+// one (Reading, Leased) goes back to the queue. One transaction.
+void Queue::release_from_dead_owner(uint64_t pos) {
+  QueueShared& s = *s_;
+  RecordHeader* r = s.record(pos);
+  Transaction tx(s.journal, s.base());
+  if (r->state == kReserved) {
+    tx.set(s.st.reserved, s.st.reserved - 1);
+    tx.set(r->state, kDead);
+    return;
+  }
+  if (r->state == kReading) tx.set(s.st.reading, s.st.reading - 1);
+  else tx.set(s.st.leased, s.st.leased - 1);
+  tx.set(r->state, kReady);
+  tx.set(r->owner, 0);
+  tx.set(s.st.count, s.st.count + 1);
+  make_available(tx, pos);
+  bump(s.counters.redeliveries);
 }
 
 // ---- waiting ---------------------------------------------------------------

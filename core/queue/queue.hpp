@@ -75,6 +75,7 @@ class Queue {
   void recover_from_dead_holder();
   void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
   void return_dead_readers();
+  void release_from_dead_owner(uint64_t pos);
   bool getter_may_proceed() const noexcept;
   bool fits(uint64_t record_size) const noexcept;      // room and below max_items
   bool has_room(uint64_t record_size) const noexcept;  // bytes only
