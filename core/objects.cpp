@@ -2,19 +2,47 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/queue/layout.hpp"
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
+#include "core/sync/barrier.hpp"
+#include "core/sync/condition.hpp"
+#include "core/sync/event.hpp"
+#include "core/sync/lock.hpp"
+#include "core/sync/semaphore.hpp"
 
 namespace polyipc {
 namespace {
+
+uint64_t min_body_size(Kind kind) {
+  switch (kind) {
+    case Kind::Queue: return sizeof(QueueShared);
+    case Kind::Lock:
+    case Kind::RLock: return sizeof(LockShared);
+    case Kind::Semaphore: return sizeof(SemaphoreShared);
+    case Kind::Event: return sizeof(EventShared);
+    case Kind::Condition: return sizeof(ConditionShared);
+    case Kind::Barrier: return sizeof(BarrierShared);
+  }
+  return 0;  // unknown kind: reported as such
+}
 
 nlohmann::json describe_view(const ObjectView& v) {
   if (!v.error.empty() || !v.header)
     return {{"name", v.name}, {"kind", "unknown"}, {"error", v.error}, {"mode", v.file_mode}, {"owner_uid", v.file_uid}};
   const void* body = reinterpret_cast<const char*>(v.header) + v.header->body_offset;
+  const uint64_t body_bytes = v.file_size - v.header->body_offset;
+  if (body_bytes < min_body_size(static_cast<Kind>(v.header->kind)))
+    return {{"name", v.name}, {"kind", "unknown"}, {"error", "truncated or damaged object"}};
   switch (static_cast<Kind>(v.header->kind)) {
     case Kind::Queue: return nlohmann::json::parse(Queue::describe(v.name, v.header, body));
+    case Kind::Lock:
+    case Kind::RLock: return Lock::describe(v.name, v.header, body);
+    case Kind::Semaphore: return Semaphore::describe(v.name, v.header, body);
+    case Kind::Event: return Event::describe(v.name, v.header, body);
+    case Kind::Condition: return Condition::describe(v.name, v.header, body);
+    case Kind::Barrier: return Barrier::describe(v.name, v.header, body);
   }
   return {{"name", v.name}, {"kind", "unknown"}, {"error", "unknown kind"}};
 }

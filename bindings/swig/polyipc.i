@@ -20,6 +20,19 @@
 #include <string.h>
 
 typedef polyipc_queue NativeQueue;
+typedef polyipc_lock NativeLock;
+typedef polyipc_semaphore NativeSemaphore;
+typedef polyipc_event NativeEvent;
+typedef polyipc_condition NativeCondition;
+typedef polyipc_barrier NativeBarrier;
+
+static polyipc_sync_options polyipc_native_sync_options(uint32_t mode, int ephemeral) {
+  polyipc_sync_options o;
+  polyipc_sync_options_init(&o);
+  if (mode) o.mode = mode;
+  o.ephemeral = (uint32_t)ephemeral;
+  return o;
+}
 
 /* A message returned by the library; the out typemap copies it into the
  * language's byte array and releases it with polyipc_free. */
@@ -156,6 +169,188 @@ typedef struct polyipc_bytes { void *data; size_t len; } polyipc_bytes;
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_queue_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+/* ---- synchronisation -------------------------------------------------------
+ * Every wait takes a timeout in nanoseconds (bindings wait in slices to stay
+ * responsive) and raises on any non-OK status, OWNER_DEAD and TIMEOUT
+ * included: the idiomatic layer turns those into its language's idiom. */
+%nodefaultctor NativeLock;
+%nodefaultctor NativeSemaphore;
+%nodefaultctor NativeEvent;
+%nodefaultctor NativeCondition;
+%nodefaultctor NativeBarrier;
+typedef struct {} NativeLock;
+typedef struct {} NativeSemaphore;
+typedef struct {} NativeEvent;
+typedef struct {} NativeCondition;
+typedef struct {} NativeBarrier;
+
+%newobject NativeLock::open;
+%newobject NativeLock::stat_json;
+%extend NativeLock {
+  /* recursive: 0 = Lock, 1 = RLock. mode 0 = the default 0600. */
+  static NativeLock *open(const char *name, int open_mode, int recursive, uint32_t mode, int ephemeral,
+                          polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_lock *l = NULL;
+    polyipc_lock_open(name, (polyipc_open_mode)open_mode, recursive, &o, &l, err);
+    return l;
+  }
+  ~NativeLock() { polyipc_lock_close($self); }
+  void acquire(int64_t timeout_ns, polyipc_error *err) { polyipc_lock_acquire($self, timeout_ns, err); }
+  void release(polyipc_error *err) { polyipc_lock_release($self, err); }
+  int locked(polyipc_error *err) {
+    int v = 0;
+    polyipc_lock_locked($self, &v, err);
+    return v;
+  }
+  /* how many times the calling thread holds it */
+  uint32_t held(polyipc_error *err) {
+    uint32_t v = 0;
+    polyipc_lock_held($self, &v, err);
+    return v;
+  }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_lock_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeSemaphore::open;
+%newobject NativeSemaphore::stat_json;
+%extend NativeSemaphore {
+  /* max 0 = unbounded; open_mode OPEN_ONLY takes an existing one as it is */
+  static NativeSemaphore *open(const char *name, int open_mode, uint64_t initial, uint64_t max, uint32_t mode,
+                               int ephemeral, polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_semaphore *s = NULL;
+    polyipc_semaphore_open(name, (polyipc_open_mode)open_mode, initial, max, &o, &s, err);
+    return s;
+  }
+  ~NativeSemaphore() { polyipc_semaphore_close($self); }
+  void acquire(uint64_t n, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_semaphore_acquire_n($self, n, timeout_ns, err);
+  }
+  void release(uint64_t n, polyipc_error *err) { polyipc_semaphore_release($self, n, err); }
+  uint64_t value(polyipc_error *err) {
+    uint64_t v = 0;
+    polyipc_semaphore_value($self, &v, err);
+    return v;
+  }
+  uint64_t drain(polyipc_error *err) {
+    uint64_t v = 0;
+    polyipc_semaphore_drain($self, &v, err);
+    return v;
+  }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_semaphore_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeEvent::open;
+%newobject NativeEvent::stat_json;
+%extend NativeEvent {
+  static NativeEvent *open(const char *name, int open_mode, uint32_t mode, int ephemeral, polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_event *e = NULL;
+    polyipc_event_open(name, (polyipc_open_mode)open_mode, &o, &e, err);
+    return e;
+  }
+  ~NativeEvent() { polyipc_event_close($self); }
+  void set(polyipc_error *err) { polyipc_event_set($self, err); }
+  void clear(polyipc_error *err) { polyipc_event_clear($self, err); }
+  int is_set(polyipc_error *err) {
+    int v = 0;
+    polyipc_event_is_set($self, &v, err);
+    return v;
+  }
+  void wait(int64_t timeout_ns, polyipc_error *err) { polyipc_event_wait($self, timeout_ns, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_event_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeCondition::open;
+%newobject NativeCondition::stat_json;
+%extend NativeCondition {
+  /* lock_name NULL or "": "<name>.lock" */
+  static NativeCondition *open(const char *name, int open_mode, const char *lock_name, uint32_t mode, int ephemeral,
+                               polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_condition *c = NULL;
+    polyipc_condition_open(name, (polyipc_open_mode)open_mode, (lock_name && *lock_name) ? lock_name : NULL, &o, &c,
+                           err);
+    return c;
+  }
+  ~NativeCondition() { polyipc_condition_close($self); }
+  void acquire(int64_t timeout_ns, polyipc_error *err) { polyipc_condition_acquire($self, timeout_ns, err); }
+  void release(polyipc_error *err) { polyipc_condition_release($self, err); }
+  void wait(int64_t timeout_ns, polyipc_error *err) { polyipc_condition_wait($self, timeout_ns, err); }
+  void notify(uint64_t n, polyipc_error *err) { polyipc_condition_notify($self, n, err); }
+  void notify_all(polyipc_error *err) { polyipc_condition_notify_all($self, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_condition_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeBarrier::open;
+%newobject NativeBarrier::stat_json;
+%extend NativeBarrier {
+  static NativeBarrier *open(const char *name, int open_mode, uint32_t parties, uint32_t mode, int ephemeral,
+                             polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_barrier *b = NULL;
+    polyipc_barrier_open(name, (polyipc_open_mode)open_mode, parties, &o, &b, err);
+    return b;
+  }
+  ~NativeBarrier() { polyipc_barrier_close($self); }
+  /* arrival index; a timeout breaks the barrier */
+  uint64_t wait(int64_t timeout_ns, polyipc_error *err) {
+    uint64_t index = 0;
+    polyipc_barrier_wait($self, timeout_ns, &index, err);
+    return index;
+  }
+  /* two-step wait for slices: arrive, then await(ticket) until it returns; TIMEOUT keeps the arrival */
+  uint64_t arrive(polyipc_error *err) {
+    uint64_t ticket = 0;
+    polyipc_barrier_arrive($self, &ticket, err);
+    return ticket;
+  }
+  uint64_t await_ticket(uint64_t ticket, int64_t timeout_ns, polyipc_error *err) {
+    uint64_t index = 0;
+    polyipc_barrier_await($self, ticket, timeout_ns, &index, err);
+    return index;
+  }
+  void abort(polyipc_error *err) { polyipc_barrier_abort($self, err); }
+  void reset(polyipc_error *err) { polyipc_barrier_reset($self, err); }
+  uint32_t parties(polyipc_error *err) {
+    uint32_t v = 0;
+    polyipc_barrier_parties($self, &v, err);
+    return v;
+  }
+  uint32_t n_waiting(polyipc_error *err) {
+    uint32_t v = 0;
+    polyipc_barrier_n_waiting($self, &v, err);
+    return v;
+  }
+  int broken(polyipc_error *err) {
+    int v = 0;
+    polyipc_barrier_broken($self, &v, err);
+    return v;
+  }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_barrier_stat_json($self, &json, err);
     return json;
   }
 }

@@ -36,11 +36,11 @@ extern "C" {
 #endif
 
 #define POLYIPC_VERSION_MAJOR 0
-#define POLYIPC_VERSION_MINOR 1
+#define POLYIPC_VERSION_MINOR 2
 #define POLYIPC_VERSION_PATCH 0
 /* MAJOR*1000000 + MINOR*1000 + PATCH */
-#define POLYIPC_VERSION_NUMBER 1000
-#define POLYIPC_VERSION_STRING "0.1.0"
+#define POLYIPC_VERSION_NUMBER 2000
+#define POLYIPC_VERSION_STRING "0.2.0"
 
 #define POLYIPC_FOREVER ((int64_t)-1)
 #define POLYIPC_MAX_NAME 200
@@ -141,6 +141,115 @@ POLYIPC_API int polyipc_queue_close_writes(polyipc_queue *q, polyipc_error *err)
 /* the queue's name, options and counters as a JSON object (release with polyipc_free) */
 POLYIPC_API int polyipc_queue_stat_json(polyipc_queue *q, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_queue_close(polyipc_queue *q); /* release this handle; NULL is fine */
+
+/* ---- synchronisation: lock, rlock, semaphore, event, condition, barrier ----
+ * Python's multiprocessing primitives, shared by name across processes and
+ * languages, and robust: a holder that dies never wedges the others.
+ * Ownership of locks is per thread (the OS thread that acquired); a binding
+ * whose runtime moves calls between OS threads (Go) pins the thread while
+ * the lock is held. Closing a handle never releases a lock. */
+typedef struct polyipc_sync_options {
+  uint32_t struct_size; /* sizeof(polyipc_sync_options), set by _init() */
+  uint32_t mode;        /* permission bits of the object, default 0600 */
+  uint32_t ephemeral;   /* 1: unlinked when the last attached process detaches or dies */
+} polyipc_sync_options;
+POLYIPC_API void polyipc_sync_options_init(polyipc_sync_options *opts);
+
+/* Lock (recursive = 0) and RLock (recursive = 1): the name holds a "lock" or
+ * an "rlock"; opening it as the other kind is INCOMPATIBLE. */
+typedef struct polyipc_lock polyipc_lock;
+POLYIPC_API int polyipc_lock_open(const char *name, polyipc_open_mode mode, int recursive,
+                                  const polyipc_sync_options *opts /* nullable */, polyipc_lock **out,
+                                  polyipc_error *err);
+/* OK; OWNER_DEAD: acquired, but the previous holder died holding it (repair
+ * what it guards; the lock is held and usable); TIMEOUT; INVALID_ARG when a
+ * non-recursive lock is acquired again by the thread holding it (blocking;
+ * with timeout 0 that is TIMEOUT, like Python's acquire(False)). */
+POLYIPC_API int polyipc_lock_acquire(polyipc_lock *l, int64_t timeout_ns, polyipc_error *err);
+/* NOT_OWNER when the calling thread does not hold it. An rlock is free again
+ * after as many releases as acquires. */
+POLYIPC_API int polyipc_lock_release(polyipc_lock *l, polyipc_error *err);
+POLYIPC_API int polyipc_lock_locked(polyipc_lock *l, int *out, polyipc_error *err); /* held by anyone */
+/* how many times the calling thread holds it (0: it does not) */
+POLYIPC_API int polyipc_lock_held(polyipc_lock *l, uint32_t *depth, polyipc_error *err);
+POLYIPC_API int polyipc_lock_stat_json(polyipc_lock *l, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_lock_close(polyipc_lock *l); /* NULL is fine; does not release */
+
+/* Semaphore: max = 0 is unbounded; max > 0 makes a BoundedSemaphore whose
+ * release past max is INVALID_ARG (Python's ValueError). initial is used
+ * when creating; an existing semaphore with another max is INCOMPATIBLE
+ * (OPEN_ONLY takes it as it is). Slots are counted per holder process: the
+ * slots of a process that dies come back. */
+typedef struct polyipc_semaphore polyipc_semaphore;
+POLYIPC_API int polyipc_semaphore_open(const char *name, polyipc_open_mode mode, uint64_t initial, uint64_t max,
+                                       const polyipc_sync_options *opts /* nullable */, polyipc_semaphore **out,
+                                       polyipc_error *err);
+POLYIPC_API int polyipc_semaphore_acquire(polyipc_semaphore *s, int64_t timeout_ns, polyipc_error *err);
+/* n slots at once, all or none (java.util.concurrent.Semaphore.acquire(n)); n = 0 returns OK */
+POLYIPC_API int polyipc_semaphore_acquire_n(polyipc_semaphore *s, uint64_t n, int64_t timeout_ns,
+                                            polyipc_error *err);
+POLYIPC_API int polyipc_semaphore_release(polyipc_semaphore *s, uint64_t n, polyipc_error *err);
+POLYIPC_API int polyipc_semaphore_value(polyipc_semaphore *s, uint64_t *out, polyipc_error *err);
+/* takes every slot available now; *taken = how many */
+POLYIPC_API int polyipc_semaphore_drain(polyipc_semaphore *s, uint64_t *taken, polyipc_error *err);
+POLYIPC_API int polyipc_semaphore_stat_json(polyipc_semaphore *s, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_semaphore_close(polyipc_semaphore *s);
+
+/* Event: set wakes every waiter in every process; a waiter woken by set
+ * returns OK even if clear came before it ran. */
+typedef struct polyipc_event polyipc_event;
+POLYIPC_API int polyipc_event_open(const char *name, polyipc_open_mode mode,
+                                   const polyipc_sync_options *opts /* nullable */, polyipc_event **out,
+                                   polyipc_error *err);
+POLYIPC_API int polyipc_event_set(polyipc_event *e, polyipc_error *err);
+POLYIPC_API int polyipc_event_clear(polyipc_event *e, polyipc_error *err);
+POLYIPC_API int polyipc_event_is_set(polyipc_event *e, int *out, polyipc_error *err);
+POLYIPC_API int polyipc_event_wait(polyipc_event *e, int64_t timeout_ns, polyipc_error *err); /* OK or TIMEOUT */
+POLYIPC_API int polyipc_event_stat_json(polyipc_event *e, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_event_close(polyipc_event *e);
+
+/* Condition bound to the lock or rlock named lock_name (NULL: "<name>.lock";
+ * either is opened or created as a lock). The condition's own acquire and
+ * release act on that lock, so `with condition:` needs no second handle. */
+typedef struct polyipc_condition polyipc_condition;
+POLYIPC_API int polyipc_condition_open(const char *name, polyipc_open_mode mode, const char *lock_name,
+                                       const polyipc_sync_options *opts /* nullable */, polyipc_condition **out,
+                                       polyipc_error *err);
+POLYIPC_API int polyipc_condition_acquire(polyipc_condition *c, int64_t timeout_ns, polyipc_error *err);
+POLYIPC_API int polyipc_condition_release(polyipc_condition *c, polyipc_error *err);
+/* The caller holds the lock: releases it, waits for a notify, takes it back
+ * (however long that takes). OK: notified; TIMEOUT; NOT_OWNER: lock not held;
+ * OWNER_DEAD: re-acquired from a holder that died (treat as a wake-up). */
+POLYIPC_API int polyipc_condition_wait(polyipc_condition *c, int64_t timeout_ns, polyipc_error *err);
+/* The caller holds the lock (else NOT_OWNER). Wakes up to n waiters, longest waiting first. */
+POLYIPC_API int polyipc_condition_notify(polyipc_condition *c, uint64_t n, polyipc_error *err);
+POLYIPC_API int polyipc_condition_notify_all(polyipc_condition *c, polyipc_error *err);
+POLYIPC_API int polyipc_condition_stat_json(polyipc_condition *c, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_condition_close(polyipc_condition *c);
+
+/* Barrier of `parties` (1..256). wait returns the arrival index in *index
+ * (0 first, parties - 1 last). A timeout, an abort, a reset or a waiting
+ * process that dies breaks it: waiters get BROKEN (the one that timed out
+ * gets TIMEOUT) until reset. An existing barrier with other parties is
+ * INCOMPATIBLE. */
+typedef struct polyipc_barrier polyipc_barrier;
+POLYIPC_API int polyipc_barrier_open(const char *name, polyipc_open_mode mode, uint32_t parties,
+                                     const polyipc_sync_options *opts /* nullable */, polyipc_barrier **out,
+                                     polyipc_error *err);
+POLYIPC_API int polyipc_barrier_wait(polyipc_barrier *b, int64_t timeout_ns, uint64_t *index, polyipc_error *err);
+/* wait in two steps, for callers that wait in slices: arrive, then await
+ * until OK or BROKEN; await's TIMEOUT keeps the arrival (call it again, or
+ * abort to give up, which breaks the barrier as a timeout would). */
+POLYIPC_API int polyipc_barrier_arrive(polyipc_barrier *b, uint64_t *ticket, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_await(polyipc_barrier *b, uint64_t ticket, int64_t timeout_ns, uint64_t *index,
+                                      polyipc_error *err);
+POLYIPC_API int polyipc_barrier_abort(polyipc_barrier *b, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_reset(polyipc_barrier *b, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_parties(polyipc_barrier *b, uint32_t *out, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_n_waiting(polyipc_barrier *b, uint32_t *out, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_broken(polyipc_barrier *b, int *out, polyipc_error *err);
+POLYIPC_API int polyipc_barrier_stat_json(polyipc_barrier *b, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_barrier_close(polyipc_barrier *b);
 
 /* ---- names ---------------------------------------------------------------- */
 /* remove a name; attached handles keep working */

@@ -64,6 +64,12 @@ void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_
 const char* kind_name(Kind kind) noexcept {
   switch (kind) {
     case Kind::Queue: return "queue";
+    case Kind::Lock: return "lock";
+    case Kind::RLock: return "rlock";
+    case Kind::Semaphore: return "semaphore";
+    case Kind::Event: return "event";
+    case Kind::Condition: return "condition";
+    case Kind::Barrier: return "barrier";
   }
   return "unknown object";
 }
@@ -154,6 +160,12 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
       futex_wait(&h->initialised, 0, monotonic_ns() + 10'000'000);
     }
     check_header(obj, h, st.st_size, spec.kind);
+    if (spec.fixed_size && static_cast<uint64_t>(st.st_size) - h->body_offset < spec.body_size) {
+      munmap(seg->header_, seg->mapped_size_);
+      seg->header_ = nullptr;
+      throw Error(Status::Incompatible, format("%s: truncated or damaged object (%lld bytes)", obj.c_str(),
+                                               (long long)st.st_size));
+    }
     if (spec.check_existing) spec.check_existing(seg->body());
     seg->inode_ = st.st_ino;
     if (seg->attach()) return seg;

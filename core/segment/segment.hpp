@@ -17,7 +17,7 @@ namespace polyipc {
 
 enum class OpenMode { OpenOrCreate = 0, CreateOnly = 1, OpenOnly = 2 };
 
-enum class Kind : uint32_t { Queue = 1 };
+enum class Kind : uint32_t { Queue = 1, Lock = 2, RLock = 3, Semaphore = 4, Event = 5, Condition = 6, Barrier = 7 };
 const char* kind_name(Kind kind) noexcept;
 
 constexpr uint64_t kSegmentMagic = 0x31435049594c4f50ull;  // "POLYIPC1"
@@ -48,6 +48,7 @@ struct SegmentHeader {
 struct SegmentSpec {
   Kind kind;
   uint64_t body_size;  // used when creating
+  bool fixed_size = false;  // every object of the kind has body_size bytes: a smaller one is damaged
   uint32_t mode = kDefaultMode;
   bool ephemeral = false;
   std::function<void(void* body)> init_body;             // creator only, before publication

@@ -1,19 +1,37 @@
 #include "core/sync/robust_mutex.hpp"
 
 #include <cerrno>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "core/sync/futex.hpp"
 
 namespace polyipc {
 
-void RobustMutex::init() {
+pid_t current_tid() noexcept { return static_cast<pid_t>(::syscall(SYS_gettid)); }
+
+void RobustMutex::init(Type type) {
   pthread_mutexattr_t attr;
   pthread_mutexattr_init(&attr);
   pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
   pthread_mutexattr_setrobust(&attr, PTHREAD_MUTEX_ROBUST);
+  pthread_mutexattr_settype(&attr, type == Type::Recursive    ? PTHREAD_MUTEX_RECURSIVE
+                                   : type == Type::ErrorCheck ? PTHREAD_MUTEX_ERRORCHECK
+                                                              : PTHREAD_MUTEX_NORMAL);
   int rc = pthread_mutex_init(&m_, &attr);
   pthread_mutexattr_destroy(&attr);
   if (rc != 0) throw_os_error(rc, "robust mutex init");
+}
+
+Status RobustMutex::try_lock() {
+  int rc = pthread_mutex_trylock(&m_);
+  switch (rc) {
+    case 0: return Status::Ok;
+    case EOWNERDEAD: return Status::OwnerDead;
+    case EBUSY: return Status::Timeout;
+    default: throw_os_error(rc, "robust mutex");
+  }
 }
 
 Status RobustMutex::lock(const Deadline& deadline) {
@@ -41,8 +59,26 @@ Status RobustMutex::lock(const Deadline& deadline) {
     case EOWNERDEAD: return Status::OwnerDead;
     case ETIMEDOUT:
     case EBUSY: return Status::Timeout;
+    case EDEADLK: return Status::InvalidArg;
     default: throw_os_error(rc, "robust mutex");
   }
+}
+
+Status RobustMutex::unlock_checked() noexcept {
+  return pthread_mutex_unlock(&m_) == 0 ? Status::Ok : Status::NotOwner;
+}
+
+pid_t RobustMutex::holder_tid() const noexcept {
+  // For robust mutexes the lock word itself holds the owner's tid.
+  return static_cast<pid_t>(__atomic_load_n(&m_.__data.__lock, __ATOMIC_RELAXED) & FUTEX_TID_MASK);
+}
+
+bool RobustMutex::held_by_caller() const noexcept { return holder_tid() == current_tid(); }
+
+uint32_t RobustMutex::depth() const noexcept {
+  if (holder_tid() == 0) return 0;
+  uint32_t count = __atomic_load_n(&m_.__data.__count, __ATOMIC_RELAXED);
+  return count == 0 ? 1 : count;
 }
 
 }  // namespace polyipc

@@ -4,6 +4,8 @@
 #pragma once
 #include <pthread.h>
 
+#include <cstdint>
+
 #include "core/clock.hpp"
 #include "core/status.hpp"
 
@@ -11,14 +13,29 @@ namespace polyipc {
 
 class RobustMutex {
  public:
-  void init();  // once, by the creator of the segment
+  enum class Type { Normal, ErrorCheck, Recursive };
+  void init(Type type = Type::Normal);  // once, by the creator of the segment
   // Ok, OwnerDead (locked: repair, then mark_consistent) or Timeout.
+  // An ErrorCheck mutex the caller holds already: Timeout when the deadline
+  // is immediate, else Status::InvalidArg (it would wait for itself forever).
   Status lock(const Deadline& deadline);
+  // Ok, OwnerDead or Timeout (held by someone else), without waiting.
+  Status try_lock();
   void unlock() noexcept { pthread_mutex_unlock(&m_); }
+  // Ok, or NotOwner when the calling thread does not hold it.
+  Status unlock_checked() noexcept;
   void mark_consistent() noexcept { pthread_mutex_consistent(&m_); }
+
+  // What glibc records, read without locking (diagnostics and ownership checks).
+  pid_t holder_tid() const noexcept;           // 0 when free
+  bool held_by_caller() const noexcept;        // by the calling thread
+  uint32_t depth() const noexcept;             // recursion depth while held (1 for non-recursive)
 
  private:
   pthread_mutex_t m_;
 };
+
+// The calling thread's kernel id.
+pid_t current_tid() noexcept;
 
 }  // namespace polyipc

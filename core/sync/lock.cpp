@@ -1,0 +1,133 @@
+#include "core/sync/lock.hpp"
+
+#include <cstdio>
+#include <new>
+#include <unistd.h>
+
+#include "core/describe.hpp"
+
+namespace polyipc {
+
+std::unique_ptr<Lock> Lock::open(const std::string& name, OpenMode mode, Kind kind, const SyncOptions& o) {
+  if (o.mode > 0777)
+    throw Error(Status::InvalidArg, format("%s '%s': mode must be permission bits (at most 0777)", kind_name(kind),
+                                           name.c_str()));
+  SegmentSpec spec;
+  spec.kind = kind;
+  spec.body_size = sizeof(LockShared);
+  spec.fixed_size = true;
+  spec.mode = o.mode;
+  spec.ephemeral = o.ephemeral;
+  spec.init_body = [&](void* body) {
+    auto* s = new (body) LockShared();
+    s->mutex.init(kind == Kind::RLock ? RobustMutex::Type::Recursive : RobustMutex::Type::ErrorCheck);
+  };
+  std::unique_ptr<Lock> l(new Lock());
+  l->kind_ = kind;
+  l->segment_ = Segment::open(name, mode, spec);
+  l->s_ = static_cast<LockShared*>(l->segment_->body());
+  return l;
+}
+
+std::unique_ptr<Lock> Lock::open_any(const std::string& name, OpenMode mode, const SyncOptions& o) {
+  try {
+    return open(name, mode, Kind::Lock, o);
+  } catch (const Error& e) {
+    if (e.status() != Status::Incompatible) throw;
+    try {
+      return open(name, OpenMode::OpenOnly, Kind::RLock, o);
+    } catch (const Error&) {
+      throw e;  // neither kind: the first error says what the name holds
+    }
+  }
+}
+
+Lock::~Lock() {
+  // A held robust mutex sits in its holder thread's robust list, which glibc
+  // and the kernel walk: unmapping it would leave a dangling entry. Closing
+  // does not release (another handle of this process may be the one in use),
+  // so while a thread of this process holds it, keep the mapping until exit.
+  if (s_ && holder_is_in_this_process()) (void)segment_.release();
+}
+
+bool Lock::holder_is_in_this_process() const noexcept {
+  pid_t holder = s_->mutex.holder_tid();
+  if (holder == 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d", static_cast<int>(holder));
+  return ::access(path, F_OK) == 0;
+}
+
+Status Lock::acquire(const Deadline& deadline, ErrorText& error) {
+  // An RLock re-entered by its holder must not spin waiting for itself.
+  Status st = recursive() ? s_->mutex.try_lock() : Status::Timeout;
+  if (st == Status::Timeout) st = s_->mutex.lock(deadline);
+  return finish_acquire(st, error);
+}
+
+Status Lock::finish_acquire(Status st, ErrorText& error) {
+  switch (st) {
+    case Status::Ok:
+      ++s_->acquires;
+      return st;
+    case Status::OwnerDead:
+      s_->mutex.mark_consistent();
+      ++s_->acquires;
+      s_->owner_dead_recoveries.fetch_add(1, std::memory_order_relaxed);
+      error.set("%s '%s': acquired, but its previous holder died holding it (repair what it guarded)", kname(),
+                name().c_str());
+      return st;
+    case Status::Timeout:
+      s_->timeouts.fetch_add(1, std::memory_order_relaxed);
+      error.set("%s '%s': not acquired within the timeout (held by thread %d)", kname(), name().c_str(),
+                static_cast<int>(s_->mutex.holder_tid()));
+      return st;
+    case Status::InvalidArg:
+      error.set("%s '%s': already held by this thread; a lock is not recursive (use an rlock)", kname(),
+                name().c_str());
+      return st;
+    default:
+      error.set("%s '%s': acquire failed", kname(), name().c_str());
+      return st;
+  }
+}
+
+Status Lock::release(ErrorText& error) {
+  if (s_->mutex.unlock_checked() == Status::Ok) return Status::Ok;
+  pid_t holder = s_->mutex.holder_tid();
+  if (holder == 0)
+    error.set("%s '%s': release of a lock that is not held", kname(), name().c_str());
+  else
+    error.set("%s '%s': release by thread %d, which does not hold it (thread %d does)", kname(), name().c_str(),
+              static_cast<int>(current_tid()), static_cast<int>(holder));
+  return Status::NotOwner;
+}
+
+uint32_t Lock::release_all() noexcept {
+  uint32_t depth = held_by_caller();
+  for (uint32_t i = 0; i < depth; ++i) s_->mutex.unlock();
+  return depth;
+}
+
+Status Lock::reacquire(uint32_t depth, ErrorText& error) {
+  Status st = finish_acquire(s_->mutex.lock(Deadline::forever()), error);
+  for (uint32_t i = 1; i < depth; ++i) s_->mutex.try_lock();  // recursive: the holder re-enters at once
+  return st;
+}
+
+nlohmann::json Lock::describe(const std::string& name, const SegmentHeader* h, const void* body) {
+  const LockShared& s = *static_cast<const LockShared*>(body);
+  nlohmann::json j = describe_header(name, h);
+  pid_t tid = s.mutex.holder_tid();
+  j["locked"] = tid != 0;
+  if (tid != 0) {
+    j["holder_tid"] = tid;
+    j["depth"] = s.mutex.depth();
+  }
+  j["counters"] = {{"acquires", __atomic_load_n(&s.acquires, __ATOMIC_RELAXED)},
+                   {"owner_dead_recoveries", s.owner_dead_recoveries.load()},
+                   {"timeouts", s.timeouts.load()}};
+  return j;
+}
+
+}  // namespace polyipc

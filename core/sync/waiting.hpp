@@ -1,0 +1,48 @@
+// Sleeping until a shared word changes: spin briefly, then futex-wait with a
+// sleeper count so that wakers make no syscall when nobody sleeps. Waits end
+// at least every slice so callers can re-check their peers' liveness.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+#include "core/clock.hpp"
+#include "core/sync/futex.hpp"
+
+namespace polyipc {
+
+struct WakeWord {
+  std::atomic<uint32_t> seq{0};       // bumped by every wake-up
+  std::atomic<uint32_t> sleepers{0};  // may stay high after a sleeper dies: costs a syscall, never a lost wake
+
+  uint32_t observe() const noexcept { return seq.load(std::memory_order_seq_cst); }
+
+  void wake_all() noexcept {
+    seq.fetch_add(1, std::memory_order_seq_cst);
+    if (sleepers.load(std::memory_order_seq_cst) != 0) futex_wake_all(&seq);
+  }
+
+  // Returns once seq != seen, slice_ns has passed, or the deadline has; spins
+  // spin_ns first. False when the deadline has passed (and nothing changed).
+  bool wait(uint32_t seen, const Deadline& deadline, int64_t slice_ns, int64_t spin_ns = 0) noexcept {
+    if (deadline.is_immediate()) return seq.load() != seen;
+    if (spin_ns > 0) {
+      const int64_t start = monotonic_ns();
+      do {
+        for (int i = 0; i < 64; ++i) {
+          if (seq.load(std::memory_order_acquire) != seen) return true;
+          cpu_relax();
+        }
+      } while (monotonic_ns() - start < spin_ns);
+    }
+    if (deadline.expired()) return seq.load() != seen;
+    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    if (seq.load(std::memory_order_seq_cst) == seen) futex_wait(&seq, seen, deadline.until_ns(slice_ns));
+    sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    return seq.load() != seen || !deadline.expired();
+  }
+};
+
+// How often waiters look for dead peers (holders, waiters) while they sleep.
+constexpr int64_t kLivenessSliceNs = 100'000'000;
+
+}  // namespace polyipc
