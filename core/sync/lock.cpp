@@ -62,6 +62,8 @@ Status Lock::acquire(const Deadline& deadline, ErrorText& error) {
   // An RLock re-entered by its holder must not spin waiting for itself.
   Status st = recursive() ? s_->mutex.try_lock() : Status::Timeout;
   if (st == Status::Timeout) st = s_->mutex.lock(deadline);
+  // acquire(timeout 0) of a Lock the caller holds is "not acquired", as Python's acquire(False).
+  if (st == Status::InvalidArg && deadline.is_immediate()) st = Status::Timeout;
   return finish_acquire(st, error);
 }
 
