@@ -38,9 +38,18 @@ type queueOptions struct {
 	mode            os.FileMode
 	ephemeral       bool
 	shaped          bool // order, format or joinable was given
+
+	// Synchronisation primitives only (see sync.go).
+	semMax      int64  // Bounded
+	semBounded  bool   // Bounded was given
+	lockName    string // WithLockName
+	lockNameSet bool
 }
 
-// An Option configures OpenQueue.
+// An Option configures OpenQueue or the Open function of a synchronisation
+// primitive (OpenLock, OpenSemaphore, ...). WithMode, Ephemeral, CreateOnly
+// and OpenOnly apply to every kind; the others only to the kind they name,
+// and given to another kind they make the Open fail with ErrInvalidArg.
 type Option func(*queueOptions)
 
 // WithOrder sets FIFO (default), LIFO or Priority.
@@ -75,25 +84,40 @@ func WithMaxMessageBytes(bytes int64) Option {
 	return func(q *queueOptions) { q.maxMessageBytes = bytes }
 }
 
-// WithMode sets the permission bits of a queue this call creates (default 0600).
+// WithMode sets the permission bits of an object this call creates (default 0600).
 func WithMode(perm os.FileMode) Option {
 	return func(q *queueOptions) { q.mode = perm }
 }
 
-// Ephemeral makes a queue this call creates disappear when the last
+// Ephemeral makes an object this call creates disappear when the last
 // attached process detaches or dies.
 func Ephemeral() Option {
 	return func(q *queueOptions) { q.ephemeral = true }
 }
 
-// CreateOnly fails with ErrExists when the queue exists.
+// CreateOnly fails with ErrExists when the name exists.
 func CreateOnly() Option {
 	return func(q *queueOptions) { q.openMode = createOnly }
 }
 
-// OpenOnly fails with ErrNotFound when the queue does not exist. Without
-// WithOrder, WithFormat or Joinable it takes the queue as it is; with them,
-// the queue must agree (else ErrIncompatible).
+// OpenOnly fails with ErrNotFound when the name does not exist. Without
+// WithOrder, WithFormat or Joinable it takes a queue as it is; with them,
+// the queue must agree (else ErrIncompatible). A semaphore opened with
+// OpenOnly is taken as it is (its initial value and Bounded are ignored).
 func OpenOnly() Option {
 	return func(q *queueOptions) { q.openMode = openOnly }
+}
+
+// Bounded makes OpenSemaphore create a bounded semaphore (Python's
+// BoundedSemaphore): a Release that would raise its value past max fails
+// with ErrInvalidArg. An existing semaphore must have the same max (else
+// ErrIncompatible); without Bounded it must be unbounded. Semaphores only.
+func Bounded(max int) Option {
+	return func(q *queueOptions) { q.semMax, q.semBounded = int64(max), true }
+}
+
+// WithLockName binds OpenCondition to the lock (or rlock) named lockName
+// instead of the default "<name>.lock". Conditions only.
+func WithLockName(lockName string) Option {
+	return func(q *queueOptions) { q.lockName, q.lockNameSet = lockName, true }
 }

@@ -45,6 +45,8 @@ extern void polyipc_free(void *p);
   }
 %}
 %typemap(freearg) const char *name ""
+/* The lock name of NativeCondition::open likewise ("" = the default). */
+%apply const char *name { const char *lock_name };
 
 /* Input bytes: a Go []byte, passed without a copy (cgo pins it for the call). */
 %typemap(gotype) (const void *data, size_t len) "[]byte"

@@ -142,6 +142,12 @@ POLYIPC_JAVA_JSON_RESULT(char *polyipc_native_list_json, char *polyipc_native_st
  * queue has no default constructor (calloc(sizeof) of an incomplete type). */
 %newobject NativeQueue::open_existing;
 %nodefaultctor NativeQueue;
+/* wait(long) is final in java.lang.Object, and notify(long) beside Object's
+ * notify() would only confuse: the sync classes' waits get other names. */
+%rename(wait_ns) NativeEvent::wait;
+%rename(wait_ns) NativeCondition::wait;
+%rename(wait_ns) NativeBarrier::wait;
+%rename(notify_n) NativeCondition::notify;
 
 /* The two %constant's would land in a public interface (SWIG has no modifier
  * for it); the binding number comes from a package-private function instead:

@@ -36,6 +36,8 @@ namespace Polyipc
                 case Status.Permission: return new PolyipcPermissionException(message);
                 case Status.OwnerDead: return new OwnerDeadException(message);
                 case Status.Incompatible: return new IncompatibleException(message);
+                case Status.NotOwner: return new NotOwnerException(message);
+                case Status.Broken: return new BrokenBarrierException(message);
                 default: return new PolyipcException(status, message);
             }
         }
@@ -112,7 +114,12 @@ namespace Polyipc
         public PolyipcPermissionException(string message) : base(Status.Permission, message) { }
     }
 
-    /// <summary>Acquired, but the previous holder died holding it: repair the state it guards.</summary>
+    /// <summary>
+    /// Acquired, but the previous holder died holding it: repair the state it guards. The lock
+    /// classes do not throw it from Acquire: they report it as <see cref="LockGuard.PreviousOwnerDied"/>
+    /// (the lock is held). Other calls never see it either: a Condition wait that re-acquires from a
+    /// dead holder counts as a wake-up.
+    /// </summary>
     [Serializable]
     public class OwnerDeadException : PolyipcException
     {
@@ -125,5 +132,20 @@ namespace Polyipc
     public class IncompatibleException : PolyipcException
     {
         public IncompatibleException(string message) : base(Status.Incompatible, message) { }
+    }
+
+    /// <summary>A release (or a Condition wait/notify) by a thread that does not hold the lock; locks
+    /// are owned by the OS thread that acquired them (C#'s SynchronizationLockException).</summary>
+    [Serializable]
+    public class NotOwnerException : PolyipcException
+    {
+        public NotOwnerException(string message) : base(Status.NotOwner, message) { }
+    }
+
+    /// <summary>The barrier is broken (aborted, reset, timed out, or a waiting process died) until Reset.</summary>
+    [Serializable]
+    public class BrokenBarrierException : PolyipcException
+    {
+        public BrokenBarrierException(string message) : base(Status.Broken, message) { }
     }
 }

@@ -13,11 +13,19 @@ of the builtin (or queue module) exception a Python programmer already catches.
     +- TooLarge          (ValueError)              message larger than the queue can ever hold
     +- PermissionDenied  (PermissionError)         the OS refused access
     +- OwnerDead                                   acquired, previous holder died holding it
+    |                                              (the sync classes never raise it: see OwnerDeadWarning)
     +- Incompatible                                the name holds another kind / layout
     +- NoMemory          (MemoryError)
-    +- NotOwner                                    release of a lock this caller does not hold
-    +- Broken                                      barrier broken / aborted
+    +- NotOwner          (RuntimeError, AssertionError)
+    |                                              release / wait / notify of a lock this thread does not
+    |                                              hold: threading raises RuntimeError there,
+    |                                              multiprocessing.RLock AssertionError
+    +- Broken            (threading.BrokenBarrierError)  barrier broken / aborted / reset
+    |  +- BarrierTimeout (also TimeoutError)       this waiter's own timeout broke the barrier
     +- SystemFailure     (OSError)                 unexpected OS error
+
+    OwnerDeadWarning (RuntimeWarning)              issued by an acquire that took a lock whose
+                                                   holder died holding it (the lock IS held)
 
 `Closed` is an EOFError, as multiprocessing's Connection.recv() raises at end
 of stream: `except EOFError` ends a consumer loop.
@@ -26,13 +34,14 @@ of stream: `except EOFError` ends a consumer loop.
 import builtins
 import errno as _errno
 import queue as _queue
+import threading as _threading
 
 from . import polyipc_native as _native
 
 __all__ = [
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner",
-    "Broken", "SystemFailure",
+    "Broken", "BarrierTimeout", "SystemFailure", "OwnerDeadWarning",
 ]
 
 
@@ -88,8 +97,30 @@ OwnerDead = _status_error("OwnerDead", _native.POLYIPC_ERR_OWNER_DEAD,
 Incompatible = _status_error("Incompatible", _native.POLYIPC_ERR_INCOMPATIBLE,
                              doc="The name holds another kind of object, other options or another layout.")
 NoMemory = _status_error("NoMemory", _native.POLYIPC_ERR_NO_MEMORY, MemoryError, doc="Out of memory.")
-NotOwner = _status_error("NotOwner", _native.POLYIPC_ERR_NOT_OWNER, doc="Release of a lock this caller does not hold.")
-Broken = _status_error("Broken", _native.POLYIPC_ERR_BROKEN, doc="A barrier was broken or aborted.")
+NotOwner = _status_error("NotOwner", _native.POLYIPC_ERR_NOT_OWNER, RuntimeError, AssertionError,
+                         doc="Release (or a condition's wait/notify) of a lock this thread does not hold. "
+                             "A RuntimeError as threading raises, and an AssertionError as multiprocessing.RLock.")
+Broken = _status_error("Broken", _native.POLYIPC_ERR_BROKEN, _threading.BrokenBarrierError,
+                       doc="A barrier was broken, aborted or reset (also threading.BrokenBarrierError).")
+
+
+class BarrierTimeout(Broken, TimeoutError):
+    """Barrier.wait's own timeout ran out: it broke the barrier for every waiter, as
+    threading.Barrier does. A polyipc.Broken (threading.BrokenBarrierError) and a TimeoutError."""
+
+    __module__ = "polyipc"
+    status = _native.POLYIPC_ERR_TIMEOUT
+
+
+class OwnerDeadWarning(RuntimeWarning):
+    """An acquire took a lock whose previous holder died holding it. The acquire
+    succeeded (the lock is held) and `previous_owner_died` is True on the object:
+    repair what the lock guards. Issued with warnings.warn; filter it with
+    warnings.simplefilter("ignore", polyipc.OwnerDeadWarning) where you check the flag."""
+
+    __module__ = "polyipc"
+
+
 SystemFailure = _status_error("SystemFailure", _native.POLYIPC_ERR_SYSTEM, OSError,
                               doc="An unexpected OS error; the message carries the errno text.")
 

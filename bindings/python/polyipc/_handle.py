@@ -18,14 +18,15 @@ _release_native = lib.delete_NativeQueue
 
 
 class Handle:
-    __slots__ = ("ptr", "calls", "closed", "what", "_owned")
+    __slots__ = ("ptr", "calls", "closed", "what", "_owned", "_free")
 
-    def __init__(self, ptr, what):
+    def __init__(self, ptr, what, free=None):
         self.ptr = ptr        # the SWIG pointer object; valid while a call holds a token and saw closed False
         self.calls = []       # one token per call in flight
         self.closed = False
         self.what = what      # "Queue 'jobs'": names the object in errors
         self._owned = {"ptr": ptr}
+        self._free = free or _release_native  # the native destructor (delete_NativeQueue, delete_NativeLock, ...)
 
     def closed_error(self):
         return ValueError(f"{self.what} is closed")
@@ -56,4 +57,4 @@ class Handle:
     def _release(self):
         ptr = self._owned.pop("ptr", None)
         if ptr is not None:
-            _release_native(ptr)
+            self._free(ptr)

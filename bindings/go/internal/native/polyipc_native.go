@@ -60,54 +60,123 @@ typedef long long swig_type_24;
 typedef long long swig_type_25;
 typedef long long swig_type_26;
 typedef _gostring_ swig_type_27;
-extern void _wrap_Swig_free_native_be4a64afbbe20893(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_be4a64afbbe20893(swig_intgo arg1);
-extern swig_intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_FIFO_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_LIFO_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893(void);
-extern swig_type_1 _wrap_POLYIPC_FOREVER_native_be4a64afbbe20893(void);
-extern swig_type_2 _wrap_polyipc_version_native_be4a64afbbe20893(void);
-extern swig_intgo _wrap_polyipc_version_number_native_be4a64afbbe20893(void);
-extern swig_type_3 _wrap_polyipc_status_name_native_be4a64afbbe20893(swig_intgo arg1);
-extern swig_intgo _wrap_polyipc_unlink_native_be4a64afbbe20893(swig_type_4 arg1);
-extern swig_type_5 _wrap_polyipc_native_list_json_native_be4a64afbbe20893(void);
-extern swig_type_6 _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(swig_type_7 arg1);
-extern swig_type_8 _wrap_polyipc_native_gc_json_native_be4a64afbbe20893(void);
-extern swig_type_9 _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(swig_type_10 arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_NativeQueue_get_into_native_be4a64afbbe20893(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
-extern uintptr_t _wrap_NativeQueue_open_native_be4a64afbbe20893(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_be4a64afbbe20893(swig_type_19 arg1);
-extern void _wrap_delete_NativeQueue_native_be4a64afbbe20893(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_be4a64afbbe20893(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
-extern swig_type_23 _wrap_NativeQueue_get_native_be4a64afbbe20893(uintptr_t arg1, swig_type_24 arg2);
-extern swig_type_25 _wrap_NativeQueue_size_native_be4a64afbbe20893(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(uintptr_t arg1);
-extern void _wrap_NativeQueue_join_native_be4a64afbbe20893(uintptr_t arg1, swig_type_26 arg2);
-extern void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(uintptr_t arg1);
-extern swig_type_27 _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(uintptr_t arg1);
+typedef _gostring_ swig_type_28;
+typedef long long swig_type_29;
+typedef _gostring_ swig_type_30;
+typedef _gostring_ swig_type_31;
+typedef long long swig_type_32;
+typedef long long swig_type_33;
+typedef long long swig_type_34;
+typedef long long swig_type_35;
+typedef long long swig_type_36;
+typedef long long swig_type_37;
+typedef long long swig_type_38;
+typedef _gostring_ swig_type_39;
+typedef _gostring_ swig_type_40;
+typedef long long swig_type_41;
+typedef _gostring_ swig_type_42;
+typedef _gostring_ swig_type_43;
+typedef _gostring_ swig_type_44;
+typedef long long swig_type_45;
+typedef long long swig_type_46;
+typedef long long swig_type_47;
+typedef _gostring_ swig_type_48;
+typedef _gostring_ swig_type_49;
+typedef long long swig_type_50;
+typedef long long swig_type_51;
+typedef long long swig_type_52;
+typedef long long swig_type_53;
+typedef long long swig_type_54;
+typedef long long swig_type_55;
+typedef _gostring_ swig_type_56;
+extern void _wrap_Swig_free_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_469912d8ae9b634d(swig_intgo arg1);
+extern swig_intgo _wrap_POLYIPC_OK_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_FIFO_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_LIFO_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d(void);
+extern swig_type_1 _wrap_POLYIPC_FOREVER_native_469912d8ae9b634d(void);
+extern swig_type_2 _wrap_polyipc_version_native_469912d8ae9b634d(void);
+extern swig_intgo _wrap_polyipc_version_number_native_469912d8ae9b634d(void);
+extern swig_type_3 _wrap_polyipc_status_name_native_469912d8ae9b634d(swig_intgo arg1);
+extern swig_intgo _wrap_polyipc_unlink_native_469912d8ae9b634d(swig_type_4 arg1);
+extern swig_type_5 _wrap_polyipc_native_list_json_native_469912d8ae9b634d(void);
+extern swig_type_6 _wrap_polyipc_native_stat_json_native_469912d8ae9b634d(swig_type_7 arg1);
+extern swig_type_8 _wrap_polyipc_native_gc_json_native_469912d8ae9b634d(void);
+extern swig_type_9 _wrap_polyipc_native_peek_json_native_469912d8ae9b634d(swig_type_10 arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_NativeQueue_get_into_native_469912d8ae9b634d(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
+extern uintptr_t _wrap_NativeQueue_open_native_469912d8ae9b634d(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_469912d8ae9b634d(swig_type_19 arg1);
+extern void _wrap_delete_NativeQueue_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_469912d8ae9b634d(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
+extern swig_type_23 _wrap_NativeQueue_get_native_469912d8ae9b634d(uintptr_t arg1, swig_type_24 arg2);
+extern swig_type_25 _wrap_NativeQueue_size_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeQueue_join_native_469912d8ae9b634d(uintptr_t arg1, swig_type_26 arg2);
+extern void _wrap_NativeQueue_close_writes_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_27 _wrap_NativeQueue_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_NativeLock_open_native_469912d8ae9b634d(swig_type_28 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeLock_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeLock_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_29 arg2);
+extern void _wrap_NativeLock_release_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_locked_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_held_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_30 _wrap_NativeLock_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_NativeSemaphore_open_native_469912d8ae9b634d(swig_type_31 arg1, swig_intgo arg2, swig_type_32 arg3, swig_type_33 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeSemaphore_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
+extern void _wrap_NativeSemaphore_release_native_469912d8ae9b634d(uintptr_t arg1, swig_type_36 arg2);
+extern swig_type_37 _wrap_NativeSemaphore_value_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_38 _wrap_NativeSemaphore_drain_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_39 _wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_NativeEvent_open_native_469912d8ae9b634d(swig_type_40 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
+extern void _wrap_delete_NativeEvent_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeEvent_set_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeEvent_clear_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeEvent_is_set_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_41 arg2);
+extern swig_type_42 _wrap_NativeEvent_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_NativeCondition_open_native_469912d8ae9b634d(swig_type_43 arg1, swig_intgo arg2, swig_type_44 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeCondition_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeCondition_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_45 arg2);
+extern void _wrap_NativeCondition_release_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeCondition_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_46 arg2);
+extern void _wrap_NativeCondition_notify_native_469912d8ae9b634d(uintptr_t arg1, swig_type_47 arg2);
+extern void _wrap_NativeCondition_notify_all_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_48 _wrap_NativeCondition_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+extern uintptr_t _wrap_NativeBarrier_open_native_469912d8ae9b634d(swig_type_49 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeBarrier_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_50 _wrap_NativeBarrier_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_51 arg2);
+extern swig_type_52 _wrap_NativeBarrier_arrive_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_53 _wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(uintptr_t arg1, swig_type_54 arg2, swig_type_55 arg3);
+extern void _wrap_NativeBarrier_abort_native_469912d8ae9b634d(uintptr_t arg1);
+extern void _wrap_NativeBarrier_reset_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_parties_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_broken_native_469912d8ae9b634d(uintptr_t arg1);
+extern swig_type_56 _wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -133,8 +202,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_be4a64afbbe20893
-func cgo_panic__native_be4a64afbbe20893(p *byte) {
+//export cgo_panic__native_469912d8ae9b634d
+func cgo_panic__native_469912d8ae9b634d(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -158,13 +227,13 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_be4a64afbbe20893(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_469912d8ae9b634d(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -172,7 +241,7 @@ type Enum_SS_polyipc_status int
 
 func _swig_getPOLYIPC_OK() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -180,7 +249,7 @@ var POLYIPC_OK Enum_SS_polyipc_status = _swig_getPOLYIPC_OK()
 
 func _swig_getPOLYIPC_ERR_TIMEOUT() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -188,7 +257,7 @@ var POLYIPC_ERR_TIMEOUT Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TIMEOUT()
 
 func _swig_getPOLYIPC_ERR_EMPTY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -196,7 +265,7 @@ var POLYIPC_ERR_EMPTY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EMPTY()
 
 func _swig_getPOLYIPC_ERR_FULL() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -204,7 +273,7 @@ var POLYIPC_ERR_FULL Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_FULL()
 
 func _swig_getPOLYIPC_ERR_CLOSED() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -212,7 +281,7 @@ var POLYIPC_ERR_CLOSED Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_CLOSED()
 
 func _swig_getPOLYIPC_ERR_NOT_FOUND() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -220,7 +289,7 @@ var POLYIPC_ERR_NOT_FOUND Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_FOUN
 
 func _swig_getPOLYIPC_ERR_EXISTS() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -228,7 +297,7 @@ var POLYIPC_ERR_EXISTS Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EXISTS()
 
 func _swig_getPOLYIPC_ERR_INVALID_ARG() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -236,7 +305,7 @@ var POLYIPC_ERR_INVALID_ARG Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVALI
 
 func _swig_getPOLYIPC_ERR_INVALID_JSON() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -244,7 +313,7 @@ var POLYIPC_ERR_INVALID_JSON Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVAL
 
 func _swig_getPOLYIPC_ERR_TOO_LARGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -252,7 +321,7 @@ var POLYIPC_ERR_TOO_LARGE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TOO_LARG
 
 func _swig_getPOLYIPC_ERR_PERMISSION() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -260,7 +329,7 @@ var POLYIPC_ERR_PERMISSION Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_PERMISS
 
 func _swig_getPOLYIPC_ERR_OWNER_DEAD() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -268,7 +337,7 @@ var POLYIPC_ERR_OWNER_DEAD Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_OWNER_D
 
 func _swig_getPOLYIPC_ERR_INCOMPATIBLE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -276,7 +345,7 @@ var POLYIPC_ERR_INCOMPATIBLE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INCOM
 
 func _swig_getPOLYIPC_ERR_NO_MEMORY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -284,7 +353,7 @@ var POLYIPC_ERR_NO_MEMORY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NO_MEMOR
 
 func _swig_getPOLYIPC_ERR_NOT_OWNER() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -292,7 +361,7 @@ var POLYIPC_ERR_NOT_OWNER Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_OWNE
 
 func _swig_getPOLYIPC_ERR_BROKEN() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -300,7 +369,7 @@ var POLYIPC_ERR_BROKEN Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_BROKEN()
 
 func _swig_getPOLYIPC_ERR_SYSTEM() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -310,7 +379,7 @@ type Enum_SS_polyipc_open_mode int
 
 func _swig_getPOLYIPC_OPEN_OR_CREATE() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -318,7 +387,7 @@ var POLYIPC_OPEN_OR_CREATE Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_OPEN_OR_
 
 func _swig_getPOLYIPC_CREATE_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -326,7 +395,7 @@ var POLYIPC_CREATE_ONLY Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_CREATE_ONLY
 
 func _swig_getPOLYIPC_OPEN_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -336,7 +405,7 @@ type Enum_SS_polyipc_queue_order int
 
 func _swig_getPOLYIPC_FIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -344,7 +413,7 @@ var POLYIPC_FIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_FIFO()
 
 func _swig_getPOLYIPC_LIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -352,7 +421,7 @@ var POLYIPC_LIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_LIFO()
 
 func _swig_getPOLYIPC_PRIORITY() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -362,7 +431,7 @@ type Enum_SS_polyipc_format int
 
 func _swig_getPOLYIPC_FORMAT_JSON() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -370,7 +439,7 @@ var POLYIPC_FORMAT_JSON Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_JSON()
 
 func _swig_getPOLYIPC_FORMAT_BYTES() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -378,7 +447,7 @@ var POLYIPC_FORMAT_BYTES Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_BYTES(
 
 func _swig_getPOLYIPC_BINDING_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893())
+	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -386,7 +455,7 @@ var POLYIPC_BINDING_VERSION_NUMBER int = _swig_getPOLYIPC_BINDING_VERSION_NUMBER
 
 func _swig_getPOLYIPC_FOREVER() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_be4a64afbbe20893())
+	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_469912d8ae9b634d())
 	return swig_r
 }
 
@@ -394,7 +463,7 @@ var POLYIPC_FOREVER int64 = _swig_getPOLYIPC_FOREVER()
 
 func Polyipc_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_version_native_be4a64afbbe20893()
+	swig_r_p := C._wrap_polyipc_version_native_469912d8ae9b634d()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -409,14 +478,14 @@ func Polyipc_version() (_swig_ret string) {
 
 func Polyipc_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_polyipc_version_number_native_be4a64afbbe20893())
+	swig_r = (int)(C._wrap_polyipc_version_number_native_469912d8ae9b634d())
 	return swig_r
 }
 
 func Polyipc_status_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_status_name_native_be4a64afbbe20893(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_polyipc_status_name_native_469912d8ae9b634d(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -432,7 +501,7 @@ func Polyipc_status_name(arg1 int) (_swig_ret string) {
 func Polyipc_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_polyipc_unlink_native_be4a64afbbe20893(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_polyipc_unlink_native_469912d8ae9b634d(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -441,7 +510,7 @@ func Polyipc_unlink(arg1 string) (_swig_ret int) {
 
 func Polyipc_native_list_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_list_json_native_be4a64afbbe20893()
+	swig_r_p := C._wrap_polyipc_native_list_json_native_469912d8ae9b634d()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -457,7 +526,7 @@ func Polyipc_native_list_json() (_swig_ret string) {
 func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_native_stat_json_native_be4a64afbbe20893(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
+	swig_r_p := C._wrap_polyipc_native_stat_json_native_469912d8ae9b634d(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -475,7 +544,7 @@ func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 
 func Polyipc_native_gc_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_gc_json_native_be4a64afbbe20893()
+	swig_r_p := C._wrap_polyipc_native_gc_json_native_469912d8ae9b634d()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -492,7 +561,7 @@ func Polyipc_native_peek_json(arg1 string, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_polyipc_native_peek_json_native_be4a64afbbe20893(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
+	swig_r_p := C._wrap_polyipc_native_peek_json_native_469912d8ae9b634d(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -522,7 +591,7 @@ func (arg1 SwigcptrNativeQueue) Get_into(arg2 []byte, arg3 int64) (_swig_ret int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -541,7 +610,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_be4a64afbbe20893(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_469912d8ae9b634d(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -551,7 +620,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_be4a64afbbe20893(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_469912d8ae9b634d(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -560,7 +629,7 @@ func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 
 func DeleteNativeQueue(arg1 NativeQueue) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeQueue_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeQueue_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
@@ -568,7 +637,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
+	C._wrap_NativeQueue_put_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -578,7 +647,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -597,30 +666,30 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeQueue) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeQueue_size_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeQueue_size_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_task_done_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_task_done_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
+	C._wrap_NativeQueue_join_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_close_writes_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_close_writes_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeQueue_stat_json_native_be4a64afbbe20893(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeQueue_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -643,5 +712,441 @@ type NativeQueue interface {
 	Task_done()
 	Join(arg2 int64)
 	Close_writes()
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeLock uintptr
+
+func (p SwigcptrNativeLock) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeLock) SwigIsNativeLock() {
+}
+
+func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig_ret NativeLock) {
+	var swig_r NativeLock
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_469912d8ae9b634d(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeLock(arg1 NativeLock) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeLock_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeLock) Acquire(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeLock_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeLock) Release() {
+	_swig_i_0 := arg1
+	C._wrap_NativeLock_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeLock) Locked() (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_NativeLock_locked_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeLock) Held() (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_NativeLock_held_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeLock) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeLock_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeLock interface {
+	Swigcptr() uintptr
+	SwigIsNativeLock()
+	Acquire(arg2 int64)
+	Release()
+	Locked() (_swig_ret int)
+	Held() (_swig_ret uint)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeSemaphore uintptr
+
+func (p SwigcptrNativeSemaphore) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeSemaphore) SwigIsNativeSemaphore() {
+}
+
+func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint, arg6 int) (_swig_ret NativeSemaphore) {
+	var swig_r NativeSemaphore
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_469912d8ae9b634d(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_32(_swig_i_2), C.swig_type_33(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeSemaphore(arg1 NativeSemaphore) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeSemaphore_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeSemaphore) Acquire(arg2 uint64, arg3 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	C._wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2))
+}
+
+func (arg1 SwigcptrNativeSemaphore) Release(arg2 uint64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeSemaphore_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeSemaphore) Value() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeSemaphore) Drain() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeSemaphore) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeSemaphore interface {
+	Swigcptr() uintptr
+	SwigIsNativeSemaphore()
+	Acquire(arg2 uint64, arg3 int64)
+	Release(arg2 uint64)
+	Value() (_swig_ret uint64)
+	Drain() (_swig_ret uint64)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeEvent uintptr
+
+func (p SwigcptrNativeEvent) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeEvent) SwigIsNativeEvent() {
+}
+
+func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret NativeEvent) {
+	var swig_r NativeEvent
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_469912d8ae9b634d(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeEvent(arg1 NativeEvent) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeEvent_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeEvent) Set() {
+	_swig_i_0 := arg1
+	C._wrap_NativeEvent_set_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeEvent) Clear() {
+	_swig_i_0 := arg1
+	C._wrap_NativeEvent_clear_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeEvent) Is_set() (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_NativeEvent_is_set_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeEvent) Wait(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeEvent_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeEvent) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeEvent_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeEvent interface {
+	Swigcptr() uintptr
+	SwigIsNativeEvent()
+	Set()
+	Clear()
+	Is_set() (_swig_ret int)
+	Wait(arg2 int64)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeCondition uintptr
+
+func (p SwigcptrNativeCondition) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeCondition) SwigIsNativeCondition() {
+}
+
+func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int) (_swig_ret NativeCondition) {
+	var swig_r NativeCondition
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_469912d8ae9b634d(*(*C.swig_type_43)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	if Swig_escape_always_false {
+		Swig_escape_val = arg3
+	}
+	return swig_r
+}
+
+func DeleteNativeCondition(arg1 NativeCondition) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeCondition_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeCondition) Acquire(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeCondition_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_45(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeCondition) Release() {
+	_swig_i_0 := arg1
+	C._wrap_NativeCondition_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeCondition) Wait(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeCondition_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeCondition) Notify(arg2 uint64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeCondition_notify_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeCondition) Notify_all() {
+	_swig_i_0 := arg1
+	C._wrap_NativeCondition_notify_all_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeCondition) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeCondition_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeCondition interface {
+	Swigcptr() uintptr
+	SwigIsNativeCondition()
+	Acquire(arg2 int64)
+	Release()
+	Wait(arg2 int64)
+	Notify(arg2 uint64)
+	Notify_all()
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeBarrier uintptr
+
+func (p SwigcptrNativeBarrier) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeBarrier) SwigIsNativeBarrier() {
+}
+
+func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_swig_ret NativeBarrier) {
+	var swig_r NativeBarrier
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_469912d8ae9b634d(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeBarrier(arg1 NativeBarrier) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeBarrier_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeBarrier) Wait(arg2 int64) (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Arrive() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Await_ticket(arg2 uint64, arg3 int64) (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_54(_swig_i_1), C.swig_type_55(_swig_i_2)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Abort() {
+	_swig_i_0 := arg1
+	C._wrap_NativeBarrier_abort_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeBarrier) Reset() {
+	_swig_i_0 := arg1
+	C._wrap_NativeBarrier_reset_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeBarrier) Parties() (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) N_waiting() (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Broken() (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_NativeBarrier_broken_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeBarrier interface {
+	Swigcptr() uintptr
+	SwigIsNativeBarrier()
+	Wait(arg2 int64) (_swig_ret uint64)
+	Arrive() (_swig_ret uint64)
+	Await_ticket(arg2 uint64, arg3 int64) (_swig_ret uint64)
+	Abort()
+	Reset()
+	Parties() (_swig_ret uint)
+	N_waiting() (_swig_ret uint)
+	Broken() (_swig_ret int)
 	Stat_json() (_swig_ret string)
 }

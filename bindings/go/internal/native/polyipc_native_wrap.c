@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_be4a64afbbe20893(const char*);
+  void cgo_panic__native_469912d8ae9b634d(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_be4a64afbbe20893(p);
+  cgo_panic__native_469912d8ae9b634d(p);
 }
 
 
@@ -196,6 +196,19 @@ static void* Swig_malloc(int c) {
 #include <string.h>
 
 typedef polyipc_queue NativeQueue;
+typedef polyipc_lock NativeLock;
+typedef polyipc_semaphore NativeSemaphore;
+typedef polyipc_event NativeEvent;
+typedef polyipc_condition NativeCondition;
+typedef polyipc_barrier NativeBarrier;
+
+static polyipc_sync_options polyipc_native_sync_options(uint32_t mode, int ephemeral) {
+  polyipc_sync_options o;
+  polyipc_sync_options_init(&o);
+  if (mode) o.mode = mode;
+  o.ephemeral = (uint32_t)ephemeral;
+  return o;
+}
 
 /* A message returned by the library; the out typemap copies it into the
  * language's byte array and releases it with polyipc_free. */
@@ -282,11 +295,143 @@ SWIGINTERN char *NativeQueue_stat_json(NativeQueue *self,polyipc_error *err){
     polyipc_queue_stat_json(self, &json, err);
     return json;
   }
+SWIGINTERN NativeLock *NativeLock_open(char const *name,int open_mode,int recursive,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_lock *l = NULL;
+    polyipc_lock_open(name, (polyipc_open_mode)open_mode, recursive, &o, &l, err);
+    return l;
+  }
+SWIGINTERN void delete_NativeLock(NativeLock *self){ polyipc_lock_close(self); }
+SWIGINTERN void NativeLock_acquire(NativeLock *self,int64_t timeout_ns,polyipc_error *err){ polyipc_lock_acquire(self, timeout_ns, err); }
+SWIGINTERN void NativeLock_release(NativeLock *self,polyipc_error *err){ polyipc_lock_release(self, err); }
+SWIGINTERN int NativeLock_locked(NativeLock *self,polyipc_error *err){
+    int v = 0;
+    polyipc_lock_locked(self, &v, err);
+    return v;
+  }
+SWIGINTERN uint32_t NativeLock_held(NativeLock *self,polyipc_error *err){
+    uint32_t v = 0;
+    polyipc_lock_held(self, &v, err);
+    return v;
+  }
+SWIGINTERN char *NativeLock_stat_json(NativeLock *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_lock_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeSemaphore *NativeSemaphore_open(char const *name,int open_mode,uint64_t initial,uint64_t max,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_semaphore *s = NULL;
+    polyipc_semaphore_open(name, (polyipc_open_mode)open_mode, initial, max, &o, &s, err);
+    return s;
+  }
+SWIGINTERN void delete_NativeSemaphore(NativeSemaphore *self){ polyipc_semaphore_close(self); }
+SWIGINTERN void NativeSemaphore_acquire(NativeSemaphore *self,uint64_t n,int64_t timeout_ns,polyipc_error *err){
+    polyipc_semaphore_acquire_n(self, n, timeout_ns, err);
+  }
+SWIGINTERN void NativeSemaphore_release(NativeSemaphore *self,uint64_t n,polyipc_error *err){ polyipc_semaphore_release(self, n, err); }
+SWIGINTERN uint64_t NativeSemaphore_value(NativeSemaphore *self,polyipc_error *err){
+    uint64_t v = 0;
+    polyipc_semaphore_value(self, &v, err);
+    return v;
+  }
+SWIGINTERN uint64_t NativeSemaphore_drain(NativeSemaphore *self,polyipc_error *err){
+    uint64_t v = 0;
+    polyipc_semaphore_drain(self, &v, err);
+    return v;
+  }
+SWIGINTERN char *NativeSemaphore_stat_json(NativeSemaphore *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_semaphore_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeEvent *NativeEvent_open(char const *name,int open_mode,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_event *e = NULL;
+    polyipc_event_open(name, (polyipc_open_mode)open_mode, &o, &e, err);
+    return e;
+  }
+SWIGINTERN void delete_NativeEvent(NativeEvent *self){ polyipc_event_close(self); }
+SWIGINTERN void NativeEvent_set(NativeEvent *self,polyipc_error *err){ polyipc_event_set(self, err); }
+SWIGINTERN void NativeEvent_clear(NativeEvent *self,polyipc_error *err){ polyipc_event_clear(self, err); }
+SWIGINTERN int NativeEvent_is_set(NativeEvent *self,polyipc_error *err){
+    int v = 0;
+    polyipc_event_is_set(self, &v, err);
+    return v;
+  }
+SWIGINTERN void NativeEvent_wait(NativeEvent *self,int64_t timeout_ns,polyipc_error *err){ polyipc_event_wait(self, timeout_ns, err); }
+SWIGINTERN char *NativeEvent_stat_json(NativeEvent *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_event_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeCondition *NativeCondition_open(char const *name,int open_mode,char const *lock_name,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_condition *c = NULL;
+    polyipc_condition_open(name, (polyipc_open_mode)open_mode, (lock_name && *lock_name) ? lock_name : NULL, &o, &c,
+                           err);
+    return c;
+  }
+SWIGINTERN void delete_NativeCondition(NativeCondition *self){ polyipc_condition_close(self); }
+SWIGINTERN void NativeCondition_acquire(NativeCondition *self,int64_t timeout_ns,polyipc_error *err){ polyipc_condition_acquire(self, timeout_ns, err); }
+SWIGINTERN void NativeCondition_release(NativeCondition *self,polyipc_error *err){ polyipc_condition_release(self, err); }
+SWIGINTERN void NativeCondition_wait(NativeCondition *self,int64_t timeout_ns,polyipc_error *err){ polyipc_condition_wait(self, timeout_ns, err); }
+SWIGINTERN void NativeCondition_notify(NativeCondition *self,uint64_t n,polyipc_error *err){ polyipc_condition_notify(self, n, err); }
+SWIGINTERN void NativeCondition_notify_all(NativeCondition *self,polyipc_error *err){ polyipc_condition_notify_all(self, err); }
+SWIGINTERN char *NativeCondition_stat_json(NativeCondition *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_condition_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeBarrier *NativeBarrier_open(char const *name,int open_mode,uint32_t parties,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_barrier *b = NULL;
+    polyipc_barrier_open(name, (polyipc_open_mode)open_mode, parties, &o, &b, err);
+    return b;
+  }
+SWIGINTERN void delete_NativeBarrier(NativeBarrier *self){ polyipc_barrier_close(self); }
+SWIGINTERN uint64_t NativeBarrier_wait(NativeBarrier *self,int64_t timeout_ns,polyipc_error *err){
+    uint64_t index = 0;
+    polyipc_barrier_wait(self, timeout_ns, &index, err);
+    return index;
+  }
+SWIGINTERN uint64_t NativeBarrier_arrive(NativeBarrier *self,polyipc_error *err){
+    uint64_t ticket = 0;
+    polyipc_barrier_arrive(self, &ticket, err);
+    return ticket;
+  }
+SWIGINTERN uint64_t NativeBarrier_await_ticket(NativeBarrier *self,uint64_t ticket,int64_t timeout_ns,polyipc_error *err){
+    uint64_t index = 0;
+    polyipc_barrier_await(self, ticket, timeout_ns, &index, err);
+    return index;
+  }
+SWIGINTERN void NativeBarrier_abort(NativeBarrier *self,polyipc_error *err){ polyipc_barrier_abort(self, err); }
+SWIGINTERN void NativeBarrier_reset(NativeBarrier *self,polyipc_error *err){ polyipc_barrier_reset(self, err); }
+SWIGINTERN uint32_t NativeBarrier_parties(NativeBarrier *self,polyipc_error *err){
+    uint32_t v = 0;
+    polyipc_barrier_parties(self, &v, err);
+    return v;
+  }
+SWIGINTERN uint32_t NativeBarrier_n_waiting(NativeBarrier *self,polyipc_error *err){
+    uint32_t v = 0;
+    polyipc_barrier_n_waiting(self, &v, err);
+    return v;
+  }
+SWIGINTERN int NativeBarrier_broken(NativeBarrier *self,polyipc_error *err){
+    int v = 0;
+    polyipc_barrier_broken(self, &v, err);
+    return v;
+  }
+SWIGINTERN char *NativeBarrier_stat_json(NativeBarrier *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_barrier_stat_json(self, &json, err);
+    return json;
+  }
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_be4a64afbbe20893(void *_swig_go_0) {
+void _wrap_Swig_free_native_469912d8ae9b634d(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -296,7 +441,7 @@ void _wrap_Swig_free_native_be4a64afbbe20893(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_be4a64afbbe20893(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_469912d8ae9b634d(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -309,7 +454,7 @@ void *_wrap_Swig_malloc_native_be4a64afbbe20893(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_OK_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -321,7 +466,7 @@ intgo _wrap_POLYIPC_OK_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -333,7 +478,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -345,7 +490,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -357,7 +502,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -369,7 +514,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -381,7 +526,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -393,7 +538,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -405,7 +550,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -417,7 +562,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -429,7 +574,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -441,7 +586,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -453,7 +598,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -465,7 +610,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -477,7 +622,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -489,7 +634,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -501,7 +646,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -513,7 +658,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -525,7 +670,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -537,7 +682,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -549,7 +694,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_FIFO_native_469912d8ae9b634d() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -561,7 +706,7 @@ intgo _wrap_POLYIPC_FIFO_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_LIFO_native_469912d8ae9b634d() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -573,7 +718,7 @@ intgo _wrap_POLYIPC_LIFO_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -585,7 +730,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -597,7 +742,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -609,7 +754,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d() {
   int result;
   intgo _swig_go_result;
   
@@ -620,7 +765,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_be4a64afbbe20893() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_be4a64afbbe20893() {
+long long _wrap_POLYIPC_FOREVER_native_469912d8ae9b634d() {
   int64_t result;
   long long _swig_go_result;
   
@@ -631,7 +776,7 @@ long long _wrap_POLYIPC_FOREVER_native_be4a64afbbe20893() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_be4a64afbbe20893() {
+_gostring_ _wrap_polyipc_version_native_469912d8ae9b634d() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -649,7 +794,7 @@ _gostring_ _wrap_polyipc_version_native_be4a64afbbe20893() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_be4a64afbbe20893() {
+intgo _wrap_polyipc_version_number_native_469912d8ae9b634d() {
   int result;
   intgo _swig_go_result;
   
@@ -660,7 +805,7 @@ intgo _wrap_polyipc_version_number_native_be4a64afbbe20893() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_be4a64afbbe20893(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_469912d8ae9b634d(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -680,7 +825,7 @@ _gostring_ _wrap_polyipc_status_name_native_be4a64afbbe20893(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -716,7 +861,7 @@ intgo _wrap_polyipc_unlink_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_be4a64afbbe20893() {
+_gostring_ _wrap_polyipc_native_list_json_native_469912d8ae9b634d() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -749,7 +894,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_be4a64afbbe20893() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -793,7 +938,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_be4a64afbbe20893(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_be4a64afbbe20893() {
+_gostring_ _wrap_polyipc_native_gc_json_native_469912d8ae9b634d() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -826,7 +971,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_be4a64afbbe20893() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_469912d8ae9b634d(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -872,7 +1017,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_be4a64afbbe20893(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_be4a64afbbe20893(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_469912d8ae9b634d(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -907,7 +1052,7 @@ long long _wrap_NativeQueue_get_into_native_be4a64afbbe20893(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_be4a64afbbe20893(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -961,7 +1106,7 @@ NativeQueue *_wrap_NativeQueue_open_native_be4a64afbbe20893(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_be4a64afbbe20893(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -997,7 +1142,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_be4a64afbbe20893(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1007,7 +1152,7 @@ void _wrap_delete_NativeQueue_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_be4a64afbbe20893(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_469912d8ae9b634d(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1041,7 +1186,7 @@ void _wrap_NativeQueue_put_native_be4a64afbbe20893(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_be4a64afbbe20893(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_469912d8ae9b634d(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1078,7 +1223,7 @@ _goslice_ _wrap_NativeQueue_get_native_be4a64afbbe20893(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1105,7 +1250,7 @@ long long _wrap_NativeQueue_size_native_be4a64afbbe20893(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1129,7 +1274,7 @@ void _wrap_NativeQueue_task_done_native_be4a64afbbe20893(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_be4a64afbbe20893(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_469912d8ae9b634d(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1155,7 +1300,7 @@ void _wrap_NativeQueue_join_native_be4a64afbbe20893(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1179,7 +1324,7 @@ void _wrap_NativeQueue_close_writes_native_be4a64afbbe20893(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1194,6 +1339,1115 @@ _gostring_ _wrap_NativeQueue_stat_json_native_be4a64afbbe20893(NativeQueue *_swi
   arg1 = *(NativeQueue **)&_swig_go_0; 
   
   result = (char *)NativeQueue_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeLock *_wrap_NativeLock_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  int arg3 ;
+  uint32_t arg4 ;
+  int arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp6 ;
+  NativeLock *result = 0 ;
+  NativeLock *_swig_go_result;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (int)_swig_go_2; 
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (int)_swig_go_4; 
+  
+  result = (NativeLock *)NativeLock_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6);
+  *(NativeLock **)&_swig_go_result = (NativeLock *)result; 
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeLock_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  
+  delete_NativeLock(arg1);
+  
+}
+
+
+void _wrap_NativeLock_acquire_native_469912d8ae9b634d(NativeLock *_swig_go_0, long long _swig_go_1) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativeLock_acquire(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeLock_release_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  
+  NativeLock_release(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+intgo _wrap_NativeLock_locked_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  
+  result = (int)NativeLock_locked(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeLock_held_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  
+  result = (uint32_t)NativeLock_held(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeLock_stat_json_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+  NativeLock *arg1 = (NativeLock *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeLock **)&_swig_go_0; 
+  
+  result = (char *)NativeLock_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeSemaphore *_wrap_NativeSemaphore_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint64_t arg3 ;
+  uint64_t arg4 ;
+  uint32_t arg5 ;
+  int arg6 ;
+  polyipc_error *arg7 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp7 ;
+  NativeSemaphore *result = 0 ;
+  NativeSemaphore *_swig_go_result;
+  
+  
+  temp7.code = 0;
+  temp7.message[0] = 0;
+  arg7 = &temp7;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  arg6 = (int)_swig_go_5; 
+  
+  result = (NativeSemaphore *)NativeSemaphore_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7);
+  *(NativeSemaphore **)&_swig_go_result = (NativeSemaphore *)result; 
+  
+  if (arg7->code != 0) {
+    char swig_polyipc_msg[sizeof arg7->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg7->code, arg7->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeSemaphore_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  
+  delete_NativeSemaphore(arg1);
+  
+}
+
+
+void _wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  NativeSemaphore_acquire(arg1,arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeSemaphore_release_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  NativeSemaphore_release(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+long long _wrap_NativeSemaphore_value_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeSemaphore_value(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeSemaphore_drain_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeSemaphore_drain(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+  NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSemaphore **)&_swig_go_0; 
+  
+  result = (char *)NativeSemaphore_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeEvent *_wrap_NativeEvent_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint32_t arg3 ;
+  int arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp5 ;
+  NativeEvent *result = 0 ;
+  NativeEvent *_swig_go_result;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint32_t)_swig_go_2; 
+  arg4 = (int)_swig_go_3; 
+  
+  result = (NativeEvent *)NativeEvent_open((char const *)arg1,arg2,arg3,arg4,arg5);
+  *(NativeEvent **)&_swig_go_result = (NativeEvent *)result; 
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeEvent_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  delete_NativeEvent(arg1);
+  
+}
+
+
+void _wrap_NativeEvent_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  NativeEvent_set(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeEvent_clear_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  NativeEvent_clear(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+intgo _wrap_NativeEvent_is_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  result = (int)NativeEvent_is_set(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeEvent_wait_native_469912d8ae9b634d(NativeEvent *_swig_go_0, long long _swig_go_1) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativeEvent_wait(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeEvent_stat_json_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  result = (char *)NativeEvent_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeCondition *_wrap_NativeCondition_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  char *arg3 = (char *) 0 ;
+  uint32_t arg4 ;
+  int arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  char namebuf3[256] ;
+  polyipc_error temp6 ;
+  NativeCondition *result = 0 ;
+  NativeCondition *_swig_go_result;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  
+  {
+    size_t swig_n = (size_t)_swig_go_2.n < sizeof namebuf3 - 1 ? (size_t)_swig_go_2.n : sizeof namebuf3 - 1;
+    if (swig_n) memcpy(namebuf3, _swig_go_2.p, swig_n);
+    namebuf3[swig_n] = 0;
+    arg3 = namebuf3;
+  }
+  
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (int)_swig_go_4; 
+  
+  result = (NativeCondition *)NativeCondition_open((char const *)arg1,arg2,(char const *)arg3,arg4,arg5,arg6);
+  *(NativeCondition **)&_swig_go_result = (NativeCondition *)result; 
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeCondition_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  
+  delete_NativeCondition(arg1);
+  
+}
+
+
+void _wrap_NativeCondition_acquire_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativeCondition_acquire(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeCondition_release_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  
+  NativeCondition_release(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeCondition_wait_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativeCondition_wait(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeCondition_notify_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  NativeCondition_notify(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeCondition_notify_all_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  
+  NativeCondition_notify_all(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeCondition_stat_json_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+  NativeCondition *arg1 = (NativeCondition *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeCondition **)&_swig_go_0; 
+  
+  result = (char *)NativeCondition_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeBarrier *_wrap_NativeBarrier_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint32_t arg3 ;
+  uint32_t arg4 ;
+  int arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp6 ;
+  NativeBarrier *result = 0 ;
+  NativeBarrier *_swig_go_result;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint32_t)_swig_go_2; 
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (int)_swig_go_4; 
+  
+  result = (NativeBarrier *)NativeBarrier_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6);
+  *(NativeBarrier **)&_swig_go_result = (NativeBarrier *)result; 
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeBarrier_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  delete_NativeBarrier(arg1);
+  
+}
+
+
+long long _wrap_NativeBarrier_wait_native_469912d8ae9b634d(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = (uint64_t)NativeBarrier_wait(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeBarrier_arrive_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeBarrier_arrive(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = (uint64_t)NativeBarrier_await_ticket(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeBarrier_abort_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  NativeBarrier_abort(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeBarrier_reset_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  NativeBarrier_reset(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+intgo _wrap_NativeBarrier_parties_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  result = (uint32_t)NativeBarrier_parties(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  result = (uint32_t)NativeBarrier_n_waiting(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeBarrier_broken_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  result = (int)NativeBarrier_broken(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  
+  result = (char *)NativeBarrier_stat_json(arg1,arg2);
   
   if (result && *result) {
     _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));

@@ -76,6 +76,10 @@ fn rust_facts() -> Vec<(&'static str, i128)> {
         "offsetof(polyipc_queue_options,max_message_bytes)" => offset_of!(polyipc_queue_options, max_message_bytes),
         "offsetof(polyipc_queue_options,mode)" => offset_of!(polyipc_queue_options, mode),
         "offsetof(polyipc_queue_options,ephemeral)" => offset_of!(polyipc_queue_options, ephemeral),
+        "sizeof(polyipc_sync_options)" => size_of::<polyipc_sync_options>(),
+        "offsetof(polyipc_sync_options,struct_size)" => offset_of!(polyipc_sync_options, struct_size),
+        "offsetof(polyipc_sync_options,mode)" => offset_of!(polyipc_sync_options, mode),
+        "offsetof(polyipc_sync_options,ephemeral)" => offset_of!(polyipc_sync_options, ephemeral),
         "sizeof(polyipc_status)" => size_of::<polyipc_status>(),
         "sizeof(polyipc_open_mode)" => size_of::<polyipc_open_mode>(),
         "sizeof(size_t)" => size_of::<usize>(),
@@ -179,4 +183,14 @@ fn options_init_fills_struct_size() {
     let o = unsafe { o.assume_init() };
     assert_eq!(o.struct_size as usize, size_of::<polyipc_queue_options>());
     assert_eq!(o.mode, 0o600);
+}
+
+#[test]
+fn sync_options_init_fills_struct_size() {
+    let mut o = std::mem::MaybeUninit::<polyipc_sync_options>::zeroed();
+    unsafe { polyipc_sync_options_init(o.as_mut_ptr()) };
+    let o = unsafe { o.assume_init() };
+    assert_eq!(o.struct_size as usize, size_of::<polyipc_sync_options>());
+    assert_eq!(o.mode, 0o600);
+    assert_eq!(o.ephemeral, 0);
 }

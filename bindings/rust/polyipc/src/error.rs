@@ -32,13 +32,21 @@ pub enum Status {
     TooLarge,
     /// The OS refused access to the object.
     Permission,
-    /// Acquired, but the previous holder died holding it.
+    /// Acquired, but the previous holder died holding it. The safe crate
+    /// never returns it as an error: the acquire succeeds and its guard's
+    /// `previous_owner_died()` is true.
     OwnerDead,
     /// The name holds another kind of object, other options, another layout
     /// version, or a library of another version was loaded.
     Incompatible,
+    /// Out of memory, or of holder / waiter slots of a primitive.
     NoMemory,
+    /// Release (or condition wait / notify) by a thread that does not hold
+    /// the lock. A lock whose previous holder died is not an error: see
+    /// [`LockGuard::previous_owner_died`](crate::LockGuard::previous_owner_died).
     NotOwner,
+    /// The barrier is broken (aborted, reset, timed out or a waiter died)
+    /// until `Barrier::reset`.
     Broken,
     /// An unexpected OS error; the message carries the errno text.
     System,

@@ -1,5 +1,7 @@
-//! polyipc: named queues in POSIX shared memory, shared by processes written
-//! in Rust, C, Go, Java, C# and Python, exchanging JSON (or bytes) messages.
+//! polyipc: named queues and synchronisation primitives (Lock, RLock,
+//! Semaphore, Event, Condition, Barrier) in POSIX shared memory, shared by
+//! processes written in Rust, C, Go, Java, C# and Python; queues exchange
+//! JSON (or bytes) messages.
 //!
 //! ```no_run
 //! use polyipc::{Queue, QueueOptions};
@@ -19,13 +21,17 @@ mod error;
 mod names;
 mod options;
 mod queue;
+mod sync;
 
 pub use error::{Error, Result, Status};
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
-pub use options::{Format, OpenMode, Order, QueueOptions};
+pub use options::{Format, OpenMode, Order, QueueOptions, SyncOptions};
 /// The raw declarations, for what this crate does not wrap yet.
 pub use polyipc_sys as sys;
 pub use queue::Queue;
+pub use sync::{
+    Barrier, Condition, ConditionGuard, Event, Lock, LockGuard, RLock, Semaphore, SemaphorePermit,
+};
 
 use std::ffi::CStr;
 use std::sync::OnceLock;
@@ -34,7 +40,7 @@ use std::sync::OnceLock;
 /// (MAJOR*1000000 + MINOR*1000 + PATCH).
 pub const BINDING_VERSION_NUMBER: i32 = sys::POLYIPC_VERSION_NUMBER;
 
-/// The loaded library's version, e.g. "0.1.0".
+/// The loaded library's version, e.g. "0.2.0".
 pub fn version() -> &'static str {
     // SAFETY: static text.
     unsafe { CStr::from_ptr(sys::polyipc_version()) }
@@ -76,7 +82,7 @@ mod tests {
 
     #[test]
     fn version_mismatch_is_a_clear_error() {
-        assert!(check_version(1000, "0.1.0", 1000).is_ok());
+        assert!(check_version(2000, "0.2.0", 2000).is_ok());
         let e = check_version(2003, "0.2.3", 1000).unwrap_err();
         assert_eq!(e.status(), Status::Incompatible);
         assert!(e.message().contains("0.2.3 (2003)"), "{e}");
@@ -102,9 +108,16 @@ mod tests {
     }
 
     #[test]
-    fn queue_is_send_and_sync() {
+    fn handles_are_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Queue>();
         check::<Error>();
+        check::<Lock>();
+        check::<RLock>();
+        check::<Semaphore>();
+        check::<Event>();
+        check::<Condition>();
+        check::<Barrier>();
+        check::<SemaphorePermit<'static>>();
     }
 }

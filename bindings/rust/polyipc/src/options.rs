@@ -1,6 +1,19 @@
-//! Options of `Queue::open`, with builder methods and library defaults.
+//! Options of `Queue::open` and of the synchronisation primitives, with
+//! builder methods and library defaults.
 use polyipc_sys as sys;
 use std::mem::MaybeUninit;
+use std::time::Duration;
+
+/// A timeout as the C API's nanoseconds: `None` waits forever,
+/// `Some(Duration::ZERO)` never blocks, longer than `i64::MAX` ns is forever
+/// in practice (292 years).
+#[inline]
+pub(crate) fn timeout_ns(timeout: Option<Duration>) -> i64 {
+    match timeout {
+        None => sys::POLYIPC_FOREVER,
+        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
+    }
+}
 
 /// In which order a queue hands out its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -35,6 +48,71 @@ pub enum OpenMode {
     CreateOnly,
     /// Fails with `Status::NotFound` when the name does not exist.
     OpenOnly,
+}
+
+impl OpenMode {
+    pub(crate) fn to_c(self) -> sys::polyipc_open_mode {
+        match self {
+            OpenMode::OpenOrCreate => sys::polyipc_open_mode_POLYIPC_OPEN_OR_CREATE,
+            OpenMode::CreateOnly => sys::polyipc_open_mode_POLYIPC_CREATE_ONLY,
+            OpenMode::OpenOnly => sys::polyipc_open_mode_POLYIPC_OPEN_ONLY,
+        }
+    }
+}
+
+/// How to open or create a synchronisation primitive (`Lock`, `RLock`,
+/// `Semaphore`, `Event`, `Condition`, `Barrier`): opened or created, mode
+/// 0600, not ephemeral by default.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncOptions {
+    mode: Option<u32>,
+    ephemeral: bool,
+    open_mode: OpenMode,
+}
+
+impl SyncOptions {
+    /// The defaults (same as `SyncOptions::default()`).
+    pub fn new() -> SyncOptions {
+        SyncOptions::default()
+    }
+
+    /// Permission bits of a created object (library default 0o600; at most 0o777).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// An ephemeral object is unlinked when the last attached process
+    /// detaches or dies; any other lives until someone unlinks it.
+    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
+        self.ephemeral = ephemeral;
+        self
+    }
+
+    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
+        self.open_mode = open_mode;
+        self
+    }
+
+    pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
+        self.open_mode.to_c()
+    }
+
+    /// The C struct: `polyipc_sync_options_init`'s defaults, overridden by
+    /// what was set here.
+    pub(crate) fn to_c(&self) -> sys::polyipc_sync_options {
+        let mut c = MaybeUninit::<sys::polyipc_sync_options>::zeroed();
+        // SAFETY: _init fills the whole struct (struct_size included).
+        let mut c = unsafe {
+            sys::polyipc_sync_options_init(c.as_mut_ptr());
+            c.assume_init()
+        };
+        if let Some(mode) = self.mode {
+            c.mode = mode;
+        }
+        c.ephemeral = self.ephemeral as u32;
+        c
+    }
 }
 
 /// How to open or create a queue. `QueueOptions::default()` is a FIFO JSON
@@ -114,11 +192,7 @@ impl QueueOptions {
     }
 
     pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
-        match self.open_mode {
-            OpenMode::OpenOrCreate => sys::polyipc_open_mode_POLYIPC_OPEN_OR_CREATE,
-            OpenMode::CreateOnly => sys::polyipc_open_mode_POLYIPC_CREATE_ONLY,
-            OpenMode::OpenOnly => sys::polyipc_open_mode_POLYIPC_OPEN_ONLY,
-        }
+        self.open_mode.to_c()
     }
 
     /// The C struct: the library's defaults from `polyipc_queue_options_init`,

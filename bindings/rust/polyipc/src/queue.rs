@@ -1,7 +1,7 @@
 //! `Queue`: a handle on a named shared-memory queue.
 use crate::error::{ErrBuf, Error, Result, Status};
 use crate::names::{c_name, take_c_string};
-use crate::options::QueueOptions;
+use crate::options::{QueueOptions, timeout_ns};
 use polyipc_sys as sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -36,14 +36,6 @@ pub struct Queue {
 // runs in Drop, when no borrow of the Queue is left.
 unsafe impl Send for Queue {}
 unsafe impl Sync for Queue {}
-
-#[inline]
-fn timeout_ns(timeout: Option<Duration>) -> i64 {
-    match timeout {
-        None => sys::POLYIPC_FOREVER,
-        Some(d) => i64::try_from(d.as_nanos()).unwrap_or(i64::MAX),
-    }
-}
 
 impl Queue {
     /// Opens (or creates, per `opts.open_mode`) queue `name`. Names are 1..200

@@ -1,0 +1,249 @@
+package polyipc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// The synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
+// Barrier) share this handle: a native handle guarded against Close, the
+// sliced waits that keep them responsive to a context, and the edges that
+// tell the race detector about the order they create.
+
+// syncHandle is a native handle of kind H with its name and guard.
+type syncHandle[H any] struct {
+	kind string // "lock", "rlock", "semaphore", ...
+	name string
+	// mu guards h: calls hold it for reading while they are in native code
+	// (at most one waitSlice when they wait), Close for writing.
+	mu   sync.RWMutex
+	h    H
+	open bool
+	free func(H)
+	// hb makes the order a primitive creates visible to the race detector,
+	// which cannot see through native code: every release-like call (Unlock,
+	// Release, Set, a barrier arrival) adds to it before the native call,
+	// every acquire-like call loads it after its native call succeeded. One
+	// per object name in this process.
+	hb *atomic.Uint64
+}
+
+var happensBefore sync.Map // kind ":" name -> *atomic.Uint64
+
+func hbFor(key string) *atomic.Uint64 {
+	v, ok := happensBefore.Load(key)
+	if !ok {
+		v, _ = happensBefore.LoadOrStore(key, new(atomic.Uint64))
+	}
+	return v.(*atomic.Uint64)
+}
+
+func newSyncHandle[H any](kind, name, hbKey string, h H, free func(H)) *syncHandle[H] {
+	return &syncHandle[H]{kind: kind, name: name, h: h, open: true, free: free, hb: hbFor(hbKey)}
+}
+
+// syncOpen checks what every Open of a synchronisation primitive checks and
+// runs the native open, turning its panic into an error. check (may be nil)
+// checks the options of this kind.
+func syncOpen[H any](kind, name string, opts []Option, check func(o *queueOptions) error,
+	open func(o *queueOptions) H) (h H, o queueOptions, err error) {
+	if loadErr != nil {
+		return h, o, loadErr
+	}
+	o.openMode = openOrCreate
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := checkName(kind, name); err != nil {
+		return h, o, err
+	}
+	if o.shaped || o.maxItems != 0 || o.capacity != 0 || o.maxMessageBytes != 0 {
+		return h, o, newError(StatusInvalidArg, nil,
+			"%s '%s': WithOrder, WithFormat, Joinable, WithMaxItems, WithCapacity and WithMaxMessageBytes apply to queues only",
+			kind, name)
+	}
+	if o.semBounded && kind != "semaphore" {
+		return h, o, newError(StatusInvalidArg, nil, "%s '%s': Bounded applies to semaphores only", kind, name)
+	}
+	if o.lockNameSet && kind != "condition" {
+		return h, o, newError(StatusInvalidArg, nil, "%s '%s': WithLockName applies to conditions only", kind, name)
+	}
+	if check != nil {
+		if err := check(&o); err != nil {
+			return h, o, err
+		}
+	}
+	defer recoverInto(&err)
+	return open(&o), o, nil
+}
+
+// Close releases the handle; calls in flight on other goroutines end with
+// an ErrHandleClosed error. Idempotent.
+func (s *syncHandle[H]) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.open {
+		s.free(s.h)
+		s.open = false
+	}
+	return nil
+}
+
+// do runs f on the native handle under the guard; a native failure becomes
+// an *Error.
+func (s *syncHandle[H]) do(f func(h H)) (err error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if !s.open {
+		return s.closedError()
+	}
+	defer recoverInto(&err)
+	f(s.h)
+	return nil
+}
+
+func (s *syncHandle[H]) closedError() error {
+	return newError(StatusInvalidArg, ErrHandleClosed, "%s '%s': handle used after Close", s.kind, s.name)
+}
+
+func (s *syncHandle[H]) released() { s.hb.Add(1) }
+func (s *syncHandle[H]) acquired() { s.hb.Load() }
+
+func (s *syncHandle[H]) stat(f func(h H) string) (json.RawMessage, error) {
+	var out string
+	if err := s.do(func(h H) { out = f(h) }); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(out), nil
+}
+
+// contextError is the error of a wait whose context is done: ErrTimeout
+// (also matching context.DeadlineExceeded) for a deadline, else the
+// context's error wrapped (context.Canceled).
+func (s *syncHandle[H]) contextError(what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return newError(StatusTimeout, err, "%s '%s': %s: the context's deadline passed", s.kind, s.name, what)
+	}
+	return fmt.Errorf("polyipc: %s '%s': %s: %w", s.kind, s.name, what, err)
+}
+
+// nextStep is the native timeout of the next slice of a wait: at most
+// waitSlice, less when the context's deadline comes first (last). It fails
+// with the context's error when the context is done.
+func nextStep(ctx context.Context) (step int64, last bool, err error) {
+	if err := ctx.Err(); err != nil {
+		return 0, false, err
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		left := time.Until(deadline)
+		if left <= 0 {
+			return 0, false, context.DeadlineExceeded
+		}
+		if left <= waitSlice {
+			return int64(left), true, nil
+		}
+	}
+	return int64(waitSlice), false, nil
+}
+
+// wait runs op (one native wait of at most timeoutNs) in slices until it
+// returns anything but a timeout, the context's deadline passes (ErrTimeout)
+// or the context is cancelled.
+func (s *syncHandle[H]) wait(ctx context.Context, what string, op func(h H, timeoutNs int64)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		step, last, err := nextStep(ctx)
+		if err != nil {
+			return s.contextError(what, err)
+		}
+		err = s.do(func(h H) { op(h, step) })
+		if retry, err := sliceRanOut(err, last); !retry {
+			return err
+		}
+	}
+}
+
+func isStatus(err error, st Status) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status == st
+}
+
+// ---- the lock protocol, shared by Lock, RLock and Condition ----------------
+
+// nativeOwnable is a native handle with the lock calls (NativeLock and
+// NativeCondition).
+type nativeOwnable interface {
+	Acquire(timeoutNs int64)
+	Release()
+}
+
+// lockContext acquires, pinning the goroutine to its OS thread for as long
+// as the lock is held: ownership is per OS thread. nil or an ErrOwnerDead
+// error: held (and pinned); anything else: not held (and not pinned).
+func lockContext[H nativeOwnable](s *syncHandle[H], ctx context.Context) error {
+	runtime.LockOSThread()
+	err := s.wait(ctx, "acquire", func(h H, timeoutNs int64) { h.Acquire(timeoutNs) })
+	if err == nil || isStatus(err, StatusOwnerDead) {
+		s.acquired()
+		return err
+	}
+	runtime.UnlockOSThread()
+	return err
+}
+
+// tryLock acquires if free now (held: true, with the same pinning as
+// lockContext; taken by anyone, this goroutine included: false).
+func tryLock[H nativeOwnable](s *syncHandle[H]) (bool, error) {
+	runtime.LockOSThread()
+	err := s.do(func(h H) { h.Acquire(0) })
+	if err == nil || isStatus(err, StatusOwnerDead) {
+		s.acquired()
+		return true, nil
+	}
+	runtime.UnlockOSThread()
+	if isStatus(err, StatusTimeout) {
+		return false, nil
+	}
+	return false, err
+}
+
+// unlock releases and unpins (ErrNotOwner, nothing changed, when the calling
+// goroutine does not hold it).
+func unlock[H nativeOwnable](s *syncHandle[H]) error {
+	s.released()
+	err := s.do(func(h H) { h.Release() })
+	if err == nil {
+		runtime.UnlockOSThread()
+	}
+	return err
+}
+
+// mustLock is the sync.Locker Lock: it waits as long as it takes, takes an
+// OWNER_DEAD acquisition as an acquisition, and panics on any other error.
+func mustLock[H nativeOwnable](s *syncHandle[H]) {
+	if err := lockContext(s, context.Background()); err != nil && !isStatus(err, StatusOwnerDead) {
+		panic(err)
+	}
+}
+
+func mustTryLock[H nativeOwnable](s *syncHandle[H]) bool {
+	ok, err := tryLock(s)
+	if err != nil {
+		panic(err)
+	}
+	return ok
+}
+
+func mustUnlock[H nativeOwnable](s *syncHandle[H]) {
+	if err := unlock(s); err != nil {
+		panic(err)
+	}
+}
