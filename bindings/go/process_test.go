@@ -25,6 +25,9 @@ type job struct {
 // runHelper is the child side of the cross-process tests (see TestMain).
 // The queue name comes in POLYIPC_GO_TEST_QUEUE.
 func runHelper(which string) int {
+	if h, ok := syncHelpers[which]; ok { // sync_process_test.go
+		return h(os.Getenv("POLYIPC_GO_TEST_QUEUE"))
+	}
 	name := os.Getenv("POLYIPC_GO_TEST_QUEUE")
 	q, err := OpenQueue(name, OpenOnly())
 	if err != nil {
@@ -82,7 +85,7 @@ func runHelper(which string) int {
 	return 2
 }
 
-// child starts this test binary as helper `which` on queue name.
+// child starts this test binary as helper `which` on queue (or object) name.
 func child(t *testing.T, which, name string, env ...string) (*exec.Cmd, *bufio.Reader) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")

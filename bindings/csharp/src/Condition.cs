@@ -181,17 +181,16 @@ namespace Polyipc
         {
             if (predicate == null) throw new ArgumentNullException("predicate");
             long total = SlicedDeadline.ToNanos(timeout);
-            var sw = total > 0 ? Stopwatch.StartNew() : null;
+            var sw = Stopwatch.StartNew();
             bool result = predicate();
-            while (!result)
+            for (bool first = true; !result; first = false)
             {
                 TimeSpan? wait = null;
-                if (total == 0) break;
-                if (total > 0)
+                if (total >= 0)
                 {
-                    long left = total / 100 - sw.Elapsed.Ticks;
-                    if (left <= 0) break;
-                    wait = TimeSpan.FromTicks(left);
+                    long left = total / 100 - (first ? 0 : sw.Elapsed.Ticks);
+                    if (!first && left <= 0) break;
+                    wait = TimeSpan.FromTicks(Math.Max(0, left));
                 }
                 Wait(wait, ct);
                 result = predicate();

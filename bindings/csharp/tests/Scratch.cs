@@ -25,6 +25,13 @@ namespace Polyipc.Tests
             return name;
         }
 
+        /// <summary>Another name to unlink when the test ends (e.g. a condition's NAME.lock).</summary>
+        protected string Track(string name)
+        {
+            lock (names) names.Add(name);
+            return name;
+        }
+
         private readonly List<Exception> threadErrors = new List<Exception>();
 
         /// <summary>A background thread whose exception fails the test (in JoinThread) instead of the process.</summary>

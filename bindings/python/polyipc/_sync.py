@@ -32,7 +32,6 @@ Differences from multiprocessing, on purpose:
 """
 
 import json
-import math
 import time
 import warnings
 
@@ -157,11 +156,6 @@ class _SyncObject:
     def __repr__(self):
         state = " closed" if self.closed else ""
         return f"<polyipc.{type(self).__name__} {getattr(self, '_name', '?')!r}{state}>"
-
-    def __del__(self):
-        h = getattr(self, "_handle", None)
-        if h is not None:
-            h.close()
 
 
 class _Acquirable(_SyncObject):
@@ -290,9 +284,6 @@ class Semaphore(_Acquirable):
     def get_value(self):
         """The number of free slots now."""
         return self._call(lib.NativeSemaphore_value)
-
-    def _reduce_args(self):
-        return (), {}
 
     def __repr__(self):
         if self.closed:

@@ -1,8 +1,8 @@
 """Every run gets a namespace of its own (POLYIPC_NAMESPACE from ctest, or
 "pytest-python", plus this process's pid) before polyipc is imported; child
-processes inherit it. Each test names its queues with the `qname` fixture,
-which unlinks them afterwards, and the session ends by checking that the
-namespace is empty."""
+processes inherit it. Each test names its queues and sync objects with the
+`qname` fixture, which unlinks them (and a Condition's "<name>.lock")
+afterwards, and the session ends by checking that the namespace is empty."""
 
 import os
 import uuid
@@ -29,10 +29,11 @@ def qname(request):
 
     yield make
     for name in made:
-        try:
-            polyipc.unlink(name)
-        except polyipc.NotFound:
-            pass
+        for n in (name, f"{name}.lock"):  # a Condition's default lock is "<name>.lock"
+            try:
+                polyipc.unlink(n)
+            except polyipc.NotFound:
+                pass
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -1,6 +1,8 @@
 using System;
 using System.Threading;
 using Polyipc;
+using Semaphore = Polyipc.Semaphore;
+using Barrier = Polyipc.Barrier;
 
 /// <summary>
 /// The other process of the C# multi-process tests. Every mode ends by itself within 60 s,
@@ -10,6 +12,13 @@ using Polyipc;
 ///   hold NAME        takes one message of joinable queue NAME, prints "holding <message>" and
 ///                    waits without TaskDone until it is killed
 ///   unlink NAME      unlinks NAME if it exists
+///   lock-hold NAME   acquires Lock NAME, prints "holding" and waits until it is killed
+///   sem-hold NAME N  takes N slots of the existing semaphore NAME, prints "holding N" and waits
+///                    until it is killed
+///   event-wait NAME  opens Event NAME, prints "waiting", waits for it (60 s): prints "woken", or
+///                    "timed out" and exits 1
+///   barrier NAME PARTIES   prints "arriving", waits at Barrier NAME, prints "index I" (or
+///                    "broken", exit 1)
 /// </summary>
 public static class Child
 {
@@ -62,6 +71,50 @@ public static class Child
                 case "unlink":
                     Names.TryUnlink(name);
                     return 0;
+                case "lock-hold":
+                    using (var l = Lock.Open(name))
+                    {
+                        l.Acquire(Limit);
+                        Console.WriteLine("holding");
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the lock until the parent kills this process
+                    }
+                    return 3;
+                case "sem-hold":
+                    using (var sem = Semaphore.Open(name, options: new SyncOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        long n = long.Parse(args[2]);
+                        sem.Acquire(n, Limit);
+                        Console.WriteLine("holding " + n);
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the slots until the parent kills this process
+                    }
+                    return 3;
+                case "event-wait":
+                    using (var ev = Event.Open(name))
+                    {
+                        Console.WriteLine("waiting");
+                        Console.Out.Flush();
+                        bool woken = ev.Wait(Limit);
+                        Console.WriteLine(woken ? "woken" : "timed out");
+                        return woken ? 0 : 1;
+                    }
+                case "barrier":
+                    using (var b = Barrier.Open(name, int.Parse(args[2])))
+                    {
+                        Console.WriteLine("arriving");
+                        Console.Out.Flush();
+                        try
+                        {
+                            Console.WriteLine("index " + b.SignalAndWait(Limit));
+                            return 0;
+                        }
+                        catch (BrokenBarrierException)
+                        {
+                            Console.WriteLine("broken");
+                            return 1;
+                        }
+                    }
                 default:
                     return Usage();
             }
@@ -80,7 +133,7 @@ public static class Child
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME");
+        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES");
         return 2;
     }
 }
