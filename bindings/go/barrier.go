@@ -31,7 +31,7 @@ func OpenBarrier(name string, parties int, opts ...Option) (*Barrier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Barrier{s: newSyncHandle("barrier", name, "barrier:"+name, h, native.DeleteNativeBarrier)}, nil
+	return &Barrier{s: newSyncHandle("barrier", name, h, native.DeleteNativeBarrier)}, nil
 }
 
 // Name is the barrier's name.
@@ -51,7 +51,6 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return -1, b.s.contextError("wait", err)
 	}
-	b.s.released()
 	var ticket uint64
 	if err := b.s.do(func(h native.NativeBarrier) { ticket = h.Arrive() }); err != nil {
 		return -1, err
@@ -65,7 +64,6 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		err = b.s.do(func(h native.NativeBarrier) { index = h.Await_ticket(ticket, step) })
 		switch {
 		case err == nil:
-			b.s.acquired()
 			return int(index), nil
 		case !isStatus(err, StatusTimeout):
 			return -1, err // broken, or the handle was closed
@@ -81,7 +79,6 @@ func (b *Barrier) giveUp(ticket uint64, cause error) (int, error) {
 	var index uint64
 	err := b.s.do(func(h native.NativeBarrier) { index = h.Await_ticket(ticket, 0) })
 	if err == nil {
-		b.s.acquired()
 		return int(index), nil
 	}
 	if !isStatus(err, StatusTimeout) {
@@ -126,6 +123,6 @@ func (b *Barrier) Broken() (bool, error) {
 func (b *Barrier) Stat() (json.RawMessage, error) { return b.s.stat(native.NativeBarrier.Stat_json) }
 
 // Close releases this handle. A Wait in flight on it ends with an
-// ErrHandleClosed error but its arrival stays: the barrier then passes or
-// breaks without it. Idempotent.
+// ErrHandleClosed error, but its arrival stays counted in the round.
+// Idempotent.
 func (b *Barrier) Close() error { return b.s.Close() }

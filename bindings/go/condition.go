@@ -42,7 +42,7 @@ func OpenCondition(name string, opts ...Option) (*Condition, error) {
 		lockName = name + ".lock"
 	}
 	return &Condition{
-		s:        newSyncHandle("condition", name, "lock:"+lockName, h, native.DeleteNativeCondition),
+		s:        newSyncHandle("condition", name, h, native.DeleteNativeCondition),
 		lockName: lockName,
 	}, nil
 }
@@ -85,14 +85,9 @@ func (c *Condition) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return c.s.contextError("wait", err)
 	}
-	c.s.released()
 	// Every slice releases the lock, waits, and takes it back, so a notify
 	// (which needs the lock) cannot fall between two slices.
-	err := c.s.wait(ctx, "wait", func(h native.NativeCondition, timeoutNs int64) { h.Wait(timeoutNs) })
-	if !isStatus(err, StatusNotOwner) && !errors.Is(err, ErrHandleClosed) {
-		c.s.acquired()
-	}
-	return err
+	return c.s.wait(ctx, "wait", func(h native.NativeCondition, timeoutNs int64) { h.Wait(timeoutNs) })
 }
 
 // WaitFor waits (as Wait) until pred returns true, checking it first; the

@@ -1,6 +1,7 @@
 // Package polyipc is the Go binding of polyipc: named queues in POSIX shared
 // memory that processes written in Go, Java, C#, Python, Rust and C share,
-// exchanging JSON (or raw bytes) messages.
+// exchanging JSON (or raw bytes) messages, and named locks, semaphores,
+// events, conditions and barriers.
 //
 //	q, err := polyipc.OpenQueue("jobs", polyipc.Joinable())
 //	if err != nil { ... }
@@ -21,6 +22,13 @@
 // and a cancelled context makes the call return within about 50 ms, because
 // the native wait runs in slices. A [Queue] may be used from many goroutines
 // at once, and Close may race with calls in flight.
+//
+// The synchronisation primitives [Lock], [RLock], [Semaphore], [Event],
+// [Condition] and [Barrier] are Python's multiprocessing ones, shared by name
+// across processes and languages. Lock ownership is per OS thread: a
+// goroutine that locks is pinned to its thread until it unlocks, and must be
+// the one that unlocks. A holder that died is reported as [ErrOwnerDead]
+// while the lock is held by the caller.
 //
 // Building: the package uses cgo and links -lpolyipc. With the library
 // installed in the system paths nothing needs to be set; for a build tree set

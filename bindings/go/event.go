@@ -23,7 +23,7 @@ func OpenEvent(name string, opts ...Option) (*Event, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Event{s: newSyncHandle("event", name, "event:"+name, h, native.DeleteNativeEvent)}, nil
+	return &Event{s: newSyncHandle("event", name, h, native.DeleteNativeEvent)}, nil
 }
 
 // Name is the event's name.
@@ -31,7 +31,6 @@ func (e *Event) Name() string { return e.s.name }
 
 // Set sets the flag and wakes every waiter.
 func (e *Event) Set() error {
-	e.s.released()
 	return e.s.do(func(h native.NativeEvent) { h.Set() })
 }
 
@@ -49,11 +48,7 @@ func (e *Event) IsSet() (bool, error) {
 // (also matching context.DeadlineExceeded) when ctx's deadline passes
 // first, ctx's error when ctx is cancelled (within about 50 ms).
 func (e *Event) Wait(ctx context.Context) error {
-	err := e.s.wait(ctx, "wait", func(h native.NativeEvent, timeoutNs int64) { h.Wait(timeoutNs) })
-	if err == nil {
-		e.s.acquired()
-	}
-	return err
+	return e.s.wait(ctx, "wait", func(h native.NativeEvent, timeoutNs int64) { h.Wait(timeoutNs) })
 }
 
 // Stat is the event's name and state as a JSON object.

@@ -17,7 +17,9 @@ import (
 // sync.Mutex. An Unlock from another goroutine is ErrNotOwner (a panic from
 // Unlock, an error from Release) and changes nothing. A goroutine that exits
 // while holding the lock ends its thread, so the lock comes back to the next
-// acquirer with ErrOwnerDead, as if a process had died.
+// acquirer with ErrOwnerDead, as if a process had died; but when that thread
+// is the process's main thread, which Go never ends, the lock stays held
+// until the process exits.
 //
 // The lock is not reentrant: LockContext by its holder fails at once with
 // ErrInvalidArg (sync.Mutex would deadlock), TryLock returns false. Use RLock
@@ -48,7 +50,7 @@ func openLock(kind, name string, recursive bool, opts []Option) (*syncHandle[nat
 	if err != nil {
 		return nil, err
 	}
-	return newSyncHandle(kind, name, "lock:"+name, h, native.DeleteNativeLock), nil
+	return newSyncHandle(kind, name, h, native.DeleteNativeLock), nil
 }
 
 // Name is the lock's name.

@@ -36,7 +36,7 @@ func OpenSemaphore(name string, initial int, opts ...Option) (*Semaphore, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Semaphore{s: newSyncHandle("semaphore", name, "semaphore:"+name, h, native.DeleteNativeSemaphore)}, nil
+	return &Semaphore{s: newSyncHandle("semaphore", name, h, native.DeleteNativeSemaphore)}, nil
 }
 
 // Name is the semaphore's name.
@@ -53,11 +53,7 @@ func (m *Semaphore) AcquireN(ctx context.Context, n int) error {
 	if err := m.checkN("acquire", n); err != nil {
 		return err
 	}
-	err := m.s.wait(ctx, "acquire", func(h native.NativeSemaphore, timeoutNs int64) { h.Acquire(uint64(n), timeoutNs) })
-	if err == nil {
-		m.s.acquired()
-	}
-	return err
+	return m.s.wait(ctx, "acquire", func(h native.NativeSemaphore, timeoutNs int64) { h.Acquire(uint64(n), timeoutNs) })
 }
 
 // TryAcquire takes one slot if one is free now.
@@ -73,7 +69,6 @@ func (m *Semaphore) TryAcquireN(n int) bool {
 	}
 	switch {
 	case err == nil:
-		m.s.acquired()
 		return true
 	case isStatus(err, StatusTimeout):
 		return false
@@ -88,7 +83,6 @@ func (m *Semaphore) Release(n int) error {
 	if err := m.checkN("release", n); err != nil {
 		return err
 	}
-	m.s.released()
 	return m.s.do(func(h native.NativeSemaphore) { h.Release(uint64(n)) })
 }
 
@@ -103,9 +97,6 @@ func (m *Semaphore) Value() (int, error) {
 func (m *Semaphore) Drain() (int, error) {
 	var v uint64
 	err := m.s.do(func(h native.NativeSemaphore) { v = h.Drain() })
-	if err == nil && v > 0 {
-		m.s.acquired()
-	}
 	return int(v), err
 }
 

@@ -7,14 +7,14 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
 // The synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
-// Barrier) share this handle: a native handle guarded against Close, the
-// sliced waits that keep them responsive to a context, and the edges that
-// tell the race detector about the order they create.
+// Barrier) share this handle: a native handle guarded against Close, and
+// the sliced waits that keep them responsive to a context. (The race
+// detector sees the order they create: the runtime makes every cgo call a
+// synchronisation point under -race.)
 
 // syncHandle is a native handle of kind H with its name and guard.
 type syncHandle[H any] struct {
@@ -26,26 +26,10 @@ type syncHandle[H any] struct {
 	h    H
 	open bool
 	free func(H)
-	// hb makes the order a primitive creates visible to the race detector,
-	// which cannot see through native code: every release-like call (Unlock,
-	// Release, Set, a barrier arrival) adds to it before the native call,
-	// every acquire-like call loads it after its native call succeeded. One
-	// per object name in this process.
-	hb *atomic.Uint64
 }
 
-var happensBefore sync.Map // kind ":" name -> *atomic.Uint64
-
-func hbFor(key string) *atomic.Uint64 {
-	v, ok := happensBefore.Load(key)
-	if !ok {
-		v, _ = happensBefore.LoadOrStore(key, new(atomic.Uint64))
-	}
-	return v.(*atomic.Uint64)
-}
-
-func newSyncHandle[H any](kind, name, hbKey string, h H, free func(H)) *syncHandle[H] {
-	return &syncHandle[H]{kind: kind, name: name, h: h, open: true, free: free, hb: hbFor(hbKey)}
+func newSyncHandle[H any](kind, name string, h H, free func(H)) *syncHandle[H] {
+	return &syncHandle[H]{kind: kind, name: name, h: h, open: true, free: free}
 }
 
 // syncOpen checks what every Open of a synchronisation primitive checks and
@@ -111,9 +95,6 @@ func (s *syncHandle[H]) do(f func(h H)) (err error) {
 func (s *syncHandle[H]) closedError() error {
 	return newError(StatusInvalidArg, ErrHandleClosed, "%s '%s': handle used after Close", s.kind, s.name)
 }
-
-func (s *syncHandle[H]) released() { s.hb.Add(1) }
-func (s *syncHandle[H]) acquired() { s.hb.Load() }
 
 func (s *syncHandle[H]) stat(f func(h H) string) (json.RawMessage, error) {
 	var out string
@@ -192,7 +173,6 @@ func lockContext[H nativeOwnable](s *syncHandle[H], ctx context.Context) error {
 	runtime.LockOSThread()
 	err := s.wait(ctx, "acquire", func(h H, timeoutNs int64) { h.Acquire(timeoutNs) })
 	if err == nil || isStatus(err, StatusOwnerDead) {
-		s.acquired()
 		return err
 	}
 	runtime.UnlockOSThread()
@@ -205,7 +185,6 @@ func tryLock[H nativeOwnable](s *syncHandle[H]) (bool, error) {
 	runtime.LockOSThread()
 	err := s.do(func(h H) { h.Acquire(0) })
 	if err == nil || isStatus(err, StatusOwnerDead) {
-		s.acquired()
 		return true, nil
 	}
 	runtime.UnlockOSThread()
@@ -218,7 +197,6 @@ func tryLock[H nativeOwnable](s *syncHandle[H]) (bool, error) {
 // unlock releases and unpins (ErrNotOwner, nothing changed, when the calling
 // goroutine does not hold it).
 func unlock[H nativeOwnable](s *syncHandle[H]) error {
-	s.released()
 	err := s.do(func(h H) { h.Release() })
 	if err == nil {
 		runtime.UnlockOSThread()

@@ -331,6 +331,12 @@ typedef struct {} NativeBarrier;
     polyipc_barrier_await($self, ticket, timeout_ns, &index, err);
     return index;
   }
+  /* gives up an arrival: BROKEN (raised), unless its round completed: then its index */
+  uint64_t cancel_ticket(uint64_t ticket, polyipc_error *err) {
+    uint64_t index = 0;
+    polyipc_barrier_cancel($self, ticket, &index, err);
+    return index;
+  }
   void abort(polyipc_error *err) { polyipc_barrier_abort($self, err); }
   void reset(polyipc_error *err) { polyipc_barrier_reset($self, err); }
   uint32_t parties(polyipc_error *err) {

@@ -243,6 +243,11 @@ POLYIPC_API int polyipc_barrier_wait(polyipc_barrier *b, int64_t timeout_ns, uin
 POLYIPC_API int polyipc_barrier_arrive(polyipc_barrier *b, uint64_t *ticket, polyipc_error *err);
 POLYIPC_API int polyipc_barrier_await(polyipc_barrier *b, uint64_t ticket, int64_t timeout_ns, uint64_t *index,
                                       polyipc_error *err);
+/* gives up an arrival (after await's TIMEOUT, or on cancellation): breaks the
+ * barrier and returns BROKEN, unless the ticket's round completed meanwhile:
+ * then OK with *index, as wait does when its own timeout runs out. Unlike
+ * abort it never breaks a later round. */
+POLYIPC_API int polyipc_barrier_cancel(polyipc_barrier *b, uint64_t ticket, uint64_t *index, polyipc_error *err);
 POLYIPC_API int polyipc_barrier_abort(polyipc_barrier *b, polyipc_error *err);
 POLYIPC_API int polyipc_barrier_reset(polyipc_barrier *b, polyipc_error *err);
 POLYIPC_API int polyipc_barrier_parties(polyipc_barrier *b, uint32_t *out, polyipc_error *err);

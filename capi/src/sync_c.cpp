@@ -299,6 +299,12 @@ int polyipc_barrier_await(polyipc_barrier* b, uint64_t ticket, int64_t timeout_n
                [&](ErrorText& e) { return b->impl->await(ticket, Deadline::after(timeout_ns), index, e); });
 }
 
+int polyipc_barrier_cancel(polyipc_barrier* b, uint64_t ticket, uint64_t* index, polyipc_error* err) {
+  REQUIRE_HANDLE(b, err, "polyipc_barrier_cancel");
+  REQUIRE_OUT(index, b, err, "cancel");
+  return guard(err, "polyipc_barrier_cancel", [&](ErrorText& e) { return b->impl->cancel(ticket, index, e); });
+}
+
 int polyipc_barrier_abort(polyipc_barrier* b, polyipc_error* err) {
   REQUIRE_HANDLE(b, err, "polyipc_barrier_abort");
   return guard(err, "polyipc_barrier_abort", [&](ErrorText&) {

@@ -146,19 +146,26 @@ Status Barrier::wait(const Deadline& deadline, uint64_t* index, ErrorText& error
   Status st = await(ticket, deadline, index, error);
   if (st != Status::Timeout) return st;
   // Giving up breaks the barrier for everyone, unless the round completed meanwhile.
-  lock();
+  st = cancel(ticket, index, error);
+  if (st == Status::Ok) return st;
+  error.set("barrier '%s': not all %llu parties arrived within the timeout; the barrier is now broken",
+            name().c_str(), (unsigned long long)s_->parties);
+  return Status::Timeout;
+}
+
+Status Barrier::cancel(uint64_t ticket, uint64_t* index, ErrorText& error) {
   const uint64_t g = ticket >> kIndexBits;
+  lock();
   const bool passed = s_->generation != g && s_->broken_generation != g;
-  if (!passed) break_locked();
+  if (!passed && s_->generation == g) break_locked();
   s_->mutex.unlock();
   if (passed) {
     *index = ticket & ((1u << kIndexBits) - 1);
     return Status::Ok;
   }
   s_->wake.wake_all();
-  error.set("barrier '%s': not all %llu parties arrived within the timeout; the barrier is now broken",
-            name().c_str(), (unsigned long long)s_->parties);
-  return Status::Timeout;
+  error.set("barrier '%s': arrival given up; the barrier is now broken", name().c_str());
+  return Status::Broken;
 }
 
 void Barrier::abort() {

@@ -59,6 +59,10 @@ class Barrier {
   // Waits for the arrival's round to complete: Ok with *index, Broken, or
   // Timeout with the arrival still counted (call again, or abort()).
   Status await(uint64_t ticket, const Deadline& deadline, uint64_t* index, ErrorText& error);
+  // Gives up an arrival (after await's Timeout, or on cancellation): breaks
+  // the barrier, unless the ticket's round completed meanwhile (then Ok and
+  // *index). Unlike abort(), it can never break a later round.
+  Status cancel(uint64_t ticket, uint64_t* index, ErrorText& error);
   void abort();
   void reset();
   uint64_t n_waiting() const noexcept;

@@ -132,7 +132,7 @@ Status Semaphore::acquire(uint64_t n, const Deadline& deadline, ErrorText& error
   }
   s_->timeouts.fetch_add(1, std::memory_order_relaxed);
   error.set("semaphore '%s': %llu slot%s not available within the timeout (value %llu)", name().c_str(),
-            (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)value());
+            (unsigned long long)n, n == 1 ? "" : "s", (unsigned long long)load_word(&s_->value));
   return Status::Timeout;
 }
 
@@ -140,6 +140,7 @@ Status Semaphore::release(uint64_t n, ErrorText& error) {
   if (n == 0) return Status::Ok;
   Status st = lock(Deadline::forever());
   if (st != Status::Ok) return st;
+  reap_dead_holders(false);  // a dead holder's slots count toward a bounded maximum
   if ((s_->max != 0 && s_->value + n > s_->max) || s_->value + n > (uint64_t{1} << 62)) {
     uint64_t v = s_->value;
     s_->mutex.unlock();
@@ -171,6 +172,14 @@ Status Semaphore::release(uint64_t n, ErrorText& error) {
   s_->releases.fetch_add(1, std::memory_order_relaxed);
   s_->released.wake_all();
   return Status::Ok;
+}
+
+uint64_t Semaphore::value() {
+  if (lock(Deadline::forever()) != Status::Ok) return load_word(&s_->value);
+  reap_dead_holders(false);
+  uint64_t v = s_->value;
+  s_->mutex.unlock();
+  return v;
 }
 
 uint64_t Semaphore::drain() {

@@ -58,7 +58,8 @@ class Semaphore {
   Status release(uint64_t n, ErrorText& error);
   // Takes every slot available now; returns how many.
   uint64_t drain();
-  uint64_t value() const noexcept { return load_word(&s_->value); }
+  // The free slots, after taking back those of holders that died.
+  uint64_t value();
 
   std::string stat_json() const { return describe(name(), segment_->header(), s_).dump(); }
   static nlohmann::json describe(const std::string& name, const SegmentHeader* header, const void* body);

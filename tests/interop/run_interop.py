@@ -351,6 +351,8 @@ def main():
     j.add_argument("-n", type=int, default=2000)
     j.add_argument("--producer", default="go")
     j.add_argument("--consumers", default="java,rust")
+    sy = sub.add_parser("sync", help="Lock, Semaphore, Event, Barrier and Condition across languages")
+    sy.add_argument("scenarios", nargs="?", default="tickets,semaphore,event,barrier,condition")
     args = ap.parse_args()
     if args.cli is None:
         args.cli = os.path.join(os.path.dirname(os.path.abspath(args.agents)), "..", "..", "cli", "polyipc")
@@ -366,6 +368,9 @@ def main():
             run.matrix(lang_list(args.producers, langs), lang_list(args.consumers, langs), args.n)
         elif args.cmd == "many":
             run.many(langs, args.n)
+        elif args.cmd == "sync":
+            import sync_scenarios
+            sync_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))
         else:
             run.joinable(lang_list(args.producer, LANGS)[0], lang_list(args.consumers, LANGS), args.n)
     except KeyboardInterrupt:

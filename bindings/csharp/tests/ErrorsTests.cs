@@ -112,6 +112,10 @@ namespace Polyipc.Tests
             Assert.True(PolyipcException.FromNative(2, "m") is QueueEmptyException, "empty");
             Assert.True(PolyipcException.FromNative(4, "m") is QueueClosedException, "closed");
             Assert.True(PolyipcException.FromNative(8, "m") is InvalidJsonException, "invalid json");
+            Assert.True(PolyipcException.FromNative(11, "m") is OwnerDeadException, "owner dead");
+            Assert.True(PolyipcException.FromNative(14, "m") is NotOwnerException, "not owner");
+            Assert.True(PolyipcException.FromNative(15, "m") is BrokenBarrierException, "broken");
+            Assert.Equal(Status.Broken, PolyipcException.FromNative(15, "m").Status, "broken status");
             var other = PolyipcException.FromNative(16, "errno text");
             Assert.Equal(Status.System, other.Status);
             Assert.Equal("errno text", other.Message);

@@ -18,11 +18,15 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Numerics;
+using System.Runtime.InteropServices;
 using System.Text;
 using System.Threading;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Polyipc;
+using Barrier = Polyipc.Barrier;
+using Lock = Polyipc.Lock;
+using Semaphore = Polyipc.Semaphore;
 
 namespace Polyipc.Interop
 {
@@ -477,11 +481,296 @@ namespace Polyipc.Interop
             }
         }
 
+        // ---- synchronisation scenarios (README: "Synchronisation scenarios") ----------------------
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int rename(string from, string to);
+
+        private static JObject ReadState(string file)
+        {
+            try
+            {
+                var t = JToken.Parse(File.ReadAllText(file, Encoding.UTF8));
+                if (t.Type != JTokenType.Object) throw new Failure(file + ": not a JSON object");
+                return (JObject)t;
+            }
+            catch (IOException e)
+            {
+                throw new Failure(file + ": cannot read: " + e.Message);
+            }
+            catch (JsonException e)
+            {
+                throw new Failure(file + ": not JSON (torn?): " + e.Message);
+            }
+        }
+
+        /// FILE rewritten atomically: FILE.tmp.PID, then rename(2) over FILE.
+        private static void WriteState(string file, JObject state)
+        {
+            string tmp = file + ".tmp." + System.Diagnostics.Process.GetCurrentProcess().Id;
+            File.WriteAllText(tmp, state.ToString(Formatting.None), new UTF8Encoding(false));
+            if (rename(tmp, file) != 0)
+                throw new Failure("rename " + tmp + " -> " + file + ": errno " + Marshal.GetLastWin32Error());
+        }
+
+        private static void HangUntilKilled()
+        {
+            Console.WriteLine("holding");
+            Console.Out.Flush();
+            Thread.Sleep(System.Threading.Timeout.Infinite);
+        }
+
+        private static LockGuard AcquireOrFail(Func<TimeSpan?, CancellationToken, LockGuard> acquire, string what)
+        {
+            try
+            {
+                return acquire(Timeout, default(CancellationToken));
+            }
+            catch (PolyipcTimeoutException)
+            {
+                throw new Failure(what + ": not acquired within " + Timeout.TotalSeconds + " s");
+            }
+        }
+
+        private static long Int(JObject o, string key, string file)
+        {
+            JToken t = o[key];
+            if (t == null || t.Type != JTokenType.Integer) throw new Failure(file + ": \"" + key + "\" is not an integer: " + Show(o));
+            return (long)t;
+        }
+
+        /// tickets LOCK FILE ID [--hang]
+        private static void Tickets(string lockName, string file, string id, bool hang)
+        {
+            long bought = 0;
+            using (var l = Lock.Open(lockName))
+            {
+                for (;;)
+                {
+                    using (var guard = AcquireOrFail(l.Acquire, "lock '" + lockName + "'"))
+                    {
+                        JObject st = ReadState(file);
+                        JToken pending = st["pending"];
+                        if (pending != null && pending.Type != JTokenType.Null)
+                        {
+                            if (!guard.PreviousOwnerDied)
+                                throw new Failure(file + ": a sale is pending but the lock's previous holder did not die: " + Show(st));
+                            var p = (JObject)pending;
+                            st["remaining"] = p["remaining"];
+                            st["sold"] = p["sold"];
+                            st["buyers"] = p["buyers"];
+                            st["repairs"] = Int(st, "repairs", file) + 1;
+                            st["pending"] = JValue.CreateNull();
+                            WriteState(file, st);
+                        }
+                        long remaining = Int(st, "remaining", file);
+                        if (remaining == 0) break;
+                        long sold = Int(st, "sold", file);
+                        var buyers = st["buyers"] as JObject;
+                        if (buyers == null) throw new Failure(file + ": \"buyers\" is not an object: " + Show(st));
+                        var before = new JObject(new JProperty("remaining", remaining), new JProperty("sold", sold),
+                            new JProperty("buyers", buyers.DeepClone()));
+                        JToken mine = buyers[id];
+                        buyers[id] = (mine == null ? 0 : (long)mine) + 1;
+                        st["remaining"] = remaining - 1;
+                        st["sold"] = sold + 1;
+                        st["pending"] = before;
+                        WriteState(file, st);
+                        if (hang) HangUntilKilled();
+                        st["pending"] = JValue.CreateNull();
+                        WriteState(file, st);
+                        ++bought;
+                    }
+                }
+            }
+            Console.WriteLine("tickets " + id + ": bought " + bought);
+        }
+
+        private static JObject LogEvent(string id, string ev)
+        {
+            return new JObject(new JProperty("id", id), new JProperty("pid", System.Diagnostics.Process.GetCurrentProcess().Id),
+                new JProperty("ev", ev));
+        }
+
+        /// semaphore SEM LOG ID ITERATIONS [--hang]
+        private static void SemaphoreScenario(string semName, string logName, string id, long iterations, bool hang)
+        {
+            using (var sem = Semaphore.Open(semName, 3))
+            using (var log = Queue.Open(logName))
+            {
+                for (long i = 0; i < (hang ? 1 : iterations); ++i)
+                {
+                    if (!sem.Wait(Timeout)) throw new Failure("semaphore '" + semName + "': no slot within " + Timeout.TotalSeconds + " s");
+                    log.Put(LogEvent(id, "enter").ToString(Formatting.None), Timeout);
+                    if (hang) HangUntilKilled();
+                    // Inside for a moment: 20 yields and at least 2 ms, so that processes started
+                    // ~100 ms apart (mono) still overlap and the 3 slots are really contended.
+                    var inside = System.Diagnostics.Stopwatch.StartNew();
+                    for (int k = 0; k < 20 || inside.ElapsedTicks < System.Diagnostics.Stopwatch.Frequency / 500; ++k) Thread.Yield();
+                    log.Put(LogEvent(id, "exit").ToString(Formatting.None), Timeout);
+                    sem.Release();
+                }
+            }
+            Console.WriteLine("semaphore " + id + ": " + iterations + " iterations");
+        }
+
+        /// event-wait EVENT READY ID
+        private static void EventWait(string eventName, string readyName, string id)
+        {
+            using (var ev = Polyipc.Event.Open(eventName))
+            using (var ready = Queue.Open(readyName))
+            {
+                ready.Put(new JObject(new JProperty("id", id)).ToString(Formatting.None), Timeout);
+                if (!ev.Wait(Timeout)) throw new Failure("event '" + eventName + "': not set within " + Timeout.TotalSeconds + " s");
+            }
+            Console.WriteLine("event " + id + ": woken");
+        }
+
+        /// event-set EVENT ID
+        private static void EventSet(string eventName, string id)
+        {
+            using (var ev = Polyipc.Event.Open(eventName)) ev.Set();
+            Console.WriteLine("event " + id + ": set");
+        }
+
+        /// barrier BARRIER PARTIES ROUNDS OUT ID
+        private static void BarrierRounds(string name, int parties, long rounds, string outName, string id)
+        {
+            var indexes = new JArray();
+            using (var b = Barrier.Open(name, parties))
+            {
+                for (long r = 0; r < rounds; ++r)
+                {
+                    try
+                    {
+                        indexes.Add(b.SignalAndWait(Timeout));
+                    }
+                    catch (PolyipcTimeoutException)
+                    {
+                        throw new Failure("barrier '" + name + "' round " + r + ": not all " + parties + " parties within " + Timeout.TotalSeconds + " s");
+                    }
+                }
+            }
+            using (var q = Queue.Open(outName))
+                q.Put(new JObject(new JProperty("id", id), new JProperty("indexes", indexes)).ToString(Formatting.None), Timeout);
+            Console.WriteLine("barrier " + id + ": " + rounds + " rounds");
+        }
+
+        /// barrier-timeout BARRIER PARTIES TIMEOUT_MS ID: 0 when timed out or broken, 1 when it passed.
+        private static int BarrierTimeout(string name, int parties, long timeoutMs, string id)
+        {
+            using (var b = Barrier.Open(name, parties))
+            {
+                try
+                {
+                    b.SignalAndWait(TimeSpan.FromMilliseconds(timeoutMs));
+                }
+                catch (PolyipcTimeoutException)
+                {
+                    Console.WriteLine("barrier " + id + ": timeout");
+                    return 0;
+                }
+                catch (BrokenBarrierException)
+                {
+                    Console.WriteLine("barrier " + id + ": broken");
+                    return 0;
+                }
+            }
+            Console.WriteLine("barrier " + id + ": passed");
+            return 1;
+        }
+
+        /// condition-produce / condition-consume COND FILE N ID: a bounded buffer in FILE.
+        private static void ConditionScenario(string condName, string file, long n, string id, bool produce)
+        {
+            using (var c = Condition.Open(condName))
+            {
+                for (long i = 0; i < n; ++i)
+                {
+                    using (AcquireOrFail(c.Acquire, "condition '" + condName + "'"))
+                    {
+                        JObject st = null;
+                        JArray items = null;
+                        Func<bool> ready = () =>
+                        {
+                            st = ReadState(file);
+                            items = st["items"] as JArray;
+                            if (items == null) throw new Failure(file + ": \"items\" is not an array: " + Show(st));
+                            return produce ? items.Count < Int(st, "capacity", file) : items.Count > 0;
+                        };
+                        if (!c.WaitFor(ready, Timeout))
+                            throw new Failure("condition '" + condName + "': " + (produce ? "no room" : "no item") + " for #" + i +
+                                              " within " + Timeout.TotalSeconds + " s");
+                        if (produce)
+                        {
+                            items.Add(i);
+                        }
+                        else
+                        {
+                            JToken first = items[0];
+                            if (first.Type != JTokenType.Integer || (long)first != i)
+                                throw new Failure(file + ": consumed " + Show(first) + ", want " + i);
+                            items.RemoveAt(0);
+                        }
+                        WriteState(file, st);
+                        c.NotifyAll();
+                    }
+                }
+            }
+            Console.WriteLine("condition " + id + ": " + (produce ? "produced " : "consumed ") + n);
+        }
+
+        private static readonly HashSet<string> SyncCommands = new HashSet<string> {
+            "tickets", "semaphore", "event-wait", "event-set", "barrier", "barrier-timeout",
+            "condition-produce", "condition-consume" };
+
+        /// The synchronisation sub-commands; -1 when `a` is none of them.
+        private static int Sync(string[] a)
+        {
+            string cmd = a[0];
+            bool hang = a.Length > 0 && a[a.Length - 1] == "--hang";
+            int n = hang ? a.Length - 1 : a.Length;
+            if (cmd == "tickets" && n == 4) Tickets(a[1], a[2], a[3], hang);
+            else if (cmd == "semaphore" && n == 5) SemaphoreScenario(a[1], a[2], a[3], long.Parse(a[4]), hang);
+            else if (cmd == "event-wait" && a.Length == 4) EventWait(a[1], a[2], a[3]);
+            else if (cmd == "event-set" && a.Length == 3) EventSet(a[1], a[2]);
+            else if (cmd == "barrier" && a.Length == 6) BarrierRounds(a[1], int.Parse(a[2]), long.Parse(a[3]), a[4], a[5]);
+            else if (cmd == "barrier-timeout" && a.Length == 5) return BarrierTimeout(a[1], int.Parse(a[2]), long.Parse(a[3]), a[4]);
+            else if (cmd == "condition-produce" && a.Length == 5) ConditionScenario(a[1], a[2], long.Parse(a[3]), a[4], true);
+            else if (cmd == "condition-consume" && a.Length == 5) ConditionScenario(a[1], a[2], long.Parse(a[3]), a[4], false);
+            else
+            {
+                Console.Error.WriteLine("usage: agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | " +
+                                        "event-wait EVENT READY ID | event-set EVENT ID | barrier BARRIER PARTIES ROUNDS OUT ID | " +
+                                        "barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID");
+                return 2;
+            }
+            return 0;
+        }
+
         private static int Main(string[] a)
         {
             try
             {
                 string cmd = a.Length > 0 ? a[0] : "";
+                if (SyncCommands.Contains(cmd))
+                {
+                    try
+                    {
+                        return Sync(a);
+                    }
+                    catch (Failure e)
+                    {
+                        Console.Error.WriteLine("FAIL: " + Lang + ": " + e.Message);
+                        return 1;
+                    }
+                    catch (Exception e)
+                    {
+                        Console.Error.WriteLine("FAIL: " + Lang + ": " + e.GetType().Name + ": " + e.Message.Replace('\n', ' '));
+                        Console.Error.WriteLine(e);
+                        return 1;
+                    }
+                }
                 if (a.Length == 4 && cmd == "produce") Produce(a[1], long.Parse(a[2]), a[3]);
                 else if (a.Length == 4 && cmd == "consume") Consume(a[1], long.Parse(a[2]), a[3]);
                 else if (a.Length == 3 && cmd == "many-consume") ConsumeUntilClosed(a[1], a[2], false, -1);

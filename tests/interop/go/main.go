@@ -1,5 +1,6 @@
 // The Go interop agent: the Go binding and encoding/json. Messages and
-// command lines: see ../README.md.
+// command lines: see ../README.md; the synchronisation scenarios are in
+// sync.go.
 package main
 
 import (
@@ -400,7 +401,12 @@ func run(ctx context.Context, a []string) error {
 		}
 		return err
 	}
-	fmt.Fprintln(os.Stderr, "usage: agent produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | close-writes QUEUE")
+	if handled, err := runSync(ctx, a, num); handled {
+		return err
+	}
+	fmt.Fprintln(os.Stderr, "usage: agent produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | close-writes QUEUE\n"+
+		"       agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | event-wait EVENT READY ID | event-set EVENT ID\n"+
+		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID")
 	os.Exit(2)
 	return nil
 }

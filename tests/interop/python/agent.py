@@ -2,10 +2,12 @@
 """The Python interop agent: the `polyipc` package and the json module.
 Messages and command lines: see ../README.md."""
 
+import json
 import os
 import struct
 import sys
 import time
+import warnings
 
 import polyipc
 
@@ -171,10 +173,217 @@ def consume_until_closed(q, out, joinable, hang_after):
     print(f"python: ok {len(got)} messages, end of stream")
 
 
+# ---- synchronisation scenarios (../README.md, "Synchronisation scenarios") -------------
+class SyncFailure(Exception):
+    pass
+
+
+def read_json(path):
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        raise SyncFailure(f"cannot read {path}: {e}") from None
+
+
+def write_json(path, obj):
+    """Atomically: a kill never leaves a torn file."""
+    tmp = f"{path}.tmp.{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as f:
+        json.dump(obj, f)
+    os.replace(tmp, path)
+
+
+def hang():
+    print("holding", flush=True)
+    while True:
+        time.sleep(3600)  # until killed
+
+
+def tickets(lock_name, path, ident, hang_holding):
+    lock = polyipc.Lock(lock_name)
+    bought = 0
+    try:
+        while True:
+            if not lock.acquire(timeout=TIMEOUT):
+                raise SyncFailure(f"lock {lock_name}: not acquired within {TIMEOUT:g} s")
+            dead = lock.previous_owner_died  # this acquire reported OWNER_DEAD
+            try:
+                state = read_json(path)
+                if state.get("pending") is not None:
+                    if not dead:
+                        raise SyncFailure(f"{path}: a torn sale ({state['pending']}) without a dead holder")
+                    p = state["pending"]
+                    state.update(remaining=p["remaining"], sold=p["sold"], buyers=p["buyers"],
+                                 repairs=state.get("repairs", 0) + 1, pending=None)
+                    write_json(path, state)
+                if state["remaining"] == 0:
+                    break
+                before = {"remaining": state["remaining"], "sold": state["sold"], "buyers": dict(state["buyers"])}
+                state["remaining"] -= 1
+                state["sold"] += 1
+                state["buyers"][ident] = state["buyers"].get(ident, 0) + 1
+                state["pending"] = before
+                write_json(path, state)
+                if hang_holding:
+                    hang()
+                state["pending"] = None
+                write_json(path, state)
+                bought += 1
+            finally:
+                lock.release()
+    finally:
+        lock.close()
+    print(f"tickets {ident}: bought {bought}")
+
+
+def semaphore(sem_name, log_name, ident, iterations, hang_holding):
+    sem = polyipc.Semaphore(sem_name, 3)
+    log = polyipc.Queue(log_name)
+    pid = os.getpid()
+    try:
+        for _ in range(1 if hang_holding else iterations):
+            if not sem.acquire(timeout=TIMEOUT):
+                raise SyncFailure(f"semaphore {sem_name}: no slot within {TIMEOUT:g} s")
+            try:
+                log.put({"id": ident, "pid": pid, "ev": "enter"}, timeout=TIMEOUT)
+                if hang_holding:
+                    hang()
+                for _ in range(20):
+                    time.sleep(0)  # a yield: others may enter meanwhile
+                log.put({"id": ident, "pid": pid, "ev": "exit"}, timeout=TIMEOUT)
+            finally:
+                sem.release()
+    finally:
+        sem.close()
+        log.close()
+    print(f"semaphore {ident}: {iterations} iterations")
+
+
+def event_wait(event_name, ready_name, ident):
+    with polyipc.Event(event_name) as ev, polyipc.Queue(ready_name) as ready:
+        ready.put({"id": ident}, timeout=TIMEOUT)
+        if not ev.wait(TIMEOUT):
+            raise SyncFailure(f"event {event_name}: not set within {TIMEOUT:g} s")
+    print(f"event {ident}: woken")
+
+
+def event_set(event_name, ident):
+    with polyipc.Event(event_name) as ev:
+        ev.set()
+    print(f"event {ident}: set")
+
+
+def barrier(barrier_name, parties, rounds, out, ident):
+    indexes = []
+    with polyipc.Barrier(barrier_name, parties) as b:
+        for r in range(rounds):
+            try:
+                indexes.append(b.wait(TIMEOUT))
+            except polyipc.BarrierTimeout:
+                raise SyncFailure(f"barrier {barrier_name}: round {r}: not all {parties} parties came "
+                                  f"within {TIMEOUT:g} s") from None
+            except polyipc.Broken as e:
+                raise SyncFailure(f"barrier {barrier_name}: round {r}: {e}") from None
+    with polyipc.Queue(out) as q:
+        q.put({"id": ident, "indexes": indexes}, timeout=TIMEOUT)
+    print(f"barrier {ident}: {rounds} rounds")
+
+
+def barrier_timeout(barrier_name, parties, timeout_ms, ident):
+    with polyipc.Barrier(barrier_name, parties) as b:
+        try:
+            b.wait(timeout_ms / 1000.0)
+        except polyipc.BarrierTimeout:
+            print(f"barrier {ident}: timeout")
+            return 0
+        except polyipc.Broken:
+            print(f"barrier {ident}: broken")
+            return 0
+    print(f"barrier {ident}: passed")
+    return 1
+
+
+def condition(cond_name, path, n, ident, produce):
+    state = {}
+
+    def ready():
+        state.update(read_json(path))
+        return len(state["items"]) < state["capacity"] if produce else len(state["items"]) > 0
+
+    cond = polyipc.Condition(cond_name)  # bound to the default lock COND.lock
+    try:
+        for i in range(n):
+            if not cond.acquire(timeout=TIMEOUT):
+                raise SyncFailure(f"condition {cond_name}: lock not acquired within {TIMEOUT:g} s")
+            try:
+                if not cond.wait_for(ready, TIMEOUT):
+                    raise SyncFailure(f"condition {cond_name}: item {i}: "
+                                      f"{'no room' if produce else 'nothing'} within {TIMEOUT:g} s")
+                if produce:
+                    state["items"].append(i)
+                else:
+                    got = state["items"].pop(0)
+                    if got != i:
+                        raise SyncFailure(f"condition {cond_name}: took {got!r}, want {i}")
+                write_json(path, state)
+                cond.notify_all()
+            finally:
+                cond.release()
+    finally:
+        cond.close()
+    print(f"condition {ident}: {'produced' if produce else 'consumed'} {n}")
+
+
+SYNC_USAGE = ("tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | "
+              "event-wait EVENT READY ID | event-set EVENT ID | barrier BARRIER PARTIES ROUNDS OUT ID | "
+              "barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID")
+
+
+def sync_main(argv):
+    """Runs a synchronisation sub-command; None when argv is not one."""
+    cmd, args = argv[1], argv[2:]
+    hang_flag = bool(args) and args[-1] == "--hang"
+    if hang_flag:
+        args = args[:-1]
+    try:
+        if cmd == "tickets" and len(args) == 3:
+            tickets(args[0], args[1], args[2], hang_flag)
+        elif cmd == "semaphore" and len(args) == 4:
+            semaphore(args[0], args[1], args[2], int(args[3]), hang_flag)
+        elif hang_flag:
+            raise SystemExit(f"python agent: --hang is for tickets and semaphore: {' '.join(argv[1:])}")
+        elif cmd == "event-wait" and len(args) == 3:
+            event_wait(*args)
+        elif cmd == "event-set" and len(args) == 2:
+            event_set(*args)
+        elif cmd == "barrier" and len(args) == 5:
+            barrier(args[0], int(args[1]), int(args[2]), args[3], args[4])
+        elif cmd == "barrier-timeout" and len(args) == 4:
+            return barrier_timeout(args[0], int(args[1]), int(args[2]), args[3])
+        elif cmd in ("condition-produce", "condition-consume") and len(args) == 4:
+            condition(args[0], args[1], int(args[2]), args[3], cmd == "condition-produce")
+        elif cmd in ("tickets", "semaphore", "event-wait", "event-set", "barrier", "barrier-timeout",
+                     "condition-produce", "condition-consume"):
+            raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {SYNC_USAGE}")
+        else:
+            return None
+    except (SyncFailure, polyipc.PolyipcError, ValueError) as e:
+        print(f"FAIL: python {cmd}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
+    if len(argv) >= 2:
+        # the sync scenarios check previous_owner_died themselves: no warning on stderr
+        warnings.simplefilter("ignore", polyipc.OwnerDeadWarning)
+        status = sync_main(argv)
+        if status is not None:
+            return status
     if len(argv) < 3:
         raise SystemExit("usage: agent produce|consume QUEUE N ID | many-consume QUEUE OUT | "
-                         "jobs-consume QUEUE OUT [--hang-after K]")
+                         "jobs-consume QUEUE OUT [--hang-after K] | " + SYNC_USAGE)
     cmd, queue = argv[1], argv[2]
     try:
         if cmd == "produce" and len(argv) == 5:

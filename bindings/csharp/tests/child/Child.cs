@@ -3,6 +3,7 @@ using System.Threading;
 using Polyipc;
 using Semaphore = Polyipc.Semaphore;
 using Barrier = Polyipc.Barrier;
+using Lock = Polyipc.Lock;
 
 /// <summary>
 /// The other process of the C# multi-process tests. Every mode ends by itself within 60 s,

@@ -1,12 +1,12 @@
 //! The Rust interop agent: the safe crate `polyipc` and serde_json.
 //! Messages and command lines: see ../../README.md.
-use polyipc::{Queue, QueueOptions, Status};
+use polyipc::{Barrier, Condition, Event, Lock, Queue, QueueOptions, Semaphore, Status};
 use serde_json::{Map, Number, Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const LANG: &str = "rust";
 const FIXED: &str = "héllo wörld — 漢字かな한글 😀🎉 👩\u{200d}💻 e\u{0301} 𝄞 \u{10FFFF}";
@@ -262,6 +262,232 @@ fn consume_until_closed(
     Ok(())
 }
 
+// ---- synchronisation scenarios (../README.md, "Synchronisation scenarios") ----
+
+/// Rewrites FILE atomically: FILE.tmp.<pid>, then rename over FILE.
+fn write_json(path: &str, v: &Value) -> Res<()> {
+    let tmp = format!("{path}.tmp.{}", std::process::id());
+    std::fs::write(&tmp, v.to_string()).map_err(|e| format!("write {tmp}: {e}"))?;
+    std::fs::rename(&tmp, path).map_err(|e| format!("rename {tmp} to {path}: {e}"))
+}
+
+fn read_json(path: &str) -> Res<Value> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("read {path}: {e}"))?;
+    serde_json::from_str(&text).map_err(|e| format!("{path}: not JSON ({e}): {text:?}"))
+}
+
+fn num_of(v: &Value, what: &str) -> Res<i64> {
+    v.get(what)
+        .and_then(Value::as_i64)
+        .ok_or_else(|| format!("no integer {what:?} in {}", show(v)))
+}
+
+/// Prints `holding` and sleeps until killed.
+fn hang() -> ! {
+    println!("holding");
+    std::io::stdout().flush().ok();
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn tickets(lock_name: &str, path: &str, id: &str, hang_mid_sale: bool) -> Res<()> {
+    let lock = Lock::open(lock_name).map_err(|e| format!("open lock {lock_name}: {e}"))?;
+    let mut bought = 0u64;
+    loop {
+        let guard = lock
+            .acquire(Some(timeout()))
+            .map_err(|e| format!("acquire {lock_name}: {e}"))?;
+        let owner_died = guard.previous_owner_died();
+        let mut t = read_json(path)?;
+        if !t["pending"].is_null() {
+            if !owner_died {
+                return Err(format!(
+                    "a torn sale without a dead holder: {}",
+                    show(&t["pending"])
+                ));
+            }
+            let pending = t["pending"].take();
+            for k in ["remaining", "sold", "buyers"] {
+                t[k] = pending[k].clone();
+            }
+            t["repairs"] = json!(num_of(&t, "repairs")? + 1);
+            write_json(path, &t)?;
+        }
+        let remaining = num_of(&t, "remaining")?;
+        if remaining == 0 {
+            drop(guard);
+            break;
+        }
+        let sold = num_of(&t, "sold")?;
+        let before = json!({"remaining": remaining, "sold": sold, "buyers": t["buyers"].clone()});
+        t["remaining"] = json!(remaining - 1);
+        t["sold"] = json!(sold + 1);
+        let mine = t["buyers"].get(id).and_then(Value::as_i64).unwrap_or(0);
+        t["buyers"][id] = json!(mine + 1);
+        t["pending"] = before;
+        write_json(path, &t)?;
+        if hang_mid_sale {
+            hang(); // the lock stays held: killed mid-sale
+        }
+        t["pending"] = Value::Null;
+        write_json(path, &t)?;
+        bought += 1;
+        drop(guard);
+    }
+    println!("tickets {id}: bought {bought}");
+    Ok(())
+}
+
+fn semaphore(sem_name: &str, log: &str, id: &str, iterations: u64, hang_inside: bool) -> Res<()> {
+    let sem =
+        Semaphore::open(sem_name, 3).map_err(|e| format!("open semaphore {sem_name}: {e}"))?;
+    let q = open(log, false)?;
+    let pid = std::process::id();
+    let event = |ev: &str| {
+        q.put_json(&json!({"id": id, "pid": pid, "ev": ev}), Some(timeout()))
+            .map_err(|e| format!("put on {log}: {e}"))
+    };
+    for i in 0..iterations {
+        let permit = sem
+            .acquire(Some(timeout()))
+            .map_err(|e| format!("acquire {sem_name} (iteration {i}): {e}"))?;
+        event("enter")?;
+        if hang_inside {
+            permit.forget();
+            hang();
+        }
+        for _ in 0..20 {
+            std::thread::yield_now();
+        }
+        event("exit")?;
+        drop(permit);
+    }
+    println!("semaphore {id}: {iterations} iterations");
+    Ok(())
+}
+
+fn event_wait(event: &str, ready: &str, id: &str) -> Res<()> {
+    let e = Event::open(event).map_err(|e| format!("open event {event}: {e}"))?;
+    open(ready, false)?
+        .put_json(&json!({"id": id}), Some(timeout()))
+        .map_err(|e| format!("put on {ready}: {e}"))?;
+    if !e
+        .wait(Some(timeout()))
+        .map_err(|e| format!("wait {event}: {e}"))?
+    {
+        return Err(format!("event {event} not set within {:?}", timeout()));
+    }
+    println!("event {id}: woken");
+    Ok(())
+}
+
+fn event_set(event: &str, id: &str) -> Res<()> {
+    Event::open(event)
+        .and_then(|e| e.set())
+        .map_err(|e| format!("set {event}: {e}"))?;
+    println!("event {id}: set");
+    Ok(())
+}
+
+fn barrier(name: &str, parties: i64, rounds: i64, out: &str, id: &str) -> Res<()> {
+    let b =
+        Barrier::open(name, parties as usize).map_err(|e| format!("open barrier {name}: {e}"))?;
+    let mut indexes = Vec::new();
+    for r in 0..rounds {
+        indexes.push(
+            b.wait(Some(timeout()))
+                .map_err(|e| format!("barrier {name} round {r}: {e}"))?,
+        );
+    }
+    open(out, false)?
+        .put_json(&json!({"id": id, "indexes": indexes}), Some(timeout()))
+        .map_err(|e| format!("put on {out}: {e}"))?;
+    println!("barrier {id}: {rounds} rounds");
+    Ok(())
+}
+
+fn barrier_timeout(name: &str, parties: i64, timeout_ms: i64, id: &str) -> Res<()> {
+    let b =
+        Barrier::open(name, parties as usize).map_err(|e| format!("open barrier {name}: {e}"))?;
+    match b.wait(Some(Duration::from_millis(timeout_ms.max(0) as u64))) {
+        Ok(i) => {
+            println!("barrier {id}: passed");
+            Err(format!(
+                "barrier {name}: passed with index {i}, expected a timeout or broken"
+            ))
+        }
+        Err(e) if e.status() == Status::Timeout => {
+            println!("barrier {id}: timeout");
+            Ok(())
+        }
+        Err(e) if e.status() == Status::Broken => {
+            println!("barrier {id}: broken");
+            Ok(())
+        }
+        Err(e) => Err(format!("barrier {name}: {e}")),
+    }
+}
+
+/// The bounded buffer of the condition scenarios.
+fn condition(cond_name: &str, path: &str, n: i64, id: &str, produce: bool) -> Res<()> {
+    let cond =
+        Condition::open(cond_name).map_err(|e| format!("open condition {cond_name}: {e}"))?;
+    for i in 0..n {
+        let deadline = Instant::now() + timeout();
+        let mut g = cond
+            .acquire(Some(timeout()))
+            .map_err(|e| format!("acquire {cond_name}: {e}"))?;
+        let mut buf = read_json(path)?;
+        loop {
+            let len = buf["items"].as_array().map_or(0, Vec::len) as i64;
+            let ready = if produce {
+                len < num_of(&buf, "capacity")?
+            } else {
+                len > 0
+            };
+            if ready {
+                break;
+            }
+            let rest = deadline.saturating_duration_since(Instant::now());
+            if rest.is_zero() {
+                return Err(format!(
+                    "item {i}: the buffer never became ready: {}",
+                    show(&buf)
+                ));
+            }
+            g.wait(Some(rest))
+                .map_err(|e| format!("wait {cond_name}: {e}"))?;
+            buf = read_json(path)?;
+        }
+        if !buf["items"].is_array() {
+            return Err(format!("no items in {}", show(&buf)));
+        }
+        let items = buf["items"].as_array_mut().expect("checked");
+        if produce {
+            items.push(json!(i));
+        } else {
+            let first = items.remove(0);
+            if first.as_i64() != Some(i) {
+                return Err(format!(
+                    "took {} from the buffer, expected {i}",
+                    show(&first)
+                ));
+            }
+        }
+        write_json(path, &buf)?;
+        g.notify_all()
+            .map_err(|e| format!("notify_all {cond_name}: {e}"))?;
+        drop(g);
+    }
+    if produce {
+        println!("condition {id}: produced {n}");
+    } else {
+        println!("condition {id}: consumed {n}");
+    }
+    Ok(())
+}
+
 fn run(a: &[String]) -> Res<()> {
     let num = |s: &str| s.parse::<i64>().map_err(|_| format!("not a number: {s}"));
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -273,13 +499,33 @@ fn run(a: &[String]) -> Res<()> {
         ["jobs-consume", queue, out, "--hang-after", k] => {
             consume_until_closed(queue, out, true, Some(num(k)? as usize))
         }
+        ["tickets", lock, file, id] => tickets(lock, file, id, false),
+        ["tickets", lock, file, id, "--hang"] => tickets(lock, file, id, true),
+        ["semaphore", sem, log, id, iterations] => {
+            semaphore(sem, log, id, num(iterations)? as u64, false)
+        }
+        ["semaphore", sem, log, id, iterations, "--hang"] => {
+            semaphore(sem, log, id, num(iterations)? as u64, true)
+        }
+        ["event-wait", event, ready, id] => event_wait(event, ready, id),
+        ["event-set", event, id] => event_set(event, id),
+        ["barrier", b, parties, rounds, out, id] => {
+            barrier(b, num(parties)?, num(rounds)?, out, id)
+        }
+        ["barrier-timeout", b, parties, ms, id] => barrier_timeout(b, num(parties)?, num(ms)?, id),
+        ["condition-produce", cond, file, n, id] => condition(cond, file, num(n)?, id, true),
+        ["condition-consume", cond, file, n, id] => condition(cond, file, num(n)?, id, false),
         ["dump", seq, id] => {
             println!("{}", message(id, num(seq)?));
             Ok(())
         }
         _ => {
             eprintln!(
-                "usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]"
+                "usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]\n\
+                 \x20      agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang]\n\
+                 \x20      agent event-wait EVENT READY ID | event-set EVENT ID\n\
+                 \x20      agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID\n\
+                 \x20      agent condition-produce|condition-consume COND FILE N ID"
             );
             std::process::exit(2);
         }
@@ -291,7 +537,7 @@ fn main() -> ExitCode {
     match run(&args) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("{LANG}: FAIL: {e}");
+            eprintln!("FAIL: {LANG}: {e}");
             ExitCode::FAILURE
         }
     }

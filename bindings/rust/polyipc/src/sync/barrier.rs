@@ -22,7 +22,12 @@ pub struct Barrier {
     name: String,
 }
 
-sync_handle!(Barrier, "barrier", sys::polyipc_barrier_close, sys::polyipc_barrier_stat_json);
+sync_handle!(
+    Barrier,
+    "barrier",
+    sys::polyipc_barrier_close,
+    sys::polyipc_barrier_stat_json
+);
 
 impl Barrier {
     /// Opens or creates it. An existing barrier of other parties is
@@ -79,7 +84,13 @@ impl Barrier {
         let mut index = 0u64;
         // SAFETY: valid out pointer; the handle is open.
         call(|err| unsafe {
-            sys::polyipc_barrier_await(self.h.as_ptr(), ticket, timeout_ns(Some(slice)), &mut index, err)
+            sys::polyipc_barrier_await(
+                self.h.as_ptr(),
+                ticket,
+                timeout_ns(Some(slice)),
+                &mut index,
+                err,
+            )
         })?;
         Ok(index as usize)
     }

@@ -57,6 +57,13 @@ impl Condition {
     /// Bound to the lock or rlock `lock_name` (`None`: `"<name>.lock"`). An
     /// existing condition bound to another lock is `Status::Incompatible`.
     pub fn open_with(name: &str, lock_name: Option<&str>, opts: &SyncOptions) -> Result<Condition> {
+        if lock_name == Some("") {
+            // the C API would take "" for NULL (the default lock)
+            return Err(Error::new(
+                Status::InvalidArg,
+                format!("condition '{name}': empty lock name (None means \"{name}.lock\")"),
+            ));
+        }
         let clock = lock_name.map(|l| c_name("lock", l)).transpose()?;
         let copts = opts.to_c();
         let h = open_handle("condition", name, |cname, out, err| unsafe {

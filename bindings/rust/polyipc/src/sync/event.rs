@@ -13,7 +13,12 @@ pub struct Event {
     name: String,
 }
 
-sync_handle!(Event, "event", sys::polyipc_event_close, sys::polyipc_event_stat_json);
+sync_handle!(
+    Event,
+    "event",
+    sys::polyipc_event_close,
+    sys::polyipc_event_stat_json
+);
 
 impl Event {
     /// Opens (or creates, cleared) it with the default options.
@@ -56,7 +61,9 @@ impl Event {
     /// after), `Ok(false)` on timeout.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
         // SAFETY: the handle is open.
-        match call(|err| unsafe { sys::polyipc_event_wait(self.h.as_ptr(), timeout_ns(timeout), err) }) {
+        match call(|err| unsafe {
+            sys::polyipc_event_wait(self.h.as_ptr(), timeout_ns(timeout), err)
+        }) {
             Ok(()) => Ok(true),
             Err(e) if e.status() == Status::Timeout => Ok(false),
             Err(e) => Err(e),

@@ -42,13 +42,40 @@ pub struct RLock {
     name: String,
 }
 
-sync_handle!(Lock, "lock", sys::polyipc_lock_close, sys::polyipc_lock_stat_json);
-sync_handle!(RLock, "rlock", sys::polyipc_lock_close, sys::polyipc_lock_stat_json);
+sync_handle!(
+    Lock,
+    "lock",
+    sys::polyipc_lock_close,
+    sys::polyipc_lock_stat_json
+);
+sync_handle!(
+    RLock,
+    "rlock",
+    sys::polyipc_lock_close,
+    sys::polyipc_lock_stat_json
+);
 
 /// Held acquisition of a [`Lock`] or [`RLock`]: released when dropped.
 ///
 /// `!Send`: the lock belongs to the OS thread that acquired it, and only
-/// that thread may release it.
+/// that thread may release it:
+///
+/// ```compile_fail
+/// let lock = polyipc::Lock::open("l")?;
+/// let guard = lock.acquire(None)?;
+/// std::thread::scope(|s| { s.spawn(move || drop(guard)); }); // error: not Send
+/// # Ok::<(), polyipc::Error>(())
+/// ```
+///
+/// and it borrows its handle, which therefore cannot be closed under it:
+///
+/// ```compile_fail
+/// let lock = polyipc::Lock::open("l")?;
+/// let guard = lock.acquire(None)?;
+/// lock.close(); // error: `lock` is borrowed by `guard`
+/// drop(guard);
+/// # Ok::<(), polyipc::Error>(())
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct LockGuard<'a> {
     h: NonNull<sys::polyipc_lock>,
@@ -100,7 +127,14 @@ fn open(name: &str, recursive: bool, opts: &SyncOptions) -> Result<NonNull<sys::
     let kind = if recursive { "rlock" } else { "lock" };
     open_handle(kind, name, |cname, out, err| unsafe {
         // SAFETY: valid C string, options struct and out pointer.
-        sys::polyipc_lock_open(cname, opts.c_open_mode(), recursive as i32, &copts, out, err)
+        sys::polyipc_lock_open(
+            cname,
+            opts.c_open_mode(),
+            recursive as i32,
+            &copts,
+            out,
+            err,
+        )
     })
 }
 

@@ -55,7 +55,9 @@ pub(crate) fn call(f: impl FnOnce(*mut sys::polyipc_error) -> c_int) -> Result<(
 }
 
 /// A C call that returns a library-allocated JSON text.
-pub(crate) fn json(f: impl FnOnce(*mut *mut c_char, *mut sys::polyipc_error) -> c_int) -> Result<String> {
+pub(crate) fn json(
+    f: impl FnOnce(*mut *mut c_char, *mut sys::polyipc_error) -> c_int,
+) -> Result<String> {
     let mut text: *mut c_char = ptr::null_mut();
     call(|err| f(&mut text, err))?;
     // SAFETY: on success the library returned a string for us to free.

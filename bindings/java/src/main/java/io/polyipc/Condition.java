@@ -33,9 +33,10 @@ import java.util.function.BooleanSupplier;
  * sleeps until notified, and takes the lock back before it returns, even when interrupted or timed out. It
  * sleeps in 50 ms slices (taking the lock back between them: a notify is never lost, since notifying needs
  * the lock), so {@link Thread#interrupt()} is noticed within about 50 ms plus the time to re-take the lock.
- * Spurious wake-ups do not happen, but a wake-up is not a promise: re-check what you wait for ({@link
- * #waitFor}). If the lock is taken back from a holder that died, the wait returns as woken and {@link
- * #previousOwnerDied()} (and that of the {@link Lock} it came from) answers true.
+ * A wait returns early only when notified, or when the lock is taken back from a holder that died: then it
+ * returns as woken and {@link #previousOwnerDied()} (and that of the {@link Lock} it came from) answers
+ * true. Either way re-check what you wait for ({@link #waitFor} does). {@link #notify(int)} wakes the
+ * longest waiting first, counted from the start of each waiter's current slice.
  *
  * <p>{@link #close()} releases this handle only (not the lock, not the name). At most 256 threads may wait
  * on one condition at a time.

@@ -56,6 +56,55 @@ final class ChildProcess implements AutoCloseable {
         System.out.println("drained " + n);
         break;
       }
+      case "hold-lock": { // hold-lock NAME: acquires lock NAME and holds it until killed
+        try (Lock lock = Lock.open(name)) {
+          lock.lock();
+          System.out.println("holding");
+          System.out.flush();
+          for (;;) Thread.sleep(60_000);
+        }
+      }
+      case "hold-permit": { // hold-permit NAME: takes one permit of semaphore NAME (1 permit) until killed
+        try (Semaphore s = Semaphore.open(name, 1)) {
+          s.acquire();
+          System.out.println("holding");
+          System.out.flush();
+          for (;;) Thread.sleep(60_000);
+        }
+      }
+      case "await-event": { // await-event NAME: waits (30 s) for event NAME to be set
+        try (Event e = Event.open(name)) {
+          System.out.println("waiting");
+          System.out.flush();
+          System.out.println(e.await(30, TimeUnit.SECONDS) ? "woken" : "timed out");
+        }
+        break;
+      }
+      case "await-condition": { // await-condition NAME: under the condition's lock, waits (30 s) to be notified
+        try (Condition c = Condition.open(name)) {
+          c.lock();
+          try {
+            System.out.println("ready"); // printed holding the lock: the parent's lock() waits until we wait
+            System.out.flush();
+            System.out.println(c.await(30, TimeUnit.SECONDS) ? "notified" : "timed out");
+          } finally {
+            c.unlock();
+          }
+        }
+        break;
+      }
+      case "barrier": { // barrier NAME PARTIES: one await (30 s); prints the arrival index or what broke it
+        try (Barrier b = Barrier.open(name, Integer.parseInt(args[2]))) {
+          System.out.println("arriving");
+          System.out.flush();
+          try {
+            System.out.println("index " + b.await(30, TimeUnit.SECONDS));
+          } catch (java.util.concurrent.BrokenBarrierException e) {
+            System.out.println("broken");
+          }
+        }
+        break;
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);

@@ -19,6 +19,12 @@ final class TestNames implements AfterEachCallback {
     return name;
   }
 
+  /** Another name the test creates (e.g. a condition's lock), unlinked after it too. */
+  synchronized String also(String name) {
+    names.add(name);
+    return name;
+  }
+
   @Override
   public synchronized void afterEach(ExtensionContext context) {
     for (String name : names) Polyipc.unlinkIfExists(name);

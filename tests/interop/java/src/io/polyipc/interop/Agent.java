@@ -5,18 +5,26 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.polyipc.Barrier;
 import io.polyipc.ClosedException;
+import io.polyipc.Condition;
+import io.polyipc.Event;
+import io.polyipc.Lock;
 import io.polyipc.Queue;
+import io.polyipc.Semaphore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * The Java interop agent: io.polyipc and Jackson. Messages and command lines: see
@@ -255,7 +263,231 @@ public final class Agent {
     System.out.println(LANG + ": ok " + got.size() + " messages, end of stream");
   }
 
+  // ---- synchronisation scenarios (README.md, "Synchronisation scenarios") -------------------------
+
+  private static final long PID = ProcessHandle.current().pid();
+
+  private static ObjectNode readJson(String file) throws IOException, Failure {
+    JsonNode n = MAPPER.readTree(Files.readString(Path.of(file), StandardCharsets.UTF_8));
+    if (n == null || !n.isObject()) throw new Failure(file + ": not a JSON object");
+    return (ObjectNode) n;
+  }
+
+  /** Rewrites FILE atomically: FILE.tmp.PID, then a rename over FILE. */
+  private static void writeJson(String file, JsonNode value) throws IOException {
+    Path target = Path.of(file);
+    Path tmp = Path.of(file + ".tmp." + PID);
+    Files.writeString(tmp, MAPPER.writeValueAsString(value), StandardCharsets.UTF_8);
+    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  private static void hang() throws InterruptedException {
+    System.out.println("holding");
+    System.out.flush();
+    for (;;) Thread.sleep(3_600_000); // until killed
+  }
+
+  private static void tickets(String lockName, String file, String id, boolean hangMidSale) throws Exception {
+    long bought = 0;
+    try (Lock lock = Lock.open(lockName)) {
+      for (;;) {
+        if (!lock.tryLock(TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+          throw new Failure("lock " + lockName + " not acquired within " + TIMEOUT_MS + " ms");
+        }
+        boolean done = false;
+        try {
+          boolean ownerDied = lock.previousOwnerDied();
+          ObjectNode t = readJson(file);
+          if (!t.path("pending").isNull()) {
+            if (!ownerDied) throw new Failure("a torn sale in " + file + " without a dead holder");
+            JsonNode pending = t.get("pending");
+            for (String k : new String[] {"remaining", "sold", "buyers"}) t.set(k, pending.get(k));
+            t.put("repairs", t.path("repairs").asLong() + 1);
+            t.putNull("pending");
+            writeJson(file, t);
+          }
+          long remaining = t.path("remaining").asLong();
+          if (remaining == 0) {
+            done = true;
+          } else {
+            ObjectNode before = NODES.objectNode();
+            before.set("remaining", t.get("remaining"));
+            before.set("sold", t.get("sold"));
+            before.set("buyers", t.get("buyers").deepCopy());
+            t.set("pending", before);
+            t.put("remaining", remaining - 1);
+            t.put("sold", t.path("sold").asLong() + 1);
+            ObjectNode buyers = (ObjectNode) t.get("buyers");
+            buyers.put(id, buyers.path(id).asLong(0) + 1);
+            writeJson(file, t);
+            if (hangMidSale) hang();
+            t.putNull("pending");
+            writeJson(file, t);
+            ++bought;
+          }
+        } finally {
+          lock.unlock();
+        }
+        if (done) break;
+      }
+    }
+    System.out.println("tickets " + id + ": bought " + bought);
+  }
+
+  private static void semaphore(String sem, String log, String id, long iterations, boolean hangInside)
+      throws Exception {
+    try (Semaphore s = Semaphore.open(sem, 3); Queue q = Queue.open(log)) {
+      ObjectNode ev = NODES.objectNode();
+      ev.put("id", id);
+      ev.put("pid", PID);
+      for (long i = 0; i < iterations || hangInside; ++i) {
+        if (!s.tryAcquire(TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+          throw new Failure("semaphore " + sem + ": no permit within " + TIMEOUT_MS + " ms");
+        }
+        try {
+          ev.put("ev", "enter");
+          put(q, ev);
+          if (hangInside) hang();
+          for (int k = 0; k < 20; ++k) Thread.yield();
+          ev.put("ev", "exit");
+          put(q, ev);
+        } finally {
+          s.release();
+        }
+      }
+    }
+    System.out.println("semaphore " + id + ": " + iterations + " iterations");
+  }
+
+  private static void put(Queue q, JsonNode m) throws Exception {
+    if (!q.offerObject(m, TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      throw new Failure("put on " + q.name() + ": no room within " + TIMEOUT_MS + " ms");
+    }
+  }
+
+  private static void eventWait(String event, String ready, String id) throws Exception {
+    try (Event e = Event.open(event); Queue q = Queue.open(ready)) {
+      ObjectNode m = NODES.objectNode();
+      m.put("id", id);
+      put(q, m);
+      if (!e.await(TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+        throw new Failure("event " + event + " not set within " + TIMEOUT_MS + " ms");
+      }
+    }
+    System.out.println("event " + id + ": woken");
+  }
+
+  private static void eventSet(String event, String id) {
+    try (Event e = Event.open(event)) {
+      e.set();
+    }
+    System.out.println("event " + id + ": set");
+  }
+
+  private static void barrier(String name, int parties, long rounds, String out, String id) throws Exception {
+    ArrayNode indexes = NODES.arrayNode();
+    try (Barrier b = Barrier.open(name, parties)) {
+      for (long r = 0; r < rounds; ++r) {
+        try {
+          indexes.add(b.await(TIMEOUT_MS, TimeUnit.MILLISECONDS));
+        } catch (BrokenBarrierException | TimeoutException e) {
+          throw new Failure("barrier " + name + ", round " + r + ": " + e);
+        }
+      }
+    }
+    try (Queue q = Queue.open(out)) {
+      ObjectNode m = NODES.objectNode();
+      m.put("id", id);
+      m.set("indexes", indexes);
+      put(q, m);
+    }
+    System.out.println("barrier " + id + ": " + rounds + " rounds");
+  }
+
+  /** Exit status: 0 for timeout or broken, 1 when the wait passed. */
+  private static int barrierTimeout(String name, int parties, long timeoutMs, String id) throws Exception {
+    String outcome;
+    try (Barrier b = Barrier.open(name, parties)) {
+      b.await(timeoutMs, TimeUnit.MILLISECONDS);
+      outcome = "passed";
+    } catch (TimeoutException e) {
+      outcome = "timeout";
+    } catch (BrokenBarrierException e) {
+      outcome = "broken";
+    }
+    System.out.println("barrier " + id + ": " + outcome);
+    return outcome.equals("passed") ? 1 : 0;
+  }
+
+  private static void condition(boolean produce, String name, String file, long n, String id) throws Exception {
+    try (Condition c = Condition.open(name)) {
+      for (long i = 0; i < n; ++i) {
+        if (!c.tryLock(TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+          throw new Failure("condition " + name + ": lock not acquired within " + TIMEOUT_MS + " ms");
+        }
+        try {
+          ObjectNode[] buf = new ObjectNode[1];
+          boolean ready = c.waitFor(() -> { // read under the lock, at first and after each wake-up
+            buf[0] = readQuietly(file);
+            ArrayNode items = (ArrayNode) buf[0].get("items");
+            return produce ? items.size() < buf[0].path("capacity").asLong() : items.size() > 0;
+          }, TIMEOUT_MS, TimeUnit.MILLISECONDS);
+          if (!ready) throw new Failure("condition " + name + ": not notified within " + TIMEOUT_MS + " ms");
+          ObjectNode b = buf[0];
+          ArrayNode items = (ArrayNode) b.get("items");
+          if (produce) {
+            items.add(i);
+          } else {
+            long got = items.get(0).asLong();
+            if (got != i) throw new Failure("expected item " + i + ", got " + got);
+            items.remove(0);
+          }
+          writeJson(file, b);
+          c.signalAll();
+        } finally {
+          c.unlock();
+        }
+      }
+    }
+    System.out.println("condition " + id + ": " + (produce ? "produced " : "consumed ") + n);
+  }
+
+  private static ObjectNode readQuietly(String file) {
+    try {
+      return readJson(file);
+    } catch (IOException | Failure e) {
+      throw new IllegalStateException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Runs a sync scenario; -1 when the command line is not one. */
+  private static int runSync(String[] a) throws Exception {
+    String cmd = a.length > 0 ? a[0] : "";
+    int n = a.length;
+    if ((n == 4 || (n == 5 && a[4].equals("--hang"))) && cmd.equals("tickets")) {
+      tickets(a[1], a[2], a[3], n == 5);
+    } else if ((n == 5 || (n == 6 && a[5].equals("--hang"))) && cmd.equals("semaphore")) {
+      semaphore(a[1], a[2], a[3], Long.parseLong(a[4]), n == 6);
+    } else if (n == 4 && cmd.equals("event-wait")) {
+      eventWait(a[1], a[2], a[3]);
+    } else if (n == 3 && cmd.equals("event-set")) {
+      eventSet(a[1], a[2]);
+    } else if (n == 6 && cmd.equals("barrier")) {
+      barrier(a[1], Integer.parseInt(a[2]), Long.parseLong(a[3]), a[4], a[5]);
+    } else if (n == 5 && cmd.equals("barrier-timeout")) {
+      return barrierTimeout(a[1], Integer.parseInt(a[2]), Long.parseLong(a[3]), a[4]);
+    } else if (n == 5 && (cmd.equals("condition-produce") || cmd.equals("condition-consume"))) {
+      condition(cmd.equals("condition-produce"), a[1], a[2], Long.parseLong(a[3]), a[4]);
+    } else {
+      return -1;
+    }
+    return 0;
+  }
+
   private static void run(String[] a) throws Exception {
+    int sync = runSync(a);
+    if (sync > 0) System.exit(sync);
+    if (sync == 0) return;
     String cmd = a.length > 0 ? a[0] : "";
     if (a.length == 4 && cmd.equals("produce")) {
       produce(a[1], Long.parseLong(a[2]), a[3]);
@@ -271,7 +503,10 @@ public final class Agent {
       System.out.println(MAPPER.writeValueAsString(message(a[2], Long.parseLong(a[1]))));
     } else {
       System.err.println(
-          "usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]");
+          "usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]"
+              + " | tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang]"
+              + " | event-wait EVENT READY ID | event-set EVENT ID | barrier BARRIER PARTIES ROUNDS OUT ID"
+              + " | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID");
       System.exit(2);
     }
   }
