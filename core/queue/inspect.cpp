@@ -1,4 +1,5 @@
 // A queue's stat JSON: for a handle, and for ls/stat without attaching.
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/queue/layout.hpp"
@@ -17,19 +18,20 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   j["order"] = orders[s.order % 3];
   j["format"] = s.format == static_cast<uint32_t>(Format::Json) ? "json" : "bytes";
   j["joinable"] = s.joinable != 0;
-  j["depth"] = load(s.st.count);
+  j["depth"] = s.published_count();
   j["max_items"] = s.max_items;
   j["capacity_bytes"] = s.capacity;
-  j["used_bytes"] = load(s.st.tail) - load(s.st.head);
+  j["used_bytes"] = s.pub_tail.load() - s.pub_head.load();
   j["max_message_bytes"] = s.max_message;
   j["mode"] = h->mode;
   j["owner_uid"] = h->creator_uid;
   j["creator_pid"] = token_pid(h->creator);
   j["ephemeral"] = h->ephemeral != 0;
-  j["closed"] = load(s.st.closed) != 0;
-  j["unfinished_tasks"] = load(s.st.unfinished);
-  j["leased"] = load(s.st.leased);
-  j["in_flight"] = load(s.st.reserved) + load(s.st.reading);
+  j["closed"] = load(s.closed) != 0;
+  uint64_t done = load(s.cs.tasks_done), added = load(s.ps.unfinished_added);
+  j["unfinished_tasks"] = added > done ? added - done : 0;
+  j["leased"] = load(s.cs.leased);
+  j["in_flight"] = load(s.ps.reserved) + load(s.cs.reading);
   nlohmann::json attached = nlohmann::json::array();
   uint32_t live = 0;
   for (uint32_t i = 0; i < kMaxAttached; ++i) {
@@ -41,15 +43,14 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   }
   j["attached"] = attached;
   j["live_processes"] = live;
-  const Counters& c = s.counters;
-  j["counters"] = {{"puts", c.puts.load()},
-                   {"gets", c.gets.load()},
-                   {"bytes_put", c.bytes_put.load()},
-                   {"bytes_got", c.bytes_got.load()},
-                   {"timeouts", c.timeouts.load()},
-                   {"owner_dead_recoveries", c.owner_dead_recoveries.load()},
-                   {"redeliveries", c.redeliveries.load()},
-                   {"last_activity_unix_ms", c.last_activity_unix_ms.load()}};
+  j["counters"] = {{"puts", s.puts.load()},
+                   {"gets", s.gets.load()},
+                   {"bytes_put", s.bytes_put.load()},
+                   {"bytes_got", s.bytes_got.load()},
+                   {"timeouts", s.timeouts.load()},
+                   {"owner_dead_recoveries", s.owner_dead_recoveries.load()},
+                   {"redeliveries", s.redeliveries.load()},
+                   {"last_activity_unix_ms", std::max(s.last_put_unix_ms.load(), s.last_get_unix_ms.load())}};
   return j.dump();
 }
 

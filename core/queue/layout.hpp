@@ -15,6 +15,16 @@ namespace polyipc {
 // only grow; pos % capacity is the place in the ring. A record never wraps: a
 // pad record (or, when fewer than a header's bytes remain, an implicit pad)
 // fills the end of the ring.
+//
+// Locking (see queue.cpp, "locking and recovery"). A FIFO queue has two
+// robust locks: putters take the put lock and own the put side (the tail and
+// the free space beyond it), getters take the get lock and own the get side
+// (the head, read_pos and the headers of published records). Each side
+// journals its changes in its own journal; the two sides meet only through
+// the published words (pub_*), written after a commit, so a reader on the
+// other side never sees a change that a crash could still roll back. Rare
+// operations that touch both sides take both locks, put lock first, and
+// journal in the get journal. LIFO/PRIORITY queues use the get lock alone.
 
 namespace queue_detail {
 
@@ -50,42 +60,59 @@ inline uint64_t record_size(uint64_t len) { return kHeader + align8(len); }
 }  // namespace queue_detail
 using namespace queue_detail;  // internal header: core/queue only
 
-struct Counters {
-  std::atomic<uint64_t> puts, gets, bytes_put, bytes_got, timeouts, owner_dead_recoveries, redeliveries,
-      last_activity_unix_ms;
-};
-
 struct QueueShared {
   // Fixed at creation.
   uint32_t order, format, joinable, pad0;
   uint64_t max_items, capacity, max_message, heap_capacity, heap_offset, ring_offset;
+  // Changes (journaled) only under both locks, so either lock reads it exactly.
+  uint64_t closed;
 
-  alignas(64) RobustMutex mutex;
-  // Every word of `st`, of the heap and of record headers in the ring changes
-  // only through a Transaction on `journal`.
-  alignas(64) struct State {
-    uint64_t head, tail;  // ring positions: [head, tail) holds records
+  // ---- put side: written by putters only (and under both locks) ----
+  alignas(64) RobustMutex put_mutex;  // FIFO only
+  // Every word here changes only through a Transaction: on put_journal under
+  // the put lock alone, on get_journal under both locks.
+  struct PutState {
+    uint64_t tail;              // [head, tail) holds records
+    uint64_t produced;          // records ever made Ready by puts
+    uint64_t next_seq;          // LIFO/PRIORITY order
+    uint64_t reserved;          // Reserved records (count toward max_items)
+    uint64_t unfinished_added;  // joinable: puts (unfinished = this - tasks_done)
+  } ps;
+  // Counters of the put side: plain adds under the put lock.
+  std::atomic<uint64_t> puts, bytes_put, last_put_unix_ms;
+  // What getters read of the put side: committed values only.
+  alignas(64) std::atomic<uint64_t> pub_tail, pub_produced;
+  alignas(64) Journal put_journal;
+
+  // ---- get side: written by getters only (and under both locks) ----
+  alignas(64) RobustMutex get_mutex;  // the one lock of LIFO/PRIORITY
+  // Every word here, of the heap and of record headers in [head, tail)
+  // changes only through a Transaction on get_journal.
+  struct GetState {
+    uint64_t head;
     uint64_t read_pos;    // FIFO: no Ready record lies in [head, read_pos)
-    uint64_t count;       // Ready records: qsize()
-    uint64_t reserved;    // Reserved records (count toward max_items)
+    uint64_t consumed;    // records taken, less those given back: qsize() = produced - consumed
     uint64_t reading;     // Reading records
     uint64_t leased;      // Leased records
-    uint64_t unfinished;  // joinable: put and not yet task_done
-    uint64_t next_seq;
+    uint64_t tasks_done;  // joinable
     uint64_t heap_size;
-    uint64_t closed;
-  } st;
-  Journal journal;
+  } cs;
+  std::atomic<uint64_t> gets, bytes_got, last_get_unix_ms;
+  // What putters read of the get side: committed values only.
+  alignas(64) std::atomic<uint64_t> pub_head, pub_consumed;
+  alignas(64) Journal get_journal;
 
   // Wake-ups: a futex word per condition, and how many sleep on it, so that
-  // nobody makes a syscall when nobody sleeps.
+  // nobody makes a syscall when nobody sleeps. Sleepers register holding
+  // every lock; wakers check holding their side's lock.
   alignas(64) std::atomic<uint32_t> not_empty;
   std::atomic<uint32_t> getters_sleeping;
   alignas(64) std::atomic<uint32_t> not_full;
   std::atomic<uint32_t> putters_sleeping;
   alignas(64) std::atomic<uint32_t> all_done;
   std::atomic<uint32_t> joiners_sleeping;
-  alignas(64) Counters counters;
+  // Rare counters, bumped under either lock: atomic adds.
+  alignas(64) std::atomic<uint64_t> timeouts, owner_dead_recoveries, redeliveries;
 
   char* base() { return reinterpret_cast<char*>(this); }
   uint64_t* heap() { return reinterpret_cast<uint64_t*>(base() + heap_offset); }
@@ -97,11 +124,18 @@ struct QueueShared {
   }
   RecordHeader* record(uint64_t pos) { return reinterpret_cast<RecordHeader*>(ring() + pos % capacity); }
   char* payload(uint64_t pos) { return ring() + pos % capacity + kHeader; }
+
+  // Messages waiting, from the published words (no lock needed).
+  uint64_t published_count() const {
+    uint64_t c = pub_consumed.load(std::memory_order_acquire);
+    uint64_t p = pub_produced.load(std::memory_order_acquire);
+    return p > c ? p - c : 0;
+  }
 };
 
 namespace queue_detail {
 inline uint64_t load(const uint64_t& w) { return load_word(&w); }
-// Counters change only under the queue's lock: a plain add, no locked instruction.
+// Counters change only under their side's lock: a plain add, no locked instruction.
 inline void bump(std::atomic<uint64_t>& c, uint64_t n = 1) {
   c.store(c.load(std::memory_order_relaxed) + n, std::memory_order_relaxed);
 }

@@ -62,7 +62,8 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
     s->heap_capacity = heap_capacity;
     s->heap_offset = heap_offset;
     s->ring_offset = ring_offset;
-    s->mutex.init();
+    s->put_mutex.init();
+    s->get_mutex.init();
   };
   spec.check_existing = [&](const void* body) {
     auto* s = static_cast<const QueueShared*>(body);
@@ -92,60 +93,179 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
 Queue::~Queue() = default;
 
 // ---- locking and recovery --------------------------------------------------
+//
+// FIFO: putters take the put lock, getters the get lock (layout.hpp). Each
+// side publishes what the other reads (pub_*) only after its transaction has
+// committed, so a reader never acts on a change that a crash rolls back; a
+// published value may lag (a holder died between commit and publish), which
+// only makes the other side see less: recovery publishes again. What touches
+// both sides (waiting to sleep, compaction, reaping, large messages, closing,
+// joining) takes both locks, put lock first, and journals on the get side: a
+// getter holding the get lock never waits for the put lock, so no deadlock.
+//
+// A dead holder: whoever takes the put lock with OWNER_DEAD also takes the get
+// lock before touching anything (the dead one may have been in a both-locks
+// transaction, journaled on the get side), rolls both journals back, publishes
+// and reaps. Whoever takes the get lock alone with OWNER_DEAD rolls back the
+// get journal (which also restores put-side words of a both-locks
+// transaction: the put lock is then held by nobody, or by a recoverer waiting
+// for the get lock), publishes the get side, then reaps under both locks.
 
-Status Queue::lock(const Deadline& deadline) {
+struct Queue::View {
+  uint64_t tail, produced;  // the end of the published records, and puts made Ready
+};
+
+bool Queue::fifo() const noexcept { return s_->order == static_cast<uint32_t>(Order::Fifo); }
+
+namespace {
+Status acquire(RobustMutex& m, const Deadline& deadline, bool* dead) {
   // A non-blocking call still waits for the lock (held for microseconds), so
   // get_nowait answers EMPTY or a message, not TIMEOUT, under contention; the
   // bound only matters if the holder is stopped.
   constexpr int64_t kNonBlockingLockWaitNs = 100'000'000;
-  Status st = s_->mutex.lock(deadline.is_immediate() ? Deadline::after(kNonBlockingLockWaitNs) : deadline);
+  Status st = m.lock(deadline.is_immediate() ? Deadline::after(kNonBlockingLockWaitNs) : deadline);
   if (st == Status::OwnerDead) {
-    recover_from_dead_holder();
-    s_->mutex.mark_consistent();
+    *dead = true;
     return Status::Ok;
   }
   return st;
 }
+}  // namespace
 
-void Queue::unlock() noexcept { s_->mutex.unlock(); }
-
-// A process died holding the lock: undo its half-done change, then give back
-// whatever it owned (records it was filling, reading or had leased).
-void Queue::recover_from_dead_holder() {
-  roll_back(s_->journal, s_->base());
-  bump(s_->counters.owner_dead_recoveries);
-  reap_dead_owners(true);
+Status Queue::lock_side(Side side, const Deadline& deadline) {
+  QueueShared& s = *s_;
+  if (!fifo()) side = Side::Both;  // one lock
+  bool put_dead = false, get_dead = false;
+  if (side == Side::Get) {
+    Status st = acquire(s.get_mutex, deadline, &get_dead);
+    while (st == Status::Ok && get_dead) {
+      roll_back(s.get_journal, s.base());
+      publish_get_side();
+      s.owner_dead_recoveries.fetch_add(1, std::memory_order_relaxed);
+      s.get_mutex.mark_consistent();
+      s.get_mutex.unlock();
+      // Give back what the dead process owned, under both locks.
+      lock_side(Side::Both, Deadline::forever());
+      reap_dead_owners(true);
+      unlock_side(Side::Both);
+      get_dead = false;
+      st = acquire(s.get_mutex, Deadline::forever(), &get_dead);
+    }
+    return st;
+  }
+  if (side == Side::Put) {
+    Status st = acquire(s.put_mutex, deadline, &put_dead);
+    if (st != Status::Ok || !put_dead) return st;
+    acquire(s.get_mutex, Deadline::forever(), &get_dead);
+    recover_both(put_dead, get_dead);
+    s.get_mutex.unlock();
+    return Status::Ok;
+  }
+  if (fifo()) {
+    Status st = acquire(s.put_mutex, deadline, &put_dead);
+    if (st != Status::Ok) return st;
+  }
+  Status st = acquire(s.get_mutex, put_dead ? Deadline::forever() : deadline, &get_dead);
+  if (st != Status::Ok) {
+    if (fifo()) s.put_mutex.unlock();
+    return st;
+  }
+  if (put_dead || get_dead) recover_both(put_dead, get_dead);
+  return Status::Ok;
 }
 
-// Holds the lock for a scope; taken with a deadline, so check ok().
+void Queue::unlock_side(Side side) noexcept {
+  QueueShared& s = *s_;
+  if (!fifo()) side = Side::Both;
+  switch (side) {
+    case Side::Put: s.put_mutex.unlock(); break;
+    case Side::Get: s.get_mutex.unlock(); break;
+    case Side::Both:
+      publish_put_side();
+      publish_get_side();
+      s.get_mutex.unlock();
+      if (fifo()) s.put_mutex.unlock();
+      break;
+  }
+}
+
+// Both locks held: undo the dead holders' half-done changes, publish, then
+// give back whatever they owned (records being filled, read or leased).
+void Queue::recover_both(bool put_dead, bool get_dead) {
+  QueueShared& s = *s_;
+  roll_back(s.get_journal, s.base());
+  roll_back(s.put_journal, s.base());
+  publish_put_side();
+  publish_get_side();
+  s.owner_dead_recoveries.fetch_add(1, std::memory_order_relaxed);
+  if (put_dead) s.put_mutex.mark_consistent();
+  if (get_dead) s.get_mutex.mark_consistent();
+  try {
+    reap_dead_owners(true);
+  } catch (...) {
+    unlock_side(Side::Both);
+    throw;
+  }
+}
+
+void Queue::publish_put_side() noexcept {
+  QueueShared& s = *s_;
+  s.pub_tail.store(s.ps.tail, std::memory_order_release);
+  s.pub_produced.store(s.ps.produced, std::memory_order_release);
+}
+
+void Queue::publish_get_side() noexcept {
+  QueueShared& s = *s_;
+  s.pub_head.store(s.cs.head, std::memory_order_release);
+  s.pub_consumed.store(s.cs.consumed, std::memory_order_release);
+}
+
+// Under both locks: the put side's own words. Under the get lock alone: what
+// the put side published (produced first: its tail then covers those records).
+Queue::View Queue::both_view() const noexcept { return {s_->ps.tail, s_->ps.produced}; }
+Queue::View Queue::get_view() const noexcept {
+  uint64_t produced = s_->pub_produced.load(std::memory_order_acquire);
+  return {s_->pub_tail.load(std::memory_order_acquire), produced};
+}
+
+uint64_t Queue::count() const noexcept { return s_->ps.produced - s_->cs.consumed; }
+
+// Holds a side's locks for a scope; taken with a deadline, so check ok().
 class Queue::Locked {
  public:
-  Locked(Queue& q, const Deadline& d) : q_(q), status_(q.lock(d)) {}
-  Locked(Queue& q, const Deadline& d, ErrorText& error) : Locked(q, d) {
+  Locked(Queue& q, Side side, const Deadline& d) : q_(q), side_(side), status_(q.lock_side(side, d)) {}
+  Locked(Queue& q, Side side, const Deadline& d, ErrorText& error) : Locked(q, side, d) {
     if (status_ != Status::Ok) error.set("queue '%s': timed out waiting for the lock", q.qname());
   }
-  ~Locked() {
-    if (status_ == Status::Ok) q_.unlock();
+  Locked(Queue& q, const Deadline& d) : Locked(q, Side::Both, d) {}
+  Locked(Queue& q, const Deadline& d, ErrorText& error) : Locked(q, Side::Both, d, error) {}
+  ~Locked() { release(); }
+  void release() noexcept {
+    if (status_ == Status::Ok) q_.unlock_side(side_);
+    status_ = Status::Timeout;
   }
+  void relock() { status_ = q_.lock_side(side_, Deadline::forever()); }
   Status status() const { return status_; }
 
  private:
   Queue& q_;
+  Side side_;
   Status status_;
 };
 
+// Both locks held.
 void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
   QueueShared& s = *s_;
   if (!force) {
-    if (s.st.reserved + s.st.reading + s.st.leased == 0) return;
+    if (s.ps.reserved + s.cs.reading + s.cs.leased == 0) return;
     int64_t now = monotonic_ns();
     if (now - last_reap_ns_.load(std::memory_order_relaxed) < interval_ns) return;
     last_reap_ns_.store(now, std::memory_order_relaxed);
   }
   std::unordered_map<uint64_t, bool> alive;  // liveness asked once per owner
-  for (uint64_t pos = s.st.head; pos < s.st.tail;) {
+  for (uint64_t pos = s.cs.head; pos < s.ps.tail;) {
     pos = s.skip_implicit_pad(pos);
-    if (pos >= s.st.tail) break;
+    if (pos >= s.ps.tail) break;
     RecordHeader* r = s.record(pos);
     uint64_t next = pos + record_size(r->len);
     if (r->state == kReserved || r->state == kReading || r->state == kLeased) {
@@ -156,25 +276,35 @@ void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
     pos = next;
   }
   {
-    Transaction tx(s.journal, s.base());
-    advance_head(tx);
+    Transaction tx(s.get_journal, s.base());
+    advance_head(tx, s.ps.tail);
   }
-  if (load(s.st.count) > 0) notify(s.not_empty, s.getters_sleeping);
+  publish_put_side();
+  publish_get_side();
+  if (count() > 0) notify(s.not_empty, s.getters_sleeping);
   notify(s.not_full, s.putters_sleeping);
 }
 
 // A message to take, or the end of the stream (closed, and nothing written
-// or taken that could still come back). Read without the lock by spinners.
+// or taken that could still come back). Both locks held.
 bool Queue::getter_may_proceed() const noexcept {
   const QueueShared& s = *s_;
-  if (load(s.st.count) > 0) return true;
-  return load(s.st.closed) && load(s.st.reserved) + load(s.st.reading) + load(s.st.leased) == 0;
+  if (count() > 0) return true;
+  return s.closed && s.ps.reserved + s.cs.reading + s.cs.leased == 0;
 }
 
+// The same, read without a lock by spinners: a hint only.
+bool Queue::getter_may_stop_spinning() const noexcept {
+  const QueueShared& s = *s_;
+  if (s.published_count() > 0) return true;
+  return load(s.closed) && load(s.ps.reserved) + load(s.cs.reading) + load(s.cs.leased) == 0;
+}
+
+// The get lock held (FIFO) or both.
 void Queue::return_dead_readers() {
   QueueShared& s = *s_;
-  const uint64_t end = s.order == static_cast<uint32_t>(Order::Fifo) ? s.st.read_pos : s.st.tail;
-  for (uint64_t pos = s.st.head; pos < end && s.st.reading > 0;) {
+  const uint64_t end = fifo() ? s.cs.read_pos : s.ps.tail;
+  for (uint64_t pos = s.cs.head; pos < end && s.cs.reading > 0;) {
     pos = s.skip_implicit_pad(pos);
     if (pos >= end) break;
     RecordHeader* r = s.record(pos);
@@ -183,24 +313,24 @@ void Queue::return_dead_readers() {
   }
 }
 
-// A record whose owner died: a half-written one (Reserved) is dropped, a taken
-// one (Reading, Leased) goes back to the queue. One transaction.
+// A record whose owner died: a half-written one (Reserved, both locks held) is
+// dropped, a taken one (Reading, Leased) goes back to the queue. One transaction.
 void Queue::release_from_dead_owner(uint64_t pos) {
   QueueShared& s = *s_;
   RecordHeader* r = s.record(pos);
-  Transaction tx(s.journal, s.base());
+  Transaction tx(s.get_journal, s.base());
   if (r->state == kReserved) {
-    tx.set(s.st.reserved, s.st.reserved - 1);
+    tx.set(s.ps.reserved, s.ps.reserved - 1);
     tx.set(r->state, kDead);
     return;
   }
-  if (r->state == kReading) tx.set(s.st.reading, s.st.reading - 1);
-  else tx.set(s.st.leased, s.st.leased - 1);
+  if (r->state == kReading) tx.set(s.cs.reading, s.cs.reading - 1);
+  else tx.set(s.cs.leased, s.cs.leased - 1);
   tx.set(r->state, kReady);
   tx.set(r->owner, 0);
-  tx.set(s.st.count, s.st.count + 1);
+  tx.set(s.cs.consumed, s.cs.consumed - 1);
   make_available(tx, pos);
-  bump(s.counters.redeliveries);
+  s.redeliveries.fetch_add(1, std::memory_order_relaxed);
 }
 
 // ---- waiting ---------------------------------------------------------------
@@ -211,8 +341,11 @@ void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers)
   futex_wake_all(&word);
 }
 
-// Called with the lock held; returns with it held. Spins briefly first, since
-// the other side often answers within microseconds and a sleep costs ~20 us.
+// Called with both locks held; returns with them held. Spins briefly first,
+// since the other side often answers within microseconds and a sleep costs
+// ~20 us. Sleepers register holding both locks and wakers check for them
+// holding their side's lock, so a wake-up cannot slip between the check and
+// the registration.
 void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
                      uint64_t record_size) {
   bool getter = &word == &s_->not_empty;
@@ -220,12 +353,12 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
     unlock();
     spin_until_changed(getter, deadline);
     lock(Deadline::forever());
-    bool changed = getter ? getter_may_proceed() : (s_->st.closed || fits(record_size));
+    bool changed = getter ? getter_may_proceed() : (s_->closed || fits(record_size));
     if (changed || deadline.expired()) return;
   }
   sleepers.fetch_add(1, std::memory_order_seq_cst);
   uint32_t seen = word.load(std::memory_order_seq_cst);
-  bool must_reap = s_->st.reserved + s_->st.reading + s_->st.leased > 0;
+  bool must_reap = s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0;
   unlock();
   // Sleep in slices while others own records, so dead owners are noticed.
   futex_wait(&word, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
@@ -234,14 +367,18 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
   reap_dead_owners(false);
 }
 
+// Without a lock, on the published words: returns when the other side made a
+// change worth a look, or after kSpinNs.
 void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const QueueShared& s = *s_;
-  const uint64_t head0 = load(s.st.head), count0 = load(s.st.count);
+  const uint64_t head0 = s.pub_head.load(std::memory_order_relaxed);
+  const uint64_t consumed0 = s.pub_consumed.load(std::memory_order_relaxed);
   const int64_t start = monotonic_ns();
   const int64_t stop = std::min(start + kSpinNs, deadline.until_ns(-1));
   for (int i = 1;; ++i) {
-    if (for_getter ? getter_may_proceed()
-                   : (load(s.st.closed) || load(s.st.head) != head0 || load(s.st.count) < count0))
+    if (for_getter ? getter_may_stop_spinning()
+                   : (load(s.closed) || s.pub_head.load(std::memory_order_relaxed) != head0 ||
+                      s.pub_consumed.load(std::memory_order_relaxed) != consumed0))
       return;
     cpu_relax();
     if ((i & 63) == 0) {
@@ -287,15 +424,15 @@ Status Queue::check_message_body(const void* data, size_t len, ErrorText& error)
 
 bool Queue::fits(uint64_t rec) const noexcept {
   const QueueShared& s = *s_;
-  if (s.max_items && s.st.count + s.st.reserved >= s.max_items) return false;
+  if (s.max_items && count() + s.ps.reserved >= s.max_items) return false;
   return has_room(rec);
 }
 
-bool Queue::has_room(uint64_t rec) const noexcept { return has_room_at(s_->st.tail, rec); }
+bool Queue::has_room(uint64_t rec) const noexcept { return has_room_at(s_->ps.tail, s_->cs.head, rec); }
 
-bool Queue::has_room_at(uint64_t tail, uint64_t rec) const noexcept {
+bool Queue::has_room_at(uint64_t tail, uint64_t head, uint64_t rec) const noexcept {
   const QueueShared& s = *s_;
-  uint64_t used = tail - s.st.head;
+  uint64_t used = tail - head;
   if (used == 0) return rec <= s.capacity;
   uint64_t to_end = s.capacity - tail % s.capacity;
   uint64_t need = rec <= to_end ? rec : to_end + rec;
@@ -304,22 +441,22 @@ bool Queue::has_room_at(uint64_t tail, uint64_t rec) const noexcept {
 
 Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& error) {
   for (;;) {
-    if (s_->st.closed) {
+    if (s_->closed) {
       error.set("queue '%s': closed for writing", qname());
       return Status::Closed;
     }
     if (fits(rec) || compact(rec)) return Status::Ok;
     if (deadline.expired()) {
       // Before saying FULL, give back what dead processes still hold.
-      if (s_->st.reserved + s_->st.reading + s_->st.leased > 0) {
+      if (s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0) {
         reap_dead_owners(false, kPromptReapIntervalNs);
         if (fits(rec) || compact(rec)) return Status::Ok;
       }
-      bump(s_->counters.timeouts);
+      s_->timeouts.fetch_add(1, std::memory_order_relaxed);
       bool full = deadline.is_immediate();
       error.set("queue '%s': %s (%llu messages, %llu of %llu bytes used)", qname(),
-                full ? "full" : "timed out waiting for room", (unsigned long long)s_->st.count,
-                (unsigned long long)(s_->st.tail - s_->st.head), (unsigned long long)s_->capacity);
+                full ? "full" : "timed out waiting for room", (unsigned long long)count(),
+                (unsigned long long)(s_->ps.tail - s_->cs.head), (unsigned long long)s_->capacity);
       return full ? Status::Full : Status::Timeout;
     }
     reap_dead_owners(false);
@@ -335,10 +472,10 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
 // Every step is crash-safe; true if rec fits now.
 bool Queue::compact(uint64_t rec) {
   QueueShared& s = *s_;
-  if (s.max_items && s.st.count + s.st.reserved >= s.max_items) return false;
+  if (s.max_items && count() + s.ps.reserved >= s.max_items) return false;
   for (uint64_t moved = 0; !has_room(rec) && moved < s.capacity;) {
-    uint64_t pos = s.skip_implicit_pad(s.st.head);
-    if (pos >= s.st.tail) return false;
+    uint64_t pos = s.skip_implicit_pad(s.cs.head);
+    if (pos >= s.ps.tail) return false;
     RecordHeader* r = s.record(pos);
     const bool heap_order = s.order != static_cast<uint32_t>(Order::Fifo);
     if (!(r->state == kLeased || r->state == kReady)) return false;
@@ -349,23 +486,23 @@ bool Queue::compact(uint64_t rec) {
       to = reserve(size);
     }
     std::memcpy(s.record(to), r, size);  // into dead or free space: nobody reads it yet
-    Transaction tx(s.journal, s.base());
-    if (to >= s.st.tail) {
-      tx.set(s.st.tail, to + size);
+    Transaction tx(s.get_journal, s.base());
+    if (to >= s.ps.tail) {
+      tx.set(s.ps.tail, to + size);
     } else {  // the dead run shrinks to end where the copy begins
       RecordHeader* run = s.record(pos + size);
       tx.set(run->len, to - (pos + size) - kHeader);
     }
     if (r->state == kReady && heap_order) {
       uint64_t* h = s.heap();
-      for (uint64_t i = 0; i < s.st.heap_size; ++i)
+      for (uint64_t i = 0; i < s.cs.heap_size; ++i)
         if (h[i] == pos) {
           tx.set(h[i], to);
           break;
         }
     }
     tx.set(r->state, kDead);
-    advance_head(tx);
+    advance_head(tx, s.ps.tail);
     moved += size;
   }
   return fits(rec);
@@ -380,7 +517,7 @@ uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
   const uint64_t first = pos + size;
   const uint64_t lap_end = (pos / s.capacity + 1) * s.capacity;
   uint64_t end = first;
-  while (end < s.st.tail && end < lap_end) {
+  while (end < s.ps.tail && end < lap_end) {
     if (s.capacity - end % s.capacity < kHeader) {
       end = lap_end;
       break;
@@ -389,25 +526,25 @@ uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
     if (d->state != kDead && d->state != kPad) break;
     end += record_size(d->len);
   }
-  if (end > s.st.tail || end - first < size + kHeader) return UINT64_MAX;
+  if (end > s.ps.tail || end - first < size + kHeader) return UINT64_MAX;
   RecordHeader* run = s.record(first);
-  Transaction tx(s.journal, s.base());
+  Transaction tx(s.get_journal, s.base());
   tx.set(run->state, kDead);
   tx.set(run->len, end - first - kHeader);
   return end - size;
 }
 
 // Makes room for a record at the tail (writing a pad if needed) and returns
-// its position; the caller publishes the new tail in its transaction.
+// its position; the caller publishes the new tail in its transaction. Both locks held.
 uint64_t Queue::reserve(uint64_t rec) {
   QueueShared& s = *s_;
-  uint64_t tail = s.st.tail;
+  uint64_t tail = s.ps.tail;
   uint64_t to_end = s.capacity - tail % s.capacity;
-  if (rec > to_end && s.st.tail == s.st.head) {  // empty: restart at the beginning of the ring
-    Transaction tx(s.journal, s.base());
-    tx.set(s.st.head, tail + to_end);
-    tx.set(s.st.tail, tail + to_end);
-    tx.set(s.st.read_pos, tail + to_end);
+  if (rec > to_end && s.ps.tail == s.cs.head) {  // empty: restart at the beginning of the ring
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.cs.head, tail + to_end);
+    tx.set(s.ps.tail, tail + to_end);
+    tx.set(s.cs.read_pos, tail + to_end);
     return tail + to_end;
   }
   return place_at(tail, rec);
@@ -439,27 +576,68 @@ void Queue::write_record(uint64_t pos, const void* data, size_t len, int64_t pri
   copy_bytes(s_->payload(pos), data, len);
 }
 
-// Publishes a message whose bytes fit under the lock (the common case).
+// Publishes a message whose bytes fit under the lock. Both locks held.
 void Queue::commit_put(const void* data, size_t len, int64_t priority) {
   QueueShared& s = *s_;
   uint64_t rec = record_size(len);
   uint64_t pos = reserve(rec);
-  write_record(pos, data, len, priority, s.st.next_seq);
-  Transaction tx(s.journal, s.base());
-  tx.set(s.st.tail, pos + rec);
-  tx.set(s.st.count, s.st.count + 1);
-  tx.set(s.st.next_seq, s.st.next_seq + 1);
-  if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + 1);
-  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_push(tx, pos);
+  write_record(pos, data, len, priority, s.ps.next_seq);
+  Transaction tx(s.get_journal, s.base());
+  tx.set(s.ps.tail, pos + rec);
+  tx.set(s.ps.produced, s.ps.produced + 1);
+  tx.set(s.ps.next_seq, s.ps.next_seq + 1);
+  if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + 1);
+  if (!fifo()) heap_push(tx, pos);
   tx.commit();
-  bump(s.counters.puts);
-  bump(s.counters.bytes_put, len);
+  bump(s.puts);
+  bump(s.bytes_put, len);
+}
+
+// FIFO, a message below kLargeMessage, under the put lock alone: room is
+// judged from the published head (which only lags, so the judgement errs on
+// the safe side), the record is written into free space, and one transaction
+// on the put journal moves the tail. false: nothing done, take the general
+// path (closed, no room after a short spin, or an empty ring to restart).
+bool Queue::put_fast(const void* data, size_t len, const Deadline& deadline, Status* st, ErrorText& error) {
+  QueueShared& s = *s_;
+  const uint64_t rec = record_size(len);
+  Locked lk(*this, Side::Put, deadline, error);
+  if ((*st = lk.status()) != Status::Ok) return true;
+  for (int attempt = 0;; ++attempt) {
+    if (s.closed) return false;
+    const uint64_t tail = s.ps.tail, head = s.pub_head.load(std::memory_order_acquire);
+    const bool below_max =
+        !s.max_items || s.ps.produced - s.pub_consumed.load(std::memory_order_acquire) + s.ps.reserved < s.max_items;
+    if (below_max && has_room_at(tail, head, rec)) {
+      if (tail == head && rec > s.capacity - tail % s.capacity) return false;  // restart: moves the head
+      const uint64_t pos = place_at(tail, rec);
+      write_record(pos, data, len, 0, 0);
+      {
+        Transaction tx(s.put_journal, s.base());
+        tx.set(s.ps.tail, pos + rec);
+        tx.set(s.ps.produced, s.ps.produced + 1);
+        if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + 1);
+      }
+      publish_put_side();
+      bump(s.puts);
+      bump(s.bytes_put, len);
+      s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+      notify(s.not_empty, s.getters_sleeping);
+      *st = Status::Ok;
+      return true;
+    }
+    if (attempt > 0 || deadline.is_immediate()) return false;
+    lk.release();
+    spin_until_changed(false, deadline);
+    lk.relock();
+  }
 }
 
 Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline& deadline, ErrorText& error) {
   Status st = check_message(data, len, error, 0, false);
   if (st != Status::Ok) return st;
   if (s_->order != static_cast<uint32_t>(Order::Priority)) priority = 0;
+  if (fifo() && len < kLargeMessage && put_fast(data, len, deadline, &st, error)) return st;
   const uint64_t rec = record_size(len);
   Locked lk(*this, deadline, error);
   if (lk.status() != Status::Ok) return lk.status();
@@ -469,37 +647,77 @@ Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline
   if (len < kLargeMessage) {
     commit_put(data, len, priority);
   } else {
-    // Claim the space, copy without the lock, then publish.
+    // Claim the space, copy without the locks, then publish.
     uint64_t pos = reserve(rec);
     RecordHeader* r = s.record(pos);
     r->len = len;
     r->state = kReserved;
     r->owner = self_token();
     r->priority = priority;
-    r->seq = s.st.next_seq;
+    r->seq = s.ps.next_seq;
     {
-      Transaction tx(s.journal, s.base());
-      tx.set(s.st.tail, pos + rec);
-      tx.set(s.st.reserved, s.st.reserved + 1);
-      tx.set(s.st.next_seq, s.st.next_seq + 1);
+      Transaction tx(s.get_journal, s.base());
+      tx.set(s.ps.tail, pos + rec);
+      tx.set(s.ps.reserved, s.ps.reserved + 1);
+      tx.set(s.ps.next_seq, s.ps.next_seq + 1);
     }
     unlock();
     copy_bytes(s.payload(pos), data, len);
     lock(Deadline::forever());
-    Transaction tx(s.journal, s.base());
+    Transaction tx(s.get_journal, s.base());
     tx.set(r->state, kReady);
     tx.set(r->owner, 0);
-    tx.set(s.st.reserved, s.st.reserved - 1);
-    tx.set(s.st.count, s.st.count + 1);
-    if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + 1);
+    tx.set(s.ps.reserved, s.ps.reserved - 1);
+    tx.set(s.ps.produced, s.ps.produced + 1);
+    if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + 1);
     make_available(tx, pos);
     tx.commit();
-    bump(s.counters.puts);
-    bump(s.counters.bytes_put, len);
+    bump(s.puts);
+    bump(s.bytes_put, len);
   }
-  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   notify(s.not_empty, s.getters_sleeping);
   return Status::Ok;
+}
+
+// FIFO, under the put lock alone: every record that fits, published in one
+// transaction. false (nothing done): the first does not fit now, or the queue
+// is closed: take the general path, which waits for the first.
+bool Queue::put_many_fast(const void* const* data, const size_t* lens, size_t valid, size_t* done,
+                          const Deadline& deadline) {
+  QueueShared& s = *s_;
+  Locked lk(*this, Side::Put, deadline);
+  if (lk.status() != Status::Ok) return false;
+  if (s.closed) return false;
+  const uint64_t head = s.pub_head.load(std::memory_order_acquire);
+  const uint64_t waiting = s.ps.produced - s.pub_consumed.load(std::memory_order_acquire) + s.ps.reserved;
+  uint64_t tail = s.ps.tail, bytes = 0;
+  size_t n = 0;
+  while (n < valid) {
+    const uint64_t rec = record_size(lens[n]);
+    if (s.max_items && waiting + n >= s.max_items) break;
+    if (!has_room_at(tail, head, rec)) break;
+    if (tail == head && rec > s.capacity - tail % s.capacity) break;  // restart: the general path
+    const uint64_t pos = place_at(tail, rec);
+    write_record(pos, data[n], lens[n], 0, 0);
+    tail = pos + rec;
+    bytes += lens[n];
+    ++n;
+  }
+  if (n == 0) return false;
+  {
+    Transaction tx(s.put_journal, s.base());
+    tx.set(s.ps.tail, tail);
+    tx.set(s.ps.produced, s.ps.produced + n);
+    if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + n);
+  }
+  publish_put_side();
+  bump(s.puts, n);
+  bump(s.bytes_put, bytes);
+  s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  notify(s.not_empty, s.getters_sleeping);
+  *done = n;
+  return true;
 }
 
 Status Queue::put_many(const void* const* data, const size_t* lens, size_t count, size_t* done,
@@ -513,55 +731,62 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
     bad = check_message(data[valid], lens[valid], error, valid, true);
     if (bad != Status::Ok) break;
   }
+  size_t n = 0;
+  if (fifo() && valid > 0 && put_many_fast(data, lens, valid, &n, deadline)) {
+    *done = n;
+    if (n < valid) {  // the put lock excludes close_writes: full
+      error.set("queue '%s': full after %zu of %zu messages", qname(), n, count);
+      return Status::Full;
+    }
+    return bad;
+  }
   Locked lk(*this, deadline, error);
   if (lk.status() != Status::Ok) return lk.status();
   // Wait only for the first; then put what fits, as the header documents.
   Status st = valid > 0 ? wait_for_room(record_size(lens[0]), deadline, error) : Status::Ok;
   if (st != Status::Ok) return st;
   QueueShared& s = *s_;
-  size_t n = 0;
-  if (s.order == static_cast<uint32_t>(Order::Fifo)) {
+  if (fifo()) {
     // Write every record that fits, then publish them all in one transaction.
-    uint64_t tail = s.st.tail, bytes = 0;
-    while (n < valid && !s.st.closed) {
+    uint64_t tail = s.ps.tail, bytes = 0;
+    while (n < valid && !s.closed) {
       const uint64_t rec = record_size(lens[n]);
-      if (s.max_items && s.st.count + s.st.reserved + n >= s.max_items) break;
+      if (s.max_items && this->count() + s.ps.reserved + n >= s.max_items) break;
       uint64_t pos;
-      if (n == 0 && tail == s.st.head) {
+      if (n == 0 && tail == s.cs.head) {
         if (rec > s.capacity) break;
         pos = reserve(rec);  // may restart the empty ring at its beginning
       } else {
-        if (!has_room_at(tail, rec)) break;
+        if (!has_room_at(tail, s.cs.head, rec)) break;
         pos = place_at(tail, rec);
       }
-      write_record(pos, data[n], lens[n], 0, s.st.next_seq + n);
+      write_record(pos, data[n], lens[n], 0, 0);
       tail = pos + rec;
       bytes += lens[n];
       ++n;
     }
     if (n) {
-      Transaction tx(s.journal, s.base());
-      tx.set(s.st.tail, tail);
-      tx.set(s.st.count, s.st.count + n);
-      tx.set(s.st.next_seq, s.st.next_seq + n);
-      if (s.joinable) tx.set(s.st.unfinished, s.st.unfinished + n);
+      Transaction tx(s.get_journal, s.base());
+      tx.set(s.ps.tail, tail);
+      tx.set(s.ps.produced, s.ps.produced + n);
+      if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + n);
       tx.commit();
-      bump(s.counters.puts, n);
-      bump(s.counters.bytes_put, bytes);
+      bump(s.puts, n);
+      bump(s.bytes_put, bytes);
     }
   } else {
-    while (n < valid && fits(record_size(lens[n])) && !s.st.closed) {
+    while (n < valid && fits(record_size(lens[n])) && !s.closed) {
       commit_put(data[n], lens[n], 0);
       ++n;
     }
   }
   if (n) {
-    s_->counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-    notify(s_->not_empty, s_->getters_sleeping);
+    s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+    notify(s.not_empty, s.getters_sleeping);
   }
   *done = n;
   if (n < valid) {
-    bool closed = s_->st.closed;
+    bool closed = s.closed;
     error.set("queue '%s': %s after %zu of %zu messages", qname(), closed ? "closed for writing" : "full", n, count);
     return closed ? Status::Closed : Status::Full;
   }
@@ -570,81 +795,80 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
 
 // ---- getting ---------------------------------------------------------------
 
-uint64_t Queue::find_ready() const noexcept {
+// The next Ready record, given what the put side holds (View), or UINT64_MAX.
+uint64_t Queue::find_ready(const View& v) const noexcept {
   QueueShared& s = *s_;
-  if (s.st.count == 0) return UINT64_MAX;
-  if (s.order != static_cast<uint32_t>(Order::Fifo)) return s.heap()[0];
-  for (uint64_t pos = s.st.read_pos; pos < s.st.tail;) {
+  if (v.produced <= s.cs.consumed) return UINT64_MAX;
+  if (!fifo()) return s.heap()[0];
+  for (uint64_t pos = s.cs.read_pos; pos < v.tail;) {
     pos = s.skip_implicit_pad(pos);
-    if (pos >= s.st.tail) break;
+    if (pos >= v.tail) break;
     RecordHeader* r = s.record(pos);
     if (r->state == kReady) return pos;
     pos += record_size(r->len);
   }
-  return UINT64_MAX;  // unreachable while count is right
+  return UINT64_MAX;  // unreachable while the counts are right
 }
 
+// Both locks held.
 Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error) {
   for (;;) {
     // A message a dead consumer was copying out goes back in its place before
     // anything behind it is taken, so FIFO order survives the crash.
-    if (s_->st.reading > 0) return_dead_readers();
-    *pos = find_ready();
+    if (s_->cs.reading > 0) return_dead_readers();
+    *pos = find_ready(both_view());
     if (*pos != UINT64_MAX) return Status::Ok;
     // Closed means drained for good: nothing being written, and no taken item
     // that could still come back because its taker dies before finishing.
-    if (s_->st.closed && getter_may_proceed()) {
+    if (s_->closed && getter_may_proceed()) {
       error.set("queue '%s': closed for writing and drained", qname());
       return Status::Closed;
     }
     if (deadline.expired()) {
       // Before saying EMPTY, give back what dead processes still hold.
-      if (s_->st.reserved + s_->st.reading + s_->st.leased > 0) {
+      if (s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0) {
         reap_dead_owners(false, kPromptReapIntervalNs);
-        if ((*pos = find_ready()) != UINT64_MAX) return Status::Ok;
+        if ((*pos = find_ready(both_view())) != UINT64_MAX) return Status::Ok;
       }
       bool empty = deadline.is_immediate();
-      if (!empty) bump(s_->counters.timeouts);
+      if (!empty) s_->timeouts.fetch_add(1, std::memory_order_relaxed);
       error.set("queue '%s': %s", qname(), empty ? "empty" : "timed out waiting for a message");
       return empty ? Status::Empty : Status::Timeout;
     }
     reap_dead_owners(false);
-    if (s_->st.count == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline, 0);
+    if (count() == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline, 0);
   }
 }
 
 // Removes the Ready record at pos from the available ones (heap or read_pos).
 void Queue::take(Transaction& tx, uint64_t pos) {
   QueueShared& s = *s_;
-  tx.set(s.st.count, s.st.count - 1);
-  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_pop(tx);
-  else tx.set(s.st.read_pos, pos + record_size(s.record(pos)->len));
+  tx.set(s.cs.consumed, s.cs.consumed + 1);
+  if (!fifo()) heap_pop(tx);
+  else tx.set(s.cs.read_pos, pos + record_size(s.record(pos)->len));
 }
 
-// Ends a take: the record becomes Leased (joinable) or Dead, and space is reclaimed.
-void Queue::finish_take(Transaction& tx, uint64_t pos) {
+// Ends a take: the record becomes Leased (joinable) or Dead, and space is
+// reclaimed up to `tail` (FIFO: the put side's tail as this side knows it).
+void Queue::finish_take(Transaction& tx, uint64_t pos, uint64_t tail) {
   QueueShared& s = *s_;
   RecordHeader* r = s.record(pos);
   if (s.joinable) {
     tx.set(r->state, kLeased);
     tx.set(r->owner, self_token());
-    tx.set(s.st.leased, s.st.leased + 1);
+    tx.set(s.cs.leased, s.cs.leased + 1);
   } else {
     tx.set(r->state, kDead);
     // LIFO pops (and PRIORITY gets of the newest record) free their space at
     // once: otherwise a stack whose bottom item stays would fill with holes.
-    if (s.order != static_cast<uint32_t>(Order::Fifo) && pos + record_size(r->len) == s.st.tail)
-      tx.set(s.st.tail, pos);
+    // (One lock there: the tail may change.)
+    if (!fifo() && pos + record_size(r->len) == s.ps.tail) tx.set(s.ps.tail, pos);
   }
-  advance_head(tx);
+  advance_head(tx, fifo() ? tail : s.ps.tail);
 }
 
-Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
-  Locked lk(*this, deadline, error);
-  if (lk.status() != Status::Ok) return lk.status();
-  uint64_t pos;
-  Status st = wait_for_message(&pos, deadline, error);
-  if (st != Status::Ok) return st;
+// Takes the Ready record at pos, holding `side` (Get: FIFO, the get lock alone).
+Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context, size_t* len, ErrorText& error) {
   QueueShared& s = *s_;
   RecordHeader* r = s.record(pos);
   const uint64_t n = r->len;
@@ -656,48 +880,79 @@ Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& 
   }
   if (n < kLargeMessage) {
     copy_bytes(out, s.payload(pos), n);
-    Transaction tx(s.journal, s.base());
+    Transaction tx(s.get_journal, s.base());
     take(tx, pos);
-    finish_take(tx, pos);
+    finish_take(tx, pos, side == Side::Get ? s.pub_tail.load(std::memory_order_acquire) : s.ps.tail);
   } else {  // copy out without the lock; a death meanwhile returns the message to the queue
     {
-      Transaction tx(s.journal, s.base());
+      Transaction tx(s.get_journal, s.base());
       take(tx, pos);
       tx.set(r->state, kReading);
       tx.set(r->owner, self_token());
-      tx.set(s.st.reading, s.st.reading + 1);
+      tx.set(s.cs.reading, s.cs.reading + 1);
     }
-    unlock();
+    if (side == Side::Get) publish_get_side();
+    unlock_side(side);
     copy_bytes(out, s.payload(pos), n);
-    lock(Deadline::forever());
-    Transaction tx(s.journal, s.base());
-    tx.set(s.st.reading, s.st.reading - 1);
-    finish_take(tx, pos);
+    lock_side(side, Deadline::forever());
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.cs.reading, s.cs.reading - 1);
+    finish_take(tx, pos, side == Side::Get ? s.pub_tail.load(std::memory_order_acquire) : s.ps.tail);
   }
-  bump(s.counters.gets);
-  bump(s.counters.bytes_got, n);
-  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  bump(s.gets);
+  bump(s.bytes_got, n);
+  s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  if (side == Side::Get) publish_get_side();
   notify(s.not_full, s.putters_sleeping);
   *len = n;
   return Status::Ok;
 }
 
-Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
-                       ErrorText& error) {
-  *done = 0;
-  if (max_count == 0) return Status::Ok;
+// FIFO under the get lock alone: take a Ready record below the published
+// tail. false: none after a short spin (or the queue is closed, or the call
+// must not wait): the general path waits, reaps and reports.
+bool Queue::get_fast(Destination dest, void* context, size_t* len, const Deadline& deadline, Status* st,
+                     ErrorText& error) {
+  QueueShared& s = *s_;
+  Locked lk(*this, Side::Get, deadline, error);
+  if ((*st = lk.status()) != Status::Ok) return true;
+  for (int attempt = 0;; ++attempt) {
+    if (s.cs.reading > 0) return_dead_readers();
+    uint64_t pos = find_ready(get_view());
+    if (pos != UINT64_MAX) {
+      *st = take_one(Side::Get, pos, dest, context, len, error);
+      return true;
+    }
+    if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
+    lk.release();
+    spin_until_changed(true, deadline);
+    lk.relock();
+  }
+}
+
+Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
+  Status st;
+  if (fifo() && get_fast(dest, context, len, deadline, &st, error)) return st;
   Locked lk(*this, deadline, error);
   if (lk.status() != Status::Ok) return lk.status();
   uint64_t pos;
-  Status st = wait_for_message(&pos, deadline, error);
+  st = wait_for_message(&pos, deadline, error);
   if (st != Status::Ok) return st;
+  return take_one(Side::Both, pos, dest, context, len, error);
+}
+
+// Takes what fits into buf, starting with the Ready record at pos, holding `side`.
+Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
+                        ErrorText& error) {
   QueueShared& s = *s_;
+  const View v = side == Side::Get ? get_view() : both_view();
   size_t used = 0, n = 0;
   // One transaction for many takes; a new one before the journal could fill
   // (a take logs a few words, more with a heap).
-  const size_t per_tx = s.order == static_cast<uint32_t>(Order::Fifo) ? 24 : 1;  // <= 7 words each
+  const size_t per_tx = fifo() ? 24 : 1;  // <= 7 words each
+  uint64_t bytes = 0;
   while (n < max_count && pos != UINT64_MAX) {
-    Transaction tx(s.journal, s.base());
+    Transaction tx(s.get_journal, s.base());
     for (size_t in_tx = 0; in_tx < per_tx && n < max_count && pos != UINT64_MAX; ++in_tx) {
       RecordHeader* r = s.record(pos);
       if (r->len > cap - used) {
@@ -713,44 +968,79 @@ Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, si
       copy_bytes(static_cast<char*>(buf) + used, s.payload(pos), r->len);
       lens[n] = r->len;
       used += r->len;
+      bytes += r->len;
       take(tx, pos);
-      finish_take(tx, pos);
-      bump(s.counters.bytes_got, lens[n]);
+      finish_take(tx, pos, v.tail);
       ++n;
-      pos = find_ready();
+      pos = find_ready(fifo() ? v : both_view());
     }
   }
-  bump(s.counters.gets, n);
-  s.counters.last_activity_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  bump(s.gets, n);
+  bump(s.bytes_got, bytes);
+  s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  if (side == Side::Get) publish_get_side();
   notify(s.not_full, s.putters_sleeping);
   *done = n;
   return Status::Ok;
 }
 
-// Moves the head over records nobody needs any more, freeing their space.
-void Queue::advance_head(Transaction& tx) {
+bool Queue::get_many_fast(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
+                          const Deadline& deadline, Status* st, ErrorText& error) {
   QueueShared& s = *s_;
-  uint64_t head = s.st.head;
-  while (head < s.st.tail) {
+  Locked lk(*this, Side::Get, deadline, error);
+  if ((*st = lk.status()) != Status::Ok) return true;
+  for (int attempt = 0;; ++attempt) {
+    if (s.cs.reading > 0) return_dead_readers();
+    uint64_t pos = find_ready(get_view());
+    if (pos != UINT64_MAX) {
+      *st = take_many(Side::Get, pos, buf, cap, lens, max_count, done, error);
+      return true;
+    }
+    if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
+    lk.release();
+    spin_until_changed(true, deadline);
+    lk.relock();
+  }
+}
+
+Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
+                       ErrorText& error) {
+  *done = 0;
+  if (max_count == 0) return Status::Ok;
+  Status st;
+  if (fifo() && get_many_fast(buf, cap, lens, max_count, done, deadline, &st, error)) return st;
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
+  uint64_t pos;
+  st = wait_for_message(&pos, deadline, error);
+  if (st != Status::Ok) return st;
+  return take_many(Side::Both, pos, buf, cap, lens, max_count, done, error);
+}
+
+// Moves the head over records nobody needs any more, freeing their space.
+void Queue::advance_head(Transaction& tx, uint64_t tail) {
+  QueueShared& s = *s_;
+  uint64_t head = s.cs.head;
+  while (head < tail) {
     uint64_t p = s.skip_implicit_pad(head);
-    if (p >= s.st.tail) {
-      head = s.st.tail;
+    if (p >= tail) {
+      head = tail;
       break;
     }
     RecordHeader* r = s.record(p);
     if (r->state != kDead && r->state != kPad) break;
     head = p + record_size(r->len);
   }
-  if (head == s.st.head) return;
-  tx.set(s.st.head, head);
-  if (s.st.read_pos < head) tx.set(s.st.read_pos, head);
+  if (head <= s.cs.head) return;
+  tx.set(s.cs.head, head);
+  if (s.cs.read_pos < head) tx.set(s.cs.read_pos, head);
 }
 
 // A record became Ready again (committed late, or redelivered).
 void Queue::make_available(Transaction& tx, uint64_t pos) {
   QueueShared& s = *s_;
-  if (s.order != static_cast<uint32_t>(Order::Fifo)) heap_push(tx, pos);
-  else if (pos < s.st.read_pos) tx.set(s.st.read_pos, pos);
+  if (!fifo()) heap_push(tx, pos);
+  else if (pos < s.cs.read_pos) tx.set(s.cs.read_pos, pos);
 }
 
 // ---- the heap (LIFO and PRIORITY) ----------------------------------------
@@ -766,8 +1056,8 @@ bool Queue::before(uint64_t a, uint64_t b) const noexcept {
 void Queue::heap_push(Transaction& tx, uint64_t pos) {
   QueueShared& s = *s_;
   uint64_t* h = s.heap();
-  uint64_t i = s.st.heap_size;
-  tx.set(s.st.heap_size, i + 1);
+  uint64_t i = s.cs.heap_size;
+  tx.set(s.cs.heap_size, i + 1);
   while (i > 0) {
     uint64_t parent = (i - 1) / 2;
     if (!before(pos, h[parent])) break;
@@ -780,8 +1070,8 @@ void Queue::heap_push(Transaction& tx, uint64_t pos) {
 void Queue::heap_pop(Transaction& tx) {
   QueueShared& s = *s_;
   uint64_t* h = s.heap();
-  uint64_t n = s.st.heap_size - 1;
-  tx.set(s.st.heap_size, n);
+  uint64_t n = s.cs.heap_size - 1;
+  tx.set(s.cs.heap_size, n);
   if (n == 0) return;
   uint64_t last = h[n];
   uint64_t i = 0;
@@ -806,27 +1096,27 @@ Status Queue::task_done(ErrorText& error) {
   Locked lk(*this, Deadline::forever());
   QueueShared& s = *s_;
   const ProcessToken me = self_token();
-  const uint64_t end = s.st.tail;  // compaction may have moved a lease past read_pos
-  for (uint64_t pos = s.st.head; pos < end;) {  // the oldest lease of this process
+  const uint64_t end = s.ps.tail;  // compaction may have moved a lease past read_pos
+  for (uint64_t pos = s.cs.head; pos < end;) {  // the oldest lease of this process
     pos = s.skip_implicit_pad(pos);
     if (pos >= end) break;
     RecordHeader* r = s.record(pos);
     if (r->state == kLeased && r->owner == me) {
       {
-        Transaction tx(s.journal, s.base());
+        Transaction tx(s.get_journal, s.base());
         tx.set(r->state, kDead);
-        tx.set(s.st.leased, s.st.leased - 1);
-        tx.set(s.st.unfinished, s.st.unfinished - 1);
-        advance_head(tx);
+        tx.set(s.cs.leased, s.cs.leased - 1);
+        tx.set(s.cs.tasks_done, s.cs.tasks_done + 1);
+        advance_head(tx, s.ps.tail);
       }
-      if (s.st.unfinished == 0) notify(s.all_done, s.joiners_sleeping);
+      if (s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
       notify(s.not_full, s.putters_sleeping);
-      if (s.st.closed && s.st.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
+      if (s.closed && s.cs.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
       return Status::Ok;
     }
     pos += record_size(r->len);
   }
-  if (s.st.unfinished == 0)
+  if (s.ps.unfinished_added == s.cs.tasks_done)
     error.set("queue '%s': task_done() called more times than there were items", qname());
   else
     error.set("queue '%s': task_done() without an outstanding item got by this process", qname());
@@ -840,10 +1130,10 @@ Status Queue::join(const Deadline& deadline, ErrorText& error) {
   }
   Locked lk(*this, deadline, error);
   if (lk.status() != Status::Ok) return lk.status();
-  while (s_->st.unfinished > 0) {
+  while (s_->ps.unfinished_added > s_->cs.tasks_done) {
     if (deadline.expired()) {
       error.set("queue '%s': join() timed out with %llu unfinished items", qname(),
-                (unsigned long long)s_->st.unfinished);
+                (unsigned long long)(s_->ps.unfinished_added - s_->cs.tasks_done));
       return Status::Timeout;
     }
     sleep_on(s_->all_done, s_->joiners_sleeping, deadline, 0);
@@ -854,14 +1144,14 @@ Status Queue::join(const Deadline& deadline, ErrorText& error) {
 void Queue::close_writes() {
   Locked lk(*this, Deadline::forever());
   {
-    Transaction tx(s_->journal, s_->base());
-    tx.set(s_->st.closed, 1);
+    Transaction tx(s_->get_journal, s_->base());
+    tx.set(s_->closed, 1);
   }
   notify(s_->not_empty, s_->getters_sleeping);
   notify(s_->not_full, s_->putters_sleeping);
 }
 
-uint64_t Queue::size() const noexcept { return load(s_->st.count); }
+uint64_t Queue::size() const noexcept { return s_->published_count(); }
 
 // ---- inspection ------------------------------------------------------------
 
@@ -869,9 +1159,9 @@ std::string Queue::peek_json(size_t max_count) {
   Locked lk(*this, Deadline::forever());
   QueueShared& s = *s_;
   std::vector<uint64_t> ready;
-  for (uint64_t pos = s.st.head; pos < s.st.tail;) {
+  for (uint64_t pos = s.cs.head; pos < s.ps.tail;) {
     pos = s.skip_implicit_pad(pos);
-    if (pos >= s.st.tail) break;
+    if (pos >= s.ps.tail) break;
     RecordHeader* r = s.record(pos);
     if (r->state == kReady) ready.push_back(pos);
     pos += record_size(r->len);

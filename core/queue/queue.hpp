@@ -66,17 +66,31 @@ class Queue {
   std::string peek_json(size_t max_count);
 
  private:
-  friend struct QueueTestPeer;  // tests/core: hold the lock to be killed holding it
+  friend struct QueueTestPeer;  // tests/core: hold a lock to be killed holding it
+  // Which locks: a FIFO queue has a put lock and a get lock; Both takes the
+  // put lock, then the get lock. LIFO/PRIORITY queues have one lock (the get
+  // lock), taken for every side.
+  enum class Side { Put, Get, Both };
   class Locked;
+  struct View;
   Queue() = default;
 
-  Status lock(const Deadline& deadline);
-  void unlock() noexcept;
-  void recover_from_dead_holder();
+  bool fifo() const noexcept;
+  Status lock(const Deadline& deadline) { return lock_side(Side::Both, deadline); }
+  void unlock() noexcept { unlock_side(Side::Both); }
+  Status lock_side(Side side, const Deadline& deadline);
+  void unlock_side(Side side) noexcept;
+  void recover_both(bool put_dead, bool get_dead);
+  void publish_put_side() noexcept;
+  void publish_get_side() noexcept;
+  View both_view() const noexcept;
+  View get_view() const noexcept;
+  uint64_t count() const noexcept;  // exact under both locks
   void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
   void return_dead_readers();
   void release_from_dead_owner(uint64_t pos);
   bool getter_may_proceed() const noexcept;
+  bool getter_may_stop_spinning() const noexcept;
   bool fits(uint64_t record_size) const noexcept;      // room and below max_items
   bool has_room(uint64_t record_size) const noexcept;  // bytes only
   bool compact(uint64_t record_size);
@@ -85,9 +99,9 @@ class Queue {
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
   uint64_t reserve(uint64_t record_size);
   uint64_t place_at(uint64_t tail, uint64_t record_size);
-  bool has_room_at(uint64_t tail, uint64_t record_size) const noexcept;
+  bool has_room_at(uint64_t tail, uint64_t head, uint64_t record_size) const noexcept;
   void write_record(uint64_t pos, const void* data, size_t len, int64_t priority, uint64_t seq);
-  uint64_t find_ready() const noexcept;
+  uint64_t find_ready(const View& v) const noexcept;
   // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
   void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
                 uint64_t record_size);
@@ -96,9 +110,19 @@ class Queue {
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
   Status check_message_body(const void* data, size_t len, ErrorText& error) const;
   void commit_put(const void* data, size_t len, int64_t priority);
+  // FIFO fast paths under one side's lock; false: take the general path (both locks).
+  bool put_fast(const void* data, size_t len, const Deadline& deadline, Status* st, ErrorText& error);
+  bool put_many_fast(const void* const* data, const size_t* lens, size_t valid, size_t* n, const Deadline& deadline);
+  bool get_fast(Destination dest, void* context, size_t* len, const Deadline& deadline, Status* st,
+                ErrorText& error);
+  bool get_many_fast(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
+                     Status* st, ErrorText& error);
+  Status take_one(Side side, uint64_t pos, Destination dest, void* context, size_t* len, ErrorText& error);
+  Status take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
+                   ErrorText& error);
   void take(Transaction& tx, uint64_t pos);
-  void finish_take(Transaction& tx, uint64_t pos);
-  void advance_head(Transaction& tx);
+  void finish_take(Transaction& tx, uint64_t pos, uint64_t tail);
+  void advance_head(Transaction& tx, uint64_t tail);
   void make_available(Transaction& tx, uint64_t pos);
   void heap_push(Transaction& tx, uint64_t pos);
   void heap_pop(Transaction& tx);

@@ -21,7 +21,7 @@ enum class Kind : uint32_t { Queue = 1, Lock = 2, RLock = 3, Semaphore = 4, Even
 const char* kind_name(Kind kind) noexcept;
 
 constexpr uint64_t kSegmentMagic = 0x31435049594c4f50ull;  // "POLYIPC1"
-constexpr uint32_t kLayoutVersion = 1;
+constexpr uint32_t kLayoutVersion = 2;  // 2: two-lock FIFO queue
 constexpr uint32_t kMaxAttached = 128;
 constexpr uint32_t kDefaultMode = 0600;
 
