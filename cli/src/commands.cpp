@@ -146,6 +146,82 @@ int64_t parse_timeout(const std::string& text) {
   return static_cast<int64_t>(ns);
 }
 
+namespace {
+
+// One short word or two for `ls`: a queue's depth, a lock's holder, ...
+std::string state_text(const Json& obj) {
+  const std::string kind = obj.value("kind", "");
+  auto num = [&](const char* key) { return field_text(obj, key); };
+  if (kind == "queue") return num("depth");
+  if (kind == "lock" || kind == "rlock")
+    return obj.value("locked", false) ? "locked (thread " + num("holder_tid") + ")" : "free";
+  if (kind == "semaphore")
+    return "value " + num("value") + (obj.value("bounded", false) ? " (max " + num("max") + ")" : "");
+  if (kind == "event") return obj.value("set", false) ? "set" : "clear";
+  if (kind == "condition") return num("waiting") + " waiting";
+  if (kind == "barrier")
+    return obj.value("broken", false) ? "broken" : num("waiting") + "/" + num("parties") + " waiting";
+  return "-";
+}
+
+// Opens an existing object of one kind through `open` (a polyipc_*_open
+// wrapper); the handle is closed with `close` when the result goes away.
+template <class T>
+std::unique_ptr<T, void (*)(T*)> open_existing(int (*open)(const char*, T**, polyipc_error*), void (*close)(T*),
+                                              const std::string& name) {
+  T* h = nullptr;
+  polyipc_error err{};
+  check(open(name.c_str(), &h, &err), err);
+  return {h, close};
+}
+
+int open_event(const char* n, polyipc_event** out, polyipc_error* e) {
+  return polyipc_event_open(n, POLYIPC_OPEN_ONLY, nullptr, out, e);
+}
+int open_semaphore(const char* n, polyipc_semaphore** out, polyipc_error* e) {
+  return polyipc_semaphore_open(n, POLYIPC_OPEN_ONLY, 0, 0, nullptr, out, e);
+}
+int open_barrier(const char* n, polyipc_barrier** out, polyipc_error* e) {
+  char* raw = nullptr;  // the parties must match: read them first
+  int rc = polyipc_stat_json(n, &raw, e);
+  LibText text(raw);
+  if (rc != POLYIPC_OK) return rc;
+  Json info = Json::parse(text.get(), nullptr, false);
+  uint32_t parties = info.is_object() ? info.value("parties", 0u) : 0u;
+  return polyipc_barrier_open(n, POLYIPC_OPEN_ONLY, parties, nullptr, out, e);
+}
+
+}  // namespace
+
+int cmd_event(const Options& o) {
+  auto ev = open_existing(open_event, polyipc_event_close, o.name);
+  polyipc_error err{};
+  if (o.action == "set") check(polyipc_event_set(ev.get(), &err), err);
+  else if (o.action == "clear") check(polyipc_event_clear(ev.get(), &err), err);
+  else check(polyipc_event_wait(ev.get(), parse_timeout(o.timeout), &err), err);
+  if (o.json) write_out(Json{{"name", o.name}, {"event", o.action}, {"ok", true}}.dump() + "\n");
+  else write_out("event '" + o.name + "': " + (o.action == "wait" ? "set" : o.action == "set" ? "set" : "cleared") + "\n");
+  return kExitOk;
+}
+
+int cmd_release(const Options& o) {
+  auto s = open_existing(open_semaphore, polyipc_semaphore_close, o.name);
+  polyipc_error err{};
+  check(polyipc_semaphore_release(s.get(), o.slots, &err), err);
+  if (o.json) write_out(Json{{"name", o.name}, {"released", o.slots}}.dump() + "\n");
+  else write_out("semaphore '" + o.name + "': released " + std::to_string(o.slots) + "\n");
+  return kExitOk;
+}
+
+int cmd_barrier(const Options& o) {
+  auto b = open_existing(open_barrier, polyipc_barrier_close, o.name);
+  polyipc_error err{};
+  check(o.action == "abort" ? polyipc_barrier_abort(b.get(), &err) : polyipc_barrier_reset(b.get(), &err), err);
+  if (o.json) write_out(Json{{"name", o.name}, {"barrier", o.action}, {"ok", true}}.dump() + "\n");
+  else write_out("barrier '" + o.name + "': " + (o.action == "abort" ? "aborted" : "reset") + "\n");
+  return kExitOk;
+}
+
 int cmd_ls(const Options& o) {
   char* raw = nullptr;
   polyipc_error err{};
@@ -162,7 +238,7 @@ int cmd_ls(const Options& o) {
     write_out("no objects in namespace '" + current_namespace() + "'\n");
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "DEPTH", "CAPACITY", "ATTACHED", "MODE", "OWNER"}};
+  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "STATE", "CAPACITY", "ATTACHED", "MODE", "OWNER"}};
   std::string notes;
   for (const auto& obj : list) {
     std::string capacity = "-";
@@ -184,7 +260,7 @@ int cmd_ls(const Options& o) {
     std::string owner = "-";
     auto uid = obj.find("owner_uid");
     if (uid != obj.end() && uid->is_number_unsigned()) owner = user_name(uid->get<uint64_t>());
-    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), field_text(obj, "depth"), capacity, attached,
+    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), state_text(obj), capacity, attached,
                     mode_text(obj.value("mode", Json())), owner});
     auto error = obj.find("error");
     if (error != obj.end()) notes += field_text(obj, "name") + ": " + field_text(obj, "error") + "\n";

@@ -18,6 +18,8 @@ struct Options {
   std::string timeout = "0";       // put/get --timeout, seconds
   bool create = false;             // put --create
   size_t count = 10;               // peek --count
+  uint64_t slots = 1;              // release --count
+  std::string action;              // event: set / clear / wait; barrier: abort / reset
 };
 
 int cmd_ls(const Options& o);
@@ -27,6 +29,9 @@ int cmd_gc(const Options& o);
 int cmd_put(const Options& o);
 int cmd_get(const Options& o);
 int cmd_peek(const Options& o);
+int cmd_event(const Options& o);    // set / clear / wait an event
+int cmd_release(const Options& o);  // release semaphore slots
+int cmd_barrier(const Options& o);  // abort / reset a barrier
 
 // "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
 // Throws Failure(kExitUsage) for anything else.

@@ -59,6 +59,28 @@ int main(int argc, char** argv) {
   peek->add_option("NAME", o.name, "queue name")->required();
   peek->add_option("--count", o.count, "at most this many messages (default 10)")->check(CLI::PositiveNumber);
 
+  for (const char* action : {"set", "clear", "wait"}) {
+    auto* ev = command(action, action[0] == 'w' ? "wait until an event is set" : action[0] == 's' ? "set an event, waking every waiter" : "clear an event", cmd_event);
+    ev->add_option("NAME", o.name, "event name")->required();
+    ev->callback([&run, &o, action] {
+      o.action = action;
+      run = cmd_event;
+    });
+    if (action[0] == 'w')
+      ev->add_option("--timeout", o.timeout, "seconds to wait (default 0; -1 or 'forever' blocks); not set in time: exit 3");
+  }
+  auto* release = command("release", "release slots of a semaphore", cmd_release);
+  release->add_option("NAME", o.name, "semaphore name")->required();
+  release->add_option("--count", o.slots, "how many slots (default 1)")->check(CLI::PositiveNumber);
+  for (const char* action : {"abort", "reset"}) {
+    auto* b = command(action, action[0] == 'a' ? "break a barrier: every waiter gets BROKEN" : "reset a barrier: waiters get BROKEN, then it is usable again", cmd_barrier);
+    b->add_option("NAME", o.name, "barrier name")->required();
+    b->callback([&run, &o, action] {
+      o.action = action;
+      run = cmd_barrier;
+    });
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -44,6 +44,11 @@ struct Mapping {
 };
 
 // Checks what an opener found. Everything here is untrusted input.
+// "a queue", "an event".
+std::string with_article(const char* noun) {
+  return std::string(std::strchr("aeiou", noun[0]) ? "an " : "a ") + noun;
+}
+
 void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_size, Kind kind) {
   if (h->magic != kSegmentMagic)
     throw Error(Status::Incompatible, obj + ": not a polyipc object (bad magic)");
@@ -55,8 +60,9 @@ void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_
                                              obj.c_str(), (unsigned long long)file_size,
                                              (unsigned long long)h->total_size));
   if (h->kind != static_cast<uint32_t>(kind))
-    throw Error(Status::Incompatible, format("%s: the name holds a %s, not a %s", obj.c_str(),
-                                             kind_name(static_cast<Kind>(h->kind)), kind_name(kind)));
+    throw Error(Status::Incompatible, format("%s: the name holds %s, not %s", obj.c_str(),
+                                             with_article(kind_name(static_cast<Kind>(h->kind))).c_str(),
+                                             with_article(kind_name(kind)).c_str()));
 }
 
 }  // namespace

@@ -456,6 +456,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn polyipc_barrier_cancel(
+        b: *mut polyipc_barrier,
+        ticket: u64,
+        index: *mut u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_barrier_abort(
         b: *mut polyipc_barrier,
         err: *mut polyipc_error,

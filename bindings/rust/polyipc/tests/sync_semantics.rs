@@ -193,6 +193,8 @@ fn open_modes_and_options() {
 
 #[test]
 fn bad_names_are_invalid_arg_for_every_kind() {
+    let ok = Name::new("condok");
+    let _ok_lock = Name(format!("{}.lock", &*ok));
     let long = "x".repeat(201);
     for bad in ["", "a/b", "..", "with space", "nul\0byte", long.as_str()] {
         let results = [
@@ -202,7 +204,7 @@ fn bad_names_are_invalid_arg_for_every_kind() {
             Semaphore::open_bounded(bad, 1, 2).map(drop),
             Event::open(bad).map(drop),
             Condition::open(bad).map(drop),
-            Condition::open_with("rs.cond-ok", Some(bad), &SyncOptions::new()).map(drop),
+            Condition::open_with(&ok, Some(bad), &SyncOptions::new()).map(drop),
             Barrier::open(bad, 2).map(drop),
         ];
         for (k, r) in results.into_iter().enumerate() {
@@ -210,7 +212,6 @@ fn bad_names_are_invalid_arg_for_every_kind() {
             assert_eq!(e.status(), Status::InvalidArg, "{bad:?}: {e}");
         }
     }
-    let _ = polyipc::unlink("rs.cond-ok");
 }
 
 // ---- Semaphore ---------------------------------------------------------------
@@ -452,10 +453,9 @@ fn a_condition_can_be_bound_to_an_rlock() {
     assert_eq!(r.held_by_current_thread().unwrap(), 2, "both levels back");
     drop(g);
     // bound to another lock: incompatible
-    let e =
-        Condition::open_with(&name, Some("rs.some-other-lock"), &SyncOptions::new()).unwrap_err();
+    let other = Name::new("condr-other");
+    let e = Condition::open_with(&name, Some(&other), &SyncOptions::new()).unwrap_err();
     assert_eq!(e.status(), Status::Incompatible, "{e}");
-    let _ = polyipc::unlink("rs.some-other-lock");
 }
 
 // ---- Barrier -----------------------------------------------------------------

@@ -55,8 +55,10 @@ impl Barrier {
     /// when the timeout ran out, which breaks the barrier for everyone.
     ///
     /// It waits in slices of 50 ms (arrive, then await the arrival's round
-    /// again and again), and aborts the barrier itself when its deadline has
-    /// passed, as `java.util.concurrent.CyclicBarrier` does on a timeout.
+    /// again and again), and when its deadline has passed gives the arrival
+    /// up, which breaks the barrier as `java.util.concurrent.CyclicBarrier`
+    /// does on a timeout (unless the round completed at that very moment:
+    /// then it returns the index, and a later round is never broken).
     pub fn wait(&self, timeout: Option<Duration>) -> Result<usize> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut ticket = 0u64;
@@ -95,21 +97,25 @@ impl Barrier {
         Ok(index as usize)
     }
 
-    /// The deadline passed: one last look (the round may have completed at
-    /// the last moment), then break the barrier for everyone.
+    /// The deadline passed: gives the arrival up (C's cancel), which breaks
+    /// the barrier for everyone unless the round completed at the last
+    /// moment (then its index), and never breaks a later round.
     fn give_up(&self, ticket: u64) -> Result<usize> {
-        match self.await_ticket(ticket, Duration::ZERO) {
-            Err(e) if e.status() == Status::Timeout => {}
-            other => return other,
+        let mut index = 0u64;
+        // SAFETY: valid out pointer; the handle is open.
+        match call(|err| unsafe {
+            sys::polyipc_barrier_cancel(self.h.as_ptr(), ticket, &mut index, err)
+        }) {
+            Ok(()) => Ok(index as usize),
+            Err(e) if e.status() == Status::Broken => Err(Error::new(
+                Status::Timeout,
+                format!(
+                    "barrier '{}': not all parties arrived within the timeout; the barrier is now broken",
+                    self.name
+                ),
+            )),
+            Err(e) => Err(e),
         }
-        self.abort()?;
-        Err(Error::new(
-            Status::Timeout,
-            format!(
-                "barrier '{}': not all parties arrived within the timeout; the barrier is now broken",
-                self.name
-            ),
-        ))
     }
 
     /// Breaks it: every waiter, and every wait until [`reset`](Barrier::reset),
