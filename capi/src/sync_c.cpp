@@ -232,6 +232,8 @@ void polyipc_event_close(polyipc_event* e) { delete e; }
 
 int polyipc_condition_open(const char* name, polyipc_open_mode mode, const char* lock_name,
                            const polyipc_sync_options* opts, polyipc_condition** out, polyipc_error* err) {
+  POLYIPC_REQUIRE(lock_name == nullptr || *lock_name, err,
+                  "condition '%.200s': lock name is empty (pass NULL for the default '<name>.lock')", name ? name : "");
   return open_handle("condition", name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Condition::open(name, m, lock_name ? lock_name : "", to_core("condition", name, opts));
   });
