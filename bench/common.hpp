@@ -58,6 +58,44 @@ inline double cpu_seconds_self() {
   return double(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + double(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * 1e-6;
 }
 
+// ---- load of the rest of the machine (shared by polyipc_bench and polyipc_sync_bench) ----
+// How busy the rest of the machine was during a cell: /proc/stat busy time
+// minus our own CPU (this process and every child it reaped, python included).
+struct CpuSnap {
+  double busy = 0, steal = 0, ours = 0;
+  uint64_t t = 0;
+};
+inline CpuSnap cpu_snap() {
+  CpuSnap s;
+  s.t = now_ns();
+  FILE* f = fopen("/proc/stat", "r");
+  unsigned long long v[8] = {0};
+  if (f) {
+    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+               &v[7]) != 8)
+      memset(v, 0, sizeof v);
+    fclose(f);
+  }
+  const double tick = double(sysconf(_SC_CLK_TCK));
+  s.busy = double(v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
+  s.steal = double(v[7]) / tick;
+  rusage a, b;
+  getrusage(RUSAGE_SELF, &a);
+  getrusage(RUSAGE_CHILDREN, &b);
+  auto sec = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
+  s.ours = sec(a.ru_utime) + sec(a.ru_stime) + sec(b.ru_utime) + sec(b.ru_stime);
+  return s;
+}
+// Cores other processes used between two snapshots, and cores stolen by the hypervisor.
+inline double other_cores(const CpuSnap& a, const CpuSnap& b) {
+  const double wall = double(b.t - a.t) * 1e-9;
+  return wall > 0 ? std::max(0.0, ((b.busy - a.busy) - (b.ours - a.ours)) / wall) : 0.0;
+}
+inline double steal_cores(const CpuSnap& a, const CpuSnap& b) {
+  const double wall = double(b.t - a.t) * 1e-9;
+  return wall > 0 ? (b.steal - a.steal) / wall : 0.0;
+}
+
 // Thrown by a channel constructor when the peer cannot run this scenario here
 // (a system limit, a missing feature): the cell is reported as N/A.
 struct NotAvailable : std::runtime_error {

@@ -242,34 +242,6 @@ Result run_cell(const Options& o, const Scenario& sc, const std::string& peer, i
   }
 }
 
-// How busy the rest of the machine was during a cell: /proc/stat busy time
-// minus our own CPU (this process and every child it reaped, python included).
-struct CpuSnap {
-  double busy = 0, steal = 0, ours = 0;
-  uint64_t t = 0;
-};
-CpuSnap cpu_snap() {
-  CpuSnap s;
-  s.t = now_ns();
-  FILE* f = fopen("/proc/stat", "r");
-  unsigned long long v[8] = {0};
-  if (f) {
-    if (fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
-               &v[7]) != 8)
-      memset(v, 0, sizeof v);
-    fclose(f);
-  }
-  const double tick = double(sysconf(_SC_CLK_TCK));
-  s.busy = double(v[0] + v[1] + v[2] + v[5] + v[6]) / tick;
-  s.steal = double(v[7]) / tick;
-  rusage a, b;
-  getrusage(RUSAGE_SELF, &a);
-  getrusage(RUSAGE_CHILDREN, &b);
-  auto sec = [](const timeval& t) { return double(t.tv_sec) + double(t.tv_usec) * 1e-6; };
-  s.ours = sec(a.ru_utime) + sec(a.ru_stime) + sec(b.ru_utime) + sec(b.ru_stime);
-  return s;
-}
-
 // Runs a cell; re-runs it (keeping the quietest attempt) when the machine was busy.
 Result run_cell_measured(const Options& o, const Scenario& sc, const std::string& peer, int round) {
   Result best;
@@ -278,9 +250,8 @@ Result run_cell_measured(const Options& o, const Scenario& sc, const std::string
     CpuSnap a = cpu_snap();
     Result r = run_cell(o, sc, peer, round);
     CpuSnap b = cpu_snap();
-    const double wall = double(b.t - a.t) * 1e-9;
-    r.other_load = std::max(0.0, ((b.busy - a.busy) - (b.ours - a.ours)) / wall);
-    r.steal = (b.steal - a.steal) / wall;
+    r.other_load = other_cores(a, b);
+    r.steal = steal_cores(a, b);
     r.attempts = attempt + 1;
     if (!have || (r.ok && !best.ok) || (r.ok == best.ok && r.other_load < best.other_load)) best = r, have = true;
     best.attempts = attempt + 1;

@@ -74,17 +74,15 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 }
 
 // giveUp ends a Wait whose context is done: unless the round completed at
-// the last moment, it aborts (breaking the barrier for the others).
+// the last moment (then its index), it cancels the arrival, which breaks the
+// barrier for the others and, unlike Abort, can never break a later round.
 func (b *Barrier) giveUp(ticket uint64, cause error) (int, error) {
 	var index uint64
-	err := b.s.do(func(h native.NativeBarrier) { index = h.Await_ticket(ticket, 0) })
+	err := b.s.do(func(h native.NativeBarrier) { index = h.Cancel_ticket(ticket) })
 	if err == nil {
 		return int(index), nil
 	}
-	if !isStatus(err, StatusTimeout) {
-		return -1, err
-	}
-	if err := b.s.do(func(h native.NativeBarrier) { h.Abort() }); err != nil {
+	if !isStatus(err, StatusBroken) {
 		return -1, err
 	}
 	return -1, b.s.contextError("wait", cause)

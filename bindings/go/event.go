@@ -48,7 +48,13 @@ func (e *Event) IsSet() (bool, error) {
 // (also matching context.DeadlineExceeded) when ctx's deadline passes
 // first, ctx's error when ctx is cancelled (within about 50 ms).
 func (e *Event) Wait(ctx context.Context) error {
-	return e.s.wait(ctx, "wait", func(h native.NativeEvent, timeoutNs int64) { h.Wait(timeoutNs) })
+	// A token taken once makes every slice count a Set that came (and was
+	// perhaps cleared) since the call began, not only since the slice began.
+	var token uint
+	if err := e.s.do(func(h native.NativeEvent) { token = h.Token() }); err != nil {
+		return err
+	}
+	return e.s.wait(ctx, "wait", func(h native.NativeEvent, timeoutNs int64) { h.Wait_since(token, timeoutNs) })
 }
 
 // Stat is the event's name and state as a JSON object.

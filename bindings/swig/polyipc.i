@@ -271,6 +271,15 @@ typedef struct {} NativeBarrier;
     return v;
   }
   void wait(int64_t timeout_ns, polyipc_error *err) { polyipc_event_wait($self, timeout_ns, err); }
+  /* sliced waits: token() once, then wait_since(token, slice) until it returns */
+  uint32_t token(polyipc_error *err) {
+    uint32_t t = 0;
+    polyipc_event_token($self, &t, err);
+    return t;
+  }
+  void wait_since(uint32_t token, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_event_wait_since($self, token, timeout_ns, err);
+  }
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_event_stat_json($self, &json, err);

@@ -205,6 +205,11 @@ POLYIPC_API int polyipc_event_set(polyipc_event *e, polyipc_error *err);
 POLYIPC_API int polyipc_event_clear(polyipc_event *e, polyipc_error *err);
 POLYIPC_API int polyipc_event_is_set(polyipc_event *e, int *out, polyipc_error *err);
 POLYIPC_API int polyipc_event_wait(polyipc_event *e, int64_t timeout_ns, polyipc_error *err); /* OK or TIMEOUT */
+/* For callers that wait in slices: take a token once, then wait_since(token)
+ * per slice; OK when the event is set or was set at any time after the token
+ * was taken (even if cleared since), so no set between two slices is missed. */
+POLYIPC_API int polyipc_event_token(polyipc_event *e, uint32_t *token, polyipc_error *err);
+POLYIPC_API int polyipc_event_wait_since(polyipc_event *e, uint32_t token, int64_t timeout_ns, polyipc_error *err);
 POLYIPC_API int polyipc_event_stat_json(polyipc_event *e, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_event_close(polyipc_event *e);
 

@@ -222,6 +222,19 @@ int polyipc_event_wait(polyipc_event* e, int64_t timeout_ns, polyipc_error* err)
   return guard(err, "polyipc_event_wait", [&](ErrorText& t) { return e->impl->wait(Deadline::after(timeout_ns), t); });
 }
 
+int polyipc_event_token(polyipc_event* e, uint32_t* token, polyipc_error* err) {
+  REQUIRE_HANDLE(e, err, "polyipc_event_token");
+  REQUIRE_OUT(token, e, err, "token");
+  *token = e->impl->observe();
+  return polyipc::capi::finish(err, Status::Ok, ErrorText());
+}
+
+int polyipc_event_wait_since(polyipc_event* e, uint32_t token, int64_t timeout_ns, polyipc_error* err) {
+  REQUIRE_HANDLE(e, err, "polyipc_event_wait_since");
+  return guard(err, "polyipc_event_wait_since",
+               [&](ErrorText& t) { return e->impl->wait_since(token, Deadline::after(timeout_ns), t); });
+}
+
 int polyipc_event_stat_json(polyipc_event* e, char** json, polyipc_error* err) {
   return stat_json(e, json, err, "polyipc_event_stat_json");
 }

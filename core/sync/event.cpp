@@ -42,10 +42,10 @@ void Event::clear() noexcept {
   s_->clears.fetch_add(1, std::memory_order_relaxed);
 }
 
-Status Event::wait(const Deadline& deadline, ErrorText& error) {
+Status Event::wait_since(uint32_t token, const Deadline& deadline, ErrorText& error) {
   s_->waits.fetch_add(1, std::memory_order_relaxed);
   const uint32_t seen = s_->word.load(std::memory_order_acquire);
-  if (seen & 1) return Status::Ok;
+  if ((seen & 1) || seen != token) return Status::Ok;
   // From an unset word, any change is a set() (clear() leaves it as it is).
   auto changed = [&] { return s_->word.load(std::memory_order_acquire) != seen; };
   if (!deadline.is_immediate()) {

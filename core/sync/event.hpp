@@ -32,7 +32,11 @@ class Event {
   void clear() noexcept;
   bool is_set() const noexcept { return s_->word.load(std::memory_order_acquire) & 1; }
   // Ok once set (or already set), Timeout when the deadline passes first.
-  Status wait(const Deadline& deadline, ErrorText& error);
+  Status wait(const Deadline& deadline, ErrorText& error) { return wait_since(observe(), deadline, error); }
+  // For waits in slices: observe() once, then wait_since(token) per slice;
+  // a set() after observe() counts even if clear() followed it.
+  uint32_t observe() const noexcept { return s_->word.load(std::memory_order_acquire); }
+  Status wait_since(uint32_t token, const Deadline& deadline, ErrorText& error);
 
   std::string stat_json() const { return describe(name(), segment_->header(), s_).dump(); }
   static nlohmann::json describe(const std::string& name, const SegmentHeader* header, const void* body);

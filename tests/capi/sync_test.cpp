@@ -314,6 +314,19 @@ TEST_F(Sync, EventSetClearWait) {
   EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_event_wait(ev, 0, nullptr));
 }
 
+// A set followed at once by a clear, between two slices of a waiter, still counts.
+TEST_F(Sync, EventPulseBetweenSlicesIsNotMissed) {
+  Event ev;
+  CAPI_ASSERT_OK(polyipc_event_open(Name("e").c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, ev.out(), &e));
+  uint32_t token = 0;
+  CAPI_ASSERT_OK(polyipc_event_token(ev, &token, &e));
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_event_wait_since(ev, token, 1 * kMs, nullptr));  // a slice
+  CAPI_ASSERT_OK(polyipc_event_set(ev, &e));
+  CAPI_ASSERT_OK(polyipc_event_clear(ev, &e));
+  CAPI_EXPECT_OK(polyipc_event_wait_since(ev, token, 0, &e));  // the next slice sees the pulse
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_event_wait(ev, 0, nullptr));  // a plain wait does not
+}
+
 TEST_F(Sync, EventSetWakesEveryWaiter) {
   Event ev;
   CAPI_ASSERT_OK(polyipc_event_open(Name("e").c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, ev.out(), &e));

@@ -21,8 +21,8 @@ namespace Polyipc
     /// timed out gets PolyipcTimeoutException, the cancelled one OperationCanceledException), and so
     /// does every later SignalAndWait until <see cref="Reset"/>.
     /// SignalAndWait arrives, then waits in native slices of at most 50 ms; on cancellation, on its own
-    /// deadline or on Dispose it looks a last time (a round that completed counts), then aborts the
-    /// barrier, as Java's CyclicBarrier does on interrupt.
+    /// deadline or on Dispose it gives up its arrival, which breaks the barrier (as Java's CyclicBarrier
+    /// does on interrupt) unless the round completed meanwhile: then that counts and it returns the index.
     /// Note: the name clashes with System.Threading.Barrier in a file that uses both namespaces;
     /// write Polyipc.Barrier there (or `using Barrier = Polyipc.Barrier;`).
     /// </summary>
@@ -96,7 +96,7 @@ namespace Polyipc
             var deadline = SlicedDeadline.Start(timeout);
             ct.ThrowIfCancellationRequested();
             // The handle is held for the whole wait: Dispose from another thread makes it give up
-            // (and abort) at the next slice instead of leaving an arrival behind.
+            // its arrival (breaking the barrier) at the next slice instead of leaving it behind.
             NativeBarrier h = handle.Enter();
             try
             {
@@ -114,13 +114,13 @@ namespace Polyipc
                         bool disposed = handle.DisposeRequested;
                         if (!cancelled && !disposed && !deadline.Expired) continue;
                         // Giving up: a round that completed meanwhile still counts; otherwise the
-                        // barrier breaks for everyone.
+                        // barrier breaks for everyone (cancel_ticket, unlike abort, never breaks a
+                        // later round).
                         try
                         {
-                            return (int)h.await_ticket(ticket, 0);
+                            return (int)h.cancel_ticket(ticket);
                         }
-                        catch (PolyipcTimeoutException) { }
-                        h.abort();
+                        catch (BrokenBarrierException) { }
                         if (cancelled) throw new OperationCanceledException(ct);
                         if (disposed) throw handle.Disposed();
                         throw new PolyipcTimeoutException(handle.Label + ": not all " + participantCount +
@@ -161,7 +161,7 @@ namespace Polyipc
         }
 
         /// <summary>Closes this handle (idempotent); never unlinks. A SignalAndWait in progress on another
-        /// thread aborts the barrier and throws ObjectDisposedException within one slice.</summary>
+        /// thread gives up its arrival (which breaks the barrier) and throws ObjectDisposedException within one slice.</summary>
         public void Dispose()
         {
             handle.Dispose();

@@ -28,7 +28,8 @@ Differences from multiprocessing, on purpose:
   - every blocking call waits in short slices (SLICE_SECONDS) with the GIL
     released: Ctrl-C raises KeyboardInterrupt within a slice, and close() from
     another thread ends the wait with ValueError. An interrupted Barrier.wait
-    aborts the barrier (breaks it for everyone), as Java's CyclicBarrier does.
+    breaks the barrier for everyone (unless its round just completed), as
+    Java's CyclicBarrier does.
 """
 
 import json
@@ -505,48 +506,56 @@ class Barrier(_SyncObject):
         when the barrier is or gets broken (abort, reset, another waiter's timeout, a waiter that
         died), and polyipc.BarrierTimeout (a Broken and a TimeoutError) when this waiter's timeout
         (or the default one) runs out, which breaks the barrier for everyone.
-        Ctrl-C (or close() from another thread) while waiting aborts the barrier, then raises."""
+        Ctrl-C (or close() from another thread) while waiting gives up the arrival, which breaks
+        the barrier, then raises (KeyboardInterrupt, ValueError); if the round completed at that
+        very moment the barrier stays whole, and a close() returns the index."""
         if timeout is None:
             timeout = self._timeout
         deadline = _deadline(timeout)
         h = self._handle
         ptr = h.enter()
-        arrived = False
+        ticket = None
         try:
             ticket = lib.NativeBarrier_arrive(ptr)  # Broken when it is broken already
-            arrived = True
             await_ticket = lib.NativeBarrier_await_ticket
+            cancel_ticket = lib.NativeBarrier_cancel_ticket
             while True:
                 ns = _slice_ns(deadline)
                 try:
                     index = await_ticket(ptr, ticket, ns)
                     break
                 except _Timeout as e:
-                    if ns == 0:
-                        lib.NativeBarrier_abort(ptr)  # breaks it for everyone, as a native timeout would
-                        arrived = False
-                        try:  # the last party may have come just before the abort: then we passed
-                            index = await_ticket(ptr, ticket, 0)
-                            break
-                        except (_Broken, _Timeout):
-                            pass
-                        raise _errors.BarrierTimeout(
-                            f"{e}; this waiter gave up after {timeout:g} s and broke the barrier") from None
-                    h.check()
+                    if ns != 0 and not h.closed:
+                        continue
+                    # Giving up breaks the barrier for everyone (as a native timeout would), unless
+                    # the round completed meanwhile: then this wait passed. Unlike abort, cancelling
+                    # the ticket never breaks a later round.
+                    given_up, ticket = ticket, None
+                    try:
+                        index = cancel_ticket(ptr, given_up)
+                        break
+                    except _Broken:
+                        pass
+                    if ns != 0:
+                        raise h.closed_error() from None
+                    raise _errors.BarrierTimeout(
+                        f"{e}; this waiter gave up after {timeout:g} s and broke the barrier") from None
+            run_action = self._action is not None and index == lib.NativeBarrier_parties(ptr) - 1
         except _Broken:
             raise
         except BaseException:
-            # Interrupted (KeyboardInterrupt), closed from another thread, or anything unexpected
-            # after arriving: give up, which breaks the barrier, so nobody waits for us in vain.
-            if arrived:
+            # Interrupted (KeyboardInterrupt) or anything unexpected after arriving: give up the
+            # arrival, which breaks the barrier (unless its round completed meanwhile), so nobody
+            # waits for us in vain; the exception propagates either way.
+            if ticket is not None:
                 try:
-                    lib.NativeBarrier_abort(ptr)
+                    lib.NativeBarrier_cancel_ticket(ptr, ticket)
                 except _errors.PolyipcError:
                     pass
             raise
         finally:
             h.leave()
-        if self._action is not None and index == self.parties - 1:
+        if run_action:
             try:
                 self._action()
             except BaseException:

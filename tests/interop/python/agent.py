@@ -249,8 +249,13 @@ def semaphore(sem_name, log_name, ident, iterations, hang_holding):
                 log.put({"id": ident, "pid": pid, "ev": "enter"}, timeout=TIMEOUT)
                 if hang_holding:
                     hang()
-                for _ in range(20):
+                # Inside for a moment: 20 yields and at least 2 ms, so that processes started
+                # apart still overlap and the 3 slots are really contended.
+                inside_until = time.monotonic() + 0.002
+                k = 0
+                while k < 20 or time.monotonic() < inside_until:
                     time.sleep(0)  # a yield: others may enter meanwhile
+                    k += 1
                 log.put({"id": ident, "pid": pid, "ev": "exit"}, timeout=TIMEOUT)
             finally:
                 sem.release()

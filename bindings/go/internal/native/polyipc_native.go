@@ -74,109 +74,115 @@ typedef long long swig_type_38;
 typedef _gostring_ swig_type_39;
 typedef _gostring_ swig_type_40;
 typedef long long swig_type_41;
-typedef _gostring_ swig_type_42;
+typedef long long swig_type_42;
 typedef _gostring_ swig_type_43;
 typedef _gostring_ swig_type_44;
-typedef long long swig_type_45;
+typedef _gostring_ swig_type_45;
 typedef long long swig_type_46;
 typedef long long swig_type_47;
-typedef _gostring_ swig_type_48;
+typedef long long swig_type_48;
 typedef _gostring_ swig_type_49;
-typedef long long swig_type_50;
+typedef _gostring_ swig_type_50;
 typedef long long swig_type_51;
 typedef long long swig_type_52;
 typedef long long swig_type_53;
 typedef long long swig_type_54;
 typedef long long swig_type_55;
-typedef _gostring_ swig_type_56;
-extern void _wrap_Swig_free_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_469912d8ae9b634d(swig_intgo arg1);
-extern swig_intgo _wrap_POLYIPC_OK_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_FIFO_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_LIFO_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d(void);
-extern swig_type_1 _wrap_POLYIPC_FOREVER_native_469912d8ae9b634d(void);
-extern swig_type_2 _wrap_polyipc_version_native_469912d8ae9b634d(void);
-extern swig_intgo _wrap_polyipc_version_number_native_469912d8ae9b634d(void);
-extern swig_type_3 _wrap_polyipc_status_name_native_469912d8ae9b634d(swig_intgo arg1);
-extern swig_intgo _wrap_polyipc_unlink_native_469912d8ae9b634d(swig_type_4 arg1);
-extern swig_type_5 _wrap_polyipc_native_list_json_native_469912d8ae9b634d(void);
-extern swig_type_6 _wrap_polyipc_native_stat_json_native_469912d8ae9b634d(swig_type_7 arg1);
-extern swig_type_8 _wrap_polyipc_native_gc_json_native_469912d8ae9b634d(void);
-extern swig_type_9 _wrap_polyipc_native_peek_json_native_469912d8ae9b634d(swig_type_10 arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_NativeQueue_get_into_native_469912d8ae9b634d(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
-extern uintptr_t _wrap_NativeQueue_open_native_469912d8ae9b634d(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_469912d8ae9b634d(swig_type_19 arg1);
-extern void _wrap_delete_NativeQueue_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_469912d8ae9b634d(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
-extern swig_type_23 _wrap_NativeQueue_get_native_469912d8ae9b634d(uintptr_t arg1, swig_type_24 arg2);
-extern swig_type_25 _wrap_NativeQueue_size_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeQueue_join_native_469912d8ae9b634d(uintptr_t arg1, swig_type_26 arg2);
-extern void _wrap_NativeQueue_close_writes_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_27 _wrap_NativeQueue_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_NativeLock_open_native_469912d8ae9b634d(swig_type_28 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeLock_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeLock_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_29 arg2);
-extern void _wrap_NativeLock_release_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_locked_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_held_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_30 _wrap_NativeLock_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_NativeSemaphore_open_native_469912d8ae9b634d(swig_type_31 arg1, swig_intgo arg2, swig_type_32 arg3, swig_type_33 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeSemaphore_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
-extern void _wrap_NativeSemaphore_release_native_469912d8ae9b634d(uintptr_t arg1, swig_type_36 arg2);
-extern swig_type_37 _wrap_NativeSemaphore_value_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_38 _wrap_NativeSemaphore_drain_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_39 _wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_NativeEvent_open_native_469912d8ae9b634d(swig_type_40 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
-extern void _wrap_delete_NativeEvent_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeEvent_set_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeEvent_clear_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeEvent_is_set_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeEvent_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_41 arg2);
-extern swig_type_42 _wrap_NativeEvent_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_NativeCondition_open_native_469912d8ae9b634d(swig_type_43 arg1, swig_intgo arg2, swig_type_44 arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeCondition_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeCondition_acquire_native_469912d8ae9b634d(uintptr_t arg1, swig_type_45 arg2);
-extern void _wrap_NativeCondition_release_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeCondition_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_46 arg2);
-extern void _wrap_NativeCondition_notify_native_469912d8ae9b634d(uintptr_t arg1, swig_type_47 arg2);
-extern void _wrap_NativeCondition_notify_all_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_48 _wrap_NativeCondition_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
-extern uintptr_t _wrap_NativeBarrier_open_native_469912d8ae9b634d(swig_type_49 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeBarrier_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_50 _wrap_NativeBarrier_wait_native_469912d8ae9b634d(uintptr_t arg1, swig_type_51 arg2);
-extern swig_type_52 _wrap_NativeBarrier_arrive_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_53 _wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(uintptr_t arg1, swig_type_54 arg2, swig_type_55 arg3);
-extern void _wrap_NativeBarrier_abort_native_469912d8ae9b634d(uintptr_t arg1);
-extern void _wrap_NativeBarrier_reset_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_parties_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_broken_native_469912d8ae9b634d(uintptr_t arg1);
-extern swig_type_56 _wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(uintptr_t arg1);
+typedef long long swig_type_56;
+typedef long long swig_type_57;
+typedef long long swig_type_58;
+typedef _gostring_ swig_type_59;
+extern void _wrap_Swig_free_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_2f51f6556e54b791(swig_intgo arg1);
+extern swig_intgo _wrap_POLYIPC_OK_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_FIFO_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_LIFO_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791(void);
+extern swig_type_1 _wrap_POLYIPC_FOREVER_native_2f51f6556e54b791(void);
+extern swig_type_2 _wrap_polyipc_version_native_2f51f6556e54b791(void);
+extern swig_intgo _wrap_polyipc_version_number_native_2f51f6556e54b791(void);
+extern swig_type_3 _wrap_polyipc_status_name_native_2f51f6556e54b791(swig_intgo arg1);
+extern swig_intgo _wrap_polyipc_unlink_native_2f51f6556e54b791(swig_type_4 arg1);
+extern swig_type_5 _wrap_polyipc_native_list_json_native_2f51f6556e54b791(void);
+extern swig_type_6 _wrap_polyipc_native_stat_json_native_2f51f6556e54b791(swig_type_7 arg1);
+extern swig_type_8 _wrap_polyipc_native_gc_json_native_2f51f6556e54b791(void);
+extern swig_type_9 _wrap_polyipc_native_peek_json_native_2f51f6556e54b791(swig_type_10 arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_NativeQueue_get_into_native_2f51f6556e54b791(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
+extern uintptr_t _wrap_NativeQueue_open_native_2f51f6556e54b791(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_2f51f6556e54b791(swig_type_19 arg1);
+extern void _wrap_delete_NativeQueue_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_2f51f6556e54b791(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
+extern swig_type_23 _wrap_NativeQueue_get_native_2f51f6556e54b791(uintptr_t arg1, swig_type_24 arg2);
+extern swig_type_25 _wrap_NativeQueue_size_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeQueue_join_native_2f51f6556e54b791(uintptr_t arg1, swig_type_26 arg2);
+extern void _wrap_NativeQueue_close_writes_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_27 _wrap_NativeQueue_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_NativeLock_open_native_2f51f6556e54b791(swig_type_28 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeLock_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeLock_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_29 arg2);
+extern void _wrap_NativeLock_release_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_locked_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_held_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_30 _wrap_NativeLock_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_NativeSemaphore_open_native_2f51f6556e54b791(swig_type_31 arg1, swig_intgo arg2, swig_type_32 arg3, swig_type_33 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeSemaphore_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
+extern void _wrap_NativeSemaphore_release_native_2f51f6556e54b791(uintptr_t arg1, swig_type_36 arg2);
+extern swig_type_37 _wrap_NativeSemaphore_value_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_38 _wrap_NativeSemaphore_drain_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_39 _wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_NativeEvent_open_native_2f51f6556e54b791(swig_type_40 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
+extern void _wrap_delete_NativeEvent_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeEvent_set_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeEvent_clear_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeEvent_is_set_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_41 arg2);
+extern swig_intgo _wrap_NativeEvent_token_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_since_native_2f51f6556e54b791(uintptr_t arg1, swig_intgo arg2, swig_type_42 arg3);
+extern swig_type_43 _wrap_NativeEvent_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_NativeCondition_open_native_2f51f6556e54b791(swig_type_44 arg1, swig_intgo arg2, swig_type_45 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeCondition_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeCondition_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_46 arg2);
+extern void _wrap_NativeCondition_release_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeCondition_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_47 arg2);
+extern void _wrap_NativeCondition_notify_native_2f51f6556e54b791(uintptr_t arg1, swig_type_48 arg2);
+extern void _wrap_NativeCondition_notify_all_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_49 _wrap_NativeCondition_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+extern uintptr_t _wrap_NativeBarrier_open_native_2f51f6556e54b791(swig_type_50 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeBarrier_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_51 _wrap_NativeBarrier_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_52 arg2);
+extern swig_type_53 _wrap_NativeBarrier_arrive_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_54 _wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3);
+extern swig_type_57 _wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(uintptr_t arg1, swig_type_58 arg2);
+extern void _wrap_NativeBarrier_abort_native_2f51f6556e54b791(uintptr_t arg1);
+extern void _wrap_NativeBarrier_reset_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_parties_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_broken_native_2f51f6556e54b791(uintptr_t arg1);
+extern swig_type_59 _wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -202,8 +208,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_469912d8ae9b634d
-func cgo_panic__native_469912d8ae9b634d(p *byte) {
+//export cgo_panic__native_2f51f6556e54b791
+func cgo_panic__native_2f51f6556e54b791(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -227,13 +233,13 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_469912d8ae9b634d(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_2f51f6556e54b791(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -241,7 +247,7 @@ type Enum_SS_polyipc_status int
 
 func _swig_getPOLYIPC_OK() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -249,7 +255,7 @@ var POLYIPC_OK Enum_SS_polyipc_status = _swig_getPOLYIPC_OK()
 
 func _swig_getPOLYIPC_ERR_TIMEOUT() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -257,7 +263,7 @@ var POLYIPC_ERR_TIMEOUT Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TIMEOUT()
 
 func _swig_getPOLYIPC_ERR_EMPTY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -265,7 +271,7 @@ var POLYIPC_ERR_EMPTY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EMPTY()
 
 func _swig_getPOLYIPC_ERR_FULL() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -273,7 +279,7 @@ var POLYIPC_ERR_FULL Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_FULL()
 
 func _swig_getPOLYIPC_ERR_CLOSED() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -281,7 +287,7 @@ var POLYIPC_ERR_CLOSED Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_CLOSED()
 
 func _swig_getPOLYIPC_ERR_NOT_FOUND() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -289,7 +295,7 @@ var POLYIPC_ERR_NOT_FOUND Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_FOUN
 
 func _swig_getPOLYIPC_ERR_EXISTS() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -297,7 +303,7 @@ var POLYIPC_ERR_EXISTS Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EXISTS()
 
 func _swig_getPOLYIPC_ERR_INVALID_ARG() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -305,7 +311,7 @@ var POLYIPC_ERR_INVALID_ARG Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVALI
 
 func _swig_getPOLYIPC_ERR_INVALID_JSON() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -313,7 +319,7 @@ var POLYIPC_ERR_INVALID_JSON Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVAL
 
 func _swig_getPOLYIPC_ERR_TOO_LARGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -321,7 +327,7 @@ var POLYIPC_ERR_TOO_LARGE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TOO_LARG
 
 func _swig_getPOLYIPC_ERR_PERMISSION() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -329,7 +335,7 @@ var POLYIPC_ERR_PERMISSION Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_PERMISS
 
 func _swig_getPOLYIPC_ERR_OWNER_DEAD() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -337,7 +343,7 @@ var POLYIPC_ERR_OWNER_DEAD Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_OWNER_D
 
 func _swig_getPOLYIPC_ERR_INCOMPATIBLE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -345,7 +351,7 @@ var POLYIPC_ERR_INCOMPATIBLE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INCOM
 
 func _swig_getPOLYIPC_ERR_NO_MEMORY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -353,7 +359,7 @@ var POLYIPC_ERR_NO_MEMORY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NO_MEMOR
 
 func _swig_getPOLYIPC_ERR_NOT_OWNER() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -361,7 +367,7 @@ var POLYIPC_ERR_NOT_OWNER Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_OWNE
 
 func _swig_getPOLYIPC_ERR_BROKEN() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -369,7 +375,7 @@ var POLYIPC_ERR_BROKEN Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_BROKEN()
 
 func _swig_getPOLYIPC_ERR_SYSTEM() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -379,7 +385,7 @@ type Enum_SS_polyipc_open_mode int
 
 func _swig_getPOLYIPC_OPEN_OR_CREATE() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -387,7 +393,7 @@ var POLYIPC_OPEN_OR_CREATE Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_OPEN_OR_
 
 func _swig_getPOLYIPC_CREATE_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -395,7 +401,7 @@ var POLYIPC_CREATE_ONLY Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_CREATE_ONLY
 
 func _swig_getPOLYIPC_OPEN_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -405,7 +411,7 @@ type Enum_SS_polyipc_queue_order int
 
 func _swig_getPOLYIPC_FIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -413,7 +419,7 @@ var POLYIPC_FIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_FIFO()
 
 func _swig_getPOLYIPC_LIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -421,7 +427,7 @@ var POLYIPC_LIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_LIFO()
 
 func _swig_getPOLYIPC_PRIORITY() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -431,7 +437,7 @@ type Enum_SS_polyipc_format int
 
 func _swig_getPOLYIPC_FORMAT_JSON() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -439,7 +445,7 @@ var POLYIPC_FORMAT_JSON Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_JSON()
 
 func _swig_getPOLYIPC_FORMAT_BYTES() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -447,7 +453,7 @@ var POLYIPC_FORMAT_BYTES Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_BYTES(
 
 func _swig_getPOLYIPC_BINDING_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d())
+	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -455,7 +461,7 @@ var POLYIPC_BINDING_VERSION_NUMBER int = _swig_getPOLYIPC_BINDING_VERSION_NUMBER
 
 func _swig_getPOLYIPC_FOREVER() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_469912d8ae9b634d())
+	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_2f51f6556e54b791())
 	return swig_r
 }
 
@@ -463,7 +469,7 @@ var POLYIPC_FOREVER int64 = _swig_getPOLYIPC_FOREVER()
 
 func Polyipc_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_version_native_469912d8ae9b634d()
+	swig_r_p := C._wrap_polyipc_version_native_2f51f6556e54b791()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -478,14 +484,14 @@ func Polyipc_version() (_swig_ret string) {
 
 func Polyipc_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_polyipc_version_number_native_469912d8ae9b634d())
+	swig_r = (int)(C._wrap_polyipc_version_number_native_2f51f6556e54b791())
 	return swig_r
 }
 
 func Polyipc_status_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_status_name_native_469912d8ae9b634d(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_polyipc_status_name_native_2f51f6556e54b791(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -501,7 +507,7 @@ func Polyipc_status_name(arg1 int) (_swig_ret string) {
 func Polyipc_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_polyipc_unlink_native_469912d8ae9b634d(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_polyipc_unlink_native_2f51f6556e54b791(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -510,7 +516,7 @@ func Polyipc_unlink(arg1 string) (_swig_ret int) {
 
 func Polyipc_native_list_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_list_json_native_469912d8ae9b634d()
+	swig_r_p := C._wrap_polyipc_native_list_json_native_2f51f6556e54b791()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -526,7 +532,7 @@ func Polyipc_native_list_json() (_swig_ret string) {
 func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_native_stat_json_native_469912d8ae9b634d(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
+	swig_r_p := C._wrap_polyipc_native_stat_json_native_2f51f6556e54b791(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -544,7 +550,7 @@ func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 
 func Polyipc_native_gc_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_gc_json_native_469912d8ae9b634d()
+	swig_r_p := C._wrap_polyipc_native_gc_json_native_2f51f6556e54b791()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -561,7 +567,7 @@ func Polyipc_native_peek_json(arg1 string, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_polyipc_native_peek_json_native_469912d8ae9b634d(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
+	swig_r_p := C._wrap_polyipc_native_peek_json_native_2f51f6556e54b791(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -591,7 +597,7 @@ func (arg1 SwigcptrNativeQueue) Get_into(arg2 []byte, arg3 int64) (_swig_ret int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -610,7 +616,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_469912d8ae9b634d(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_2f51f6556e54b791(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -620,7 +626,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_469912d8ae9b634d(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_2f51f6556e54b791(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -629,7 +635,7 @@ func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 
 func DeleteNativeQueue(arg1 NativeQueue) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeQueue_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeQueue_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
@@ -637,7 +643,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
+	C._wrap_NativeQueue_put_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -647,7 +653,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -666,30 +672,30 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeQueue) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeQueue_size_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeQueue_size_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_task_done_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_task_done_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
+	C._wrap_NativeQueue_join_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_close_writes_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_close_writes_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeQueue_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeQueue_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -731,7 +737,7 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_469912d8ae9b634d(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_2f51f6556e54b791(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -740,38 +746,38 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 
 func DeleteNativeLock(arg1 NativeLock) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeLock_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeLock_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeLock_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1))
+	C._wrap_NativeLock_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeLock) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeLock_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeLock_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Locked() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeLock_locked_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeLock_locked_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Held() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeLock_held_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeLock_held_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeLock_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeLock_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -811,7 +817,7 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_469912d8ae9b634d(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_32(_swig_i_2), C.swig_type_33(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_2f51f6556e54b791(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_32(_swig_i_2), C.swig_type_33(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -820,40 +826,40 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 
 func DeleteNativeSemaphore(arg1 NativeSemaphore) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeSemaphore_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeSemaphore_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Acquire(arg2 uint64, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2))
+	C._wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Release(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeSemaphore_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
+	C._wrap_NativeSemaphore_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Value() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Drain() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -891,7 +897,7 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_469912d8ae9b634d(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
+	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_2f51f6556e54b791(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -900,36 +906,50 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 
 func DeleteNativeEvent(arg1 NativeEvent) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeEvent_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeEvent_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Set() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_set_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_set_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Clear() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_clear_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_clear_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Is_set() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeEvent_is_set_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeEvent_is_set_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeEvent) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeEvent_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1))
+	C._wrap_NativeEvent_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeEvent) Token() (_swig_ret uint) {
+	var swig_r uint
+	_swig_i_0 := arg1
+	swig_r = (uint)(C._wrap_NativeEvent_token_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeEvent) Wait_since(arg2 uint, arg3 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	C._wrap_NativeEvent_wait_since_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_42(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeEvent) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeEvent_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeEvent_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -949,6 +969,8 @@ type NativeEvent interface {
 	Clear()
 	Is_set() (_swig_ret int)
 	Wait(arg2 int64)
+	Token() (_swig_ret uint)
+	Wait_since(arg2 uint, arg3 int64)
 	Stat_json() (_swig_ret string)
 }
 
@@ -968,7 +990,7 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_469912d8ae9b634d(*(*C.swig_type_43)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_44)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_2f51f6556e54b791(*(*C.swig_type_44)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -980,41 +1002,41 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 
 func DeleteNativeCondition(arg1 NativeCondition) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeCondition_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeCondition_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_acquire_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_45(_swig_i_1))
+	C._wrap_NativeCondition_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_release_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1))
+	C._wrap_NativeCondition_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_notify_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
+	C._wrap_NativeCondition_notify_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify_all() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_notify_all_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_notify_all_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeCondition_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeCondition_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1054,7 +1076,7 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_469912d8ae9b634d(*(*C.swig_type_49)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_2f51f6556e54b791(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1063,21 +1085,21 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 
 func DeleteNativeBarrier(arg1 NativeBarrier) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeBarrier_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeBarrier_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Wait(arg2 int64) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_51(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_52(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Arrive() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1086,45 +1108,53 @@ func (arg1 SwigcptrNativeBarrier) Await_ticket(arg2 uint64, arg3 int64) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0), C.swig_type_54(_swig_i_1), C.swig_type_55(_swig_i_2)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1), C.swig_type_56(_swig_i_2)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeBarrier) Cancel_ticket(arg2 uint64) (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (uint64)(C._wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_58(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Abort() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_abort_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_abort_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Reset() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_reset_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_reset_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Parties() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) N_waiting() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Broken() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeBarrier_broken_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeBarrier_broken_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1143,6 +1173,7 @@ type NativeBarrier interface {
 	Wait(arg2 int64) (_swig_ret uint64)
 	Arrive() (_swig_ret uint64)
 	Await_ticket(arg2 uint64, arg3 int64) (_swig_ret uint64)
+	Cancel_ticket(arg2 uint64) (_swig_ret uint64)
 	Abort()
 	Reset()
 	Parties() (_swig_ret uint)

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_469912d8ae9b634d(const char*);
+  void cgo_panic__native_2f51f6556e54b791(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_469912d8ae9b634d(p);
+  cgo_panic__native_2f51f6556e54b791(p);
 }
 
 
@@ -360,6 +360,14 @@ SWIGINTERN int NativeEvent_is_set(NativeEvent *self,polyipc_error *err){
     return v;
   }
 SWIGINTERN void NativeEvent_wait(NativeEvent *self,int64_t timeout_ns,polyipc_error *err){ polyipc_event_wait(self, timeout_ns, err); }
+SWIGINTERN uint32_t NativeEvent_token(NativeEvent *self,polyipc_error *err){
+    uint32_t t = 0;
+    polyipc_event_token(self, &t, err);
+    return t;
+  }
+SWIGINTERN void NativeEvent_wait_since(NativeEvent *self,uint32_t token,int64_t timeout_ns,polyipc_error *err){
+    polyipc_event_wait_since(self, token, timeout_ns, err);
+  }
 SWIGINTERN char *NativeEvent_stat_json(NativeEvent *self,polyipc_error *err){
     char *json = NULL;
     polyipc_event_stat_json(self, &json, err);
@@ -405,6 +413,11 @@ SWIGINTERN uint64_t NativeBarrier_await_ticket(NativeBarrier *self,uint64_t tick
     polyipc_barrier_await(self, ticket, timeout_ns, &index, err);
     return index;
   }
+SWIGINTERN uint64_t NativeBarrier_cancel_ticket(NativeBarrier *self,uint64_t ticket,polyipc_error *err){
+    uint64_t index = 0;
+    polyipc_barrier_cancel(self, ticket, &index, err);
+    return index;
+  }
 SWIGINTERN void NativeBarrier_abort(NativeBarrier *self,polyipc_error *err){ polyipc_barrier_abort(self, err); }
 SWIGINTERN void NativeBarrier_reset(NativeBarrier *self,polyipc_error *err){ polyipc_barrier_reset(self, err); }
 SWIGINTERN uint32_t NativeBarrier_parties(NativeBarrier *self,polyipc_error *err){
@@ -431,7 +444,7 @@ SWIGINTERN char *NativeBarrier_stat_json(NativeBarrier *self,polyipc_error *err)
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_469912d8ae9b634d(void *_swig_go_0) {
+void _wrap_Swig_free_native_2f51f6556e54b791(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -441,7 +454,7 @@ void _wrap_Swig_free_native_469912d8ae9b634d(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_469912d8ae9b634d(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_2f51f6556e54b791(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -454,7 +467,7 @@ void *_wrap_Swig_malloc_native_469912d8ae9b634d(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_OK_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -466,7 +479,7 @@ intgo _wrap_POLYIPC_OK_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -478,7 +491,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -490,7 +503,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -502,7 +515,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -514,7 +527,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -526,7 +539,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -538,7 +551,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -550,7 +563,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -562,7 +575,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -574,7 +587,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -586,7 +599,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -598,7 +611,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -610,7 +623,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -622,7 +635,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -634,7 +647,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -646,7 +659,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -658,7 +671,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -670,7 +683,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -682,7 +695,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -694,7 +707,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_FIFO_native_2f51f6556e54b791() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -706,7 +719,7 @@ intgo _wrap_POLYIPC_FIFO_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_LIFO_native_2f51f6556e54b791() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -718,7 +731,7 @@ intgo _wrap_POLYIPC_LIFO_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -730,7 +743,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -742,7 +755,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -754,7 +767,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791() {
   int result;
   intgo _swig_go_result;
   
@@ -765,7 +778,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_469912d8ae9b634d() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_469912d8ae9b634d() {
+long long _wrap_POLYIPC_FOREVER_native_2f51f6556e54b791() {
   int64_t result;
   long long _swig_go_result;
   
@@ -776,7 +789,7 @@ long long _wrap_POLYIPC_FOREVER_native_469912d8ae9b634d() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_469912d8ae9b634d() {
+_gostring_ _wrap_polyipc_version_native_2f51f6556e54b791() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -794,7 +807,7 @@ _gostring_ _wrap_polyipc_version_native_469912d8ae9b634d() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_469912d8ae9b634d() {
+intgo _wrap_polyipc_version_number_native_2f51f6556e54b791() {
   int result;
   intgo _swig_go_result;
   
@@ -805,7 +818,7 @@ intgo _wrap_polyipc_version_number_native_469912d8ae9b634d() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_469912d8ae9b634d(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_2f51f6556e54b791(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -825,7 +838,7 @@ _gostring_ _wrap_polyipc_status_name_native_469912d8ae9b634d(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -861,7 +874,7 @@ intgo _wrap_polyipc_unlink_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_469912d8ae9b634d() {
+_gostring_ _wrap_polyipc_native_list_json_native_2f51f6556e54b791() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -894,7 +907,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_469912d8ae9b634d() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -938,7 +951,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_469912d8ae9b634d(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_469912d8ae9b634d() {
+_gostring_ _wrap_polyipc_native_gc_json_native_2f51f6556e54b791() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -971,7 +984,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_469912d8ae9b634d() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_469912d8ae9b634d(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_2f51f6556e54b791(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1017,7 +1030,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_469912d8ae9b634d(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_469912d8ae9b634d(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_2f51f6556e54b791(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1052,7 +1065,7 @@ long long _wrap_NativeQueue_get_into_native_469912d8ae9b634d(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1106,7 +1119,7 @@ NativeQueue *_wrap_NativeQueue_open_native_469912d8ae9b634d(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_469912d8ae9b634d(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1142,7 +1155,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_469912d8ae9b634d(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1152,7 +1165,7 @@ void _wrap_delete_NativeQueue_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_469912d8ae9b634d(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_2f51f6556e54b791(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1186,7 +1199,7 @@ void _wrap_NativeQueue_put_native_469912d8ae9b634d(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_469912d8ae9b634d(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_2f51f6556e54b791(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1223,7 +1236,7 @@ _goslice_ _wrap_NativeQueue_get_native_469912d8ae9b634d(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1250,7 +1263,7 @@ long long _wrap_NativeQueue_size_native_469912d8ae9b634d(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1274,7 +1287,7 @@ void _wrap_NativeQueue_task_done_native_469912d8ae9b634d(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_469912d8ae9b634d(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_2f51f6556e54b791(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1300,7 +1313,7 @@ void _wrap_NativeQueue_join_native_469912d8ae9b634d(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1324,7 +1337,7 @@ void _wrap_NativeQueue_close_writes_native_469912d8ae9b634d(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_469912d8ae9b634d(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1359,7 +1372,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_469912d8ae9b634d(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1403,7 +1416,7 @@ NativeLock *_wrap_NativeLock_open_native_469912d8ae9b634d(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1413,7 +1426,7 @@ void _wrap_delete_NativeLock_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_469912d8ae9b634d(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_2f51f6556e54b791(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1439,7 +1452,7 @@ void _wrap_NativeLock_acquire_native_469912d8ae9b634d(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1463,7 +1476,7 @@ void _wrap_NativeLock_release_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1490,7 +1503,7 @@ intgo _wrap_NativeLock_locked_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1517,7 +1530,7 @@ intgo _wrap_NativeLock_held_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_469912d8ae9b634d(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1552,7 +1565,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_469912d8ae9b634d(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1598,7 +1611,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_469912d8ae9b634d(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1608,7 +1621,7 @@ void _wrap_delete_NativeSemaphore_native_469912d8ae9b634d(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -1636,7 +1649,7 @@ void _wrap_NativeSemaphore_acquire_native_469912d8ae9b634d(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1662,7 +1675,7 @@ void _wrap_NativeSemaphore_release_native_469912d8ae9b634d(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1689,7 +1702,7 @@ long long _wrap_NativeSemaphore_value_native_469912d8ae9b634d(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1716,7 +1729,7 @@ long long _wrap_NativeSemaphore_drain_native_469912d8ae9b634d(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1751,7 +1764,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_469912d8ae9b634d(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -1793,7 +1806,7 @@ NativeEvent *_wrap_NativeEvent_open_native_469912d8ae9b634d(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -1803,7 +1816,7 @@ void _wrap_delete_NativeEvent_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1827,7 +1840,7 @@ void _wrap_NativeEvent_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1851,7 +1864,7 @@ void _wrap_NativeEvent_clear_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1878,7 +1891,7 @@ intgo _wrap_NativeEvent_is_set_native_469912d8ae9b634d(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_469912d8ae9b634d(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_2f51f6556e54b791(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1904,7 +1917,62 @@ void _wrap_NativeEvent_wait_native_469912d8ae9b634d(NativeEvent *_swig_go_0, lon
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_469912d8ae9b634d(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint32_t result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  
+  result = (uint32_t)NativeEvent_token(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeEvent_wait_since_native_2f51f6556e54b791(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+  NativeEvent *arg1 = (NativeEvent *) 0 ;
+  uint32_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeEvent **)&_swig_go_0; 
+  arg2 = (uint32_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  NativeEvent_wait_since(arg1,arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeEvent_stat_json_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1939,7 +2007,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_469912d8ae9b634d(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -1992,7 +2060,7 @@ NativeCondition *_wrap_NativeCondition_open_native_469912d8ae9b634d(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2002,7 +2070,7 @@ void _wrap_delete_NativeCondition_native_469912d8ae9b634d(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2028,7 +2096,7 @@ void _wrap_NativeCondition_acquire_native_469912d8ae9b634d(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2052,7 +2120,7 @@ void _wrap_NativeCondition_release_native_469912d8ae9b634d(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2078,7 +2146,7 @@ void _wrap_NativeCondition_wait_native_469912d8ae9b634d(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_469912d8ae9b634d(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2104,7 +2172,7 @@ void _wrap_NativeCondition_notify_native_469912d8ae9b634d(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2128,7 +2196,7 @@ void _wrap_NativeCondition_notify_all_native_469912d8ae9b634d(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_469912d8ae9b634d(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2163,7 +2231,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_469912d8ae9b634d(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_469912d8ae9b634d(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2207,7 +2275,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_469912d8ae9b634d(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2217,7 +2285,7 @@ void _wrap_delete_NativeBarrier_native_469912d8ae9b634d(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_469912d8ae9b634d(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2246,7 +2314,7 @@ long long _wrap_NativeBarrier_wait_native_469912d8ae9b634d(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2273,7 +2341,7 @@ long long _wrap_NativeBarrier_arrive_native_469912d8ae9b634d(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2304,7 +2372,36 @@ long long _wrap_NativeBarrier_await_ticket_native_469912d8ae9b634d(NativeBarrier
 }
 
 
-void _wrap_NativeBarrier_abort_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+  NativeBarrier *arg1 = (NativeBarrier *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeBarrier **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (uint64_t)NativeBarrier_cancel_ticket(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeBarrier_abort_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2328,7 +2425,7 @@ void _wrap_NativeBarrier_abort_native_469912d8ae9b634d(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2352,7 +2449,7 @@ void _wrap_NativeBarrier_reset_native_469912d8ae9b634d(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2379,7 +2476,7 @@ intgo _wrap_NativeBarrier_parties_native_469912d8ae9b634d(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2406,7 +2503,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_469912d8ae9b634d(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2433,7 +2530,7 @@ intgo _wrap_NativeBarrier_broken_native_469912d8ae9b634d(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_469912d8ae9b634d(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;

@@ -109,21 +109,19 @@ public final class Barrier extends SyncHandle<NativeBarrier> {
         final boolean interrupted = Thread.interrupted();
         final boolean closing = isClosing();
         if (!interrupted && !closing && !expired(timeoutNanos, start)) continue;
-        // Giving up breaks the barrier for everyone, unless the round completed at the last moment.
+        // Giving up breaks the barrier for everyone, unless the round completed at the last moment:
+        // then the wait succeeded. cancel_ticket (unlike abort) never breaks a later round.
+        final int index;
         try {
-          int index = (int) h.await_ticket(ticket, 0);
-          if (interrupted) Thread.currentThread().interrupt();
-          return index;
-        } catch (PolyipcTimeoutException e) {
-          h.abort();
+          index = (int) h.cancel_ticket(ticket);
         } catch (BrokenException e) {
-          if (interrupted) Thread.currentThread().interrupt();
-          throw broken(e);
+          if (interrupted) throw interrupted("await");
+          if (closing) throw closedError();
+          throw new TimeoutException("barrier '" + name() + "': not all " + getPartiesOf(h)
+              + " parties arrived within the timeout; the barrier is now broken");
         }
-        if (interrupted) throw interrupted("await");
-        if (closing) throw closedError();
-        throw new TimeoutException("barrier '" + name() + "': not all " + getPartiesOf(h)
-            + " parties arrived within the timeout; the barrier is now broken");
+        if (interrupted) Thread.currentThread().interrupt();
+        return index;
       }
     } finally {
       exit();

@@ -348,7 +348,10 @@ public final class Agent {
           ev.put("ev", "enter");
           put(q, ev);
           if (hangInside) hang();
-          for (int k = 0; k < 20; ++k) Thread.yield();
+          // Inside for a moment: 20 yields and at least 2 ms, so that processes started apart still
+          // overlap and the 3 permits are really contended.
+          final long insideStart = System.nanoTime();
+          for (int k = 0; k < 20 || System.nanoTime() - insideStart < 2_000_000L; ++k) Thread.yield();
           ev.put("ev", "exit");
           put(q, ev);
         } finally {
