@@ -45,7 +45,7 @@ struct Options {
   double max_other = 0.35;
   int retries = 2;
   bool retries_given = false;
-  uint64_t pairs = 2000000;     // uncontended: acquire+release pairs per cell (after a 10% warm-up)
+  double pair_seconds = 0.3;    // uncontended: timed phase per cell (10 batches), after a 20 ms warm-up
   uint64_t handoffs = 200000;   // handoff: counter increments per cell
   int wake_rounds = 2000;       // event-wake: measured set-to-wake rounds per cell
   int wake_warm = 100;
@@ -60,7 +60,7 @@ void usage() {
       "  --quick           smoke run: fewer pairs, handoffs and wake rounds\n"
       "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
-      "  --pairs N         uncontended acquire+release pairs per cell (default 2000000)\n"
+      "  --pair-seconds S  uncontended timed phase per cell, in 10 batches (default 0.3)\n"
       "  --handoffs N      handoff cell length in counter increments (default 200000)\n"
       "  --wake-rounds N   event-wake rounds per cell (default 2000, plus 100 of warm-up)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
@@ -254,7 +254,7 @@ class PosixSem {
 struct SyncResult {
   bool ok = false;
   std::string note;
-  double ns_pair = 0, ns_pair_min = 0;             // uncontended
+  double ns_pair = 0, ns_pair_min = 0, pairs = 0;  // uncontended: median batch, best batch, pairs timed
   double rate = 0, acq_per_handoff = 0, cpu = 0;   // handoff: handoffs/s, acquisitions per handoff, cores used
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;  // event-wake, ns
   double asleep_pct = -1;                          // event-wake: rounds where the waiter was seen asleep at set
@@ -281,9 +281,17 @@ double vmax(const std::vector<double>& v) { return v.empty() ? NAN : *std::max_e
 template <class L>
 SyncResult run_uncontended(const std::string& name, const Options& o) {
   L l(name);
+  // Warm-up (~20 ms, at least 1000 pairs), which also sizes the batches: 10
+  // batches of about pair_seconds / 10 each.
+  uint64_t warm = 0;
+  const uint64_t w0 = now_ns();
+  do {
+    for (int i = 0; i < 1000; ++i) l.lock(), l.unlock();
+    warm += 1000;
+  } while (now_ns() - w0 < 20000000);
+  const double est_ns = double(now_ns() - w0) / double(warm);
   const int kBatches = 10;
-  const uint64_t per = std::max<uint64_t>(1, o.pairs / kBatches);
-  for (uint64_t i = 0; i < per; ++i) l.lock(), l.unlock();  // warm-up: 10%
+  const uint64_t per = std::max<uint64_t>(1000, uint64_t(o.pair_seconds * 1e9 / kBatches / est_ns));
   std::vector<double> ns;
   const uint64_t t0 = now_ns();
   for (int b = 0; b < kBatches; ++b) {
@@ -297,6 +305,7 @@ SyncResult run_uncontended(const std::string& name, const Options& o) {
   SyncResult r;
   r.ok = true;
   r.seconds = double(now_ns() - t0) * 1e-9;
+  r.pairs = double(per * kBatches);
   r.ns_pair = median(ns);  // median batch: robust to a batch that lost its CPU
   r.ns_pair_min = vmin(ns);
   return r;
@@ -764,6 +773,7 @@ json result_json(const SyncResult& r) {
   };
   put("ns_per_pair", r.ns_pair);
   put("ns_per_pair_best_batch", r.ns_pair_min);
+  put("pairs", r.pairs);
   put("handoffs_per_s", r.rate);
   put("acquires_per_handoff", r.acq_per_handoff);
   put("cpu_cores", r.cpu);
@@ -809,7 +819,7 @@ int main(int argc, char** argv) {
     else if (a == "--python") o.python = next();
     else if (a == "--max-other") o.max_other = atof(next().c_str());
     else if (a == "--retries") o.retries = std::max(0, atoi(next().c_str())), o.retries_given = true;
-    else if (a == "--pairs") o.pairs = std::max(10ull, strtoull(next().c_str(), nullptr, 10));
+    else if (a == "--pair-seconds") o.pair_seconds = std::max(0.01, atof(next().c_str()));
     else if (a == "--handoffs") o.handoffs = std::max(2ull, strtoull(next().c_str(), nullptr, 10));
     else if (a == "--wake-rounds") o.wake_rounds = std::max(10, atoi(next().c_str()));
     else if (a == "-h" || a == "--help") return usage(), 0;
@@ -822,7 +832,7 @@ int main(int argc, char** argv) {
   if (o.quick) {
     if (!o.rounds_given) o.rounds = 1;
     if (!o.retries_given) o.retries = 1;
-    o.pairs = std::min<uint64_t>(o.pairs, 200000);
+    o.pair_seconds = std::min(o.pair_seconds, 0.05);
     o.handoffs = std::min<uint64_t>(o.handoffs, 20000);
     o.wake_rounds = std::min(o.wake_rounds, 300);
     o.wake_warm = 30;
@@ -848,9 +858,9 @@ int main(int argc, char** argv) {
   }
 
   const std::string load0 = loadavg();
-  printf("polyipc_sync_bench: %d round(s); %llu uncontended pairs, %llu handoffs, %d wake rounds (+%d warm-up, "
+  printf("polyipc_sync_bench: %d round(s); %g s of uncontended pairs, %llu handoffs, %d wake rounds (+%d warm-up, "
          "delay %d..%d us) per cell%s\n",
-         o.rounds, (unsigned long long)o.pairs, (unsigned long long)o.handoffs, o.wake_rounds, o.wake_warm,
+         o.rounds, o.pair_seconds, (unsigned long long)o.handoffs, o.wake_rounds, o.wake_warm,
          o.delay_min_us, o.delay_max_us, o.quick ? " (--quick)" : "");
   printf("machine: %ld CPUs online, load average %s at start; POLYIPC_NAMESPACE=%s; polyipc %s\n",
          sysconf(_SC_NPROCESSORS_ONLN), load0.c_str(), ns.c_str(), polyipc_version());
@@ -967,7 +977,7 @@ int main(int argc, char** argv) {
     json j = {{"config",
                {{"rounds", o.rounds},
                 {"quick", o.quick},
-                {"pairs", o.pairs},
+                {"pair_seconds", o.pair_seconds},
                 {"handoffs", o.handoffs},
                 {"wake_rounds", o.wake_rounds},
                 {"wake_warm", o.wake_warm},

@@ -374,7 +374,7 @@ TEST_F(Cli, LsShowsTheQueue) {
   ASSERT_EQ(human.exit_code, 0) << human;
   auto lines = lines_of(human.out);
   ASSERT_GE(lines.size(), 2u) << human;
-  EXPECT_TRUE(std::regex_search(lines[0], std::regex("^NAME +KIND +DEPTH +CAPACITY +ATTACHED +MODE +OWNER$")))
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex("^NAME +KIND +STATE +CAPACITY +ATTACHED +MODE +OWNER$")))
       << human;
   // This test process holds a handle: at least one live attached process.
   std::regex row("^jobs +queue +2 +1MiB +[1-9][0-9]* +0600 +" + user_name() + "$");
@@ -537,6 +537,97 @@ TEST_F(Cli, VersionShowsTheLibraryVersion) {
   CliRun v = polyipc({"--version"});
   ASSERT_EQ(v.exit_code, 0) << v;
   EXPECT_NE(v.out.find(polyipc_version()), std::string::npos) << v;
+}
+
+}  // namespace
+
+// ---- synchronisation objects ------------------------------------------------
+
+namespace {
+
+bool any_line_matches(const std::string& text, const std::string& pattern) {
+  std::regex re(pattern);
+  for (const auto& l : lines_of(text))
+    if (std::regex_search(l, re)) return true;
+  return false;
+}
+
+TEST_F(Cli, LsShowsTheStateOfSyncObjects) {
+  polyipc_lock* l = nullptr;
+  polyipc_semaphore* s = nullptr;
+  polyipc_event* e = nullptr;
+  polyipc_barrier* b = nullptr;
+  ASSERT_EQ(0, polyipc_lock_open("office", POLYIPC_OPEN_OR_CREATE, 0, nullptr, &l, nullptr));
+  ASSERT_EQ(0, polyipc_lock_acquire(l, 0, nullptr));
+  ASSERT_EQ(0, polyipc_semaphore_open("slots", POLYIPC_OPEN_OR_CREATE, 2, 3, nullptr, &s, nullptr));
+  ASSERT_EQ(0, polyipc_event_open("go", POLYIPC_OPEN_OR_CREATE, nullptr, &e, nullptr));
+  ASSERT_EQ(0, polyipc_barrier_open("meet", POLYIPC_OPEN_OR_CREATE, 4, nullptr, &b, nullptr));
+  CliRun r = polyipc({"ls"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^office +lock +locked \\(thread [0-9]+\\) ")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^slots +semaphore +value 2 \\(max 3\\) ")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^go +event +clear ")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^meet +barrier +0/4 waiting ")) << r;
+  polyipc_lock_release(l, nullptr);
+  polyipc_lock_close(l);
+  polyipc_semaphore_close(s);
+  polyipc_event_close(e);
+  polyipc_barrier_close(b);
+}
+
+TEST_F(Cli, SetClearAndWaitDriveAnEvent) {
+  polyipc_event* e = nullptr;
+  ASSERT_EQ(0, polyipc_event_open("go", POLYIPC_OPEN_OR_CREATE, nullptr, &e, nullptr));
+  CliRun r = polyipc({"wait", "go", "--timeout", "0.05"});
+  EXPECT_EQ(r.exit_code, 3) << r;
+  EXPECT_NE(r.err.find("event 'go': not set"), std::string::npos) << r;
+  r = polyipc({"set", "go"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  int set = 0;
+  polyipc_event_is_set(e, &set, nullptr);
+  EXPECT_EQ(set, 1);
+  EXPECT_EQ(polyipc({"wait", "go"}).exit_code, 0);
+  EXPECT_EQ(polyipc({"clear", "go", "--json"}).exit_code, 0);
+  polyipc_event_is_set(e, &set, nullptr);
+  EXPECT_EQ(set, 0);
+  polyipc_event_close(e);
+  // wrong kind, missing name
+  make_queue("jobs");
+  r = polyipc({"set", "jobs"});
+  EXPECT_EQ(r.exit_code, 5) << r;
+  EXPECT_NE(r.err.find("holds a queue, not an event"), std::string::npos) << r;
+  EXPECT_EQ(polyipc({"set", "nothing-here"}).exit_code, 2);
+}
+
+TEST_F(Cli, ReleaseGivesSemaphoreSlotsBack) {
+  polyipc_semaphore* s = nullptr;
+  ASSERT_EQ(0, polyipc_semaphore_open("slots", POLYIPC_OPEN_OR_CREATE, 1, 2, nullptr, &s, nullptr));
+  CliRun r = polyipc({"release", "slots"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  uint64_t v = 0;
+  polyipc_semaphore_value(s, &v, nullptr);
+  EXPECT_EQ(v, 2u);
+  r = polyipc({"release", "slots", "--count", "1"});  // bounded: past its maximum
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("released too many times"), std::string::npos) << r;
+  polyipc_semaphore_value(s, &v, nullptr);
+  EXPECT_EQ(v, 2u);
+  polyipc_semaphore_close(s);
+}
+
+TEST_F(Cli, AbortAndResetABarrier) {
+  polyipc_barrier* b = nullptr;
+  ASSERT_EQ(0, polyipc_barrier_open("meet", POLYIPC_OPEN_OR_CREATE, 2, nullptr, &b, nullptr));
+  EXPECT_EQ(polyipc({"abort", "meet"}).exit_code, 0);
+  int broken = 0;
+  polyipc_barrier_broken(b, &broken, nullptr);
+  EXPECT_EQ(broken, 1);
+  CliRun r = polyipc({"stat", "meet", "--json"});
+  EXPECT_EQ(Json::parse(r.out)["broken"], true) << r;
+  EXPECT_EQ(polyipc({"reset", "meet"}).exit_code, 0);
+  polyipc_barrier_broken(b, &broken, nullptr);
+  EXPECT_EQ(broken, 0);
+  polyipc_barrier_close(b);
 }
 
 }  // namespace
