@@ -46,7 +46,7 @@ struct Options {
   int retries = 2;
   bool retries_given = false;
   double pair_seconds = 0.3;    // uncontended: timed phase per cell (10 batches), after a 20 ms warm-up
-  uint64_t handoffs = 200000;   // handoff: counter increments per cell
+  uint64_t handoffs = 1000000;  // handoff: counter increments per cell
   int wake_rounds = 2000;       // event-wake: measured set-to-wake rounds per cell
   int wake_warm = 100;
   int delay_min_us = 50, delay_max_us = 200;
@@ -61,7 +61,7 @@ void usage() {
       "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
       "  --pair-seconds S  uncontended timed phase per cell, in 10 batches (default 0.3)\n"
-      "  --handoffs N      handoff cell length in counter increments (default 200000)\n"
+      "  --handoffs N      handoff cell length in counter increments (default 1000000)\n"
       "  --wake-rounds N   event-wake rounds per cell (default 2000, plus 100 of warm-up)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
       "  --retries N       at most N re-runs per cell (default 2; 0 disables)\n"

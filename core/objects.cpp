@@ -6,6 +6,8 @@
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
+#include "core/pipe/pipe.hpp"
+#include "core/shm/shared_memory.hpp"
 #include "core/sync/barrier.hpp"
 #include "core/sync/condition.hpp"
 #include "core/sync/event.hpp"
@@ -24,6 +26,9 @@ uint64_t min_body_size(Kind kind) {
     case Kind::Event: return sizeof(EventShared);
     case Kind::Condition: return sizeof(ConditionShared);
     case Kind::Barrier: return sizeof(BarrierShared);
+    case Kind::Pipe: return sizeof(PipeShared);
+    case Kind::SharedMemory: return sizeof(SharedMemoryShared);
+    case Kind::Array: return Array::body_size(1);
   }
   return 0;  // unknown kind: reported as such
 }
@@ -43,6 +48,9 @@ nlohmann::json describe_view(const ObjectView& v) {
     case Kind::Event: return Event::describe(v.name, v.header, body);
     case Kind::Condition: return Condition::describe(v.name, v.header, body);
     case Kind::Barrier: return Barrier::describe(v.name, v.header, body);
+    case Kind::Pipe: return Pipe::describe(v.name, v.header, body);
+    case Kind::SharedMemory: return SharedMemory::describe(v.name, v.header, body);
+    case Kind::Array: return Array::describe(v.name, v.header, body);
   }
   return {{"name", v.name}, {"kind", "unknown"}, {"error", "unknown kind"}};
 }

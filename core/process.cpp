@@ -8,6 +8,7 @@
 #include <cstring>
 #include <ctime>
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 namespace polyipc {
@@ -52,16 +53,22 @@ uint64_t process_start_ticks(pid_t pid) noexcept {
   return read_stat(pid, &state, &start) ? start : 0;
 }
 
+namespace {
+std::atomic<ProcessToken> cached_token{0};
+void forget_token_after_fork() { cached_token.store(0, std::memory_order_relaxed); }
+}  // namespace
+
 ProcessToken self_token() noexcept {
-  // The token is published before the pid, so a matching pid means a valid token.
-  static std::atomic<pid_t> cached_pid{0};
-  static std::atomic<ProcessToken> cached{0};
-  pid_t pid = ::getpid();
-  if (cached_pid.load(std::memory_order_acquire) != pid) {  // first call, or a forked child
-    cached.store(make_token(pid, process_start_ticks(pid)), std::memory_order_relaxed);
-    cached_pid.store(pid, std::memory_order_release);
-  }
-  return cached.load(std::memory_order_relaxed);
+  // Cached: getpid() is a real system call, and locks ask on every call. A
+  // forked child forgets the parent's token in glibc's atfork handler.
+  ProcessToken t = cached_token.load(std::memory_order_relaxed);
+  if (t != 0) return t;
+  static const int registered = pthread_atfork(nullptr, nullptr, forget_token_after_fork);
+  (void)registered;
+  const pid_t pid = ::getpid();
+  t = make_token(pid, process_start_ticks(pid));
+  cached_token.store(t, std::memory_order_relaxed);
+  return t;
 }
 
 bool is_alive(ProcessToken t) noexcept {

@@ -41,7 +41,8 @@ class Error : public std::runtime_error {
 
 // A message for a returned (not thrown) failure, kept allocation-free.
 struct ErrorText {
-  char text[256] = {0};
+  ErrorText() noexcept { text[0] = 0; }  // not the whole buffer: it is on every call's path
+  char text[256];
   void set(const char* fmt, ...) __attribute__((format(printf, 2, 3))) {
     va_list ap;
     va_start(ap, fmt);

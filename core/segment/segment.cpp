@@ -76,6 +76,9 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::Event: return "event";
     case Kind::Condition: return "condition";
     case Kind::Barrier: return "barrier";
+    case Kind::Pipe: return "pipe";
+    case Kind::SharedMemory: return "shared_memory";
+    case Kind::Array: return "array";
   }
   return "unknown object";
 }

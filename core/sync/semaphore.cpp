@@ -155,8 +155,7 @@ Status Semaphore::release(uint64_t n, ErrorText& error) {
     uint64_t k = h.count < left ? h.count : left;
     if (k == 0) return;
     Transaction tx(s_->journal, s_);
-    tx.set(h.count, h.count - k);
-    if (h.count == 0) tx.set(h.token, 0);
+    tx.set(h.count, h.count - k);  // the slot stays the holder's: no table scan on its next acquire
     tx.set(s_->value, s_->value + k);
     left -= k;
   };

@@ -1,0 +1,383 @@
+#include "core/pipe/pipe.hpp"
+
+#include <sched.h>
+
+#include <new>
+
+#include "core/describe.hpp"
+#include "core/json/validate.hpp"
+#include "core/memcopy.hpp"
+#include "core/names.hpp"
+
+namespace polyipc {
+namespace {
+
+struct Record {
+  uint32_t len;   // message: payload bytes; pad: bytes to skip, header included
+  uint32_t type;  // kMessage or kPad
+};
+constexpr uint32_t kMessage = 0, kPad = 1;
+constexpr uint64_t kHeader = sizeof(Record);
+constexpr int64_t kPeerCheckNs = 50'000'000;  // a dead peer is noticed within ~2 of these
+constexpr int64_t kSpinNs = 20'000, kPureSpinNs = 3'000;
+
+uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
+
+Record* record_at(char* ring, uint64_t capacity, uint64_t pos) {
+  return reinterpret_cast<Record*>(ring + pos % capacity);
+}
+
+}  // namespace
+
+std::unique_ptr<Pipe> Pipe::open(const std::string& name, OpenMode mode, PipeEnd end, const PipeOptions& o) {
+  check_name(name, "pipe");
+  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("pipe '%s': %s", name.c_str(), what)); };
+  if (static_cast<uint32_t>(end) > 1) bad("end must be A or B");
+  if (static_cast<uint32_t>(o.format) > 1) bad("format must be JSON or BYTES");
+  if (o.mode > 0777) bad("mode must be permission bits (at most 0777)");
+  if (o.capacity_bytes < 64) bad("capacity_bytes must be at least 64");
+  if (o.capacity_bytes > (uint64_t{1} << 40)) bad("capacity_bytes must be at most 1 TiB");
+  if (o.capacity_bytes > UINT32_MAX) bad("capacity_bytes must be below 4 GiB (messages are at most 4 GiB)");
+  const uint64_t capacity = align8(o.capacity_bytes);
+  const uint64_t ring0 = (sizeof(PipeShared) + 63) & ~uint64_t{63};
+  const uint64_t ring1 = ring0 + capacity;
+
+  SegmentSpec spec;
+  spec.kind = Kind::Pipe;
+  spec.body_size = ring1 + (o.duplex ? capacity : 0);
+  spec.mode = o.mode;
+  spec.ephemeral = o.ephemeral;
+  spec.init_body = [&](void* body) {
+    auto* s = new (body) PipeShared();
+    s->duplex = o.duplex ? 1 : 0;
+    s->format = static_cast<uint32_t>(o.format);
+    s->capacity = capacity;
+    s->ring_offset[0] = ring0;
+    s->ring_offset[1] = ring1;
+    for (auto& d : s->dir) {
+      d.send_mutex.init();
+      d.recv_mutex.init();
+    }
+  };
+  spec.check_existing = [&](const void* body) {
+    auto* s = static_cast<const PipeShared*>(body);
+    if (s->capacity < 64 || s->capacity % 8 || s->format > 1 || s->duplex > 1 ||
+        s->ring_offset[0] < sizeof(PipeShared) || s->ring_offset[1] != s->ring_offset[0] + s->capacity)
+      throw Error(Status::Incompatible, format("pipe '%s': damaged pipe header", name.c_str()));
+    if (!o.check_existing) return;
+    if (s->duplex != (o.duplex ? 1u : 0u))
+      throw Error(Status::Incompatible, format("pipe '%s': exists as a %s pipe, opened as %s", name.c_str(),
+                                               s->duplex ? "duplex" : "one-way", o.duplex ? "duplex" : "one-way"));
+    if (s->format != static_cast<uint32_t>(o.format))
+      throw Error(Status::Incompatible, format("pipe '%s': exists with format %s, opened as %s", name.c_str(),
+                                               s->format ? "BYTES" : "JSON", o.format == Format::Json ? "JSON" : "BYTES"));
+  };
+  std::unique_ptr<Pipe> p(new Pipe());
+  p->segment_ = Segment::open(name, mode, spec);
+  p->s_ = static_cast<PipeShared*>(p->segment_->body());
+  p->end_ = static_cast<uint32_t>(end);
+  if (p->segment_->header()->total_size - p->segment_->header()->body_offset <
+      p->s_->ring_offset[1] + (p->s_->duplex ? p->s_->capacity : 0))
+    throw Error(Status::Incompatible, format("pipe '%s': truncated or damaged", name.c_str()));
+
+  // Hold the end: one slot per handle, a dead holder's slot reused.
+  auto& e = p->s_->ends[p->end_];
+  const ProcessToken me = self_token();
+  for (int pass = 0; pass < 2 && p->slot_ < 0; ++pass)
+    for (uint32_t i = 0; i < PipeShared::kMaxHolders; ++i) {
+      uint64_t t = e.holders[i].load();
+      if ((t == 0 || (pass == 1 && t != me && !is_alive(t))) && e.holders[i].compare_exchange_strong(t, me)) {
+        p->slot_ = static_cast<int>(i);
+        break;
+      }
+    }
+  if (p->slot_ < 0)
+    throw Error(Status::NoMemory, format("pipe '%s': more than %u handles hold end %s", name.c_str(),
+                                         PipeShared::kMaxHolders, p->end_name()));
+  e.opened.store(1);
+  return p;
+}
+
+Pipe::~Pipe() {
+  if (!s_ || slot_ < 0) return;
+  auto& e = s_->ends[end_];
+  e.holders[slot_].store(0);
+  for (auto& h : e.holders)
+    if (h.load() != 0) return;
+  // The last holder of this end left: the other side's waiters look again (EOF).
+  for (auto& d : s_->dir) {
+    d.data.wake_all();
+    d.space.wake_all();
+  }
+}
+
+bool Pipe::peer_gone(bool check_liveness) {
+  auto& e = s_->ends[peer()];
+  if (!e.opened.load()) return false;
+  bool any = false;
+  for (auto& h : e.holders) any = any || h.load(std::memory_order_relaxed) != 0;
+  if (!any) return true;
+  if (!check_liveness) return false;
+  const int64_t now = monotonic_ns();
+  if (now < next_liveness_check_) return false;
+  next_liveness_check_ = now + kPeerCheckNs;
+  any = false;
+  for (auto& h : e.holders) {
+    uint64_t t = h.load();
+    if (t == 0) continue;
+    if (is_alive(t)) any = true;
+    else h.compare_exchange_strong(t, 0);  // a holder that died: its hold ends
+  }
+  return !any;
+}
+
+Status Pipe::lock(RobustMutex& m, const Deadline& deadline) {
+  // Held for one copy at most: even a non-blocking call waits for it a little.
+  Status st = m.lock(deadline.is_immediate() ? Deadline::after(100'000'000) : deadline);
+  if (st == Status::OwnerDead) {
+    m.mark_consistent();  // head and tail are only ever published whole: nothing to repair
+    return Status::Ok;
+  }
+  return st;
+}
+
+// Waits (without the side's lock) until ready() or the deadline; Ok: look again.
+template <class Ready>
+static Status wait_until(WakeWord& w, Ready ready, const Deadline& deadline) {
+  if (deadline.is_immediate()) return Status::Timeout;
+  const int64_t start = monotonic_ns();
+  for (int i = 0;; ++i) {
+    if (ready()) return Status::Ok;
+    if ((i & 63) == 0) {
+      const int64_t spent = monotonic_ns() - start;
+      if (spent > kSpinNs) break;
+      if (spent > kPureSpinNs) sched_yield();
+    }
+    cpu_relax();
+  }
+  if (deadline.expired()) return Status::Timeout;
+  w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  const uint32_t seen = w.seq.load(std::memory_order_seq_cst);
+  if (!ready()) futex_wait(&w.seq, seen, deadline.until_ns(kPeerCheckNs));
+  w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  return ready() || !deadline.expired() ? Status::Ok : Status::Timeout;
+}
+
+Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorText& error) {
+  if (!can_send()) {
+    error.set("pipe '%s': end B of a one-way pipe cannot send (only end A sends)", pname());
+    return Status::InvalidArg;
+  }
+  if (len > 0 && data == nullptr) {
+    error.set("pipe '%s': NULL data with length %zu", pname(), len);
+    return Status::InvalidArg;
+  }
+  const uint64_t cap = s_->capacity;
+  if (len > cap - kHeader) {
+    error.set("pipe '%s': message of %zu bytes exceeds the %llu bytes a message may have (capacity_bytes - 8)",
+              pname(), len, (unsigned long long)(cap - kHeader));
+    return Status::TooLarge;
+  }
+  if (s_->format == static_cast<uint32_t>(Format::Json)) {
+    json::ValidationError ve;
+    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
+      error.set("pipe '%s': invalid JSON at byte %zu: %s", pname(), ve.offset, ve.reason);
+      return Status::InvalidJson;
+    }
+  }
+  auto& d = s_->dir[end_];
+  char* ring = s_->ring(end_);
+  const uint64_t rs = kHeader + align8(len);
+  if (lock(d.send_mutex, deadline) != Status::Ok) {
+    error.set("pipe '%s': timed out waiting for another sender of end %s", pname(), end_name());
+    return Status::Timeout;
+  }
+  for (;;) {
+    const uint64_t tail = d.tail.load(std::memory_order_relaxed);
+    const uint64_t head = d.head.load(std::memory_order_acquire);
+    const uint64_t room = cap - (tail - head);
+    const uint64_t to_end = cap - tail % cap;
+    if (rs > to_end && room >= to_end) {
+      // The record does not fit before the end of the ring: pad to it first.
+      *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
+      d.tail.store(tail + to_end, std::memory_order_seq_cst);
+      d.data.wake_sleepers();
+      continue;
+    }
+    if (rs <= to_end && room >= rs) {
+      Record* r = record_at(ring, cap, tail);
+      copy_bytes(r + 1, data, len);
+      *r = Record{static_cast<uint32_t>(len), kMessage};
+      d.tail.store(tail + rs, std::memory_order_seq_cst);  // publishes the record whole
+      d.data.wake_sleepers();
+      d.send_mutex.unlock();
+      d.messages.fetch_add(1, std::memory_order_relaxed);
+      d.bytes.fetch_add(len, std::memory_order_relaxed);
+      return Status::Ok;
+    }
+    d.send_mutex.unlock();
+    if (peer_gone(true)) {
+      error.set("pipe '%s': the other end (%s) is closed", pname(), end_ == 0 ? "B" : "A");
+      return Status::Closed;
+    }
+    if (deadline.is_immediate()) {
+      error.set("pipe '%s': full (%llu bytes waiting to be received)", pname(), (unsigned long long)(tail - head));
+      return Status::Full;
+    }
+    auto ready = [&] {
+      const uint64_t t = d.tail.load(std::memory_order_relaxed), h = d.head.load(std::memory_order_seq_cst);
+      return cap - (t - h) >= rs || peer_gone(false);
+    };
+    if (wait_until(d.space, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
+      error.set("pipe '%s': timed out waiting for room (%zu bytes)", pname(), len);
+      return Status::Timeout;
+    }
+  }
+}
+
+bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
+  const uint64_t cap = s_->capacity;
+  uint64_t head = d.head.load(std::memory_order_relaxed);
+  const uint64_t tail = d.tail.load(std::memory_order_acquire);
+  while (head != tail) {
+    const Record r = *record_at(ring, cap, head);
+    const uint64_t to_end = cap - head % cap;
+    if (r.type == kPad) {
+      if (r.len != to_end) throw Error(Status::Incompatible, format("pipe '%s': damaged (bad pad record)", pname()));
+      head += r.len;
+      d.head.store(head, std::memory_order_seq_cst);
+      d.space.wake_sleepers();
+      continue;
+    }
+    if (r.type != kMessage || kHeader + align8(r.len) > to_end || tail - head < kHeader + align8(r.len))
+      throw Error(Status::Incompatible, format("pipe '%s': damaged (bad record)", pname()));
+    *pos = head;
+    return true;
+  }
+  return false;
+}
+
+Status Pipe::recv(Queue::Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
+  if (!can_recv()) {
+    error.set("pipe '%s': end A of a one-way pipe cannot receive (only end B receives)", pname());
+    return Status::InvalidArg;
+  }
+  auto& d = s_->dir[peer()];
+  char* ring = s_->ring(peer());
+  const uint64_t cap = s_->capacity;
+  if (lock(d.recv_mutex, deadline) != Status::Ok) {
+    error.set("pipe '%s': timed out waiting for another receiver of end %s", pname(), end_name());
+    return Status::Timeout;
+  }
+  for (;;) {
+    uint64_t pos;
+    bool found;
+    try {
+      found = next_message(d, ring, &pos);
+    } catch (...) {
+      d.recv_mutex.unlock();
+      throw;
+    }
+    if (found) {
+      const Record* r = record_at(ring, cap, pos);
+      *len = r->len;
+      void* dst = dest(context, r->len);
+      if (!dst) {
+        d.recv_mutex.unlock();
+        error.set("pipe '%s': message of %u bytes does not fit the buffer", pname(), r->len);
+        return Status::TooLarge;
+      }
+      copy_bytes(dst, r + 1, r->len);
+      d.head.store(pos + kHeader + align8(r->len), std::memory_order_seq_cst);
+      d.space.wake_sleepers();
+      d.recv_mutex.unlock();
+      return Status::Ok;
+    }
+    d.recv_mutex.unlock();
+    if (peer_gone(true)) {
+      error.set("pipe '%s': the other end (%s) is closed and everything it sent was received", pname(),
+                end_ == 0 ? "B" : "A");
+      return Status::Closed;
+    }
+    if (deadline.is_immediate()) {
+      error.set("pipe '%s': nothing to receive", pname());
+      return Status::Empty;
+    }
+    auto ready = [&] {
+      return d.tail.load(std::memory_order_seq_cst) != d.head.load(std::memory_order_relaxed) || peer_gone(false);
+    };
+    if (wait_until(d.data, ready, deadline) == Status::Timeout || lock(d.recv_mutex, deadline) != Status::Ok) {
+      error.set("pipe '%s': nothing received within the timeout", pname());
+      return Status::Timeout;
+    }
+  }
+}
+
+Status Pipe::poll(const Deadline& deadline, ErrorText& error) {
+  if (!can_recv()) {
+    error.set("pipe '%s': end A of a one-way pipe cannot receive (only end B receives)", pname());
+    return Status::InvalidArg;
+  }
+  auto& d = s_->dir[peer()];
+  for (;;) {
+    if (readable()) {
+      if (!peer_gone(false) || d.tail.load() != d.head.load()) return Status::Ok;
+      error.set("pipe '%s': the other end is closed and everything it sent was received", pname());
+      return Status::Closed;
+    }
+    auto ready = [&] { return readable(); };
+    if (wait_until(d.data, ready, deadline) == Status::Timeout) {
+      error.set("pipe '%s': nothing to receive within the timeout", pname());
+      return Status::Timeout;
+    }
+  }
+}
+
+bool Pipe::readable() {
+  if (!can_recv()) return false;
+  auto& d = s_->dir[peer()];
+  const uint64_t head = d.head.load(std::memory_order_acquire), tail = d.tail.load(std::memory_order_acquire);
+  if (head != tail) {
+    const Record r = *record_at(s_->ring(peer()), s_->capacity, head);
+    if (!(r.type == kPad && head + r.len == tail)) return true;  // a lone pad is nothing yet
+  }
+  return peer_gone(true);
+}
+
+std::atomic<uint32_t>* Pipe::watch(uint32_t* seen) {
+  if (!can_recv()) return nullptr;
+  WakeWord& w = s_->dir[peer()].data;
+  w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  *seen = w.seq.load(std::memory_order_seq_cst);
+  if (readable()) {
+    w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    return nullptr;
+  }
+  return &w.seq;
+}
+
+void Pipe::unwatch() noexcept { s_->dir[peer()].data.sleepers.fetch_sub(1, std::memory_order_seq_cst); }
+
+nlohmann::json Pipe::describe(const std::string& name, const SegmentHeader* h, const void* body) {
+  const PipeShared& s = *static_cast<const PipeShared*>(body);
+  nlohmann::json j = describe_header(name, h);
+  j["duplex"] = s.duplex != 0;
+  j["format"] = s.format ? "bytes" : "json";
+  j["capacity_bytes"] = s.capacity;
+  for (uint32_t e = 0; e < 2; ++e) {
+    nlohmann::json holders = nlohmann::json::array();
+    for (const auto& t : s.ends[e].holders) {
+      uint64_t v = t.load();
+      if (v) holders.push_back({{"pid", token_pid(v)}, {"alive", is_alive(v)}});
+    }
+    const auto& d = s.dir[e];
+    j[e == 0 ? "a" : "b"] = {{"opened", s.ends[e].opened.load() != 0},
+                             {"holders", holders},
+                             {"sent_messages", d.messages.load()},
+                             {"sent_bytes", d.bytes.load()},
+                             {"pending_bytes", d.tail.load() - d.head.load()}};
+  }
+  return j;
+}
+
+}  // namespace polyipc
