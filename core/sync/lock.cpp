@@ -1,5 +1,6 @@
 #include "core/sync/lock.hpp"
 
+#include <cerrno>
 #include <cstdio>
 #include <new>
 #include <unistd.h>
@@ -58,10 +59,10 @@ bool Lock::holder_is_in_this_process() const noexcept {
   return ::access(path, F_OK) == 0;
 }
 
-Status Lock::acquire(const Deadline& deadline, ErrorText& error) {
-  // An RLock re-entered by its holder must not spin waiting for itself.
-  Status st = recursive() ? s_->mutex.try_lock() : Status::Timeout;
-  if (st == Status::Timeout) st = s_->mutex.lock(deadline);
+Status Lock::acquire_slow(int trylock_rc, const Deadline& deadline, ErrorText& error) {
+  if (trylock_rc == EOWNERDEAD) return finish_acquire(Status::OwnerDead, error);
+  if (trylock_rc != EBUSY && trylock_rc != EDEADLK) throw_os_error(trylock_rc, kind_name(kind_));
+  Status st = s_->mutex.lock(deadline);
   // acquire(timeout 0) of a Lock the caller holds is "not acquired", as Python's acquire(False).
   if (st == Status::InvalidArg && deadline.is_immediate()) st = Status::Timeout;
   return finish_acquire(st, error);
@@ -94,8 +95,7 @@ Status Lock::finish_acquire(Status st, ErrorText& error) {
   }
 }
 
-Status Lock::release(ErrorText& error) {
-  if (s_->mutex.unlock_checked() == Status::Ok) return Status::Ok;
+Status Lock::release_failed(ErrorText& error) {
   pid_t holder = s_->mutex.holder_tid();
   if (holder == 0)
     error.set("%s '%s': release of a lock that is not held", kname(), name().c_str());

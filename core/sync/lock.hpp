@@ -41,9 +41,20 @@ class Lock {
 
   // Ok; OwnerDead (acquired; the previous holder died holding it); Timeout;
   // InvalidArg when a Lock (not RLock) is acquired again by its holder.
-  Status acquire(const Deadline& deadline, ErrorText& error);
+  Status acquire(const Deadline& deadline, ErrorText& error) {
+    // Inlined: the uncontended path is one trylock (for an RLock also the
+    // holder's re-entry), everything else goes the long way.
+    const int rc = s_->mutex.try_lock_raw();
+    if (rc == 0) {
+      ++s_->acquires;
+      return Status::Ok;
+    }
+    return acquire_slow(rc, deadline, error);
+  }
   // Ok, or NotOwner when the calling thread does not hold it.
-  Status release(ErrorText& error);
+  Status release(ErrorText& error) {
+    return s_->mutex.unlock_checked() == Status::Ok ? Status::Ok : release_failed(error);
+  }
   bool locked() const noexcept { return s_->mutex.holder_tid() != 0; }
   // How many times the calling thread holds it (0: not held by this thread).
   uint32_t held_by_caller() const noexcept { return s_->mutex.held_by_caller() ? s_->mutex.depth() : 0; }
@@ -59,6 +70,8 @@ class Lock {
  private:
   Lock() = default;
   const char* kname() const noexcept { return kind_name(kind_); }
+  Status acquire_slow(int trylock_rc, const Deadline& deadline, ErrorText& error);
+  Status release_failed(ErrorText& error);
   Status finish_acquire(Status st, ErrorText& error);
   bool holder_is_in_this_process() const noexcept;
 

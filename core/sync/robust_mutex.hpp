@@ -21,6 +21,8 @@ class RobustMutex {
   Status lock(const Deadline& deadline);
   // Ok, OwnerDead or Timeout (held by someone else), without waiting.
   Status try_lock();
+  // glibc's answer as is (0, EBUSY, EOWNERDEAD, ...): the inlined fast path.
+  int try_lock_raw() noexcept { return pthread_mutex_trylock(&m_); }
   void unlock() noexcept { pthread_mutex_unlock(&m_); }
   // Ok, or NotOwner when the calling thread does not hold it.
   Status unlock_checked() noexcept;

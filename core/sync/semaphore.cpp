@@ -140,7 +140,7 @@ Status Semaphore::release(uint64_t n, ErrorText& error) {
   if (n == 0) return Status::Ok;
   Status st = lock(Deadline::forever());
   if (st != Status::Ok) return st;
-  reap_dead_holders(false);  // a dead holder's slots count toward a bounded maximum
+  if (s_->max != 0 && s_->value + n > s_->max) reap_dead_holders(true);  // dead holders' slots count toward it
   if ((s_->max != 0 && s_->value + n > s_->max) || s_->value + n > (uint64_t{1} << 62)) {
     uint64_t v = s_->value;
     s_->mutex.unlock();
