@@ -25,6 +25,28 @@ typedef polyipc_semaphore NativeSemaphore;
 typedef polyipc_event NativeEvent;
 typedef polyipc_condition NativeCondition;
 typedef polyipc_barrier NativeBarrier;
+typedef polyipc_pipe NativePipe;
+typedef polyipc_shm NativeSharedMemory;
+typedef polyipc_array NativeArray;
+
+/* A set of pipes and queues to wait on together (polyipc_wait). */
+typedef struct NativeWaitSet {
+  polyipc_waitable *items;
+  size_t count, cap;
+} NativeWaitSet;
+static size_t NativeWaitSet_push(NativeWaitSet *w, polyipc_pipe *p, polyipc_queue *q) {
+  if (w->count == w->cap) {
+    size_t cap = w->cap ? 2 * w->cap : 8;
+    polyipc_waitable *items = (polyipc_waitable *)realloc(w->items, cap * sizeof *items);
+    if (!items) return (size_t)-1;
+    w->items = items;
+    w->cap = cap;
+  }
+  w->items[w->count].pipe = p;
+  w->items[w->count].queue = q;
+  w->items[w->count].ready = 0;
+  return w->count++;
+}
 
 static polyipc_sync_options polyipc_native_sync_options(uint32_t mode, int ephemeral) {
   polyipc_sync_options o;
@@ -366,6 +388,182 @@ typedef struct {} NativeBarrier;
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_barrier_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+/* ---- pipes, shared memory, Value/Array -----------------------------------------
+ * As above: every method raises on any non-OK status (EMPTY, TIMEOUT, CLOSED
+ * included); the idiomatic layer turns them into the language's idiom. */
+%nodefaultctor NativePipe;
+%nodefaultctor NativeSharedMemory;
+%nodefaultctor NativeArray;
+%nodefaultctor NativeWaitSet;
+typedef struct {} NativePipe;
+/* Holds raw pointers: the idiomatic layer keeps the pipes and queues it adds
+ * open for as long as it uses the set. */
+typedef struct {} NativeWaitSet;
+typedef struct {} NativeSharedMemory;
+typedef struct {} NativeArray;
+
+%newobject NativePipe::open;
+%newobject NativePipe::open_existing;
+%newobject NativePipe::stat_json;
+%extend NativePipe {
+  /* end: 0 = A, 1 = B. duplex 0: only A sends. capacity 0 / mode 0: the defaults. */
+  static NativePipe *open(const char *name, int open_mode, int end, int duplex, int format, uint64_t capacity_bytes,
+                          uint32_t mode, int ephemeral, polyipc_error *err) {
+    polyipc_pipe_options o;
+    polyipc_pipe *p = NULL;
+    polyipc_pipe_options_init(&o);
+    o.duplex = (uint32_t)duplex;
+    o.format = (uint32_t)format;
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_pipe_open(name, (polyipc_open_mode)open_mode, (polyipc_pipe_end)end, &o, &p, err);
+    return p;
+  }
+  /* an existing pipe, whatever its options */
+  static NativePipe *open_existing(const char *name, int end, polyipc_error *err) {
+    polyipc_pipe *p = NULL;
+    polyipc_pipe_open(name, POLYIPC_OPEN_ONLY, (polyipc_pipe_end)end, NULL, &p, err);
+    return p;
+  }
+  ~NativePipe() { polyipc_pipe_close($self); }
+  void send(const void *data, size_t len, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_pipe_send($self, data, len, timeout_ns, err);
+  }
+  polyipc_bytes recv(int64_t timeout_ns, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    polyipc_pipe_recv($self, &b.data, &b.len, timeout_ns, err);
+    return b;
+  }
+  /* raises TIMEOUT when nothing came, CLOSED at end of stream */
+  void poll(int64_t timeout_ns, polyipc_error *err) { polyipc_pipe_poll($self, timeout_ns, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_pipe_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeWaitSet::create;
+%extend NativeWaitSet {
+  static NativeWaitSet *create(void) {
+    NativeWaitSet *w = (NativeWaitSet *)calloc(1, sizeof *w);
+    return w;
+  }
+  ~NativeWaitSet() {
+    free($self->items);
+    free($self);
+  }
+  /* adds a pipe or a queue; returns its index */
+  size_t add_pipe(NativePipe *p) { return NativeWaitSet_push($self, p, NULL); }
+  size_t add_queue(NativeQueue *q) { return NativeWaitSet_push($self, NULL, q); }
+  /* how many are ready (0 with TIMEOUT raised when none became ready) */
+  size_t wait(int64_t timeout_ns, polyipc_error *err) {
+    size_t i, n = 0;
+    polyipc_wait($self->items, $self->count, timeout_ns, err);
+    for (i = 0; i < $self->count; ++i) n += $self->items[i].ready != 0;
+    return n;
+  }
+  int ready(size_t index) { return index < $self->count && $self->items[index].ready; }
+}
+
+%newobject NativeSharedMemory::open;
+%newobject NativeSharedMemory::stat_json;
+%extend NativeSharedMemory {
+  /* size 0: an existing block, whatever its size */
+  static NativeSharedMemory *open(const char *name, int open_mode, uint64_t size, uint32_t mode, int ephemeral,
+                                  polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_shm *m = NULL;
+    polyipc_shm_open(name, (polyipc_open_mode)open_mode, size, &o, &m, err);
+    return m;
+  }
+  ~NativeSharedMemory() { polyipc_shm_close($self); }
+  /* the address of the bytes, valid until this handle is destroyed; the
+   * idiomatic layer wraps it in the language's view */
+  uint64_t address(polyipc_error *err) {
+    void *data = NULL;
+    polyipc_shm_data($self, &data, NULL, err);
+    return (uint64_t)(uintptr_t)data;
+  }
+  uint64_t size(polyipc_error *err) {
+    uint64_t n = 0;
+    polyipc_shm_data($self, NULL, &n, err);
+    return n;
+  }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_shm_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%newobject NativeArray::open;
+%newobject NativeArray::stat_json;
+%extend NativeArray {
+  /* type: 0 = int64, 1 = double; length 0: an existing array, whatever its length */
+  static NativeArray *open(const char *name, int open_mode, int type, uint64_t length, uint32_t mode, int ephemeral,
+                           polyipc_error *err) {
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_array *a = NULL;
+    polyipc_array_open(name, (polyipc_open_mode)open_mode, (polyipc_elem_type)type, length, &o, &a, err);
+    return a;
+  }
+  ~NativeArray() { polyipc_array_close($self); }
+  uint64_t length(polyipc_error *err) {
+    uint64_t n = 0;
+    polyipc_array_length($self, &n, err);
+    return n;
+  }
+  int elem_type(polyipc_error *err) {
+    polyipc_elem_type t = POLYIPC_INT64;
+    polyipc_array_type($self, &t, err);
+    return (int)t;
+  }
+  int64_t load_i64(uint64_t index, polyipc_error *err) {
+    int64_t v = 0;
+    polyipc_array_load_i64($self, index, &v, err);
+    return v;
+  }
+  void store_i64(uint64_t index, int64_t value, polyipc_error *err) { polyipc_array_store_i64($self, index, value, err); }
+  /* returns the value before */
+  int64_t add_i64(uint64_t index, int64_t delta, polyipc_error *err) {
+    int64_t prev = 0;
+    polyipc_array_add_i64($self, index, delta, &prev, err);
+    return prev;
+  }
+  /* 1 when replaced */
+  int compare_exchange_i64(uint64_t index, int64_t expected, int64_t desired, polyipc_error *err) {
+    int swapped = 0;
+    polyipc_array_compare_exchange_i64($self, index, expected, desired, NULL, &swapped, err);
+    return swapped;
+  }
+  double load_f64(uint64_t index, polyipc_error *err) {
+    double v = 0;
+    polyipc_array_load_f64($self, index, &v, err);
+    return v;
+  }
+  void store_f64(uint64_t index, double value, polyipc_error *err) { polyipc_array_store_f64($self, index, value, err); }
+  double add_f64(uint64_t index, double delta, polyipc_error *err) {
+    double prev = 0;
+    polyipc_array_add_f64($self, index, delta, &prev, err);
+    return prev;
+  }
+  int compare_exchange_f64(uint64_t index, double expected, double desired, polyipc_error *err) {
+    int swapped = 0;
+    polyipc_array_compare_exchange_f64($self, index, expected, desired, NULL, &swapped, err);
+    return swapped;
+  }
+  /* the optional lock: raises OWNER_DEAD (held) / TIMEOUT; release: NOT_OWNER */
+  void acquire(int64_t timeout_ns, polyipc_error *err) { polyipc_array_acquire($self, timeout_ns, err); }
+  void release(polyipc_error *err) { polyipc_array_release($self, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_array_stat_json($self, &json, err);
     return json;
   }
 }

@@ -261,6 +261,104 @@ POLYIPC_API int polyipc_barrier_broken(polyipc_barrier *b, int *out, polyipc_err
 POLYIPC_API int polyipc_barrier_stat_json(polyipc_barrier *b, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_barrier_close(polyipc_barrier *b);
 
+/* ---- pipes: named two-ended connections (multiprocessing.Pipe) ------------
+ * End A and end B; duplex, or one-way (only A sends, only B receives). Each
+ * direction is a ring of capacity_bytes; a message is at most
+ * capacity_bytes - 8 bytes. Several handles (processes) may hold one end.
+ * recv returns CLOSED once every handle of the other end is closed, or its
+ * processes died (noticed within ~100 ms), and everything sent was received;
+ * send to a closed end is CLOSED. A receiver waits for an end never opened. */
+typedef struct polyipc_pipe polyipc_pipe;
+typedef enum polyipc_pipe_end { POLYIPC_END_A = 0, POLYIPC_END_B = 1 } polyipc_pipe_end;
+
+typedef struct polyipc_pipe_options {
+  uint32_t struct_size;    /* sizeof(polyipc_pipe_options), set by _init() */
+  uint32_t duplex;         /* default 1; 0: only end A sends */
+  uint32_t format;         /* polyipc_format, default JSON: send validates */
+  uint32_t mode;           /* permission bits of the object, default 0600 */
+  uint64_t capacity_bytes; /* per direction, default 1 MiB */
+  uint32_t ephemeral;      /* 1: unlinked when the last attached process detaches or dies */
+  uint32_t reserved;
+} polyipc_pipe_options;
+
+POLYIPC_API void polyipc_pipe_options_init(polyipc_pipe_options *opts);
+/* opts NULL: an existing pipe as it is (or a new one with the defaults). An
+ * existing pipe with another duplex or format is INCOMPATIBLE. */
+POLYIPC_API int polyipc_pipe_open(const char *name, polyipc_open_mode mode, polyipc_pipe_end end,
+                                  const polyipc_pipe_options *opts, polyipc_pipe **out, polyipc_error *err);
+/* OK; FULL (timeout 0) or TIMEOUT without room; CLOSED; INVALID_JSON; TOO_LARGE;
+ * INVALID_ARG when this end may not send (end B of a one-way pipe). */
+POLYIPC_API int polyipc_pipe_send(polyipc_pipe *p, const void *data, size_t len, int64_t timeout_ns,
+                                  polyipc_error *err);
+/* library-allocated copy in *data (release with polyipc_free); EMPTY (timeout 0),
+ * TIMEOUT, CLOSED (end of stream) */
+POLYIPC_API int polyipc_pipe_recv(polyipc_pipe *p, void **data, size_t *len, int64_t timeout_ns, polyipc_error *err);
+/* into buf; TOO_LARGE sets *len to the needed size and leaves the message */
+POLYIPC_API int polyipc_pipe_recv_into(polyipc_pipe *p, void *buf, size_t cap, size_t *len, int64_t timeout_ns,
+                                       polyipc_error *err);
+/* OK: a message is waiting; CLOSED: end of stream; TIMEOUT: neither within timeout_ns */
+POLYIPC_API int polyipc_pipe_poll(polyipc_pipe *p, int64_t timeout_ns, polyipc_error *err);
+POLYIPC_API int polyipc_pipe_stat_json(polyipc_pipe *p, char **json, polyipc_error *err);
+/* releases this handle's hold on its end (the other end sees EOF when no handle is left) */
+POLYIPC_API void polyipc_pipe_close(polyipc_pipe *p);
+
+/* ---- waiting on several pipes and queues (multiprocessing.connection.wait) */
+typedef struct polyipc_waitable {
+  polyipc_pipe *pipe;   /* exactly one of pipe and queue is set */
+  polyipc_queue *queue;
+  int ready;            /* out: 1 when a recv/get would not wait (a message, or the end of stream) */
+} polyipc_waitable;
+/* OK when at least one is ready (each marked), TIMEOUT when none became ready. */
+POLYIPC_API int polyipc_wait(polyipc_waitable *items, size_t count, int64_t timeout_ns, polyipc_error *err);
+
+/* ---- shared memory: a named block of bytes ---------------------------------
+ * size: bytes to create; when the name exists, 0 takes it whatever its size
+ * and another size is INCOMPATIBLE. The bytes start zeroed, page-aligned.
+ * The pointer stays valid until this handle is closed, even after another
+ * process unlinks the name. Larger than /dev/shm can hold: NO_MEMORY. */
+typedef struct polyipc_shm polyipc_shm;
+POLYIPC_API int polyipc_shm_open(const char *name, polyipc_open_mode mode, uint64_t size,
+                                 const polyipc_sync_options *opts /* nullable */, polyipc_shm **out,
+                                 polyipc_error *err);
+POLYIPC_API int polyipc_shm_data(polyipc_shm *m, void **data, uint64_t *size, polyipc_error *err);
+POLYIPC_API int polyipc_shm_stat_json(polyipc_shm *m, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_shm_close(polyipc_shm *m); /* unmaps: pointers from _data are invalid after */
+
+/* ---- Value and Array of int64 or double, with atomic operations ------------
+ * (multiprocessing.Value / Array; a Value is an array of length 1). Elements
+ * start at 0. length 0 opens an existing array whatever its length; another
+ * type or length is INCOMPATIBLE. An index out of range, or an operation of
+ * the other element type, is INVALID_ARG. All operations are sequentially
+ * consistent atomics; the optional lock (acquire/release, robust, as a
+ * polyipc lock) serves compound updates. */
+typedef struct polyipc_array polyipc_array;
+typedef enum polyipc_elem_type { POLYIPC_INT64 = 0, POLYIPC_DOUBLE = 1 } polyipc_elem_type;
+POLYIPC_API int polyipc_array_open(const char *name, polyipc_open_mode mode, polyipc_elem_type type, uint64_t length,
+                                   const polyipc_sync_options *opts /* nullable */, polyipc_array **out,
+                                   polyipc_error *err);
+POLYIPC_API int polyipc_array_length(polyipc_array *a, uint64_t *out, polyipc_error *err);
+POLYIPC_API int polyipc_array_type(polyipc_array *a, polyipc_elem_type *out, polyipc_error *err);
+POLYIPC_API int polyipc_array_load_i64(polyipc_array *a, uint64_t index, int64_t *out, polyipc_error *err);
+POLYIPC_API int polyipc_array_store_i64(polyipc_array *a, uint64_t index, int64_t value, polyipc_error *err);
+/* adds (wrapping); *previous (nullable) = the value before */
+POLYIPC_API int polyipc_array_add_i64(polyipc_array *a, uint64_t index, int64_t delta, int64_t *previous,
+                                      polyipc_error *err);
+/* replaces expected by desired; *actual = the value found, *swapped = 1 when replaced (both nullable) */
+POLYIPC_API int polyipc_array_compare_exchange_i64(polyipc_array *a, uint64_t index, int64_t expected, int64_t desired,
+                                                   int64_t *actual, int *swapped, polyipc_error *err);
+POLYIPC_API int polyipc_array_load_f64(polyipc_array *a, uint64_t index, double *out, polyipc_error *err);
+POLYIPC_API int polyipc_array_store_f64(polyipc_array *a, uint64_t index, double value, polyipc_error *err);
+POLYIPC_API int polyipc_array_add_f64(polyipc_array *a, uint64_t index, double delta, double *previous,
+                                      polyipc_error *err);
+/* compares the bits of the doubles (so NaN can be replaced, and -0.0 != 0.0) */
+POLYIPC_API int polyipc_array_compare_exchange_f64(polyipc_array *a, uint64_t index, double expected, double desired,
+                                                   double *actual, int *swapped, polyipc_error *err);
+/* the optional lock: OK, OWNER_DEAD (held; its holder died), TIMEOUT; release: NOT_OWNER */
+POLYIPC_API int polyipc_array_acquire(polyipc_array *a, int64_t timeout_ns, polyipc_error *err);
+POLYIPC_API int polyipc_array_release(polyipc_array *a, polyipc_error *err);
+POLYIPC_API int polyipc_array_stat_json(polyipc_array *a, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_array_close(polyipc_array *a);
+
 /* ---- names ---------------------------------------------------------------- */
 /* remove a name; attached handles keep working */
 POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);

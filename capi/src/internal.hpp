@@ -1,17 +1,22 @@
 // Shared by the capi/*_c.cpp files: handle structs and the one place where
 // C++ exceptions and core statuses become polyipc_status + polyipc_error.
 #pragma once
+#include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <memory>
 #include <new>
 
 #include "capi/include/polyipc.h"
+#include "core/pipe/pipe.hpp"
 #include "core/queue/queue.hpp"
 #include "core/status.hpp"
 
 struct polyipc_queue {
   std::unique_ptr<polyipc::Queue> impl;
+};
+struct polyipc_pipe {
+  std::unique_ptr<polyipc::Pipe> impl;
 };
 
 namespace polyipc::capi {
@@ -69,6 +74,23 @@ int guard(polyipc_error* err, const char* what, Body&& body) noexcept {
       return ::polyipc::capi::fail(err, ::polyipc::Status::InvalidArg, t_.text); \
     }                                                        \
   } while (0)
+
+// Where a received message goes: the caller's buffer (get_into/recv_into),
+// or a malloc'd copy (get/recv). Shared by the queue and pipe families.
+struct IntoBuffer {
+  void* buf;
+  size_t cap;
+};
+inline void* into_buffer(void* ctx, size_t len) {
+  auto* b = static_cast<IntoBuffer*>(ctx);
+  return len <= b->cap ? (b->buf ? b->buf : reinterpret_cast<void*>(1)) : nullptr;
+}
+inline void* into_malloc(void* ctx, size_t len) {
+  void* p = std::malloc(len ? len : 1);
+  if (!p) throw std::bad_alloc();
+  *static_cast<void**>(ctx) = p;
+  return p;
+}
 
 // A library-allocated copy of a string (release with polyipc_free).
 inline char* dup_string(const std::string& s) {

@@ -8,6 +8,9 @@ using polyipc::Deadline;
 using polyipc::ErrorText;
 using polyipc::Status;
 using polyipc::capi::guard;
+using polyipc::capi::IntoBuffer;
+using polyipc::capi::into_buffer;
+using polyipc::capi::into_malloc;
 
 namespace {
 
@@ -30,21 +33,6 @@ polyipc::QueueOptions to_core(const char* name, const polyipc_queue_options* o) 
   c.mode = o->mode;
   c.ephemeral = o->ephemeral != 0;
   return c;
-}
-
-struct IntoBuffer {
-  void* buf;
-  size_t cap;
-};
-void* into_buffer(void* ctx, size_t len) {
-  auto* b = static_cast<IntoBuffer*>(ctx);
-  return len <= b->cap ? (b->buf ? b->buf : reinterpret_cast<void*>(1)) : nullptr;
-}
-void* into_malloc(void* ctx, size_t len) {
-  void* p = std::malloc(len ? len : 1);
-  if (!p) throw std::bad_alloc();
-  *static_cast<void**>(ctx) = p;
-  return p;
 }
 
 }  // namespace

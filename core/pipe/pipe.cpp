@@ -87,6 +87,7 @@ std::unique_ptr<Pipe> Pipe::open(const std::string& name, OpenMode mode, PipeEnd
     for (uint32_t i = 0; i < PipeShared::kMaxHolders; ++i) {
       uint64_t t = e.holders[i].load();
       if ((t == 0 || (pass == 1 && t != me && !is_alive(t))) && e.holders[i].compare_exchange_strong(t, me)) {
+        if (t == 0) e.handles.fetch_add(1);  // a dead holder's slot taken over: the count stays
         p->slot_ = static_cast<int>(i);
         break;
       }
@@ -101,9 +102,10 @@ std::unique_ptr<Pipe> Pipe::open(const std::string& name, OpenMode mode, PipeEnd
 Pipe::~Pipe() {
   if (!s_ || slot_ < 0) return;
   auto& e = s_->ends[end_];
-  e.holders[slot_].store(0);
-  for (auto& h : e.holders)
-    if (h.load() != 0) return;
+  uint64_t mine = e.holders[slot_].load();
+  // Another process may have found this slot "dead" and cleared it (never
+  // for a live process), so release it only if it is still ours.
+  if (mine != 0 && e.holders[slot_].compare_exchange_strong(mine, 0) && e.handles.fetch_sub(1) != 1) return;
   // The last holder of this end left: the other side's waiters look again (EOF).
   for (auto& d : s_->dir) {
     d.data.wake_all();
@@ -113,20 +115,18 @@ Pipe::~Pipe() {
 
 bool Pipe::peer_gone(bool check_liveness) {
   auto& e = s_->ends[peer()];
-  if (!e.opened.load()) return false;
-  bool any = false;
-  for (auto& h : e.holders) any = any || h.load(std::memory_order_relaxed) != 0;
-  if (!any) return true;
+  if (!e.opened.load(std::memory_order_relaxed)) return false;
+  if (e.handles.load(std::memory_order_relaxed) == 0) return true;
   if (!check_liveness) return false;
   const int64_t now = monotonic_ns();
   if (now < next_liveness_check_) return false;
   next_liveness_check_ = now + kPeerCheckNs;
-  any = false;
+  bool any = false;
   for (auto& h : e.holders) {
     uint64_t t = h.load();
     if (t == 0) continue;
     if (is_alive(t)) any = true;
-    else h.compare_exchange_strong(t, 0);  // a holder that died: its hold ends
+    else if (h.compare_exchange_strong(t, 0)) e.handles.fetch_sub(1);  // a holder that died: its hold ends
   }
   return !any;
 }
@@ -184,6 +184,10 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       error.set("pipe '%s': invalid JSON at byte %zu: %s", pname(), ve.offset, ve.reason);
       return Status::InvalidJson;
     }
+  }
+  if (peer_gone(false)) {
+    error.set("pipe '%s': the other end (%s) is closed", pname(), end_ == 0 ? "B" : "A");
+    return Status::Closed;
   }
   auto& d = s_->dir[end_];
   char* ring = s_->ring(end_);

@@ -47,7 +47,7 @@ struct PipeShared {
   struct End {
     std::atomic<uint64_t> holders[kMaxHolders];  // ProcessToken per open handle, 0 = free
     std::atomic<uint32_t> opened;                // ever opened: until then a receiver waits, EOF is not yet
-    uint32_t pad;
+    std::atomic<uint32_t> handles;               // non-zero slots: the hot paths read this, not the table
   } ends[2];
 
   struct Direction {

@@ -1153,6 +1153,21 @@ void Queue::close_writes() {
 
 uint64_t Queue::size() const noexcept { return s_->published_count(); }
 
+std::atomic<uint32_t>* Queue::watch(uint32_t* seen) {
+  // Registered under both locks, as sleep_on does, so no putter can miss it.
+  if (lock(Deadline::forever()) != Status::Ok) return nullptr;
+  if (getter_may_proceed()) {
+    unlock();
+    return nullptr;
+  }
+  s_->getters_sleeping.fetch_add(1, std::memory_order_seq_cst);
+  *seen = s_->not_empty.load(std::memory_order_seq_cst);
+  unlock();
+  return &s_->not_empty;
+}
+
+void Queue::unwatch() noexcept { s_->getters_sleeping.fetch_sub(1, std::memory_order_seq_cst); }
+
 // ---- inspection ------------------------------------------------------------
 
 std::string Queue::peek_json(size_t max_count) {

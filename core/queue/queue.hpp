@@ -53,6 +53,12 @@ class Queue {
                   ErrorText& error);
 
   uint64_t size() const noexcept;
+  // For a wait over several objects (core/wait_any): registers this caller
+  // as a sleeping getter and returns the futex word putters will bump, or
+  // nullptr when a get would not wait now (a message, or the end of stream).
+  // Every non-null watch() is paired with one unwatch().
+  std::atomic<uint32_t>* watch(uint32_t* seen);
+  void unwatch() noexcept;
   Status task_done(ErrorText& error);
   Status join(const Deadline& deadline, ErrorText& error);
   void close_writes();

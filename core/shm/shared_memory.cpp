@@ -59,9 +59,16 @@ std::unique_ptr<SharedMemory> SharedMemory::open(const std::string& name, OpenMo
                                                name.c_str(), (unsigned long long)s->size, (unsigned long long)size));
   };
   // Opening an existing block whatever its size: never create an empty one.
-  if (size == 0 && mode == OpenMode::OpenOrCreate) mode = OpenMode::OpenOnly;
+  const bool attach_only = size == 0 && mode == OpenMode::OpenOrCreate;
   std::unique_ptr<SharedMemory> m(new SharedMemory());
-  m->segment_ = Segment::open(name, mode, spec);
+  try {
+    m->segment_ = Segment::open(name, attach_only ? OpenMode::OpenOnly : mode, spec);
+  } catch (const Error& e) {
+    if (attach_only && e.status() == Status::NotFound)
+      throw Error(Status::NotFound, format("shared_memory '%s': not found (size 0 only attaches to an existing block)",
+                                           name.c_str()));
+    throw;
+  }
   m->s_ = static_cast<SharedMemoryShared*>(m->segment_->body());
   const SegmentHeader* h = m->segment_->header();
   if (h->total_size - h->body_offset < kPage + m->s_->size)

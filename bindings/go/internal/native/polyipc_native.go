@@ -92,97 +92,168 @@ typedef long long swig_type_56;
 typedef long long swig_type_57;
 typedef long long swig_type_58;
 typedef _gostring_ swig_type_59;
-extern void _wrap_Swig_free_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_2f51f6556e54b791(swig_intgo arg1);
-extern swig_intgo _wrap_POLYIPC_OK_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_FIFO_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_LIFO_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791(void);
-extern swig_type_1 _wrap_POLYIPC_FOREVER_native_2f51f6556e54b791(void);
-extern swig_type_2 _wrap_polyipc_version_native_2f51f6556e54b791(void);
-extern swig_intgo _wrap_polyipc_version_number_native_2f51f6556e54b791(void);
-extern swig_type_3 _wrap_polyipc_status_name_native_2f51f6556e54b791(swig_intgo arg1);
-extern swig_intgo _wrap_polyipc_unlink_native_2f51f6556e54b791(swig_type_4 arg1);
-extern swig_type_5 _wrap_polyipc_native_list_json_native_2f51f6556e54b791(void);
-extern swig_type_6 _wrap_polyipc_native_stat_json_native_2f51f6556e54b791(swig_type_7 arg1);
-extern swig_type_8 _wrap_polyipc_native_gc_json_native_2f51f6556e54b791(void);
-extern swig_type_9 _wrap_polyipc_native_peek_json_native_2f51f6556e54b791(swig_type_10 arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_NativeQueue_get_into_native_2f51f6556e54b791(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
-extern uintptr_t _wrap_NativeQueue_open_native_2f51f6556e54b791(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_2f51f6556e54b791(swig_type_19 arg1);
-extern void _wrap_delete_NativeQueue_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_2f51f6556e54b791(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
-extern swig_type_23 _wrap_NativeQueue_get_native_2f51f6556e54b791(uintptr_t arg1, swig_type_24 arg2);
-extern swig_type_25 _wrap_NativeQueue_size_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeQueue_join_native_2f51f6556e54b791(uintptr_t arg1, swig_type_26 arg2);
-extern void _wrap_NativeQueue_close_writes_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_27 _wrap_NativeQueue_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_NativeLock_open_native_2f51f6556e54b791(swig_type_28 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeLock_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeLock_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_29 arg2);
-extern void _wrap_NativeLock_release_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_locked_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_held_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_30 _wrap_NativeLock_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_NativeSemaphore_open_native_2f51f6556e54b791(swig_type_31 arg1, swig_intgo arg2, swig_type_32 arg3, swig_type_33 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeSemaphore_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
-extern void _wrap_NativeSemaphore_release_native_2f51f6556e54b791(uintptr_t arg1, swig_type_36 arg2);
-extern swig_type_37 _wrap_NativeSemaphore_value_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_38 _wrap_NativeSemaphore_drain_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_39 _wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_NativeEvent_open_native_2f51f6556e54b791(swig_type_40 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
-extern void _wrap_delete_NativeEvent_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeEvent_set_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeEvent_clear_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeEvent_is_set_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeEvent_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_41 arg2);
-extern swig_intgo _wrap_NativeEvent_token_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeEvent_wait_since_native_2f51f6556e54b791(uintptr_t arg1, swig_intgo arg2, swig_type_42 arg3);
-extern swig_type_43 _wrap_NativeEvent_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_NativeCondition_open_native_2f51f6556e54b791(swig_type_44 arg1, swig_intgo arg2, swig_type_45 arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeCondition_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeCondition_acquire_native_2f51f6556e54b791(uintptr_t arg1, swig_type_46 arg2);
-extern void _wrap_NativeCondition_release_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeCondition_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_47 arg2);
-extern void _wrap_NativeCondition_notify_native_2f51f6556e54b791(uintptr_t arg1, swig_type_48 arg2);
-extern void _wrap_NativeCondition_notify_all_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_49 _wrap_NativeCondition_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
-extern uintptr_t _wrap_NativeBarrier_open_native_2f51f6556e54b791(swig_type_50 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeBarrier_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_51 _wrap_NativeBarrier_wait_native_2f51f6556e54b791(uintptr_t arg1, swig_type_52 arg2);
-extern swig_type_53 _wrap_NativeBarrier_arrive_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_54 _wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3);
-extern swig_type_57 _wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(uintptr_t arg1, swig_type_58 arg2);
-extern void _wrap_NativeBarrier_abort_native_2f51f6556e54b791(uintptr_t arg1);
-extern void _wrap_NativeBarrier_reset_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_parties_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_broken_native_2f51f6556e54b791(uintptr_t arg1);
-extern swig_type_59 _wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(uintptr_t arg1);
+typedef _gostring_ swig_type_60;
+typedef long long swig_type_61;
+typedef _gostring_ swig_type_62;
+typedef _goslice_ swig_type_63;
+typedef long long swig_type_64;
+typedef _goslice_ swig_type_65;
+typedef long long swig_type_66;
+typedef long long swig_type_67;
+typedef _gostring_ swig_type_68;
+typedef long long swig_type_69;
+typedef long long swig_type_70;
+typedef long long swig_type_71;
+typedef long long swig_type_72;
+typedef long long swig_type_73;
+typedef _gostring_ swig_type_74;
+typedef long long swig_type_75;
+typedef long long swig_type_76;
+typedef long long swig_type_77;
+typedef _gostring_ swig_type_78;
+typedef _gostring_ swig_type_79;
+typedef long long swig_type_80;
+typedef long long swig_type_81;
+typedef long long swig_type_82;
+typedef long long swig_type_83;
+typedef long long swig_type_84;
+typedef long long swig_type_85;
+typedef long long swig_type_86;
+typedef long long swig_type_87;
+typedef long long swig_type_88;
+typedef long long swig_type_89;
+typedef long long swig_type_90;
+typedef long long swig_type_91;
+typedef long long swig_type_92;
+typedef long long swig_type_93;
+typedef long long swig_type_94;
+typedef long long swig_type_95;
+typedef long long swig_type_96;
+typedef _gostring_ swig_type_97;
+extern void _wrap_Swig_free_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_d8e0265157a9f347(swig_intgo arg1);
+extern swig_intgo _wrap_POLYIPC_OK_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_FIFO_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_LIFO_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_PRIORITY_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_d8e0265157a9f347(void);
+extern swig_type_1 _wrap_POLYIPC_FOREVER_native_d8e0265157a9f347(void);
+extern swig_type_2 _wrap_polyipc_version_native_d8e0265157a9f347(void);
+extern swig_intgo _wrap_polyipc_version_number_native_d8e0265157a9f347(void);
+extern swig_type_3 _wrap_polyipc_status_name_native_d8e0265157a9f347(swig_intgo arg1);
+extern swig_intgo _wrap_polyipc_unlink_native_d8e0265157a9f347(swig_type_4 arg1);
+extern swig_type_5 _wrap_polyipc_native_list_json_native_d8e0265157a9f347(void);
+extern swig_type_6 _wrap_polyipc_native_stat_json_native_d8e0265157a9f347(swig_type_7 arg1);
+extern swig_type_8 _wrap_polyipc_native_gc_json_native_d8e0265157a9f347(void);
+extern swig_type_9 _wrap_polyipc_native_peek_json_native_d8e0265157a9f347(swig_type_10 arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_NativeQueue_get_into_native_d8e0265157a9f347(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
+extern uintptr_t _wrap_NativeQueue_open_native_d8e0265157a9f347(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_d8e0265157a9f347(swig_type_19 arg1);
+extern void _wrap_delete_NativeQueue_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_d8e0265157a9f347(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
+extern swig_type_23 _wrap_NativeQueue_get_native_d8e0265157a9f347(uintptr_t arg1, swig_type_24 arg2);
+extern swig_type_25 _wrap_NativeQueue_size_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeQueue_join_native_d8e0265157a9f347(uintptr_t arg1, swig_type_26 arg2);
+extern void _wrap_NativeQueue_close_writes_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_27 _wrap_NativeQueue_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeLock_open_native_d8e0265157a9f347(swig_type_28 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeLock_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeLock_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_29 arg2);
+extern void _wrap_NativeLock_release_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_locked_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_held_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_30 _wrap_NativeLock_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeSemaphore_open_native_d8e0265157a9f347(swig_type_31 arg1, swig_intgo arg2, swig_type_32 arg3, swig_type_33 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeSemaphore_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeSemaphore_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_34 arg2, swig_type_35 arg3);
+extern void _wrap_NativeSemaphore_release_native_d8e0265157a9f347(uintptr_t arg1, swig_type_36 arg2);
+extern swig_type_37 _wrap_NativeSemaphore_value_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_38 _wrap_NativeSemaphore_drain_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_39 _wrap_NativeSemaphore_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeEvent_open_native_d8e0265157a9f347(swig_type_40 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
+extern void _wrap_delete_NativeEvent_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeEvent_set_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeEvent_clear_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeEvent_is_set_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_41 arg2);
+extern swig_intgo _wrap_NativeEvent_token_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_since_native_d8e0265157a9f347(uintptr_t arg1, swig_intgo arg2, swig_type_42 arg3);
+extern swig_type_43 _wrap_NativeEvent_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeCondition_open_native_d8e0265157a9f347(swig_type_44 arg1, swig_intgo arg2, swig_type_45 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeCondition_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeCondition_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_46 arg2);
+extern void _wrap_NativeCondition_release_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeCondition_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_47 arg2);
+extern void _wrap_NativeCondition_notify_native_d8e0265157a9f347(uintptr_t arg1, swig_type_48 arg2);
+extern void _wrap_NativeCondition_notify_all_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_49 _wrap_NativeCondition_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeBarrier_open_native_d8e0265157a9f347(swig_type_50 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeBarrier_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_51 _wrap_NativeBarrier_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_52 arg2);
+extern swig_type_53 _wrap_NativeBarrier_arrive_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_54 _wrap_NativeBarrier_await_ticket_native_d8e0265157a9f347(uintptr_t arg1, swig_type_55 arg2, swig_type_56 arg3);
+extern swig_type_57 _wrap_NativeBarrier_cancel_ticket_native_d8e0265157a9f347(uintptr_t arg1, swig_type_58 arg2);
+extern void _wrap_NativeBarrier_abort_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativeBarrier_reset_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_parties_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_broken_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_59 _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativePipe_open_native_d8e0265157a9f347(swig_type_60 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_61 arg6, swig_intgo arg7, swig_intgo arg8);
+extern uintptr_t _wrap_NativePipe_open_existing_native_d8e0265157a9f347(swig_type_62 arg1, swig_intgo arg2);
+extern void _wrap_delete_NativePipe_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativePipe_send_native_d8e0265157a9f347(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3);
+extern swig_type_65 _wrap_NativePipe_recv_native_d8e0265157a9f347(uintptr_t arg1, swig_type_66 arg2);
+extern void _wrap_NativePipe_poll_native_d8e0265157a9f347(uintptr_t arg1, swig_type_67 arg2);
+extern swig_type_68 _wrap_NativePipe_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeWaitSet_create_native_d8e0265157a9f347(void);
+extern void _wrap_delete_NativeWaitSet_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_69 _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_70 _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_71 _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_72 arg2);
+extern swig_intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(uintptr_t arg1, swig_type_73 arg2);
+extern uintptr_t _wrap_NativeSharedMemory_open_native_d8e0265157a9f347(swig_type_74 arg1, swig_intgo arg2, swig_type_75 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_76 _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_77 _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_78 _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeArray_open_native_d8e0265157a9f347(swig_type_79 arg1, swig_intgo arg2, swig_intgo arg3, swig_type_80 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeArray_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_81 _wrap_NativeArray_length_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_intgo _wrap_NativeArray_elem_type_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_82 _wrap_NativeArray_load_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_83 arg2);
+extern void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_84 arg2, swig_type_85 arg3);
+extern swig_type_86 _wrap_NativeArray_add_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_89 arg2, swig_type_90 arg3, swig_type_91 arg4);
+extern double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_92 arg2);
+extern void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_93 arg2, double arg3);
+extern double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_94 arg2, double arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_95 arg2, double arg3, double arg4);
+extern void _wrap_NativeArray_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_96 arg2);
+extern void _wrap_NativeArray_release_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_97 _wrap_NativeArray_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -208,8 +279,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_2f51f6556e54b791
-func cgo_panic__native_2f51f6556e54b791(p *byte) {
+//export cgo_panic__native_d8e0265157a9f347
+func cgo_panic__native_d8e0265157a9f347(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -233,13 +304,13 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_2f51f6556e54b791(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_d8e0265157a9f347(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -247,7 +318,7 @@ type Enum_SS_polyipc_status int
 
 func _swig_getPOLYIPC_OK() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -255,7 +326,7 @@ var POLYIPC_OK Enum_SS_polyipc_status = _swig_getPOLYIPC_OK()
 
 func _swig_getPOLYIPC_ERR_TIMEOUT() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -263,7 +334,7 @@ var POLYIPC_ERR_TIMEOUT Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TIMEOUT()
 
 func _swig_getPOLYIPC_ERR_EMPTY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -271,7 +342,7 @@ var POLYIPC_ERR_EMPTY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EMPTY()
 
 func _swig_getPOLYIPC_ERR_FULL() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -279,7 +350,7 @@ var POLYIPC_ERR_FULL Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_FULL()
 
 func _swig_getPOLYIPC_ERR_CLOSED() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -287,7 +358,7 @@ var POLYIPC_ERR_CLOSED Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_CLOSED()
 
 func _swig_getPOLYIPC_ERR_NOT_FOUND() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -295,7 +366,7 @@ var POLYIPC_ERR_NOT_FOUND Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_FOUN
 
 func _swig_getPOLYIPC_ERR_EXISTS() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -303,7 +374,7 @@ var POLYIPC_ERR_EXISTS Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EXISTS()
 
 func _swig_getPOLYIPC_ERR_INVALID_ARG() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -311,7 +382,7 @@ var POLYIPC_ERR_INVALID_ARG Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVALI
 
 func _swig_getPOLYIPC_ERR_INVALID_JSON() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -319,7 +390,7 @@ var POLYIPC_ERR_INVALID_JSON Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVAL
 
 func _swig_getPOLYIPC_ERR_TOO_LARGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -327,7 +398,7 @@ var POLYIPC_ERR_TOO_LARGE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TOO_LARG
 
 func _swig_getPOLYIPC_ERR_PERMISSION() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -335,7 +406,7 @@ var POLYIPC_ERR_PERMISSION Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_PERMISS
 
 func _swig_getPOLYIPC_ERR_OWNER_DEAD() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -343,7 +414,7 @@ var POLYIPC_ERR_OWNER_DEAD Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_OWNER_D
 
 func _swig_getPOLYIPC_ERR_INCOMPATIBLE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -351,7 +422,7 @@ var POLYIPC_ERR_INCOMPATIBLE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INCOM
 
 func _swig_getPOLYIPC_ERR_NO_MEMORY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -359,7 +430,7 @@ var POLYIPC_ERR_NO_MEMORY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NO_MEMOR
 
 func _swig_getPOLYIPC_ERR_NOT_OWNER() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -367,7 +438,7 @@ var POLYIPC_ERR_NOT_OWNER Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_OWNE
 
 func _swig_getPOLYIPC_ERR_BROKEN() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -375,7 +446,7 @@ var POLYIPC_ERR_BROKEN Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_BROKEN()
 
 func _swig_getPOLYIPC_ERR_SYSTEM() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -385,7 +456,7 @@ type Enum_SS_polyipc_open_mode int
 
 func _swig_getPOLYIPC_OPEN_OR_CREATE() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -393,7 +464,7 @@ var POLYIPC_OPEN_OR_CREATE Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_OPEN_OR_
 
 func _swig_getPOLYIPC_CREATE_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -401,7 +472,7 @@ var POLYIPC_CREATE_ONLY Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_CREATE_ONLY
 
 func _swig_getPOLYIPC_OPEN_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -411,7 +482,7 @@ type Enum_SS_polyipc_queue_order int
 
 func _swig_getPOLYIPC_FIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -419,7 +490,7 @@ var POLYIPC_FIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_FIFO()
 
 func _swig_getPOLYIPC_LIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -427,7 +498,7 @@ var POLYIPC_LIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_LIFO()
 
 func _swig_getPOLYIPC_PRIORITY() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -437,7 +508,7 @@ type Enum_SS_polyipc_format int
 
 func _swig_getPOLYIPC_FORMAT_JSON() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -445,7 +516,7 @@ var POLYIPC_FORMAT_JSON Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_JSON()
 
 func _swig_getPOLYIPC_FORMAT_BYTES() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -453,7 +524,7 @@ var POLYIPC_FORMAT_BYTES Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_BYTES(
 
 func _swig_getPOLYIPC_BINDING_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791())
+	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -461,7 +532,7 @@ var POLYIPC_BINDING_VERSION_NUMBER int = _swig_getPOLYIPC_BINDING_VERSION_NUMBER
 
 func _swig_getPOLYIPC_FOREVER() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_2f51f6556e54b791())
+	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_d8e0265157a9f347())
 	return swig_r
 }
 
@@ -469,7 +540,7 @@ var POLYIPC_FOREVER int64 = _swig_getPOLYIPC_FOREVER()
 
 func Polyipc_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_version_native_2f51f6556e54b791()
+	swig_r_p := C._wrap_polyipc_version_native_d8e0265157a9f347()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -484,14 +555,14 @@ func Polyipc_version() (_swig_ret string) {
 
 func Polyipc_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_polyipc_version_number_native_2f51f6556e54b791())
+	swig_r = (int)(C._wrap_polyipc_version_number_native_d8e0265157a9f347())
 	return swig_r
 }
 
 func Polyipc_status_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_status_name_native_2f51f6556e54b791(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_polyipc_status_name_native_d8e0265157a9f347(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -507,7 +578,7 @@ func Polyipc_status_name(arg1 int) (_swig_ret string) {
 func Polyipc_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_polyipc_unlink_native_2f51f6556e54b791(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_polyipc_unlink_native_d8e0265157a9f347(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -516,7 +587,7 @@ func Polyipc_unlink(arg1 string) (_swig_ret int) {
 
 func Polyipc_native_list_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_list_json_native_2f51f6556e54b791()
+	swig_r_p := C._wrap_polyipc_native_list_json_native_d8e0265157a9f347()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -532,7 +603,7 @@ func Polyipc_native_list_json() (_swig_ret string) {
 func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_native_stat_json_native_2f51f6556e54b791(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
+	swig_r_p := C._wrap_polyipc_native_stat_json_native_d8e0265157a9f347(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -550,7 +621,7 @@ func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 
 func Polyipc_native_gc_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_gc_json_native_2f51f6556e54b791()
+	swig_r_p := C._wrap_polyipc_native_gc_json_native_d8e0265157a9f347()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -567,7 +638,7 @@ func Polyipc_native_peek_json(arg1 string, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_polyipc_native_peek_json_native_2f51f6556e54b791(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
+	swig_r_p := C._wrap_polyipc_native_peek_json_native_d8e0265157a9f347(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -597,7 +668,7 @@ func (arg1 SwigcptrNativeQueue) Get_into(arg2 []byte, arg3 int64) (_swig_ret int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -616,7 +687,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_2f51f6556e54b791(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_d8e0265157a9f347(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -626,7 +697,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_2f51f6556e54b791(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_d8e0265157a9f347(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -635,7 +706,7 @@ func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 
 func DeleteNativeQueue(arg1 NativeQueue) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeQueue_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeQueue_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
@@ -643,7 +714,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
+	C._wrap_NativeQueue_put_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -653,7 +724,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -672,30 +743,30 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeQueue) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeQueue_size_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeQueue_size_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_task_done_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_task_done_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
+	C._wrap_NativeQueue_join_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_26(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_close_writes_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_close_writes_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeQueue_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeQueue_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -737,7 +808,7 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_2f51f6556e54b791(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_d8e0265157a9f347(*(*C.swig_type_28)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -746,38 +817,38 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 
 func DeleteNativeLock(arg1 NativeLock) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeLock_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeLock_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeLock_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1))
+	C._wrap_NativeLock_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_29(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeLock) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeLock_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeLock_release_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Locked() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeLock_locked_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeLock_locked_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Held() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeLock_held_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeLock_held_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeLock_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeLock_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -817,7 +888,7 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_2f51f6556e54b791(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_32(_swig_i_2), C.swig_type_33(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_d8e0265157a9f347(*(*C.swig_type_31)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_32(_swig_i_2), C.swig_type_33(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -826,40 +897,40 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 
 func DeleteNativeSemaphore(arg1 NativeSemaphore) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeSemaphore_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeSemaphore_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Acquire(arg2 uint64, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2))
+	C._wrap_NativeSemaphore_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_34(_swig_i_1), C.swig_type_35(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Release(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeSemaphore_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
+	C._wrap_NativeSemaphore_release_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_36(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Value() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Drain() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -897,7 +968,7 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_2f51f6556e54b791(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
+	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_d8e0265157a9f347(*(*C.swig_type_40)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -906,36 +977,36 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 
 func DeleteNativeEvent(arg1 NativeEvent) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeEvent_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeEvent_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Set() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_set_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_set_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Clear() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_clear_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_clear_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Is_set() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeEvent_is_set_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeEvent_is_set_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeEvent) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeEvent_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1))
+	C._wrap_NativeEvent_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_41(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeEvent) Token() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeEvent_token_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeEvent_token_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -943,13 +1014,13 @@ func (arg1 SwigcptrNativeEvent) Wait_since(arg2 uint, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeEvent_wait_since_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_42(_swig_i_2))
+	C._wrap_NativeEvent_wait_since_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_42(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeEvent) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeEvent_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeEvent_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -990,7 +1061,7 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_2f51f6556e54b791(*(*C.swig_type_44)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_d8e0265157a9f347(*(*C.swig_type_44)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_45)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1002,41 +1073,41 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 
 func DeleteNativeCondition(arg1 NativeCondition) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeCondition_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeCondition_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_acquire_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1))
+	C._wrap_NativeCondition_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_46(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_release_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_release_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
+	C._wrap_NativeCondition_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_notify_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1))
+	C._wrap_NativeCondition_notify_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify_all() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_notify_all_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_notify_all_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeCondition_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeCondition_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1076,7 +1147,7 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_2f51f6556e54b791(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_d8e0265157a9f347(*(*C.swig_type_50)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1085,21 +1156,21 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 
 func DeleteNativeBarrier(arg1 NativeBarrier) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeBarrier_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeBarrier_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Wait(arg2 int64) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_52(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_52(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Arrive() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1108,7 +1179,7 @@ func (arg1 SwigcptrNativeBarrier) Await_ticket(arg2 uint64, arg3 int64) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1), C.swig_type_56(_swig_i_2)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_55(_swig_i_1), C.swig_type_56(_swig_i_2)))
 	return swig_r
 }
 
@@ -1116,45 +1187,45 @@ func (arg1 SwigcptrNativeBarrier) Cancel_ticket(arg2 uint64) (_swig_ret uint64) 
 	var swig_r uint64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0), C.swig_type_58(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_cancel_ticket_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_58(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Abort() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_abort_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_abort_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Reset() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_reset_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_reset_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Parties() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) N_waiting() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Broken() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeBarrier_broken_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeBarrier_broken_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1179,5 +1250,391 @@ type NativeBarrier interface {
 	Parties() (_swig_ret uint)
 	N_waiting() (_swig_ret uint)
 	Broken() (_swig_ret int)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativePipe uintptr
+
+func (p SwigcptrNativePipe) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativePipe) SwigIsNativePipe() {
+}
+
+func NativePipeOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 uint64, arg7 uint, arg8 int) (_swig_ret NativePipe) {
+	var swig_r NativePipe
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	_swig_i_6 := arg7
+	_swig_i_7 := arg8
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_native_d8e0265157a9f347(*(*C.swig_type_60)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_61(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func NativePipeOpen_existing(arg1 string, arg2 int) (_swig_ret NativePipe) {
+	var swig_r NativePipe
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_existing_native_d8e0265157a9f347(*(*C.swig_type_62)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativePipe(arg1 NativePipe) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativePipe_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativePipe) Send(arg2 []byte, arg3 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	C._wrap_NativePipe_send_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_1)), C.swig_type_64(_swig_i_2))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+}
+
+func (arg1 SwigcptrNativePipe) Recv(arg2 int64) (_swig_ret []byte) {
+	var swig_r []byte
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r_p := C._wrap_NativePipe_recv_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1))
+	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 []byte
+
+	{
+		// A copy in Go memory, then the library's buffer goes back to the library.
+		swig_r_1 = make([]byte, len(swig_r))
+		if len(swig_r) > 0 {
+			copy(swig_r_1, swig_r)
+			C.polyipc_free(unsafe.Pointer(&swig_r[0]))
+		}
+	}
+
+	return swig_r_1
+}
+
+func (arg1 SwigcptrNativePipe) Poll(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativePipe_poll_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_67(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativePipe) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativePipe_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativePipe interface {
+	Swigcptr() uintptr
+	SwigIsNativePipe()
+	Send(arg2 []byte, arg3 int64)
+	Recv(arg2 int64) (_swig_ret []byte)
+	Poll(arg2 int64)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeWaitSet uintptr
+
+func (p SwigcptrNativeWaitSet) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeWaitSet) SwigIsNativeWaitSet() {
+}
+
+func NativeWaitSetCreate() (_swig_ret NativeWaitSet) {
+	var swig_r NativeWaitSet
+	swig_r = (NativeWaitSet)(SwigcptrNativeWaitSet(C._wrap_NativeWaitSet_create_native_d8e0265157a9f347()))
+	return swig_r
+}
+
+func DeleteNativeWaitSet(arg1 NativeWaitSet) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeWaitSet_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeWaitSet) Add_pipe(arg2 NativePipe) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := getSwigcptr(arg2)
+	swig_r = (int64)(C._wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeWaitSet) Add_queue(arg2 NativeQueue) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := getSwigcptr(arg2)
+	swig_r = (int64)(C._wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeWaitSet) Wait(arg2 int64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int64)(C._wrap_NativeWaitSet_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_72(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeWaitSet) Ready(arg2 int64) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int)(C._wrap_NativeWaitSet_ready_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_73(_swig_i_1)))
+	return swig_r
+}
+
+type NativeWaitSet interface {
+	Swigcptr() uintptr
+	SwigIsNativeWaitSet()
+	Add_pipe(arg2 NativePipe) (_swig_ret int64)
+	Add_queue(arg2 NativeQueue) (_swig_ret int64)
+	Wait(arg2 int64) (_swig_ret int64)
+	Ready(arg2 int64) (_swig_ret int)
+}
+
+type SwigcptrNativeSharedMemory uintptr
+
+func (p SwigcptrNativeSharedMemory) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeSharedMemory) SwigIsNativeSharedMemory() {
+}
+
+func NativeSharedMemoryOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint, arg5 int) (_swig_ret NativeSharedMemory) {
+	var swig_r NativeSharedMemory
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	swig_r = (NativeSharedMemory)(SwigcptrNativeSharedMemory(C._wrap_NativeSharedMemory_open_native_d8e0265157a9f347(*(*C.swig_type_74)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_75(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeSharedMemory(arg1 NativeSharedMemory) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeSharedMemory) Address() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeSharedMemory_address_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeSharedMemory) Size() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeSharedMemory_size_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeSharedMemory) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeSharedMemory interface {
+	Swigcptr() uintptr
+	SwigIsNativeSharedMemory()
+	Address() (_swig_ret uint64)
+	Size() (_swig_ret uint64)
+	Stat_json() (_swig_ret string)
+}
+
+type SwigcptrNativeArray uintptr
+
+func (p SwigcptrNativeArray) Swigcptr() uintptr {
+	return (uintptr)(p)
+}
+
+func (p SwigcptrNativeArray) SwigIsNativeArray() {
+}
+
+func NativeArrayOpen(arg1 string, arg2 int, arg3 int, arg4 uint64, arg5 uint, arg6 int) (_swig_ret NativeArray) {
+	var swig_r NativeArray
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	_swig_i_4 := arg5
+	_swig_i_5 := arg6
+	swig_r = (NativeArray)(SwigcptrNativeArray(C._wrap_NativeArray_open_native_d8e0265157a9f347(*(*C.swig_type_79)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_80(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg1
+	}
+	return swig_r
+}
+
+func DeleteNativeArray(arg1 NativeArray) {
+	_swig_i_0 := getSwigcptr(arg1)
+	C._wrap_delete_NativeArray_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeArray) Length() (_swig_ret uint64) {
+	var swig_r uint64
+	_swig_i_0 := arg1
+	swig_r = (uint64)(C._wrap_NativeArray_length_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Elem_type() (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	swig_r = (int)(C._wrap_NativeArray_elem_type_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Load_i64(arg2 uint64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (int64)(C._wrap_NativeArray_load_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Store_i64(arg2 uint64, arg3 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	C._wrap_NativeArray_store_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_84(_swig_i_1), C.swig_type_85(_swig_i_2))
+}
+
+func (arg1 SwigcptrNativeArray) Add_i64(arg2 uint64, arg3 int64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_NativeArray_add_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1), C.swig_type_88(_swig_i_2)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Compare_exchange_i64(arg2 uint64, arg3 int64, arg4 int64) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_89(_swig_i_1), C.swig_type_90(_swig_i_2), C.swig_type_91(_swig_i_3)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Load_f64(arg2 uint64) (_swig_ret float64) {
+	var swig_r float64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r = (float64)(C._wrap_NativeArray_load_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_92(_swig_i_1)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Store_f64(arg2 uint64, arg3 float64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	C._wrap_NativeArray_store_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_93(_swig_i_1), C.double(_swig_i_2))
+}
+
+func (arg1 SwigcptrNativeArray) Add_f64(arg2 uint64, arg3 float64) (_swig_ret float64) {
+	var swig_r float64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (float64)(C._wrap_NativeArray_add_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_94(_swig_i_1), C.double(_swig_i_2)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Compare_exchange_f64(arg2 uint64, arg3 float64, arg4 float64) (_swig_ret int) {
+	var swig_r int
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	_swig_i_3 := arg4
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_95(_swig_i_1), C.double(_swig_i_2), C.double(_swig_i_3)))
+	return swig_r
+}
+
+func (arg1 SwigcptrNativeArray) Acquire(arg2 int64) {
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	C._wrap_NativeArray_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_96(_swig_i_1))
+}
+
+func (arg1 SwigcptrNativeArray) Release() {
+	_swig_i_0 := arg1
+	C._wrap_NativeArray_release_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+}
+
+func (arg1 SwigcptrNativeArray) Stat_json() (_swig_ret string) {
+	var swig_r string
+	_swig_i_0 := arg1
+	swig_r_p := C._wrap_NativeArray_stat_json_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0))
+	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 string
+
+	if len(swig_r) == 0 {
+		swig_r_1 = ""
+	} else {
+		swig_r_1 = swigCopyString(swig_r)
+	}
+
+	return swig_r_1
+}
+
+type NativeArray interface {
+	Swigcptr() uintptr
+	SwigIsNativeArray()
+	Length() (_swig_ret uint64)
+	Elem_type() (_swig_ret int)
+	Load_i64(arg2 uint64) (_swig_ret int64)
+	Store_i64(arg2 uint64, arg3 int64)
+	Add_i64(arg2 uint64, arg3 int64) (_swig_ret int64)
+	Compare_exchange_i64(arg2 uint64, arg3 int64, arg4 int64) (_swig_ret int)
+	Load_f64(arg2 uint64) (_swig_ret float64)
+	Store_f64(arg2 uint64, arg3 float64)
+	Add_f64(arg2 uint64, arg3 float64) (_swig_ret float64)
+	Compare_exchange_f64(arg2 uint64, arg3 float64, arg4 float64) (_swig_ret int)
+	Acquire(arg2 int64)
+	Release()
 	Stat_json() (_swig_ret string)
 }

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_2f51f6556e54b791(const char*);
+  void cgo_panic__native_d8e0265157a9f347(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_2f51f6556e54b791(p);
+  cgo_panic__native_d8e0265157a9f347(p);
 }
 
 
@@ -201,6 +201,28 @@ typedef polyipc_semaphore NativeSemaphore;
 typedef polyipc_event NativeEvent;
 typedef polyipc_condition NativeCondition;
 typedef polyipc_barrier NativeBarrier;
+typedef polyipc_pipe NativePipe;
+typedef polyipc_shm NativeSharedMemory;
+typedef polyipc_array NativeArray;
+
+/* A set of pipes and queues to wait on together (polyipc_wait). */
+typedef struct NativeWaitSet {
+  polyipc_waitable *items;
+  size_t count, cap;
+} NativeWaitSet;
+static size_t NativeWaitSet_push(NativeWaitSet *w, polyipc_pipe *p, polyipc_queue *q) {
+  if (w->count == w->cap) {
+    size_t cap = w->cap ? 2 * w->cap : 8;
+    polyipc_waitable *items = (polyipc_waitable *)realloc(w->items, cap * sizeof *items);
+    if (!items) return (size_t)-1;
+    w->items = items;
+    w->cap = cap;
+  }
+  w->items[w->count].pipe = p;
+  w->items[w->count].queue = q;
+  w->items[w->count].ready = 0;
+  return w->count++;
+}
 
 static polyipc_sync_options polyipc_native_sync_options(uint32_t mode, int ephemeral) {
   polyipc_sync_options o;
@@ -440,11 +462,138 @@ SWIGINTERN char *NativeBarrier_stat_json(NativeBarrier *self,polyipc_error *err)
     polyipc_barrier_stat_json(self, &json, err);
     return json;
   }
+SWIGINTERN NativePipe *NativePipe_open(char const *name,int open_mode,int end,int duplex,int format,uint64_t capacity_bytes,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_pipe_options o;
+    polyipc_pipe *p = NULL;
+    polyipc_pipe_options_init(&o);
+    o.duplex = (uint32_t)duplex;
+    o.format = (uint32_t)format;
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_pipe_open(name, (polyipc_open_mode)open_mode, (polyipc_pipe_end)end, &o, &p, err);
+    return p;
+  }
+SWIGINTERN NativePipe *NativePipe_open_existing(char const *name,int end,polyipc_error *err){
+    polyipc_pipe *p = NULL;
+    polyipc_pipe_open(name, POLYIPC_OPEN_ONLY, (polyipc_pipe_end)end, NULL, &p, err);
+    return p;
+  }
+SWIGINTERN void delete_NativePipe(NativePipe *self){ polyipc_pipe_close(self); }
+SWIGINTERN void NativePipe_send(NativePipe *self,void const *data,size_t len,int64_t timeout_ns,polyipc_error *err){
+    polyipc_pipe_send(self, data, len, timeout_ns, err);
+  }
+SWIGINTERN polyipc_bytes NativePipe_recv(NativePipe *self,int64_t timeout_ns,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    polyipc_pipe_recv(self, &b.data, &b.len, timeout_ns, err);
+    return b;
+  }
+SWIGINTERN void NativePipe_poll(NativePipe *self,int64_t timeout_ns,polyipc_error *err){ polyipc_pipe_poll(self, timeout_ns, err); }
+SWIGINTERN char *NativePipe_stat_json(NativePipe *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_pipe_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeWaitSet *NativeWaitSet_create(void){
+    NativeWaitSet *w = (NativeWaitSet *)calloc(1, sizeof *w);
+    return w;
+  }
+SWIGINTERN void delete_NativeWaitSet(NativeWaitSet *self){
+    free(self->items);
+    free(self);
+  }
+SWIGINTERN size_t NativeWaitSet_add_pipe(NativeWaitSet *self,NativePipe *p){ return NativeWaitSet_push(self, p, NULL); }
+SWIGINTERN size_t NativeWaitSet_add_queue(NativeWaitSet *self,NativeQueue *q){ return NativeWaitSet_push(self, NULL, q); }
+SWIGINTERN size_t NativeWaitSet_wait(NativeWaitSet *self,int64_t timeout_ns,polyipc_error *err){
+    size_t i, n = 0;
+    polyipc_wait(self->items, self->count, timeout_ns, err);
+    for (i = 0; i < self->count; ++i) n += self->items[i].ready != 0;
+    return n;
+  }
+SWIGINTERN int NativeWaitSet_ready(NativeWaitSet *self,size_t index){ return index < self->count && self->items[index].ready; }
+SWIGINTERN NativeSharedMemory *NativeSharedMemory_open(char const *name,int open_mode,uint64_t size,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_shm *m = NULL;
+    polyipc_shm_open(name, (polyipc_open_mode)open_mode, size, &o, &m, err);
+    return m;
+  }
+SWIGINTERN void delete_NativeSharedMemory(NativeSharedMemory *self){ polyipc_shm_close(self); }
+SWIGINTERN uint64_t NativeSharedMemory_address(NativeSharedMemory *self,polyipc_error *err){
+    void *data = NULL;
+    polyipc_shm_data(self, &data, NULL, err);
+    return (uint64_t)(uintptr_t)data;
+  }
+SWIGINTERN uint64_t NativeSharedMemory_size(NativeSharedMemory *self,polyipc_error *err){
+    uint64_t n = 0;
+    polyipc_shm_data(self, NULL, &n, err);
+    return n;
+  }
+SWIGINTERN char *NativeSharedMemory_stat_json(NativeSharedMemory *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_shm_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN NativeArray *NativeArray_open(char const *name,int open_mode,int type,uint64_t length,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_sync_options o = polyipc_native_sync_options(mode, ephemeral);
+    polyipc_array *a = NULL;
+    polyipc_array_open(name, (polyipc_open_mode)open_mode, (polyipc_elem_type)type, length, &o, &a, err);
+    return a;
+  }
+SWIGINTERN void delete_NativeArray(NativeArray *self){ polyipc_array_close(self); }
+SWIGINTERN uint64_t NativeArray_length(NativeArray *self,polyipc_error *err){
+    uint64_t n = 0;
+    polyipc_array_length(self, &n, err);
+    return n;
+  }
+SWIGINTERN int NativeArray_elem_type(NativeArray *self,polyipc_error *err){
+    polyipc_elem_type t = POLYIPC_INT64;
+    polyipc_array_type(self, &t, err);
+    return (int)t;
+  }
+SWIGINTERN int64_t NativeArray_load_i64(NativeArray *self,uint64_t index,polyipc_error *err){
+    int64_t v = 0;
+    polyipc_array_load_i64(self, index, &v, err);
+    return v;
+  }
+SWIGINTERN void NativeArray_store_i64(NativeArray *self,uint64_t index,int64_t value,polyipc_error *err){ polyipc_array_store_i64(self, index, value, err); }
+SWIGINTERN int64_t NativeArray_add_i64(NativeArray *self,uint64_t index,int64_t delta,polyipc_error *err){
+    int64_t prev = 0;
+    polyipc_array_add_i64(self, index, delta, &prev, err);
+    return prev;
+  }
+SWIGINTERN int NativeArray_compare_exchange_i64(NativeArray *self,uint64_t index,int64_t expected,int64_t desired,polyipc_error *err){
+    int swapped = 0;
+    polyipc_array_compare_exchange_i64(self, index, expected, desired, NULL, &swapped, err);
+    return swapped;
+  }
+SWIGINTERN double NativeArray_load_f64(NativeArray *self,uint64_t index,polyipc_error *err){
+    double v = 0;
+    polyipc_array_load_f64(self, index, &v, err);
+    return v;
+  }
+SWIGINTERN void NativeArray_store_f64(NativeArray *self,uint64_t index,double value,polyipc_error *err){ polyipc_array_store_f64(self, index, value, err); }
+SWIGINTERN double NativeArray_add_f64(NativeArray *self,uint64_t index,double delta,polyipc_error *err){
+    double prev = 0;
+    polyipc_array_add_f64(self, index, delta, &prev, err);
+    return prev;
+  }
+SWIGINTERN int NativeArray_compare_exchange_f64(NativeArray *self,uint64_t index,double expected,double desired,polyipc_error *err){
+    int swapped = 0;
+    polyipc_array_compare_exchange_f64(self, index, expected, desired, NULL, &swapped, err);
+    return swapped;
+  }
+SWIGINTERN void NativeArray_acquire(NativeArray *self,int64_t timeout_ns,polyipc_error *err){ polyipc_array_acquire(self, timeout_ns, err); }
+SWIGINTERN void NativeArray_release(NativeArray *self,polyipc_error *err){ polyipc_array_release(self, err); }
+SWIGINTERN char *NativeArray_stat_json(NativeArray *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_array_stat_json(self, &json, err);
+    return json;
+  }
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_2f51f6556e54b791(void *_swig_go_0) {
+void _wrap_Swig_free_native_d8e0265157a9f347(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -454,7 +603,7 @@ void _wrap_Swig_free_native_2f51f6556e54b791(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_2f51f6556e54b791(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_d8e0265157a9f347(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -467,7 +616,7 @@ void *_wrap_Swig_malloc_native_2f51f6556e54b791(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_OK_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -479,7 +628,7 @@ intgo _wrap_POLYIPC_OK_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -491,7 +640,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -503,7 +652,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_FULL_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -515,7 +664,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -527,7 +676,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -539,7 +688,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -551,7 +700,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -563,7 +712,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -575,7 +724,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -587,7 +736,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -599,7 +748,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -611,7 +760,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -623,7 +772,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -635,7 +784,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -647,7 +796,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -659,7 +808,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_d8e0265157a9f347() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -671,7 +820,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_d8e0265157a9f347() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -683,7 +832,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_d8e0265157a9f347() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -695,7 +844,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_d8e0265157a9f347() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -707,7 +856,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_FIFO_native_d8e0265157a9f347() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -719,7 +868,7 @@ intgo _wrap_POLYIPC_FIFO_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_LIFO_native_d8e0265157a9f347() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -731,7 +880,7 @@ intgo _wrap_POLYIPC_LIFO_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_PRIORITY_native_d8e0265157a9f347() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -743,7 +892,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_d8e0265157a9f347() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -755,7 +904,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_d8e0265157a9f347() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -767,7 +916,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_d8e0265157a9f347() {
   int result;
   intgo _swig_go_result;
   
@@ -778,7 +927,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_2f51f6556e54b791() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_2f51f6556e54b791() {
+long long _wrap_POLYIPC_FOREVER_native_d8e0265157a9f347() {
   int64_t result;
   long long _swig_go_result;
   
@@ -789,7 +938,7 @@ long long _wrap_POLYIPC_FOREVER_native_2f51f6556e54b791() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_2f51f6556e54b791() {
+_gostring_ _wrap_polyipc_version_native_d8e0265157a9f347() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -807,7 +956,7 @@ _gostring_ _wrap_polyipc_version_native_2f51f6556e54b791() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_2f51f6556e54b791() {
+intgo _wrap_polyipc_version_number_native_d8e0265157a9f347() {
   int result;
   intgo _swig_go_result;
   
@@ -818,7 +967,7 @@ intgo _wrap_polyipc_version_number_native_2f51f6556e54b791() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_2f51f6556e54b791(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_d8e0265157a9f347(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -838,7 +987,7 @@ _gostring_ _wrap_polyipc_status_name_native_2f51f6556e54b791(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -874,7 +1023,7 @@ intgo _wrap_polyipc_unlink_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_2f51f6556e54b791() {
+_gostring_ _wrap_polyipc_native_list_json_native_d8e0265157a9f347() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -907,7 +1056,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_2f51f6556e54b791() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -951,7 +1100,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_2f51f6556e54b791(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_2f51f6556e54b791() {
+_gostring_ _wrap_polyipc_native_gc_json_native_d8e0265157a9f347() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -984,7 +1133,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_2f51f6556e54b791() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_2f51f6556e54b791(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_d8e0265157a9f347(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1030,7 +1179,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_2f51f6556e54b791(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_2f51f6556e54b791(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_d8e0265157a9f347(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1065,7 +1214,7 @@ long long _wrap_NativeQueue_get_into_native_2f51f6556e54b791(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1119,7 +1268,7 @@ NativeQueue *_wrap_NativeQueue_open_native_2f51f6556e54b791(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_2f51f6556e54b791(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1155,7 +1304,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_2f51f6556e54b791(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1165,7 +1314,7 @@ void _wrap_delete_NativeQueue_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_2f51f6556e54b791(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_d8e0265157a9f347(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1199,7 +1348,7 @@ void _wrap_NativeQueue_put_native_2f51f6556e54b791(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_2f51f6556e54b791(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_d8e0265157a9f347(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1236,7 +1385,7 @@ _goslice_ _wrap_NativeQueue_get_native_2f51f6556e54b791(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1263,7 +1412,7 @@ long long _wrap_NativeQueue_size_native_2f51f6556e54b791(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1287,7 +1436,7 @@ void _wrap_NativeQueue_task_done_native_2f51f6556e54b791(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_2f51f6556e54b791(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_d8e0265157a9f347(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1313,7 +1462,7 @@ void _wrap_NativeQueue_join_native_2f51f6556e54b791(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1337,7 +1486,7 @@ void _wrap_NativeQueue_close_writes_native_2f51f6556e54b791(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_2f51f6556e54b791(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1372,7 +1521,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_2f51f6556e54b791(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1416,7 +1565,7 @@ NativeLock *_wrap_NativeLock_open_native_2f51f6556e54b791(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1426,7 +1575,7 @@ void _wrap_delete_NativeLock_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_2f51f6556e54b791(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_d8e0265157a9f347(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1452,7 +1601,7 @@ void _wrap_NativeLock_acquire_native_2f51f6556e54b791(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1476,7 +1625,7 @@ void _wrap_NativeLock_release_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1503,7 +1652,7 @@ intgo _wrap_NativeLock_locked_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1530,7 +1679,7 @@ intgo _wrap_NativeLock_held_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_2f51f6556e54b791(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1565,7 +1714,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_2f51f6556e54b791(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1611,7 +1760,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_2f51f6556e54b791(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1621,7 +1770,7 @@ void _wrap_delete_NativeSemaphore_native_2f51f6556e54b791(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -1649,7 +1798,7 @@ void _wrap_NativeSemaphore_acquire_native_2f51f6556e54b791(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1675,7 +1824,7 @@ void _wrap_NativeSemaphore_release_native_2f51f6556e54b791(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1702,7 +1851,7 @@ long long _wrap_NativeSemaphore_value_native_2f51f6556e54b791(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1729,7 +1878,7 @@ long long _wrap_NativeSemaphore_drain_native_2f51f6556e54b791(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1764,7 +1913,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_2f51f6556e54b791(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -1806,7 +1955,7 @@ NativeEvent *_wrap_NativeEvent_open_native_2f51f6556e54b791(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -1816,7 +1965,7 @@ void _wrap_delete_NativeEvent_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1840,7 +1989,7 @@ void _wrap_NativeEvent_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1864,7 +2013,7 @@ void _wrap_NativeEvent_clear_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1891,7 +2040,7 @@ intgo _wrap_NativeEvent_is_set_native_2f51f6556e54b791(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_2f51f6556e54b791(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_d8e0265157a9f347(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1917,7 +2066,7 @@ void _wrap_NativeEvent_wait_native_2f51f6556e54b791(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1944,7 +2093,7 @@ intgo _wrap_NativeEvent_token_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_2f51f6556e54b791(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_d8e0265157a9f347(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -1972,7 +2121,7 @@ void _wrap_NativeEvent_wait_since_native_2f51f6556e54b791(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_2f51f6556e54b791(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2007,7 +2156,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_2f51f6556e54b791(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2060,7 +2209,7 @@ NativeCondition *_wrap_NativeCondition_open_native_2f51f6556e54b791(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2070,7 +2219,7 @@ void _wrap_delete_NativeCondition_native_2f51f6556e54b791(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2096,7 +2245,7 @@ void _wrap_NativeCondition_acquire_native_2f51f6556e54b791(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2120,7 +2269,7 @@ void _wrap_NativeCondition_release_native_2f51f6556e54b791(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2146,7 +2295,7 @@ void _wrap_NativeCondition_wait_native_2f51f6556e54b791(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_2f51f6556e54b791(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2172,7 +2321,7 @@ void _wrap_NativeCondition_notify_native_2f51f6556e54b791(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2196,7 +2345,7 @@ void _wrap_NativeCondition_notify_all_native_2f51f6556e54b791(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_2f51f6556e54b791(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2231,7 +2380,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_2f51f6556e54b791(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_2f51f6556e54b791(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2275,7 +2424,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_2f51f6556e54b791(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2285,7 +2434,7 @@ void _wrap_delete_NativeBarrier_native_2f51f6556e54b791(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2314,7 +2463,7 @@ long long _wrap_NativeBarrier_wait_native_2f51f6556e54b791(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2341,7 +2490,7 @@ long long _wrap_NativeBarrier_arrive_native_2f51f6556e54b791(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2372,7 +2521,7 @@ long long _wrap_NativeBarrier_await_ticket_native_2f51f6556e54b791(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2401,7 +2550,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_2f51f6556e54b791(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2425,7 +2574,7 @@ void _wrap_NativeBarrier_abort_native_2f51f6556e54b791(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2449,7 +2598,7 @@ void _wrap_NativeBarrier_reset_native_2f51f6556e54b791(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2476,7 +2625,7 @@ intgo _wrap_NativeBarrier_parties_native_2f51f6556e54b791(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2503,7 +2652,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_2f51f6556e54b791(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2530,7 +2679,7 @@ intgo _wrap_NativeBarrier_broken_native_2f51f6556e54b791(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2545,6 +2694,909 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_2f51f6556e54b791(NativeBarrier *
   arg1 = *(NativeBarrier **)&_swig_go_0; 
   
   result = (char *)NativeBarrier_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativePipe *_wrap_NativePipe_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  int arg3 ;
+  int arg4 ;
+  int arg5 ;
+  uint64_t arg6 ;
+  uint32_t arg7 ;
+  int arg8 ;
+  polyipc_error *arg9 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp9 ;
+  NativePipe *result = 0 ;
+  NativePipe *_swig_go_result;
+  
+  
+  temp9.code = 0;
+  temp9.message[0] = 0;
+  arg9 = &temp9;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (int)_swig_go_2; 
+  arg4 = (int)_swig_go_3; 
+  arg5 = (int)_swig_go_4; 
+  arg6 = (uint64_t)_swig_go_5; 
+  arg7 = (uint32_t)_swig_go_6; 
+  arg8 = (int)_swig_go_7; 
+  
+  result = (NativePipe *)NativePipe_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7,arg8,arg9);
+  *(NativePipe **)&_swig_go_result = (NativePipe *)result; 
+  
+  if (arg9->code != 0) {
+    char swig_polyipc_msg[sizeof arg9->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg9->code, arg9->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+NativePipe *_wrap_NativePipe_open_existing_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp3 ;
+  NativePipe *result = 0 ;
+  NativePipe *_swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  
+  result = (NativePipe *)NativePipe_open_existing((char const *)arg1,arg2,arg3);
+  *(NativePipe **)&_swig_go_result = (NativePipe *)result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativePipe_native_d8e0265157a9f347(NativePipe *_swig_go_0) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  
+  delete_NativePipe(arg1);
+  
+}
+
+
+void _wrap_NativePipe_send_native_d8e0265157a9f347(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  int64_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  arg4 = (int64_t)_swig_go_2; 
+  
+  NativePipe_send(arg1,(void const *)arg2,arg3,arg4,arg5);
+  
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_goslice_ _wrap_NativePipe_recv_native_d8e0265157a9f347(NativePipe *_swig_go_0, long long _swig_go_1) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = NativePipe_recv(arg1,arg2,arg3);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePipe_poll_native_d8e0265157a9f347(NativePipe *_swig_go_0, long long _swig_go_1) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativePipe_poll(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativePipe_stat_json_native_d8e0265157a9f347(NativePipe *_swig_go_0) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  
+  result = (char *)NativePipe_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeWaitSet *_wrap_NativeWaitSet_create_native_d8e0265157a9f347() {
+  NativeWaitSet *result = 0 ;
+  NativeWaitSet *_swig_go_result;
+  
+  
+  result = (NativeWaitSet *)NativeWaitSet_create();
+  *(NativeWaitSet **)&_swig_go_result = (NativeWaitSet *)result; 
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeWaitSet_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0) {
+  NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
+  
+  arg1 = *(NativeWaitSet **)&_swig_go_0; 
+  
+  delete_NativeWaitSet(arg1);
+  
+}
+
+
+long long _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+  NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
+  NativePipe *arg2 = (NativePipe *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativeWaitSet **)&_swig_go_0; 
+  arg2 = *(NativePipe **)&_swig_go_1; 
+  
+  result = NativeWaitSet_add_pipe(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+  NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
+  NativeQueue *arg2 = (NativeQueue *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativeWaitSet **)&_swig_go_0; 
+  arg2 = *(NativeQueue **)&_swig_go_1; 
+  
+  result = NativeWaitSet_add_queue(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+  NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeWaitSet **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = NativeWaitSet_wait(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+  NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
+  size_t arg2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  arg1 = *(NativeWaitSet **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = (int)NativeWaitSet_ready(arg1,arg2);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint64_t arg3 ;
+  uint32_t arg4 ;
+  int arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp6 ;
+  NativeSharedMemory *result = 0 ;
+  NativeSharedMemory *_swig_go_result;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = (uint32_t)_swig_go_3; 
+  arg5 = (int)_swig_go_4; 
+  
+  result = (NativeSharedMemory *)NativeSharedMemory_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6);
+  *(NativeSharedMemory **)&_swig_go_result = (NativeSharedMemory *)result; 
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+  NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
+  
+  arg1 = *(NativeSharedMemory **)&_swig_go_0; 
+  
+  delete_NativeSharedMemory(arg1);
+  
+}
+
+
+long long _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+  NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSharedMemory **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeSharedMemory_address(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+  NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSharedMemory **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeSharedMemory_size(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+  NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeSharedMemory **)&_swig_go_0; 
+  
+  result = (char *)NativeSharedMemory_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeArray *_wrap_NativeArray_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  int arg3 ;
+  uint64_t arg4 ;
+  uint32_t arg5 ;
+  int arg6 ;
+  polyipc_error *arg7 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp7 ;
+  NativeArray *result = 0 ;
+  NativeArray *_swig_go_result;
+  
+  
+  temp7.code = 0;
+  temp7.message[0] = 0;
+  arg7 = &temp7;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (int)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  arg6 = (int)_swig_go_5; 
+  
+  result = (NativeArray *)NativeArray_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7);
+  *(NativeArray **)&_swig_go_result = (NativeArray *)result; 
+  
+  if (arg7->code != 0) {
+    char swig_polyipc_msg[sizeof arg7->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg7->code, arg7->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeArray_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  
+  delete_NativeArray(arg1);
+  
+}
+
+
+long long _wrap_NativeArray_length_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeArray_length(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeArray_elem_type_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  
+  result = (int)NativeArray_elem_type(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeArray_load_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int64_t)NativeArray_load_i64(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  NativeArray_store_i64(arg1,arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+long long _wrap_NativeArray_add_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = (int64_t)NativeArray_add_i64(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  int64_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  arg4 = (int64_t)_swig_go_3; 
+  
+  result = (int)NativeArray_compare_exchange_i64(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  double result;
+  double _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (double)NativeArray_load_f64(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  double arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (double)_swig_go_2; 
+  
+  NativeArray_store_f64(arg1,arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  double arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  double result;
+  double _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (double)_swig_go_2; 
+  
+  result = (double)NativeArray_add_f64(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  uint64_t arg2 ;
+  double arg3 ;
+  double arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (double)_swig_go_2; 
+  arg4 = (double)_swig_go_3; 
+  
+  result = (int)NativeArray_compare_exchange_f64(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeArray_acquire_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativeArray_acquire(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeArray_release_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  
+  NativeArray_release(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeArray_stat_json_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+  NativeArray *arg1 = (NativeArray *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeArray **)&_swig_go_0; 
+  
+  result = (char *)NativeArray_stat_json(arg1,arg2);
   
   if (result && *result) {
     _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
