@@ -38,6 +38,8 @@ type queueOptions struct {
 	mode            os.FileMode
 	ephemeral       bool
 	shaped          bool // order, format or joinable was given
+	orderSet        bool // WithOrder was given (queues only)
+	oneWay          bool // OneWay (pipes only)
 
 	// Synchronisation primitives only (see sync.go).
 	semMax      int64  // Bounded
@@ -54,10 +56,10 @@ type Option func(*queueOptions)
 
 // WithOrder sets FIFO (default), LIFO or Priority.
 func WithOrder(o Order) Option {
-	return func(q *queueOptions) { q.order, q.shaped = o, true }
+	return func(q *queueOptions) { q.order, q.shaped, q.orderSet = o, true, true }
 }
 
-// WithFormat sets JSON (default) or Bytes.
+// WithFormat sets JSON (default) or Bytes, for a queue or a pipe.
 func WithFormat(f Format) Option {
 	return func(q *queueOptions) { q.format, q.shaped = f, true }
 }
@@ -74,7 +76,8 @@ func WithMaxItems(n int) Option {
 	return func(q *queueOptions) { q.maxItems = int64(n) }
 }
 
-// WithCapacity sets the shared memory for messages in bytes (default 1 MiB).
+// WithCapacity sets the shared memory for messages in bytes (default 1 MiB);
+// for a pipe, per direction (a message is at most capacity - 8 bytes).
 func WithCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.capacity = bytes }
 }
@@ -120,4 +123,11 @@ func Bounded(max int) Option {
 // instead of the default "<name>.lock". Conditions only.
 func WithLockName(lockName string) Option {
 	return func(q *queueOptions) { q.lockName, q.lockNameSet = lockName, true }
+}
+
+// OneWay makes OpenPipe / OpenConn create a one-way pipe (Python's
+// Pipe(duplex=False)): only end A sends, only end B receives. An existing
+// pipe must agree (else ErrIncompatible). Pipes only.
+func OneWay() Option {
+	return func(q *queueOptions) { q.oneWay, q.shaped = true, true }
 }

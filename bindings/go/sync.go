@@ -49,8 +49,8 @@ func syncOpen[H any](kind, name string, opts []Option, check func(o *queueOption
 	}
 	if o.shaped || o.maxItems != 0 || o.capacity != 0 || o.maxMessageBytes != 0 {
 		return h, o, newError(StatusInvalidArg, nil,
-			"%s '%s': WithOrder, WithFormat, Joinable, WithMaxItems, WithCapacity and WithMaxMessageBytes apply to queues only",
-			kind, name)
+			"%s '%s': WithOrder, WithFormat, Joinable, WithMaxItems, WithCapacity, WithMaxMessageBytes and OneWay "+
+				"apply to queues and pipes only", kind, name)
 	}
 	if o.semBounded && kind != "semaphore" {
 		return h, o, newError(StatusInvalidArg, nil, "%s '%s': Bounded applies to semaphores only", kind, name)

@@ -15,7 +15,9 @@
  *     value and the proxy copies it into a byte[], then polyipc_free()s it;
  *   - put_buffer / get_into (%extend below) on caller-pinned buffers: the hot
  *     path of Queue, which reuses one buffer per thread (no library copy, no
- *     second call to free it, no byte[] per string put or taken);
+ *     second call to free it, no byte[] per string put or taken); the same
+ *     for pipes (send_buffer / recv_into), and compare-exchange returning the
+ *     value found (Interlocked.CompareExchange's shape) for Value/Array;
  *   - the glue's own library name is given on the command line (-dllimport
  *     polyipc_cs), so mono never looks for the wrappers in libpolyipc.so.
  */
@@ -133,6 +135,41 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
       return -(int64_t)len;
     }
     return rc == 0 ? (int64_t)len : 0;
+  }
+}
+
+/* ---- pipes: the same caller-pinned buffers as the queue's --------------------------- */
+%csmethodmodifiers NativePipe::send "public unsafe";
+%extend NativePipe {
+  /* send of buf_len bytes at buf (a pinned byte[] or Span). */
+  void send_buffer(const void *buf, size_t buf_len, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_pipe_send($self, buf, buf_len, timeout_ns, err);
+  }
+  /* As NativeQueue::get_into: the message's length, or -(its length) when buf
+   * is too small (the message stays in the pipe, no error raised). */
+  int64_t recv_into(void *buf, size_t cap, int64_t timeout_ns, polyipc_error *err) {
+    size_t len = 0;
+    int rc = polyipc_pipe_recv_into($self, buf, cap, &len, timeout_ns, err);
+    if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) {
+      err->code = 0;
+      err->message[0] = 0;
+      return -(int64_t)len;
+    }
+    return rc == 0 ? (int64_t)len : 0;
+  }
+}
+
+/* ---- Value/Array: compare-exchange returning the value found (Interlocked's shape) -- */
+%extend NativeArray {
+  int64_t compare_exchange_value_i64(uint64_t index, int64_t expected, int64_t desired, polyipc_error *err) {
+    int64_t actual = 0;
+    polyipc_array_compare_exchange_i64($self, index, expected, desired, &actual, NULL, err);
+    return actual;
+  }
+  double compare_exchange_value_f64(uint64_t index, double expected, double desired, polyipc_error *err) {
+    double actual = 0;
+    polyipc_array_compare_exchange_f64($self, index, expected, desired, &actual, NULL, err);
+    return actual;
   }
 }
 

@@ -121,3 +121,19 @@ extern void polyipc_free(void *p);
     return rc == 0 ? (int64_t)len : 0;
   }
 }
+
+%extend NativePipe {
+  /* Copies the next message into buf, as NativeQueue::get_into: its length
+   * (>= 0), or -(its length) when buf is too small (the message stays in the
+   * pipe and nothing is raised). Raises EMPTY / TIMEOUT / CLOSED as recv. */
+  int64_t recv_into(void *buf, size_t cap, int64_t timeout_ns, polyipc_error *err) {
+    size_t len = 0;
+    int rc = polyipc_pipe_recv_into($self, buf, cap, &len, timeout_ns, err);
+    if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) {
+      err->code = 0;
+      err->message[0] = 0;
+      return -(int64_t)len;
+    }
+    return rc == 0 ? (int64_t)len : 0;
+  }
+}

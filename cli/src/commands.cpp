@@ -161,6 +161,21 @@ std::string state_text(const Json& obj) {
   if (kind == "condition") return num("waiting") + " waiting";
   if (kind == "barrier")
     return obj.value("broken", false) ? "broken" : num("waiting") + "/" + num("parties") + " waiting";
+  if (kind == "pipe") {
+    auto pending = [&](const char* end) {
+      auto e = obj.find(end);
+      return e != obj.end() && e->is_object() ? field_text(*e, "pending_bytes") : std::string("-");
+    };
+    return std::string(obj.value("duplex", true) ? "duplex" : "one-way") + ", " + pending("a") + "/" + pending("b") +
+           " B pending";
+  }
+  if (kind == "shared_memory") return size_text(obj.value("size_bytes", uint64_t{0}));
+  if (kind == "array") {
+    auto values = obj.find("values");
+    std::string shown = num("length") + " x " + obj.value("type", std::string("?"));
+    if (values != obj.end() && values->is_array() && values->size() == 1) shown = "value " + (*values)[0].dump();
+    return shown;
+  }
   return "-";
 }
 

@@ -201,6 +201,19 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
     const uint64_t head = d.head.load(std::memory_order_acquire);
     const uint64_t room = cap - (tail - head);
     const uint64_t to_end = cap - tail % cap;
+    if (rs > to_end && room == cap) {
+      // Empty, and the record does not fit before the end of the ring: both
+      // positions move to the start (under the receive lock: no receiver
+      // reads them meanwhile), so a message up to capacity - 8 always fits.
+      if (lock(d.recv_mutex, Deadline::forever()) == Status::Ok) {
+        if (d.head.load(std::memory_order_relaxed) == tail) {
+          d.tail.store(tail + to_end, std::memory_order_seq_cst);
+          d.head.store(tail + to_end, std::memory_order_seq_cst);
+        }
+        d.recv_mutex.unlock();
+      }
+      continue;
+    }
     if (rs > to_end && room >= to_end) {
       // The record does not fit before the end of the ring: pad to it first.
       *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};

@@ -105,6 +105,17 @@ namespace Polyipc
             return native;
         }
 
+        /// <summary>For <see cref="Connection.WaitAny"/>: the live handle, in use until <see cref="LeaveNative"/>.</summary>
+        internal NativeQueue EnterNative()
+        {
+            return Enter();
+        }
+
+        internal void LeaveNative()
+        {
+            Leave();
+        }
+
         private void Leave()
         {
             if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
@@ -274,13 +285,19 @@ namespace Polyipc
         // inside another on the same thread, and handles are shared between threads), so a
         // put+take of a string allocates only the string taken. A buffer grown past
         // MaxKeptBuffer is used for that call only.
-        private const int InitialBuffer = 4096;
+        internal const int InitialBuffer = 4096;
         private const int MaxKeptBuffer = 1 << 20;
 
         [ThreadStatic] private static byte[] threadBuffer;
 
+        /// <summary>Whether <paramref name="b"/> is this thread's buffer (shared with Connection).</summary>
+        internal static bool IsThreadBuffer(byte[] b)
+        {
+            return ReferenceEquals(b, threadBuffer);
+        }
+
         /// <summary>This thread's buffer, at least <paramref name="size"/> bytes.</summary>
-        private static byte[] GetBuffer(long size)
+        internal static byte[] GetBuffer(long size)
         {
             byte[] b = threadBuffer;
             if (b != null && b.Length >= size) return b;
@@ -300,7 +317,7 @@ namespace Polyipc
         private const int MaxArray = 0x7FFFFFC7;
 
         /// <summary>The UTF-8 bytes of <paramref name="text"/> in a buffer (the thread's when it fits); their count in <paramref name="length"/>.</summary>
-        private static byte[] Encode(string text, string what, out int length)
+        internal static byte[] Encode(string text, string what, out int length)
         {
             if (text == null) throw new ArgumentNullException(what);
             if (text.Length < MaxKeptBuffer / 3)

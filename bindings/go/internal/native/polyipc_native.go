@@ -92,29 +92,29 @@ typedef long long swig_type_56;
 typedef long long swig_type_57;
 typedef long long swig_type_58;
 typedef _gostring_ swig_type_59;
-typedef _gostring_ swig_type_60;
-typedef long long swig_type_61;
-typedef _gostring_ swig_type_62;
-typedef _goslice_ swig_type_63;
+typedef long long swig_type_60;
+typedef _goslice_ swig_type_61;
+typedef long long swig_type_62;
+typedef _gostring_ swig_type_63;
 typedef long long swig_type_64;
-typedef _goslice_ swig_type_65;
-typedef long long swig_type_66;
+typedef _gostring_ swig_type_65;
+typedef _goslice_ swig_type_66;
 typedef long long swig_type_67;
-typedef _gostring_ swig_type_68;
+typedef _goslice_ swig_type_68;
 typedef long long swig_type_69;
 typedef long long swig_type_70;
-typedef long long swig_type_71;
+typedef _gostring_ swig_type_71;
 typedef long long swig_type_72;
 typedef long long swig_type_73;
-typedef _gostring_ swig_type_74;
+typedef long long swig_type_74;
 typedef long long swig_type_75;
 typedef long long swig_type_76;
-typedef long long swig_type_77;
-typedef _gostring_ swig_type_78;
-typedef _gostring_ swig_type_79;
+typedef _gostring_ swig_type_77;
+typedef long long swig_type_78;
+typedef long long swig_type_79;
 typedef long long swig_type_80;
-typedef long long swig_type_81;
-typedef long long swig_type_82;
+typedef _gostring_ swig_type_81;
+typedef _gostring_ swig_type_82;
 typedef long long swig_type_83;
 typedef long long swig_type_84;
 typedef long long swig_type_85;
@@ -129,7 +129,10 @@ typedef long long swig_type_93;
 typedef long long swig_type_94;
 typedef long long swig_type_95;
 typedef long long swig_type_96;
-typedef _gostring_ swig_type_97;
+typedef long long swig_type_97;
+typedef long long swig_type_98;
+typedef long long swig_type_99;
+typedef _gostring_ swig_type_100;
 extern void _wrap_Swig_free_native_d8e0265157a9f347(uintptr_t arg1);
 extern uintptr_t _wrap_Swig_malloc_native_d8e0265157a9f347(swig_intgo arg1);
 extern swig_intgo _wrap_POLYIPC_OK_native_d8e0265157a9f347(void);
@@ -221,39 +224,40 @@ extern swig_intgo _wrap_NativeBarrier_parties_native_d8e0265157a9f347(uintptr_t 
 extern swig_intgo _wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(uintptr_t arg1);
 extern swig_intgo _wrap_NativeBarrier_broken_native_d8e0265157a9f347(uintptr_t arg1);
 extern swig_type_59 _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
-extern uintptr_t _wrap_NativePipe_open_native_d8e0265157a9f347(swig_type_60 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_61 arg6, swig_intgo arg7, swig_intgo arg8);
-extern uintptr_t _wrap_NativePipe_open_existing_native_d8e0265157a9f347(swig_type_62 arg1, swig_intgo arg2);
+extern swig_type_60 _wrap_NativePipe_recv_into_native_d8e0265157a9f347(uintptr_t arg1, swig_type_61 arg2, swig_type_62 arg3);
+extern uintptr_t _wrap_NativePipe_open_native_d8e0265157a9f347(swig_type_63 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_64 arg6, swig_intgo arg7, swig_intgo arg8);
+extern uintptr_t _wrap_NativePipe_open_existing_native_d8e0265157a9f347(swig_type_65 arg1, swig_intgo arg2);
 extern void _wrap_delete_NativePipe_native_d8e0265157a9f347(uintptr_t arg1);
-extern void _wrap_NativePipe_send_native_d8e0265157a9f347(uintptr_t arg1, swig_type_63 arg2, swig_type_64 arg3);
-extern swig_type_65 _wrap_NativePipe_recv_native_d8e0265157a9f347(uintptr_t arg1, swig_type_66 arg2);
-extern void _wrap_NativePipe_poll_native_d8e0265157a9f347(uintptr_t arg1, swig_type_67 arg2);
-extern swig_type_68 _wrap_NativePipe_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern void _wrap_NativePipe_send_native_d8e0265157a9f347(uintptr_t arg1, swig_type_66 arg2, swig_type_67 arg3);
+extern swig_type_68 _wrap_NativePipe_recv_native_d8e0265157a9f347(uintptr_t arg1, swig_type_69 arg2);
+extern void _wrap_NativePipe_poll_native_d8e0265157a9f347(uintptr_t arg1, swig_type_70 arg2);
+extern swig_type_71 _wrap_NativePipe_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
 extern uintptr_t _wrap_NativeWaitSet_create_native_d8e0265157a9f347(void);
 extern void _wrap_delete_NativeWaitSet_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_69 _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_70 _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_71 _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_72 arg2);
-extern swig_intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(uintptr_t arg1, swig_type_73 arg2);
-extern uintptr_t _wrap_NativeSharedMemory_open_native_d8e0265157a9f347(swig_type_74 arg1, swig_intgo arg2, swig_type_75 arg3, swig_intgo arg4, swig_intgo arg5);
+extern swig_type_72 _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_73 _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_74 _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(uintptr_t arg1, swig_type_75 arg2);
+extern swig_intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(uintptr_t arg1, swig_type_76 arg2);
+extern uintptr_t _wrap_NativeSharedMemory_open_native_d8e0265157a9f347(swig_type_77 arg1, swig_intgo arg2, swig_type_78 arg3, swig_intgo arg4, swig_intgo arg5);
 extern void _wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_76 _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_77 _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_78 _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
-extern uintptr_t _wrap_NativeArray_open_native_d8e0265157a9f347(swig_type_79 arg1, swig_intgo arg2, swig_intgo arg3, swig_type_80 arg4, swig_intgo arg5, swig_intgo arg6);
+extern swig_type_79 _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_80 _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_81 _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern uintptr_t _wrap_NativeArray_open_native_d8e0265157a9f347(swig_type_82 arg1, swig_intgo arg2, swig_intgo arg3, swig_type_83 arg4, swig_intgo arg5, swig_intgo arg6);
 extern void _wrap_delete_NativeArray_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_81 _wrap_NativeArray_length_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_84 _wrap_NativeArray_length_native_d8e0265157a9f347(uintptr_t arg1);
 extern swig_intgo _wrap_NativeArray_elem_type_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_82 _wrap_NativeArray_load_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_83 arg2);
-extern void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_84 arg2, swig_type_85 arg3);
-extern swig_type_86 _wrap_NativeArray_add_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3);
-extern swig_intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_89 arg2, swig_type_90 arg3, swig_type_91 arg4);
-extern double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_92 arg2);
-extern void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_93 arg2, double arg3);
-extern double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_94 arg2, double arg3);
-extern swig_intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_95 arg2, double arg3, double arg4);
-extern void _wrap_NativeArray_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_96 arg2);
+extern swig_type_85 _wrap_NativeArray_load_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_86 arg2);
+extern void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_87 arg2, swig_type_88 arg3);
+extern swig_type_89 _wrap_NativeArray_add_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_90 arg2, swig_type_91 arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_92 arg2, swig_type_93 arg3, swig_type_94 arg4);
+extern double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_95 arg2);
+extern void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_96 arg2, double arg3);
+extern double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_97 arg2, double arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(uintptr_t arg1, swig_type_98 arg2, double arg3, double arg4);
+extern void _wrap_NativeArray_acquire_native_d8e0265157a9f347(uintptr_t arg1, swig_type_99 arg2);
 extern void _wrap_NativeArray_release_native_d8e0265157a9f347(uintptr_t arg1);
-extern swig_type_97 _wrap_NativeArray_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
+extern swig_type_100 _wrap_NativeArray_stat_json_native_d8e0265157a9f347(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -1262,6 +1266,18 @@ func (p SwigcptrNativePipe) Swigcptr() uintptr {
 func (p SwigcptrNativePipe) SwigIsNativePipe() {
 }
 
+func (arg1 SwigcptrNativePipe) Recv_into(arg2 []byte, arg3 int64) (_swig_ret int64) {
+	var swig_r int64
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	_swig_i_2 := arg3
+	swig_r = (int64)(C._wrap_NativePipe_recv_into_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_61)(unsafe.Pointer(&_swig_i_1)), C.swig_type_62(_swig_i_2)))
+	if Swig_escape_always_false {
+		Swig_escape_val = arg2
+	}
+	return swig_r
+}
+
 func NativePipeOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 uint64, arg7 uint, arg8 int) (_swig_ret NativePipe) {
 	var swig_r NativePipe
 	_swig_i_0 := arg1
@@ -1272,7 +1288,7 @@ func NativePipeOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 ui
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_native_d8e0265157a9f347(*(*C.swig_type_60)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_61(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7))))
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_native_d8e0265157a9f347(*(*C.swig_type_63)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_64(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1283,7 +1299,7 @@ func NativePipeOpen_existing(arg1 string, arg2 int) (_swig_ret NativePipe) {
 	var swig_r NativePipe
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_existing_native_d8e0265157a9f347(*(*C.swig_type_62)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1))))
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_existing_native_d8e0265157a9f347(*(*C.swig_type_65)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1299,7 +1315,7 @@ func (arg1 SwigcptrNativePipe) Send(arg2 []byte, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativePipe_send_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_63)(unsafe.Pointer(&_swig_i_1)), C.swig_type_64(_swig_i_2))
+	C._wrap_NativePipe_send_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), *(*C.swig_type_66)(unsafe.Pointer(&_swig_i_1)), C.swig_type_67(_swig_i_2))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1309,7 +1325,7 @@ func (arg1 SwigcptrNativePipe) Recv(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativePipe_recv_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_66(_swig_i_1))
+	swig_r_p := C._wrap_NativePipe_recv_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_69(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -1328,7 +1344,7 @@ func (arg1 SwigcptrNativePipe) Recv(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativePipe) Poll(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativePipe_poll_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_67(_swig_i_1))
+	C._wrap_NativePipe_poll_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_70(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativePipe) Stat_json() (_swig_ret string) {
@@ -1350,6 +1366,7 @@ func (arg1 SwigcptrNativePipe) Stat_json() (_swig_ret string) {
 type NativePipe interface {
 	Swigcptr() uintptr
 	SwigIsNativePipe()
+	Recv_into(arg2 []byte, arg3 int64) (_swig_ret int64)
 	Send(arg2 []byte, arg3 int64)
 	Recv(arg2 int64) (_swig_ret []byte)
 	Poll(arg2 int64)
@@ -1396,7 +1413,7 @@ func (arg1 SwigcptrNativeWaitSet) Wait(arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_NativeWaitSet_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_72(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeWaitSet_wait_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_75(_swig_i_1)))
 	return swig_r
 }
 
@@ -1404,7 +1421,7 @@ func (arg1 SwigcptrNativeWaitSet) Ready(arg2 int64) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_NativeWaitSet_ready_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_73(_swig_i_1)))
+	swig_r = (int)(C._wrap_NativeWaitSet_ready_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1)))
 	return swig_r
 }
 
@@ -1433,7 +1450,7 @@ func NativeSharedMemoryOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint, arg5 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeSharedMemory)(SwigcptrNativeSharedMemory(C._wrap_NativeSharedMemory_open_native_d8e0265157a9f347(*(*C.swig_type_74)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_75(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeSharedMemory)(SwigcptrNativeSharedMemory(C._wrap_NativeSharedMemory_open_native_d8e0265157a9f347(*(*C.swig_type_77)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_78(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1500,7 +1517,7 @@ func NativeArrayOpen(arg1 string, arg2 int, arg3 int, arg4 uint64, arg5 uint, ar
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeArray)(SwigcptrNativeArray(C._wrap_NativeArray_open_native_d8e0265157a9f347(*(*C.swig_type_79)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_80(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeArray)(SwigcptrNativeArray(C._wrap_NativeArray_open_native_d8e0265157a9f347(*(*C.swig_type_82)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_83(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1530,7 +1547,7 @@ func (arg1 SwigcptrNativeArray) Load_i64(arg2 uint64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_NativeArray_load_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_83(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeArray_load_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_86(_swig_i_1)))
 	return swig_r
 }
 
@@ -1538,7 +1555,7 @@ func (arg1 SwigcptrNativeArray) Store_i64(arg2 uint64, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeArray_store_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_84(_swig_i_1), C.swig_type_85(_swig_i_2))
+	C._wrap_NativeArray_store_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1), C.swig_type_88(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeArray) Add_i64(arg2 uint64, arg3 int64) (_swig_ret int64) {
@@ -1546,7 +1563,7 @@ func (arg1 SwigcptrNativeArray) Add_i64(arg2 uint64, arg3 int64) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeArray_add_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1), C.swig_type_88(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeArray_add_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_90(_swig_i_1), C.swig_type_91(_swig_i_2)))
 	return swig_r
 }
 
@@ -1556,7 +1573,7 @@ func (arg1 SwigcptrNativeArray) Compare_exchange_i64(arg2 uint64, arg3 int64, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_89(_swig_i_1), C.swig_type_90(_swig_i_2), C.swig_type_91(_swig_i_3)))
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_92(_swig_i_1), C.swig_type_93(_swig_i_2), C.swig_type_94(_swig_i_3)))
 	return swig_r
 }
 
@@ -1564,7 +1581,7 @@ func (arg1 SwigcptrNativeArray) Load_f64(arg2 uint64) (_swig_ret float64) {
 	var swig_r float64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (float64)(C._wrap_NativeArray_load_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_92(_swig_i_1)))
+	swig_r = (float64)(C._wrap_NativeArray_load_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_95(_swig_i_1)))
 	return swig_r
 }
 
@@ -1572,7 +1589,7 @@ func (arg1 SwigcptrNativeArray) Store_f64(arg2 uint64, arg3 float64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeArray_store_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_93(_swig_i_1), C.double(_swig_i_2))
+	C._wrap_NativeArray_store_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_96(_swig_i_1), C.double(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeArray) Add_f64(arg2 uint64, arg3 float64) (_swig_ret float64) {
@@ -1580,7 +1597,7 @@ func (arg1 SwigcptrNativeArray) Add_f64(arg2 uint64, arg3 float64) (_swig_ret fl
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (float64)(C._wrap_NativeArray_add_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_94(_swig_i_1), C.double(_swig_i_2)))
+	swig_r = (float64)(C._wrap_NativeArray_add_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_97(_swig_i_1), C.double(_swig_i_2)))
 	return swig_r
 }
 
@@ -1590,14 +1607,14 @@ func (arg1 SwigcptrNativeArray) Compare_exchange_f64(arg2 uint64, arg3 float64, 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_95(_swig_i_1), C.double(_swig_i_2), C.double(_swig_i_3)))
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_98(_swig_i_1), C.double(_swig_i_2), C.double(_swig_i_3)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeArray) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeArray_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_96(_swig_i_1))
+	C._wrap_NativeArray_acquire_native_d8e0265157a9f347(C.uintptr_t(_swig_i_0), C.swig_type_99(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeArray) Release() {

@@ -462,6 +462,16 @@ SWIGINTERN char *NativeBarrier_stat_json(NativeBarrier *self,polyipc_error *err)
     polyipc_barrier_stat_json(self, &json, err);
     return json;
   }
+SWIGINTERN int64_t NativePipe_recv_into(NativePipe *self,void *buf,size_t cap,int64_t timeout_ns,polyipc_error *err){
+    size_t len = 0;
+    int rc = polyipc_pipe_recv_into(self, buf, cap, &len, timeout_ns, err);
+    if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) {
+      err->code = 0;
+      err->message[0] = 0;
+      return -(int64_t)len;
+    }
+    return rc == 0 ? (int64_t)len : 0;
+  }
 SWIGINTERN NativePipe *NativePipe_open(char const *name,int open_mode,int end,int duplex,int format,uint64_t capacity_bytes,uint32_t mode,int ephemeral,polyipc_error *err){
     polyipc_pipe_options o;
     polyipc_pipe *p = NULL;
@@ -2710,6 +2720,41 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(NativeBarrier *
   }
   
   polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativePipe_recv_into_native_d8e0265157a9f347(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+  NativePipe *arg1 = (NativePipe *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  int64_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  int64_t result;
+  long long _swig_go_result;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativePipe **)&_swig_go_0; 
+  
+  arg2 = (void *)_swig_go_1.array;
+  arg3 = arg2 ? (size_t)_swig_go_1.len : 0;
+  
+  arg4 = (int64_t)_swig_go_2; 
+  
+  result = (int64_t)NativePipe_recv_into(arg1,arg2,arg3,arg4,arg5);
+  _swig_go_result = result; 
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
   return _swig_go_result;
 }
 

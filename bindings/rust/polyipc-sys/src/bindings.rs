@@ -349,6 +349,21 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn polyipc_event_token(
+        e: *mut polyipc_event,
+        token: *mut u32,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_event_wait_since(
+        e: *mut polyipc_event,
+        token: u32,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_event_stat_json(
         e: *mut polyipc_event,
         json: *mut *mut ::std::os::raw::c_char,
@@ -505,6 +520,259 @@ unsafe extern "C" {
 }
 unsafe extern "C" {
     pub fn polyipc_barrier_close(b: *mut polyipc_barrier);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_pipe {
+    _unused: [u8; 0],
+}
+pub const polyipc_pipe_end_POLYIPC_END_A: polyipc_pipe_end = 0;
+pub const polyipc_pipe_end_POLYIPC_END_B: polyipc_pipe_end = 1;
+pub type polyipc_pipe_end = ::std::os::raw::c_uint;
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_pipe_options {
+    pub struct_size: u32,
+    pub duplex: u32,
+    pub format: u32,
+    pub mode: u32,
+    pub capacity_bytes: u64,
+    pub ephemeral: u32,
+    pub reserved: u32,
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_options_init(opts: *mut polyipc_pipe_options);
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_open(
+        name: *const ::std::os::raw::c_char,
+        mode: polyipc_open_mode,
+        end: polyipc_pipe_end,
+        opts: *const polyipc_pipe_options,
+        out: *mut *mut polyipc_pipe,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_send(
+        p: *mut polyipc_pipe,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_recv(
+        p: *mut polyipc_pipe,
+        data: *mut *mut ::std::os::raw::c_void,
+        len: *mut usize,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_recv_into(
+        p: *mut polyipc_pipe,
+        buf: *mut ::std::os::raw::c_void,
+        cap: usize,
+        len: *mut usize,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_poll(
+        p: *mut polyipc_pipe,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_stat_json(
+        p: *mut polyipc_pipe,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_pipe_close(p: *mut polyipc_pipe);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_waitable {
+    pub pipe: *mut polyipc_pipe,
+    pub queue: *mut polyipc_queue,
+    pub ready: ::std::os::raw::c_int,
+}
+unsafe extern "C" {
+    pub fn polyipc_wait(
+        items: *mut polyipc_waitable,
+        count: usize,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_shm {
+    _unused: [u8; 0],
+}
+unsafe extern "C" {
+    pub fn polyipc_shm_open(
+        name: *const ::std::os::raw::c_char,
+        mode: polyipc_open_mode,
+        size: u64,
+        opts: *const polyipc_sync_options,
+        out: *mut *mut polyipc_shm,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_shm_data(
+        m: *mut polyipc_shm,
+        data: *mut *mut ::std::os::raw::c_void,
+        size: *mut u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_shm_stat_json(
+        m: *mut polyipc_shm,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_shm_close(m: *mut polyipc_shm);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_array {
+    _unused: [u8; 0],
+}
+pub const polyipc_elem_type_POLYIPC_INT64: polyipc_elem_type = 0;
+pub const polyipc_elem_type_POLYIPC_DOUBLE: polyipc_elem_type = 1;
+pub type polyipc_elem_type = ::std::os::raw::c_uint;
+unsafe extern "C" {
+    pub fn polyipc_array_open(
+        name: *const ::std::os::raw::c_char,
+        mode: polyipc_open_mode,
+        type_: polyipc_elem_type,
+        length: u64,
+        opts: *const polyipc_sync_options,
+        out: *mut *mut polyipc_array,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_length(
+        a: *mut polyipc_array,
+        out: *mut u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_type(
+        a: *mut polyipc_array,
+        out: *mut polyipc_elem_type,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_load_i64(
+        a: *mut polyipc_array,
+        index: u64,
+        out: *mut i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_store_i64(
+        a: *mut polyipc_array,
+        index: u64,
+        value: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_add_i64(
+        a: *mut polyipc_array,
+        index: u64,
+        delta: i64,
+        previous: *mut i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_compare_exchange_i64(
+        a: *mut polyipc_array,
+        index: u64,
+        expected: i64,
+        desired: i64,
+        actual: *mut i64,
+        swapped: *mut ::std::os::raw::c_int,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_load_f64(
+        a: *mut polyipc_array,
+        index: u64,
+        out: *mut f64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_store_f64(
+        a: *mut polyipc_array,
+        index: u64,
+        value: f64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_add_f64(
+        a: *mut polyipc_array,
+        index: u64,
+        delta: f64,
+        previous: *mut f64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_compare_exchange_f64(
+        a: *mut polyipc_array,
+        index: u64,
+        expected: f64,
+        desired: f64,
+        actual: *mut f64,
+        swapped: *mut ::std::os::raw::c_int,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_acquire(
+        a: *mut polyipc_array,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_release(
+        a: *mut polyipc_array,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_stat_json(
+        a: *mut polyipc_array,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_array_close(a: *mut polyipc_array);
 }
 unsafe extern "C" {
     pub fn polyipc_unlink(

@@ -80,6 +80,24 @@ fn rust_facts() -> Vec<(&'static str, i128)> {
         "offsetof(polyipc_sync_options,struct_size)" => offset_of!(polyipc_sync_options, struct_size),
         "offsetof(polyipc_sync_options,mode)" => offset_of!(polyipc_sync_options, mode),
         "offsetof(polyipc_sync_options,ephemeral)" => offset_of!(polyipc_sync_options, ephemeral),
+        "POLYIPC_END_A" => polyipc_pipe_end_POLYIPC_END_A,
+        "POLYIPC_END_B" => polyipc_pipe_end_POLYIPC_END_B,
+        "POLYIPC_INT64" => polyipc_elem_type_POLYIPC_INT64,
+        "POLYIPC_DOUBLE" => polyipc_elem_type_POLYIPC_DOUBLE,
+        "sizeof(polyipc_pipe_options)" => size_of::<polyipc_pipe_options>(),
+        "offsetof(polyipc_pipe_options,struct_size)" => offset_of!(polyipc_pipe_options, struct_size),
+        "offsetof(polyipc_pipe_options,duplex)" => offset_of!(polyipc_pipe_options, duplex),
+        "offsetof(polyipc_pipe_options,format)" => offset_of!(polyipc_pipe_options, format),
+        "offsetof(polyipc_pipe_options,mode)" => offset_of!(polyipc_pipe_options, mode),
+        "offsetof(polyipc_pipe_options,capacity_bytes)" => offset_of!(polyipc_pipe_options, capacity_bytes),
+        "offsetof(polyipc_pipe_options,ephemeral)" => offset_of!(polyipc_pipe_options, ephemeral),
+        "offsetof(polyipc_pipe_options,reserved)" => offset_of!(polyipc_pipe_options, reserved),
+        "sizeof(polyipc_waitable)" => size_of::<polyipc_waitable>(),
+        "offsetof(polyipc_waitable,pipe)" => offset_of!(polyipc_waitable, pipe),
+        "offsetof(polyipc_waitable,queue)" => offset_of!(polyipc_waitable, queue),
+        "offsetof(polyipc_waitable,ready)" => offset_of!(polyipc_waitable, ready),
+        "sizeof(polyipc_pipe_end)" => size_of::<polyipc_pipe_end>(),
+        "sizeof(polyipc_elem_type)" => size_of::<polyipc_elem_type>(),
         "sizeof(polyipc_status)" => size_of::<polyipc_status>(),
         "sizeof(polyipc_open_mode)" => size_of::<polyipc_open_mode>(),
         "sizeof(size_t)" => size_of::<usize>(),
@@ -193,4 +211,15 @@ fn sync_options_init_fills_struct_size() {
     assert_eq!(o.struct_size as usize, size_of::<polyipc_sync_options>());
     assert_eq!(o.mode, 0o600);
     assert_eq!(o.ephemeral, 0);
+}
+
+#[test]
+fn pipe_options_init_fills_struct_size() {
+    let mut o = std::mem::MaybeUninit::<polyipc_pipe_options>::zeroed();
+    unsafe { polyipc_pipe_options_init(o.as_mut_ptr()) };
+    let o = unsafe { o.assume_init() };
+    assert_eq!(o.struct_size as usize, size_of::<polyipc_pipe_options>());
+    assert_eq!(o.mode, 0o600);
+    assert_eq!(o.duplex, 1);
+    assert_eq!(o.format, polyipc_format_POLYIPC_FORMAT_JSON);
 }

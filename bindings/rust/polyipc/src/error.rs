@@ -156,8 +156,16 @@ impl Error {
         &self.message
     }
 
-    /// For [`Status::TooLarge`] from `Queue::get_into`: the buffer size the
-    /// waiting message needs (the message stays in the queue).
+    /// True for end of stream (`Status::Closed`): a pipe whose other end is
+    /// gone and drained, or a queue closed for writing and drained. Rust's
+    /// counterpart of Python's `EOFError`.
+    pub fn is_eof(&self) -> bool {
+        self.status == Status::Closed
+    }
+
+    /// For [`Status::TooLarge`] from `Queue::get_into` or
+    /// `Connection::recv_into`: the buffer size the waiting message needs
+    /// (the message stays where it was).
     pub fn required_len(&self) -> Option<usize> {
         self.required_len
     }

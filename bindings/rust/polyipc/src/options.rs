@@ -226,3 +226,133 @@ impl QueueOptions {
         c
     }
 }
+
+/// Which end of a pipe a [`Connection`](crate::Connection) holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum End {
+    /// End A: the one that sends on a one-way pipe.
+    A,
+    /// End B: the one that receives on a one-way pipe.
+    B,
+}
+
+impl End {
+    pub(crate) fn to_c(self) -> sys::polyipc_pipe_end {
+        match self {
+            End::A => sys::polyipc_pipe_end_POLYIPC_END_A,
+            End::B => sys::polyipc_pipe_end_POLYIPC_END_B,
+        }
+    }
+
+    /// The other end.
+    pub fn other(self) -> End {
+        match self {
+            End::A => End::B,
+            End::B => End::A,
+        }
+    }
+}
+
+/// How to open or create a pipe. `PipeOptions::default()` is a duplex JSON
+/// pipe of 1 MiB per direction, mode 0600, opened or created. An existing
+/// pipe with another `duplex` or `format` is `Status::Incompatible`
+/// ([`Connection::attach`](crate::Connection::attach) takes it as it is).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PipeOptions {
+    duplex: bool,
+    format: Format,
+    capacity_bytes: Option<u64>,
+    mode: Option<u32>,
+    ephemeral: bool,
+    open_mode: OpenMode,
+}
+
+impl Default for PipeOptions {
+    fn default() -> PipeOptions {
+        PipeOptions {
+            duplex: true,
+            format: Format::Json,
+            capacity_bytes: None,
+            mode: None,
+            ephemeral: false,
+            open_mode: OpenMode::OpenOrCreate,
+        }
+    }
+}
+
+impl PipeOptions {
+    /// The defaults (same as `PipeOptions::default()`).
+    pub fn new() -> PipeOptions {
+        PipeOptions::default()
+    }
+
+    /// Duplex (default): both ends send and receive. One-way: only end A
+    /// sends, only end B receives (others get `Status::InvalidArg`).
+    pub fn duplex(mut self, duplex: bool) -> Self {
+        self.duplex = duplex;
+        self
+    }
+
+    /// JSON (default: every send is validated) or opaque bytes.
+    pub fn format(mut self, format: Format) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Bytes per direction (library default 1 MiB); a message is at most
+    /// `capacity_bytes - 8` bytes.
+    pub fn capacity_bytes(mut self, capacity_bytes: u64) -> Self {
+        self.capacity_bytes = Some(capacity_bytes);
+        self
+    }
+
+    /// Permission bits of a created pipe (library default 0o600).
+    pub fn mode(mut self, mode: u32) -> Self {
+        self.mode = Some(mode);
+        self
+    }
+
+    /// An ephemeral pipe is unlinked when the last attached process detaches
+    /// or dies; any other lives until someone unlinks it.
+    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
+        self.ephemeral = ephemeral;
+        self
+    }
+
+    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
+        self.open_mode = open_mode;
+        self
+    }
+
+    pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
+        self.open_mode.to_c()
+    }
+
+    pub(crate) fn get_open_mode(&self) -> OpenMode {
+        self.open_mode
+    }
+
+    /// The C struct: `polyipc_pipe_options_init`'s defaults, overridden by
+    /// what was set here.
+    pub(crate) fn to_c(&self) -> sys::polyipc_pipe_options {
+        let mut c = MaybeUninit::<sys::polyipc_pipe_options>::zeroed();
+        // SAFETY: _init fills the whole struct (struct_size included).
+        let mut c = unsafe {
+            sys::polyipc_pipe_options_init(c.as_mut_ptr());
+            c.assume_init()
+        };
+        c.duplex = self.duplex as u32;
+        c.format = match self.format {
+            Format::Json => sys::polyipc_format_POLYIPC_FORMAT_JSON,
+            Format::Bytes => sys::polyipc_format_POLYIPC_FORMAT_BYTES,
+        };
+        if let Some(capacity) = self.capacity_bytes {
+            c.capacity_bytes = capacity;
+        }
+        if let Some(mode) = self.mode {
+            c.mode = mode;
+        }
+        c.ephemeral = self.ephemeral as u32;
+        c
+    }
+}

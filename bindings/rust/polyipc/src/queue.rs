@@ -69,6 +69,11 @@ impl Queue {
         })
     }
 
+    /// The C handle, for `wait`.
+    pub(crate) fn raw(&self) -> *mut sys::polyipc_queue {
+        self.h.as_ptr()
+    }
+
     /// The queue's name.
     pub fn name(&self) -> &str {
         &self.name
