@@ -261,7 +261,9 @@ func (x *Float64Array) Add(i int, delta float64) (float64, error) { return x.a.a
 func (x *Float64Array) Swap(i int, v float64) (float64, error) { return x.a.swap(i, v) }
 
 // CompareAndSwap stores new into element i if its bits are old's.
-func (x *Float64Array) CompareAndSwap(i int, old, new float64) (bool, error) { return x.a.cas(i, old, new) }
+func (x *Float64Array) CompareAndSwap(i int, old, new float64) (bool, error) {
+	return x.a.cas(i, old, new)
+}
 
 // Slice reads elements [lo, hi) (each read atomically, not the whole).
 func (x *Float64Array) Slice(lo, hi int) ([]float64, error) { return x.a.slice(lo, hi) }
@@ -282,7 +284,9 @@ func (x *Float64Array) Unlock() { mustUnlock(x.a.s) }
 func (x *Float64Array) Release() error { return unlock(x.a.s) }
 
 // Stat is the array's name, type, length and lock as a JSON object.
-func (x *Float64Array) Stat() (json.RawMessage, error) { return x.a.s.stat(native.NativeArray.Stat_json) }
+func (x *Float64Array) Stat() (json.RawMessage, error) {
+	return x.a.s.stat(native.NativeArray.Stat_json)
+}
 
 // Close releases this handle. Idempotent.
 func (x *Float64Array) Close() error { return x.a.s.Close() }
@@ -390,7 +394,9 @@ func (x *Float64Value) Unlock() { mustUnlock(x.a.s) }
 func (x *Float64Value) Release() error { return unlock(x.a.s) }
 
 // Stat is the value's name, type and lock as a JSON object.
-func (x *Float64Value) Stat() (json.RawMessage, error) { return x.a.s.stat(native.NativeArray.Stat_json) }
+func (x *Float64Value) Stat() (json.RawMessage, error) {
+	return x.a.s.stat(native.NativeArray.Stat_json)
+}
 
 // Close releases this handle. Idempotent.
 func (x *Float64Value) Close() error { return x.a.s.Close() }

@@ -166,7 +166,7 @@ func TestValueAddedByChildren(t *testing.T) {
 	name := queueName(t)
 	v := must[*Int64Value](t)(OpenInt64Value(name))
 	defer v.Close()
-	const children, adds = 4, 3000
+	const children, adds = 4, 20000
 	var cmds []*exec.Cmd
 	for i := 0; i < children; i++ {
 		cmd, _ := child(t, "value-add", name, "POLYIPC_GO_TEST_COUNT="+strconv.Itoa(adds))

@@ -280,7 +280,7 @@ func TestWaitOverPipesAndQueues(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(bg)
 	time.AfterFunc(30*time.Millisecond, cancel)
-	_, err = within(t, 5*time.Second, "the cancelled Wait", func() error { _, err := Wait(ctx, b2, q); return err }), nil
+	err = within(t, 5*time.Second, "the cancelled Wait", func() error { _, err := Wait(ctx, b2, q); return err })
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled Wait: %v", err)
 	}

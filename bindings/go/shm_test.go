@@ -108,7 +108,7 @@ func TestSharedMemoryOpenErrors(t *testing.T) {
 	wantStatus(t, err, ErrInvalidArg)
 	_, err = OpenSharedMemory(name, 4096, WithCapacity(1))
 	wantStatus(t, err, ErrInvalidArg)
-	_, err = OpenSharedMemory(queueName(t), 1<<50)
+	_, err = OpenSharedMemory(queueName(t), 1<<42)
 	wantStatus(t, err, ErrNoMemory)
 	m := must[*SharedMemory](t)(OpenSharedMemory(name, 4096, CreateOnly()))
 	defer m.Close()

@@ -148,6 +148,7 @@ POLYIPC_JAVA_JSON_RESULT(char *polyipc_native_list_json, char *polyipc_native_st
 %rename(wait_ns) NativeCondition::wait;
 %rename(wait_ns) NativeBarrier::wait;
 %rename(notify_n) NativeCondition::notify;
+%rename(wait_ns) NativeWaitSet::wait;
 
 /* The two %constant's would land in a public interface (SWIG has no modifier
  * for it); the binding number comes from a package-private function instead:
@@ -172,3 +173,32 @@ static int polyipc_java_binding_version_number(void) { return POLYIPC_VERSION_NU
 /* The idiomatic Queue closes its handle explicitly (and through a Cleaner when
  * it is dropped unclosed); no finalize(), which is deprecated and races close. */
 %typemap(javafinalize) SWIGTYPE ""
+
+/* ---- a direct ByteBuffer over shared memory ---------------------------------------- */
+/* polyipc_java_direct_buffer(address, length): a java.nio direct ByteBuffer
+ * over length bytes at address (NewDirectByteBuffer: no copy, no cleaner of its
+ * own). The caller (SharedMemory.java) keeps the mapping alive for as long as
+ * the buffer is reachable and checks that the range lies inside it. */
+%{
+typedef struct polyipc_java_region {
+  void *data;
+  jlong len;
+} polyipc_java_region;
+%}
+%typemap(jni) polyipc_java_region "jobject"
+%typemap(jtype) polyipc_java_region "java.nio.ByteBuffer"
+%typemap(jstype) polyipc_java_region "java.nio.ByteBuffer"
+%typemap(javaout) polyipc_java_region { return $jnicall; }
+%typemap(out) polyipc_java_region %{
+  $result = $1.data ? (*jenv)->NewDirectByteBuffer(jenv, $1.data, $1.len) : NULL;
+  if (!$result && !(*jenv)->ExceptionCheck(jenv))
+    SWIG_JavaThrowException(jenv, SWIG_JavaRuntimeException, "polyipc: no direct ByteBuffer for the shared memory");
+%}
+%inline %{
+static polyipc_java_region polyipc_java_direct_buffer(uint64_t address, int64_t length) {
+  polyipc_java_region r;
+  r.data = (void *)(uintptr_t)address;
+  r.len = (jlong)length;
+  return r;
+}
+%}

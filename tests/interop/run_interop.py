@@ -353,6 +353,8 @@ def main():
     j.add_argument("--consumers", default="java,rust")
     sy = sub.add_parser("sync", help="Lock, Semaphore, Event, Barrier and Condition across languages")
     sy.add_argument("scenarios", nargs="?", default="tickets,semaphore,event,barrier,condition")
+    ip = sub.add_parser("ipc", help="Pipes, shared memory and Values across languages")
+    ip.add_argument("scenarios", nargs="?", default="pipe,eof,shm,counter")
     args = ap.parse_args()
     if args.cli is None:
         args.cli = os.path.join(os.path.dirname(os.path.abspath(args.agents)), "..", "..", "cli", "polyipc")
@@ -368,6 +370,9 @@ def main():
             run.matrix(lang_list(args.producers, langs), lang_list(args.consumers, langs), args.n)
         elif args.cmd == "many":
             run.many(langs, args.n)
+        elif args.cmd == "ipc":
+            import ipc_scenarios
+            ipc_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))
         elif args.cmd == "sync":
             import sync_scenarios
             sync_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))

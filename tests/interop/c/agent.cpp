@@ -300,10 +300,12 @@ int close_writes(const std::string &queue) {
 }  // namespace
 
 int run_sync_scenario(const std::vector<std::string> &a);  // sync.cpp
+int run_ipc_scenario(const std::vector<std::string> &a);   // ipc.cpp
 
 int main(int argc, char **argv) {
   std::vector<std::string> a(argv, argv + argc);
   if (int rc = run_sync_scenario(a); rc >= 0) return rc;
+  if (int rc = run_ipc_scenario(a); rc >= 0) return rc;
   try {
     if (argc == 5 && a[1] == "produce") return produce(a[2], std::stoll(a[3]), a[4], false);
     if (argc == 5 && a[1] == "jobs-produce") return produce(a[2], std::stoll(a[3]), a[4], true);

@@ -1,0 +1,143 @@
+// The C agent's pipe and shared-memory scenarios (see ../README.md, "Pipe
+// and shared-memory scenarios"), on the C API directly.
+#include <polyipc.h>
+
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+using nlohmann::json;
+
+namespace {
+
+constexpr int64_t kWait = int64_t{60} * 1000 * 1000 * 1000;
+
+struct Failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+void check(int rc, const polyipc_error &err, const std::string &what) {
+  if (rc != POLYIPC_OK) throw Failure(what + " (" + polyipc_status_name(rc) + "): " + err.message);
+}
+
+polyipc_pipe *open_end(const std::string &name, polyipc_pipe_end end) {
+  polyipc_pipe *p = nullptr;
+  polyipc_error err{};
+  check(polyipc_pipe_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, end, nullptr, &p, &err), err, "open pipe " + name);
+  return p;
+}
+
+void send(polyipc_pipe *p, const json &j) {
+  std::string s = j.dump();
+  polyipc_error err{};
+  check(polyipc_pipe_send(p, s.data(), s.size(), kWait, &err), err, "send");
+}
+
+// false at end of stream
+bool recv(polyipc_pipe *p, json *out) {
+  void *data = nullptr;
+  size_t len = 0;
+  polyipc_error err{};
+  int rc = polyipc_pipe_recv(p, &data, &len, kWait, &err);
+  if (rc == POLYIPC_ERR_CLOSED) return false;
+  check(rc, err, "recv");
+  *out = json::parse(static_cast<char *>(data), static_cast<char *>(data) + len);
+  polyipc_free(data);
+  return true;
+}
+
+int ping(const std::string &pipe, long n, const std::string &id, bool pong) {
+  polyipc_pipe *p = open_end(pipe, pong ? POLYIPC_END_B : POLYIPC_END_A);
+  for (long i = 0; i < n; ++i) {
+    json m;
+    if (!pong) send(p, {{"seq", i}, {"ping", id}});
+    if (!recv(p, &m)) throw Failure("end of stream after " + std::to_string(i) + " messages");
+    if (m.value("seq", -1L) != i) throw Failure("expected seq " + std::to_string(i) + ", got " + m.dump());
+    if (pong) send(p, {{"seq", i}, {"pong", id}});
+  }
+  polyipc_pipe_close(p);
+  std::printf("pipe %s: %ld %s\n", id.c_str(), n, pong ? "replies" : "round trips");
+  return 0;
+}
+
+int pipe_send(const std::string &pipe, long k, const std::string &id, bool hang) {
+  polyipc_pipe *p = open_end(pipe, POLYIPC_END_A);
+  for (long i = 0; i < k; ++i) send(p, {{"seq", i}, {"from", id}});
+  std::printf("pipe %s: sent %ld\n", id.c_str(), k);
+  if (hang) {
+    std::printf("holding\n");
+    std::fflush(stdout);
+    for (;;) pause();
+  }
+  polyipc_pipe_close(p);
+  return 0;
+}
+
+int pipe_eof(const std::string &pipe, const std::string &id) {
+  polyipc_pipe *p = open_end(pipe, POLYIPC_END_B);
+  long k = 0;
+  json m;
+  while (recv(p, &m)) {
+    if (m.value("seq", -1L) != k) throw Failure("expected seq " + std::to_string(k) + ", got " + m.dump());
+    ++k;
+  }
+  polyipc_pipe_close(p);
+  std::printf("pipe %s: eof after %ld messages\n", id.c_str(), k);
+  return 0;
+}
+
+int shm(const std::string &name, uint64_t size, long seed, const std::string &id, bool write) {
+  polyipc_shm *m = nullptr;
+  polyipc_error err{};
+  check(polyipc_shm_open(name.c_str(), write ? POLYIPC_OPEN_OR_CREATE : POLYIPC_OPEN_ONLY, write ? size : 0, nullptr,
+                         &m, &err),
+        err, "open shared memory");
+  void *data = nullptr;
+  uint64_t actual = 0;
+  check(polyipc_shm_data(m, &data, &actual, &err), err, "data");
+  if (actual != size) throw Failure("size " + std::to_string(actual) + ", expected " + std::to_string(size));
+  auto *bytes = static_cast<unsigned char *>(data);
+  for (uint64_t i = 0; i < size; ++i) {
+    const auto want = static_cast<unsigned char>((i * 131 + static_cast<uint64_t>(seed)) % 256);
+    if (write) bytes[i] = want;
+    else if (bytes[i] != want) throw Failure("byte " + std::to_string(i) + " is " + std::to_string(bytes[i]));
+  }
+  polyipc_shm_close(m);
+  std::printf("shm %s: %s %llu\n", id.c_str(), write ? "wrote" : "checked", static_cast<unsigned long long>(size));
+  return 0;
+}
+
+int counter(const std::string &name, long n, const std::string &id) {
+  polyipc_array *a = nullptr;
+  polyipc_error err{};
+  check(polyipc_array_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, POLYIPC_INT64, 1, nullptr, &a, &err), err, "open value");
+  for (long i = 0; i < n; ++i) check(polyipc_array_add_i64(a, 0, 1, nullptr, &err), err, "add");
+  polyipc_array_close(a);
+  std::printf("counter %s: added %ld\n", id.c_str(), n);
+  return 0;
+}
+
+}  // namespace
+
+// Returns -1 when the command line is not one of these scenarios.
+int run_ipc_scenario(const std::vector<std::string> &a) {
+  const size_t n = a.size();
+  try {
+    if (n == 5 && a[1] == "pipe-ping") return ping(a[2], std::stol(a[3]), a[4], false);
+    if (n == 5 && a[1] == "pipe-pong") return ping(a[2], std::stol(a[3]), a[4], true);
+    if ((n == 5 || n == 6) && a[1] == "pipe-send") return pipe_send(a[2], std::stol(a[3]), a[4], n == 6 && a[5] == "--hang");
+    if (n == 4 && a[1] == "pipe-eof") return pipe_eof(a[2], a[3]);
+    if (n == 6 && a[1] == "shm-write") return shm(a[2], std::stoull(a[3]), std::stol(a[4]), a[5], true);
+    if (n == 6 && a[1] == "shm-check") return shm(a[2], std::stoull(a[3]), std::stol(a[4]), a[5], false);
+    if (n == 5 && a[1] == "counter") return counter(a[2], std::stol(a[3]), a[4]);
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "c: FAIL: %s: %s\n", a[1].c_str(), e.what());
+    return 1;
+  }
+  return -1;
+}
