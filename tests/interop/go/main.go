@@ -1,6 +1,6 @@
 // The Go interop agent: the Go binding and encoding/json. Messages and
 // command lines: see ../README.md; the synchronisation scenarios are in
-// sync.go.
+// sync.go, the pipe and shared-memory ones in ipc.go.
 package main
 
 import (
@@ -404,9 +404,13 @@ func run(ctx context.Context, a []string) error {
 	if handled, err := runSync(ctx, a, num); handled {
 		return err
 	}
+	if handled, err := runIPC(ctx, a, num); handled {
+		return err
+	}
 	fmt.Fprintln(os.Stderr, "usage: agent produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | close-writes QUEUE\n"+
 		"       agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | event-wait EVENT READY ID | event-set EVENT ID\n"+
-		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID")
+		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID\n"+
+		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID")
 	os.Exit(2)
 	return nil
 }

@@ -1,7 +1,8 @@
-//! polyipc: named queues and synchronisation primitives (Lock, RLock,
-//! Semaphore, Event, Condition, Barrier) in POSIX shared memory, shared by
-//! processes written in Rust, C, Go, Java, C# and Python; queues exchange
-//! JSON (or bytes) messages.
+//! polyipc: named queues, pipes, shared memory, shared values and arrays,
+//! and synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
+//! Barrier) in POSIX shared memory, shared by processes written in Rust, C,
+//! Go, Java, C# and Python; queues and pipes exchange JSON (or bytes)
+//! messages.
 //!
 //! ```no_run
 //! use polyipc::{Queue, QueueOptions};
@@ -20,15 +21,19 @@
 mod error;
 mod names;
 mod options;
+mod pipe;
 mod queue;
+mod shm;
 mod sync;
 
 pub use error::{Error, Result, Status};
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
-pub use options::{Format, OpenMode, Order, QueueOptions, SyncOptions};
+pub use options::{End, Format, OpenMode, Order, PipeOptions, QueueOptions, SyncOptions};
+pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
 pub use polyipc_sys as sys;
 pub use queue::Queue;
+pub use shm::{Array, ArrayGuard, Element, SharedMemory, Value};
 pub use sync::{
     Barrier, Condition, ConditionGuard, Event, Lock, LockGuard, RLock, Semaphore, SemaphorePermit,
 };
@@ -119,5 +124,9 @@ mod tests {
         check::<Condition>();
         check::<Barrier>();
         check::<SemaphorePermit<'static>>();
+        check::<Connection>();
+        check::<SharedMemory>();
+        check::<Array<i64>>();
+        check::<Value<f64>>();
     }
 }

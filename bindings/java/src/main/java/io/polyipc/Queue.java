@@ -63,6 +63,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
   private final Lock reading = guard.readLock();
   private NativeQueue handle; // null once closed; read under `reading`, written under the write lock
+  private volatile boolean closing; // set by close() before it takes the write lock
   private final Cleaner.Cleanable release;
   private volatile Options options; // fetched from the queue's stat on first need
 
@@ -255,6 +256,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   @Override
   public void close() {
+    closing = true;
     Lock writing = guard.writeLock();
     writing.lock();
     try {
@@ -264,6 +266,24 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     } finally {
       writing.unlock();
     }
+  }
+
+  /**
+   * For {@link Connection#waitAny}: the live handle with the read side held (pair with {@link
+   * #exitNative()}), never blocking; HandleClosedException when closed or being closed.
+   */
+  NativeQueue tryEnterNative() {
+    if (closing || !reading.tryLock()) throw new HandleClosedException("queue '" + name + "': this handle was closed");
+    NativeQueue h = handle;
+    if (h == null) {
+      reading.unlock();
+      throw new HandleClosedException("queue '" + name + "': this handle was closed");
+    }
+    return h;
+  }
+
+  void exitNative() {
+    reading.unlock();
   }
 
   /** Whether {@link #close()} was called on this handle. */

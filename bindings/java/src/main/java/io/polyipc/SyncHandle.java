@@ -20,7 +20,7 @@ abstract class SyncHandle<H> implements AutoCloseable {
   /** A timeout meaning "no limit" (the C API's -1). */
   static final long FOREVER = -1;
 
-  private static final Cleaner CLEANER = Cleaner.create();
+  static final Cleaner CLEANER = Cleaner.create();
 
   private final String kind;
   private final String name;
@@ -91,6 +91,21 @@ abstract class SyncHandle<H> implements AutoCloseable {
 
   final void exit() {
     reading.unlock();
+  }
+
+  /**
+   * The live handle with the read side held (pair with {@link #exit()}), without ever blocking: for a wait
+   * over several handles, which must not queue behind one's close() while holding another's read side.
+   * Throws HandleClosedException when the handle is closed or being closed.
+   */
+  final H tryEnter() {
+    if (closing || !reading.tryLock()) throw closedError();
+    H h = handle;
+    if (h == null) {
+      reading.unlock();
+      throw closedError();
+    }
+    return h;
   }
 
   /** Whether close() was called (perhaps still waiting for calls in progress). */
