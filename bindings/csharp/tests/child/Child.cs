@@ -20,6 +20,13 @@ using Lock = Polyipc.Lock;
 ///                    "timed out" and exits 1
 ///   barrier NAME PARTIES   prints "arriving", waits at Barrier NAME, prints "index I" (or
 ///                    "broken", exit 1)
+///   pipe-send NAME K [--hang]   opens end A of pipe NAME, sends {"seq":i} for i in 0..K-1, prints
+///                    "sent K"; with --hang then "holding" and waits until it is killed
+///   pipe-echo NAME   opens end B of pipe NAME, sends back every message until end of stream,
+///                    prints "eof after N"
+///   value-add NAME N adds 1 to the LongValue NAME N times, prints "added N"
+///   shm-fill NAME SEED     attaches to shared memory NAME, sets byte i to (i * 131 + SEED) mod 256,
+///                    prints "filled SIZE"
 /// </summary>
 public static class Child
 {
@@ -116,6 +123,57 @@ public static class Child
                             return 1;
                         }
                     }
+                case "pipe-send":
+                    using (var conn = Connection.Open(name, PipeEnd.A))
+                    {
+                        int k = int.Parse(args[2]);
+                        for (int i = 0; i < k; i++) conn.SendObject(new { seq = i }, Limit);
+                        Console.WriteLine("sent " + k);
+                        if (args.Length > 3 && args[3] == "--hang")
+                        {
+                            Console.WriteLine("holding");
+                            Console.Out.Flush();
+                            Thread.Sleep(Limit); // holds end A until the parent kills this process
+                            return 3;
+                        }
+                    }
+                    return 0;
+                case "pipe-echo":
+                    using (var conn = Connection.Open(name, PipeEnd.B))
+                    {
+                        long n = 0;
+                        try
+                        {
+                            for (;;)
+                            {
+                                byte[] m = conn.ReceiveBytes(Limit);
+                                conn.SendBytes(m, Limit);
+                                n++;
+                            }
+                        }
+                        catch (System.IO.EndOfStreamException)
+                        {
+                        }
+                        Console.WriteLine("eof after " + n);
+                    }
+                    return 0;
+                case "value-add":
+                    using (var v = LongValue.Open(name))
+                    {
+                        int n = int.Parse(args[2]);
+                        for (int i = 0; i < n; i++) v.Increment();
+                        Console.WriteLine("added " + n);
+                    }
+                    return 0;
+                case "shm-fill":
+                    using (var shm = SharedMemory.Attach(name))
+                    {
+                        int seed = int.Parse(args[2]);
+                        Span<byte> bytes = shm.Span;
+                        for (int i = 0; i < bytes.Length; i++) bytes[i] = (byte)((i * 131 + seed) & 0xff);
+                        Console.WriteLine("filled " + bytes.Length);
+                    }
+                    return 0;
                 default:
                     return Usage();
             }
@@ -134,7 +192,8 @@ public static class Child
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES");
+        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
+                                "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | shm-fill NAME SEED");
         return 2;
     }
 }
