@@ -30,6 +30,14 @@
 // the one that unlocks. A holder that died is reported as [ErrOwnerDead]
 // while the lock is held by the caller.
 //
+// Pipes ([OpenPipe], [OpenConn]: a [Conn] per end) carry messages between
+// two ends, with io.EOF (errors.Is) at the end of stream, even when the
+// other side was killed; [Wait] waits on several [Conn] and [Queue] values.
+// [SharedMemory] gives a named block of bytes as a []byte over the mapping
+// (see its Close rule), and [Int64Array], [Float64Array], [Int64Value] and
+// [Float64Value] are shared numbers with sync/atomic-style operations and an
+// optional robust lock.
+//
 // Building: the package uses cgo and links -lpolyipc. With the library
 // installed in the system paths nothing needs to be set; for a build tree set
 //

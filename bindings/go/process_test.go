@@ -90,6 +90,10 @@ func child(t *testing.T, which, name string, env ...string) (*exec.Cmd, *bufio.R
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+which, "POLYIPC_GO_TEST_QUEUE="+name)
+	if os.Getenv("GORACE") == "" {
+		// Under -race a child that exits sleeps 1 s first (atexit_sleep_ms).
+		cmd.Env = append(cmd.Env, "GORACE=atexit_sleep_ms=0")
+	}
 	cmd.Env = append(cmd.Env, env...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()

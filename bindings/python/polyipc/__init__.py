@@ -1,6 +1,7 @@
-"""polyipc: multiprocessing's queues and synchronisation primitives (Lock, RLock,
-Semaphore, BoundedSemaphore, Event, Condition, Barrier) as named objects in POSIX
-shared memory, shared with processes written in Go, Java, C#, Rust and C (JSON
+"""polyipc: multiprocessing's queues, synchronisation primitives (Lock, RLock,
+Semaphore, BoundedSemaphore, Event, Condition, Barrier), pipes (Pipe, Connection,
+connection.wait), SharedMemory, Value and Array as named objects in POSIX shared
+memory, shared with processes written in Go, Java, C#, Rust and C (JSON
 messages).
 
     import polyipc
@@ -13,6 +14,11 @@ messages).
     with polyipc.Lock("ledger"):               # any process, any language: robust to a holder's death
         ...
 
+    a, b = polyipc.Pipe("chat")                # two Connections; another process: polyipc.Connection("chat", "b")
+    a.send([1, 2]); b.recv()                   # JSON; EOFError once the other end is closed or died
+    shm = polyipc.SharedMemory("frame", create=True, size=4096)   # shm.buf: a memoryview
+    hits = polyipc.Value("q", 0, name="hits")  # hits.value, hits.get_lock(), hits.add(1)
+
 Objects live in the namespace $POLYIPC_NAMESPACE (default "default") until
 polyipc.unlink() removes them: nothing is removed at exit or by the garbage
 collector. Errors are polyipc.PolyipcError subclasses that are also the
@@ -21,19 +27,25 @@ builtin exception you would catch (see polyipc._errors).
 
 from ._errors import (BarrierTimeout, Broken, Closed, Empty, Exists, Full, Incompatible, InvalidArgument,
                       InvalidJSON, NoMemory, NotFound, NotOwner, OwnerDead, OwnerDeadWarning, PermissionDenied,
-                      PolyipcError, SystemFailure, TimeoutError, TooLarge)
+                      PolyipcError, SystemFailure, TimeoutError, TooLarge, BrokenPipe)
 from ._native import BINDING_VERSION_NUMBER, LIBRARY_VERSION_NUMBER, lib as _lib
 from ._names import gc, list_objects, namespace, peek, stat, unlink
 from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, JoinableQueue, Queue, SimpleQueue
 from ._sync import Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore
+from . import connection
+from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
+from .shared_memory import SharedMemory
+from ._values import Array, Value
 
 __version__ = _lib.polyipc_version()
 
 __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
+    "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner", "Broken",
-    "BarrierTimeout", "SystemFailure", "OwnerDeadWarning", "BINDING_VERSION_NUMBER", "LIBRARY_VERSION_NUMBER",
+    "BarrierTimeout", "SystemFailure", "OwnerDeadWarning", "BrokenPipe", "BufferTooShort", "ConnectionClosedError",
+    "BINDING_VERSION_NUMBER", "LIBRARY_VERSION_NUMBER",
 ]

@@ -23,6 +23,8 @@ of the builtin (or queue module) exception a Python programmer already catches.
     +- Broken            (threading.BrokenBarrierError)  barrier broken / aborted / reset
     |  +- BarrierTimeout (also TimeoutError)       this waiter's own timeout broke the barrier
     +- SystemFailure     (OSError)                 unexpected OS error
+    +- BrokenPipe        (BrokenPipeError)         Connection.send() to a pipe whose other end is
+                                                   closed (status CLOSED, as Closed; not in BY_STATUS)
 
     OwnerDeadWarning (RuntimeWarning)              issued by an acquire that took a lock whose
                                                    holder died holding it (the lock IS held)
@@ -41,7 +43,7 @@ from . import polyipc_native as _native
 __all__ = [
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner",
-    "Broken", "BarrierTimeout", "SystemFailure", "OwnerDeadWarning",
+    "Broken", "BarrierTimeout", "SystemFailure", "OwnerDeadWarning", "BrokenPipe",
 ]
 
 
@@ -123,6 +125,9 @@ class OwnerDeadWarning(RuntimeWarning):
 
 SystemFailure = _status_error("SystemFailure", _native.POLYIPC_ERR_SYSTEM, OSError,
                               doc="An unexpected OS error; the message carries the errno text.")
+
+BrokenPipe = _status_error("BrokenPipe", _native.POLYIPC_ERR_CLOSED, BrokenPipeError, errno=_errno.EPIPE,
+                          doc="Connection.send() when the other end of the pipe is closed (also BrokenPipeError).")
 
 BY_STATUS = {cls.status: cls for cls in (
     TimeoutError, Empty, Full, Closed, NotFound, Exists, InvalidArgument, InvalidJSON, TooLarge,

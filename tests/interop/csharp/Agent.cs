@@ -720,6 +720,124 @@ namespace Polyipc.Interop
             Console.WriteLine("condition " + id + ": " + (produce ? "produced " : "consumed ") + n);
         }
 
+        // ---- pipe and shared-memory scenarios (README: "Pipe and shared-memory scenarios") ----
+
+        private static long Seq(string json, string what)
+        {
+            JToken seq = JObject.Parse(json)["seq"];
+            if (seq == null || seq.Type != JTokenType.Integer) throw new Failure(what + ": no integer \"seq\" in " + json);
+            return (long)seq;
+        }
+
+        /// pipe-ping / pipe-pong PIPE N ID
+        private static void PipePingPong(string pipe, long n, string id, bool pong)
+        {
+            using (var conn = Connection.Open(pipe, pong ? PipeEnd.B : PipeEnd.A))
+            {
+                for (long i = 0; i < n; ++i)
+                {
+                    if (!pong) conn.Send(new JObject(new JProperty("seq", i), new JProperty("ping", id)).ToString(Formatting.None), Timeout);
+                    string m;
+                    try
+                    {
+                        m = conn.Receive(Timeout);
+                    }
+                    catch (EndOfStreamException)
+                    {
+                        throw new Failure("pipe '" + pipe + "': end of stream after " + i + " messages");
+                    }
+                    if (Seq(m, "pipe '" + pipe + "'") != i) throw new Failure("pipe '" + pipe + "': expected seq " + i + ", got " + m);
+                    if (pong) conn.Send(new JObject(new JProperty("seq", i), new JProperty("pong", id)).ToString(Formatting.None), Timeout);
+                }
+            }
+            Console.WriteLine("pipe " + id + ": " + n + (pong ? " replies" : " round trips"));
+        }
+
+        /// pipe-send PIPE K ID [--hang]
+        private static void PipeSend(string pipe, long k, string id, bool hang)
+        {
+            using (var conn = Connection.Open(pipe, PipeEnd.A))
+            {
+                for (long i = 0; i < k; ++i)
+                    conn.Send(new JObject(new JProperty("seq", i), new JProperty("from", id)).ToString(Formatting.None), Timeout);
+                Console.WriteLine("pipe " + id + ": sent " + k);
+                if (hang) HangUntilKilled();
+            }
+        }
+
+        /// pipe-eof PIPE ID: receives until end of stream (EndOfStreamException).
+        private static void PipeEof(string pipe, string id)
+        {
+            long k = 0;
+            using (var conn = Connection.Open(pipe, PipeEnd.B))
+            {
+                for (;;)
+                {
+                    string m;
+                    try
+                    {
+                        m = conn.Receive(Timeout);
+                    }
+                    catch (EndOfStreamException)
+                    {
+                        break;
+                    }
+                    if (Seq(m, "pipe '" + pipe + "'") != k) throw new Failure("pipe '" + pipe + "': expected seq " + k + ", got " + m);
+                    ++k;
+                }
+            }
+            Console.WriteLine("pipe " + id + ": eof after " + k + " messages");
+        }
+
+        /// shm-write / shm-check SHM SIZE SEED ID, through the Span over the mapping.
+        private static void Shm(string name, long size, long seed, string id, bool write)
+        {
+            using (var shm = write ? SharedMemory.Open(name, size) : SharedMemory.Attach(name))
+            {
+                if (shm.Length != size) throw new Failure("shared memory '" + name + "': size " + shm.Length + ", expected " + size);
+                Span<byte> bytes = shm.Span;
+                for (int i = 0; i < bytes.Length; ++i)
+                {
+                    byte want = (byte)((i * 131L + seed) % 256);
+                    if (write) bytes[i] = want;
+                    else if (bytes[i] != want) throw new Failure("shared memory '" + name + "': byte " + i + " is " + bytes[i] + ", expected " + want);
+                }
+            }
+            Console.WriteLine("shm " + id + ": " + (write ? "wrote " : "checked ") + size);
+        }
+
+        /// counter ARRAY N ID: N atomic adds of 1 to the int64 Value ARRAY.
+        private static void Counter(string name, long n, string id)
+        {
+            using (var v = LongValue.Open(name))
+                for (long i = 0; i < n; ++i) v.Increment();
+            Console.WriteLine("counter " + id + ": added " + n);
+        }
+
+        private static readonly HashSet<string> IpcCommands = new HashSet<string> {
+            "pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter" };
+
+        /// The pipe and shared-memory sub-commands.
+        private static int Ipc(string[] a)
+        {
+            string cmd = a[0];
+            if (cmd == "pipe-ping" && a.Length == 4) PipePingPong(a[1], long.Parse(a[2]), a[3], false);
+            else if (cmd == "pipe-pong" && a.Length == 4) PipePingPong(a[1], long.Parse(a[2]), a[3], true);
+            else if (cmd == "pipe-send" && (a.Length == 4 || (a.Length == 5 && a[4] == "--hang")))
+                PipeSend(a[1], long.Parse(a[2]), a[3], a.Length == 5);
+            else if (cmd == "pipe-eof" && a.Length == 3) PipeEof(a[1], a[2]);
+            else if (cmd == "shm-write" && a.Length == 5) Shm(a[1], long.Parse(a[2]), long.Parse(a[3]), a[4], true);
+            else if (cmd == "shm-check" && a.Length == 5) Shm(a[1], long.Parse(a[2]), long.Parse(a[3]), a[4], false);
+            else if (cmd == "counter" && a.Length == 4) Counter(a[1], long.Parse(a[2]), a[3]);
+            else
+            {
+                Console.Error.WriteLine("usage: agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | " +
+                                        "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID");
+                return 2;
+            }
+            return 0;
+        }
+
         private static readonly HashSet<string> SyncCommands = new HashSet<string> {
             "tickets", "semaphore", "event-wait", "event-set", "barrier", "barrier-timeout",
             "condition-produce", "condition-consume" };
@@ -753,11 +871,11 @@ namespace Polyipc.Interop
             try
             {
                 string cmd = a.Length > 0 ? a[0] : "";
-                if (SyncCommands.Contains(cmd))
+                if (SyncCommands.Contains(cmd) || IpcCommands.Contains(cmd))
                 {
                     try
                     {
-                        return Sync(a);
+                        return SyncCommands.Contains(cmd) ? Sync(a) : Ipc(a);
                     }
                     catch (Failure e)
                     {

@@ -379,16 +379,141 @@ def sync_main(argv):
     return 0
 
 
+# ---- pipe and shared-memory scenarios (README: "Pipe and shared-memory scenarios") ----
+
+def pipe_end(name, end):
+    # OPEN_OR_CREATE with the default options (duplex, JSON), as every agent
+    return polyipc.Connection(name, end, create=True)
+
+
+def recv_within(conn, what):
+    """The next message; None at end of stream (EOFError)."""
+    if not conn.poll(TIMEOUT):
+        raise SyncFailure(f"{what}: nothing within {TIMEOUT:g} s")
+    try:
+        return conn.recv()
+    except EOFError:
+        return None
+
+
+def pipe_ping(name, n, ident, pong):
+    with pipe_end(name, "b" if pong else "a") as c:
+        for i in range(n):
+            if not pong:
+                c.send({"seq": i, "ping": ident})
+            m = recv_within(c, f"pipe {name}: message {i}")
+            if m is None:
+                raise SyncFailure(f"pipe {name}: end of stream after {i} messages")
+            if not isinstance(m, dict) or m.get("seq") != i:
+                raise SyncFailure(f"pipe {name}: expected seq {i}, got {show(m)}")
+            if pong:
+                c.send({"seq": i, "pong": ident})
+    print(f"pipe {ident}: {n} {'replies' if pong else 'round trips'}")
+
+
+def pipe_send(name, k, ident, hang_flag):
+    c = pipe_end(name, "a")
+    for i in range(k):
+        c.send({"seq": i, "from": ident})
+    print(f"pipe {ident}: sent {k}", flush=True)
+    if hang_flag:
+        hang()
+    c.close()
+
+
+def pipe_eof(name, ident):
+    k = 0
+    with pipe_end(name, "b") as c:
+        while True:
+            m = recv_within(c, f"pipe {name}: after {k} messages")
+            if m is None:
+                break
+            if not isinstance(m, dict) or m.get("seq") != k:
+                raise SyncFailure(f"pipe {name}: expected seq {k}, got {show(m)}")
+            k += 1
+    print(f"pipe {ident}: eof after {k} messages")
+
+
+def shm_pattern(size, seed):
+    period = bytes((i * 131 + seed) % 256 for i in range(256))
+    return (period * (size // 256 + 1))[:size]
+
+
+def shm_write(name, size, seed, ident):
+    shm = polyipc.SharedMemory(name, create=True, size=size, exclusive=False)  # OPEN_OR_CREATE
+    try:
+        if shm.size != size:
+            raise SyncFailure(f"shm {name}: size {shm.size}, expected {size}")
+        shm.buf[:] = shm_pattern(size, seed)  # through the memoryview
+    finally:
+        shm.close()
+    print(f"shm {ident}: wrote {size}")
+
+
+def shm_check(name, size, seed, ident):
+    shm = polyipc.SharedMemory(name)  # attach, whatever the size
+    try:
+        if shm.size != size:
+            raise SyncFailure(f"shm {name}: size {shm.size}, expected {size}")
+        got, want = bytes(shm.buf), shm_pattern(size, seed)
+        if got != want:
+            i = next(i for i in range(size) if got[i] != want[i])
+            raise SyncFailure(f"shm {name}: byte {i} is {got[i]}, expected {want[i]}")
+    finally:
+        shm.close()
+    print(f"shm {ident}: checked {size}")
+
+
+def counter(name, n, ident):
+    v = polyipc.Value("q", 0, name=name)  # int64, length 1, OPEN_OR_CREATE
+    try:
+        for _ in range(n):
+            v.add(1)
+    finally:
+        v.close()
+    print(f"counter {ident}: added {n}")
+
+
+IPC_USAGE = ("pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | "
+             "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID")
+
+
+def ipc_main(argv):
+    """Runs a pipe / shared-memory sub-command; None when argv is not one."""
+    cmd, args = argv[1], argv[2:]
+    try:
+        if cmd in ("pipe-ping", "pipe-pong") and len(args) == 3:
+            pipe_ping(args[0], int(args[1]), args[2], cmd == "pipe-pong")
+        elif cmd == "pipe-send" and len(args) in (3, 4) and (len(args) == 3 or args[3] == "--hang"):
+            pipe_send(args[0], int(args[1]), args[2], len(args) == 4)
+        elif cmd == "pipe-eof" and len(args) == 2:
+            pipe_eof(*args)
+        elif cmd in ("shm-write", "shm-check") and len(args) == 4:
+            (shm_write if cmd == "shm-write" else shm_check)(args[0], int(args[1]), int(args[2]), args[3])
+        elif cmd == "counter" and len(args) == 3:
+            counter(args[0], int(args[1]), args[2])
+        elif cmd in ("pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter"):
+            raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {IPC_USAGE}")
+        else:
+            return None
+    except (SyncFailure, polyipc.PolyipcError, ValueError, OSError, EOFError) as e:
+        print(f"FAIL: python {cmd}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     if len(argv) >= 2:
         # the sync scenarios check previous_owner_died themselves: no warning on stderr
         warnings.simplefilter("ignore", polyipc.OwnerDeadWarning)
-        status = sync_main(argv)
+        status = ipc_main(argv)  # first: sync_main refuses --hang outside its own commands
+        if status is None:
+            status = sync_main(argv)
         if status is not None:
             return status
     if len(argv) < 3:
         raise SystemExit("usage: agent produce|consume QUEUE N ID | many-consume QUEUE OUT | "
-                         "jobs-consume QUEUE OUT [--hang-after K] | " + SYNC_USAGE)
+                         "jobs-consume QUEUE OUT [--hang-after K] | " + SYNC_USAGE + " | " + IPC_USAGE)
     cmd, queue = argv[1], argv[2]
     try:
         if cmd == "produce" and len(argv) == 5:

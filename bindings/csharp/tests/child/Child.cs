@@ -25,6 +25,8 @@ using Lock = Polyipc.Lock;
 ///   pipe-echo NAME   opens end B of pipe NAME, sends back every message until end of stream,
 ///                    prints "eof after N"
 ///   value-add NAME N adds 1 to the LongValue NAME N times, prints "added N"
+///   value-lock-hold NAME   acquires the lock of LongValue NAME, prints "holding" and waits until
+///                    it is killed
 ///   shm-fill NAME SEED     attaches to shared memory NAME, sets byte i to (i * 131 + SEED) mod 256,
 ///                    prints "filled SIZE"
 /// </summary>
@@ -165,6 +167,16 @@ public static class Child
                         Console.WriteLine("added " + n);
                     }
                     return 0;
+                case "value-lock-hold":
+                    using (var v = LongValue.Open(name))
+                    {
+                        v.Acquire(Limit);
+                        v.Value = -1; // a half-done update the next holder repairs
+                        Console.WriteLine("holding");
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the lock until the parent kills this process
+                    }
+                    return 3;
                 case "shm-fill":
                     using (var shm = SharedMemory.Attach(name))
                     {
@@ -193,7 +205,7 @@ public static class Child
     private static int Usage()
     {
         Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
-                                "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | shm-fill NAME SEED");
+                                "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED");
         return 2;
     }
 }

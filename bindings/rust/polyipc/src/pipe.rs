@@ -280,8 +280,9 @@ impl Connection {
     pub fn poll(&self, timeout: Option<Duration>) -> Result<bool> {
         let mut err = ErrBuf::new();
         // SAFETY: the handle is open.
-        let rc =
-            unsafe { sys::polyipc_pipe_poll(self.h.as_ptr(), timeout_ns(timeout), err.as_mut_ptr()) };
+        let rc = unsafe {
+            sys::polyipc_pipe_poll(self.h.as_ptr(), timeout_ns(timeout), err.as_mut_ptr())
+        };
         match err.check(rc) {
             Ok(()) => Ok(true),
             Err(e) if e.status() == Status::Closed => Ok(true),
@@ -376,8 +377,7 @@ impl Waitable for Queue {
 /// # Ok::<(), polyipc::Error>(())
 /// ```
 pub fn wait(objects: &[&dyn Waitable], timeout: Option<Duration>) -> Result<Vec<usize>> {
-    let mut items: Vec<sys::polyipc_waitable> =
-        objects.iter().map(|o| o.as_c_waitable()).collect();
+    let mut items: Vec<sys::polyipc_waitable> = objects.iter().map(|o| o.as_c_waitable()).collect();
     let mut err = ErrBuf::new();
     // SAFETY: the handles are borrowed (open) for the whole call; items is
     // valid for items.len() elements.

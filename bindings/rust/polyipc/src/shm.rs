@@ -74,7 +74,8 @@ impl SharedMemory {
         let mut data: *mut c_void = ptr::null_mut();
         let mut len: u64 = 0;
         // SAFETY: valid out pointers; the handle is open.
-        let got = call(|err| unsafe { sys::polyipc_shm_data(h.as_ptr(), &mut data, &mut len, err) });
+        let got =
+            call(|err| unsafe { sys::polyipc_shm_data(h.as_ptr(), &mut data, &mut len, err) });
         let checked = got.and_then(|()| {
             let len = usize::try_from(len).map_err(|_| {
                 Error::new(
@@ -82,7 +83,10 @@ impl SharedMemory {
                     format!("shared_memory '{name}': {len} bytes do not fit in this address space"),
                 )
             })?;
-            Ok((NonNull::new(data.cast::<u8>()).unwrap_or(NonNull::dangling()), len))
+            Ok((
+                NonNull::new(data.cast::<u8>()).unwrap_or(NonNull::dangling()),
+                len,
+            ))
         });
         match checked {
             Ok((data, len)) => Ok(SharedMemory {
@@ -204,7 +208,15 @@ pub trait Element: sealed::Sealed + Copy + PartialEq + fmt::Debug + Send + Sync 
     #[doc(hidden)]
     unsafe fn c_add(a: Raw, i: u64, d: Self, prev: *mut Self, err: Err) -> i32;
     #[doc(hidden)]
-    unsafe fn c_cas(a: Raw, i: u64, e: Self, d: Self, act: *mut Self, sw: *mut i32, err: Err) -> i32;
+    unsafe fn c_cas(
+        a: Raw,
+        i: u64,
+        e: Self,
+        d: Self,
+        act: *mut Self,
+        sw: *mut i32,
+        err: Err,
+    ) -> i32;
     #[doc(hidden)]
     fn zero() -> Self;
 }
@@ -223,7 +235,15 @@ macro_rules! element {
             unsafe fn c_add(a: Raw, i: u64, d: Self, prev: *mut Self, err: Err) -> i32 {
                 unsafe { $add(a, i, d, prev, err) }
             }
-            unsafe fn c_cas(a: Raw, i: u64, e: Self, d: Self, act: *mut Self, sw: *mut i32, err: Err) -> i32 {
+            unsafe fn c_cas(
+                a: Raw,
+                i: u64,
+                e: Self,
+                d: Self,
+                act: *mut Self,
+                sw: *mut i32,
+                err: Err,
+            ) -> i32 {
                 unsafe { $cas(a, i, e, d, act, sw, err) }
             }
             fn zero() -> Self {
@@ -306,7 +326,15 @@ impl<T: Element> Array<T> {
         let copts = opts.to_c();
         let h = open_handle("array", name, |cname, out, err| unsafe {
             // SAFETY: valid C string, options struct and out pointer.
-            sys::polyipc_array_open(cname, opts.c_open_mode(), T::C_TYPE, len as u64, &copts, out, err)
+            sys::polyipc_array_open(
+                cname,
+                opts.c_open_mode(),
+                T::C_TYPE,
+                len as u64,
+                &copts,
+                out,
+                err,
+            )
         })?;
         // From here on, Drop closes the handle on any error.
         let mut a = Array {
@@ -327,7 +355,10 @@ impl<T: Element> Array<T> {
             ));
         }
         a.len = usize::try_from(n).map_err(|_| {
-            Error::new(Status::NoMemory, format!("array '{name}': length {n} too large"))
+            Error::new(
+                Status::NoMemory,
+                format!("array '{name}': length {n} too large"),
+            )
         })?;
         Ok(a)
     }
@@ -384,9 +415,21 @@ impl<T: Element> Array<T> {
         let mut swapped = 0;
         // SAFETY: valid out pointers; the handle is open.
         call(|err| unsafe {
-            T::c_cas(self.h.as_ptr(), index as u64, current, new, &mut actual, &mut swapped, err)
+            T::c_cas(
+                self.h.as_ptr(),
+                index as u64,
+                current,
+                new,
+                &mut actual,
+                &mut swapped,
+                err,
+            )
         })?;
-        Ok(if swapped != 0 { Ok(actual) } else { Err(actual) })
+        Ok(if swapped != 0 {
+            Ok(actual)
+        } else {
+            Err(actual)
+        })
     }
 
     /// Every element, each loaded atomically (not a snapshot of the whole
@@ -473,7 +516,15 @@ impl<T: Element> fmt::Debug for Array<T> {
 
 /// The held lock of an [`Array`] or [`Value`]: released when dropped.
 /// `!Send` (the lock belongs to the OS thread that took it), and it borrows
-/// its handle, which cannot be closed under it.
+/// its handle, which cannot be closed under it:
+///
+/// ```compile_fail
+/// let v = polyipc::Value::<i64>::open("v")?;
+/// let guard = v.lock(None)?;
+/// v.close(); // error: `v` is borrowed by `guard`
+/// drop(guard);
+/// # Ok::<(), polyipc::Error>(())
+/// ```
 #[must_use = "the lock is released as soon as the guard is dropped"]
 pub struct ArrayGuard<'a> {
     h: NonNull<sys::polyipc_array>,

@@ -30,7 +30,10 @@ fn a_duplex_pipe_carries_bytes_and_json_both_ways() {
     assert_eq!(b.recv(NOW).unwrap(), br#"{"x": 1}"#);
     assert!(!b.poll(NOW).unwrap());
 
-    let m = Msg { seq: 7, text: "héllo 😀".into() };
+    let m = Msg {
+        seq: 7,
+        text: "héllo 😀".into(),
+    };
     b.send_json(&m, None).unwrap();
     assert_eq!(a.recv_json::<Msg>(Some(BOUND)).unwrap(), m);
 
@@ -109,7 +112,10 @@ fn end_of_stream_comes_after_what_was_sent() {
 fn a_one_way_pipe_sends_from_a_only() {
     let name = Name::new("pipe-oneway");
     let (a, b) = Pipe::open(&name, &PipeOptions::new().duplex(false)).unwrap();
-    assert_eq!(b.send_json(&1, None).unwrap_err().status(), Status::InvalidArg);
+    assert_eq!(
+        b.send_json(&1, None).unwrap_err().status(),
+        Status::InvalidArg
+    );
     assert_eq!(a.recv(NOW).unwrap_err().status(), Status::InvalidArg);
     a.send_json(&1, None).unwrap();
     assert_eq!(b.recv_json::<i32>(NOW).unwrap(), 1);
@@ -121,7 +127,11 @@ fn bad_input_is_a_clean_error() {
     let (a, b) = Pipe::open(&name, &PipeOptions::new().capacity_bytes(4096)).unwrap();
     let e = a.send(b"{not json", None).unwrap_err();
     assert_eq!(e.status(), Status::InvalidJson);
-    assert_eq!(b.recv(NOW).unwrap_err().status(), Status::Empty, "nothing was sent");
+    assert_eq!(
+        b.recv(NOW).unwrap_err().status(),
+        Status::Empty,
+        "nothing was sent"
+    );
     let too_big = format!("\"{}\"", "x".repeat(5000));
     assert_eq!(
         a.send(too_big.as_bytes(), None).unwrap_err().status(),
@@ -140,10 +150,17 @@ fn bad_input_is_a_clean_error() {
         }
         assert!(sent < 10, "a 4 KiB pipe took {sent} messages of 1 KB");
     }
-    assert_eq!(a.send(chunk.as_bytes(), SHORT).unwrap_err().status(), Status::Timeout);
+    assert_eq!(
+        a.send(chunk.as_bytes(), SHORT).unwrap_err().status(),
+        Status::Timeout
+    );
     b.send_json(&[1, 2], None).unwrap();
     let e = a.recv_json::<String>(NOW).unwrap_err();
-    assert_eq!(e.status(), Status::InvalidJson, "not the requested type: {e}");
+    assert_eq!(
+        e.status(),
+        Status::InvalidJson,
+        "not the requested type: {e}"
+    );
 
     // another duplex or format is Incompatible; attach takes it as it is
     let e = Connection::open(&name, End::B, &PipeOptions::new().duplex(false)).unwrap_err();
@@ -154,19 +171,29 @@ fn bad_input_is_a_clean_error() {
     let e = Pipe::open(&name, &PipeOptions::new().open_mode(OpenMode::CreateOnly)).unwrap_err();
     assert_eq!(e.status(), Status::Exists);
     let missing = Name::new("pipe-missing");
-    assert_eq!(Connection::attach(&missing, End::A).unwrap_err().status(), Status::NotFound);
     assert_eq!(
-        Connection::open("bad/name", End::A, &PipeOptions::new()).unwrap_err().status(),
+        Connection::attach(&missing, End::A).unwrap_err().status(),
+        Status::NotFound
+    );
+    assert_eq!(
+        Connection::open("bad/name", End::A, &PipeOptions::new())
+            .unwrap_err()
+            .status(),
         Status::InvalidArg
     );
     assert_eq!(
-        Connection::open("nul\0", End::A, &PipeOptions::new()).unwrap_err().status(),
+        Connection::open("nul\0", End::A, &PipeOptions::new())
+            .unwrap_err()
+            .status(),
         Status::InvalidArg
     );
     // a queue name is not a pipe
     let q = Name::new("pipe-is-a-queue");
     q.open(&QueueOptions::new());
-    assert_eq!(Connection::attach(&q, End::A).unwrap_err().status(), Status::Incompatible);
+    assert_eq!(
+        Connection::attach(&q, End::A).unwrap_err().status(),
+        Status::Incompatible
+    );
 }
 
 #[test]
@@ -223,7 +250,8 @@ fn child_pipe_sender() {
     let k: i64 = child_args()[0].parse().unwrap();
     let a = Connection::open(&name, End::A, &PipeOptions::new()).unwrap();
     for i in 0..k {
-        a.send_json(&serde_json::json!({"seq": i}), Some(BOUND)).unwrap();
+        a.send_json(&serde_json::json!({"seq": i}), Some(BOUND))
+            .unwrap();
     }
     tell(format!("sent {k}"));
     hold_until_killed();
@@ -275,10 +303,23 @@ fn a_child_echoes_over_a_duplex_pipe_until_end_of_stream() {
     let a = Connection::open(&name, End::A, &PipeOptions::new()).unwrap();
     let mut child = ChildProc::spawn("child_pipe_echo", "pipe-echo", &name, &[]);
     for seq in 0..20 {
-        a.send_json(&Msg { seq, text: format!("ping {seq}") }, Some(BOUND)).unwrap();
+        a.send_json(
+            &Msg {
+                seq,
+                text: format!("ping {seq}"),
+            },
+            Some(BOUND),
+        )
+        .unwrap();
         assert!(!wait(&[&a], Some(BOUND)).unwrap().is_empty());
         let reply: Msg = a.recv_json(Some(BOUND)).unwrap();
-        assert_eq!(reply, Msg { seq, text: format!("PING {seq}") });
+        assert_eq!(
+            reply,
+            Msg {
+                seq,
+                text: format!("PING {seq}")
+            }
+        );
     }
     a.close();
     assert_eq!(child.next_line(BOUND).as_deref(), Some("echoed 20"));

@@ -1,6 +1,9 @@
 //! The Rust interop agent: the safe crate `polyipc` and serde_json.
 //! Messages and command lines: see ../../README.md.
-use polyipc::{Barrier, Condition, Event, Lock, Queue, QueueOptions, Semaphore, Status};
+use polyipc::{
+    Barrier, Condition, Connection, End, Event, Lock, PipeOptions, Queue, QueueOptions, Semaphore,
+    SharedMemory, Status,
+};
 use serde_json::{Map, Number, Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -488,6 +491,130 @@ fn condition(cond_name: &str, path: &str, n: i64, id: &str, produce: bool) -> Re
     Ok(())
 }
 
+// ---- pipe and shared-memory scenarios (../README.md, "Pipe and shared-memory scenarios") ----
+
+fn open_end(pipe: &str, end: End) -> Res<Connection> {
+    Connection::open(pipe, end, &PipeOptions::new()).map_err(|e| format!("open pipe {pipe}: {e}"))
+}
+
+fn send(c: &Connection, v: &Value) -> Res<()> {
+    c.send_json(v, Some(timeout()))
+        .map_err(|e| format!("send on {}: {e}", c.name()))
+}
+
+/// One message; Ok(None) at end of stream.
+fn recv(c: &Connection, what: &str) -> Res<Option<Value>> {
+    let t = timeout();
+    match c.recv_json::<Value>(Some(t)) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.is_eof() => Ok(None),
+        Err(e) if e.status() == Status::Timeout => {
+            Err(format!("{what}: nothing came within {t:?}"))
+        }
+        Err(e) => Err(format!("{what}: {e}")),
+    }
+}
+
+fn expect_seq(m: &Value, i: i64) -> Res<()> {
+    if m.get("seq").and_then(Value::as_i64) == Some(i) {
+        Ok(())
+    } else {
+        Err(format!("expected seq {i}, got {}", show(m)))
+    }
+}
+
+fn pipe_ping(pipe: &str, n: i64, id: &str, pong: bool) -> Res<()> {
+    let c = open_end(pipe, if pong { End::B } else { End::A })?;
+    for i in 0..n {
+        if !pong {
+            send(&c, &json!({"seq": i, "ping": id}))?;
+        }
+        let m = recv(&c, &format!("waiting for message {i}"))?
+            .ok_or_else(|| format!("end of stream after {i} messages"))?;
+        expect_seq(&m, i)?;
+        if pong {
+            send(&c, &json!({"seq": i, "pong": id}))?;
+        }
+    }
+    c.close();
+    println!(
+        "pipe {id}: {n} {}",
+        if pong { "replies" } else { "round trips" }
+    );
+    Ok(())
+}
+
+fn pipe_send(pipe: &str, k: i64, id: &str, hang_after: bool) -> Res<()> {
+    let c = open_end(pipe, End::A)?;
+    for i in 0..k {
+        send(&c, &json!({"seq": i, "from": id}))?;
+    }
+    println!("pipe {id}: sent {k}");
+    if hang_after {
+        hang(); // holds end A until killed
+    }
+    c.close();
+    Ok(())
+}
+
+fn pipe_eof(pipe: &str, id: &str) -> Res<()> {
+    let c = open_end(pipe, End::B)?;
+    let mut k = 0;
+    while let Some(m) = recv(&c, &format!("waiting for message {k}"))? {
+        expect_seq(&m, k)?;
+        k += 1;
+    }
+    c.close();
+    println!("pipe {id}: eof after {k} messages");
+    Ok(())
+}
+
+fn shm_byte(i: usize, seed: u64) -> u8 {
+    ((i as u64).wrapping_mul(131).wrapping_add(seed) % 256) as u8
+}
+
+fn shm_write(name: &str, size: usize, seed: u64, id: &str) -> Res<()> {
+    let mut m =
+        SharedMemory::open(name, size).map_err(|e| format!("open shared memory {name}: {e}"))?;
+    if m.len() != size {
+        return Err(format!("size {}, expected {size}", m.len()));
+    }
+    for (i, b) in m.as_mut_slice().iter_mut().enumerate() {
+        *b = shm_byte(i, seed);
+    }
+    m.close();
+    println!("shm {id}: wrote {size}");
+    Ok(())
+}
+
+fn shm_check(name: &str, size: usize, seed: u64, id: &str) -> Res<()> {
+    let m = SharedMemory::attach(name).map_err(|e| format!("attach shared memory {name}: {e}"))?;
+    if m.len() != size {
+        return Err(format!("size {}, expected {size}", m.len()));
+    }
+    if let Some((i, b)) = m
+        .as_slice()
+        .iter()
+        .enumerate()
+        .find(|&(i, &b)| b != shm_byte(i, seed))
+    {
+        return Err(format!("byte {i} is {b}, expected {}", shm_byte(i, seed)));
+    }
+    m.close();
+    println!("shm {id}: checked {size}");
+    Ok(())
+}
+
+fn counter(name: &str, n: i64, id: &str) -> Res<()> {
+    let v = polyipc::Value::<i64>::open(name).map_err(|e| format!("open value {name}: {e}"))?;
+    for i in 0..n {
+        v.fetch_add(1).map_err(|e| format!("add #{i}: {e}"))?;
+    }
+    v.close();
+    println!("counter {id}: added {n}");
+    Ok(())
+}
+
 fn run(a: &[String]) -> Res<()> {
     let num = |s: &str| s.parse::<i64>().map_err(|_| format!("not a number: {s}"));
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -515,6 +642,18 @@ fn run(a: &[String]) -> Res<()> {
         ["barrier-timeout", b, parties, ms, id] => barrier_timeout(b, num(parties)?, num(ms)?, id),
         ["condition-produce", cond, file, n, id] => condition(cond, file, num(n)?, id, true),
         ["condition-consume", cond, file, n, id] => condition(cond, file, num(n)?, id, false),
+        ["pipe-ping", pipe, n, id] => pipe_ping(pipe, num(n)?, id, false),
+        ["pipe-pong", pipe, n, id] => pipe_ping(pipe, num(n)?, id, true),
+        ["pipe-send", pipe, k, id] => pipe_send(pipe, num(k)?, id, false),
+        ["pipe-send", pipe, k, id, "--hang"] => pipe_send(pipe, num(k)?, id, true),
+        ["pipe-eof", pipe, id] => pipe_eof(pipe, id),
+        ["shm-write", shm, size, seed, id] => {
+            shm_write(shm, num(size)? as usize, num(seed)? as u64, id)
+        }
+        ["shm-check", shm, size, seed, id] => {
+            shm_check(shm, num(size)? as usize, num(seed)? as u64, id)
+        }
+        ["counter", array, n, id] => counter(array, num(n)?, id),
         ["dump", seq, id] => {
             println!("{}", message(id, num(seq)?));
             Ok(())
@@ -525,7 +664,9 @@ fn run(a: &[String]) -> Res<()> {
                  \x20      agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang]\n\
                  \x20      agent event-wait EVENT READY ID | event-set EVENT ID\n\
                  \x20      agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID\n\
-                 \x20      agent condition-produce|condition-consume COND FILE N ID"
+                 \x20      agent condition-produce|condition-consume COND FILE N ID\n\
+                 \x20      agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID\n\
+                 \x20      agent shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
             );
             std::process::exit(2);
         }

@@ -105,6 +105,69 @@ final class ChildProcess implements AutoCloseable {
         }
         break;
       }
+      case "pipe-echo": { // pipe-echo NAME: end B of pipe NAME; sends back each message until end of stream
+        int n = 0;
+        try (Connection c = Connection.open(name, Connection.End.B)) {
+          System.out.println("ready");
+          System.out.flush();
+          for (;;) {
+            String m;
+            try {
+              m = c.recv();
+            } catch (java.io.EOFException endOfStream) {
+              break;
+            }
+            c.send(m);
+            ++n;
+          }
+        }
+        System.out.println("echoed " + n);
+        break;
+      }
+      case "pipe-hang": { // pipe-hang NAME K: end A of pipe NAME; sends {"seq": i} for i < K, then hangs
+        int k = Integer.parseInt(args[2]);
+        try (Connection c = Connection.open(name, Connection.End.A)) {
+          for (int i = 0; i < k; ++i) c.send("{\"seq\":" + i + "}");
+          System.out.println("holding");
+          System.out.flush();
+          for (;;) Thread.sleep(60_000); // the test kills it
+        }
+      }
+      case "count": { // count NAME N: adds 1 to int64 value NAME N times (half with incrementAndGet, half CAS)
+        int n = Integer.parseInt(args[2]);
+        try (LongValue v = LongValue.open(name)) {
+          System.out.println("counting");
+          System.out.flush();
+          for (int i = 0; i < n; ++i) {
+            if (i % 2 == 0) {
+              v.incrementAndGet();
+            } else {
+              v.updateAndGet(x -> x + 1);
+            }
+          }
+        }
+        System.out.println("counted " + n);
+        break;
+      }
+      case "shm-fill": { // shm-fill NAME SIZE SEED: creates shared memory NAME and writes byte i = i * 131 + SEED
+        int size = Integer.parseInt(args[2]);
+        int seed = Integer.parseInt(args[3]);
+        try (SharedMemory m = SharedMemory.open(name, size)) {
+          java.nio.ByteBuffer b = m.buffer();
+          for (int i = 0; i < size; ++i) b.put(i, (byte) (i * 131 + seed));
+        }
+        System.out.println("filled " + size);
+        break;
+      }
+      case "hold-value-lock": { // hold-value-lock NAME: takes the lock of int64 value NAME until killed
+        try (LongValue v = LongValue.open(name)) {
+          v.getLock().lock();
+          v.set(-1); // a half-done update
+          System.out.println("holding");
+          System.out.flush();
+          for (;;) Thread.sleep(60_000);
+        }
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);

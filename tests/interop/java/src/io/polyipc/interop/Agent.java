@@ -8,11 +8,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.polyipc.Barrier;
 import io.polyipc.ClosedException;
 import io.polyipc.Condition;
+import io.polyipc.Connection;
 import io.polyipc.Event;
 import io.polyipc.Lock;
+import io.polyipc.LongValue;
+import io.polyipc.Pipe;
 import io.polyipc.Queue;
 import io.polyipc.Semaphore;
+import io.polyipc.SharedMemory;
+import java.io.EOFException;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -463,6 +469,141 @@ public final class Agent {
     }
   }
 
+  // ---- pipe and shared-memory scenarios (README.md, "Pipe and shared-memory scenarios") -----------
+
+  private static Connection openEnd(String pipe, Connection.End end) {
+    return Pipe.builder(pipe).openEnd(end); // OPEN_OR_CREATE, default options (duplex, JSON)
+  }
+
+  private static void send(Connection c, JsonNode m) throws Exception {
+    if (!c.send(MAPPER.writeValueAsString(m), TIMEOUT_MS, TimeUnit.MILLISECONDS)) {
+      throw new Failure("send on pipe " + c.name() + ": no room within " + TIMEOUT_MS + " ms");
+    }
+  }
+
+  /** The next message as a JSON object; EOFException at end of stream. */
+  private static JsonNode recv(Connection c, String what) throws Exception {
+    JsonNode m;
+    try {
+      m = c.recvObject(JsonNode.class, TIMEOUT_MS, TimeUnit.MILLISECONDS);
+    } catch (java.io.UncheckedIOException e) {
+      throw new Failure(what + ": Jackson cannot decode it: " + e.getMessage());
+    }
+    if (m == null) throw new Failure(what + ": nothing came within " + TIMEOUT_MS + " ms");
+    if (!m.isObject()) throw new Failure(what + ": not an object: " + show(m));
+    return m;
+  }
+
+  private static void expectSeq(JsonNode m, long i) throws Failure {
+    JsonNode seq = m.get("seq");
+    if (seq == null || !seq.isIntegralNumber() || seq.longValue() != i) {
+      throw new Failure("expected seq " + i + ", got " + show(m));
+    }
+  }
+
+  private static void pipePing(String pipe, long n, String id, boolean pong) throws Exception {
+    try (Connection c = openEnd(pipe, pong ? Connection.End.B : Connection.End.A)) {
+      for (long i = 0; i < n; ++i) {
+        ObjectNode out = NODES.objectNode();
+        out.put("seq", i);
+        out.put(pong ? "pong" : "ping", id);
+        if (!pong) send(c, out);
+        try {
+          expectSeq(recv(c, "waiting for message #" + i), i);
+        } catch (EOFException e) {
+          throw new Failure("end of stream after " + i + " messages");
+        }
+        if (pong) send(c, out);
+      }
+    }
+    System.out.println("pipe " + id + ": " + n + (pong ? " replies" : " round trips"));
+  }
+
+  private static void pipeSend(String pipe, long k, String id, boolean hang) throws Exception {
+    Connection c = openEnd(pipe, Connection.End.A);
+    try {
+      for (long i = 0; i < k; ++i) {
+        ObjectNode m = NODES.objectNode();
+        m.put("seq", i);
+        m.put("from", id);
+        send(c, m);
+      }
+      System.out.println("pipe " + id + ": sent " + k);
+      if (hang) hang();
+    } finally {
+      c.close();
+    }
+  }
+
+  private static void pipeEof(String pipe, String id) throws Exception {
+    long k = 0;
+    try (Connection c = openEnd(pipe, Connection.End.B)) {
+      for (;;) {
+        JsonNode m;
+        try {
+          m = recv(c, "waiting for message #" + k);
+        } catch (EOFException endOfStream) {
+          break;
+        }
+        expectSeq(m, k);
+        ++k;
+      }
+    }
+    System.out.println("pipe " + id + ": eof after " + k + " messages");
+  }
+
+  private static byte pattern(long i, long seed) {
+    return (byte) Math.floorMod(i * 131 + seed, 256L);
+  }
+
+  private static void shm(String name, long size, long seed, String id, boolean write) throws Exception {
+    try (SharedMemory m = write ? SharedMemory.open(name, size) : SharedMemory.attach(name)) {
+      if (m.size() != size) throw new Failure("size " + m.size() + ", expected " + size);
+      // the language's view: direct ByteBuffers over the mapping, at most 1 GiB each
+      final int chunk = 1 << 30;
+      for (long base = 0; base < size; base += chunk) {
+        int len = (int) Math.min(chunk, size - base);
+        ByteBuffer b = m.buffer(base, len);
+        for (int j = 0; j < len; ++j) {
+          byte want = pattern(base + j, seed);
+          if (write) {
+            b.put(j, want);
+          } else if (b.get(j) != want) {
+            throw new Failure("byte " + (base + j) + " is " + (b.get(j) & 0xff) + ", expected " + (want & 0xff));
+          }
+        }
+      }
+    }
+    System.out.println("shm " + id + ": " + (write ? "wrote " : "checked ") + size);
+  }
+
+  private static void counter(String name, long n, String id) {
+    try (LongValue v = LongValue.open(name)) {
+      for (long i = 0; i < n; ++i) v.getAndAdd(1);
+    }
+    System.out.println("counter " + id + ": added " + n);
+  }
+
+  /** Runs a pipe or shared-memory scenario; false when the command line is not one. */
+  private static boolean runIpc(String[] a) throws Exception {
+    String cmd = a.length > 0 ? a[0] : "";
+    int n = a.length;
+    if (n == 4 && (cmd.equals("pipe-ping") || cmd.equals("pipe-pong"))) {
+      pipePing(a[1], Long.parseLong(a[2]), a[3], cmd.equals("pipe-pong"));
+    } else if ((n == 4 || (n == 5 && a[4].equals("--hang"))) && cmd.equals("pipe-send")) {
+      pipeSend(a[1], Long.parseLong(a[2]), a[3], n == 5);
+    } else if (n == 3 && cmd.equals("pipe-eof")) {
+      pipeEof(a[1], a[2]);
+    } else if (n == 5 && (cmd.equals("shm-write") || cmd.equals("shm-check"))) {
+      shm(a[1], Long.parseLong(a[2]), Long.parseLong(a[3]), a[4], cmd.equals("shm-write"));
+    } else if (n == 4 && cmd.equals("counter")) {
+      counter(a[1], Long.parseLong(a[2]), a[3]);
+    } else {
+      return false;
+    }
+    return true;
+  }
+
   /** Runs a sync scenario; -1 when the command line is not one. */
   private static int runSync(String[] a) throws Exception {
     String cmd = a.length > 0 ? a[0] : "";
@@ -491,6 +632,7 @@ public final class Agent {
     int sync = runSync(a);
     if (sync > 0) System.exit(sync);
     if (sync == 0) return;
+    if (runIpc(a)) return;
     String cmd = a.length > 0 ? a[0] : "";
     if (a.length == 4 && cmd.equals("produce")) {
       produce(a[1], Long.parseLong(a[2]), a[3]);
@@ -509,7 +651,9 @@ public final class Agent {
           "usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]"
               + " | tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang]"
               + " | event-wait EVENT READY ID | event-set EVENT ID | barrier BARRIER PARTIES ROUNDS OUT ID"
-              + " | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID");
+              + " | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID"
+              + " | pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID"
+              + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID");
       System.exit(2);
     }
   }
