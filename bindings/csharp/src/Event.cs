@@ -15,8 +15,8 @@ namespace Polyipc
     /// }
     /// </code>
     /// Wait runs in native slices of at most 50 ms (CancellationToken: OperationCanceledException).
-    /// A waiter woken by Set returns true even if Reset came before it ran, except when both happen in
-    /// the instant between two of its slices: use the event as a state ("ready"), not as a pulse.
+    /// A wait returns true once a Set came after it began, even if Reset followed before the waiter
+    /// ran (between two of its slices too).
     /// </summary>
     public sealed class Event : IDisposable
     {
@@ -81,6 +81,9 @@ namespace Polyipc
         public bool Wait(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
             var deadline = SlicedDeadline.Start(timeout);
+            // Taken once: every slice then counts a Set made since the call began, even one a Reset
+            // undid before (or between) slices.
+            uint token = handle.Use(h => h.token());
             for (;;)
             {
                 ct.ThrowIfCancellationRequested();
@@ -88,7 +91,7 @@ namespace Polyipc
                 NativeEvent h = handle.Enter();
                 try
                 {
-                    h.wait(slice);
+                    h.wait_since(token, slice);
                     return true;
                 }
                 catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)

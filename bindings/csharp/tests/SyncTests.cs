@@ -399,6 +399,28 @@ namespace Polyipc.Tests
             }
         }
 
+        [Test]
+        public void EventSetThenResetDuringASlicedWaitIsSeen()
+        {
+            using (var e = Event.Open(NewName("pulse")))
+            {
+                var started = Stopwatch.StartNew();
+                bool? got = null;
+                var waiter = Spawn(() => got = e.Wait(Limit));
+                // blocked for a few 50 ms slices, and asleep in one now
+                var bound = Stopwatch.StartNew();
+                while ((started.ElapsedMilliseconds < 120 || (int)JObject.Parse(e.StatJson())["waiting"] < 1)
+                       && bound.Elapsed < Limit)
+                    Thread.Sleep(1);
+                Assert.True(waiter.IsAlive, "the waiter is still waiting before the pulse");
+                e.Set();
+                e.Reset();
+                JoinThread(waiter, Limit);
+                Assert.True(got == true, "a Set then Reset during the wait was seen");
+                Assert.True(!e.IsSet, "Reset cleared it");
+            }
+        }
+
         // ---- Condition ------------------------------------------------------------------------
 
         private Condition NewCondition(string label, string lockName = null)

@@ -335,12 +335,14 @@ class Event(_SyncObject):
         self._call(lib.NativeEvent_clear)
 
     def wait(self, timeout=None):
-        """Waits until the event is set; True when it was (a waiter woken by set() returns True even
-        if clear() came first), False when timeout seconds passed."""
+        """Waits until the event is set; True when it was (a set() after the call began counts even
+        if clear() came before the waiter ran), False when timeout seconds passed."""
         h = self._handle
         ptr = h.enter()
         try:
-            return _wait(h, lib.NativeEvent_wait, ptr, True, timeout)
+            # One token for every slice: a set() (then clear()) between two slices still counts.
+            token = lib.NativeEvent_token(ptr)
+            return _wait(h, lib.NativeEvent_wait_since, ptr, True, timeout, token)
         finally:
             h.leave()
 

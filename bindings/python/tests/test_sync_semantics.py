@@ -251,6 +251,26 @@ def test_event_set_wakes_every_waiting_thread(qname, objects):
     assert results == [True] * 4
 
 
+def test_event_set_then_clear_during_a_sliced_wait_is_seen(qname, objects):
+    e = polyipc.Event(qname())
+    objects(e)
+    results = []
+    start = time.monotonic()
+    t = threading.Thread(target=lambda: results.append(e.wait(30)))
+    t.start()
+    # blocked for a few 50 ms slices, and asleep in one now (bounded)
+    bound = start + 30
+    while (time.monotonic() - start < 0.12 or e.stat()["waiting"] < 1) and time.monotonic() < bound:
+        time.sleep(0.001)
+    assert t.is_alive() and not results
+    e.set()
+    e.clear()
+    t.join(30)
+    assert not t.is_alive()
+    assert results == [True]
+    assert not e.is_set()
+
+
 # ---- Condition ------------------------------------------------------------------------
 def test_condition_wait_notify_between_threads(qname, objects):
     c = polyipc.Condition(qname())

@@ -351,6 +351,31 @@ fn an_event_wakes_every_waiter() {
     assert!(!e.wait(NOW).unwrap());
 }
 
+#[test]
+fn a_set_then_clear_during_a_long_wait_is_seen() {
+    let name = Name::new("pulse");
+    let e = Arc::new(Event::open(&name).unwrap());
+    let t0 = Instant::now();
+    let waiter = {
+        let e = Arc::clone(&e);
+        thread::spawn(move || e.wait(Some(BOUND)).unwrap())
+    };
+    // blocked for a while (what the sliced bindings would spend in a few
+    // slices), and asleep in the native wait now
+    let waiting = || {
+        let stat: serde_json::Value = serde_json::from_str(&e.stat_json().unwrap()).unwrap();
+        stat["waiting"].as_u64().unwrap_or(0) >= 1
+    };
+    while (t0.elapsed() < Duration::from_millis(120) || !waiting()) && t0.elapsed() < BOUND {
+        thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!waiter.is_finished(), "the waiter returned before the pulse");
+    e.set().unwrap();
+    e.clear().unwrap();
+    assert!(waiter.join().unwrap(), "a set then clear during the wait was seen");
+    assert!(!e.is_set().unwrap());
+}
+
 // ---- Condition ---------------------------------------------------------------
 
 #[test]

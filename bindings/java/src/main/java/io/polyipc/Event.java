@@ -12,8 +12,9 @@ import java.util.concurrent.TimeUnit;
  * }
  * }</pre>
  *
- * <p>Waits are in 50 ms slices and notice {@link Thread#interrupt()} within about 50 ms. A waiter woken by
- * a set returns true even if a clear came before it ran. {@link #close()} releases this handle only.
+ * <p>Waits are in 50 ms slices and notice {@link Thread#interrupt()} within about 50 ms. A wait returns true
+ * once a set came after it began, even if a clear followed before the waiter ran (between two slices too).
+ * {@link #close()} releases this handle only.
  */
 public final class Event extends SyncHandle<NativeEvent> {
   private Event(String name, NativeEvent handle) {
@@ -48,13 +49,23 @@ public final class Event extends SyncHandle<NativeEvent> {
     return call(NativeEvent::is_set) != 0;
   }
 
-  private static int attempt(NativeEvent h, long timeoutNanos) {
+  /**
+   * One slice of a wait that took {@code token} when it began: a set since then counts, even if a clear
+   * followed before this slice (or between two slices).
+   */
+  private static int attempt(NativeEvent h, long token, long timeoutNanos) {
     try {
-      h.wait_ns(timeoutNanos);
+      h.wait_since(token, timeoutNanos);
       return 1;
     } catch (PolyipcTimeoutException e) {
       return 0;
     }
+  }
+
+  /** Waits in slices; the token is taken once, before the first slice. */
+  private int awaitSliced(long timeoutNanos) throws InterruptedException {
+    final long token = call(NativeEvent::token);
+    return sliced(timeoutNanos, "await", (h, slice) -> attempt(h, token, slice));
   }
 
   /**
@@ -63,7 +74,7 @@ public final class Event extends SyncHandle<NativeEvent> {
    * @throws InterruptedException the thread was interrupted
    */
   public void await() throws InterruptedException {
-    sliced(FOREVER, "await", Event::attempt);
+    awaitSliced(FOREVER);
   }
 
   /**
@@ -73,7 +84,7 @@ public final class Event extends SyncHandle<NativeEvent> {
    * @throws InterruptedException the thread was interrupted
    */
   public boolean await(long timeout, TimeUnit unit) throws InterruptedException {
-    return sliced(nanos(timeout, unit), "await", Event::attempt) != 0;
+    return awaitSliced(nanos(timeout, unit)) != 0;
   }
 
   @Override

@@ -87,8 +87,8 @@ class SyncCancellationTest {
       assertInterruptedPromptly("NativeSemaphore_acquire", s::acquire);
       assertInterruptedPromptly("NativeSemaphore_acquire", () -> s.tryAcquire(2, 30, TimeUnit.SECONDS));
       assertEquals(0, s.availablePermits());
-      assertInterruptedPromptly("NativeEvent_wait_ns", e::await);
-      assertInterruptedPromptly("NativeEvent_wait_ns", () -> e.await(30, TimeUnit.SECONDS));
+      assertInterruptedPromptly("NativeEvent_wait_since", e::await);
+      assertInterruptedPromptly("NativeEvent_wait_since", () -> e.await(30, TimeUnit.SECONDS));
       AtomicLong held = new AtomicLong(-1);
       assertInterruptedPromptly("NativeCondition_wait_ns", () -> {
         c.lock();

@@ -308,6 +308,32 @@ class SyncPrimitivesTest {
     }
   }
 
+  @Test
+  void aSetAndClearDuringAWaitOfSeveralSlicesIsSeen() throws Exception {
+    try (Event e = Event.open(names.next("pulse"))) {
+      long t0 = System.nanoTime();
+      CompletableFuture<Boolean> waiter = CompletableFuture.supplyAsync(() -> {
+        try {
+          return e.await(20, TimeUnit.SECONDS);
+        } catch (InterruptedException x) {
+          throw new RuntimeException(x);
+        }
+      });
+      // blocked for a few 50 ms slices, and asleep in one now
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while ((System.nanoTime() - t0 < TimeUnit.MILLISECONDS.toNanos(120)
+              || JSON.readTree(e.statJson()).path("waiting").asInt() < 1)
+          && System.nanoTime() < deadline) {
+        java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+      }
+      assertFalse(waiter.isDone(), "the waiter returned before the pulse");
+      e.set();
+      e.clear();
+      assertTrue(waiter.get(20, TimeUnit.SECONDS), "a set then clear during the wait was missed");
+      assertFalse(e.isSet());
+    }
+  }
+
   // ---- Condition ---------------------------------------------------------------------------------------
 
   @Test
