@@ -20,6 +20,7 @@ constexpr uint32_t kMessage = 0, kPad = 1;
 constexpr uint64_t kHeader = sizeof(Record);
 constexpr int64_t kPeerCheckNs = 50'000'000;  // a dead peer is noticed within ~2 of these
 constexpr int64_t kSpinNs = 20'000, kPureSpinNs = 3'000;
+constexpr uint64_t kAlignFrom = 4096;  // payloads this large start on a cache line
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 
@@ -201,25 +202,21 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
     const uint64_t head = d.head.load(std::memory_order_acquire);
     const uint64_t room = cap - (tail - head);
     const uint64_t to_end = cap - tail % cap;
-    if (rs > to_end && room == cap) {
-      // Empty, and the record does not fit before the end of the ring: both
-      // positions move to the start (under the receive lock: no receiver
-      // reads them meanwhile), so a message up to capacity - 8 always fits.
-      if (lock(d.recv_mutex, Deadline::forever()) == Status::Ok) {
-        if (d.head.load(std::memory_order_relaxed) == tail) {
-          d.tail.store(tail + to_end, std::memory_order_seq_cst);
-          d.head.store(tail + to_end, std::memory_order_seq_cst);
-        }
-        d.recv_mutex.unlock();
-      }
-      continue;
-    }
-    if (rs > to_end && room >= to_end) {
-      // The record does not fit before the end of the ring: pad to it first.
-      *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
-      d.tail.store(tail + to_end, std::memory_order_seq_cst);
+    // A large payload starts on a cache line (copies run ~20% faster there):
+    // a small pad record first, when it fits.
+    uint64_t align = 0;
+    if (len >= kAlignFrom && (tail + kHeader) % 64 != 0) align = 64 - (tail + kHeader) % 64;
+    if (align != 0 && align + rs <= to_end && room >= align + rs) {
+      *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(align), kPad};
+      Record* r = record_at(ring, cap, tail + align);
+      copy_bytes(r + 1, data, len);
+      *r = Record{static_cast<uint32_t>(len), kMessage};
+      d.tail.store(tail + align + rs, std::memory_order_seq_cst);
       d.data.wake_sleepers();
-      continue;
+      d.send_mutex.unlock();
+      d.messages.fetch_add(1, std::memory_order_relaxed);
+      d.bytes.fetch_add(len, std::memory_order_relaxed);
+      return Status::Ok;
     }
     if (rs <= to_end && room >= rs) {
       Record* r = record_at(ring, cap, tail);
@@ -232,6 +229,16 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       d.bytes.fetch_add(len, std::memory_order_relaxed);
       return Status::Ok;
     }
+    if (rs > to_end && room >= to_end) {
+      // The record does not fit before the end of the ring: pad to it first.
+      *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
+      d.tail.store(tail + to_end, std::memory_order_seq_cst);
+      d.data.wake_sleepers();
+      continue;
+    }
+    // No room. Pads the receiver has not stepped over yet (it only does so
+    // when it receives) would make us wait for a receiver that waits for us.
+    if (skip_pads_for_receiver(d, ring, tail, rs)) continue;
     d.send_mutex.unlock();
     if (peer_gone(true)) {
       error.set("pipe '%s': the other end (%s) is closed", pname(), end_ == 0 ? "B" : "A");
@@ -252,6 +259,35 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
   }
 }
 
+// With the send lock: under the receive lock, moves the head over pad records
+// that end at the tail (nothing left to receive), and when the ring is then
+// empty but the record would not fit before its end, moves both positions to
+// the ring's start, so a message up to capacity - 8 always fits. True if
+// anything moved.
+bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail, uint64_t rs) {
+  const uint64_t cap = s_->capacity;
+  if (lock(d.recv_mutex, Deadline::forever()) != Status::Ok) return false;
+  uint64_t head = d.head.load(std::memory_order_relaxed);
+  const uint64_t head0 = head;
+  while (head != tail) {
+    const Record r = *record_at(ring, cap, head);
+    if (r.type != kPad || r.len < kHeader || r.len > tail - head) {
+      d.recv_mutex.unlock();
+      return false;  // a message waits: the receiver will make room
+    }
+    head += r.len;
+  }
+  const uint64_t to_end = cap - tail % cap;
+  uint64_t restart = head;
+  if (rs > to_end) {  // empty, and the record does not fit before the end
+    restart = tail + to_end;
+    d.tail.store(restart, std::memory_order_seq_cst);
+  }
+  if (restart != head0) d.head.store(restart, std::memory_order_seq_cst);
+  d.recv_mutex.unlock();
+  return restart != head0;
+}
+
 bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
   const uint64_t cap = s_->capacity;
   uint64_t head = d.head.load(std::memory_order_relaxed);
@@ -259,8 +295,9 @@ bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
   while (head != tail) {
     const Record r = *record_at(ring, cap, head);
     const uint64_t to_end = cap - head % cap;
-    if (r.type == kPad) {
-      if (r.len != to_end) throw Error(Status::Incompatible, format("pipe '%s': damaged (bad pad record)", pname()));
+    if (r.type == kPad) {  // to the end of the ring, or aligning the next payload
+      if (r.len < kHeader || r.len % 8 != 0 || r.len > to_end || r.len > tail - head)
+        throw Error(Status::Incompatible, format("pipe '%s': damaged (bad pad record)", pname()));
       head += r.len;
       d.head.store(head, std::memory_order_seq_cst);
       d.space.wake_sleepers();
