@@ -369,10 +369,16 @@ fn a_set_then_clear_during_a_long_wait_is_seen() {
     while (t0.elapsed() < Duration::from_millis(120) || !waiting()) && t0.elapsed() < BOUND {
         thread::sleep(Duration::from_millis(1));
     }
-    assert!(!waiter.is_finished(), "the waiter returned before the pulse");
+    assert!(
+        !waiter.is_finished(),
+        "the waiter returned before the pulse"
+    );
     e.set().unwrap();
     e.clear().unwrap();
-    assert!(waiter.join().unwrap(), "a set then clear during the wait was seen");
+    assert!(
+        waiter.join().unwrap(),
+        "a set then clear during the wait was seen"
+    );
     assert!(!e.is_set().unwrap());
 }
 

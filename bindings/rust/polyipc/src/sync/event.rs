@@ -57,8 +57,9 @@ impl Event {
     }
 
     /// Waits until it is set, at most `timeout` (`None`: forever): `Ok(true)`
-    /// when set (a waiter woken by `set` says so even if `clear` came right
-    /// after), `Ok(false)` on timeout.
+    /// when set (a `set` after the call began counts even if `clear` came
+    /// right after), `Ok(false)` on timeout. One native wait, not slices, so
+    /// there is no gap between slices for a set-then-clear to fall into.
     pub fn wait(&self, timeout: Option<Duration>) -> Result<bool> {
         // SAFETY: the handle is open.
         match call(|err| unsafe {
