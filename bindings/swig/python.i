@@ -204,3 +204,326 @@ PyObject *polyipc_python_get_many(NativeQueue *q, size_t max_count, size_t cap, 
   return Py_BuildValue("(Nisn)", list, st, e.message, (Py_ssize_t)needed);
 }
 %}
+
+/* ---- the per-message hot path: hand-written METH_FASTCALL functions ---------
+ * polyipc_python_queue_put / _get / _get_text do what NativeQueue_put /
+ * NativeQueue_get do (same arguments, same errors raised through the
+ * registered classes), without SWIG's per-call argument tuple, its generic
+ * conversions, or the library's malloc'd copy on get, and with a first
+ * attempt that keeps the GIL (POLYIPC_PYTHON_QUICK_NS): the message is taken
+ * with polyipc_queue_get_into into a stack buffer and copied once into the
+ * result object (larger messages fall back to polyipc_queue_get). _get_text
+ * returns str (strict UTF-8, as bytes.decode), for the JSON decoder. */
+%{
+#define POLYIPC_PYTHON_STACK_MESSAGE 2048
+/* The first attempt of every call keeps the GIL: dropping and taking it back
+ * costs about as much as the library's put or get. It waits at most this long
+ * (for the lock, or for a message / room), so other threads are held up for
+ * microseconds at worst; when it times out, the call is made again with the
+ * GIL released and the caller's timeout. */
+#define POLYIPC_PYTHON_QUICK_NS ((int64_t)1000)
+
+static int polyipc_python_queue_arg(PyObject *o, NativeQueue **q) {
+  void *p = NULL;
+  if (!SWIG_IsOK(SWIG_ConvertPtr(o, &p, SWIGTYPE_p_NativeQueue, 0)) || !p) {
+    PyErr_SetString(PyExc_TypeError, "expected a NativeQueue pointer");
+    return -1;
+  }
+  *q = (NativeQueue *)p;
+  return 0;
+}
+
+static int polyipc_python_int64_arg(PyObject *o, int64_t *v) {
+  long long x = PyLong_AsLongLong(o);
+  if (x == -1 && PyErr_Occurred()) return -1;
+  *v = (int64_t)x;
+  return 0;
+}
+
+/* The put of every fast call: raises and returns the status when it fails. */
+static int polyipc_python_put_data(NativeQueue *q, const void *buf, size_t len, int64_t priority, int64_t timeout_ns) {
+  polyipc_error e;
+  int st;
+  e.code = 0;
+  e.message[0] = 0;
+  st = polyipc_queue_put_priority(q, buf, len, priority, POLYIPC_PYTHON_QUICK_NS, &e); /* GIL held */
+  if (st == POLYIPC_ERR_TIMEOUT && timeout_ns != POLYIPC_PYTHON_QUICK_NS) {
+    e.code = 0;
+    e.message[0] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    st = polyipc_queue_put_priority(q, buf, len, priority, timeout_ns, &e);
+    Py_END_ALLOW_THREADS
+  }
+  if (st != 0) {
+    if (e.code == 0) e.code = st;
+    polyipc_python_raise(&e);
+  }
+  return st;
+}
+
+/* put(ptr, data, priority, timeout_ns) -> None */
+static PyObject *polyipc_python_queue_put(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  NativeQueue *q;
+  int64_t priority, timeout_ns;
+  PyObject *data;
+  Py_buffer view;
+  int have_view = 0, st;
+  const void *buf;
+  Py_ssize_t len;
+  (void)self;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "polyipc_python_queue_put(ptr, data, priority, timeout_ns)");
+    return NULL;
+  }
+  if (polyipc_python_queue_arg(args[0], &q) < 0 || polyipc_python_int64_arg(args[2], &priority) < 0 ||
+      polyipc_python_int64_arg(args[3], &timeout_ns) < 0)
+    return NULL;
+  data = args[1];
+  if (PyBytes_Check(data)) { /* immutable: the caller's reference keeps it alive without the GIL */
+    buf = PyBytes_AS_STRING(data);
+    len = PyBytes_GET_SIZE(data);
+  } else if (PyUnicode_Check(data)) { /* its UTF-8, cached by the str itself */
+    buf = PyUnicode_AsUTF8AndSize(data, &len);
+    if (!buf) return NULL;
+  } else { /* bytearray, memoryview ...: the export pins the buffer */
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return NULL;
+    have_view = 1;
+    buf = view.buf;
+    len = view.len;
+  }
+  st = polyipc_python_put_data(q, buf, (size_t)len, priority, timeout_ns);
+  if (have_view) PyBuffer_Release(&view);
+  if (st != 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+/* ---- JSON straight from objects into a buffer ----
+ * The common case of put(obj) on a JSON queue: exact dict (str keys), list,
+ * tuple, str, int (64-bit), finite float, bool and None, written as
+ * json.dumps(obj, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+ * writes them. Anything else (subclasses, other key types, big ints, NaN,
+ * lone surrogates, nesting deeper than 64: circular references too) returns
+ * 1 and the caller encodes with the stdlib, which raises its usual errors. */
+typedef struct {
+  char *p;
+  size_t len, cap;
+  int heap;
+} polyipc_python_jbuf;
+
+static int polyipc_python_jreserve(polyipc_python_jbuf *b, size_t more) {
+  size_t cap;
+  char *p;
+  if (b->len + more <= b->cap) return 0;
+  cap = b->cap * 2 > b->len + more ? b->cap * 2 : b->len + more + 256;
+  p = b->heap ? (char *)PyMem_Realloc(b->p, cap) : (char *)PyMem_Malloc(cap);
+  if (!p) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  if (!b->heap) memcpy(p, b->p, b->len);
+  b->p = p;
+  b->cap = cap;
+  b->heap = 1;
+  return 0;
+}
+
+static int polyipc_python_jput(polyipc_python_jbuf *b, const char *s, size_t n) {
+  if (polyipc_python_jreserve(b, n) < 0) return -1;
+  memcpy(b->p + b->len, s, n);
+  b->len += n;
+  return 0;
+}
+
+static int polyipc_python_jstr(polyipc_python_jbuf *b, PyObject *o) {
+  static const char hex[] = "0123456789abcdef";
+  Py_ssize_t n, i;
+  const unsigned char *s = (const unsigned char *)PyUnicode_AsUTF8AndSize(o, &n);
+  if (!s) { /* lone surrogates: the stdlib's text, then the UTF-8 error, as before */
+    PyErr_Clear();
+    return 1;
+  }
+  if (polyipc_python_jreserve(b, (size_t)n * 6 + 2) < 0) return -1;
+  {
+    char *d = b->p + b->len;
+    *d++ = '"';
+    for (i = 0; i < n; ++i) {
+      unsigned char c = s[i];
+      if (c >= 0x20 && c != '"' && c != '\\') {
+        *d++ = (char)c;
+        continue;
+      }
+      *d++ = '\\';
+      switch (c) {
+        case '"': *d++ = '"'; break;
+        case '\\': *d++ = '\\'; break;
+        case '\n': *d++ = 'n'; break;
+        case '\r': *d++ = 'r'; break;
+        case '\t': *d++ = 't'; break;
+        case '\b': *d++ = 'b'; break;
+        case '\f': *d++ = 'f'; break;
+        default:
+          *d++ = 'u'; *d++ = '0'; *d++ = '0'; *d++ = hex[c >> 4]; *d++ = hex[c & 15];
+      }
+    }
+    *d++ = '"';
+    b->len = (size_t)(d - b->p);
+  }
+  return 0;
+}
+
+static int polyipc_python_jvalue(polyipc_python_jbuf *b, PyObject *o, int depth) {
+  if (o == Py_None) return polyipc_python_jput(b, "null", 4);
+  if (o == Py_True) return polyipc_python_jput(b, "true", 4);
+  if (o == Py_False) return polyipc_python_jput(b, "false", 5);
+  if (PyUnicode_CheckExact(o)) return polyipc_python_jstr(b, o);
+  if (PyLong_CheckExact(o)) {
+    int overflow = 0;
+    char num[32];
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) return 1;
+    if (v == -1 && PyErr_Occurred()) return -1;
+    return polyipc_python_jput(b, num, (size_t)snprintf(num, sizeof num, "%lld", v));
+  }
+  if (PyFloat_CheckExact(o)) { /* float.__repr__, as json does */
+    double v = PyFloat_AS_DOUBLE(o);
+    char *r;
+    int rc;
+    if (!Py_IS_FINITE(v)) return 1;
+    r = PyOS_double_to_string(v, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (!r) return -1;
+    rc = polyipc_python_jput(b, r, strlen(r));
+    PyMem_Free(r);
+    return rc;
+  }
+  if (depth >= 64) return 1;
+  if (PyDict_CheckExact(o)) {
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    int first = 1, rc;
+    if (polyipc_python_jput(b, "{", 1) < 0) return -1;
+    while (PyDict_Next(o, &pos, &k, &v)) { /* runs no Python code: the dict cannot change */
+      if (!PyUnicode_CheckExact(k)) return 1;
+      if (!first && polyipc_python_jput(b, ",", 1) < 0) return -1;
+      first = 0;
+      if ((rc = polyipc_python_jstr(b, k)) != 0) return rc;
+      if (polyipc_python_jput(b, ":", 1) < 0) return -1;
+      if ((rc = polyipc_python_jvalue(b, v, depth + 1)) != 0) return rc;
+    }
+    return polyipc_python_jput(b, "}", 1);
+  }
+  if (PyList_CheckExact(o) || PyTuple_CheckExact(o)) {
+    Py_ssize_t i, n = PySequence_Fast_GET_SIZE(o);
+    PyObject **items = PySequence_Fast_ITEMS(o);
+    int rc;
+    if (polyipc_python_jput(b, "[", 1) < 0) return -1;
+    for (i = 0; i < n; ++i) {
+      if (i && polyipc_python_jput(b, ",", 1) < 0) return -1;
+      if ((rc = polyipc_python_jvalue(b, items[i], depth + 1)) != 0) return rc;
+    }
+    return polyipc_python_jput(b, "]", 1);
+  }
+  return 1;
+}
+
+/* put_json(ptr, obj, priority, timeout_ns) -> None, or NotImplemented when obj
+ * holds something only the stdlib encoder handles (nothing was put). */
+static PyObject *polyipc_python_queue_put_json(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  NativeQueue *q;
+  int64_t priority, timeout_ns;
+  char stack[1024];
+  polyipc_python_jbuf b;
+  int rc;
+  (void)self;
+  if (nargs != 4) {
+    PyErr_SetString(PyExc_TypeError, "polyipc_python_queue_put_json(ptr, obj, priority, timeout_ns)");
+    return NULL;
+  }
+  if (polyipc_python_queue_arg(args[0], &q) < 0 || polyipc_python_int64_arg(args[2], &priority) < 0 ||
+      polyipc_python_int64_arg(args[3], &timeout_ns) < 0)
+    return NULL;
+  b.p = stack;
+  b.len = 0;
+  b.cap = sizeof stack;
+  b.heap = 0;
+  rc = polyipc_python_jvalue(&b, args[1], 0);
+  if (rc == 0) rc = polyipc_python_put_data(q, b.p, b.len, priority, timeout_ns) != 0 ? -1 : 0;
+  if (b.heap) PyMem_Free(b.p);
+  if (rc < 0) return NULL;
+  if (rc > 0) Py_RETURN_NOTIMPLEMENTED;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_queue_get_impl(PyObject *const *args, Py_ssize_t nargs, int text) {
+  NativeQueue *q;
+  int64_t timeout_ns;
+  char stack[POLYIPC_PYTHON_STACK_MESSAGE];
+  size_t len = 0;
+  void *heap = NULL;
+  int st;
+  polyipc_error e;
+  PyObject *r;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "polyipc_python_queue_get(ptr, timeout_ns)");
+    return NULL;
+  }
+  if (polyipc_python_queue_arg(args[0], &q) < 0 || polyipc_python_int64_arg(args[1], &timeout_ns) < 0) return NULL;
+  e.code = 0;
+  e.message[0] = 0;
+  st = polyipc_queue_get_into(q, stack, sizeof stack, &len, POLYIPC_PYTHON_QUICK_NS, &e); /* GIL held */
+  if ((st == POLYIPC_ERR_TIMEOUT && timeout_ns != POLYIPC_PYTHON_QUICK_NS) || st == POLYIPC_ERR_TOO_LARGE) {
+    Py_BEGIN_ALLOW_THREADS
+    if (st == POLYIPC_ERR_TIMEOUT) {
+      e.code = 0;
+      e.message[0] = 0;
+      st = polyipc_queue_get_into(q, stack, sizeof stack, &len, timeout_ns, &e);
+    }
+    if (st == POLYIPC_ERR_TOO_LARGE) { /* left in the queue: take it in a copy of its size */
+      e.code = 0;
+      e.message[0] = 0;
+      len = 0;
+      st = polyipc_queue_get(q, &heap, &len, timeout_ns, &e);
+    }
+    Py_END_ALLOW_THREADS
+  }
+  if (st != 0) {
+    polyipc_free(heap);
+    if (e.code == 0) e.code = st;
+    polyipc_python_raise(&e);
+    return NULL;
+  }
+  {
+    const char *src = heap ? (const char *)heap : stack;
+    r = text ? PyUnicode_DecodeUTF8(src, (Py_ssize_t)len, NULL) : PyBytes_FromStringAndSize(src, (Py_ssize_t)len);
+  }
+  polyipc_free(heap);
+  return r;
+}
+
+/* get(ptr, timeout_ns) -> bytes */
+static PyObject *polyipc_python_queue_get(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  return polyipc_python_queue_get_impl(args, nargs, 0);
+}
+
+/* get_text(ptr, timeout_ns) -> str (the message decoded as UTF-8) */
+static PyObject *polyipc_python_queue_get_text(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  return polyipc_python_queue_get_impl(args, nargs, 1);
+}
+
+static PyMethodDef polyipc_python_fast_methods[] = {
+  {"polyipc_python_queue_put", (PyCFunction)(void (*)(void))polyipc_python_queue_put, METH_FASTCALL,
+   "polyipc_python_queue_put(ptr, data, priority, timeout_ns): NativeQueue_put without SWIG's argument handling"},
+  {"polyipc_python_queue_put_json", (PyCFunction)(void (*)(void))polyipc_python_queue_put_json, METH_FASTCALL,
+   "polyipc_python_queue_put_json(ptr, obj, priority, timeout_ns): obj as compact JSON; NotImplemented: use the stdlib"},
+  {"polyipc_python_queue_get", (PyCFunction)(void (*)(void))polyipc_python_queue_get, METH_FASTCALL,
+   "polyipc_python_queue_get(ptr, timeout_ns) -> bytes: NativeQueue_get through a stack buffer"},
+  {"polyipc_python_queue_get_text", (PyCFunction)(void (*)(void))polyipc_python_queue_get_text, METH_FASTCALL,
+   "polyipc_python_queue_get_text(ptr, timeout_ns) -> str: the message decoded as UTF-8"},
+  {NULL, NULL, 0, NULL}
+};
+%}
+
+%init %{
+  if (PyModule_AddFunctions(m, polyipc_python_fast_methods) < 0) return NULL;
+%}

@@ -34,8 +34,14 @@ _FORMATS = {JSON: lib.POLYIPC_FORMAT_JSON, BYTES: lib.POLYIPC_FORMAT_BYTES}
 SLICE_SECONDS = 0.05
 _SLICE_NS = int(SLICE_SECONDS * 1e9)
 
-_put = lib.NativeQueue_put
-_get = lib.NativeQueue_get
+# Hand-written METH_FASTCALL calls (python.i): NativeQueue_put/get without SWIG's
+# argument handling, a first attempt that keeps the GIL, and get through a stack
+# buffer; _get_text returns str (a JSON queue's text, for the decoder).
+_put = lib.polyipc_python_queue_put
+_get = lib.polyipc_python_queue_get
+_get_text = lib.polyipc_python_queue_get_text
+# put_json(ptr, obj, ...) writes plain JSON types itself; NotImplemented leaves obj to the stdlib.
+_put_json = lib.polyipc_python_queue_put_json
 _put_many = lib.polyipc_python_put_many
 _get_many = lib.polyipc_python_get_many
 _TIMEOUT, _EMPTY, _FULL, _TOO_LARGE = (lib.POLYIPC_ERR_TIMEOUT, lib.POLYIPC_ERR_EMPTY, lib.POLYIPC_ERR_FULL,
@@ -46,17 +52,13 @@ _Full = _errors.Full
 _monotonic = time.monotonic
 
 _json_encode = _jsoncodec.encode
-_decode_json = _jsoncodec.decode
+_decode_json_text = _jsoncodec.decode_text
 
 
 def _bytes_only(obj):
     if isinstance(obj, (bytes, bytearray, memoryview)):
         return obj
     raise TypeError(f"a BYTES-format queue carries bytes-like objects, not {type(obj).__name__}")
-
-
-def _identity(data):
-    return data
 
 
 def _check_timeout(timeout):
@@ -118,12 +120,16 @@ class _NativeQueue:
         self._batch_bytes = 1 << 16  # get_many buffer; grows when a message needs more
         self._order = info["order"]
         self._format = info["format"]
+        # put()/get() call _encode/_decode when set; None = the BYTES default (bytes in, bytes out).
+        # A JSON queue's get() takes the message as str (_get_text) and decodes that.
         if self._format == JSON:
             self._encode = dumps or _json_encode
-            self._decode = _decode_json if loads is None else (lambda data: loads(data.decode("utf-8")))
+            self._decode = loads or _decode_json_text
+            self._get_obj = _get_text
         else:
-            self._encode = dumps or _bytes_only
-            self._decode = loads or _identity
+            self._encode = dumps
+            self._decode = loads
+            self._get_obj = _get
 
     # ---- put / get ------------------------------------------------------------
     # The hot paths inline Handle.enter/leave (see _handle.py): one method call less each.
@@ -161,7 +167,7 @@ class _NativeQueue:
             if h.closed and not calls:
                 h._release()
 
-    def _get_data(self, block, timeout):
+    def _get_data(self, block, timeout, _get=_get):
         h = self._handle
         calls = h.calls
         calls.append(None)
@@ -200,7 +206,7 @@ class _NativeQueue:
         """Puts every object of `objs` in order, under as few locks and wake-ups as possible.
         Waits for room like put(); when the time runs out, raises queue.Full (polyipc.Full)
         whose `.done` says how many (the first ones) were put."""
-        encode = self._encode
+        encode = self._encode or _bytes_only
         items = tuple(bytes(d) if isinstance(d, (bytearray, memoryview)) else d for d in map(encode, objs))
         if not items:
             return
@@ -274,6 +280,10 @@ class _NativeQueue:
         finally:
             h.leave()
         decode = self._decode
+        if decode is None:
+            return datas
+        if self._format == JSON:  # the JSON decoders take str
+            return [decode(d.decode("utf-8")) for d in datas]
         return [decode(d) for d in datas]
 
     def put_bytes(self, data, block=True, timeout=None, *, priority=0):
@@ -376,22 +386,77 @@ class Queue(_NativeQueue):
     exists. order/format must agree with an existing queue (polyipc.Incompatible).
     """
 
+    # put() and get() are the per-message hot path: the default (block, no timeout)
+    # is done here in one frame (_put_data/_get_data inlined); the rest goes there.
     def put(self, obj, block=True, timeout=None, *, priority=0):
         """Puts obj (as JSON on a JSON queue). Raises queue.Full (polyipc.Full) when there is
         no room in time, polyipc.Closed after close_writes(), ValueError when this handle is
         closed or obj cannot be encoded. priority: lowest first, on PRIORITY queues."""
-        self._put_data(self._encode(obj), priority, block, timeout)
+        encode = self._encode
+        if encode is _json_encode:  # the default JSON encoding: made in native code when it can be
+            put = _put_json
+        elif encode is not None:
+            obj = encode(obj)
+            put = _put
+        elif obj.__class__ is bytes:
+            put = _put
+        else:
+            obj = _bytes_only(obj)
+            put = _put
+        if not block or timeout is not None:
+            return self._put_data(_json_encode(obj) if put is _put_json else obj, priority, block, timeout)
+        h = self._handle
+        calls = h.calls
+        calls.append(None)
+        try:
+            if h.closed:
+                raise h.closed_error()
+            ptr = h.ptr
+            while True:
+                try:
+                    if put(ptr, obj, priority, _SLICE_NS) is None:
+                        return
+                    obj = _json_encode(obj)  # NotImplemented: a type only the stdlib encodes
+                    put = _put
+                except _Timeout:
+                    h.check()
+        finally:
+            calls.pop()
+            if h.closed and not calls:
+                h._release()
 
     def get(self, block=True, timeout=None):
         """Takes the next object. Raises queue.Empty (polyipc.Empty) when none comes in time,
         polyipc.Closed (an EOFError) once the queue is closed for writing and drained."""
-        return self._decode(self._get_data(block, timeout))
+        if not block or timeout is not None:
+            data = self._get_data(block, timeout, self._get_obj)
+        else:
+            h = self._handle
+            calls = h.calls
+            calls.append(None)
+            try:
+                if h.closed:
+                    raise h.closed_error()
+                get = self._get_obj
+                ptr = h.ptr
+                while True:
+                    try:
+                        data = get(ptr, _SLICE_NS)
+                        break
+                    except _Timeout:
+                        h.check()
+            finally:
+                calls.pop()
+                if h.closed and not calls:
+                    h._release()
+        decode = self._decode
+        return data if decode is None else decode(data)
 
     def put_nowait(self, obj, *, priority=0):
-        self._put_data(self._encode(obj), priority, False, None)
+        self.put(obj, False, priority=priority)
 
     def get_nowait(self):
-        return self._decode(self._get_data(False, None))
+        return self.get(False)
 
 
 class JoinableQueue(Queue):
@@ -437,7 +502,7 @@ class SimpleQueue(_NativeQueue):
     _kind = "SimpleQueue"
 
     def put(self, obj):
-        self._put_data(self._encode(obj), 0, True, None)
+        Queue.put(self, obj)
 
     def get(self):
-        return self._decode(self._get_data(True, None))
+        return Queue.get(self)
