@@ -13,8 +13,10 @@
  *     `fixed` for the call (no copy) and passed as a {pointer, length} struct;
  *   - byte[] out for polyipc_bytes: the {pointer, length} struct comes back by
  *     value and the proxy copies it into a byte[], then polyipc_free()s it;
- *   - put_buffer / get_into (%extend below) on caller-pinned buffers: the hot
- *     path of Queue, which reuses one buffer per thread (no library copy, no
+ *   - polyipc_cs_queue_put_utf16 / polyipc_cs_queue_get_into: Queue's hot path
+ *     (own DllImports, status returned, UTF-8 <-> UTF-16 done in the glue);
+ *   - put_buffer / get_into (%extend below) on caller-pinned buffers (no
+ *     longer used by Queue), which reuses one buffer per thread (no library copy, no
  *     second call to free it, no byte[] per string put or taken); the same
  *     for pipes (send_buffer / recv_into), and compare-exchange returning the
  *     value found (Interlocked.CompareExchange's shape) for Value/Array;
@@ -23,6 +25,10 @@
  */
 
 %{
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 /* A byte range handed in from C#: a pinned byte[] and its length. */
 typedef struct polyipc_cs_span {
   const void *data;
@@ -60,6 +66,144 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
   } else {
     SWIG_CSharpSetPendingException(SWIG_CSharpApplicationException, err->message[0] ? err->message : "polyipc error");
   }
+}
+
+/* The hot path of Polyipc.Queue, called through its own DllImports (plain
+ * pointers and integers, no SWIG proxy): the status comes back as the return
+ * value. A real error leaves the pending exception as every wrapper does; with
+ * `quiet` set, TIMEOUT/EMPTY/FULL (a wait slice running out, or a Try* call
+ * finding nothing) only return their status, so no exception object is made
+ * and thrown for the ordinary "nothing yet" outcome. */
+static int polyipc_cs_status(int rc, const polyipc_error *err, int quiet) {
+  if (rc == POLYIPC_OK) return rc;
+  if (quiet && (rc == POLYIPC_ERR_TIMEOUT || rc == POLYIPC_ERR_EMPTY || rc == POLYIPC_ERR_FULL)) return rc;
+  if (err->code != 0) {
+    SWIG_CSharpSetPendingExceptionPolyipc(err);
+  } else {
+    polyipc_error e;
+    e.code = rc;
+    e.message[0] = 0;
+    SWIG_CSharpSetPendingExceptionPolyipc(&e);
+  }
+  return rc;
+}
+
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_put(polyipc_queue *q, const void *buf, int64_t len, int64_t priority,
+                                                int64_t timeout_ns, int quiet) {
+  polyipc_error err;
+  int rc;
+  err.code = 0;
+  err.message[0] = 0;
+  rc = polyipc_queue_put_priority(q, buf ? buf : (const void *)"", (size_t)len, priority, timeout_ns, &err);
+  return polyipc_cs_status(rc, &err, quiet);
+}
+
+/* ASCII <-> UTF-16, 16 characters a step (SSE2 where there is SSE2: every
+ * x86-64): the whole of text[0..n) narrowed into out, or out[0..n) widened
+ * from bytes, up to the first non-ASCII unit; the number done. */
+static int64_t polyipc_cs_narrow_ascii(const uint16_t *text, int64_t n, uint8_t *out) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128i high = _mm_set1_epi16((short)0xFF80);
+  for (; i + 16 <= n; i += 16) {
+    __m128i a = _mm_loadu_si128((const __m128i *)(text + i));
+    __m128i b = _mm_loadu_si128((const __m128i *)(text + i + 8));
+    __m128i h = _mm_and_si128(_mm_or_si128(a, b), high);
+    if (_mm_movemask_epi8(_mm_cmpeq_epi16(h, _mm_setzero_si128())) != 0xFFFF) break;
+    _mm_storeu_si128((__m128i *)(out + i), _mm_packus_epi16(a, b));
+  }
+#endif
+  for (; i < n && text[i] < 0x80; ++i) out[i] = (uint8_t)text[i];
+  return i;
+}
+
+static int64_t polyipc_cs_widen_ascii(const uint8_t *bytes, int64_t n, uint16_t *out) {
+  int64_t i = 0;
+#if defined(__SSE2__)
+  const __m128i zero = _mm_setzero_si128();
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(bytes + i));
+    if (_mm_movemask_epi8(v) != 0) break;
+    _mm_storeu_si128((__m128i *)(out + i), _mm_unpacklo_epi8(v, zero));
+    _mm_storeu_si128((__m128i *)(out + i + 8), _mm_unpackhi_epi8(v, zero));
+  }
+#endif
+  for (; i < n && bytes[i] < 0x80; ++i) out[i] = bytes[i];
+  return i;
+}
+
+/* Put of a C# string: its UTF-16 code units (n of them, pinned in place) are
+ * encoded as UTF-8 into scratch (at least 3n bytes: the caller's reused
+ * buffer) in the same call; mono's UTF8Encoding costs as much as the put.
+ * -2 (nothing put) for a lone surrogate: the caller encodes with
+ * UTF8Encoding, which reports it. */
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_put_utf16(polyipc_queue *q, const uint16_t *text, int64_t n,
+                                                      uint8_t *scratch, int64_t priority, int64_t timeout_ns,
+                                                      int quiet) {
+  polyipc_error err;
+  uint8_t *o = scratch;
+  int64_t i = polyipc_cs_narrow_ascii(text, n, scratch);
+  int rc;
+  o += i;
+  for (;;) {
+    for (; i < n && text[i] < 0x80; ++i) *o++ = (uint8_t)text[i];
+    if (i == n) break;
+    {
+      uint32_t c = text[i++];
+      if (c < 0x800) {
+        *o++ = (uint8_t)(0xC0 | (c >> 6));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+      } else if (c < 0xD800 || c > 0xDFFF) {
+        *o++ = (uint8_t)(0xE0 | (c >> 12));
+        *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+      } else if (c <= 0xDBFF && i < n && text[i] >= 0xDC00 && text[i] <= 0xDFFF) {
+        c = 0x10000 + ((c - 0xD800) << 10) + (uint32_t)(text[i++] - 0xDC00);
+        *o++ = (uint8_t)(0xF0 | (c >> 18));
+        *o++ = (uint8_t)(0x80 | ((c >> 12) & 0x3F));
+        *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
+        *o++ = (uint8_t)(0x80 | (c & 0x3F));
+      } else {
+        return -2;
+      }
+    }
+  }
+  err.code = 0;
+  err.message[0] = 0;
+  rc = polyipc_queue_put_priority(q, scratch, (size_t)(o - scratch), priority, timeout_ns, &err);
+  return polyipc_cs_status(rc, &err, quiet);
+}
+
+/* The next message into buf: OK with its length in *len; -1 with its length in
+ * *len when buf is too small (the message stays in the queue and no error is
+ * raised: the caller grows its buffer and calls again); else as above. With
+ * chars (a C# char[] of at least cap elements), an all-ASCII message is also
+ * widened into it, in the same call, and -2 is returned instead of OK: the
+ * caller makes its string from the chars without decoding. */
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_get_into(polyipc_queue *q, void *buf, int64_t cap, uint16_t *chars,
+                                                     int64_t timeout_ns, int quiet, int64_t *len) {
+  polyipc_error err;
+  size_t n = 0;
+  size_t c = buf ? (size_t)cap : 0;
+  int rc;
+  err.code = 0;
+  err.message[0] = 0;
+  rc = polyipc_queue_get_into(q, buf, c, &n, timeout_ns, &err);
+  *len = (int64_t)n;
+  if (rc == POLYIPC_ERR_TOO_LARGE && n > c) return -1;
+  if (rc == POLYIPC_OK && chars && polyipc_cs_widen_ascii((const uint8_t *)buf, (int64_t)n, chars) == (int64_t)n) {
+    return -2;
+  }
+  return polyipc_cs_status(rc, &err, quiet);
 }
 %}
 
@@ -175,7 +319,9 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
 
 /* ---- shape of the generated code ------------------------------------------------- */
 %pragma(csharp) moduleclassmodifiers = "internal class"
-%pragma(csharp) imclassclassmodifiers = "internal class"
+/* No stack walk for a security demand on each call (.NET Framework; mono
+ * ignores code access security, where it is only documentation). */
+%pragma(csharp) imclassclassmodifiers = "[global::System.Security.SuppressUnmanagedCodeSecurity]\ninternal class"
 %typemap(csclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "internal class"
 %typemap(csclassmodifiers) enum SWIGTYPE "internal enum"
 
@@ -222,6 +368,25 @@ static void SWIG_CSharpSetPendingExceptionPolyipc(const polyipc_error *err) {
     } finally {
       if (b.Data != global::System.IntPtr.Zero) PolyipcFree(b.Data);
     }
+  }
+
+  /* Polyipc.Queue's hot path (polyipc_cs_queue_put / _get_into above): a status
+   * back, a pending exception only for real errors (or every non-OK status
+   * when quiet is 0). */
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_put")]
+  internal static extern unsafe int QueuePut(global::System.IntPtr q, byte* buf, long len, long priority, long timeoutNs, int quiet);
+
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_put_utf16")]
+  internal static extern unsafe int QueuePutUtf16(global::System.IntPtr q, char* text, long n, byte* scratch, long priority, long timeoutNs, int quiet);
+
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_get_into")]
+  internal static extern unsafe int QueueGetInto(global::System.IntPtr q, byte* buf, long cap, char* chars, long timeoutNs, int quiet, long* len);
+
+  /* The exception a wrapper left pending for status rc (a PolyipcException for
+   * rc if, unexpectedly, none is). */
+  internal static global::System.Exception TakePending(int rc) {
+    global::System.Exception e = SWIGPendingException.Retrieve();
+    return e ?? global::Polyipc.PolyipcException.FromNative(rc, "");
   }
 
   /* The error callback: a failing call leaves a PolyipcException pending. */

@@ -44,6 +44,7 @@ namespace Polyipc
         // Both sides use full fences, so either the call sees `disposing` or Dispose sees it.
         private readonly object gate = new object();
         private NativeQueue native; // set to null by Dispose once no call is in progress
+        private readonly IntPtr handle; // native's polyipc_queue*, for the put/take hot path
         private int calls;
         private int disposing; // 0 or 1
 
@@ -51,6 +52,7 @@ namespace Polyipc
         {
             this.name = name;
             this.native = native;
+            this.handle = NativeQueue.getCPtr(native).Handle;
             this.jsonSettings = jsonSettings;
         }
 
@@ -106,6 +108,18 @@ namespace Polyipc
         }
 
         /// <summary>For <see cref="Connection.WaitAny"/>: the live handle, in use until <see cref="LeaveNative"/>.</summary>
+        /// <summary>As <see cref="Enter"/>, for the hot path: the polyipc_queue* itself.</summary>
+        private IntPtr EnterHandle()
+        {
+            Interlocked.Increment(ref calls);
+            if (Volatile.Read(ref disposing) != 0)
+            {
+                Leave();
+                throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
+            }
+            return handle;
+        }
+
         internal NativeQueue EnterNative()
         {
             return Enter();
@@ -171,77 +185,210 @@ namespace Polyipc
             return Math.Max(1, Math.Min(remaining, SliceNanos));
         }
 
-        /// <summary>Puts the first <paramref name="length"/> bytes of <paramref name="data"/>, in slices (see <see cref="NextSlice"/>).</summary>
-        private unsafe void PutCore(byte[] data, int length, long priority, TimeSpan? timeout, CancellationToken ct)
+        // Put and take call the library through polyipc_cs_queue_put / _get_into (csharp.i):
+        // plain DllImports returning the status. A slice of a longer wait that runs out, and a
+        // Try* call that finds no room or no message, are "quiet": only the status comes back, no
+        // exception is made, thrown and caught. Any other failure, and the running out of a whole
+        // timeout of Put/Take, is the library's exception (with its message), as before.
+
+        /// <summary>
+        /// The native timeout of the next slice, or -1 when the whole timeout has run out; whether
+        /// this slice ends the wait (its running out is the caller's to report) in <paramref name="last"/>.
+        /// </summary>
+        private static long NextSlice(long total, long start, out bool last)
+        {
+            if (total < 0)
+            {
+                last = false;
+                return SliceNanos;
+            }
+            last = true;
+            if (total == 0) return 0; // never wait
+            long remaining = total - ElapsedNanos(start);
+            if (remaining <= 0) return -1;
+            if (remaining > SliceNanos)
+            {
+                last = false;
+                return SliceNanos;
+            }
+            return remaining;
+        }
+
+        /// <summary>
+        /// Puts the first <paramref name="length"/> bytes of <paramref name="data"/>, in slices of at
+        /// most 50 ms (the CancellationToken is checked before each). False only for a Try call
+        /// (<paramref name="tryOnly"/>) that found no room in time; Put throws the library's
+        /// PolyipcTimeoutException (QueueFullException for TimeSpan.Zero) instead.
+        /// </summary>
+        private unsafe bool PutCore(byte[] data, int length, long priority, TimeSpan? timeout, CancellationToken ct,
+            bool tryOnly = false)
+        {
+            return PutCore(null, data, length, priority, timeout, ct, tryOnly);
+        }
+
+        /// <summary>
+        /// Puts <paramref name="text"/> as UTF-8, encoded by the glue in the same call into this
+        /// thread's buffer (see <see cref="PutCore(string, byte[], int, long, TimeSpan?, CancellationToken, bool)"/>).
+        /// </summary>
+        private bool PutText(string text, long priority, TimeSpan? timeout, CancellationToken ct, bool tryOnly)
+        {
+            if (text == null) throw new ArgumentNullException("json");
+            if (text.Length >= MaxKeptBuffer / 3)
+            {
+                int length;
+                byte[] b = Encode(text, "json", out length);
+                return PutCore(null, b, length, priority, timeout, ct, tryOnly);
+            }
+            return PutCore(text, GetBuffer((text.Length + 1) * 3), 0, priority, timeout, ct, tryOnly);
+        }
+
+        /// <summary>
+        /// As above; with <paramref name="text"/>, <paramref name="data"/> is the scratch buffer (at
+        /// least 3 bytes per character) the glue encodes it into. A lone surrogate, which the glue
+        /// does not encode, goes through UTF8Encoding, which throws for it as before.
+        /// </summary>
+        private unsafe bool PutCore(string text, byte[] data, int length, long priority, TimeSpan? timeout,
+            CancellationToken ct, bool tryOnly)
         {
             long total = ToNanos(timeout);
             long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
-            PolyipcTimeoutException ranOut = null;
+            Exception ranOut = null; // the library's exception for the slice that ended the wait
             for (;;)
             {
                 ct.ThrowIfCancellationRequested();
-                long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
-                NativeQueue h = Enter();
+                bool last;
+                long slice = NextSlice(total, start, out last);
+                if (slice < 0)
+                {
+                    if (tryOnly) return false;
+                    if (ranOut != null) throw ranOut;
+                    slice = 1; // ran out between slices: one last, loud try
+                }
+                int rc;
+                IntPtr q = EnterHandle();
                 try
                 {
                     fixed (byte* p = data)
                     {
-                        h.put_buffer(new polyipc_nativePINVOKE.Span((IntPtr)p, length), priority, slice);
+                        if (text == null)
+                        {
+                            rc = polyipc_nativePINVOKE.QueuePut(q, p, length, priority, slice, tryOnly || !last ? 1 : 0);
+                        }
+                        else
+                        {
+                            fixed (char* t = text)
+                            {
+                                rc = polyipc_nativePINVOKE.QueuePutUtf16(q, t, text.Length, p, priority, slice, tryOnly || !last ? 1 : 0);
+                            }
+                        }
                     }
-                    return;
-                }
-                catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
-                {
-                    ranOut = e; // this slice ran out; the whole wait may not have
                 }
                 finally
                 {
                     Leave();
                 }
+                if (rc == 0) return true;
+                if (rc == -2)
+                {
+                    data = Encode(text, "json", out length); // throws for the lone surrogate
+                    text = null;
+                    continue;
+                }
+                if (!IsWaitStatus(rc) || (!tryOnly && last))
+                {
+                    Exception e = polyipc_nativePINVOKE.TakePending(rc);
+                    if (total == 0 || rc != (int)Status.Timeout) throw e;
+                    ranOut = e; // this slice ran out; the whole wait may not have
+                }
+                else if (total == 0)
+                {
+                    return false; // quiet: a Try call with no room
+                }
             }
+        }
+
+        private static bool IsWaitStatus(int rc)
+        {
+            return rc == (int)Status.Timeout || rc == (int)Status.Empty || rc == (int)Status.Full;
         }
 
         /// <summary>
         /// Takes the next message into this thread's buffer (or, for a message larger than it, a
         /// larger one) and returns that buffer; the message's length in <paramref name="length"/>.
-        /// Waits in slices (see <see cref="NextSlice"/>).
+        /// Waits as <see cref="PutCore"/>; null only for a Try call that found no message in time.
         /// </summary>
-        private unsafe byte[] TakeCore(out int length, TimeSpan? timeout, CancellationToken ct)
+        private byte[] TakeCore(out int length, TimeSpan? timeout, CancellationToken ct, bool tryOnly = false)
+        {
+            char[] chars;
+            return TakeCore(out length, out chars, false, timeout, ct, tryOnly);
+        }
+
+        /// <summary>
+        /// As above; with <paramref name="text"/>, an all-ASCII message is also widened by the glue,
+        /// in the same call, into this thread's char buffer, returned in <paramref name="chars"/>
+        /// (null otherwise: decode the bytes).
+        /// </summary>
+        private unsafe byte[] TakeCore(out int length, out char[] chars, bool text, TimeSpan? timeout,
+            CancellationToken ct, bool tryOnly)
         {
             byte[] buffer = GetBuffer(InitialBuffer);
+            chars = text ? GetChars(buffer.Length) : null;
             long total = ToNanos(timeout);
             long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
-            PolyipcTimeoutException ranOut = null;
+            Exception ranOut = null;
             for (;;)
             {
                 ct.ThrowIfCancellationRequested();
-                long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
-                NativeQueue h = Enter();
+                bool last;
+                long slice = NextSlice(total, start, out last);
+                if (slice < 0)
+                {
+                    if (tryOnly)
+                    {
+                        length = 0;
+                        return null;
+                    }
+                    if (ranOut != null) throw ranOut;
+                    slice = 1;
+                }
+                int rc;
+                long n;
+                IntPtr q = EnterHandle();
                 try
                 {
                     for (;;)
                     {
-                        long n;
                         fixed (byte* p = buffer)
+                        fixed (char* c = chars)
                         {
-                            n = h.get_into(new polyipc_nativePINVOKE.Span((IntPtr)p, buffer.Length), slice);
+                            rc = polyipc_nativePINVOKE.QueueGetInto(q, p, buffer.Length, c, slice, tryOnly || !last ? 1 : 0, &n);
                         }
-                        if (n >= 0)
-                        {
-                            length = (int)n;
-                            return buffer;
-                        }
+                        if (rc != -1) break;
                         // Larger than the buffer, and left in the queue: grow, take it again.
-                        buffer = GetBuffer(-n);
+                        buffer = GetBuffer(n);
+                        if (chars != null) chars = GetChars(buffer.Length);
                     }
-                }
-                catch (PolyipcTimeoutException e) when (total != 0 && e.Status == Status.Timeout)
-                {
-                    ranOut = e;
                 }
                 finally
                 {
                     Leave();
+                }
+                if (rc == 0 || rc == -2)
+                {
+                    length = (int)n;
+                    if (rc == 0) chars = null;
+                    return buffer;
+                }
+                if (!IsWaitStatus(rc) || (!tryOnly && last))
+                {
+                    Exception e = polyipc_nativePINVOKE.TakePending(rc);
+                    if (total == 0 || rc != (int)Status.Timeout) throw e;
+                    ranOut = e;
+                }
+                else if (total == 0)
+                {
+                    length = 0;
+                    return null; // quiet: a Try call with no message
                 }
             }
         }
@@ -316,6 +463,18 @@ namespace Polyipc
 
         private const int MaxArray = 0x7FFFFFC7;
 
+        [ThreadStatic] private static char[] threadChars;
+
+        /// <summary>This thread's char buffer for <see cref="Take(TimeSpan?, CancellationToken)"/>, <paramref name="size"/> chars (kept when the byte buffer is).</summary>
+        private static char[] GetChars(int size)
+        {
+            char[] c = threadChars;
+            if (c != null && c.Length >= size) return c;
+            c = new char[size];
+            if (size <= MaxKeptBuffer) threadChars = c;
+            return c;
+        }
+
         /// <summary>The UTF-8 bytes of <paramref name="text"/> in a buffer (the thread's when it fits); their count in <paramref name="length"/>.</summary>
         internal static byte[] Encode(string text, string what, out int length)
         {
@@ -323,12 +482,42 @@ namespace Polyipc
             if (text.Length < MaxKeptBuffer / 3)
             {
                 byte[] b = GetBuffer((text.Length + 1) * 3); // Utf8.GetMaxByteCount
-                length = Utf8.GetBytes(text, 0, text.Length, b, 0);
+                length = EncodeAscii(text, b);
+                if (length < 0) length = Utf8.GetBytes(text, 0, text.Length, b, 0);
                 return b;
             }
             byte[] bytes = Utf8.GetBytes(text);
             length = bytes.Length;
             return bytes;
+        }
+
+        /// <summary>
+        /// <paramref name="text"/> into <paramref name="buffer"/> (at least text.Length bytes) when it
+        /// is all ASCII, 4 characters at a time: its length, or -1 at the first other character
+        /// (the caller encodes it with Utf8, which also rejects lone surrogates). Mono's
+        /// UTF8Encoding takes about half as long again for short ASCII text, the usual JSON.
+        /// </summary>
+        private static unsafe int EncodeAscii(string text, byte[] buffer)
+        {
+            int n = text.Length;
+            fixed (char* src = text)
+            fixed (byte* dst = buffer)
+            {
+                int i = 0;
+                for (; i + 4 <= n; i += 4)
+                {
+                    ulong w = *(ulong*)(src + i);
+                    if ((w & 0xFF80FF80FF80FF80UL) != 0) return -1;
+                    *(uint*)(dst + i) = (uint)((w & 0xFF) | ((w >> 8) & 0xFF00) | ((w >> 16) & 0xFF0000) | ((w >> 24) & 0xFF000000));
+                }
+                for (; i < n; i++)
+                {
+                    char c = src[i];
+                    if (c >= 0x80) return -1;
+                    dst[i] = (byte)c;
+                }
+            }
+            return n;
         }
 
         private string Decode(byte[] message, int length)
@@ -344,10 +533,11 @@ namespace Polyipc
             }
         }
 
-        private byte[] TakeCopy(TimeSpan? timeout, CancellationToken ct)
+        private byte[] TakeCopy(TimeSpan? timeout, CancellationToken ct, bool tryOnly = false)
         {
             int length;
-            byte[] b = TakeCore(out length, timeout, ct);
+            byte[] b = TakeCore(out length, timeout, ct, tryOnly);
+            if (b == null) return null;
             if (b.Length == length && !ReferenceEquals(b, threadBuffer)) return b; // a one-off buffer of the exact size
             byte[] copy = new byte[length];
             Buffer.BlockCopy(b, 0, copy, 0, length);
@@ -363,17 +553,13 @@ namespace Polyipc
         /// </summary>
         public void Put(string json, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            int length;
-            byte[] b = Encode(json, "json", out length);
-            PutCore(b, length, 0, timeout, ct);
+            PutText(json, 0, timeout, ct, false);
         }
 
         /// <summary>Puts JSON text with a priority (PRIORITY queues: lowest first; ignored otherwise).</summary>
         public void Put(string json, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            int length;
-            byte[] b = Encode(json, "json", out length);
-            PutCore(b, length, priority, timeout, ct);
+            PutText(json, priority, timeout, ct, false);
         }
 
         /// <summary>Puts raw bytes (on a JSON queue they must be UTF-8 JSON).</summary>
@@ -405,15 +591,7 @@ namespace Polyipc
         /// <summary>Puts JSON text if there is room within <paramref name="timeout"/>; false if not.</summary>
         public bool TryPut(string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
-            try
-            {
-                Put(json, timeout, ct);
-                return true;
-            }
-            catch (PolyipcTimeoutException)
-            {
-                return false;
-            }
+            return PutText(json, 0, timeout, ct, true);
         }
 
         // ---- take ------------------------------------------------------------------------------
@@ -427,8 +605,9 @@ namespace Polyipc
         public string Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
             int length;
-            byte[] b = TakeCore(out length, timeout, ct);
-            return Decode(b, length);
+            char[] chars;
+            byte[] b = TakeCore(out length, out chars, true, timeout, ct, false);
+            return chars != null ? new string(chars, 0, length) : Decode(b, length);
         }
 
         /// <summary>Takes the next message as bytes (see <see cref="Take(TimeSpan?, CancellationToken)"/>).</summary>
@@ -449,31 +628,18 @@ namespace Polyipc
         /// </summary>
         public bool TryTake(out string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
-            try
-            {
-                json = Take(timeout, ct);
-                return true;
-            }
-            catch (PolyipcTimeoutException)
-            {
-                json = null;
-                return false;
-            }
+            int length;
+            char[] chars;
+            byte[] b = TakeCore(out length, out chars, true, timeout, ct, true);
+            json = b == null ? null : chars != null ? new string(chars, 0, length) : Decode(b, length);
+            return b != null;
         }
 
         /// <summary>Bytes variant of <see cref="TryTake(out string, TimeSpan, CancellationToken)"/>.</summary>
         public bool TryTakeBytes(out byte[] data, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
-            try
-            {
-                data = TakeCopy(timeout, ct);
-                return true;
-            }
-            catch (PolyipcTimeoutException)
-            {
-                data = null;
-                return false;
-            }
+            data = TakeCopy(timeout, ct, true);
+            return data != null;
         }
 
         /// <summary>Object variant of <see cref="TryTake(out string, TimeSpan, CancellationToken)"/>.</summary>
