@@ -266,6 +266,11 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
 // anything moved.
 bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail, uint64_t rs) {
   const uint64_t cap = s_->capacity;
+  // Without the lock first: usually a message waits at the head, and then
+  // the receiver makes room; its lock is not ours to take on every full ring.
+  const uint64_t seen = d.head.load(std::memory_order_acquire);
+  if (seen != tail && record_at(ring, cap, seen)->type == kMessage) return false;
+  if (seen == tail && rs <= cap - tail % cap) return false;
   if (lock(d.recv_mutex, Deadline::forever()) != Status::Ok) return false;
   uint64_t head = d.head.load(std::memory_order_relaxed);
   const uint64_t head0 = head;
