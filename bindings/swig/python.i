@@ -213,7 +213,8 @@ PyObject *polyipc_python_get_many(NativeQueue *q, size_t max_count, size_t cap, 
  * attempt that keeps the GIL (POLYIPC_PYTHON_QUICK_NS): the message is taken
  * with polyipc_queue_get_into into a stack buffer and copied once into the
  * result object (larger messages fall back to polyipc_queue_get). _get_text
- * returns str (strict UTF-8, as bytes.decode), for the JSON decoder. */
+ * returns str (strict UTF-8, as bytes.decode), for a custom JSON decoder;
+ * _get_json returns the object, decoded in C (see polyipc_python_jdecode). */
 %{
 #define POLYIPC_PYTHON_STACK_MESSAGE 2048
 /* The first attempt of every call keeps the GIL: dropping and taking it back
@@ -453,7 +454,385 @@ static PyObject *polyipc_python_queue_put_json(PyObject *self, PyObject *const *
   Py_RETURN_NONE;
 }
 
-static PyObject *polyipc_python_queue_get_impl(PyObject *const *args, Py_ssize_t nargs, int text) {
+/* ---- JSON text straight into objects ----
+ * The common case of get() on a JSON queue: the message's UTF-8 parsed into
+ * dict / list / str / int / float / True / False / None, giving what
+ * json.loads(text) gives (duplicate keys: the last wins; \uXXXX escapes with
+ * surrogate pairs joined and lone surrogates kept; floats by
+ * PyOS_string_to_double on the number's own text, as the stdlib's scanner).
+ * Anything else returns 1 and the caller hands the text to the stdlib, which
+ * gives the value or raises its usual error: integers outside int64, NaN and
+ * Infinity, invalid UTF-8, nesting deeper than 64, bad syntax of any kind. The
+ * text is never trusted: every read is bounds-checked. */
+typedef struct {
+  const unsigned char *p, *end;
+} polyipc_python_jin;
+
+#define POLYIPC_PYTHON_JSON_MAX_DEPTH 64
+
+static void polyipc_python_jskip(polyipc_python_jin *in) {
+  while (in->p < in->end && (*in->p == ' ' || *in->p == '\t' || *in->p == '\n' || *in->p == '\r')) ++in->p;
+}
+
+static int polyipc_python_jhex4(const unsigned char *s, Py_UCS4 *out) {
+  Py_UCS4 v = 0;
+  int i;
+  for (i = 0; i < 4; ++i) {
+    unsigned char c = s[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9') v |= (Py_UCS4)(c - '0');
+    else if (c >= 'a' && c <= 'f') v |= (Py_UCS4)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F') v |= (Py_UCS4)(c - 'A' + 10);
+    else return -1;
+  }
+  *out = v;
+  return 0;
+}
+
+/* One strict UTF-8 sequence (as bytes.decode: no overlongs, no surrogates, at
+ * most U+10FFFF) at *s < end; advances *s. -1 when invalid. */
+static int polyipc_python_jutf8(const unsigned char **s, const unsigned char *end, Py_UCS4 *out) {
+  const unsigned char *p = *s;
+  unsigned char c = *p;
+  Py_UCS4 v;
+  int n, i;
+  if (c < 0x80) { *out = c; *s = p + 1; return 0; }
+  if (c >= 0xC2 && c <= 0xDF) { n = 1; v = c & 0x1F; }
+  else if (c >= 0xE0 && c <= 0xEF) { n = 2; v = c & 0x0F; }
+  else if (c >= 0xF0 && c <= 0xF4) { n = 3; v = c & 0x07; }
+  else return -1;
+  if (end - p <= n) return -1;
+  for (i = 1; i <= n; ++i) {
+    if ((p[i] & 0xC0) != 0x80) return -1;
+    v = (v << 6) | (p[i] & 0x3F);
+  }
+  if ((n == 2 && (v < 0x800 || (v >= 0xD800 && v <= 0xDFFF))) || (n == 3 && (v < 0x10000 || v > 0x10FFFF)))
+    return -1;
+  *out = v;
+  *s = p + n + 1;
+  return 0;
+}
+
+/* A string; in->p is just past the opening quote. */
+static int polyipc_python_jstring(polyipc_python_jin *in, PyObject **out) {
+  const unsigned char *s = in->p, *q = s;
+  int ascii = 1;
+  /* the plain case: no escape up to the closing quote */
+  while (q < in->end && *q != '"' && *q != '\\') {
+    if (*q < 0x20) return 1; /* control characters: an error for the stdlib (strict) */
+    if (*q >= 0x80) ascii = 0;
+    ++q;
+  }
+  if (q >= in->end) return 1;
+  if (*q == '"') {
+    if (ascii) {
+      PyObject *r = PyUnicode_New(q - s, 127);
+      if (!r) return -1;
+      memcpy(PyUnicode_DATA(r), s, (size_t)(q - s));
+      *out = r;
+    } else {
+      /* strict, as the stdlib path's bytes.decode: invalid UTF-8 goes there to be reported */
+      PyObject *r = PyUnicode_DecodeUTF8((const char *)s, q - s, NULL);
+      if (!r) {
+        if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) return -1;
+        PyErr_Clear();
+        return 1;
+      }
+      *out = r;
+    }
+    in->p = q + 1;
+    return 0;
+  }
+  {
+    /* escapes: code points into a buffer (never more than the bytes left) */
+    Py_UCS4 stackbuf[256], *buf = stackbuf, c;
+    Py_ssize_t n = 0, cap = (Py_ssize_t)(sizeof stackbuf / sizeof stackbuf[0]);
+    int rc = 1;
+    if (in->end - s > cap) {
+      cap = in->end - s;
+      buf = (Py_UCS4 *)PyMem_Malloc(sizeof(Py_UCS4) * (size_t)cap);
+      if (!buf) {
+        PyErr_NoMemory();
+        return -1;
+      }
+    }
+    q = s;
+    for (;;) {
+      if (q >= in->end) goto out;
+      if (*q == '"') break;
+      if (*q == '\\') {
+        if (in->end - q < 2) goto out;
+        switch (q[1]) {
+          case '"': c = '"'; q += 2; break;
+          case '\\': c = '\\'; q += 2; break;
+          case '/': c = '/'; q += 2; break;
+          case 'b': c = '\b'; q += 2; break;
+          case 'f': c = '\f'; q += 2; break;
+          case 'n': c = '\n'; q += 2; break;
+          case 'r': c = '\r'; q += 2; break;
+          case 't': c = '\t'; q += 2; break;
+          case 'u':
+            if (in->end - q < 6 || polyipc_python_jhex4(q + 2, &c) < 0) goto out;
+            q += 6;
+            /* a high surrogate and \uXXXX: one character when that is a low surrogate,
+             * else the high one alone (and the next escape read on its own), as json */
+            if (c >= 0xD800 && c <= 0xDBFF && in->end - q >= 2 && q[0] == '\\' && q[1] == 'u') {
+              Py_UCS4 c2;
+              if (in->end - q < 6 || polyipc_python_jhex4(q + 2, &c2) < 0) goto out;
+              if (c2 >= 0xDC00 && c2 <= 0xDFFF) {
+                c = 0x10000 + (((c - 0xD800) << 10) | (c2 - 0xDC00));
+                q += 6;
+              }
+            }
+            break;
+          default: goto out;
+        }
+      } else if (*q < 0x20) {
+        goto out;
+      } else if (polyipc_python_jutf8(&q, in->end, &c) < 0) {
+        goto out;
+      }
+      if (n >= cap) goto out; /* cannot happen: every character takes at least one byte */
+      buf[n++] = c;
+    }
+    *out = PyUnicode_FromKindAndData(PyUnicode_4BYTE_KIND, buf, n);
+    if (!*out) rc = -1;
+    else {
+      rc = 0;
+      in->p = q + 1;
+    }
+  out:
+    if (buf != stackbuf) PyMem_Free(buf);
+    return rc;
+  }
+}
+
+/* A number, as the stdlib's scanner matches it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
+static int polyipc_python_jnumber(polyipc_python_jin *in, PyObject **out) {
+  const unsigned char *s = in->p, *p = s, *end = in->end, *digits;
+  int is_float = 0;
+  if (p < end && *p == '-') ++p;
+  digits = p;
+  if (p >= end || *p < '0' || *p > '9') return 1; /* -Infinity, or an error */
+  if (*p == '0') ++p;
+  else
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+  if (p < end && *p == '.') {
+    if (p + 1 >= end || p[1] < '0' || p[1] > '9') return 1;
+    p += 2;
+    while (p < end && *p >= '0' && *p <= '9') ++p;
+    is_float = 1;
+  }
+  if (p < end && (*p == 'e' || *p == 'E')) {
+    const unsigned char *e = p + 1;
+    if (e < end && (*e == '+' || *e == '-')) ++e;
+    if (e >= end || *e < '0' || *e > '9') return 1;
+    while (e < end && *e >= '0' && *e <= '9') ++e;
+    p = e;
+    is_float = 1;
+  }
+  if (!is_float) {
+    /* int64 here; anything longer goes to the stdlib (int of any size) */
+    unsigned long long v = 0;
+    const unsigned char *d;
+    if (p - digits > 19) return 1;
+    for (d = digits; d < p; ++d) v = v * 10 + (unsigned)(*d - '0'); /* 19 digits fit in 64 bits */
+    if (digits != s) {
+      if (v > 9223372036854775808ULL) return 1;
+      *out = v == 9223372036854775808ULL ? PyLong_FromLongLong(LLONG_MIN) : PyLong_FromLongLong(-(long long)v);
+    } else {
+      if (v > 9223372036854775807ULL) return 1;
+      *out = PyLong_FromLongLong((long long)v);
+    }
+  } else {
+    char stack[128], *text = stack, *stop = NULL;
+    size_t n = (size_t)(p - s);
+    double d;
+    if (n >= sizeof stack) {
+      text = (char *)PyMem_Malloc(n + 1);
+      if (!text) {
+        PyErr_NoMemory();
+        return -1;
+      }
+    }
+    memcpy(text, s, n);
+    text[n] = 0;
+    d = PyOS_string_to_double(text, &stop, NULL); /* correctly rounded; overflow gives +-inf, as float() */
+    if (d == -1.0 && PyErr_Occurred()) {
+      if (text != stack) PyMem_Free(text);
+      return -1;
+    }
+    if (stop != text + n) {
+      if (text != stack) PyMem_Free(text);
+      return 1;
+    }
+    if (text != stack) PyMem_Free(text);
+    *out = PyFloat_FromDouble(d);
+  }
+  if (!*out) return -1;
+  in->p = p;
+  return 0;
+}
+
+static int polyipc_python_jparse(polyipc_python_jin *in, PyObject **out, int depth) {
+  const unsigned char *p = in->p;
+  int rc;
+  *out = NULL;
+  if (p >= in->end) return 1;
+  switch (*p) {
+    case '"':
+      in->p = p + 1;
+      return polyipc_python_jstring(in, out);
+    case '{': {
+      PyObject *d, *k, *v;
+      if (depth >= POLYIPC_PYTHON_JSON_MAX_DEPTH) return 1;
+      in->p = p + 1;
+      polyipc_python_jskip(in);
+      if (!(d = PyDict_New())) return -1;
+      if (in->p < in->end && *in->p == '}') {
+        ++in->p;
+        *out = d;
+        return 0;
+      }
+      for (;;) {
+        if (in->p >= in->end || *in->p != '"') { rc = 1; break; }
+        ++in->p;
+        if ((rc = polyipc_python_jstring(in, &k)) != 0) break;
+        polyipc_python_jskip(in);
+        if (in->p >= in->end || *in->p != ':') { Py_DECREF(k); rc = 1; break; }
+        ++in->p;
+        polyipc_python_jskip(in);
+        if ((rc = polyipc_python_jparse(in, &v, depth + 1)) != 0) { Py_DECREF(k); break; }
+        rc = PyDict_SetItem(d, k, v); /* a duplicate key: the last value wins, as json */
+        Py_DECREF(k);
+        Py_DECREF(v);
+        if (rc < 0) break;
+        polyipc_python_jskip(in);
+        if (in->p < in->end && *in->p == ',') {
+          ++in->p;
+          polyipc_python_jskip(in);
+          continue;
+        }
+        if (in->p < in->end && *in->p == '}') {
+          ++in->p;
+          *out = d;
+          return 0;
+        }
+        rc = 1;
+        break;
+      }
+      Py_DECREF(d);
+      return rc;
+    }
+    case '[': {
+      PyObject *l, *v;
+      if (depth >= POLYIPC_PYTHON_JSON_MAX_DEPTH) return 1;
+      in->p = p + 1;
+      polyipc_python_jskip(in);
+      if (!(l = PyList_New(0))) return -1;
+      if (in->p < in->end && *in->p == ']') {
+        ++in->p;
+        *out = l;
+        return 0;
+      }
+      for (;;) {
+        if ((rc = polyipc_python_jparse(in, &v, depth + 1)) != 0) break;
+        rc = PyList_Append(l, v);
+        Py_DECREF(v);
+        if (rc < 0) break;
+        polyipc_python_jskip(in);
+        if (in->p < in->end && *in->p == ',') {
+          ++in->p;
+          polyipc_python_jskip(in);
+          continue;
+        }
+        if (in->p < in->end && *in->p == ']') {
+          ++in->p;
+          *out = l;
+          return 0;
+        }
+        rc = 1;
+        break;
+      }
+      Py_DECREF(l);
+      return rc;
+    }
+    case 'n':
+      if (in->end - p >= 4 && memcmp(p, "null", 4) == 0) { in->p = p + 4; Py_INCREF(Py_None); *out = Py_None; return 0; }
+      return 1;
+    case 't':
+      if (in->end - p >= 4 && memcmp(p, "true", 4) == 0) { in->p = p + 4; Py_INCREF(Py_True); *out = Py_True; return 0; }
+      return 1;
+    case 'f':
+      if (in->end - p >= 5 && memcmp(p, "false", 5) == 0) { in->p = p + 5; Py_INCREF(Py_False); *out = Py_False; return 0; }
+      return 1;
+    default:
+      return polyipc_python_jnumber(in, out);
+  }
+}
+
+/* The whole message: one value with JSON whitespace around it. 0 and *out, 1
+ * for the stdlib, -1 with an exception set. */
+static int polyipc_python_jdecode(const char *data, size_t len, PyObject **out) {
+  polyipc_python_jin in;
+  int rc;
+  in.p = (const unsigned char *)data;
+  in.end = in.p + len;
+  polyipc_python_jskip(&in);
+  rc = polyipc_python_jparse(&in, out, 0);
+  if (rc != 0) return rc;
+  polyipc_python_jskip(&in);
+  if (in.p != in.end) { /* extra data: the stdlib's error */
+    Py_CLEAR(*out);
+    return 1;
+  }
+  return 0;
+}
+
+/* The text to the stdlib: fallback(str), or the UnicodeDecodeError bytes.decode gives. */
+static PyObject *polyipc_python_jfallback(PyObject *fallback, const char *data, size_t len) {
+  PyObject *text = PyUnicode_DecodeUTF8(data, (Py_ssize_t)len, NULL), *r;
+  if (!text) return NULL;
+  r = PyObject_CallOneArg(fallback, text);
+  Py_DECREF(text);
+  return r;
+}
+
+/* json_loads(data, fallback) -> object: data (bytes-like, UTF-8 JSON) decoded in C,
+ * or fallback(data.decode()) when the C decoder leaves it to the stdlib. */
+static PyObject *polyipc_python_json_loads(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  Py_buffer view;
+  PyObject *r = NULL;
+  int rc;
+  (void)self;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "polyipc_python_json_loads(data, fallback)");
+    return NULL;
+  }
+  if (PyObject_GetBuffer(args[0], &view, PyBUF_SIMPLE) < 0) return NULL;
+  rc = polyipc_python_jdecode((const char *)view.buf, (size_t)view.len, &r);
+  if (rc > 0) r = polyipc_python_jfallback(args[1], (const char *)view.buf, (size_t)view.len);
+  PyBuffer_Release(&view);
+  return r;
+}
+
+/* The stdlib decoder JSON queues fall back to (the package's decode_text), set at import. */
+static PyObject *polyipc_python_json_fallback_fn = NULL;
+
+/* set_json_fallback(fn): get_json hands fn(text) what the C decoder leaves. */
+static PyObject *polyipc_python_set_json_fallback(PyObject *self, PyObject *fn) {
+  (void)self;
+  if (!PyCallable_Check(fn)) {
+    PyErr_SetString(PyExc_TypeError, "polyipc_python_set_json_fallback: expected a callable");
+    return NULL;
+  }
+  Py_INCREF(fn);
+  Py_XSETREF(polyipc_python_json_fallback_fn, fn);
+  Py_RETURN_NONE;
+}
+
+/* what: 0 bytes, 1 str, 2 the object the JSON text is (get_json) */
+static PyObject *polyipc_python_queue_get_impl(PyObject *const *args, Py_ssize_t nargs, int what) {
   NativeQueue *q;
   int64_t timeout_ns;
   char stack[POLYIPC_PYTHON_STACK_MESSAGE];
@@ -467,6 +846,10 @@ static PyObject *polyipc_python_queue_get_impl(PyObject *const *args, Py_ssize_t
     return NULL;
   }
   if (polyipc_python_queue_arg(args[0], &q) < 0 || polyipc_python_int64_arg(args[1], &timeout_ns) < 0) return NULL;
+  if (what == 2 && !polyipc_python_json_fallback_fn) { /* checked before a message is taken */
+    PyErr_SetString(PyExc_RuntimeError, "polyipc_python_queue_get_json: no fallback decoder set");
+    return NULL;
+  }
   e.code = 0;
   e.message[0] = 0;
   st = polyipc_queue_get_into(q, stack, sizeof stack, &len, POLYIPC_PYTHON_QUICK_NS, &e); /* GIL held */
@@ -493,10 +876,23 @@ static PyObject *polyipc_python_queue_get_impl(PyObject *const *args, Py_ssize_t
   }
   {
     const char *src = heap ? (const char *)heap : stack;
-    r = text ? PyUnicode_DecodeUTF8(src, (Py_ssize_t)len, NULL) : PyBytes_FromStringAndSize(src, (Py_ssize_t)len);
+    if (what == 2) {
+      int rc = polyipc_python_jdecode(src, len, &r);
+      if (rc < 0) r = NULL;
+      else if (rc > 0) r = polyipc_python_jfallback(polyipc_python_json_fallback_fn, src, len);
+    } else {
+      r = what ? PyUnicode_DecodeUTF8(src, (Py_ssize_t)len, NULL) : PyBytes_FromStringAndSize(src, (Py_ssize_t)len);
+    }
   }
   polyipc_free(heap);
   return r;
+}
+
+/* get_json(ptr, timeout_ns) -> object: the JSON message decoded in C, or by the
+ * fallback set with set_json_fallback when only the stdlib handles it */
+static PyObject *polyipc_python_queue_get_json(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  return polyipc_python_queue_get_impl(args, nargs, 2);
 }
 
 /* get(ptr, timeout_ns) -> bytes */
@@ -520,6 +916,12 @@ static PyMethodDef polyipc_python_fast_methods[] = {
    "polyipc_python_queue_get(ptr, timeout_ns) -> bytes: NativeQueue_get through a stack buffer"},
   {"polyipc_python_queue_get_text", (PyCFunction)(void (*)(void))polyipc_python_queue_get_text, METH_FASTCALL,
    "polyipc_python_queue_get_text(ptr, timeout_ns) -> str: the message decoded as UTF-8"},
+  {"polyipc_python_queue_get_json", (PyCFunction)(void (*)(void))polyipc_python_queue_get_json, METH_FASTCALL,
+   "polyipc_python_queue_get_json(ptr, timeout_ns) -> object: the JSON message decoded (C, else the fallback)"},
+  {"polyipc_python_set_json_fallback", (PyCFunction)polyipc_python_set_json_fallback, METH_O,
+   "polyipc_python_set_json_fallback(fn): the decoder get_json calls as fn(text) for what it leaves to the stdlib"},
+  {"polyipc_python_json_loads", (PyCFunction)(void (*)(void))polyipc_python_json_loads, METH_FASTCALL,
+   "polyipc_python_json_loads(data, fallback) -> object: UTF-8 JSON decoded in C, else fallback(text)"},
   {NULL, NULL, 0, NULL}
 };
 %}

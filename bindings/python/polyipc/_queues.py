@@ -36,10 +36,15 @@ _SLICE_NS = int(SLICE_SECONDS * 1e9)
 
 # Hand-written METH_FASTCALL calls (python.i): NativeQueue_put/get without SWIG's
 # argument handling, a first attempt that keeps the GIL, and get through a stack
-# buffer; _get_text returns str (a JSON queue's text, for the decoder).
+# buffer; _get_text returns str (a JSON queue's text, for a custom loads); _get_json
+# returns the object, decoded in C, or by _jsoncodec.decode_text (set below) when the
+# text holds what only the stdlib decodes (big ints, NaN, deep nesting, errors ...).
 _put = lib.polyipc_python_queue_put
 _get = lib.polyipc_python_queue_get
 _get_text = lib.polyipc_python_queue_get_text
+_get_json = lib.polyipc_python_queue_get_json
+# json_loads(bytes, fallback): the same C decoder, for get_many's messages
+_json_loads = lib.polyipc_python_json_loads
 # put_json(ptr, obj, ...) writes plain JSON types itself; NotImplemented leaves obj to the stdlib.
 _put_json = lib.polyipc_python_queue_put_json
 _put_many = lib.polyipc_python_put_many
@@ -53,6 +58,7 @@ _monotonic = time.monotonic
 
 _json_encode = _jsoncodec.encode
 _decode_json_text = _jsoncodec.decode_text
+lib.polyipc_python_set_json_fallback(_decode_json_text)
 
 
 def _bytes_only(obj):
@@ -121,15 +127,19 @@ class _NativeQueue:
         self._order = info["order"]
         self._format = info["format"]
         # put()/get() call _encode/_decode when set; None = the BYTES default (bytes in, bytes out).
-        # A JSON queue's get() takes the message as str (_get_text) and decodes that.
+        # get() takes its message with _get_obj, then calls _get_decode on it when set: a JSON
+        # queue's default is _get_json (decoded in C) and nothing after; with a custom loads it
+        # takes the text (_get_text) and calls loads on it.
         if self._format == JSON:
             self._encode = dumps or _json_encode
             self._decode = loads or _decode_json_text
-            self._get_obj = _get_text
+            self._get_obj = _get_text if loads else _get_json
+            self._get_decode = loads
         else:
             self._encode = dumps
             self._decode = loads
             self._get_obj = _get
+            self._get_decode = loads
 
     # ---- put / get ------------------------------------------------------------
     # The hot paths inline Handle.enter/leave (see _handle.py): one method call less each.
@@ -282,6 +292,8 @@ class _NativeQueue:
         decode = self._decode
         if decode is None:
             return datas
+        if decode is _decode_json_text:  # the default: the C decoder (the stdlib's for what it leaves)
+            return [_json_loads(d, decode) for d in datas]
         if self._format == JSON:  # the JSON decoders take str
             return [decode(d.decode("utf-8")) for d in datas]
         return [decode(d) for d in datas]
@@ -449,7 +461,7 @@ class Queue(_NativeQueue):
                 calls.pop()
                 if h.closed and not calls:
                     h._release()
-        decode = self._decode
+        decode = self._get_decode
         return data if decode is None else decode(data)
 
     def put_nowait(self, obj, *, priority=0):
