@@ -27,6 +27,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "report.hpp"
 #include "polyipc.h"
 
 #ifndef POLYIPC_BENCH_SOURCE_DIR
@@ -259,14 +260,6 @@ struct IpcResult {
   }
 };
 
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-double vmin(const std::vector<double>& v) { return v.empty() ? NAN : *std::min_element(v.begin(), v.end()); }
-double vmax(const std::vector<double>& v) { return v.empty() ? NAN : *std::max_element(v.begin(), v.end()); }
 
 using ConnFactory = std::function<std::unique_ptr<Conn>()>;
 
@@ -591,7 +584,7 @@ IpcResult run_cell_measured(const Options& o, const Scenario& sc, const std::str
 }
 
 // ---- tables --------------------------------------------------------------------------
-using Table = std::map<std::string, std::map<std::string, std::vector<IpcResult>>>;  // [scenario][peer][round]
+using Table = Results<IpcResult>;  // [scenario][peer][round]
 
 double m_p50(const IpcResult& r) { return r.p50; }
 double m_p99(const IpcResult& r) { return r.p99; }
@@ -600,55 +593,6 @@ double m_gbps(const IpcResult& r) { return r.gbps; }
 
 double (*main_metric(Kind k))(const IpcResult&) { return k == Kind::Rtt ? m_p50 : k == Kind::Tput ? m_rate : m_gbps; }
 
-std::vector<double> ratios(const Table& t, const std::string& sc, const std::string& base, const std::string& peer,
-                           double (*metric)(const IpcResult&)) {
-  std::vector<double> out;
-  auto s = t.find(sc);
-  if (s == t.end()) return out;
-  auto b = s->second.find(base), q = s->second.find(peer);
-  if (b == s->second.end() || q == s->second.end()) return out;
-  for (size_t i = 0; i < std::min(b->second.size(), q->second.size()); ++i)
-    if (b->second[i].ok && q->second[i].ok && metric(q->second[i]) > 0)
-      out.push_back(metric(b->second[i]) / metric(q->second[i]));
-  return out;
-}
-std::vector<double> collect(const std::vector<IpcResult>& rs, double (*metric)(const IpcResult&)) {
-  std::vector<double> v;
-  for (auto& r : rs)
-    if (r.ok) v.push_back(metric(r));
-  return v;
-}
-std::string first_note(const std::vector<IpcResult>& rs) {
-  for (auto& r : rs)
-    if (!r.ok) return r.note;
-  return "";
-}
-double others(const std::vector<IpcResult>& rs) {
-  std::vector<double> v;
-  for (auto& r : rs) v.push_back(r.other_load);
-  return median(v);
-}
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "-";
-  char b[64];
-  snprintf(b, sizeof b, f, v);
-  return b;
-}
-std::string ratio_str(const std::vector<double>& v) {
-  if (v.empty()) return "-";
-  char b[96];
-  if (v.size() == 1) snprintf(b, sizeof b, "%.2fx", v[0]);
-  else snprintf(b, sizeof b, "%.2fx (%.2f..%.2f)", median(v), vmin(v), vmax(v));
-  return b;
-}
-std::string si(double v) {
-  char b[64];
-  if (std::isnan(v)) return "-";
-  if (v >= 1e6) snprintf(b, sizeof b, "%.2fM", v / 1e6);
-  else if (v >= 1e3) snprintf(b, sizeof b, "%.1fk", v / 1e3);
-  else snprintf(b, sizeof b, "%.0f", v);
-  return b;
-}
 
 void print_scenario(const Table& t, const Scenario& sc) {
   const std::string& base = sc.peers.front();

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peers/peers.hpp"
+#include "report.hpp"
 
 #ifndef POLYIPC_BENCH_SOURCE_DIR
 #define POLYIPC_BENCH_SOURCE_DIR "bench"
@@ -261,77 +262,18 @@ Result run_cell_measured(const Options& o, const Scenario& sc, const std::string
   return best;
 }
 
-// ---- statistics and formatting ---------------------------------------------------
-double median(std::vector<double> v) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  size_t n = v.size();
-  return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
-}
-double vmin(const std::vector<double>& v) { return v.empty() ? NAN : *std::min_element(v.begin(), v.end()); }
-double vmax(const std::vector<double>& v) { return v.empty() ? NAN : *std::max_element(v.begin(), v.end()); }
+// ---- reporting (helpers in report.hpp) ------------------------------------------
 
-std::string si(double v, const char* unit = "") {
-  char b[64];
-  if (std::isnan(v)) return "-";
-  if (v >= 1e9) snprintf(b, sizeof b, "%.2fG%s", v / 1e9, unit);
-  else if (v >= 1e6) snprintf(b, sizeof b, "%.2fM%s", v / 1e6, unit);
-  else if (v >= 1e3) snprintf(b, sizeof b, "%.1fk%s", v / 1e3, unit);
-  else snprintf(b, sizeof b, "%.0f%s", v, unit);
-  return b;
-}
-std::string fmt(const char* f, double v) {
-  if (std::isnan(v)) return "-";
-  char b[64];
-  snprintf(b, sizeof b, f, v);
-  return b;
-}
 
 // results[scenario][peer][round]
-using Table = std::map<std::string, std::map<std::string, std::vector<Result>>>;
+using Table = Results<Result>;
 
-// Per-round ratios base/peer of `metric`, rounds where both cells worked.
-std::vector<double> ratios(const Table& t, const std::string& sc, const std::string& base, const std::string& peer,
-                           double (*metric)(const Result&)) {
-  std::vector<double> out;
-  auto si_ = t.find(sc);
-  if (si_ == t.end()) return out;
-  auto b = si_->second.find(base), q = si_->second.find(peer);
-  if (b == si_->second.end() || q == si_->second.end()) return out;
-  for (size_t i = 0; i < std::min(b->second.size(), q->second.size()); ++i)
-    if (b->second[i].ok && q->second[i].ok && metric(q->second[i]) > 0)
-      out.push_back(metric(b->second[i]) / metric(q->second[i]));
-  return out;
-}
 double m_rate(const Result& r) { return r.rate; }
 double m_p50(const Result& r) { return r.p50; }
 double m_p99(const Result& r) { return r.p99; }
 
-std::vector<double> collect(const std::vector<Result>& rs, double (*metric)(const Result&)) {
-  std::vector<double> v;
-  for (auto& r : rs)
-    if (r.ok) v.push_back(metric(r));
-  return v;
-}
-std::string first_note(const std::vector<Result>& rs) {
-  for (auto& r : rs)
-    if (!r.ok) return r.note;
-  return "";
-}
 
-double other_load(const std::vector<Result>& rs) {
-  std::vector<double> v;
-  for (auto& r : rs) v.push_back(r.other_load);
-  return median(v);
-}
 
-std::string ratio_str(const std::vector<double>& v) {
-  if (v.empty()) return "-";
-  char b[96];
-  if (v.size() == 1) snprintf(b, sizeof b, "%.2fx", v[0]);
-  else snprintf(b, sizeof b, "%.2fx (%.2f..%.2f)", median(v), vmin(v), vmax(v));
-  return b;
-}
 
 void print_tput(const Table& t, const Scenario& sc, const std::vector<std::string>& rows) {
   const std::string& base = rows.front();
@@ -350,7 +292,7 @@ void print_tput(const Table& t, const Scenario& sc, const std::vector<std::strin
     double cpu = median(collect(it->second, [](const Result& r) { return r.cpu; }));
     std::string ratio = peer == base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_rate));
     printf("%-19s %11s %11s %23s %5.0f%% %6.2f  %s", peer.c_str(), si(med).c_str(),
-           fmt("%.0f", med * double(sc.size) / 1e6).c_str(), mm.c_str(), cpu * 100, other_load(it->second),
+           fmt("%.0f", med * double(sc.size) / 1e6).c_str(), mm.c_str(), cpu * 100, others(it->second),
            ratio.c_str());
     if (rates.size() < it->second.size()) printf("  [%zu/%zu rounds failed: %s]", it->second.size() - rates.size(), it->second.size(), first_note(it->second).c_str());
     printf("\n");
@@ -374,7 +316,7 @@ void print_rtt(const Table& t, const Scenario& sc, const std::vector<std::string
     double cpu = median(collect(it->second, [](const Result& r) { return r.cpu; }));
     std::string mm = fmt("%.2f", vmin(p50) / 1e3) + ".." + fmt("%.2f", vmax(p50) / 1e3);
     printf("%-19s %9.2f %9.2f %9.2f %17s %5.0f%% %6.2f  %-24s %s\n", peer.c_str(), median(p50) / 1e3,
-           median(p99) / 1e3, median(p999) / 1e3, mm.c_str(), cpu * 100, other_load(it->second),
+           median(p99) / 1e3, median(p999) / 1e3, mm.c_str(), cpu * 100, others(it->second),
            peer == base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_p50)).c_str(),
            peer == base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_p99)).c_str());
   }
