@@ -11,6 +11,7 @@
 #include "core/pipe/pipe.hpp"
 #include "core/queue/queue.hpp"
 #include "core/status.hpp"
+#include "core/sync/lock.hpp"
 
 struct polyipc_queue {
   std::unique_ptr<polyipc::Queue> impl;
@@ -90,6 +91,18 @@ inline void* into_malloc(void* ctx, size_t len) {
   if (!p) throw std::bad_alloc();
   *static_cast<void**>(ctx) = p;
   return p;
+}
+
+// polyipc_sync_options (nullable) as the core takes them; `kind` names the object in errors.
+inline SyncOptions sync_options(const char* kind, const char* name, const polyipc_sync_options* o) {
+  SyncOptions c;
+  if (!o) return c;
+  if (o->struct_size < offsetof(polyipc_sync_options, ephemeral) + sizeof(o->ephemeral))
+    throw Error(Status::InvalidArg, format("%s '%.200s': options struct_size %u too small (call "
+                                           "polyipc_sync_options_init)", kind, name, o->struct_size));
+  c.mode = o->mode;
+  c.ephemeral = o->ephemeral != 0;
+  return c;
 }
 
 // A library-allocated copy of a string (release with polyipc_free).

@@ -20,18 +20,6 @@ struct polyipc_array {
 
 namespace {
 
-polyipc::SyncOptions sync_options(const char* kind, const char* name, const polyipc_sync_options* o) {
-  polyipc::SyncOptions c;
-  if (!o) return c;
-  if (o->struct_size < offsetof(polyipc_sync_options, ephemeral) + sizeof(o->ephemeral))
-    throw polyipc::Error(Status::InvalidArg,
-                         polyipc::format("%s '%.200s': options struct_size %u too small (call polyipc_sync_options_init)",
-                                         kind, name, o->struct_size));
-  c.mode = o->mode;
-  c.ephemeral = o->ephemeral != 0;
-  return c;
-}
-
 uint64_t bits_of(double d) {
   uint64_t b;
   std::memcpy(&b, &d, 8);
@@ -60,7 +48,7 @@ int polyipc_shm_open(const char* name, polyipc_open_mode mode, uint64_t size, co
   return guard(err, "polyipc_shm_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_shm>();
     h->impl = polyipc::SharedMemory::open(name, static_cast<polyipc::OpenMode>(mode), size,
-                                          sync_options("shared_memory", name, opts));
+                                          polyipc::capi::sync_options("shared_memory", name, opts));
     *out = h.release();
     return Status::Ok;
   });
@@ -96,7 +84,7 @@ int polyipc_array_open(const char* name, polyipc_open_mode mode, polyipc_elem_ty
   return guard(err, "polyipc_array_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_array>();
     h->impl = polyipc::Array::open(name, static_cast<polyipc::OpenMode>(mode), static_cast<ElemType>(type), length,
-                                   sync_options("array", name, opts));
+                                   polyipc::capi::sync_options("array", name, opts));
     *out = h.release();
     return Status::Ok;
   });

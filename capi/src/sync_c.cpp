@@ -33,18 +33,6 @@ struct polyipc_barrier {
 
 namespace {
 
-polyipc::SyncOptions to_core(const char* kind, const char* name, const polyipc_sync_options* o) {
-  polyipc::SyncOptions c;
-  if (!o) return c;
-  if (o->struct_size < offsetof(polyipc_sync_options, ephemeral) + sizeof(o->ephemeral))
-    throw polyipc::Error(Status::InvalidArg,
-                         polyipc::format("%s '%.200s': options struct_size %u too small (call polyipc_sync_options_init)",
-                                         kind, name, o->struct_size));
-  c.mode = o->mode;
-  c.ephemeral = o->ephemeral != 0;
-  return c;
-}
-
 // The checks every open shares; returns non-zero (the status) when they fail.
 int check_open(const char* kind, const char* name, int mode, const void* out, polyipc_error* err) {
   POLYIPC_REQUIRE(name != nullptr, err, "polyipc_%s_open: name is NULL", kind);
@@ -104,7 +92,7 @@ int polyipc_lock_open(const char* name, polyipc_open_mode mode, int recursive, c
   const char* kind = recursive ? "rlock" : "lock";
   return open_handle(kind, name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Lock::open(name, m, recursive ? polyipc::Kind::RLock : polyipc::Kind::Lock,
-                               to_core(kind, name, opts));
+                               polyipc::capi::sync_options(kind, name, opts));
   });
 }
 
@@ -144,7 +132,7 @@ int polyipc_semaphore_open(const char* name, polyipc_open_mode mode, uint64_t in
                            const polyipc_sync_options* opts, polyipc_semaphore** out, polyipc_error* err) {
   return open_handle("semaphore", name, mode, out, err, [&](polyipc::OpenMode m) {
     polyipc::SemaphoreOptions o;
-    static_cast<polyipc::SyncOptions&>(o) = to_core("semaphore", name, opts);
+    static_cast<polyipc::SyncOptions&>(o) = polyipc::capi::sync_options("semaphore", name, opts);
     o.initial = initial;
     o.max = max;
     o.check_existing = m != polyipc::OpenMode::OpenOnly;
@@ -194,7 +182,7 @@ void polyipc_semaphore_close(polyipc_semaphore* s) { delete s; }
 int polyipc_event_open(const char* name, polyipc_open_mode mode, const polyipc_sync_options* opts,
                        polyipc_event** out, polyipc_error* err) {
   return open_handle("event", name, mode, out, err, [&](polyipc::OpenMode m) {
-    return polyipc::Event::open(name, m, to_core("event", name, opts));
+    return polyipc::Event::open(name, m, polyipc::capi::sync_options("event", name, opts));
   });
 }
 
@@ -248,7 +236,7 @@ int polyipc_condition_open(const char* name, polyipc_open_mode mode, const char*
   POLYIPC_REQUIRE(lock_name == nullptr || *lock_name, err,
                   "condition '%.200s': lock name is empty (pass NULL for the default '<name>.lock')", name ? name : "");
   return open_handle("condition", name, mode, out, err, [&](polyipc::OpenMode m) {
-    return polyipc::Condition::open(name, m, lock_name ? lock_name : "", to_core("condition", name, opts));
+    return polyipc::Condition::open(name, m, lock_name ? lock_name : "", polyipc::capi::sync_options("condition", name, opts));
   });
 }
 
@@ -289,7 +277,7 @@ void polyipc_condition_close(polyipc_condition* c) { delete c; }
 int polyipc_barrier_open(const char* name, polyipc_open_mode mode, uint32_t parties, const polyipc_sync_options* opts,
                          polyipc_barrier** out, polyipc_error* err) {
   return open_handle("barrier", name, mode, out, err, [&](polyipc::OpenMode m) {
-    return polyipc::Barrier::open(name, m, parties, to_core("barrier", name, opts));
+    return polyipc::Barrier::open(name, m, parties, polyipc::capi::sync_options("barrier", name, opts));
   });
 }
 

@@ -1,7 +1,6 @@
 #include "core/shm/shared_memory.hpp"
 
 #include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <cstring>
 #include <new>
@@ -132,11 +131,7 @@ std::unique_ptr<Array> Array::open(const std::string& name, OpenMode mode, ElemT
 
 Array::~Array() {
   // As Lock: a held robust mutex must stay mapped (see Lock::~Lock).
-  if (s_ && s_->mutex.holder_tid() != 0) {
-    char path[64];
-    std::snprintf(path, sizeof path, "/proc/self/task/%d", static_cast<int>(s_->mutex.holder_tid()));
-    if (::access(path, F_OK) == 0) (void)segment_.release();
-  }
+  if (s_ && s_->mutex.held_in_this_process()) (void)segment_.release();
 }
 
 Status Array::check(uint64_t index, ElemType type, ErrorText& error) const {

@@ -3,7 +3,6 @@
 #include <cerrno>
 #include <cstdio>
 #include <new>
-#include <unistd.h>
 
 #include "core/describe.hpp"
 
@@ -48,15 +47,7 @@ Lock::~Lock() {
   // and the kernel walk: unmapping it would leave a dangling entry. Closing
   // does not release (another handle of this process may be the one in use),
   // so while a thread of this process holds it, keep the mapping until exit.
-  if (s_ && holder_is_in_this_process()) (void)segment_.release();
-}
-
-bool Lock::holder_is_in_this_process() const noexcept {
-  pid_t holder = s_->mutex.holder_tid();
-  if (holder == 0) return false;
-  char path[64];
-  std::snprintf(path, sizeof path, "/proc/self/task/%d", static_cast<int>(holder));
-  return ::access(path, F_OK) == 0;
+  if (s_ && s_->mutex.held_in_this_process()) (void)segment_.release();
 }
 
 Status Lock::acquire_slow(int trylock_rc, const Deadline& deadline, ErrorText& error) {

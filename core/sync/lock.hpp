@@ -73,7 +73,6 @@ class Lock {
   Status acquire_slow(int trylock_rc, const Deadline& deadline, ErrorText& error);
   Status release_failed(ErrorText& error);
   Status finish_acquire(Status st, ErrorText& error);
-  bool holder_is_in_this_process() const noexcept;
 
   std::unique_ptr<Segment> segment_;
   LockShared* s_ = nullptr;

@@ -1,6 +1,7 @@
 #include "core/sync/robust_mutex.hpp"
 
 #include <cerrno>
+#include <cstdio>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -74,6 +75,14 @@ pid_t RobustMutex::holder_tid() const noexcept {
 }
 
 bool RobustMutex::held_by_caller() const noexcept { return holder_tid() == current_tid(); }
+
+bool RobustMutex::held_in_this_process() const noexcept {
+  const pid_t holder = holder_tid();
+  if (holder == 0) return false;
+  char path[64];
+  std::snprintf(path, sizeof path, "/proc/self/task/%d", static_cast<int>(holder));
+  return ::access(path, F_OK) == 0;
+}
 
 uint32_t RobustMutex::depth() const noexcept {
   if (holder_tid() == 0) return 0;

@@ -31,6 +31,10 @@ class RobustMutex {
   // What glibc records, read without locking (diagnostics and ownership checks).
   pid_t holder_tid() const noexcept;           // 0 when free
   bool held_by_caller() const noexcept;        // by the calling thread
+  // By any thread of this process. A held robust mutex sits in its holder
+  // thread's robust list, which glibc and the kernel walk: its mapping must
+  // not be unmapped while this is true.
+  bool held_in_this_process() const noexcept;
   uint32_t depth() const noexcept;             // recursion depth while held (1 for non-recursive)
 
  private:
