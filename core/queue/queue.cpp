@@ -111,10 +111,6 @@ Queue::~Queue() = default;
 // transaction: the put lock is then held by nobody, or by a recoverer waiting
 // for the get lock), publishes the get side, then reaps under both locks.
 
-struct Queue::View {
-  uint64_t tail, produced;  // the end of the published records, and puts made Ready
-};
-
 bool Queue::fifo() const noexcept { return s_->order == static_cast<uint32_t>(Order::Fifo); }
 
 namespace {
@@ -223,10 +219,12 @@ void Queue::publish_get_side() noexcept {
 // Under both locks: the put side's own words. Under the get lock alone: what
 // the put side published (produced first: its tail then covers those records).
 Queue::View Queue::both_view() const noexcept { return {s_->ps.tail, s_->ps.produced}; }
-Queue::View Queue::get_view() const noexcept {
+Queue::View Queue::get_view() noexcept {
   uint64_t produced = s_->pub_produced.load(std::memory_order_acquire);
-  return {s_->pub_tail.load(std::memory_order_acquire), produced};
+  seen_put_ = {s_->pub_tail.load(std::memory_order_acquire), produced};
+  return seen_put_;
 }
+uint64_t Queue::seen_head() noexcept { return seen_head_ = s_->pub_head.load(std::memory_order_acquire); }
 
 uint64_t Queue::count() const noexcept { return s_->ps.produced - s_->cs.consumed; }
 
@@ -605,7 +603,9 @@ bool Queue::put_fast(const void* data, size_t len, const Deadline& deadline, Sta
   if ((*st = lk.status()) != Status::Ok) return true;
   for (int attempt = 0;; ++attempt) {
     if (s.closed) return false;
-    const uint64_t tail = s.ps.tail, head = s.pub_head.load(std::memory_order_acquire);
+    const uint64_t tail = s.ps.tail;
+    uint64_t head = seen_head_;
+    if (!has_room_at(tail, head, rec)) head = seen_head();
     const bool below_max =
         !s.max_items || s.ps.produced - s.pub_consumed.load(std::memory_order_acquire) + s.ps.reserved < s.max_items;
     if (below_max && has_room_at(tail, head, rec)) {
@@ -689,7 +689,7 @@ bool Queue::put_many_fast(const void* const* data, const size_t* lens, size_t va
   Locked lk(*this, Side::Put, deadline);
   if (lk.status() != Status::Ok) return false;
   if (s.closed) return false;
-  const uint64_t head = s.pub_head.load(std::memory_order_acquire);
+  const uint64_t head = seen_head();
   const uint64_t waiting = s.ps.produced - s.pub_consumed.load(std::memory_order_acquire) + s.ps.reserved;
   uint64_t tail = s.ps.tail, bytes = 0;
   size_t n = 0;
@@ -857,12 +857,18 @@ void Queue::finish_take(Transaction& tx, uint64_t pos, uint64_t tail) {
     tx.set(r->state, kLeased);
     tx.set(r->owner, self_token());
     tx.set(s.cs.leased, s.cs.leased + 1);
+  } else if (fifo()) {
+    // Mostly the oldest record: the head passes it and its header stays as it
+    // is (below the head nobody reads it), so the getter writes nothing into
+    // the lines the putter is filling next door.
+    if (!advance_head(tx, tail, pos)) tx.set(r->state, kDead);
+    return;
   } else {
     tx.set(r->state, kDead);
     // LIFO pops (and PRIORITY gets of the newest record) free their space at
     // once: otherwise a stack whose bottom item stays would fill with holes.
     // (One lock there: the tail may change.)
-    if (!fifo() && pos + record_size(r->len) == s.ps.tail) tx.set(s.ps.tail, pos);
+    if (pos + record_size(r->len) == s.ps.tail) tx.set(s.ps.tail, pos);
   }
   advance_head(tx, fifo() ? tail : s.ps.tail);
 }
@@ -882,7 +888,7 @@ Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context,
     copy_bytes(out, s.payload(pos), n);
     Transaction tx(s.get_journal, s.base());
     take(tx, pos);
-    finish_take(tx, pos, side == Side::Get ? s.pub_tail.load(std::memory_order_acquire) : s.ps.tail);
+    finish_take(tx, pos, side == Side::Get ? seen_put_.tail : s.ps.tail);
   } else {  // copy out without the lock; a death meanwhile returns the message to the queue
     {
       Transaction tx(s.get_journal, s.base());
@@ -897,7 +903,7 @@ Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context,
     lock_side(side, Deadline::forever());
     Transaction tx(s.get_journal, s.base());
     tx.set(s.cs.reading, s.cs.reading - 1);
-    finish_take(tx, pos, side == Side::Get ? s.pub_tail.load(std::memory_order_acquire) : s.ps.tail);
+    finish_take(tx, pos, side == Side::Get ? seen_put_.tail : s.ps.tail);
   }
   bump(s.gets);
   bump(s.bytes_got, n);
@@ -918,7 +924,8 @@ bool Queue::get_fast(Destination dest, void* context, size_t* len, const Deadlin
   if ((*st = lk.status()) != Status::Ok) return true;
   for (int attempt = 0;; ++attempt) {
     if (s.cs.reading > 0) return_dead_readers();
-    uint64_t pos = find_ready(get_view());
+    uint64_t pos = find_ready(seen_put_);
+    if (pos == UINT64_MAX) pos = find_ready(get_view());
     if (pos != UINT64_MAX) {
       *st = take_one(Side::Get, pos, dest, context, len, error);
       return true;
@@ -1018,7 +1025,9 @@ Status Queue::get_many(void* buf, size_t cap, size_t* lens, size_t max_count, si
 }
 
 // Moves the head over records nobody needs any more, freeing their space.
-void Queue::advance_head(Transaction& tx, uint64_t tail) {
+// `taken`: a record just taken (still marked Ready) that counts as dead; true
+// if the head passed it.
+bool Queue::advance_head(Transaction& tx, uint64_t tail, uint64_t taken) {
   QueueShared& s = *s_;
   uint64_t head = s.cs.head;
   while (head < tail) {
@@ -1028,12 +1037,13 @@ void Queue::advance_head(Transaction& tx, uint64_t tail) {
       break;
     }
     RecordHeader* r = s.record(p);
-    if (r->state != kDead && r->state != kPad) break;
+    if (p != taken && r->state != kDead && r->state != kPad) break;
     head = p + record_size(r->len);
   }
-  if (head <= s.cs.head) return;
+  if (head <= s.cs.head) return false;
   tx.set(s.cs.head, head);
   if (s.cs.read_pos < head) tx.set(s.cs.read_pos, head);
+  return head > taken;
 }
 
 // A record became Ready again (committed late, or redelivered).

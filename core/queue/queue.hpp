@@ -78,7 +78,11 @@ class Queue {
   // lock), taken for every side.
   enum class Side { Put, Get, Both };
   class Locked;
-  struct View;
+  // What one side knows of the put side: the end of the published records,
+  // and how many puts made records Ready.
+  struct View {
+    uint64_t tail, produced;
+  };
   Queue() = default;
 
   bool fifo() const noexcept;
@@ -90,7 +94,8 @@ class Queue {
   void publish_put_side() noexcept;
   void publish_get_side() noexcept;
   View both_view() const noexcept;
-  View get_view() const noexcept;
+  View get_view() noexcept;  // the get lock held: the published put side, read afresh
+  uint64_t seen_head() noexcept;  // the put lock held: the published head, read afresh
   uint64_t count() const noexcept;  // exact under both locks
   void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
   void return_dead_readers();
@@ -128,7 +133,7 @@ class Queue {
                    ErrorText& error);
   void take(Transaction& tx, uint64_t pos);
   void finish_take(Transaction& tx, uint64_t pos, uint64_t tail);
-  void advance_head(Transaction& tx, uint64_t tail);
+  bool advance_head(Transaction& tx, uint64_t tail, uint64_t taken = UINT64_MAX);
   void make_available(Transaction& tx, uint64_t pos);
   void heap_push(Transaction& tx, uint64_t pos);
   void heap_pop(Transaction& tx);
@@ -138,6 +143,12 @@ class Queue {
   std::unique_ptr<Segment> segment_;
   QueueShared* s_ = nullptr;
   std::atomic<int64_t> last_reap_ns_{0};
+  // This handle's last reading of the other side's published words: published
+  // values only grow, so a stale one is a safe lower bound (fewer messages,
+  // less room), re-read only when it says there is nothing to do. Reading the
+  // other side's cache line on every call is what costs between cores.
+  View seen_put_{0, 0};   // guarded by the get lock
+  uint64_t seen_head_ = 0;  // guarded by the put lock
 };
 
 }  // namespace polyipc
