@@ -117,13 +117,19 @@ struct QueueShared {
   char* base() { return reinterpret_cast<char*>(this); }
   uint64_t* heap() { return reinterpret_cast<uint64_t*>(base() + heap_offset); }
   char* ring() { return base() + ring_offset; }
+  // The place of a position in the ring. Every call makes several: a mask
+  // when the capacity is a power of two (the default 1 MiB is), else a divide.
+  uint64_t offset(uint64_t pos) const {
+    return (capacity & (capacity - 1)) == 0 ? pos & (capacity - 1) : pos % capacity;
+  }
+  uint64_t to_end(uint64_t pos) const { return capacity - offset(pos); }  // bytes left before the ring wraps
   // A position past any implicit pad at the end of the ring.
   uint64_t skip_implicit_pad(uint64_t pos) const {
-    uint64_t to_end = capacity - pos % capacity;
-    return to_end < kHeader ? pos + to_end : pos;
+    uint64_t left = to_end(pos);
+    return left < kHeader ? pos + left : pos;
   }
-  RecordHeader* record(uint64_t pos) { return reinterpret_cast<RecordHeader*>(ring() + pos % capacity); }
-  char* payload(uint64_t pos) { return ring() + pos % capacity + kHeader; }
+  RecordHeader* record(uint64_t pos) { return reinterpret_cast<RecordHeader*>(ring() + offset(pos)); }
+  char* payload(uint64_t pos) { return ring() + offset(pos) + kHeader; }
 
   // Messages waiting, from the published words (no lock needed).
   uint64_t published_count() const {

@@ -432,7 +432,7 @@ bool Queue::has_room_at(uint64_t tail, uint64_t head, uint64_t rec) const noexce
   const QueueShared& s = *s_;
   uint64_t used = tail - head;
   if (used == 0) return rec <= s.capacity;
-  uint64_t to_end = s.capacity - tail % s.capacity;
+  uint64_t to_end = s.to_end(tail);
   uint64_t need = rec <= to_end ? rec : to_end + rec;
   return used + need <= s.capacity;
 }
@@ -516,7 +516,7 @@ uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
   const uint64_t lap_end = (pos / s.capacity + 1) * s.capacity;
   uint64_t end = first;
   while (end < s.ps.tail && end < lap_end) {
-    if (s.capacity - end % s.capacity < kHeader) {
+    if (s.to_end(end) < kHeader) {
       end = lap_end;
       break;
     }
@@ -537,7 +537,7 @@ uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
 uint64_t Queue::reserve(uint64_t rec) {
   QueueShared& s = *s_;
   uint64_t tail = s.ps.tail;
-  uint64_t to_end = s.capacity - tail % s.capacity;
+  uint64_t to_end = s.to_end(tail);
   if (rec > to_end && s.ps.tail == s.cs.head) {  // empty: restart at the beginning of the ring
     Transaction tx(s.get_journal, s.base());
     tx.set(s.cs.head, tail + to_end);
@@ -552,7 +552,7 @@ uint64_t Queue::reserve(uint64_t rec) {
 // over the end of the ring if it does not fit there.
 uint64_t Queue::place_at(uint64_t tail, uint64_t rec) {
   QueueShared& s = *s_;
-  uint64_t to_end = s.capacity - tail % s.capacity;
+  uint64_t to_end = s.to_end(tail);
   if (rec <= to_end) return tail;
   if (to_end >= kHeader) {  // free space: no journal needed until tail moves
     RecordHeader* pad = s.record(tail);
@@ -609,7 +609,7 @@ bool Queue::put_fast(const void* data, size_t len, const Deadline& deadline, Sta
     const bool below_max =
         !s.max_items || s.ps.produced - s.pub_consumed.load(std::memory_order_acquire) + s.ps.reserved < s.max_items;
     if (below_max && has_room_at(tail, head, rec)) {
-      if (tail == head && rec > s.capacity - tail % s.capacity) return false;  // restart: moves the head
+      if (tail == head && rec > s.to_end(tail)) return false;  // restart: moves the head
       const uint64_t pos = place_at(tail, rec);
       write_record(pos, data, len, 0, 0);
       {
@@ -697,7 +697,7 @@ bool Queue::put_many_fast(const void* const* data, const size_t* lens, size_t va
     const uint64_t rec = record_size(lens[n]);
     if (s.max_items && waiting + n >= s.max_items) break;
     if (!has_room_at(tail, head, rec)) break;
-    if (tail == head && rec > s.capacity - tail % s.capacity) break;  // restart: the general path
+    if (tail == head && rec > s.to_end(tail)) break;  // restart: the general path
     const uint64_t pos = place_at(tail, rec);
     write_record(pos, data[n], lens[n], 0, 0);
     tail = pos + rec;

@@ -7,7 +7,6 @@
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
-#include <exception>
 
 #include "core/status.hpp"
 
@@ -36,21 +35,24 @@ inline uint64_t roll_back(Journal& j, void* base) noexcept {
   return n;
 }
 
+// Commits when it goes out of scope. Only set() may throw inside one (a full
+// journal, an internal bug), and it undoes the transaction first; whatever
+// runs between sets must be noexcept. (Asking std::uncaught_exceptions() on
+// entry and exit instead cost two TLS look-ups through libstdc++ per
+// transaction, several per message.)
 class Transaction {
  public:
   // base: the start of the region every journaled word lives in.
-  Transaction(Journal& journal, void* base) noexcept
-      : j_(journal), base_(static_cast<char*>(base)), exceptions_(std::uncaught_exceptions()) {}
+  Transaction(Journal& journal, void* base) noexcept : j_(journal), base_(static_cast<char*>(base)) {}
   Transaction(const Transaction&) = delete;
-  // Leaving by an exception undoes the partial change; otherwise it commits.
-  ~Transaction() {
-    if (std::uncaught_exceptions() > exceptions_) roll_back(j_, base_);
-    else commit();
-  }
+  ~Transaction() { commit(); }
 
   void set(uint64_t& word, uint64_t value) {
     uint64_t n = j_.count;
-    if (n == Journal::kCapacity) throw Error(Status::System, "journal overflow (internal bug)");
+    if (n == Journal::kCapacity) {
+      roll_back(j_, base_);
+      throw Error(Status::System, "journal overflow (internal bug)");
+    }
     j_.entries[n] = {static_cast<uint64_t>(reinterpret_cast<char*>(&word) - base_), word};
     // The compiler must not move the change above its log entry: a kill can
     // land between any two instructions. (Store order across CPUs is not at
@@ -70,7 +72,6 @@ class Transaction {
  private:
   Journal& j_;
   char* base_;
-  int exceptions_;
 };
 
 }  // namespace polyipc
