@@ -133,6 +133,24 @@ POLYIPC_API int polyipc_queue_put_many(polyipc_queue *q, const void *const *data
  * TOO_LARGE with lens[0] = its size and leaves it in the queue. */
 POLYIPC_API int polyipc_queue_get_many(polyipc_queue *q, void *buf, size_t cap, size_t *lens, size_t max_count,
                                        size_t *done, int64_t timeout_ns, polyipc_error *err);
+/* Zero copy, for large messages: the bytes are written or read in the ring itself.
+ * reserve: room for len bytes at *data (priority 0), this process's alone until
+ *   commit publishes it (a JSON queue validates it then; INVALID_JSON drops it)
+ *   or cancel drops it. Waits up to timeout_ns for room, as put does.
+ * borrow: takes the next message as get does, but leaves its len bytes in the
+ *   ring at *data (read only) until release.
+ * *ticket names the reservation or the borrowed message; a ticket this process
+ * does not hold (another's, or one ended already) is INVALID_ARG. A process
+ * that dies first loses its reservation, and its borrowed message goes back to
+ * the queue for the next getter. Space behind either is reused only after it
+ * ends: keep them short. */
+POLYIPC_API int polyipc_queue_reserve(polyipc_queue *q, size_t len, void **data, uint64_t *ticket, int64_t timeout_ns,
+                                      polyipc_error *err);
+POLYIPC_API int polyipc_queue_commit(polyipc_queue *q, uint64_t ticket, polyipc_error *err);
+POLYIPC_API int polyipc_queue_cancel(polyipc_queue *q, uint64_t ticket, polyipc_error *err);
+POLYIPC_API int polyipc_queue_borrow(polyipc_queue *q, const void **data, size_t *len, uint64_t *ticket,
+                                     int64_t timeout_ns, polyipc_error *err);
+POLYIPC_API int polyipc_queue_release(polyipc_queue *q, uint64_t ticket, polyipc_error *err);
 POLYIPC_API int polyipc_queue_size(polyipc_queue *q, uint64_t *out, polyipc_error *err); /* qsize() */
 POLYIPC_API int polyipc_queue_task_done(polyipc_queue *q, polyipc_error *err); /* joinable only */
 POLYIPC_API int polyipc_queue_join(polyipc_queue *q, int64_t timeout_ns, polyipc_error *err);

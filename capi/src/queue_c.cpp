@@ -134,6 +134,41 @@ int polyipc_queue_size(polyipc_queue* q, uint64_t* out, polyipc_error* err) {
   return polyipc::capi::finish(err, Status::Ok, ErrorText{});
 }
 
+int polyipc_queue_reserve(polyipc_queue* q, size_t len, void** data, uint64_t* ticket, int64_t timeout_ns,
+                          polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_reserve");
+  POLYIPC_REQUIRE(data && ticket, err, "queue '%s': reserve: data and ticket must not be NULL",
+                  q->impl->name().c_str());
+  return guard(err, "polyipc_queue_reserve", [&](ErrorText& e) {
+    return q->impl->reserve(len, 0, data, ticket, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_commit(polyipc_queue* q, uint64_t ticket, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_commit");
+  return guard(err, "polyipc_queue_commit", [&](ErrorText& e) { return q->impl->commit(ticket, true, e); });
+}
+
+int polyipc_queue_cancel(polyipc_queue* q, uint64_t ticket, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_cancel");
+  return guard(err, "polyipc_queue_cancel", [&](ErrorText& e) { return q->impl->commit(ticket, false, e); });
+}
+
+int polyipc_queue_borrow(polyipc_queue* q, const void** data, size_t* len, uint64_t* ticket, int64_t timeout_ns,
+                         polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_borrow");
+  POLYIPC_REQUIRE(data && len && ticket, err, "queue '%s': borrow: data, len and ticket must not be NULL",
+                  q->impl->name().c_str());
+  return guard(err, "polyipc_queue_borrow", [&](ErrorText& e) {
+    return q->impl->borrow(data, len, ticket, Deadline::after(timeout_ns), e);
+  });
+}
+
+int polyipc_queue_release(polyipc_queue* q, uint64_t ticket, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_release");
+  return guard(err, "polyipc_queue_release", [&](ErrorText& e) { return q->impl->release(ticket, e); });
+}
+
 int polyipc_queue_task_done(polyipc_queue* q, polyipc_error* err) {
   REQUIRE_QUEUE(q, err, "polyipc_queue_task_done");
   return guard(err, "polyipc_queue_task_done", [&](ErrorText& e) { return q->impl->task_done(e); });

@@ -51,6 +51,7 @@ constexpr uint64_t kMinRecord = kHeader;
 constexpr uint64_t kLargeMessage = 32 * 1024;
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
+constexpr int64_t kReaderAliveMemoNs = 1'000'000;  // see Queue::reader_alive
 constexpr int64_t kSpinNs = 20'000;     // spin at most this long before sleeping
 constexpr int64_t kPureSpinNs = 3'000;  // of which this long without yielding
 

@@ -306,9 +306,22 @@ void Queue::return_dead_readers() {
     pos = s.skip_implicit_pad(pos);
     if (pos >= end) break;
     RecordHeader* r = s.record(pos);
-    if (r->state == kReading && !is_alive(r->owner)) release_from_dead_owner(pos);
+    if (r->state == kReading && !reader_alive(r->owner)) release_from_dead_owner(pos);
     pos += record_size(r->len);
   }
+}
+
+// Whether the process reading (or borrowing) a record lives. Every get asks
+// while another process holds a borrowed message, so a live answer is kept
+// for kReaderAliveMemoNs: a reader that dies is noticed that much later.
+bool Queue::reader_alive(uint64_t owner) noexcept {
+  if (owner == self_token()) return true;
+  const int64_t now = monotonic_ns();
+  if (owner == alive_reader_ && now < alive_reader_until_ns_) return true;
+  if (!is_alive(owner)) return false;
+  alive_reader_ = owner;
+  alive_reader_until_ns_ = now + kReaderAliveMemoNs;
+  return true;
 }
 
 // A record whose owner died: a half-written one (Reserved, both locks held) is
@@ -481,7 +494,7 @@ bool Queue::compact(uint64_t rec) {
     uint64_t to = slide_target(pos, size);
     if (to == UINT64_MAX) {
       if (!(r->state == kLeased || heap_order) || !has_room(size)) return false;
-      to = reserve(size);
+      to = claim_space(size);
     }
     std::memcpy(s.record(to), r, size);  // into dead or free space: nobody reads it yet
     Transaction tx(s.get_journal, s.base());
@@ -534,7 +547,7 @@ uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
 
 // Makes room for a record at the tail (writing a pad if needed) and returns
 // its position; the caller publishes the new tail in its transaction. Both locks held.
-uint64_t Queue::reserve(uint64_t rec) {
+uint64_t Queue::claim_space(uint64_t rec) {
   QueueShared& s = *s_;
   uint64_t tail = s.ps.tail;
   uint64_t to_end = s.to_end(tail);
@@ -578,7 +591,7 @@ void Queue::write_record(uint64_t pos, const void* data, size_t len, int64_t pri
 void Queue::commit_put(const void* data, size_t len, int64_t priority) {
   QueueShared& s = *s_;
   uint64_t rec = record_size(len);
-  uint64_t pos = reserve(rec);
+  uint64_t pos = claim_space(rec);
   write_record(pos, data, len, priority, s.ps.next_seq);
   Transaction tx(s.get_journal, s.base());
   tx.set(s.ps.tail, pos + rec);
@@ -646,38 +659,156 @@ Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline
   QueueShared& s = *s_;
   if (len < kLargeMessage) {
     commit_put(data, len, priority);
-  } else {
-    // Claim the space, copy without the locks, then publish.
-    uint64_t pos = reserve(rec);
-    RecordHeader* r = s.record(pos);
-    r->len = len;
-    r->state = kReserved;
-    r->owner = self_token();
-    r->priority = priority;
-    r->seq = s.ps.next_seq;
-    {
-      Transaction tx(s.get_journal, s.base());
-      tx.set(s.ps.tail, pos + rec);
-      tx.set(s.ps.reserved, s.ps.reserved + 1);
-      tx.set(s.ps.next_seq, s.ps.next_seq + 1);
-    }
+  } else {  // claim the space, copy without the locks, then publish
+    uint64_t pos = reserve_record(len, priority);
     unlock();
     copy_bytes(s.payload(pos), data, len);
     lock(Deadline::forever());
-    Transaction tx(s.get_journal, s.base());
-    tx.set(r->state, kReady);
-    tx.set(r->owner, 0);
-    tx.set(s.ps.reserved, s.ps.reserved - 1);
-    tx.set(s.ps.produced, s.ps.produced + 1);
-    if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + 1);
-    make_available(tx, pos);
-    tx.commit();
-    bump(s.puts);
-    bump(s.bytes_put, len);
+    publish_reserved(pos);
   }
   s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   notify(s.not_empty, s.getters_sleeping);
   return Status::Ok;
+}
+
+// A Reserved record of len bytes at the tail, owned by this process: filled
+// outside the locks, then published or dropped. Both locks held, room checked.
+uint64_t Queue::reserve_record(size_t len, int64_t priority) {
+  QueueShared& s = *s_;
+  const uint64_t rec = record_size(len);
+  uint64_t pos = claim_space(rec);
+  RecordHeader* r = s.record(pos);
+  r->len = len;
+  r->state = kReserved;
+  r->owner = self_token();
+  r->priority = priority;
+  r->seq = s.ps.next_seq;
+  Transaction tx(s.get_journal, s.base());
+  tx.set(s.ps.tail, pos + rec);
+  tx.set(s.ps.reserved, s.ps.reserved + 1);
+  tx.set(s.ps.next_seq, s.ps.next_seq + 1);
+  return pos;
+}
+
+// The Reserved record at pos becomes Ready. Both locks held.
+void Queue::publish_reserved(uint64_t pos) {
+  QueueShared& s = *s_;
+  RecordHeader* r = s.record(pos);
+  Transaction tx(s.get_journal, s.base());
+  tx.set(r->state, kReady);
+  tx.set(r->owner, 0);
+  tx.set(s.ps.reserved, s.ps.reserved - 1);
+  tx.set(s.ps.produced, s.ps.produced + 1);
+  if (s.joinable) tx.set(s.ps.unfinished_added, s.ps.unfinished_added + 1);
+  make_available(tx, pos);
+  tx.commit();
+  bump(s.puts);
+  bump(s.bytes_put, r->len);
+}
+
+// ---- zero copy ---------------------------------------------------------------
+
+// A ticket names a record this process reserved or borrowed: its position.
+// Both locks held; checks it lies in the ring's used part, on a record
+// boundary the ring can hold a header at, in `state`, owned by this process.
+bool Queue::owns_record(uint64_t pos, uint64_t state) const noexcept {
+  QueueShared& s = *s_;
+  if (pos < s.cs.head || pos >= s.ps.tail || pos % 8 != 0 || s.to_end(pos) < kHeader) return false;
+  const RecordHeader* r = s.record(pos);
+  return r->state == state && r->owner == self_token() && pos + record_size(r->len) <= s.ps.tail;
+}
+
+Status Queue::reserve(size_t len, int64_t priority, void** data, uint64_t* ticket, const Deadline& deadline,
+                      ErrorText& error) {
+  if (len > s_->max_message) {
+    error.set("queue '%s': reservation of %zu bytes exceeds max_message_bytes %llu", qname(), len,
+              (unsigned long long)s_->max_message);
+    return Status::TooLarge;
+  }
+  if (s_->order != static_cast<uint32_t>(Order::Priority)) priority = 0;
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
+  Status st = wait_for_room(record_size(len), deadline, error);
+  if (st != Status::Ok) return st;
+  const uint64_t pos = reserve_record(len, priority);
+  *data = s_->payload(pos);
+  *ticket = pos;
+  return Status::Ok;
+}
+
+Status Queue::commit(uint64_t ticket, bool publish, ErrorText& error) {
+  QueueShared& s = *s_;
+  // The bytes are this process's until published: check them without the locks.
+  bool valid_json = true;
+  json::ValidationError ve;
+  if (publish && s.format == static_cast<uint32_t>(Format::Json)) {
+    Locked lk(*this, Deadline::forever(), error);
+    if (lk.status() != Status::Ok) return lk.status();
+    if (!owns_record(ticket, kReserved)) return not_owned(ticket, "reserved", error);
+    const uint64_t len = s.record(ticket)->len;
+    lk.release();
+    valid_json = json::validate(s.payload(ticket), len, json::kMaxDepth, &ve);
+  }
+  Locked lk(*this, Deadline::forever(), error);
+  if (lk.status() != Status::Ok) return lk.status();
+  if (!owns_record(ticket, kReserved)) return not_owned(ticket, "reserved", error);
+  if (publish && valid_json) {
+    publish_reserved(ticket);
+    s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+    notify(s.not_empty, s.getters_sleeping);
+    return Status::Ok;
+  }
+  {  // dropped: the space comes back once the head passes it
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.ps.reserved, s.ps.reserved - 1);
+    tx.set(s.record(ticket)->state, kDead);
+    advance_head(tx, s.ps.tail);
+  }
+  notify(s.not_full, s.putters_sleeping);
+  if (!publish) return Status::Ok;
+  error.set("queue '%s': invalid JSON at byte %zu: %s (the reservation was dropped)", qname(), ve.offset, ve.reason);
+  return Status::InvalidJson;
+}
+
+Status Queue::borrow(const void** data, size_t* len, uint64_t* ticket, const Deadline& deadline, ErrorText& error) {
+  QueueShared& s = *s_;
+  Locked lk(*this, deadline, error);
+  if (lk.status() != Status::Ok) return lk.status();
+  uint64_t pos;
+  Status st = wait_for_message(&pos, deadline, error);
+  if (st != Status::Ok) return st;
+  RecordHeader* r = s.record(pos);
+  {
+    Transaction tx(s.get_journal, s.base());
+    lend(tx, pos);
+  }
+  bump(s.gets);
+  bump(s.bytes_got, r->len);
+  s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
+  *data = s.payload(pos);
+  *len = r->len;
+  *ticket = pos;
+  return Status::Ok;
+}
+
+Status Queue::release(uint64_t ticket, ErrorText& error) {
+  QueueShared& s = *s_;
+  Locked lk(*this, Deadline::forever(), error);
+  if (lk.status() != Status::Ok) return lk.status();
+  if (!owns_record(ticket, kReading)) return not_owned(ticket, "borrowed", error);
+  {
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.cs.reading, s.cs.reading - 1);
+    finish_take(tx, ticket, s.ps.tail);
+  }
+  notify(s.not_full, s.putters_sleeping);
+  return Status::Ok;
+}
+
+Status Queue::not_owned(uint64_t ticket, const char* what, ErrorText& error) const {
+  error.set("queue '%s': ticket %llu names no message %s by this process (released or committed already?)", qname(),
+            (unsigned long long)ticket, what);
+  return Status::InvalidArg;
 }
 
 // FIFO, under the put lock alone: every record that fits, published in one
@@ -755,7 +886,7 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
       uint64_t pos;
       if (n == 0 && tail == s.cs.head) {
         if (rec > s.capacity) break;
-        pos = reserve(rec);  // may restart the empty ring at its beginning
+        pos = claim_space(rec);  // may restart the empty ring at its beginning
       } else {
         if (!has_room_at(tail, s.cs.head, rec)) break;
         pos = place_at(tail, rec);
@@ -848,6 +979,17 @@ void Queue::take(Transaction& tx, uint64_t pos) {
   else tx.set(s.cs.read_pos, pos + record_size(s.record(pos)->len));
 }
 
+// Takes the record at pos into this process's hands (Reading): it goes back
+// to the queue if this process dies before finishing the take.
+void Queue::lend(Transaction& tx, uint64_t pos) {
+  QueueShared& s = *s_;
+  RecordHeader* r = s.record(pos);
+  take(tx, pos);
+  tx.set(r->state, kReading);
+  tx.set(r->owner, self_token());
+  tx.set(s.cs.reading, s.cs.reading + 1);
+}
+
 // Ends a take: the record becomes Leased (joinable) or Dead, and space is
 // reclaimed up to `tail` (FIFO: the put side's tail as this side knows it).
 void Queue::finish_take(Transaction& tx, uint64_t pos, uint64_t tail) {
@@ -892,10 +1034,7 @@ Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context,
   } else {  // copy out without the lock; a death meanwhile returns the message to the queue
     {
       Transaction tx(s.get_journal, s.base());
-      take(tx, pos);
-      tx.set(r->state, kReading);
-      tx.set(r->owner, self_token());
-      tx.set(s.cs.reading, s.cs.reading + 1);
+      lend(tx, pos);
     }
     if (side == Side::Get) publish_get_side();
     unlock_side(side);

@@ -52,6 +52,18 @@ class Queue {
   Status get_many(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done, const Deadline& deadline,
                   ErrorText& error);
 
+  // Zero copy. reserve: room for len bytes in the ring at *data, owned by this
+  // process until commit(ticket, true) publishes it (JSON queues validate it
+  // then) or commit(ticket, false) drops it. borrow: takes the next message as
+  // get does but leaves it in the ring at *data until release(ticket). A
+  // process that dies first loses a reservation and gives a borrowed message
+  // back to the queue. Either holds back the space behind it meanwhile.
+  Status reserve(size_t len, int64_t priority, void** data, uint64_t* ticket, const Deadline& deadline,
+                 ErrorText& error);
+  Status commit(uint64_t ticket, bool publish, ErrorText& error);
+  Status borrow(const void** data, size_t* len, uint64_t* ticket, const Deadline& deadline, ErrorText& error);
+  Status release(uint64_t ticket, ErrorText& error);
+
   uint64_t size() const noexcept;
   // For a wait over several objects (core/wait_any): registers this caller
   // as a sleeping getter and returns the futex word putters will bump, or
@@ -99,6 +111,7 @@ class Queue {
   uint64_t count() const noexcept;  // exact under both locks
   void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
   void return_dead_readers();
+  bool reader_alive(uint64_t owner) noexcept;
   void release_from_dead_owner(uint64_t pos);
   bool getter_may_proceed() const noexcept;
   bool getter_may_stop_spinning() const noexcept;
@@ -108,7 +121,11 @@ class Queue {
   uint64_t slide_target(uint64_t pos, uint64_t size);
   Status wait_for_room(uint64_t record_size, const Deadline& deadline, ErrorText& error);
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
-  uint64_t reserve(uint64_t record_size);
+  uint64_t claim_space(uint64_t record_size);
+  uint64_t reserve_record(size_t len, int64_t priority);
+  void publish_reserved(uint64_t pos);
+  bool owns_record(uint64_t pos, uint64_t state) const noexcept;
+  Status not_owned(uint64_t ticket, const char* what, ErrorText& error) const;
   uint64_t place_at(uint64_t tail, uint64_t record_size);
   bool has_room_at(uint64_t tail, uint64_t head, uint64_t record_size) const noexcept;
   void write_record(uint64_t pos, const void* data, size_t len, int64_t priority, uint64_t seq);
@@ -132,6 +149,7 @@ class Queue {
   Status take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
                    ErrorText& error);
   void take(Transaction& tx, uint64_t pos);
+  void lend(Transaction& tx, uint64_t pos);
   void finish_take(Transaction& tx, uint64_t pos, uint64_t tail);
   bool advance_head(Transaction& tx, uint64_t tail, uint64_t taken = UINT64_MAX);
   void make_available(Transaction& tx, uint64_t pos);
@@ -149,6 +167,8 @@ class Queue {
   // other side's cache line on every call is what costs between cores.
   View seen_put_{0, 0};   // guarded by the get lock
   uint64_t seen_head_ = 0;  // guarded by the put lock
+  uint64_t alive_reader_ = 0;  // a reader found alive, until alive_reader_until_ns_ (get lock)
+  int64_t alive_reader_until_ns_ = 0;
 };
 
 }  // namespace polyipc
