@@ -114,6 +114,7 @@ struct Spec {
   bool format_json = false;    // polyipc: JSON format (validating put)
   bool payload_json = false;   // data is a valid JSON document padded to msg_size
   bool batch = false;          // use send_many/recv_many
+  bool zero_copy = false;      // polyipc: reserve/commit and borrow/release (the consumer reads 8 bytes in place)
 };
 
 struct Params {

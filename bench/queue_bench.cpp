@@ -90,11 +90,15 @@ const std::vector<std::string> kAll = {"polyipc",        "boost_mq", "posix_mq",
                                        "sock_seqpacket", "mp_queue", "bare_ring"};
 
 std::vector<Scenario> scenarios() {
+  // polyipc-zc: the producer copies into space reserved in the ring, the
+  // consumer borrows the message in place and reads its 8-byte sequence number.
+  std::vector<std::string> with_zero_copy = kAll;
+  with_zero_copy.insert(with_zero_copy.begin() + 1, "polyipc-zc");
   return {
       {"tput-64", "1 producer / 1 consumer, 64 B, one message per call", Kind::Tput, 64, 1, kAll},
       {"tput-1K", "1 producer / 1 consumer, 1 KiB, one message per call", Kind::Tput, 1024, 1, kAll},
-      {"tput-64K", "1 producer / 1 consumer, 64 KiB, one message per call", Kind::Tput, 65536, 1, kAll},
-      {"tput-1M", "1 producer / 1 consumer, 1 MiB, one message per call", Kind::Tput, 1 << 20, 1, kAll},
+      {"tput-64K", "1 producer / 1 consumer, 64 KiB, one message per call", Kind::Tput, 65536, 1, with_zero_copy},
+      {"tput-1M", "1 producer / 1 consumer, 1 MiB, one message per call", Kind::Tput, 1 << 20, 1, with_zero_copy},
       {"tput-64-batch", "1 producer / 1 consumer, 64 B, polyipc put_many/get_many (64 per put) vs the bare ring",
        Kind::Tput, 64, 1, {"polyipc-batch", "bare_ring"}},
       {"rtt-64", "ping-pong round trip, 64 B, two queues/channels", Kind::Rtt, 64, 1, kAll},
@@ -173,6 +177,7 @@ Spec make_spec(const Scenario& sc, const std::string& peer, int round) {
   s.producers = s.consumers = sc.producers;
   s.batch = peer == "polyipc-batch";
   s.format_json = peer == "polyipc-json";
+  s.zero_copy = peer == "polyipc-zc";
   s.payload_json = sc.id == "json-vs-bytes";
   return s;
 }
@@ -376,6 +381,7 @@ std::vector<Target> targets(const Table& t) {
   add_ratio("mpmc-64 2P2C: polyipc / boost_mq >= 1.5", "mpmc-64", "polyipc", "boost_mq", m_rate, 1.5, true);
   add_ratio("tput-1M: polyipc / boost_mq >= 2", "tput-1M", "polyipc", "boost_mq", m_rate, 2.0, true);
   add_ratio("tput-1M: polyipc / sock_seqpacket >= 1", "tput-1M", "polyipc", "sock_seqpacket", m_rate, 1.0, true);
+  add_ratio("tput-1M zero copy: polyipc-zc / boost_mq >= 2", "tput-1M", "polyipc-zc", "boost_mq", m_rate, 2.0, true);
   add_ratio("json-vs-bytes 64 B: JSON / BYTES >= 0.7", "json-vs-bytes", "polyipc-json", "polyipc-bytes", m_rate, 0.7,
             true);
   add_abs("idle getter, FOREVER: CPU < 1%", "idle-getter-cpu", "polyipc-forever",
