@@ -149,6 +149,47 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn polyipc_queue_reserve(
+        q: *mut polyipc_queue,
+        len: usize,
+        data: *mut *mut ::std::os::raw::c_void,
+        ticket: *mut u64,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_queue_commit(
+        q: *mut polyipc_queue,
+        ticket: u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_queue_cancel(
+        q: *mut polyipc_queue,
+        ticket: u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_queue_borrow(
+        q: *mut polyipc_queue,
+        data: *mut *const ::std::os::raw::c_void,
+        len: *mut usize,
+        ticket: *mut u64,
+        timeout_ns: i64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_queue_release(
+        q: *mut polyipc_queue,
+        ticket: u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_queue_size(
         q: *mut polyipc_queue,
         out: *mut u64,

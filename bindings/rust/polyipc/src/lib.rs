@@ -32,7 +32,7 @@ pub use options::{End, Format, OpenMode, Order, PipeOptions, QueueOptions, SyncO
 pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
 pub use polyipc_sys as sys;
-pub use queue::Queue;
+pub use queue::{Borrowed, Queue, Reservation};
 pub use shm::{Array, ArrayGuard, Element, SharedMemory, Value};
 pub use sync::{
     Barrier, Condition, ConditionGuard, Event, Lock, LockGuard, RLock, Semaphore, SemaphorePermit,

@@ -266,6 +266,67 @@ impl Queue {
         })
     }
 
+    /// Zero copy: takes the next message as [`get`](Queue::get) does but
+    /// leaves it in the shared ring, readable through the returned guard
+    /// (`Deref<Target = [u8]>`) until it is dropped or
+    /// [`released`](Borrowed::release). If this process dies first, the
+    /// message goes back to the queue. Space behind it is reused only after
+    /// the release: keep the borrow short.
+    pub fn borrow(&self, timeout: Option<Duration>) -> Result<Borrowed<'_>> {
+        let mut data: *const c_void = ptr::null();
+        let mut len: usize = 0;
+        let mut ticket: u64 = 0;
+        let mut err = ErrBuf::new();
+        // SAFETY: valid out pointers; the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_borrow(
+                self.h.as_ptr(),
+                &mut data,
+                &mut len,
+                &mut ticket,
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)?;
+        Ok(Borrowed { q: self, data: data as *const u8, len, ticket })
+    }
+
+    /// Zero copy: `len` bytes of room in the shared ring, written through the
+    /// returned guard (`DerefMut<Target = [u8]>`), published by
+    /// [`Reservation::commit`] (a JSON queue validates them then) and dropped
+    /// if the guard is dropped uncommitted, or if this process dies first.
+    /// Waits for room as [`put`](Queue::put) does.
+    pub fn reserve(&self, len: usize, timeout: Option<Duration>) -> Result<Reservation<'_>> {
+        let mut data: *mut c_void = ptr::null_mut();
+        let mut ticket: u64 = 0;
+        let mut err = ErrBuf::new();
+        // SAFETY: valid out pointers; the handle is open.
+        let rc = unsafe {
+            sys::polyipc_queue_reserve(
+                self.h.as_ptr(),
+                len,
+                &mut data,
+                &mut ticket,
+                timeout_ns(timeout),
+                err.as_mut_ptr(),
+            )
+        };
+        err.check(rc)?;
+        Ok(Reservation { q: self, data: data as *mut u8, len, ticket, ended: false })
+    }
+
+    fn end_zero_copy(
+        &self,
+        f: unsafe extern "C" fn(*mut sys::polyipc_queue, u64, *mut sys::polyipc_error) -> i32,
+        ticket: u64,
+    ) -> Result<()> {
+        let mut err = ErrBuf::new();
+        // SAFETY: the handle is open (the guard borrows the Queue).
+        let rc = unsafe { f(self.h.as_ptr(), ticket, err.as_mut_ptr()) };
+        err.check(rc)
+    }
+
     /// Number of messages waiting (leased ones not included).
     pub fn size(&self) -> Result<u64> {
         let mut n: u64 = 0;
@@ -339,5 +400,108 @@ impl fmt::Debug for Queue {
         f.debug_struct("Queue")
             .field("name", &self.name)
             .finish_non_exhaustive()
+    }
+}
+
+/// A message read in place (see [`Queue::borrow`]); released when dropped.
+pub struct Borrowed<'q> {
+    q: &'q Queue,
+    data: *const u8,
+    len: usize,
+    ticket: u64,
+}
+
+// SAFETY: the bytes stay mapped and unchanged while the guard lives (it
+// borrows the Queue, and nobody writes a borrowed record); a ticket belongs to
+// the process, so any thread may release it.
+unsafe impl Send for Borrowed<'_> {}
+unsafe impl Sync for Borrowed<'_> {}
+
+impl Borrowed<'_> {
+    /// Releases the message now, reporting any error (drop ignores them).
+    pub fn release(self) -> Result<()> {
+        let me = std::mem::ManuallyDrop::new(self);
+        me.q.end_zero_copy(sys::polyipc_queue_release, me.ticket)
+    }
+}
+
+impl std::ops::Deref for Borrowed<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: the library handed out len readable bytes at data, valid until release.
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl Drop for Borrowed<'_> {
+    fn drop(&mut self) {
+        let _ = self.q.end_zero_copy(sys::polyipc_queue_release, self.ticket);
+    }
+}
+
+impl fmt::Debug for Borrowed<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Borrowed").field("len", &self.len).finish_non_exhaustive()
+    }
+}
+
+/// Room in the ring for one message (see [`Queue::reserve`]); cancelled when
+/// dropped without [`commit`](Reservation::commit).
+pub struct Reservation<'q> {
+    q: &'q Queue,
+    data: *mut u8,
+    len: usize,
+    ticket: u64,
+    ended: bool,
+}
+
+// SAFETY: as for Borrowed; the bytes are this process's alone until commit.
+unsafe impl Send for Reservation<'_> {}
+unsafe impl Sync for Reservation<'_> {}
+
+impl Reservation<'_> {
+    /// Publishes the bytes as a message (JSON queues: `Status::InvalidJson`
+    /// if they are not JSON, and the reservation is dropped).
+    pub fn commit(mut self) -> Result<()> {
+        self.ended = true;
+        self.q.end_zero_copy(sys::polyipc_queue_commit, self.ticket)
+    }
+}
+
+impl std::ops::Deref for Reservation<'_> {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        if self.len == 0 {
+            return &[];
+        }
+        // SAFETY: len bytes at data are this process's until commit or cancel.
+        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+    }
+}
+
+impl std::ops::DerefMut for Reservation<'_> {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        if self.len == 0 {
+            return &mut [];
+        }
+        // SAFETY: as for deref, and &mut self makes the access exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.data, self.len) }
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if !self.ended {
+            let _ = self.q.end_zero_copy(sys::polyipc_queue_cancel, self.ticket);
+        }
+    }
+}
+
+impl fmt::Debug for Reservation<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Reservation").field("len", &self.len).finish_non_exhaustive()
     }
 }

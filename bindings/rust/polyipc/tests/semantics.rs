@@ -403,3 +403,33 @@ fn errors_display_message_and_status_name() {
     let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(e);
     assert!(!boxed.to_string().is_empty());
 }
+
+#[test]
+fn zero_copy_reserve_commit_and_borrow_release() {
+    let name = Name::new("zc");
+    let q = name.open(&QueueOptions::new());
+    let mut r = q.reserve(7, NOW).unwrap();
+    r.copy_from_slice(br#"{"a":1}"#);
+    r.commit().unwrap();
+    {
+        let r = q.reserve(3, NOW).unwrap(); // dropped uncommitted: cancelled
+        drop(r);
+    }
+    let mut bad = q.reserve(2, NOW).unwrap();
+    bad.copy_from_slice(b"{x");
+    assert_eq!(bad.commit().unwrap_err().status(), Status::InvalidJson);
+    assert_eq!(q.size().unwrap(), 1);
+
+    let m = q.borrow(NOW).unwrap();
+    assert_eq!(&*m, br#"{"a":1}"#);
+    assert_eq!(q.size().unwrap(), 0);
+    assert_eq!(q.borrow(NOW).unwrap_err().status(), Status::Empty);
+    m.release().unwrap();
+    q.put(b"2", NOW).unwrap();
+    {
+        let m = q.borrow(NOW).unwrap(); // released on drop
+        assert_eq!(&*m, b"2");
+    }
+    q.put(b"3", NOW).unwrap();
+    assert_eq!(q.get(NOW).unwrap(), b"3");
+}
