@@ -175,6 +175,34 @@ TEST(QueueKillEveryInstruction, PutThatRestartsTheEmptyRing) {
            [big](const std::vector<std::string>& g) { return Exactly(g, 0, 0, {big}); }});
 }
 
+// Zero copy: a borrowed message is Reading until released (a death before
+// then gives it back); a reservation is Reserved until committed (a death
+// before then drops it and its space comes back).
+TEST(QueueKillEveryInstruction, BorrowAndRelease) {
+  RunCase({"borrow and release", 3, nullptr,
+           [](Queue& q) {
+             const void* data;
+             size_t len;
+             uint64_t ticket;
+             ErrorText e;
+             if (q.borrow(&data, &len, &ticket, Deadline::after(0), e) == Status::Ok) q.release(ticket, e);
+           },
+           [](const std::vector<std::string>& g) { return Exactly(g, 0, 3, {}) || Exactly(g, 1, 3, {}); }});
+}
+
+TEST(QueueKillEveryInstruction, ReserveAndCommit) {
+  RunCase({"reserve and commit", 3, nullptr,
+           [](Queue& q) {
+             void* data;
+             uint64_t ticket;
+             ErrorText e;
+             if (q.reserve(5, 0, &data, &ticket, Deadline::after(0), e) != Status::Ok) return;
+             std::memcpy(data, "child", 5);
+             q.commit(ticket, true, e);
+           },
+           [](const std::vector<std::string>& g) { return Exactly(g, 0, 3, {"child"}); }});
+}
+
 // LIFO keeps one lock; the heap changes in the same transactions.
 TEST(QueueKillEveryInstruction, LifoGet) {
   RunCase({"lifo get", 3, nullptr,
