@@ -24,7 +24,16 @@
  *     polyipc_cs), so mono never looks for the wrappers in libpolyipc.so.
  */
 
+%begin %{
+/* RTLD_DEFAULT (dlfcn.h), before any system header */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+%}
+
 %{
+#include <dlfcn.h>
+#include <stdlib.h>
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -140,16 +149,12 @@ static int64_t polyipc_cs_widen_ascii(const uint8_t *bytes, int64_t n, uint16_t 
  * buffer) in the same call; mono's UTF8Encoding costs as much as the put.
  * -2 (nothing put) for a lone surrogate: the caller encodes with
  * UTF8Encoding, which reports it. */
-#ifdef __cplusplus
-extern "C"
-#endif
-SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_put_utf16(polyipc_queue *q, const uint16_t *text, int64_t n,
-                                                      uint8_t *scratch, int64_t priority, int64_t timeout_ns,
-                                                      int quiet) {
-  polyipc_error err;
-  uint8_t *o = scratch;
-  int64_t i = polyipc_cs_narrow_ascii(text, n, scratch);
-  int rc;
+/* text[0..n) (UTF-16 code units) as UTF-8 into out (at least 3n bytes): the
+ * number of bytes, or -1 for a lone surrogate (nothing to put: the caller
+ * encodes with UTF8Encoding, which reports it). */
+static int64_t polyipc_cs_encode_utf16(const uint16_t *text, int64_t n, uint8_t *out) {
+  uint8_t *o = out;
+  int64_t i = polyipc_cs_narrow_ascii(text, n, out);
   o += i;
   for (;;) {
     for (; i < n && text[i] < 0x80; ++i) *o++ = (uint8_t)text[i];
@@ -170,13 +175,31 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_put_utf16(polyipc_queue *q, const ui
         *o++ = (uint8_t)(0x80 | ((c >> 6) & 0x3F));
         *o++ = (uint8_t)(0x80 | (c & 0x3F));
       } else {
-        return -2;
+        return -1;
       }
     }
   }
+  return (int64_t)(o - out);
+}
+
+/* Put of a C# string: its UTF-16 code units (n of them, pinned in place) are
+ * encoded as UTF-8 into scratch (at least 3n bytes: the caller's reused
+ * buffer) in the same call; mono's UTF8Encoding costs as much as the put.
+ * -2 (nothing put) for a lone surrogate: the caller encodes with
+ * UTF8Encoding, which reports it. */
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_put_utf16(polyipc_queue *q, const uint16_t *text, int64_t n,
+                                                      uint8_t *scratch, int64_t priority, int64_t timeout_ns,
+                                                      int quiet) {
+  polyipc_error err;
+  int rc;
+  int64_t len = polyipc_cs_encode_utf16(text, n, scratch);
+  if (len < 0) return -2;
   err.code = 0;
   err.message[0] = 0;
-  rc = polyipc_queue_put_priority(q, scratch, (size_t)(o - scratch), priority, timeout_ns, &err);
+  rc = polyipc_queue_put_priority(q, scratch, (size_t)len, priority, timeout_ns, &err);
   return polyipc_cs_status(rc, &err, quiet);
 }
 
@@ -204,6 +227,66 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_get_into(polyipc_queue *q, void *buf
     return -2;
   }
   return polyipc_cs_status(rc, &err, quiet);
+}
+
+/* ---- the no-wait fast path: mono internal calls without a GC transition ----
+ *
+ * Under mono's default (hybrid) thread suspension every P/Invoke enters and
+ * leaves a "GC safe" region: two state-machine transitions and a copy of the
+ * managed stack, about as much as the put or get itself. Polyipc.Queue first
+ * tries Put(string) and Take() without waiting through the functions below,
+ * registered as raw internal calls of Polyipc.Native.QueueFastCalls (no
+ * transition: they run as managed code does, and a collection stops the
+ * thread with a signal, as mono's preemptive suspension always did). They
+ * therefore never wait (timeout 0: at most the queue lock, held for
+ * microseconds), never call back into managed code (no pending exception, no
+ * error message: err is NULL) and only return the status. Anything but OK
+ * (no room or no message yet, a buffer too small, a lone surrogate, a real
+ * error) sends the caller to the P/Invoke path above, which waits in slices
+ * and raises errors with their messages; a failed call changed nothing, so
+ * doing it again there is the same call a moment later. */
+static int polyipc_cs_fast_queue_put_utf16(polyipc_queue *q, const uint16_t *text, int64_t n, uint8_t *scratch,
+                                           int64_t priority) {
+  int64_t len = polyipc_cs_encode_utf16(text, n, scratch);
+  if (len < 0) return -2;
+  return polyipc_queue_put_priority(q, scratch, (size_t)len, priority, 0, NULL);
+}
+
+/* The next message into buf (cap bytes) without waiting: OK with its length
+ * in *len, -1 when it is larger than buf (left in the queue), else the status. */
+static int polyipc_cs_fast_queue_get_into(polyipc_queue *q, void *buf, int64_t cap, int64_t *len) {
+  size_t n = 0;
+  int rc = polyipc_queue_get_into(q, buf, (size_t)cap, &n, 0, NULL);
+  if (rc != POLYIPC_OK) return rc == POLYIPC_ERR_TOO_LARGE ? -1 : rc;
+  *len = (int64_t)n;
+  return POLYIPC_OK;
+}
+
+/* bytes[0..n) widened into chars (a fresh C# string's n chars) up to the first
+ * non-ASCII byte: the number done (n: the string is the message). */
+static int64_t polyipc_cs_fast_widen_ascii(const uint8_t *bytes, int64_t n, uint16_t *chars) {
+  return polyipc_cs_widen_ascii(bytes, n, chars);
+}
+
+/* Registers the two functions above with mono (found in the running process:
+ * the mono executable or libmonosgen exports mono_dangerous_add_raw_internal_call),
+ * before any method that calls them is compiled. 1 if registered; 0 (not
+ * mono, or a mono without it): the caller keeps to the P/Invoke path. The
+ * names must match bindings/csharp/src/QueueFastCalls.cs. */
+typedef void (*polyipc_cs_add_icall_fn)(const char *name, const void *method);
+
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
+  polyipc_cs_add_icall_fn add;
+  if (getenv("POLYIPC_CS_NO_FAST_CALLS")) return 0;
+  *(void **)(&add) = dlsym(RTLD_DEFAULT, "mono_dangerous_add_raw_internal_call");
+  if (!add) return 0;
+  add("Polyipc.Native.QueueFastCalls::QueuePutUtf16", (const void *)polyipc_cs_fast_queue_put_utf16);
+  add("Polyipc.Native.QueueFastCalls::QueueGetInto", (const void *)polyipc_cs_fast_queue_get_into);
+  add("Polyipc.Native.QueueFastCalls::WidenAscii", (const void *)polyipc_cs_fast_widen_ascii);
+  return 1;
 }
 %}
 
@@ -381,6 +464,11 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_get_into(polyipc_queue *q, void *buf
 
   [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_get_into")]
   internal static extern unsafe int QueueGetInto(global::System.IntPtr q, byte* buf, long cap, char* chars, long timeoutNs, int quiet, long* len);
+
+  /* Registers the raw internal calls of Polyipc.Native.QueueFastCalls (see
+   * polyipc_cs_register_fast_calls): true if mono took them. */
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_register_fast_calls")]
+  internal static extern int RegisterFastCalls();
 
   /* The exception a wrapper left pending for status rc (a PolyipcException for
    * rc if, unexpectedly, none is). */

@@ -68,6 +68,7 @@ namespace Polyipc
                         "(keep them beside Polyipc.dll, or on LD_LIBRARY_PATH): " + Innermost(e).Message, e);
                 }
                 CheckVersion(polyipc_native.POLYIPC_BINDING_VERSION_NUMBER, loaded);
+                QueueFastCalls.Register();
                 checkedOk = true;
             }
         }

@@ -1,5 +1,6 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
 using Newtonsoft.Json;
@@ -109,15 +110,20 @@ namespace Polyipc
 
         /// <summary>For <see cref="Connection.WaitAny"/>: the live handle, in use until <see cref="LeaveNative"/>.</summary>
         /// <summary>As <see cref="Enter"/>, for the hot path: the polyipc_queue* itself.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private IntPtr EnterHandle()
         {
             Interlocked.Increment(ref calls);
-            if (Volatile.Read(ref disposing) != 0)
-            {
-                Leave();
-                throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
-            }
+            if (Volatile.Read(ref disposing) != 0) ThrowDisposed();
             return handle;
+        }
+
+        /// <summary>For <see cref="EnterHandle"/> on a disposed handle: leaves and throws.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void ThrowDisposed()
+        {
+            Leave();
+            throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
         }
 
         internal NativeQueue EnterNative()
@@ -130,12 +136,17 @@ namespace Polyipc
             Leave();
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private void Leave()
         {
-            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
-            {
-                lock (gate) Monitor.PulseAll(gate);
-            }
+            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0) WakeDispose();
+        }
+
+        /// <summary>The last call out wakes a waiting <see cref="Dispose"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void WakeDispose()
+        {
+            lock (gate) Monitor.PulseAll(gate);
         }
 
         /// <summary>
@@ -426,6 +437,82 @@ namespace Polyipc
             return (long)(ticks * (1e9 / Stopwatch.Frequency));
         }
 
+        // ---- the no-wait fast path -------------------------------------------------------------
+
+        // Put(string), TryPut, Take() and TryTake first try once without waiting through
+        // QueueFastCalls (raw mono internal calls: no GC transition, no exception, no message).
+        // When that puts or takes, the call is done; any other outcome (no room or no message yet,
+        // a buffer too small, an error) goes to the sliced P/Invoke path above as before, which
+        // waits, and throws the library's exception for an error (the failed fast call changed
+        // nothing). A bad timeout or a cancelled token skips the fast path, so they throw as before.
+
+        /// <summary>Whether Put/Take may try the fast path first.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static bool FastAllowed(TimeSpan? timeout, CancellationToken ct)
+        {
+            if (!QueueFastCalls.Enabled || (ct.CanBeCanceled && ct.IsCancellationRequested)) return false;
+            if (timeout == null) return true;
+            long ticks = timeout.Value.Ticks;
+            return ticks >= 0 || ticks == InfiniteTicks;
+        }
+
+        private static readonly long InfiniteTicks = Timeout.InfiniteTimeSpan.Ticks;
+
+        /// <summary>Puts <paramref name="text"/> if there is room now: false otherwise, or for any error.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)] // compiled after QueueFastCalls.Register (see there)
+        private unsafe bool PutFast(string text, long priority)
+        {
+            if (text == null || text.Length >= MaxKeptBuffer / 3) return false;
+            byte[] scratch = GetBuffer((text.Length + 1) * 3);
+            int rc;
+            IntPtr q = EnterHandle();
+            try
+            {
+                fixed (char* t = text)
+                fixed (byte* p = scratch)
+                {
+                    rc = QueueFastCalls.QueuePutUtf16(q, t, text.Length, p, priority);
+                }
+            }
+            finally
+            {
+                Leave();
+            }
+            return rc == 0;
+        }
+
+        /// <summary>The next message as text if there is one now (and it fits this thread's buffer): null otherwise.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private unsafe string TakeFast()
+        {
+            byte[] buffer = GetBuffer(InitialBuffer);
+            int rc;
+            long n = 0;
+            IntPtr q = EnterHandle();
+            try
+            {
+                fixed (byte* p = buffer)
+                {
+                    rc = QueueFastCalls.QueueGetInto(q, p, buffer.Length, &n);
+                }
+            }
+            finally
+            {
+                Leave();
+            }
+            if (rc != 0) return null;
+            if (n == 0) return "";
+            // An all-ASCII message (the usual JSON) is widened straight into a new string: no
+            // char buffer, no second copy; anything else is decoded as UTF-8.
+            string s = new string('\0', (int)n);
+            fixed (byte* p = buffer)
+            fixed (char* c = s)
+            {
+                if (QueueFastCalls.WidenAscii(p, n, c) == n) return s;
+            }
+            return Decode(buffer, (int)n);
+        }
+
         // ---- the per-thread buffer ---------------------------------------------------------------
 
         // Messages are encoded into, and copied out of, one buffer per thread (a call never runs
@@ -444,10 +531,19 @@ namespace Polyipc
         }
 
         /// <summary>This thread's buffer, at least <paramref name="size"/> bytes.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal static byte[] GetBuffer(long size)
         {
             byte[] b = threadBuffer;
             if (b != null && b.Length >= size) return b;
+            return GrowBuffer(size);
+        }
+
+        /// <summary>A new buffer of at least <paramref name="size"/> bytes, kept as this thread's when small enough.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private static byte[] GrowBuffer(long size)
+        {
+            byte[] b = threadBuffer;
             if (size > MaxArray) throw new OutOfMemoryException("polyipc: message of " + size + " bytes is larger than a C# array");
             int n = (int)size;
             if (n <= MaxKeptBuffer)
@@ -553,12 +649,14 @@ namespace Polyipc
         /// </summary>
         public void Put(string json, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
+            if (FastAllowed(timeout, ct) && PutFast(json, 0)) return;
             PutText(json, 0, timeout, ct, false);
         }
 
         /// <summary>Puts JSON text with a priority (PRIORITY queues: lowest first; ignored otherwise).</summary>
         public void Put(string json, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
+            if (FastAllowed(timeout, ct) && PutFast(json, priority)) return;
             PutText(json, priority, timeout, ct, false);
         }
 
@@ -591,6 +689,7 @@ namespace Polyipc
         /// <summary>Puts JSON text if there is room within <paramref name="timeout"/>; false if not.</summary>
         public bool TryPut(string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
+            if (FastAllowed(timeout, ct) && PutFast(json, 0)) return true;
             return PutText(json, 0, timeout, ct, true);
         }
 
@@ -604,6 +703,11 @@ namespace Polyipc
         /// </summary>
         public string Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
+            if (FastAllowed(timeout, ct))
+            {
+                string s = TakeFast();
+                if (s != null) return s;
+            }
             int length;
             char[] chars;
             byte[] b = TakeCore(out length, out chars, true, timeout, ct, false);
@@ -628,6 +732,11 @@ namespace Polyipc
         /// </summary>
         public bool TryTake(out string json, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
         {
+            if (FastAllowed(timeout, ct))
+            {
+                json = TakeFast();
+                if (json != null) return true;
+            }
             int length;
             char[] chars;
             byte[] b = TakeCore(out length, out chars, true, timeout, ct, true);
