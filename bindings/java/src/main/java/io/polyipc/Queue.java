@@ -77,7 +77,6 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     }
   }
 
-  @SuppressWarnings("unused") // through USERS
   private volatile int users;
   private volatile boolean closing; // set once, by close()
   private volatile Thread closer; // the thread in close() waiting for `users` to drop to 0
