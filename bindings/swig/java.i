@@ -70,6 +70,58 @@ static jbyteArray polyipc_java_bytes(JNIEnv *jenv, const void *data, size_t len)
 }
 %}
 
+/* ---- the queue's fast paths: primitives in, primitives out ----------------------
+ * Queue.put/take hand the message across in a per-thread native buffer
+ * (io.polyipc.ScratchBuffer, a direct ByteBuffer): the call carries the handle,
+ * the buffer's address and a length, and never calls back into the VM unless
+ * it fails. "No room" / "nothing" within the slice is a return value, not an
+ * exception (the Java side waits in slices and asks again). SWIG's byte[]
+ * wrappers stay, renamed, for messages larger than the scratch buffer. */
+%rename(put_array) NativeQueue::put;
+%rename(get_array) NativeQueue::get;
+%{
+/* 0: put; 1: no room within the slice (FULL or TIMEOUT); otherwise an exception is pending. */
+JNIEXPORT jint JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1put(JNIEnv *jenv, jclass jcls, jlong queue,
+                                                                          jlong address, jint length, jlong priority,
+                                                                          jlong timeout_ns) {
+  polyipc_error err;
+  int rc;
+  (void)jcls;
+  rc = polyipc_queue_put_priority((polyipc_queue *)(intptr_t)queue, (const void *)(intptr_t)address, (size_t)length,
+                                  (int64_t)priority, (int64_t)timeout_ns, &err);
+  if (rc == 0) return 0;
+  if (rc == POLYIPC_ERR_FULL || rc == POLYIPC_ERR_TIMEOUT) return 1;
+  polyipc_java_raise(jenv, &err);
+  return rc;
+}
+
+/* >= 0: the length of the message now at address; -1: nothing within the slice
+ * (EMPTY or TIMEOUT); <= -2: the next message needs -2 - result bytes (it stays
+ * in the queue); otherwise an exception is pending. */
+JNIEXPORT jlong JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1get(JNIEnv *jenv, jclass jcls, jlong queue,
+                                                                           jlong address, jlong capacity,
+                                                                           jlong timeout_ns) {
+  polyipc_error err;
+  size_t len = 0;
+  int rc;
+  (void)jcls;
+  rc = polyipc_queue_get_into((polyipc_queue *)(intptr_t)queue, (void *)(intptr_t)address, (size_t)capacity, &len,
+                              (int64_t)timeout_ns, &err);
+  if (rc == 0) return (jlong)len;
+  if (rc == POLYIPC_ERR_EMPTY || rc == POLYIPC_ERR_TIMEOUT) return -1;
+  if (rc == POLYIPC_ERR_TOO_LARGE && len > (size_t)capacity && len < (size_t)0x7fffffffffffffffLL - 2)
+    return -2 - (jlong)len;
+  polyipc_java_raise(jenv, &err);
+  return -1;
+}
+
+/* The address of a direct ByteBuffer (0 if it is not one). */
+JNIEXPORT jlong JNICALL Java_io_polyipc_polyipc_1nativeJNI_direct_1address(JNIEnv *jenv, jclass jcls, jobject buffer) {
+  (void)jcls;
+  return (jlong)(intptr_t)(*jenv)->GetDirectBufferAddress(jenv, buffer);
+}
+%}
+
 /* ---- errors ------------------------------------------------------------------ */
 /* No early return: freearg and newfree still run, the exception stays pending
  * and the (ignored) result goes back with it. */
@@ -166,6 +218,11 @@ static int polyipc_java_binding_version_number(void) { return POLYIPC_VERSION_NU
   static {
     NativeLoader.load();
   }
+
+  // Hand-written in java.i: the queue's fast paths (see the comments there).
+  static native int NativeQueue_put(long queue, long address, int length, long priority, long timeoutNanos);
+  static native long NativeQueue_get(long queue, long address, long capacity, long timeoutNanos);
+  static native long direct_address(java.nio.ByteBuffer buffer);
 %}
 %typemap(javaclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "final class"
 %include <enumtypeunsafe.swg>

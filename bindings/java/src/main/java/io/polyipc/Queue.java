@@ -6,7 +6,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
+import java.lang.ref.Reference;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -16,8 +19,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Lock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
 /**
@@ -60,10 +62,28 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   private final String name;
   private final ObjectMapper mapper;
-  private final ReentrantReadWriteLock guard = new ReentrantReadWriteLock();
-  private final Lock reading = guard.readLock();
-  private NativeQueue handle; // null once closed; read under `reading`, written under the write lock
-  private volatile boolean closing; // set by close() before it takes the write lock
+  // The guard around the native handle: every call counts itself in `users` (enter/exit) for as long as it
+  // uses the handle; close() sets `closing`, then waits for `users` to drop to 0 before it releases the
+  // handle. A call that finds `closing` set backs out with HandleClosedException. (One atomic add each way:
+  // the entering call adds, then reads `closing`; close() writes `closing`, then reads `users`; so one of
+  // them always sees the other.)
+  private static final VarHandle USERS;
+
+  static {
+    try {
+      USERS = MethodHandles.lookup().findVarHandle(Queue.class, "users", int.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  private volatile int users;
+  private volatile boolean closing; // set once, by close()
+  private volatile Thread closer; // the thread in close() waiting for `users` to drop to 0
+  private final Object closeLock = new Object();
+  private NativeQueue handle; // null once closed; read between enter() and exit(), written by close()
+  private long address; // the handle's native pointer (0 once closed), for the fast paths; as `handle`
+  private ScratchBuffer scratch; // the buffer of the thread that used this queue last (see scratch())
   private final Cleaner.Cleanable release;
   private volatile Options options; // fetched from the queue's stat on first need
 
@@ -101,6 +121,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   private Queue(String name, NativeQueue handle, ObjectMapper mapper) {
     this.name = name;
     this.handle = handle;
+    this.address = NativeQueue.getCPtr(handle);
     this.mapper = mapper;
     this.release = CLEANER.register(this, new Release(handle));
   }
@@ -243,11 +264,51 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   // ---- the guard around the native handle ----------------------------------------------------------
 
-  /** The live handle; call with `reading` held. */
+  /** Counts a call in; HandleClosedException when the handle is closed or being closed. Pair with exit(). */
+  private void enter() {
+    USERS.getAndAdd(this, 1);
+    if (closing) {
+      exit();
+      throw closedHandle();
+    }
+  }
+
+  private void exit() {
+    if ((int) USERS.getAndAdd(this, -1) == 1 && closing) {
+      Thread t = closer;
+      if (t != null) LockSupport.unpark(t);
+    }
+  }
+
+  /** The live handle; call between enter() and exit(). */
   private NativeQueue live() {
     NativeQueue h = handle;
-    if (h == null) throw new HandleClosedException("queue '" + name + "': this handle was closed");
+    if (h == null) throw closedHandle();
     return h;
+  }
+
+  /** The live handle's native pointer; call between enter() and exit(). */
+  private long liveAddress() {
+    long a = address;
+    if (a == 0) throw closedHandle();
+    return a;
+  }
+
+  private HandleClosedException closedHandle() {
+    return new HandleClosedException("queue '" + name + "': this handle was closed");
+  }
+
+  /**
+   * The calling thread's scratch buffer: the one this queue used last when it is the caller's, else the
+   * thread-local one (ScratchBuffer.owner is final, so a racy read of the field is safe).
+   */
+  private ScratchBuffer scratch() {
+    ScratchBuffer s = scratch;
+    if (s == null || s.owner != Thread.currentThread().getId()) {
+      s = ScratchBuffer.get();
+      scratch = s;
+    }
+    return s;
   }
 
   /**
@@ -256,44 +317,45 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   @Override
   public void close() {
-    closing = true;
-    Lock writing = guard.writeLock();
-    writing.lock();
-    try {
+    synchronized (closeLock) {
       if (handle == null) return;
+      closer = Thread.currentThread();
+      closing = true;
+      boolean interrupted = false;
+      while (users != 0) { // calls in progress end within a wait slice
+        LockSupport.parkNanos(this, TimeUnit.MILLISECONDS.toNanos(1));
+        if (Thread.interrupted()) interrupted = true;
+      }
+      closer = null;
       handle = null;
+      address = 0;
+      scratch = null;
       release.clean(); // runs Release once: polyipc_queue_close
-    } finally {
-      writing.unlock();
+      if (interrupted) Thread.currentThread().interrupt();
     }
   }
 
   /**
-   * For {@link Connection#waitAny}: the live handle with the read side held (pair with {@link
-   * #exitNative()}), never blocking; HandleClosedException when closed or being closed.
+   * For {@link Connection#waitAny}: the live handle, counted in (pair with {@link #exitNative()}), never
+   * blocking; HandleClosedException when closed or being closed.
    */
   NativeQueue tryEnterNative() {
-    if (closing || !reading.tryLock()) throw new HandleClosedException("queue '" + name + "': this handle was closed");
+    enter();
     NativeQueue h = handle;
     if (h == null) {
-      reading.unlock();
-      throw new HandleClosedException("queue '" + name + "': this handle was closed");
+      exit();
+      throw closedHandle();
     }
     return h;
   }
 
   void exitNative() {
-    reading.unlock();
+    exit();
   }
 
   /** Whether {@link #close()} was called on this handle. */
   public boolean isClosed() {
-    reading.lock();
-    try {
-      return handle == null;
-    } finally {
-      reading.unlock();
-    }
+    return closing;
   }
 
   /** Removes the queue's name (see {@link Polyipc#unlink}); attached handles, this one too, keep working. */
@@ -309,11 +371,41 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   }
 
   /**
+   * One native put of at most {@code slice} ns: true when put, false when there was no room. Messages up to
+   * {@link ScratchBuffer#MAX} bytes are already in {@code s} (see {@link ScratchBuffer}); larger ones
+   * ({@code s == null}) go as the array.
+   */
+  private boolean putOnce(ScratchBuffer s, byte[] data, long priority, long slice) {
+    enter();
+    try {
+      if (s != null) return polyipc_nativeJNI.NativeQueue_put(liveAddress(), s.address, data.length, priority, slice) == 0;
+      try {
+        live().put_array(data, priority, slice);
+        return true;
+      } catch (FullException | PolyipcTimeoutException e) {
+        return false;
+      }
+    } finally {
+      exit();
+      Reference.reachabilityFence(this); // the Cleaner must not release the handle during the call
+    }
+  }
+
+  /** The thread's scratch buffer holding data, or null when data is too large for one. */
+  private ScratchBuffer staged(byte[] data) {
+    if (data.length > ScratchBuffer.MAX) return null;
+    ScratchBuffer s = scratch();
+    s.load(data);
+    return s;
+  }
+
+  /**
    * Puts bytes, waiting up to timeoutNanos (FOREVER: no limit) in slices. Answers false when there was no
    * room in time.
    */
   private boolean putRaw(byte[] data, long priority, long timeoutNanos) throws InterruptedException {
     final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    final ScratchBuffer s = staged(data);
     for (;;) {
       if (Thread.interrupted()) throw new InterruptedException("put on queue '" + name + "' interrupted");
       long slice;
@@ -322,36 +414,55 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       } else {
         slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
       }
-      reading.lock();
-      try {
-        live().put(data, priority, slice);
-        return true;
-      } catch (FullException | PolyipcTimeoutException e) {
-        if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return false;
-      } finally {
-        reading.unlock();
-      }
+      if (putOnce(s, data, priority, slice)) return true;
+      if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return false;
     }
   }
 
   /** Non-blocking put; false when full. */
   private boolean putNow(byte[] data, long priority) {
-    reading.lock();
+    return putOnce(staged(data), data, priority, 0);
+  }
+
+  /** getOnce found nothing. */
+  private static final int NOTHING = -1;
+  /** getOnce took a message larger than the scratch buffer: it is in {@link ScratchBuffer#large}. */
+  private static final int LARGE = -2;
+
+  /**
+   * One native get of at most {@code slice} ns into the thread's scratch buffer: the length of the message
+   * taken, {@link #NOTHING}, or {@link #LARGE}. Throws ClosedException at the end of the stream.
+   */
+  private int getOnce(ScratchBuffer s, long slice) {
+    enter();
     try {
-      live().put(data, priority, 0);
-      return true;
-    } catch (FullException | PolyipcTimeoutException e) {
-      return false;
+      final long q = liveAddress();
+      long r = polyipc_nativeJNI.NativeQueue_get(q, s.address, s.capacity, slice);
+      while (r < NOTHING) { // the next message needs -2 - r bytes; it is still in the queue
+        long need = -2 - r;
+        if (need > ScratchBuffer.MAX) {
+          try {
+            s.large = live().get_array(0);
+            return LARGE;
+          } catch (EmptyException | PolyipcTimeoutException e) {
+            return NOTHING; // another getter took it first
+          }
+        }
+        s.ensure((int) need);
+        r = polyipc_nativeJNI.NativeQueue_get(q, s.address, s.capacity, 0);
+      }
+      return (int) r;
     } finally {
-      reading.unlock();
+      exit();
+      Reference.reachabilityFence(this);
     }
   }
 
   /**
-   * Gets bytes, waiting up to timeoutNanos (FOREVER: no limit) in slices; null when nothing came in time.
-   * Throws ClosedException at the end of the stream.
+   * Gets into the thread's scratch buffer (see {@link #getOnce}), waiting up to timeoutNanos (FOREVER: no
+   * limit) in slices. Throws ClosedException at the end of the stream.
    */
-  private byte[] getRaw(long timeoutNanos) throws InterruptedException {
+  private int getRaw(ScratchBuffer s, long timeoutNanos) throws InterruptedException {
     final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
     for (;;) {
       if (Thread.interrupted()) throw new InterruptedException("get on queue '" + name + "' interrupted");
@@ -361,27 +472,45 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       } else {
         slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
       }
-      reading.lock();
-      try {
-        return live().get(slice);
-      } catch (EmptyException | PolyipcTimeoutException e) {
-        if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
-      } finally {
-        reading.unlock();
-      }
+      int r = getOnce(s, slice);
+      if (r != NOTHING) return r;
+      if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return NOTHING;
     }
   }
 
-  /** Non-blocking get; null when empty. */
-  private byte[] getNow() {
-    reading.lock();
-    try {
-      return live().get(0);
-    } catch (EmptyException | PolyipcTimeoutException e) {
-      return null;
-    } finally {
-      reading.unlock();
-    }
+  /** What getOnce/getRaw produced, as bytes (null: nothing). */
+  private static byte[] bytesOf(ScratchBuffer s, int r) {
+    if (r == NOTHING) return null;
+    if (r == LARGE) return s.takeLarge();
+    return s.toBytes(r);
+  }
+
+  /** What getOnce/getRaw produced, as a String (null: nothing). */
+  private static String stringOf(ScratchBuffer s, int r) {
+    if (r == NOTHING) return null;
+    if (r == LARGE) return string(s.takeLarge());
+    return s.toUtf8String(r);
+  }
+
+  /**
+   * Gets bytes, waiting up to timeoutNanos (FOREVER: no limit) in slices; null when nothing came in time.
+   * Throws ClosedException at the end of the stream.
+   */
+  private byte[] getRaw(long timeoutNanos) throws InterruptedException {
+    ScratchBuffer s = scratch();
+    return bytesOf(s, getRaw(s, timeoutNanos));
+  }
+
+  /** Non-blocking get as a String; null when empty. */
+  private String getStringNow() {
+    ScratchBuffer s = scratch();
+    return stringOf(s, getOnce(s, 0));
+  }
+
+  /** {@link #getRaw(long)} as a String. */
+  private String getString(long timeoutNanos) throws InterruptedException {
+    ScratchBuffer s = scratch();
+    return stringOf(s, getRaw(s, timeoutNanos));
   }
 
   private static byte[] utf8(String s) {
@@ -458,7 +587,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   @Override
   public String take() throws InterruptedException {
-    return string(getRaw(FOREVER));
+    return getString(FOREVER);
   }
 
   /**
@@ -468,7 +597,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   @Override
   public String poll() {
-    return string(getNow());
+    return getStringNow();
   }
 
   /**
@@ -478,7 +607,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   @Override
   public String poll(long timeout, TimeUnit unit) throws InterruptedException {
-    return string(getRaw(toNanos(timeout, unit)));
+    return getString(toNanos(timeout, unit));
   }
 
   /**
@@ -524,12 +653,12 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   private JsonNode peekItem() {
     String json;
-    reading.lock();
+    enter();
     try {
       live();
       json = polyipc_native.polyipc_native_peek_json(name, 1);
     } finally {
-      reading.unlock();
+      exit();
     }
     try {
       JsonNode items = Json.mapper().readTree(json);
@@ -555,14 +684,14 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     if (c == this) throw new IllegalArgumentException("drainTo of a queue to itself");
     int n = 0;
     while (n < maxElements) {
-      byte[] b;
+      String m;
       try {
-        b = getNow();
+        m = getStringNow();
       } catch (ClosedException e) {
         break;
       }
-      if (b == null) break;
-      c.add(string(b));
+      if (m == null) break;
+      c.add(m);
       ++n;
     }
     return n;
@@ -572,14 +701,16 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   @Override
   public void clear() {
     boolean joinable = options().joinable;
+    ScratchBuffer s = scratch();
     for (;;) {
-      byte[] b;
+      int r;
       try {
-        b = getNow();
+        r = getOnce(s, 0);
       } catch (ClosedException e) {
         return;
       }
-      if (b == null) return;
+      if (r == NOTHING) return;
+      s.large = null;
       if (joinable) taskDone();
     }
   }
@@ -595,11 +726,11 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   /** {@link #size()} as a long. */
   public long sizeAsLong() {
-    reading.lock();
+    enter();
     try {
       return live().size();
     } finally {
-      reading.unlock();
+      exit();
     }
   }
 
@@ -723,11 +854,11 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    * @throws InvalidArgumentException the queue is not joinable, or nothing is outstanding
    */
   public void taskDone() {
-    reading.lock();
+    enter();
     try {
       live().task_done();
     } finally {
-      reading.unlock();
+      exit();
     }
   }
 
@@ -764,14 +895,14 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       } else {
         slice = Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
       }
-      reading.lock();
+      enter();
       try {
         live().join(slice);
         return true;
       } catch (PolyipcTimeoutException e) {
         if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return false;
       } finally {
-        reading.unlock();
+        exit();
       }
     }
   }
@@ -781,11 +912,11 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    * {@link ClosedException}. Idempotent.
    */
   public void closeWrites() {
-    reading.lock();
+    enter();
     try {
       live().close_writes();
     } finally {
-      reading.unlock();
+      exit();
     }
   }
 
@@ -823,11 +954,11 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   /** The queue's name, options and counters as a JSON object (see {@code polyipc stat}). */
   public String statJson() {
-    reading.lock();
+    enter();
     try {
       return live().stat_json();
     } finally {
-      reading.unlock();
+      exit();
     }
   }
 

@@ -78,6 +78,51 @@ class QueueBasicsTest {
     }
   }
 
+  /** Every size crosses JNI whole: the per-thread native buffer, its growth, and the byte[] path past it. */
+  @Test
+  void messagesOfEverySizeRoundTrip() throws Exception {
+    int[] sizes = {0, 1, 63, 64, 4095, 4096, 4097, 20_000, 65_535, 65_536, 65_537, 300_000, 5, 70_000, 10};
+    try (Queue q = Queue.builder(names.next("sizes")).format(Format.BYTES).capacityBytes(4 << 20).open()) {
+      for (int n : sizes) {
+        byte[] m = new byte[n];
+        for (int i = 0; i < n; ++i) m[i] = (byte) (i * 31 + n);
+        q.putBytes(m);
+        assertArrayEquals(m, q.takeBytes(), "takeBytes of " + n);
+        assertTrue(q.offerBytes(m, 0, 1, TimeUnit.SECONDS));
+        assertArrayEquals(m, q.pollBytes(1, TimeUnit.SECONDS), "pollBytes of " + n);
+      }
+      // several waiting, taken by another thread (a buffer of its own) as strings
+      List<String> put = new ArrayList<>();
+      for (int n : sizes) {
+        String m = "ü".repeat(n / 2) + "x".repeat(n % 2);
+        put.add(m);
+        q.put(m);
+      }
+      List<String> got = new ArrayList<>();
+      Thread t = new Thread(() -> {
+        for (int i = 0; i < put.size(); ++i) got.add(q.poll());
+      });
+      t.start();
+      t.join();
+      assertEquals(put, got);
+      assertNull(q.poll());
+    }
+    try (Queue q = Queue.builder(names.next("sizes-json")).capacityBytes(4 << 20).open()) {
+      for (int n : sizes) {
+        String m = "\"" + "é".repeat(n / 2) + "\"";
+        assertTrue(q.offer(m));
+        assertEquals(m, q.take(), "take of " + n);
+        q.put(m);
+        List<String> drained = new ArrayList<>();
+        assertEquals(1, q.drainTo(drained));
+        assertEquals(List.of(m), drained);
+      }
+      assertThrows(InvalidJsonException.class, () -> q.put("{" + "x".repeat(100_000)));
+      assertThrows(InvalidJsonException.class, () -> q.put("{"));
+      assertTrue(q.isEmpty());
+    }
+  }
+
   @Test
   void unicodeJsonRoundTrips() throws Exception {
     try (Queue q = Queue.open(names.next("utf8"))) {
