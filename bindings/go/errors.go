@@ -104,8 +104,10 @@ func newError(s Status, cause error, format string, args ...any) *Error {
 }
 
 // The SWIG wrappers report a failing C call as a panic with the value
-// "polyipc:<code>:<message>" (bindings/swig/go.i). recoverInto, deferred
-// directly by every function that calls into internal/native, turns it into
+// "polyipc:<code>:<message>" (bindings/swig/go.i), and so do Queue's
+// hot-path glue calls (native.QueuePut, native.QueueGetInto). recoverInto,
+// deferred directly by every function that calls into internal/native
+// (Queue.endCall where the call also holds the queue's guard), turns it into
 // an *Error; any other panic goes on.
 func recoverInto(err *error) {
 	r := recover()

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/polyipc/polyipc/bindings/go/internal/native"
@@ -23,7 +24,11 @@ type Queue struct {
 	// mu guards h: calls hold it for reading while they are in native code
 	// (at most one waitSlice when they block), Close for writing.
 	mu sync.RWMutex
-	h  native.NativeQueue // nil once closed
+	h  native.SwigcptrNativeQueue // 0 once closed
+	// getHint is about the length of the recent messages Get took (a
+	// maximum that decays); 0 before the first. Get reads a message of up to
+	// that size straight into the slice it returns (see get).
+	getHint atomic.Int64
 }
 
 // OpenQueue opens queue name in the namespace $POLYIPC_NAMESPACE, creating
@@ -57,14 +62,17 @@ func OpenQueue(name string, opts ...Option) (*Queue, error) {
 	return &Queue{name: name, h: h}, nil
 }
 
-func openNative(name string, o *queueOptions) (h native.NativeQueue, err error) {
+func openNative(name string, o *queueOptions) (h native.SwigcptrNativeQueue, err error) {
 	defer recoverInto(&err)
+	var nq native.NativeQueue
 	if o.openMode == openOnly && !o.shaped {
-		return native.NativeQueueOpen_existing(name), nil
+		nq = native.NativeQueueOpen_existing(name)
+	} else {
+		nq = native.NativeQueueOpen(name, o.openMode, int(o.order), int(o.format), boolInt(o.joinable),
+			uint64(o.maxItems), uint64(o.capacity), uint64(o.maxMessageBytes), uint(o.mode.Perm()),
+			boolInt(o.ephemeral))
 	}
-	return native.NativeQueueOpen(name, o.openMode, int(o.order), int(o.format), boolInt(o.joinable),
-		uint64(o.maxItems), uint64(o.capacity), uint64(o.maxMessageBytes), uint(o.mode.Perm()),
-		boolInt(o.ephemeral)), nil
+	return native.SwigcptrNativeQueue(nq.Swigcptr()), nil
 }
 
 // checkName rejects what cannot reach C intact; the library checks the rest.
@@ -91,19 +99,19 @@ func (q *Queue) Name() string { return q.name }
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.h != nil {
+	if q.h != 0 {
 		native.DeleteNativeQueue(q.h)
-		q.h = nil
+		q.h = 0
 	}
 	return nil
 }
 
 // with runs f on the native handle, holding the guard so Close cannot free
 // it meanwhile.
-func (q *Queue) with(f func(h native.NativeQueue) error) error {
+func (q *Queue) with(f func(h native.SwigcptrNativeQueue) error) error {
 	q.mu.RLock()
 	defer q.mu.RUnlock()
-	if q.h == nil {
+	if q.h == 0 {
 		return q.closedError()
 	}
 	return f(q.h)
@@ -117,7 +125,7 @@ func (q *Queue) closedError() error {
 // at most waitSlice until it succeeds, fails with anything but a timeout, the
 // context's deadline passes (ErrTimeout, also matching
 // context.DeadlineExceeded) or the context is cancelled.
-func (q *Queue) blocking(ctx context.Context, what string, op func(h native.NativeQueue, timeoutNs int64) error) error {
+func (q *Queue) blocking(ctx context.Context, what string, op func(h native.SwigcptrNativeQueue, timeoutNs int64) error) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -126,7 +134,7 @@ func (q *Queue) blocking(ctx context.Context, what string, op func(h native.Nati
 		if err != nil {
 			return err
 		}
-		err = q.with(func(h native.NativeQueue) error { return op(h, step) })
+		err = q.with(func(h native.SwigcptrNativeQueue) error { return op(h, step) })
 		if retry, err := sliceRanOut(err, last); !retry {
 			return err
 		}
@@ -137,6 +145,16 @@ func (q *Queue) blocking(ctx context.Context, what string, op func(h native.Nati
 // most waitSlice, less when the context's deadline comes first (last). It
 // fails when the context is done.
 func (q *Queue) nextSlice(ctx context.Context, what string) (step int64, last bool, err error) {
+	if ctx.Done() == nil {
+		// Never cancelled (context.Background, TODO, WithoutCancel), and so
+		// without a deadline either: no clock to read.
+		return int64(waitSlice), false, nil
+	}
+	return q.contextSlice(ctx, what)
+}
+
+// contextSlice is nextSlice for a context that can be done.
+func (q *Queue) contextSlice(ctx context.Context, what string) (step int64, last bool, err error) {
 	if err := ctx.Err(); err != nil {
 		return 0, false, q.contextError(what, err)
 	}
@@ -177,34 +195,55 @@ func (q *Queue) contextError(what string, err error) error {
 	return fmt.Errorf("polyipc: queue '%s': %s: %w", q.name, what, err)
 }
 
-// put is one native put within timeoutNs, under the guard.
+// put is one native put within timeoutNs (one cgo call), under the guard.
 func (q *Queue) put(data []byte, priority, timeoutNs int64) (err error) {
 	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.h == nil {
+	defer q.endCall(&err)
+	if q.h == 0 {
 		return q.closedError()
 	}
-	defer recoverInto(&err)
-	q.h.Put(data, priority, timeoutNs)
+	native.QueuePut(q.h, data, priority, timeoutNs)
 	return nil
 }
 
-// getInto is one native get within timeoutNs into buf, under the guard: the
-// message's length, or minus its length when it is larger than buf (it is
-// then left in the queue).
+// getInto is one native get within timeoutNs into buf (one cgo call), under
+// the guard: the message's length, or minus its length when it is larger
+// than buf (it is then left in the queue).
 func (q *Queue) getInto(buf []byte, timeoutNs int64) (n int64, err error) {
 	q.mu.RLock()
-	defer q.mu.RUnlock()
-	if q.h == nil {
+	defer q.endCall(&err)
+	if q.h == 0 {
 		return 0, q.closedError()
 	}
-	defer recoverInto(&err)
-	return q.h.Get_into(buf, timeoutNs), nil
+	return native.QueueGetInto(q.h, buf, timeoutNs), nil
 }
 
-// Messages are read into a pooled buffer and copied out at their exact size:
-// one allocation per message, no library allocation and no call to free it.
+// endCall, deferred directly by put and getInto after they read-lock the
+// guard, releases it and recovers a failing native call into *err (as
+// recoverInto: one deferred call instead of two).
+func (q *Queue) endCall(err *error) {
+	q.mu.RUnlock()
+	r := recover()
+	if r == nil {
+		return
+	}
+	if e := errorFromPanic(r); e != nil {
+		*err = e
+		return
+	}
+	panic(r)
+}
+
+// A message Get takes costs one native call and one allocation, and the
+// library allocates nothing. Small messages (getHint <= maxDirectGetSize) are
+// read straight into the slice Get returns, of getHint bytes rounded up to a
+// multiple of 16 (no more than the allocator takes for getHint bytes): no
+// pooled buffer, no copy. One that turns out larger stays in the queue and is
+// taken again as a large one (a second native call, once per growth of
+// getHint). Large messages are read into a pooled buffer and copied out at
+// their exact size.
 const (
+	maxDirectGetSize = 1024
 	getBufferSize    = 4096
 	maxPooledGetSize = 1 << 20 // larger buffers are used once
 )
@@ -216,6 +255,43 @@ var getBuffers = sync.Pool{New: func() any {
 
 // get takes one message within timeoutNs (one slice), as a new slice.
 func (q *Queue) get(timeoutNs int64) ([]byte, error) {
+	if hint := q.getHint.Load(); hint > 0 && hint <= maxDirectGetSize {
+		// Up to a multiple of 16: the allocator's size classes are, up to
+		// 256 bytes, and take at least that beyond.
+		buf := make([]byte, (hint+15)&^15)
+		n, err := q.getInto(buf, timeoutNs)
+		if err != nil {
+			return nil, err
+		}
+		if n >= 0 {
+			q.noteGot(hint, n)
+			return buf[:n:n], nil
+		}
+		// Larger than the hint, and left in the queue: take it (or whatever
+		// is first by then) as below.
+	}
+	data, err := q.getLarge(timeoutNs)
+	if err == nil {
+		q.noteGot(q.getHint.Load(), int64(len(data)))
+	}
+	return data, err
+}
+
+// noteGot updates getHint after a message of n bytes: up to n at once, down
+// towards n by a sixteenth of the difference (so a run of small messages
+// after a large one goes back to the direct path).
+func (q *Queue) noteGot(hint, n int64) {
+	next := n
+	if n < hint {
+		next = hint - (hint-n+15)/16
+	}
+	if next != hint {
+		q.getHint.Store(next)
+	}
+}
+
+// getLarge takes one message within timeoutNs through a pooled buffer.
+func (q *Queue) getLarge(timeoutNs int64) ([]byte, error) {
 	bp := getBuffers.Get().(*[]byte)
 	defer getBuffers.Put(bp)
 	buf := *bp
@@ -257,11 +333,17 @@ func (q *Queue) PutPriority(ctx context.Context, data []byte, priority int64) er
 		ctx = context.Background()
 	}
 	for {
-		step, last, err := q.nextSlice(ctx, "put")
-		if err != nil {
-			return err
+		step, last := int64(waitSlice), false
+		if ctx.Done() != nil { // nextSlice, by hand: its call costs more than its fast path
+			var err error
+			if step, last, err = q.contextSlice(ctx, "put"); err != nil {
+				return err
+			}
 		}
-		err = q.put(data, priority, step)
+		err := q.put(data, priority, step)
+		if err == nil {
+			return nil
+		}
 		if retry, err := sliceRanOut(err, last); !retry {
 			return err
 		}
@@ -281,16 +363,19 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 		ctx = context.Background()
 	}
 	for {
-		step, last, err := q.nextSlice(ctx, "get")
-		if err != nil {
-			return nil, err
-		}
-		data, err := q.get(step)
-		if retry, err := sliceRanOut(err, last); !retry {
-			if err != nil {
+		step, last := int64(waitSlice), false
+		if ctx.Done() != nil { // nextSlice, by hand (as in PutPriority)
+			var err error
+			if step, last, err = q.contextSlice(ctx, "get"); err != nil {
 				return nil, err
 			}
+		}
+		data, err := q.get(step)
+		if err == nil {
 			return data, nil
+		}
+		if retry, err := sliceRanOut(err, last); !retry {
+			return nil, err
 		}
 	}
 }
@@ -328,7 +413,7 @@ func (q *Queue) GetJSON(ctx context.Context, v any) error {
 // Size is the number of messages in the queue (Python's qsize()).
 func (q *Queue) Size() (int, error) {
 	var n uint64
-	err := q.with(func(h native.NativeQueue) (err error) {
+	err := q.with(func(h native.SwigcptrNativeQueue) (err error) {
 		defer recoverInto(&err)
 		n = h.Size()
 		return nil
@@ -338,7 +423,7 @@ func (q *Queue) Size() (int, error) {
 
 // TaskDone ends the lease of one message this process got (joinable queues).
 func (q *Queue) TaskDone() error {
-	return q.with(func(h native.NativeQueue) (err error) {
+	return q.with(func(h native.SwigcptrNativeQueue) (err error) {
 		defer recoverInto(&err)
 		h.Task_done()
 		return nil
@@ -347,7 +432,7 @@ func (q *Queue) TaskDone() error {
 
 // Join waits until every message ever put was TaskDone, or ctx is done.
 func (q *Queue) Join(ctx context.Context) error {
-	return q.blocking(ctx, "join", func(h native.NativeQueue, timeoutNs int64) (err error) {
+	return q.blocking(ctx, "join", func(h native.SwigcptrNativeQueue, timeoutNs int64) (err error) {
 		defer recoverInto(&err)
 		h.Join(timeoutNs)
 		return nil
@@ -357,7 +442,7 @@ func (q *Queue) Join(ctx context.Context) error {
 // CloseWrites ends the stream: puts fail with ErrClosed, getters drain what
 // is there and then get ErrClosed.
 func (q *Queue) CloseWrites() error {
-	return q.with(func(h native.NativeQueue) (err error) {
+	return q.with(func(h native.SwigcptrNativeQueue) (err error) {
 		defer recoverInto(&err)
 		h.Close_writes()
 		return nil
@@ -367,7 +452,7 @@ func (q *Queue) CloseWrites() error {
 // Stat is the queue's name, options and counters as a JSON object.
 func (q *Queue) Stat() (json.RawMessage, error) {
 	var s string
-	err := q.with(func(h native.NativeQueue) (err error) {
+	err := q.with(func(h native.SwigcptrNativeQueue) (err error) {
 		defer recoverInto(&err)
 		s = h.Stat_json()
 		return nil

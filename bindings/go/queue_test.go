@@ -177,6 +177,59 @@ func TestBytesFormatCarriesAnyBytes(t *testing.T) {
 	}
 }
 
+// Get reads small messages straight into the slice it returns, sized from
+// the recent ones, and larger ones through a pooled buffer: every size, in
+// any order, comes out whole.
+func TestGetSizesAcrossTheReadPaths(t *testing.T) {
+	q := openQueue(t, WithFormat(Bytes), WithCapacity(8<<20))
+	sizes := []int{64, 64, 70, 80, 81, 2000, 64, 0, 64, 1024, 1025, 16, 17, 4096, 4097, 1 << 20, 1<<20 + 1, 5, 3000}
+	for i := 0; i < 60; i++ { // long enough for the hint to decay back to the direct path
+		sizes = append(sizes, 48+i%3)
+	}
+	sizes = append(sizes, 1000, 1100, 0, 1)
+	for _, n := range []int{3, 2 << 20, 7} { // a large one in a run of small ones, either path
+		sizes = append(sizes, n, n, 63, 63, 63)
+	}
+	msg := func(i, n int) []byte {
+		b := make([]byte, n)
+		for j := range b {
+			b[j] = byte(i + j*7)
+		}
+		return b
+	}
+	for _, tryGet := range []bool{false, true} {
+		for i, n := range sizes {
+			if err := q.Put(bg, msg(i, n)); err != nil {
+				t.Fatalf("Put(%d bytes): %v", n, err)
+			}
+			var got []byte
+			var err error
+			if tryGet {
+				got, err = q.TryGet()
+			} else {
+				got, err = q.Get(bg)
+			}
+			if err != nil {
+				t.Fatalf("Get of message %d (%d bytes): %v", i, n, err)
+			}
+			if got == nil || !bytes.Equal(got, msg(i, n)) {
+				t.Fatalf("message %d: got %d bytes (nil=%v), want %d", i, len(got), got == nil, n)
+			}
+		}
+		// Several waiting, of mixed sizes.
+		for i, n := range sizes {
+			if err := q.Put(bg, msg(i, n)); err != nil {
+				t.Fatalf("Put(%d bytes): %v", n, err)
+			}
+		}
+		for i, n := range sizes {
+			if got := mustGet(t, q); got != string(msg(i, n)) {
+				t.Fatalf("queued message %d: got %d bytes, want %d", i, len(got), n)
+			}
+		}
+	}
+}
+
 func TestTryGetEmptyAndTryPutFull(t *testing.T) {
 	q := openQueue(t, WithMaxItems(2))
 	wantStatus(t, func() error { _, err := q.TryGet(); return err }(), ErrEmpty)

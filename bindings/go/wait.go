@@ -47,7 +47,7 @@ func (q *Queue) guard() *sync.RWMutex {
 }
 
 func (q *Queue) addTo(set native.NativeWaitSet) (int64, bool) {
-	if q.h == nil {
+	if q.h == 0 {
 		return 0, false
 	}
 	return set.Add_queue(q.h), true

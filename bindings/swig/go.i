@@ -15,10 +15,73 @@
 %ignore polyipc_bytes;
 
 /* Header and library come from CGO_CFLAGS / CGO_LDFLAGS (or the system
- * paths): the committed output names no machine-specific path. */
+ * paths): the committed output names no machine-specific path. Setting
+ * CGO_CFLAGS replaces go's default "-g -O2", which would leave the wrappers
+ * and cgo's stubs unoptimised (-O0): the package's own -O2 comes after the
+ * environment's flags, so it wins. */
 %insert(cgo_comment_typedefs) %{
+#cgo CFLAGS: -O2
 #cgo LDFLAGS: -lpolyipc
 extern void polyipc_free(void *p);
+extern void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
+                                 int64_t timeout_ns);
+extern int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns);
+%}
+
+/* Queue's hot path (QueuePut / QueueGetInto below): one cgo call each, no
+ * SWIG proxy. The handle is passed as an integer and the bytes as an
+ * unsigned char *, so cgo knows statically that no Go pointer can hide
+ * behind them and skips its per-call pointer check (SWIG's slice-header and
+ * interface arguments are walked by runtime.cgoCheckPointer on every call).
+ * The error stays on the C stack; a failure raises as every SWIG wrapper
+ * does (a Go panic that bindings/go recovers into an *Error). */
+%{
+static void polyipc_go_raise(const polyipc_error *err) {
+  char msg[sizeof err->message + 32];
+  snprintf(msg, sizeof msg, "polyipc:%d:%s", err->code, err->message);
+  _swig_gopanic(msg);
+}
+
+void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
+                          int64_t timeout_ns) {
+  polyipc_error err;
+  err.code = 0;
+  if (polyipc_queue_put_priority((polyipc_queue *)q, len ? (const void *)data : (const void *)"", len, priority,
+                                 timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+}
+
+/* As NativeQueue::get_into: the message's length, or -(its length) when
+ * buf is too small (the message stays in the queue, nothing is raised). */
+int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns) {
+  polyipc_error err;
+  size_t len = 0;
+  int rc;
+  err.code = 0;
+  rc = polyipc_queue_get_into((polyipc_queue *)q, buf, buf ? cap : 0, &len, timeout_ns, &err);
+  if (rc == 0) return (int64_t)len;
+  if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) return -(int64_t)len;
+  polyipc_go_raise(&err);
+  return 0;
+}
+%}
+
+%insert(go_wrapper) %{
+// QueuePut is h.Put(data, priority, timeoutNs) in one cgo call without the
+// SWIG proxy (see go.i). h must not be closed during the call.
+func QueuePut(h SwigcptrNativeQueue, data []byte, priority, timeoutNs int64) {
+	C.polyipc_go_queue_put(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(data)), C.size_t(len(data)),
+		C.int64_t(priority), C.int64_t(timeoutNs))
+}
+
+// QueueGetInto is h.Get_into(buf, timeoutNs) in one cgo call without the
+// SWIG proxy (see go.i): the message's length, or minus its length when it
+// does not fit in buf (it then stays in the queue).
+func QueueGetInto(h SwigcptrNativeQueue, buf []byte, timeoutNs int64) int64 {
+	return int64(C.polyipc_go_queue_get_into(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(buf)),
+		C.size_t(len(buf)), C.int64_t(timeoutNs)))
+}
 %}
 
 /* Raise: a Go panic whose value is the string "polyipc:<code>:<message>";

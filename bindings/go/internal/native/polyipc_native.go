@@ -30,8 +30,12 @@ typedef struct { void* array; intgo len; intgo cap; } _goslice_;
 
 
 
+#cgo CFLAGS: -O2
 #cgo LDFLAGS: -lpolyipc
 extern void polyipc_free(void *p);
+extern void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
+                                 int64_t timeout_ns);
+extern int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns);
 
 typedef long long swig_type_1;
 typedef _gostring_ swig_type_2;
@@ -316,6 +320,21 @@ func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	_swig_i_0 := arg1
 	swig_r = (uintptr)(C._wrap_Swig_malloc_native_d8e0265157a9f347(C.swig_intgo(_swig_i_0)))
 	return swig_r
+}
+
+// QueuePut is h.Put(data, priority, timeoutNs) in one cgo call without the
+// SWIG proxy (see go.i). h must not be closed during the call.
+func QueuePut(h SwigcptrNativeQueue, data []byte, priority, timeoutNs int64) {
+	C.polyipc_go_queue_put(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(data)), C.size_t(len(data)),
+		C.int64_t(priority), C.int64_t(timeoutNs))
+}
+
+// QueueGetInto is h.Get_into(buf, timeoutNs) in one cgo call without the
+// SWIG proxy (see go.i): the message's length, or minus its length when it
+// does not fit in buf (it then stays in the queue).
+func QueueGetInto(h SwigcptrNativeQueue, buf []byte, timeoutNs int64) int64 {
+	return int64(C.polyipc_go_queue_get_into(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(buf)),
+		C.size_t(len(buf)), C.int64_t(timeoutNs)))
 }
 
 type Enum_SS_polyipc_status int

@@ -243,6 +243,37 @@ typedef struct polyipc_bytes {
 #include <stdint.h>		// Use the C99 official header
 
 
+static void polyipc_go_raise(const polyipc_error *err) {
+  char msg[sizeof err->message + 32];
+  snprintf(msg, sizeof msg, "polyipc:%d:%s", err->code, err->message);
+  _swig_gopanic(msg);
+}
+
+void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
+                          int64_t timeout_ns) {
+  polyipc_error err;
+  err.code = 0;
+  if (polyipc_queue_put_priority((polyipc_queue *)q, len ? (const void *)data : (const void *)"", len, priority,
+                                 timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+}
+
+/* As NativeQueue::get_into: the message's length, or -(its length) when
+ * buf is too small (the message stays in the queue, nothing is raised). */
+int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns) {
+  polyipc_error err;
+  size_t len = 0;
+  int rc;
+  err.code = 0;
+  rc = polyipc_queue_get_into((polyipc_queue *)q, buf, buf ? cap : 0, &len, timeout_ns, &err);
+  if (rc == 0) return (int64_t)len;
+  if (rc == POLYIPC_ERR_TOO_LARGE && len > cap) return -(int64_t)len;
+  polyipc_go_raise(&err);
+  return 0;
+}
+
+
 /* The namespace, as JSON text (see polyipc.h for the shapes). */
 char *polyipc_native_list_json(polyipc_error *err) {
   char *json = NULL;
