@@ -372,6 +372,21 @@ static int polyipc_python_jstr(polyipc_python_jbuf *b, PyObject *o) {
   return 0;
 }
 
+/* v in decimal, as "%lld" writes it (no snprintf: a put of a small object is mostly numbers
+ * and strings); returns the length, at most 20. */
+static size_t polyipc_python_itoa(char *out, long long v) {
+  char tmp[24];
+  size_t n = 0, k = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do {
+    tmp[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0) out[k++] = '-';
+  while (n) out[k++] = tmp[--n];
+  return k;
+}
+
 static int polyipc_python_jvalue(polyipc_python_jbuf *b, PyObject *o, int depth) {
   if (o == Py_None) return polyipc_python_jput(b, "null", 4);
   if (o == Py_True) return polyipc_python_jput(b, "true", 4);
@@ -383,7 +398,7 @@ static int polyipc_python_jvalue(polyipc_python_jbuf *b, PyObject *o, int depth)
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) return 1;
     if (v == -1 && PyErr_Occurred()) return -1;
-    return polyipc_python_jput(b, num, (size_t)snprintf(num, sizeof num, "%lld", v));
+    return polyipc_python_jput(b, num, polyipc_python_itoa(num, v));
   }
   if (PyFloat_CheckExact(o)) { /* float.__repr__, as json does */
     double v = PyFloat_AS_DOUBLE(o);
@@ -607,6 +622,49 @@ static int polyipc_python_jstring(polyipc_python_jin *in, PyObject **out) {
   }
 }
 
+/* Dict keys repeat from message to message: a short plain ASCII key (no escape)
+ * comes from a small direct-mapped cache of str objects, their hash already
+ * computed, instead of a new str hashed again by the dict (json's own scanner
+ * memoizes keys within one document the same way). Equal keys are equal str
+ * objects either way. The GIL guards the cache. */
+#define POLYIPC_PYTHON_KEY_CACHE 256 /* a power of two */
+#define POLYIPC_PYTHON_KEY_MAX 32
+static PyObject *polyipc_python_key_cache[POLYIPC_PYTHON_KEY_CACHE];
+
+/* A dict key; in->p is just past the opening quote. As jstring. */
+static int polyipc_python_jkey(polyipc_python_jin *in, PyObject **out) {
+  const unsigned char *s = in->p, *q = s, *end = in->end;
+  uint32_t hash = 2166136261u; /* FNV-1a */
+  Py_ssize_t n;
+  PyObject **slot, *r;
+  if (end - s > POLYIPC_PYTHON_KEY_MAX + 1) end = s + POLYIPC_PYTHON_KEY_MAX + 1;
+  while (q < end && *q != '"') {
+    unsigned char c = *q;
+    if (c == '\\' || c < 0x20 || c >= 0x80) return polyipc_python_jstring(in, out);
+    hash = (hash ^ c) * 16777619u;
+    ++q;
+  }
+  if (q >= end) return polyipc_python_jstring(in, out); /* long, or no closing quote */
+  n = q - s;
+  slot = &polyipc_python_key_cache[hash & (POLYIPC_PYTHON_KEY_CACHE - 1)];
+  r = *slot;
+  if (r && PyUnicode_GET_LENGTH(r) == n && memcmp(PyUnicode_DATA(r), s, (size_t)n) == 0) {
+    Py_INCREF(r);
+  } else {
+    if (!(r = PyUnicode_New(n, 127))) return -1;
+    memcpy(PyUnicode_DATA(r), s, (size_t)n);
+    if (PyObject_Hash(r) == -1) { /* cannot fail for str; computed once, kept with it */
+      Py_DECREF(r);
+      return -1;
+    }
+    Py_INCREF(r);
+    Py_XSETREF(*slot, r);
+  }
+  *out = r;
+  in->p = q + 1;
+  return 0;
+}
+
 /* A number, as the stdlib's scanner matches it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
 static int polyipc_python_jnumber(polyipc_python_jin *in, PyObject **out) {
   const unsigned char *s = in->p, *p = s, *end = in->end, *digits;
@@ -697,7 +755,7 @@ static int polyipc_python_jparse(polyipc_python_jin *in, PyObject **out, int dep
       for (;;) {
         if (in->p >= in->end || *in->p != '"') { rc = 1; break; }
         ++in->p;
-        if ((rc = polyipc_python_jstring(in, &k)) != 0) break;
+        if ((rc = polyipc_python_jkey(in, &k)) != 0) break;
         polyipc_python_jskip(in);
         if (in->p >= in->end || *in->p != ':') { Py_DECREF(k); rc = 1; break; }
         ++in->p;

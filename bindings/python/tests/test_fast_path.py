@@ -275,3 +275,37 @@ def test_handle_object_rules():
     assert isinstance(h.closed_error(), ValueError)
     with pytest.raises(TypeError):
         polyipc._queues._Handle(object(), "bad pointer")
+
+
+def test_integers_encode_as_json_dumps(qname):
+    import json
+    ints = [0, 1, -1, 9, 10, -10, 123456, 2 ** 31, -(2 ** 31), 2 ** 63 - 1, -(2 ** 63), 2 ** 63, -(2 ** 63) - 1,
+            10 ** 18, -(10 ** 19)]
+    with polyipc.Queue(qname()) as q:
+        for i in ints:
+            q.put({"n": i, "l": [i, -i]})
+            assert q.get_bytes() == json.dumps({"n": i, "l": [i, -i]}, separators=(",", ":")).encode()
+
+
+def test_dict_keys_decode_as_json_loads_past_the_key_cache(qname):
+    import json
+    import random
+    rnd = random.Random(4)
+    keys = ["", "a", "id", "kind", "payload", "x" * 31, "y" * 32, "z" * 33, "w" * 200, "é", "caf\u00e9", "\\", "a\"b",
+            "tab\t", "\U0001f600", "k\\u0041"]
+    keys += ["key%d" % i for i in range(2000)]  # far more than the cache holds: every slot is replaced
+    keys += ["".join(rnd.choice("ab") for _ in range(rnd.randint(0, 6))) for _ in range(300)]
+    with polyipc.Queue(qname(), capacity_bytes=1 << 22) as q:
+        for rounds in range(3):
+            rnd.shuffle(keys)
+            for start in range(0, len(keys), 50):
+                doc = {k: [k, start] for k in keys[start:start + 50]}
+                q.put(doc)
+                text = q.get_bytes()
+                assert json.loads(text) == doc
+                q.put_bytes(text)
+                got = q.get()
+                assert got == doc and list(got) == list(doc)
+        # keys in a document written by someone else: whitespace, escapes, duplicates (the last wins)
+        q.put_bytes(b'{ "a" : 1 , "\\u0061" : 2, "b":{"a":[{"a":3}]}, "\xc3\xa9":4, "id":5, "id":6 }')
+        assert q.get() == json.loads('{"a": 1, "\\u0061": 2, "b": {"a": [{"a": 3}]}, "\u00e9": 4, "id": 5, "id": 6}')
