@@ -372,6 +372,21 @@ static int polyipc_python_jstr(polyipc_python_jbuf *b, PyObject *o) {
   return 0;
 }
 
+/* v in decimal, as "%lld" writes it (no snprintf: a put of a small object is mostly numbers
+ * and strings); returns the length, at most 20. */
+static size_t polyipc_python_itoa(char *out, long long v) {
+  char tmp[24];
+  size_t n = 0, k = 0;
+  unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+  do {
+    tmp[n++] = (char)('0' + (int)(u % 10));
+    u /= 10;
+  } while (u);
+  if (v < 0) out[k++] = '-';
+  while (n) out[k++] = tmp[--n];
+  return k;
+}
+
 static int polyipc_python_jvalue(polyipc_python_jbuf *b, PyObject *o, int depth) {
   if (o == Py_None) return polyipc_python_jput(b, "null", 4);
   if (o == Py_True) return polyipc_python_jput(b, "true", 4);
@@ -383,7 +398,7 @@ static int polyipc_python_jvalue(polyipc_python_jbuf *b, PyObject *o, int depth)
     long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
     if (overflow) return 1;
     if (v == -1 && PyErr_Occurred()) return -1;
-    return polyipc_python_jput(b, num, (size_t)snprintf(num, sizeof num, "%lld", v));
+    return polyipc_python_jput(b, num, polyipc_python_itoa(num, v));
   }
   if (PyFloat_CheckExact(o)) { /* float.__repr__, as json does */
     double v = PyFloat_AS_DOUBLE(o);
@@ -607,6 +622,49 @@ static int polyipc_python_jstring(polyipc_python_jin *in, PyObject **out) {
   }
 }
 
+/* Dict keys repeat from message to message: a short plain ASCII key (no escape)
+ * comes from a small direct-mapped cache of str objects, their hash already
+ * computed, instead of a new str hashed again by the dict (json's own scanner
+ * memoizes keys within one document the same way). Equal keys are equal str
+ * objects either way. The GIL guards the cache. */
+#define POLYIPC_PYTHON_KEY_CACHE 256 /* a power of two */
+#define POLYIPC_PYTHON_KEY_MAX 32
+static PyObject *polyipc_python_key_cache[POLYIPC_PYTHON_KEY_CACHE];
+
+/* A dict key; in->p is just past the opening quote. As jstring. */
+static int polyipc_python_jkey(polyipc_python_jin *in, PyObject **out) {
+  const unsigned char *s = in->p, *q = s, *end = in->end;
+  uint32_t hash = 2166136261u; /* FNV-1a */
+  Py_ssize_t n;
+  PyObject **slot, *r;
+  if (end - s > POLYIPC_PYTHON_KEY_MAX + 1) end = s + POLYIPC_PYTHON_KEY_MAX + 1;
+  while (q < end && *q != '"') {
+    unsigned char c = *q;
+    if (c == '\\' || c < 0x20 || c >= 0x80) return polyipc_python_jstring(in, out);
+    hash = (hash ^ c) * 16777619u;
+    ++q;
+  }
+  if (q >= end) return polyipc_python_jstring(in, out); /* long, or no closing quote */
+  n = q - s;
+  slot = &polyipc_python_key_cache[hash & (POLYIPC_PYTHON_KEY_CACHE - 1)];
+  r = *slot;
+  if (r && PyUnicode_GET_LENGTH(r) == n && memcmp(PyUnicode_DATA(r), s, (size_t)n) == 0) {
+    Py_INCREF(r);
+  } else {
+    if (!(r = PyUnicode_New(n, 127))) return -1;
+    memcpy(PyUnicode_DATA(r), s, (size_t)n);
+    if (PyObject_Hash(r) == -1) { /* cannot fail for str; computed once, kept with it */
+      Py_DECREF(r);
+      return -1;
+    }
+    Py_INCREF(r);
+    Py_XSETREF(*slot, r);
+  }
+  *out = r;
+  in->p = q + 1;
+  return 0;
+}
+
 /* A number, as the stdlib's scanner matches it: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? */
 static int polyipc_python_jnumber(polyipc_python_jin *in, PyObject **out) {
   const unsigned char *s = in->p, *p = s, *end = in->end, *digits;
@@ -697,7 +755,7 @@ static int polyipc_python_jparse(polyipc_python_jin *in, PyObject **out, int dep
       for (;;) {
         if (in->p >= in->end || *in->p != '"') { rc = 1; break; }
         ++in->p;
-        if ((rc = polyipc_python_jstring(in, &k)) != 0) break;
+        if ((rc = polyipc_python_jkey(in, &k)) != 0) break;
         polyipc_python_jskip(in);
         if (in->p >= in->end || *in->p != ':') { Py_DECREF(k); rc = 1; break; }
         ++in->p;
@@ -928,4 +986,534 @@ static PyMethodDef polyipc_python_fast_methods[] = {
 
 %init %{
   if (PyModule_AddFunctions(m, polyipc_python_fast_methods) < 0) return NULL;
+%}
+
+/* ---- the queue classes' put/get as methods of a C base class ----------------
+ * polyipc.Queue (and JoinableQueue, SimpleQueue) derive from QueueBase, so
+ * q.put / q.get / q.put_bytes / q.get_bytes are C methods: the common call
+ * (put(obj) / get() with the defaults, waiting forever, and the queue's
+ * default codec) runs here without a Python frame, with the handle's state
+ * (QueueHandle: the pointer, the in-flight count and the closed flag, the C
+ * form of _handle.Handle) in C. Any other call (block=False, a timeout, a
+ * priority, keywords, a custom dumps/loads, a type the default codec leaves to
+ * the stdlib) goes to the package's Python method of the same meaning
+ * (_put_slow, _get_slow, _put_bytes_slow, _get_bytes_slow) with the same
+ * arguments. A wait is a first attempt with the GIL held
+ * (POLYIPC_PYTHON_QUICK_NS), then 50 ms slices with the GIL released; between
+ * slices, pending signals run (Ctrl-C raises KeyboardInterrupt) and a close()
+ * from another thread ends the call with ValueError, as the package's own
+ * loops did. */
+%{
+#define POLYIPC_PYTHON_SLICE_NS ((int64_t)50000000)
+
+/* QueueHandle(ptr, what, free=None): a native pointer shared by threads,
+ * released exactly once (free(ptr)) and never while a call borrows it. Every
+ * state change happens with the GIL held, so a counter does what
+ * _handle.Handle's token list does. */
+typedef struct {
+  PyObject_HEAD
+  NativeQueue *q;      /* NULL for a handle of nothing (ptr None) */
+  PyObject *ptr;       /* the SWIG pointer object */
+  PyObject *what;      /* "Queue 'jobs'": names the object in errors */
+  PyObject *free_fn;   /* the native destructor, called once as free_fn(ptr) */
+  Py_ssize_t calls;    /* calls in flight */
+  int closed;
+  int released;
+} polyipc_python_Handle;
+
+static PyTypeObject polyipc_python_HandleType;
+
+static void polyipc_python_h_closed_error(polyipc_python_Handle *h) {
+  PyErr_Format(PyExc_ValueError, "%S is closed", h->what);
+}
+
+static int polyipc_python_h_release(polyipc_python_Handle *h) {
+  PyObject *r;
+  if (h->released) return 0;
+  h->released = 1;
+  h->q = NULL;
+  if (h->ptr == Py_None || h->free_fn == Py_None) return 0;
+  r = PyObject_CallOneArg(h->free_fn, h->ptr);
+  if (!r) return -1;
+  Py_DECREF(r);
+  return 0;
+}
+
+/* Borrows the pointer for one call: -1 (ValueError set) when the handle is closed. */
+static int polyipc_python_h_enter(polyipc_python_Handle *h) {
+  if (h->closed) {
+    polyipc_python_h_closed_error(h);
+    return -1;
+  }
+  ++h->calls;
+  return 0;
+}
+
+/* Ends a call; the last call out of a closed handle releases it. */
+static int polyipc_python_h_leave(polyipc_python_Handle *h) {
+  if (--h->calls <= 0) {
+    h->calls = 0;
+    if (h->closed) return polyipc_python_h_release(h);
+  }
+  return 0;
+}
+
+/* leave() on the way out of a call that returns r (NULL: an exception is set,
+ * which a failing release replaces, as a raising `finally:` would). */
+static PyObject *polyipc_python_h_leave_with(polyipc_python_Handle *h, PyObject *r) {
+  if (!r) {
+    PyObject *t, *v, *tb;
+    PyErr_Fetch(&t, &v, &tb);
+    if (polyipc_python_h_leave(h) < 0) {
+      Py_XDECREF(t);
+      Py_XDECREF(v);
+      Py_XDECREF(tb);
+      return NULL;
+    }
+    PyErr_Restore(t, v, tb);
+    return NULL;
+  }
+  if (polyipc_python_h_leave(h) < 0) {
+    Py_DECREF(r);
+    return NULL;
+  }
+  return r;
+}
+
+static PyObject *polyipc_python_h_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  static char *kwlist[] = {"ptr", "what", "free", NULL};
+  PyObject *ptr, *what, *free_fn = Py_None;
+  NativeQueue *q = NULL;
+  polyipc_python_Handle *h;
+  if (!PyArg_ParseTupleAndKeywords(args, kwds, "OO|O:QueueHandle", kwlist, &ptr, &what, &free_fn)) return NULL;
+  if (ptr != Py_None && polyipc_python_queue_arg(ptr, &q) < 0) return NULL;
+  if (free_fn != Py_None && !PyCallable_Check(free_fn)) {
+    PyErr_SetString(PyExc_TypeError, "QueueHandle: free must be callable or None");
+    return NULL;
+  }
+  h = (polyipc_python_Handle *)type->tp_alloc(type, 0);
+  if (!h) return NULL;
+  h->q = q;
+  Py_INCREF(ptr);
+  h->ptr = ptr;
+  Py_INCREF(what);
+  h->what = what;
+  Py_INCREF(free_fn);
+  h->free_fn = free_fn;
+  return (PyObject *)h;
+}
+
+static void polyipc_python_h_dealloc(polyipc_python_Handle *h) {
+  /* not released: the SWIG pointer object, if it owns the queue, closes it when it goes */
+  Py_XDECREF(h->ptr);
+  Py_XDECREF(h->what);
+  Py_XDECREF(h->free_fn);
+  Py_TYPE(h)->tp_free((PyObject *)h);
+}
+
+static PyObject *polyipc_python_h_enter_m(PyObject *self, PyObject *unused) {
+  polyipc_python_Handle *h = (polyipc_python_Handle *)self;
+  (void)unused;
+  if (polyipc_python_h_enter(h) < 0) return NULL;
+  Py_INCREF(h->ptr);
+  return h->ptr;
+}
+
+static PyObject *polyipc_python_h_leave_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  if (polyipc_python_h_leave((polyipc_python_Handle *)self) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_h_check_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  if (((polyipc_python_Handle *)self)->closed) {
+    polyipc_python_h_closed_error((polyipc_python_Handle *)self);
+    return NULL;
+  }
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_h_close_m(PyObject *self, PyObject *unused) {
+  polyipc_python_Handle *h = (polyipc_python_Handle *)self;
+  (void)unused;
+  h->closed = 1;
+  if (h->calls == 0 && polyipc_python_h_release(h) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_h_closed_error_m(PyObject *self, PyObject *unused) {
+  PyObject *msg = PyUnicode_FromFormat("%S is closed", ((polyipc_python_Handle *)self)->what), *r;
+  (void)unused;
+  if (!msg) return NULL;
+  r = PyObject_CallOneArg(PyExc_ValueError, msg);
+  Py_DECREF(msg);
+  return r;
+}
+
+static PyObject *polyipc_python_h_release_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  if (polyipc_python_h_release((polyipc_python_Handle *)self) < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_h_get_ptr(PyObject *self, void *c) {
+  (void)c;
+  Py_INCREF(((polyipc_python_Handle *)self)->ptr);
+  return ((polyipc_python_Handle *)self)->ptr;
+}
+
+static PyObject *polyipc_python_h_get_what(PyObject *self, void *c) {
+  (void)c;
+  Py_INCREF(((polyipc_python_Handle *)self)->what);
+  return ((polyipc_python_Handle *)self)->what;
+}
+
+static PyObject *polyipc_python_h_get_calls(PyObject *self, void *c) {
+  (void)c;
+  return PyLong_FromSsize_t(((polyipc_python_Handle *)self)->calls);
+}
+
+static PyObject *polyipc_python_h_get_closed(PyObject *self, void *c) {
+  (void)c;
+  return PyBool_FromLong(((polyipc_python_Handle *)self)->closed);
+}
+
+static int polyipc_python_h_set_closed(PyObject *self, PyObject *v, void *c) {
+  int t;
+  (void)c;
+  if (!v) {
+    PyErr_SetString(PyExc_AttributeError, "cannot delete 'closed'");
+    return -1;
+  }
+  if ((t = PyObject_IsTrue(v)) < 0) return -1;
+  ((polyipc_python_Handle *)self)->closed = t;
+  return 0;
+}
+
+static PyMethodDef polyipc_python_h_methods[] = {
+  {"enter", polyipc_python_h_enter_m, METH_NOARGS, "Borrows the pointer for one call (ValueError when closed); pair with leave()."},
+  {"leave", polyipc_python_h_leave_m, METH_NOARGS, "Ends a call; the last call out of a closed handle releases it."},
+  {"check", polyipc_python_h_check_m, METH_NOARGS, "Between wait slices: ValueError when close() was called meanwhile."},
+  {"close", polyipc_python_h_close_m, METH_NOARGS, "Closes; releases now, or when the last call in flight leaves."},
+  {"closed_error", polyipc_python_h_closed_error_m, METH_NOARGS, "The ValueError a closed handle raises."},
+  {"_release", polyipc_python_h_release_m, METH_NOARGS, "Releases the native object (once)."},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef polyipc_python_h_getset[] = {
+  {"ptr", polyipc_python_h_get_ptr, NULL, "the SWIG pointer object", NULL},
+  {"what", polyipc_python_h_get_what, NULL, "names the object in errors", NULL},
+  {"calls", polyipc_python_h_get_calls, NULL, "calls in flight", NULL},
+  {"closed", polyipc_python_h_get_closed, polyipc_python_h_set_closed, "True once close() was called", NULL},
+  {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyTypeObject polyipc_python_HandleType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "_polyipc_native.QueueHandle",
+  .tp_basicsize = sizeof(polyipc_python_Handle),
+  .tp_dealloc = (destructor)polyipc_python_h_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT,
+  .tp_doc = "QueueHandle(ptr, what, free=None): a queue pointer shared by threads, released once (free(ptr)), never under a call.",
+  .tp_methods = polyipc_python_h_methods,
+  .tp_getset = polyipc_python_h_getset,
+  .tp_new = polyipc_python_h_new,
+};
+
+/* Puts, waiting forever: a first attempt with the GIL held, then slices without it.
+ * 0, or -1 with the exception set. */
+static int polyipc_python_put_forever(polyipc_python_Handle *h, const void *buf, size_t len, int64_t priority) {
+  polyipc_error e;
+  int st;
+  e.code = 0;
+  e.message[0] = 0;
+  st = polyipc_queue_put_priority(h->q, buf, len, priority, POLYIPC_PYTHON_QUICK_NS, &e); /* GIL held */
+  while (st == POLYIPC_ERR_TIMEOUT) {
+    e.code = 0;
+    e.message[0] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    st = polyipc_queue_put_priority(h->q, buf, len, priority, POLYIPC_PYTHON_SLICE_NS, &e);
+    Py_END_ALLOW_THREADS
+    if (st != POLYIPC_ERR_TIMEOUT) break;
+    if (PyErr_CheckSignals() < 0) return -1;
+    if (h->closed) {
+      polyipc_python_h_closed_error(h);
+      return -1;
+    }
+  }
+  if (st != 0) {
+    if (e.code == 0) e.code = st;
+    polyipc_python_raise(&e);
+    return -1;
+  }
+  return 0;
+}
+
+/* Takes one message, waiting forever as put_forever; what: 0 bytes, 2 the JSON value. */
+static PyObject *polyipc_python_get_forever(polyipc_python_Handle *h, int what) {
+  char stack[POLYIPC_PYTHON_STACK_MESSAGE];
+  size_t len = 0;
+  void *heap = NULL;
+  int st;
+  polyipc_error e;
+  PyObject *r;
+  e.code = 0;
+  e.message[0] = 0;
+  st = polyipc_queue_get_into(h->q, stack, sizeof stack, &len, POLYIPC_PYTHON_QUICK_NS, &e); /* GIL held */
+  while (st == POLYIPC_ERR_TIMEOUT || st == POLYIPC_ERR_TOO_LARGE) {
+    e.code = 0;
+    e.message[0] = 0;
+    Py_BEGIN_ALLOW_THREADS
+    if (st == POLYIPC_ERR_TIMEOUT) st = polyipc_queue_get_into(h->q, stack, sizeof stack, &len, POLYIPC_PYTHON_SLICE_NS, &e);
+    if (st == POLYIPC_ERR_TOO_LARGE) { /* left in the queue: take it in a copy of its size */
+      e.code = 0;
+      e.message[0] = 0;
+      len = 0;
+      st = polyipc_queue_get(h->q, &heap, &len, POLYIPC_PYTHON_SLICE_NS, &e);
+    }
+    Py_END_ALLOW_THREADS
+    if (st != POLYIPC_ERR_TIMEOUT) break;
+    if (PyErr_CheckSignals() < 0) return NULL;
+    if (h->closed) {
+      polyipc_python_h_closed_error(h);
+      return NULL;
+    }
+  }
+  if (st != 0) {
+    polyipc_free(heap);
+    if (e.code == 0) e.code = st;
+    polyipc_python_raise(&e);
+    return NULL;
+  }
+  {
+    const char *src = heap ? (const char *)heap : stack;
+    if (what == 2) {
+      int rc = polyipc_python_jdecode(src, len, &r);
+      if (rc < 0) r = NULL;
+      else if (rc > 0) r = polyipc_python_jfallback(polyipc_python_json_fallback_fn, src, len);
+    } else {
+      r = PyBytes_FromStringAndSize(src, (Py_ssize_t)len);
+    }
+  }
+  polyipc_free(heap);
+  return r;
+}
+
+/* QueueBase: the C part of the package's queue classes. put_kind / get_kind
+ * (set by _set_fast): 0 the Python method for every call, 1 bytes as they
+ * are (a BYTES queue without dumps/loads), 2 the C JSON codec (a JSON queue
+ * without dumps / loads). */
+typedef struct {
+  PyObject_HEAD
+  polyipc_python_Handle *handle; /* the _handle attribute */
+  int put_kind, get_kind;
+} polyipc_python_QueueBase;
+
+static PyObject *polyipc_python_s_put_slow, *polyipc_python_s_get_slow, *polyipc_python_s_put_bytes_slow,
+    *polyipc_python_s_get_bytes_slow;
+
+/* The same call, made to the Python method `name` of self. */
+static PyObject *polyipc_python_qb_slow(PyObject *self, PyObject *name, PyObject *const *args, Py_ssize_t nargs,
+                                        PyObject *kwnames) {
+  PyObject *m = PyObject_GetAttr(self, name), *r;
+  if (!m) return NULL;
+  r = PyObject_Vectorcall(m, args, (size_t)nargs, kwnames);
+  Py_DECREF(m);
+  return r;
+}
+
+/* put(obj, block=True, timeout=None, *, priority=0) */
+static PyObject *polyipc_python_qb_put(PyObject *self_, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  polyipc_python_Handle *h = self->handle;
+  PyObject *obj;
+  int rc;
+  if (nargs != 1 || kwnames || !h || self->put_kind == 0) goto slow;
+  obj = args[0];
+  if (self->put_kind == 1) {
+    if (!PyBytes_CheckExact(obj)) goto slow; /* bytearray, memoryview, the TypeError for others ... */
+    if (polyipc_python_h_enter(h) < 0) return NULL;
+    /* obj is immutable and the caller's reference keeps it alive without the GIL */
+    rc = polyipc_python_put_forever(h, PyBytes_AS_STRING(obj), (size_t)PyBytes_GET_SIZE(obj), 0);
+  } else {
+    char stack[1024];
+    polyipc_python_jbuf b;
+    if (polyipc_python_h_enter(h) < 0) return NULL;
+    b.p = stack;
+    b.len = 0;
+    b.cap = sizeof stack;
+    b.heap = 0;
+    rc = polyipc_python_jvalue(&b, obj, 0); /* runs no Python code */
+    if (rc == 0) rc = polyipc_python_put_forever(h, b.p, b.len, 0);
+    if (b.heap) PyMem_Free(b.p);
+    if (rc > 0) { /* only the stdlib encodes it: the Python path, from the start */
+      if (polyipc_python_h_leave(h) < 0) return NULL;
+      goto slow;
+    }
+  }
+  if (rc < 0) return polyipc_python_h_leave_with(h, NULL);
+  Py_INCREF(Py_None);
+  return polyipc_python_h_leave_with(h, Py_None);
+slow:
+  return polyipc_python_qb_slow(self_, polyipc_python_s_put_slow, args, nargs, kwnames);
+}
+
+/* get(block=True, timeout=None) */
+static PyObject *polyipc_python_qb_get(PyObject *self_, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  polyipc_python_Handle *h = self->handle;
+  if (nargs != 0 || kwnames || !h || self->get_kind == 0 || (self->get_kind == 2 && !polyipc_python_json_fallback_fn))
+    return polyipc_python_qb_slow(self_, polyipc_python_s_get_slow, args, nargs, kwnames);
+  if (polyipc_python_h_enter(h) < 0) return NULL;
+  return polyipc_python_h_leave_with(h, polyipc_python_get_forever(h, self->get_kind));
+}
+
+/* put_bytes(data, block=True, timeout=None, *, priority=0): str (its UTF-8) or any contiguous buffer */
+static PyObject *polyipc_python_qb_put_bytes(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+                                             PyObject *kwnames) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  polyipc_python_Handle *h = self->handle;
+  PyObject *data;
+  Py_buffer view;
+  int have_view = 0, rc;
+  const void *buf;
+  Py_ssize_t len;
+  if (nargs != 1 || kwnames || !h)
+    return polyipc_python_qb_slow(self_, polyipc_python_s_put_bytes_slow, args, nargs, kwnames);
+  if (polyipc_python_h_enter(h) < 0) return NULL;
+  data = args[0];
+  if (PyBytes_Check(data)) { /* immutable: the caller's reference keeps it alive without the GIL */
+    buf = PyBytes_AS_STRING(data);
+    len = PyBytes_GET_SIZE(data);
+  } else if (PyUnicode_Check(data)) { /* its UTF-8, cached by the str itself */
+    buf = PyUnicode_AsUTF8AndSize(data, &len);
+    if (!buf) return polyipc_python_h_leave_with(h, NULL);
+  } else { /* bytearray, memoryview ...: the export pins the buffer */
+    if (PyObject_GetBuffer(data, &view, PyBUF_SIMPLE) < 0) return polyipc_python_h_leave_with(h, NULL);
+    have_view = 1;
+    buf = view.buf;
+    len = view.len;
+  }
+  rc = polyipc_python_put_forever(h, buf, (size_t)len, 0);
+  if (have_view) PyBuffer_Release(&view);
+  if (rc < 0) return polyipc_python_h_leave_with(h, NULL);
+  Py_INCREF(Py_None);
+  return polyipc_python_h_leave_with(h, Py_None);
+}
+
+/* get_bytes(block=True, timeout=None) -> bytes */
+static PyObject *polyipc_python_qb_get_bytes(PyObject *self_, PyObject *const *args, Py_ssize_t nargs,
+                                             PyObject *kwnames) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  polyipc_python_Handle *h = self->handle;
+  if (nargs != 0 || kwnames || !h)
+    return polyipc_python_qb_slow(self_, polyipc_python_s_get_bytes_slow, args, nargs, kwnames);
+  if (polyipc_python_h_enter(h) < 0) return NULL;
+  return polyipc_python_h_leave_with(h, polyipc_python_get_forever(h, 0));
+}
+
+/* _set_fast(put_kind, get_kind) */
+static PyObject *polyipc_python_qb_set_fast(PyObject *self_, PyObject *const *args, Py_ssize_t nargs) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  long p, g;
+  if (nargs != 2) {
+    PyErr_SetString(PyExc_TypeError, "_set_fast(put_kind, get_kind)");
+    return NULL;
+  }
+  if ((p = PyLong_AsLong(args[0])) == -1 && PyErr_Occurred()) return NULL;
+  if ((g = PyLong_AsLong(args[1])) == -1 && PyErr_Occurred()) return NULL;
+  if (p < 0 || p > 2 || g < 0 || g > 2) {
+    PyErr_SetString(PyExc_ValueError, "_set_fast: kinds are 0 (Python), 1 (bytes) or 2 (JSON)");
+    return NULL;
+  }
+  self->put_kind = (int)p;
+  self->get_kind = (int)g;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_qb_get_handle(PyObject *self_, void *c) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  (void)c;
+  if (!self->handle) {
+    PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute '_handle'", Py_TYPE(self_)->tp_name);
+    return NULL;
+  }
+  Py_INCREF(self->handle);
+  return (PyObject *)self->handle;
+}
+
+static int polyipc_python_qb_set_handle(PyObject *self_, PyObject *v, void *c) {
+  polyipc_python_QueueBase *self = (polyipc_python_QueueBase *)self_;
+  (void)c;
+  if (!v || !PyObject_TypeCheck(v, &polyipc_python_HandleType)) {
+    PyErr_SetString(PyExc_TypeError, "_handle must be a QueueHandle");
+    return -1;
+  }
+  Py_INCREF(v);
+  Py_XSETREF(self->handle, (polyipc_python_Handle *)v);
+  return 0;
+}
+
+static PyObject *polyipc_python_qb_new(PyTypeObject *type, PyObject *args, PyObject *kwds) {
+  (void)args;
+  (void)kwds; /* the subclass's __init__ takes the arguments */
+  return type->tp_alloc(type, 0);
+}
+
+static void polyipc_python_qb_dealloc(PyObject *self) {
+  Py_CLEAR(((polyipc_python_QueueBase *)self)->handle);
+  Py_TYPE(self)->tp_free(self);
+}
+
+static PyMethodDef polyipc_python_qb_methods[] = {
+  {"put", (PyCFunction)(void (*)(void))polyipc_python_qb_put, METH_FASTCALL | METH_KEYWORDS,
+   "put(obj, block=True, timeout=None, *, priority=0)\n--\n\n"
+   "Puts obj (as JSON on a JSON queue). Raises queue.Full (polyipc.Full) when there is\n"
+   "no room in time, polyipc.Closed after close_writes(), ValueError when this handle is\n"
+   "closed or obj cannot be encoded. priority: lowest first, on PRIORITY queues."},
+  {"get", (PyCFunction)(void (*)(void))polyipc_python_qb_get, METH_FASTCALL | METH_KEYWORDS,
+   "get(block=True, timeout=None)\n--\n\n"
+   "Takes the next object. Raises queue.Empty (polyipc.Empty) when none comes in time,\n"
+   "polyipc.Closed (an EOFError) once the queue is closed for writing and drained."},
+  {"put_bytes", (PyCFunction)(void (*)(void))polyipc_python_qb_put_bytes, METH_FASTCALL | METH_KEYWORDS,
+   "put_bytes(data, block=True, timeout=None, *, priority=0)\n--\n\n"
+   "Puts raw bytes (or str, as UTF-8). A JSON-format queue still checks they are JSON."},
+  {"get_bytes", (PyCFunction)(void (*)(void))polyipc_python_qb_get_bytes, METH_FASTCALL | METH_KEYWORDS,
+   "get_bytes(block=True, timeout=None)\n--\n\n"
+   "Takes the next message as raw bytes, whatever the format."},
+  {"_set_fast", (PyCFunction)(void (*)(void))polyipc_python_qb_set_fast, METH_FASTCALL,
+   "_set_fast(put_kind, get_kind): 0 the Python methods, 1 bytes, 2 the C JSON codec"},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef polyipc_python_qb_getset[] = {
+  {"_handle", polyipc_python_qb_get_handle, polyipc_python_qb_set_handle, "the QueueHandle", NULL},
+  {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PyTypeObject polyipc_python_QueueBaseType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "_polyipc_native.QueueBase",
+  .tp_basicsize = sizeof(polyipc_python_QueueBase),
+  .tp_dealloc = polyipc_python_qb_dealloc,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+  .tp_doc = "The C part of polyipc's queue classes: put/get (and put_bytes/get_bytes) on the hot path.",
+  .tp_methods = polyipc_python_qb_methods,
+  .tp_getset = polyipc_python_qb_getset,
+  .tp_new = polyipc_python_qb_new,
+};
+%}
+
+%init %{
+  if (PyType_Ready(&polyipc_python_HandleType) < 0 || PyType_Ready(&polyipc_python_QueueBaseType) < 0) return NULL;
+  if (!(polyipc_python_s_put_slow = PyUnicode_InternFromString("_put_slow")) ||
+      !(polyipc_python_s_get_slow = PyUnicode_InternFromString("_get_slow")) ||
+      !(polyipc_python_s_put_bytes_slow = PyUnicode_InternFromString("_put_bytes_slow")) ||
+      !(polyipc_python_s_get_bytes_slow = PyUnicode_InternFromString("_get_bytes_slow")))
+    return NULL;
+  Py_INCREF(&polyipc_python_HandleType);
+  if (PyModule_AddObject(m, "QueueHandle", (PyObject *)&polyipc_python_HandleType) < 0) return NULL;
+  Py_INCREF(&polyipc_python_QueueBaseType);
+  if (PyModule_AddObject(m, "QueueBase", (PyObject *)&polyipc_python_QueueBaseType) < 0) return NULL;
 %}

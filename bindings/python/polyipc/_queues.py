@@ -19,7 +19,6 @@ import json
 import time
 
 from . import _errors, _jsoncodec
-from ._handle import Handle
 from ._native import lib
 
 __all__ = ["Queue", "JoinableQueue", "SimpleQueue", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES"]
@@ -79,17 +78,29 @@ def _choice(kind, value, table):
         raise ValueError(f"{kind} must be one of {', '.join(map(repr, table))}, not {value!r}") from None
 
 
-_NOT_OPEN = Handle(None, "queue")
+# The queue's handle: _handle.Handle's rules (a call borrows the pointer, close() releases it once,
+# never under a call), in C, where QueueBase's put/get keep them without a Python frame.
+_Handle = lib.QueueHandle
+_release_native = lib.delete_NativeQueue
+_NOT_OPEN = _Handle(None, "queue")
 _NOT_OPEN.closed = True
+# QueueBase._set_fast kinds: what put(obj) / get() with the defaults do in C; anything else
+# (and every other call) goes to _put_slow / _get_slow.
+_PY, _RAW, _CJSON = 0, 1, 2
 
 
 def _reopen(cls, name):
     return cls(name, create=False)
 
 
-class _NativeQueue:
+class _NativeQueue(lib.QueueBase):
     """What the three queue classes share: opening, the guarded handle, the
-    blocking-in-slices put/get, and the introspection calls."""
+    blocking-in-slices put/get, and the introspection calls.
+
+    lib.QueueBase (python.i) holds the handle (`_handle`) and gives the C methods put, get,
+    put_bytes and get_bytes: the common call (the defaults: wait forever, the default codec)
+    runs there without a Python frame; every other one comes back here, to _put_slow,
+    _get_slow, _put_bytes_slow or _get_bytes_slow, with the same arguments."""
 
     _joinable = False
     _kind = "Queue"
@@ -112,7 +123,7 @@ class _NativeQueue:
                 _choice("format", JSON if format is None else format, _FORMATS), int(self._joinable),
                 int(maxsize), int(capacity_bytes), int(max_message_bytes), int(mode), int(bool(ephemeral)))
         ptr = getattr(ptr, "this", ptr)  # the SWIG pointer object itself: no proxy on the hot path
-        self._handle = Handle(ptr, f"{self._kind} {name!r}")
+        self._handle = _Handle(ptr, f"{self._kind} {name!r}", _release_native)
         try:
             info = self.stat()  # the queue as it is, also when it existed with other limits
             if bool(info["joinable"]) != self._joinable:
@@ -140,17 +151,14 @@ class _NativeQueue:
             self._decode = loads
             self._get_obj = _get
             self._get_decode = loads
+        fast = _CJSON if self._format == JSON else _RAW
+        self._set_fast(_PY if dumps else fast, _PY if loads else fast)
 
     # ---- put / get ------------------------------------------------------------
-    # The hot paths inline Handle.enter/leave (see _handle.py): one method call less each.
     def _put_data(self, data, priority, block, timeout):
         h = self._handle
-        calls = h.calls
-        calls.append(None)
+        ptr = h.enter()
         try:
-            if h.closed:
-                raise h.closed_error()
-            ptr = h.ptr
             if not block:
                 try:
                     return _put(ptr, data, priority, 0)  # FULL -> polyipc.Full (a queue.Full)
@@ -173,18 +181,12 @@ class _NativeQueue:
                         raise _Full(str(e)) from None
                     h.check()
         finally:
-            calls.pop()
-            if h.closed and not calls:
-                h._release()
+            h.leave()
 
     def _get_data(self, block, timeout, _get=_get):
         h = self._handle
-        calls = h.calls
-        calls.append(None)
+        ptr = h.enter()
         try:
-            if h.closed:
-                raise h.closed_error()
-            ptr = h.ptr
             if not block:
                 try:
                     return _get(ptr, 0)  # EMPTY -> polyipc.Empty (a queue.Empty)
@@ -207,9 +209,57 @@ class _NativeQueue:
                         raise _Empty(str(e)) from None
                     h.check()
         finally:
-            calls.pop()
-            if h.closed and not calls:
-                h._release()
+            h.leave()
+
+    # put(obj, block=True, timeout=None, *, priority=0) and get(block=True, timeout=None) are
+    # QueueBase's C methods (see the class docstring): put(obj) and get() with the default codec
+    # run there; these do every other call, with the same arguments.
+    def _put_slow(self, obj, block=True, timeout=None, *, priority=0):
+        encode = self._encode
+        if encode is _json_encode:  # the default JSON encoding: made in native code when it can be
+            put = _put_json
+        elif encode is not None:
+            obj = encode(obj)
+            put = _put
+        elif obj.__class__ is bytes:
+            put = _put
+        else:
+            obj = _bytes_only(obj)
+            put = _put
+        if not block or timeout is not None:
+            return self._put_data(_json_encode(obj) if put is _put_json else obj, priority, block, timeout)
+        h = self._handle
+        ptr = h.enter()
+        try:
+            while True:
+                try:
+                    if put(ptr, obj, priority, _SLICE_NS) is None:
+                        return
+                    obj = _json_encode(obj)  # NotImplemented: a type only the stdlib encodes
+                    put = _put
+                except _Timeout:
+                    h.check()
+        finally:
+            h.leave()
+
+    def _get_slow(self, block=True, timeout=None):
+        if not block or timeout is not None:
+            data = self._get_data(block, timeout, self._get_obj)
+        else:
+            h = self._handle
+            ptr = h.enter()
+            try:
+                get = self._get_obj
+                while True:
+                    try:
+                        data = get(ptr, _SLICE_NS)
+                        break
+                    except _Timeout:
+                        h.check()
+            finally:
+                h.leave()
+        decode = self._get_decode
+        return data if decode is None else decode(data)
 
     # ---- batches --------------------------------------------------------------
     def put_many(self, objs, block=True, timeout=None):
@@ -298,12 +348,13 @@ class _NativeQueue:
             return [decode(d.decode("utf-8")) for d in datas]
         return [decode(d) for d in datas]
 
-    def put_bytes(self, data, block=True, timeout=None, *, priority=0):
-        """Puts raw bytes (or str, as UTF-8). A JSON-format queue still checks they are JSON."""
+    # put_bytes(data, block=True, timeout=None, *, priority=0): raw bytes (or str, as UTF-8); a
+    # JSON-format queue still checks they are JSON. get_bytes(block=True, timeout=None): the next
+    # message as raw bytes, whatever the format. Both are QueueBase's C methods; these do the rest.
+    def _put_bytes_slow(self, data, block=True, timeout=None, *, priority=0):
         self._put_data(data, priority, block, timeout)
 
-    def get_bytes(self, block=True, timeout=None):
-        """Takes the next message as raw bytes, whatever the format."""
+    def _get_bytes_slow(self, block=True, timeout=None):
         return self._get_data(block, timeout)
 
     # ---- state ------------------------------------------------------------------
@@ -397,72 +448,6 @@ class Queue(_NativeQueue):
     with the options it has; exclusive=True fails with polyipc.Exists if it
     exists. order/format must agree with an existing queue (polyipc.Incompatible).
     """
-
-    # put() and get() are the per-message hot path: the default (block, no timeout)
-    # is done here in one frame (_put_data/_get_data inlined); the rest goes there.
-    def put(self, obj, block=True, timeout=None, *, priority=0):
-        """Puts obj (as JSON on a JSON queue). Raises queue.Full (polyipc.Full) when there is
-        no room in time, polyipc.Closed after close_writes(), ValueError when this handle is
-        closed or obj cannot be encoded. priority: lowest first, on PRIORITY queues."""
-        encode = self._encode
-        if encode is _json_encode:  # the default JSON encoding: made in native code when it can be
-            put = _put_json
-        elif encode is not None:
-            obj = encode(obj)
-            put = _put
-        elif obj.__class__ is bytes:
-            put = _put
-        else:
-            obj = _bytes_only(obj)
-            put = _put
-        if not block or timeout is not None:
-            return self._put_data(_json_encode(obj) if put is _put_json else obj, priority, block, timeout)
-        h = self._handle
-        calls = h.calls
-        calls.append(None)
-        try:
-            if h.closed:
-                raise h.closed_error()
-            ptr = h.ptr
-            while True:
-                try:
-                    if put(ptr, obj, priority, _SLICE_NS) is None:
-                        return
-                    obj = _json_encode(obj)  # NotImplemented: a type only the stdlib encodes
-                    put = _put
-                except _Timeout:
-                    h.check()
-        finally:
-            calls.pop()
-            if h.closed and not calls:
-                h._release()
-
-    def get(self, block=True, timeout=None):
-        """Takes the next object. Raises queue.Empty (polyipc.Empty) when none comes in time,
-        polyipc.Closed (an EOFError) once the queue is closed for writing and drained."""
-        if not block or timeout is not None:
-            data = self._get_data(block, timeout, self._get_obj)
-        else:
-            h = self._handle
-            calls = h.calls
-            calls.append(None)
-            try:
-                if h.closed:
-                    raise h.closed_error()
-                get = self._get_obj
-                ptr = h.ptr
-                while True:
-                    try:
-                        data = get(ptr, _SLICE_NS)
-                        break
-                    except _Timeout:
-                        h.check()
-            finally:
-                calls.pop()
-                if h.closed and not calls:
-                    h._release()
-        decode = self._get_decode
-        return data if decode is None else decode(data)
 
     def put_nowait(self, obj, *, priority=0):
         self.put(obj, False, priority=priority)
