@@ -49,6 +49,7 @@ constexpr uint64_t kMinRecord = kHeader;
 // Messages this large are copied outside the lock, so a producer's copy-in
 // and a consumer's copy-out of neighbouring records overlap.
 constexpr uint64_t kLargeMessage = 32 * 1024;
+constexpr uint64_t kHotWindow = 4 << 20;  // see Queue::claim_space
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
 constexpr int64_t kReaderAliveMemoNs = 1'000'000;  // see Queue::reader_alive

@@ -635,6 +635,44 @@ TEST_F(QueueTest, MaxItemsBound) {
   EXPECT_EQ((std::vector<std::string>{"1", "2", "3"}), DrainAll(q));
 }
 
+// In a ring larger than the 4 MiB the core keeps large messages to while the
+// ring's start is free, messages of every size at every depth still come out
+// whole and in order, and a full ring still holds close to its capacity.
+TEST_F(QueueTest, LargeMessagesInABigRingKeepOrderAndUseAllOfIt) {
+  auto o = Opts(POLYIPC_FIFO, POLYIPC_FORMAT_BYTES);
+  o.capacity_bytes = 16u << 20;
+  Queue q = Make("big", o);
+  auto msg = [](uint64_t i) {
+    const size_t sizes[] = {40000, 300000, 1 << 20, 1500000, 64, 33000, 700000};
+    std::string m(sizes[i % 7] + i % 13, char('a' + i % 26));
+    std::memcpy(&m[0], &i, sizeof i);
+    return m;
+  };
+  uint64_t put = 0, got = 0;
+  for (int round = 0; round < 60; ++round) {
+    const int depth = 1 + (round * 7) % 9;  // 1..9 messages waiting at once
+    while (put - got < uint64_t(depth)) CAPI_ASSERT_OK(Put(q, msg(put++), 0, &e));
+    while (put - got > uint64_t(round % 3)) {
+      std::string m;
+      CAPI_ASSERT_OK(Get(q, &m, 0, &e));
+      ASSERT_EQ(m, msg(got)) << "message " << got;
+      ++got;
+    }
+  }
+  while (got < put) {
+    std::string m;
+    CAPI_ASSERT_OK(Get(q, &m, 0, &e));
+    ASSERT_EQ(m, msg(got)) << "message " << got;
+    ++got;
+  }
+  // Full: 1 MiB messages fill at least 14 of the 16 MiB.
+  const std::string mib(1 << 20, 'm');
+  int n = 0;
+  while (Put(q, mib, 0) == POLYIPC_OK) ++n;
+  EXPECT_GE(n, 14);
+  EXPECT_EQ(size_t(n), DrainAll(q).size());
+}
+
 TEST_F(QueueTest, CapacityBytesBound) {
   auto o = Opts(POLYIPC_FIFO, POLYIPC_FORMAT_BYTES);
   o.capacity_bytes = 64 * 1024;
