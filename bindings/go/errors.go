@@ -109,8 +109,12 @@ func newError(s Status, cause error, format string, args ...any) *Error {
 // deferred directly by every function that calls into internal/native
 // (Queue.endCall where the call also holds the queue's guard), turns it into
 // an *Error; any other panic goes on.
-func recoverInto(err *error) {
-	r := recover()
+func recoverInto(err *error) { panicInto(recover(), err) }
+
+// panicInto turns what recover() returned (recover works only in the deferred
+// function itself, so each one calls it and hands the value here) into *err;
+// any other panic goes on.
+func panicInto(r any, err *error) {
 	if r == nil {
 		return
 	}

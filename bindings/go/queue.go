@@ -223,15 +223,7 @@ func (q *Queue) getInto(buf []byte, timeoutNs int64) (n int64, err error) {
 // recoverInto: one deferred call instead of two).
 func (q *Queue) endCall(err *error) {
 	q.mu.RUnlock()
-	r := recover()
-	if r == nil {
-		return
-	}
-	if e := errorFromPanic(r); e != nil {
-		*err = e
-		return
-	}
-	panic(r)
+	panicInto(recover(), err)
 }
 
 // A message Get takes costs one native call and one allocation, and the

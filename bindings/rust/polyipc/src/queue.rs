@@ -403,6 +403,17 @@ impl fmt::Debug for Queue {
     }
 }
 
+/// # Safety
+/// `len` bytes at `data` stay readable for the returned lifetime (`data` may
+/// be null only when `len` is 0).
+unsafe fn ring_bytes<'a>(data: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: per the contract above.
+    unsafe { std::slice::from_raw_parts(data, len) }
+}
+
 /// A message read in place (see [`Queue::borrow`]); released when dropped.
 pub struct Borrowed<'q> {
     q: &'q Queue,
@@ -428,11 +439,8 @@ impl Borrowed<'_> {
 impl std::ops::Deref for Borrowed<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        if self.len == 0 {
-            return &[];
-        }
         // SAFETY: the library handed out len readable bytes at data, valid until release.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+        unsafe { ring_bytes(self.data, self.len) }
     }
 }
 
@@ -474,11 +482,8 @@ impl Reservation<'_> {
 impl std::ops::Deref for Reservation<'_> {
     type Target = [u8];
     fn deref(&self) -> &[u8] {
-        if self.len == 0 {
-            return &[];
-        }
         // SAFETY: len bytes at data are this process's until commit or cancel.
-        unsafe { std::slice::from_raw_parts(self.data, self.len) }
+        unsafe { ring_bytes(self.data, self.len) }
     }
 }
 
