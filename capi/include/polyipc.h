@@ -1,7 +1,7 @@
 /*
  * polyipc.h: the only public header of polyipc, a C ABI over the C++ core.
  *
- * Rules every function follows (see docs/c-api.md for the reasoning):
+ * Rules every function follows (see docs/design-notes.md, "C API additions to the contract"):
  *  - returns int: POLYIPC_OK (0) or a polyipc_status code (> 0).
  *  - the last parameter is `polyipc_error *err` (nullable). On failure it is
  *    filled with the status and a message naming the object and the cause.
