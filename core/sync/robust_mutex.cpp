@@ -65,10 +65,6 @@ Status RobustMutex::lock(const Deadline& deadline) {
   }
 }
 
-Status RobustMutex::unlock_checked() noexcept {
-  return pthread_mutex_unlock(&m_) == 0 ? Status::Ok : Status::NotOwner;
-}
-
 pid_t RobustMutex::holder_tid() const noexcept {
   // For robust mutexes the lock word itself holds the owner's tid.
   return static_cast<pid_t>(__atomic_load_n(&m_.__data.__lock, __ATOMIC_RELAXED) & FUTEX_TID_MASK);

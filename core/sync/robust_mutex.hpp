@@ -25,7 +25,7 @@ class RobustMutex {
   int try_lock_raw() noexcept { return pthread_mutex_trylock(&m_); }
   void unlock() noexcept { pthread_mutex_unlock(&m_); }
   // Ok, or NotOwner when the calling thread does not hold it.
-  Status unlock_checked() noexcept;
+  Status unlock_checked() noexcept { return pthread_mutex_unlock(&m_) == 0 ? Status::Ok : Status::NotOwner; }
   void mark_consistent() noexcept { pthread_mutex_consistent(&m_); }
 
   // What glibc records, read without locking (diagnostics and ownership checks).
