@@ -127,6 +127,36 @@ TEST_F(ZeroCopy, BadTicketsAndArgumentsAreCleanErrors) {
   EXPECT_EQ(Size(q), 0u);
 }
 
+// LIFO and PRIORITY queues lend in their own order; a reservation there has
+// priority 0 (after every negative one, before every positive one).
+TEST_F(ZeroCopy, LifoAndPriorityQueuesBorrowInTheirOrder) {
+  for (uint32_t order : {POLYIPC_LIFO, POLYIPC_PRIORITY}) {
+    SCOPED_TRACE(order == POLYIPC_LIFO ? "lifo" : "priority");
+    polyipc_queue_options o = Opts(order, POLYIPC_FORMAT_JSON);
+    Queue q;
+    Err e;
+    ASSERT_ST(POLYIPC_OK, OpenQ(Name(order == POLYIPC_LIFO ? "lifo" : "prio"), POLYIPC_OPEN_OR_CREATE, &o, &q, &e));
+    ASSERT_ST(POLYIPC_OK, PutP(q, "1", 5));
+    ASSERT_ST(POLYIPC_OK, PutZc(q, "2", &e)) << e.Msg();
+    ASSERT_ST(POLYIPC_OK, PutP(q, "3", -5));
+    // Both give 3, 2, 1: LIFO newest first; PRIORITY -5, then 0 (the reservation), then 5.
+    const std::string want = "321";
+    for (int i = 0; i < 3; ++i) {
+      const void* data;
+      size_t len;
+      uint64_t ticket;
+      ASSERT_ST(POLYIPC_OK, polyipc_queue_borrow(q, &data, &len, &ticket, 0, &e)) << e.Msg();
+      ASSERT_EQ(std::string(static_cast<const char*>(data), len), std::string(1, want[i])) << "take " << i;
+      ASSERT_ST(POLYIPC_OK, polyipc_queue_release(q, ticket, &e)) << e.Msg();
+    }
+    EXPECT_EQ(Size(q), 0u);
+    ASSERT_ST(POLYIPC_OK, Put(q, "4"));  // the space came back
+    std::string got;
+    ASSERT_ST(POLYIPC_OK, Get(q, &got));
+    EXPECT_EQ(got, "4");
+  }
+}
+
 TEST_F(ZeroCopy, AJoinableBorrowIsALeaseUntilTaskDone) {
   Queue q = Open("join", POLYIPC_FORMAT_JSON, 1);
   Err e;
