@@ -4,10 +4,6 @@
 // (ptrace) through the operation and SIGKILLed after k instructions, for
 // every k until the operation completes (sparser after the first 400).
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <functional>
 #include <memory>
@@ -18,35 +14,10 @@
 #include "core/pipe/pipe.hpp"
 #include "core/segment/segment.hpp"
 #include "core/sync/semaphore.hpp"
+#include "kill_after.hpp"
 
 namespace polyipc {
 namespace {
-
-// In a child: prepare() (untraced: opening a handle is not the operation
-// under test), then the operation it returns, traced and killed after k
-// instructions. False once the operation finished within k instructions.
-bool KillAfter(long k, const std::function<std::function<void()>()>& prepare) {
-  pid_t child = fork();
-  if (child == 0) {
-    std::function<void()> op = prepare();
-    ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-    raise(SIGSTOP);
-    op();
-    _exit(0);
-  }
-  int status = 0;
-  EXPECT_EQ(waitpid(child, &status, 0), child);
-  long steps = 0;
-  for (; steps < k; ++steps) {
-    if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0) break;
-    if (waitpid(child, &status, 0) != child || WIFEXITED(status) || WIFSIGNALED(status)) break;
-  }
-  const bool finished = steps < k;
-  kill(child, SIGKILL);
-  while (waitpid(child, &status, 0) == child && !WIFEXITED(status) && !WIFSIGNALED(status))
-    ptrace(PTRACE_CONT, child, nullptr, nullptr);
-  return !finished;
-}
 
 std::string Msg(int i) { return "message-" + std::to_string(i) + std::string(static_cast<size_t>(i * 13 % 90), '.'); }
 

@@ -5,17 +5,15 @@
 // hold exactly the messages it had, in order, plus or minus the one the child
 // was putting or taking, with no torn message and no leaked space.
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/ptrace.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <functional>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "core/queue/queue.hpp"
+#include "kill_after.hpp"
 
 namespace polyipc {
 namespace {
@@ -37,31 +35,13 @@ std::vector<std::string> Drain(Queue& q) {
   }
 }
 
-// Runs op in a traced child, kills it after k instructions; returns false
-// once the child finished op before k instructions.
+// Runs op on a handle of its own in a traced child, kills it after k
+// instructions; returns false once the child finished op before k instructions.
 bool KillAfter(const std::string& name, const QueueOptions& opts, long k, const std::function<void(Queue&)>& op) {
-  pid_t child = fork();
-  if (child == 0) {
-    auto q = Queue::open(name, OpenMode::OpenOnly, opts);
-    ptrace(PTRACE_TRACEME, 0, nullptr, nullptr);
-    raise(SIGSTOP);
-    op(*q);
-    _exit(0);
-  }
-  int status = 0;
-  EXPECT_EQ(waitpid(child, &status, 0), child);
-  EXPECT_TRUE(WIFSTOPPED(status));
-  long steps = 0;
-  for (; steps < k; ++steps) {
-    if (ptrace(PTRACE_SINGLESTEP, child, nullptr, nullptr) != 0) break;
-    if (waitpid(child, &status, 0) != child || WIFEXITED(status) || WIFSIGNALED(status)) break;
-  }
-  bool finished = steps < k;
-  kill(child, SIGKILL);
-  while (waitpid(child, &status, 0) == child && !WIFEXITED(status) && !WIFSIGNALED(status)) {
-    ptrace(PTRACE_CONT, child, nullptr, nullptr);
-  }
-  return !finished;
+  return polyipc::KillAfter(k, [&]() -> std::function<void()> {
+    std::shared_ptr<Queue> q = Queue::open(name, OpenMode::OpenOnly, opts);
+    return [q, &op] { op(*q); };
+  });
 }
 
 struct Case {
