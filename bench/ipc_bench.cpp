@@ -79,15 +79,6 @@ void usage() {
       "       shm-copy: polyipc_shm private\n");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string t;
-  while (std::getline(ss, t, ','))
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
-
 [[noreturn]] void poly_fail(const char* what, int rc, const polyipc_error& e) {
   char m[400];
   snprintf(m, sizeof m, "%s: %s (%d): %s", what, polyipc_status_name(rc), rc, e.message);
@@ -696,13 +687,6 @@ json result_json(const IpcResult& r) {
   j["steal_cores"] = r.steal;
   j["attempts"] = r.attempts;
   return j;
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 }  // namespace

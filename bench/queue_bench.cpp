@@ -66,15 +66,6 @@ void usage() {
       "peers: polyipc boost_mq posix_mq sock_stream sock_seqpacket mp_queue bare_ring\n");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string t;
-  while (std::getline(ss, t, ','))
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
-
 // ---- scenarios ------------------------------------------------------------------
 enum class Kind { Tput, Rtt, Idle };
 
@@ -414,13 +405,6 @@ json result_json(const Result& r) {
   j["steal_cores"] = r.steal;
   j["attempts"] = r.attempts;
   return j;
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 }  // namespace

@@ -5,11 +5,31 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string>
 #include <vector>
 
 namespace bench {
+
+// "a,b,,c" -> {"a", "b", "c"}: the --only and --peers lists.
+inline std::vector<std::string> split(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream ss(s);
+  std::string t;
+  while (std::getline(ss, t, ','))
+    if (!t.empty()) out.push_back(t);
+  return out;
+}
+
+// The 1, 5 and 15 minute load averages, printed at the start and end of a run.
+inline std::string loadavg() {
+  std::ifstream f("/proc/loadavg");
+  std::string a, b, c;
+  f >> a >> b >> c;
+  return a + " " + b + " " + c;
+}
 
 template <class R>
 using Results = std::map<std::string, std::map<std::string, std::vector<R>>>;

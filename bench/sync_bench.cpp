@@ -75,15 +75,6 @@ void usage() {
       "       event-wake:  polyipc_event futex mp_event\n");
 }
 
-std::vector<std::string> split(const std::string& s) {
-  std::vector<std::string> out;
-  std::stringstream ss(s);
-  std::string t;
-  while (std::getline(ss, t, ','))
-    if (!t.empty()) out.push_back(t);
-  return out;
-}
-
 [[noreturn]] void poly_fail(const char* what, int rc, const polyipc_error& e) {
   char m[400];
   snprintf(m, sizeof m, "%s: %s (%d): %s", what, polyipc_status_name(rc), rc, e.message);
@@ -732,13 +723,6 @@ json result_json(const SyncResult& r) {
   j["steal_cores"] = r.steal;
   j["attempts"] = r.attempts;
   return j;
-}
-
-std::string loadavg() {
-  std::ifstream f("/proc/loadavg");
-  std::string a, b, c;
-  f >> a >> b >> c;
-  return a + " " + b + " " + c;
 }
 
 }  // namespace
