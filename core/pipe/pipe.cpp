@@ -238,7 +238,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
     }
     // No room. Pads the receiver has not stepped over yet (it only does so
     // when it receives) would make us wait for a receiver that waits for us.
-    if (skip_pads_for_receiver(d, ring, tail, rs)) continue;
+    if (skip_pads_for_receiver(d, ring, tail)) continue;
     d.send_mutex.unlock();
     if (peer_gone(true)) {
       error.set("pipe '%s': the other end (%s) is closed", pname(), end_ == 0 ? "B" : "A");
@@ -260,20 +260,21 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
 }
 
 // With the send lock: under the receive lock, moves the head over pad records
-// that end at the tail (nothing left to receive), and when the ring is then
-// empty but the record would not fit before its end, moves both positions to
-// the ring's start, so a message up to capacity - 8 always fits. True if
-// anything moved.
-bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail, uint64_t rs) {
+// that end at the tail (nothing left to receive). True when the sender should
+// look again: pads were skipped, or the receiver emptied the ring meanwhile
+// (an empty ring always has room: at the tail, or after a pad to its end). The
+// head is the only word written, in one store, so a sender killed here leaves
+// the receiver's position before or after the pads, both valid.
+bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail) {
   const uint64_t cap = s_->capacity;
   // Without the lock first: usually a message waits at the head, and then
   // the receiver makes room; its lock is not ours to take on every full ring.
   const uint64_t seen = d.head.load(std::memory_order_acquire);
-  if (seen != tail && record_at(ring, cap, seen)->type == kMessage) return false;
-  if (seen == tail && rs <= cap - tail % cap) return false;
+  if (seen == tail) return true;
+  if (record_at(ring, cap, seen)->type == kMessage) return false;
   if (lock(d.recv_mutex, Deadline::forever()) != Status::Ok) return false;
-  uint64_t head = d.head.load(std::memory_order_relaxed);
-  const uint64_t head0 = head;
+  const uint64_t head0 = d.head.load(std::memory_order_relaxed);
+  uint64_t head = head0;
   while (head != tail) {
     const Record r = *record_at(ring, cap, head);
     if (r.type != kPad || r.len < kHeader || r.len > tail - head) {
@@ -282,15 +283,9 @@ bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t
     }
     head += r.len;
   }
-  const uint64_t to_end = cap - tail % cap;
-  uint64_t restart = head;
-  if (rs > to_end) {  // empty, and the record does not fit before the end
-    restart = tail + to_end;
-    d.tail.store(restart, std::memory_order_seq_cst);
-  }
-  if (restart != head0) d.head.store(restart, std::memory_order_seq_cst);
+  if (head != head0) d.head.store(head, std::memory_order_seq_cst);
   d.recv_mutex.unlock();
-  return restart != head0;
+  return true;
 }
 
 bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {

@@ -101,8 +101,7 @@ class Pipe {
   Status lock(RobustMutex& m, const Deadline& deadline);
   // With the receive lock: the position of the next message (pads skipped), or false.
   bool next_message(PipeShared::Direction& d, char* ring, uint64_t* pos);
-  bool skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail, uint64_t rs);
-  Status wait_for(WakeWord& word, bool for_data, const Deadline& deadline, ErrorText& error);
+  bool skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail);
   const char* pname() const noexcept { return segment_->name().c_str(); }
   const char* end_name() const noexcept { return end_ == 0 ? "A" : "B"; }
 

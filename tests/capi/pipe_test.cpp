@@ -97,6 +97,31 @@ TEST_F(PipeTest, RingWrapsWithMessagesOfEverySize) {
   EXPECT_TRUE(ContainsI(e1.Msg(), "4089")) << e1.Msg();
 }
 
+TEST_F(PipeTest, ASenderStepsOverPadsTheReceiverHasNotReachedYet) {
+  // 512-byte ring: X at 0, Y at 200; Z (300 bytes) pads 400..512 and then
+  // finds no room (FULL). The receiver takes X and Y but stops at the pad, so
+  // only the pad is left: a sender that waited for the receiver to step over
+  // it would wait for a receiver that waits for it. W must go through at once.
+  PipeEnd a, b;
+  OpenBoth(Name("p"), Opts(1, POLYIPC_FORMAT_BYTES, 512), &a, &b);
+  const std::string x(192, 'x'), y(192, 'y'), z(292, 'z'), w(440, 'w');
+  CAPI_ASSERT_OK(polyipc_pipe_send(a, x.data(), x.size(), 0, &e));
+  CAPI_ASSERT_OK(polyipc_pipe_send(a, y.data(), y.size(), 0, &e));
+  EXPECT_ST(POLYIPC_ERR_FULL, polyipc_pipe_send(a, z.data(), z.size(), 0, nullptr));
+  EXPECT_EQ(x, Recv(b));
+  EXPECT_EQ(y, Recv(b));
+  CAPI_ASSERT_OK(polyipc_pipe_send(a, w.data(), w.size(), 0, &e));
+  EXPECT_EQ(w, Recv(b));
+  int rc = 0;
+  Recv(b, 0, &rc);
+  EXPECT_ST(POLYIPC_ERR_EMPTY, rc);  // Z was refused whole: nothing of it arrives
+  char* stat = nullptr;
+  CAPI_ASSERT_OK(polyipc_pipe_stat_json(a, &stat, &e));
+  const json j = json::parse(stat);
+  polyipc_free(stat);
+  EXPECT_EQ(j["a"]["pending_bytes"], 0) << j.dump();
+}
+
 TEST_F(PipeTest, FullPipeBlocksUntilTheReceiverMakesRoom) {
   PipeEnd a, b;
   OpenBoth(Name("p"), Opts(1, POLYIPC_FORMAT_BYTES, 1024), &a, &b);
