@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "peers/peers.hpp"
+#include "harness.hpp"
 #include "report.hpp"
 
 #ifndef POLYIPC_BENCH_SOURCE_DIR
@@ -32,18 +33,9 @@ using nlohmann::json;
 namespace {
 
 // ---- options --------------------------------------------------------------------
-struct Options {
-  int rounds = 3;
-  bool rounds_given = false;
-  bool quick = false;
+struct Options : CommonOptions {
+  Options() { py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_queue.py"; }
   bool peers_only = false;
-  std::vector<std::string> only, peers;
-  std::string json_file;
-  std::string py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_queue.py";
-  std::string python = "python3";
-  double max_other = 0.35;  // re-run a cell when others used more cores than this
-  int retries = 2;
-  bool retries_given = false;
   Params p;
 };
 
@@ -239,37 +231,13 @@ Result run_cell(const Options& o, const Scenario& sc, const std::string& peer, i
   }
 }
 
-// Runs a cell; re-runs it (keeping the quietest attempt) when the machine was busy.
-Result run_cell_measured(const Options& o, const Scenario& sc, const std::string& peer, int round) {
-  Result best;
-  bool have = false;
-  for (int attempt = 0; attempt <= o.retries; ++attempt) {
-    CpuSnap a = cpu_snap();
-    Result r = run_cell(o, sc, peer, round);
-    CpuSnap b = cpu_snap();
-    r.other_load = other_cores(a, b);
-    r.steal = steal_cores(a, b);
-    r.attempts = attempt + 1;
-    if (!have || (r.ok && !best.ok) || (r.ok == best.ok && r.other_load < best.other_load)) best = r, have = true;
-    best.attempts = attempt + 1;
-    if (!r.ok || sc.kind == Kind::Idle || r.other_load <= o.max_other) break;
-    usleep(200000);
-  }
-  return best;
-}
-
-// ---- reporting (helpers in report.hpp) ------------------------------------------
-
-
+// ---- reporting (helpers in report.hpp and harness.hpp) -------------------------
 // results[scenario][peer][round]
 using Table = Results<Result>;
 
 double m_rate(const Result& r) { return r.rate; }
 double m_p50(const Result& r) { return r.p50; }
 double m_p99(const Result& r) { return r.p99; }
-
-
-
 
 void print_tput(const Table& t, const Scenario& sc, const std::vector<std::string>& rows) {
   const std::string& base = rows.front();
@@ -335,51 +303,28 @@ void print_idle(const Table& t, const Scenario& sc, const std::vector<std::strin
   }
 }
 
-struct Target {
-  std::string text;
-  double value = NAN;  // median over rounds
-  double lo = NAN, hi = NAN;
-  double goal;
-  bool at_least;  // value >= goal passes, else value <= goal passes
-  std::string unit;
-};
-
 std::vector<Target> targets(const Table& t) {
-  std::vector<Target> out;
-  auto add_ratio = [&](const std::string& text, const std::string& sc, const std::string& base, const std::string& peer,
-                       double (*metric)(const Result&), double goal, bool at_least) {
-    Target g{text, NAN, NAN, NAN, goal, at_least, "x"};
-    auto v = ratios(t, sc, base, peer, metric);
-    if (!v.empty()) g.value = median(v), g.lo = vmin(v), g.hi = vmax(v);
-    out.push_back(g);
+  auto idle_cpu = [](const Result& r) { return r.idle_cpu_pct; };
+  return {
+      ratio_target(t, "tput-64 1P1C, one per call: polyipc / boost_mq >= 1.5", "tput-64", "polyipc", "boost_mq", m_rate,
+                   1.5, true),
+      ratio_target(t, "tput-64-batch put_many/get_many: polyipc / bare_ring >= 0.9", "tput-64-batch", "polyipc-batch",
+                   "bare_ring", m_rate, 0.9, true),
+      ratio_target(t, "rtt-64 p50: polyipc / bare_ring <= 3", "rtt-64", "polyipc", "bare_ring", m_p50, 3.0, false),
+      value_target(t, "rtt-64 p99: polyipc <= 20 us", "rtt-64", "polyipc", m_p99, 1e-3, 20.0, false, " us"),
+      ratio_target(t, "mpmc-64 2P2C: polyipc / boost_mq >= 1.5", "mpmc-64", "polyipc", "boost_mq", m_rate, 1.5, true),
+      ratio_target(t, "tput-1M: polyipc / boost_mq >= 2", "tput-1M", "polyipc", "boost_mq", m_rate, 2.0, true),
+      ratio_target(t, "tput-1M: polyipc / sock_seqpacket >= 1", "tput-1M", "polyipc", "sock_seqpacket", m_rate, 1.0,
+                   true),
+      ratio_target(t, "tput-1M zero copy: polyipc-zc / boost_mq >= 2", "tput-1M", "polyipc-zc", "boost_mq", m_rate, 2.0,
+                   true),
+      ratio_target(t, "json-vs-bytes 64 B: JSON / BYTES >= 0.7", "json-vs-bytes", "polyipc-json", "polyipc-bytes",
+                   m_rate, 0.7, true),
+      value_target(t, "idle getter, FOREVER: CPU < 1%", "idle-getter-cpu", "polyipc-forever", idle_cpu, 1.0, 1.0, false,
+                   " %"),
+      value_target(t, "idle getter, 60 s timeout: CPU < 1%", "idle-getter-cpu", "polyipc-timeout60s", idle_cpu, 1.0,
+                   1.0, false, " %"),
   };
-  auto add_abs = [&](const std::string& text, const std::string& sc, const std::string& peer,
-                     double (*metric)(const Result&), double scale, double goal, const std::string& unit) {
-    Target g{text, NAN, NAN, NAN, goal, false, unit};
-    auto s = t.find(sc);
-    if (s != t.end() && s->second.count(peer)) {
-      auto v = collect(s->second.at(peer), metric);
-      for (auto& x : v) x *= scale;
-      if (!v.empty()) g.value = median(v), g.lo = vmin(v), g.hi = vmax(v);
-    }
-    out.push_back(g);
-  };
-  add_ratio("tput-64 1P1C, one per call: polyipc / boost_mq >= 1.5", "tput-64", "polyipc", "boost_mq", m_rate, 1.5, true);
-  add_ratio("tput-64-batch put_many/get_many: polyipc / bare_ring >= 0.9", "tput-64-batch", "polyipc-batch", "bare_ring",
-            m_rate, 0.9, true);
-  add_ratio("rtt-64 p50: polyipc / bare_ring <= 3", "rtt-64", "polyipc", "bare_ring", m_p50, 3.0, false);
-  add_abs("rtt-64 p99: polyipc <= 20 us", "rtt-64", "polyipc", m_p99, 1e-3, 20.0, " us");
-  add_ratio("mpmc-64 2P2C: polyipc / boost_mq >= 1.5", "mpmc-64", "polyipc", "boost_mq", m_rate, 1.5, true);
-  add_ratio("tput-1M: polyipc / boost_mq >= 2", "tput-1M", "polyipc", "boost_mq", m_rate, 2.0, true);
-  add_ratio("tput-1M: polyipc / sock_seqpacket >= 1", "tput-1M", "polyipc", "sock_seqpacket", m_rate, 1.0, true);
-  add_ratio("tput-1M zero copy: polyipc-zc / boost_mq >= 2", "tput-1M", "polyipc-zc", "boost_mq", m_rate, 2.0, true);
-  add_ratio("json-vs-bytes 64 B: JSON / BYTES >= 0.7", "json-vs-bytes", "polyipc-json", "polyipc-bytes", m_rate, 0.7,
-            true);
-  add_abs("idle getter, FOREVER: CPU < 1%", "idle-getter-cpu", "polyipc-forever",
-          [](const Result& r) { return r.idle_cpu_pct; }, 1.0, 1.0, " %");
-  add_abs("idle getter, 60 s timeout: CPU < 1%", "idle-getter-cpu", "polyipc-timeout60s",
-          [](const Result& r) { return r.idle_cpu_pct; }, 1.0, 1.0, " %");
-  return out;
 }
 
 json result_json(const Result& r) {
@@ -401,48 +346,33 @@ json result_json(const Result& r) {
   put("idle_cpu_pct", r.idle_cpu_pct);
   put("wakeups_per_s", r.wakeups_per_s);
   put("wake_latency_us", r.wake_latency_us);
-  j["other_load_cores"] = r.other_load;
-  j["steal_cores"] = r.steal;
-  j["attempts"] = r.attempts;
   return j;
+}
+
+std::string describe(const Scenario& sc, const Result& r) {
+  if (sc.kind == Kind::Rtt)
+    return fmt("p50 %.2f us", r.p50 / 1e3) + fmt("  p99 %.2f us", r.p99 / 1e3) + fmt("  p99.9 %.2f us", r.p999 / 1e3);
+  if (sc.kind == Kind::Idle)
+    return fmt("CPU %.3f%%", r.idle_cpu_pct) + fmt("  %.1f wakeups/s", r.wakeups_per_s) +
+           fmt("  wake %.0f us", r.wake_latency_us);
+  return si(r.rate) + " msg/s  " + fmt("%.0f", r.mbps) + " MB/s" + fmt("  cpu %.0f%%", r.cpu * 100);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "%s needs a value\n", a.c_str());
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--rounds" || a == "-r") o.rounds = std::max(1, atoi(next().c_str())), o.rounds_given = true;
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--only") o.only = split(next());
-    else if (a == "--peers") o.peers = split(next());
-    else if (a == "--peers-only") o.peers_only = true;
-    else if (a == "--json") o.json_file = next();
-    else if (a == "--py") o.py_script = next();
-    else if (a == "--python") o.python = next();
-    else if (a == "--max-other") o.max_other = atof(next().c_str());
-    else if (a == "--retries") o.retries = std::max(0, atoi(next().c_str())), o.retries_given = true;
-    else if (a == "--seconds") o.p.seconds = atof(next().c_str());
-    else if (a == "--rtt-iters") o.p.rtt_iters = atoi(next().c_str());
-    else if (a == "--idle-seconds") o.p.idle_seconds = atof(next().c_str());
-    else if (a == "-h" || a == "--help") return usage(), 0;
-    else {
-      fprintf(stderr, "unknown option %s\n", a.c_str());
-      usage();
-      return 2;
-    }
+  for (Args a(argc, argv); a.next();) {
+    if (parse_common_option(a, o)) continue;
+    if (a.is("--peers-only")) o.peers_only = true;
+    else if (a.is("--seconds")) o.p.seconds = a.number();
+    else if (a.is("--rtt-iters")) o.p.rtt_iters = int(a.integer());
+    else if (a.is("--idle-seconds")) o.p.idle_seconds = a.number();
+    else if (a.is("-h") || a.is("--help")) return usage(), 0;
+    else return unknown_option(a, usage);
   }
+  apply_quick(o);
   if (o.quick) {
-    if (!o.rounds_given) o.rounds = 1;
-    if (!o.retries_given) o.retries = 1;
     o.p.seconds = std::min(o.p.seconds, 0.15);
     o.p.warm_seconds = 0.03;
     o.p.rtt_iters = std::min(o.p.rtt_iters, 4000);
@@ -458,85 +388,29 @@ int main(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   const std::string mq_note = raise_mq_limits();
 
-  // scenarios and rows after the filters
-  std::vector<Scenario> scs;
-  for (auto sc : scenarios()) {
-    if (!o.only.empty() && std::none_of(o.only.begin(), o.only.end(), [&](const std::string& f) {
-          return sc.id == f || (f.find('-') == std::string::npos && sc.id.rfind(f + "-", 0) == 0);
-        }))
-      continue;
-    std::vector<std::string> rows;
-    for (auto& p : sc.peers) {
-      if (o.peers_only && is_polyipc(p)) continue;
-      if (!is_polyipc(p) && !o.peers.empty() && std::find(o.peers.begin(), o.peers.end(), p) == o.peers.end()) continue;
-      rows.push_back(p);
-    }
-    if (rows.empty()) continue;
-    sc.peers = rows;
-    scs.push_back(sc);
-  }
+  const std::vector<Scenario> scs = select_scenarios(scenarios(), o, is_polyipc, o.peers_only);
   if (scs.empty()) {
     fprintf(stderr, "nothing to run (check --only / --peers)\n");
     return 2;
   }
 
-  const std::string load0 = loadavg();
+  RunTimes times;
   printf("polyipc_bench: %d round(s), %g s per throughput cell, %d round trips per rtt cell, idle getter %g s%s\n",
          o.rounds, o.p.seconds, o.p.rtt_iters, o.p.idle_seconds, o.quick ? " (--quick)" : "");
   printf("machine: %ld CPUs online, load average %s at start; POLYIPC_NAMESPACE=%s\n", sysconf(_SC_NPROCESSORS_ONLN),
-         load0.c_str(), ns.c_str());
+         times.load_start.c_str(), ns.c_str());
   printf("posix mq: %s\n", mq_note.c_str());
   fflush(stdout);
 
   Table t;
-  json cells = json::array();
-  const uint64_t t_start = now_ns();
-  for (int r = 0; r < o.rounds; ++r) {
-    for (auto& sc : scs) {
-      const size_t n = sc.peers.size();
-      for (size_t k = 0; k < n; ++k) {
-        const std::string& peer = sc.peers[(k + size_t(r)) % n];  // rotate the order per round
-        Result res = run_cell_measured(o, sc, peer, r);
-        t[sc.id][peer].push_back(res);
-        fprintf(stderr, "[round %d/%d] %-15s %-19s ", r + 1, o.rounds, sc.id.c_str(), peer.c_str());
-        if (!res.ok) fprintf(stderr, "N/A: %s", res.note.c_str());
-        else if (sc.kind == Kind::Rtt)
-          fprintf(stderr, "p50 %.2f us  p99 %.2f us  p99.9 %.2f us", res.p50 / 1e3, res.p99 / 1e3, res.p999 / 1e3);
-        else if (sc.kind == Kind::Idle)
-          fprintf(stderr, "CPU %.3f%%  %.1f wakeups/s  wake %.0f us", res.idle_cpu_pct, res.wakeups_per_s,
-                  res.wake_latency_us);
-        else fprintf(stderr, "%s msg/s  %s MB/s  cpu %.0f%%", si(res.rate).c_str(), fmt("%.0f", res.mbps).c_str(),
-                     res.cpu * 100);
-        fprintf(stderr, "  [others %.2f cores, steal %.2f%s]\n", res.other_load, res.steal,
-                res.attempts > 1 ? (", attempt " + std::to_string(res.attempts)).c_str() : "");
-        json c = result_json(res);
-        c["round"] = r + 1;
-        c["scenario"] = sc.id;
-        c["peer"] = peer;
-        cells.push_back(c);
-      }
-    }
-  }
-  const double elapsed = double(now_ns() - t_start) * 1e-9;
-  const std::string load1 = loadavg();
+  // The idle getter measures its own CPU for seconds: other load does not spoil it.
+  const json cells = run_rounds(
+      o, scs, t, [&](const Scenario& sc, const std::string& peer, int r) { return run_cell(o, sc, peer, r); },
+      [](const Scenario& sc) { return sc.kind != Kind::Idle; }, describe, result_json);
+  times.finish();
+  print_run_note(t, o, times);
+  printf("A shared 2-vCPU VM: expect +-20%% noise per cell.\n");
 
-  printf("\nMedians over %d round(s); ratios are taken within each round, then the median (min..max) over rounds.\n",
-         o.rounds);
-  printf("Load average %s at start, %s at end; %.0f s in all. A shared 2-vCPU VM: expect +-20%% noise per cell.\n",
-         load0.c_str(), load1.c_str(), elapsed);
-  {
-    int loaded = 0, n = 0, retried = 0;
-    for (auto& sc : t)
-      for (auto& pr : sc.second)
-        for (auto& r : pr.second) {
-          ++n;
-          if (r.other_load > o.max_other) ++loaded;
-          if (r.attempts > 1) ++retried;
-        }
-    printf("\"CPU\" = cores our processes used over the timed phase; \"others\" = cores other processes used meanwhile.\n");
-    printf("%d of %d cells were re-run because others used > %.2f cores; %d still ran beside such load.\n", retried, n,
-           o.max_other, loaded);
-  }
   json summary = json::object();
   for (auto& sc : scs) {
     printf("\n== %s: %s ==\n", sc.id.c_str(), sc.title.c_str());
@@ -566,57 +440,13 @@ int main(int argc, char** argv) {
     }
   }
 
-  printf("\n== targets (median over rounds of the within-round figure; min..max in brackets) ==\n");
-  json tj = json::array();
-  int pass = 0, miss = 0, na = 0;
-  for (auto& g : targets(t)) {
-    const char* verdict = "N/A";
-    if (!std::isnan(g.value)) {
-      bool ok = g.at_least ? g.value >= g.goal : g.value <= g.goal;
-      verdict = ok ? "PASS" : "MISS";
-      ok ? ++pass : ++miss;
-    } else {
-      ++na;
-    }
-    std::string v = std::isnan(g.value) ? std::string("-")
-                                        : fmt("%.3g", g.value) + g.unit + " (" + fmt("%.3g", g.lo) + ".." +
-                                              fmt("%.3g", g.hi) + ")";
-    printf("%-4s  %-62s %s\n", verdict, g.text.c_str(), v.c_str());
-    json x = {{"target", g.text}, {"verdict", verdict}, {"goal", g.goal}};
-    if (!std::isnan(g.value)) x["value"] = g.value, x["min"] = g.lo, x["max"] = g.hi;
-    tj.push_back(x);
-  }
-  printf("%d PASS, %d MISS, %d N/A\n", pass, miss, na);
-
-#ifndef POLYIPC_BENCH_NO_LIB
-  if (!o.peers_only) {  // anything the cells forgot to unlink?
-    char* list = nullptr;
-    if (polyipc_list_json(&list, nullptr) == POLYIPC_OK && list) {
-      std::string l = list;
-      polyipc_free(list);
-      if (l.find('{') != std::string::npos) printf("warning: objects left in namespace %s: %s\n", ns.c_str(), l.c_str());
-    }
-  }
-#endif
-
-  if (!o.json_file.empty()) {
-    json j = {{"config",
-               {{"rounds", o.rounds},
-                {"quick", o.quick},
-                {"seconds", o.p.seconds},
-                {"rtt_iters", o.p.rtt_iters},
-                {"idle_seconds", o.p.idle_seconds},
-                {"cpus", sysconf(_SC_NPROCESSORS_ONLN)},
-                {"loadavg_start", load0},
-                {"loadavg_end", load1},
-                {"elapsed_s", elapsed},
-                {"posix_mq", mq_note}}},
-              {"cells", cells},
-              {"summary", summary},
-              {"targets", tj}};
-    std::ofstream f(o.json_file);
-    f << j.dump(2) << "\n";
-    printf("wrote %s\n", o.json_file.c_str());
-  }
+  const json tj = report_targets(targets(t));
+  if (!o.peers_only) warn_leftover_objects(ns);
+  write_json_file(o,
+                  {{"seconds", o.p.seconds},
+                   {"rtt_iters", o.p.rtt_iters},
+                   {"idle_seconds", o.p.idle_seconds},
+                   {"posix_mq", mq_note}},
+                  times, cells, summary, tj);
   return 0;
 }

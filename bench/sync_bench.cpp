@@ -22,6 +22,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common.hpp"
+#include "harness.hpp"
 #include "report.hpp"
 #include "polyipc.h"
 
@@ -35,17 +36,8 @@ using nlohmann::json;
 namespace {
 
 // ---- options --------------------------------------------------------------------
-struct Options {
-  int rounds = 3;
-  bool rounds_given = false;
-  bool quick = false;
-  std::vector<std::string> only, peers;
-  std::string json_file;
-  std::string py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_event.py";
-  std::string python = "python3";
-  double max_other = 0.35;
-  int retries = 2;
-  bool retries_given = false;
+struct Options : CommonOptions {
+  Options() { py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_event.py"; }
   double pair_seconds = 0.3;    // uncontended: timed phase per cell (10 batches), after a 20 ms warm-up
   uint64_t handoffs = 1000000;  // handoff: counter increments per cell
   int wake_rounds = 2000;       // event-wake: measured set-to-wake rounds per cell
@@ -598,23 +590,6 @@ SyncResult run_cell(const Options& o, const Scenario& sc, const std::string& pee
   return SyncResult::na("unknown peer");
 }
 
-SyncResult run_cell_measured(const Options& o, const Scenario& sc, const std::string& peer, int round) {
-  SyncResult best;
-  bool have = false;
-  for (int attempt = 0; attempt <= o.retries; ++attempt) {
-    CpuSnap a = cpu_snap();
-    SyncResult r = run_cell(o, sc, peer, round);
-    CpuSnap b = cpu_snap();
-    r.other_load = other_cores(a, b);
-    r.steal = steal_cores(a, b);
-    if (!have || (r.ok && !best.ok) || (r.ok == best.ok && r.other_load < best.other_load)) best = r, have = true;
-    best.attempts = attempt + 1;
-    if (!r.ok || r.other_load <= o.max_other) break;
-    usleep(200000);
-  }
-  return best;
-}
-
 // ---- tables --------------------------------------------------------------------------
 using Table = Results<SyncResult>;  // [scenario][peer][round]
 
@@ -678,26 +653,13 @@ void print_scenario(const Table& t, const Scenario& sc) {
   }
 }
 
-struct Target {
-  std::string text;
-  double value = NAN, lo = NAN, hi = NAN;
-  double goal;
-  bool at_least;
-};
 std::vector<Target> targets(const Table& t) {
-  std::vector<Target> out;
-  auto add = [&](const std::string& text, const std::string& sc, const std::string& base, const std::string& peer,
-                 double (*metric)(const SyncResult&), double goal, bool at_least) {
-    Target g{text, NAN, NAN, NAN, goal, at_least};
-    auto v = ratios(t, sc, base, peer, metric);
-    if (!v.empty()) g.value = median(v), g.lo = vmin(v), g.hi = vmax(v);
-    out.push_back(g);
+  return {
+      ratio_target(t, "uncontended acquire+release: polyipc_lock / pthread_pshared <= 2 (ns)", "uncontended",
+                   "polyipc_lock", "pthread_pshared", m_ns, 2.0, false),
+      ratio_target(t, "event set-to-wake p50: polyipc_event / mp_event <= 0.1", "event-wake", "polyipc_event",
+                   "mp_event", m_p50, 0.1, false),
   };
-  add("uncontended acquire+release: polyipc_lock / pthread_pshared <= 2 (ns)", "uncontended", "polyipc_lock",
-      "pthread_pshared", m_ns, 2.0, false);
-  add("event set-to-wake p50: polyipc_event / mp_event <= 0.1", "event-wake", "polyipc_event", "mp_event", m_p50,
-      0.1, false);
-  return out;
 }
 
 json result_json(const SyncResult& r) {
@@ -719,47 +681,32 @@ json result_json(const SyncResult& r) {
   put("max_ns", r.max);
   if (r.asleep_pct >= 0) j["waiter_asleep_pct"] = r.asleep_pct;
   put("seconds", r.seconds);
-  j["other_load_cores"] = r.other_load;
-  j["steal_cores"] = r.steal;
-  j["attempts"] = r.attempts;
   return j;
+}
+
+std::string describe(const Scenario& sc, const SyncResult& r) {
+  if (sc.kind == Kind::Uncontended) return fmt("%.1f ns/pair", r.ns_pair) + fmt(" (best batch %.1f)", r.ns_pair_min);
+  if (sc.kind == Kind::Handoff)
+    return si(r.rate) + " handoffs/s" + fmt("  %.2f acquisitions/handoff", r.acq_per_handoff) +
+           fmt("  cpu %.0f%%", r.cpu * 100);
+  return fmt("p50 %.2f us", r.p50 / 1e3) + fmt("  p99 %.2f us", r.p99 / 1e3) + fmt("  p99.9 %.2f us", r.p999 / 1e3) +
+         (r.asleep_pct >= 0 ? fmt("  waiter asleep at set %.0f%%", r.asleep_pct) : std::string());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> std::string {
-      if (i + 1 >= argc) {
-        fprintf(stderr, "%s needs a value\n", a.c_str());
-        exit(2);
-      }
-      return argv[++i];
-    };
-    if (a == "--rounds" || a == "-r") o.rounds = std::max(1, atoi(next().c_str())), o.rounds_given = true;
-    else if (a == "--quick") o.quick = true;
-    else if (a == "--only") o.only = split(next());
-    else if (a == "--peers") o.peers = split(next());
-    else if (a == "--json") o.json_file = next();
-    else if (a == "--py") o.py_script = next();
-    else if (a == "--python") o.python = next();
-    else if (a == "--max-other") o.max_other = atof(next().c_str());
-    else if (a == "--retries") o.retries = std::max(0, atoi(next().c_str())), o.retries_given = true;
-    else if (a == "--pair-seconds") o.pair_seconds = std::max(0.01, atof(next().c_str()));
-    else if (a == "--handoffs") o.handoffs = std::max(2ull, strtoull(next().c_str(), nullptr, 10));
-    else if (a == "--wake-rounds") o.wake_rounds = std::max(10, atoi(next().c_str()));
-    else if (a == "-h" || a == "--help") return usage(), 0;
-    else {
-      fprintf(stderr, "unknown option %s\n", a.c_str());
-      usage();
-      return 2;
-    }
+  for (Args a(argc, argv); a.next();) {
+    if (parse_common_option(a, o)) continue;
+    if (a.is("--pair-seconds")) o.pair_seconds = std::max(0.01, a.number());
+    else if (a.is("--handoffs")) o.handoffs = std::max(2ull, strtoull(a.value(), nullptr, 10));
+    else if (a.is("--wake-rounds")) o.wake_rounds = std::max(10, int(a.integer()));
+    else if (a.is("-h") || a.is("--help")) return usage(), 0;
+    else return unknown_option(a, usage);
   }
+  apply_quick(o);
   if (o.quick) {
-    if (!o.rounds_given) o.rounds = 1;
-    if (!o.retries_given) o.retries = 1;
     o.pair_seconds = std::min(o.pair_seconds, 0.05);
     o.handoffs = std::min<uint64_t>(o.handoffs, 20000);
     o.wake_rounds = std::min(o.wake_rounds, 300);
@@ -770,78 +717,28 @@ int main(int argc, char** argv) {
   setenv("POLYIPC_NAMESPACE", ns.c_str(), 1);
   signal(SIGPIPE, SIG_IGN);
 
-  std::vector<Scenario> scs;
-  for (auto sc : scenarios()) {
-    if (!o.only.empty() && std::find(o.only.begin(), o.only.end(), sc.id) == o.only.end()) continue;
-    std::vector<std::string> rows;
-    for (auto& p : sc.peers)
-      if (is_polyipc(p) || o.peers.empty() || std::find(o.peers.begin(), o.peers.end(), p) != o.peers.end())
-        rows.push_back(p);
-    sc.peers = rows;
-    scs.push_back(sc);
-  }
+  const std::vector<Scenario> scs = select_scenarios(scenarios(), o, is_polyipc);
   if (scs.empty()) {
     fprintf(stderr, "nothing to run (check --only / --peers)\n");
     return 2;
   }
 
-  const std::string load0 = loadavg();
+  RunTimes times;
   printf("polyipc_sync_bench: %d round(s); %g s of uncontended pairs, %llu handoffs, %d wake rounds (+%d warm-up, "
          "delay %d..%d us) per cell%s\n",
          o.rounds, o.pair_seconds, (unsigned long long)o.handoffs, o.wake_rounds, o.wake_warm,
          o.delay_min_us, o.delay_max_us, o.quick ? " (--quick)" : "");
   printf("machine: %ld CPUs online, load average %s at start; POLYIPC_NAMESPACE=%s; polyipc %s\n",
-         sysconf(_SC_NPROCESSORS_ONLN), load0.c_str(), ns.c_str(), polyipc_version());
+         sysconf(_SC_NPROCESSORS_ONLN), times.load_start.c_str(), ns.c_str(), polyipc_version());
   fflush(stdout);
 
   Table t;
-  json cells = json::array();
-  const uint64_t t_start = now_ns();
-  for (int r = 0; r < o.rounds; ++r)
-    for (auto& sc : scs) {
-      const size_t n = sc.peers.size();
-      for (size_t k = 0; k < n; ++k) {
-        const std::string& peer = sc.peers[(k + size_t(r)) % n];  // rotate the order per round
-        SyncResult res = run_cell_measured(o, sc, peer, r);
-        t[sc.id][peer].push_back(res);
-        fprintf(stderr, "[round %d/%d] %-12s %-19s ", r + 1, o.rounds, sc.id.c_str(), peer.c_str());
-        if (!res.ok) fprintf(stderr, "N/A: %s", res.note.c_str());
-        else if (sc.kind == Kind::Uncontended)
-          fprintf(stderr, "%.1f ns/pair (best batch %.1f)", res.ns_pair, res.ns_pair_min);
-        else if (sc.kind == Kind::Handoff)
-          fprintf(stderr, "%s handoffs/s  %.2f acquisitions/handoff  cpu %.0f%%", si(res.rate).c_str(),
-                  res.acq_per_handoff, res.cpu * 100);
-        else
-          fprintf(stderr, "p50 %.2f us  p99 %.2f us  p99.9 %.2f us%s", res.p50 / 1e3, res.p99 / 1e3, res.p999 / 1e3,
-                  res.asleep_pct >= 0 ? fmt("  waiter asleep at set %.0f%%", res.asleep_pct).c_str() : "");
-        fprintf(stderr, "  [others %.2f cores, steal %.2f%s]\n", res.other_load, res.steal,
-                res.attempts > 1 ? (", attempt " + std::to_string(res.attempts)).c_str() : "");
-        json c = result_json(res);
-        c["round"] = r + 1;
-        c["scenario"] = sc.id;
-        c["peer"] = peer;
-        cells.push_back(c);
-      }
-    }
-  const double elapsed = double(now_ns() - t_start) * 1e-9;
-  const std::string load1 = loadavg();
+  const json cells = run_rounds(
+      o, scs, t, [&](const Scenario& sc, const std::string& peer, int r) { return run_cell(o, sc, peer, r); },
+      [](const Scenario&) { return true; }, describe, result_json);
+  times.finish();
+  print_run_note(t, o, times);
 
-  printf("\nMedians over %d round(s); ratios are taken within each round, then the median (min..max) over rounds.\n",
-         o.rounds);
-  printf("Load average %s at start, %s at end; %.0f s in all.\n", load0.c_str(), load1.c_str(), elapsed);
-  {
-    int loaded = 0, n = 0, retried = 0;
-    for (auto& sc : t)
-      for (auto& pr : sc.second)
-        for (auto& r : pr.second) {
-          ++n;
-          if (r.other_load > o.max_other) ++loaded;
-          if (r.attempts > 1) ++retried;
-        }
-    printf("\"others\" = cores other processes of the machine used during the cell (median over rounds).\n");
-    printf("%d of %d cells were re-run because others used > %.2f cores; %d still ran beside such load.\n", retried, n,
-           o.max_other, loaded);
-  }
   json summary = json::object();
   for (auto& sc : scs) {
     printf("\n== %s: %s ==\n", sc.id.c_str(), sc.title.c_str());
@@ -870,56 +767,14 @@ int main(int argc, char** argv) {
     }
   }
 
-  printf("\n== targets (median over rounds of the within-round ratio; min..max in brackets) ==\n");
-  json tj = json::array();
-  int pass = 0, miss = 0, na = 0;
-  for (auto& g : targets(t)) {
-    const char* verdict = "N/A";
-    if (!std::isnan(g.value)) {
-      bool ok = g.at_least ? g.value >= g.goal : g.value <= g.goal;
-      verdict = ok ? "PASS" : "MISS";
-      ok ? ++pass : ++miss;
-    } else {
-      ++na;
-    }
-    std::string v = std::isnan(g.value) ? std::string("-")
-                                        : fmt("%.3g", g.value) + "x (" + fmt("%.3g", g.lo) + ".." + fmt("%.3g", g.hi) +
-                                              ")";
-    printf("%-4s  %-72s %s\n", verdict, g.text.c_str(), v.c_str());
-    json x = {{"target", g.text}, {"verdict", verdict}, {"goal", g.goal}};
-    if (!std::isnan(g.value)) x["value"] = g.value, x["min"] = g.lo, x["max"] = g.hi;
-    tj.push_back(x);
-  }
-  printf("%d PASS, %d MISS, %d N/A\n", pass, miss, na);
-
-  {  // anything the cells forgot to unlink?
-    char* list = nullptr;
-    if (polyipc_list_json(&list, nullptr) == POLYIPC_OK && list) {
-      std::string l = list;
-      polyipc_free(list);
-      if (l.find('{') != std::string::npos) printf("warning: objects left in namespace %s: %s\n", ns.c_str(), l.c_str());
-    }
-  }
-
-  if (!o.json_file.empty()) {
-    json j = {{"config",
-               {{"rounds", o.rounds},
-                {"quick", o.quick},
-                {"pair_seconds", o.pair_seconds},
-                {"handoffs", o.handoffs},
-                {"wake_rounds", o.wake_rounds},
-                {"wake_warm", o.wake_warm},
-                {"delay_us", {o.delay_min_us, o.delay_max_us}},
-                {"cpus", sysconf(_SC_NPROCESSORS_ONLN)},
-                {"loadavg_start", load0},
-                {"loadavg_end", load1},
-                {"elapsed_s", elapsed}}},
-              {"cells", cells},
-              {"summary", summary},
-              {"targets", tj}};
-    std::ofstream f(o.json_file);
-    f << j.dump(2) << "\n";
-    printf("wrote %s\n", o.json_file.c_str());
-  }
+  const json tj = report_targets(targets(t));
+  warn_leftover_objects(ns);
+  write_json_file(o,
+                  {{"pair_seconds", o.pair_seconds},
+                   {"handoffs", o.handoffs},
+                   {"wake_rounds", o.wake_rounds},
+                   {"wake_warm", o.wake_warm},
+                   {"delay_us", {o.delay_min_us, o.delay_max_us}}},
+                  times, cells, summary, tj);
   return 0;
 }
