@@ -14,29 +14,17 @@
 #   CLI            0: no CLI; 1: CLI installed; 2: CLI installed with an rpath to the prefix
 set -eu
 
-for arg in "$@"; do
-  case "$arg" in
-    *=*) eval "ARG_${arg%%=*}=\${arg#*=}" ;;
-    *) echo "install_test: bad argument '$arg'" >&2; exit 2 ;;
-  esac
-done
+TEST_NAME=install_test
+. "$(dirname "$0")/lib.sh"
+parse_args "$@"
 BUILD_DIR=$ARG_BUILD_DIR; SOURCE_DIR=$ARG_SOURCE_DIR; CONSUMER_DIR=$ARG_CONSUMER_DIR; WORK_DIR=$ARG_WORK_DIR
 CMAKE=$ARG_CMAKE; CC=$ARG_CC; PKG_CONFIG=$ARG_PKG_CONFIG; READELF=$ARG_READELF
 LIBDIR=$ARG_LIBDIR; INCLUDEDIR=$ARG_INCLUDEDIR; BINDIR=$ARG_BINDIR
 VERSION=$ARG_VERSION; GENERATOR=$ARG_GENERATOR; MAKE_PROGRAM=${ARG_MAKE_PROGRAM:-}; CLI=${ARG_CLI:-0}
 
-fail() { echo "install_test: FAILED: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+require_tools "$CMAKE" "$CC" "$PKG_CONFIG" "$READELF"
 
-for tool in "$CMAKE" "$CC" "$PKG_CONFIG" "$READELF"; do
-  [ -n "$tool" ] && command -v "$tool" >/dev/null 2>&1 || fail "required tool '$tool' not found"
-done
-
-mkdir -p "$WORK_DIR"
-TMP=$(mktemp -d "$WORK_DIR/install-test.XXXXXX")
-cleanup() { rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+make_tmp "$WORK_DIR"
 PREFIX=$TMP/prefix
 
 step "cmake --install $BUILD_DIR --prefix $PREFIX"
