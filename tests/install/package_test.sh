@@ -12,29 +12,17 @@
 #   GENERATOR, MAKE_PROGRAM  for the CMake consumer CLI         1 when the CLI is built
 set -eu
 
-for arg in "$@"; do
-  case "$arg" in
-    *=*) eval "ARG_${arg%%=*}=\${arg#*=}" ;;
-    *) echo "package_test: bad argument '$arg'" >&2; exit 2 ;;
-  esac
-done
+TEST_NAME=package_test
+. "$(dirname "$0")/lib.sh"
+parse_args "$@"
 BUILD_DIR=$ARG_BUILD_DIR; CONSUMER_DIR=$ARG_CONSUMER_DIR; WORK_DIR=$ARG_WORK_DIR
 CPACK=$ARG_CPACK; CMAKE=$ARG_CMAKE; CC=$ARG_CC; PKG_CONFIG=$ARG_PKG_CONFIG; READELF=$ARG_READELF
 VERSION=$ARG_VERSION; MAJOR=$ARG_MAJOR; GENERATOR=$ARG_GENERATOR; MAKE_PROGRAM=${ARG_MAKE_PROGRAM:-}
 CLI=${ARG_CLI:-0}
 
-fail() { echo "package_test: FAILED: $*" >&2; exit 1; }
-step() { echo "== $*"; }
+require_tools "$CPACK" "$CMAKE" "$CC" "$PKG_CONFIG" "$READELF" dpkg-deb
 
-for tool in "$CPACK" "$CMAKE" "$CC" "$PKG_CONFIG" "$READELF" dpkg-deb; do
-  command -v "$tool" >/dev/null 2>&1 || fail "required tool '$tool' not found"
-done
-
-mkdir -p "$WORK_DIR"
-TMP=$(mktemp -d "$WORK_DIR/package-test.XXXXXX")
-cleanup() { rm -rf "$TMP"; }
-trap cleanup EXIT
-trap 'exit 130' INT TERM HUP
+make_tmp "$WORK_DIR"
 
 step "cpack -G DEB ($BUILD_DIR)"
 (cd "$BUILD_DIR" && "$CPACK" -G DEB -B "$TMP/out") >"$TMP/cpack.log" 2>&1 \
