@@ -1,0 +1,196 @@
+// The validator (core/json/validate.hpp) against a second, independent
+// implementation: nlohmann::json::accept, which is also strict about UTF-8,
+// surrogate escapes, leading zeros and control characters. Random valid
+// documents, then the same documents with one to three bytes replaced,
+// inserted or deleted, or cut short: both must give the same verdict, on the
+// copy-and-pad path and on the in-place path (behind 1100 spaces), and a
+// rejection's offset must lie inside the input. Seeded: every run is the same.
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <random>
+#include <regex>
+#include <string>
+
+#include "core/json/validate.hpp"
+
+namespace polyipc::json {
+namespace {
+
+class Generator {
+ public:
+  explicit Generator(uint32_t seed) : rng_(seed) {}
+
+  std::string document() {
+    std::string out;
+    ws(out);
+    value(out, 0);
+    ws(out);
+    return out;
+  }
+
+  // One to three edits, or a cut.
+  std::string mutate(std::string s) {
+    if (s.empty() || pick(8) == 0) return s.substr(0, pick(s.size() + 1));
+    for (int n = 1 + pick(3); n > 0; --n) {
+      const size_t at = pick(s.size() + 1);
+      switch (pick(3)) {
+        case 0:
+          if (at < s.size()) s[at] = byte();
+          break;
+        case 1: s.insert(s.begin() + static_cast<long>(at), byte()); break;
+        default:
+          if (at < s.size()) s.erase(at, 1);
+      }
+    }
+    return s;
+  }
+
+ private:
+  size_t pick(size_t n) { return n ? std::uniform_int_distribution<size_t>(0, n - 1)(rng_) : 0; }
+
+  // Bytes that matter to a JSON parser, and now and then any byte at all.
+  char byte() {
+    static const char kTricky[] = "{}[]:,\"\\ \t\n\r0123456789-+.eEtrufalsn/bu";
+    static const unsigned char kHigh[] = {0x00, 0x01, 0x1f, 0x7f, 0x80, 0xbf, 0xc0, 0xc1, 0xc2, 0xdf,
+                                          0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
+    switch (pick(4)) {
+      case 0: return static_cast<char>(kHigh[pick(sizeof kHigh)]);
+      case 1: return static_cast<char>(pick(256));
+      default: return kTricky[pick(sizeof kTricky - 1)];
+    }
+  }
+
+  void ws(std::string& out) {
+    static const char kWs[] = " \t\n\r";
+    for (size_t n = pick(4) == 0 ? pick(3) : 0; n > 0; --n) out += kWs[pick(4)];
+  }
+
+  void value(std::string& out, int depth) {
+    switch (depth >= 5 ? 2 + pick(4) : pick(6)) {
+      case 0: container(out, depth, '{', '}', true); break;
+      case 1: container(out, depth, '[', ']', false); break;
+      case 2: string(out); break;
+      case 3: number(out); break;
+      case 4: out += pick(2) ? "true" : "false"; break;
+      default: out += pick(2) ? "null" : "0"; break;
+    }
+  }
+
+  void container(std::string& out, int depth, char open, char close, bool object) {
+    out += open;
+    ws(out);
+    for (size_t n = pick(4), i = 0; i < n; ++i) {
+      if (i) {
+        out += ',';
+        ws(out);
+      }
+      if (object) {
+        string(out);
+        ws(out);
+        out += ':';
+        ws(out);
+      }
+      value(out, depth + 1);
+      ws(out);
+    }
+    out += close;
+  }
+
+  void string(std::string& out) {
+    static const char* const kPieces[] = {
+        "a", "worker-7", " ", "\\\"", "\\\\", "\\/", "\\b", "\\f", "\\n", "\\r", "\\t", "\\u0041", "\\u00e9",
+        "\\uD83D\\uDE00",  // a surrogate pair
+        "\xc3\xa9",        // U+00E9
+        "\xe2\x82\xac",    // U+20AC
+        "\xed\x9f\xbf",    // U+D7FF, just below the surrogates
+        "\xef\xbf\xbd",    // U+FFFD
+        "\xf0\x9f\x98\x80",  // U+1F600
+        "\xf4\x8f\xbf\xbf",  // U+10FFFF, the last
+    };
+    out += '"';
+    for (size_t n = pick(5); n > 0; --n) out += kPieces[pick(sizeof kPieces / sizeof kPieces[0])];
+    if (pick(3) == 0) out += std::string(pick(40), 'x');  // long enough for the 16-byte scan
+    out += '"';
+  }
+
+  void number(std::string& out) {
+    if (pick(3) == 0) out += '-';
+    if (pick(4) == 0) {
+      out += '0';
+    } else {
+      out += static_cast<char>('1' + pick(9));
+      for (size_t n = pick(6); n > 0; --n) out += static_cast<char>('0' + pick(10));
+    }
+    if (pick(3) == 0) {
+      out += '.';
+      for (size_t n = 1 + pick(4); n > 0; --n) out += static_cast<char>('0' + pick(10));
+    }
+    if (pick(4) == 0) {
+      out += pick(2) ? 'e' : 'E';
+      if (pick(2)) out += pick(2) ? '+' : '-';
+      for (size_t n = 1 + pick(2); n > 0; --n) out += static_cast<char>('0' + pick(10));
+    }
+  }
+
+  std::mt19937 rng_;
+};
+
+// The reference's verdict on the syntax alone, past two quirks of nlohmann:
+//  - it takes a NUL byte for the end of the input; RFC 8259 allows a raw NUL
+//    nowhere (in a string it is a control character), so any NUL is a reject;
+//  - it rejects numbers beyond a double's range ("1e999"), which RFC 8259
+//    allows; so exponents of three digits or more are cut to one digit before
+//    it judges (inside strings that changes nothing either way).
+bool ReferenceAccepts(const std::string& s) {
+  if (s.find('\0') != std::string::npos) return false;
+  if (nlohmann::json::accept(s)) return true;
+  static const std::regex kLongExponent("([eE][+-]?)[0-9]{3,}");
+  const std::string tamed = std::regex_replace(s, kLongExponent, "$011");
+  return tamed != s && nlohmann::json::accept(tamed);
+}
+
+// Our verdict on s, on both paths; the reference's verdict; equal, or a failure naming s.
+void Compare(const std::string& s) {
+  ValidationError e;
+  const bool ours = validate(s.data(), s.size(), kMaxDepth, &e);
+  const bool ref = ReferenceAccepts(s);
+  ASSERT_EQ(ours, ref) << "input (" << s.size() << " bytes): " << nlohmann::json(s).dump(-1, ' ', true,
+                                                                nlohmann::json::error_handler_t::replace)
+                       << (ours ? "" : std::string("\nours: ") + e.reason + " at " + std::to_string(e.offset));
+  if (!ours) ASSERT_LE(e.offset, s.size()) << e.reason;
+
+  const std::string shifted = std::string(1100, ' ') + s;  // the in-place, bounds-checked path
+  ValidationError e2;
+  ASSERT_EQ(validate(shifted.data(), shifted.size(), kMaxDepth, &e2), ours) << "in place: " << s;
+  if (!ours) {
+    ASSERT_EQ(e2.offset, e.offset + 1100) << s;
+    ASSERT_STREQ(e2.reason, e.reason) << s;
+  }
+}
+
+TEST(JsonValidateDifferential, RandomValidDocumentsAreAcceptedByBoth) {
+  Generator g(20261123);
+  for (int i = 0; i < 20000; ++i) {
+    const std::string doc = g.document();
+    ASSERT_TRUE(nlohmann::json::accept(doc)) << "the generator made invalid JSON: " << doc;
+    ASSERT_NO_FATAL_FAILURE(Compare(doc));
+  }
+}
+
+TEST(JsonValidateDifferential, MutatedDocumentsGetTheSameVerdictFromBoth) {
+  Generator g(7);
+  int accepted = 0, rejected = 0;
+  for (int i = 0; i < 100000; ++i) {
+    const std::string doc = g.mutate(g.document());
+    ASSERT_NO_FATAL_FAILURE(Compare(doc));
+    (ReferenceAccepts(doc) ? accepted : rejected)++;
+  }
+  // Both kinds of verdict were exercised, not just one.
+  EXPECT_GT(accepted, 5000);
+  EXPECT_GT(rejected, 50000);
+}
+
+}  // namespace
+}  // namespace polyipc::json
