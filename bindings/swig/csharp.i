@@ -15,6 +15,8 @@
  *     value and the proxy copies it into a byte[], then polyipc_free()s it;
  *   - polyipc_cs_queue_put_utf16 / polyipc_cs_queue_get_into: Queue's hot path
  *     (own DllImports, status returned, UTF-8 <-> UTF-16 done in the glue);
+ *   - polyipc_cs_queue_reserve / _borrow / _end_zero_copy: Queue's zero-copy
+ *     Reserve and Borrow (own DllImports in the same way);
  *   - put_buffer / get_into (%extend below) on caller-pinned buffers (no
  *     longer used by Queue), which reuses one buffer per thread (no library copy, no
  *     second call to free it, no byte[] per string put or taken); the same
@@ -227,6 +229,67 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_get_into(polyipc_queue *q, void *buf
     return -2;
   }
   return polyipc_cs_status(rc, &err, quiet);
+}
+
+/* Zero copy (Polyipc.Queue.Reserve / Borrow and their guards), through own
+ * DllImports as the hot path above: the status comes back, a pending
+ * exception only for real errors (quiet: TIMEOUT/EMPTY/FULL of a slice or a
+ * Try* call just return their status). Outputs are written only on OK. */
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_reserve(polyipc_queue *q, int64_t len, void **data, uint64_t *ticket,
+                                                    int64_t timeout_ns, int quiet) {
+  polyipc_error err;
+  int rc;
+  err.code = 0;
+  err.message[0] = 0;
+  if (len < 0) len = 0; /* the caller checks: never a huge size_t */
+  rc = polyipc_queue_reserve(q, (size_t)len, data, ticket, timeout_ns, &err);
+  return polyipc_cs_status(rc, &err, quiet);
+}
+
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_borrow(polyipc_queue *q, const void **data, int64_t *len,
+                                                   uint64_t *ticket, int64_t timeout_ns, int quiet) {
+  polyipc_error err;
+  size_t n = 0;
+  int rc;
+  err.code = 0;
+  err.message[0] = 0;
+  rc = polyipc_queue_borrow(q, data, &n, ticket, timeout_ns, &err);
+  if (rc == POLYIPC_OK) *len = (int64_t)n;
+  return polyipc_cs_status(rc, &err, quiet);
+}
+
+/* Ends a reservation (how 0: commit, 1: cancel) or a borrowed message (2:
+ * release). With raise 0 nothing is left pending (a guard's Dispose ignores
+ * the outcome). A commit that fails for another reason than the bytes
+ * (INVALID_JSON: dropped already) or the ticket (INVALID_ARG: not held) is
+ * followed by a cancel, so the reservation ends whatever happened: the C#
+ * guard is over after one call and never holds ring space it cannot end. */
+#ifdef __cplusplus
+extern "C"
+#endif
+SWIGEXPORT int SWIGSTDCALL polyipc_cs_queue_end_zero_copy(polyipc_queue *q, uint64_t ticket, int how, int raise) {
+  polyipc_error err;
+  int rc;
+  err.code = 0;
+  err.message[0] = 0;
+  if (how == 0) {
+    rc = polyipc_queue_commit(q, ticket, &err);
+    if (rc != POLYIPC_OK && rc != POLYIPC_ERR_INVALID_JSON && rc != POLYIPC_ERR_INVALID_ARG) {
+      polyipc_queue_cancel(q, ticket, NULL);
+    }
+  } else if (how == 1) {
+    rc = polyipc_queue_cancel(q, ticket, &err);
+  } else {
+    rc = polyipc_queue_release(q, ticket, &err);
+  }
+  if (rc == POLYIPC_OK || !raise) return rc;
+  return polyipc_cs_status(rc, &err, 0);
 }
 
 /* ---- the no-wait fast path: mono internal calls without a GC transition ----
@@ -464,6 +527,18 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 
   [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_get_into")]
   internal static extern unsafe int QueueGetInto(global::System.IntPtr q, byte* buf, long cap, char* chars, long timeoutNs, int quiet, long* len);
+
+  /* Zero copy (polyipc_cs_queue_reserve / _borrow / _end_zero_copy above):
+   * the status back, outputs set only on OK; a pending exception as for
+   * QueuePut (end: only with raise 1). how: 0 commit, 1 cancel, 2 release. */
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_reserve")]
+  internal static extern unsafe int QueueReserve(global::System.IntPtr q, long len, byte** data, ulong* ticket, long timeoutNs, int quiet);
+
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_borrow")]
+  internal static extern unsafe int QueueBorrow(global::System.IntPtr q, byte** data, long* len, ulong* ticket, long timeoutNs, int quiet);
+
+  [global::System.Runtime.InteropServices.DllImport("polyipc_cs", EntryPoint = "polyipc_cs_queue_end_zero_copy")]
+  internal static extern int QueueEndZeroCopy(global::System.IntPtr q, ulong ticket, int how, int raise);
 
   /* Registers the raw internal calls of Polyipc.Native.QueueFastCalls (see
    * polyipc_cs_register_fast_calls): true if mono took them. */

@@ -28,6 +28,11 @@ namespace Polyipc
     /// it waits for calls in progress, at most one slice); afterwards every call throws
     /// ObjectDisposedException. Nothing here ever unlinks the queue except <see cref="Unlink"/> and
     /// <see cref="Names.Unlink"/>: not Dispose, not a finalizer, not process exit.
+    /// Zero copy (<see cref="Reserve"/>, <see cref="Borrow"/>): the guards they return hold the
+    /// handle, and with it the mapping of the ring their Span points into. Dispose with guards
+    /// outstanding does not wait for them: it returns as usual, the Queue's own calls throw
+    /// ObjectDisposedException from then on, but the guards keep working, and the native handle is
+    /// closed (the ring unmapped) when the last of them ends (Commit, Cancel, Release or Dispose).
     /// </summary>
     public sealed class Queue : IDisposable
     {
@@ -48,6 +53,15 @@ namespace Polyipc
         private readonly IntPtr handle; // native's polyipc_queue*, for the put/take hot path
         private int calls;
         private int disposing; // 0 or 1
+        // Zero copy: the Reservation and Borrowed guards not ended yet. Each holds the handle (the
+        // ring its Span points into stays mapped) until it ends. A guard is counted before the call
+        // that made it leaves, so Dispose, once no call is in progress, sees every guard. Then it
+        // sets `closeWhenIdle` and closes `native` if no guard is left; otherwise the guard that
+        // ends last closes it. Both sides use full fences (the count's decrement / the flag's
+        // exchange, then a read of the other): at least one of them sees both, and CloseNative
+        // closes once.
+        private int guards;
+        private int closeWhenIdle; // 0 or 1: set by Dispose once no call is in progress
 
         private Queue(string name, NativeQueue native, JsonSerializerSettings jsonSettings)
         {
@@ -154,17 +168,37 @@ namespace Polyipc
         /// threads, which end within one wait slice; later calls throw ObjectDisposedException.
         /// Idempotent; a finalizer of the native proxy releases a handle that was never disposed.
         /// </summary>
+        /// <remarks>
+        /// With a <see cref="Reservation"/> or <see cref="Borrowed"/> of this handle outstanding,
+        /// Dispose still returns at once (after the calls in progress), but the native handle, and
+        /// with it the mapping of the ring their Spans point into, is closed only when the last of
+        /// them ends: they keep working (Span, Commit, Cancel, Release) until then. So no Span this
+        /// process holds ever points at unmapped memory because of Dispose; only ending a guard
+        /// ends its Span (see <see cref="Reservation"/>).
+        /// </remarks>
         public void Dispose()
         {
             Interlocked.Exchange(ref disposing, 1);
-            NativeQueue h;
             lock (gate)
             {
                 while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
-                h = native;
-                native = null;
             }
+            // No call is in progress and none can start: every guard is counted in `guards`.
+            Interlocked.Exchange(ref closeWhenIdle, 1);
+            if (Volatile.Read(ref guards) == 0) CloseNative();
+        }
+
+        /// <summary>Closes the native handle (once): by Dispose, or by the last guard to end after it.</summary>
+        private void CloseNative()
+        {
+            NativeQueue h = Interlocked.Exchange(ref native, null);
             if (h != null) h.Dispose();
+        }
+
+        /// <summary>Whether the native handle is still open (for tests: Dispose defers to outstanding guards).</summary>
+        internal bool IsNativeOpen
+        {
+            get { return Volatile.Read(ref native) != null; }
         }
 
         // ---- the sliced wait -------------------------------------------------------------------
@@ -762,6 +796,216 @@ namespace Polyipc
             }
             value = default(T);
             return false;
+        }
+
+        // ---- zero copy ---------------------------------------------------------------------------
+
+        /// <summary>
+        /// Zero copy, for large messages: room for <paramref name="length"/> bytes in the queue's
+        /// ring itself, written through <see cref="Reservation.Span"/> and published by
+        /// <see cref="Reservation.Commit"/> (a JSON queue validates the bytes then:
+        /// InvalidJsonException, and the message is dropped). <see cref="Reservation.Cancel"/>, or
+        /// Dispose without Commit, drops it. Saves the copy a PutBytes makes from a byte[].
+        /// <code>
+        /// using (var r = q.Reserve(frame.Length, TimeSpan.FromSeconds(5)))
+        /// {
+        ///     Span&lt;byte&gt; s = r.Span;
+        ///     Encode(frame, s);   // straight into shared memory
+        ///     r.Commit();
+        /// }                       // not committed (an exception): cancelled
+        /// </code>
+        /// Waits for room as <see cref="PutBytes(byte[], TimeSpan?, CancellationToken)"/> does (null:
+        /// forever; PolyipcTimeoutException, or QueueFullException for TimeSpan.Zero;
+        /// OperationCanceledException). A length the queue can never hold (more than its
+        /// MaxMessageBytes, by default what the ring allows): MessageTooLargeException at once. After
+        /// CloseWrites: QueueClosedException. The reservation has priority 0 (PRIORITY queues).
+        /// Until it ends, the space behind it is not reused (the queue may fill up behind it) and it
+        /// counts towards MaxItems: keep it short. A process that dies holding it loses it (nothing
+        /// half-written is ever seen). Dispose the guard (a using block): one never ended holds its
+        /// ring space until this process exits, and keeps this handle open after Dispose.
+        /// </summary>
+        public Reservation Reserve(int length, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            if (length < 0) throw new ArgumentOutOfRangeException("length", "a reservation of length >= 0");
+            IntPtr data;
+            long n;
+            ulong ticket;
+            StartZeroCopy(false, length, timeout, ct, false, out data, out n, out ticket);
+            return NewReservation(data, length, ticket);
+        }
+
+        /// <summary>
+        /// As <see cref="Reserve"/>, if there is room within <paramref name="timeout"/> (TimeSpan.Zero:
+        /// only now): false, and <paramref name="reservation"/> null, when there is none.
+        /// </summary>
+        public bool TryReserve(int length, out Reservation reservation, TimeSpan timeout,
+            CancellationToken ct = default(CancellationToken))
+        {
+            if (length < 0) throw new ArgumentOutOfRangeException("length", "a reservation of length >= 0");
+            IntPtr data;
+            long n;
+            ulong ticket;
+            reservation = StartZeroCopy(false, length, timeout, ct, true, out data, out n, out ticket)
+                ? NewReservation(data, length, ticket)
+                : null;
+            return reservation != null;
+        }
+
+        /// <summary>
+        /// Zero copy, for large messages: takes the next message as <see cref="TakeBytes"/> does, but
+        /// leaves its bytes in the ring, read through <see cref="Borrowed.Span"/> until
+        /// <see cref="Borrowed.Release"/> (or Dispose). Saves the copy into a byte[].
+        /// <code>
+        /// using (var m = q.Borrow(TimeSpan.FromSeconds(5)))
+        /// {
+        ///     ReadOnlySpan&lt;byte&gt; s = m.Span;
+        ///     Decode(s);          // straight from shared memory
+        /// }                       // released
+        /// </code>
+        /// Waits as TakeBytes does (null: forever; PolyipcTimeoutException, or QueueEmptyException
+        /// for TimeSpan.Zero; QueueClosedException at end of stream; OperationCanceledException). The
+        /// message is taken at once (others get the ones behind it meanwhile; on a joinable queue it
+        /// is leased until TaskDone, as with Take). Until the release the space behind it is not
+        /// reused: keep it short. A process that dies holding it gives it back to the queue for the
+        /// next getter. Dispose the guard (a using block): one never released holds the message and
+        /// its ring space until this process exits, and keeps this handle open after Dispose.
+        /// </summary>
+        public Borrowed Borrow(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            IntPtr data;
+            long n;
+            ulong ticket;
+            StartZeroCopy(true, 0, timeout, ct, false, out data, out n, out ticket);
+            return NewBorrowed(data, n, ticket);
+        }
+
+        /// <summary>
+        /// As <see cref="Borrow"/>, if a message comes within <paramref name="timeout"/>
+        /// (TimeSpan.Zero: only now): false, and <paramref name="borrowed"/> null, when none does. End
+        /// of stream still throws QueueClosedException.
+        /// </summary>
+        public bool TryBorrow(out Borrowed borrowed, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            IntPtr data;
+            long n;
+            ulong ticket;
+            borrowed = StartZeroCopy(true, 0, timeout, ct, true, out data, out n, out ticket)
+                ? NewBorrowed(data, n, ticket)
+                : null;
+            return borrowed != null;
+        }
+
+        /// <summary>
+        /// Reserves (<paramref name="borrow"/> false: <paramref name="length"/> bytes) or borrows, in
+        /// slices as <see cref="PutCore(string, byte[], int, long, TimeSpan?, CancellationToken, bool)"/>
+        /// waits. On success the new guard is counted in `guards` before the call leaves the handle
+        /// (see Dispose). False only for a Try call that found no room or no message in time.
+        /// </summary>
+        private unsafe bool StartZeroCopy(bool borrow, int length, TimeSpan? timeout, CancellationToken ct,
+            bool tryOnly, out IntPtr data, out long len, out ulong ticket)
+        {
+            long total = ToNanos(timeout);
+            long start = total > 0 ? Stopwatch.GetTimestamp() : 0;
+            Exception ranOut = null;
+            data = IntPtr.Zero;
+            len = 0;
+            ticket = 0;
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                bool last;
+                long slice = NextSlice(total, start, out last);
+                if (slice < 0)
+                {
+                    if (tryOnly) return false;
+                    if (ranOut != null) throw ranOut;
+                    slice = 1; // ran out between slices: one last, loud try
+                }
+                int quiet = tryOnly || !last ? 1 : 0;
+                byte* p = null;
+                long n = length;
+                ulong t = 0;
+                int rc;
+                IntPtr q = EnterHandle();
+                try
+                {
+                    rc = borrow
+                        ? polyipc_nativePINVOKE.QueueBorrow(q, &p, &n, &t, slice, quiet)
+                        : polyipc_nativePINVOKE.QueueReserve(q, length, &p, &t, slice, quiet);
+                    if (rc == 0) Interlocked.Increment(ref guards);
+                }
+                finally
+                {
+                    Leave();
+                }
+                if (rc == 0)
+                {
+                    data = (IntPtr)p;
+                    len = n;
+                    ticket = t;
+                    return true;
+                }
+                if (!IsWaitStatus(rc) || (!tryOnly && last))
+                {
+                    Exception e = polyipc_nativePINVOKE.TakePending(rc);
+                    if (total == 0 || rc != (int)Status.Timeout) throw e;
+                    ranOut = e; // this slice ran out; the whole wait may not have
+                }
+                else if (total == 0)
+                {
+                    return false; // quiet: a Try call with no room or no message
+                }
+            }
+        }
+
+        /// <summary>The guard of a reservation just counted (cancelled again if it cannot be made).</summary>
+        private Reservation NewReservation(IntPtr data, int length, ulong ticket)
+        {
+            try
+            {
+                return new Reservation(this, data, length, ticket);
+            }
+            catch
+            {
+                EndZeroCopy(ticket, ZeroCopyEnd.Cancel, false);
+                throw;
+            }
+        }
+
+        /// <summary>The guard of a message just borrowed and counted (released again if it cannot be made).</summary>
+        private Borrowed NewBorrowed(IntPtr data, long length, ulong ticket)
+        {
+            try
+            {
+                return new Borrowed(this, data, length, ticket);
+            }
+            catch
+            {
+                EndZeroCopy(ticket, ZeroCopyEnd.Release, false);
+                throw;
+            }
+        }
+
+        /// <summary>
+        /// Ends a guard's reservation or borrowed message (called once per guard, by the guard) and
+        /// uncounts it; the last guard to end after Dispose closes the native handle. With
+        /// <paramref name="raise"/>, a failure is thrown as the library's exception (the guard is
+        /// ended anyway: see polyipc_cs_queue_end_zero_copy); without, only the status comes back.
+        /// The handle needs no Enter: it stays open while this guard is counted.
+        /// </summary>
+        internal int EndZeroCopy(ulong ticket, ZeroCopyEnd how, bool raise)
+        {
+            int rc;
+            try
+            {
+                rc = polyipc_nativePINVOKE.QueueEndZeroCopy(handle, ticket, (int)how, raise ? 1 : 0);
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref guards) == 0 && Volatile.Read(ref closeWhenIdle) != 0) CloseNative();
+            }
+            if (rc != 0 && raise) throw polyipc_nativePINVOKE.TakePending(rc);
+            return rc;
         }
 
         // ---- joinable queues, end of stream, state ------------------------------------------------

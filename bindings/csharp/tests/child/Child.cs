@@ -29,6 +29,11 @@ using Lock = Polyipc.Lock;
 ///                    it is killed
 ///   shm-fill NAME SEED     attaches to shared memory NAME, sets byte i to (i * 131 + SEED) mod 256,
 ///                    prints "filled SIZE"
+///   borrow NAME      borrows the next message of the existing queue NAME (zero copy), prints
+///                    "borrowed LENGTH SUM" (SUM of its bytes) and waits without releasing it
+///                    until it is killed
+///   reserve NAME N   reserves N bytes in the existing queue NAME, writes half of them, prints
+///                    "reserved N" and waits without committing until it is killed
 /// </summary>
 public static class Child
 {
@@ -186,6 +191,32 @@ public static class Child
                         Console.WriteLine("filled " + bytes.Length);
                     }
                     return 0;
+                case "borrow":
+                    using (var q = Queue.Open(name, new QueueOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        Borrowed m = q.Borrow(Limit);
+                        ReadOnlySpan<byte> bytes = m.Span;
+                        long sum = 0;
+                        for (int i = 0; i < bytes.Length; i++) sum += bytes[i];
+                        Console.WriteLine("borrowed " + bytes.Length + " " + sum);
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the message until the parent kills this process
+                        GC.KeepAlive(m);
+                    }
+                    return 3;
+                case "reserve":
+                    using (var q = Queue.Open(name, new QueueOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        int n = int.Parse(args[2]);
+                        Reservation r = q.Reserve(n, Limit);
+                        Span<byte> bytes = r.Span;
+                        bytes.Slice(0, n / 2).Fill((byte)'x'); // half written
+                        Console.WriteLine("reserved " + n);
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the reservation until the parent kills this process
+                        GC.KeepAlive(r);
+                    }
+                    return 3;
                 default:
                     return Usage();
             }
@@ -205,7 +236,8 @@ public static class Child
     private static int Usage()
     {
         Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
-                                "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED");
+                                "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED | " +
+                                "borrow NAME | reserve NAME N");
         return 2;
     }
 }
