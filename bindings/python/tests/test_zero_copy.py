@@ -472,8 +472,9 @@ def test_misuse_never_crashes_the_interpreter(qname):
             expect(ValueError, lambda: bytes(b))
             expect(ValueError, lambda: b.release())
             print("after close", flush=True)
-            # a lease outliving every other reference: its queue stays mapped until it ends
             q = polyipc.Queue({name!r}, create=False)
+            print(q.get_bytes(timeout=10) == b"y" * 1000, flush=True)  # the committed one
+            # a lease outliving every other reference: its queue stays mapped until it ends
             r = q.reserve(100)
             buf = r.buf
             del q
@@ -498,7 +499,7 @@ def test_misuse_never_crashes_the_interpreter(qname):
             print("done", flush=True)
         """)
         out = finish(proc)
-        assert out.split("\n")[:4] == ["True", "after close", "300 b'www'", "0"], out
+        assert out.split("\n")[:5] == ["True", "after close", "True", "300 b'www'", "0"], out
         assert out.rstrip().endswith("done")
 
 
