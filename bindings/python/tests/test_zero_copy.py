@@ -92,7 +92,7 @@ def test_borrow_read_get_the_next_then_release(bq):
     assert bq.get(timeout=10) == second  # what is behind it meanwhile (FIFO)
     with pytest.raises(TypeError):
         b.buf[0] = 1  # read only
-    with pytest.raises(BufferError):
+    with pytest.raises(TypeError, match="not writable"):
         ctypes.c_char.from_buffer(b)  # no writable view of a borrowed message
     b.release()
     assert not b.active and "released" in repr(b)
@@ -520,10 +520,11 @@ def test_close_from_another_thread_ends_a_blocked_reserve(qname):
         deadline = time.monotonic() + 30
         while q._handle.calls == 0 and time.monotonic() < deadline:  # until it is in reserve()
             time.sleep(0.001)
-        assert q._handle.calls == 1
+        assert q._handle.calls >= 1
         q.close()
         t.join(30)
         assert not t.is_alive() and len(errors) == 1 and "closed" in str(errors[0])
+        assert q._handle.calls == 0  # released
     finally:
         q.close()
 
