@@ -1582,6 +1582,11 @@ static int polyipc_python_lease_borrowed(polyipc_python_Lease *l) {
   return Py_TYPE(l) == &polyipc_python_BorrowedType;
 }
 
+/* how one that is not committed ends: cancelled / released */
+static int polyipc_python_lease_drop_op(polyipc_python_Lease *l) {
+  return polyipc_python_lease_borrowed(l) ? POLYIPC_PYTHON_RELEASE : POLYIPC_PYTHON_CANCEL;
+}
+
 static const char *polyipc_python_lease_kind(polyipc_python_Lease *l) {
   return polyipc_python_lease_borrowed(l) ? "Borrowed message" : "Reservation";
 }
@@ -1709,7 +1714,9 @@ static int polyipc_python_lease_finish(polyipc_python_Lease *l, int op, int keep
   if (st != 0 && e->code == 0) e->code = st;
   l->state = POLYIPC_PYTHON_LEASE_ENDED;
   if (op == POLYIPC_PYTHON_COMMIT)
-    l->ended = st == 0 ? "committed" : st == POLYIPC_ERR_INVALID_JSON ? "dropped (invalid JSON)" : "ended (failed commit)";
+    l->ended = st == 0                           ? "committed"
+               : st == POLYIPC_ERR_INVALID_JSON ? "dropped (invalid JSON)"
+                                                : "ended (failed commit)";
   else
     l->ended = op == POLYIPC_PYTHON_CANCEL ? "cancelled" : "released";
   polyipc_python_lease_unlink(l);
@@ -1853,8 +1860,7 @@ static void polyipc_python_lease_dealloc(PyObject *self) {
     PyErr_Fetch(&t, &v, &tb);
     Py_CLEAR(l->view);
     l->state = POLYIPC_PYTHON_LEASE_ENDING;
-    (void)polyipc_python_lease_finish(l, polyipc_python_lease_borrowed(l) ? POLYIPC_PYTHON_RELEASE : POLYIPC_PYTHON_CANCEL,
-                                      1, &e);
+    (void)polyipc_python_lease_finish(l, polyipc_python_lease_drop_op(l), 1, &e);
     if (polyipc_python_h_leave(l->handle) < 0) PyErr_WriteUnraisable(NULL);
     PyErr_Restore(t, v, tb);
   }
@@ -1902,8 +1908,7 @@ static int polyipc_python_h_end_leases(polyipc_python_Handle *h) {
   for (i = 0; i < n; ++i) {
     polyipc_error e;
     l = (polyipc_python_Lease *)PyList_GET_ITEM(live, i);
-    (void)polyipc_python_lease_finish(l, polyipc_python_lease_borrowed(l) ? POLYIPC_PYTHON_RELEASE : POLYIPC_PYTHON_CANCEL,
-                                      0, &e); /* its status is of no use to close() */
+    (void)polyipc_python_lease_finish(l, polyipc_python_lease_drop_op(l), 0, &e); /* of no use to close() */
     l->ended = polyipc_python_lease_borrowed(l) ? "released by close()" : "cancelled by close()";
     /* every lease not ended yet holds a call: only the last one out can release the handle */
     if (polyipc_python_h_leave(h) < 0) rc = -1;
@@ -1958,7 +1963,8 @@ static PyObject *polyipc_python_queue_zc(PyObject *const *args, Py_ssize_t nargs
   e.code = 0;
   e.message[0] = 0;
   if (timeout_ns == 0) {
-    st = borrow ? polyipc_queue_borrow(h->q, &cdata, &n, &ticket, 0, &e) : polyipc_queue_reserve(h->q, n, &data, &ticket, 0, &e);
+    st = borrow ? polyipc_queue_borrow(h->q, &cdata, &n, &ticket, 0, &e)
+                : polyipc_queue_reserve(h->q, n, &data, &ticket, 0, &e);
   } else {
     Py_BEGIN_ALLOW_THREADS
     st = borrow ? polyipc_queue_borrow(h->q, &cdata, &n, &ticket, timeout_ns, &e)

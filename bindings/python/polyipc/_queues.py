@@ -13,6 +13,10 @@ Differences from multiprocessing, on purpose:
     the item is handed to another getter.
   - a negative timeout is a ValueError (as queue.Queue; multiprocessing.Queue
     treats it as 0).
+
+Extras: put_many / get_many (batches), put_bytes / get_bytes (raw messages), and
+reserve(n) / borrow() (zero copy: large messages written and read in the ring itself,
+through a Reservation's or a Borrowed message's memoryview .buf).
 """
 
 import json
