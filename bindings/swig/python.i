@@ -1010,18 +1010,22 @@ static PyMethodDef polyipc_python_fast_methods[] = {
  * released exactly once (free(ptr)) and never while a call borrows it. Every
  * state change happens with the GIL held, so a counter does what
  * _handle.Handle's token list does. */
+struct polyipc_python_Lease; /* a Reservation or a Borrowed message (zero copy, below) */
+
 typedef struct {
   PyObject_HEAD
   NativeQueue *q;      /* NULL for a handle of nothing (ptr None) */
   PyObject *ptr;       /* the SWIG pointer object */
   PyObject *what;      /* "Queue 'jobs'": names the object in errors */
   PyObject *free_fn;   /* the native destructor, called once as free_fn(ptr) */
-  Py_ssize_t calls;    /* calls in flight */
+  Py_ssize_t calls;    /* calls in flight; each live Reservation / Borrowed counts as one */
   int closed;
   int released;
+  struct polyipc_python_Lease *leases; /* the live Reservations and Borrowed messages made through it */
 } polyipc_python_Handle;
 
 static PyTypeObject polyipc_python_HandleType;
+static int polyipc_python_h_end_leases(polyipc_python_Handle *h);
 
 static void polyipc_python_h_closed_error(polyipc_python_Handle *h) {
   PyErr_Format(PyExc_ValueError, "%S is closed", h->what);
@@ -1137,6 +1141,9 @@ static PyObject *polyipc_python_h_check_m(PyObject *self, PyObject *unused) {
 static PyObject *polyipc_python_h_close_m(PyObject *self, PyObject *unused) {
   polyipc_python_Handle *h = (polyipc_python_Handle *)self;
   (void)unused;
+  /* live Reservations are cancelled and Borrowed messages released first, or
+   * BufferError (and nothing changes) while a memoryview made from one is alive */
+  if (!h->closed && h->leases && polyipc_python_h_end_leases(h) < 0) return NULL;
   h->closed = 1;
   if (h->calls == 0 && polyipc_python_h_release(h) < 0) return NULL;
   Py_RETURN_NONE;
@@ -1195,7 +1202,9 @@ static PyMethodDef polyipc_python_h_methods[] = {
   {"enter", polyipc_python_h_enter_m, METH_NOARGS, "Borrows the pointer for one call (ValueError when closed); pair with leave()."},
   {"leave", polyipc_python_h_leave_m, METH_NOARGS, "Ends a call; the last call out of a closed handle releases it."},
   {"check", polyipc_python_h_check_m, METH_NOARGS, "Between wait slices: ValueError when close() was called meanwhile."},
-  {"close", polyipc_python_h_close_m, METH_NOARGS, "Closes; releases now, or when the last call in flight leaves."},
+  {"close", polyipc_python_h_close_m, METH_NOARGS,
+   "Closes: ends live Reservations / Borrowed messages (BufferError while views of one are alive), then\n"
+   "releases now, or when the last call in flight leaves."},
   {"closed_error", polyipc_python_h_closed_error_m, METH_NOARGS, "The ValueError a closed handle raises."},
   {"_release", polyipc_python_h_release_m, METH_NOARGS, "Releases the native object (once)."},
   {NULL, NULL, 0, NULL}
@@ -1516,4 +1525,576 @@ static PyTypeObject polyipc_python_QueueBaseType = {
   if (PyModule_AddObject(m, "QueueHandle", (PyObject *)&polyipc_python_HandleType) < 0) return NULL;
   Py_INCREF(&polyipc_python_QueueBaseType);
   if (PyModule_AddObject(m, "QueueBase", (PyObject *)&polyipc_python_QueueBaseType) < 0) return NULL;
+%}
+
+/* ---- zero copy: Reservation and Borrowed, the bytes in the ring itself -------
+ * polyipc_python_queue_reserve(handle, n, timeout_ns) -> Reservation and
+ * polyipc_python_queue_borrow(handle, timeout_ns) -> Borrowed make one attempt
+ * (the package's reserve() / borrow() wait in slices, as put / get do). Both
+ * objects export their bytes through the buffer protocol (a Borrowed one read
+ * only) and count the exports, as bytearray and mmap do, so that the bytes are
+ * never given back to the ring, nor the ring unmapped, under a live view:
+ *   - .buf is a memoryview of the bytes, the same object while it is alive;
+ *   - commit() / cancel() / release() raise BufferError, and change nothing,
+ *     while anything made from it (a slice, a cast, memoryview(buf), a numpy
+ *     array) or another memoryview of the object is alive; else they release
+ *     .buf (later use of it raises ValueError, as any released memoryview) and
+ *     end the ticket; a second end is polyipc.InvalidArgument, as in C;
+ *   - a live one holds one of its handle's calls, so the queue stays mapped
+ *     while it lives whatever happens to the Queue object; QueueHandle.close()
+ *     cancels / releases the live ones first, or raises BufferError (closing
+ *     nothing) while a view of one is alive, as SharedMemory.close() does;
+ *   - one garbage-collected while live (no view of it can be alive then: each
+ *     holds a reference) is cancelled / released.
+ * Everything happens with the GIL held but the native commit / cancel /
+ * release of a method call, during which the object is ENDING: every other
+ * use of it (another thread's) is refused. */
+%{
+#define POLYIPC_PYTHON_LEASE_NEW 0    /* no ticket yet */
+#define POLYIPC_PYTHON_LEASE_LIVE 1   /* holds a ticket, linked in its handle's list */
+#define POLYIPC_PYTHON_LEASE_ENDING 2 /* its native end runs (GIL released) */
+#define POLYIPC_PYTHON_LEASE_ENDED 3
+
+#ifndef Py_TPFLAGS_DISALLOW_INSTANTIATION
+#define Py_TPFLAGS_DISALLOW_INSTANTIATION 0 /* before 3.10 a static type never inherits object.__new__ */
+#endif
+
+#define POLYIPC_PYTHON_COMMIT 0
+#define POLYIPC_PYTHON_CANCEL 1
+#define POLYIPC_PYTHON_RELEASE 2
+
+typedef struct polyipc_python_Lease {
+  PyObject_HEAD
+  polyipc_python_Handle *handle; /* strong; while live, one of its calls */
+  struct polyipc_python_Lease *prev, *next; /* the handle's live leases */
+  char *data;
+  size_t len;
+  uint64_t ticket;
+  int state;
+  const char *ended;  /* how it ended: "committed", "cancelled", ... */
+  Py_ssize_t exports; /* buffers exported: one per managed buffer (memoryview and its slices) */
+  PyObject *view;     /* weak reference to the memoryview .buf handed out last, or NULL */
+} polyipc_python_Lease;
+
+static PyTypeObject polyipc_python_ReservationType, polyipc_python_BorrowedType;
+
+static int polyipc_python_lease_borrowed(polyipc_python_Lease *l) {
+  return Py_TYPE(l) == &polyipc_python_BorrowedType;
+}
+
+/* how one that is not committed ends: cancelled / released */
+static int polyipc_python_lease_drop_op(polyipc_python_Lease *l) {
+  return polyipc_python_lease_borrowed(l) ? POLYIPC_PYTHON_RELEASE : POLYIPC_PYTHON_CANCEL;
+}
+
+static const char *polyipc_python_lease_kind(polyipc_python_Lease *l) {
+  return polyipc_python_lease_borrowed(l) ? "Borrowed message" : "Reservation";
+}
+
+/* "Queue 'jobs'" as UTF-8 (never NULL) */
+static const char *polyipc_python_lease_what(polyipc_python_Lease *l) {
+  const char *s = NULL;
+  if (l->handle && PyUnicode_Check(l->handle->what)) s = PyUnicode_AsUTF8(l->handle->what);
+  if (!s) {
+    PyErr_Clear();
+    s = "queue";
+  }
+  return s;
+}
+
+/* polyipc.InvalidArgument (a ValueError) for a use of a lease that is not live */
+static void polyipc_python_lease_not_live(polyipc_python_Lease *l, const char *doing) {
+  polyipc_error e;
+  e.code = POLYIPC_ERR_INVALID_ARG;
+  if (l->state == POLYIPC_PYTHON_LEASE_ENDING)
+    snprintf(e.message, sizeof e.message, "cannot %s: the %s of %zu bytes in %s is being ended by another thread",
+             doing, polyipc_python_lease_kind(l), l->len, polyipc_python_lease_what(l));
+  else
+    snprintf(e.message, sizeof e.message, "cannot %s: the %s of %zu bytes in %s was %s already", doing,
+             polyipc_python_lease_kind(l), l->len, polyipc_python_lease_what(l), l->ended ? l->ended : "ended");
+  polyipc_python_raise(&e);
+}
+
+/* The memoryview .buf handed out last, if it is alive and not released (a new reference), else NULL. */
+static PyObject *polyipc_python_lease_view(polyipc_python_Lease *l) {
+  PyObject *mv = NULL;
+  if (!l->view) return NULL;
+#if PY_VERSION_HEX >= 0x030D0000
+  if (PyWeakref_GetRef(l->view, &mv) < 0) {
+    PyErr_Clear();
+    mv = NULL;
+  }
+#else
+  mv = PyWeakref_GetObject(l->view); /* borrowed */
+  if (!mv || mv == Py_None) {
+    PyErr_Clear();
+    mv = NULL;
+  } else {
+    Py_INCREF(mv);
+  }
+#endif
+  if (mv && (((PyMemoryViewObject *)mv)->flags & _Py_MEMORYVIEW_RELEASED)) Py_CLEAR(mv);
+  if (!mv) Py_CLEAR(l->view);
+  return mv;
+}
+
+/* 1 when a buffer of the lease is in use: one exported but for .buf's own, or
+ * .buf has a view made from it (slice, cast, memoryview(buf): they share its
+ * managed buffer) or an export of its own (numpy array, ...); else 0. Reads
+ * the two export counts of CPython's memoryview objects (memoryobject.h, not
+ * the limited API), so the check comes before anything changes. */
+static int polyipc_python_lease_busy(polyipc_python_Lease *l) {
+  Py_ssize_t own = 0;
+  PyObject *mv = polyipc_python_lease_view(l);
+  if (mv) {
+    PyMemoryViewObject *m = (PyMemoryViewObject *)mv;
+    int busy = m->exports > 0 || (m->mbuf && m->mbuf->exports > 1);
+    Py_DECREF(mv);
+    if (busy) return 1;
+    own = 1;
+  }
+  return l->exports > own;
+}
+
+static void polyipc_python_lease_busy_error(polyipc_python_Lease *l, const char *doing) {
+  PyErr_Format(PyExc_BufferError,
+               "cannot %s: memoryviews of the %s of %zu bytes in %s are still alive (slices, casts, "
+               "memoryview(buf), arrays made from its buf); release or delete them first",
+               doing, polyipc_python_lease_kind(l), l->len, polyipc_python_lease_what(l));
+}
+
+/* Releases .buf (not busy: it cannot fail) and forgets it. */
+static void polyipc_python_lease_drop_view(polyipc_python_Lease *l) {
+  PyObject *mv = polyipc_python_lease_view(l), *r;
+  if (mv) {
+    r = PyObject_CallMethod(mv, "release", NULL);
+    if (r) Py_DECREF(r);
+    else PyErr_Clear();
+    Py_DECREF(mv);
+  }
+  Py_CLEAR(l->view);
+}
+
+static void polyipc_python_lease_link(polyipc_python_Lease *l, polyipc_python_Handle *h) {
+  l->prev = NULL;
+  l->next = h->leases;
+  if (h->leases) h->leases->prev = l;
+  h->leases = l;
+}
+
+static void polyipc_python_lease_unlink(polyipc_python_Lease *l) {
+  polyipc_python_Handle *h = l->handle;
+  if (l->prev) l->prev->next = l->next;
+  else if (h && h->leases == l) h->leases = l->next;
+  if (l->next) l->next->prev = l->prev;
+  l->prev = l->next = NULL;
+}
+
+/* The native end of a lease marked ENDING (its handle's queue is still mapped:
+ * the lease holds one of its calls): commit, cancel or release, with the GIL
+ * released unless keep_gil. Then ENDED and unlinked; the caller leaves the
+ * handle. Returns the status, e filled when it is not OK. */
+static int polyipc_python_lease_finish(polyipc_python_Lease *l, int op, int keep_gil, polyipc_error *e) {
+  NativeQueue *q = l->handle->q;
+  uint64_t ticket = l->ticket;
+  int st;
+  e->code = 0;
+  e->message[0] = 0;
+  if (keep_gil) {
+    st = op == POLYIPC_PYTHON_COMMIT   ? polyipc_queue_commit(q, ticket, e)
+         : op == POLYIPC_PYTHON_CANCEL ? polyipc_queue_cancel(q, ticket, e)
+                                       : polyipc_queue_release(q, ticket, e);
+  } else {
+    Py_BEGIN_ALLOW_THREADS
+    st = op == POLYIPC_PYTHON_COMMIT   ? polyipc_queue_commit(q, ticket, e)
+         : op == POLYIPC_PYTHON_CANCEL ? polyipc_queue_cancel(q, ticket, e)
+                                       : polyipc_queue_release(q, ticket, e);
+    Py_END_ALLOW_THREADS
+  }
+  if (st != 0 && e->code == 0) e->code = st;
+  l->state = POLYIPC_PYTHON_LEASE_ENDED;
+  if (op == POLYIPC_PYTHON_COMMIT)
+    l->ended = st == 0                           ? "committed"
+               : st == POLYIPC_ERR_INVALID_JSON ? "dropped (invalid JSON)"
+                                                : "ended (failed commit)";
+  else
+    l->ended = op == POLYIPC_PYTHON_CANCEL ? "cancelled" : "released";
+  polyipc_python_lease_unlink(l);
+  return st;
+}
+
+/* commit() / cancel() / release(): None, or NULL with the exception set */
+static PyObject *polyipc_python_lease_end(polyipc_python_Lease *l, int op) {
+  static const char *doing[] = {"commit", "cancel", "release"};
+  polyipc_error e;
+  int st, left;
+  if (l->state != POLYIPC_PYTHON_LEASE_LIVE) {
+    polyipc_python_lease_not_live(l, doing[op]);
+    return NULL;
+  }
+  if (polyipc_python_lease_busy(l)) {
+    polyipc_python_lease_busy_error(l, doing[op]);
+    return NULL;
+  }
+  polyipc_python_lease_drop_view(l);
+  l->state = POLYIPC_PYTHON_LEASE_ENDING;
+  Py_INCREF(l);
+  st = polyipc_python_lease_finish(l, op, 0, &e);
+  left = polyipc_python_h_leave(l->handle); /* the lease's call; the last one out of a closed handle releases it */
+  Py_DECREF(l);
+  if (st != 0) {
+    if (left < 0) PyErr_Clear();
+    polyipc_python_raise(&e);
+    return NULL;
+  }
+  if (left < 0) return NULL;
+  Py_RETURN_NONE;
+}
+
+static PyObject *polyipc_python_lease_commit_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return polyipc_python_lease_end((polyipc_python_Lease *)self, POLYIPC_PYTHON_COMMIT);
+}
+
+static PyObject *polyipc_python_lease_cancel_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return polyipc_python_lease_end((polyipc_python_Lease *)self, POLYIPC_PYTHON_CANCEL);
+}
+
+static PyObject *polyipc_python_lease_release_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  return polyipc_python_lease_end((polyipc_python_Lease *)self, POLYIPC_PYTHON_RELEASE);
+}
+
+static PyObject *polyipc_python_lease_enter_m(PyObject *self, PyObject *unused) {
+  (void)unused;
+  Py_INCREF(self);
+  return self;
+}
+
+/* __exit__: a live Reservation is committed when the block ended normally and
+ * cancelled when it raised; a live Borrowed message is released. */
+static PyObject *polyipc_python_lease_exit_m(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  polyipc_python_Lease *l = (polyipc_python_Lease *)self;
+  int op;
+  PyObject *r;
+  if (nargs != 3) {
+    PyErr_SetString(PyExc_TypeError, "__exit__(exc_type, exc_value, traceback)");
+    return NULL;
+  }
+  if (l->state != POLYIPC_PYTHON_LEASE_LIVE) Py_RETURN_FALSE; /* ended in the block (or by another thread) */
+  if (polyipc_python_lease_borrowed(l)) op = POLYIPC_PYTHON_RELEASE;
+  else op = args[0] == Py_None ? POLYIPC_PYTHON_COMMIT : POLYIPC_PYTHON_CANCEL;
+  r = polyipc_python_lease_end(l, op);
+  if (!r) return NULL;
+  Py_DECREF(r);
+  Py_RETURN_FALSE;
+}
+
+/* .buf: a memoryview (format 'B') of the bytes; the same object while it is alive */
+static PyObject *polyipc_python_lease_get_buf(PyObject *self, void *c) {
+  polyipc_python_Lease *l = (polyipc_python_Lease *)self;
+  PyObject *mv, *wr;
+  (void)c;
+  if (l->state != POLYIPC_PYTHON_LEASE_LIVE) {
+    polyipc_python_lease_not_live(l, "use buf");
+    return NULL;
+  }
+  if ((mv = polyipc_python_lease_view(l)) != NULL) return mv;
+  if (!(mv = PyMemoryView_FromObject(self))) return NULL;
+  if (!(wr = PyWeakref_NewRef(mv, NULL))) {
+    Py_DECREF(mv);
+    return NULL;
+  }
+  Py_XSETREF(l->view, wr);
+  return mv;
+}
+
+static PyObject *polyipc_python_lease_get_active(PyObject *self, void *c) {
+  (void)c;
+  return PyBool_FromLong(((polyipc_python_Lease *)self)->state == POLYIPC_PYTHON_LEASE_LIVE);
+}
+
+static Py_ssize_t polyipc_python_lease_length(PyObject *self) {
+  return (Py_ssize_t)((polyipc_python_Lease *)self)->len;
+}
+
+static int polyipc_python_lease_getbuffer(PyObject *self, Py_buffer *view, int flags) {
+  polyipc_python_Lease *l = (polyipc_python_Lease *)self;
+  static char empty[1];
+  if (l->state != POLYIPC_PYTHON_LEASE_LIVE) {
+    view->obj = NULL;
+    polyipc_python_lease_not_live(l, "export its bytes");
+    return -1;
+  }
+  /* sets view->obj = self (a reference); BufferError for a writable view of a Borrowed message */
+  if (PyBuffer_FillInfo(view, self, l->len ? l->data : empty, (Py_ssize_t)l->len, polyipc_python_lease_borrowed(l),
+                        flags) < 0)
+    return -1;
+  ++l->exports;
+  return 0;
+}
+
+static void polyipc_python_lease_releasebuffer(PyObject *self, Py_buffer *view) {
+  (void)view;
+  --((polyipc_python_Lease *)self)->exports;
+}
+
+static PyObject *polyipc_python_lease_repr(PyObject *self) {
+  polyipc_python_Lease *l = (polyipc_python_Lease *)self;
+  const char *state = l->state == POLYIPC_PYTHON_LEASE_LIVE     ? "active"
+                      : l->state == POLYIPC_PYTHON_LEASE_ENDING ? "ending"
+                      : l->ended                                ? l->ended
+                                                                : "ended";
+  return PyUnicode_FromFormat("<polyipc.%s of %zu bytes in %s, %s>",
+                              polyipc_python_lease_borrowed(l) ? "Borrowed" : "Reservation", l->len,
+                              polyipc_python_lease_what(l), state);
+}
+
+static void polyipc_python_lease_dealloc(PyObject *self) {
+  polyipc_python_Lease *l = (polyipc_python_Lease *)self;
+  if (l->state == POLYIPC_PYTHON_LEASE_LIVE) {
+    /* no view of it is alive (each would hold a reference): cancel / release it, keeping the GIL */
+    PyObject *t, *v, *tb;
+    polyipc_error e;
+    PyErr_Fetch(&t, &v, &tb);
+    Py_CLEAR(l->view);
+    l->state = POLYIPC_PYTHON_LEASE_ENDING;
+    (void)polyipc_python_lease_finish(l, polyipc_python_lease_drop_op(l), 1, &e);
+    if (polyipc_python_h_leave(l->handle) < 0) PyErr_WriteUnraisable(NULL);
+    PyErr_Restore(t, v, tb);
+  }
+  Py_CLEAR(l->view);
+  Py_CLEAR(l->handle);
+  Py_TYPE(self)->tp_free(self);
+}
+
+/* Cancels / releases the handle's live leases (QueueHandle.close(), GIL held):
+ * BufferError, and nothing changes, while one is busy. Sets closed before the
+ * GIL is released, so no new call starts meanwhile. */
+static int polyipc_python_h_end_leases(polyipc_python_Handle *h) {
+  polyipc_python_Lease *l;
+  PyObject *live, *msg;
+  Py_ssize_t i, n;
+  int rc = 0;
+  for (l = h->leases; l; l = l->next) {
+    if (l->state == POLYIPC_PYTHON_LEASE_LIVE && polyipc_python_lease_busy(l)) {
+      const char *doing = NULL;
+      msg = PyUnicode_FromFormat("close %S", h->what);
+      if (msg) doing = PyUnicode_AsUTF8(msg);
+      if (!doing) {
+        PyErr_Clear();
+        doing = "close the queue";
+      }
+      polyipc_python_lease_busy_error(l, doing);
+      Py_XDECREF(msg);
+      return -1;
+    }
+  }
+  if (!(live = PyList_New(0))) return -1;
+  for (l = h->leases; l; l = l->next) {
+    if (l->state == POLYIPC_PYTHON_LEASE_LIVE && PyList_Append(live, (PyObject *)l) < 0) {
+      Py_DECREF(live);
+      return -1;
+    }
+  }
+  n = PyList_GET_SIZE(live);
+  for (i = 0; i < n; ++i) { /* runs no Python code: nothing new can take a buffer in between */
+    l = (polyipc_python_Lease *)PyList_GET_ITEM(live, i);
+    polyipc_python_lease_drop_view(l);
+    l->state = POLYIPC_PYTHON_LEASE_ENDING;
+  }
+  h->closed = 1;
+  for (i = 0; i < n; ++i) {
+    polyipc_error e;
+    l = (polyipc_python_Lease *)PyList_GET_ITEM(live, i);
+    (void)polyipc_python_lease_finish(l, polyipc_python_lease_drop_op(l), 0, &e); /* of no use to close() */
+    l->ended = polyipc_python_lease_borrowed(l) ? "released by close()" : "cancelled by close()";
+    /* every lease not ended yet holds a call: only the last one out can release the handle */
+    if (polyipc_python_h_leave(h) < 0) rc = -1;
+  }
+  Py_DECREF(live);
+  return rc;
+}
+
+/* reserve(handle, n, timeout_ns) / borrow(handle, timeout_ns): one attempt */
+static PyObject *polyipc_python_queue_zc(PyObject *const *args, Py_ssize_t nargs, int borrow) {
+  polyipc_python_Handle *h;
+  polyipc_python_Lease *l;
+  int64_t timeout_ns;
+  size_t n = 0;
+  void *data = NULL;
+  const void *cdata = NULL;
+  uint64_t ticket = 0;
+  polyipc_error e;
+  int st;
+  if (nargs != (borrow ? 2 : 3)) {
+    PyErr_SetString(PyExc_TypeError, borrow ? "polyipc_python_queue_borrow(handle, timeout_ns)"
+                                            : "polyipc_python_queue_reserve(handle, n, timeout_ns)");
+    return NULL;
+  }
+  if (!PyObject_TypeCheck(args[0], &polyipc_python_HandleType)) {
+    PyErr_SetString(PyExc_TypeError, "expected a QueueHandle");
+    return NULL;
+  }
+  h = (polyipc_python_Handle *)args[0];
+  if (!borrow) {
+    n = PyLong_AsSize_t(args[1]); /* OverflowError when negative */
+    if (n == (size_t)-1 && PyErr_Occurred()) return NULL;
+  }
+  if (polyipc_python_int64_arg(args[nargs - 1], &timeout_ns) < 0) return NULL;
+  if (polyipc_python_h_enter(h) < 0) return NULL;
+  if (!h->q) {
+    polyipc_python_h_closed_error(h);
+    return polyipc_python_h_leave_with(h, NULL);
+  }
+  /* made first: nothing can fail once the ticket is held */
+  l = PyObject_New(polyipc_python_Lease, borrow ? &polyipc_python_BorrowedType : &polyipc_python_ReservationType);
+  if (!l) return polyipc_python_h_leave_with(h, NULL);
+  l->handle = NULL;
+  l->prev = l->next = NULL;
+  l->data = NULL;
+  l->len = 0;
+  l->ticket = 0;
+  l->state = POLYIPC_PYTHON_LEASE_NEW;
+  l->ended = NULL;
+  l->exports = 0;
+  l->view = NULL;
+  e.code = 0;
+  e.message[0] = 0;
+  if (timeout_ns == 0) {
+    st = borrow ? polyipc_queue_borrow(h->q, &cdata, &n, &ticket, 0, &e)
+                : polyipc_queue_reserve(h->q, n, &data, &ticket, 0, &e);
+  } else {
+    Py_BEGIN_ALLOW_THREADS
+    st = borrow ? polyipc_queue_borrow(h->q, &cdata, &n, &ticket, timeout_ns, &e)
+                : polyipc_queue_reserve(h->q, n, &data, &ticket, timeout_ns, &e);
+    Py_END_ALLOW_THREADS
+  }
+  if (st != 0) {
+    Py_DECREF(l);
+    if (e.code == 0) e.code = st;
+    polyipc_python_raise(&e);
+    return polyipc_python_h_leave_with(h, NULL);
+  }
+  Py_INCREF(h);
+  l->handle = h;
+  l->data = borrow ? (char *)cdata : (char *)data;
+  l->len = n;
+  l->ticket = ticket;
+  l->state = POLYIPC_PYTHON_LEASE_LIVE;
+  polyipc_python_lease_link(l, h);
+  ++h->calls; /* the lease's own, until it ends */
+  if (h->closed && !borrow) {
+    /* close() ran while the GIL was released: nothing is lost by cancelling. (A
+     * borrowed message is handed out all the same: it would be lost, and its
+     * call keeps the queue mapped until it is released.) */
+    Py_DECREF(l); /* cancels it and leaves its call */
+    polyipc_python_h_closed_error(h);
+    return polyipc_python_h_leave_with(h, NULL);
+  }
+  return polyipc_python_h_leave_with(h, (PyObject *)l);
+}
+
+static PyObject *polyipc_python_queue_reserve(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  return polyipc_python_queue_zc(args, nargs, 0);
+}
+
+static PyObject *polyipc_python_queue_borrow(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+  (void)self;
+  return polyipc_python_queue_zc(args, nargs, 1);
+}
+
+static PyMethodDef polyipc_python_zc_functions[] = {
+  {"polyipc_python_queue_reserve", (PyCFunction)(void (*)(void))polyipc_python_queue_reserve, METH_FASTCALL,
+   "polyipc_python_queue_reserve(handle, n, timeout_ns) -> Reservation: one attempt of polyipc_queue_reserve"},
+  {"polyipc_python_queue_borrow", (PyCFunction)(void (*)(void))polyipc_python_queue_borrow, METH_FASTCALL,
+   "polyipc_python_queue_borrow(handle, timeout_ns) -> Borrowed: one attempt of polyipc_queue_borrow"},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyMethodDef polyipc_python_reservation_methods[] = {
+  {"commit", polyipc_python_lease_commit_m, METH_NOARGS,
+   "commit()\n--\n\n"
+   "Publishes the bytes as a message. A JSON queue validates them first: polyipc.InvalidJSON\n"
+   "(a ValueError) when they are not JSON, and the reservation is dropped. BufferError, and\n"
+   "nothing changes, while views made from buf are alive; polyipc.InvalidArgument once ended."},
+  {"cancel", polyipc_python_lease_cancel_m, METH_NOARGS,
+   "cancel()\n--\n\n"
+   "Drops the reservation: nothing is published. BufferError / polyipc.InvalidArgument as commit()."},
+  {"__enter__", polyipc_python_lease_enter_m, METH_NOARGS, "Returns self."},
+  {"__exit__", (PyCFunction)(void (*)(void))polyipc_python_lease_exit_m, METH_FASTCALL,
+   "Commits when the block ended normally, cancels when it raised (unless ended in it)."},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyMethodDef polyipc_python_borrowed_methods[] = {
+  {"release", polyipc_python_lease_release_m, METH_NOARGS,
+   "release()\n--\n\n"
+   "Gives the message's space back to the ring (the message is consumed). BufferError, and\n"
+   "nothing changes, while views made from buf are alive; polyipc.InvalidArgument once released."},
+  {"__enter__", polyipc_python_lease_enter_m, METH_NOARGS, "Returns self."},
+  {"__exit__", (PyCFunction)(void (*)(void))polyipc_python_lease_exit_m, METH_FASTCALL,
+   "Releases the message (unless released in the block)."},
+  {NULL, NULL, 0, NULL}
+};
+
+static PyGetSetDef polyipc_python_lease_getset[] = {
+  {"buf", polyipc_python_lease_get_buf, NULL,
+   "A memoryview (format 'B') of the bytes in the ring: writable for a Reservation, read only for a\n"
+   "Borrowed message; the same object while it is alive. Released when the object ends.", NULL},
+  {"active", polyipc_python_lease_get_active, NULL, "True until committed, cancelled or released.", NULL},
+  {NULL, NULL, NULL, NULL, NULL}
+};
+
+static PySequenceMethods polyipc_python_lease_as_sequence = {
+  .sq_length = polyipc_python_lease_length,
+};
+
+static PyBufferProcs polyipc_python_lease_as_buffer = {
+  .bf_getbuffer = polyipc_python_lease_getbuffer,
+  .bf_releasebuffer = polyipc_python_lease_releasebuffer,
+};
+
+static PyTypeObject polyipc_python_ReservationType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "polyipc.Reservation",
+  .tp_basicsize = sizeof(polyipc_python_Lease),
+  .tp_dealloc = polyipc_python_lease_dealloc,
+  .tp_repr = polyipc_python_lease_repr,
+  .tp_as_sequence = &polyipc_python_lease_as_sequence,
+  .tp_as_buffer = &polyipc_python_lease_as_buffer,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+  .tp_doc = "Room for one message in a queue's ring (Queue.reserve(n)): write the n bytes through .buf,\n"
+            "then commit() or cancel(). As a context manager: committed when the block ends normally,\n"
+            "cancelled when it raises. Cancelled if garbage-collected or its queue closed while active.",
+  .tp_methods = polyipc_python_reservation_methods,
+  .tp_getset = polyipc_python_lease_getset,
+};
+
+static PyTypeObject polyipc_python_BorrowedType = {
+  PyVarObject_HEAD_INIT(NULL, 0)
+  .tp_name = "polyipc.Borrowed",
+  .tp_basicsize = sizeof(polyipc_python_Lease),
+  .tp_dealloc = polyipc_python_lease_dealloc,
+  .tp_repr = polyipc_python_lease_repr,
+  .tp_as_sequence = &polyipc_python_lease_as_sequence,
+  .tp_as_buffer = &polyipc_python_lease_as_buffer,
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION,
+  .tp_doc = "A message taken from a queue but read in its ring (Queue.borrow()): read .buf (or the object\n"
+            "itself, a bytes-like object), then release(). As a context manager: released when the block\n"
+            "ends. Released if garbage-collected or its queue closed while active.",
+  .tp_methods = polyipc_python_borrowed_methods,
+  .tp_getset = polyipc_python_lease_getset,
+};
+%}
+
+%init %{
+  if (PyType_Ready(&polyipc_python_ReservationType) < 0 || PyType_Ready(&polyipc_python_BorrowedType) < 0) return NULL;
+  Py_INCREF(&polyipc_python_ReservationType);
+  if (PyModule_AddObject(m, "Reservation", (PyObject *)&polyipc_python_ReservationType) < 0) return NULL;
+  Py_INCREF(&polyipc_python_BorrowedType);
+  if (PyModule_AddObject(m, "Borrowed", (PyObject *)&polyipc_python_BorrowedType) < 0) return NULL;
+  if (PyModule_AddFunctions(m, polyipc_python_zc_functions) < 0) return NULL;
 %}

@@ -30,7 +30,7 @@ from ._errors import (BarrierTimeout, Broken, Closed, Empty, Exists, Full, Incom
                       PolyipcError, SystemFailure, TimeoutError, TooLarge, BrokenPipe)
 from ._native import BINDING_VERSION_NUMBER, LIBRARY_VERSION_NUMBER, lib as _lib
 from ._names import gc, list_objects, namespace, peek, stat, unlink
-from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, JoinableQueue, Queue, SimpleQueue
+from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, Borrowed, JoinableQueue, Queue, Reservation, SimpleQueue
 from ._sync import Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore
 from . import connection
 from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
@@ -40,7 +40,7 @@ from ._values import Array, Value
 __version__ = _lib.polyipc_version()
 
 __all__ = [
-    "Queue", "JoinableQueue", "SimpleQueue", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
+    "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
     "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",

@@ -13,15 +13,21 @@ Differences from multiprocessing, on purpose:
     the item is handed to another getter.
   - a negative timeout is a ValueError (as queue.Queue; multiprocessing.Queue
     treats it as 0).
+
+Extras: put_many / get_many (batches), put_bytes / get_bytes (raw messages), and
+reserve(n) / borrow() (zero copy: large messages written and read in the ring itself,
+through a Reservation's or a Borrowed message's memoryview .buf).
 """
 
 import json
+import operator
 import time
 
 from . import _errors, _jsoncodec
 from ._native import lib
 
-__all__ = ["Queue", "JoinableQueue", "SimpleQueue", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES"]
+__all__ = ["Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON",
+           "BYTES"]
 
 FIFO, LIFO, PRIORITY = "fifo", "lifo", "priority"
 JSON, BYTES = "json", "bytes"
@@ -48,6 +54,12 @@ _json_loads = lib.polyipc_python_json_loads
 _put_json = lib.polyipc_python_queue_put_json
 _put_many = lib.polyipc_python_put_many
 _get_many = lib.polyipc_python_get_many
+# Zero copy (python.i): one attempt of polyipc_queue_reserve / _borrow, given the QueueHandle;
+# they return the C objects below, which end their ticket and never let the ring go under a view.
+_reserve = lib.polyipc_python_queue_reserve
+_borrow = lib.polyipc_python_queue_borrow
+Reservation = lib.Reservation
+Borrowed = lib.Borrowed
 _TIMEOUT, _EMPTY, _FULL, _TOO_LARGE = (lib.POLYIPC_ERR_TIMEOUT, lib.POLYIPC_ERR_EMPTY, lib.POLYIPC_ERR_FULL,
                                        lib.POLYIPC_ERR_TOO_LARGE)
 _Timeout = _errors.TimeoutError
@@ -261,6 +273,65 @@ class _NativeQueue(lib.QueueBase):
         decode = self._get_decode
         return data if decode is None else decode(data)
 
+    # ---- zero copy ----------------------------------------------------------------
+    def _zero_copy(self, attempt, args, block, timeout, fail):
+        """attempt(handle, *args, timeout_ns) in slices, as _put_data / _get_data wait."""
+        h = self._handle
+        h.enter()
+        try:
+            if not block:
+                try:
+                    return attempt(h, *args, 0)  # FULL / EMPTY: polyipc.Full / polyipc.Empty
+                except _Timeout as e:  # the lock was busy: Full / Empty too, as put / get
+                    raise fail(str(e)) from None
+            if timeout is None:
+                while True:
+                    try:
+                        return attempt(h, *args, _SLICE_NS)
+                    except _Timeout:
+                        h.check()
+            _check_timeout(timeout)
+            deadline = _monotonic() + timeout
+            while True:
+                left = deadline - _monotonic()
+                try:
+                    return attempt(h, *args, int(min(left, SLICE_SECONDS) * 1e9) if left > 0 else 0)
+                except _Timeout as e:
+                    if _monotonic() >= deadline:
+                        raise fail(str(e)) from None
+                    h.check()
+        finally:
+            h.leave()
+
+    def reserve(self, n, block=True, timeout=None):
+        """Zero copy: room for a message of exactly n bytes in the queue's ring, returned as a
+        polyipc.Reservation whose .buf (a writable memoryview) is written in place, then
+        published by commit() (a JSON queue validates the bytes then: polyipc.InvalidJSON, and
+        the message is dropped) or dropped by cancel(). As a context manager it commits when
+        the block ends normally and cancels when it raises.
+
+        Waits for room as put() does: queue.Full (polyipc.Full) when there is none in time,
+        polyipc.TooLarge when n bytes can never fit, polyipc.Closed after close_writes().
+        Priority 0 on PRIORITY queues. The space behind a reservation is reused only after it
+        ends: keep it short. commit() / cancel() raise BufferError while memoryviews made from
+        .buf (slices, casts, arrays) are alive; .buf itself is released by them."""
+        n = operator.index(n)
+        if n < 0:
+            raise ValueError("'n' must be a non-negative number of bytes")
+        return self._zero_copy(_reserve, (n,), block, timeout, _Full)
+
+    def borrow(self, block=True, timeout=None):
+        """Zero copy: takes the next message as get_bytes() does, but leaves its bytes in the
+        ring, returned as a polyipc.Borrowed whose .buf is a read-only memoryview of them
+        (the object is bytes-like too: bytes(b), len(b)), until release() (the context
+        manager releases on exit). A process that dies first gives the message back to the
+        queue for the next getter. queue.Empty (polyipc.Empty) / polyipc.Closed as get().
+
+        On a JoinableQueue the message is a lease until task_done(), as after get(). Space
+        behind a borrowed message is reused only after its release: keep it short. release()
+        raises BufferError while memoryviews made from .buf are alive."""
+        return self._zero_copy(_borrow, (), block, timeout, _Empty)
+
     # ---- batches --------------------------------------------------------------
     def put_many(self, objs, block=True, timeout=None):
         """Puts every object of `objs` in order, under as few locks and wake-ups as possible.
@@ -407,7 +478,11 @@ class _NativeQueue(lib.QueueBase):
         self._call(lib.NativeQueue_close_writes)
 
     def close(self):
-        """Releases this handle (not the queue: see polyipc.unlink). Idempotent."""
+        """Releases this handle (not the queue: see polyipc.unlink). Idempotent.
+
+        Active reservations of this handle are cancelled and borrowed messages released
+        first (their .buf released); while a memoryview made from one of their buffers is
+        still alive, raises BufferError and closes nothing, as SharedMemory.close() does."""
         self._handle.close()
 
     def unlink(self):
