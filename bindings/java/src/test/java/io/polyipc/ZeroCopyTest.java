@@ -17,7 +17,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -401,6 +405,61 @@ class ZeroCopyTest {
       Thread.sleep(10);
     }
     assertEquals(0, mappings(name), "unmapped once the buffers were collected");
+  }
+
+  @Test
+  void closingTheQueueWhileThreadsUseZeroCopyIsClean() throws Exception {
+    Queue q = Queue.builder(names.next("zc.race")).format(Format.BYTES).capacityBytes(64 << 10).open();
+    int threads = 4;
+    CountDownLatch warmedUp = new CountDownLatch(threads);
+    List<Throwable> unexpected = Collections.synchronizedList(new ArrayList<>());
+    List<Thread> workers = new ArrayList<>();
+    for (int t = 0; t < threads; ++t) {
+      final byte fill = (byte) ('a' + t);
+      Thread w = new Thread(() -> {
+        ByteBuffer last = null; // used after the close too
+        try {
+          for (int round = 0;; ++round) {
+            if (round == 100) warmedUp.countDown();
+            Reservation r = q.reserve(1000, Duration.ofMillis(20));
+            if (r != null) {
+              try (r) {
+                last = r.buffer();
+                while (last.hasRemaining()) last.put(fill);
+                r.commit();
+              }
+            }
+            try (Borrowed m = q.borrow(Duration.ofMillis(20))) {
+              if (m != null) {
+                last = m.buffer();
+                byte first = last.get(0);
+                for (int i = 1; i < m.length(); ++i) {
+                  if (last.get(i) != first) throw new AssertionError("a torn message");
+                }
+              }
+            }
+          }
+        } catch (HandleClosedException expected) {
+          if (last != null) last.get(0); // still mapped
+        } catch (Throwable e) {
+          unexpected.add(e);
+        } finally {
+          warmedUp.countDown();
+        }
+      }, "zero-copy-" + t);
+      w.start();
+      workers.add(w);
+    }
+    assertTrue(warmedUp.await(60, TimeUnit.SECONDS), "the workers got going");
+    q.close();
+    for (Thread w : workers) {
+      w.join(TimeUnit.SECONDS.toMillis(30));
+      assertFalse(w.isAlive(), w.getName() + " ended");
+    }
+    assertTrue(unexpected.isEmpty(), unexpected.toString());
+    try (Queue again = Queue.builder(q.name()).openOnly().open()) {
+      assertEquals(0, inFlight(again), "the close cancelled and released what was open");
+    }
   }
 
   /** Leaves an unended reservation behind, unreachable. */
