@@ -26,13 +26,16 @@ import java.nio.ByteBuffer;
  * after the queue handle was closed they throw {@link HandleClosedException} instead. {@link #close()}
  * never throws for either.
  *
- * <p><b>Lifetime of the buffer.</b> A buffer from {@link #buffer()} (and any slice, duplicate or view of it)
- * is valid memory for as long as it is reachable, even after the queue handle is closed: the handle is
+ * <p><b>Lifetime of the buffer.</b> The buffer from {@link #buffer()} (and any slice, duplicate or view of
+ * it) is valid memory for as long as it is reachable, even after the queue handle is closed: the handle is
  * released only once the last such buffer is garbage collected. But once the message is released, its
- * bytes belong to the queue again and other processes' messages take their place: reading through an old
- * buffer then reads those. Copy out what you keep before the release.
+ * bytes belong to the queue again and other messages take their place. As a guard, the release empties
+ * the buffer itself (limit 0: a stray get through it throws); slices, duplicates and views you made of it
+ * are not emptied, and reading through one after the release reads other messages. Copy out what you keep
+ * before the release.
  *
- * <p>Safe to share between threads (the buffers are ByteBuffers: one per thread).
+ * <p>The guard's methods are safe from any thread; the buffer is one ByteBuffer (not thread-safe): give
+ * each thread its own {@code duplicate()} or {@code slice()}.
  */
 public final class Borrowed implements AutoCloseable {
   private final Queue queue;
@@ -45,20 +48,22 @@ public final class Borrowed implements AutoCloseable {
     this.lease = lease;
     lease.ref.holdFor(buffer); // every view of it keeps it reachable
     this.view = buffer.asReadOnlyBuffer();
+    lease.show(view);
     this.cleanable = Queue.CLEANER.register(this, lease);
   }
 
   /**
-   * A direct, read-only ByteBuffer over the message's bytes: position 0, limit and capacity {@link
-   * #length()}. A new buffer each call (its own position and limit), over the same bytes; big-endian like
-   * every new ByteBuffer (call {@code order(ByteOrder.nativeOrder())} to read binary numbers from C).
+   * The direct, read-only ByteBuffer over the message's bytes: capacity {@link #length()}, position 0 and
+   * limit {@link #length()} at first. The same buffer each call (its position is where your reads left it);
+   * big-endian like every new ByteBuffer (call {@code order(ByteOrder.nativeOrder())} to read binary
+   * numbers from C). Emptied (limit 0) when the message is released.
    *
    * @throws IllegalStateException the message was released
    * @throws HandleClosedException the queue handle was closed (which released the message)
    */
   public ByteBuffer buffer() {
     if (lease.ended()) throw ended();
-    return view.duplicate();
+    return view;
   }
 
   /** The message's length in bytes. */

@@ -171,6 +171,9 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     final long ticket;
     final boolean borrowed;
     private final AtomicBoolean ended = new AtomicBoolean();
+    // The guard's buffer, emptied (limit 0) at the end so that a stray use of it throws instead of
+    // touching other messages' bytes. Dropped then, so the lease never keeps it reachable after the end.
+    private volatile ByteBuffer shown;
 
     Lease(NativeRef ref, long ticket, boolean borrowed) {
       this.ref = ref;
@@ -178,6 +181,11 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       this.borrowed = borrowed;
       ref.leases.add(this);
       ref.ref();
+    }
+
+    /** The buffer the guard hands out, to be emptied at the end. */
+    void show(ByteBuffer buffer) {
+      shown = buffer;
     }
 
     /** Whether it ended (or an end is under way). */
@@ -195,6 +203,9 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       try {
         polyipc_nativeJNI.NativeQueue_end(ref.address, ticket, how);
       } finally {
+        ByteBuffer b = shown;
+        shown = null;
+        if (b != null) b.limit(0); // best effort: another thread's view of the fields may lag
         ref.leases.remove(this);
         ref.unref();
       }

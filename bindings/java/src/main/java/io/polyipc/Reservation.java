@@ -25,13 +25,16 @@ import java.nio.ByteBuffer;
  * IllegalStateException}; after the queue handle was closed they throw {@link HandleClosedException}
  * instead. {@link #close()} never throws for either.
  *
- * <p><b>Lifetime of the buffer.</b> A buffer from {@link #buffer()} (and any slice, duplicate or view of it)
- * is valid memory for as long as it is reachable, even after the queue handle is closed: the handle is
+ * <p><b>Lifetime of the buffer.</b> The buffer from {@link #buffer()} (and any slice, duplicate or view of
+ * it) is valid memory for as long as it is reachable, even after the queue handle is closed: the handle is
  * released only once the last such buffer is garbage collected. But once the reservation ended, its bytes
- * belong to the queue again: writing through an old buffer then changes other processes' messages (or the
- * queue's record headers). Nothing can stop that in Java: drop the buffer when you commit.
+ * belong to the queue again. As a guard, the end empties the buffer itself (limit 0: a stray put or get
+ * through it throws); slices, duplicates and views you made of it are not emptied, and writing through one
+ * after the end changes other processes' messages (or the queue's record headers). Drop them when you
+ * commit.
  *
- * <p>Safe to share between threads (the buffers are ByteBuffers: one per thread).
+ * <p>The guard's methods are safe from any thread; the buffer is one ByteBuffer (not thread-safe): give
+ * each thread its own {@code duplicate()} or {@code slice()}.
  */
 public final class Reservation implements AutoCloseable {
   private final Queue queue;
@@ -45,21 +48,23 @@ public final class Reservation implements AutoCloseable {
     this.lease = lease;
     this.buffer = buffer;
     lease.ref.holdFor(buffer);
+    lease.show(buffer);
     this.cleanable = Queue.CLEANER.register(this, lease);
   }
 
   /**
-   * A direct, writable ByteBuffer over the reserved bytes: position 0, limit and capacity {@link #length()}.
-   * A new buffer each call (its own position and limit), over the same bytes; big-endian like every new
-   * ByteBuffer (call {@code order(ByteOrder.nativeOrder())} to share binary numbers with C). The bytes are
-   * not zeroed: write all of them.
+   * The direct, writable ByteBuffer over the reserved bytes: capacity {@link #length()}, position 0 and limit
+   * {@link #length()} at first. The same buffer each call (its position is where your writes left it);
+   * big-endian like every new ByteBuffer (call {@code order(ByteOrder.nativeOrder())} to share binary
+   * numbers with C). The bytes are not zeroed: write all of them. Emptied (limit 0) when the reservation
+   * ends.
    *
    * @throws IllegalStateException the reservation ended
    * @throws HandleClosedException the queue handle was closed (which cancelled the reservation)
    */
   public ByteBuffer buffer() {
     if (lease.ended()) throw ended();
-    return buffer.duplicate();
+    return buffer;
   }
 
   /** The number of bytes reserved: the length of the message commit publishes. */
