@@ -11,11 +11,14 @@
  *   - byte[] in for (const void *data, size_t len), byte[] out for polyipc_bytes,
  *     byte[] out for the library's JSON strings (decoded as real UTF-8 in Java,
  *     never as JNI's modified UTF-8);
+ *   - the queue's hand-written fast paths: put/get through a native buffer, and
+ *     zero copy (reserve/borrow as a direct ByteBuffer over the ring);
  *   - loading: the JNI class loads the native libraries through NativeLoader.
  */
 
 %{
 #include <jni.h>
+#include <stdio.h>
 
 /* io.polyipc.PolyipcException and its factory, looked up once in JNI_OnLoad
  * (FindClass there uses the class loader that called System.load). */
@@ -113,6 +116,119 @@ JNIEXPORT jlong JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1get(JNIE
     return -2 - (jlong)len;
   polyipc_java_raise(jenv, &err);
   return -1;
+}
+
+/* ---- zero copy: the ring's own bytes as a direct ByteBuffer ----------------------
+ * Queue.reserve / Queue.borrow (io.polyipc.Reservation, io.polyipc.Borrowed).
+ * The ByteBuffer is made here, right after the library's call, so that nothing
+ * stays reserved or borrowed when it cannot be made. The Java side keeps the
+ * native handle (and so the ring's mapping) open for as long as the buffer, or
+ * anything derived from it, is reachable; the buffer has no cleaner of its own. */
+
+/* how for NativeQueue_end */
+#define POLYIPC_JAVA_COMMIT 0
+#define POLYIPC_JAVA_CANCEL 1
+#define POLYIPC_JAVA_RELEASE 2
+
+static int polyipc_java_end(polyipc_queue *q, uint64_t ticket, int how, polyipc_error *err) {
+  switch (how) {
+    case POLYIPC_JAVA_COMMIT: return polyipc_queue_commit(q, ticket, err);
+    case POLYIPC_JAVA_CANCEL: return polyipc_queue_cancel(q, ticket, err);
+    case POLYIPC_JAVA_RELEASE: return polyipc_queue_release(q, ticket, err);
+    default:
+      err->code = POLYIPC_ERR_INVALID_ARG;
+      snprintf(err->message, sizeof err->message, "polyipc: bad zero-copy end %d", how);
+      return POLYIPC_ERR_INVALID_ARG;
+  }
+}
+
+/* The buffer over len bytes at data for the reservation or borrowed message
+ * `ticket`, the ticket in ticket_out[0]. If either cannot be made, the ticket
+ * is ended (cancelled, or released: a borrowed message is then taken and
+ * dropped, as a failed get drops it) and NULL returned, an exception pending. */
+static jobject polyipc_java_zero_copy_buffer(JNIEnv *jenv, polyipc_queue *q, void *data, size_t len, uint64_t ticket,
+                                             jlongArray ticket_out, int how_to_end) {
+  static char empty_region[1];
+  polyipc_error err;
+  jobject buffer = NULL;
+  jlong t = (jlong)ticket;
+  if (len > 0x7fffffff) {
+    polyipc_java_end(q, ticket, how_to_end, &err);
+    err.code = POLYIPC_ERR_TOO_LARGE;
+    snprintf(err.message, sizeof err.message,
+             "polyipc: a message of %llu bytes is larger than a ByteBuffer holds (2 GiB - 1); it was taken and dropped",
+             (unsigned long long)len);
+    polyipc_java_raise(jenv, &err);
+    return NULL;
+  }
+  (*jenv)->SetLongArrayRegion(jenv, ticket_out, 0, 1, &t);
+  if (!(*jenv)->ExceptionCheck(jenv)) buffer = (*jenv)->NewDirectByteBuffer(jenv, data ? data : empty_region, (jlong)len);
+  if (buffer && !(*jenv)->ExceptionCheck(jenv)) return buffer;
+  polyipc_java_end(q, ticket, how_to_end, &err);
+  if (!(*jenv)->ExceptionCheck(jenv))
+    SWIG_JavaThrowException(jenv, SWIG_JavaRuntimeException, "polyipc: no direct ByteBuffer for the queue's ring");
+  return NULL;
+}
+
+/* A writable buffer over length reserved bytes, its ticket in ticket_out[0];
+ * NULL: no room within the slice (FULL or TIMEOUT), or an exception is pending. */
+JNIEXPORT jobject JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1reserve(JNIEnv *jenv, jclass jcls, jlong queue,
+                                                                                 jint length, jlong timeout_ns,
+                                                                                 jlongArray ticket_out) {
+  polyipc_queue *q = (polyipc_queue *)(intptr_t)queue;
+  polyipc_error err;
+  void *data = NULL;
+  uint64_t ticket = 0;
+  int rc;
+  (void)jcls;
+  if (length < 0 || !ticket_out || (*jenv)->GetArrayLength(jenv, ticket_out) < 1) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaIllegalArgumentException, "polyipc: reserve: bad arguments");
+    return NULL;
+  }
+  rc = polyipc_queue_reserve(q, (size_t)length, &data, &ticket, (int64_t)timeout_ns, &err);
+  if (rc == POLYIPC_ERR_FULL || rc == POLYIPC_ERR_TIMEOUT) return NULL;
+  if (rc != 0) {
+    polyipc_java_raise(jenv, &err);
+    return NULL;
+  }
+  return polyipc_java_zero_copy_buffer(jenv, q, data, (size_t)length, ticket, ticket_out, POLYIPC_JAVA_CANCEL);
+}
+
+/* A buffer over the next message's bytes in the ring (the Java side hands out
+ * a read-only view), its ticket in ticket_out[0]; NULL: nothing within the
+ * slice (EMPTY or TIMEOUT), or an exception is pending. */
+JNIEXPORT jobject JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1borrow(JNIEnv *jenv, jclass jcls, jlong queue,
+                                                                                jlong timeout_ns, jlongArray ticket_out) {
+  polyipc_queue *q = (polyipc_queue *)(intptr_t)queue;
+  polyipc_error err;
+  const void *data = NULL;
+  size_t len = 0;
+  uint64_t ticket = 0;
+  int rc;
+  (void)jcls;
+  if (!ticket_out || (*jenv)->GetArrayLength(jenv, ticket_out) < 1) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaIllegalArgumentException, "polyipc: borrow: bad arguments");
+    return NULL;
+  }
+  rc = polyipc_queue_borrow(q, &data, &len, &ticket, (int64_t)timeout_ns, &err);
+  if (rc == POLYIPC_ERR_EMPTY || rc == POLYIPC_ERR_TIMEOUT) return NULL;
+  if (rc != 0) {
+    polyipc_java_raise(jenv, &err);
+    return NULL;
+  }
+  return polyipc_java_zero_copy_buffer(jenv, q, (void *)data, len, ticket, ticket_out, POLYIPC_JAVA_RELEASE);
+}
+
+/* Ends a ticket: how 0 commit, 1 cancel, 2 release. 0: done; otherwise the
+ * status, its exception pending. */
+JNIEXPORT jint JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativeQueue_1end(JNIEnv *jenv, jclass jcls, jlong queue,
+                                                                          jlong ticket, jint how) {
+  polyipc_error err;
+  int rc;
+  (void)jcls;
+  rc = polyipc_java_end((polyipc_queue *)(intptr_t)queue, (uint64_t)ticket, (int)how, &err);
+  if (rc != 0) polyipc_java_raise(jenv, &err);
+  return rc;
 }
 
 /* The address of a direct ByteBuffer (0 if it is not one). */
@@ -223,6 +339,11 @@ static int polyipc_java_binding_version_number(void) { return POLYIPC_VERSION_NU
   static native int NativeQueue_put(long queue, long address, int length, long priority, long timeoutNanos);
   static native long NativeQueue_get(long queue, long address, long capacity, long timeoutNanos);
   static native long direct_address(java.nio.ByteBuffer buffer);
+  // Zero copy (Queue.reserve/borrow): the buffer over the ring's bytes, or null when there was no room /
+  // nothing within the slice; the ticket in ticket[0]. end: how 0 commit, 1 cancel, 2 release.
+  static native java.nio.ByteBuffer NativeQueue_reserve(long queue, int length, long timeoutNanos, long[] ticket);
+  static native java.nio.ByteBuffer NativeQueue_borrow(long queue, long timeoutNanos, long[] ticket);
+  static native int NativeQueue_end(long queue, long ticket, int how);
 %}
 %typemap(javaclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "final class"
 %include <enumtypeunsafe.swg>

@@ -10,6 +10,7 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.lang.ref.Cleaner;
 import java.lang.ref.Reference;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
@@ -17,8 +18,12 @@ import java.util.Collection;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
@@ -48,9 +53,16 @@ import java.util.function.Predicate;
  * ClosedException}. Joinable queues ({@link Builder#joinable(boolean)}): each get is a lease until {@link
  * #taskDone()}; if the getting process dies first, the message goes back to the queue.
  *
+ * <p>Zero copy, for large messages: {@link #reserve(int)} gives a {@link Reservation}, room in the queue's
+ * ring to write a message into before {@link Reservation#commit()} publishes it; {@link #borrow()} gives a
+ * {@link Borrowed} message, read in place until {@link Borrowed#release()}. Each saves one copy of the
+ * message.
+ *
  * <p>A handle is safe to use from several threads. {@link #close()} releases this handle only (idempotent;
  * it waits for calls in progress, at most one 50 ms wait slice); afterwards every call throws {@link
- * HandleClosedException}. Nothing in this binding ever unlinks a queue except {@link #unlink()} and {@link
+ * HandleClosedException}. It also cancels this handle's reservations and releases its borrowed messages
+ * still outstanding; buffers they gave stay valid memory (the native handle is kept until the last one is
+ * unreachable). Nothing in this binding ever unlinks a queue except {@link #unlink()} and {@link
  * Polyipc#unlink(String)}: not close, not the garbage collector, not JVM exit.
  */
 public final class Queue implements BlockingQueue<String>, AutoCloseable {
@@ -58,7 +70,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   static final long SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private static final long FOREVER = -1;
-  private static final Cleaner CLEANER = Cleaner.create();
+  static final Cleaner CLEANER = Cleaner.create();
 
   private final String name;
   private final ObjectMapper mapper;
@@ -83,6 +95,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   private final Object closeLock = new Object();
   private NativeQueue handle; // null once closed; read between enter() and exit(), written by close()
   private long address; // the handle's native pointer (0 once closed), for the fast paths; as `handle`
+  private NativeRef nativeRef; // who releases the handle (null once closed); as `handle`
   private ScratchBuffer scratch; // the buffer of the thread that used this queue last (see scratch())
   private final Cleaner.Cleanable release;
   private volatile Options options; // fetched from the queue's stat on first need
@@ -104,26 +117,137 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     }
   }
 
-  /** Closes a handle that was dropped without close(): releases it, never unlinks. */
-  private static final class Release implements Runnable {
-    private final NativeQueue handle;
+  /**
+   * The native handle and who holds it: this Queue (until close() or its Cleaner), each zero-copy ticket
+   * still outstanding ({@link Lease}) and each buffer handed out over the ring (until it is unreachable).
+   * polyipc_queue_close, which unmaps the ring, runs at the last unref, so no reachable buffer ever points
+   * at unmapped memory.
+   */
+  static final class NativeRef {
+    final NativeQueue handle;
+    final long address;
+    private final AtomicInteger refs = new AtomicInteger(1); // the Queue's own reference
+    final Set<Lease> leases = ConcurrentHashMap.newKeySet(); // the tickets outstanding
 
-    Release(NativeQueue handle) {
+    NativeRef(NativeQueue handle) {
       this.handle = handle;
+      this.address = NativeQueue.getCPtr(handle);
+    }
+
+    /** Another holder; only while the caller holds a reference already. */
+    void ref() {
+      refs.incrementAndGet();
+    }
+
+    void unref() {
+      if (refs.decrementAndGet() == 0) handle.delete();
+    }
+
+    /** A buffer over the ring keeps the handle until it (and every view of it) is unreachable. */
+    void holdFor(ByteBuffer buffer) {
+      ref();
+      CLEANER.register(buffer, this::unref);
+    }
+
+    /** The Queue lets go: ends the tickets still outstanding, then drops its reference. */
+    void closeOwner() {
+      for (Lease l : leases) l.endQuietly();
+      unref();
+    }
+  }
+
+  static final int COMMIT = 0;
+  static final int CANCEL = 1;
+  static final int RELEASE = 2;
+
+  /**
+   * A zero-copy ticket of this process (a reservation or a borrowed message), ended exactly once: by its
+   * guard ({@link Reservation}, {@link Borrowed}), by Queue.close(), or (as its Runnable) by the Cleaner
+   * when the guard was dropped without ending it. Holds a reference on the handle until it ends. Never
+   * refers to its guard, so the guard can be collected.
+   */
+  static final class Lease implements Runnable {
+    final NativeRef ref;
+    final long ticket;
+    final boolean borrowed;
+    private final AtomicBoolean ended = new AtomicBoolean();
+    // The guard's buffer, emptied (limit 0) at the end so that a stray use of it throws instead of
+    // touching other messages' bytes. Dropped then, so the lease never keeps it reachable after the end.
+    private volatile ByteBuffer shown;
+
+    Lease(NativeRef ref, long ticket, boolean borrowed) {
+      this.ref = ref;
+      this.ticket = ticket;
+      this.borrowed = borrowed;
+      ref.leases.add(this);
+      ref.ref();
+    }
+
+    /** The buffer the guard hands out, to be emptied at the end. */
+    void show(ByteBuffer buffer) {
+      shown = buffer;
+    }
+
+    /** Whether it ended (or an end is under way). */
+    boolean ended() {
+      return ended.get();
+    }
+
+    /** Claims the end; false when it ended already. A claimed lease must then be finished with end(how). */
+    boolean claim() {
+      return ended.compareAndSet(false, true);
+    }
+
+    /** The native end of a claimed lease; throws what the library reports (the ticket is ended anyway). */
+    void end(int how) {
+      try {
+        polyipc_nativeJNI.NativeQueue_end(ref.address, ticket, how);
+      } finally {
+        ByteBuffer b = shown;
+        shown = null;
+        if (b != null) b.limit(0); // best effort: another thread's view of the fields may lag
+        ref.leases.remove(this);
+        ref.unref();
+      }
+    }
+
+    /** Cancels a reservation or releases a borrowed message, if it has not ended yet; never throws. */
+    void endQuietly() {
+      if (!claim()) return;
+      try {
+        end(borrowed ? RELEASE : CANCEL);
+      } catch (RuntimeException ignored) {
+        // the ticket is gone either way; nobody to tell (a Cleaner, or close())
+      }
     }
 
     @Override
     public void run() {
-      handle.delete();
+      endQuietly();
+    }
+  }
+
+  /** Closes a handle that was dropped without close(): releases it, never unlinks. */
+  private static final class Release implements Runnable {
+    private final NativeRef ref;
+
+    Release(NativeRef ref) {
+      this.ref = ref;
+    }
+
+    @Override
+    public void run() {
+      ref.closeOwner();
     }
   }
 
   private Queue(String name, NativeQueue handle, ObjectMapper mapper) {
     this.name = name;
     this.handle = handle;
-    this.address = NativeQueue.getCPtr(handle);
+    this.nativeRef = new NativeRef(handle);
+    this.address = nativeRef.address;
     this.mapper = mapper;
-    this.release = CLEANER.register(this, new Release(handle));
+    this.release = CLEANER.register(this, new Release(nativeRef));
   }
 
   // ---- opening --------------------------------------------------------------------------------------
@@ -294,7 +418,14 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     return a;
   }
 
-  private HandleClosedException closedHandle() {
+  /** The live handle's owner; call between enter() and exit(). */
+  private NativeRef liveRef() {
+    NativeRef r = nativeRef;
+    if (r == null) throw closedHandle();
+    return r;
+  }
+
+  HandleClosedException closedHandle() {
     return new HandleClosedException("queue '" + name + "': this handle was closed");
   }
 
@@ -329,10 +460,20 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
       closer = null;
       handle = null;
       address = 0;
+      nativeRef = null;
       scratch = null;
-      release.clean(); // runs Release once: polyipc_queue_close
+      release.clean(); // runs Release once: ends outstanding tickets, then polyipc_queue_close once unheld
       if (interrupted) Thread.currentThread().interrupt();
     }
+  }
+
+  /** For {@link Reservation} and {@link Borrowed}: counts a call in (pair with {@link #exitGuard()}). */
+  void enterGuard() {
+    enter();
+  }
+
+  void exitGuard() {
+    exit();
   }
 
   /**
@@ -844,6 +985,151 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   /** {@link #takeObject(Class)} waiting up to the timeout; null if nothing came in time. */
   public <T> T pollObject(Class<T> type, long timeout, TimeUnit unit) throws InterruptedException {
     return deserialize(getRaw(toNanos(timeout, unit)), type);
+  }
+
+  // ---- zero copy ------------------------------------------------------------------------------------
+
+  /**
+   * Reserves room for a message of {@code length} bytes in the queue's ring, waiting as long as it takes:
+   * write the bytes into {@link Reservation#buffer()}, then {@link Reservation#commit()} publishes them
+   * (priority 0; a JSON queue validates them then). Use try-with-resources: {@link Reservation#close()}
+   * cancels a reservation that was not committed. Saves the copy a {@link #putBytes} makes, for large
+   * messages; the room (and the ring behind it, for every process) is held until commit or cancel, so
+   * keep it short. If this process dies first, the reservation is dropped.
+   *
+   * @throws TooLargeException {@code length} exceeds the queue's maxMessageBytes (it would never fit)
+   * @throws ClosedException the queue was closed for writing
+   * @throws InterruptedException the thread was interrupted while waiting
+   */
+  public Reservation reserve(int length) throws InterruptedException {
+    return reserveRaw(length, FOREVER);
+  }
+
+  /**
+   * {@link #reserve(int)} waiting up to the timeout; null when there was no room in time ({@link
+   * Duration#ZERO}: only if there is room now).
+   */
+  public Reservation reserve(int length, Duration timeout) throws InterruptedException {
+    return reserveRaw(length, durationNanos(timeout));
+  }
+
+  /** {@link #reserve(int)} waiting up to the timeout; null when there was no room in time. */
+  public Reservation reserve(int length, long timeout, TimeUnit unit) throws InterruptedException {
+    return reserveRaw(length, toNanos(timeout, unit));
+  }
+
+  /**
+   * Takes the next message as {@link #take()} does, waiting as long as it takes, but leaves its bytes in
+   * the queue's ring: read them through {@link Borrowed#buffer()} (read-only), then {@link
+   * Borrowed#release()} (or close, with try-with-resources). Saves the copy a {@link #takeBytes} makes,
+   * for large messages; the ring behind the message is held (for every process) until the release, so keep
+   * it short. If this process dies first, the message goes back to the queue for the next getter. On a
+   * joinable queue it is also a lease until {@link #taskDone()}, as a take is.
+   *
+   * @throws ClosedException the queue was closed for writing and is drained (end of stream)
+   * @throws InterruptedException the thread was interrupted while waiting
+   */
+  public Borrowed borrow() throws InterruptedException {
+    return borrowRaw(FOREVER);
+  }
+
+  /**
+   * {@link #borrow()} waiting up to the timeout; null when nothing came in time ({@link Duration#ZERO}:
+   * only if there is a message now).
+   */
+  public Borrowed borrow(Duration timeout) throws InterruptedException {
+    return borrowRaw(durationNanos(timeout));
+  }
+
+  /** {@link #borrow()} waiting up to the timeout; null when nothing came in time. */
+  public Borrowed borrow(long timeout, TimeUnit unit) throws InterruptedException {
+    return borrowRaw(toNanos(timeout, unit));
+  }
+
+  private static long durationNanos(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    return timeout.isNegative() ? 0 : saturatedNanos(timeout);
+  }
+
+  /** The wait slice: SLICE_NANOS, or less when the timeout ends sooner (0: do not wait). */
+  private static long slice(long timeoutNanos, long start) {
+    if (timeoutNanos < 0) return SLICE_NANOS;
+    return Math.min(SLICE_NANOS, Math.max(0, timeoutNanos - (System.nanoTime() - start)));
+  }
+
+  private Reservation reserveRaw(int length, long timeoutNanos) throws InterruptedException {
+    if (length < 0) throw new IllegalArgumentException("queue '" + name + "': reserve of " + length + " bytes");
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    final long[] ticket = new long[1];
+    for (;;) {
+      if (Thread.interrupted()) throw new InterruptedException("reserve on queue '" + name + "' interrupted");
+      long slice = slice(timeoutNanos, start);
+      Reservation r = reserveOnce(length, slice, ticket);
+      if (r != null) return r;
+      if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
+    }
+  }
+
+  /** One native reserve of at most {@code slice} ns; null when there was no room. */
+  private Reservation reserveOnce(int length, long slice, long[] ticket) {
+    enter();
+    try {
+      NativeRef ref = liveRef();
+      ByteBuffer b = polyipc_nativeJNI.NativeQueue_reserve(ref.address, length, slice, ticket);
+      if (b == null) return null;
+      Lease lease = lease(ref, ticket[0], false);
+      try {
+        return new Reservation(this, lease, b);
+      } catch (RuntimeException | Error e) {
+        lease.endQuietly();
+        throw e;
+      }
+    } finally {
+      exit();
+      Reference.reachabilityFence(this);
+    }
+  }
+
+  /** The lease of a ticket just taken; if even that cannot be made, the ticket is ended at once. */
+  private static Lease lease(NativeRef ref, long ticket, boolean borrowed) {
+    try {
+      return new Lease(ref, ticket, borrowed);
+    } catch (RuntimeException | Error e) {
+      polyipc_nativeJNI.NativeQueue_end(ref.address, ticket, borrowed ? RELEASE : CANCEL);
+      throw e;
+    }
+  }
+
+  private Borrowed borrowRaw(long timeoutNanos) throws InterruptedException {
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
+    final long[] ticket = new long[1];
+    for (;;) {
+      if (Thread.interrupted()) throw new InterruptedException("borrow on queue '" + name + "' interrupted");
+      long slice = slice(timeoutNanos, start);
+      Borrowed m = borrowOnce(slice, ticket);
+      if (m != null) return m;
+      if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
+    }
+  }
+
+  /** One native borrow of at most {@code slice} ns; null when there was nothing. */
+  private Borrowed borrowOnce(long slice, long[] ticket) {
+    enter();
+    try {
+      NativeRef ref = liveRef();
+      ByteBuffer b = polyipc_nativeJNI.NativeQueue_borrow(ref.address, slice, ticket);
+      if (b == null) return null;
+      Lease lease = lease(ref, ticket[0], true);
+      try {
+        return new Borrowed(this, lease, b);
+      } catch (RuntimeException | Error e) {
+        lease.endQuietly();
+        throw e;
+      }
+    } finally {
+      exit();
+      Reference.reachabilityFence(this);
+    }
   }
 
   // ---- joinable and end of stream -----------------------------------------------------------------

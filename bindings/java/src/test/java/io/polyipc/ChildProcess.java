@@ -168,6 +168,27 @@ final class ChildProcess implements AutoCloseable {
           for (;;) Thread.sleep(60_000);
         }
       }
+      case "borrow-hold": { // borrow-hold NAME: borrows one message (zero copy) and holds it until killed
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          Borrowed m = q.borrow(java.time.Duration.ofSeconds(30));
+          System.out.println(m == null ? "nothing" : "borrowed " + m.length() + " " + m.buffer().get(0));
+          System.out.flush();
+          for (;;) Thread.sleep(60_000); // the test kills it before the release
+        }
+      }
+      case "reserve-hold": { // reserve-hold NAME N: reserves N bytes, writes half of them, holds it until killed
+        int n = Integer.parseInt(args[2]);
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          Reservation r = q.reserve(n, java.time.Duration.ofSeconds(30));
+          if (r != null) {
+            java.nio.ByteBuffer b = r.buffer();
+            for (int i = 0; i < n / 2; ++i) b.put((byte) 'x');
+          }
+          System.out.println(r == null ? "no room" : "reserved " + r.length());
+          System.out.flush();
+          for (;;) Thread.sleep(60_000); // the test kills it before the commit
+        }
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);
