@@ -805,6 +805,7 @@ Status Queue::borrow(const void** data, size_t* len, uint64_t* ticket, const Dea
   uint64_t pos;
   Status st = wait_for_message(&pos, deadline, error);
   if (st != Status::Ok) return st;
+  if (!intact(pos)) throw damaged(pos);
   RecordHeader* r = s.record(pos);
   {
     Transaction tx(s.get_journal, s.base());
@@ -1018,6 +1019,21 @@ void Queue::lend(Transaction& tx, uint64_t pos) {
   tx.set(s.cs.reading, s.cs.reading + 1);
 }
 
+// Whether the record at pos can be copied: one whose length claims more than
+// fits before the ring's end was damaged (a stray write into the shared
+// memory), and copying it would read outside the ring.
+bool Queue::intact(uint64_t pos) const noexcept {
+  const uint64_t n = s_->record(pos)->len;
+  return n <= s_->capacity - kHeader && record_size(n) <= s_->to_end(pos);
+}
+
+Error Queue::damaged(uint64_t pos) const {
+  return Error(Status::Incompatible,
+               format("queue '%s': damaged: the record at ring offset %llu claims %llu bytes, more than the ring holds "
+                      "there (a stray write into its shared memory?)",
+                      qname(), (unsigned long long)s_->offset(pos), (unsigned long long)s_->record(pos)->len));
+}
+
 // Ends a take: the record becomes Leased (joinable) or Dead, and space is
 // reclaimed up to `tail` (FIFO: the put side's tail as this side knows it).
 void Queue::finish_take(Transaction& tx, uint64_t pos, uint64_t tail) {
@@ -1046,6 +1062,7 @@ void Queue::finish_take(Transaction& tx, uint64_t pos, uint64_t tail) {
 // Takes the Ready record at pos, holding `side` (Get: FIFO, the get lock alone).
 Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context, size_t* len, ErrorText& error) {
   QueueShared& s = *s_;
+  if (!intact(pos)) throw damaged(pos);
   RecordHeader* r = s.record(pos);
   const uint64_t n = r->len;
   void* out = dest(context, n);
@@ -1128,6 +1145,11 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
   while (n < max_count && pos != UINT64_MAX) {
     Transaction tx(s.get_journal, s.base());
     for (size_t in_tx = 0; in_tx < per_tx && n < max_count && pos != UINT64_MAX; ++in_tx) {
+      if (!intact(pos)) {
+        if (n == 0) throw damaged(pos);
+        pos = UINT64_MAX;  // what came before it is taken; the next call reports it
+        break;
+      }
       RecordHeader* r = s.record(pos);
       if (r->len > cap - used) {
         if (n == 0) {
@@ -1363,6 +1385,7 @@ std::string Queue::peek_json(size_t max_count) {
   if (ready.size() > max_count) ready.resize(max_count);
   nlohmann::json out = nlohmann::json::array();
   for (uint64_t pos : ready) {
+    if (!intact(pos)) throw damaged(pos);
     RecordHeader* r = s.record(pos);
     std::string bytes(s.payload(pos), r->len);
     nlohmann::json item;

@@ -112,6 +112,8 @@ class Queue {
   void reap_dead_owners(bool force, int64_t interval_ns = 100'000'000);
   void return_dead_readers();
   bool reader_alive(uint64_t owner) noexcept;
+  bool intact(uint64_t pos) const noexcept;
+  Error damaged(uint64_t pos) const;
   void release_from_dead_owner(uint64_t pos);
   bool getter_may_proceed() const noexcept;
   bool getter_may_stop_spinning() const noexcept;
