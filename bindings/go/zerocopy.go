@@ -30,7 +30,7 @@ var ErrZeroCopyEnded = errors.New("polyipc: the reservation or borrowed message 
 // if the process dies first the reservation is dropped.
 //
 // Lifetime: the slice of Bytes is valid from Reserve until Commit or Cancel
-// returns; do not use it afterwards (the ring space is reused for other
+// is called; do not use it from then on (the ring space is reused for other
 // messages). While the reservation is outstanding, Close of its Queue
 // refuses (ErrZeroCopyInUse), so the slice never points at unmapped memory.
 // A Reservation that is never ended holds its ring space (and blocks Close)
@@ -54,8 +54,8 @@ type Reservation struct {
 // Release, the message goes back to the queue for the next getter. On a
 // joinable queue it is also a lease until TaskDone, as after Get.
 //
-// Lifetime: the slice of Bytes is valid from Borrow until Release returns;
-// do not use it afterwards (the ring space is reused for other messages),
+// Lifetime: the slice of Bytes is valid from Borrow until Release is
+// called; do not use it from then on (the ring space is reused for other messages),
 // and never write into it (should this process die, these very bytes are
 // redelivered to the next getter). While the message is borrowed, Close of its Queue refuses
 // (ErrZeroCopyInUse). A Borrowed message never released holds its ring
