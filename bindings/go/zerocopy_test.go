@@ -525,10 +525,17 @@ func TestCloseRacingZeroCopyNeverUnmapsInUse(t *testing.T) {
 	q := openQueue(t, WithFormat(Bytes), WithCapacity(1<<20))
 	const workers, maxRounds, size, underWay = 4, 2000, 8192, 200
 	var wg sync.WaitGroup
-	var ops atomic.Int64 // rounds that reserved or borrowed
+	// Reserves and borrows that succeeded: each is counted before it ends,
+	// so before any Close that succeeds after it (Close needs it ended).
+	var ops atomic.Int64
 	started := make(chan struct{})
 	var startOnce sync.Once
 	failures := make(chan error, workers)
+	begun := func() {
+		if ops.Add(1) == underWay {
+			startOnce.Do(func() { close(started) })
+		}
+	}
 	for w := 0; w < workers; w++ {
 		wg.Add(1)
 		go func(w int) {
@@ -540,6 +547,7 @@ func TestCloseRacingZeroCopyNeverUnmapsInUse(t *testing.T) {
 				if (w+i)%2 == 0 {
 					var r *Reservation
 					if r, err = q.TryReserve(size); err == nil {
+						begun()
 						data := r.Bytes()
 						for j := range data {
 							data[j] = byte(w)
@@ -549,23 +557,19 @@ func TestCloseRacingZeroCopyNeverUnmapsInUse(t *testing.T) {
 				} else {
 					var b *Borrowed
 					if b, err = q.TryBorrow(); err == nil {
+						begun()
 						sum := 0
 						for _, c := range b.Bytes() {
 							sum += int(c)
 						}
+						err = b.Release()
 						if sum%size != 0 { // every message is size copies of one byte
 							err = fmt.Errorf("borrowed bytes sum to %d", sum)
-						} else {
-							err = b.Release()
 						}
 					}
 				}
 				switch {
-				case err == nil:
-					if ops.Add(1) == underWay {
-						startOnce.Do(func() { close(started) })
-					}
-				case errors.Is(err, ErrFull), errors.Is(err, ErrEmpty), errors.Is(err, ErrTimeout):
+				case err == nil, errors.Is(err, ErrFull), errors.Is(err, ErrEmpty), errors.Is(err, ErrTimeout):
 				case errors.Is(err, ErrHandleClosed):
 					return
 				default:
