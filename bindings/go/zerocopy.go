@@ -83,7 +83,8 @@ func ringSlice(p unsafe.Pointer, n int) []byte {
 
 // Reserve reserves room for a message of n bytes in the ring, waiting while
 // the queue is full until ctx is done (as Put). The message has priority 0.
-// A size the queue can never hold is ErrTooLarge at once. Write the message
+// A size the queue can never hold is ErrTooLarge at once; after CloseWrites
+// it is ErrClosed. Write the message
 // into r.Bytes(), then r.Commit() (or r.Cancel()); see Reservation for the
 // lifetime rule:
 //
@@ -257,7 +258,7 @@ func (r *Reservation) end(what, done string, end func(native.SwigcptrNativeQueue
 		r.data = nil
 		r.ended = done
 		if err != nil {
-			r.ended = "dropped by a failed commit"
+			r.ended = "dropped by a " + what + " that failed"
 		}
 	}
 	return err

@@ -168,6 +168,16 @@ func TestBorrowReadReleaseInFIFOOrder(t *testing.T) {
 	if _, err := q.TryGet(); !errors.Is(err, ErrEmpty) {
 		t.Fatalf("TryGet after the releases: %v", err)
 	}
+	// The end of the stream, as for Get and Put.
+	if err := q.CloseWrites(); err != nil {
+		t.Fatal(err)
+	}
+	_, err = q.TryBorrow()
+	wantStatus(t, err, ErrClosed)
+	_, err = q.Borrow(withTimeout(t, 10*time.Second))
+	wantStatus(t, err, ErrClosed)
+	_, err = q.Reserve(withTimeout(t, 10*time.Second), 1)
+	wantStatus(t, err, ErrClosed)
 }
 
 // Many rounds through a small ring: the space of ended reservations and
@@ -265,7 +275,11 @@ func TestJSONQueueRejectsInvalidBytesAtCommit(t *testing.T) {
 	if r.Bytes() != nil {
 		t.Fatal("Bytes after the failed Commit is not nil")
 	}
-	wantEnded(t, "Commit after the dropped one", r.Commit())
+	err := r.Commit()
+	wantEnded(t, "Commit after the dropped one", err)
+	if !strings.Contains(err.Error(), "dropped by a commit that failed") {
+		t.Fatalf("Commit after the dropped one: %q", err)
+	}
 	wantEnded(t, "Cancel after the dropped one", r.Cancel())
 	wantSize(t, q, 0) // dropped
 	if _, err := q.TryGet(); !errors.Is(err, ErrEmpty) {
