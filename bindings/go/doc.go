@@ -23,6 +23,12 @@
 // the native wait runs in slices. A [Queue] may be used from many goroutines
 // at once, and Close may race with calls in flight.
 //
+// For large messages, [Queue.Reserve] and [Queue.Borrow] write and read a
+// message in the queue's shared ring itself (a []byte over it), saving a copy
+// on each side. Such a slice is valid only until [Reservation.Commit] /
+// [Reservation.Cancel] / [Borrowed.Release], and Close of the Queue refuses
+// ([ErrZeroCopyInUse]) while any is outstanding.
+//
 // The synchronisation primitives [Lock], [RLock], [Semaphore], [Event],
 // [Condition] and [Barrier] are Python's multiprocessing ones, shared by name
 // across processes and languages. Lock ownership is per OS thread: a

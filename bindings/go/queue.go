@@ -29,6 +29,11 @@ type Queue struct {
 	// maximum that decays); 0 before the first. Get reads a message of up to
 	// that size straight into the slice it returns (see get).
 	getHint atomic.Int64
+	// zeroCopy counts the Reservations and Borrowed messages of this handle
+	// not yet ended (zerocopy.go). It changes only while mu is held for
+	// reading around the native call that starts or ends one, so Close,
+	// holding mu for writing, reads a settled count.
+	zeroCopy atomic.Int64
 }
 
 // OpenQueue opens queue name in the namespace $POLYIPC_NAMESPACE, creating
@@ -96,10 +101,20 @@ func (q *Queue) Name() string { return q.name }
 // Close releases this handle; the queue and its messages stay for the other
 // handles and processes (use Unlink to remove the name). Calls in flight on
 // other goroutines end with an ErrHandleClosed error. Close is idempotent.
+//
+// Closing unmaps the queue's ring, so while a [Reservation] or a [Borrowed]
+// message of this handle is outstanding (its slice may still be in use),
+// Close refuses with an error matching [ErrZeroCopyInUse] that gives their
+// number, and changes nothing: Commit, Cancel or Release them, then Close.
 func (q *Queue) Close() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.h != 0 {
+		if n := q.zeroCopy.Load(); n > 0 {
+			return newError(StatusInvalidArg, ErrZeroCopyInUse,
+				"queue '%s': Close with %d reservation(s) or borrowed message(s) outstanding: "+
+					"Commit, Cancel or Release them first", q.name, n)
+		}
 		native.DeleteNativeQueue(q.h)
 		q.h = 0
 	}

@@ -26,11 +26,20 @@ extern void polyipc_free(void *p);
 extern void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
                                  int64_t timeout_ns);
 extern int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns);
+typedef struct polyipc_go_zero_copy {
+  void *data;
+  uint64_t len;
+  uint64_t ticket;
+} polyipc_go_zero_copy;
+extern polyipc_go_zero_copy polyipc_go_queue_reserve(uintptr_t q, size_t len, int64_t timeout_ns);
+extern polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout_ns);
+extern void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op);
 %}
 
-/* Queue's hot path (QueuePut / QueueGetInto below): one cgo call each, no
- * SWIG proxy. The handle is passed as an integer and the bytes as an
- * unsigned char *, so cgo knows statically that no Go pointer can hide
+/* Queue's hot path (QueuePut / QueueGetInto below, and the zero-copy
+ * QueueReserve / QueueBorrow / QueueCommit / QueueCancel / QueueRelease):
+ * one cgo call each, no SWIG proxy. The handle is passed as an integer and
+ * the bytes as an unsigned char *, so cgo knows statically that no Go pointer can hide
  * behind them and skips its per-call pointer check (SWIG's slice-header and
  * interface arguments are walked by runtime.cgoCheckPointer on every call).
  * The error stays on the C stack; a failure raises as every SWIG wrapper
@@ -65,6 +74,56 @@ int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, i
   polyipc_go_raise(&err);
   return 0;
 }
+
+/* Zero copy (QueueReserve / QueueBorrow / QueueEnd below): the ring's
+ * address, the length and the ticket come back by value, so no Go pointer
+ * crosses (the same struct is declared in the cgo preamble). */
+typedef struct polyipc_go_zero_copy {
+  void *data;
+  uint64_t len;
+  uint64_t ticket;
+} polyipc_go_zero_copy;
+
+polyipc_go_zero_copy polyipc_go_queue_reserve(uintptr_t q, size_t len, int64_t timeout_ns) {
+  polyipc_error err;
+  polyipc_go_zero_copy r;
+  r.data = NULL;
+  r.len = len;
+  r.ticket = 0;
+  err.code = 0;
+  if (polyipc_queue_reserve((polyipc_queue *)q, len, &r.data, &r.ticket, timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+  return r;
+}
+
+polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout_ns) {
+  polyipc_error err;
+  polyipc_go_zero_copy r;
+  const void *data = NULL;
+  size_t len = 0;
+  r.ticket = 0;
+  err.code = 0;
+  if (polyipc_queue_borrow((polyipc_queue *)q, &data, &len, &r.ticket, timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+  r.data = (void *)data;
+  r.len = len;
+  return r;
+}
+
+/* op: 0 commit, 1 cancel (a reservation), 2 release (a borrowed message). */
+void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op) {
+  polyipc_error err;
+  int rc;
+  err.code = 0;
+  switch (op) {
+    case 0: rc = polyipc_queue_commit((polyipc_queue *)q, ticket, &err); break;
+    case 1: rc = polyipc_queue_cancel((polyipc_queue *)q, ticket, &err); break;
+    default: rc = polyipc_queue_release((polyipc_queue *)q, ticket, &err); break;
+  }
+  if (rc != 0) polyipc_go_raise(&err);
+}
 %}
 
 %insert(go_wrapper) %{
@@ -81,6 +140,36 @@ func QueuePut(h SwigcptrNativeQueue, data []byte, priority, timeoutNs int64) {
 func QueueGetInto(h SwigcptrNativeQueue, buf []byte, timeoutNs int64) int64 {
 	return int64(C.polyipc_go_queue_get_into(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(buf)),
 		C.size_t(len(buf)), C.int64_t(timeoutNs)))
+}
+
+// QueueReserve reserves n bytes in h's ring within timeoutNs (one cgo call):
+// their address (C memory, outside the Go heap) and the ticket. A failure
+// panics as every wrapper does.
+func QueueReserve(h SwigcptrNativeQueue, n int, timeoutNs int64) (data unsafe.Pointer, ticket uint64) {
+	r := C.polyipc_go_queue_reserve(C.uintptr_t(h), C.size_t(n), C.int64_t(timeoutNs))
+	return r.data, uint64(r.ticket)
+}
+
+// QueueBorrow takes the next message of h within timeoutNs, leaving it in the
+// ring (one cgo call): its address (C memory), its length and the ticket.
+func QueueBorrow(h SwigcptrNativeQueue, timeoutNs int64) (data unsafe.Pointer, n uint64, ticket uint64) {
+	r := C.polyipc_go_queue_borrow(C.uintptr_t(h), C.int64_t(timeoutNs))
+	return r.data, uint64(r.len), uint64(r.ticket)
+}
+
+// QueueCommit publishes the reservation ticket (polyipc_queue_commit).
+func QueueCommit(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 0)
+}
+
+// QueueCancel drops the reservation ticket (polyipc_queue_cancel).
+func QueueCancel(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 1)
+}
+
+// QueueRelease ends the borrowed message ticket (polyipc_queue_release).
+func QueueRelease(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 2)
 }
 %}
 

@@ -36,6 +36,14 @@ extern void polyipc_free(void *p);
 extern void polyipc_go_queue_put(uintptr_t q, const unsigned char *data, size_t len, int64_t priority,
                                  int64_t timeout_ns);
 extern int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, int64_t timeout_ns);
+typedef struct polyipc_go_zero_copy {
+  void *data;
+  uint64_t len;
+  uint64_t ticket;
+} polyipc_go_zero_copy;
+extern polyipc_go_zero_copy polyipc_go_queue_reserve(uintptr_t q, size_t len, int64_t timeout_ns);
+extern polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout_ns);
+extern void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op);
 
 typedef long long swig_type_1;
 typedef _gostring_ swig_type_2;
@@ -335,6 +343,36 @@ func QueuePut(h SwigcptrNativeQueue, data []byte, priority, timeoutNs int64) {
 func QueueGetInto(h SwigcptrNativeQueue, buf []byte, timeoutNs int64) int64 {
 	return int64(C.polyipc_go_queue_get_into(C.uintptr_t(h), (*C.uchar)(unsafe.SliceData(buf)),
 		C.size_t(len(buf)), C.int64_t(timeoutNs)))
+}
+
+// QueueReserve reserves n bytes in h's ring within timeoutNs (one cgo call):
+// their address (C memory, outside the Go heap) and the ticket. A failure
+// panics as every wrapper does.
+func QueueReserve(h SwigcptrNativeQueue, n int, timeoutNs int64) (data unsafe.Pointer, ticket uint64) {
+	r := C.polyipc_go_queue_reserve(C.uintptr_t(h), C.size_t(n), C.int64_t(timeoutNs))
+	return r.data, uint64(r.ticket)
+}
+
+// QueueBorrow takes the next message of h within timeoutNs, leaving it in the
+// ring (one cgo call): its address (C memory), its length and the ticket.
+func QueueBorrow(h SwigcptrNativeQueue, timeoutNs int64) (data unsafe.Pointer, n uint64, ticket uint64) {
+	r := C.polyipc_go_queue_borrow(C.uintptr_t(h), C.int64_t(timeoutNs))
+	return r.data, uint64(r.len), uint64(r.ticket)
+}
+
+// QueueCommit publishes the reservation ticket (polyipc_queue_commit).
+func QueueCommit(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 0)
+}
+
+// QueueCancel drops the reservation ticket (polyipc_queue_cancel).
+func QueueCancel(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 1)
+}
+
+// QueueRelease ends the borrowed message ticket (polyipc_queue_release).
+func QueueRelease(h SwigcptrNativeQueue, ticket uint64) {
+	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 2)
 }
 
 type Enum_SS_polyipc_status int

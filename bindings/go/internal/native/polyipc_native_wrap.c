@@ -273,6 +273,56 @@ int64_t polyipc_go_queue_get_into(uintptr_t q, unsigned char *buf, size_t cap, i
   return 0;
 }
 
+/* Zero copy (QueueReserve / QueueBorrow / QueueEnd below): the ring's
+ * address, the length and the ticket come back by value, so no Go pointer
+ * crosses (the same struct is declared in the cgo preamble). */
+typedef struct polyipc_go_zero_copy {
+  void *data;
+  uint64_t len;
+  uint64_t ticket;
+} polyipc_go_zero_copy;
+
+polyipc_go_zero_copy polyipc_go_queue_reserve(uintptr_t q, size_t len, int64_t timeout_ns) {
+  polyipc_error err;
+  polyipc_go_zero_copy r;
+  r.data = NULL;
+  r.len = len;
+  r.ticket = 0;
+  err.code = 0;
+  if (polyipc_queue_reserve((polyipc_queue *)q, len, &r.data, &r.ticket, timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+  return r;
+}
+
+polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout_ns) {
+  polyipc_error err;
+  polyipc_go_zero_copy r;
+  const void *data = NULL;
+  size_t len = 0;
+  r.ticket = 0;
+  err.code = 0;
+  if (polyipc_queue_borrow((polyipc_queue *)q, &data, &len, &r.ticket, timeout_ns, &err) != 0) {
+    polyipc_go_raise(&err);
+  }
+  r.data = (void *)data;
+  r.len = len;
+  return r;
+}
+
+/* op: 0 commit, 1 cancel (a reservation), 2 release (a borrowed message). */
+void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op) {
+  polyipc_error err;
+  int rc;
+  err.code = 0;
+  switch (op) {
+    case 0: rc = polyipc_queue_commit((polyipc_queue *)q, ticket, &err); break;
+    case 1: rc = polyipc_queue_cancel((polyipc_queue *)q, ticket, &err); break;
+    default: rc = polyipc_queue_release((polyipc_queue *)q, ticket, &err); break;
+  }
+  if (rc != 0) polyipc_go_raise(&err);
+}
+
 
 /* The namespace, as JSON text (see polyipc.h for the shapes). */
 char *polyipc_native_list_json(polyipc_error *err) {
