@@ -139,8 +139,11 @@ POLYIPC_API int polyipc_queue_get_many(polyipc_queue *q, void *buf, size_t cap, 
  *   or cancel drops it. Waits up to timeout_ns for room, as put does.
  * borrow: takes the next message as get does, but leaves its len bytes in the
  *   ring at *data (read only) until release.
- * *ticket names the reservation or the borrowed message; a ticket this process
- * does not hold (another's, or one ended already) is INVALID_ARG. A process
+ * *ticket names the reservation or the borrowed message (its position in the
+ * ring); a ticket this process does not hold (another's, or one ended already)
+ * is INVALID_ARG, except that a position can come back to this process in a
+ * LIFO or PRIORITY queue, whose freed space is reused at once: end each ticket
+ * exactly once (the bindings' guards do). A process
  * that dies first loses its reservation, and its borrowed message goes back to
  * the queue for the next getter. Space behind either is reused only after it
  * ends: keep them short. */
