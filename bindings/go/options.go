@@ -76,8 +76,9 @@ func WithMaxItems(n int) Option {
 	return func(q *queueOptions) { q.maxItems = int64(n) }
 }
 
-// WithCapacity sets the shared memory for messages in bytes (default 1 MiB);
-// for a pipe, per direction (a message is at most capacity - 8 bytes).
+// WithCapacity sets the shared memory for messages in bytes (default: 1 MiB
+// for a queue; 4 MiB per direction for a pipe, where a message is at most
+// capacity - 8 bytes).
 func WithCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.capacity = bytes }
 }

@@ -31,7 +31,7 @@ func (e End) String() string {
 // Conn is one end of a named pipe (Python's multiprocessing.Pipe
 // connections): messages sent at one end are received, in order, at the
 // other. A pipe is duplex unless created with OneWay. Each direction is a
-// ring of WithCapacity bytes (default 1 MiB), and a message is at most that
+// ring of WithCapacity bytes (default 4 MiB), and a message is at most that
 // capacity minus 8 bytes (else ErrTooLarge).
 //
 // End of stream: once every handle on the other end is closed, or every

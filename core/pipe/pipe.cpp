@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <new>
 
 #include "core/describe.hpp"
@@ -21,6 +22,11 @@ constexpr uint64_t kHeader = sizeof(Record);
 constexpr int64_t kPeerCheckNs = 50'000'000;  // a dead peer is noticed within ~2 of these
 constexpr int64_t kSpinNs = 20'000, kPureSpinNs = 3'000;
 constexpr uint64_t kAlignFrom = 4096;  // payloads this large start on a cache line
+// An empty ring whose tail is this far in (or a quarter of a smaller ring)
+// starts again at its beginning: a pipe whose receiver keeps up then touches
+// only that much of its ring, in memory and in cache, however large its
+// capacity. Only bursts that fill the ring use the rest.
+constexpr uint64_t kRestartWindow = 1 << 20;
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 
@@ -200,6 +206,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
   for (;;) {
     const uint64_t tail = d.tail.load(std::memory_order_relaxed);
     const uint64_t head = d.head.load(std::memory_order_acquire);
+    if (tail == head && tail % cap >= std::min(kRestartWindow, cap / 4) && restart_empty_ring(d, ring, tail)) continue;
     const uint64_t room = cap - (tail - head);
     const uint64_t to_end = cap - tail % cap;
     // A large payload starts on a cache line (copies run ~20% faster there):
@@ -257,6 +264,24 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       return Status::Timeout;
     }
   }
+}
+
+// With the send lock, the ring seen empty: under the receive lock, if it
+// still is, a pad from the tail to the ring's end, then tail and head past
+// it. A sender killed between the two stores leaves the pad between head and
+// tail, which the receiver steps over. True if the ring restarted.
+bool Pipe::restart_empty_ring(PipeShared::Direction& d, char* ring, uint64_t tail) {
+  const uint64_t cap = s_->capacity;
+  if (lock(d.recv_mutex, Deadline::forever()) != Status::Ok) return false;
+  const bool empty = d.head.load(std::memory_order_relaxed) == tail;
+  if (empty) {
+    const uint64_t to_end = cap - tail % cap;
+    *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
+    d.tail.store(tail + to_end, std::memory_order_seq_cst);
+    d.head.store(tail + to_end, std::memory_order_seq_cst);
+  }
+  d.recv_mutex.unlock();
+  return empty;
 }
 
 // With the send lock: under the receive lock, moves the head over pad records

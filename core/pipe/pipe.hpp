@@ -31,7 +31,7 @@ enum class PipeEnd : uint32_t { A = 0, B = 1 };
 struct PipeOptions {
   bool duplex = true;  // false: only end A sends, only end B receives
   Format format = Format::Json;
-  uint64_t capacity_bytes = 1 << 20;  // per direction
+  uint64_t capacity_bytes = 4 << 20;  // per direction (see kRestartWindow in pipe.cpp: light use touches 1 MiB)
   uint32_t mode = kDefaultMode;
   bool ephemeral = false;
   bool check_existing = true;  // false: take an existing pipe whatever its options
@@ -102,6 +102,7 @@ class Pipe {
   // With the receive lock: the position of the next message (pads skipped), or false.
   bool next_message(PipeShared::Direction& d, char* ring, uint64_t* pos);
   bool skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail);
+  bool restart_empty_ring(PipeShared::Direction& d, char* ring, uint64_t tail);
   const char* pname() const noexcept { return segment_->name().c_str(); }
   const char* end_name() const noexcept { return end_ == 0 ? "A" : "B"; }
 

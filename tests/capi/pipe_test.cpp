@@ -1,6 +1,8 @@
 // Pipes, the wait over several pipes and queues, shared memory and
 // Value/Array through the C API, in one process: semantics and bad input.
 // Across processes and kill -9: pipe_shm_multiprocess_test.cpp.
+#include <sys/stat.h>
+
 #include <cmath>
 #include <cstring>
 #include <deque>
@@ -120,6 +122,34 @@ TEST_F(PipeTest, ASenderStepsOverPadsTheReceiverHasNotReachedYet) {
   const json j = json::parse(stat);
   polyipc_free(stat);
   EXPECT_EQ(j["a"]["pending_bytes"], 0) << j.dump();
+}
+
+TEST_F(PipeTest, APipeWhoseReceiverKeepsUpTouchesAboutOneMiBOfItsRing) {
+  // The default ring is 4 MiB per direction. 20 MB of 1 KB messages, each
+  // received before the next is sent: the ring starts again at its beginning
+  // whenever it is empty past 1 MiB, so tmpfs (which gives a page its memory
+  // when it is first written) holds about 1 MiB for it, not 4.
+  PipeEnd a, b;
+  OpenBoth(Name("p"), Opts(1, POLYIPC_FORMAT_BYTES), &a, &b);
+  const std::string m(1000, 'm');
+  char buf[2048];
+  for (int i = 0; i < 20000; ++i) {
+    CAPI_ASSERT_OK(polyipc_pipe_send(a, m.data(), m.size(), 0, &e));
+    size_t n = 0;
+    CAPI_ASSERT_OK(polyipc_pipe_recv_into(b, buf, sizeof buf, &n, 0, &e));
+    ASSERT_EQ(m.size(), n);
+  }
+  auto resident = [&] {
+    struct stat st {};
+    EXPECT_EQ(0, ::stat(ShmPath(Name("p")).c_str(), &st));
+    return static_cast<uint64_t>(st.st_blocks) * 512;
+  };
+  EXPECT_LT(resident(), (3u << 20) / 2);
+  // A burst that fills the ring does use all of it.
+  int sent = 0;
+  while (polyipc_pipe_send(a, m.data(), m.size(), 0, nullptr) == POLYIPC_OK) ++sent;
+  EXPECT_GT(sent, 4000);
+  EXPECT_GT(resident(), 4u << 20);
 }
 
 TEST_F(PipeTest, FullPipeBlocksUntilTheReceiverMakesRoom) {

@@ -43,7 +43,10 @@ std::vector<std::string> Drain(Pipe& p) {
 
 // The child's operation runs on its own handle of the end (as another
 // process would); the parent holds both ends throughout, so no EOF.
-void RunPipeCase(const char* what, bool child_sends) {
+// preload: messages waiting when the child acts; with none, the ring is
+// empty and its tail past the restart window (a quarter of 512 bytes), so the
+// child's send restarts it at its start.
+void RunPipeCase(const char* what, bool child_sends, int preload = 3) {
   setenv("POLYIPC_NAMESPACE", ("coretest-" + std::to_string(getpid())).c_str(), 1);
   PipeOptions opts;
   opts.format = Format::Bytes;
@@ -59,7 +62,11 @@ void RunPipeCase(const char* what, bool child_sends) {
       Send(*a, Msg(100 + i));
       Drain(*b);
     }
-    for (int i = 0; i < 3; ++i) Send(*a, Msg(i));
+    if (preload == 0) {  // 208 bytes of record: the tail ends >= 208 into a lap
+      Send(*a, std::string(200, 'r'));
+      Drain(*b);
+    }
+    for (int i = 0; i < preload; ++i) Send(*a, Msg(i));
     bool killed = KillAfter(k, [&]() -> std::function<void()> {
       std::shared_ptr<Pipe> mine = Pipe::open(name, OpenMode::OpenOnly, child_sends ? PipeEnd::A : PipeEnd::B, opts);
       return [mine, child_sends] {
@@ -76,9 +83,13 @@ void RunPipeCase(const char* what, bool child_sends) {
     });
     Send(*a, "after");
     std::vector<std::string> got = Drain(*b);
-    std::vector<std::string> all{Msg(0), Msg(1), Msg(2), "after"};
-    std::vector<std::string> other = child_sends ? std::vector<std::string>{Msg(0), Msg(1), Msg(2), "child", "after"}
-                                                 : std::vector<std::string>{Msg(1), Msg(2), "after"};
+    std::vector<std::string> all, other;
+    for (int i = 0; i < preload; ++i) all.push_back(Msg(i));
+    other = all;
+    if (child_sends) other.push_back("child");
+    else other.erase(other.begin());
+    all.push_back("after");
+    other.push_back("after");
     EXPECT_TRUE(got == all || got == other) << "received " << nlohmann::json(got).dump();
     auto stat = nlohmann::json::parse(a->stat_json());
     EXPECT_EQ(stat["a"]["pending_bytes"], 0) << stat.dump();
@@ -94,6 +105,10 @@ void RunPipeCase(const char* what, bool child_sends) {
 TEST(IpcKillEveryInstruction, PipeSend) { RunPipeCase("pipe send", true); }
 
 TEST(IpcKillEveryInstruction, PipeReceive) { RunPipeCase("pipe receive", false); }
+
+TEST(IpcKillEveryInstruction, PipeSendRestartingAnEmptyRing) {
+  RunPipeCase("pipe send restarting an empty ring", true, 0);
+}
 
 // An acquire killed anywhere: afterwards all the slots can be taken again
 // (the dead holder's come back), and never more than there are.

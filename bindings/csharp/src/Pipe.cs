@@ -33,7 +33,7 @@ namespace Polyipc
         public bool Duplex { get; set; }
         /// <summary>JSON text (the default: every send is validated) or any bytes.</summary>
         public MessageFormat Format { get; set; }
-        /// <summary>Bytes per direction (0: 1 MiB); a message is at most CapacityBytes - 8 bytes.</summary>
+        /// <summary>Bytes per direction (0: 4 MiB); a message is at most CapacityBytes - 8 bytes.</summary>
         public long CapacityBytes { get; set; }
         /// <summary>Permission bits of a created pipe (0: 0600).</summary>
         public int Mode { get; set; }
@@ -202,7 +202,7 @@ namespace Polyipc
 
         /// <summary>
         /// Opens end <paramref name="end"/> of pipe <paramref name="name"/>, creating the pipe with
-        /// <paramref name="options"/> if it does not exist (null: duplex, JSON, 1 MiB per direction).
+        /// <paramref name="options"/> if it does not exist (null: duplex, JSON, 4 MiB per direction).
         /// OpenMode.OpenOnly attaches to an existing pipe whatever its options (NotFoundException
         /// when there is none). Several handles, in several processes, may hold one end.
         /// </summary>

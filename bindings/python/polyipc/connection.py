@@ -389,7 +389,7 @@ def Pipe(name, duplex=True, *, create=True, exclusive=False, format=JSON, capaci
 
     create=False opens an existing pipe (polyipc.NotFound otherwise); exclusive=True fails with
     polyipc.Exists when it exists. duplex and format must agree with an existing pipe
-    (polyipc.Incompatible). capacity_bytes: each direction's ring (default 1 MiB; a message is
+    (polyipc.Incompatible). capacity_bytes: each direction's ring (default 4 MiB; a message is
     at most capacity_bytes - 8 bytes). ephemeral: unlinked when the last process detaches."""
     if not isinstance(name, str):
         raise TypeError(f"pipe name must be str, not {type(name).__name__}")

@@ -223,7 +223,7 @@ def test_misc_connection_api(pipe):
     assert d.closed
     assert "closed" in repr(d)
     with pytest.raises(polyipc.TooLarge):
-        a.send_bytes(b"0" * (2 << 20))
+        a.send_bytes(b"0" * (5 << 20))  # more than the default 4 MiB ring holds
 
 
 def test_close_from_another_thread_ends_a_blocked_recv(pipe):

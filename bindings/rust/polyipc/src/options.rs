@@ -254,7 +254,7 @@ impl End {
 }
 
 /// How to open or create a pipe. `PipeOptions::default()` is a duplex JSON
-/// pipe of 1 MiB per direction, mode 0600, opened or created. An existing
+/// pipe of 4 MiB per direction, mode 0600, opened or created. An existing
 /// pipe with another `duplex` or `format` is `Status::Incompatible`
 /// ([`Connection::attach`](crate::Connection::attach) takes it as it is).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,7 +299,7 @@ impl PipeOptions {
         self
     }
 
-    /// Bytes per direction (library default 1 MiB); a message is at most
+    /// Bytes per direction (library default 4 MiB); a message is at most
     /// `capacity_bytes - 8` bytes.
     pub fn capacity_bytes(mut self, capacity_bytes: u64) -> Self {
         self.capacity_bytes = Some(capacity_bytes);

@@ -72,7 +72,7 @@ public final class Connection extends SyncHandle<NativePipe> {
 
   /**
    * Opens one end of pipe {@code name} as it is (whatever its options), or creates the pipe with the
-   * defaults (duplex, JSON, 1 MiB per direction) when it does not exist. {@link Pipe#builder} chooses the
+   * defaults (duplex, JSON, 4 MiB per direction) when it does not exist. {@link Pipe#builder} chooses the
    * options, or refuses to create.
    */
   public static Connection open(String name, End end) {

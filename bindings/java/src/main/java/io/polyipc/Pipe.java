@@ -82,7 +82,7 @@ public final class Pipe implements AutoCloseable {
   }
 
   /**
-   * How to open a pipe. By default it opens the pipe or creates it with these options (duplex, JSON, 1 MiB
+   * How to open a pipe. By default it opens the pipe or creates it with these options (duplex, JSON, 4 MiB
    * per direction); an existing pipe with another duplex or format is an {@link IncompatibleException}.
    */
   public static final class Builder {
@@ -111,7 +111,7 @@ public final class Pipe implements AutoCloseable {
       return this;
     }
 
-    /** Room per direction; 0: the library's default (1 MiB). A message is at most this minus 8 bytes. */
+    /** Room per direction; 0: the library's default (4 MiB). A message is at most this minus 8 bytes. */
     public Builder capacityBytes(long capacityBytes) {
       if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
       this.capacityBytes = capacityBytes;
