@@ -564,10 +564,12 @@ uint64_t Queue::claim_space(uint64_t rec) {
     tx.set(s.cs.read_pos, tail + to_end);
     return tail + to_end;
   }
-  // Streaming: the one record left is being copied out by a getter. Wrap to
-  // the start now, behind a pad over the rest of the ring; the pad holds its
-  // bytes only until that copy ends and the head passes both.
-  if (far && to_end >= kHeader && only_record_is_being_copied_out() &&
+  // Streaming: the one record left is being copied out by a getter, or a
+  // getter sleeps waiting for it (a fast consumer, as one that borrows: it
+  // takes that record first on waking). Wrap to the start now, behind a pad
+  // over the rest of the ring; the pad holds its bytes only until that record
+  // is taken and the head passes both.
+  if (far && to_end >= kHeader && (only_record_is_being_copied_out() || only_record_is_awaited()) &&
       (tail - s.cs.head) + to_end + rec <= s.capacity) {
     RecordHeader* pad = s.record(tail);  // free space: published with the record
     pad->len = to_end - kHeader;
@@ -587,6 +589,17 @@ bool Queue::only_record_is_being_copied_out() const noexcept {
   if (pos >= s.ps.tail) return false;
   const RecordHeader* r = s.record(pos);
   return r->state == kReading && pos + record_size(r->len) == s.ps.tail;
+}
+
+// FIFO, both locks held: [head, tail) is one Ready record, and a getter sleeps.
+bool Queue::only_record_is_awaited() const noexcept {
+  QueueShared& s = *s_;
+  if (!fifo() || s.cs.reading != 0 || s.cs.leased != 0 || s.ps.reserved != 0 || count() != 1) return false;
+  if (s.getters_sleeping.load(std::memory_order_relaxed) == 0) return false;
+  const uint64_t pos = s.skip_implicit_pad(s.cs.head);
+  if (pos >= s.ps.tail) return false;
+  const RecordHeader* r = s.record(pos);
+  return r->state == kReady && pos + record_size(r->len) == s.ps.tail;
 }
 
 // Where a record of rec bytes goes when the tail is at `tail`, writing a pad

@@ -741,19 +741,22 @@ bool IsLargeMsg(const char* m, size_t len, uint64_t i) {
 }
 }  // namespace
 
-// Large messages streamed through a 16 MiB ring between processes, the
-// consumer copying each out while the producer writes the next (the ring then
-// wraps early to stay in cache-hot memory, behind a pad). Consumers are killed
-// at random moments, several times: each next consumer goes on exactly where
-// the last acknowledged message left off (or one later: the killed one may have
-// finished taking it), every message whole and in order.
-TEST_F(MultiProcess, LargeMessagesStreamInOrderAcrossConsumerKills) {
+// How a stream's producer puts a message, and how its consumer takes one and
+// hands its bytes to `check` (false: stop).
+using PutLarge = std::function<bool(polyipc_queue*, const std::string&)>;
+using TakeLarge = std::function<bool(polyipc_queue*, const std::function<bool(const char*, size_t)>& check)>;
+
+// kCount large messages through a 16 MiB ring, from one producer to a
+// consumer killed at random moments four times, then a last one. Each next
+// consumer goes on where the last acknowledged message left off (or one later:
+// the killed one may have finished taking it); every message whole and in order.
+void StreamLargeMessagesAcrossConsumerKills(const std::string& name, const PutLarge& put, const TakeLarge& take) {
   constexpr uint64_t kCount = 1500;
   polyipc_queue_options o = Opts(POLYIPC_FIFO, POLYIPC_FORMAT_BYTES);
   o.capacity_bytes = 16u << 20;
-  const std::string name = Name("large");
   Queue q;
-  CAPI_ASSERT_OK(OpenQ(name, POLYIPC_CREATE_ONLY, &o, &q, &e));
+  Err e;
+  ASSERT_EQ(POLYIPC_OK, OpenQ(name, POLYIPC_CREATE_ONLY, &o, &q, &e)) << e.Msg();
   struct Shared {
     std::atomic<uint64_t> acked{0};  // messages the current consumer verified (its next index)
     std::atomic<uint64_t> bad{0};
@@ -763,29 +766,25 @@ TEST_F(MultiProcess, LargeMessagesStreamInOrderAcrossConsumerKills) {
   pid_t producer = kids.Add(Spawn([&] {
     Queue p;
     CHILD_REQUIRE(OpenQ(name, POLYIPC_OPEN_ONLY, &o, &p) == POLYIPC_OK);
-    for (uint64_t i = 0; i < kCount; ++i) {
-      const std::string m = LargeMsg(i);
-      CHILD_REQUIRE(Put(p, m, 30 * kSec) == POLYIPC_OK);
-    }
+    for (uint64_t i = 0; i < kCount; ++i) CHILD_REQUIRE(put(p, LargeMsg(i)));
     return 0;
   }));
-  auto consume = [&](uint64_t from, uint64_t until) {
-    return Spawn([&, from, until] {
+  auto consume = [&](uint64_t from) {
+    return Spawn([&, from] {
       Queue c;
       CHILD_REQUIRE(OpenQ(name, POLYIPC_OPEN_ONLY, &o, &c) == POLYIPC_OK);
-      std::vector<char> buf(2 << 20);
       uint64_t next = from;
-      while (next < until) {
-        size_t len = 0;
-        CHILD_REQUIRE(polyipc_queue_get_into(c, buf.data(), buf.size(), &len, 30 * kSec, nullptr) == POLYIPC_OK);
-        uint64_t i = UINT64_MAX;
-        if (len >= sizeof i) std::memcpy(&i, buf.data(), sizeof i);
-        // The first message may be one past `from`: the killed consumer took it.
-        if (next == from && i == from + 1 && from > 0) next = i;
-        if (i != next || !IsLargeMsg(buf.data(), len, i)) {
-          sh->bad.store(i + 1);
-          return 1;
-        }
+      while (next < kCount) {
+        bool ok = false;
+        CHILD_REQUIRE(take(c, [&](const char* m, size_t len) {
+          uint64_t i = UINT64_MAX;
+          if (len >= sizeof i) std::memcpy(&i, m, sizeof i);
+          if (next == from && i == from + 1 && from > 0) next = i;
+          ok = i == next && IsLargeMsg(m, len, i);
+          if (!ok) sh->bad.store(i + 1);
+          return ok;
+        }));
+        if (!ok) return 1;
         sh->acked.store(++next);
       }
       return 0;
@@ -794,8 +793,8 @@ TEST_F(MultiProcess, LargeMessagesStreamInOrderAcrossConsumerKills) {
   std::mt19937_64 rng(std::random_device{}());
   for (int kill_no = 0; kill_no < 4; ++kill_no) {
     const uint64_t from = sh->acked.load();
-    pid_t c = kids.Add(consume(from, kCount));
-    // Let it take a few, then kill it mid-stream (often mid-copy).
+    pid_t c = kids.Add(consume(from));
+    // Let it take a few, then kill it mid-stream (often mid-copy or mid-borrow).
     const uint64_t target = from + 20 + rng() % 60;
     auto deadline = Clock::now() + 30s;
     while (sh->acked.load() < target && Clock::now() < deadline) std::this_thread::yield();
@@ -803,12 +802,50 @@ TEST_F(MultiProcess, LargeMessagesStreamInOrderAcrossConsumerKills) {
     EXPECT_EQ(kids.Wait(c, 10s), 128 + SIGKILL);
     ASSERT_EQ(sh->bad.load(), 0u) << "consumer " << kill_no << " saw a wrong message";
   }
-  pid_t last = kids.Add(consume(sh->acked.load(), kCount));
+  pid_t last = kids.Add(consume(sh->acked.load()));
   EXPECT_EQ(0, kids.Wait(last, 120s));
   EXPECT_EQ(0, kids.Wait(producer, 120s));
   EXPECT_EQ(sh->bad.load(), 0u) << "a wrong message: index " << sh->bad.load() - 1;
   EXPECT_EQ(sh->acked.load(), kCount);
   EXPECT_EQ(0u, Size(q));
+}
+
+// Copying: the consumer copies each message out while the producer writes the
+// next (the ring then wraps early to stay in cache-hot memory, behind a pad).
+TEST_F(MultiProcess, LargeMessagesStreamInOrderAcrossConsumerKills) {
+  std::vector<char> buf(2 << 20);
+  StreamLargeMessagesAcrossConsumerKills(
+      Name("large"), [](polyipc_queue* p, const std::string& m) { return Put(p, m, 30 * kSec) == POLYIPC_OK; },
+      [&](polyipc_queue* c, const std::function<bool(const char*, size_t)>& check) {
+        size_t len = 0;
+        if (polyipc_queue_get_into(c, buf.data(), buf.size(), &len, 30 * kSec, nullptr) != POLYIPC_OK) return false;
+        check(buf.data(), len);
+        return true;
+      });
+}
+
+// Zero copy: the producer fills reservations, the consumer checks each message
+// in place and releases it. That consumer waits for the producer, asleep, so
+// the producer wraps early behind a record still Ready (the getter takes it
+// first on waking). A message borrowed by a killed consumer comes back.
+TEST_F(MultiProcess, LargeZeroCopyMessagesStreamInOrderAcrossBorrowerKills) {
+  StreamLargeMessagesAcrossConsumerKills(
+      Name("large-zc"),
+      [](polyipc_queue* p, const std::string& m) {
+        void* data = nullptr;
+        uint64_t ticket = 0;
+        if (polyipc_queue_reserve(p, m.size(), &data, &ticket, 30 * kSec, nullptr) != POLYIPC_OK) return false;
+        std::memcpy(data, m.data(), m.size());
+        return polyipc_queue_commit(p, ticket, nullptr) == POLYIPC_OK;
+      },
+      [](polyipc_queue* c, const std::function<bool(const char*, size_t)>& check) {
+        const void* data = nullptr;
+        size_t len = 0;
+        uint64_t ticket = 0;
+        if (polyipc_queue_borrow(c, &data, &len, &ticket, 30 * kSec, nullptr) != POLYIPC_OK) return false;
+        if (!check(static_cast<const char*>(data), len)) return true;  // keep it borrowed: the test failed
+        return polyipc_queue_release(c, ticket, nullptr) == POLYIPC_OK;
+      });
 }
 
 // The same stream with the producer killed at random moments (often with a
