@@ -121,6 +121,32 @@ std::vector<S> select_scenarios(const std::vector<S>& all, const CommonOptions& 
   return out;
 }
 
+// ---- the Python peers ------------------------------------------------------------
+
+// Runs the program's Python peer (o.python o.py_script args) under
+// timeout(1); it prints one JSON object last. true and *out when that object
+// says ok; else false and *why ("ERROR ...", as a result's note).
+inline bool run_python_peer(const CommonOptions& o, const std::string& args, int timeout_s, nlohmann::json* out,
+                            std::string* why) {
+  const std::string cmd = "timeout -k 5 " + std::to_string(timeout_s) + " " + o.python + " '" + o.py_script + "' " + args;
+  fflush(stdout);
+  FILE* f = popen(cmd.c_str(), "r");
+  if (!f) return *why = "ERROR popen failed", false;
+  std::string text;
+  char buf[4096];
+  while (fgets(buf, sizeof buf, f)) text += buf;
+  const int st = pclose(f);
+  const size_t pos = text.rfind('{');
+  if (pos == std::string::npos) return *why = "ERROR python peer printed nothing (status " + std::to_string(st) + ")", false;
+  try {
+    *out = nlohmann::json::parse(text.substr(pos));
+  } catch (const std::exception& e) {
+    return *why = std::string("ERROR python output: ") + e.what(), false;
+  }
+  if (!out->value("ok", false)) return *why = "ERROR python: " + out->value("error", std::string("?")), false;
+  return true;
+}
+
 // ---- the rounds -----------------------------------------------------------------
 
 // A cell, re-run (up to o.retries times, 0.2 s apart) while other processes of

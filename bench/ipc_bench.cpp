@@ -315,26 +315,11 @@ IpcResult run_rtt(const ConnFactory& make, size_t size, bool json_payload, const
 }
 
 IpcResult run_python_rtt(const Options& o) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "timeout -k 5 %d %s '%s' --iters %d --warm %d --size 64", int(o.cell_timeout * 3),
-           o.python.c_str(), o.py_script.c_str(), o.rtt_iters, o.rtt_warm);
-  fflush(stdout);
-  FILE* f = popen(cmd, "r");
-  if (!f) return IpcResult::na("ERROR popen failed");
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, f)) out += buf;
-  int st = pclose(f);
-  size_t pos = out.rfind('{');
-  if (pos == std::string::npos)
-    return IpcResult::na("ERROR python peer printed nothing (status " + std::to_string(st) + ")");
   json j;
-  try {
-    j = json::parse(out.substr(pos));
-  } catch (const std::exception& e) {
-    return IpcResult::na(std::string("ERROR python output: ") + e.what());
-  }
-  if (!j.value("ok", false)) return IpcResult::na("ERROR python: " + j.value("error", std::string("?")));
+  std::string why;
+  const std::string args =
+      "--iters " + std::to_string(o.rtt_iters) + " --warm " + std::to_string(o.rtt_warm) + " --size 64";
+  if (!run_python_peer(o, args, int(o.cell_timeout * 3), &j, &why)) return IpcResult::na(why);
   IpcResult r;
   r.ok = true;
   r.p50 = j.value("p50", 0.0);

@@ -166,33 +166,16 @@ Spec make_spec(const Scenario& sc, const std::string& peer, int round) {
 }
 
 Result run_python(const Options& o, const Scenario& sc) {
-  char cmd[1024];
   const Params& p = o.p;
+  char args[512];
   if (sc.kind == Kind::Rtt)
-    snprintf(cmd, sizeof cmd, "timeout -k 5 %d %s '%s' --mode rtt --size %zu --iters %d --warm %d",
-             int(p.cell_timeout * 3), o.python.c_str(), o.py_script.c_str(), sc.size, p.rtt_iters, p.rtt_warm);
+    snprintf(args, sizeof args, "--mode rtt --size %zu --iters %d --warm %d", sc.size, p.rtt_iters, p.rtt_warm);
   else
-    snprintf(cmd, sizeof cmd,
-             "timeout -k 5 %d %s '%s' --mode tput --size %zu --seconds %g --warm-seconds %g --producers %d "
-             "--consumers %d",
-             int(p.cell_timeout * 3), o.python.c_str(), o.py_script.c_str(), sc.size, p.seconds, p.warm_seconds,
-             sc.producers, sc.producers);
-  fflush(stdout);
-  FILE* f = popen(cmd, "r");
-  if (!f) return Result::na("ERROR popen failed");
-  std::string out, line;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, f)) out += buf;
-  int st = pclose(f);
-  size_t pos = out.rfind('{');
-  if (pos == std::string::npos) return Result::na("ERROR python peer printed nothing (status " + std::to_string(st) + ")");
+    snprintf(args, sizeof args, "--mode tput --size %zu --seconds %g --warm-seconds %g --producers %d --consumers %d",
+             sc.size, p.seconds, p.warm_seconds, sc.producers, sc.producers);
   json j;
-  try {
-    j = json::parse(out.substr(pos));
-  } catch (const std::exception& e) {
-    return Result::na(std::string("ERROR python output: ") + e.what());
-  }
-  if (!j.value("ok", false)) return Result::na("ERROR python: " + j.value("error", std::string("?")));
+  std::string why;
+  if (!run_python_peer(o, args, int(p.cell_timeout * 3), &j, &why)) return Result::na(why);
   Result r;
   r.ok = true;
   r.msgs = j.value("msgs", 0.0);

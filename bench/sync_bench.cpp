@@ -505,27 +505,12 @@ SyncResult run_wake(const std::string& name, const Options& o) {
 }
 
 SyncResult run_python_event(const Options& o) {
-  char cmd[1024];
-  snprintf(cmd, sizeof cmd, "timeout -k 5 %d %s '%s' --rounds %d --warm %d --delay-min-us %d --delay-max-us %d",
-           int(o.cell_timeout * 3), o.python.c_str(), o.py_script.c_str(), o.wake_rounds, o.wake_warm,
-           o.delay_min_us, o.delay_max_us);
-  fflush(stdout);
-  FILE* f = popen(cmd, "r");
-  if (!f) return SyncResult::na("ERROR popen failed");
-  std::string out;
-  char buf[4096];
-  while (fgets(buf, sizeof buf, f)) out += buf;
-  int st = pclose(f);
-  size_t pos = out.rfind('{');
-  if (pos == std::string::npos)
-    return SyncResult::na("ERROR python peer printed nothing (status " + std::to_string(st) + ")");
   json j;
-  try {
-    j = json::parse(out.substr(pos));
-  } catch (const std::exception& e) {
-    return SyncResult::na(std::string("ERROR python output: ") + e.what());
-  }
-  if (!j.value("ok", false)) return SyncResult::na("ERROR python: " + j.value("error", std::string("?")));
+  std::string why;
+  const std::string args = "--rounds " + std::to_string(o.wake_rounds) + " --warm " + std::to_string(o.wake_warm) +
+                           " --delay-min-us " + std::to_string(o.delay_min_us) +
+                           " --delay-max-us " + std::to_string(o.delay_max_us);
+  if (!run_python_peer(o, args, int(o.cell_timeout * 3), &j, &why)) return SyncResult::na(why);
   SyncResult r;
   r.ok = true;
   r.p50 = j.value("p50", 0.0);
