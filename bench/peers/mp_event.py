@@ -12,11 +12,11 @@ Set-to-wake latency across two processes, measured as the C++ peers are:
 Latency of a round = wake timestamp - set timestamp; percentiles in ns.
 """
 import argparse
-import json
 import multiprocessing as mp
 import random
-import sys
 import time
+
+from peer_report import latencies, report
 
 
 def waiter(ev, ready, t_wake, n):
@@ -51,11 +51,8 @@ def run(a):
     if p.exitcode != 0:
         raise RuntimeError("waiter exit code %s" % p.exitcode)
     secs = time.monotonic() - t0
-    lat = sorted(t_wake[i] - t_set[i] for i in range(a.warm, n))
-    m = len(lat)
-    pct = lambda q: float(lat[min(m - 1, int(q * m))])
-    return {"ok": True, "rounds": m, "seconds": secs, "p50": pct(0.5), "p99": pct(0.99), "p999": pct(0.999),
-            "mean": sum(lat) / m, "max": float(lat[-1]), "min": float(lat[0])}
+    lat = [t_wake[i] - t_set[i] for i in range(a.warm, n)]
+    return dict(ok=True, rounds=len(lat), seconds=secs, **latencies(lat))
 
 
 def main():
@@ -64,16 +61,7 @@ def main():
     ap.add_argument("--warm", type=int, default=100)
     ap.add_argument("--delay-min-us", type=int, default=50)
     ap.add_argument("--delay-max-us", type=int, default=200)
-    a = ap.parse_args()
-    if mp.get_start_method(allow_none=True) is None:
-        mp.set_start_method("fork")
-    try:
-        r = run(a)
-    except BaseException as e:  # report, never hang the driver
-        r = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-    print(json.dumps(r))
-    sys.stdout.flush()
-
+    report(run, ap.parse_args())
 
 if __name__ == "__main__":
     main()

@@ -12,10 +12,10 @@ peers are:
   - --warm round trips first, not recorded; percentiles in ns.
 """
 import argparse
-import json
 import multiprocessing as mp
-import sys
 import time
+
+from peer_report import latencies, report
 
 
 def ponger(conn, other):
@@ -52,11 +52,7 @@ def run(a):
     p.join(60)
     if p.exitcode != 0:
         raise RuntimeError("ponger exit code %s" % p.exitcode)
-    lat.sort()
-    m = len(lat)
-    pct = lambda q: float(lat[min(m - 1, int(q * m))])
-    return {"ok": True, "iters": m, "seconds": secs, "p50": pct(0.5), "p99": pct(0.99), "p999": pct(0.999),
-            "mean": sum(lat) / m, "max": float(lat[-1]), "min": float(lat[0])}
+    return dict(ok=True, iters=len(lat), seconds=secs, **latencies(lat))
 
 
 def main():
@@ -64,16 +60,7 @@ def main():
     ap.add_argument("--iters", type=int, default=20000)
     ap.add_argument("--warm", type=int, default=2000)
     ap.add_argument("--size", type=int, default=64)
-    a = ap.parse_args()
-    if mp.get_start_method(allow_none=True) is None:
-        mp.set_start_method("fork")
-    try:
-        r = run(a)
-    except BaseException as e:  # report, never hang the driver
-        r = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-    print(json.dumps(r))
-    sys.stdout.flush()
-
+    report(run, ap.parse_args())
 
 if __name__ == "__main__":
     main()

@@ -9,11 +9,11 @@ barrier, ended by one stop message per producer; rate = messages / (last
 consumer's end - start).
 """
 import argparse
-import json
 import multiprocessing as mp
 import resource
-import sys
 import time
+
+from peer_report import latencies, report
 
 WARM_END = "W"
 STOP = None
@@ -121,11 +121,8 @@ def run_rtt(a):
     secs = time.monotonic() - t0
     put(STOP)
     p.join()
-    lat.sort()
     n = len(lat)
-    pct = lambda q: float(lat[min(n - 1, int(q * n))])
-    return {"ok": True, "msgs": n, "seconds": secs, "rate": n / secs, "p50": pct(0.5), "p99": pct(0.99),
-            "p999": pct(0.999), "mean": sum(lat) / n, "max": float(lat[-1]), "cpu": (cpu_self() - c0) / secs}
+    return dict(ok=True, msgs=n, seconds=secs, rate=n / secs, cpu=(cpu_self() - c0) / secs, **latencies(lat))
 
 
 def main():
@@ -138,16 +135,7 @@ def main():
     ap.add_argument("--consumers", type=int, default=1)
     ap.add_argument("--iters", type=int, default=20000)
     ap.add_argument("--warm", type=int, default=2000)
-    a = ap.parse_args()
-    if mp.get_start_method(allow_none=True) is None:
-        mp.set_start_method("fork")
-    try:
-        r = run_tput(a) if a.mode == "tput" else run_rtt(a)
-    except BaseException as e:  # report, never hang the driver
-        r = {"ok": False, "error": "%s: %s" % (type(e).__name__, e)}
-    print(json.dumps(r))
-    sys.stdout.flush()
-
+    report(lambda a: run_tput(a) if a.mode == "tput" else run_rtt(a), ap.parse_args())
 
 if __name__ == "__main__":
     main()
