@@ -19,6 +19,7 @@
 //! Objects live in the namespace named by `$POLYIPC_NAMESPACE` (default
 //! "default"). The rules of every call are those of `polyipc.h`.
 mod error;
+mod message;
 mod names;
 mod options;
 mod pipe;

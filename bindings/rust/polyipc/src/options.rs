@@ -15,6 +15,47 @@ pub(crate) fn timeout_ns(timeout: Option<Duration>) -> i64 {
     }
 }
 
+/// The builder methods of an options struct, one per field, each with its
+/// rustdoc: `name: T` sets field `name` to the argument, `name: T as Some`
+/// to `Some(argument)` (a field left `None` keeps the library's default).
+macro_rules! builder_methods {
+    (@value $value:ident) => { $value };
+    (@value $value:ident $wrap:ident) => { $wrap($value) };
+    ($($(#[$attr:meta])* $name:ident: $ty:ty $(as $wrap:ident)?;)*) => {$(
+        $(#[$attr])*
+        pub fn $name(mut self, $name: $ty) -> Self {
+            self.$name = builder_methods!(@value $name $($wrap)?);
+            self
+        }
+    )*};
+}
+
+/// A C options struct as its `polyipc_*_options_init` fills it: the
+/// library's defaults.
+///
+/// # Safety
+/// `init` fills the whole struct (struct_size included), as the
+/// `polyipc_*_options_init` functions do.
+unsafe fn c_defaults<T>(init: unsafe extern "C" fn(*mut T)) -> T {
+    let mut c = MaybeUninit::<T>::zeroed();
+    // SAFETY: per the contract above.
+    unsafe {
+        init(c.as_mut_ptr());
+        c.assume_init()
+    }
+}
+
+/// The fields every options struct has (`mode`, `ephemeral`) written over
+/// the C struct's defaults; a macro, as each C struct is its own type.
+macro_rules! set_common_c_fields {
+    ($opts:expr, $c:ident) => {
+        if let Some(mode) = $opts.mode {
+            $c.mode = mode;
+        }
+        $c.ephemeral = $opts.ephemeral as u32;
+    };
+}
+
 /// In which order a queue hands out its messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum Order {
@@ -36,6 +77,15 @@ pub enum Format {
     Json,
     /// Opaque bytes.
     Bytes,
+}
+
+impl Format {
+    pub(crate) fn to_c(self) -> sys::polyipc_format {
+        match self {
+            Format::Json => sys::polyipc_format_POLYIPC_FORMAT_JSON,
+            Format::Bytes => sys::polyipc_format_POLYIPC_FORMAT_BYTES,
+        }
+    }
 }
 
 /// Whether `Queue::open` may create, must create, or must find the queue.
@@ -76,22 +126,15 @@ impl SyncOptions {
         SyncOptions::default()
     }
 
-    /// Permission bits of a created object (library default 0o600; at most 0o777).
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = Some(mode);
-        self
-    }
+    builder_methods! {
+        /// Permission bits of a created object (library default 0o600; at most 0o777).
+        mode: u32 as Some;
 
-    /// An ephemeral object is unlinked when the last attached process
-    /// detaches or dies; any other lives until someone unlinks it.
-    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
-        self.ephemeral = ephemeral;
-        self
-    }
+        /// An ephemeral object is unlinked when the last attached process
+        /// detaches or dies; any other lives until someone unlinks it.
+        ephemeral: bool;
 
-    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
-        self.open_mode = open_mode;
-        self
+        open_mode: OpenMode;
     }
 
     pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
@@ -101,16 +144,9 @@ impl SyncOptions {
     /// The C struct: `polyipc_sync_options_init`'s defaults, overridden by
     /// what was set here.
     pub(crate) fn to_c(&self) -> sys::polyipc_sync_options {
-        let mut c = MaybeUninit::<sys::polyipc_sync_options>::zeroed();
-        // SAFETY: _init fills the whole struct (struct_size included).
-        let mut c = unsafe {
-            sys::polyipc_sync_options_init(c.as_mut_ptr());
-            c.assume_init()
-        };
-        if let Some(mode) = self.mode {
-            c.mode = mode;
-        }
-        c.ephemeral = self.ephemeral as u32;
+        // SAFETY: an _init function.
+        let mut c = unsafe { c_defaults(sys::polyipc_sync_options_init) };
+        set_common_c_fields!(self, c);
         c
     }
 }
@@ -138,57 +174,32 @@ impl QueueOptions {
         QueueOptions::default()
     }
 
-    pub fn order(mut self, order: Order) -> Self {
-        self.order = order;
-        self
-    }
+    builder_methods! {
+        order: Order;
 
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = format;
-        self
-    }
+        format: Format;
 
-    /// Joinable queues have `task_done`/`join`, and a get is a lease: if the
-    /// getting process dies before `task_done`, the item is delivered again.
-    pub fn joinable(mut self, joinable: bool) -> Self {
-        self.joinable = joinable;
-        self
-    }
+        /// Joinable queues have `task_done`/`join`, and a get is a lease: if the
+        /// getting process dies before `task_done`, the item is delivered again.
+        joinable: bool;
 
-    /// At most this many messages (0, the default: bounded only by capacity).
-    pub fn max_items(mut self, max_items: u64) -> Self {
-        self.max_items = max_items;
-        self
-    }
+        /// At most this many messages (0, the default: bounded only by capacity).
+        max_items: u64;
 
-    /// Shared memory for messages (library default 1 MiB).
-    pub fn capacity_bytes(mut self, capacity_bytes: u64) -> Self {
-        self.capacity_bytes = Some(capacity_bytes);
-        self
-    }
+        /// Shared memory for messages (library default 1 MiB).
+        capacity_bytes: u64 as Some;
 
-    /// Largest message accepted (0, the default: as large as capacity allows).
-    pub fn max_message_bytes(mut self, max_message_bytes: u64) -> Self {
-        self.max_message_bytes = max_message_bytes;
-        self
-    }
+        /// Largest message accepted (0, the default: as large as capacity allows).
+        max_message_bytes: u64;
 
-    /// Permission bits of a created queue (library default 0o600).
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = Some(mode);
-        self
-    }
+        /// Permission bits of a created queue (library default 0o600).
+        mode: u32 as Some;
 
-    /// An ephemeral queue is unlinked when the last attached process detaches
-    /// or dies; any other queue lives until someone unlinks it.
-    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
-        self.ephemeral = ephemeral;
-        self
-    }
+        /// An ephemeral queue is unlinked when the last attached process detaches
+        /// or dies; any other queue lives until someone unlinks it.
+        ephemeral: bool;
 
-    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
-        self.open_mode = open_mode;
-        self
+        open_mode: OpenMode;
     }
 
     pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
@@ -198,31 +209,21 @@ impl QueueOptions {
     /// The C struct: the library's defaults from `polyipc_queue_options_init`,
     /// overridden by what was set here.
     pub(crate) fn to_c(&self) -> sys::polyipc_queue_options {
-        let mut c = MaybeUninit::<sys::polyipc_queue_options>::zeroed();
-        // SAFETY: _init fills the whole struct (struct_size included).
-        let mut c = unsafe {
-            sys::polyipc_queue_options_init(c.as_mut_ptr());
-            c.assume_init()
-        };
+        // SAFETY: an _init function.
+        let mut c = unsafe { c_defaults(sys::polyipc_queue_options_init) };
         c.order = match self.order {
             Order::Fifo => sys::polyipc_queue_order_POLYIPC_FIFO,
             Order::Lifo => sys::polyipc_queue_order_POLYIPC_LIFO,
             Order::Priority => sys::polyipc_queue_order_POLYIPC_PRIORITY,
         };
-        c.format = match self.format {
-            Format::Json => sys::polyipc_format_POLYIPC_FORMAT_JSON,
-            Format::Bytes => sys::polyipc_format_POLYIPC_FORMAT_BYTES,
-        };
+        c.format = self.format.to_c();
         c.joinable = self.joinable as u32;
         c.max_items = self.max_items;
         if let Some(capacity) = self.capacity_bytes {
             c.capacity_bytes = capacity;
         }
         c.max_message_bytes = self.max_message_bytes;
-        if let Some(mode) = self.mode {
-            c.mode = mode;
-        }
-        c.ephemeral = self.ephemeral as u32;
+        set_common_c_fields!(self, c);
         c
     }
 }
@@ -286,42 +287,26 @@ impl PipeOptions {
         PipeOptions::default()
     }
 
-    /// Duplex (default): both ends send and receive. One-way: only end A
-    /// sends, only end B receives (others get `Status::InvalidArg`).
-    pub fn duplex(mut self, duplex: bool) -> Self {
-        self.duplex = duplex;
-        self
-    }
+    builder_methods! {
+        /// Duplex (default): both ends send and receive. One-way: only end A
+        /// sends, only end B receives (others get `Status::InvalidArg`).
+        duplex: bool;
 
-    /// JSON (default: every send is validated) or opaque bytes.
-    pub fn format(mut self, format: Format) -> Self {
-        self.format = format;
-        self
-    }
+        /// JSON (default: every send is validated) or opaque bytes.
+        format: Format;
 
-    /// Bytes per direction (library default 4 MiB); a message is at most
-    /// `capacity_bytes - 8` bytes.
-    pub fn capacity_bytes(mut self, capacity_bytes: u64) -> Self {
-        self.capacity_bytes = Some(capacity_bytes);
-        self
-    }
+        /// Bytes per direction (library default 4 MiB); a message is at most
+        /// `capacity_bytes - 8` bytes.
+        capacity_bytes: u64 as Some;
 
-    /// Permission bits of a created pipe (library default 0o600).
-    pub fn mode(mut self, mode: u32) -> Self {
-        self.mode = Some(mode);
-        self
-    }
+        /// Permission bits of a created pipe (library default 0o600).
+        mode: u32 as Some;
 
-    /// An ephemeral pipe is unlinked when the last attached process detaches
-    /// or dies; any other lives until someone unlinks it.
-    pub fn ephemeral(mut self, ephemeral: bool) -> Self {
-        self.ephemeral = ephemeral;
-        self
-    }
+        /// An ephemeral pipe is unlinked when the last attached process detaches
+        /// or dies; any other lives until someone unlinks it.
+        ephemeral: bool;
 
-    pub fn open_mode(mut self, open_mode: OpenMode) -> Self {
-        self.open_mode = open_mode;
-        self
+        open_mode: OpenMode;
     }
 
     pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
@@ -335,24 +320,14 @@ impl PipeOptions {
     /// The C struct: `polyipc_pipe_options_init`'s defaults, overridden by
     /// what was set here.
     pub(crate) fn to_c(&self) -> sys::polyipc_pipe_options {
-        let mut c = MaybeUninit::<sys::polyipc_pipe_options>::zeroed();
-        // SAFETY: _init fills the whole struct (struct_size included).
-        let mut c = unsafe {
-            sys::polyipc_pipe_options_init(c.as_mut_ptr());
-            c.assume_init()
-        };
+        // SAFETY: an _init function.
+        let mut c = unsafe { c_defaults(sys::polyipc_pipe_options_init) };
         c.duplex = self.duplex as u32;
-        c.format = match self.format {
-            Format::Json => sys::polyipc_format_POLYIPC_FORMAT_JSON,
-            Format::Bytes => sys::polyipc_format_POLYIPC_FORMAT_BYTES,
-        };
+        c.format = self.format.to_c();
         if let Some(capacity) = self.capacity_bytes {
             c.capacity_bytes = capacity;
         }
-        if let Some(mode) = self.mode {
-            c.mode = mode;
-        }
-        c.ephemeral = self.ephemeral as u32;
+        set_common_c_fields!(self, c);
         c
     }
 }

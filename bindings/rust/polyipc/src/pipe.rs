@@ -1,22 +1,28 @@
 //! `Pipe` and `Connection`: named two-ended connections (Python's
 //! `multiprocessing.Pipe`), and [`wait`] over several connections and queues
 //! (`multiprocessing.connection.wait`).
-use crate::error::{ErrBuf, Error, Result, Status};
-use crate::names::take_c_string;
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{ErrBuf, Result, Status};
+use crate::message;
+
 use crate::options::{End, OpenMode, PipeOptions, timeout_ns};
 use crate::queue::Queue;
-use crate::sync::open_handle;
+use crate::sync::{json, open_handle};
 use polyipc_sys as sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use std::ffi::c_void;
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Messages up to this size take `recv`'s one-copy path.
-const SMALL_MESSAGE: usize = 512;
+/// The C calls of the shared put / get code (see `message`).
+const CALLS: message::Calls<sys::polyipc_pipe> = message::Calls {
+    what: "pipe",
+    put: sys::polyipc_pipe_send,
+    get: sys::polyipc_pipe_recv,
+    get_into: sys::polyipc_pipe_recv_into,
+};
 
 /// Opens both ends of a pipe in this process (Python's
 /// `multiprocessing.Pipe(duplex)`): see [`Pipe::open`]. Another process
@@ -130,18 +136,8 @@ impl Connection {
     /// `Status::InvalidArg` on end B of a one-way pipe.
     #[inline]
     pub fn send(&self, data: &[u8], timeout: Option<Duration>) -> Result<()> {
-        let mut err = ErrBuf::new();
-        // SAFETY: data is valid for data.len() bytes; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_pipe_send(
-                self.h.as_ptr(),
-                data.as_ptr() as *const c_void,
-                data.len(),
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        err.check(rc)
+        // SAFETY: the handle is open.
+        unsafe { CALLS.put(self.h.as_ptr(), data, timeout) }
     }
 
     /// Serialises `value` with serde_json and sends it.
@@ -150,16 +146,7 @@ impl Connection {
         value: &T,
         timeout: Option<Duration>,
     ) -> Result<()> {
-        let bytes = serde_json::to_vec(value).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "pipe '{}': value cannot be serialised as JSON: {e}",
-                    self.name
-                ),
-            )
-        })?;
-        self.send(&bytes, timeout)
+        self.send(&CALLS.encode_json(&self.name, value)?, timeout)
     }
 
     /// Receives one message. `Status::Closed` at end of stream
@@ -168,55 +155,8 @@ impl Connection {
     /// a one-way pipe.
     #[inline]
     pub fn recv(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
-        // As Queue::get: small messages through a stack buffer (one
-        // allocation); a larger one stays in the pipe and is fetched with a
-        // library-allocated copy within what is left of the timeout.
-        let deadline = match timeout {
-            Some(d) if !d.is_zero() => Instant::now().checked_add(d),
-            _ => None,
-        };
-        let mut small = MaybeUninit::<[u8; SMALL_MESSAGE]>::uninit();
-        // SAFETY: the library writes (never reads) at most SMALL_MESSAGE bytes.
-        match unsafe { self.raw_recv_into(small.as_mut_ptr().cast(), SMALL_MESSAGE, timeout) } {
-            // SAFETY: on success the first `len` bytes were written.
-            Ok(len) => Ok(
-                unsafe { std::slice::from_raw_parts(small.as_ptr().cast::<u8>(), len) }.to_vec(),
-            ),
-            Err(e) if e.status() == Status::TooLarge && e.required_len().is_some() => {
-                let rest = match (timeout, deadline) {
-                    (Some(_), Some(deadline)) => {
-                        Some(deadline.saturating_duration_since(Instant::now()))
-                    }
-                    _ => timeout,
-                };
-                self.recv_allocated(rest)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn recv_allocated(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
-        let mut data: *mut c_void = ptr::null_mut();
-        let mut len: usize = 0;
-        let mut err = ErrBuf::new();
-        // SAFETY: out pointers are valid; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_pipe_recv(
-                self.h.as_ptr(),
-                &mut data,
-                &mut len,
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        err.check(rc)?;
-        if data.is_null() {
-            return Ok(Vec::new());
-        }
-        // SAFETY: `len` bytes at `data`, ours to release with polyipc_free.
-        let message = unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec();
-        unsafe { sys::polyipc_free(data) };
-        Ok(message)
+        // SAFETY: the handle is open.
+        unsafe { CALLS.take(self.h.as_ptr(), timeout) }
     }
 
     /// Receives one message into `buf` without allocating and returns its
@@ -224,53 +164,14 @@ impl Connection {
     /// the pipe and [`Error::required_len`] tells the size needed.
     #[inline]
     pub fn recv_into(&self, buf: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
-        // SAFETY: buf is valid for writes of buf.len() bytes.
-        unsafe { self.raw_recv_into(buf.as_mut_ptr(), buf.len(), timeout) }
-    }
-
-    /// # Safety
-    /// `buf` is valid for writes of `cap` bytes (initialised or not).
-    #[inline]
-    unsafe fn raw_recv_into(
-        &self,
-        buf: *mut u8,
-        cap: usize,
-        timeout: Option<Duration>,
-    ) -> Result<usize> {
-        let mut len: usize = 0;
-        let mut err = ErrBuf::new();
-        // SAFETY: per the contract above; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_pipe_recv_into(
-                self.h.as_ptr(),
-                buf as *mut c_void,
-                cap,
-                &mut len,
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        match err.check(rc) {
-            Ok(()) => Ok(len),
-            Err(e) if e.status() == Status::TooLarge && len > cap => Err(e.with_required_len(len)),
-            Err(e) => Err(e),
-        }
+        // SAFETY: the handle is open.
+        unsafe { CALLS.take_into(self.h.as_ptr(), buf, timeout) }
     }
 
     /// Receives one message and deserialises it with serde_json. A message
     /// that is not a `T` fails with `Status::InvalidJson` (it was taken).
     pub fn recv_json<T: DeserializeOwned>(&self, timeout: Option<Duration>) -> Result<T> {
-        let message = self.recv(timeout)?;
-        serde_json::from_slice(&message).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "pipe '{}': message of {} bytes is not the requested type: {e}",
-                    self.name,
-                    message.len()
-                ),
-            )
-        })
+        CALLS.decode_json(&self.name, &self.recv(timeout)?)
     }
 
     /// Whether a `recv` would not wait, within `timeout` (Python's
@@ -293,13 +194,8 @@ impl Connection {
 
     /// The pipe's name, options and counters as a JSON object.
     pub fn stat_json(&self) -> Result<String> {
-        let mut json: *mut std::ffi::c_char = ptr::null_mut();
-        let mut err = ErrBuf::new();
         // SAFETY: valid out pointer; the handle is open.
-        let rc =
-            unsafe { sys::polyipc_pipe_stat_json(self.h.as_ptr(), &mut json, err.as_mut_ptr()) };
-        err.check(rc)?;
-        Ok(unsafe { take_c_string(json) })
+        json(|json, err| unsafe { sys::polyipc_pipe_stat_json(self.h.as_ptr(), json, err) })
     }
 
     /// Releases this handle's hold on its end: when no handle of this end is

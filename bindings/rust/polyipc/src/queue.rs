@@ -1,18 +1,25 @@
 //! `Queue`: a handle on a named shared-memory queue.
-use crate::error::{ErrBuf, Error, Result, Status};
-use crate::names::{c_name, take_c_string};
+#[cfg(doc)]
+use crate::error::Error;
+use crate::error::{ErrBuf, Result};
+use crate::message;
 use crate::options::{QueueOptions, timeout_ns};
+use crate::sync::{call, json, open_handle};
 use polyipc_sys as sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::ffi::c_void;
 use std::fmt;
-use std::mem::MaybeUninit;
 use std::ptr::{self, NonNull};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Messages up to this size take `get`'s one-copy path.
-const SMALL_MESSAGE: usize = 512;
+/// The C calls of the shared put / get code (see `message`).
+const CALLS: message::Calls<sys::polyipc_queue> = message::Calls {
+    what: "queue",
+    put: sys::polyipc_queue_put,
+    get: sys::polyipc_queue_get,
+    get_into: sys::polyipc_queue_get_into,
+};
 
 /// A handle on queue `name` in the namespace `$POLYIPC_NAMESPACE`.
 ///
@@ -41,27 +48,11 @@ impl Queue {
     /// Opens (or creates, per `opts.open_mode`) queue `name`. Names are 1..200
     /// characters of `[A-Za-z0-9._-]`.
     pub fn open(name: &str, opts: &QueueOptions) -> Result<Queue> {
-        crate::ensure_library_version()?;
-        let cname = c_name("queue", name)?;
-        let copts = opts.to_c();
-        let mut out: *mut sys::polyipc_queue = ptr::null_mut();
-        let mut err = ErrBuf::new();
-        // SAFETY: valid C string, options struct and out pointer.
-        let rc = unsafe {
-            sys::polyipc_queue_open(
-                cname.as_ptr(),
-                opts.c_open_mode(),
-                &copts,
-                &mut out,
-                err.as_mut_ptr(),
-            )
-        };
-        err.check(rc)?;
-        let h = NonNull::new(out).ok_or_else(|| {
-            Error::new(
-                Status::System,
-                format!("queue '{name}': open returned no handle"),
-            )
+        let h = open_handle("queue", name, |cname, out, err| {
+            // Built after open_handle has checked the library version.
+            let copts = opts.to_c();
+            // SAFETY: valid C string, options struct and out pointer.
+            unsafe { sys::polyipc_queue_open(cname, opts.c_open_mode(), &copts, out, err) }
         })?;
         Ok(Queue {
             h,
@@ -82,18 +73,8 @@ impl Queue {
     /// Puts one message; on a JSON queue it must be valid JSON.
     #[inline]
     pub fn put(&self, data: &[u8], timeout: Option<Duration>) -> Result<()> {
-        let mut err = ErrBuf::new();
-        // SAFETY: data is valid for data.len() bytes; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_queue_put(
-                self.h.as_ptr(),
-                data.as_ptr() as *const c_void,
-                data.len(),
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        err.check(rc)
+        // SAFETY: the handle is open.
+        unsafe { CALLS.put(self.h.as_ptr(), data, timeout) }
     }
 
     /// Puts one message with a priority: on `Order::Priority` queues the
@@ -126,57 +107,8 @@ impl Queue {
     /// messages come out and then `Status::Closed`.
     #[inline]
     pub fn get(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
-        // Small messages (the common case) are copied into a stack buffer and
-        // from there into the Vec: one allocation, as in C. A larger one is
-        // left in the queue by get_into (taking no lease) and fetched with a
-        // library-allocated copy, within what is left of the timeout.
-        let deadline = match timeout {
-            Some(d) if !d.is_zero() => Instant::now().checked_add(d),
-            _ => None,
-        };
-        let mut small = MaybeUninit::<[u8; SMALL_MESSAGE]>::uninit();
-        // SAFETY: the library writes (never reads) at most SMALL_MESSAGE bytes.
-        match unsafe { self.raw_get_into(small.as_mut_ptr().cast(), SMALL_MESSAGE, timeout) } {
-            // SAFETY: on success the first `len` bytes were written.
-            Ok(len) => Ok(
-                unsafe { std::slice::from_raw_parts(small.as_ptr().cast::<u8>(), len) }.to_vec(),
-            ),
-            Err(e) if e.status() == Status::TooLarge && e.required_len().is_some() => {
-                let rest = match (timeout, deadline) {
-                    (Some(_), Some(deadline)) => {
-                        Some(deadline.saturating_duration_since(Instant::now()))
-                    }
-                    _ => timeout, // forever, never blocking, or beyond Instant's range
-                };
-                self.get_allocated(rest)
-            }
-            Err(e) => Err(e),
-        }
-    }
-
-    fn get_allocated(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
-        let mut data: *mut c_void = ptr::null_mut();
-        let mut len: usize = 0;
-        let mut err = ErrBuf::new();
-        // SAFETY: out pointers are valid; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_queue_get(
-                self.h.as_ptr(),
-                &mut data,
-                &mut len,
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        err.check(rc)?;
-        if data.is_null() {
-            return Ok(Vec::new());
-        }
-        // SAFETY: on success the library returned `len` bytes at `data`,
-        // ours to release with polyipc_free.
-        let message = unsafe { std::slice::from_raw_parts(data as *const u8, len) }.to_vec();
-        unsafe { sys::polyipc_free(data) };
-        Ok(message)
+        // SAFETY: the handle is open.
+        unsafe { CALLS.take(self.h.as_ptr(), timeout) }
     }
 
     /// Takes one message into `buf` without allocating and returns its
@@ -185,37 +117,8 @@ impl Queue {
     /// [`Error::required_len`].
     #[inline]
     pub fn get_into(&self, buf: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
-        // SAFETY: buf is valid for writes of buf.len() bytes.
-        unsafe { self.raw_get_into(buf.as_mut_ptr(), buf.len(), timeout) }
-    }
-
-    /// # Safety
-    /// `buf` is valid for writes of `cap` bytes (initialised or not).
-    #[inline]
-    unsafe fn raw_get_into(
-        &self,
-        buf: *mut u8,
-        cap: usize,
-        timeout: Option<Duration>,
-    ) -> Result<usize> {
-        let mut len: usize = 0;
-        let mut err = ErrBuf::new();
-        // SAFETY: per the contract above; the handle is open.
-        let rc = unsafe {
-            sys::polyipc_queue_get_into(
-                self.h.as_ptr(),
-                buf as *mut c_void,
-                cap,
-                &mut len,
-                timeout_ns(timeout),
-                err.as_mut_ptr(),
-            )
-        };
-        match err.check(rc) {
-            Ok(()) => Ok(len),
-            Err(e) if e.status() == Status::TooLarge && len > cap => Err(e.with_required_len(len)),
-            Err(e) => Err(e),
-        }
+        // SAFETY: the handle is open.
+        unsafe { CALLS.take_into(self.h.as_ptr(), buf, timeout) }
     }
 
     /// Serialises `value` with serde_json and puts it.
@@ -224,7 +127,7 @@ impl Queue {
         value: &T,
         timeout: Option<Duration>,
     ) -> Result<()> {
-        self.put(&self.to_json(value)?, timeout)
+        self.put(&CALLS.encode_json(&self.name, value)?, timeout)
     }
 
     /// Serialises `value` with serde_json and puts it with a priority.
@@ -234,36 +137,14 @@ impl Queue {
         priority: i64,
         timeout: Option<Duration>,
     ) -> Result<()> {
-        self.put_priority(&self.to_json(value)?, priority, timeout)
+        self.put_priority(&CALLS.encode_json(&self.name, value)?, priority, timeout)
     }
 
     /// Takes one message and deserialises it with serde_json. A message that
     /// is not a `T` fails with `Status::InvalidJson`; it has been taken all
     /// the same (and on a joinable queue still needs its `task_done`).
     pub fn get_json<T: DeserializeOwned>(&self, timeout: Option<Duration>) -> Result<T> {
-        let message = self.get(timeout)?;
-        serde_json::from_slice(&message).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "queue '{}': message of {} bytes is not the requested type: {e}",
-                    self.name,
-                    message.len()
-                ),
-            )
-        })
-    }
-
-    fn to_json<T: Serialize + ?Sized>(&self, value: &T) -> Result<Vec<u8>> {
-        serde_json::to_vec(value).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "queue '{}': value cannot be serialised as JSON: {e}",
-                    self.name
-                ),
-            )
-        })
+        CALLS.decode_json(&self.name, &self.get(timeout)?)
     }
 
     /// Zero copy: takes the next message as [`get`](Queue::get) does but
@@ -289,7 +170,12 @@ impl Queue {
             )
         };
         err.check(rc)?;
-        Ok(Borrowed { q: self, data: data as *const u8, len, ticket })
+        Ok(Borrowed {
+            q: self,
+            data: data as *const u8,
+            len,
+            ticket,
+        })
     }
 
     /// Zero copy: `len` bytes of room in the shared ring, written through the
@@ -313,7 +199,13 @@ impl Queue {
             )
         };
         err.check(rc)?;
-        Ok(Reservation { q: self, data: data as *mut u8, len, ticket, ended: false })
+        Ok(Reservation {
+            q: self,
+            data: data as *mut u8,
+            len,
+            ticket,
+            ended: false,
+        })
     }
 
     fn end_zero_copy(
@@ -321,10 +213,8 @@ impl Queue {
         f: unsafe extern "C" fn(*mut sys::polyipc_queue, u64, *mut sys::polyipc_error) -> i32,
         ticket: u64,
     ) -> Result<()> {
-        let mut err = ErrBuf::new();
         // SAFETY: the handle is open (the guard borrows the Queue).
-        let rc = unsafe { f(self.h.as_ptr(), ticket, err.as_mut_ptr()) };
-        err.check(rc)
+        call(|err| unsafe { f(self.h.as_ptr(), ticket, err) })
     }
 
     /// Number of messages waiting (leased ones not included).
@@ -339,41 +229,28 @@ impl Queue {
 
     /// Joinable queues: marks the oldest lease this process holds as done.
     pub fn task_done(&self) -> Result<()> {
-        let mut err = ErrBuf::new();
         // SAFETY: the handle is open.
-        let rc = unsafe { sys::polyipc_queue_task_done(self.h.as_ptr(), err.as_mut_ptr()) };
-        err.check(rc)
+        call(|err| unsafe { sys::polyipc_queue_task_done(self.h.as_ptr(), err) })
     }
 
     /// Joinable queues: waits until every message put was taken and
     /// task_done (or `Status::Timeout`).
     pub fn join(&self, timeout: Option<Duration>) -> Result<()> {
-        let mut err = ErrBuf::new();
         // SAFETY: the handle is open.
-        let rc = unsafe {
-            sys::polyipc_queue_join(self.h.as_ptr(), timeout_ns(timeout), err.as_mut_ptr())
-        };
-        err.check(rc)
+        call(|err| unsafe { sys::polyipc_queue_join(self.h.as_ptr(), timeout_ns(timeout), err) })
     }
 
     /// End of stream: puts fail with `Status::Closed` from now on; getters
     /// drain what is there, then get `Status::Closed`.
     pub fn close_writes(&self) -> Result<()> {
-        let mut err = ErrBuf::new();
         // SAFETY: the handle is open.
-        let rc = unsafe { sys::polyipc_queue_close_writes(self.h.as_ptr(), err.as_mut_ptr()) };
-        err.check(rc)
+        call(|err| unsafe { sys::polyipc_queue_close_writes(self.h.as_ptr(), err) })
     }
 
     /// The queue's name, options and counters as a JSON object.
     pub fn stat_json(&self) -> Result<String> {
-        let mut json: *mut std::ffi::c_char = ptr::null_mut();
-        let mut err = ErrBuf::new();
         // SAFETY: valid out pointer; the handle is open.
-        let rc =
-            unsafe { sys::polyipc_queue_stat_json(self.h.as_ptr(), &mut json, err.as_mut_ptr()) };
-        err.check(rc)?;
-        Ok(unsafe { take_c_string(json) })
+        json(|json, err| unsafe { sys::polyipc_queue_stat_json(self.h.as_ptr(), json, err) })
     }
 
     /// Releases the handle (never the queue: see [`unlink`](crate::unlink)).
@@ -446,13 +323,17 @@ impl std::ops::Deref for Borrowed<'_> {
 
 impl Drop for Borrowed<'_> {
     fn drop(&mut self) {
-        let _ = self.q.end_zero_copy(sys::polyipc_queue_release, self.ticket);
+        let _ = self
+            .q
+            .end_zero_copy(sys::polyipc_queue_release, self.ticket);
     }
 }
 
 impl fmt::Debug for Borrowed<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Borrowed").field("len", &self.len).finish_non_exhaustive()
+        f.debug_struct("Borrowed")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
     }
 }
 
@@ -507,6 +388,8 @@ impl Drop for Reservation<'_> {
 
 impl fmt::Debug for Reservation<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Reservation").field("len", &self.len).finish_non_exhaustive()
+        f.debug_struct("Reservation")
+            .field("len", &self.len)
+            .finish_non_exhaustive()
     }
 }
