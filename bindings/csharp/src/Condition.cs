@@ -82,54 +82,13 @@ namespace Polyipc
         /// it and reports <see cref="LockGuard.PreviousOwnerDied"/>.</summary>
         public LockGuard Acquire(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            LockGuard guard;
-            PolyipcTimeoutException ranOut;
-            if (!AcquireCore(timeout, ct, out guard, out ranOut)) throw ranOut;
-            return guard;
+            return handle.AcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice));
         }
 
         /// <summary>Acquires the condition's lock if it is free within <paramref name="timeout"/>.</summary>
         public bool TryAcquire(TimeSpan timeout, out LockGuard guard, CancellationToken ct = default(CancellationToken))
         {
-            PolyipcTimeoutException ranOut;
-            return AcquireCore(timeout, ct, out guard, out ranOut);
-        }
-
-        private bool AcquireCore(TimeSpan? timeout, CancellationToken ct, out LockGuard guard, out PolyipcTimeoutException ranOut)
-        {
-            var deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeCondition h = handle.Enter();
-                try
-                {
-                    h.acquire(slice);
-                    guard = new LockGuard(this, false);
-                    ranOut = null;
-                    return true;
-                }
-                catch (OwnerDeadException)
-                {
-                    guard = new LockGuard(this, true);
-                    ranOut = null;
-                    return true;
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired)
-                    {
-                        guard = null;
-                        ranOut = e;
-                        return false;
-                    }
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
+            return handle.TryAcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice), out guard);
         }
 
         /// <summary>Releases the condition's lock once (NotOwnerException when this thread does not hold
@@ -146,30 +105,10 @@ namespace Polyipc
         /// </summary>
         public bool Wait(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            var deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeCondition h = handle.Enter();
-                try
-                {
-                    h.wait(slice);
-                    return true;
-                }
-                catch (OwnerDeadException)
-                {
-                    return true; // re-acquired from a holder that died: a wake-up
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired) return false;
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
+            // A lock re-acquired from a holder that died counts as a wake-up.
+            bool ownerDied;
+            PolyipcTimeoutException ranOut;
+            return handle.WaitSlicedRobust(SlicedDeadline.Start(timeout), ct, (h, slice) => h.wait(slice), out ownerDied, out ranOut);
         }
 
         /// <summary>

@@ -84,25 +84,8 @@ namespace Polyipc
             // Taken once: every slice then counts a Set made since the call began, even one a Reset
             // undid before (or between) slices.
             uint token = handle.Use(h => h.token());
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeEvent h = handle.Enter();
-                try
-                {
-                    h.wait_since(token, slice);
-                    return true;
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired) return false;
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
+            PolyipcTimeoutException ranOut;
+            return handle.WaitSliced(deadline, ct, (h, slice) => h.wait_since(token, slice), out ranOut);
         }
 
         /// <summary>The event's state and counters as a JSON object.</summary>

@@ -107,61 +107,20 @@ namespace Polyipc
         /// </summary>
         public LockGuard Acquire(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            LockGuard guard;
-            PolyipcTimeoutException ranOut;
-            if (!AcquireCore(timeout, ct, out guard, out ranOut)) throw ranOut;
-            return guard;
+            return handle.AcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice));
         }
 
         /// <summary>Acquires the lock if it is free within <paramref name="timeout"/>: false (and a null
         /// guard) when the time runs out.</summary>
         public bool TryAcquire(TimeSpan timeout, out LockGuard guard, CancellationToken ct = default(CancellationToken))
         {
-            PolyipcTimeoutException ranOut;
-            return AcquireCore(timeout, ct, out guard, out ranOut);
+            return handle.TryAcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice), out guard);
         }
 
         /// <summary>Acquires the lock if it is free now (Python's acquire(False)).</summary>
         public bool TryAcquire(out LockGuard guard)
         {
             return TryAcquire(TimeSpan.Zero, out guard);
-        }
-
-        private bool AcquireCore(TimeSpan? timeout, CancellationToken ct, out LockGuard guard, out PolyipcTimeoutException ranOut)
-        {
-            var deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeLock h = handle.Enter();
-                try
-                {
-                    h.acquire(slice);
-                    guard = new LockGuard(this, false);
-                    ranOut = null;
-                    return true;
-                }
-                catch (OwnerDeadException)
-                {
-                    guard = new LockGuard(this, true);
-                    ranOut = null;
-                    return true;
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired)
-                    {
-                        guard = null;
-                        ranOut = e;
-                        return false;
-                    }
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
         }
 
         /// <summary>Releases the lock once (an RLock is free after as many releases as acquires).

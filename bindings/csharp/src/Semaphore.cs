@@ -164,31 +164,7 @@ namespace Polyipc
         private bool WaitCore(long count, TimeSpan? timeout, CancellationToken ct, out PolyipcTimeoutException ranOut)
         {
             if (count < 0) throw new ArgumentOutOfRangeException("count", "count < 0");
-            var deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeSemaphore h = handle.Enter();
-                try
-                {
-                    h.acquire((ulong)count, slice);
-                    ranOut = null;
-                    return true;
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired)
-                    {
-                        ranOut = e;
-                        return false;
-                    }
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
+            return handle.WaitSliced(SlicedDeadline.Start(timeout), ct, (h, slice) => h.acquire((ulong)count, slice), out ranOut);
         }
 
         /// <summary>Gives back <paramref name="count"/> slots (any process or thread may). Past a bounded

@@ -62,6 +62,34 @@ namespace Polyipc
             return (ulong)index;
         }
 
+        /// <summary>The live handle for one operation on an element, and the element's native index:
+        /// dispose it (a struct, so `using` costs no allocation) to leave the handle.</summary>
+        private struct ElementCall : IDisposable
+        {
+            private readonly SyncHandle<NativeArray> handle;
+            internal readonly NativeArray Native;
+            internal readonly ulong Index;
+
+            internal ElementCall(SyncHandle<NativeArray> handle, ulong index)
+            {
+                Index = index;
+                Native = handle.Enter();
+                this.handle = handle;
+            }
+
+            public void Dispose()
+            {
+                handle.Leave();
+            }
+        }
+
+        /// <summary>Checks <paramref name="index"/> (ArgumentOutOfRangeException), then enters the handle
+        /// (ObjectDisposedException once disposed).</summary>
+        private ElementCall Element(int index)
+        {
+            return new ElementCall(handle, Index(index));
+        }
+
         // ---- the optional lock ------------------------------------------------------------------
 
         /// <summary>
@@ -73,60 +101,19 @@ namespace Polyipc
         /// </summary>
         public LockGuard Acquire(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            LockGuard guard;
-            PolyipcTimeoutException ranOut;
-            if (!AcquireCore(timeout, ct, out guard, out ranOut)) throw ranOut;
-            return guard;
+            return handle.AcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice));
         }
 
         /// <summary>Acquires the lock if it is free within <paramref name="timeout"/> (false otherwise).</summary>
         public bool TryAcquire(TimeSpan timeout, out LockGuard guard, CancellationToken ct = default(CancellationToken))
         {
-            PolyipcTimeoutException ranOut;
-            return AcquireCore(timeout, ct, out guard, out ranOut);
+            return handle.TryAcquireLock(this, timeout, ct, (h, slice) => h.acquire(slice), out guard);
         }
 
         /// <summary>Acquires the lock if it is free now.</summary>
         public bool TryAcquire(out LockGuard guard)
         {
             return TryAcquire(TimeSpan.Zero, out guard);
-        }
-
-        private bool AcquireCore(TimeSpan? timeout, CancellationToken ct, out LockGuard guard, out PolyipcTimeoutException ranOut)
-        {
-            var deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativeArray h = handle.Enter();
-                try
-                {
-                    h.acquire(slice);
-                    guard = new LockGuard(this, false);
-                    ranOut = null;
-                    return true;
-                }
-                catch (OwnerDeadException)
-                {
-                    guard = new LockGuard(this, true);
-                    ranOut = null;
-                    return true;
-                }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
-                {
-                    if (deadline.Expired)
-                    {
-                        guard = null;
-                        ranOut = e;
-                        return false;
-                    }
-                }
-                finally
-                {
-                    handle.Leave();
-                }
-            }
         }
 
         /// <summary>Releases the lock (NotOwnerException when this thread does not hold it). Prefer the guard.</summary>
@@ -160,61 +147,12 @@ namespace Polyipc
 
         // ---- the element operations, shared by the four classes ------------------------------
 
-        internal long LoadI64(int i)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return h.load_i64(k);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal void StoreI64(int i, long v)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                h.store_i64(k, v);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal long AddI64(int i, long d)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return unchecked(h.add_i64(k, d) + d);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal long CasI64(int i, long value, long comparand)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return h.compare_exchange_value_i64(k, comparand, value);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
+        // One native call on element i each: the index is checked first, then the handle is held
+        // (as Use holds it) until the call returns. No delegate, no allocation.
+        internal long LoadI64(int i) { using (var c = Element(i)) return c.Native.load_i64(c.Index); }
+        internal void StoreI64(int i, long v) { using (var c = Element(i)) c.Native.store_i64(c.Index, v); }
+        internal long AddI64(int i, long d) { using (var c = Element(i)) return unchecked(c.Native.add_i64(c.Index, d) + d); }
+        internal long CasI64(int i, long value, long comparand) { using (var c = Element(i)) return c.Native.compare_exchange_value_i64(c.Index, comparand, value); }
 
         internal long ExchangeI64(int i, long value)
         {
@@ -227,61 +165,10 @@ namespace Polyipc
             }
         }
 
-        internal double LoadF64(int i)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return h.load_f64(k);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal void StoreF64(int i, double v)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                h.store_f64(k, v);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal double AddF64(int i, double d)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return h.add_f64(k, d) + d;
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
-
-        internal double CasF64(int i, double value, double comparand)
-        {
-            ulong k = Index(i);
-            NativeArray h = handle.Enter();
-            try
-            {
-                return h.compare_exchange_value_f64(k, comparand, value);
-            }
-            finally
-            {
-                handle.Leave();
-            }
-        }
+        internal double LoadF64(int i) { using (var c = Element(i)) return c.Native.load_f64(c.Index); }
+        internal void StoreF64(int i, double v) { using (var c = Element(i)) c.Native.store_f64(c.Index, v); }
+        internal double AddF64(int i, double d) { using (var c = Element(i)) return c.Native.add_f64(c.Index, d) + d; }
+        internal double CasF64(int i, double value, double comparand) { using (var c = Element(i)) return c.Native.compare_exchange_value_f64(c.Index, comparand, value); }
 
         internal double ExchangeF64(int i, double value)
         {

@@ -88,6 +88,88 @@ namespace Polyipc
             }
         }
 
+        /// <summary>
+        /// A blocking native call waited for in slices of <paramref name="deadline"/>: calls
+        /// <paramref name="wait"/> with the handle and the slice's native timeout until it returns
+        /// (true) or the deadline runs out (false; <paramref name="ranOut"/> is the last slice's
+        /// PolyipcTimeoutException). <paramref name="ct"/> is checked before every slice
+        /// (OperationCanceledException) and Dispose is noticed by Enter (ObjectDisposedException).
+        /// Every other exception, OwnerDeadException included, passes through.
+        /// </summary>
+        internal bool WaitSliced(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, out PolyipcTimeoutException ranOut)
+        {
+            bool ownerDied;
+            return WaitSliced(deadline, ct, wait, false, out ownerDied, out ranOut);
+        }
+
+        /// <summary>
+        /// <see cref="WaitSliced(SlicedDeadline, CancellationToken, Action{T, long}, out PolyipcTimeoutException)"/>
+        /// for a call that takes a robust lock: OwnerDeadException (the lock is held, its previous
+        /// holder died) ends the wait as a success, with <paramref name="ownerDied"/> true.
+        /// </summary>
+        internal bool WaitSlicedRobust(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, out bool ownerDied, out PolyipcTimeoutException ranOut)
+        {
+            return WaitSliced(deadline, ct, wait, true, out ownerDied, out ranOut);
+        }
+
+        private bool WaitSliced(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, bool robust,
+            out bool ownerDied, out PolyipcTimeoutException ranOut)
+        {
+            ownerDied = false;
+            ranOut = null;
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                long slice = deadline.NextSlice();
+                T h = Enter();
+                try
+                {
+                    wait(h, slice);
+                    return true;
+                }
+                catch (OwnerDeadException) when (robust)
+                {
+                    ownerDied = true;
+                    return true;
+                }
+                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
+                {
+                    if (deadline.Expired)
+                    {
+                        ranOut = e;
+                        return false;
+                    }
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Acquires the robust lock that <paramref name="acquire"/> takes in one slice, for
+        /// <paramref name="owner"/> (a Lock, an RLock, a Condition's lock, an array's lock): the guard
+        /// releases it and reports <see cref="LockGuard.PreviousOwnerDied"/>. PolyipcTimeoutException
+        /// when the time runs out; OperationCanceledException on cancel.
+        /// </summary>
+        internal LockGuard AcquireLock(IReleasable owner, TimeSpan? timeout, CancellationToken ct, Action<T, long> acquire)
+        {
+            bool ownerDied;
+            PolyipcTimeoutException ranOut;
+            if (!WaitSlicedRobust(SlicedDeadline.Start(timeout), ct, acquire, out ownerDied, out ranOut)) throw ranOut;
+            return new LockGuard(owner, ownerDied);
+        }
+
+        /// <summary><see cref="AcquireLock"/>, but false (and a null guard) when the time runs out.</summary>
+        internal bool TryAcquireLock(IReleasable owner, TimeSpan? timeout, CancellationToken ct, Action<T, long> acquire, out LockGuard guard)
+        {
+            bool ownerDied;
+            PolyipcTimeoutException ranOut;
+            guard = WaitSlicedRobust(SlicedDeadline.Start(timeout), ct, acquire, out ownerDied, out ranOut) ? new LockGuard(owner, ownerDied) : null;
+            return guard != null;
+        }
+
         internal void Dispose()
         {
             Interlocked.Exchange(ref disposing, 1);

@@ -32,6 +32,29 @@ namespace Polyipc.Tests
             return name;
         }
 
+        /// <summary>How soon after its token is cancelled a blocked call must end (waits run in 50 ms slices).</summary>
+        protected static readonly TimeSpan Promptly = TimeSpan.FromMilliseconds(200);
+
+        /// <summary>Cancels `blocked`'s token after 300 ms (from a timer) and checks that it ends with
+        /// OperationCanceledException carrying that token, within <see cref="Promptly"/> of the cancellation.</summary>
+        protected static void CancelsPromptly(Action<CancellationToken> blocked, string what)
+        {
+            using (var cts = new CancellationTokenSource())
+            {
+                long cancelledAt = 0;
+                cts.Token.Register(() => Interlocked.Exchange(ref cancelledAt, Stopwatch.GetTimestamp()));
+                cts.CancelAfter(300);
+                var e = Assert.Throws<OperationCanceledException>(() => blocked(cts.Token), what);
+                long end = Stopwatch.GetTimestamp();
+                Assert.True(e.CancellationToken == cts.Token, what + ": the exception carries the token");
+                // Cancel() marks the token before it runs the callbacks: a wait that ended
+                // before the callback recorded the time ended at once.
+                long at = Interlocked.Read(ref cancelledAt);
+                double ms = at == 0 ? 0 : (end - at) * 1000.0 / Stopwatch.Frequency;
+                Assert.True(ms < Promptly.TotalMilliseconds, what + ": ended " + ms.ToString("0") + " ms after the cancellation");
+            }
+        }
+
         private readonly List<Exception> threadErrors = new List<Exception>();
 
         /// <summary>A background thread whose exception fails the test (in JoinThread) instead of the process.</summary>

@@ -13,7 +13,6 @@ namespace Polyipc.Tests
     public class SyncTests : Scratch
     {
         private static readonly TimeSpan Limit = TimeSpan.FromSeconds(20);
-        private static readonly TimeSpan Promptly = TimeSpan.FromMilliseconds(200);
 
         /// <summary>A thread that acquires `l`, signals, and releases when told to (locks belong to threads).</summary>
         private sealed class Holder : IDisposable
@@ -50,24 +49,6 @@ namespace Polyipc.Tests
             long ms = sw.ElapsedMilliseconds;
             Assert.True(ms >= expected.TotalMilliseconds - 10 && ms < expected.TotalMilliseconds + 1500,
                 what + ": took " + ms + " ms, expected about " + expected.TotalMilliseconds);
-        }
-
-        /// <summary>Cancels a token after 200 ms; `blocked` must end with OperationCanceledException
-        /// carrying it, within 200 ms of the cancellation.</summary>
-        private static void CancelsPromptly(Action<CancellationToken> blocked, string what)
-        {
-            using (var cts = new CancellationTokenSource())
-            {
-                long cancelledAt = 0;
-                cts.Token.Register(() => Interlocked.Exchange(ref cancelledAt, Stopwatch.GetTimestamp()));
-                cts.CancelAfter(200);
-                var e = Assert.Throws<OperationCanceledException>(() => blocked(cts.Token), what);
-                long end = Stopwatch.GetTimestamp();
-                Assert.True(e.CancellationToken == cts.Token, what + ": the exception carries the token");
-                long at = Interlocked.Read(ref cancelledAt);
-                double ms = at == 0 ? 0 : (end - at) * 1000.0 / Stopwatch.Frequency;
-                Assert.True(ms < Promptly.TotalMilliseconds, what + ": ended " + ms.ToString("0") + " ms after the cancellation");
-            }
         }
 
         // ---- Lock ------------------------------------------------------------------------------
