@@ -104,6 +104,7 @@ class Run:
         self.work = tempfile.mkdtemp(prefix="polyipc-interop-")
         self.live = []
         self.failures = 0
+        self.at_failure = {}  # object name -> `polyipc stat` taken when an agent failed
 
     # ---- the polyipc CLI -----------------------------------------------------------------
     def cli_run(self, *args):
@@ -124,10 +125,13 @@ class Run:
             self.cli_run("rm", *names)
 
     # ---- waiting -------------------------------------------------------------------------
-    def wait_all(self, agents, limit, stop_on_failure=True):
+    def wait_all(self, agents, limit, stop_on_failure=True, watch=()):
         """Waits (at most `limit` s) until every agent has exited. On the first
         failure the others are killed at once (they would only wait for messages
-        that will never come). Returns the agents that failed or ran out of time."""
+        that will never come), after the objects named in `watch` are described
+        (`polyipc stat`, kept in self.at_failure for report_failure: the state
+        the survivors were waiting on). Returns the agents that failed or ran
+        out of time."""
         deadline = time.monotonic() + limit
         while True:
             failed = [a for a in agents if a.poll() not in (None, 0)]
@@ -139,6 +143,8 @@ class Run:
                 break
             time.sleep(POLL)
         late = [a for a in agents if a.poll() is None]
+        if late or any(a.poll() != 0 for a in agents):
+            self.at_failure = {name: self.stat(name) for name in watch}
         for a in late:
             a.kill()
             with open(a.err_path, "a") as f:
@@ -164,6 +170,9 @@ class Run:
         self.failures += 1
         first = agents[0]
         print(f"{head}: FAILED: {first.lang} ({first.label}): {first.first_problem()}", flush=True)
+        for name, info in self.at_failure.items():
+            print(f"  --- {name} when the first agent failed: {json.dumps(info)}")
+        self.at_failure = {}
         for a in agents:
             text = a.output().rstrip()
             if text:
@@ -195,7 +204,7 @@ class Run:
         start = time.monotonic()
         cons = Agent(self, consumer, ["consume", queue, str(n), producer], f"{producer}-to-{consumer}.consumer")
         prod = Agent(self, producer, ["produce", queue, str(n), producer], f"{producer}-to-{consumer}.producer")
-        bad = self.wait_all([prod, cons], self.timeout)
+        bad = self.wait_all([prod, cons], self.timeout, watch=[queue])
         secs = time.monotonic() - start
         if bad:
             # the consumer's complaint is the interesting one, unless it was killed
@@ -256,7 +265,7 @@ class Run:
             self.rm(queue)
             return
         producers = [Agent(self, p, ["produce", queue, str(n), p], f"many.{p}.producer") for p in langs]
-        bad = self.wait_all(producers, self.timeout)
+        bad = self.wait_all(producers, self.timeout, watch=[queue])
         if bad:
             for a in consumers:
                 a.kill()
@@ -271,7 +280,7 @@ class Run:
             self.report_failure(head + " (close_writes)", bad)
             self.rm(queue)
             return
-        bad = self.wait_all(consumers, self.timeout)
+        bad = self.wait_all(consumers, self.timeout, watch=[queue])
         secs = time.monotonic() - start
         if bad:
             self.report_failure(head + " (consuming)", bad)
@@ -306,7 +315,7 @@ class Run:
             self.rm(queue)
             return
         prod = Agent(self, producer, ["jobs-produce", queue, str(n), producer], f"jobs.{producer}.producer")
-        bad = self.wait_all([prod, *consumers], self.timeout)
+        bad = self.wait_all([prod, *consumers], self.timeout, watch=[queue])
         secs = time.monotonic() - start
         if bad:
             self.report_failure(head, sorted(bad, key=lambda a: (a.killed, a is not prod)))
