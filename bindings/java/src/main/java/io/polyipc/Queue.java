@@ -1059,76 +1059,61 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
   private Reservation reserveRaw(int length, long timeoutNanos) throws InterruptedException {
     if (length < 0) throw new IllegalArgumentException("queue '" + name + "': reserve of " + length + " bytes");
-    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
     final long[] ticket = new long[1];
+    return zeroCopySliced("reserve", timeoutNanos, slice -> {
+      NativeRef ref = liveRef();
+      ByteBuffer b = polyipc_nativeJNI.NativeQueue_reserve(ref.address, length, slice, ticket);
+      return b == null ? null : leased(ref, ticket[0], false, lease -> new Reservation(this, lease, b));
+    });
+  }
+
+  private Borrowed borrowRaw(long timeoutNanos) throws InterruptedException {
+    final long[] ticket = new long[1];
+    return zeroCopySliced("borrow", timeoutNanos, slice -> {
+      NativeRef ref = liveRef();
+      ByteBuffer b = polyipc_nativeJNI.NativeQueue_borrow(ref.address, slice, ticket);
+      return b == null ? null : leased(ref, ticket[0], true, lease -> new Borrowed(this, lease, b));
+    });
+  }
+
+  /**
+   * The wait of reserve and borrow: one native attempt of at most a slice at a time (once returns null
+   * when there was no room or nothing came), between the handle guard's enter and exit, until it gives
+   * something or the time runs out (null).
+   */
+  private <T> T zeroCopySliced(String what, long timeoutNanos, java.util.function.LongFunction<T> once)
+      throws InterruptedException {
+    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
     for (;;) {
-      if (Thread.interrupted()) throw new InterruptedException("reserve on queue '" + name + "' interrupted");
+      if (Thread.interrupted()) throw new InterruptedException(what + " on queue '" + name + "' interrupted");
       long slice = slice(timeoutNanos, start);
-      Reservation r = reserveOnce(length, slice, ticket);
-      if (r != null) return r;
+      T t;
+      enter();
+      try {
+        t = once.apply(slice);
+      } finally {
+        exit();
+        Reference.reachabilityFence(this);
+      }
+      if (t != null) return t;
       if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
     }
   }
 
-  /** One native reserve of at most {@code slice} ns; null when there was no room. */
-  private Reservation reserveOnce(int length, long slice, long[] ticket) {
-    enter();
+  /** make(lease) for the ticket the native call just took; the ticket is ended at once if that fails. */
+  private static <T> T leased(NativeRef ref, long ticket, boolean borrowed, java.util.function.Function<Lease, T> make) {
+    Lease lease;
     try {
-      NativeRef ref = liveRef();
-      ByteBuffer b = polyipc_nativeJNI.NativeQueue_reserve(ref.address, length, slice, ticket);
-      if (b == null) return null;
-      Lease lease = lease(ref, ticket[0], false);
-      try {
-        return new Reservation(this, lease, b);
-      } catch (RuntimeException | Error e) {
-        lease.endQuietly();
-        throw e;
-      }
-    } finally {
-      exit();
-      Reference.reachabilityFence(this);
-    }
-  }
-
-  /** The lease of a ticket just taken; if even that cannot be made, the ticket is ended at once. */
-  private static Lease lease(NativeRef ref, long ticket, boolean borrowed) {
-    try {
-      return new Lease(ref, ticket, borrowed);
+      lease = new Lease(ref, ticket, borrowed);
     } catch (RuntimeException | Error e) {
       polyipc_nativeJNI.NativeQueue_end(ref.address, ticket, borrowed ? RELEASE : CANCEL);
       throw e;
     }
-  }
-
-  private Borrowed borrowRaw(long timeoutNanos) throws InterruptedException {
-    final long start = timeoutNanos > 0 ? System.nanoTime() : 0;
-    final long[] ticket = new long[1];
-    for (;;) {
-      if (Thread.interrupted()) throw new InterruptedException("borrow on queue '" + name + "' interrupted");
-      long slice = slice(timeoutNanos, start);
-      Borrowed m = borrowOnce(slice, ticket);
-      if (m != null) return m;
-      if (slice == 0 || (timeoutNanos >= 0 && System.nanoTime() - start >= timeoutNanos)) return null;
-    }
-  }
-
-  /** One native borrow of at most {@code slice} ns; null when there was nothing. */
-  private Borrowed borrowOnce(long slice, long[] ticket) {
-    enter();
     try {
-      NativeRef ref = liveRef();
-      ByteBuffer b = polyipc_nativeJNI.NativeQueue_borrow(ref.address, slice, ticket);
-      if (b == null) return null;
-      Lease lease = lease(ref, ticket[0], true);
-      try {
-        return new Borrowed(this, lease, b);
-      } catch (RuntimeException | Error e) {
-        lease.endQuietly();
-        throw e;
-      }
-    } finally {
-      exit();
-      Reference.reachabilityFence(this);
+      return make.apply(lease);
+    } catch (RuntimeException | Error e) {
+      lease.endQuietly();
+      throw e;
     }
   }
 
