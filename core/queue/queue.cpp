@@ -569,7 +569,11 @@ uint64_t Queue::claim_space(uint64_t rec) {
   // takes that record first on waking). Wrap to the start now, behind a pad
   // over the rest of the ring; the pad holds its bytes only until that record
   // is taken and the head passes both.
-  if (far && to_end >= kHeader && (only_record_is_being_copied_out() || only_record_is_awaited()) &&
+  const auto streaming = [&] {
+    if (s.cs.reading == 1) return only_record_is(kReading);  // (a borrow looks the same: the pad lasts as long)
+    return s.cs.reading == 0 && s.getters_sleeping.load(std::memory_order_relaxed) > 0 && only_record_is(kReady);
+  };
+  if (far && to_end >= kHeader && streaming() &&
       (tail - s.cs.head) + to_end + rec <= s.capacity) {
     RecordHeader* pad = s.record(tail);  // free space: published with the record
     pad->len = to_end - kHeader;
@@ -580,26 +584,15 @@ uint64_t Queue::claim_space(uint64_t rec) {
   return place_at(tail, rec);
 }
 
-// FIFO, both locks held: [head, tail) is one record, in Reading (a getter
-// copying it out; a borrow looks the same and holds the pad as long).
-bool Queue::only_record_is_being_copied_out() const noexcept {
+// FIFO, both locks held: [head, tail) is one record, and it is in `state`
+// (nothing leased or reserved besides).
+bool Queue::only_record_is(uint64_t state) const noexcept {
   QueueShared& s = *s_;
-  if (!fifo() || s.cs.reading != 1 || s.cs.leased != 0 || s.ps.reserved != 0) return false;
+  if (!fifo() || s.cs.leased != 0 || s.ps.reserved != 0) return false;
   const uint64_t pos = s.skip_implicit_pad(s.cs.head);
   if (pos >= s.ps.tail) return false;
   const RecordHeader* r = s.record(pos);
-  return r->state == kReading && pos + record_size(r->len) == s.ps.tail;
-}
-
-// FIFO, both locks held: [head, tail) is one Ready record, and a getter sleeps.
-bool Queue::only_record_is_awaited() const noexcept {
-  QueueShared& s = *s_;
-  if (!fifo() || s.cs.reading != 0 || s.cs.leased != 0 || s.ps.reserved != 0 || count() != 1) return false;
-  if (s.getters_sleeping.load(std::memory_order_relaxed) == 0) return false;
-  const uint64_t pos = s.skip_implicit_pad(s.cs.head);
-  if (pos >= s.ps.tail) return false;
-  const RecordHeader* r = s.record(pos);
-  return r->state == kReady && pos + record_size(r->len) == s.ps.tail;
+  return r->state == state && pos + record_size(r->len) == s.ps.tail;
 }
 
 // Where a record of rec bytes goes when the tail is at `tail`, writing a pad

@@ -124,8 +124,7 @@ class Queue {
   Status wait_for_room(uint64_t record_size, const Deadline& deadline, ErrorText& error);
   Status wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorText& error);
   uint64_t claim_space(uint64_t record_size);
-  bool only_record_is_being_copied_out() const noexcept;
-  bool only_record_is_awaited() const noexcept;
+  bool only_record_is(uint64_t state) const noexcept;
   uint64_t reserve_record(size_t len, int64_t priority);
   void publish_reserved(uint64_t pos);
   bool owns_record(uint64_t pos, uint64_t state) const noexcept;
