@@ -19,7 +19,8 @@ namespace {
 
 uint64_t min_body_size(Kind kind) {
   switch (kind) {
-    case Kind::Queue: return sizeof(QueueShared);
+    case Kind::Queue:
+    case Kind::Pool: return sizeof(QueueShared);
     case Kind::Lock:
     case Kind::RLock: return sizeof(LockShared);
     case Kind::Semaphore: return sizeof(SemaphoreShared);
@@ -41,7 +42,8 @@ nlohmann::json describe_view(const ObjectView& v) {
   if (body_bytes < min_body_size(static_cast<Kind>(v.header->kind)))
     return {{"name", v.name}, {"kind", "unknown"}, {"error", "truncated or damaged object"}};
   switch (static_cast<Kind>(v.header->kind)) {
-    case Kind::Queue: return nlohmann::json::parse(Queue::describe(v.name, v.header, body));
+    case Kind::Queue:
+    case Kind::Pool: return nlohmann::json::parse(Queue::describe(v.name, v.header, body));
     case Kind::Lock:
     case Kind::RLock: return Lock::describe(v.name, v.header, body);
     case Kind::Semaphore: return Semaphore::describe(v.name, v.header, body);

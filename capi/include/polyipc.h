@@ -380,6 +380,70 @@ POLYIPC_API int polyipc_array_release(polyipc_array *a, polyipc_error *err);
 POLYIPC_API int polyipc_array_stat_json(polyipc_array *a, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_array_close(polyipc_array *a);
 
+/* ---- worker pools: tasks by function name, results to their submitter ------
+ * Python's Pool.apply_async across processes and languages. A submitter names
+ * a function and passes JSON arguments; a worker process, in any language,
+ * takes the task, runs what it registered under that name, and finishes it
+ * with a JSON result or an error text, which goes back to the submitting
+ * handle alone. The pool is a joinable task queue (kind "pool"): a worker
+ * that dies or gives a task back has it handed to another worker, so a task
+ * runs at least once, and a handle returns each task's result once. Any
+ * handle can submit and work. Results wait in a queue of each submitting
+ * handle, "<pool>.results.<pid>.<n>", removed with the handle. */
+typedef struct polyipc_pool polyipc_pool;
+typedef struct polyipc_pool_task polyipc_pool_task;
+
+typedef struct polyipc_pool_options {
+  uint32_t struct_size;           /* sizeof(polyipc_pool_options), set by _init() */
+  uint32_t mode;                  /* permission bits of the pool and result queues, default 0600 */
+  uint64_t capacity_bytes;        /* the task queue; default 1 MiB */
+  uint64_t max_tasks;             /* 0 = bounded by capacity_bytes only */
+  uint64_t result_capacity_bytes; /* each submitting handle's result queue; default 1 MiB */
+} polyipc_pool_options;
+
+POLYIPC_API void polyipc_pool_options_init(polyipc_pool_options *opts);
+/* Pool names have at most 160 characters (result queue names extend them).
+ * opts NULL: the defaults. */
+POLYIPC_API int polyipc_pool_open(const char *name, polyipc_open_mode mode, const polyipc_pool_options *opts,
+                                  polyipc_pool **out, polyipc_error *err);
+/* Submits function(args), args being JSON; *task_id names the task for
+ * polyipc_pool_result. Waits up to timeout_ns for room in the pool. */
+POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const void *args, size_t len,
+                                    int64_t timeout_ns, uint64_t *task_id, polyipc_error *err);
+/* Waits for the result of task_id (0: of any task of this handle), a JSON
+ * object in *json (release with polyipc_free), *len bytes, NUL-terminated:
+ *   {"id":7,"ok":true,"result":<the JSON the worker returned>}
+ *   {"id":7,"ok":false,"error":"<the worker's error text>"}
+ * TIMEOUT when none came in time (the task goes on: ask again); INVALID_ARG
+ * for an id of no task of this handle whose result is still to come. */
+POLYIPC_API int polyipc_pool_result(polyipc_pool *p, uint64_t task_id, int64_t timeout_ns, char **json, size_t *len,
+                                    polyipc_error *err);
+/* Worker: takes the next task. EMPTY (timeout 0) or TIMEOUT when there was
+ * none, CLOSED once polyipc_pool_close_tasks was called and all were taken.
+ * The task refers to p: free it before closing p. */
+POLYIPC_API int polyipc_pool_take(polyipc_pool *p, int64_t timeout_ns, polyipc_pool_task **task, polyipc_error *err);
+POLYIPC_API uint64_t polyipc_pool_task_id(const polyipc_pool_task *t);       /* 0 for NULL */
+POLYIPC_API const char *polyipc_pool_task_function(const polyipc_pool_task *t); /* NULL for NULL */
+/* the arguments as sent: JSON, NUL-terminated, *len bytes (len may be NULL) */
+POLYIPC_API const char *polyipc_pool_task_args(const polyipc_pool_task *t, size_t *len);
+/* Sends the result and ends the task: failed 0, data is the JSON result;
+ * failed 1, data is an error text (UTF-8; invalid bytes become U+FFFD).
+ * INVALID_JSON for a result that is not JSON leaves the task unfinished:
+ * finish it again. A submitter that is gone drops the result; a result too
+ * large for its result queue reaches the submitter as an error instead.
+ * Waits while the submitter's result queue is full. */
+POLYIPC_API int polyipc_pool_finish(polyipc_pool_task *t, int failed, const void *data, size_t len,
+                                    polyipc_error *err);
+/* Frees a task. One not finished goes back to the pool for another worker. */
+POLYIPC_API void polyipc_pool_task_free(polyipc_pool_task *t);
+/* No more tasks (Pool.close()): workers drain the pool, then take gets CLOSED. */
+POLYIPC_API int polyipc_pool_close_tasks(polyipc_pool *p, polyipc_error *err);
+/* Waits until every task submitted by anyone has been finished (Pool.join()). */
+POLYIPC_API int polyipc_pool_join(polyipc_pool *p, int64_t timeout_ns, polyipc_error *err);
+/* the task queue's stat (kind "pool") and this handle's results_pending (release with polyipc_free) */
+POLYIPC_API int polyipc_pool_stat_json(polyipc_pool *p, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_pool_close(polyipc_pool *p); /* NULL is fine */
+
 /* ---- names ---------------------------------------------------------------- */
 /* remove a name; attached handles keep working */
 POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);

@@ -9,12 +9,14 @@ namespace polyipc {
 
 std::string Queue::stat_json() const { return describe(name(), segment_->header(), s_); }
 
+ProcessToken Queue::creator() const noexcept { return segment_->header()->creator; }
+
 std::string Queue::describe(const std::string& name, const SegmentHeader* h, const void* body) {
   const QueueShared& s = *static_cast<const QueueShared*>(body);
   static const char* orders[] = {"fifo", "lifo", "priority"};
   nlohmann::json j;
   j["name"] = name;
-  j["kind"] = "queue";
+  j["kind"] = kind_name(static_cast<Kind>(h->kind));  // a pool is a queue of tasks
   j["order"] = orders[s.order % 3];
   j["format"] = s.format == static_cast<uint32_t>(Format::Json) ? "json" : "bytes";
   j["joinable"] = s.joinable != 0;

@@ -22,8 +22,8 @@ namespace polyipc {
 
 // ---- opening ---------------------------------------------------------------
 
-std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const QueueOptions& o) {
-  check_name(name, "queue");
+std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const QueueOptions& o, Kind kind) {
+  check_name(name, kind_name(kind));
   auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("queue '%s': %s", name.c_str(), what)); };
   if (static_cast<uint32_t>(o.order) > 2) bad("order must be FIFO, LIFO or PRIORITY");
   if (static_cast<uint32_t>(o.format) > 1) bad("format must be JSON or BYTES");
@@ -47,7 +47,7 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   const uint64_t ring_offset = (heap_offset + heap_capacity * 8 + 63) & ~uint64_t{63};
 
   SegmentSpec spec;
-  spec.kind = Kind::Queue;
+  spec.kind = kind;
   spec.body_size = ring_offset + capacity;
   spec.mode = o.mode;
   spec.ephemeral = o.ephemeral;
@@ -1293,39 +1293,75 @@ void Queue::heap_pop(Transaction& tx) {
 
 // ---- joinable ---------------------------------------------------------------
 
-Status Queue::task_done(ErrorText& error) {
+Status Queue::task_done(ErrorText& error) { return end_lease(nullptr, 0, error); }
+
+Status Queue::task_done(const void* message, size_t len, ErrorText& error) {
+  return end_lease(message != nullptr ? message : "", len, error);
+}
+
+// Both locks held: the oldest lease of this process, or with `message` the
+// oldest on exactly those bytes (so that threads finishing out of order end
+// their own); UINT64_MAX if none.
+uint64_t Queue::find_own_lease(const void* message, size_t len) const {
+  QueueShared& s = *s_;
+  const ProcessToken me = self_token();
+  const uint64_t end = s.ps.tail;  // compaction may have moved a lease past read_pos
+  for (uint64_t pos = s.cs.head; pos < end;) {
+    pos = s.skip_implicit_pad(pos);
+    if (pos >= end) break;
+    const RecordHeader* r = s.record(pos);
+    if (r->state == kLeased && r->owner == me &&
+        (message == nullptr || (r->len == len && std::memcmp(s.payload(pos), message, len) == 0)))
+      return pos;
+    pos += record_size(r->len);
+  }
+  return UINT64_MAX;
+}
+
+Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
   if (!s_->joinable) {
     error.set("queue '%s': task_done() on a queue that is not joinable", qname());
     return Status::InvalidArg;
   }
   Locked lk(*this, Deadline::forever());
   QueueShared& s = *s_;
-  const ProcessToken me = self_token();
-  const uint64_t end = s.ps.tail;  // compaction may have moved a lease past read_pos
-  for (uint64_t pos = s.cs.head; pos < end;) {  // the oldest lease of this process
-    pos = s.skip_implicit_pad(pos);
-    if (pos >= end) break;
-    RecordHeader* r = s.record(pos);
-    if (r->state == kLeased && r->owner == me) {
-      {
-        Transaction tx(s.get_journal, s.base());
-        tx.set(r->state, kDead);
-        tx.set(s.cs.leased, s.cs.leased - 1);
-        tx.set(s.cs.tasks_done, s.cs.tasks_done + 1);
-        advance_head(tx, s.ps.tail);
-      }
-      if (s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
-      notify(s.not_full, s.putters_sleeping);
-      if (s.closed && s.cs.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
-      return Status::Ok;
-    }
-    pos += record_size(r->len);
+  const uint64_t pos = find_own_lease(message, len);
+  if (pos == UINT64_MAX) {
+    if (s.ps.unfinished_added == s.cs.tasks_done)
+      error.set("queue '%s': task_done() called more times than there were items", qname());
+    else if (message != nullptr)
+      error.set("queue '%s': task_done() of a message this process holds no outstanding item of", qname());
+    else
+      error.set("queue '%s': task_done() without an outstanding item got by this process", qname());
+    return Status::InvalidArg;
   }
-  if (s.ps.unfinished_added == s.cs.tasks_done)
-    error.set("queue '%s': task_done() called more times than there were items", qname());
-  else
-    error.set("queue '%s': task_done() without an outstanding item got by this process", qname());
-  return Status::InvalidArg;
+  {
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.record(pos)->state, kDead);
+    tx.set(s.cs.leased, s.cs.leased - 1);
+    tx.set(s.cs.tasks_done, s.cs.tasks_done + 1);
+    advance_head(tx, s.ps.tail);
+  }
+  if (s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
+  notify(s.not_full, s.putters_sleeping);
+  if (s.closed && s.cs.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
+  return Status::Ok;
+}
+
+Status Queue::give_back(const void* message, size_t len, ErrorText& error) {
+  if (!s_->joinable) {
+    error.set("queue '%s': give_back() on a queue that is not joinable", qname());
+    return Status::InvalidArg;
+  }
+  Locked lk(*this, Deadline::forever());
+  const uint64_t pos = find_own_lease(message, len);
+  if (pos == UINT64_MAX) {
+    error.set("queue '%s': give_back() of a message this process holds no outstanding item of", qname());
+    return Status::InvalidArg;
+  }
+  release_from_dead_owner(pos);  // as if this process had died holding it
+  notify(s_->not_empty, s_->getters_sleeping);
+  return Status::Ok;
 }
 
 Status Queue::join(const Deadline& deadline, ErrorText& error) {

@@ -34,7 +34,9 @@ class Transaction;
 class Queue {
  public:
   // Throws Error (bad name, NotFound, Exists, Incompatible, Permission ...).
-  static std::unique_ptr<Queue> open(const std::string& name, OpenMode mode, const QueueOptions& options);
+  // kind: Queue, or Pool for the task queue that is a pool (core/pool).
+  static std::unique_ptr<Queue> open(const std::string& name, OpenMode mode, const QueueOptions& options,
+                                     Kind kind = Kind::Queue);
   ~Queue();
 
   const std::string& name() const noexcept { return segment_->name(); }
@@ -71,9 +73,18 @@ class Queue {
   // Every non-null watch() is paired with one unwatch().
   std::atomic<uint32_t>* watch(uint32_t* seen);
   void unwatch() noexcept;
+  // Joinable queues: ends this process's oldest lease, or with a message the
+  // oldest lease on exactly those bytes.
   Status task_done(ErrorText& error);
+  Status task_done(const void* message, size_t len, ErrorText& error);
+  // Joinable queues: the lease on exactly these bytes goes back to the queue
+  // for the next getter, as when its holder dies.
+  Status give_back(const void* message, size_t len, ErrorText& error);
   Status join(const Deadline& deadline, ErrorText& error);
   void close_writes();
+
+  // The process that created the queue.
+  ProcessToken creator() const noexcept;
 
   // Name, options, state and counters as a JSON object.
   std::string stat_json() const;
@@ -128,6 +139,8 @@ class Queue {
   uint64_t reserve_record(size_t len, int64_t priority);
   void publish_reserved(uint64_t pos);
   bool owns_record(uint64_t pos, uint64_t state) const noexcept;
+  uint64_t find_own_lease(const void* message, size_t len) const;
+  Status end_lease(const void* message, size_t len, ErrorText& error);
   Status not_owned(uint64_t ticket, const char* what, ErrorText& error) const;
   uint64_t place_at(uint64_t tail, uint64_t record_size);
   bool has_room_at(uint64_t tail, uint64_t head, uint64_t record_size) const noexcept;

@@ -78,6 +78,7 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::Barrier: return "barrier";
     case Kind::Pipe: return "pipe";
     case Kind::SharedMemory: return "shared_memory";
+    case Kind::Pool: return "pool";
     case Kind::Array: return "array";
   }
   return "unknown object";

@@ -1,4 +1,4 @@
-// RAII owners of the synchronisation handles, for the C API tests.
+// RAII owners of the synchronisation and pool handles, for the C API tests.
 #pragma once
 #include <polyipc.h>
 
@@ -13,9 +13,12 @@ class Handle {
   ~Handle() { Close(p_); }
   operator T*() const { return p_; }
   T** out() {
+    Reset();
+    return &p_;
+  }
+  void Reset() {
     Close(p_);
     p_ = nullptr;
-    return &p_;
   }
   void Forget() { p_ = nullptr; }  // a forked child's copy of the parent's handle
 
@@ -28,5 +31,6 @@ using Semaphore = Handle<polyipc_semaphore, polyipc_semaphore_close>;
 using Event = Handle<polyipc_event, polyipc_event_close>;
 using Condition = Handle<polyipc_condition, polyipc_condition_close>;
 using Barrier = Handle<polyipc_barrier, polyipc_barrier_close>;
+using Pool = Handle<polyipc_pool, polyipc_pool_close>;
 
 }  // namespace capitest

@@ -1,0 +1,107 @@
+// A worker pool shared by name: Python's Pool.apply_async across processes
+// and languages. Submitters name a function and give JSON arguments; worker
+// processes take tasks, run what they registered under that name, and send
+// back a JSON result or an error text, which reaches the submitter alone.
+//
+// Built from two queues:
+//  - the pool itself: a joinable JSON FIFO of tasks under the pool's name
+//    (kind "pool"). A take is a lease, so a worker killed mid-task has its
+//    task handed to another worker: a task runs at least once.
+//  - one result queue per submitting handle, "<pool>.results.<pid>.<n>",
+//    ephemeral (gone with its handle or process). Results carry the task id,
+//    and a handle returns each id's result once: a duplicate (a worker that
+//    died after sending) is dropped.
+// Wire format (JSON, one message each; see docs/design-notes.md "Pools"):
+//   task:   {"id":7,"fn":"resize","reply":"jobs.results.4242.1","args":<args>}
+//   result: {"id":7,"ok":true,"result":<json>} or {"id":7,"ok":false,"error":"text"}
+#pragma once
+#include <condition_variable>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "core/clock.hpp"
+#include "core/queue/queue.hpp"
+#include "core/status.hpp"
+
+namespace polyipc {
+
+struct PoolOptions {
+  uint64_t capacity_bytes = 1 << 20;         // the task queue's ring
+  uint64_t max_tasks = 0;                    // 0: bounded by capacity_bytes only
+  uint64_t result_capacity_bytes = 1 << 20;  // each submitter's result queue
+  uint32_t mode = kDefaultMode;
+};
+
+// Longest pool name: a result queue's name adds ".results.<pid>.<n>".
+constexpr size_t kMaxPoolName = 160;
+
+// A task taken by a worker: what to run, and where its result goes.
+struct PoolTask {
+  uint64_t id = 0;
+  std::string function;
+  std::string args;     // JSON text, as submitted
+  std::string reply;    // the submitter's result queue
+  std::string message;  // the task as taken: names its lease
+};
+
+class Pool {
+ public:
+  // Throws Error (bad name, NotFound, Exists, Incompatible, Permission ...).
+  static std::unique_ptr<Pool> open(const std::string& name, OpenMode mode, const PoolOptions& options);
+  ~Pool();
+
+  const std::string& name() const noexcept { return tasks_->name(); }
+
+  // Submitter. *id names the task in result(); args must be JSON.
+  Status submit(const std::string& function, const void* args, size_t len, const Deadline& deadline, uint64_t* id,
+                ErrorText& error);
+  // The result of task `id` (0: of any task of this handle), as its result
+  // message (see above). INVALID_ARG for an id this handle has no result to come for.
+  Status result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error);
+
+  // Worker. CLOSED once close_tasks() was called and every task was taken.
+  Status take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error);
+  // Sends the result (JSON) or, failed, the error text (UTF-8), then ends the
+  // task. If its submitter is gone the result is dropped and the task still
+  // ends. INVALID_JSON leaves the task taken, to be finished again.
+  Status finish(const PoolTask& task, bool failed, const void* data, size_t len, ErrorText& error);
+  // Hands an unfinished task back to the pool for another worker, as when
+  // its worker dies.
+  Status give_back(const PoolTask& task, ErrorText& error);
+
+  // No more tasks (Pool.close()): workers drain the pool, then get CLOSED.
+  void close_tasks() { tasks_->close_writes(); }
+  // Until every task submitted by anyone has finished (Pool.join()).
+  Status join(const Deadline& deadline, ErrorText& error);
+  // The task queue's stat (kind "pool"), plus this handle's outstanding tasks.
+  std::string stat_json() const;
+
+ private:
+  Pool() = default;
+  void open_results();
+  Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
+  Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
+  Status renamed(Status st, ErrorText& error) const;
+
+  std::unique_ptr<Queue> tasks_;
+  PoolOptions options_;
+
+  // Submitter side, one result queue per handle, made at the first submit.
+  mutable std::mutex mu_;
+  std::condition_variable arrived_cv_;
+  std::unique_ptr<Queue> results_;
+  uint64_t next_id_ = 1;
+  std::set<uint64_t> pending_;               // submitted, result not returned yet
+  std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
+  bool reading_ = false;                     // one thread at a time takes from results_
+
+  // Worker side: the result queues of recent submitters, kept open.
+  std::mutex replies_mu_;
+  std::map<std::string, std::unique_ptr<Queue>> replies_;
+};
+
+}  // namespace polyipc

@@ -1,0 +1,457 @@
+// Worker pools through the C API, in one process: submit, take, finish,
+// results by id and out of order, failures, timeouts, giving a task back,
+// closing, joining, several waiting threads, and bad input.
+#include <sys/stat.h>
+
+#include <atomic>
+#include <random>
+#include <thread>
+
+#include "common.hpp"
+#include "sync_handles.hpp"
+
+namespace capitest {
+namespace {
+
+// Owns a task; freeing an unfinished one gives it back.
+using Task = std::unique_ptr<polyipc_pool_task, void (*)(polyipc_pool_task*)>;
+Task NoTask() { return Task(nullptr, polyipc_pool_task_free); }
+
+int Submit(polyipc_pool* p, const std::string& fn, const std::string& args, uint64_t* id, polyipc_error* err = nullptr,
+           int64_t timeout_ns = 0) {
+  return polyipc_pool_submit(p, fn.c_str(), args.data(), args.size(), timeout_ns, id, err);
+}
+
+int Take(polyipc_pool* p, Task* task, int64_t timeout_ns = 0, polyipc_error* err = nullptr) {
+  polyipc_pool_task* t = nullptr;
+  const int rc = polyipc_pool_take(p, timeout_ns, &t, err);
+  if (rc == POLYIPC_OK) task->reset(t);
+  return rc;
+}
+
+int Finish(polyipc_pool_task* t, bool failed, const std::string& data, polyipc_error* err = nullptr) {
+  return polyipc_pool_finish(t, failed ? 1 : 0, data.data(), data.size(), err);
+}
+
+int Result(polyipc_pool* p, uint64_t id, json* out, int64_t timeout_ns = 0, polyipc_error* err = nullptr) {
+  char* text = nullptr;
+  size_t len = 0;
+  const int rc = polyipc_pool_result(p, id, timeout_ns, &text, &len, err);
+  if (rc == POLYIPC_OK) {
+    EXPECT_EQ(std::strlen(text), len);
+    *out = TakeJson(text);
+  }
+  return rc;
+}
+
+std::string Args(const polyipc_pool_task* t) {
+  size_t len = 0;
+  const char* a = polyipc_pool_task_args(t, &len);
+  return std::string(a, len);
+}
+
+class PoolTest : public CapiTest {
+ protected:
+  void OpenPool(Pool* p, const std::string& tag, const polyipc_pool_options* opts = nullptr) {
+    name_ = Name(tag);
+    Err e;
+    ASSERT_ST(POLYIPC_OK, polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_OR_CREATE, opts, p->out(), &e)) << e.Msg();
+  }
+  // Submits fn(args) to p and takes it back as a worker.
+  void SubmitAndTake(polyipc_pool* p, const std::string& fn, const std::string& args, uint64_t* id, Task* t) {
+    Err e;
+    ASSERT_ST(POLYIPC_OK, Submit(p, fn, args, id, &e)) << e.Msg();
+    ASSERT_ST(POLYIPC_OK, Take(p, t, 0, &e)) << e.Msg();
+    ASSERT_EQ(*id, polyipc_pool_task_id(t->get()));
+  }
+  std::string name_;
+};
+
+TEST_F(PoolTest, ATaskGoesToAWorkerAndItsResultBackToTheSubmitter) {
+  Pool submitter, worker;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&submitter, "p"));
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, worker.out(), &e));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(submitter, "square", "[3]", &id, &e));
+  EXPECT_NE(0u, id);
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(worker, &t, 0, &e));
+  EXPECT_EQ(id, polyipc_pool_task_id(t.get()));
+  EXPECT_STREQ("square", polyipc_pool_task_function(t.get()));
+  EXPECT_EQ("[3]", Args(t.get()));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "9", &e));
+  json r;
+  CAPI_ASSERT_OK(Result(submitter, id, &r, 0, &e));
+  EXPECT_EQ(json({{"id", id}, {"ok", true}, {"result", 9}}), r);
+  // Its result was returned once: the id is no longer expected.
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(submitter, id, &r, 0, &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "pool '" + name_ + "'")) << e.Msg();
+  EXPECT_TRUE(ContainsI(e.Msg(), "task " + std::to_string(id))) << e.Msg();
+}
+
+TEST_F(PoolTest, ArgumentsArriveByteForByteAndFunctionNamesAnyText) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  const std::string args = " {\"a\" : [1.50, -0e3, \"\\u00e9\\n\", null],\"b\":{}} ";
+  const std::string fn = "r\xc3\xa9size \"big\" ,\"args\":";  // quotes and the field name itself
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(p, fn, args, &id, &e));
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+  EXPECT_EQ(fn, polyipc_pool_task_function(t.get()));
+  EXPECT_EQ(args, Args(t.get()));
+  CAPI_ASSERT_OK(Finish(t.get(), false, args, &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(json::parse(args), r["result"]);
+}
+
+TEST_F(PoolTest, AFailedTaskReturnsItsErrorText) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "divide", "[1,0]", &id, &t));
+  const std::string text = "ZeroDivisionError: \"1/0\"\n\tat line 2 \xff";  // any bytes; bad UTF-8 replaced
+  CAPI_ASSERT_OK(Finish(t.get(), true, text, &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(false, r["ok"]);
+  EXPECT_EQ("ZeroDivisionError: \"1/0\"\n\tat line 2 \xef\xbf\xbd", r["error"].get<std::string>());
+  EXPECT_FALSE(r.contains("result"));
+}
+
+TEST_F(PoolTest, ResultsComeBackByIdWhateverTheOrderTheyFinishIn) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  std::vector<uint64_t> ids(5);
+  std::vector<Task> tasks;
+  for (int i = 0; i < 5; ++i) CAPI_ASSERT_OK(Submit(p, "id", std::to_string(i), &ids[i], &e));
+  for (int i = 0; i < 5; ++i) {
+    tasks.push_back(NoTask());
+    CAPI_ASSERT_OK(Take(p, &tasks.back(), 0, &e));
+    EXPECT_EQ(ids[i], polyipc_pool_task_id(tasks.back().get()));  // FIFO
+  }
+  for (int i = 4; i >= 0; --i) CAPI_ASSERT_OK(Finish(tasks[i].get(), false, Args(tasks[i].get()), &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, ids[2], &r, 0, &e));  // behind two others in the result queue
+  EXPECT_EQ(2, r["result"]);
+  std::set<int> rest;
+  for (int i = 0; i < 4; ++i) {
+    CAPI_ASSERT_OK(Result(p, 0, &r, 0, &e));
+    rest.insert(r["result"].get<int>());
+    EXPECT_EQ(ids[r["result"].get<int>()], r["id"].get<uint64_t>());
+  }
+  EXPECT_EQ((std::set<int>{0, 1, 3, 4}), rest);
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(p, 0, &r, 0, &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "no task whose result is still to come")) << e.Msg();
+}
+
+TEST_F(PoolTest, AResultNotThereYetTimesOutAndTheTaskGoesOn) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(p, "slow", "null", &id, &e));
+  json r;
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, Result(p, id, &r, 0, &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "pool '" + name_ + "'")) << e.Msg();
+  const auto t0 = Clock::now();
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, Result(p, id, &r, 50 * kMs));
+  EXPECT_GE(SecondsSince(t0), 0.045);
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "true", &e));
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(true, r["result"]);
+}
+
+TEST_F(PoolTest, ATaskFreedUnfinishedGoesBackToThePool) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &id, &e));
+  {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    Task none = NoTask();
+    EXPECT_ST(POLYIPC_ERR_EMPTY, Take(p, &none));
+  }  // freed unfinished
+  Task again = NoTask();
+  CAPI_ASSERT_OK(Take(p, &again, 0, &e));
+  EXPECT_EQ(id, polyipc_pool_task_id(again.get()));
+  CAPI_ASSERT_OK(Finish(again.get(), false, "2", &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(2, r["result"]);
+}
+
+TEST_F(PoolTest, AResultThatIsNotJsonLeavesTheTaskUnfinished) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "f", "1", &id, &t));
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_INVALID_JSON, Finish(t.get(), false, "{\"a\":", &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "pool '" + name_ + "'")) << e.Msg();
+  EXPECT_TRUE(ContainsI(e.Msg(), "task " + std::to_string(id))) << e.Msg();
+  EXPECT_TRUE(ContainsI(e.Msg(), "byte 5")) << e.Msg();
+  json r;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, Result(p, id, &r));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "[]", &e));
+  e.Reset();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Finish(t.get(), false, "[]", &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "finished already")) << e.Msg();
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(json::array(), r["result"]);
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));  // ended exactly once
+}
+
+TEST_F(PoolTest, AResultTooLargeForTheResultQueueArrivesAsAnError) {
+  polyipc_pool_options o;
+  polyipc_pool_options_init(&o);
+  o.result_capacity_bytes = 4096;
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p", &o));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "big", "0", &id, &t));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "\"" + std::string(10000, 'x') + "\"", &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(false, r["ok"]);
+  EXPECT_TRUE(ContainsI(r["error"].get<std::string>(), "exceeds")) << r;
+}
+
+TEST_F(PoolTest, CloseTasksLetsWorkersDrainThenEnd) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &id, &e));
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_CLOSED, Submit(p, "f", "2", &id, &e));
+  EXPECT_TRUE(ContainsI(e.Msg(), "pool '" + name_ + "'")) << e.Msg();
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(p, &t, 0, &e));  // what was submitted before still comes
+  Task none = NoTask();
+  // The taken task may still come back (its worker may die), so a take waits for it ...
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Take(p, &none, 0));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "1", &e));
+  // ... and once it is finished, every take ends.
+  EXPECT_ST(POLYIPC_ERR_CLOSED, Take(p, &none, POLYIPC_FOREVER));
+}
+
+TEST_F(PoolTest, JoinWaitsForEveryTask) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t a = 0, b = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &a, &e));
+  CAPI_ASSERT_OK(Submit(p, "f", "2", &b, &e));
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_pool_join(p, 0, nullptr));
+  for (int i = 0; i < 2; ++i) {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_pool_join(p, 0, nullptr));
+    CAPI_ASSERT_OK(Finish(t.get(), i == 1, "1", &e));
+  }
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));
+}
+
+TEST_F(PoolTest, EachSubmittingHandleHasItsOwnPrivateResultQueueRemovedWithIt) {
+  Pool a, b;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&a, "p"));
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, b.out(), &e));
+  uint64_t ida = 0, idb = 0;
+  CAPI_ASSERT_OK(Submit(a, "f", "\"a\"", &ida, &e));
+  CAPI_ASSERT_OK(Submit(b, "f", "\"b\"", &idb, &e));
+  EXPECT_EQ(ida, idb);  // ids are per handle
+  for (int i = 0; i < 2; ++i) {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(a, &t, 0, &e));
+    CAPI_ASSERT_OK(Finish(t.get(), false, Args(t.get()), &e));
+  }
+  json r;
+  CAPI_ASSERT_OK(Result(b, idb, &r, 0, &e));
+  EXPECT_EQ("b", r["result"]);
+  CAPI_ASSERT_OK(Result(a, ida, &r, 0, &e));
+  EXPECT_EQ("a", r["result"]);
+
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(a, &text, &e));
+  const json st = TakeJson(text);
+  EXPECT_EQ("pool", st["kind"]);
+  EXPECT_EQ(0, st["results_pending"]);
+  const std::string results = st["result_queue"];
+  EXPECT_EQ(name_ + ".results.", results.substr(0, name_.size() + 9));
+  struct stat sb;
+  ASSERT_EQ(0, ::stat(ShmPath(results).c_str(), &sb));
+  EXPECT_EQ(0600u, sb.st_mode & 0777);
+  text = nullptr;
+  CAPI_ASSERT_OK(polyipc_stat_json(name_.c_str(), &text, &e));
+  EXPECT_EQ("pool", TakeJson(text)["kind"]);
+  a.Reset();
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_NOT_FOUND, polyipc_stat_json(results.c_str(), &text, &e)) << e.Msg();
+}
+
+TEST_F(PoolTest, AWorkerFinishingForASubmitterThatIsGoneDropsTheResult) {
+  Pool submitter, worker;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&submitter, "p"));
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, worker.out(), &e));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(submitter, "f", "1", &id, &e));
+  submitter.Reset();
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(worker, &t, 0, &e));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "1", &e));
+  CAPI_ASSERT_OK(polyipc_pool_join(worker, 0, &e));
+}
+
+TEST_F(PoolTest, ADuplicateResultIsDropped) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t one = 0, two = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &one, &e));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  Queue results;
+  CAPI_ASSERT_OK(OpenQ(TakeJson(text)["result_queue"], POLYIPC_OPEN_ONLY, nullptr, &results, &e));
+  Task t = NoTask();
+  CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "1", &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, one, &r, 0, &e));
+  // A worker that died after sending but before ending its task runs it again.
+  const std::string again = json({{"id", one}, {"ok", true}, {"result", 1}}).dump();
+  CAPI_ASSERT_OK(Put(results, again, 0, &e));
+  CAPI_ASSERT_OK(Submit(p, "f", "2", &two, &e));
+  CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "2", &e));
+  CAPI_ASSERT_OK(Result(p, 0, &r, 0, &e));
+  EXPECT_EQ(two, r["id"].get<uint64_t>());
+  EXPECT_EQ(0u, Size(results));
+}
+
+TEST_F(PoolTest, ThreadsWaitingForTheirOwnResultsEachGetTheirs) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  constexpr int kThreads = 4, kEach = 100;
+  std::atomic<int> wrong{0}, done{0};
+  std::thread worker([&] {  // takes what is there, then finishes it in a shuffled order
+    std::mt19937 rng(5);
+    std::vector<Task> held;
+    for (int n = 0; n < kThreads * kEach;) {
+      Task t = NoTask();
+      if (Take(p, &t, held.empty() ? 1 * kSec : 0) == POLYIPC_OK) {
+        held.push_back(std::move(t));
+        continue;
+      }
+      std::shuffle(held.begin(), held.end(), rng);
+      for (Task& h : held) Finish(h.get(), false, Args(h.get()));
+      n += held.size();
+      held.clear();
+    }
+  });
+  std::vector<std::thread> submitters;
+  for (int k = 0; k < kThreads; ++k)
+    submitters.emplace_back([&, k] {
+      for (int i = 0; i < kEach; ++i) {
+        const int v = k * 1000 + i;
+        uint64_t id = 0;
+        if (Submit(p, "id", std::to_string(v), &id, nullptr, 10 * kSec) != POLYIPC_OK) {
+          ++wrong;
+          continue;
+        }
+        json r;
+        if (Result(p, id, &r, 10 * kSec) != POLYIPC_OK || r["result"] != v || r["id"] != id) ++wrong;
+        ++done;
+      }
+    });
+  for (auto& s : submitters) s.join();
+  worker.join();
+  EXPECT_EQ(0, wrong.load());
+  EXPECT_EQ(kThreads * kEach, done.load());
+}
+
+TEST_F(PoolTest, BadInputGetsAClearErrorAndChangesNothing) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  polyipc_pool_task* t = nullptr;
+  char* text = nullptr;
+  size_t len = 0;
+  struct Case {
+    const char* what;
+    std::function<int(polyipc_error*)> call;
+    int status;
+    std::string says;
+  };
+  const std::string long_name(161, 'p');
+  Queue q;
+  const std::string qname = Name("q");
+  CAPI_ASSERT_OK(OpenQ(qname, POLYIPC_OPEN_OR_CREATE, nullptr, &q, &e));
+  const std::vector<Case> cases = {
+      {"NULL name", [&](polyipc_error* e) { Pool x; return polyipc_pool_open(nullptr, POLYIPC_OPEN_OR_CREATE, nullptr, x.out(), e); },
+       POLYIPC_ERR_INVALID_ARG, "name is NULL"},
+      {"path name", [&](polyipc_error* e) { Pool x; return polyipc_pool_open("../x", POLYIPC_OPEN_OR_CREATE, nullptr, x.out(), e); },
+       POLYIPC_ERR_INVALID_ARG, "pool '../x'"},
+      {"161 chars", [&](polyipc_error* e) { Pool x; return polyipc_pool_open(long_name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, x.out(), e); },
+       POLYIPC_ERR_INVALID_ARG, "at most 160"},
+      {"a queue's name", [&](polyipc_error* e) { Pool x; return polyipc_pool_open(qname.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, x.out(), e); },
+       POLYIPC_ERR_INCOMPATIBLE, "holds a queue, not a pool"},
+      {"a pool opened as a queue", [&](polyipc_error* e) { Queue x; return OpenQ(name_, POLYIPC_OPEN_OR_CREATE, nullptr, &x, e); },
+       POLYIPC_ERR_INCOMPATIBLE, "holds a pool, not a queue"},
+      {"no such pool", [&](polyipc_error* e) { Pool x; return polyipc_pool_open(Name("none").c_str(), POLYIPC_OPEN_ONLY, nullptr, x.out(), e); },
+       POLYIPC_ERR_NOT_FOUND, "pool '"},
+      {"NULL pool", [&](polyipc_error* e) { return polyipc_pool_submit(nullptr, "f", "1", 1, 0, &id, e); },
+       POLYIPC_ERR_INVALID_ARG, "pool handle is NULL"},
+      {"NULL function", [&](polyipc_error* e) { return polyipc_pool_submit(p, nullptr, "1", 1, 0, &id, e); },
+       POLYIPC_ERR_INVALID_ARG, "function name is NULL"},
+      {"empty function", [&](polyipc_error* e) { return Submit(p, "", "1", &id, e); },
+       POLYIPC_ERR_INVALID_ARG, "function name is empty"},
+      {"NULL task id", [&](polyipc_error* e) { return polyipc_pool_submit(p, "f", "1", 1, 0, nullptr, e); },
+       POLYIPC_ERR_INVALID_ARG, "task_id"},
+      {"malformed args", [&](polyipc_error* e) { return Submit(p, "f", "[1,]", &id, e); },
+       POLYIPC_ERR_INVALID_JSON, "at byte 3"},
+      {"empty args", [&](polyipc_error* e) { return Submit(p, "f", "", &id, e); },
+       POLYIPC_ERR_INVALID_JSON, "arguments of 'f'"},
+      {"NULL args", [&](polyipc_error* e) { return polyipc_pool_submit(p, "f", nullptr, 4, 0, &id, e); },
+       POLYIPC_ERR_INVALID_ARG, "NULL arguments"},
+      {"args too large", [&](polyipc_error* e) { return Submit(p, "f", "\"" + std::string(2 << 20, 'x') + "\"", &id, e); },
+       POLYIPC_ERR_TOO_LARGE, "pool '"},
+      {"result of no task", [&](polyipc_error* e) { return polyipc_pool_result(p, 42, 0, &text, &len, e); },
+       POLYIPC_ERR_INVALID_ARG, "task 42"},
+      {"NULL result out", [&](polyipc_error* e) { return polyipc_pool_result(p, 0, 0, nullptr, &len, e); },
+       POLYIPC_ERR_INVALID_ARG, "json must not be NULL"},
+      {"NULL task out", [&](polyipc_error* e) { return polyipc_pool_take(p, 0, nullptr, e); },
+       POLYIPC_ERR_INVALID_ARG, "task must not be NULL"},
+      {"NULL task", [&](polyipc_error* e) { return polyipc_pool_finish(nullptr, 0, "1", 1, e); },
+       POLYIPC_ERR_INVALID_ARG, "task is NULL"},
+      {"NULL stat out", [&](polyipc_error* e) { return polyipc_pool_stat_json(p, nullptr, e); },
+       POLYIPC_ERR_INVALID_ARG, "json must not be NULL"},
+      {"NULL join", [&](polyipc_error* e) { return polyipc_pool_join(nullptr, 0, e); },
+       POLYIPC_ERR_INVALID_ARG, "pool handle is NULL"},
+  };
+  for (const Case& c : cases) {
+    Err e;
+    EXPECT_ST(c.status, c.call(&e)) << c.what;
+    EXPECT_EQ(c.status, e.code) << c.what;
+    EXPECT_TRUE(ContainsI(e.Msg(), c.says)) << c.what << ": " << e.Msg();
+  }
+  // Nothing was submitted or taken meanwhile.
+  Err e;
+  EXPECT_ST(POLYIPC_ERR_EMPTY, polyipc_pool_take(p, 0, &t, &e));
+  EXPECT_EQ(nullptr, t);
+  EXPECT_EQ(0u, polyipc_pool_task_id(nullptr));
+  EXPECT_EQ(nullptr, polyipc_pool_task_function(nullptr));
+  EXPECT_EQ(nullptr, polyipc_pool_task_args(nullptr, &len));
+  polyipc_pool_task_free(nullptr);
+  polyipc_pool_close(nullptr);
+}
+
+}  // namespace
+}  // namespace capitest
