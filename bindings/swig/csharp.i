@@ -430,6 +430,8 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 
 /* ---- pipes: the same caller-pinned buffers as the queue's --------------------------- */
 %csmethodmodifiers NativePipe::send "public unsafe";
+%csmethodmodifiers NativePool::submit "public unsafe";
+%csmethodmodifiers NativePoolTask::finish "public unsafe";
 %extend NativePipe {
   /* send of buf_len bytes at buf (a pinned byte[] or Span). */
   void send_buffer(const void *buf, size_t buf_len, int64_t timeout_ns, polyipc_error *err) {

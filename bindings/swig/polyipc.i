@@ -28,6 +28,9 @@ typedef polyipc_barrier NativeBarrier;
 typedef polyipc_pipe NativePipe;
 typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
+typedef polyipc_pool NativePool;
+typedef polyipc_pool_task NativePoolTask;
+
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
 typedef struct NativeWaitSet {
@@ -62,6 +65,16 @@ typedef struct polyipc_bytes {
   void *data;
   size_t len;
 } polyipc_bytes;
+/* A malloc'd copy as polyipc_bytes (the out typemaps release it with polyipc_free). */
+static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
+  polyipc_bytes b = {NULL, 0};
+  if (!data) return b;
+  b.data = malloc(len ? len : 1);
+  if (!b.data) return b;
+  memcpy(b.data, data, len);
+  b.len = len;
+  return b;
+}
 %}
 
 %include <stdint.i>
@@ -405,6 +418,12 @@ typedef struct {} NativePipe;
 typedef struct {} NativeWaitSet;
 typedef struct {} NativeSharedMemory;
 typedef struct {} NativeArray;
+%nodefaultctor NativePool;
+%nodefaultctor NativePoolTask;
+/* A task refers to the pool it was taken from: the idiomatic layer keeps the
+ * pool open for as long as it holds the task. */
+typedef struct {} NativePool;
+typedef struct {} NativePoolTask;
 
 %newobject NativePipe::open;
 %newobject NativePipe::open_existing;
@@ -565,5 +584,73 @@ typedef struct {} NativeArray;
     char *json = NULL;
     polyipc_array_stat_json($self, &json, err);
     return json;
+  }
+}
+
+%newobject NativePool::open;
+%newobject NativePool::take;
+%newobject NativePool::stat_json;
+%extend NativePool {
+  /* capacity_bytes, max_tasks, result_capacity_bytes, mode 0: the defaults */
+  static NativePool *open(const char *name, int open_mode, uint64_t capacity_bytes, uint64_t max_tasks,
+                          uint64_t result_capacity_bytes, uint32_t mode, polyipc_error *err) {
+    polyipc_pool_options o;
+    polyipc_pool *p = NULL;
+    polyipc_pool_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    o.max_tasks = max_tasks;
+    if (result_capacity_bytes) o.result_capacity_bytes = result_capacity_bytes;
+    if (mode) o.mode = mode;
+    polyipc_pool_open(name, (polyipc_open_mode)open_mode, &o, &p, err);
+    return p;
+  }
+  ~NativePool() { polyipc_pool_close($self); }
+  /* args: JSON bytes; returns the task id */
+  uint64_t submit(const char *function, const void *data, size_t len, int64_t timeout_ns, polyipc_error *err) {
+    uint64_t id = 0;
+    polyipc_pool_submit($self, function, data, len, timeout_ns, &id, err);
+    return id;
+  }
+  /* task_id 0: any task of this handle. The result message as UTF-8 JSON bytes:
+   * {"id":7,"ok":true,"result":...} or {"id":7,"ok":false,"error":"..."} */
+  polyipc_bytes result(uint64_t task_id, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    char *json = NULL;
+    if (polyipc_pool_result($self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
+    return b;
+  }
+  /* NULL (with the error raised) when none was taken */
+  NativePoolTask *take(int64_t timeout_ns, polyipc_error *err) {
+    polyipc_pool_task *t = NULL;
+    polyipc_pool_take($self, timeout_ns, &t, err);
+    return t;
+  }
+  void close_tasks(polyipc_error *err) { polyipc_pool_close_tasks($self, err); }
+  void join(int64_t timeout_ns, polyipc_error *err) { polyipc_pool_join($self, timeout_ns, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_pool_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+%extend NativePoolTask {
+  /* frees the task; one not finished goes back to the pool */
+  ~NativePoolTask() { polyipc_pool_task_free($self); }
+  uint64_t id() { return polyipc_pool_task_id($self); }
+  /* UTF-8 bytes */
+  polyipc_bytes function() {
+    const char *f = polyipc_pool_task_function($self);
+    return polyipc_native_copy(f, f ? strlen(f) : 0);
+  }
+  /* the JSON arguments, as sent */
+  polyipc_bytes args() {
+    size_t len = 0;
+    const char *a = polyipc_pool_task_args($self, &len);
+    return polyipc_native_copy(a, len);
+  }
+  /* failed 0: data is the JSON result; 1: an error text (UTF-8) */
+  void finish(int failed, const void *data, size_t len, polyipc_error *err) {
+    polyipc_pool_finish($self, failed, data, len, err);
   }
 }
