@@ -456,7 +456,7 @@ POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);
 POLYIPC_API int polyipc_list_json(char **json, polyipc_error *err);
 /* one object, by name, without attaching to it (release with polyipc_free) */
 POLYIPC_API int polyipc_stat_json(const char *name, char **json, polyipc_error *err);
-/* Reads at most max_count messages of queue `name` without taking them, as a JSON
+/* Reads at most max_count messages of queue `name` (of a pool: its waiting tasks) without taking them, as a JSON
  * array of {"message": ..., "priority": n} (bytes messages as base64 under "base64"). */
 POLYIPC_API int polyipc_peek_json(const char *name, size_t max_count, char **json, polyipc_error *err);
 /* removes ephemeral objects whose attached processes are all dead; returns
