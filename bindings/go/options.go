@@ -46,6 +46,11 @@ type queueOptions struct {
 	semBounded  bool   // Bounded was given
 	lockName    string // WithLockName
 	lockNameSet bool
+
+	// Pools only (see pool.go).
+	maxTasks       int64
+	resultCapacity int64
+	poolOnly       bool // WithMaxTasks or WithResultCapacity was given
 }
 
 // An Option configures OpenQueue or the Open function of a synchronisation
@@ -78,7 +83,7 @@ func WithMaxItems(n int) Option {
 
 // WithCapacity sets the shared memory for messages in bytes (default: 1 MiB
 // for a queue; 4 MiB per direction for a pipe, where a message is at most
-// capacity - 8 bytes).
+// capacity - 8 bytes; 1 MiB for a pool's tasks).
 func WithCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.capacity = bytes }
 }
@@ -131,4 +136,17 @@ func WithLockName(lockName string) Option {
 // pipe must agree (else ErrIncompatible). Pipes only.
 func OneWay() Option {
 	return func(q *queueOptions) { q.oneWay, q.shaped = true, true }
+}
+
+// WithMaxTasks bounds the number of tasks waiting in a pool (0, the default:
+// bounded by its capacity only). Pools only.
+func WithMaxTasks(n int) Option {
+	return func(q *queueOptions) { q.maxTasks, q.poolOnly = int64(n), true }
+}
+
+// WithResultCapacity sets the shared memory of the result queue each
+// submitting pool handle gets, in bytes (default 1 MiB): a result too large
+// for it reaches the submitter as a failed task. Pools only.
+func WithResultCapacity(bytes int64) Option {
+	return func(q *queueOptions) { q.resultCapacity, q.poolOnly = bytes, true }
 }
