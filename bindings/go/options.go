@@ -53,10 +53,11 @@ type queueOptions struct {
 	poolOnly       bool // WithMaxTasks or WithResultCapacity was given
 }
 
-// An Option configures OpenQueue or the Open function of a synchronisation
-// primitive (OpenLock, OpenSemaphore, ...). WithMode, Ephemeral, CreateOnly
-// and OpenOnly apply to every kind; the others only to the kind they name,
-// and given to another kind they make the Open fail with ErrInvalidArg.
+// An Option configures OpenQueue, OpenPool, OpenPipe or the Open function of
+// a synchronisation primitive (OpenLock, OpenSemaphore, ...). WithMode,
+// CreateOnly and OpenOnly apply to every kind, Ephemeral to every kind but
+// pools; the others only to the kind they name, and given to another kind
+// they make the Open fail with ErrInvalidArg.
 type Option func(*queueOptions)
 
 // WithOrder sets FIFO (default), LIFO or Priority.
