@@ -218,6 +218,45 @@ func TestPoolWaitTimesOutAndTheTaskGoesOn(t *testing.T) {
 	}
 }
 
+// A Future's Wait and the handle's Next racing for the one result: whichever
+// takes it, the Future gets it, and Next gets it only as that Future.
+func TestPoolWaitAndNextRaceForOneResult(t *testing.T) {
+	p := openPool(t)
+	for i := 0; i < 50; i++ {
+		f := submit(t, p, "f", i)
+		waited := make(chan string, 1)
+		go func() {
+			r, err := f.Wait(withTimeout(t, 30*time.Second))
+			if err != nil {
+				t.Error(err)
+			}
+			waited <- string(r)
+		}()
+		if err := takeNow(t, p).Finish(i); err != nil {
+			t.Fatal(err)
+		}
+		g, err := p.Next(withTimeout(t, 30*time.Second))
+		if (err != nil || g != f) && !errors.Is(err, ErrInvalidArg) {
+			t.Fatalf("Next: %v, %v", g, err)
+		}
+		if r := within(t, 30*time.Second, "Wait", func() string { return <-waited }); r != strconv.Itoa(i) {
+			t.Fatalf("Wait: %s, want %d", r, i)
+		}
+	}
+}
+
+func TestPoolResultTooLargeForTheResultQueueIsATaskError(t *testing.T) {
+	p := openPool(t, WithResultCapacity(4096))
+	f := submit(t, p, "big", 0)
+	if err := takeNow(t, p).Finish(strings.Repeat("x", 10000)); err != nil {
+		t.Fatal(err)
+	}
+	var te *TaskError
+	if _, err := f.Wait(withTimeout(t, 10*time.Second)); !errors.As(err, &te) || !strings.Contains(te.Message, "exceeds") {
+		t.Fatalf("Wait: %v", err)
+	}
+}
+
 func TestPoolSubmitWaitsForRoom(t *testing.T) {
 	p := openPool(t, WithMaxTasks(1))
 	submit(t, p, "f", 1)
@@ -509,11 +548,9 @@ func TestPoolServeRunsHandlers(t *testing.T) {
 			t.Errorf("%s: %s, %v; want the error %q", c.fn, r, err, c.err)
 		}
 	}
-	if te := new(TaskError); true {
-		_, err := futures[6].Wait(bg)
-		if !errors.As(err, &te) || te.Message != "no function 'nope' in this worker" {
-			t.Errorf("unknown function: %v", err)
-		}
+	var te *TaskError
+	if _, err := futures[6].Wait(bg); !errors.As(err, &te) || te.Message != "no function 'nope' in this worker" {
+		t.Errorf("unknown function: %v", err)
 	}
 	if err := p.CloseTasks(); err != nil {
 		t.Fatal(err)
