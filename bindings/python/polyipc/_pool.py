@@ -344,6 +344,9 @@ class Pool:
         # next_result() calls in flight: one of them may have taken the result an AsyncResult waits for
         self._delivery = threading.Condition(threading.Lock())
         self._delivering = 0
+        # submits in flight, and results next_result() got for ids not registered yet (one of those)
+        self._submitting = 0
+        self._early = {}
 
     # ---- plumbing -------------------------------------------------------------
     def _delivered(self, r):
@@ -373,6 +376,9 @@ class Pool:
         deadline = _deadline(timeout)
         h = self._handle
         ptr = h.enter()
+        task_id = None
+        with self._delivery:
+            self._submitting += 1
         try:
             while True:
                 ns = _slice_ns(deadline)
@@ -384,9 +390,17 @@ class Pool:
                         raise _Full(str(e)) from None
                     h.check()
         finally:
+            with self._delivery:
+                self._submitting -= 1
+                if task_id is not None:
+                    r = AsyncResult(self, task_id, func)
+                    self._results[task_id] = r
+                    early = self._early.pop(task_id, None)  # a next_result() elsewhere was quicker
+                    if early is not None:
+                        r._set(early)
+                if not self._submitting:
+                    self._early.clear()
             h.leave()
-        r = AsyncResult(self, task_id, func)
-        self._results[task_id] = r
         return r
 
     # ---- submitting -------------------------------------------------------------
@@ -434,10 +448,13 @@ class Pool:
                     h.check()
             message = _decode(data)
             task_id = message.get("id")
-            r = self._results.get(task_id)
-            if r is None:  # nobody holds its AsyncResult any more: a fresh one
-                r = AsyncResult(self, task_id, None)
-            r._set(message)
+            with self._delivery:
+                r = self._results.get(task_id)
+                if r is None:  # nobody holds its AsyncResult (any more, or yet): a fresh one
+                    r = AsyncResult(self, task_id, None)
+                    if self._submitting:  # perhaps its submit() has not registered it yet
+                        self._early[task_id] = message
+                r._set(message)
             return r
         finally:
             with self._delivery:

@@ -277,6 +277,27 @@ def test_threads_waiting_for_their_own_results_each_get_theirs(pool):
     assert not worker.is_alive() and not wrong
 
 
+def test_an_async_result_gets_its_result_even_when_next_result_took_it(pool):
+    def any_result(got):
+        try:
+            got.append(pool.next_result(timeout=30).get())
+        except ValueError:  # the AsyncResult was quicker: nothing else is to come
+            got.append("none left")
+
+    for _ in range(20):
+        r = pool.apply_async("f", (1,))
+        t = take_one(pool)
+        mine, other = [], []
+        waiters = [threading.Thread(target=lambda: mine.append(r.get(timeout=30))),
+                   threading.Thread(target=any_result, args=(other,))]
+        for w in waiters:
+            w.start()
+        t.complete("v")
+        for w in waiters:
+            w.join(30)
+        assert mine == ["v"] and other in (["v"], ["none left"])
+
+
 def test_serve_passes_args_by_their_json_shape_and_reports_failures(pool):
     def kw(a, b=0):
         return {"a": a, "b": b}
