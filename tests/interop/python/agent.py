@@ -504,7 +504,7 @@ def ipc_main(argv):
 
 
 
-# ---- worker pools (README: "Pool scenarios") ------------------------------------------
+# ---- worker pools: pool-work / pool-submit (the five functions and task i: ../README.md) ----
 
 def pool_run(task):
     """Runs one task of the five interop functions and finishes it."""
