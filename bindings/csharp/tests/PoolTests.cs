@@ -162,6 +162,27 @@ namespace Polyipc.Tests
         }
 
         [Test]
+        public void OptionsBoundTheTasksAndTheResults()
+        {
+            using (var p = NewPool("bounded", new PoolOptions { MaxTasks = 1, ResultCapacityBytes = 4096 }))
+            {
+                PoolResult r = p.Submit("big", 0);
+                Assert.Throws<QueueFullException>(() => p.Submit("f", 1, TimeSpan.Zero), "full, no wait");
+                var sw = Stopwatch.StartNew();
+                var e = Assert.ThrowsExactly<PolyipcTimeoutException>(() => p.Submit("f", 1, TimeSpan.FromMilliseconds(120)), "full");
+                Assert.True(sw.ElapsedMilliseconds >= 110, "waited the timeout: " + sw.ElapsedMilliseconds + " ms");
+                Assert.Equal(Status.Timeout, e.Status);
+                CancelsPromptly(ct => p.Submit("f", 1, null, ct), "Submit");
+                using (PoolTask t = p.Take(Limit)) t.Complete(new string('x', 10000));
+                var big = Assert.Throws<PoolTaskException>(() => r.Wait(Limit), "a result too large for the result queue");
+                Assert.True(big.Message.Contains("exceeds"), big.Message);
+                PoolResult r2 = p.Submit("f", 1, TimeSpan.Zero); // room again
+                using (PoolTask t = p.Take(Limit)) t.Complete(2);
+                Assert.Equal(2L, r2.Get<long>(Limit));
+            }
+        }
+
+        [Test]
         public void ATaskDisposedUnfinishedGoesBackToThePool()
         {
             using (var p = NewPool("giveback"))
