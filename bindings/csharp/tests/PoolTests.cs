@@ -464,6 +464,8 @@ namespace Polyipc.Tests
                 Assert.Equal("served " + (N - 2 + 1), ReadLine(second, Limit));
                 WaitExit(second, Limit);
                 p.Join(TimeSpan.Zero);
+                var stat = JObject.Parse(p.StatJson());
+                Assert.Equal(1L, (long)stat["counters"]["redeliveries"], "the killed worker's task was handed out again once");
             }
         }
     }
