@@ -36,6 +36,12 @@ impl TaskId {
     }
 }
 
+impl From<TaskId> for u64 {
+    fn from(id: TaskId) -> u64 {
+        id.0
+    }
+}
+
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
@@ -403,6 +409,11 @@ impl Pool {
     /// Dropping the pool does the same.
     pub fn close(self) {
         drop(self)
+    }
+
+    /// Removes the name `name` (same as [`crate::unlink`]).
+    pub fn unlink(name: &str) -> Result<()> {
+        crate::unlink(name)
     }
 }
 

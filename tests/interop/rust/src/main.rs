@@ -697,7 +697,8 @@ fn pool_work(pool: &str, hang_after: Option<usize>) -> Res<()> {
         served = p
             .serve(&counted, stop)
             .map_err(|e| format!("serve {pool}: {e}"))?;
-        if served == k {
+        if stop.load(Ordering::Acquire) {
+            // K tasks were run (serve stopped, not CLOSED): take one more
             match p.take(Some(timeout())) {
                 Ok(task) => {
                     println!("took task {}", task.id());
