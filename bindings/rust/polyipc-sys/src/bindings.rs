@@ -203,6 +203,14 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn polyipc_queue_task_done_message(
+        q: *mut polyipc_queue,
+        data: *const ::std::os::raw::c_void,
+        len: usize,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_queue_join(
         q: *mut polyipc_queue,
         timeout_ns: i64,
