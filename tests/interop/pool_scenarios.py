@@ -26,6 +26,11 @@ def serve(run, langs, per_submitter):
     run.rm(pool)
     start = time.monotonic()
     workers = [Agent(run, l, ["pool-work", pool], f"pool.work.{l}") for l in langs]
+    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):  # all take part from the first task
+        run.report_failure(head + " (workers starting)", workers)
+        for w in workers:
+            w.kill()
+        return
     submitters = [Agent(run, l, ["pool-submit", pool, str(per_submitter)], f"pool.submit.{l}") for l in langs]
     if not finish_agents(run, head + " (submitters)", submitters, run.timeout):
         for w in workers:
