@@ -46,12 +46,18 @@ type queueOptions struct {
 	semBounded  bool   // Bounded was given
 	lockName    string // WithLockName
 	lockNameSet bool
+
+	// Pools only (see pool.go).
+	maxTasks       int64
+	resultCapacity int64
+	poolOnly       bool // WithMaxTasks or WithResultCapacity was given
 }
 
-// An Option configures OpenQueue or the Open function of a synchronisation
-// primitive (OpenLock, OpenSemaphore, ...). WithMode, Ephemeral, CreateOnly
-// and OpenOnly apply to every kind; the others only to the kind they name,
-// and given to another kind they make the Open fail with ErrInvalidArg.
+// An Option configures OpenQueue, OpenPool, OpenPipe or the Open function of
+// a synchronisation primitive (OpenLock, OpenSemaphore, ...). WithMode,
+// CreateOnly and OpenOnly apply to every kind, Ephemeral to every kind but
+// pools; the others only to the kind they name, and given to another kind
+// they make the Open fail with ErrInvalidArg.
 type Option func(*queueOptions)
 
 // WithOrder sets FIFO (default), LIFO or Priority.
@@ -78,7 +84,7 @@ func WithMaxItems(n int) Option {
 
 // WithCapacity sets the shared memory for messages in bytes (default: 1 MiB
 // for a queue; 4 MiB per direction for a pipe, where a message is at most
-// capacity - 8 bytes).
+// capacity - 8 bytes; 1 MiB for a pool's tasks).
 func WithCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.capacity = bytes }
 }
@@ -131,4 +137,17 @@ func WithLockName(lockName string) Option {
 // pipe must agree (else ErrIncompatible). Pipes only.
 func OneWay() Option {
 	return func(q *queueOptions) { q.oneWay, q.shaped = true, true }
+}
+
+// WithMaxTasks bounds the number of tasks waiting in a pool (0, the default:
+// bounded by its capacity only). Pools only.
+func WithMaxTasks(n int) Option {
+	return func(q *queueOptions) { q.maxTasks, q.poolOnly = int64(n), true }
+}
+
+// WithResultCapacity sets the shared memory of the result queue each
+// submitting pool handle gets, in bytes (default 1 MiB): a result too large
+// for it reaches the submitter as a failed task. Pools only.
+func WithResultCapacity(bytes int64) Option {
+	return func(q *queueOptions) { q.resultCapacity, q.poolOnly = bytes, true }
 }

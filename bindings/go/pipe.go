@@ -100,10 +100,11 @@ func openConn(name string, end End, open func(o *queueOptions) native.NativePipe
 	if err := checkName("pipe", name); err != nil {
 		return nil, err
 	}
-	if o.orderSet || o.joinable || o.maxItems != 0 || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet {
+	if o.orderSet || o.joinable || o.maxItems != 0 || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet ||
+		o.poolOnly {
 		return nil, newError(StatusInvalidArg, nil,
-			"pipe '%s': WithOrder, Joinable, WithMaxItems, WithMaxMessageBytes, Bounded and WithLockName do not apply to a pipe",
-			name)
+			"pipe '%s': WithOrder, Joinable, WithMaxItems, WithMaxMessageBytes, Bounded, WithLockName, WithMaxTasks and "+
+				"WithResultCapacity do not apply to a pipe", name)
 	}
 	if o.capacity < 0 {
 		return nil, newError(StatusInvalidArg, nil, "pipe '%s': the capacity must not be negative", name)

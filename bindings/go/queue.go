@@ -50,8 +50,9 @@ func OpenQueue(name string, opts ...Option) (*Queue, error) {
 	if err := checkName("queue", name); err != nil {
 		return nil, err
 	}
-	if o.semBounded || o.lockNameSet || o.oneWay {
-		return nil, newError(StatusInvalidArg, nil, "queue '%s': Bounded, WithLockName and OneWay do not apply to a queue", name)
+	if o.semBounded || o.lockNameSet || o.oneWay || o.poolOnly {
+		return nil, newError(StatusInvalidArg, nil,
+			"queue '%s': Bounded, WithLockName, OneWay, WithMaxTasks and WithResultCapacity do not apply to a queue", name)
 	}
 	if o.maxItems < 0 || o.capacity < 0 || o.maxMessageBytes < 0 {
 		return nil, newError(StatusInvalidArg, nil,

@@ -52,6 +52,10 @@ func syncOpen[H any](kind, name string, opts []Option, check func(o *queueOption
 			"%s '%s': WithOrder, WithFormat, Joinable, WithMaxItems, WithCapacity, WithMaxMessageBytes and OneWay "+
 				"apply to queues and pipes only", kind, name)
 	}
+	if o.poolOnly {
+		return h, o, newError(StatusInvalidArg, nil, "%s '%s': WithMaxTasks and WithResultCapacity apply to pools only",
+			kind, name)
+	}
 	if o.semBounded && kind != "semaphore" {
 		return h, o, newError(StatusInvalidArg, nil, "%s '%s': Bounded applies to semaphores only", kind, name)
 	}

@@ -34,6 +34,8 @@ typedef struct polyipc_go_zero_copy {
 extern polyipc_go_zero_copy polyipc_go_queue_reserve(uintptr_t q, size_t len, int64_t timeout_ns);
 extern polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout_ns);
 extern void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op);
+extern uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                       size_t len, int64_t timeout_ns);
 %}
 
 /* Queue's hot path (QueuePut / QueueGetInto below, and the zero-copy
@@ -124,6 +126,36 @@ void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op) {
   }
   if (rc != 0) polyipc_go_raise(&err);
 }
+
+/* NativePool::submit without SWIG's malloc'd copy of the function name,
+ * which a failing call (a full pool's TIMEOUT, every wait slice) would leak:
+ * the name is copied to the stack (or a malloc'd buffer, freed before the
+ * raise). bindings/go rejects names with a NUL byte before the call. */
+uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                size_t len, int64_t timeout_ns) {
+  polyipc_error err;
+  char stackbuf[256];
+  char *name = stackbuf;
+  uint64_t id = 0;
+  int rc;
+  err.code = 0;
+  if (fn_len >= sizeof stackbuf) {
+    name = (char *)malloc(fn_len + 1);
+    if (!name) {
+      err.code = POLYIPC_ERR_NO_MEMORY;
+      snprintf(err.message, sizeof err.message, "submit: no memory for a function name of %zu bytes", fn_len);
+      polyipc_go_raise(&err);
+      return 0;
+    }
+  }
+  if (fn_len) memcpy(name, fn, fn_len);
+  name[fn_len] = 0;
+  rc = polyipc_pool_submit((polyipc_pool *)p, name, len ? (const void *)data : (const void *)"", len, timeout_ns, &id,
+                           &err);
+  if (name != stackbuf) free(name);
+  if (rc != 0) polyipc_go_raise(&err);
+  return id;
+}
 %}
 
 %insert(go_wrapper) %{
@@ -170,6 +202,14 @@ func QueueCancel(h SwigcptrNativeQueue, ticket uint64) {
 // QueueRelease ends the borrowed message ticket (polyipc_queue_release).
 func QueueRelease(h SwigcptrNativeQueue, ticket uint64) {
 	C.polyipc_go_queue_end(C.uintptr_t(h), C.uint64_t(ticket), 2)
+}
+
+// PoolSubmit is h.Submit(function, args, timeoutNs) in one cgo call without
+// the SWIG proxy, whose malloc'd copy of the function name a failing call
+// would leak (see go.i): the task id. function must hold no NUL byte.
+func PoolSubmit(h SwigcptrNativePool, function string, args []byte, timeoutNs int64) uint64 {
+	return uint64(C.polyipc_go_pool_submit(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
+		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(args)), C.size_t(len(args)), C.int64_t(timeoutNs)))
 }
 %}
 

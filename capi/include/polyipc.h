@@ -155,7 +155,12 @@ POLYIPC_API int polyipc_queue_borrow(polyipc_queue *q, const void **data, size_t
                                      int64_t timeout_ns, polyipc_error *err);
 POLYIPC_API int polyipc_queue_release(polyipc_queue *q, uint64_t ticket, polyipc_error *err);
 POLYIPC_API int polyipc_queue_size(polyipc_queue *q, uint64_t *out, polyipc_error *err); /* qsize() */
-POLYIPC_API int polyipc_queue_task_done(polyipc_queue *q, polyipc_error *err); /* joinable only */
+/* Joinable queues. task_done ends the oldest item this process got and has not
+ * ended; with several threads finishing items out of order, task_done_message
+ * ends the one holding exactly these bytes (the message as got), so that a
+ * process that dies leaves exactly its unfinished items to be handed out again. */
+POLYIPC_API int polyipc_queue_task_done(polyipc_queue *q, polyipc_error *err);
+POLYIPC_API int polyipc_queue_task_done_message(polyipc_queue *q, const void *data, size_t len, polyipc_error *err);
 POLYIPC_API int polyipc_queue_join(polyipc_queue *q, int64_t timeout_ns, polyipc_error *err);
 /* end of stream: getters drain what is there, then everyone gets CLOSED */
 POLYIPC_API int polyipc_queue_close_writes(polyipc_queue *q, polyipc_error *err);
@@ -451,7 +456,7 @@ POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);
 POLYIPC_API int polyipc_list_json(char **json, polyipc_error *err);
 /* one object, by name, without attaching to it (release with polyipc_free) */
 POLYIPC_API int polyipc_stat_json(const char *name, char **json, polyipc_error *err);
-/* Reads at most max_count messages of queue `name` without taking them, as a JSON
+/* Reads at most max_count messages of queue `name` (of a pool: its waiting tasks) without taking them, as a JSON
  * array of {"message": ..., "priority": n} (bytes messages as base64 under "base64"). */
 POLYIPC_API int polyipc_peek_json(const char *name, size_t max_count, char **json, polyipc_error *err);
 /* removes ephemeral objects whose attached processes are all dead; returns

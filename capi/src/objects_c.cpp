@@ -41,7 +41,9 @@ int polyipc_peek_json(const char* name, size_t max_count, char** json, polyipc_e
   return guard(err, "polyipc_peek_json", [&](ErrorText&) {
     polyipc::QueueOptions any;
     any.check_existing = false;
-    auto q = polyipc::Queue::open(name, polyipc::OpenMode::OpenOnly, any);
+    const polyipc::ObjectView v = polyipc::view_object(name);  // a pool is a queue of tasks: peek at those
+    const bool pool = v.header && v.header->kind == static_cast<uint32_t>(polyipc::Kind::Pool);
+    auto q = polyipc::Queue::open(name, polyipc::OpenMode::OpenOnly, any, pool ? polyipc::Kind::Pool : polyipc::Kind::Queue);
     *json = dup_string(q->peek_json(max_count));
     return Status::Ok;
   });

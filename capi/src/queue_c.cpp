@@ -174,6 +174,14 @@ int polyipc_queue_task_done(polyipc_queue* q, polyipc_error* err) {
   return guard(err, "polyipc_queue_task_done", [&](ErrorText& e) { return q->impl->task_done(e); });
 }
 
+int polyipc_queue_task_done_message(polyipc_queue* q, const void* data, size_t len, polyipc_error* err) {
+  REQUIRE_QUEUE(q, err, "polyipc_queue_task_done_message");
+  POLYIPC_REQUIRE(data != nullptr || len == 0, err, "queue '%s': task_done_message: NULL data with length %zu",
+                  q->impl->name().c_str(), len);
+  return guard(err, "polyipc_queue_task_done_message",
+               [&](ErrorText& e) { return q->impl->task_done(data, len, e); });
+}
+
 int polyipc_queue_join(polyipc_queue* q, int64_t timeout_ns, polyipc_error* err) {
   REQUIRE_QUEUE(q, err, "polyipc_queue_join");
   return guard(err, "polyipc_queue_join",

@@ -153,6 +153,7 @@ std::string state_text(const Json& obj) {
   const std::string kind = obj.value("kind", "");
   auto num = [&](const char* key) { return field_text(obj, key); };
   if (kind == "queue") return num("depth");
+  if (kind == "pool") return num("depth") + " waiting, " + num("leased") + " running";
   if (kind == "lock" || kind == "rlock")
     return obj.value("locked", false) ? "locked (thread " + num("holder_tid") + ")" : "free";
   if (kind == "semaphore")

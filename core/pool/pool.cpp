@@ -162,20 +162,42 @@ Status Pool::take_result(const Deadline& deadline, std::string* out, uint64_t* i
 }
 
 // One waiting thread at a time takes from the result queue (reading_); what
-// it takes for another thread goes into arrived_, and every waiter looks there.
+// it takes for another thread goes into arrived_, and every waiter looks
+// there. A wait for any task leaves alone the ids a thread waits for by id.
 Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error) {
   std::unique_lock<std::mutex> lk(mu_);
-  const bool expected = id == 0 ? !pending_.empty() : pending_.count(id) > 0;
-  if (!expected) {
+  auto expected = [&] {
+    if (id != 0) return pending_.count(id) > 0;
+    for (uint64_t p : pending_)
+      if (awaited_.count(p) == 0) return true;
+    return false;
+  };
+  if (!expected()) {
     if (id == 0)
-      error.set("pool '%s': this handle has no task whose result is still to come", name().c_str());
+      error.set("pool '%s': this handle has no task whose result is still to come (and not awaited by id)",
+                name().c_str());
     else
       error.set("pool '%s': task %llu is not a task of this handle whose result is still to come", name().c_str(),
                 static_cast<unsigned long long>(id));
     return Status::InvalidArg;
   }
+  // Mine: returned to this caller, whoever took it from the queue.
+  auto mine = [&](uint64_t got) { return id == 0 ? awaited_.count(got) == 0 : got == id; };
+  if (id != 0) awaited_.insert(id);
+  struct Unawait {
+    std::multiset<uint64_t>& awaited;
+    uint64_t id;
+    ~Unawait() {
+      if (id != 0) awaited.erase(awaited.find(id));
+    }
+  } unawait{awaited_, id};
   for (;;) {
-    auto it = id == 0 ? arrived_.begin() : arrived_.find(id);
+    if (id == 0 && !expected()) {  // the rest became other threads' by id meanwhile
+      error.set("pool '%s': every result still to come is awaited by id by another thread", name().c_str());
+      return Status::InvalidArg;
+    }
+    auto it = arrived_.begin();
+    while (it != arrived_.end() && !mine(it->first)) ++it;
     if (it != arrived_.end()) {
       *out = std::move(it->second);
       pending_.erase(it->first);
@@ -208,7 +230,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
     arrived_cv_.notify_all();
     if (st != Status::Ok) return st;
     if (!pending_.count(got) || arrived_.count(got)) continue;  // a duplicate: dropped
-    if (id == 0 || got == id) {
+    if (mine(got)) {
       pending_.erase(got);
       *out = std::move(message);
       return Status::Ok;
@@ -304,6 +326,7 @@ std::string Pool::stat_json() const {
   nlohmann::json j = nlohmann::json::parse(tasks_->stat_json());
   std::lock_guard<std::mutex> lk(mu_);
   j["results_pending"] = pending_.size();
+  j["results_awaited_by_id"] = awaited_.size();  // threads in result(id) now
   if (results_) j["result_queue"] = results_->name();
   return j.dump();
 }

@@ -59,8 +59,9 @@ class Pool {
   // Submitter. *id names the task in result(); args must be JSON.
   Status submit(const std::string& function, const void* args, size_t len, const Deadline& deadline, uint64_t* id,
                 ErrorText& error);
-  // The result of task `id` (0: of any task of this handle), as its result
-  // message (see above). INVALID_ARG for an id this handle has no result to come for.
+  // The result of task `id` (0: of any task of this handle that no other
+  // thread waits for by id), as its result message (see above). INVALID_ARG
+  // for an id this handle has no result to come for.
   Status result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error);
 
   // Worker. CLOSED once close_tasks() was called and every task was taken.
@@ -97,6 +98,7 @@ class Pool {
   uint64_t next_id_ = 1;
   std::set<uint64_t> pending_;               // submitted, result not returned yet
   std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
+  std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
   bool reading_ = false;                     // one thread at a time takes from results_
 
   // Worker side: the result queues of recent submitters, kept open.

@@ -352,6 +352,50 @@ TEST_F(MultiProcess, LongLeaseDoesNotBlockTheQueue) {
   CAPI_EXPECT_OK(polyipc_queue_join(q, 5 * kSec, &e));
 }
 
+// A consumer whose threads finish items out of order ends each item by its
+// bytes: killed afterwards, it leaves exactly its unfinished item behind.
+// (Plain task_done ends the oldest: "a" would count as done and be lost,
+// and the finished "c" would run again.)
+TEST_F(MultiProcess, TaskDoneMessageEndsThatItemSoADeadConsumerLeavesOnlyItsUnfinishedOne) {
+  std::string name = Name("q");
+  auto o = Opts(POLYIPC_FIFO, POLYIPC_FORMAT_JSON, 1);
+  Queue q;
+  CAPI_ASSERT_OK(OpenQ(name, POLYIPC_CREATE_ONLY, &o, &q, &e));
+  for (const char* m : {"\"a\"", "\"b\"", "\"c\""}) CAPI_ASSERT_OK(Put(q, m, 0, &e));
+  Children kids;
+  Pipe up;
+  pid_t consumer = kids.Add(Spawn([&] {
+    q.Forget();
+    polyipc_queue* h = nullptr;
+    CHILD_REQUIRE(polyipc_queue_open(name.c_str(), POLYIPC_OPEN_ONLY, &o, &h, nullptr) == POLYIPC_OK);
+    for (int i = 0; i < 3; ++i) {
+      void* d = nullptr;
+      size_t len = 0;
+      CHILD_REQUIRE(polyipc_queue_get(h, &d, &len, 5 * kSec, nullptr) == POLYIPC_OK);
+      polyipc_free(d);
+    }
+    // "c" and "b" are done, "a" (the oldest) is still being worked on.
+    CHILD_REQUIRE(polyipc_queue_task_done_message(h, "\"c\"", 3, nullptr) == POLYIPC_OK);
+    CHILD_REQUIRE(polyipc_queue_task_done_message(h, "\"b\"", 3, nullptr) == POLYIPC_OK);
+    polyipc_error err;
+    CHILD_REQUIRE(polyipc_queue_task_done_message(h, "\"b\"", 3, &err) == POLYIPC_ERR_INVALID_ARG);
+    CHILD_REQUIRE(std::string(err.message).find(name) != std::string::npos);
+    CHILD_REQUIRE(polyipc_queue_task_done_message(h, nullptr, 3, &err) == POLYIPC_ERR_INVALID_ARG);
+    CHILD_REQUIRE(up.WriteByte());
+    for (;;) pause();
+  }));
+  char c;
+  ASSERT_TRUE(up.ReadByte(&c, 10000));
+  kill(consumer, SIGKILL);
+  EXPECT_EQ(128 + SIGKILL, kids.Wait(consumer, 10s));
+  std::string m;
+  ASSERT_ST(POLYIPC_OK, Get(q, &m, 5 * kSec));  // handed out again once the death is noticed
+  EXPECT_EQ("\"a\"", m);
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Get(q, &m, 0));
+  CAPI_ASSERT_OK(polyipc_queue_task_done_message(q, m.data(), m.size(), &e));
+  CAPI_EXPECT_OK(polyipc_queue_join(q, 0, &e));
+}
+
 // join() in a joiner process returns only after consumer processes have
 // task_done'd every item.
 TEST_F(MultiProcess, JoinAcrossProcesses) {

@@ -377,6 +377,37 @@ TEST_F(PoolTest, ThreadsWaitingForTheirOwnResultsEachGetTheirs) {
   EXPECT_EQ(kThreads * kEach, done.load());
 }
 
+TEST_F(PoolTest, AWaitForAnyTaskLeavesAloneTheResultAnotherThreadWaitsForById) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t first = 0, second = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &first, &e));
+  CAPI_ASSERT_OK(Submit(p, "f", "2", &second, &e));
+  json any, by_id;
+  int any_rc = -1, by_id_rc = -1;
+  std::thread any_waiter([&] { any_rc = Result(p, 0, &any, 10 * kSec); });
+  std::thread id_waiter([&] { by_id_rc = Result(p, first, &by_id, 10 * kSec); });
+  const auto t0 = Clock::now();  // the by-id wait has begun (else the first result is anyone's)
+  for (;;) {
+    char* text = nullptr;
+    CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+    if (TakeJson(text)["results_awaited_by_id"] == 1) break;
+    ASSERT_LT(SecondsSince(t0), 10.0);
+    std::this_thread::yield();
+  }
+  for (int i = 0; i < 2; ++i) {  // the first task's result comes first
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    CAPI_ASSERT_OK(Finish(t.get(), false, Args(t.get()), &e));
+  }
+  any_waiter.join();
+  id_waiter.join();
+  EXPECT_ST(POLYIPC_OK, by_id_rc);
+  EXPECT_ST(POLYIPC_OK, any_rc);
+  EXPECT_EQ(first, by_id["id"].get<uint64_t>());
+  EXPECT_EQ(second, any["id"].get<uint64_t>());
+}
+
 TEST_F(PoolTest, BadInputGetsAClearErrorAndChangesNothing) {
   Pool p;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));

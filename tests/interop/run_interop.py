@@ -364,6 +364,8 @@ def main():
     sy.add_argument("scenarios", nargs="?", default="tickets,semaphore,event,barrier,condition")
     ip = sub.add_parser("ipc", help="Pipes, shared memory and Values across languages")
     ip.add_argument("scenarios", nargs="?", default="pipe,eof,shm,counter")
+    po = sub.add_parser("pool", help="Worker pools across languages")
+    po.add_argument("scenarios", nargs="?", default="serve,kill")
     args = ap.parse_args()
     if args.cli is None:
         args.cli = os.path.join(os.path.dirname(os.path.abspath(args.agents)), "..", "..", "cli", "polyipc")
@@ -382,6 +384,9 @@ def main():
         elif args.cmd == "ipc":
             import ipc_scenarios
             ipc_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))
+        elif args.cmd == "pool":
+            import pool_scenarios
+            pool_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))
         elif args.cmd == "sync":
             import sync_scenarios
             sync_scenarios.run_all(run, Agent, langs, args.scenarios.split(","))

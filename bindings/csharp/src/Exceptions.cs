@@ -148,4 +148,25 @@ namespace Polyipc
     {
         public BrokenBarrierException(string message) : base(Status.Broken, message) { }
     }
+
+    /// <summary>
+    /// A pool task whose worker failed it (<see cref="PoolTask.Fail"/>, or an exception in a
+    /// <see cref="Pool.Serve"/> handler): thrown by <see cref="PoolResult.Wait"/> and
+    /// <see cref="PoolResult.Get{T}"/>. The message is the worker's error text, exactly.
+    /// <see cref="PolyipcException.Status"/> is Ok: the pool did its part; the task's function failed.
+    /// </summary>
+    [Serializable]
+    public class PoolTaskException : PolyipcException
+    {
+        /// <summary>The task's id (per submitting handle).</summary>
+        public ulong TaskId { get; private set; }
+        /// <summary>The function the task named (null if this handle does not know it).</summary>
+        public string Function { get; private set; }
+
+        public PoolTaskException(ulong taskId, string function, string error) : base(Status.Ok, error ?? "")
+        {
+            TaskId = taskId;
+            Function = function;
+        }
+    }
 }

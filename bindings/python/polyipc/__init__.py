@@ -1,7 +1,7 @@
 """polyipc: multiprocessing's queues, synchronisation primitives (Lock, RLock,
 Semaphore, BoundedSemaphore, Event, Condition, Barrier), pipes (Pipe, Connection,
 connection.wait), SharedMemory, Value and Array as named objects in POSIX shared
-memory, shared with processes written in Go, Java, C#, Rust and C (JSON
+memory, and worker pools (Pool), shared with processes written in Go, Java, C#, Rust and C (JSON
 messages).
 
     import polyipc
@@ -19,6 +19,10 @@ messages).
     shm = polyipc.SharedMemory("frame", create=True, size=4096)   # shm.buf: a memoryview
     hits = polyipc.Value("q", 0, name="hits")  # hits.value, hits.get_lock(), hits.add(1)
 
+    pool = polyipc.Pool("thumbs")              # a worker pool; workers in any language
+    pool.apply_async("resize", ("a.png", 64)).get(timeout=30)   # the function by NAME, JSON args
+    pool.serve({"resize": resize})             # another process: work until pool.close()
+
 Objects live in the namespace $POLYIPC_NAMESPACE (default "default") until
 polyipc.unlink() removes them: nothing is removed at exit or by the garbage
 collector. Errors are polyipc.PolyipcError subclasses that are also the
@@ -32,6 +36,7 @@ from ._native import BINDING_VERSION_NUMBER, LIBRARY_VERSION_NUMBER, lib as _lib
 from ._names import gc, list_objects, namespace, peek, stat, unlink
 from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, Borrowed, JoinableQueue, Queue, Reservation, SimpleQueue
 from ._sync import Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore
+from ._pool import AsyncResult, Pool, PoolTask, PoolTaskError
 from . import connection
 from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
 from .shared_memory import SharedMemory
@@ -43,6 +48,7 @@ __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
     "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array",
+    "Pool", "AsyncResult", "PoolTask", "PoolTaskError",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner", "Broken",

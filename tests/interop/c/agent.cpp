@@ -301,11 +301,13 @@ int close_writes(const std::string &queue) {
 
 int run_sync_scenario(const std::vector<std::string> &a);  // sync.cpp
 int run_ipc_scenario(const std::vector<std::string> &a);   // ipc.cpp
+int run_pool_command(const std::vector<std::string> &a);   // pool.cpp
 
 int main(int argc, char **argv) {
   std::vector<std::string> a(argv, argv + argc);
   if (int rc = run_sync_scenario(a); rc >= 0) return rc;
   if (int rc = run_ipc_scenario(a); rc >= 0) return rc;
+  if (int rc = run_pool_command(a); rc >= 0) return rc;
   try {
     if (argc == 5 && a[1] == "produce") return produce(a[2], std::stoll(a[3]), a[4], false);
     if (argc == 5 && a[1] == "jobs-produce") return produce(a[2], std::stoll(a[3]), a[4], true);
@@ -328,7 +330,8 @@ int main(int argc, char **argv) {
   }
   std::fprintf(stderr,
                "usage: %s produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT "
-               "[--hang-after K] | close-writes QUEUE\n",
+               "[--hang-after K] | close-writes QUEUE | pool-work POOL [--hang-after K] | pool-submit POOL N | "
+               "pool-close POOL\n",
                argv[0]);
   return 2;
 }

@@ -17,6 +17,7 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
+using System.Linq;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -866,16 +867,176 @@ namespace Polyipc.Interop
             return 0;
         }
 
+        // ---- worker pools ----------------------------------------------------------------------
+
+        private static readonly HashSet<string> PoolCommands = new HashSet<string> { "pool-work", "pool-submit" };
+
+        /// The five functions every worker serves (README "Worker pools").
+        private static Dictionary<string, Func<JToken, object>> PoolHandlers()
+        {
+            return new Dictionary<string, Func<JToken, object>>
+            {
+                { "add", a => (long)a[0] + (long)a[1] },
+                { "concat", a => string.Concat(((JArray)a["parts"]).Select(x => (string)x)) },
+                { "echo", a => a },
+                { "fail", a => { throw new Failure((string)a); } },
+                { "whoami", a => Lang },
+            };
+        }
+
+        /// pool-work POOL [--hang-after K]: Serve until the end of tasks; with --hang-after, Serve
+        /// stops after K tasks (its token is cancelled by the K-th handler, and Serve finishes
+        /// that task first), then one more task is taken and held until this process is killed.
+        private static void PoolWork(string name, long hangAfter)
+        {
+            using (var pool = Pool.Open(name))
+            {
+                var handlers = PoolHandlers();
+                long served = 0;
+                using (var stop = new CancellationTokenSource())
+                {
+                    if (hangAfter >= 0)
+                    {
+                        long started = 0;
+                        foreach (string fn in new List<string>(handlers.Keys))
+                        {
+                            Func<JToken, object> h = handlers[fn];
+                            handlers[fn] = a =>
+                            {
+                                if (++started >= hangAfter) stop.Cancel();
+                                return h(a);
+                            };
+                        }
+                        if (hangAfter == 0) stop.Cancel();
+                    }
+                    served = pool.Serve(handlers, stop.Token);
+                    if (hangAfter >= 0 && stop.IsCancellationRequested)
+                    {
+                        PoolTask held;
+                        if (!pool.TryTake(out held, Timeout)) throw new Failure("no task came within " + Timeout.TotalSeconds + " s");
+                        Console.WriteLine("took task " + held.Id);
+                        Console.Out.Flush();
+                        Thread.Sleep(System.Threading.Timeout.Infinite); // holds the task until killed
+                        GC.KeepAlive(held);
+                    }
+                }
+                Console.WriteLine("served " + served);
+            }
+        }
+
+        /// Task i of pool-submit: its function, arguments, and the result (ok) or error text it must get.
+        private static void PoolTaskOf(long i, out string function, out JToken args, out bool ok, out JToken want)
+        {
+            string n = i.ToString(CultureInfo.InvariantCulture);
+            switch (i % 4)
+            {
+                case 0:
+                    function = "add";
+                    args = Arr(i, 2 * i);
+                    ok = true;
+                    want = new JValue(3 * i);
+                    break;
+                case 1:
+                    function = "concat";
+                    args = new JObject { { "parts", Arr("p", n, "\u00e9\U0001F600") } };
+                    ok = true;
+                    want = new JValue("p" + n + "\u00e9\U0001F600");
+                    break;
+                case 2:
+                    function = "echo";
+                    args = new JObject
+                    {
+                        { "i", new JValue(i) },
+                        { "v", Arr(i, "x", JValue.CreateNull(), true, 1.5, new JObject { { "k", new JValue("\u00fc") } }) },
+                    };
+                    ok = true;
+                    want = args;
+                    break;
+                default:
+                    function = "fail";
+                    args = new JValue("boom " + n);
+                    ok = false;
+                    want = args;
+                    break;
+            }
+        }
+
+        /// pool-submit POOL N: N tasks, at most 64 outstanding, results of any task, each checked.
+        private static void PoolSubmit(string name, long n)
+        {
+            using (var pool = Pool.Open(name))
+            {
+                var outstanding = new Dictionary<ulong, long>(); // task id -> i
+                long next = 0, checkedCount = 0;
+                while (checkedCount < n)
+                {
+                    while (next < n && outstanding.Count < 64)
+                    {
+                        string fn;
+                        JToken args, want;
+                        bool ok;
+                        PoolTaskOf(next, out fn, out args, out ok, out want);
+                        PoolResult submitted = pool.SubmitJson(fn, args.ToString(Formatting.None), Timeout);
+                        outstanding[submitted.Id] = next++;
+                    }
+                    PoolResult r;
+                    try
+                    {
+                        r = pool.NextResult(Timeout);
+                    }
+                    catch (PolyipcTimeoutException)
+                    {
+                        throw new Failure("no result came within " + Timeout.TotalSeconds + " s (" + checkedCount + " of " + n + " checked)");
+                    }
+                    long i;
+                    if (!outstanding.TryGetValue(r.Id, out i)) throw new Failure("a result for no outstanding task: " + r.MessageJson);
+                    string function;
+                    JToken a, expected;
+                    bool expectOk;
+                    PoolTaskOf(i, out function, out a, out expectOk, out expected);
+                    JToken message = Decode(r.MessageJson); // exact numbers
+                    JToken got = message[expectOk ? "result" : "error"];
+                    string diff = message["ok"] == null || message["ok"].Type != JTokenType.Boolean || (bool)message["ok"] != expectOk
+                        ? "ok is " + Show(message["ok"])
+                        : Diff(got, expected, expectOk ? "result" : "error");
+                    if (diff != null)
+                    {
+                        string text = "task " + i + " (" + function + "): expected " + (expectOk ? "result " : "error ") +
+                                      Show(expected) + ", got " + r.MessageJson + " (" + diff + ")";
+                        Console.WriteLine(text);
+                        throw new Failure(text);
+                    }
+                    outstanding.Remove(r.Id);
+                    ++checkedCount;
+                }
+                Console.WriteLine("results ok " + n);
+            }
+        }
+
+        /// The pool sub-commands.
+        private static int PoolCommand(string[] a)
+        {
+            if (a[0] == "pool-work" && a.Length == 2) PoolWork(a[1], -1);
+            else if (a[0] == "pool-work" && a.Length == 4 && a[2] == "--hang-after") PoolWork(a[1], long.Parse(a[3]));
+            else if (a[0] == "pool-submit" && a.Length == 3) PoolSubmit(a[1], long.Parse(a[2]));
+            else
+            {
+                Console.Error.WriteLine("usage: agent pool-work POOL [--hang-after K] | pool-submit POOL N");
+                return 2;
+            }
+            return 0;
+        }
+
         private static int Main(string[] a)
         {
             try
             {
                 string cmd = a.Length > 0 ? a[0] : "";
-                if (SyncCommands.Contains(cmd) || IpcCommands.Contains(cmd))
+                if (SyncCommands.Contains(cmd) || IpcCommands.Contains(cmd) || PoolCommands.Contains(cmd))
                 {
                     try
                     {
-                        return SyncCommands.Contains(cmd) ? Sync(a) : Ipc(a);
+                        return SyncCommands.Contains(cmd) ? Sync(a) : IpcCommands.Contains(cmd) ? Ipc(a) : PoolCommand(a);
                     }
                     catch (Failure e)
                     {
@@ -917,7 +1078,8 @@ namespace Polyipc.Interop
                     Console.WriteLine(JsonConvert.SerializeObject(Message(a[2], long.Parse(a[1])), Options(false).JsonSettings));
                 else
                 {
-                    Console.Error.WriteLine("usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K]");
+                    Console.Error.WriteLine("usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | " +
+                                            "pool-work POOL [--hang-after K] | pool-submit POOL N");
                     return 2;
                 }
                 return 0;

@@ -1,6 +1,7 @@
 // The Go interop agent: the Go binding and encoding/json. Messages and
 // command lines: see ../README.md; the synchronisation scenarios are in
-// sync.go, the pipe and shared-memory ones in ipc.go.
+// sync.go, the pipe and shared-memory ones in ipc.go, the worker pool ones
+// in pool.go.
 package main
 
 import (
@@ -394,6 +395,12 @@ func run(ctx context.Context, a []string) error {
 		return consumeUntilClosed(ctx, a[1], a[2], true, int(num(a[4])))
 	case len(a) == 2 && a[0] == "close-writes":
 		return closeWrites(a[1])
+	case len(a) == 2 && a[0] == "pool-work":
+		return poolWork(ctx, a[1], -1)
+	case len(a) == 4 && a[0] == "pool-work" && a[2] == "--hang-after":
+		return poolWork(ctx, a[1], int(num(a[3])))
+	case len(a) == 3 && a[0] == "pool-submit":
+		return poolSubmit(ctx, a[1], num(a[2]))
 	case len(a) == 3 && a[0] == "dump":
 		b, err := json.Marshal(message(a[2], num(a[1])))
 		if err == nil {
@@ -410,7 +417,8 @@ func run(ctx context.Context, a []string) error {
 	fmt.Fprintln(os.Stderr, "usage: agent produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | close-writes QUEUE\n"+
 		"       agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | event-wait EVENT READY ID | event-set EVENT ID\n"+
 		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID\n"+
-		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID")
+		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n"+
+		"       agent pool-work POOL [--hang-after K] | pool-submit POOL N")
 	os.Exit(2)
 	return nil
 }

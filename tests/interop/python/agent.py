@@ -3,6 +3,7 @@
 Messages and command lines: see ../README.md."""
 
 import json
+import multiprocessing
 import os
 import struct
 import sys
@@ -502,18 +503,133 @@ def ipc_main(argv):
     return 0
 
 
+
+# ---- worker pools: pool-work / pool-submit (the five functions and task i: ../README.md) ----
+
+def pool_run(task):
+    """Runs one task of the five interop functions and finishes it."""
+    fn, args = task.function, task.args
+    try:
+        if fn == "add":
+            a, b = args
+            task.complete(a + b)
+        elif fn == "concat":
+            task.complete("".join(args["parts"]))
+        elif fn == "echo":
+            task.complete_json(task.args_json)  # the same value, exactly as it came
+        elif fn == "fail":
+            task.fail(args if isinstance(args, str) else json.dumps(args))
+        elif fn == "whoami":
+            task.complete(LANG)
+        else:
+            task.fail(f"no function '{fn}' in this worker")
+    except Exception as e:  # noqa: BLE001 - bad arguments: the task fails with the exception's text
+        if not task.released:
+            task.fail(f"{type(e).__name__}: {e}")
+
+
+def pool_work(name, hang_after):
+    served = 0
+    with polyipc.Pool(name) as pool:  # OPEN_OR_CREATE, the defaults
+        while True:
+            try:
+                task = pool.take()  # in slices: Ctrl-C works
+            except polyipc.Closed:
+                break
+            if hang_after is not None and served == hang_after:
+                print(f"took task {task.id}", flush=True)
+                while True:
+                    time.sleep(3600)  # until killed, the task unfinished
+            with task:
+                pool_run(task)
+            served += 1
+    print(f"served {served}", flush=True)
+
+
+def pool_expect(i):
+    """Task i of pool-submit: (function, args, ok, result or error text)."""
+    k = i % 4
+    if k == 0:
+        return "add", [i, 2 * i], True, 3 * i
+    if k == 1:
+        return "concat", {"parts": ["p", str(i), "é😀"]}, True, f"p{i}é😀"
+    if k == 2:
+        v = {"i": i, "v": [i, "x", None, True, 1.5, {"k": "ü"}]}
+        return "echo", v, True, v
+    return "fail", f"boom {i}", False, f"boom {i}"
+
+
+def pool_submit(name, n):
+    outstanding = {}  # task id -> i
+    nxt = done = 0
+    with polyipc.Pool(name) as pool:
+        while done < n:
+            while nxt < n and len(outstanding) < 64:
+                fn, args, _, _ = pool_expect(nxt)
+                try:
+                    r = pool.submit(fn, args, timeout=TIMEOUT)
+                except polyipc.Full:
+                    raise Failure(f"task {nxt}: no room in pool {name} within {TIMEOUT:g} s") from None
+                outstanding[r.id] = nxt
+                nxt += 1
+            try:
+                r = pool.next_result(timeout=TIMEOUT)  # id 0: whichever finishes first
+            except multiprocessing.TimeoutError:
+                raise Failure(f"no result within {TIMEOUT:g} s ({len(outstanding)} outstanding)") from None
+            if r.id not in outstanding:
+                raise Failure(f"a result for task id {r.id}, which is not outstanding")
+            i = outstanding.pop(r.id)
+            fn, args, ok, want = pool_expect(i)
+            try:
+                got_ok, got = True, r.get()
+            except polyipc.PoolTaskError as e:
+                got_ok, got = False, e.text
+            if got_ok != ok:
+                raise Failure(f"task {i} ({fn} {show(args)}): expected {'result' if ok else 'error'} {show(want)}, "
+                              f"got {'result' if got_ok else 'error'} {show(got)}")
+            d = diff(got, want)
+            if d:
+                raise Failure(f"task {i} ({fn} {show(args)}): {'result' if ok else 'error text'} {d}")
+            done += 1
+    print(f"results ok {n}")
+
+
+POOL_USAGE = "pool-work POOL [--hang-after K] | pool-submit POOL N"
+
+
+def pool_main(argv):
+    """Runs a pool sub-command; None when argv is not one."""
+    cmd, args = argv[1], argv[2:]
+    try:
+        if cmd == "pool-work" and len(args) in (1, 3) and (len(args) == 1 or args[1] == "--hang-after"):
+            pool_work(args[0], int(args[2]) if len(args) == 3 else None)
+        elif cmd == "pool-submit" and len(args) == 2:
+            pool_submit(args[0], int(args[1]))
+        elif cmd in ("pool-work", "pool-submit"):
+            raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {POOL_USAGE}")
+        else:
+            return None
+    except (Failure, polyipc.PolyipcError, ValueError, EOFError) as e:
+        print(f"FAIL: python {cmd}: {type(e).__name__}: {e}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv):
     if len(argv) >= 2:
         # the sync scenarios check previous_owner_died themselves: no warning on stderr
         warnings.simplefilter("ignore", polyipc.OwnerDeadWarning)
         status = ipc_main(argv)  # first: sync_main refuses --hang outside its own commands
         if status is None:
+            status = pool_main(argv)
+        if status is None:
             status = sync_main(argv)
         if status is not None:
             return status
     if len(argv) < 3:
         raise SystemExit("usage: agent produce|consume QUEUE N ID | many-consume QUEUE OUT | "
-                         "jobs-consume QUEUE OUT [--hang-after K] | " + SYNC_USAGE + " | " + IPC_USAGE)
+                         "jobs-consume QUEUE OUT [--hang-after K] | " + SYNC_USAGE + " | " + IPC_USAGE + " | " +
+                         POOL_USAGE)
     cmd, queue = argv[1], argv[2]
     try:
         if cmd == "produce" and len(argv) == 5:

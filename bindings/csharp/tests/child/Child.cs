@@ -1,5 +1,7 @@
 using System;
+using System.Collections.Generic;
 using System.Threading;
+using Newtonsoft.Json.Linq;
 using Polyipc;
 using Semaphore = Polyipc.Semaphore;
 using Barrier = Polyipc.Barrier;
@@ -34,6 +36,10 @@ using Lock = Polyipc.Lock;
 ///                    until it is killed
 ///   reserve NAME N   reserves N bytes in the existing queue NAME, writes half of them, prints
 ///                    "reserved N" and waits without committing until it is killed
+///   pool-serve NAME [--hang-after K]   serves pool NAME ("add" [a, b], "echo" any, "fail" text,
+///                    "whoami" -> "csharp-child") until it is closed, prints "served N"; with
+///                    --hang-after K: finishes K tasks, takes one more, prints "took task ID" and
+///                    waits without finishing it until it is killed
 /// </summary>
 public static class Child
 {
@@ -217,6 +223,8 @@ public static class Child
                         GC.KeepAlive(r);
                     }
                     return 3;
+                case "pool-serve":
+                    return PoolServe(name, args.Length == 4 && args[2] == "--hang-after" ? int.Parse(args[3]) : -1);
                 default:
                     return Usage();
             }
@@ -228,6 +236,48 @@ public static class Child
         }
     }
 
+    private static readonly Dictionary<string, Func<JToken, object>> PoolHandlers = new Dictionary<string, Func<JToken, object>>
+    {
+        { "add", a => (long)a[0] + (long)a[1] },
+        { "echo", a => a },
+        { "fail", a => { throw new Exception((string)a); } },
+        { "whoami", a => "csharp-child" },
+    };
+
+    private static int PoolServe(string name, int hangAfter)
+    {
+        using (var pool = Pool.Open(name))
+        {
+            if (hangAfter < 0)
+            {
+                long served;
+                using (var stop = new CancellationTokenSource(Limit)) served = pool.Serve(PoolHandlers, stop.Token);
+                Console.WriteLine("served " + served);
+                return 0;
+            }
+            for (int k = 0; k < hangAfter; k++)
+            {
+                using (PoolTask t = pool.Take(Limit))
+                {
+                    try
+                    {
+                        t.Complete(PoolHandlers[t.Function](t.Args));
+                    }
+                    catch (Exception e) when (!(e is PolyipcException))
+                    {
+                        t.Fail(e.Message);
+                    }
+                }
+            }
+            PoolTask held = pool.Take(Limit);
+            Console.WriteLine("took task " + held.Id);
+            Console.Out.Flush();
+            Thread.Sleep(Limit); // holds the task until the parent kills this process
+            GC.KeepAlive(held);
+        }
+        return 3;
+    }
+
     private class Message
     {
         public long i = 0;
@@ -237,7 +287,7 @@ public static class Child
     {
         Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
                                 "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED | " +
-                                "borrow NAME | reserve NAME N");
+                                "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K]");
         return 2;
     }
 }

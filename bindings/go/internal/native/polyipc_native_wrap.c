@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_d8e0265157a9f347(const char*);
+  void cgo_panic__native_bc9c6adc0f36780b(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_d8e0265157a9f347(p);
+  cgo_panic__native_bc9c6adc0f36780b(p);
 }
 
 
@@ -204,6 +204,9 @@ typedef polyipc_barrier NativeBarrier;
 typedef polyipc_pipe NativePipe;
 typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
+typedef polyipc_pool NativePool;
+typedef polyipc_pool_task NativePoolTask;
+
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
 typedef struct NativeWaitSet {
@@ -238,6 +241,16 @@ typedef struct polyipc_bytes {
   void *data;
   size_t len;
 } polyipc_bytes;
+/* A malloc'd copy as polyipc_bytes (the out typemaps release it with polyipc_free). */
+static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
+  polyipc_bytes b = {NULL, 0};
+  if (!data) return b;
+  b.data = malloc(len ? len : 1);
+  if (!b.data) return b;
+  memcpy(b.data, data, len);
+  b.len = len;
+  return b;
+}
 
 
 #include <stdint.h>		// Use the C99 official header
@@ -321,6 +334,36 @@ void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op) {
     default: rc = polyipc_queue_release((polyipc_queue *)q, ticket, &err); break;
   }
   if (rc != 0) polyipc_go_raise(&err);
+}
+
+/* NativePool::submit without SWIG's malloc'd copy of the function name,
+ * which a failing call (a full pool's TIMEOUT, every wait slice) would leak:
+ * the name is copied to the stack (or a malloc'd buffer, freed before the
+ * raise). bindings/go rejects names with a NUL byte before the call. */
+uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                size_t len, int64_t timeout_ns) {
+  polyipc_error err;
+  char stackbuf[256];
+  char *name = stackbuf;
+  uint64_t id = 0;
+  int rc;
+  err.code = 0;
+  if (fn_len >= sizeof stackbuf) {
+    name = (char *)malloc(fn_len + 1);
+    if (!name) {
+      err.code = POLYIPC_ERR_NO_MEMORY;
+      snprintf(err.message, sizeof err.message, "submit: no memory for a function name of %zu bytes", fn_len);
+      polyipc_go_raise(&err);
+      return 0;
+    }
+  }
+  if (fn_len) memcpy(name, fn, fn_len);
+  name[fn_len] = 0;
+  rc = polyipc_pool_submit((polyipc_pool *)p, name, len ? (const void *)data : (const void *)"", len, timeout_ns, &id,
+                           &err);
+  if (name != stackbuf) free(name);
+  if (rc != 0) polyipc_go_raise(&err);
+  return id;
 }
 
 
@@ -680,11 +723,60 @@ SWIGINTERN char *NativeArray_stat_json(NativeArray *self,polyipc_error *err){
     polyipc_array_stat_json(self, &json, err);
     return json;
   }
+SWIGINTERN NativePool *NativePool_open(char const *name,int open_mode,uint64_t capacity_bytes,uint64_t max_tasks,uint64_t result_capacity_bytes,uint32_t mode,polyipc_error *err){
+    polyipc_pool_options o;
+    polyipc_pool *p = NULL;
+    polyipc_pool_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    o.max_tasks = max_tasks;
+    if (result_capacity_bytes) o.result_capacity_bytes = result_capacity_bytes;
+    if (mode) o.mode = mode;
+    polyipc_pool_open(name, (polyipc_open_mode)open_mode, &o, &p, err);
+    return p;
+  }
+SWIGINTERN void delete_NativePool(NativePool *self){ polyipc_pool_close(self); }
+SWIGINTERN uint64_t NativePool_submit(NativePool *self,char const *function,void const *data,size_t len,int64_t timeout_ns,polyipc_error *err){
+    uint64_t id = 0;
+    polyipc_pool_submit(self, function, data, len, timeout_ns, &id, err);
+    return id;
+  }
+SWIGINTERN polyipc_bytes NativePool_result(NativePool *self,uint64_t task_id,int64_t timeout_ns,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    char *json = NULL;
+    if (polyipc_pool_result(self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
+    return b;
+  }
+SWIGINTERN NativePoolTask *NativePool_take(NativePool *self,int64_t timeout_ns,polyipc_error *err){
+    polyipc_pool_task *t = NULL;
+    polyipc_pool_take(self, timeout_ns, &t, err);
+    return t;
+  }
+SWIGINTERN void NativePool_close_tasks(NativePool *self,polyipc_error *err){ polyipc_pool_close_tasks(self, err); }
+SWIGINTERN void NativePool_join(NativePool *self,int64_t timeout_ns,polyipc_error *err){ polyipc_pool_join(self, timeout_ns, err); }
+SWIGINTERN char *NativePool_stat_json(NativePool *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_pool_stat_json(self, &json, err);
+    return json;
+  }
+SWIGINTERN void delete_NativePoolTask(NativePoolTask *self){ polyipc_pool_task_free(self); }
+SWIGINTERN uint64_t NativePoolTask_id(NativePoolTask *self){ return polyipc_pool_task_id(self); }
+SWIGINTERN polyipc_bytes NativePoolTask_function(NativePoolTask *self){
+    const char *f = polyipc_pool_task_function(self);
+    return polyipc_native_copy(f, f ? strlen(f) : 0);
+  }
+SWIGINTERN polyipc_bytes NativePoolTask_args(NativePoolTask *self){
+    size_t len = 0;
+    const char *a = polyipc_pool_task_args(self, &len);
+    return polyipc_native_copy(a, len);
+  }
+SWIGINTERN void NativePoolTask_finish(NativePoolTask *self,int failed,void const *data,size_t len,polyipc_error *err){
+    polyipc_pool_finish(self, failed, data, len, err);
+  }
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_d8e0265157a9f347(void *_swig_go_0) {
+void _wrap_Swig_free_native_bc9c6adc0f36780b(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -694,7 +786,7 @@ void _wrap_Swig_free_native_d8e0265157a9f347(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_d8e0265157a9f347(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_bc9c6adc0f36780b(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -707,7 +799,7 @@ void *_wrap_Swig_malloc_native_d8e0265157a9f347(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_OK_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -719,7 +811,7 @@ intgo _wrap_POLYIPC_OK_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -731,7 +823,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -743,7 +835,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_FULL_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -755,7 +847,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -767,7 +859,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -779,7 +871,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -791,7 +883,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -803,7 +895,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -815,7 +907,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -827,7 +919,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -839,7 +931,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -851,7 +943,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -863,7 +955,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -875,7 +967,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -887,7 +979,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -899,7 +991,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_bc9c6adc0f36780b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -911,7 +1003,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_bc9c6adc0f36780b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -923,7 +1015,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_bc9c6adc0f36780b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -935,7 +1027,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_bc9c6adc0f36780b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -947,7 +1039,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_FIFO_native_bc9c6adc0f36780b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -959,7 +1051,7 @@ intgo _wrap_POLYIPC_FIFO_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_LIFO_native_bc9c6adc0f36780b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -971,7 +1063,7 @@ intgo _wrap_POLYIPC_LIFO_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_PRIORITY_native_bc9c6adc0f36780b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -983,7 +1075,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_bc9c6adc0f36780b() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -995,7 +1087,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_bc9c6adc0f36780b() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1007,7 +1099,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_d8e0265157a9f347() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_bc9c6adc0f36780b() {
   int result;
   intgo _swig_go_result;
   
@@ -1018,7 +1110,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_d8e0265157a9f347() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_d8e0265157a9f347() {
+long long _wrap_POLYIPC_FOREVER_native_bc9c6adc0f36780b() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1029,7 +1121,7 @@ long long _wrap_POLYIPC_FOREVER_native_d8e0265157a9f347() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_d8e0265157a9f347() {
+_gostring_ _wrap_polyipc_version_native_bc9c6adc0f36780b() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1047,7 +1139,7 @@ _gostring_ _wrap_polyipc_version_native_d8e0265157a9f347() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_d8e0265157a9f347() {
+intgo _wrap_polyipc_version_number_native_bc9c6adc0f36780b() {
   int result;
   intgo _swig_go_result;
   
@@ -1058,7 +1150,7 @@ intgo _wrap_polyipc_version_number_native_d8e0265157a9f347() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_d8e0265157a9f347(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_bc9c6adc0f36780b(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1078,7 +1170,7 @@ _gostring_ _wrap_polyipc_status_name_native_d8e0265157a9f347(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1114,7 +1206,7 @@ intgo _wrap_polyipc_unlink_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_d8e0265157a9f347() {
+_gostring_ _wrap_polyipc_native_list_json_native_bc9c6adc0f36780b() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1147,7 +1239,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_d8e0265157a9f347() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1191,7 +1283,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_d8e0265157a9f347(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_d8e0265157a9f347() {
+_gostring_ _wrap_polyipc_native_gc_json_native_bc9c6adc0f36780b() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1224,7 +1316,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_d8e0265157a9f347() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_d8e0265157a9f347(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1270,7 +1362,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_d8e0265157a9f347(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_d8e0265157a9f347(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1305,7 +1397,7 @@ long long _wrap_NativeQueue_get_into_native_d8e0265157a9f347(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1359,7 +1451,7 @@ NativeQueue *_wrap_NativeQueue_open_native_d8e0265157a9f347(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_d8e0265157a9f347(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1395,7 +1487,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_d8e0265157a9f347(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1405,7 +1497,7 @@ void _wrap_delete_NativeQueue_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_d8e0265157a9f347(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1439,7 +1531,7 @@ void _wrap_NativeQueue_put_native_d8e0265157a9f347(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_d8e0265157a9f347(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1476,7 +1568,7 @@ _goslice_ _wrap_NativeQueue_get_native_d8e0265157a9f347(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1503,7 +1595,7 @@ long long _wrap_NativeQueue_size_native_d8e0265157a9f347(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1527,7 +1619,7 @@ void _wrap_NativeQueue_task_done_native_d8e0265157a9f347(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_d8e0265157a9f347(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1553,7 +1645,7 @@ void _wrap_NativeQueue_join_native_d8e0265157a9f347(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1577,7 +1669,7 @@ void _wrap_NativeQueue_close_writes_native_d8e0265157a9f347(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_d8e0265157a9f347(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1612,7 +1704,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_d8e0265157a9f347(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1656,7 +1748,7 @@ NativeLock *_wrap_NativeLock_open_native_d8e0265157a9f347(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1666,7 +1758,7 @@ void _wrap_delete_NativeLock_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_d8e0265157a9f347(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_bc9c6adc0f36780b(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1692,7 +1784,7 @@ void _wrap_NativeLock_acquire_native_d8e0265157a9f347(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1716,7 +1808,7 @@ void _wrap_NativeLock_release_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1743,7 +1835,7 @@ intgo _wrap_NativeLock_locked_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1770,7 +1862,7 @@ intgo _wrap_NativeLock_held_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_d8e0265157a9f347(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1805,7 +1897,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_d8e0265157a9f347(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1851,7 +1943,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_d8e0265157a9f347(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1861,7 +1953,7 @@ void _wrap_delete_NativeSemaphore_native_d8e0265157a9f347(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -1889,7 +1981,7 @@ void _wrap_NativeSemaphore_acquire_native_d8e0265157a9f347(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1915,7 +2007,7 @@ void _wrap_NativeSemaphore_release_native_d8e0265157a9f347(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1942,7 +2034,7 @@ long long _wrap_NativeSemaphore_value_native_d8e0265157a9f347(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1969,7 +2061,7 @@ long long _wrap_NativeSemaphore_drain_native_d8e0265157a9f347(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_d8e0265157a9f347(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2004,7 +2096,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_d8e0265157a9f347(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2046,7 +2138,7 @@ NativeEvent *_wrap_NativeEvent_open_native_d8e0265157a9f347(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2056,7 +2148,7 @@ void _wrap_delete_NativeEvent_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2080,7 +2172,7 @@ void _wrap_NativeEvent_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2104,7 +2196,7 @@ void _wrap_NativeEvent_clear_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2131,7 +2223,7 @@ intgo _wrap_NativeEvent_is_set_native_d8e0265157a9f347(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_d8e0265157a9f347(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2157,7 +2249,7 @@ void _wrap_NativeEvent_wait_native_d8e0265157a9f347(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2184,7 +2276,7 @@ intgo _wrap_NativeEvent_token_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_d8e0265157a9f347(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2212,7 +2304,7 @@ void _wrap_NativeEvent_wait_since_native_d8e0265157a9f347(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_d8e0265157a9f347(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2247,7 +2339,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_d8e0265157a9f347(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2300,7 +2392,7 @@ NativeCondition *_wrap_NativeCondition_open_native_d8e0265157a9f347(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2310,7 +2402,7 @@ void _wrap_delete_NativeCondition_native_d8e0265157a9f347(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2336,7 +2428,7 @@ void _wrap_NativeCondition_acquire_native_d8e0265157a9f347(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2360,7 +2452,7 @@ void _wrap_NativeCondition_release_native_d8e0265157a9f347(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2386,7 +2478,7 @@ void _wrap_NativeCondition_wait_native_d8e0265157a9f347(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_d8e0265157a9f347(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2412,7 +2504,7 @@ void _wrap_NativeCondition_notify_native_d8e0265157a9f347(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2436,7 +2528,7 @@ void _wrap_NativeCondition_notify_all_native_d8e0265157a9f347(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_d8e0265157a9f347(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2471,7 +2563,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_d8e0265157a9f347(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2515,7 +2607,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_d8e0265157a9f347(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2525,7 +2617,7 @@ void _wrap_delete_NativeBarrier_native_d8e0265157a9f347(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2554,7 +2646,7 @@ long long _wrap_NativeBarrier_wait_native_d8e0265157a9f347(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2581,7 +2673,7 @@ long long _wrap_NativeBarrier_arrive_native_d8e0265157a9f347(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2612,7 +2704,7 @@ long long _wrap_NativeBarrier_await_ticket_native_d8e0265157a9f347(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_d8e0265157a9f347(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2641,7 +2733,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_d8e0265157a9f347(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2665,7 +2757,7 @@ void _wrap_NativeBarrier_abort_native_d8e0265157a9f347(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2689,7 +2781,7 @@ void _wrap_NativeBarrier_reset_native_d8e0265157a9f347(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2716,7 +2808,7 @@ intgo _wrap_NativeBarrier_parties_native_d8e0265157a9f347(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2743,7 +2835,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_d8e0265157a9f347(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2770,7 +2862,7 @@ intgo _wrap_NativeBarrier_broken_native_d8e0265157a9f347(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2805,7 +2897,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_d8e0265157a9f347(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_d8e0265157a9f347(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2840,7 +2932,7 @@ long long _wrap_NativePipe_recv_into_native_d8e0265157a9f347(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -2890,7 +2982,7 @@ NativePipe *_wrap_NativePipe_open_native_d8e0265157a9f347(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2928,7 +3020,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_d8e0265157a9f347(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_d8e0265157a9f347(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_bc9c6adc0f36780b(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -2938,7 +3030,7 @@ void _wrap_delete_NativePipe_native_d8e0265157a9f347(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_d8e0265157a9f347(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2970,7 +3062,7 @@ void _wrap_NativePipe_send_native_d8e0265157a9f347(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_d8e0265157a9f347(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3007,7 +3099,7 @@ _goslice_ _wrap_NativePipe_recv_native_d8e0265157a9f347(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_d8e0265157a9f347(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3033,7 +3125,7 @@ void _wrap_NativePipe_poll_native_d8e0265157a9f347(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_d8e0265157a9f347(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_bc9c6adc0f36780b(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3068,7 +3160,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_d8e0265157a9f347(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_d8e0265157a9f347() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_bc9c6adc0f36780b() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3079,7 +3171,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_d8e0265157a9f347() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3089,7 +3181,7 @@ void _wrap_delete_NativeWaitSet_native_d8e0265157a9f347(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3104,7 +3196,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_d8e0265157a9f347(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3119,7 +3211,7 @@ long long _wrap_NativeWaitSet_add_queue_native_d8e0265157a9f347(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3148,7 +3240,7 @@ long long _wrap_NativeWaitSet_wait_native_d8e0265157a9f347(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3163,7 +3255,7 @@ intgo _wrap_NativeWaitSet_ready_native_d8e0265157a9f347(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3207,7 +3299,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_d8e0265157a9f347(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3217,7 +3309,7 @@ void _wrap_delete_NativeSharedMemory_native_d8e0265157a9f347(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3244,7 +3336,7 @@ long long _wrap_NativeSharedMemory_address_native_d8e0265157a9f347(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3271,7 +3363,7 @@ long long _wrap_NativeSharedMemory_size_native_d8e0265157a9f347(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3306,7 +3398,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_d8e0265157a9f347(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_d8e0265157a9f347(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3352,7 +3444,7 @@ NativeArray *_wrap_NativeArray_open_native_d8e0265157a9f347(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3362,7 +3454,7 @@ void _wrap_delete_NativeArray_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3389,7 +3481,7 @@ long long _wrap_NativeArray_length_native_d8e0265157a9f347(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3416,7 +3508,7 @@ intgo _wrap_NativeArray_elem_type_native_d8e0265157a9f347(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3445,7 +3537,7 @@ long long _wrap_NativeArray_load_i64_native_d8e0265157a9f347(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3473,7 +3565,7 @@ void _wrap_NativeArray_store_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3504,7 +3596,7 @@ long long _wrap_NativeArray_add_i64_native_d8e0265157a9f347(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3537,7 +3629,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_d8e0265157a9f347(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3566,7 +3658,7 @@ double _wrap_NativeArray_load_f64_native_d8e0265157a9f347(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3594,7 +3686,7 @@ void _wrap_NativeArray_store_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3625,7 +3717,7 @@ double _wrap_NativeArray_add_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3658,7 +3750,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_d8e0265157a9f347(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_d8e0265157a9f347(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3684,7 +3776,7 @@ void _wrap_NativeArray_acquire_native_d8e0265157a9f347(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3708,7 +3800,7 @@ void _wrap_NativeArray_release_native_d8e0265157a9f347(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_d8e0265157a9f347(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3740,6 +3832,354 @@ _gostring_ _wrap_NativeArray_stat_json_native_d8e0265157a9f347(NativeArray *_swi
   
   polyipc_free(result);
   return _swig_go_result;
+}
+
+
+NativePool *_wrap_NativePool_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint64_t arg3 ;
+  uint64_t arg4 ;
+  uint64_t arg5 ;
+  uint32_t arg6 ;
+  polyipc_error *arg7 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp7 ;
+  NativePool *result = 0 ;
+  NativePool *_swig_go_result;
+  
+  
+  temp7.code = 0;
+  temp7.message[0] = 0;
+  arg7 = &temp7;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  arg5 = (uint64_t)_swig_go_4; 
+  arg6 = (uint32_t)_swig_go_5; 
+  
+  result = (NativePool *)NativePool_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7);
+  *(NativePool **)&_swig_go_result = (NativePool *)result; 
+  
+  if (arg7->code != 0) {
+    char swig_polyipc_msg[sizeof arg7->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg7->code, arg7->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativePool_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  
+  delete_NativePool(arg1);
+  
+}
+
+
+long long _wrap_NativePool_submit_native_bc9c6adc0f36780b(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  char *arg2 = (char *) 0 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  int64_t arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  polyipc_error temp6 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  
+  arg2 = (char *)malloc(_swig_go_1.n + 1);
+  memcpy(arg2, _swig_go_1.p, _swig_go_1.n);
+  arg2[_swig_go_1.n] = '\0';
+  
+  
+  arg3 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg4 = (size_t)_swig_go_2.len;
+  
+  arg5 = (int64_t)_swig_go_3; 
+  
+  result = (uint64_t)NativePool_submit(arg1,(char const *)arg2,(void const *)arg3,arg4,arg5,arg6);
+  _swig_go_result = result; 
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  free(arg2); 
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativePool_result_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = NativePool_result(arg1,arg2,arg3,arg4);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+NativePoolTask *_wrap_NativePool_take_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  NativePoolTask *result = 0 ;
+  NativePoolTask *_swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = (NativePoolTask *)NativePool_take(arg1,arg2,arg3);
+  *(NativePoolTask **)&_swig_go_result = (NativePoolTask *)result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePool_close_tasks_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  
+  NativePool_close_tasks(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativePool_join_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  NativePool_join(arg1,arg2,arg3);
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativePool_stat_json_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  
+  result = (char *)NativePool_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativePoolTask_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+  NativePoolTask *arg1 = (NativePoolTask *) 0 ;
+  
+  arg1 = *(NativePoolTask **)&_swig_go_0; 
+  
+  delete_NativePoolTask(arg1);
+  
+}
+
+
+long long _wrap_NativePoolTask_id_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+  NativePoolTask *arg1 = (NativePoolTask *) 0 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativePoolTask **)&_swig_go_0; 
+  
+  result = (uint64_t)NativePoolTask_id(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativePoolTask_function_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+  NativePoolTask *arg1 = (NativePoolTask *) 0 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  arg1 = *(NativePoolTask **)&_swig_go_0; 
+  
+  result = NativePoolTask_function(arg1);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativePoolTask_args_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+  NativePoolTask *arg1 = (NativePoolTask *) 0 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  arg1 = *(NativePoolTask **)&_swig_go_0; 
+  
+  result = NativePoolTask_args(arg1);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePoolTask_finish_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+  NativePoolTask *arg1 = (NativePoolTask *) 0 ;
+  int arg2 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativePoolTask **)&_swig_go_0; 
+  arg2 = (int)_swig_go_1; 
+  
+  arg3 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  NativePoolTask_finish(arg1,arg2,(void const *)arg3,arg4,arg5);
+  
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
 }
 
 

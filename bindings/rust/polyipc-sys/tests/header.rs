@@ -92,6 +92,12 @@ fn rust_facts() -> Vec<(&'static str, i128)> {
         "offsetof(polyipc_pipe_options,capacity_bytes)" => offset_of!(polyipc_pipe_options, capacity_bytes),
         "offsetof(polyipc_pipe_options,ephemeral)" => offset_of!(polyipc_pipe_options, ephemeral),
         "offsetof(polyipc_pipe_options,reserved)" => offset_of!(polyipc_pipe_options, reserved),
+        "sizeof(polyipc_pool_options)" => size_of::<polyipc_pool_options>(),
+        "offsetof(polyipc_pool_options,struct_size)" => offset_of!(polyipc_pool_options, struct_size),
+        "offsetof(polyipc_pool_options,mode)" => offset_of!(polyipc_pool_options, mode),
+        "offsetof(polyipc_pool_options,capacity_bytes)" => offset_of!(polyipc_pool_options, capacity_bytes),
+        "offsetof(polyipc_pool_options,max_tasks)" => offset_of!(polyipc_pool_options, max_tasks),
+        "offsetof(polyipc_pool_options,result_capacity_bytes)" => offset_of!(polyipc_pool_options, result_capacity_bytes),
         "sizeof(polyipc_waitable)" => size_of::<polyipc_waitable>(),
         "offsetof(polyipc_waitable,pipe)" => offset_of!(polyipc_waitable, pipe),
         "offsetof(polyipc_waitable,queue)" => offset_of!(polyipc_waitable, queue),
@@ -222,4 +228,16 @@ fn pipe_options_init_fills_struct_size() {
     assert_eq!(o.mode, 0o600);
     assert_eq!(o.duplex, 1);
     assert_eq!(o.format, polyipc_format_POLYIPC_FORMAT_JSON);
+}
+
+#[test]
+fn pool_options_init_fills_struct_size() {
+    let mut o = std::mem::MaybeUninit::<polyipc_pool_options>::zeroed();
+    unsafe { polyipc_pool_options_init(o.as_mut_ptr()) };
+    let o = unsafe { o.assume_init() };
+    assert_eq!(o.struct_size as usize, size_of::<polyipc_pool_options>());
+    assert_eq!(o.mode, 0o600);
+    assert_eq!(o.capacity_bytes, 1 << 20);
+    assert_eq!(o.max_tasks, 0);
+    assert_eq!(o.result_capacity_bytes, 1 << 20);
 }

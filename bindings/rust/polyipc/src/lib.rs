@@ -1,8 +1,8 @@
 //! polyipc: named queues, pipes, shared memory, shared values and arrays,
-//! and synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
-//! Barrier) in POSIX shared memory, shared by processes written in Rust, C,
-//! Go, Java, C# and Python; queues and pipes exchange JSON (or bytes)
-//! messages.
+//! synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
+//! Barrier) and worker pools in POSIX shared memory, shared by processes
+//! written in Rust, C, Go, Java, C# and Python; queues and pipes exchange
+//! JSON (or bytes) messages, pools JSON tasks and results.
 //!
 //! ```no_run
 //! use polyipc::{Queue, QueueOptions};
@@ -23,16 +23,20 @@ mod message;
 mod names;
 mod options;
 mod pipe;
+mod pool;
 mod queue;
 mod shm;
 mod sync;
 
 pub use error::{Error, Result, Status};
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
-pub use options::{End, Format, OpenMode, Order, PipeOptions, QueueOptions, SyncOptions};
+pub use options::{
+    End, Format, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions, SyncOptions,
+};
 pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
 pub use polyipc_sys as sys;
+pub use pool::{Handler, Pool, PoolTask, TaskId, TaskResult};
 pub use queue::{Borrowed, Queue, Reservation};
 pub use shm::{Array, ArrayGuard, Element, SharedMemory, Value};
 pub use sync::{
@@ -117,6 +121,9 @@ mod tests {
     fn handles_are_send_and_sync() {
         fn check<T: Send + Sync>() {}
         check::<Queue>();
+        check::<Pool>();
+        check::<PoolTask<'static>>();
+        check::<TaskResult>();
         check::<Error>();
         check::<Lock>();
         check::<RLock>();

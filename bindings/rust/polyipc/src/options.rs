@@ -331,3 +331,65 @@ impl PipeOptions {
         c
     }
 }
+
+/// How to open or create a worker [`Pool`](crate::Pool).
+/// `PoolOptions::default()` is a pool of 1 MiB of tasks, no task count
+/// limit, 1 MiB of results per submitting handle, mode 0600, opened or
+/// created.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PoolOptions {
+    capacity_bytes: Option<u64>,
+    max_tasks: u64,
+    result_capacity_bytes: Option<u64>,
+    mode: Option<u32>,
+    open_mode: OpenMode,
+}
+
+impl PoolOptions {
+    /// The defaults (same as `PoolOptions::default()`).
+    pub fn new() -> PoolOptions {
+        PoolOptions::default()
+    }
+
+    builder_methods! {
+        /// Shared memory for waiting tasks (library default 1 MiB); a submit
+        /// waits for room.
+        capacity_bytes: u64 as Some;
+
+        /// At most this many waiting tasks (0, the default: bounded only by
+        /// capacity).
+        max_tasks: u64;
+
+        /// Shared memory of each submitting handle's result queue (library
+        /// default 1 MiB). A result too large for it reaches the submitter
+        /// as a failed task.
+        result_capacity_bytes: u64 as Some;
+
+        /// Permission bits of the pool and its result queues (library default 0o600).
+        mode: u32 as Some;
+
+        open_mode: OpenMode;
+    }
+
+    pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
+        self.open_mode.to_c()
+    }
+
+    /// The C struct: `polyipc_pool_options_init`'s defaults, overridden by
+    /// what was set here.
+    pub(crate) fn to_c(&self) -> sys::polyipc_pool_options {
+        // SAFETY: an _init function.
+        let mut c = unsafe { c_defaults(sys::polyipc_pool_options_init) };
+        if let Some(capacity) = self.capacity_bytes {
+            c.capacity_bytes = capacity;
+        }
+        c.max_tasks = self.max_tasks;
+        if let Some(capacity) = self.result_capacity_bytes {
+            c.result_capacity_bytes = capacity;
+        }
+        if let Some(mode) = self.mode {
+            c.mode = mode;
+        }
+        c
+    }
+}

@@ -1,14 +1,15 @@
 //! The Rust interop agent: the safe crate `polyipc` and serde_json.
 //! Messages and command lines: see ../../README.md.
 use polyipc::{
-    Barrier, Condition, Connection, End, Event, Lock, PipeOptions, Queue, QueueOptions, Semaphore,
-    SharedMemory, Status,
+    Barrier, Condition, Connection, End, Event, Handler, Lock, PipeOptions, Pool, PoolOptions,
+    Queue, QueueOptions, Semaphore, SharedMemory, Status, TaskId,
 };
 use serde_json::{Map, Number, Value, json};
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 const LANG: &str = "rust";
@@ -615,6 +616,195 @@ fn counter(name: &str, n: i64, id: &str) -> Res<()> {
     Ok(())
 }
 
+// ---- worker pools (../README.md, "Pools") ----
+
+fn open_pool(pool: &str) -> Res<Pool> {
+    Pool::open(pool, &PoolOptions::new()).map_err(|e| format!("open pool {pool}: {e}"))
+}
+
+/// The five functions every agent's worker registers.
+fn pool_handlers() -> HashMap<String, Handler> {
+    let mut h: HashMap<String, Handler> = HashMap::new();
+    h.insert(
+        "add".into(),
+        Box::new(|v| match v.as_array().map(Vec::as_slice) {
+            Some([a, b]) => match (a.as_i64(), b.as_i64()) {
+                (Some(a), Some(b)) => a
+                    .checked_add(b)
+                    .map(Value::from)
+                    .ok_or_else(|| format!("add: {a} + {b} overflows")),
+                _ => Err(format!("add: not two integers: {}", show(&v))),
+            },
+            _ => Err(format!("add: args are not [a, b]: {}", show(&v))),
+        }),
+    );
+    h.insert(
+        "concat".into(),
+        Box::new(|v| {
+            let parts = v
+                .get("parts")
+                .and_then(Value::as_array)
+                .ok_or_else(|| format!("concat: no \"parts\" array: {}", show(&v)))?;
+            let mut out = String::new();
+            for p in parts {
+                out.push_str(
+                    p.as_str()
+                        .ok_or_else(|| format!("concat: not a string: {}", show(p)))?,
+                );
+            }
+            Ok(Value::String(out))
+        }),
+    );
+    h.insert("echo".into(), Box::new(Ok));
+    h.insert(
+        "fail".into(),
+        Box::new(|v| match v {
+            Value::String(s) => Err(s),
+            other => Err(other.to_string()),
+        }),
+    );
+    h.insert(
+        "whoami".into(),
+        Box::new(|_| Ok(Value::String(LANG.into()))),
+    );
+    h
+}
+
+/// pool-work POOL [--hang-after K]: serves until CLOSED; with K, after K
+/// tasks takes one more, tells its id and hangs until killed.
+fn pool_work(pool: &str, hang_after: Option<usize>) -> Res<()> {
+    let p = open_pool(pool)?;
+    let mut served = 0;
+    if let Some(k) = hang_after {
+        // serve looks at the stop flag before every take: set it once the
+        // K-th task is being run, and serve returns after finishing it.
+        let stop = AtomicBool::new(k == 0);
+        let count = AtomicUsize::new(0);
+        type Counted<'a> = Box<dyn Fn(Value) -> Result<Value, String> + 'a>;
+        let (stop, count) = (&stop, &count);
+        let counted: HashMap<String, Counted<'_>> = pool_handlers()
+            .into_iter()
+            .map(|(name, f)| {
+                let counted: Counted<'_> = Box::new(move |v| {
+                    if count.fetch_add(1, Ordering::AcqRel) + 1 >= k {
+                        stop.store(true, Ordering::Release);
+                    }
+                    f(v)
+                });
+                (name, counted)
+            })
+            .collect();
+        served = p
+            .serve(&counted, stop)
+            .map_err(|e| format!("serve {pool}: {e}"))?;
+        if stop.load(Ordering::Acquire) {
+            // K tasks were run (serve stopped, not CLOSED): take one more
+            match p.take(Some(timeout())) {
+                Ok(task) => {
+                    println!("took task {}", task.id());
+                    std::io::stdout().flush().ok();
+                    loop {
+                        std::thread::sleep(Duration::from_secs(3600)); // holds the task until killed
+                    }
+                }
+                Err(e) if e.status() == Status::Closed => {}
+                Err(e) => return Err(format!("take after {k} tasks: {e}")),
+            }
+        }
+    } else {
+        served += p
+            .serve(&pool_handlers(), &AtomicBool::new(false))
+            .map_err(|e| format!("serve {pool}: {e}"))?;
+    }
+    p.close();
+    println!("served {served}");
+    Ok(())
+}
+
+/// Task i of pool-submit: (function, args, expected outcome).
+fn pool_task(i: i64) -> (&'static str, Value, Result<Value, String>) {
+    match i % 4 {
+        0 => ("add", json!([i, 2 * i]), Ok(json!(3 * i))),
+        1 => (
+            "concat",
+            json!({"parts": ["p", i.to_string(), "é😀"]}),
+            Ok(Value::String(format!("p{i}é😀"))),
+        ),
+        2 => {
+            let v = json!({"i": i, "v": [i, "x", null, true, f(1.5), {"k": "ü"}]});
+            ("echo", v.clone(), Ok(v))
+        }
+        _ => ("fail", json!(format!("boom {i}")), Err(format!("boom {i}"))),
+    }
+}
+
+/// pool-submit POOL N: N tasks, at most 64 outstanding, every result checked.
+fn pool_submit(pool: &str, n: i64) -> Res<()> {
+    let p = open_pool(pool)?;
+    let t = timeout();
+    let mut outstanding: HashMap<TaskId, i64> = HashMap::new();
+    let mut next = 0;
+    let mut done = 0;
+    while done < n {
+        while next < n && outstanding.len() < 64 {
+            let (function, args, _) = pool_task(next);
+            let id = p
+                .submit_timeout(function, &args, Some(t))
+                .map_err(|e| format!("submit task {next}: {e}"))?;
+            outstanding.insert(id, next);
+            next += 1;
+        }
+        let r = match p.result_any(Some(t)) {
+            Ok(r) => r,
+            Err(e) if e.status() == Status::Timeout => {
+                return Err(format!(
+                    "no result came within {t:?} ({} outstanding, {done} of {n} done)",
+                    outstanding.len()
+                ));
+            }
+            Err(e) => return Err(format!("result after {done} of {n}: {e}")),
+        };
+        let i = outstanding
+            .remove(&r.id)
+            .ok_or_else(|| format!("result of task id {} that is not outstanding", r.id))?;
+        let (function, _, want) = pool_task(i);
+        let mismatch = match (&r.outcome, &want) {
+            (Ok(got), Ok(w)) => diff(got, w, "$").map(|d| format!("result {d}")),
+            (Err(got), Err(w)) if got == w => None,
+            _ => Some(String::new()),
+        };
+        if let Some(d) = mismatch {
+            let say = |o: &Result<Value, String>| match o {
+                Ok(v) => format!("ok, result {}", show(v)),
+                Err(s) => format!("failed, error {s:?}"),
+            };
+            println!(
+                "task {i} ({function}): expected {}, got {} {d}",
+                say(&want),
+                say(&r.outcome)
+            );
+            return Err(format!("task {i} ({function}): wrong result"));
+        }
+        done += 1;
+    }
+    p.close();
+    println!("results ok {n}");
+    Ok(())
+}
+
+/// pool-close POOL: no more tasks; workers drain the pool and end.
+fn pool_close(pool: &str) -> Res<()> {
+    let p = Pool::open(
+        pool,
+        &PoolOptions::new().open_mode(polyipc::OpenMode::OpenOnly),
+    )
+    .map_err(|e| format!("open pool {pool}: {e}"))?;
+    p.close_tasks()
+        .map_err(|e| format!("close_tasks {pool}: {e}"))?;
+    println!("closed {pool}");
+    Ok(())
+}
+
 fn run(a: &[String]) -> Res<()> {
     let num = |s: &str| s.parse::<i64>().map_err(|_| format!("not a number: {s}"));
     let a: Vec<&str> = a.iter().map(String::as_str).collect();
@@ -654,6 +844,10 @@ fn run(a: &[String]) -> Res<()> {
             shm_check(shm, num(size)? as usize, num(seed)? as u64, id)
         }
         ["counter", array, n, id] => counter(array, num(n)?, id),
+        ["pool-work", pool] => pool_work(pool, None),
+        ["pool-work", pool, "--hang-after", k] => pool_work(pool, Some(num(k)? as usize)),
+        ["pool-submit", pool, n] => pool_submit(pool, num(n)?),
+        ["pool-close", pool] => pool_close(pool),
         ["dump", seq, id] => {
             println!("{}", message(id, num(seq)?));
             Ok(())
@@ -666,7 +860,8 @@ fn run(a: &[String]) -> Res<()> {
                  \x20      agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID\n\
                  \x20      agent condition-produce|condition-consume COND FILE N ID\n\
                  \x20      agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID\n\
-                 \x20      agent shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
+                 \x20      agent shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n\
+                 \x20      agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-close POOL"
             );
             std::process::exit(2);
         }

@@ -1,0 +1,844 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Reflection;
+using System.Text;
+using System.Threading;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+using Polyipc.Native;
+
+namespace Polyipc
+{
+    /// <summary>
+    /// A worker pool shared by name with processes in any language (Python's Pool.apply_async
+    /// across processes): a submitter names a function and passes JSON arguments; a worker, in
+    /// any process, takes the task, runs what it registered under that name and completes it with
+    /// a JSON result or fails it with an error text, which goes back to the submitting handle alone.
+    /// <code>
+    /// // worker process
+    /// using (var pool = Pool.Open("resize"))
+    ///     pool.Serve(new Dictionary&lt;string, Func&lt;JToken, object&gt;&gt; {
+    ///         ["add"] = args =&gt; (long)args[0] + (long)args[1],
+    ///     }, ct);                                   // until CloseTasks (or ct)
+    ///
+    /// // submitter
+    /// using (var pool = Pool.Open("resize"))
+    /// {
+    ///     PoolResult r = pool.Submit("add", new[] { 1, 2 });
+    ///     long sum = r.Get&lt;long&gt;(TimeSpan.FromSeconds(5));   // 3; a failed task: PoolTaskException
+    ///     pool.CloseTasks();                           // the workers drain the pool, then end
+    /// }
+    /// </code>
+    /// Any handle can submit and work. A task taken is leased: a worker that dies, or disposes the
+    /// task without Complete/Fail, gives it back to the pool for another worker, so a task runs at
+    /// least once; this handle receives each task's result once.
+    /// Timeouts: null waits forever, TimeSpan.Zero never waits. Waits run in native code in slices
+    /// of at most 50 ms, so a CancellationToken (OperationCanceledException) and Dispose from another
+    /// thread (ObjectDisposedException) are noticed within one slice. A handle is safe to use from
+    /// several threads; several threads may wait for results of different tasks at once.
+    /// Dispose releases this handle only (never unlinks); a <see cref="PoolTask"/> still open keeps
+    /// the native handle open until it ends (the task keeps working); the results of this handle's
+    /// tasks not yet received are lost with the handle (they go to its private result queue).
+    /// </summary>
+    public sealed class Pool : IDisposable
+    {
+        private static readonly UTF8Encoding Utf8 = new UTF8Encoding(false, true);
+        /// <summary>The take wait of <see cref="Serve"/>: it notices its CancellationToken in each.</summary>
+        private static readonly TimeSpan ServeSlice = TimeSpan.FromMilliseconds(200);
+
+        private readonly string name;
+        private readonly JsonSerializerSettings jsonSettings;
+        // The guard, as Queue's: a call counts itself in `calls`, then checks `disposing`; Dispose
+        // sets `disposing`, then waits until `calls` is 0. A task taken is counted in `tasks` before
+        // the take leaves the handle; Dispose then sets `closeWhenIdle` and closes `native` if no
+        // task is open, else the task that ends last closes it (as Queue's zero-copy guards do).
+        private readonly object gate = new object();
+        private NativePool native;
+        private int calls;
+        private int disposing;
+        private int tasks;
+        private int closeWhenIdle;
+
+        // Results. Submit registers each task's PoolResult in `waiting` until its result is
+        // received, by its own Wait or by NextResult (any task of this handle); a result received
+        // for an id Submit has not registered yet (a quick worker) waits in `early` for it.
+        // `receiving` counts the native result calls in progress: one that got a result counts
+        // until it has delivered it, so a Wait told "no such task" (another thread received it)
+        // waits for the delivery while a call is in progress. All under `results`.
+        private readonly object results = new object();
+        private readonly Dictionary<ulong, PoolResult> waiting = new Dictionary<ulong, PoolResult>();
+        private readonly Dictionary<ulong, PoolResult> early = new Dictionary<ulong, PoolResult>();
+        private int receiving;
+
+        private Pool(string name, NativePool native, JsonSerializerSettings jsonSettings)
+        {
+            this.name = name;
+            this.native = native;
+            this.jsonSettings = jsonSettings;
+        }
+
+        /// <summary>The pool's name (in the namespace $POLYIPC_NAMESPACE).</summary>
+        public string Name
+        {
+            get { return name; }
+        }
+
+        internal JsonSerializerSettings JsonSettings
+        {
+            get { return jsonSettings; }
+        }
+
+        // ---- opening ------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Opens pool <paramref name="name"/>, creating it with <paramref name="options"/> if it does
+        /// not exist (null: the defaults). Pool names are at most 160 characters of [A-Za-z0-9._-]
+        /// (PolyipcArgumentException otherwise); a name that holds another kind of object:
+        /// IncompatibleException; OpenOnly of no pool: NotFoundException.
+        /// </summary>
+        public static Pool Open(string name, PoolOptions options = null)
+        {
+            Library.CheckName(name);
+            Library.EnsureLoaded();
+            var o = options ?? new PoolOptions();
+            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
+            if (o.MaxTasks < 0) throw new ArgumentOutOfRangeException("options", "MaxTasks < 0");
+            if (o.ResultCapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "ResultCapacityBytes < 0");
+            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            NativePool h = NativePool.open(name, (int)o.OpenMode, (ulong)o.CapacityBytes, (ulong)o.MaxTasks,
+                (ulong)o.ResultCapacityBytes, (uint)o.Mode);
+            if (h == null) throw new PolyipcException(Status.System, "pool '" + name + "': open returned no handle");
+            return new Pool(name, h, o.JsonSettings);
+        }
+
+        // ---- the guard around the native handle ----------------------------------------------------
+
+        private NativePool Enter()
+        {
+            Interlocked.Increment(ref calls);
+            if (Volatile.Read(ref disposing) != 0)
+            {
+                Leave();
+                throw new ObjectDisposedException("Polyipc.Pool", "pool '" + name + "': this handle was disposed");
+            }
+            return native;
+        }
+
+        private void Leave()
+        {
+            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
+            {
+                lock (gate) Monitor.PulseAll(gate);
+            }
+        }
+
+        /// <summary>
+        /// Releases this handle (never unlinks the pool). Waits for calls in progress on other
+        /// threads, which end within one wait slice; later calls throw ObjectDisposedException.
+        /// Tasks this handle took and has not ended keep the native handle open until they end
+        /// (Complete, Fail or Dispose). Idempotent.
+        /// </summary>
+        public void Dispose()
+        {
+            Interlocked.Exchange(ref disposing, 1);
+            lock (gate)
+            {
+                while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
+            }
+            Interlocked.Exchange(ref closeWhenIdle, 1);
+            if (Volatile.Read(ref tasks) == 0) CloseNative();
+        }
+
+        private void CloseNative()
+        {
+            NativePool h = Interlocked.Exchange(ref native, null);
+            if (h != null) h.Dispose();
+        }
+
+        /// <summary>Whether the native handle is still open (for tests: Dispose defers to open tasks).</summary>
+        internal bool IsNativeOpen
+        {
+            get { return Volatile.Read(ref native) != null; }
+        }
+
+        /// <summary>
+        /// Calls <paramref name="call"/> with the handle and the next slice's native timeout until it
+        /// returns. A slice that runs out (PolyipcTimeoutException: Timeout, or Empty/Full for a zero
+        /// wait) is repeated until the whole timeout has run out; then it is thrown, or false comes
+        /// back for <paramref name="tryOnly"/>. The token is checked before each slice.
+        /// </summary>
+        private bool Sliced(TimeSpan? timeout, CancellationToken ct, bool tryOnly, Action<NativePool, long> call)
+        {
+            SlicedDeadline deadline = SlicedDeadline.Start(timeout);
+            for (;;)
+            {
+                ct.ThrowIfCancellationRequested();
+                long slice = deadline.NextSlice();
+                NativePool h = Enter();
+                try
+                {
+                    call(h, slice);
+                    return true;
+                }
+                catch (PolyipcTimeoutException)
+                {
+                    if (deadline.Expired)
+                    {
+                        if (tryOnly) return false;
+                        throw;
+                    }
+                }
+                finally
+                {
+                    Leave();
+                }
+            }
+        }
+
+        internal static byte[] Encode(string text, string what)
+        {
+            if (text == null) throw new ArgumentNullException(what);
+            return Utf8.GetBytes(text); // a lone surrogate: EncoderFallbackException (an ArgumentException)
+        }
+
+        internal static string Decode(byte[] bytes)
+        {
+            return Utf8.GetString(bytes);
+        }
+
+        /// <summary>A JSON text as a JToken, the values as sent (no date conversion).</summary>
+        internal static JToken ParseJson(string text)
+        {
+            using (var reader = new JsonTextReader(new StringReader(text)))
+            {
+                reader.DateParseHandling = DateParseHandling.None;
+                reader.FloatParseHandling = FloatParseHandling.Double;
+                return JToken.ReadFrom(reader);
+            }
+        }
+
+        private static void CheckFunction(string function)
+        {
+            if (function == null) throw new ArgumentNullException("function");
+            if (function.IndexOf('\0') >= 0)
+                throw new PolyipcArgumentException("polyipc: function name contains a NUL character: \"" +
+                                                   function.Replace("\0", "\\0") + "\"");
+        }
+
+        // ---- submitter -------------------------------------------------------------------------
+
+        /// <summary>
+        /// Submits <paramref name="function"/>(<paramref name="args"/>), the arguments serialised by
+        /// Newtonsoft.Json (any value: an array, an object, a string, null ...). Waits up to
+        /// <paramref name="timeout"/> (null: forever) for room in the pool: PolyipcTimeoutException
+        /// (QueueFullException for TimeSpan.Zero). After CloseTasks: QueueClosedException. An empty
+        /// function name: PolyipcArgumentException; arguments too large: MessageTooLargeException.
+        /// </summary>
+        public PoolResult Submit(string function, object args, TimeSpan? timeout = null,
+            CancellationToken ct = default(CancellationToken))
+        {
+            CheckFunction(function);
+            return SubmitJson(function, JsonConvert.SerializeObject(args, jsonSettings), timeout, ct);
+        }
+
+        /// <summary>
+        /// As <see cref="Submit"/>, with the arguments as JSON text, passed on as they are
+        /// (malformed JSON: InvalidJsonException, nothing is submitted).
+        /// </summary>
+        public PoolResult SubmitJson(string function, string argsJson, TimeSpan? timeout = null,
+            CancellationToken ct = default(CancellationToken))
+        {
+            CheckFunction(function);
+            byte[] data = Encode(argsJson, "argsJson");
+            ulong id = 0;
+            Sliced(timeout, ct, false, (h, slice) => { id = h.submit(function, data, slice); });
+            lock (results)
+            {
+                PoolResult r;
+                if (early.TryGetValue(id, out r))
+                {
+                    early.Remove(id);
+                    r.Function = function;
+                    return r;
+                }
+                r = new PoolResult(this, id, function);
+                waiting[id] = r;
+                return r;
+            }
+        }
+
+        /// <summary>
+        /// Waits for the next result of any task of this handle whose result no
+        /// <see cref="PoolResult.Wait"/> received yet, and returns that task's PoolResult, completed
+        /// (its Wait/Get/Result return at once; a failed task throws PoolTaskException there, not
+        /// here). PolyipcTimeoutException when none comes in time; PolyipcArgumentException when
+        /// this handle has no task whose result is still to come.
+        /// </summary>
+        public PoolResult NextResult(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            return Receive(null, timeout, ct, false);
+        }
+
+        /// <summary>As <see cref="NextResult"/>, but false (and null) when none comes within <paramref name="timeout"/>.</summary>
+        public bool TryNextResult(out PoolResult result, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            result = Receive(null, timeout, ct, true);
+            return result != null;
+        }
+
+        /// <summary>
+        /// Receives the result of <paramref name="want"/>'s task (null: of any task) in slices: the
+        /// PoolResult completed, or null for <paramref name="tryOnly"/> when the time ran out.
+        /// </summary>
+        internal PoolResult Receive(PoolResult want, TimeSpan? timeout, CancellationToken ct, bool tryOnly)
+        {
+            ulong id = want == null ? 0 : want.Id;
+            SlicedDeadline deadline = SlicedDeadline.Start(timeout);
+            for (;;)
+            {
+                if (want != null && want.IsCompleted) return want;
+                ct.ThrowIfCancellationRequested();
+                long slice = deadline.NextSlice();
+                byte[] message = null;
+                PoolResult got = null;
+                PolyipcException failure = null;
+                NativePool h = Enter();
+                lock (results) receiving++;
+                try
+                {
+                    message = h.result(id, slice);
+                }
+                catch (PolyipcTimeoutException e)
+                {
+                    failure = e;
+                }
+                catch (PolyipcArgumentException e) when (want != null)
+                {
+                    failure = e;
+                }
+                finally
+                {
+                    try
+                    {
+                        if (message != null) got = Deliver(message);
+                    }
+                    finally
+                    {
+                        lock (results)
+                        {
+                            receiving--;
+                            Monitor.PulseAll(results);
+                        }
+                        Leave();
+                    }
+                }
+                if (got != null && (want == null || got == want)) return got;
+                if (failure is PolyipcArgumentException)
+                {
+                    // No result of this task is to come: another thread of this handle received it
+                    // (NextResult, or a Wait of the same PoolResult) and is delivering it.
+                    if (AwaitDelivery(want, deadline, ct)) return want;
+                    if (Volatile.Read(ref receiving) == 0) throw failure; // nobody has it: not a task of this handle
+                    if (tryOnly) return null;
+                    throw new PolyipcTimeoutException("pool '" + name + "': no result came within the timeout");
+                }
+                if (failure != null && deadline.Expired)
+                {
+                    if (want != null && want.IsCompleted) return want;
+                    if (tryOnly) return null;
+                    throw failure;
+                }
+            }
+        }
+
+        /// <summary>
+        /// Waits (until the deadline) while a result call is in progress for a result another thread
+        /// received to be delivered to <paramref name="want"/>: whether it was.
+        /// </summary>
+        private bool AwaitDelivery(PoolResult want, SlicedDeadline deadline, CancellationToken ct)
+        {
+            lock (results)
+            {
+                while (!want.IsCompleted && receiving > 0 && !deadline.Expired)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    Monitor.Wait(results, 50);
+                }
+                return want.IsCompleted;
+            }
+        }
+
+        /// <summary>Parses a result message and completes its task's PoolResult (made now if Submit has not yet).</summary>
+        private PoolResult Deliver(byte[] message)
+        {
+            string text = Decode(message);
+            JToken m = ParseJson(text);
+            ulong id = (ulong)m["id"];
+            bool ok = (bool)m["ok"];
+            JToken result = ok ? m["result"] : null;
+            string error = ok ? null : (string)m["error"];
+            lock (results)
+            {
+                PoolResult r;
+                if (waiting.TryGetValue(id, out r))
+                {
+                    waiting.Remove(id);
+                }
+                else if (!early.TryGetValue(id, out r))
+                {
+                    r = new PoolResult(this, id, null);
+                    early[id] = r;
+                }
+                r.Complete(ok, result, error, text);
+                return r;
+            }
+        }
+
+        // ---- worker ------------------------------------------------------------------------------
+
+        /// <summary>
+        /// Takes the next task (a lease: Complete or Fail it, or Dispose it to give it back; a
+        /// using block). Waits up to <paramref name="timeout"/> (null: forever):
+        /// PolyipcTimeoutException when it runs out (QueueEmptyException for TimeSpan.Zero);
+        /// QueueClosedException once CloseTasks was called and every task has been finished.
+        /// </summary>
+        public PoolTask Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            PoolTask task;
+            TakeCore(timeout, ct, false, out task);
+            return task;
+        }
+
+        /// <summary>As <see cref="Take"/>, but false (and null) when no task comes within <paramref name="timeout"/>.
+        /// The end (CloseTasks) still throws QueueClosedException.</summary>
+        public bool TryTake(out PoolTask task, TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            return TakeCore(timeout, ct, true, out task);
+        }
+
+        private bool TakeCore(TimeSpan? timeout, CancellationToken ct, bool tryOnly, out PoolTask task)
+        {
+            NativePoolTask nt = null;
+            task = null;
+            bool got = Sliced(timeout, ct, tryOnly, (h, slice) =>
+            {
+                nt = h.take(slice);
+                if (nt == null) throw new PolyipcException(Status.System, "pool '" + name + "': take returned no task");
+                // Only Complete/Fail/Dispose free it (no finalizer: the native pool may be gone by then).
+                GC.SuppressFinalize(nt);
+                Interlocked.Increment(ref tasks);
+            });
+            if (!got) return false;
+            try
+            {
+                task = new PoolTask(this, nt);
+            }
+            catch
+            {
+                EndTask(nt);
+                throw;
+            }
+            return true;
+        }
+
+        /// <summary>Frees a task (one not finished goes back to the pool); the last after Dispose closes the handle.</summary>
+        internal void EndTask(NativePoolTask nt)
+        {
+            try
+            {
+                nt.Dispose();
+            }
+            finally
+            {
+                if (Interlocked.Decrement(ref tasks) == 0 && Volatile.Read(ref closeWhenIdle) != 0) CloseNative();
+            }
+        }
+
+        /// <summary>
+        /// The worker loop: takes tasks and runs the handler registered under each task's function
+        /// name with its arguments; the value it returns, serialised by Newtonsoft.Json, is the
+        /// task's result. An exception from the handler fails the task with the exception's Message
+        /// as the error text; a function with no handler fails it with "no function '&lt;name&gt;' in
+        /// this worker". Returns (the number of tasks finished) once the pool is closed
+        /// (<see cref="CloseTasks"/>, from any process) and drained, or once
+        /// <paramref name="ct"/> is cancelled (noticed between tasks, within 200 ms while waiting;
+        /// a handler running is not interrupted). Errors of the pool itself are thrown.
+        /// </summary>
+        public long Serve(IDictionary<string, Func<JToken, object>> handlers, CancellationToken ct = default(CancellationToken))
+        {
+            if (handlers == null) throw new ArgumentNullException("handlers");
+            long served = 0;
+            while (!ct.IsCancellationRequested)
+            {
+                PoolTask task;
+                try
+                {
+                    if (!TryTake(out task, ServeSlice, ct)) continue;
+                }
+                catch (QueueClosedException)
+                {
+                    break;
+                }
+                catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                {
+                    break;
+                }
+                using (task)
+                {
+                    Run(task, handlers);
+                }
+                served++;
+            }
+            return served;
+        }
+
+        /// <summary>Runs one task's handler and finishes the task.</summary>
+        private void Run(PoolTask task, IDictionary<string, Func<JToken, object>> handlers)
+        {
+            Func<JToken, object> handler;
+            if (!handlers.TryGetValue(task.Function, out handler) || handler == null)
+            {
+                task.Fail("no function '" + task.Function + "' in this worker");
+                return;
+            }
+            string json;
+            try
+            {
+                json = JsonConvert.SerializeObject(handler(task.Args), jsonSettings);
+            }
+            catch (Exception e)
+            {
+                task.Fail(ErrorText(e));
+                return;
+            }
+            try
+            {
+                task.CompleteJson(json);
+            }
+            catch (InvalidJsonException e) // e.g. NaN, which Newtonsoft writes but JSON has not
+            {
+                task.Fail(e.Message);
+            }
+        }
+
+        private static string ErrorText(Exception e)
+        {
+            for (;;)
+            {
+                var agg = e as AggregateException;
+                if (e is TargetInvocationException && e.InnerException != null) e = e.InnerException;
+                else if (agg != null && agg.InnerExceptions.Count == 1) e = agg.InnerExceptions[0];
+                else return e.Message;
+            }
+        }
+
+        // ---- the pool as a whole -----------------------------------------------------------------
+
+        /// <summary>
+        /// No more tasks, for every process (Python's Pool.close()): submits throw
+        /// QueueClosedException; workers take what is left, then Take throws QueueClosedException
+        /// and Serve returns.
+        /// </summary>
+        public void CloseTasks()
+        {
+            NativePool h = Enter();
+            try
+            {
+                h.close_tasks();
+            }
+            finally
+            {
+                Leave();
+            }
+        }
+
+        /// <summary>
+        /// Waits until every task submitted by anyone has been finished (Python's Pool.join()): null
+        /// waits forever; PolyipcTimeoutException when <paramref name="timeout"/> runs out.
+        /// </summary>
+        public void Join(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            Sliced(timeout, ct, false, (h, slice) => h.join(slice));
+        }
+
+        /// <summary>The pool's stat (kind "pool", its task queue's counters) and this handle's results_pending, as JSON.</summary>
+        public string StatJson()
+        {
+            NativePool h = Enter();
+            try
+            {
+                return h.stat_json();
+            }
+            finally
+            {
+                Leave();
+            }
+        }
+
+        /// <summary>Removes the pool's name; this and other open handles keep working.</summary>
+        public void Unlink()
+        {
+            Names.Unlink(name);
+        }
+
+        public override string ToString()
+        {
+            return "Polyipc.Pool(" + name + ")";
+        }
+    }
+
+    /// <summary>
+    /// The result to come of a task submitted by <see cref="Pool.Submit"/> (Python's AsyncResult).
+    /// Wait for it with <see cref="Wait"/>, <see cref="Get{T}"/> or <see cref="Result"/>; once
+    /// received it stays here (every later call returns it at once, even after the Pool is
+    /// disposed). Safe to use from several threads.
+    /// </summary>
+    public sealed class PoolResult
+    {
+        private readonly Pool pool;
+        private readonly ulong id;
+        private string function;
+        // Set once, under the pool's results lock, before `completed`.
+        private bool ok;
+        private JToken result;
+        private string error;
+        private string messageJson;
+        private volatile bool completed;
+
+        internal PoolResult(Pool pool, ulong id, string function)
+        {
+            this.pool = pool;
+            this.id = id;
+            this.function = function;
+        }
+
+        /// <summary>The task's id (per submitting handle, from 1).</summary>
+        public ulong Id
+        {
+            get { return id; }
+        }
+
+        /// <summary>The function the task names.</summary>
+        public string Function
+        {
+            get { return function; }
+            internal set { function = value; }
+        }
+
+        /// <summary>Whether the result was received (a worker completed or failed the task).</summary>
+        public bool IsCompleted
+        {
+            get { return completed; }
+        }
+
+        /// <summary>Received, and the worker failed the task (its text in <see cref="Error"/>).</summary>
+        public bool IsFaulted
+        {
+            get { return completed && !ok; }
+        }
+
+        /// <summary>The worker's error text of a failed task; null otherwise (or not received yet).</summary>
+        public string Error
+        {
+            get { return completed ? error : null; }
+        }
+
+        /// <summary>The result message as received, {"id":..,"ok":..,"result"|"error":..}; null until then.</summary>
+        public string MessageJson
+        {
+            get { return completed ? messageJson : null; }
+        }
+
+        internal void Complete(bool ok, JToken result, string error, string messageJson)
+        {
+            if (completed) return;
+            this.ok = ok;
+            this.result = result;
+            this.error = error;
+            this.messageJson = messageJson;
+            completed = true;
+        }
+
+        /// <summary>
+        /// Waits up to <paramref name="timeout"/> (null: forever) for the task's result and returns
+        /// it (a JSON null is a JValue of type Null). A failed task: PoolTaskException with the
+        /// worker's error text. Not yet: PolyipcTimeoutException (the task goes on: wait again).
+        /// </summary>
+        public JToken Wait(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            if (!completed) pool.Receive(this, timeout, ct, false);
+            return Value();
+        }
+
+        /// <summary>True once the result was received (then Wait returns or throws at once); false if
+        /// it did not come within <paramref name="timeout"/>.</summary>
+        public bool TryWait(TimeSpan timeout, CancellationToken ct = default(CancellationToken))
+        {
+            return completed || pool.Receive(this, timeout, ct, true) != null;
+        }
+
+        /// <summary>The result deserialised by Newtonsoft.Json into a <typeparamref name="T"/> (see <see cref="Wait"/>).</summary>
+        public T Get<T>(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            JToken v = Wait(timeout, ct);
+            return v.ToObject<T>(JsonSerializer.Create(pool.JsonSettings ?? new JsonSerializerSettings()));
+        }
+
+        /// <summary>The result, waiting for it as long as it takes (Wait()).</summary>
+        public JToken Result
+        {
+            get { return Wait(); }
+        }
+
+        private JToken Value()
+        {
+            if (!ok) throw new PoolTaskException(id, function, error);
+            return result;
+        }
+
+        public override string ToString()
+        {
+            return "Polyipc.PoolResult(" + pool.Name + " task " + id + (completed ? ok ? ": ok" : ": failed" : "") + ")";
+        }
+    }
+
+    /// <summary>
+    /// A task a worker took (<see cref="Pool.Take"/>): its function name and arguments. Finish it
+    /// with <see cref="Complete"/> (a result) or <see cref="Fail"/> (an error text); Dispose without
+    /// either gives it back to the pool for another worker. Use a using block: a task never ended
+    /// stays taken by this process until it exits (there is no finalizer) and keeps the Pool's
+    /// native handle open. The task keeps its Pool's native handle open until it ends, also after
+    /// the Pool is disposed.
+    /// </summary>
+    public sealed class PoolTask : IDisposable
+    {
+        private readonly Pool pool;
+        private readonly object sync = new object();
+        private NativePoolTask native; // null once ended
+        private bool finished;
+        private readonly ulong id;
+        private readonly string function;
+        private readonly string argsJson;
+        private JToken args;
+
+        internal PoolTask(Pool pool, NativePoolTask native)
+        {
+            this.pool = pool;
+            this.native = native;
+            id = native.id();
+            function = Pool.Decode(native.function());
+            argsJson = Pool.Decode(native.args());
+        }
+
+        /// <summary>The pool this task came from.</summary>
+        public Pool Pool
+        {
+            get { return pool; }
+        }
+
+        /// <summary>The task's id (per submitting handle: ids of different submitters may be equal).</summary>
+        public ulong Id
+        {
+            get { return id; }
+        }
+
+        /// <summary>The function name the submitter gave.</summary>
+        public string Function
+        {
+            get { return function; }
+        }
+
+        /// <summary>The arguments as JSON text, exactly as submitted.</summary>
+        public string ArgsJson
+        {
+            get { return argsJson; }
+        }
+
+        /// <summary>The arguments parsed (no date conversion; parsed once).</summary>
+        public JToken Args
+        {
+            get
+            {
+                JToken a = Volatile.Read(ref args);
+                if (a == null)
+                {
+                    a = Pool.ParseJson(argsJson);
+                    Interlocked.CompareExchange(ref args, a, null);
+                    a = args;
+                }
+                return a;
+            }
+        }
+
+        /// <summary>The arguments deserialised by Newtonsoft.Json into a <typeparamref name="T"/>.</summary>
+        public T ArgsAs<T>()
+        {
+            return JsonConvert.DeserializeObject<T>(argsJson, pool.JsonSettings);
+        }
+
+        /// <summary>Whether Complete or Fail succeeded.</summary>
+        public bool IsFinished
+        {
+            get { lock (sync) return finished; }
+        }
+
+        /// <summary>
+        /// Finishes the task with <paramref name="result"/> serialised by Newtonsoft.Json; it goes to
+        /// the submitter. Waits while the submitter's result queue is full. Already ended:
+        /// InvalidOperationException.
+        /// </summary>
+        public void Complete(object result)
+        {
+            CompleteJson(JsonConvert.SerializeObject(result, pool.JsonSettings));
+        }
+
+        /// <summary>As <see cref="Complete"/>, with the result as JSON text (malformed:
+        /// InvalidJsonException, and the task stays taken: finish it again).</summary>
+        public void CompleteJson(string resultJson)
+        {
+            Finish(false, Pool.Encode(resultJson, "resultJson"));
+        }
+
+        /// <summary>Finishes the task as failed; the submitter's Wait throws PoolTaskException with
+        /// <paramref name="error"/> as its message. Already ended: InvalidOperationException.</summary>
+        public void Fail(string error)
+        {
+            Finish(true, Pool.Encode(error, "error"));
+        }
+
+        private void Finish(bool failed, byte[] data)
+        {
+            lock (sync)
+            {
+                if (native == null)
+                {
+                    throw new InvalidOperationException("pool '" + pool.Name + "': task " + id + " was " +
+                                                        (finished ? "finished already" : "given back (disposed)"));
+                }
+                native.finish(failed ? 1 : 0, data); // throws (InvalidJsonException ...): the task stays taken
+                finished = true;
+                NativePoolTask nt = native;
+                native = null;
+                pool.EndTask(nt);
+            }
+        }
+
+        /// <summary>Ends the task: one not finished goes back to the pool for another worker. Idempotent.</summary>
+        public void Dispose()
+        {
+            lock (sync)
+            {
+                if (native == null) return;
+                NativePoolTask nt = native;
+                native = null;
+                pool.EndTask(nt);
+            }
+        }
+
+        public override string ToString()
+        {
+            return "Polyipc.PoolTask(" + pool.Name + " task " + id + " " + function + ")";
+        }
+    }
+}

@@ -1,0 +1,611 @@
+package polyipc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+	"unicode/utf8"
+
+	"github.com/polyipc/polyipc/bindings/go/internal/native"
+)
+
+// Pool is a handle on a named worker pool: Python's Pool.apply_async across
+// processes and languages. Any handle can submit tasks (a function name and
+// JSON arguments) and work on them: a worker takes a task, runs what it
+// registered under that name and finishes it with a JSON result or an error
+// text, which goes back to the submitting handle alone. A worker that dies
+// mid-task, or gives a task back ([Task.Close]), has it handed to another
+// worker: a task runs at least once, and its result is returned once.
+//
+// A Pool is safe for concurrent use: several goroutines may submit, wait for
+// results (each for its own [Future], or [Pool.Next]) and take tasks at
+// once. Close releases the handle (never the pool itself) and, with it, the
+// queue the results of its tasks come back in.
+type Pool struct {
+	name string
+	// mu guards h: calls hold it for reading while they are in native code
+	// (at most one waitSlice when they wait; Task.Finish as long as the
+	// submitter's result queue is full), Close for writing.
+	mu sync.RWMutex
+	h  native.SwigcptrNativePool // 0 once closed
+	// tasks counts the Tasks taken through this handle and not yet finished
+	// or given back. It changes only while mu is held for reading, so Close,
+	// holding mu for writing, reads a settled count.
+	tasks atomic.Int64
+
+	// fmu guards futures: the Futures of this handle whose result is still
+	// to come, by task id (see Future).
+	fmu     sync.Mutex
+	futures map[uint64]*Future
+}
+
+// ErrTasksOpen is matched (besides ErrInvalidArg) by the error of
+// [Pool.Close] while Tasks taken through the handle are neither finished nor
+// given back.
+var ErrTasksOpen = errors.New("polyipc: tasks taken through the pool handle are open")
+
+// OpenPool opens pool name in the namespace $POLYIPC_NAMESPACE, creating it
+// unless OpenOnly is given. Options: WithCapacity (the tasks' shared memory,
+// default 1 MiB), WithMaxTasks (default 0: bounded by the capacity only),
+// WithResultCapacity (each submitting handle's result queue, default 1 MiB),
+// WithMode, CreateOnly, OpenOnly; any other is ErrInvalidArg. Pool names
+// have at most 160 characters; a name holding another kind of object is
+// ErrIncompatible.
+func OpenPool(name string, opts ...Option) (p *Pool, err error) {
+	if loadErr != nil {
+		return nil, loadErr
+	}
+	o := queueOptions{openMode: openOrCreate}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := checkName("pool", name); err != nil {
+		return nil, err
+	}
+	if o.shaped || o.maxItems != 0 || o.maxMessageBytes != 0 || o.ephemeral || o.semBounded || o.lockNameSet {
+		return nil, newError(StatusInvalidArg, nil,
+			"pool '%s': WithOrder, WithFormat, Joinable, WithMaxItems, WithMaxMessageBytes, Ephemeral, OneWay, "+
+				"Bounded and WithLockName do not apply to a pool", name)
+	}
+	if o.capacity < 0 || o.maxTasks < 0 || o.resultCapacity < 0 {
+		return nil, newError(StatusInvalidArg, nil,
+			"pool '%s': capacity, max tasks and result capacity must not be negative", name)
+	}
+	defer recoverInto(&err)
+	np := native.NativePoolOpen(name, o.openMode, uint64(o.capacity), uint64(o.maxTasks), uint64(o.resultCapacity),
+		uint(o.mode.Perm()))
+	return &Pool{name: name, h: native.SwigcptrNativePool(np.Swigcptr()), futures: map[uint64]*Future{}}, nil
+}
+
+// Name is the pool's name.
+func (p *Pool) Name() string { return p.name }
+
+// Close releases this handle; the pool and its tasks stay for the other
+// handles and processes (use Unlink to remove the name). The results still
+// to come for this handle's tasks are dropped: their Futures' Wait fails
+// with ErrHandleClosed, as do calls in flight on other goroutines. Close is
+// idempotent.
+//
+// A Task refers to the handle it was taken through, so while Tasks of this
+// handle are open (neither finished nor given back), Close refuses with an
+// error matching [ErrTasksOpen] that gives their number, and changes
+// nothing: Finish, Fail or Close them, then Close.
+func (p *Pool) Close() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.h != 0 {
+		if n := p.tasks.Load(); n > 0 {
+			return newError(StatusInvalidArg, ErrTasksOpen,
+				"pool '%s': Close with %d task(s) taken and not finished: Finish, Fail or Close them first", p.name, n)
+		}
+		native.DeleteNativePool(p.h)
+		p.h = 0
+	}
+	return nil
+}
+
+// with runs f on the native handle, holding the guard so Close cannot free
+// it meanwhile; a native failure becomes an *Error.
+func (p *Pool) with(f func(h native.SwigcptrNativePool)) (err error) {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	if p.h == 0 {
+		return p.closedError()
+	}
+	defer recoverInto(&err)
+	f(p.h)
+	return nil
+}
+
+func (p *Pool) closedError() error {
+	return newError(StatusInvalidArg, ErrHandleClosed, "pool '%s': handle used after Close", p.name)
+}
+
+func (p *Pool) contextError(what string, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return newError(StatusTimeout, err, "pool '%s': %s: the context's deadline passed", p.name, what)
+	}
+	return fmt.Errorf("polyipc: pool '%s': %s: %w", p.name, what, err)
+}
+
+// blocking runs op, a native call bounded by a timeout in ns, in slices of
+// at most waitSlice until it returns anything but a timeout, the context's
+// deadline passes (ErrTimeout, also matching context.DeadlineExceeded) or
+// the context is cancelled.
+func (p *Pool) blocking(ctx context.Context, what string, op func(h native.SwigcptrNativePool, timeoutNs int64)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		if ended, err := p.slice(ctx, what, op); ended {
+			return err
+		}
+	}
+}
+
+// slice runs one slice of a blocking call: ended is false when it ran out
+// and the call goes on with another.
+func (p *Pool) slice(ctx context.Context, what string, op func(h native.SwigcptrNativePool, timeoutNs int64)) (
+	ended bool, err error) {
+	step, last, err := nextStep(ctx)
+	if err != nil {
+		return true, p.contextError(what, err)
+	}
+	err = p.with(func(h native.SwigcptrNativePool) { op(h, step) })
+	retry, err := sliceRanOut(err, last)
+	return !retry, err
+}
+
+// marshalJSON is v encoded with encoding/json; a json.RawMessage or a
+// []byte is taken as JSON text already, as it is.
+func marshalJSON(v any) ([]byte, error) {
+	switch x := v.(type) {
+	case json.RawMessage:
+		return x, nil
+	case []byte:
+		return x, nil
+	}
+	return json.Marshal(v)
+}
+
+// ---- submitting ---------------------------------------------------------
+
+// Future is the result to come of a task submitted through a Pool handle.
+// Its methods are safe for concurrent use.
+type Future struct {
+	pool     *Pool
+	id       uint64
+	function string // set by Submit (under pool.fmu)
+	// done is closed once the result is here (ok, result, errText set).
+	done    chan struct{}
+	ok      bool
+	result  json.RawMessage
+	errText string
+	claimed bool // Submit returned it (under pool.fmu)
+}
+
+// TaskError is the error of a task whose worker failed it: Message is the
+// worker's error text, exactly (a Go handler's err.Error(), a Python
+// worker's "<ExceptionType>: <message>", ...).
+type TaskError struct {
+	Pool     string
+	ID       uint64 // the task id, per submitting handle
+	Function string
+	Message  string
+}
+
+func (e *TaskError) Error() string {
+	return fmt.Sprintf("polyipc: pool '%s': task %d (%s) failed: %s", e.Pool, e.ID, e.Function, e.Message)
+}
+
+// Submit submits function(args) to the pool, waiting while the pool is full
+// until ctx is done, and returns the task's Future. args is encoded with
+// encoding/json; a json.RawMessage or a []byte is sent as it is and must be
+// one JSON text (else ErrInvalidJSON). An empty function name is
+// ErrInvalidArg; after CloseTasks, Submit fails with ErrClosed.
+func (p *Pool) Submit(ctx context.Context, function string, args any) (*Future, error) {
+	data, err := marshalJSON(args)
+	if err != nil {
+		return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': %w", p.name, function, err)
+	}
+	if strings.IndexByte(function, 0) >= 0 {
+		return nil, newError(StatusInvalidArg, nil, "pool '%s': submit: the function name %q contains a NUL byte",
+			p.name, function)
+	}
+	var id uint64
+	err = p.blocking(ctx, "submit", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		id = native.PoolSubmit(h, function, data, timeoutNs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	f := p.futureLocked(id) // a concurrent Next may have its result already
+	f.function = function
+	if isDone(f.done) {
+		delete(p.futures, id)
+	} else {
+		f.claimed = true
+	}
+	return f, nil
+}
+
+// futureLocked is the Future of task id, made if there is none; p.fmu held.
+func (p *Pool) futureLocked(id uint64) *Future {
+	f := p.futures[id]
+	if f == nil {
+		f = &Future{pool: p, id: id, done: make(chan struct{})}
+		p.futures[id] = f
+	}
+	return f
+}
+
+func isDone(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+// resultMessage is what polyipc_pool_result returns.
+type resultMessage struct {
+	ID     uint64          `json:"id"`
+	OK     bool            `json:"ok"`
+	Result json.RawMessage `json:"result"`
+	Error  string          `json:"error"`
+}
+
+// deliver hands a result message to the Future of its task and returns it.
+func (p *Pool) deliver(msg []byte) (*Future, error) {
+	var r resultMessage
+	if err := json.Unmarshal(msg, &r); err != nil || r.ID == 0 {
+		return nil, newError(StatusInvalidJSON, err, "pool '%s': a result that does not parse: %.200s", p.name, msg)
+	}
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	f := p.futureLocked(r.ID)
+	if isDone(f.done) { // never: the library returns each id's result once
+		return f, nil
+	}
+	f.ok, f.result, f.errText = r.OK, r.Result, r.Error
+	if f.ok && f.result == nil {
+		f.result = json.RawMessage("null")
+	}
+	close(f.done)
+	if f.claimed {
+		delete(p.futures, r.ID)
+	}
+	return f, nil
+}
+
+// ID is the task's id (per submitting handle, from 1).
+func (f *Future) ID() uint64 { return f.id }
+
+// Done is closed once the result is here (Wait then returns at once). A
+// result arrives while some goroutine waits for it (Wait, or Next).
+func (f *Future) Done() <-chan struct{} { return f.done }
+
+// Wait waits until the task's result is here or ctx is done, and returns the
+// result as the worker's JSON. A task its worker failed returns a
+// *TaskError. When ctx's deadline passes first the error matches ErrTimeout
+// (and context.DeadlineExceeded): the task goes on, ask again. Wait can be
+// called again (and from several goroutines): it returns the same result.
+func (f *Future) Wait(ctx context.Context) (json.RawMessage, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	p := f.pool
+	for !isDone(f.done) {
+		var msg []byte
+		ended, err := p.slice(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+			msg = h.Result(f.id, timeoutNs)
+		})
+		if !ended {
+			continue // checking f.done: another goroutine may have its result
+		}
+		if err == nil {
+			if _, err := p.deliver(msg); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if !errors.Is(err, ErrInvalidArg) || errors.Is(err, ErrHandleClosed) {
+			return nil, err
+		}
+		// No result of this task is to come any more: another goroutine
+		// (Next, or a Wait on this Future) took it and is handing it here.
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, p.contextError("result", ctx.Err())
+		case <-time.After(5 * time.Second): // never, unless the library forgot the task
+			return nil, err
+		}
+	}
+	return f.outcome()
+}
+
+func (f *Future) outcome() (json.RawMessage, error) {
+	if f.ok {
+		return f.result, nil
+	}
+	f.pool.fmu.Lock()
+	function := f.function
+	f.pool.fmu.Unlock()
+	return nil, &TaskError{Pool: f.pool.name, ID: f.id, Function: function, Message: f.errText}
+}
+
+// Decode waits for the result (as Wait) and decodes it into v with
+// encoding/json.
+func (f *Future) Decode(ctx context.Context, v any) error {
+	data, err := f.Wait(ctx)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("polyipc: pool '%s': task %d: the result does not decode into %T: %w", f.pool.name, f.id, v, err)
+	}
+	return nil
+}
+
+// Next waits for the result of any task of this handle (the first to
+// arrive) until ctx is done, and returns that task's Future, resolved: its
+// Wait returns at once. It is the same *Future Submit returned. When no
+// result of this handle is to come (every one was returned), Next fails with
+// ErrInvalidArg.
+func (p *Pool) Next(ctx context.Context) (*Future, error) {
+	var msg []byte
+	err := p.blocking(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		msg = h.Result(0, timeoutNs)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.deliver(msg)
+}
+
+// ---- working --------------------------------------------------------------
+
+// Task is a task taken from a pool by a worker. Finish it with its result
+// (Finish) or its failure (Fail); Close gives back a task not finished, for
+// another worker (a worker that dies mid-task gives it back alike), so
+// `defer t.Close()` is the idiom. A Task keeps its Pool handle from closing
+// until it is finished or given back.
+type Task struct {
+	pool     *Pool
+	id       uint64
+	function string
+	args     json.RawMessage
+
+	mu    sync.Mutex
+	h     native.SwigcptrNativePoolTask // 0 once ended
+	ended string                        // "finished" or "given back"
+}
+
+// Take takes the next task, waiting until there is one or ctx is done. Once
+// CloseTasks was called and every task was finished, it returns ErrClosed.
+// When ctx's deadline passes first the error matches ErrTimeout.
+func (p *Pool) Take(ctx context.Context) (*Task, error) {
+	return p.take(ctx, false)
+}
+
+// TryTake takes the next task if there is one now, else returns ErrEmpty
+// (ErrClosed once CloseTasks was called and every task was finished).
+func (p *Pool) TryTake() (*Task, error) {
+	return p.take(context.Background(), true)
+}
+
+func (p *Pool) take(ctx context.Context, now bool) (*Task, error) {
+	var t *Task
+	op := func(h native.SwigcptrNativePool, timeoutNs int64) {
+		nt := h.Take(timeoutNs) // panics (no task) or returns one
+		th := native.SwigcptrNativePoolTask(nt.Swigcptr())
+		t = &Task{pool: p, id: th.Id(), function: string(th.Function()), args: th.Args(), h: th}
+		p.tasks.Add(1) // under the guard: Close sees it
+	}
+	var err error
+	if now {
+		err = p.with(func(h native.SwigcptrNativePool) { op(h, 0) })
+	} else {
+		err = p.blocking(ctx, "take", op)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// ID is the task's id (per submitting handle).
+func (t *Task) ID() uint64 { return t.id }
+
+// Function is the name of the function to run.
+func (t *Task) Function() string { return t.function }
+
+// Args is the task's JSON arguments, as submitted.
+func (t *Task) Args() json.RawMessage { return t.args }
+
+// Pool is the handle the task was taken through.
+func (t *Task) Pool() *Pool { return t.pool }
+
+// Finish sends result, encoded with encoding/json (a json.RawMessage or a
+// []byte as it is: one JSON text), to the task's submitter and ends the
+// task. A result that is not JSON is ErrInvalidJSON and leaves the task
+// open: finish it again (or Fail it). Finish waits while the submitter's
+// result queue is full; a submitter that is gone drops the result.
+func (t *Task) Finish(result any) error {
+	data, err := marshalJSON(result)
+	if err != nil {
+		return fmt.Errorf("polyipc: pool '%s': task %d: finish: %w", t.pool.name, t.id, err)
+	}
+	return t.finish(0, data)
+}
+
+// Fail ends the task as failed: its submitter's Wait returns a *TaskError
+// whose Message is msg (invalid UTF-8 is replaced by U+FFFD).
+func (t *Task) Fail(msg string) error {
+	return t.finish(1, []byte(msg))
+}
+
+func (t *Task) finish(failed int, data []byte) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.h == 0 {
+		return t.endedError()
+	}
+	p := t.pool
+	p.mu.RLock() // open: Close refuses while this task is open
+	defer p.mu.RUnlock()
+	if err := callNative(func() { t.h.Finish(failed, data) }); err != nil {
+		return err
+	}
+	native.DeleteNativePoolTask(t.h)
+	t.h, t.ended = 0, "finished"
+	p.tasks.Add(-1)
+	return nil
+}
+
+// Close gives the task back to the pool, for another worker, unless it was
+// finished (then Close does nothing). Idempotent.
+func (t *Task) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.h == 0 {
+		return nil
+	}
+	p := t.pool
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	native.DeleteNativePoolTask(t.h)
+	t.h, t.ended = 0, "given back"
+	p.tasks.Add(-1)
+	return nil
+}
+
+func (t *Task) endedError() error {
+	return newError(StatusInvalidArg, ErrHandleClosed, "pool '%s': task %d was %s already", t.pool.name, t.id, t.ended)
+}
+
+func callNative(f func()) (err error) {
+	defer recoverInto(&err)
+	f()
+	return nil
+}
+
+// Handler runs one task: args is the task's JSON arguments as submitted; the
+// value it returns is encoded with encoding/json (a json.RawMessage or a
+// []byte as it is) as the result, and an error fails the task with
+// err.Error() as its text.
+type Handler func(ctx context.Context, args json.RawMessage) (any, error)
+
+// Serve is a worker loop: it takes tasks one at a time and runs the handler
+// registered under the task's function name, finishing the task with the
+// handler's result, or failing it with the handler's error text (a panic in
+// a handler fails the task with "panic: <value>"). A task whose function is
+// not in handlers fails with "no function '<name>' in this worker". Serve
+// returns nil once CloseTasks was called and every task was finished, and
+// ctx.Err() when ctx is done: a handler that returns an error after ctx is
+// done has its task given back (for another worker), not failed. Run
+// several Serve goroutines on a handle (or several handles) to run tasks
+// concurrently.
+func (p *Pool) Serve(ctx context.Context, handlers map[string]Handler) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		t, err := p.Take(ctx) // in slices of 50 ms: it notices ctx
+		switch {
+		case err == nil:
+		case errors.Is(err, ErrClosed):
+			return nil
+		case ctx.Err() != nil:
+			return ctx.Err()
+		default:
+			return err
+		}
+		if err := p.serveOne(ctx, t, handlers); err != nil {
+			return err
+		}
+	}
+}
+
+// serveOne runs task t and ends it; an error ends Serve.
+func (p *Pool) serveOne(ctx context.Context, t *Task, handlers map[string]Handler) error {
+	defer t.Close()
+	h, ok := handlers[t.function]
+	if !ok {
+		return t.Fail(fmt.Sprintf("no function '%s' in this worker", t.function))
+	}
+	result, err := runHandler(ctx, h, t.args)
+	if err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err() // t goes back (deferred Close)
+		}
+		return t.Fail(errorText(err))
+	}
+	data, err := marshalJSON(result)
+	if err != nil {
+		return t.Fail(fmt.Sprintf("the result of '%s' does not encode as JSON: %v", t.function, err))
+	}
+	if err := t.finish(0, data); err != nil {
+		if errors.Is(err, ErrInvalidJSON) {
+			return t.Fail(fmt.Sprintf("the result of '%s' is not JSON: %v", t.function, err))
+		}
+		return err
+	}
+	return nil
+}
+
+func runHandler(ctx context.Context, h Handler, args json.RawMessage) (result any, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			result, err = nil, fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return h(ctx, args)
+}
+
+// errorText is err's text, as valid UTF-8 (the library would replace bad
+// bytes alike).
+func errorText(err error) string {
+	s := err.Error()
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	return s
+}
+
+// ---- the pool as a whole --------------------------------------------------
+
+// CloseTasks ends submitting (Python's Pool.close()): Submit fails with
+// ErrClosed from then on, workers drain the pool, and once every task was
+// finished their Take returns ErrClosed (and Serve returns).
+func (p *Pool) CloseTasks() error {
+	return p.with(func(h native.SwigcptrNativePool) { h.Close_tasks() })
+}
+
+// Join waits until every task ever submitted (by anyone) was finished, or
+// ctx is done (Python's Pool.join()).
+func (p *Pool) Join(ctx context.Context) error {
+	return p.blocking(ctx, "join", func(h native.SwigcptrNativePool, timeoutNs int64) { h.Join(timeoutNs) })
+}
+
+// Stat is the pool's stat (kind "pool", its task queue's options and
+// counters) and this handle's "results_pending", as a JSON object.
+func (p *Pool) Stat() (json.RawMessage, error) {
+	var s string
+	if err := p.with(func(h native.SwigcptrNativePool) { s = h.Stat_json() }); err != nil {
+		return nil, err
+	}
+	return json.RawMessage(s), nil
+}

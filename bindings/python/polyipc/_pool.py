@@ -1,0 +1,667 @@
+"""Pool: multiprocessing.Pool's submitting side over a named polyipc worker pool,
+whose workers are processes in any language (Python, Go, Java, C#, Rust, C).
+
+    with polyipc.Pool("thumbs") as pool:              # opens or creates "thumbs"
+        r = pool.apply_async("resize", ("a.png", 64))  # the function's NAME, JSON arguments
+        r.get(timeout=30)                              # the worker's JSON result
+        pool.map("square", range(10))                  # [0, 1, 4, ...]
+
+    # a worker, in another process (or a Go/Java/C#/Rust program):
+    with polyipc.Pool("thumbs") as pool:
+        pool.serve({"resize": resize, "square": lambda x: x * x})   # until close() and drained
+
+Differences from multiprocessing.Pool, on purpose:
+  - the pool has a name and lives in POSIX shared memory until polyipc.unlink()
+    removes it; there are no worker processes of its own: any process that
+    opens the pool by name and calls serve() (or take()) is a worker;
+  - a function is named by a str, not passed as a callable, and its arguments
+    and result travel as JSON (positional args: a JSON array; keyword args: a
+    JSON object; submit() sends any one JSON value as is);
+  - a failed task raises polyipc.PoolTaskError carrying the worker's error
+    text (a Python worker sends "<ExceptionType>: <message>"), not the
+    worker's exception itself;
+  - close() ends the pool for every process (no more tasks: workers drain
+    what is there, then serve() returns); terminate() (and leaving `with`)
+    only releases this handle: workers elsewhere go on;
+  - a task runs at least once: a worker that dies mid-task (or gives the task
+    back) has it handed to another worker; its submitter still gets exactly
+    one result.
+  - get(timeout) raises multiprocessing.TimeoutError as AsyncResult.get does;
+    join(timeout) raises polyipc.TimeoutError (a builtins.TimeoutError) as
+    JoinableQueue.join does.
+"""
+
+import json
+import multiprocessing
+import threading
+import time
+import weakref
+
+from . import _errors, _jsoncodec
+from ._handle import Handle
+from ._native import lib
+from ._queues import SLICE_SECONDS
+
+__all__ = ["Pool", "AsyncResult", "PoolTask", "PoolTaskError"]
+
+_SLICE_NS = int(SLICE_SECONDS * 1e9)
+# serve() takes in slices this long, so a stop Event is noticed within one.
+SERVE_SLICE_SECONDS = 0.15
+_monotonic = time.monotonic
+_Timeout = _errors.TimeoutError
+_Empty = _errors.Empty
+_Full = _errors.Full
+_encode = _jsoncodec.encode
+_decode = _jsoncodec.decode
+_free_pool = lib.delete_NativePool
+_free_task = lib.delete_NativePoolTask
+
+
+class PoolTaskError(Exception):
+    """A task that failed in its worker. str(e) (and `.text`) is the worker's error text:
+    "<ExceptionType>: <message>" from a Python worker, whatever another language sent from
+    another. `.task_id` is the task's id (of this handle), `.function` its function name
+    when known.
+
+    Raised by a serve() handler, it fails the task with exactly its text (no type prefix):
+    a worker that forwards a failed sub-task's PoolTaskError passes the text on unchanged."""
+
+    __module__ = "polyipc"
+
+    def __init__(self, text, task_id=None, function=None):
+        super().__init__(text)
+        self.text = text
+        self.task_id = task_id
+        self.function = function
+
+
+def error_text(exc):
+    """The error text a Python worker sends for an exception: "<ExceptionType>: <message>"
+    ("<ExceptionType>" alone when the message is empty); a PoolTaskError's text as is."""
+    if isinstance(exc, PoolTaskError):
+        return exc.text
+    message = str(exc)
+    return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
+
+
+def _deadline(timeout):
+    if timeout is None:
+        return None
+    if not timeout >= 0:  # also NaN
+        raise ValueError(f"'timeout' must be a non-negative number of seconds or None, not {timeout!r}")
+    return _monotonic() + timeout
+
+
+def _slice_ns(deadline, slice_ns=_SLICE_NS):
+    if deadline is None:
+        return slice_ns
+    left = deadline - _monotonic()
+    return int(min(left * 1e9, slice_ns)) if left > 0 else 0
+
+
+def _check_function(func):
+    if not isinstance(func, str):
+        raise TypeError(f"a pool function is named by a str, not {type(func).__name__} "
+                        f"(workers register their handlers under names: see Pool.serve)")
+    return func
+
+
+def _call_args(args, kwds):
+    """The JSON value of one call: the keyword arguments as an object, else the positional
+    ones as an array."""
+    if kwds is not None:
+        if args:
+            raise TypeError("a pool task takes positional arguments (a JSON array) or keyword arguments "
+                            "(a JSON object), not both")
+        return dict(kwds)
+    if isinstance(args, (str, bytes, bytearray, dict)):
+        raise TypeError(f"'args' must be a sequence of arguments, not {type(args).__name__}")
+    return list(args)
+
+
+def _reopen(name):
+    return Pool(name, create=False)
+
+
+class AsyncResult:
+    """The result of one task, as multiprocessing.pool.AsyncResult: get(timeout=None),
+    wait(timeout=None), ready(), successful(). `id` is the task's id (per submitting handle)."""
+
+    __module__ = "polyipc"
+    __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "__weakref__")
+
+    def __init__(self, pool, task_id, function):
+        self._pool = pool  # keeps the pool (and its handle) alive while a result is awaited
+        self.id = task_id
+        self.function = function
+        self._lock = threading.Lock()  # one thread at a time asks the library for this id
+        self._done = False
+        self._ok = None
+        self._value = None
+
+    def _set(self, message):
+        """Stores the result message {"id":..,"ok":..,"result"|"error":..}."""
+        ok = bool(message.get("ok"))
+        self._value = message.get("result") if ok else message.get("error", "")
+        self._ok = ok
+        self._done = True
+
+    def _fetch(self, deadline):
+        """True once the result is here; False when the deadline passed first."""
+        if self._done:
+            return True
+        if deadline is None:
+            self._lock.acquire()
+        elif not self._lock.acquire(timeout=max(0.0, deadline - _monotonic())):
+            return self._done
+        try:
+            pool = self._pool
+            h = pool._handle
+            ptr = h.enter()
+            try:
+                while not self._done:
+                    ns = _slice_ns(deadline)
+                    try:
+                        data = lib.NativePool_result(ptr, self.id, ns)
+                    except _Timeout:
+                        if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                            return self._done
+                        h.check()
+                        continue
+                    except _errors.InvalidArgument:
+                        if pool._delivered(self):  # Pool.next_result() took it for us
+                            break
+                        raise
+                    self._set(_decode(data))
+            finally:
+                h.leave()
+            return True
+        finally:
+            self._lock.release()
+
+    def ready(self):
+        """True when the task has finished (its result is here); never blocks."""
+        return self._fetch(_monotonic())
+
+    def successful(self):
+        """True when the task finished with a result, False when it failed. ValueError while not ready."""
+        if not self.ready():
+            raise ValueError(f"task {self.id} ({self.function!r}) is not ready")
+        return self._ok
+
+    def wait(self, timeout=None):
+        """Waits until the result is here or timeout seconds have passed; returns None."""
+        self._fetch(_deadline(timeout))
+
+    def get(self, timeout=None):
+        """The task's result (decoded JSON). polyipc.PoolTaskError with the worker's error text
+        when the task failed; multiprocessing.TimeoutError when it has not finished within
+        timeout seconds (the task goes on: ask again). Can be called again: the same outcome."""
+        if not self._fetch(_deadline(timeout)):
+            raise multiprocessing.TimeoutError(
+                f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) did not finish within {timeout} s")
+        if self._ok:
+            return self._value
+        raise PoolTaskError(self._value, self.id, self.function)
+
+    def __repr__(self):
+        state = ("ok" if self._ok else "failed") if self._done else "pending"
+        return f"<polyipc.AsyncResult task {self.id} {self.function!r} {state}>"
+
+
+class PoolTask:
+    """A task taken by this process (Pool.take()): `id`, `function` (str), `args` (the
+    decoded JSON arguments), `args_json` (their text as sent). End it with complete(value)
+    or fail(text); release() (or the garbage collector) gives an unfinished task back to
+    the pool for another worker, as a worker's death does.
+
+    As a context manager: leaving the block normally without complete()/fail() gives the
+    task back; leaving it by an exception (an Exception subclass) fails the task with
+    "<ExceptionType>: <message>" and lets the exception go on. KeyboardInterrupt and other
+    BaseExceptions give it back."""
+
+    __module__ = "polyipc"
+
+    def __init__(self, handle, ptr):
+        # The caller holds a call token of `handle` for us: the native pool stays open
+        # (a terminate() elsewhere is deferred) until this task is released.
+        self._handle = handle
+        self._ptr = ptr
+        self._lock = threading.Lock()
+        self.id = lib.NativePoolTask_id(ptr)
+        self.function = lib.NativePoolTask_function(ptr).decode("utf-8", "replace")
+        self.args_json = lib.NativePoolTask_args(ptr).decode("utf-8", "replace")
+        self._args = self
+        self.finished = False  # True after complete() / fail()
+
+    @property
+    def args(self):
+        """The arguments, decoded from JSON (any JSON value)."""
+        if self._args is self:
+            self._args = _jsoncodec.decode_text(self.args_json)
+        return self._args
+
+    @property
+    def released(self):
+        """True once the task is finished or given back (the native task is gone)."""
+        return self._ptr is None
+
+    def _finish(self, failed, data):
+        with self._lock:
+            ptr = self._ptr
+            if ptr is None:
+                raise ValueError(f"task {self.id} ({self.function!r}) was "
+                                 f"{'finished' if self.finished else 'given back'} already")
+            lib.NativePoolTask_finish(ptr, failed, data)  # INVALID_JSON leaves it unfinished
+            self.finished = True
+            self._release_locked()
+
+    def complete(self, value):
+        """Finishes the task with `value` (serialised to JSON) as its result. TypeError /
+        ValueError for a value JSON cannot carry (the task stays unfinished)."""
+        self._finish(0, _encode(value))
+
+    def complete_json(self, text):
+        """Finishes the task with a result already in JSON (str or bytes). polyipc.InvalidJSON
+        when it is not JSON (the task stays unfinished)."""
+        self._finish(0, text)
+
+    def fail(self, text):
+        """Finishes the task as failed with the error text `text` (str; an exception becomes
+        "<ExceptionType>: <message>"): its submitter's get() raises PoolTaskError(text)."""
+        if isinstance(text, BaseException):
+            text = error_text(text)
+        self._finish(1, str(text))
+
+    def release(self):
+        """Gives the task back to the pool for another worker, unless it was finished. Idempotent."""
+        with self._lock:
+            self._release_locked()
+
+    def _release_locked(self):
+        ptr, self._ptr = self._ptr, None
+        if ptr is not None:
+            try:
+                _free_task(ptr)
+            finally:
+                self._handle.leave()  # the pool may be released now, after its task
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        if exc is not None and isinstance(exc, Exception) and not self.finished and self._ptr is not None:
+            try:
+                self.fail(error_text(exc))
+            except Exception:  # noqa: BLE001 - the original exception goes on; the task goes back
+                pass
+        self.release()
+
+    def __del__(self):
+        try:
+            if getattr(self, "_ptr", None) is not None:
+                self.release()
+        except Exception:  # noqa: BLE001 - at interpreter exit the library may be gone
+            pass
+
+    def __repr__(self):
+        state = "finished" if self.finished else ("given back" if self._ptr is None else "open")
+        return f"<polyipc.PoolTask {self.id} {self.function!r} {state}>"
+
+
+class Pool:
+    """A named worker pool shared by processes in any language.
+
+    Pool(name, *, create=True, exclusive=False, capacity_bytes=0 (1 MiB), max_tasks=0
+         (unbounded but for capacity_bytes), result_capacity_bytes=0 (1 MiB), mode=0 (0600))
+
+    create=False opens an existing pool (polyipc.NotFound if there is none) as it is;
+    exclusive=True fails with polyipc.Exists if it exists. Any handle can submit
+    (apply_async, map, ...) and work (serve, take). Results come back to the submitting
+    handle alone, through a private result queue made at its first submit and removed
+    with the handle (terminate())."""
+
+    __module__ = "polyipc"
+
+    def __init__(self, name, *, create=True, exclusive=False, capacity_bytes=0, max_tasks=0,
+                 result_capacity_bytes=0, mode=0):
+        if not isinstance(name, str):
+            raise TypeError(f"pool name must be str, not {type(name).__name__}")
+        self._name = name
+        self._handle = _NOT_OPEN
+        if exclusive:
+            open_mode = lib.POLYIPC_CREATE_ONLY
+        else:
+            open_mode = lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY
+        for what, v in (("capacity_bytes", capacity_bytes), ("max_tasks", max_tasks),
+                        ("result_capacity_bytes", result_capacity_bytes), ("mode", mode)):
+            if v is None or v < 0:
+                raise ValueError(f"'{what}' must be a non-negative number, not {v!r}")
+        ptr = lib.NativePool_open(name, open_mode, int(capacity_bytes), int(max_tasks), int(result_capacity_bytes),
+                                  int(mode))
+        self._handle = Handle(getattr(ptr, "this", ptr), f"Pool {name!r}", _free_pool)
+        self._results = weakref.WeakValueDictionary()  # task id -> its AsyncResult, while someone holds it
+        # next_result() calls in flight: one of them may have taken the result an AsyncResult waits for
+        self._delivery = threading.Condition(threading.Lock())
+        self._delivering = 0
+        # submits in flight, and results next_result() got for ids not registered yet (one of those)
+        self._submitting = 0
+        self._early = {}
+
+    # ---- plumbing -------------------------------------------------------------
+    def _delivered(self, r):
+        """After the library said r's result is not to come: True once a next_result() in
+        flight has handed it to r (that takes microseconds); False when none is in flight,
+        or none did within a second (r's id is no task of this handle)."""
+        until = _monotonic() + 1.0
+        with self._delivery:
+            while not r._done and self._delivering:
+                left = until - _monotonic()
+                if left <= 0:
+                    break
+                self._delivery.wait(left)
+            return r._done
+
+    def _call(self, fn, *args):
+        h = self._handle
+        ptr = h.enter()
+        try:
+            return fn(ptr, *args)
+        finally:
+            h.leave()
+
+    def _submit_text(self, func, text, timeout=None):
+        """Submits func(text) (text: JSON), waiting in slices for room; returns its AsyncResult."""
+        _check_function(func)
+        deadline = _deadline(timeout)
+        h = self._handle
+        ptr = h.enter()
+        task_id = None
+        with self._delivery:
+            self._submitting += 1
+        try:
+            while True:
+                ns = _slice_ns(deadline)
+                try:
+                    task_id = lib.NativePool_submit(ptr, func, text, ns)
+                    break
+                except (_Timeout, _Full) as e:
+                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                        raise _Full(str(e)) from None
+                    h.check()
+        finally:
+            with self._delivery:
+                self._submitting -= 1
+                if task_id is not None:
+                    r = AsyncResult(self, task_id, func)
+                    self._results[task_id] = r
+                    early = self._early.pop(task_id, None)  # a next_result() elsewhere was quicker
+                    if early is not None:
+                        r._set(early)
+                if not self._submitting:
+                    self._early.clear()
+            h.leave()
+        return r
+
+    # ---- submitting -------------------------------------------------------------
+    def submit(self, func, args=None, *, timeout=None):
+        """Submits func with `args` sent as one JSON value, as it is (None: null; a list: an
+        array; a dict: an object; a str: a string ...). Waits for room in the pool:
+        queue.Full (polyipc.Full) when there is none within timeout seconds; polyipc.Closed
+        (an EOFError) after close(). Returns the task's AsyncResult."""
+        return self._submit_text(func, _encode(args), timeout)
+
+    def submit_json(self, func, args_json, *, timeout=None):
+        """submit() with the arguments already in JSON (str or bytes). polyipc.InvalidJSON
+        when they are not JSON."""
+        return self._submit_text(func, args_json, timeout)
+
+    def apply_async(self, func, args=(), kwds=None):
+        """Submits the call func(*args) (a JSON array of args) or func(**kwds) (a JSON object)
+        to a worker; returns an AsyncResult. `func` is the name the workers registered."""
+        return self._submit_text(func, _encode(_call_args(args, kwds)))
+
+    def apply(self, func, args=(), kwds=None):
+        """apply_async(func, args, kwds).get(): waits for the result."""
+        return self.apply_async(func, args, kwds).get()
+
+    def next_result(self, timeout=None):
+        """The next task of this handle to finish, whichever it is (the C API's task id 0):
+        its AsyncResult, ready. ValueError (polyipc.InvalidArgument) when this handle has no
+        task whose result is still to come; multiprocessing.TimeoutError when none finished
+        within timeout seconds. A result fetched here is also what its AsyncResult returns."""
+        deadline = _deadline(timeout)
+        h = self._handle
+        ptr = h.enter()
+        with self._delivery:
+            self._delivering += 1
+        try:
+            while True:
+                ns = _slice_ns(deadline)
+                try:
+                    data = lib.NativePool_result(ptr, 0, ns)
+                    break
+                except _Timeout:
+                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                        raise multiprocessing.TimeoutError(
+                            f"pool {self._name!r}: no task finished within {timeout} s") from None
+                    h.check()
+            message = _decode(data)
+            task_id = message.get("id")
+            with self._delivery:
+                r = self._results.get(task_id)
+                if r is None:  # nobody holds its AsyncResult (any more, or yet): a fresh one
+                    r = AsyncResult(self, task_id, None)
+                    if self._submitting:  # perhaps its submit() has not registered it yet
+                        self._early[task_id] = message
+                r._set(message)
+            return r
+        finally:
+            with self._delivery:
+                self._delivering -= 1
+                self._delivery.notify_all()
+            h.leave()
+
+    def _iter_results(self, func, calls, ordered, window):
+        """Submits func(call) for each JSON value of `calls`, at most `window` outstanding;
+        yields the results in submission order (ordered) or as they finish."""
+        outstanding = []  # AsyncResults, in submission order
+        mine = {}
+        try:
+            for args in calls:
+                text = _encode(args)
+                while True:
+                    if len(outstanding) >= window:
+                        yield self._take_one(outstanding, mine, ordered)
+                        continue
+                    try:
+                        r = self._submit_text(func, text, timeout=0 if outstanding else None)
+                        break
+                    except _Full:  # no room: make some by collecting results (workers may wait for us)
+                        yield self._take_one(outstanding, mine, ordered)
+                outstanding.append(r)
+                mine[r.id] = r
+            while outstanding:
+                yield self._take_one(outstanding, mine, ordered)
+        finally:
+            outstanding.clear()
+
+    def _take_one(self, outstanding, mine, ordered):
+        if ordered:
+            r = outstanding.pop(0)
+            del mine[r.id]
+            return r.get()
+        # unordered: the first to finish among ours (others of this handle are stored for their AsyncResult)
+        for k, r in enumerate(outstanding):
+            if r._done:
+                del outstanding[k], mine[r.id]
+                return r.get()
+        while True:
+            try:
+                got = self.next_result(timeout=SERVE_SLICE_SECONDS)
+            except multiprocessing.TimeoutError:
+                got = None
+            except _errors.InvalidArgument:  # another thread's next_result() took ours
+                got = None
+            if got is not None and got.id in mine:
+                outstanding.remove(mine.pop(got.id))
+                return got.get()
+            for k, r in enumerate(outstanding):
+                if r._done:
+                    del outstanding[k], mine[r.id]
+                    return r.get()
+
+    def imap(self, func, iterable, chunksize=1, *, window=256):
+        """Lazily: func(item) for each item (args [item]), results in order; a failed task raises
+        PoolTaskError at its place. At most `window` tasks are outstanding at once."""
+        return self._iter_results(_check_function(func), ([item] for item in iterable), True, max(1, window))
+
+    def imap_unordered(self, func, iterable, chunksize=1, *, window=256):
+        """As imap, but results in the order the tasks finish."""
+        return self._iter_results(_check_function(func), ([item] for item in iterable), False, max(1, window))
+
+    def map(self, func, iterable, chunksize=None):
+        """[func(item) for item in iterable], each a task with args [item], run by the workers;
+        the first failed task (in order) raises its PoolTaskError."""
+        return list(self.imap(func, iterable))
+
+    def starmap(self, func, iterable, chunksize=None):
+        """[func(*args) for args in iterable], each a task with args the JSON array of args."""
+        _check_function(func)
+        return list(self._iter_results(func, (_call_args(args, None) for args in iterable), True, 256))
+
+    # ---- working -----------------------------------------------------------------
+    def take(self, timeout=None):
+        """Takes the next task (a PoolTask; use it in `with`): waits up to timeout seconds
+        (None: for ever) for one. queue.Empty (polyipc.Empty) when none came in time;
+        polyipc.Closed (an EOFError) once close() was called and every task was finished."""
+        deadline = _deadline(timeout)
+        h = self._handle
+        ptr = h.enter()
+        try:
+            while True:
+                ns = _slice_ns(deadline)
+                try:
+                    task = lib.NativePool_take(ptr, ns)
+                    break
+                except _Timeout as e:
+                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                        raise _Empty(str(e)) from None
+                    h.check()
+            h.calls.append(None)  # the task's own token: the native pool outlives it (see PoolTask)
+        finally:
+            h.leave()
+        try:
+            return PoolTask(h, getattr(task, "this", task))
+        except BaseException:
+            _free_task(task)
+            h.leave()
+            raise
+
+    def serve(self, functions, stop=None):
+        """Works for the pool: takes tasks and runs functions[task.function] on each, until
+        close() was called (by any process) and every task is finished, or `stop` (a
+        threading.Event, polyipc.Event or anything with is_set()) is set. Returns how many
+        tasks this call finished.
+
+        A handler gets *args when the task's args are a JSON array, **kwargs when an object,
+        else the single value; what it returns is the result (serialised to JSON). An
+        exception fails the task with "<ExceptionType>: <message>" (a PoolTaskError: its
+        text as is); a task whose function is not in `functions` fails with
+        "no function '<name>' in this worker". KeyboardInterrupt (and any BaseException)
+        gives the running task back to the pool and ends serve()."""
+        served = 0
+        while stop is None or not stop.is_set():
+            try:
+                task = self.take(timeout=SERVE_SLICE_SECONDS)
+            except _Empty:
+                continue
+            except _errors.Closed:
+                break
+            with task:
+                handler = functions.get(task.function)
+                if handler is None:
+                    task.fail(f"no function '{task.function}' in this worker")
+                else:
+                    try:
+                        args = task.args
+                        if isinstance(args, list):
+                            value = handler(*args)
+                        elif isinstance(args, dict):
+                            value = handler(**args)
+                        else:
+                            value = handler(args)
+                        text = _encode(value)
+                    except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
+                        task.fail(error_text(e))
+                    else:
+                        task.complete_json(text)
+            served += 1
+        return served
+
+    # ---- the pool as a whole --------------------------------------------------------
+    def close(self):
+        """No more tasks, for every process (multiprocessing's Pool.close()): workers drain
+        what was submitted, then serve() returns and take() raises polyipc.Closed; submitting
+        raises polyipc.Closed. This handle stays open (results still come)."""
+        self._call(lib.NativePool_close_tasks)
+
+    def join(self, timeout=None):
+        """Waits until every task ever submitted (by any process) has finished. timeout
+        (seconds) raises polyipc.TimeoutError (a builtins.TimeoutError) when it runs out."""
+        deadline = _deadline(timeout)
+        h = self._handle
+        ptr = h.enter()
+        try:
+            while True:
+                ns = _slice_ns(deadline)
+                try:
+                    return lib.NativePool_join(ptr, ns)
+                except _Timeout:
+                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                        raise
+                    h.check()
+        finally:
+            h.leave()
+
+    def terminate(self):
+        """Releases this handle (not the pool: see polyipc.unlink; workers elsewhere go on).
+        Results still to come to it are dropped, and its result queue is removed. Tasks this
+        handle took and has not finished are given back when released (the native pool is
+        closed after the last of them). Idempotent; leaving `with` calls it."""
+        self._handle.close()
+
+    def stat(self):
+        """The pool's task queue (kind "pool") and this handle's results_pending, as a dict."""
+        return json.loads(self._call(lib.NativePool_stat_json))
+
+    def unlink(self):
+        """Removes the pool's name (polyipc.unlink(self.name)); handles keep working."""
+        lib.polyipc_unlink(self._name)
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def closed(self):
+        """True once terminate() released this handle (not: closed for tasks)."""
+        return self._handle.closed
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.terminate()
+
+    def __reduce__(self):
+        # Another process reopens the pool by name (in its POLYIPC_NAMESPACE).
+        return _reopen, (self._name,)
+
+    def __repr__(self):
+        state = " terminated" if self.closed else ""
+        return f"<polyipc.Pool {self._name!r}{state}>"
+
+
+_NOT_OPEN = Handle(None, "pool")
+_NOT_OPEN.closed = True

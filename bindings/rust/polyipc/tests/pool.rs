@@ -1,0 +1,559 @@
+//! Worker pools: submit, take, complete / fail, results by id, timeouts,
+//! closing, joining, tasks given back, bad input, the serve loop, and
+//! workers in other processes (this test binary run again in a role), one
+//! of them killed with SIGKILL mid-task.
+mod common;
+use common::{BOUND, ChildProc, Name, child_role, tell};
+use polyipc::{Handler, OpenMode, Pool, PoolOptions, Queue, QueueOptions, Status, TaskId};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+const NOW: Option<Duration> = Some(Duration::ZERO);
+
+fn open(name: &Name) -> Pool {
+    Pool::open(name, &PoolOptions::new()).unwrap_or_else(|e| panic!("open pool {}: {e}", &**name))
+}
+
+/// The handlers every worker of these tests registers.
+fn handlers() -> HashMap<String, Handler> {
+    let mut h: HashMap<String, Handler> = HashMap::new();
+    h.insert(
+        "square".into(),
+        Box::new(|v| {
+            let x = v.as_i64().ok_or("square wants an integer")?;
+            Ok(json!(x * x))
+        }),
+    );
+    h.insert("echo".into(), Box::new(Ok));
+    h.insert(
+        "fail".into(),
+        Box::new(|v| Err(v.as_str().unwrap_or("?").to_string())),
+    );
+    h.insert("boom".into(), Box::new(|_| panic!("handler exploded")));
+    h
+}
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Resize {
+    path: String,
+    width: u32,
+}
+
+// ---- one process ---------------------------------------------------------
+
+#[test]
+fn a_task_goes_to_a_worker_and_its_result_back_to_the_submitter() {
+    let name = Name::new("pool-trip");
+    let submitter = open(&name);
+    let worker = Pool::open(&name, &PoolOptions::new().open_mode(OpenMode::OpenOnly)).unwrap();
+    let args = Resize {
+        path: "a/é.png".into(),
+        width: 640,
+    };
+    let id = submitter.submit("resize", &args).unwrap();
+    assert_ne!(id.get(), 0);
+
+    let task = worker.take(NOW).unwrap();
+    assert_eq!(task.id(), id);
+    assert_eq!(task.function(), "resize");
+    assert_eq!(task.args_json(), r#"{"path":"a/é.png","width":640}"#);
+    assert_eq!(task.args::<Resize>().unwrap(), args);
+    let e = task.args::<Vec<u8>>().unwrap_err();
+    assert_eq!(e.status(), Status::InvalidJson);
+    assert!(e.message().contains("resize"), "{e}");
+    task.complete(&json!({"ok": [640, 480]})).unwrap();
+
+    let r = submitter.result(id, Some(BOUND)).unwrap();
+    assert_eq!(r.id, id);
+    assert_eq!(r.outcome, Ok(json!({"ok": [640, 480]})));
+    // Each result is returned once.
+    let e = submitter.result(id, NOW).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArg, "{e}");
+    assert!(e.message().contains(&*name), "{e}");
+}
+
+#[test]
+fn json_text_goes_through_as_it_is() {
+    let name = Name::new("pool-json");
+    let p = open(&name);
+    let args = r#" {"a" : [1.50, -0e3, "\u00e9\n", null],"b":{}} "#;
+    let id = p.submit_json("r\u{e9}size \"big\"", args).unwrap();
+    let t = p.take(NOW).unwrap();
+    assert_eq!(t.function(), "r\u{e9}size \"big\"");
+    assert_eq!(t.args_json(), args);
+    t.complete_json("[1.5, 2]").unwrap();
+    let raw = p.result_json(Some(id), Some(BOUND)).unwrap();
+    let v: Value = serde_json::from_str(&raw).unwrap();
+    assert_eq!(v, json!({"id": id.get(), "ok": true, "result": [1.5, 2]}));
+}
+
+#[test]
+fn a_failed_task_returns_its_error_text() {
+    let name = Name::new("pool-fail");
+    let p = open(&name);
+    let id = p.submit("divide", &[1, 0]).unwrap();
+    p.take(NOW)
+        .unwrap()
+        .fail("ZeroDivisionError: \"1/0\"\n\tat line 2 ü")
+        .unwrap();
+    let r = p.result(id, Some(BOUND)).unwrap();
+    assert_eq!(
+        r.outcome,
+        Err("ZeroDivisionError: \"1/0\"\n\tat line 2 ü".to_string())
+    );
+    assert_eq!(
+        r.decode::<i64>().unwrap(),
+        Err("ZeroDivisionError: \"1/0\"\n\tat line 2 ü".to_string())
+    );
+}
+
+#[test]
+fn results_come_back_by_id_whatever_the_order_they_finish_in() {
+    let name = Name::new("pool-order");
+    let p = open(&name);
+    let ids: Vec<TaskId> = (0..5).map(|i| p.submit("id", &i).unwrap()).collect();
+    let tasks: Vec<_> = (0..5).map(|_| p.take(NOW).unwrap()).collect();
+    assert_eq!(
+        tasks.iter().map(|t| t.id()).collect::<Vec<_>>(),
+        ids,
+        "FIFO"
+    );
+    for t in tasks.into_iter().rev() {
+        let v: i64 = t.args().unwrap();
+        t.complete(&v).unwrap();
+    }
+    let r = p.result(ids[2], Some(BOUND)).unwrap();
+    assert_eq!(r.decode::<i64>().unwrap(), Ok(2));
+    let mut rest = BTreeMap::new();
+    for _ in 0..4 {
+        let r = p.result_any(Some(BOUND)).unwrap();
+        let v = r.outcome.clone().unwrap().as_i64().unwrap();
+        assert_eq!(r.id, ids[v as usize]);
+        rest.insert(v, r.id);
+    }
+    assert_eq!(rest.keys().copied().collect::<Vec<_>>(), [0, 1, 3, 4]);
+    let e = p.result_any(NOW).unwrap_err();
+    assert_eq!(
+        e.status(),
+        Status::InvalidArg,
+        "nothing is still to come: {e}"
+    );
+}
+
+#[test]
+fn a_result_not_there_yet_times_out_and_the_task_goes_on() {
+    let name = Name::new("pool-timeout");
+    let p = open(&name);
+    let id = p.submit("slow", &()).unwrap();
+    assert_eq!(p.result(id, NOW).unwrap_err().status(), Status::Timeout);
+    let t0 = Instant::now();
+    let e = p.result(id, Some(Duration::from_millis(50))).unwrap_err();
+    assert_eq!(e.status(), Status::Timeout);
+    assert!(t0.elapsed() >= Duration::from_millis(45));
+    assert!(e.message().contains(&*name), "{e}");
+    // take times out the same way while nothing is there
+    let t = p.take(NOW).unwrap();
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    let t0 = Instant::now();
+    assert_eq!(
+        p.take(Some(Duration::from_millis(50)))
+            .unwrap_err()
+            .status(),
+        Status::Timeout
+    );
+    assert!(t0.elapsed() >= Duration::from_millis(45));
+    t.complete(&true).unwrap();
+    assert_eq!(p.result(id, Some(BOUND)).unwrap().outcome, Ok(json!(true)));
+}
+
+#[test]
+fn a_task_dropped_unfinished_goes_back_to_the_pool() {
+    let name = Name::new("pool-giveback");
+    let p = open(&name);
+    let id = p.submit("f", &1).unwrap();
+    {
+        let t = p.take(NOW).unwrap();
+        assert_eq!(t.id(), id);
+        assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    } // dropped unfinished
+    let again = p.take(NOW).expect("the task came back");
+    assert_eq!(again.id(), id);
+    again.complete(&2).unwrap();
+    assert_eq!(p.result(id, Some(BOUND)).unwrap().outcome, Ok(json!(2)));
+    p.join(NOW).unwrap();
+}
+
+#[test]
+fn close_tasks_lets_workers_drain_then_take_ends() {
+    let name = Name::new("pool-close");
+    let p = open(&name);
+    let id = p.submit("f", &1).unwrap();
+    p.close_tasks().unwrap();
+    let e = p.submit("f", &2).unwrap_err();
+    assert_eq!(e.status(), Status::Closed);
+    assert!(e.message().contains(&*name), "{e}");
+    let t = p.take(NOW).expect("what was submitted before still comes");
+    // the taken task may still come back, so a take waits for it ...
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    t.complete(&1).unwrap();
+    // ... and once it is finished every take ends, even one that waits forever
+    let e = p.take(None).unwrap_err();
+    assert_eq!(e.status(), Status::Closed);
+    assert!(e.is_eof());
+    assert_eq!(p.result(id, Some(BOUND)).unwrap().outcome, Ok(json!(1)));
+}
+
+#[test]
+fn join_waits_for_every_task() {
+    let name = Name::new("pool-join");
+    let p = open(&name);
+    p.submit("f", &1).unwrap();
+    p.submit("f", &2).unwrap();
+    assert_eq!(p.join(NOW).unwrap_err().status(), Status::Timeout);
+    for i in 0..2 {
+        let t = p.take(NOW).unwrap();
+        assert_eq!(p.join(NOW).unwrap_err().status(), Status::Timeout);
+        if i == 0 {
+            t.complete(&0).unwrap();
+        } else {
+            t.fail("no").unwrap();
+        }
+    }
+    p.join(NOW).unwrap();
+    // a joiner in another thread is released by the last finish
+    p.submit("f", &3).unwrap();
+    let p = Arc::new(p);
+    let joiner = {
+        let p = Arc::clone(&p);
+        std::thread::spawn(move || p.join(Some(BOUND)))
+    };
+    p.take(Some(BOUND)).unwrap().complete(&3).unwrap();
+    joiner.join().unwrap().unwrap();
+}
+
+#[test]
+fn options_bound_tasks_and_results() {
+    let name = Name::new("pool-opts");
+    let p = Pool::open(
+        &name,
+        &PoolOptions::new()
+            .max_tasks(2)
+            .result_capacity_bytes(4096)
+            .capacity_bytes(64 * 1024)
+            .mode(0o600),
+    )
+    .unwrap();
+    p.submit("f", &1).unwrap();
+    let second = p.submit("big", &2).unwrap();
+    let e = p.submit_timeout("f", &3, NOW).unwrap_err();
+    assert_eq!(e.status(), Status::Full, "{e}");
+    let e = p
+        .submit_json_timeout("f", "3", Some(Duration::from_millis(20)))
+        .unwrap_err();
+    assert_eq!(e.status(), Status::Timeout, "{e}");
+    p.take(NOW).unwrap().complete(&1).unwrap();
+    // a result larger than the submitter's result queue arrives as a failure
+    p.take(NOW).unwrap().complete(&"x".repeat(10000)).unwrap();
+    let r = p.result(second, Some(BOUND)).unwrap();
+    assert!(r.outcome.unwrap_err().contains("exceeds"));
+    let stat: Value = serde_json::from_str(&p.stat_json().unwrap()).unwrap();
+    assert_eq!(stat["kind"], "pool");
+    assert_eq!(stat["results_pending"], 1);
+    assert!(
+        stat["result_queue"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}.results.", &*name))
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let name = Name::new("pool-bad");
+    let p = open(&name);
+    let cases: Vec<(&str, polyipc::Error, Status, &str)> = vec![
+        (
+            "empty function",
+            p.submit("", &1).unwrap_err(),
+            Status::InvalidArg,
+            "function name is empty",
+        ),
+        (
+            "NUL in function",
+            p.submit("a\0b", &1).unwrap_err(),
+            Status::InvalidArg,
+            "NUL",
+        ),
+        (
+            "malformed args",
+            p.submit_json("f", "[1,]").unwrap_err(),
+            Status::InvalidJson,
+            "at byte 3",
+        ),
+        (
+            "empty args",
+            p.submit_json("f", "").unwrap_err(),
+            Status::InvalidJson,
+            "arguments of 'f'",
+        ),
+        (
+            "unserialisable args",
+            p.submit("f", &HashMap::from([((1, 2), 3)])).unwrap_err(),
+            Status::InvalidJson,
+            "cannot be serialised",
+        ),
+        (
+            "args too large",
+            p.submit("f", &"x".repeat(2 << 20)).unwrap_err(),
+            Status::TooLarge,
+            "pool '",
+        ),
+        (
+            "result of no task",
+            p.result_json(None, NOW).unwrap_err(),
+            Status::InvalidArg,
+            "no task whose result is still to come",
+        ),
+        (
+            "bad pool name",
+            Pool::open("../x", &PoolOptions::new()).unwrap_err(),
+            Status::InvalidArg,
+            "pool '../x'",
+        ),
+        (
+            "161 characters",
+            Pool::open(&"p".repeat(161), &PoolOptions::new()).unwrap_err(),
+            Status::InvalidArg,
+            "at most 160",
+        ),
+        (
+            "no such pool",
+            Pool::open(
+                &Name::new("none"),
+                &PoolOptions::new().open_mode(OpenMode::OpenOnly),
+            )
+            .unwrap_err(),
+            Status::NotFound,
+            "pool '",
+        ),
+        (
+            "a pool opened as a queue",
+            Queue::open(&name, &QueueOptions::new()).unwrap_err(),
+            Status::Incompatible,
+            "holds a pool, not a queue",
+        ),
+    ];
+    for (what, e, status, says) in cases {
+        assert_eq!(e.status(), status, "{what}: {e}");
+        assert!(e.message().contains(says), "{what}: {e}");
+    }
+    let qname = Name::new("pool-bad-q");
+    let _q = qname.open(&QueueOptions::new());
+    let e = Pool::open(&qname, &PoolOptions::new()).unwrap_err();
+    assert_eq!(e.status(), Status::Incompatible, "{e}");
+    let id = p.submit("f", &1).unwrap();
+    assert_eq!(p.result(id, NOW).unwrap_err().status(), Status::Timeout);
+    // an id of another handle is no task of this one
+    let other = Pool::open(&name, &PoolOptions::new()).unwrap();
+    let mut foreign = other.submit("f", &0).unwrap();
+    let mut others = 1;
+    while foreign <= id {
+        foreign = other.submit("f", &others).unwrap();
+        others += 1;
+    }
+    let e = p.result(foreign, NOW).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArg, "{e}");
+    assert!(e.message().contains(&format!("task {foreign}")), "{e}");
+    drop(other); // its tasks stay in the pool; their results are dropped
+    let t = p.take(NOW).unwrap();
+    assert_eq!(t.id(), id);
+    t.complete(&1).unwrap();
+    p.result(id, Some(BOUND)).unwrap();
+    for _ in 0..others {
+        p.take(NOW).unwrap().complete(&0).unwrap();
+    }
+    let id = p.submit("f", &1).unwrap();
+    // nothing else was submitted
+    let t = p.take(NOW).unwrap();
+    assert_eq!(t.id(), id);
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    // a result that is not JSON fails the task, so its submitter learns of it
+    let e = t.complete_json(r#"{"a":"#).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidJson);
+    assert!(e.message().contains(&format!("task {id}")), "{e}");
+    assert!(!e.message().contains("stays taken"), "{e}");
+    let r = p.result(id, Some(BOUND)).unwrap();
+    let text = r.outcome.unwrap_err();
+    assert!(text.contains("not valid JSON at byte 5"), "{text}");
+    p.join(NOW).unwrap();
+}
+
+#[test]
+fn threads_waiting_for_their_own_results_each_get_theirs() {
+    let name = Name::new("pool-threads");
+    let p = Arc::new(open(&name));
+    let stop = Arc::new(AtomicBool::new(false));
+    let worker = {
+        let (p, stop) = (Arc::clone(&p), Arc::clone(&stop));
+        std::thread::spawn(move || p.serve(&handlers(), &stop))
+    };
+    const THREADS: i64 = 4;
+    const EACH: i64 = 50;
+    let submitters: Vec<_> = (0..THREADS)
+        .map(|k| {
+            let p = Arc::clone(&p);
+            std::thread::spawn(move || {
+                for i in 0..EACH {
+                    let v = k * 1000 + i;
+                    let id = p.submit("echo", &v).unwrap();
+                    let r = p.result(id, Some(BOUND)).unwrap();
+                    assert_eq!((r.id, r.outcome), (id, Ok(json!(v))));
+                }
+            })
+        })
+        .collect();
+    for s in submitters {
+        s.join().unwrap();
+    }
+    stop.store(true, Ordering::Release);
+    let served = worker.join().unwrap().unwrap();
+    assert_eq!(served, (THREADS * EACH) as usize);
+}
+
+#[test]
+fn serve_runs_handlers_and_reports_errors_unknown_functions_and_panics() {
+    let name = Name::new("pool-serve");
+    let p = open(&name);
+    let a = p.submit("square", &7).unwrap();
+    let b = p.submit("fail", &"nope").unwrap();
+    let c = p.submit("nothing", &()).unwrap();
+    let d = p.submit("boom", &()).unwrap();
+    let e = p.submit("square", &"seven").unwrap();
+    p.close_tasks().unwrap();
+    let stop = AtomicBool::new(false);
+    assert_eq!(p.serve(&handlers(), &stop).unwrap(), 5, "until CLOSED");
+    let want = [
+        (a, Ok(json!(49))),
+        (b, Err("nope".to_string())),
+        (c, Err("no function 'nothing' in this worker".to_string())),
+        (d, Err("panic: handler exploded".to_string())),
+        (e, Err("square wants an integer".to_string())),
+    ];
+    for (id, outcome) in want {
+        assert_eq!(p.result(id, Some(BOUND)).unwrap().outcome, outcome);
+    }
+}
+
+#[test]
+fn serve_stops_when_asked() {
+    let name = Name::new("pool-stop");
+    let p = open(&name);
+    let stop = AtomicBool::new(true);
+    p.submit("square", &2).unwrap();
+    assert_eq!(
+        p.serve(&handlers(), &stop).unwrap(),
+        0,
+        "stop is looked at first"
+    );
+    // a serve waiting for tasks notices the flag within its slice
+    let stop = Arc::new(AtomicBool::new(false));
+    let p = Arc::new(p);
+    let worker = {
+        let (p, stop) = (Arc::clone(&p), Arc::clone(&stop));
+        std::thread::spawn(move || p.serve(&handlers(), &stop))
+    };
+    p.join(Some(BOUND)).unwrap();
+    stop.store(true, Ordering::Release);
+    assert_eq!(worker.join().unwrap().unwrap(), 1);
+}
+
+// ---- across processes ----------------------------------------------------
+
+/// Serves the test handlers until the pool is closed; tells how many.
+#[test]
+fn child_pool_worker() {
+    let Some(name) = child_role("pool-worker") else {
+        return;
+    };
+    let p = Pool::open(&name, &PoolOptions::new().open_mode(OpenMode::OpenOnly)).unwrap();
+    let served = p.serve(&handlers(), &AtomicBool::new(false)).unwrap();
+    tell(format!("served {served}"));
+}
+
+/// Serves with handlers that tell which task they run and then hang until
+/// the process is killed (or its parent's end of stdin closes).
+#[test]
+fn child_pool_hanger() {
+    let Some(name) = child_role("pool-hanger") else {
+        return;
+    };
+    let p = Pool::open(&name, &PoolOptions::new().open_mode(OpenMode::OpenOnly)).unwrap();
+    let mut h: HashMap<String, Handler> = HashMap::new();
+    h.insert(
+        "square".into(),
+        Box::new(|v| {
+            tell(format!("running square {v}"));
+            let mut line = String::new();
+            let _ = std::io::stdin().read_line(&mut line);
+            std::process::exit(3);
+        }),
+    );
+    p.serve(&h, &AtomicBool::new(false)).unwrap();
+}
+
+#[test]
+fn a_worker_killed_mid_task_has_its_task_finished_by_another_process() {
+    let name = Name::new("pool-xproc");
+    let p = open(&name);
+    const N: i64 = 30;
+    let ids: BTreeMap<TaskId, i64> = (0..N)
+        .map(|i| (p.submit("square", &i).unwrap(), i))
+        .collect();
+
+    let mut hanger = ChildProc::spawn("child_pool_hanger", "pool-hanger", &name, &[]);
+    assert_eq!(
+        hanger.next_line(BOUND).as_deref(),
+        Some("running square 0"),
+        "the first worker is mid-task"
+    );
+    hanger.child.kill().unwrap(); // SIGKILL: no finish, no give-back
+    assert!(
+        !hanger
+            .wait(BOUND)
+            .expect("the killed worker is reaped")
+            .success()
+    );
+    assert_eq!(
+        p.result(*ids.keys().next().unwrap(), NOW)
+            .unwrap_err()
+            .status(),
+        Status::Timeout
+    );
+
+    let mut worker = ChildProc::spawn("child_pool_worker", "pool-worker", &name, &[]);
+    let mut seen = BTreeMap::new();
+    for _ in 0..N {
+        let r = p.result_any(Some(BOUND)).expect("every task's result");
+        let i = *ids.get(&r.id).expect("a task of this handle");
+        assert_eq!(r.outcome, Ok(json!(i * i)), "task {i}");
+        assert!(seen.insert(r.id, i).is_none(), "task {i}: one result");
+    }
+    assert_eq!(seen.len() as i64, N);
+    assert_eq!(
+        p.result_any(NOW).unwrap_err().status(),
+        Status::InvalidArg,
+        "no second result for any task"
+    );
+    p.join(Some(BOUND)).unwrap();
+    p.close_tasks().unwrap();
+    assert_eq!(
+        worker.next_line(BOUND).as_deref(),
+        Some(&*format!("served {N}")),
+        "the second worker did every task, the rescued one included"
+    );
+    assert!(worker.wait(BOUND).expect("the worker exits").success());
+}

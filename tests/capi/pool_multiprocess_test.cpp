@@ -1,0 +1,194 @@
+// Worker pools across real processes (fork), with kill -9: every task served
+// once by workers in other processes, a worker killed mid-task whose task
+// another finishes, submitters that only ever see their own results, and a
+// submitter killed with tasks under way. Waits are bounded; no sleep
+// synchronises.
+#include <unistd.h>
+
+#include <map>
+#include <set>
+
+#include "common.hpp"
+#include "sync_handles.hpp"
+
+using namespace capitest;
+using namespace std::chrono_literals;
+
+namespace {
+
+class PoolMp : public CapiTest {};
+
+// A worker: "add" [a, b] -> a + b, "tag" x -> [x, its pid], until CLOSED.
+// Returns 0, or the line of the check that failed.
+int Work(const std::string& pool) {
+  Pool p;
+  CHILD_REQUIRE(polyipc_pool_open(pool.c_str(), POLYIPC_OPEN_ONLY, nullptr, p.out(), nullptr) == POLYIPC_OK);
+  for (;;) {
+    polyipc_pool_task* t = nullptr;
+    const int rc = polyipc_pool_take(p, 30 * kSec, &t, nullptr);
+    if (rc == POLYIPC_ERR_CLOSED) return 0;
+    CHILD_REQUIRE(rc == POLYIPC_OK);
+    const json args = json::parse(polyipc_pool_task_args(t, nullptr));
+    const std::string fn = polyipc_pool_task_function(t);
+    const std::string result =
+        fn == "add" ? json(args[0].get<int64_t>() + args[1].get<int64_t>()).dump() : json({args, getpid()}).dump();
+    CHILD_REQUIRE(polyipc_pool_finish(t, 0, result.data(), result.size(), nullptr) == POLYIPC_OK);
+    polyipc_pool_task_free(t);
+  }
+}
+
+uint64_t SubmitJson(polyipc_pool* p, const std::string& fn, const json& args) {
+  const std::string text = args.dump();
+  uint64_t id = 0;
+  Err e;
+  EXPECT_ST(POLYIPC_OK, polyipc_pool_submit(p, fn.c_str(), text.data(), text.size(), 10 * kSec, &id, &e)) << e.Msg();
+  return id;
+}
+
+json NextResult(polyipc_pool* p, uint64_t id = 0) {
+  char* text = nullptr;
+  Err e;
+  const int rc = polyipc_pool_result(p, id, 30 * kSec, &text, nullptr, &e);
+  EXPECT_ST(POLYIPC_OK, rc) << e.Msg();
+  return rc == POLYIPC_OK ? TakeJson(text) : json();
+}
+
+int CountResultQueues(const std::string& pool) {
+  char* text = nullptr;
+  Err e;
+  EXPECT_ST(POLYIPC_OK, polyipc_list_json(&text, &e)) << e.Msg();
+  int n = 0;
+  for (const json& obj : TakeJson(text)) n += obj["name"].get<std::string>().rfind(pool + ".results.", 0) == 0;
+  return n;
+}
+
+TEST_F(PoolMp, WorkersInOtherProcessesServeEveryTaskOnce) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  Children kids;
+  std::vector<pid_t> workers;
+  for (int w = 0; w < 3; ++w) workers.push_back(kids.Add(Spawn([&] { return Work(name); })));
+  constexpr int64_t kTasks = 3000;
+  std::map<uint64_t, int64_t> sent;  // id -> i
+  int64_t next = 0, got = 0;
+  while (got < kTasks) {
+    while (next < kTasks && sent.size() < 200) {
+      sent[SubmitJson(p, "add", {next, 1000000 * next})] = next;
+      ++next;
+    }
+    const json r = NextResult(p);
+    ASSERT_TRUE(r.is_object());
+    const auto it = sent.find(r["id"].get<uint64_t>());
+    ASSERT_NE(sent.end(), it) << "a result twice, or for no task: " << r;
+    EXPECT_EQ(1000001 * it->second, r["result"].get<int64_t>()) << r;
+    sent.erase(it);
+    ++got;
+  }
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+  CAPI_EXPECT_OK(polyipc_pool_join(p, 0, &e));
+}
+
+TEST_F(PoolMp, AWorkerKilledMidTaskHasItsTaskFinishedByAnother) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  const uint64_t id = SubmitJson(p, "add", {20, 22});
+  Children kids;
+  Pipe took;
+  const pid_t victim = kids.Add(Spawn([&] {
+    Pool mine;
+    CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+    polyipc_pool_task* t = nullptr;
+    CHILD_REQUIRE(polyipc_pool_take(mine, 10 * kSec, &t, nullptr) == POLYIPC_OK);
+    took.WriteByte();
+    for (;;) pause();  // dies holding the task
+  }));
+  char c;
+  ASSERT_TRUE(took.ReadByte(&c, 10000));
+  json r;
+  char* text = nullptr;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_pool_result(p, id, 0, &text, nullptr, nullptr));
+  kill(victim, SIGKILL);
+  EXPECT_EQ(128 + SIGKILL, kids.Wait(victim, 10s));
+  const pid_t rescuer = kids.Add(Spawn([&] { return Work(name); }));
+  r = NextResult(p, id);
+  EXPECT_EQ(42, r["result"]) << r;
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  EXPECT_EQ(0, kids.Wait(rescuer, 30s));
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  const json st = TakeJson(text);
+  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
+  EXPECT_EQ(0, st["results_pending"]) << st;
+}
+
+TEST_F(PoolMp, SubmittersInTwoProcessesEachGetOnlyTheirOwnResults) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  Children kids;
+  std::vector<pid_t> workers, submitters;
+  for (int w = 0; w < 2; ++w) workers.push_back(kids.Add(Spawn([&] { return Work(name); })));
+  for (int s = 0; s < 2; ++s)
+    submitters.push_back(kids.Add(Spawn([&] {
+      Pool mine;
+      CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+      std::set<uint64_t> ids;
+      for (int i = 0; i < 500; ++i) {
+        const std::string args = json(std::to_string(getpid()) + "/" + std::to_string(i)).dump();
+        uint64_t id = 0;
+        CHILD_REQUIRE(polyipc_pool_submit(mine, "tag", args.data(), args.size(), 10 * kSec, &id, nullptr) ==
+                      POLYIPC_OK);
+        ids.insert(id);
+      }
+      for (int i = 0; i < 500; ++i) {
+        char* text = nullptr;
+        CHILD_REQUIRE(polyipc_pool_result(mine, 0, 30 * kSec, &text, nullptr, nullptr) == POLYIPC_OK);
+        const json r = json::parse(text);
+        polyipc_free(text);
+        CHILD_REQUIRE(ids.erase(r["id"].get<uint64_t>()) == 1);
+        const std::string tag = r["result"][0];
+        CHILD_REQUIRE(tag.substr(0, tag.find('/')) == std::to_string(getpid()));
+      }
+      return 0;
+    })));
+  for (pid_t s : submitters) EXPECT_EQ(0, kids.Wait(s, 60s));
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+}
+
+TEST_F(PoolMp, TasksOfASubmitterKilledMidWayAreStillServedAndItsResultQueueGoes) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  Children kids;
+  Pipe submitted;
+  const pid_t submitter = kids.Add(Spawn([&] {
+    Pool mine;
+    CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+    for (int i = 0; i < 20; ++i) {
+      uint64_t id = 0;
+      CHILD_REQUIRE(polyipc_pool_submit(mine, "add", "[1,2]", 5, 10 * kSec, &id, nullptr) == POLYIPC_OK);
+    }
+    submitted.WriteByte();
+    for (;;) pause();
+  }));
+  char c;
+  ASSERT_TRUE(submitted.ReadByte(&c, 10000));
+  kill(submitter, SIGKILL);
+  EXPECT_EQ(128 + SIGKILL, kids.Wait(submitter, 10s));
+  EXPECT_EQ(1, CountResultQueues(name));  // left behind by the dead submitter
+  const pid_t worker = kids.Add(Spawn([&] { return Work(name); }));
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 30 * kSec, &e));  // every task finished, results dropped or not
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  EXPECT_EQ(0, kids.Wait(worker, 30s));
+  // Nobody is attached to the dead submitter's result queue any more: it is gone.
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_gc_json(&text, &e));
+  TakeJson(text);
+  EXPECT_EQ(0, CountResultQueues(name));
+}
+
+}  // namespace

@@ -1,0 +1,93 @@
+"""The worker-pool scenarios across languages (README.md, "Worker pools"),
+driven through run_interop's Run and Agent."""
+import re
+import time
+
+from sync_scenarios import finish_agents, report, wait_for_output
+
+Agent = None  # set by run_all (run_interop's Agent class)
+
+
+def served(agent):
+    m = re.search(r"served (\d+)", agent.output())
+    return int(m.group(1)) if m else None
+
+
+def close_tasks(run, pool):
+    closer = Agent(run, "c", ["pool-close", pool], f"{pool}.close")
+    return finish_agents(run, f"interop pool close {pool}", [closer], run.timeout)
+
+
+def serve(run, langs, per_submitter):
+    """A worker in every language serves one pool while every language
+    submits at once; each submitter checks each of its results."""
+    head = f"interop pool serve ({len(langs)} workers, {len(langs)} submitters x {per_submitter} tasks)"
+    pool = "pool.serve"
+    run.rm(pool)
+    start = time.monotonic()
+    workers = [Agent(run, l, ["pool-work", pool], f"pool.work.{l}") for l in langs]
+    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):  # all take part from the first task
+        run.report_failure(head + " (workers starting)", workers)
+        for w in workers:
+            w.kill()
+        return
+    submitters = [Agent(run, l, ["pool-submit", pool, str(per_submitter)], f"pool.submit.{l}") for l in langs]
+    if not finish_agents(run, head + " (submitters)", submitters, run.timeout):
+        for w in workers:
+            w.kill()
+        return
+    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+        return
+    problems = [f"{s.lang}: {s.output().strip()[-200:]!r}" for s in submitters
+                if f"results ok {per_submitter}" not in s.output()]
+    counts = {w.lang: served(w) for w in workers}
+    total = sum(c or 0 for c in counts.values())
+    if None in counts.values() or total != per_submitter * len(langs):
+        problems.append(f"workers served {counts}, {total} in all, expected {per_submitter * len(langs)}")
+    report(run, head, problems, f"every result checked ({time.monotonic() - start:.1f} s; served by {counts})")
+    run.rm(pool)
+
+
+def kill(run, langs, tasks):
+    """Each language in turn is a worker killed with kill -9 mid-task: the
+    task it held is finished by a worker in another language, and the
+    submitter (a third language) gets exactly one result for every task."""
+    for i, victim in enumerate(langs):
+        submitter, rescuer = langs[(i + 1) % len(langs)], langs[(i + 2) % len(langs)]
+        head = f"interop pool kill ({victim} killed mid-task, {rescuer} takes over, {submitter} submits)"
+        pool = f"pool.kill.{victim}"
+        run.rm(pool)
+        v = Agent(run, victim, ["pool-work", pool, "--hang-after", "2"], f"pool.kill.{victim}.victim")
+        s = Agent(run, submitter, ["pool-submit", pool, str(tasks)], f"pool.kill.{victim}.submit")
+        if not wait_for_output(v, "took task", run.timeout):
+            run.report_failure(head + " (victim)", [v, s])
+            v.kill()
+            s.kill()
+            continue
+        v.kill()
+        r = Agent(run, rescuer, ["pool-work", pool], f"pool.kill.{victim}.rescue")
+        if not finish_agents(run, head, [s], run.timeout):
+            r.kill()
+            continue
+        if not close_tasks(run, pool) or not finish_agents(run, head + " (rescuer)", [r], run.timeout):
+            continue
+        problems = [] if f"results ok {tasks}" in s.output() else [f"{submitter}: {s.output().strip()[-200:]!r}"]
+        if served(r) != tasks - 2:
+            problems.append(f"{rescuer} served {served(r)}, expected {tasks - 2} (the killed task included)")
+        info = run.stat(pool) or {}
+        redelivered = (info.get("counters") or {}).get("redeliveries")
+        if redelivered != 1:
+            problems.append(f"the pool counted {redelivered} redeliveries, expected 1")
+        report(run, head, problems, f"{tasks} results, the killed task redelivered once")
+        run.rm(pool)
+
+
+def run_all(run, agent_class, langs, which):
+    global Agent
+    Agent = agent_class
+    import sync_scenarios
+    sync_scenarios.Agent = agent_class
+    if "serve" in which:
+        serve(run, langs, 200)
+    if "kill" in which:
+        kill(run, langs, 20)
