@@ -259,7 +259,11 @@ public final class Pool extends SyncHandle<NativePool> {
    * The next result of any task this handle submitted whose result was not collected yet, waiting as long
    * as it takes: its {@link PoolResult}, done (its get() answers at once).
    *
-   * @throws InvalidArgumentException this handle has no task whose result is still to come
+   * <p>A result another thread is waiting for by its {@link PoolResult} may come here (its get() then
+   * answers from it), or be left to that thread.
+   *
+   * @throws InvalidArgumentException this handle has no task whose result is still to come (or every one
+   *     is being waited for by another thread's get())
    */
   public PoolResult<?> nextResult() throws InterruptedException {
     return nextResultRaw(FOREVER);

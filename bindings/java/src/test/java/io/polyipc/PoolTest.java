@@ -205,6 +205,31 @@ class PoolTest {
     }
   }
 
+  /** Takes a task and drops it unfinished and unclosed (in its own frame, so nothing keeps it). */
+  private static long dropATask(Pool pool) throws InterruptedException {
+    return takeNow(pool).id();
+  }
+
+  @Test
+  void aTaskDroppedUnfinishedGoesBackWhenCollected() throws Exception {
+    try (Pool pool = Pool.open(names.next("pool"))) {
+      PoolResult<JsonNode> r = pool.submit("f", 1);
+      assertEquals(r.id(), dropATask(pool));
+      PoolTask again = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (again == null && System.nanoTime() < deadline) {
+        System.gc();
+        again = pool.take(Duration.ofMillis(20));
+      }
+      assertNotNull(again, "the Cleaner gave the dropped task back");
+      try (PoolTask t = again) {
+        assertEquals(r.id(), t.id());
+        t.complete(2);
+      }
+      assertEquals(2, r.get(WAIT).asInt());
+    }
+  }
+
   @Test
   void aTaskOutlivesItsPoolHandle() throws Exception {
     String name = names.next("pool");
