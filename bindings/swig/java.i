@@ -275,6 +275,33 @@ JNIEXPORT jlong JNICALL Java_io_polyipc_polyipc_1nativeJNI_direct_1address(JNIEn
 %}
 %typemap(freearg) (const void *data, size_t len) %{ free(heap_copy$argnum); %}
 
+/* ---- a pool task's function name in: UTF-8 byte[] -> NUL-terminated char * -------------
+ * SWIG's String typemap passes JNI's modified UTF-8 (surrogate pairs for characters outside
+ * the BMP); the library wants real UTF-8, so Pool.java encodes the name and it goes as bytes.
+ * Pool.java rejects a name holding U+0000 before the call. */
+%typemap(jni) const char *function "jbyteArray"
+%typemap(jtype) const char *function "byte[]"
+%typemap(jstype) const char *function "byte[]"
+%typemap(javain) const char *function "$javainput"
+%typemap(in) const char *function (char *name_copy = NULL) %{
+  if (!$input) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaNullPointerException, "polyipc: null function name");
+    return $null;
+  }
+  {
+    jsize n = (*jenv)->GetArrayLength(jenv, $input);
+    name_copy = (char *)malloc((size_t)n + 1);
+    if (!name_copy) {
+      SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "polyipc: no memory for the function name");
+      return $null;
+    }
+    (*jenv)->GetByteArrayRegion(jenv, $input, 0, n, (jbyte *)name_copy);
+    name_copy[n] = 0;
+    $1 = name_copy;
+  }
+%}
+%typemap(freearg) const char *function %{ free(name_copy$argnum); %}
+
 /* ---- bytes out: polyipc_bytes -> byte[] ------------------------------------------ */
 %typemap(jni) polyipc_bytes "jbyteArray"
 %typemap(jtype) polyipc_bytes "byte[]"

@@ -189,6 +189,29 @@ final class ChildProcess implements AutoCloseable {
           for (;;) Thread.sleep(60_000); // the test kills it before the commit
         }
       }
+      case "pool-worker": { // pool-worker NAME K: serves "square", "fail", "pid"; K >= 0: after K tasks takes
+        // one more, prints "took <id>" and hangs (the test kills it); K < 0: until the pool is closed
+        long k = Long.parseLong(args[2]);
+        java.util.Map<String, PoolHandler> handlers = java.util.Map.of(
+            "square", a -> a.asLong() * a.asLong(),
+            "fail", a -> {
+              throw new IllegalStateException(a.asText());
+            },
+            "pid", a -> ProcessHandle.current().pid());
+        try (Pool pool = Pool.open(name)) {
+          System.out.println("ready");
+          System.out.flush();
+          long served = pool.serve(handlers, k < 0 ? Long.MAX_VALUE : k);
+          if (k >= 0) {
+            PoolTask task = pool.take();
+            System.out.println("took " + task.id());
+            System.out.flush();
+            for (;;) Thread.sleep(60_000); // mid-task; the test kills it
+          }
+          System.out.println("served " + served);
+        }
+        break;
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);

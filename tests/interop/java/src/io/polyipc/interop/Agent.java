@@ -13,6 +13,11 @@ import io.polyipc.Event;
 import io.polyipc.Lock;
 import io.polyipc.LongValue;
 import io.polyipc.Pipe;
+import io.polyipc.Pool;
+import io.polyipc.PoolHandler;
+import io.polyipc.PoolResult;
+import io.polyipc.PoolTask;
+import io.polyipc.PoolTaskException;
 import io.polyipc.Queue;
 import io.polyipc.Semaphore;
 import io.polyipc.SharedMemory;
@@ -23,12 +28,14 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -584,6 +591,127 @@ public final class Agent {
     System.out.println("counter " + id + ": added " + n);
   }
 
+  // ---- worker pools (README.md, "Pools") -------------------------------------------------------------
+
+  /** The five functions every worker registers. */
+  private static Map<String, PoolHandler> poolFunctions() {
+    Map<String, PoolHandler> f = new HashMap<>();
+    f.put("add", a -> {
+      if (!a.isArray() || a.size() != 2 || !a.get(0).canConvertToLong() || !a.get(1).canConvertToLong()
+          || !a.get(0).isIntegralNumber() || !a.get(1).isIntegralNumber()) {
+        throw new IllegalArgumentException("add wants [a, b] (integers), got " + show(a));
+      }
+      return Math.addExact(a.get(0).longValue(), a.get(1).longValue());
+    });
+    f.put("concat", a -> {
+      JsonNode parts = a.get("parts");
+      if (parts == null || !parts.isArray()) throw new IllegalArgumentException("concat wants {\"parts\": [...]}");
+      StringBuilder b = new StringBuilder();
+      for (JsonNode p : parts) {
+        if (!p.isTextual()) throw new IllegalArgumentException("concat: not a string: " + show(p));
+        b.append(p.textValue());
+      }
+      return b.toString();
+    });
+    f.put("echo", a -> a);
+    f.put("fail", a -> {
+      throw new Exception(a.isTextual() ? a.textValue() : a.toString());
+    });
+    f.put("whoami", a -> LANG);
+    return f;
+  }
+
+  private static void poolWork(String name, long hangAfter) throws Exception {
+    Map<String, PoolHandler> functions = poolFunctions();
+    try (Pool pool = Pool.open(name)) {
+      long served = pool.serve(functions, hangAfter < 0 ? Long.MAX_VALUE : hangAfter);
+      if (hangAfter >= 0 && served == hangAfter) {
+        PoolTask task;
+        try {
+          task = pool.take();
+        } catch (ClosedException end) {
+          task = null;
+        }
+        if (task != null) {
+          System.out.println("took task " + task.id());
+          System.out.flush();
+          for (;;) Thread.sleep(3_600_000); // mid-task until killed
+        }
+      }
+      System.out.println("served " + served);
+    }
+  }
+
+  /** Task i of pool-submit: its function and arguments. */
+  private static String poolFunction(long i) {
+    return new String[] {"add", "concat", "echo", "fail"}[(int) (i % 4)];
+  }
+
+  private static JsonNode echoValue(long i) {
+    ObjectNode v = NODES.objectNode();
+    v.put("i", i);
+    v.putArray("v").add(i).add("x").addNull().add(true).add(1.5).addObject().put("k", "\u00fc");
+    return v;
+  }
+
+  private static JsonNode poolArgs(long i) {
+    switch ((int) (i % 4)) {
+      case 0: return NODES.arrayNode().add(i).add(2 * i);
+      case 1: {
+        ObjectNode a = NODES.objectNode();
+        a.putArray("parts").add("p").add(Long.toString(i)).add("\u00e9" + cps(0x1F600));
+        return a;
+      }
+      case 2: return echoValue(i);
+      default: return NODES.textNode("boom " + i);
+    }
+  }
+
+  /** null when the result of task i is the expected one, else what was expected and what came. */
+  private static String poolCheck(long i, PoolResult<?> r) throws InterruptedException {
+    String fn = poolFunction(i);
+    JsonNode got;
+    try {
+      got = (JsonNode) r.get();
+    } catch (ExecutionException e) {
+      String error = e.getCause() instanceof PoolTaskException ? ((PoolTaskException) e.getCause()).error() : e.toString();
+      if (i % 4 == 3 && error.equals("boom " + i)) return null;
+      return "task " + i + " (" + fn + "): expected " + (i % 4 == 3 ? "error \"boom " + i + "\"" : "ok")
+          + ", got error " + show(NODES.textNode(error));
+    }
+    if (i % 4 == 3) return "task " + i + " (fail): expected error \"boom " + i + "\", got ok " + show(got);
+    JsonNode want;
+    switch ((int) (i % 4)) {
+      case 0: want = NODES.numberNode(3 * i); break;
+      case 1: want = NODES.textNode("p" + i + "\u00e9" + cps(0x1F600)); break;
+      default: want = echoValue(i); break;
+    }
+    String d = diff(got, want, "$");
+    return d == null ? null : "task " + i + " (" + fn + "): expected " + show(want) + ", got " + show(got) + ": " + d;
+  }
+
+  private static void poolSubmit(String name, long n) throws Exception {
+    final Duration timeout = Duration.ofMillis(TIMEOUT_MS);
+    try (Pool pool = Pool.open(name)) {
+      Map<Long, Long> outstanding = new HashMap<>(); // task id -> i
+      long next = 0;
+      for (long done = 0; done < n; ++done) {
+        while (next < n && outstanding.size() < 64) {
+          PoolResult<JsonNode> r = pool.offer(poolFunction(next), poolArgs(next), timeout);
+          if (r == null) throw new Failure("submit of task " + next + ": no room within " + TIMEOUT_MS + " ms");
+          outstanding.put(r.id(), next++);
+        }
+        PoolResult<?> r = pool.nextResult(timeout);
+        if (r == null) throw new Failure("no result within " + TIMEOUT_MS + " ms (" + done + " of " + n + " came)");
+        Long i = outstanding.remove(r.id());
+        if (i == null) throw new Failure("a result for task id " + r.id() + ", which is not outstanding");
+        String d = poolCheck(i, r);
+        if (d != null) throw new Failure(d);
+      }
+    }
+    System.out.println("results ok " + n);
+  }
+
   /** Runs a pipe or shared-memory scenario; false when the command line is not one. */
   private static boolean runIpc(String[] a) throws Exception {
     String cmd = a.length > 0 ? a[0] : "";
@@ -644,6 +772,12 @@ public final class Agent {
       consumeUntilClosed(a[1], a[2], true, -1);
     } else if (a.length == 5 && cmd.equals("jobs-consume") && a[3].equals("--hang-after")) {
       consumeUntilClosed(a[1], a[2], true, Long.parseLong(a[4]));
+    } else if (a.length == 2 && cmd.equals("pool-work")) {
+      poolWork(a[1], -1);
+    } else if (a.length == 4 && cmd.equals("pool-work") && a[2].equals("--hang-after")) {
+      poolWork(a[1], Long.parseLong(a[3]));
+    } else if (a.length == 3 && cmd.equals("pool-submit")) {
+      poolSubmit(a[1], Long.parseLong(a[2]));
     } else if (a.length == 3 && cmd.equals("dump")) {
       System.out.println(MAPPER.writeValueAsString(message(a[2], Long.parseLong(a[1]))));
     } else {
@@ -653,7 +787,8 @@ public final class Agent {
               + " | event-wait EVENT READY ID | event-set EVENT ID | barrier BARRIER PARTIES ROUNDS OUT ID"
               + " | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID"
               + " | pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID"
-              + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID");
+              + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
+              + " | pool-work POOL [--hang-after K] | pool-submit POOL N");
       System.exit(2);
     }
   }

@@ -1,0 +1,534 @@
+package io.polyipc;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A named worker pool shared by processes in any language (Python's {@code multiprocessing.Pool} across
+ * processes and languages): a submitter names a function and passes JSON arguments, a worker process
+ * takes the task, runs what it registered under that name and finishes it with a JSON result or an error
+ * text, which goes back to the submitting handle alone. Any handle can submit and work.
+ *
+ * <pre>{@code
+ * // the submitter
+ * try (Pool pool = Pool.open("jobs")) {
+ *   PoolResult<Integer> sum = pool.submit("add", List.of(2, 3), Integer.class);
+ *   int five = sum.get(30, TimeUnit.SECONDS);        // a failed task: ExecutionException(PoolTaskException)
+ *   List<JsonNode> squares = pool.map("square", List.of(1, 2, 3));
+ * }
+ * // a worker, in this or another process
+ * try (Pool pool = Pool.open("jobs")) {
+ *   pool.serve(Map.of(
+ *       "add", args -> args.get(0).asLong() + args.get(1).asLong(),
+ *       "square", args -> args.asLong() * args.asLong()));   // until closeTasks() and the pool is drained
+ * }
+ * }</pre>
+ *
+ * <p>Submitting: {@link #submit(String, Object)} writes the arguments as JSON with Jackson ({@link
+ * #submitJson} takes JSON text) and answers a {@link PoolResult}, a {@link java.util.concurrent.Future} of
+ * the task's result; {@link #map} runs a function over a list; {@link #nextResult(Duration)} gives the next
+ * result of any task this handle submitted. Working: {@link #take(Duration)} gives a {@link PoolTask} to
+ * {@link PoolTask#complete} or {@link PoolTask#fail} (closing it unfinished gives it back to the pool, as
+ * does the death of the worker process); {@link #serve(Map)} is the worker loop. {@link #closeTasks()} is
+ * Python's {@code Pool.close()}, {@link #join(Duration)} its {@code join()}.
+ *
+ * <p>A task runs at least once: a worker that dies mid-task has its task handed to another worker. Waits are
+ * in 50 ms slices and notice {@link Thread#interrupt()} within about 50 ms ({@link InterruptedException}).
+ * Errors are the binding's unchecked {@link PolyipcException}s. {@link #close()} releases this handle only;
+ * tasks taken through it stay usable until they are finished or closed (the native handle is released after
+ * the last one). Results of this handle's tasks wait in a queue of the handle, removed with it: close the
+ * handle once its results are collected.
+ */
+public final class Pool extends SyncHandle<NativePool> {
+  private final PoolRef ref;
+  private final ObjectMapper mapper;
+
+  // The futures of this handle's tasks whose result has not come yet, by task id. A result message, taken
+  // by a future's own wait or by nextResult() on any thread, is handed to its future here (deliver()).
+  private final Object registry = new Object();
+  private final Map<Long, PoolResult<?>> outstanding = new HashMap<>(); // guarded by registry
+
+  /**
+   * The native handle and who holds it: the Pool (until close() or its Cleaner) and each task taken through
+   * it and not yet finished or given back. polyipc_pool_close runs at the last unref, so a task never
+   * outlives its pool.
+   */
+  static final class PoolRef {
+    final NativePool handle;
+    private final AtomicInteger refs = new AtomicInteger(1); // the Pool's own reference
+
+    PoolRef(NativePool handle) {
+      this.handle = handle;
+    }
+
+    /** Another holder; only while the caller holds a reference already. */
+    void ref() {
+      refs.incrementAndGet();
+    }
+
+    void unref() {
+      if (refs.decrementAndGet() == 0) handle.delete();
+    }
+  }
+
+  private Pool(String name, NativePool handle, PoolRef ref, ObjectMapper mapper) {
+    super("pool", name, handle, ref::unref);
+    this.ref = ref;
+    this.mapper = mapper != null ? mapper : Json.mapper();
+  }
+
+  // ---- opening --------------------------------------------------------------------------------------
+
+  /** Opens pool {@code name}, creating it with the defaults (1 MiB of tasks, 1 MiB of results per handle). */
+  public static Pool open(String name) {
+    return builder(name).open();
+  }
+
+  /** Options for opening or creating pool {@code name}; finish with {@link Builder#open()}. */
+  public static Builder builder(String name) {
+    return new Builder(Polyipc.requireName(name));
+  }
+
+  /** How to open a pool. By default it opens the pool or creates it with the options given. */
+  public static final class Builder {
+    private final String name;
+    private int openMode = 0; // POLYIPC_OPEN_OR_CREATE
+    private long capacityBytes;
+    private long maxTasks;
+    private long resultCapacityBytes;
+    private int mode;
+    private ObjectMapper mapper;
+
+    private Builder(String name) {
+      this.name = name;
+    }
+
+    /** Shared memory for the tasks waiting in the pool; 0: the library's default (1 MiB). */
+    public Builder capacityBytes(long capacityBytes) {
+      if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
+      this.capacityBytes = capacityBytes;
+      return this;
+    }
+
+    /** At most this many tasks waiting; 0 (default): bounded by capacityBytes only. */
+    public Builder maxTasks(long maxTasks) {
+      if (maxTasks < 0) throw new IllegalArgumentException("maxTasks < 0");
+      this.maxTasks = maxTasks;
+      return this;
+    }
+
+    /** Shared memory for the results waiting for this handle; 0: the library's default (1 MiB). */
+    public Builder resultCapacityBytes(long resultCapacityBytes) {
+      if (resultCapacityBytes < 0) throw new IllegalArgumentException("resultCapacityBytes < 0");
+      this.resultCapacityBytes = resultCapacityBytes;
+      return this;
+    }
+
+    /** Permission bits of the pool and result queues, e.g. {@code 0600} (the default) or {@code 0660}. */
+    public Builder mode(int mode) {
+      if ((mode & ~0777) != 0) throw new IllegalArgumentException("mode must be permission bits (0..0777)");
+      this.mode = mode;
+      return this;
+    }
+
+    /** Fail with {@link AlreadyExistsException} if the name exists. */
+    public Builder createOnly() {
+      openMode = 1;
+      return this;
+    }
+
+    /** Fail with {@link NotFoundException} if the name does not exist. */
+    public Builder openOnly() {
+      openMode = 2;
+      return this;
+    }
+
+    /** Open the pool or create it (the default). */
+    public Builder openOrCreate() {
+      openMode = 0;
+      return this;
+    }
+
+    /** The Jackson mapper for arguments and results; default: a plain one. */
+    public Builder objectMapper(ObjectMapper mapper) {
+      this.mapper = Objects.requireNonNull(mapper, "mapper");
+      return this;
+    }
+
+    /**
+     * Opens (or creates) the pool.
+     *
+     * @throws IncompatibleException the name holds another kind of object (a queue, ...)
+     */
+    public Pool open() {
+      NativeLoader.load();
+      NativePool h = NativePool.open(name, openMode, capacityBytes, maxTasks, resultCapacityBytes, mode);
+      if (h == null) throw new PolyipcException(Status.UNKNOWN, "pool '" + name + "': open returned no handle");
+      return new Pool(name, h, new PoolRef(h), mapper);
+    }
+  }
+
+  // ---- submitting -----------------------------------------------------------------------------------
+
+  /**
+   * Submits {@code function(args)}, the arguments written as JSON by Jackson (a {@link JsonNode} as it is,
+   * null as JSON null, a String as a JSON string: see {@link #submitJson} for JSON text). Waits as long as it
+   * takes for room in the pool.
+   *
+   * @return the task's result to come
+   * @throws InvalidArgumentException the function name is empty (or holds U+0000)
+   * @throws TooLargeException the arguments do not fit in the pool
+   * @throws ClosedException {@link #closeTasks()} was called
+   * @throws InterruptedException the thread was interrupted while waiting for room
+   */
+  public PoolResult<JsonNode> submit(String function, Object args) throws InterruptedException {
+    return submitRaw(function, serialize(args, "the arguments of '" + function + "'"), JsonNode.class, FOREVER);
+  }
+
+  /** {@link #submit(String, Object)} whose result reads as a {@code resultType} (Jackson). */
+  public <T> PoolResult<T> submit(String function, Object args, Class<T> resultType) throws InterruptedException {
+    Objects.requireNonNull(resultType, "resultType");
+    return submitRaw(function, serialize(args, "the arguments of '" + function + "'"), resultType, FOREVER);
+  }
+
+  /**
+   * {@link #submit(String, Object)} waiting at most {@code timeout} for room in the pool.
+   *
+   * @return the task's result to come, or null when there was no room in time (nothing was submitted)
+   */
+  public PoolResult<JsonNode> offer(String function, Object args, Duration timeout) throws InterruptedException {
+    return submitRaw(function, serialize(args, "the arguments of '" + function + "'"), JsonNode.class, nanos(timeout));
+  }
+
+  /**
+   * Submits {@code function} with arguments given as JSON text (sent as they are).
+   *
+   * @throws InvalidJsonException the text is not JSON (nothing was submitted)
+   */
+  public PoolResult<JsonNode> submitJson(String function, String argsJson) throws InterruptedException {
+    byte[] args = Objects.requireNonNull(argsJson, "argsJson").getBytes(StandardCharsets.UTF_8);
+    return submitRaw(function, args, JsonNode.class, FOREVER);
+  }
+
+  /**
+   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map}): submits them
+   * all, then waits for every result.
+   *
+   * @return the results, in the order of the arguments
+   * @throws ExecutionException the first task (in that order) that failed; its cause is a {@link
+   *     PoolTaskException}. Every result was collected all the same.
+   */
+  public List<JsonNode> map(String function, List<?> argsList) throws InterruptedException, ExecutionException {
+    return map(function, argsList, JsonNode.class);
+  }
+
+  /** {@link #map(String, List)} with results read as {@code resultType} (Jackson). */
+  public <T> List<T> map(String function, List<?> argsList, Class<T> resultType)
+      throws InterruptedException, ExecutionException {
+    Objects.requireNonNull(argsList, "argsList");
+    List<PoolResult<T>> futures = new ArrayList<>(argsList.size());
+    for (Object args : argsList) futures.add(submit(function, args, resultType));
+    List<T> results = new ArrayList<>(futures.size());
+    ExecutionException first = null;
+    for (PoolResult<T> f : futures) {
+      try {
+        results.add(f.get());
+      } catch (ExecutionException e) {
+        if (first == null) first = e;
+        results.add(null);
+      }
+    }
+    if (first != null) throw first;
+    return results;
+  }
+
+  /**
+   * The next result of any task this handle submitted whose result was not collected yet, waiting as long
+   * as it takes: its {@link PoolResult}, done (its get() answers at once).
+   *
+   * <p>A result another thread is waiting for by its {@link PoolResult} may come here (its get() then
+   * answers from it), or be left to that thread.
+   *
+   * @throws InvalidArgumentException this handle has no task whose result is still to come (or every one
+   *     is being waited for by another thread's get())
+   */
+  public PoolResult<?> nextResult() throws InterruptedException {
+    return nextResultRaw(FOREVER);
+  }
+
+  /** {@link #nextResult()} waiting at most {@code timeout}; null when no result came in time. */
+  public PoolResult<?> nextResult(Duration timeout) throws InterruptedException {
+    return nextResultRaw(nanos(timeout));
+  }
+
+  private PoolResult<?> nextResultRaw(long timeoutNanos) throws InterruptedException {
+    final byte[][] got = new byte[1][];
+    int r = sliced(timeoutNanos, "nextResult", (h, slice) -> {
+      try {
+        got[0] = h.result(0, slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0;
+      }
+    });
+    return r == 0 ? null : deliver(got[0]);
+  }
+
+  private <T> PoolResult<T> submitRaw(String function, byte[] args, Class<T> type, long timeoutNanos)
+      throws InterruptedException {
+    Objects.requireNonNull(function, "function");
+    if (function.indexOf('\0') >= 0) {
+      throw new InvalidArgumentException("pool '" + name() + "': the function name holds U+0000");
+    }
+    final byte[] fn = function.getBytes(StandardCharsets.UTF_8);
+    final PoolResult<T> f = new PoolResult<>(this, function, type);
+    int r = sliced(timeoutNanos, "submit", (h, slice) -> {
+      long id;
+      try {
+        id = h.submit(fn, args, slice);
+      } catch (FullException | PolyipcTimeoutException e) {
+        return 0;
+      }
+      register(f, id);
+      return 1;
+    });
+    return r == 0 ? null : f;
+  }
+
+  // ---- results: the futures' side ---------------------------------------------------------------------
+
+  private void register(PoolResult<?> f, long id) {
+    f.setId(id);
+    synchronized (registry) {
+      outstanding.put(id, f);
+      registry.notifyAll();
+    }
+  }
+
+  /** A result message came: hands it to its future (which is registered, or about to be) and returns it. */
+  private PoolResult<?> deliver(byte[] message) {
+    JsonNode m;
+    try {
+      m = Json.mapper().readTree(message);
+    } catch (IOException e) {
+      throw new UncheckedIOException("pool '" + name() + "': a result message does not read as JSON", e);
+    }
+    long id = m.path("id").asLong(0);
+    PoolResult<?> f;
+    boolean interrupted = false;
+    synchronized (registry) {
+      // The submitting thread registers its future right after the native submit returns the id; a
+      // result that overtook it waits for that moment here.
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while ((f = outstanding.remove(id)) == null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          throw new IllegalStateException("pool '" + name() + "': a result for task " + id + ", which no future awaits");
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(registry, left);
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+    }
+    if (interrupted) Thread.currentThread().interrupt();
+    f.settle(m);
+    return f;
+  }
+
+  /**
+   * One wait of at most sliceNanos for f's result (the caller is f's only fetching thread); when it comes,
+   * f is settled. Returns when f is settled, or the slice ran out.
+   */
+  void fetch(PoolResult<?> f, long sliceNanos) {
+    byte[] message;
+    try {
+      message = call(h -> h.result(f.id(), sliceNanos));
+    } catch (PolyipcTimeoutException e) {
+      return;
+    } catch (InvalidArgumentException e) {
+      if (e instanceof HandleClosedException) throw e;
+      // Its result went to nextResult() on another thread, which is handing it over.
+      if (f.awaitSettled(TimeUnit.SECONDS.toNanos(10))) return;
+      throw e;
+    }
+    deliver(message);
+  }
+
+  ObjectMapper mapper() {
+    return mapper;
+  }
+
+  byte[] serialize(Object value, String what) {
+    try {
+      return mapper.writeValueAsBytes(value);
+    } catch (JsonProcessingException e) {
+      throw new IllegalArgumentException("pool '" + name() + "': cannot write " + what + " ("
+          + value.getClass().getName() + ") as JSON: " + e.getOriginalMessage(), e);
+    }
+  }
+
+  // ---- working --------------------------------------------------------------------------------------
+
+  /**
+   * Takes the next task, waiting as long as it takes. Finish it with {@link PoolTask#complete} or {@link
+   * PoolTask#fail}; closing it unfinished gives it back (use try-with-resources).
+   *
+   * @throws ClosedException {@link #closeTasks()} was called and every task was finished
+   * @throws InterruptedException the thread was interrupted
+   */
+  public PoolTask take() throws InterruptedException {
+    return takeRaw(FOREVER);
+  }
+
+  /**
+   * {@link #take()} waiting at most {@code timeout} (zero or negative: do not wait).
+   *
+   * @return the task, or null when none came in time
+   */
+  public PoolTask take(Duration timeout) throws InterruptedException {
+    return takeRaw(nanos(timeout));
+  }
+
+  private PoolTask takeRaw(long timeoutNanos) throws InterruptedException {
+    final PoolTask[] got = new PoolTask[1];
+    sliced(timeoutNanos, "take", (h, slice) -> {
+      NativePoolTask t;
+      try {
+        t = h.take(slice);
+      } catch (EmptyException | PolyipcTimeoutException e) {
+        return 0;
+      }
+      got[0] = PoolTask.wrap(this, ref, t);
+      return 1;
+    });
+    return got[0];
+  }
+
+  /**
+   * The worker loop: takes tasks and runs the handler registered under each task's function name with the
+   * task's arguments; what it returns is written as JSON (Jackson) and sent as the result. A handler that
+   * throws fails the task with the exception's message as the error text (its class name when it has no
+   * message); a function with no handler fails with {@code no function '<name>' in this worker}. Returns
+   * once {@link #closeTasks()} was called (by any process) and every task was finished.
+   *
+   * @return how many tasks this loop finished
+   * @throws InterruptedException the thread was interrupted (noticed within about 50 ms; a task being run
+   *     then, whose handler threw InterruptedException, goes back to the pool)
+   */
+  public long serve(Map<String, ? extends PoolHandler> handlers) throws InterruptedException {
+    return serve(handlers, Long.MAX_VALUE);
+  }
+
+  /**
+   * {@link #serve(Map)} ending after {@code maxTasks} tasks too (Python's {@code maxtasksperchild}).
+   *
+   * @return how many tasks this loop finished
+   */
+  public long serve(Map<String, ? extends PoolHandler> handlers, long maxTasks) throws InterruptedException {
+    Objects.requireNonNull(handlers, "handlers");
+    long served = 0;
+    while (served < maxTasks) {
+      PoolTask task;
+      try {
+        task = takeRaw(FOREVER);
+      } catch (ClosedException end) {
+        break;
+      }
+      try (PoolTask t = task) {
+        runTask(t, handlers.get(t.function()));
+      }
+      ++served;
+    }
+    return served;
+  }
+
+  /** Runs one task with its handler (null: none) and finishes it. */
+  private void runTask(PoolTask task, PoolHandler handler) throws InterruptedException {
+    if (handler == null) {
+      task.fail("no function '" + task.function() + "' in this worker");
+      return;
+    }
+    byte[] json;
+    try {
+      json = serialize(handler.apply(task.args()), "the result of '" + task.function() + "'");
+    } catch (InterruptedException e) {
+      throw e; // the task goes back
+    } catch (Exception e) {
+      task.fail(errorText(e));
+      return;
+    }
+    try {
+      task.finishRaw(false, json);
+    } catch (InvalidJsonException e) { // e.g. a NaN Jackson wrote as it is
+      task.fail(e.getMessage());
+    }
+  }
+
+  /** The error text of a handler's exception: its message, or its class name when it has none. */
+  static String errorText(Throwable e) {
+    String m = e.getMessage();
+    return m != null ? m : e.getClass().getName();
+  }
+
+  // ---- the pool ---------------------------------------------------------------------------------------
+
+  /**
+   * No more tasks (Python's {@code Pool.close()}), for every process: submits throw {@link ClosedException};
+   * workers finish what is in the pool, then take throws {@link ClosedException} and serve returns.
+   */
+  public void closeTasks() {
+    run(NativePool::close_tasks);
+  }
+
+  /** Waits until every task submitted by anyone was finished (Python's {@code Pool.join()}). */
+  public void join() throws InterruptedException {
+    joinRaw(FOREVER);
+  }
+
+  /** {@link #join()} waiting at most {@code timeout}; false when tasks were still unfinished then. */
+  public boolean join(Duration timeout) throws InterruptedException {
+    return joinRaw(nanos(timeout));
+  }
+
+  private boolean joinRaw(long timeoutNanos) throws InterruptedException {
+    return sliced(timeoutNanos, "join", (h, slice) -> {
+      try {
+        h.join(slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0;
+      }
+    }) != 0;
+  }
+
+  @Override
+  String nativeStat(NativePool h) {
+    return h.stat_json();
+  }
+
+  /** A Duration as a timeout in ns: zero or negative means "do not wait"; saturates. */
+  static long nanos(Duration timeout) {
+    Objects.requireNonNull(timeout, "timeout");
+    if (timeout.isNegative() || timeout.isZero()) return 0;
+    try {
+      return timeout.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE;
+    }
+  }
+}
