@@ -13,6 +13,8 @@
 # Act 2: six languages buy tickets from one JSON file under a Lock; a buyer
 # is killed holding it and the next one repairs the file (OWNER_DEAD).
 # Act 3: processes in four languages sleep on an Event; `polyipc set` wakes them.
+# Act 4: Go services submit tasks to a worker pool; a C worker is killed holding
+# one, which a Python, Java or Rust worker finishes with the rest.
 # `polyipc ls` shows the objects. Exits non-zero when any of that does not
 # happen. BUILD_DIR overrides build/, DEMO_JOBS the number of jobs (default 12).
 set -euo pipefail
@@ -63,7 +65,7 @@ tmp=$(mktemp -d)
 pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done # only the demo's own processes
-  "$cli" rm demo.jobs demo.office demo.go demo.ready >/dev/null 2>&1 || true
+  "$cli" rm demo.jobs demo.office demo.go demo.ready demo.pool >/dev/null 2>&1 || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -80,6 +82,22 @@ wait_bounded() {
   local rc=0
   wait "$1" || rc=$?
   return "$rc"
+}
+# Waits (at most $limit s) for process $1 and forgets it once it has ended;
+# sets rc to its exit status (124: still running).
+reap() {
+  rc=0
+  wait_bounded "$1" "$limit" || rc=$?
+  [ "$rc" -eq 124 ] || forget "$1"
+}
+# Reaps the processes $2...; fails naming them ($1) when one did not exit 0.
+reap_all() {
+  local what=$1 p
+  shift
+  for p in "$@"; do
+    reap "$p"
+    [ "$rc" -eq 0 ] || fail "$what failed (exit $rc)"
+  done
 }
 # Reads the C worker's output (fd 3) until a line matches $1, at most $limit s.
 read_until() {
@@ -117,12 +135,10 @@ read_until "took job"
 held_job=$(sed -E 's/.*took job ([0-9-]+).*/\1/' <<<"$matched")
 
 say "a Rust worker does $rust_jobs jobs and leaves (the C worker still holds job $held_job)"
-rc=0
 "$rust_worker" "$rust_jobs" >"$tmp/rust-worker.log" 2>&1 &
 rw=$!
 pids+=("$rw")
-wait_bounded "$rw" "$limit" || rc=$?
-[ "$rc" -eq 124 ] || forget "$rw"
+reap "$rw"
 show "$tmp/rust-worker.log"
 [ "$rc" -eq 0 ] || fail "the Rust worker failed (exit $rc)"
 
@@ -141,24 +157,18 @@ say "a Java worker takes what is left, including job $held_job handed out again,
 "$java_worker" >"$tmp/java-worker.log" 2>&1 &
 jw=$!
 pids+=("$jw")
-rc=0
-wait_bounded "$jw" "$limit" || rc=$?
-[ "$rc" -eq 124 ] || forget "$jw"
+reap "$jw"
 show "$tmp/java-worker.log"
 [ "$rc" -eq 0 ] || fail "the Java worker failed (exit $rc)"
 
 say "the Go producer's join() returns once every job is task_done"
-rc=0
-wait_bounded "$prod" "$limit" || rc=$?
-[ "$rc" -eq 124 ] || forget "$prod"
+reap "$prod"
 show "$tmp/go-producer.log"
 [ "$rc" -eq 0 ] || fail "the Go producer failed (exit $rc): join did not return"
 grep -q "done by the workers" "$tmp/go-producer.log" || fail "the Go producer did not report that join returned"
 
 say "what the C# watcher saw"
-rc=0
-wait_bounded "$watcher" "$limit" || rc=$?
-[ "$rc" -eq 124 ] || forget "$watcher"
+reap "$watcher"
 show "$tmp/csharp-watcher.log"
 [ "$rc" -eq 0 ] || fail "the C# watcher failed (exit $rc)"
 
@@ -232,12 +242,7 @@ done
 { kill -9 "$victim" && wait "$victim"; } 2>/dev/null || true
 forget "$victim"
 echo "  | kill -9 the Python buyer: the next buyer gets the lock with OWNER_DEAD and repairs the file"
-for b in "${buyers[@]}"; do
-  rc=0
-  wait_bounded "$b" "$limit" || rc=$?
-  [ "$rc" -eq 124 ] || forget "$b"
-  [ "$rc" -eq 0 ] || { cat "$tmp"/buyer-*.log >&2; fail "a buyer failed (exit $rc)"; }
-done
+reap_all "a buyer" "${buyers[@]}"
 cat "$tmp"/buyer-*.log | show
 "$python" - "$tmp/tickets.json" <<'PY' | show || fail "the ticket file is inconsistent"
 import json, sys
@@ -261,14 +266,59 @@ until [ "$("$cli" peek demo.ready --count 10 --json 2>/dev/null | grep -c '"id"'
 done
 "$cli" ls | show
 "$cli" set demo.go | show
-for w in "${waiters[@]}"; do
-  rc=0
-  wait_bounded "$w" "$limit" || rc=$?
-  [ "$rc" -eq 124 ] || forget "$w"
-  [ "$rc" -eq 0 ] || { cat "$tmp"/waiter-*.log >&2; fail "an event waiter failed (exit $rc)"; }
-done
+reap_all "an event waiter" "${waiters[@]}"
 cat "$tmp"/waiter-*.log | show
 "$cli" rm demo.office demo.go demo.ready >/dev/null
+
+say "a worker pool: Go services submit tasks to demo.pool; a C worker is killed mid-task; Python, Java and Rust workers serve the rest"
+"$agents/agent-c" pool-work demo.pool --hang-after 1 >"$tmp/pool-victim.log" 2>&1 &
+pool_victim=$!
+pids+=("$pool_victim")
+"$agents/agent-go" pool-submit demo.pool 2 >"$tmp/pool-submit-first.log" 2>&1 &
+pool_first=$!
+pids+=("$pool_first")
+deadline=$((SECONDS + limit))
+until grep -q "took task" "$tmp/pool-victim.log"; do
+  [ $SECONDS -lt $deadline ] || fail "the C pool worker did not take a task"
+  sleep 0.05 # (the demo's narration, as above)
+done
+pool_task=$(sed -n 's/^took task //p' "$tmp/pool-victim.log")
+echo "the C worker finished task 1 and holds task $pool_task" | show
+pool_workers=()
+for lang in python java rust; do
+  "$agents/agent-$lang" pool-work demo.pool >"$tmp/pool-$lang.log" 2>&1 &
+  pool_workers+=("$!")
+  pids+=("$!")
+done
+# The 40 tasks come once all three workers have the pool open, so that each gets a share.
+deadline=$((SECONDS + limit))
+until "$cli" stat demo.pool --json | "$python" -c '
+import json, sys
+attached = {a["pid"] for a in json.load(sys.stdin).get("attached", [])}
+sys.exit(0 if all(int(p) in attached for p in sys.argv[1:]) else 1)' "${pool_workers[@]}"; do
+  [ $SECONDS -lt $deadline ] || fail "the pool workers did not all start"
+  sleep 0.05 # (the demo's narration, as above)
+done
+"$cli" ls | show
+echo "kill -9 the C worker holding task $pool_task" | show
+{ kill -9 "$pool_victim" && wait "$pool_victim"; } 2>/dev/null || true
+forget "$pool_victim"
+"$agents/agent-go" pool-submit demo.pool 40 >"$tmp/pool-submit.log" 2>&1 &
+pool_submitter=$!
+pids+=("$pool_submitter")
+reap_all "a Go submitter (checking every result)" "$pool_first" "$pool_submitter"
+pool_redeliveries=$("$cli" stat demo.pool --json | "$python" -c 'import json,sys; print(json.load(sys.stdin)["counters"]["redeliveries"])')
+"$agents/agent-c" pool-close demo.pool || fail "could not close the tasks of demo.pool"
+reap_all "a pool worker" "${pool_workers[@]}"
+pool_served=""
+for lang in python java rust; do
+  pool_served+="$lang $(sed -n 's/^served //p' "$tmp/pool-$lang.log"), "
+done
+pool_served=${pool_served%, }
+cat "$tmp/pool-submit-first.log" "$tmp/pool-submit.log" | show
+echo "served by: $pool_served (42 tasks: task $pool_task, which the killed C worker held, among them)" | show
+[ "$pool_redeliveries" = 1 ] || fail "demo.pool counted $pool_redeliveries redeliveries, expected 1"
+"$cli" rm demo.pool >/dev/null
 
 say "remove the demo's objects"
 "$cli" rm demo.jobs | show
@@ -289,6 +339,9 @@ cat <<EOF
     with kill -9 holding the lock mid-sale; the next buyer got OWNER_DEAD, repaired the file, and nothing was
     oversold or lost
   - Go, Java, Rust and Python processes slept on the Event 'demo.go' until 'polyipc set demo.go' woke them all
+  - Go services submitted 2 and then 40 tasks to the worker pool 'demo.pool' and checked every result; a C
+    worker was killed with kill -9 holding task $pool_task, which another worker finished (redeliveries:
+    $pool_redeliveries); Python, Java and Rust workers served the tasks ($pool_served)
   - demo.jobs was removed; the namespace is empty
 demo: OK
 EOF
