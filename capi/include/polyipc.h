@@ -415,12 +415,14 @@ POLYIPC_API int polyipc_pool_open(const char *name, polyipc_open_mode mode, cons
  * polyipc_pool_result. Waits up to timeout_ns for room in the pool. */
 POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const void *args, size_t len,
                                     int64_t timeout_ns, uint64_t *task_id, polyipc_error *err);
-/* Waits for the result of task_id (0: of any task of this handle), a JSON
+/* Waits for the result of task_id (0: of any task of this handle that no
+ * other thread is waiting for by id), a JSON
  * object in *json (release with polyipc_free), *len bytes, NUL-terminated:
  *   {"id":7,"ok":true,"result":<the JSON the worker returned>}
  *   {"id":7,"ok":false,"error":"<the worker's error text>"}
  * TIMEOUT when none came in time (the task goes on: ask again); INVALID_ARG
- * for an id of no task of this handle whose result is still to come. */
+ * for an id of no task of this handle whose result is still to come (with 0:
+ * none left that no other thread waits for by id). */
 POLYIPC_API int polyipc_pool_result(polyipc_pool *p, uint64_t task_id, int64_t timeout_ns, char **json, size_t *len,
                                     polyipc_error *err);
 /* Worker: takes the next task. EMPTY (timeout 0) or TIMEOUT when there was
