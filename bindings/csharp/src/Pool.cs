@@ -95,10 +95,10 @@ namespace Polyipc
             Library.CheckName(name);
             Library.EnsureLoaded();
             var o = options ?? new PoolOptions();
-            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
-            if (o.MaxTasks < 0) throw new ArgumentOutOfRangeException("options", "MaxTasks < 0");
-            if (o.ResultCapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "ResultCapacityBytes < 0");
-            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionSize(o.CapacityBytes, "CapacityBytes");
+            Library.CheckOptionSize(o.MaxTasks, "MaxTasks");
+            Library.CheckOptionSize(o.ResultCapacityBytes, "ResultCapacityBytes");
+            Library.CheckOptionMode(o.Mode);
             NativePool h = NativePool.open(name, (int)o.OpenMode, (ulong)o.CapacityBytes, (ulong)o.MaxTasks,
                 (ulong)o.ResultCapacityBytes, (uint)o.Mode);
             if (h == null) throw new PolyipcException(Status.System, "pool '" + name + "': open returned no handle");

@@ -77,10 +77,10 @@ namespace Polyipc
             Library.CheckName(name);
             Library.EnsureLoaded();
             var o = options ?? new QueueOptions();
-            if (o.MaxItems < 0) throw new ArgumentOutOfRangeException("options", "MaxItems < 0");
-            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
-            if (o.MaxMessageBytes < 0) throw new ArgumentOutOfRangeException("options", "MaxMessageBytes < 0");
-            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionSize(o.MaxItems, "MaxItems");
+            Library.CheckOptionSize(o.CapacityBytes, "CapacityBytes");
+            Library.CheckOptionSize(o.MaxMessageBytes, "MaxMessageBytes");
+            Library.CheckOptionMode(o.Mode);
             NativeQueue h;
             if (o.OpenMode == OpenMode.OpenOnly)
             {
