@@ -103,5 +103,17 @@ namespace Polyipc
                                                    name.Replace("\0", "\\0") + "\"");
             return name;
         }
+
+        /// <summary>An options size that must not be negative (ArgumentOutOfRangeException on "options").</summary>
+        internal static void CheckOptionSize(long value, string what)
+        {
+            if (value < 0) throw new ArgumentOutOfRangeException("options", what + " < 0");
+        }
+
+        /// <summary>An options Mode: permission bits only (ArgumentOutOfRangeException on "options").</summary>
+        internal static void CheckOptionMode(int mode)
+        {
+            if ((mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+        }
     }
 }

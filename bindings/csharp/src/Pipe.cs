@@ -45,8 +45,8 @@ namespace Polyipc
         internal static PipeOptions OrDefault(PipeOptions o)
         {
             var r = o ?? new PipeOptions();
-            if (r.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
-            if ((r.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionSize(r.CapacityBytes, "CapacityBytes");
+            Library.CheckOptionMode(r.Mode);
             if (r.OpenMode < OpenMode.OpenOrCreate || r.OpenMode > OpenMode.OpenOnly)
                 throw new ArgumentOutOfRangeException("options", "OpenMode");
             return r;

@@ -49,16 +49,9 @@ namespace Polyipc
 
         private readonly string name;
         private readonly JsonSerializerSettings jsonSettings;
-        // The guard, as Queue's: a call counts itself in `calls`, then checks `disposing`; Dispose
-        // sets `disposing`, then waits until `calls` is 0. A task taken is counted in `tasks` before
-        // the take leaves the handle; Dispose then sets `closeWhenIdle` and closes `native` if no
-        // task is open, else the task that ends last closes it (as Queue's zero-copy guards do).
-        private readonly object gate = new object();
-        private NativePool native;
-        private int calls;
-        private int disposing;
-        private int tasks;
-        private int closeWhenIdle;
+        // The guard around the native handle (see SyncHandle), as Queue's: a task taken is a hold, counted
+        // before the take leaves the handle, so the task that ends last after Dispose closes it.
+        private readonly SyncHandle<NativePool> gate;
 
         // Results. Submit registers each task's PoolResult in `waiting` until its result is
         // received, by its own Wait or by NextResult (any task of this handle); a result received
@@ -74,7 +67,7 @@ namespace Polyipc
         private Pool(string name, NativePool native, JsonSerializerSettings jsonSettings)
         {
             this.name = name;
-            this.native = native;
+            gate = new SyncHandle<NativePool>("Polyipc.Pool", "pool '" + name + "'", native);
             this.jsonSettings = jsonSettings;
         }
 
@@ -102,10 +95,10 @@ namespace Polyipc
             Library.CheckName(name);
             Library.EnsureLoaded();
             var o = options ?? new PoolOptions();
-            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
-            if (o.MaxTasks < 0) throw new ArgumentOutOfRangeException("options", "MaxTasks < 0");
-            if (o.ResultCapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "ResultCapacityBytes < 0");
-            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionSize(o.CapacityBytes, "CapacityBytes");
+            Library.CheckOptionSize(o.MaxTasks, "MaxTasks");
+            Library.CheckOptionSize(o.ResultCapacityBytes, "ResultCapacityBytes");
+            Library.CheckOptionMode(o.Mode);
             NativePool h = NativePool.open(name, (int)o.OpenMode, (ulong)o.CapacityBytes, (ulong)o.MaxTasks,
                 (ulong)o.ResultCapacityBytes, (uint)o.Mode);
             if (h == null) throw new PolyipcException(Status.System, "pool '" + name + "': open returned no handle");
@@ -113,25 +106,6 @@ namespace Polyipc
         }
 
         // ---- the guard around the native handle ----------------------------------------------------
-
-        private NativePool Enter()
-        {
-            Interlocked.Increment(ref calls);
-            if (Volatile.Read(ref disposing) != 0)
-            {
-                Leave();
-                throw new ObjectDisposedException("Polyipc.Pool", "pool '" + name + "': this handle was disposed");
-            }
-            return native;
-        }
-
-        private void Leave()
-        {
-            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
-            {
-                lock (gate) Monitor.PulseAll(gate);
-            }
-        }
 
         /// <summary>
         /// Releases this handle (never unlinks the pool). Waits for calls in progress on other
@@ -141,59 +115,13 @@ namespace Polyipc
         /// </summary>
         public void Dispose()
         {
-            Interlocked.Exchange(ref disposing, 1);
-            lock (gate)
-            {
-                while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
-            }
-            Interlocked.Exchange(ref closeWhenIdle, 1);
-            if (Volatile.Read(ref tasks) == 0) CloseNative();
-        }
-
-        private void CloseNative()
-        {
-            NativePool h = Interlocked.Exchange(ref native, null);
-            if (h != null) h.Dispose();
+            gate.Dispose();
         }
 
         /// <summary>Whether the native handle is still open (for tests: Dispose defers to open tasks).</summary>
         internal bool IsNativeOpen
         {
-            get { return Volatile.Read(ref native) != null; }
-        }
-
-        /// <summary>
-        /// Calls <paramref name="call"/> with the handle and the next slice's native timeout until it
-        /// returns. A slice that runs out (PolyipcTimeoutException: Timeout, or Empty/Full for a zero
-        /// wait) is repeated until the whole timeout has run out; then it is thrown, or false comes
-        /// back for <paramref name="tryOnly"/>. The token is checked before each slice.
-        /// </summary>
-        private bool Sliced(TimeSpan? timeout, CancellationToken ct, bool tryOnly, Action<NativePool, long> call)
-        {
-            SlicedDeadline deadline = SlicedDeadline.Start(timeout);
-            for (;;)
-            {
-                ct.ThrowIfCancellationRequested();
-                long slice = deadline.NextSlice();
-                NativePool h = Enter();
-                try
-                {
-                    call(h, slice);
-                    return true;
-                }
-                catch (PolyipcTimeoutException)
-                {
-                    if (deadline.Expired)
-                    {
-                        if (tryOnly) return false;
-                        throw;
-                    }
-                }
-                finally
-                {
-                    Leave();
-                }
-            }
+            get { return gate.IsNativeOpen; }
         }
 
         internal static byte[] Encode(string text, string what)
@@ -252,7 +180,7 @@ namespace Polyipc
             CheckFunction(function);
             byte[] data = Encode(argsJson, "argsJson");
             ulong id = 0;
-            Sliced(timeout, ct, false, (h, slice) => { id = h.submit(function, data, slice); });
+            gate.Sliced(timeout, ct, false, (h, slice) => { id = h.submit(function, data, slice); });
             lock (results)
             {
                 PoolResult r;
@@ -303,7 +231,7 @@ namespace Polyipc
                 byte[] message = null;
                 PoolResult got = null;
                 PolyipcException failure = null;
-                NativePool h = Enter();
+                NativePool h = gate.Enter();
                 lock (results) receiving++;
                 try
                 {
@@ -330,7 +258,7 @@ namespace Polyipc
                             receiving--;
                             Monitor.PulseAll(results);
                         }
-                        Leave();
+                        gate.Leave();
                     }
                 }
                 if (got != null && (want == null || got == want)) return got;
@@ -421,13 +349,13 @@ namespace Polyipc
         {
             NativePoolTask nt = null;
             task = null;
-            bool got = Sliced(timeout, ct, tryOnly, (h, slice) =>
+            bool got = gate.Sliced(timeout, ct, tryOnly, (h, slice) =>
             {
                 nt = h.take(slice);
                 if (nt == null) throw new PolyipcException(Status.System, "pool '" + name + "': take returned no task");
                 // Only Complete/Fail/Dispose free it (no finalizer: the native pool may be gone by then).
                 GC.SuppressFinalize(nt);
-                Interlocked.Increment(ref tasks);
+                gate.Hold();
             });
             if (!got) return false;
             try
@@ -451,7 +379,7 @@ namespace Polyipc
             }
             finally
             {
-                if (Interlocked.Decrement(ref tasks) == 0 && Volatile.Read(ref closeWhenIdle) != 0) CloseNative();
+                gate.Release();
             }
         }
 
@@ -542,14 +470,14 @@ namespace Polyipc
         /// </summary>
         public void CloseTasks()
         {
-            NativePool h = Enter();
+            NativePool h = gate.Enter();
             try
             {
                 h.close_tasks();
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
         }
 
@@ -559,20 +487,20 @@ namespace Polyipc
         /// </summary>
         public void Join(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Sliced(timeout, ct, false, (h, slice) => h.join(slice));
+            gate.Sliced(timeout, ct, false, (h, slice) => h.join(slice));
         }
 
         /// <summary>The pool's stat (kind "pool", its task queue's counters) and this handle's results_pending, as JSON.</summary>
         public string StatJson()
         {
-            NativePool h = Enter();
+            NativePool h = gate.Enter();
             try
             {
                 return h.stat_json();
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
         }
 

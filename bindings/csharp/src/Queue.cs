@@ -45,28 +45,16 @@ namespace Polyipc
 
         private readonly string name;
         private readonly JsonSerializerSettings jsonSettings;
-        // The guard: a call counts itself in `calls`, then checks `disposing`; Dispose sets
-        // `disposing`, then waits (on `gate`) until `calls` is 0 before it releases `native`.
-        // Both sides use full fences, so either the call sees `disposing` or Dispose sees it.
-        private readonly object gate = new object();
-        private NativeQueue native; // set to null by Dispose once no call is in progress
+        // The guard around the native handle (see SyncHandle): Dispose waits for calls in progress; the
+        // zero-copy guards (Reservation, Borrowed) are its holds, each keeping the ring their Span
+        // points into mapped until it ends.
+        private readonly SyncHandle<NativeQueue> gate;
         private readonly IntPtr handle; // native's polyipc_queue*, for the put/take hot path
-        private int calls;
-        private int disposing; // 0 or 1
-        // Zero copy: the Reservation and Borrowed guards not ended yet. Each holds the handle (the
-        // ring its Span points into stays mapped) until it ends. A guard is counted before the call
-        // that made it leaves, so Dispose, once no call is in progress, sees every guard. Then it
-        // sets `closeWhenIdle` and closes `native` if no guard is left; otherwise the guard that
-        // ends last closes it. Both sides use full fences (the count's decrement / the flag's
-        // exchange, then a read of the other): at least one of them sees both, and CloseNative
-        // closes once.
-        private int guards;
-        private int closeWhenIdle; // 0 or 1: set by Dispose once no call is in progress
 
         private Queue(string name, NativeQueue native, JsonSerializerSettings jsonSettings)
         {
             this.name = name;
-            this.native = native;
+            gate = new SyncHandle<NativeQueue>("Polyipc.Queue", "queue '" + name + "'", native);
             this.handle = NativeQueue.getCPtr(native).Handle;
             this.jsonSettings = jsonSettings;
         }
@@ -89,10 +77,10 @@ namespace Polyipc
             Library.CheckName(name);
             Library.EnsureLoaded();
             var o = options ?? new QueueOptions();
-            if (o.MaxItems < 0) throw new ArgumentOutOfRangeException("options", "MaxItems < 0");
-            if (o.CapacityBytes < 0) throw new ArgumentOutOfRangeException("options", "CapacityBytes < 0");
-            if (o.MaxMessageBytes < 0) throw new ArgumentOutOfRangeException("options", "MaxMessageBytes < 0");
-            if ((o.Mode & ~0x1ff) != 0) throw new ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionSize(o.MaxItems, "MaxItems");
+            Library.CheckOptionSize(o.CapacityBytes, "CapacityBytes");
+            Library.CheckOptionSize(o.MaxMessageBytes, "MaxMessageBytes");
+            Library.CheckOptionMode(o.Mode);
             NativeQueue h;
             if (o.OpenMode == OpenMode.OpenOnly)
             {
@@ -110,57 +98,23 @@ namespace Polyipc
 
         // ---- the guard around the native handle ----------------------------------------------
 
-        /// <summary>The live handle, counted as in use until <see cref="Leave"/>.</summary>
-        private NativeQueue Enter()
-        {
-            Interlocked.Increment(ref calls);
-            if (Volatile.Read(ref disposing) != 0)
-            {
-                Leave();
-                throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
-            }
-            return native;
-        }
-
-        /// <summary>For <see cref="Connection.WaitAny"/>: the live handle, in use until <see cref="LeaveNative"/>.</summary>
-        /// <summary>As <see cref="Enter"/>, for the hot path: the polyipc_queue* itself.</summary>
+        /// <summary>As SyncHandle.Enter, for the hot path: the polyipc_queue* itself.</summary>
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private IntPtr EnterHandle()
         {
-            Interlocked.Increment(ref calls);
-            if (Volatile.Read(ref disposing) != 0) ThrowDisposed();
+            gate.EnterCall();
             return handle;
         }
 
-        /// <summary>For <see cref="EnterHandle"/> on a disposed handle: leaves and throws.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void ThrowDisposed()
-        {
-            Leave();
-            throw new ObjectDisposedException("Polyipc.Queue", "queue '" + name + "': this handle was disposed");
-        }
-
+        /// <summary>For <see cref="Connection.WaitAny"/>: the live handle, in use until <see cref="LeaveNative"/>.</summary>
         internal NativeQueue EnterNative()
         {
-            return Enter();
+            return gate.Enter();
         }
 
         internal void LeaveNative()
         {
-            Leave();
-        }
-
-        [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        private void Leave()
-        {
-            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0) WakeDispose();
-        }
-
-        /// <summary>The last call out wakes a waiting <see cref="Dispose"/>.</summary>
-        [MethodImpl(MethodImplOptions.NoInlining)]
-        private void WakeDispose()
-        {
-            lock (gate) Monitor.PulseAll(gate);
+            gate.Leave();
         }
 
         /// <summary>
@@ -178,27 +132,13 @@ namespace Polyipc
         /// </remarks>
         public void Dispose()
         {
-            Interlocked.Exchange(ref disposing, 1);
-            lock (gate)
-            {
-                while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
-            }
-            // No call is in progress and none can start: every guard is counted in `guards`.
-            Interlocked.Exchange(ref closeWhenIdle, 1);
-            if (Volatile.Read(ref guards) == 0) CloseNative();
-        }
-
-        /// <summary>Closes the native handle (once): by Dispose, or by the last guard to end after it.</summary>
-        private void CloseNative()
-        {
-            NativeQueue h = Interlocked.Exchange(ref native, null);
-            if (h != null) h.Dispose();
+            gate.Dispose();
         }
 
         /// <summary>Whether the native handle is still open (for tests: Dispose defers to outstanding guards).</summary>
         internal bool IsNativeOpen
         {
-            get { return Volatile.Read(ref native) != null; }
+            get { return gate.IsNativeOpen; }
         }
 
         // ---- the sliced wait -------------------------------------------------------------------
@@ -330,7 +270,7 @@ namespace Polyipc
                 }
                 finally
                 {
-                    Leave();
+                    gate.Leave();
                 }
                 if (rc == 0) return true;
                 if (rc == -2)
@@ -416,7 +356,7 @@ namespace Polyipc
                 }
                 finally
                 {
-                    Leave();
+                    gate.Leave();
                 }
                 if (rc == 0 || rc == -2)
                 {
@@ -448,7 +388,7 @@ namespace Polyipc
             {
                 ct.ThrowIfCancellationRequested();
                 long slice = total < 0 ? SliceNanos : NextSlice(total, start, ranOut);
-                NativeQueue h = Enter();
+                NativeQueue h = gate.Enter();
                 try
                 {
                     h.join(slice);
@@ -460,7 +400,7 @@ namespace Polyipc
                 }
                 finally
                 {
-                    Leave();
+                    gate.Leave();
                 }
             }
         }
@@ -510,7 +450,7 @@ namespace Polyipc
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
             return rc == 0;
         }
@@ -532,7 +472,7 @@ namespace Polyipc
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
             if (rc != 0) return null;
             if (n == 0) return "";
@@ -932,11 +872,11 @@ namespace Polyipc
                     rc = borrow
                         ? polyipc_nativePINVOKE.QueueBorrow(q, &p, &n, &t, slice, quiet)
                         : polyipc_nativePINVOKE.QueueReserve(q, length, &p, &t, slice, quiet);
-                    if (rc == 0) Interlocked.Increment(ref guards);
+                    if (rc == 0) gate.Hold();
                 }
                 finally
                 {
-                    Leave();
+                    gate.Leave();
                 }
                 if (rc == 0)
                 {
@@ -1002,7 +942,7 @@ namespace Polyipc
             }
             finally
             {
-                if (Interlocked.Decrement(ref guards) == 0 && Volatile.Read(ref closeWhenIdle) != 0) CloseNative();
+                gate.Release();
             }
             if (rc != 0 && raise) throw polyipc_nativePINVOKE.TakePending(rc);
             return rc;
@@ -1013,14 +953,14 @@ namespace Polyipc
         /// <summary>Marks the message this process took last as done (joinable queues only).</summary>
         public void TaskDone()
         {
-            NativeQueue h = Enter();
+            NativeQueue h = gate.Enter();
             try
             {
                 h.task_done();
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
         }
 
@@ -1037,14 +977,14 @@ namespace Polyipc
         /// then get QueueClosedException.</summary>
         public void CloseWrites()
         {
-            NativeQueue h = Enter();
+            NativeQueue h = gate.Enter();
             try
             {
                 h.close_writes();
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
         }
 
@@ -1053,14 +993,14 @@ namespace Polyipc
         {
             get
             {
-                NativeQueue h = Enter();
+                NativeQueue h = gate.Enter();
                 try
                 {
                     return (long)h.size();
                 }
                 finally
                 {
-                    Leave();
+                    gate.Leave();
                 }
             }
         }
@@ -1068,14 +1008,14 @@ namespace Polyipc
         /// <summary>The queue's name, options and counters as a JSON object.</summary>
         public string StatJson()
         {
-            NativeQueue h = Enter();
+            NativeQueue h = gate.Enter();
             try
             {
                 return h.stat_json();
             }
             finally
             {
-                Leave();
+                gate.Leave();
             }
         }
 

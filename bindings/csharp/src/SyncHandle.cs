@@ -1,65 +1,52 @@
 using System;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.ExceptionServices;
 using System.Threading;
 
 namespace Polyipc
 {
     /// <summary>
-    /// The native handle of a synchronisation object, guarded as Queue guards its own: a call counts
-    /// itself in `calls`, then checks `disposing`; Dispose sets `disposing`, waits until no call is in
-    /// progress (waits run in slices, so that is at most one slice), then closes the handle. Closing
-    /// never releases a lock and never unlinks.
+    /// A native handle guarded against Dispose (synchronisation objects, pipe ends, queues, pools):
+    /// a call counts itself in `calls`, then checks `disposing`; Dispose sets `disposing`, waits
+    /// until no call is in progress (waits run in slices, so that is at most one slice), then closes
+    /// the handle. Both sides use full fences, so either the call sees `disposing` or Dispose sees
+    /// it. Closing never releases a lock and never unlinks.
+    /// What outlives the call that made it and still needs the handle (Queue's zero-copy guards,
+    /// Pool's tasks) is counted in `holds` (<see cref="Hold"/>) before that call leaves, so Dispose,
+    /// once no call is in progress, sees every hold: it sets `closeWhenIdle` and closes if none is
+    /// left, otherwise the last <see cref="Release"/> closes. Both sides again use full fences (the
+    /// count's decrement / the flag's exchange, then a read of the other): at least one of them sees
+    /// both, and CloseNative closes once.
     /// </summary>
-    internal sealed class SyncHandle<T> where T : class, IDisposable
+    internal sealed class SyncHandle<T> : CallGate where T : class, IDisposable
     {
-        private readonly string type;  // "Polyipc.Lock", for ObjectDisposedException
-        private readonly string label; // "lock 'name'", for messages
-        private readonly object gate = new object();
-        private T native;
-        private int calls;
-        private int disposing;
+        private T native; // set to null by CloseNative
 
-        internal SyncHandle(string type, string label, T native)
+        internal SyncHandle(string type, string label, T native) : base(type, label)
         {
-            this.type = type;
-            this.label = label;
             this.native = native;
         }
 
-        internal string Label
-        {
-            get { return label; }
-        }
-
-        /// <summary>The live handle, counted as in use until <see cref="Leave"/>.</summary>
+        /// <summary>The live handle, counted as in use until <see cref="CallGate.Leave"/>.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         internal T Enter()
         {
-            Interlocked.Increment(ref calls);
-            if (Volatile.Read(ref disposing) != 0)
-            {
-                Leave();
-                throw Disposed();
-            }
+            EnterCall();
             return native;
         }
 
-        internal void Leave()
+        /// <summary>Whether the native handle is still open (for tests: Dispose defers to holds).</summary>
+        internal bool IsNativeOpen
         {
-            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0)
-            {
-                lock (gate) Monitor.PulseAll(gate);
-            }
+            get { return Volatile.Read(ref native) != null; }
         }
 
-        /// <summary>True once Dispose has started: a long wait that holds the handle gives up.</summary>
-        internal bool DisposeRequested
+        /// <summary>Closes the native handle (once): by Dispose, or by the last hold released after it.</summary>
+        protected override void CloseNative()
         {
-            get { return Volatile.Read(ref disposing) != 0; }
-        }
-
-        internal ObjectDisposedException Disposed()
-        {
-            return new ObjectDisposedException(type, label + ": this handle was disposed");
+            T h = Interlocked.Exchange(ref native, null);
+            if (h != null) h.Dispose();
         }
 
         internal void Use(Action<T> call)
@@ -99,7 +86,7 @@ namespace Polyipc
         internal bool WaitSliced(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, out PolyipcTimeoutException ranOut)
         {
             bool ownerDied;
-            return WaitSliced(deadline, ct, wait, false, out ownerDied, out ranOut);
+            return WaitSliced(deadline, ct, wait, false, false, out ownerDied, out ranOut);
         }
 
         /// <summary>
@@ -109,11 +96,29 @@ namespace Polyipc
         /// </summary>
         internal bool WaitSlicedRobust(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, out bool ownerDied, out PolyipcTimeoutException ranOut)
         {
-            return WaitSliced(deadline, ct, wait, true, out ownerDied, out ranOut);
+            return WaitSliced(deadline, ct, wait, true, false, out ownerDied, out ranOut);
         }
 
+        /// <summary>
+        /// Calls <paramref name="call"/> with the handle and the next slice's native timeout until it
+        /// returns. A slice that runs out (PolyipcTimeoutException: Timeout, or Empty/Full for a zero
+        /// wait) is repeated until the whole timeout has run out; then it is thrown, or false comes
+        /// back for <paramref name="tryOnly"/>. The token is checked before each slice.
+        /// </summary>
+        internal bool Sliced(TimeSpan? timeout, CancellationToken ct, bool tryOnly, Action<T, long> call)
+        {
+            bool ownerDied;
+            PolyipcTimeoutException ranOut;
+            if (WaitSliced(SlicedDeadline.Start(timeout), ct, call, false, true, out ownerDied, out ranOut)) return true;
+            if (tryOnly) return false;
+            ExceptionDispatchInfo.Capture(ranOut).Throw(); // rethrown with its own stack
+            return false;
+        }
+
+        /// <summary>The sliced wait; <paramref name="anyTimeout"/>: every PolyipcTimeoutException ends a
+        /// slice, not only Status.Timeout.</summary>
         private bool WaitSliced(SlicedDeadline deadline, CancellationToken ct, Action<T, long> wait, bool robust,
-            out bool ownerDied, out PolyipcTimeoutException ranOut)
+            bool anyTimeout, out bool ownerDied, out PolyipcTimeoutException ranOut)
         {
             ownerDied = false;
             ranOut = null;
@@ -132,7 +137,7 @@ namespace Polyipc
                     ownerDied = true;
                     return true;
                 }
-                catch (PolyipcTimeoutException e) when (e.Status == Status.Timeout)
+                catch (PolyipcTimeoutException e) when (anyTimeout || e.Status == Status.Timeout)
                 {
                     if (deadline.Expired)
                     {
@@ -169,19 +174,99 @@ namespace Polyipc
             guard = WaitSlicedRobust(SlicedDeadline.Start(timeout), ct, acquire, out ownerDied, out ranOut) ? new LockGuard(owner, ownerDied) : null;
             return guard != null;
         }
+    }
 
+    /// <summary>
+    /// The call count and deferred close of a <see cref="SyncHandle{T}"/>, apart from its type
+    /// parameter: Mono inlines these non-generic methods into Queue's put/take hot path.
+    /// </summary>
+    internal abstract class CallGate
+    {
+        private readonly string type;  // "Polyipc.Lock", for ObjectDisposedException
+        private readonly string label; // "lock 'name'", for messages
+        private readonly object gate = new object();
+        private int calls;
+        private int disposing; // 0 or 1
+        private int holds;
+        private int closeWhenIdle; // 0 or 1: set by Dispose once no call is in progress
+
+        protected CallGate(string type, string label)
+        {
+            this.type = type;
+            this.label = label;
+        }
+
+        internal string Label
+        {
+            get { return label; }
+        }
+
+        /// <summary>Counts a call in progress until <see cref="Leave"/>; ObjectDisposedException once disposed.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal void EnterCall()
+        {
+            Interlocked.Increment(ref calls);
+            if (Volatile.Read(ref disposing) != 0) ThrowDisposed();
+        }
+
+        /// <summary>For <see cref="EnterCall"/> on a disposed handle: leaves and throws.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void ThrowDisposed()
+        {
+            Leave();
+            throw Disposed();
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        internal void Leave()
+        {
+            if (Interlocked.Decrement(ref calls) == 0 && Volatile.Read(ref disposing) != 0) WakeDispose();
+        }
+
+        /// <summary>The last call out wakes a waiting <see cref="Dispose"/>.</summary>
+        [MethodImpl(MethodImplOptions.NoInlining)]
+        private void WakeDispose()
+        {
+            lock (gate) Monitor.PulseAll(gate);
+        }
+
+        /// <summary>Counts one more holder of the handle; call it between EnterCall and Leave.</summary>
+        internal void Hold()
+        {
+            Interlocked.Increment(ref holds);
+        }
+
+        /// <summary>Uncounts a holder; the last one after Dispose closes the native handle.</summary>
+        internal void Release()
+        {
+            if (Interlocked.Decrement(ref holds) == 0 && Volatile.Read(ref closeWhenIdle) != 0) CloseNative();
+        }
+
+        /// <summary>True once Dispose has started: a long wait that holds the handle gives up.</summary>
+        internal bool DisposeRequested
+        {
+            get { return Volatile.Read(ref disposing) != 0; }
+        }
+
+        internal ObjectDisposedException Disposed()
+        {
+            return new ObjectDisposedException(type, label + ": this handle was disposed");
+        }
+
+        /// <summary>Idempotent: waits for calls in progress, then closes unless a hold defers it.</summary>
         internal void Dispose()
         {
             Interlocked.Exchange(ref disposing, 1);
-            T h;
             lock (gate)
             {
                 while (Volatile.Read(ref calls) > 0) Monitor.Wait(gate, 10);
-                h = native;
-                native = null;
             }
-            if (h != null) h.Dispose();
+            // No call is in progress and none can start: every hold is counted.
+            Interlocked.Exchange(ref closeWhenIdle, 1);
+            if (Volatile.Read(ref holds) == 0) CloseNative();
         }
+
+        protected abstract void CloseNative();
     }
 
     /// <summary>

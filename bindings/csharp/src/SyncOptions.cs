@@ -17,8 +17,7 @@ namespace Polyipc
         internal static SyncOptions OrDefault(SyncOptions o)
         {
             var r = o ?? new SyncOptions();
-            if ((r.Mode & ~0x1ff) != 0)
-                throw new System.ArgumentOutOfRangeException("options", "Mode must be permission bits (0..0777)");
+            Library.CheckOptionMode(r.Mode);
             if (r.OpenMode < OpenMode.OpenOrCreate || r.OpenMode > OpenMode.OpenOnly)
                 throw new System.ArgumentOutOfRangeException("options", "OpenMode");
             return r;
