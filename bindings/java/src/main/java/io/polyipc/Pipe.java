@@ -87,12 +87,10 @@ public final class Pipe implements AutoCloseable {
    */
   public static final class Builder {
     private final String name;
-    private int openMode; // POLYIPC_OPEN_OR_CREATE
+    private SyncOptions how = SyncOptions.DEFAULT; // open mode, permission bits, ephemeral
     private boolean duplex = true;
     private Format format = Format.JSON;
     private long capacityBytes;
-    private int mode;
-    private boolean ephemeral;
     private ObjectMapper mapper;
 
     private Builder(String name) {
@@ -113,39 +111,37 @@ public final class Pipe implements AutoCloseable {
 
     /** Room per direction; 0: the library's default (4 MiB). A message is at most this minus 8 bytes. */
     public Builder capacityBytes(long capacityBytes) {
-      if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
-      this.capacityBytes = capacityBytes;
+      this.capacityBytes = Polyipc.requireNonNegative(capacityBytes, "capacityBytes");
       return this;
     }
 
     /** Permission bits of a created pipe, e.g. {@code 0600} (the default) or {@code 0660}. */
     public Builder mode(int mode) {
-      if ((mode & ~0777) != 0) throw new IllegalArgumentException("mode must be permission bits (0..0777)");
-      this.mode = mode;
+      how = how.mode(mode);
       return this;
     }
 
     /** Ephemeral: the pipe is unlinked when the last attached process detaches or dies. */
     public Builder ephemeral(boolean ephemeral) {
-      this.ephemeral = ephemeral;
+      how = how.ephemeral(ephemeral);
       return this;
     }
 
     /** Fail with {@link AlreadyExistsException} if the name exists. */
     public Builder createOnly() {
-      openMode = 1;
+      how = how.createOnly();
       return this;
     }
 
     /** Fail with {@link NotFoundException} if the name does not exist. */
     public Builder openOnly() {
-      openMode = 2;
+      how = how.openOnly();
       return this;
     }
 
     /** Open the pipe or create it (the default). */
     public Builder openOrCreate() {
-      openMode = 0;
+      how = how.openOrCreate();
       return this;
     }
 
@@ -155,19 +151,19 @@ public final class Pipe implements AutoCloseable {
       return this;
     }
 
-    private Connection openNative(Connection.End end, int how) {
+    private Connection openNative(Connection.End end, int openMode) {
       NativeLoader.load();
-      NativePipe h = NativePipe.open(name, how, end.code, duplex ? 1 : 0, format.code, capacityBytes, mode,
-          ephemeral ? 1 : 0);
+      NativePipe h = NativePipe.open(name, openMode, end.code, duplex ? 1 : 0, format.code, capacityBytes, how.mode,
+          how.ephemeral ? 1 : 0);
       return new Connection(name, end, h, mapper);
     }
 
     /** Opens (or creates) the pipe and returns both ends. */
     public Pipe open() {
-      Connection a = openNative(Connection.End.A, openMode);
+      Connection a = openNative(Connection.End.A, how.openMode);
       try {
         // The pipe exists now: the second end only opens it (createOnly must not fail on our own pipe).
-        return new Pipe(a, openNative(Connection.End.B, 2));
+        return new Pipe(a, openNative(Connection.End.B, SyncOptions.OPEN_ONLY));
       } catch (RuntimeException e) {
         a.close();
         throw e;
@@ -176,7 +172,7 @@ public final class Pipe implements AutoCloseable {
 
     /** Opens (or creates) the pipe and returns one end of it. */
     public Connection openEnd(Connection.End end) {
-      return openNative(Objects.requireNonNull(end, "end"), openMode);
+      return openNative(Objects.requireNonNull(end, "end"), how.openMode);
     }
   }
 }

@@ -84,4 +84,16 @@ public final class Polyipc {
     if (name == null) throw new NullPointerException("name");
     return name;
   }
+
+  /** A size or count option: IllegalArgumentException when negative. */
+  static long requireNonNegative(long value, String what) {
+    if (value < 0) throw new IllegalArgumentException(what + " < 0");
+    return value;
+  }
+
+  /** What a native open returned, which should never be null (the library throws instead). */
+  static <H> H requireHandle(String kind, String name, H handle) {
+    if (handle == null) throw new PolyipcException(Status.UNKNOWN, kind + " '" + name + "': open returned no handle");
+    return handle;
+  }
 }

@@ -14,7 +14,6 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A named worker pool shared by processes in any language (Python's {@code multiprocessing.Pool} across
@@ -53,7 +52,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * handle once its results are collected.
  */
 public final class Pool extends SyncHandle<NativePool> {
-  private final PoolRef ref;
+  // Who holds the native handle: the Pool (until close() or its Cleaner) and each task taken through it and
+  // not yet finished or given back. polyipc_pool_close runs at the last unref, so a task never outlives its
+  // pool.
+  private final RefCount ref;
   private final ObjectMapper mapper;
 
   // The futures of this handle's tasks whose result has not come yet, by task id. A result message, taken
@@ -61,30 +63,7 @@ public final class Pool extends SyncHandle<NativePool> {
   private final Object registry = new Object();
   private final Map<Long, PoolResult<?>> outstanding = new HashMap<>(); // guarded by registry
 
-  /**
-   * The native handle and who holds it: the Pool (until close() or its Cleaner) and each task taken through
-   * it and not yet finished or given back. polyipc_pool_close runs at the last unref, so a task never
-   * outlives its pool.
-   */
-  static final class PoolRef {
-    final NativePool handle;
-    private final AtomicInteger refs = new AtomicInteger(1); // the Pool's own reference
-
-    PoolRef(NativePool handle) {
-      this.handle = handle;
-    }
-
-    /** Another holder; only while the caller holds a reference already. */
-    void ref() {
-      refs.incrementAndGet();
-    }
-
-    void unref() {
-      if (refs.decrementAndGet() == 0) handle.delete();
-    }
-  }
-
-  private Pool(String name, NativePool handle, PoolRef ref, ObjectMapper mapper) {
+  private Pool(String name, NativePool handle, RefCount ref, ObjectMapper mapper) {
     super("pool", name, handle, ref::unref);
     this.ref = ref;
     this.mapper = mapper != null ? mapper : Json.mapper();
@@ -105,11 +84,10 @@ public final class Pool extends SyncHandle<NativePool> {
   /** How to open a pool. By default it opens the pool or creates it with the options given. */
   public static final class Builder {
     private final String name;
-    private int openMode = 0; // POLYIPC_OPEN_OR_CREATE
+    private SyncOptions how = SyncOptions.DEFAULT; // open mode and permission bits
     private long capacityBytes;
     private long maxTasks;
     private long resultCapacityBytes;
-    private int mode;
     private ObjectMapper mapper;
 
     private Builder(String name) {
@@ -118,47 +96,43 @@ public final class Pool extends SyncHandle<NativePool> {
 
     /** Shared memory for the tasks waiting in the pool; 0: the library's default (1 MiB). */
     public Builder capacityBytes(long capacityBytes) {
-      if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
-      this.capacityBytes = capacityBytes;
+      this.capacityBytes = Polyipc.requireNonNegative(capacityBytes, "capacityBytes");
       return this;
     }
 
     /** At most this many tasks waiting; 0 (default): bounded by capacityBytes only. */
     public Builder maxTasks(long maxTasks) {
-      if (maxTasks < 0) throw new IllegalArgumentException("maxTasks < 0");
-      this.maxTasks = maxTasks;
+      this.maxTasks = Polyipc.requireNonNegative(maxTasks, "maxTasks");
       return this;
     }
 
     /** Shared memory for the results waiting for this handle; 0: the library's default (1 MiB). */
     public Builder resultCapacityBytes(long resultCapacityBytes) {
-      if (resultCapacityBytes < 0) throw new IllegalArgumentException("resultCapacityBytes < 0");
-      this.resultCapacityBytes = resultCapacityBytes;
+      this.resultCapacityBytes = Polyipc.requireNonNegative(resultCapacityBytes, "resultCapacityBytes");
       return this;
     }
 
     /** Permission bits of the pool and result queues, e.g. {@code 0600} (the default) or {@code 0660}. */
     public Builder mode(int mode) {
-      if ((mode & ~0777) != 0) throw new IllegalArgumentException("mode must be permission bits (0..0777)");
-      this.mode = mode;
+      how = how.mode(mode);
       return this;
     }
 
     /** Fail with {@link AlreadyExistsException} if the name exists. */
     public Builder createOnly() {
-      openMode = 1;
+      how = how.createOnly();
       return this;
     }
 
     /** Fail with {@link NotFoundException} if the name does not exist. */
     public Builder openOnly() {
-      openMode = 2;
+      how = how.openOnly();
       return this;
     }
 
     /** Open the pool or create it (the default). */
     public Builder openOrCreate() {
-      openMode = 0;
+      how = how.openOrCreate();
       return this;
     }
 
@@ -175,9 +149,9 @@ public final class Pool extends SyncHandle<NativePool> {
      */
     public Pool open() {
       NativeLoader.load();
-      NativePool h = NativePool.open(name, openMode, capacityBytes, maxTasks, resultCapacityBytes, mode);
-      if (h == null) throw new PolyipcException(Status.UNKNOWN, "pool '" + name + "': open returned no handle");
-      return new Pool(name, h, new PoolRef(h), mapper);
+      NativePool h = Polyipc.requireHandle("pool", name,
+          NativePool.open(name, how.openMode, capacityBytes, maxTasks, resultCapacityBytes, how.mode));
+      return new Pool(name, h, new RefCount(h::delete), mapper);
     }
   }
 

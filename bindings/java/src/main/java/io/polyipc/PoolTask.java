@@ -2,6 +2,7 @@ package io.polyipc;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.ref.Cleaner;
@@ -38,9 +39,9 @@ public final class PoolTask implements AutoCloseable {
   /** Frees the native task (an unfinished one goes back to the pool), then lets go of the pool's handle. */
   private static final class Release implements Runnable {
     private final NativePoolTask handle;
-    private final Pool.PoolRef ref;
+    private final RefCount ref;
 
-    Release(NativePoolTask handle, Pool.PoolRef ref) {
+    Release(NativePoolTask handle, RefCount ref) {
       this.handle = handle;
       this.ref = ref;
     }
@@ -55,7 +56,7 @@ public final class PoolTask implements AutoCloseable {
     }
   }
 
-  private PoolTask(Pool pool, Pool.PoolRef ref, NativePoolTask handle) {
+  private PoolTask(Pool pool, RefCount ref, NativePoolTask handle) {
     this.pool = pool;
     this.id = handle.id();
     this.function = new String(handle.function(), StandardCharsets.UTF_8);
@@ -68,16 +69,12 @@ public final class PoolTask implements AutoCloseable {
    * Wraps a task just taken; called with the pool's handle alive (its read side held). On any failure the
    * native task is freed, so it goes back to the pool.
    */
-  static PoolTask wrap(Pool pool, Pool.PoolRef ref, NativePoolTask handle) {
+  static PoolTask wrap(Pool pool, RefCount ref, NativePoolTask handle) {
     ref.ref();
     try {
       return new PoolTask(pool, ref, handle);
     } catch (RuntimeException | Error e) {
-      try {
-        handle.delete();
-      } finally {
-        ref.unref();
-      }
+      new Release(handle, ref).run();
       throw e;
     }
   }
@@ -101,11 +98,7 @@ public final class PoolTask implements AutoCloseable {
   public JsonNode args() {
     JsonNode t = argsTree;
     if (t == null) {
-      try {
-        t = pool.mapper().readTree(args);
-      } catch (IOException e) {
-        throw new UncheckedIOException(what() + ": the arguments do not read as JSON: " + e.getMessage(), e);
-      }
+      t = readArgs("JSON", m -> m.readTree(args));
       argsTree = t;
     }
     return t;
@@ -114,22 +107,26 @@ public final class PoolTask implements AutoCloseable {
   /** The arguments read as a {@code type} by Jackson. */
   public <T> T args(Class<T> type) {
     Objects.requireNonNull(type, "type");
-    try {
-      return pool.mapper().readValue(args, type);
-    } catch (IOException e) {
-      throw new UncheckedIOException(what() + ": the arguments do not read as " + type.getName() + ": "
-          + e.getMessage(), e);
-    }
+    return readArgs(type.getName(), m -> m.readValue(args, type));
   }
 
   /** The arguments read as a generic type, e.g. {@code new TypeReference<List<Integer>>() {}}. */
   public <T> T args(TypeReference<T> type) {
     Objects.requireNonNull(type, "type");
+    return readArgs(String.valueOf(type.getType()), m -> m.readValue(args, type));
+  }
+
+  @FunctionalInterface
+  private interface Reader<T> {
+    T read(ObjectMapper mapper) throws IOException;
+  }
+
+  /** Reads the arguments with the pool's mapper; an unreadable text is an UncheckedIOException naming typeName. */
+  private <T> T readArgs(String typeName, Reader<T> reader) {
     try {
-      return pool.mapper().readValue(args, type);
+      return reader.read(pool.mapper());
     } catch (IOException e) {
-      throw new UncheckedIOException(what() + ": the arguments do not read as " + type.getType() + ": "
-          + e.getMessage(), e);
+      throw new UncheckedIOException(what() + ": the arguments do not read as " + typeName + ": " + e.getMessage(), e);
     }
   }
 

@@ -23,7 +23,6 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.Predicate;
 
@@ -123,24 +122,15 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    * polyipc_queue_close, which unmaps the ring, runs at the last unref, so no reachable buffer ever points
    * at unmapped memory.
    */
-  static final class NativeRef {
+  static final class NativeRef extends RefCount {
     final NativeQueue handle;
     final long address;
-    private final AtomicInteger refs = new AtomicInteger(1); // the Queue's own reference
     final Set<Lease> leases = ConcurrentHashMap.newKeySet(); // the tickets outstanding
 
     NativeRef(NativeQueue handle) {
+      super(handle::delete);
       this.handle = handle;
       this.address = NativeQueue.getCPtr(handle);
-    }
-
-    /** Another holder; only while the caller holds a reference already. */
-    void ref() {
-      refs.incrementAndGet();
-    }
-
-    void unref() {
-      if (refs.decrementAndGet() == 0) handle.delete();
     }
 
     /** A buffer over the ring keeps the handle until it (and every view of it) is unreachable. */
@@ -268,7 +258,7 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
    */
   public static final class Builder {
     private final String name;
-    private int openMode = 0; // POLYIPC_OPEN_OR_CREATE
+    private SyncOptions how = SyncOptions.DEFAULT; // open mode, permission bits, ephemeral
     private boolean optionsGiven;
     private Order order = Order.FIFO;
     private Format format = Format.JSON;
@@ -276,8 +266,6 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     private long maxItems;
     private long capacityBytes;
     private long maxMessageBytes;
-    private int mode;
-    private boolean ephemeral;
     private ObjectMapper mapper;
 
     private Builder(String name) {
@@ -307,46 +295,42 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
 
     /** At most this many messages (Python's maxsize); 0 (default): bounded by capacityBytes only. */
     public Builder maxItems(long maxItems) {
-      if (maxItems < 0) throw new IllegalArgumentException("maxItems < 0");
-      this.maxItems = maxItems;
+      this.maxItems = Polyipc.requireNonNegative(maxItems, "maxItems");
       optionsGiven = true;
       return this;
     }
 
     /** Shared memory for the messages; 0: the library's default (1 MiB). */
     public Builder capacityBytes(long capacityBytes) {
-      if (capacityBytes < 0) throw new IllegalArgumentException("capacityBytes < 0");
-      this.capacityBytes = capacityBytes;
+      this.capacityBytes = Polyipc.requireNonNegative(capacityBytes, "capacityBytes");
       optionsGiven = true;
       return this;
     }
 
     /** The largest message; 0 (default): as large as capacityBytes allows. */
     public Builder maxMessageBytes(long maxMessageBytes) {
-      if (maxMessageBytes < 0) throw new IllegalArgumentException("maxMessageBytes < 0");
-      this.maxMessageBytes = maxMessageBytes;
+      this.maxMessageBytes = Polyipc.requireNonNegative(maxMessageBytes, "maxMessageBytes");
       optionsGiven = true;
       return this;
     }
 
     /** Permission bits of a created queue, e.g. {@code 0600} (the default) or {@code 0660}. */
     public Builder mode(int mode) {
-      if ((mode & ~0777) != 0) throw new IllegalArgumentException("mode must be permission bits (0..0777)");
-      this.mode = mode;
+      how = how.mode(mode);
       optionsGiven = true;
       return this;
     }
 
     /** Ephemeral: the queue is unlinked when the last attached process detaches or dies. */
     public Builder ephemeral(boolean ephemeral) {
-      this.ephemeral = ephemeral;
+      how = how.ephemeral(ephemeral);
       optionsGiven = true;
       return this;
     }
 
     /** Fail with {@link AlreadyExistsException} if the name exists. */
     public Builder createOnly() {
-      openMode = 1;
+      how = how.createOnly();
       return this;
     }
 
@@ -355,13 +339,13 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
      * the queue whatever its options are.
      */
     public Builder openOnly() {
-      openMode = 2;
+      how = how.openOnly();
       return this;
     }
 
     /** Open the queue or create it (the default). */
     public Builder openOrCreate() {
-      openMode = 0;
+      how = how.openOrCreate();
       return this;
     }
 
@@ -375,14 +359,13 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     public Queue open() {
       NativeLoader.load();
       NativeQueue h;
-      if (openMode == 2 && !optionsGiven) {
+      if (how.openMode == SyncOptions.OPEN_ONLY && !optionsGiven) {
         h = NativeQueue.open_existing(name);
       } else {
-        h = NativeQueue.open(name, openMode, order.code, format.code, joinable ? 1 : 0, maxItems, capacityBytes,
-            maxMessageBytes, mode, ephemeral ? 1 : 0);
+        h = NativeQueue.open(name, how.openMode, order.code, format.code, joinable ? 1 : 0, maxItems, capacityBytes,
+            maxMessageBytes, how.mode, how.ephemeral ? 1 : 0);
       }
-      if (h == null) throw new PolyipcException(Status.UNKNOWN, "queue '" + name + "': open returned no handle");
-      return new Queue(name, h, mapper);
+      return new Queue(name, Polyipc.requireHandle("queue", name, h), mapper);
     }
   }
 

@@ -2,7 +2,6 @@ package io.polyipc;
 
 import java.nio.ByteBuffer;
 import java.util.Objects;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A named block of shared memory (Python's {@code multiprocessing.shared_memory.SharedMemory}), seen by
@@ -29,29 +28,12 @@ import java.util.concurrent.atomic.AtomicInteger;
  * order the processes' reads and writes.
  */
 public final class SharedMemory extends SyncHandle<NativeSharedMemory> {
-  /** The native handle, released when this handle is closed and every buffer it gave is unreachable. */
-  private static final class Mapping {
-    private final NativeSharedMemory handle;
-    private final AtomicInteger refs = new AtomicInteger(1); // this SharedMemory's own reference
-
-    Mapping(NativeSharedMemory handle) {
-      this.handle = handle;
-    }
-
-    void ref() {
-      refs.incrementAndGet();
-    }
-
-    void unref() {
-      if (refs.decrementAndGet() == 0) handle.delete();
-    }
-  }
-
-  private final Mapping mapping;
+  // The native handle, released when this handle is closed and every buffer it gave is unreachable.
+  private final RefCount mapping;
   private final long address;
   private final long size;
 
-  private SharedMemory(String name, NativeSharedMemory handle, Mapping mapping) {
+  private SharedMemory(String name, NativeSharedMemory handle, RefCount mapping) {
     super("shared_memory", name, handle, mapping::unref);
     this.mapping = mapping;
     this.address = handle.address();
@@ -61,10 +43,10 @@ public final class SharedMemory extends SyncHandle<NativeSharedMemory> {
   private static SharedMemory openNative(String name, int openMode, long size, SyncOptions options) {
     Polyipc.requireName(name);
     NativeLoader.load();
-    NativeSharedMemory h = NativeSharedMemory.open(name, openMode, size, options.mode, options.ephemeral ? 1 : 0);
-    if (h == null) throw new PolyipcException(Status.UNKNOWN, "shared_memory '" + name + "': open returned no handle");
+    NativeSharedMemory h = Polyipc.requireHandle("shared_memory", name,
+        NativeSharedMemory.open(name, openMode, size, options.mode, options.ephemeral ? 1 : 0));
     try {
-      return new SharedMemory(name, h, new Mapping(h));
+      return new SharedMemory(name, h, new RefCount(h::delete));
     } catch (RuntimeException e) {
       h.delete();
       throw e;
@@ -86,7 +68,7 @@ public final class SharedMemory extends SyncHandle<NativeSharedMemory> {
    * createOnly()}: Python's {@code create=True}). A size of 0 attaches an existing block whatever its size.
    */
   public static SharedMemory open(String name, long size, SyncOptions options) {
-    if (size < 0) throw new IllegalArgumentException("size < 0");
+    Polyipc.requireNonNegative(size, "size");
     SyncOptions o = SyncOptions.orDefault(options);
     return openNative(name, o.openMode, size, o);
   }
@@ -97,7 +79,7 @@ public final class SharedMemory extends SyncHandle<NativeSharedMemory> {
    * @throws NotFoundException there is no such name
    */
   public static SharedMemory attach(String name) {
-    return openNative(name, 2, 0, SyncOptions.DEFAULT);
+    return openNative(name, SyncOptions.OPEN_ONLY, 0, SyncOptions.DEFAULT);
   }
 
   /** The size in bytes (as created; page-rounding is not counted). */

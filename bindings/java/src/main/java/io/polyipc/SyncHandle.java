@@ -32,10 +32,9 @@ abstract class SyncHandle<H> implements AutoCloseable {
 
   /** @param delete releases the native handle; must not refer to the new object (it is the Cleaner's action) */
   SyncHandle(String kind, String name, H handle, Runnable delete) {
-    if (handle == null) throw new PolyipcException(Status.UNKNOWN, kind + " '" + name + "': open returned no handle");
+    this.handle = Polyipc.requireHandle(kind, name, handle);
     this.kind = kind;
     this.name = name;
-    this.handle = handle;
     this.release = CLEANER.register(this, delete);
   }
 

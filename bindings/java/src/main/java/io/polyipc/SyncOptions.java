@@ -11,10 +11,15 @@ package io.polyipc;
  * }</pre>
  */
 public final class SyncOptions {
-  /** Open or create, mode 0600, not ephemeral. */
-  public static final SyncOptions DEFAULT = new SyncOptions(0, 0, false);
+  // The C API's open modes (POLYIPC_OPEN_OR_CREATE ...).
+  static final int OPEN_OR_CREATE = 0;
+  static final int CREATE_ONLY = 1;
+  static final int OPEN_ONLY = 2;
 
-  final int openMode; // POLYIPC_OPEN_OR_CREATE 0, CREATE_ONLY 1, OPEN_ONLY 2
+  /** Open or create, mode 0600, not ephemeral. */
+  public static final SyncOptions DEFAULT = new SyncOptions(OPEN_OR_CREATE, 0, false);
+
+  final int openMode;
   final int mode;
   final boolean ephemeral;
 
@@ -37,17 +42,17 @@ public final class SyncOptions {
 
   /** Fail with {@link AlreadyExistsException} if the name exists. */
   public SyncOptions createOnly() {
-    return new SyncOptions(1, mode, ephemeral);
+    return new SyncOptions(CREATE_ONLY, mode, ephemeral);
   }
 
   /** Fail with {@link NotFoundException} if the name does not exist. */
   public SyncOptions openOnly() {
-    return new SyncOptions(2, mode, ephemeral);
+    return new SyncOptions(OPEN_ONLY, mode, ephemeral);
   }
 
   /** Open the object or create it (the default). */
   public SyncOptions openOrCreate() {
-    return new SyncOptions(0, mode, ephemeral);
+    return new SyncOptions(OPEN_OR_CREATE, mode, ephemeral);
   }
 
   static SyncOptions orDefault(SyncOptions options) {
@@ -56,7 +61,7 @@ public final class SyncOptions {
 
   @Override
   public String toString() {
-    String how = openMode == 1 ? "createOnly" : openMode == 2 ? "openOnly" : "openOrCreate";
+    String how = openMode == CREATE_ONLY ? "createOnly" : openMode == OPEN_ONLY ? "openOnly" : "openOrCreate";
     return "SyncOptions[" + how + ", mode 0" + Integer.toOctalString(mode == 0 ? 0600 : mode)
         + (ephemeral ? ", ephemeral]" : "]");
   }
