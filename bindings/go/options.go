@@ -53,6 +53,20 @@ type queueOptions struct {
 	poolOnly       bool // WithMaxTasks or WithResultCapacity was given
 }
 
+// openOptions is what every Open does first: the library loaded, opts
+// applied over the defaults, and a name that can reach C. The checks of
+// which options apply are each kind's own.
+func openOptions(kind, name string, opts []Option) (queueOptions, error) {
+	if loadErr != nil {
+		return queueOptions{}, loadErr
+	}
+	o := queueOptions{openMode: openOrCreate}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return o, checkName(kind, name)
+}
+
 // An Option configures OpenQueue, OpenPool, OpenPipe or the Open function of
 // a synchronisation primitive (OpenLock, OpenSemaphore, ...). WithMode,
 // CreateOnly and OpenOnly apply to every kind, Ephemeral to every kind but

@@ -90,14 +90,8 @@ func OpenConn(name string, end End, opts ...Option) (*Conn, error) {
 }
 
 func openConn(name string, end End, open func(o *queueOptions) native.NativePipe, opts []Option) (c *Conn, err error) {
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	o := queueOptions{openMode: openOrCreate}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkName("pipe", name); err != nil {
+	o, err := openOptions("pipe", name, opts)
+	if err != nil {
 		return nil, err
 	}
 	if o.orderSet || o.joinable || o.maxItems != 0 || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet ||

@@ -27,15 +27,12 @@ import (
 // once. Close releases the handle (never the pool itself) and, with it, the
 // queue the results of its tasks come back in.
 type Pool struct {
-	name string
-	// mu guards h: calls hold it for reading while they are in native code
-	// (at most one waitSlice when they wait; Task.Finish as long as the
-	// submitter's result queue is full), Close for writing.
-	mu sync.RWMutex
-	h  native.SwigcptrNativePool // 0 once closed
+	// s is the handle and its guard; Task.Finish holds the guard for reading
+	// as long as the submitter's result queue is full.
+	s *syncHandle[native.SwigcptrNativePool]
 	// tasks counts the Tasks taken through this handle and not yet finished
-	// or given back. It changes only while mu is held for reading, so Close,
-	// holding mu for writing, reads a settled count.
+	// or given back. It changes only while the guard is held for reading, so
+	// Close, holding it for writing, reads a settled count.
 	tasks atomic.Int64
 
 	// fmu guards futures: the Futures of this handle whose result is still
@@ -57,14 +54,8 @@ var ErrTasksOpen = errors.New("polyipc: tasks taken through the pool handle are 
 // have at most 160 characters; a name holding another kind of object is
 // ErrIncompatible.
 func OpenPool(name string, opts ...Option) (p *Pool, err error) {
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	o := queueOptions{openMode: openOrCreate}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkName("pool", name); err != nil {
+	o, err := openOptions("pool", name, opts)
+	if err != nil {
 		return nil, err
 	}
 	if o.shaped || o.maxItems != 0 || o.maxMessageBytes != 0 || o.ephemeral || o.semBounded || o.lockNameSet {
@@ -79,11 +70,13 @@ func OpenPool(name string, opts ...Option) (p *Pool, err error) {
 	defer recoverInto(&err)
 	np := native.NativePoolOpen(name, o.openMode, uint64(o.capacity), uint64(o.maxTasks), uint64(o.resultCapacity),
 		uint(o.mode.Perm()))
-	return &Pool{name: name, h: native.SwigcptrNativePool(np.Swigcptr()), futures: map[uint64]*Future{}}, nil
+	h := native.SwigcptrNativePool(np.Swigcptr())
+	free := func(h native.SwigcptrNativePool) { native.DeleteNativePool(h) }
+	return &Pool{s: newSyncHandle("pool", name, h, free), futures: map[uint64]*Future{}}, nil
 }
 
 // Name is the pool's name.
-func (p *Pool) Name() string { return p.name }
+func (p *Pool) Name() string { return p.s.name }
 
 // Close releases this handle; the pool and its tasks stay for the other
 // handles and processes (use Unlink to remove the name). The results still
@@ -96,69 +89,13 @@ func (p *Pool) Name() string { return p.name }
 // error matching [ErrTasksOpen] that gives their number, and changes
 // nothing: Finish, Fail or Close them, then Close.
 func (p *Pool) Close() error {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.h != 0 {
+	return p.s.closeUnless(func() error {
 		if n := p.tasks.Load(); n > 0 {
 			return newError(StatusInvalidArg, ErrTasksOpen,
-				"pool '%s': Close with %d task(s) taken and not finished: Finish, Fail or Close them first", p.name, n)
+				"pool '%s': Close with %d task(s) taken and not finished: Finish, Fail or Close them first", p.s.name, n)
 		}
-		native.DeleteNativePool(p.h)
-		p.h = 0
-	}
-	return nil
-}
-
-// with runs f on the native handle, holding the guard so Close cannot free
-// it meanwhile; a native failure becomes an *Error.
-func (p *Pool) with(f func(h native.SwigcptrNativePool)) (err error) {
-	p.mu.RLock()
-	defer p.mu.RUnlock()
-	if p.h == 0 {
-		return p.closedError()
-	}
-	defer recoverInto(&err)
-	f(p.h)
-	return nil
-}
-
-func (p *Pool) closedError() error {
-	return newError(StatusInvalidArg, ErrHandleClosed, "pool '%s': handle used after Close", p.name)
-}
-
-func (p *Pool) contextError(what string, err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return newError(StatusTimeout, err, "pool '%s': %s: the context's deadline passed", p.name, what)
-	}
-	return fmt.Errorf("polyipc: pool '%s': %s: %w", p.name, what, err)
-}
-
-// blocking runs op, a native call bounded by a timeout in ns, in slices of
-// at most waitSlice until it returns anything but a timeout, the context's
-// deadline passes (ErrTimeout, also matching context.DeadlineExceeded) or
-// the context is cancelled.
-func (p *Pool) blocking(ctx context.Context, what string, op func(h native.SwigcptrNativePool, timeoutNs int64)) error {
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	for {
-		if ended, err := p.slice(ctx, what, op); ended {
-			return err
-		}
-	}
-}
-
-// slice runs one slice of a blocking call: ended is false when it ran out
-// and the call goes on with another.
-func (p *Pool) slice(ctx context.Context, what string, op func(h native.SwigcptrNativePool, timeoutNs int64)) (
-	ended bool, err error) {
-	step, last, err := nextStep(ctx)
-	if err != nil {
-		return true, p.contextError(what, err)
-	}
-	err = p.with(func(h native.SwigcptrNativePool) { op(h, step) })
-	retry, err := sliceRanOut(err, last)
-	return !retry, err
+		return nil
+	})
 }
 
 // marshalJSON is v encoded with encoding/json; a json.RawMessage or a
@@ -211,14 +148,14 @@ func (e *TaskError) Error() string {
 func (p *Pool) Submit(ctx context.Context, function string, args any) (*Future, error) {
 	data, err := marshalJSON(args)
 	if err != nil {
-		return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': %w", p.name, function, err)
+		return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': %w", p.s.name, function, err)
 	}
 	if strings.IndexByte(function, 0) >= 0 {
 		return nil, newError(StatusInvalidArg, nil, "pool '%s': submit: the function name %q contains a NUL byte",
-			p.name, function)
+			p.s.name, function)
 	}
 	var id uint64
-	err = p.blocking(ctx, "submit", func(h native.SwigcptrNativePool, timeoutNs int64) {
+	err = p.s.wait(ctx, "submit", func(h native.SwigcptrNativePool, timeoutNs int64) {
 		id = native.PoolSubmit(h, function, data, timeoutNs)
 	})
 	if err != nil {
@@ -267,7 +204,7 @@ type resultMessage struct {
 func (p *Pool) deliver(msg []byte) (*Future, error) {
 	var r resultMessage
 	if err := json.Unmarshal(msg, &r); err != nil || r.ID == 0 {
-		return nil, newError(StatusInvalidJSON, err, "pool '%s': a result that does not parse: %.200s", p.name, msg)
+		return nil, newError(StatusInvalidJSON, err, "pool '%s': a result that does not parse: %.200s", p.s.name, msg)
 	}
 	p.fmu.Lock()
 	defer p.fmu.Unlock()
@@ -305,7 +242,7 @@ func (f *Future) Wait(ctx context.Context) (json.RawMessage, error) {
 	p := f.pool
 	for !isDone(f.done) {
 		var msg []byte
-		ended, err := p.slice(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		ended, err := p.s.slice(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
 			msg = h.Result(f.id, timeoutNs)
 		})
 		if !ended {
@@ -325,7 +262,7 @@ func (f *Future) Wait(ctx context.Context) (json.RawMessage, error) {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return nil, p.contextError("result", ctx.Err())
+			return nil, p.s.contextError("result", ctx.Err())
 		case <-time.After(5 * time.Second): // never, unless the library forgot the task
 			return nil, err
 		}
@@ -340,7 +277,7 @@ func (f *Future) outcome() (json.RawMessage, error) {
 	f.pool.fmu.Lock()
 	function := f.function
 	f.pool.fmu.Unlock()
-	return nil, &TaskError{Pool: f.pool.name, ID: f.id, Function: function, Message: f.errText}
+	return nil, &TaskError{Pool: f.pool.s.name, ID: f.id, Function: function, Message: f.errText}
 }
 
 // Decode waits for the result (as Wait) and decodes it into v with
@@ -351,7 +288,7 @@ func (f *Future) Decode(ctx context.Context, v any) error {
 		return err
 	}
 	if err := json.Unmarshal(data, v); err != nil {
-		return fmt.Errorf("polyipc: pool '%s': task %d: the result does not decode into %T: %w", f.pool.name, f.id, v, err)
+		return fmt.Errorf("polyipc: pool '%s': task %d: the result does not decode into %T: %w", f.pool.s.name, f.id, v, err)
 	}
 	return nil
 }
@@ -363,7 +300,7 @@ func (f *Future) Decode(ctx context.Context, v any) error {
 // ErrInvalidArg.
 func (p *Pool) Next(ctx context.Context) (*Future, error) {
 	var msg []byte
-	err := p.blocking(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+	err := p.s.wait(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
 		msg = h.Result(0, timeoutNs)
 	})
 	if err != nil {
@@ -413,9 +350,9 @@ func (p *Pool) take(ctx context.Context, now bool) (*Task, error) {
 	}
 	var err error
 	if now {
-		err = p.with(func(h native.SwigcptrNativePool) { op(h, 0) })
+		err = p.s.do(func(h native.SwigcptrNativePool) { op(h, 0) })
 	} else {
-		err = p.blocking(ctx, "take", op)
+		err = p.s.wait(ctx, "take", op)
 	}
 	if err != nil {
 		return nil, err
@@ -443,7 +380,7 @@ func (t *Task) Pool() *Pool { return t.pool }
 func (t *Task) Finish(result any) error {
 	data, err := marshalJSON(result)
 	if err != nil {
-		return fmt.Errorf("polyipc: pool '%s': task %d: finish: %w", t.pool.name, t.id, err)
+		return fmt.Errorf("polyipc: pool '%s': task %d: finish: %w", t.pool.s.name, t.id, err)
 	}
 	return t.finish(0, data)
 }
@@ -461,8 +398,8 @@ func (t *Task) finish(failed int, data []byte) error {
 		return t.endedError()
 	}
 	p := t.pool
-	p.mu.RLock() // open: Close refuses while this task is open
-	defer p.mu.RUnlock()
+	p.s.mu.RLock() // open: Close refuses while this task is open
+	defer p.s.mu.RUnlock()
 	if err := callNative(func() { t.h.Finish(failed, data) }); err != nil {
 		return err
 	}
@@ -481,8 +418,8 @@ func (t *Task) Close() error {
 		return nil
 	}
 	p := t.pool
-	p.mu.RLock()
-	defer p.mu.RUnlock()
+	p.s.mu.RLock()
+	defer p.s.mu.RUnlock()
 	native.DeleteNativePoolTask(t.h)
 	t.h, t.ended = 0, "given back"
 	p.tasks.Add(-1)
@@ -490,7 +427,7 @@ func (t *Task) Close() error {
 }
 
 func (t *Task) endedError() error {
-	return newError(StatusInvalidArg, ErrHandleClosed, "pool '%s': task %d was %s already", t.pool.name, t.id, t.ended)
+	return newError(StatusInvalidArg, ErrHandleClosed, "pool '%s': task %d was %s already", t.pool.s.name, t.id, t.ended)
 }
 
 func callNative(f func()) (err error) {
@@ -591,20 +528,20 @@ func errorText(err error) string {
 // ErrClosed from then on, workers drain the pool, and once every task was
 // finished their Take returns ErrClosed (and Serve returns).
 func (p *Pool) CloseTasks() error {
-	return p.with(func(h native.SwigcptrNativePool) { h.Close_tasks() })
+	return p.s.do(func(h native.SwigcptrNativePool) { h.Close_tasks() })
 }
 
 // Join waits until every task ever submitted (by anyone) was finished, or
 // ctx is done (Python's Pool.join()).
 func (p *Pool) Join(ctx context.Context) error {
-	return p.blocking(ctx, "join", func(h native.SwigcptrNativePool, timeoutNs int64) { h.Join(timeoutNs) })
+	return p.s.wait(ctx, "join", func(h native.SwigcptrNativePool, timeoutNs int64) { h.Join(timeoutNs) })
 }
 
 // Stat is the pool's stat (kind "pool", its task queue's options and
 // counters) and this handle's "results_pending", as a JSON object.
 func (p *Pool) Stat() (json.RawMessage, error) {
 	var s string
-	if err := p.with(func(h native.SwigcptrNativePool) { s = h.Stat_json() }); err != nil {
+	if err := p.s.do(func(h native.SwigcptrNativePool) { s = h.Stat_json() }); err != nil {
 		return nil, err
 	}
 	return json.RawMessage(s), nil

@@ -40,14 +40,8 @@ type Queue struct {
 // it unless OpenOnly is given. When the queue exists, its order, format and
 // joinability must agree with the options (else ErrIncompatible).
 func OpenQueue(name string, opts ...Option) (*Queue, error) {
-	if loadErr != nil {
-		return nil, loadErr
-	}
-	o := queueOptions{openMode: openOrCreate}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkName("queue", name); err != nil {
+	o, err := openOptions("queue", name, opts)
+	if err != nil {
 		return nil, err
 	}
 	if o.semBounded || o.lockNameSet || o.oneWay || o.poolOnly {

@@ -11,10 +11,10 @@ import (
 )
 
 // The synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
-// Barrier) share this handle: a native handle guarded against Close, and
-// the sliced waits that keep them responsive to a context. (The race
-// detector sees the order they create: the runtime makes every cgo call a
-// synchronisation point under -race.)
+// Barrier), pipe ends and pools share this handle: a native handle guarded
+// against Close, and the sliced waits that keep them responsive to a
+// context. (The race detector sees the order they create: the runtime makes
+// every cgo call a synchronisation point under -race.)
 
 // syncHandle is a native handle of kind H with its name and guard.
 type syncHandle[H any] struct {
@@ -37,14 +37,7 @@ func newSyncHandle[H any](kind, name string, h H, free func(H)) *syncHandle[H] {
 // checks the options of this kind.
 func syncOpen[H any](kind, name string, opts []Option, check func(o *queueOptions) error,
 	open func(o *queueOptions) H) (h H, o queueOptions, err error) {
-	if loadErr != nil {
-		return h, o, loadErr
-	}
-	o.openMode = openOrCreate
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := checkName(kind, name); err != nil {
+	if o, err = openOptions(kind, name, opts); err != nil {
 		return h, o, err
 	}
 	if o.shaped || o.maxItems != 0 || o.capacity != 0 || o.maxMessageBytes != 0 {
@@ -73,10 +66,20 @@ func syncOpen[H any](kind, name string, opts []Option, check func(o *queueOption
 
 // Close releases the handle; calls in flight on other goroutines end with
 // an ErrHandleClosed error. Idempotent.
-func (s *syncHandle[H]) Close() error {
+func (s *syncHandle[H]) Close() error { return s.closeUnless(nil) }
+
+// closeUnless is Close, refused with busy's error (nothing changed) while the
+// handle is open and busy (may be nil) reports it in use. busy runs under
+// the guard held for writing, so it sees no call in flight.
+func (s *syncHandle[H]) closeUnless(busy func() error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.open {
+		if busy != nil {
+			if err := busy(); err != nil {
+				return err
+			}
+		}
 		s.free(s.h)
 		s.open = false
 	}
@@ -145,15 +148,22 @@ func (s *syncHandle[H]) wait(ctx context.Context, what string, op func(h H, time
 		ctx = context.Background()
 	}
 	for {
-		step, last, err := nextStep(ctx)
-		if err != nil {
-			return s.contextError(what, err)
-		}
-		err = s.do(func(h H) { op(h, step) })
-		if retry, err := sliceRanOut(err, last); !retry {
+		if ended, err := s.slice(ctx, what, op); ended {
 			return err
 		}
 	}
+}
+
+// slice runs one slice of wait (ctx not nil): ended is false when it ran out
+// and the wait goes on with another.
+func (s *syncHandle[H]) slice(ctx context.Context, what string, op func(h H, timeoutNs int64)) (ended bool, err error) {
+	step, last, err := nextStep(ctx)
+	if err != nil {
+		return true, s.contextError(what, err)
+	}
+	err = s.do(func(h H) { op(h, step) })
+	retry, err := sliceRanOut(err, last)
+	return !retry, err
 }
 
 func isStatus(err error, st Status) bool {
