@@ -17,6 +17,13 @@ from ._native import lib
 _release_native = lib.delete_NativeQueue
 
 
+def open_mode(create, exclusive):
+    """The C API's open mode for the create=/exclusive= arguments every class takes."""
+    if exclusive:
+        return lib.POLYIPC_CREATE_ONLY
+    return lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY
+
+
 class Handle:
     __slots__ = ("ptr", "calls", "closed", "what", "_owned", "_free")
 
@@ -58,3 +65,26 @@ class Handle:
         ptr = self._owned.pop("ptr", None)
         if ptr is not None:
             self._free(ptr)
+
+
+class HandleOwner:
+    """What a named object over one guarded handle shares; it sets `_name` and `_handle`."""
+
+    __slots__ = ()
+
+    def _call(self, fn, *args):
+        h = self._handle
+        ptr = h.enter()
+        try:
+            return fn(ptr, *args)
+        finally:
+            h.leave()
+
+    @property
+    def name(self):
+        return self._name
+
+    @property
+    def closed(self):
+        """True once close() released this handle."""
+        return self._handle.closed

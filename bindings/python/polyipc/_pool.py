@@ -38,13 +38,12 @@ import time
 import weakref
 
 from . import _errors, _jsoncodec
-from ._handle import Handle
+from ._handle import Handle, HandleOwner, open_mode
 from ._native import lib
-from ._queues import SLICE_SECONDS
+from ._sync import _deadline, _slice_ns
 
 __all__ = ["Pool", "AsyncResult", "PoolTask", "PoolTaskError"]
 
-_SLICE_NS = int(SLICE_SECONDS * 1e9)
 # serve() takes in slices this long, so a stop Event is noticed within one.
 SERVE_SLICE_SECONDS = 0.15
 _monotonic = time.monotonic
@@ -84,19 +83,17 @@ def error_text(exc):
     return f"{type(exc).__name__}: {message}" if message else type(exc).__name__
 
 
-def _deadline(timeout):
-    if timeout is None:
-        return None
-    if not timeout >= 0:  # also NaN
-        raise ValueError(f"'timeout' must be a non-negative number of seconds or None, not {timeout!r}")
-    return _monotonic() + timeout
-
-
-def _slice_ns(deadline, slice_ns=_SLICE_NS):
-    if deadline is None:
-        return slice_ns
-    left = deadline - _monotonic()
-    return int(min(left * 1e9, slice_ns)) if left > 0 else 0
+def _in_slices(h, fn, ptr, deadline, *args, timeouts=_Timeout):
+    """fn(ptr, *args, slice_ns) in slices until it returns; once the deadline passed, the
+    last slice's `timeouts` error goes on. h.check() between slices."""
+    while True:
+        ns = _slice_ns(deadline)
+        try:
+            return fn(ptr, *args, ns)
+        except timeouts:
+            if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                raise
+            h.check()
 
 
 def _check_function(func):
@@ -309,7 +306,7 @@ class PoolTask:
         return f"<polyipc.PoolTask {self.id} {self.function!r} {state}>"
 
 
-class Pool:
+class Pool(HandleOwner):
     """A named worker pool shared by processes in any language.
 
     Pool(name, *, create=True, exclusive=False, capacity_bytes=0 (1 MiB), max_tasks=0
@@ -329,16 +326,12 @@ class Pool:
             raise TypeError(f"pool name must be str, not {type(name).__name__}")
         self._name = name
         self._handle = _NOT_OPEN
-        if exclusive:
-            open_mode = lib.POLYIPC_CREATE_ONLY
-        else:
-            open_mode = lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY
         for what, v in (("capacity_bytes", capacity_bytes), ("max_tasks", max_tasks),
                         ("result_capacity_bytes", result_capacity_bytes), ("mode", mode)):
             if v is None or v < 0:
                 raise ValueError(f"'{what}' must be a non-negative number, not {v!r}")
-        ptr = lib.NativePool_open(name, open_mode, int(capacity_bytes), int(max_tasks), int(result_capacity_bytes),
-                                  int(mode))
+        ptr = lib.NativePool_open(name, open_mode(create, exclusive), int(capacity_bytes), int(max_tasks),
+                                  int(result_capacity_bytes), int(mode))
         self._handle = Handle(getattr(ptr, "this", ptr), f"Pool {name!r}", _free_pool)
         self._results = weakref.WeakValueDictionary()  # task id -> its AsyncResult, while someone holds it
         # next_result() calls in flight: one of them may have taken the result an AsyncResult waits for
@@ -362,14 +355,6 @@ class Pool:
                 self._delivery.wait(left)
             return r._done
 
-    def _call(self, fn, *args):
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return fn(ptr, *args)
-        finally:
-            h.leave()
-
     def _submit_text(self, func, text, timeout=None):
         """Submits func(text) (text: JSON), waiting in slices for room; returns its AsyncResult."""
         _check_function(func)
@@ -380,15 +365,10 @@ class Pool:
         with self._delivery:
             self._submitting += 1
         try:
-            while True:
-                ns = _slice_ns(deadline)
-                try:
-                    task_id = lib.NativePool_submit(ptr, func, text, ns)
-                    break
-                except (_Timeout, _Full) as e:
-                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
-                        raise _Full(str(e)) from None
-                    h.check()
+            try:
+                task_id = _in_slices(h, lib.NativePool_submit, ptr, deadline, func, text, timeouts=(_Timeout, _Full))
+            except (_Timeout, _Full) as e:
+                raise _Full(str(e)) from None
         finally:
             with self._delivery:
                 self._submitting -= 1
@@ -436,16 +416,11 @@ class Pool:
         with self._delivery:
             self._delivering += 1
         try:
-            while True:
-                ns = _slice_ns(deadline)
-                try:
-                    data = lib.NativePool_result(ptr, 0, ns)
-                    break
-                except _Timeout:
-                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
-                        raise multiprocessing.TimeoutError(
-                            f"pool {self._name!r}: no task finished within {timeout} s") from None
-                    h.check()
+            try:
+                data = _in_slices(h, lib.NativePool_result, ptr, deadline, 0)
+            except _Timeout:
+                raise multiprocessing.TimeoutError(
+                    f"pool {self._name!r}: no task finished within {timeout} s") from None
             message = _decode(data)
             task_id = message.get("id")
             with self._delivery:
@@ -539,15 +514,10 @@ class Pool:
         h = self._handle
         ptr = h.enter()
         try:
-            while True:
-                ns = _slice_ns(deadline)
-                try:
-                    task = lib.NativePool_take(ptr, ns)
-                    break
-                except _Timeout as e:
-                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
-                        raise _Empty(str(e)) from None
-                    h.check()
+            try:
+                task = _in_slices(h, lib.NativePool_take, ptr, deadline)
+            except _Timeout as e:
+                raise _Empty(str(e)) from None
             h.calls.append(None)  # the task's own token: the native pool outlives it (see PoolTask)
         finally:
             h.leave()
@@ -613,14 +583,7 @@ class Pool:
         h = self._handle
         ptr = h.enter()
         try:
-            while True:
-                ns = _slice_ns(deadline)
-                try:
-                    return lib.NativePool_join(ptr, ns)
-                except _Timeout:
-                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
-                        raise
-                    h.check()
+            return _in_slices(h, lib.NativePool_join, ptr, deadline)
         finally:
             h.leave()
 
@@ -639,14 +602,8 @@ class Pool:
         """Removes the pool's name (polyipc.unlink(self.name)); handles keep working."""
         lib.polyipc_unlink(self._name)
 
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def closed(self):
-        """True once terminate() released this handle (not: closed for tasks)."""
-        return self._handle.closed
+    closed = property(HandleOwner.closed.fget,
+                      doc="True once terminate() released this handle (not: closed for tasks).")
 
     def __enter__(self):
         return self

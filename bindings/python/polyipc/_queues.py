@@ -24,6 +24,7 @@ import operator
 import time
 
 from . import _errors, _jsoncodec
+from ._handle import HandleOwner, open_mode
 from ._native import lib
 
 __all__ = ["Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON",
@@ -105,7 +106,7 @@ def _reopen(cls, name):
     return cls(name, create=False)
 
 
-class _NativeQueue(lib.QueueBase):
+class _NativeQueue(lib.QueueBase, HandleOwner):
     """What the three queue classes share: opening, the guarded handle, the
     blocking-in-slices put/get, and the introspection calls.
 
@@ -128,10 +129,8 @@ class _NativeQueue(lib.QueueBase):
         if not create and order is None and format is None:
             ptr = lib.NativeQueue_open_existing(name)  # whatever options it was created with
         else:
-            open_mode = lib.POLYIPC_CREATE_ONLY if exclusive else (
-                lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY)
             ptr = lib.NativeQueue_open(
-                name, open_mode, _choice("order", FIFO if order is None else order, _ORDERS),
+                name, open_mode(create, exclusive), _choice("order", FIFO if order is None else order, _ORDERS),
                 _choice("format", JSON if format is None else format, _FORMATS), int(self._joinable),
                 int(maxsize), int(capacity_bytes), int(max_message_bytes), int(mode), int(bool(ephemeral)))
         ptr = getattr(ptr, "this", ptr)  # the SWIG pointer object itself: no proxy on the hot path
@@ -429,18 +428,6 @@ class _NativeQueue(lib.QueueBase):
         return self._get_data(block, timeout)
 
     # ---- state ------------------------------------------------------------------
-    def _call(self, fn, *args):
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return fn(ptr, *args)
-        finally:
-            h.leave()
-
-    @property
-    def name(self):
-        return self._name
-
     @property
     def maxsize(self):
         return self._maxsize
@@ -453,10 +440,7 @@ class _NativeQueue(lib.QueueBase):
     def format(self):
         return self._format
 
-    @property
-    def closed(self):
-        """True once close() released this handle (not: closed for writing)."""
-        return self._handle.closed
+    closed = property(HandleOwner.closed.fget, doc="True once close() released this handle (not: closed for writing).")
 
     def qsize(self):
         return self._call(lib.NativeQueue_size)

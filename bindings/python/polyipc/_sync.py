@@ -37,7 +37,7 @@ import time
 import warnings
 
 from . import _errors
-from ._handle import Handle
+from ._handle import Handle, HandleOwner, open_mode as _open_mode
 from ._native import lib
 from ._queues import SLICE_SECONDS
 
@@ -88,12 +88,6 @@ def _wait(h, fn, ptr, block, timeout, *args):
             h.check()
 
 
-def _open_mode(create, exclusive):
-    if exclusive:
-        return lib.POLYIPC_CREATE_ONLY
-    return lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY
-
-
 def _check_name(kind, name):
     if not isinstance(name, str):
         raise TypeError(f"{kind} name must be str, not {type(name).__name__}")
@@ -107,7 +101,7 @@ _NOT_OPEN = Handle(None, "object")
 _NOT_OPEN.closed = True
 
 
-class _SyncObject:
+class _SyncObject(HandleOwner):
     """What every class shares: the guarded native handle, close, stat, with, pickling by name."""
 
     _kind = "?"
@@ -116,23 +110,6 @@ class _SyncObject:
     def _attach(self, name, ptr):
         self._name = name
         self._handle = Handle(getattr(ptr, "this", ptr), f"{self._kind} {name!r}", self._free)
-
-    def _call(self, fn, *args):
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return fn(ptr, *args)
-        finally:
-            h.leave()
-
-    @property
-    def name(self):
-        return self._name
-
-    @property
-    def closed(self):
-        """True once close() released this handle."""
-        return self._handle.closed
 
     def close(self):
         """Releases this handle (not the object: see polyipc.unlink; a held lock stays held). Idempotent."""

@@ -34,9 +34,9 @@ import threading
 import warnings
 
 from . import _errors
-from ._handle import Handle
+from ._handle import Handle, HandleOwner, open_mode as _open_mode
 from ._native import lib
-from ._sync import Lock, _open_mode, _wait
+from ._sync import Lock, _wait
 
 __all__ = ["Value", "Array"]
 
@@ -152,7 +152,7 @@ def _reopen(cls, typecode, name, lock):
     return Array(typecode, 0, name=name, lock=lock, create=False)
 
 
-class _SharedArray:
+class _SharedArray(HandleOwner):
     _kind = "Array"
 
     def _open(self, typecode, name, length, values, lock, create, exclusive, mode, ephemeral):
@@ -202,14 +202,6 @@ class _SharedArray:
         self._lock_arg = lock
         self._lock = _ArrayLock(self) if lock is True else (lock or None)
 
-    def _call(self, fn, *args):
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return fn(ptr, *args)
-        finally:
-            h.leave()
-
     # ---- multiprocessing's synchronized wrapper -----------------------------------
     def get_lock(self):
         """The lock for compound updates (AttributeError when opened with lock=False)."""
@@ -229,17 +221,9 @@ class _SharedArray:
 
     # ---- polyipc extras -----------------------------------------------------------------
     @property
-    def name(self):
-        return self._name
-
-    @property
     def typecode(self):
         """The typecode (or ctypes type) it was opened with."""
         return self._typecode
-
-    @property
-    def closed(self):
-        return self._handle.closed
 
     def close(self):
         """Releases this handle (not the object: see polyipc.unlink; a held lock stays held). Idempotent."""

@@ -47,7 +47,7 @@ import time
 from multiprocessing import BufferTooShort
 
 from . import _errors, _jsoncodec
-from ._handle import Handle
+from ._handle import Handle, HandleOwner, open_mode
 from ._native import lib
 from ._queues import BYTES, JSON, SLICE_SECONDS, _NativeQueue
 
@@ -120,7 +120,7 @@ def _reopen(name, end):
     return Connection(name, end)
 
 
-class Connection:
+class Connection(HandleOwner):
     """One end of a named polyipc pipe; multiprocessing.connection.Connection's methods.
 
     Connection(name, end, *, create=False, exclusive=False, duplex=None, format=None,
@@ -142,9 +142,8 @@ class Connection:
         if not create and not exclusive and duplex is None and format is None:
             ptr = lib.NativePipe_open_existing(name, _end_number(end))
         else:
-            open_mode = lib.POLYIPC_CREATE_ONLY if exclusive else (
-                lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY)
-            ptr = lib.NativePipe_open(name, open_mode, _end_number(end), int(True if duplex is None else bool(duplex)),
+            ptr = lib.NativePipe_open(name, open_mode(create, exclusive), _end_number(end),
+                                      int(True if duplex is None else bool(duplex)),
                                       _format_number(JSON if format is None else format), int(capacity_bytes),
                                       int(mode), int(bool(ephemeral)))
         self._attach(ptr)
@@ -174,18 +173,9 @@ class Connection:
 
     # ---- properties ------------------------------------------------------------
     @property
-    def name(self):
-        return self._name
-
-    @property
     def end(self):
         """'a' or 'b'."""
         return self._end
-
-    @property
-    def closed(self):
-        """True once close() released this handle."""
-        return self._handle.closed
 
     @property
     def readable(self):
@@ -359,12 +349,7 @@ class Connection:
 
     def stat(self):
         """The pipe's options and counters, both ends', as a dict."""
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return json.loads(lib.NativePipe_stat_json(ptr))
-        finally:
-            h.leave()
+        return json.loads(self._call(lib.NativePipe_stat_json))
 
     def __enter__(self):
         return self
@@ -394,10 +379,8 @@ def Pipe(name, duplex=True, *, create=True, exclusive=False, format=JSON, capaci
     if not isinstance(name, str):
         raise TypeError(f"pipe name must be str, not {type(name).__name__}")
     fmt = _format_number(format)
-    open_mode = lib.POLYIPC_CREATE_ONLY if exclusive else (
-        lib.POLYIPC_OPEN_OR_CREATE if create else lib.POLYIPC_OPEN_ONLY)
     args = (int(bool(duplex)), fmt, int(capacity_bytes), int(mode), int(bool(ephemeral)))
-    a = Connection._from_native(name, "a", lib.NativePipe_open(name, open_mode, 0, *args))
+    a = Connection._from_native(name, "a", lib.NativePipe_open(name, open_mode(create, exclusive), 0, *args))
     try:
         b = Connection._from_native(name, "b", lib.NativePipe_open(name, lib.POLYIPC_OPEN_ONLY, 1, *args))
     except BaseException:

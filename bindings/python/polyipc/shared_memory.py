@@ -26,7 +26,7 @@ import os
 import sys
 
 from . import _errors
-from ._handle import Handle
+from ._handle import Handle, HandleOwner
 from ._native import lib
 
 __all__ = ["SharedMemory"]
@@ -37,7 +37,7 @@ _NOT_OPEN = Handle(None, "SharedMemory")
 _NOT_OPEN.closed = True
 
 
-class SharedMemory:
+class SharedMemory(HandleOwner):
     """A named block of shared memory; multiprocessing.shared_memory.SharedMemory's API.
 
     SharedMemory(name=None, create=False, size=0, *, track=True, exclusive=True, mode=0,
@@ -95,17 +95,10 @@ class SharedMemory:
         return self._buf
 
     @property
-    def name(self):
-        return self._name
-
-    @property
     def size(self):
         return self._size
 
-    @property
-    def closed(self):
-        """True once close() released the mapping (polyipc extra)."""
-        return self._handle.closed
+    closed = property(HandleOwner.closed.fget, doc="True once close() released the mapping (polyipc extra).")
 
     def close(self):
         """Releases buf and this process's mapping. BufferError, and the mapping stays, while
@@ -126,12 +119,7 @@ class SharedMemory:
 
     def stat(self):
         """The block's size and attached processes, as a dict (polyipc extra)."""
-        h = self._handle
-        ptr = h.enter()
-        try:
-            return json.loads(lib.NativeSharedMemory_stat_json(ptr))
-        finally:
-            h.leave()
+        return json.loads(self._call(lib.NativeSharedMemory_stat_json))
 
     def __enter__(self):
         return self
