@@ -431,6 +431,7 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 /* ---- pipes: the same caller-pinned buffers as the queue's --------------------------- */
 %csmethodmodifiers NativePipe::send "public unsafe";
 %csmethodmodifiers NativePool::submit "public unsafe";
+%csmethodmodifiers NativeQueue::task_done_message "public unsafe";
 %csmethodmodifiers NativePoolTask::finish "public unsafe";
 %extend NativePipe {
   /* send of buf_len bytes at buf (a pinned byte[] or Span). */

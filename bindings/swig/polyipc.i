@@ -199,6 +199,10 @@ typedef struct polyipc_bytes { void *data; size_t len; } polyipc_bytes;
     return n;
   }
   void task_done(polyipc_error *err) { polyipc_queue_task_done($self, err); }
+  /* joinable: ends the lease on exactly these bytes (the message as got) */
+  void task_done_message(const void *data, size_t len, polyipc_error *err) {
+    polyipc_queue_task_done_message($self, data, len, err);
+  }
   void join(int64_t timeout_ns, polyipc_error *err) { polyipc_queue_join($self, timeout_ns, err); }
   void close_writes(polyipc_error *err) { polyipc_queue_close_writes($self, err); }
   char *stat_json(polyipc_error *err) {

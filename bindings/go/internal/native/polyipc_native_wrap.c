@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_bc9c6adc0f36780b(const char*);
+  void cgo_panic__native_6305459d5a003655(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_bc9c6adc0f36780b(p);
+  cgo_panic__native_6305459d5a003655(p);
 }
 
 
@@ -434,6 +434,9 @@ SWIGINTERN uint64_t NativeQueue_size(NativeQueue *self,polyipc_error *err){
     return n;
   }
 SWIGINTERN void NativeQueue_task_done(NativeQueue *self,polyipc_error *err){ polyipc_queue_task_done(self, err); }
+SWIGINTERN void NativeQueue_task_done_message(NativeQueue *self,void const *data,size_t len,polyipc_error *err){
+    polyipc_queue_task_done_message(self, data, len, err);
+  }
 SWIGINTERN void NativeQueue_join(NativeQueue *self,int64_t timeout_ns,polyipc_error *err){ polyipc_queue_join(self, timeout_ns, err); }
 SWIGINTERN void NativeQueue_close_writes(NativeQueue *self,polyipc_error *err){ polyipc_queue_close_writes(self, err); }
 SWIGINTERN char *NativeQueue_stat_json(NativeQueue *self,polyipc_error *err){
@@ -776,7 +779,7 @@ SWIGINTERN void NativePoolTask_finish(NativePoolTask *self,int failed,void const
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_bc9c6adc0f36780b(void *_swig_go_0) {
+void _wrap_Swig_free_native_6305459d5a003655(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -786,7 +789,7 @@ void _wrap_Swig_free_native_bc9c6adc0f36780b(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_bc9c6adc0f36780b(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_6305459d5a003655(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -799,7 +802,7 @@ void *_wrap_Swig_malloc_native_bc9c6adc0f36780b(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_OK_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -811,7 +814,7 @@ intgo _wrap_POLYIPC_OK_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -823,7 +826,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -835,7 +838,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_FULL_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -847,7 +850,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -859,7 +862,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -871,7 +874,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -883,7 +886,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -895,7 +898,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -907,7 +910,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -919,7 +922,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -931,7 +934,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -943,7 +946,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -955,7 +958,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -967,7 +970,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -979,7 +982,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -991,7 +994,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_6305459d5a003655() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1003,7 +1006,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_6305459d5a003655() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1015,7 +1018,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_6305459d5a003655() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1027,7 +1030,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_6305459d5a003655() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1039,7 +1042,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_FIFO_native_6305459d5a003655() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1051,7 +1054,7 @@ intgo _wrap_POLYIPC_FIFO_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_LIFO_native_6305459d5a003655() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1063,7 +1066,7 @@ intgo _wrap_POLYIPC_LIFO_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_PRIORITY_native_6305459d5a003655() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1075,7 +1078,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_6305459d5a003655() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1087,7 +1090,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_6305459d5a003655() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1099,7 +1102,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_bc9c6adc0f36780b() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_6305459d5a003655() {
   int result;
   intgo _swig_go_result;
   
@@ -1110,7 +1113,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_bc9c6adc0f36780b() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_bc9c6adc0f36780b() {
+long long _wrap_POLYIPC_FOREVER_native_6305459d5a003655() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1121,7 +1124,7 @@ long long _wrap_POLYIPC_FOREVER_native_bc9c6adc0f36780b() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_bc9c6adc0f36780b() {
+_gostring_ _wrap_polyipc_version_native_6305459d5a003655() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1139,7 +1142,7 @@ _gostring_ _wrap_polyipc_version_native_bc9c6adc0f36780b() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_bc9c6adc0f36780b() {
+intgo _wrap_polyipc_version_number_native_6305459d5a003655() {
   int result;
   intgo _swig_go_result;
   
@@ -1150,7 +1153,7 @@ intgo _wrap_polyipc_version_number_native_bc9c6adc0f36780b() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_bc9c6adc0f36780b(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_6305459d5a003655(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1170,7 +1173,7 @@ _gostring_ _wrap_polyipc_status_name_native_bc9c6adc0f36780b(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_6305459d5a003655(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1206,7 +1209,7 @@ intgo _wrap_polyipc_unlink_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_bc9c6adc0f36780b() {
+_gostring_ _wrap_polyipc_native_list_json_native_6305459d5a003655() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1239,7 +1242,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_bc9c6adc0f36780b() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_6305459d5a003655(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1283,7 +1286,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_bc9c6adc0f36780b(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_bc9c6adc0f36780b() {
+_gostring_ _wrap_polyipc_native_gc_json_native_6305459d5a003655() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1316,7 +1319,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_bc9c6adc0f36780b() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_6305459d5a003655(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1362,7 +1365,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_bc9c6adc0f36780b(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1397,7 +1400,7 @@ long long _wrap_NativeQueue_get_into_native_bc9c6adc0f36780b(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1451,7 +1454,7 @@ NativeQueue *_wrap_NativeQueue_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_bc9c6adc0f36780b(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_6305459d5a003655(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1487,7 +1490,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_bc9c6adc0f36780b(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_6305459d5a003655(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1497,7 +1500,7 @@ void _wrap_delete_NativeQueue_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1531,7 +1534,7 @@ void _wrap_NativeQueue_put_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_6305459d5a003655(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1568,7 +1571,7 @@ _goslice_ _wrap_NativeQueue_get_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_6305459d5a003655(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1595,7 +1598,7 @@ long long _wrap_NativeQueue_size_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_6305459d5a003655(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1619,7 +1622,37 @@ void _wrap_NativeQueue_task_done_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_join_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+  NativeQueue *arg1 = (NativeQueue *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeQueue **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  NativeQueue_task_done_message(arg1,(void const *)arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeQueue_join_native_6305459d5a003655(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1645,7 +1678,7 @@ void _wrap_NativeQueue_join_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_6305459d5a003655(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1669,7 +1702,7 @@ void _wrap_NativeQueue_close_writes_native_bc9c6adc0f36780b(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_bc9c6adc0f36780b(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_6305459d5a003655(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1704,7 +1737,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_bc9c6adc0f36780b(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1748,7 +1781,7 @@ NativeLock *_wrap_NativeLock_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_6305459d5a003655(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1758,7 +1791,7 @@ void _wrap_delete_NativeLock_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_bc9c6adc0f36780b(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_6305459d5a003655(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1784,7 +1817,7 @@ void _wrap_NativeLock_acquire_native_bc9c6adc0f36780b(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_6305459d5a003655(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1808,7 +1841,7 @@ void _wrap_NativeLock_release_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_6305459d5a003655(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1835,7 +1868,7 @@ intgo _wrap_NativeLock_locked_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_6305459d5a003655(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1862,7 +1895,7 @@ intgo _wrap_NativeLock_held_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_bc9c6adc0f36780b(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_6305459d5a003655(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1897,7 +1930,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_bc9c6adc0f36780b(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1943,7 +1976,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_bc9c6adc0f36780b(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1953,7 +1986,7 @@ void _wrap_delete_NativeSemaphore_native_bc9c6adc0f36780b(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_6305459d5a003655(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -1981,7 +2014,7 @@ void _wrap_NativeSemaphore_acquire_native_bc9c6adc0f36780b(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_6305459d5a003655(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2007,7 +2040,7 @@ void _wrap_NativeSemaphore_release_native_bc9c6adc0f36780b(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2034,7 +2067,7 @@ long long _wrap_NativeSemaphore_value_native_bc9c6adc0f36780b(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2061,7 +2094,7 @@ long long _wrap_NativeSemaphore_drain_native_bc9c6adc0f36780b(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_bc9c6adc0f36780b(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2096,7 +2129,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_bc9c6adc0f36780b(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2138,7 +2171,7 @@ NativeEvent *_wrap_NativeEvent_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2148,7 +2181,7 @@ void _wrap_delete_NativeEvent_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2172,7 +2205,7 @@ void _wrap_NativeEvent_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2196,7 +2229,7 @@ void _wrap_NativeEvent_clear_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2223,7 +2256,7 @@ intgo _wrap_NativeEvent_is_set_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_6305459d5a003655(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2249,7 +2282,7 @@ void _wrap_NativeEvent_wait_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2276,7 +2309,7 @@ intgo _wrap_NativeEvent_token_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_6305459d5a003655(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2304,7 +2337,7 @@ void _wrap_NativeEvent_wait_since_native_bc9c6adc0f36780b(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_bc9c6adc0f36780b(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_6305459d5a003655(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2339,7 +2372,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_bc9c6adc0f36780b(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2392,7 +2425,7 @@ NativeCondition *_wrap_NativeCondition_open_native_bc9c6adc0f36780b(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_6305459d5a003655(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2402,7 +2435,7 @@ void _wrap_delete_NativeCondition_native_bc9c6adc0f36780b(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2428,7 +2461,7 @@ void _wrap_NativeCondition_acquire_native_bc9c6adc0f36780b(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_6305459d5a003655(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2452,7 +2485,7 @@ void _wrap_NativeCondition_release_native_bc9c6adc0f36780b(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2478,7 +2511,7 @@ void _wrap_NativeCondition_wait_native_bc9c6adc0f36780b(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2504,7 +2537,7 @@ void _wrap_NativeCondition_notify_native_bc9c6adc0f36780b(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_6305459d5a003655(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2528,7 +2561,7 @@ void _wrap_NativeCondition_notify_all_native_bc9c6adc0f36780b(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_bc9c6adc0f36780b(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_6305459d5a003655(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2563,7 +2596,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_bc9c6adc0f36780b(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2607,7 +2640,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_bc9c6adc0f36780b(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2617,7 +2650,7 @@ void _wrap_delete_NativeBarrier_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2646,7 +2679,7 @@ long long _wrap_NativeBarrier_wait_native_bc9c6adc0f36780b(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2673,7 +2706,7 @@ long long _wrap_NativeBarrier_arrive_native_bc9c6adc0f36780b(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2704,7 +2737,7 @@ long long _wrap_NativeBarrier_await_ticket_native_bc9c6adc0f36780b(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2733,7 +2766,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_bc9c6adc0f36780b(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2757,7 +2790,7 @@ void _wrap_NativeBarrier_abort_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2781,7 +2814,7 @@ void _wrap_NativeBarrier_reset_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2808,7 +2841,7 @@ intgo _wrap_NativeBarrier_parties_native_bc9c6adc0f36780b(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2835,7 +2868,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_bc9c6adc0f36780b(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2862,7 +2895,7 @@ intgo _wrap_NativeBarrier_broken_native_bc9c6adc0f36780b(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_bc9c6adc0f36780b(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2897,7 +2930,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_bc9c6adc0f36780b(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_6305459d5a003655(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2932,7 +2965,7 @@ long long _wrap_NativePipe_recv_into_native_bc9c6adc0f36780b(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -2982,7 +3015,7 @@ NativePipe *_wrap_NativePipe_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3020,7 +3053,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_bc9c6adc0f36780b(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_bc9c6adc0f36780b(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_6305459d5a003655(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3030,7 +3063,7 @@ void _wrap_delete_NativePipe_native_bc9c6adc0f36780b(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_6305459d5a003655(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3062,7 +3095,7 @@ void _wrap_NativePipe_send_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_6305459d5a003655(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3099,7 +3132,7 @@ _goslice_ _wrap_NativePipe_recv_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_6305459d5a003655(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3125,7 +3158,7 @@ void _wrap_NativePipe_poll_native_bc9c6adc0f36780b(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_bc9c6adc0f36780b(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_6305459d5a003655(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3160,7 +3193,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_bc9c6adc0f36780b(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_bc9c6adc0f36780b() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_6305459d5a003655() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3171,7 +3204,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_bc9c6adc0f36780b() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_6305459d5a003655(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3181,7 +3214,7 @@ void _wrap_delete_NativeWaitSet_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_6305459d5a003655(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3196,7 +3229,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_bc9c6adc0f36780b(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_6305459d5a003655(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3211,7 +3244,7 @@ long long _wrap_NativeWaitSet_add_queue_native_bc9c6adc0f36780b(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_6305459d5a003655(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3240,7 +3273,7 @@ long long _wrap_NativeWaitSet_wait_native_bc9c6adc0f36780b(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_6305459d5a003655(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3255,7 +3288,7 @@ intgo _wrap_NativeWaitSet_ready_native_bc9c6adc0f36780b(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3299,7 +3332,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_bc9c6adc0f36780b(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3309,7 +3342,7 @@ void _wrap_delete_NativeSharedMemory_native_bc9c6adc0f36780b(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3336,7 +3369,7 @@ long long _wrap_NativeSharedMemory_address_native_bc9c6adc0f36780b(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3363,7 +3396,7 @@ long long _wrap_NativeSharedMemory_size_native_bc9c6adc0f36780b(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_bc9c6adc0f36780b(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3398,7 +3431,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_bc9c6adc0f36780b(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3444,7 +3477,7 @@ NativeArray *_wrap_NativeArray_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_6305459d5a003655(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3454,7 +3487,7 @@ void _wrap_delete_NativeArray_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_6305459d5a003655(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3481,7 +3514,7 @@ long long _wrap_NativeArray_length_native_bc9c6adc0f36780b(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_6305459d5a003655(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3508,7 +3541,7 @@ intgo _wrap_NativeArray_elem_type_native_bc9c6adc0f36780b(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3537,7 +3570,7 @@ long long _wrap_NativeArray_load_i64_native_bc9c6adc0f36780b(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3565,7 +3598,7 @@ void _wrap_NativeArray_store_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3596,7 +3629,7 @@ long long _wrap_NativeArray_add_i64_native_bc9c6adc0f36780b(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3629,7 +3662,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_bc9c6adc0f36780b(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3658,7 +3691,7 @@ double _wrap_NativeArray_load_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3686,7 +3719,7 @@ void _wrap_NativeArray_store_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3717,7 +3750,7 @@ double _wrap_NativeArray_add_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3750,7 +3783,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_bc9c6adc0f36780b(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3776,7 +3809,7 @@ void _wrap_NativeArray_acquire_native_bc9c6adc0f36780b(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_6305459d5a003655(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3800,7 +3833,7 @@ void _wrap_NativeArray_release_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_bc9c6adc0f36780b(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_6305459d5a003655(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3835,7 +3868,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_bc9c6adc0f36780b(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3881,7 +3914,7 @@ NativePool *_wrap_NativePool_open_native_bc9c6adc0f36780b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_6305459d5a003655(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -3891,7 +3924,7 @@ void _wrap_delete_NativePool_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_bc9c6adc0f36780b(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_6305459d5a003655(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -3933,7 +3966,7 @@ long long _wrap_NativePool_submit_native_bc9c6adc0f36780b(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3972,7 +4005,7 @@ _goslice_ _wrap_NativePool_result_native_bc9c6adc0f36780b(NativePool *_swig_go_0
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4001,7 +4034,7 @@ NativePoolTask *_wrap_NativePool_take_native_bc9c6adc0f36780b(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_6305459d5a003655(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4025,7 +4058,7 @@ void _wrap_NativePool_close_tasks_native_bc9c6adc0f36780b(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4051,7 +4084,7 @@ void _wrap_NativePool_join_native_bc9c6adc0f36780b(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_bc9c6adc0f36780b(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_6305459d5a003655(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4086,7 +4119,7 @@ _gostring_ _wrap_NativePool_stat_json_native_bc9c6adc0f36780b(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4096,7 +4129,7 @@ void _wrap_delete_NativePoolTask_native_bc9c6adc0f36780b(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4109,7 +4142,7 @@ long long _wrap_NativePoolTask_id_native_bc9c6adc0f36780b(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4130,7 +4163,7 @@ _goslice_ _wrap_NativePoolTask_function_native_bc9c6adc0f36780b(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4151,7 +4184,7 @@ _goslice_ _wrap_NativePoolTask_args_native_bc9c6adc0f36780b(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_bc9c6adc0f36780b(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_6305459d5a003655(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
