@@ -80,6 +80,23 @@ func runHelper(which string) int {
 		// Hold the lease until SIGKILL; stdin reaches EOF if the parent goes.
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		return 3
+	case "finish-out-of-order": // takes three, ends the 3rd and the 2nd by message, holds the 1st until killed
+		var got [3][]byte
+		for i := range got {
+			if got[i], err = q.Get(ctx); err != nil {
+				fmt.Fprintln(os.Stderr, "helper get:", err)
+				return 1
+			}
+		}
+		for _, i := range []int{2, 1} {
+			if err := q.TaskDoneMessage(got[i]); err != nil {
+				fmt.Fprintf(os.Stderr, "helper task_done_message(%s): %v\n", got[i], err)
+				return 1
+			}
+		}
+		fmt.Printf("ended %s %s, holding %s\n", got[2], got[1], got[0])
+		_, _ = io.Copy(io.Discard, os.Stdin) // until SIGKILL; EOF if the parent goes
+		return 3
 	}
 	fmt.Fprintln(os.Stderr, "helper: unknown", which)
 	return 2
@@ -225,6 +242,58 @@ func TestKilledLeaseHolderMessageIsRedelivered(t *testing.T) {
 	}
 	if err := q.Join(ctx); err != nil {
 		t.Fatalf("Join after the redelivery: %v", err)
+	}
+	var st struct {
+		Counters struct {
+			Redeliveries int `json:"redeliveries"`
+		} `json:"counters"`
+	}
+	raw, _ := q.Stat()
+	if err := json.Unmarshal(raw, &st); err != nil || st.Counters.Redeliveries != 1 {
+		t.Fatalf("stat after the redelivery: %s", raw)
+	}
+}
+
+// A consumer whose goroutines finish out of order ends each message by
+// TaskDoneMessage; killed with SIGKILL, it leaves exactly its unfinished one
+// ("a", the oldest) to be handed out again, not a finished one.
+func TestKilledConsumerLeavesOnlyItsUnfinishedMessage(t *testing.T) {
+	q := openQueue(t, Joinable())
+	for _, m := range []string{`"a"`, `"b"`, `"c"`} {
+		mustPut(t, q, m)
+	}
+	cmd, out := child(t, "finish-out-of-order", q.Name())
+	if line := readLine(t, out, 30*time.Second); line != `ended "c" "b", holding "a"` {
+		t.Fatalf("child said %q", line)
+	}
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	err := waitChild(t, cmd, 30*time.Second)
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+		t.Fatalf("child did not die of SIGKILL: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
+	defer cancel()
+	data, err := q.Get(ctx) // handed out again once the death is noticed
+	if err != nil {
+		t.Fatalf("Get after the kill: %v", err)
+	}
+	if string(data) != `"a"` {
+		t.Fatalf("after the kill got %s, want \"a\"", data)
+	}
+	short, cancelShort := context.WithTimeout(bg, 300*time.Millisecond)
+	defer cancelShort()
+	if more, err := q.Get(short); !errors.Is(err, ErrTimeout) {
+		t.Fatalf("after \"a\", Get gave %q, %v; want nothing (ErrTimeout)", more, err)
+	}
+	if err := q.TaskDoneMessage(data); err != nil {
+		t.Fatalf("TaskDoneMessage(%s): %v", data, err)
+	}
+	if err := q.Join(ctx); err != nil {
+		t.Fatalf("Join after \"a\" was done: %v", err)
 	}
 	var st struct {
 		Counters struct {

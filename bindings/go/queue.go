@@ -359,7 +359,8 @@ func (q *Queue) TryPut(data []byte) error {
 
 // Get takes the next message, waiting until there is one or ctx is done.
 // After CloseWrites, once the queue is drained it returns ErrClosed. On a
-// joinable queue call TaskDone when the message is handled.
+// joinable queue call TaskDone (or TaskDoneMessage with the slice returned)
+// when the message is handled.
 func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -423,11 +424,37 @@ func (q *Queue) Size() (int, error) {
 	return int(n), err
 }
 
-// TaskDone ends the lease of one message this process got (joinable queues).
+// TaskDone ends the lease of one message this process got (joinable queues):
+// the oldest it has not ended. When several goroutines handle messages and
+// may finish them out of order, use TaskDoneMessage instead.
 func (q *Queue) TaskDone() error {
 	return q.with(func(h native.SwigcptrNativeQueue) (err error) {
 		defer recoverInto(&err)
 		h.Task_done()
+		return nil
+	})
+}
+
+// TaskDoneMessage ends the lease of the message msg (joinable queues): the
+// oldest one this process got with exactly these bytes and has not ended.
+// msg must be the message as Get (or TryGet) returned it, unchanged; GetJSON
+// keeps no bytes to pass, so such consumers take the message with Get and
+// decode it themselves.
+//
+// Use it when goroutines (a worker pool) finish messages out of order:
+// TaskDone always ends the process's oldest lease, so a worker that finishes
+// a newer message first would end another worker's lease instead, and if the
+// process then dies, the finished message is handed out again while the
+// unfinished one is lost. With TaskDoneMessage each worker ends its own, and
+// a process that dies leaves exactly its unfinished messages to be handed out
+// again.
+//
+// A msg this process holds no lease on is an ErrInvalidArg error naming the
+// queue, and ends nothing.
+func (q *Queue) TaskDoneMessage(msg []byte) error {
+	return q.with(func(h native.SwigcptrNativeQueue) (err error) {
+		defer recoverInto(&err)
+		h.Task_done_message(msg)
 		return nil
 	})
 }

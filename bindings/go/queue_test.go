@@ -392,6 +392,74 @@ func TestJoinableTaskDoneAndJoin(t *testing.T) {
 	wantStatus(t, plain.TaskDone(), ErrInvalidArg)
 }
 
+// Goroutines finishing out of order end their own messages: TaskDoneMessage
+// ends exactly the lease on those bytes, TaskDone then the oldest left.
+func TestJoinableTaskDoneMessageEndsThatMessage(t *testing.T) {
+	q := openQueue(t, Joinable())
+	for _, m := range []string{`"a"`, `"b"`, `"c"`} {
+		mustPut(t, q, m)
+	}
+	var got [3][]byte
+	for i := range got {
+		data, err := q.Get(withTimeout(t, 10*time.Second))
+		if err != nil {
+			t.Fatalf("Get: %v", err)
+		}
+		got[i] = data
+	}
+	if string(got[0]) != `"a"` || string(got[1]) != `"b"` || string(got[2]) != `"c"` {
+		t.Fatalf("got %q %q %q", got[0], got[1], got[2])
+	}
+	joined := make(chan error, 1)
+	joinCtx := withTimeout(t, 10*time.Second)
+	go func() { joined <- q.Join(joinCtx) }()
+	notJoined := func(open string) {
+		t.Helper()
+		select {
+		case err := <-joined:
+			t.Fatalf("Join returned with %s open: %v", open, err)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	notJoined(`"a", "b" and "c"`)
+	if err := q.TaskDoneMessage(got[2]); err != nil { // the newest first
+		t.Fatalf(`TaskDoneMessage("c"): %v`, err)
+	}
+	notJoined(`"a" and "b"`)
+	if err := q.TaskDoneMessage([]byte(`"a"`)); err != nil { // equal bytes, another slice
+		t.Fatalf(`TaskDoneMessage("a"): %v`, err)
+	}
+	notJoined(`"b"`)
+
+	// "c" is ended already, "d" was never got: both are errors naming the
+	// queue, and end nothing ("b" still open).
+	for _, m := range []string{`"c"`, `"d"`, ``} {
+		e := wantStatus(t, q.TaskDoneMessage([]byte(m)), ErrInvalidArg)
+		if !strings.Contains(e.Error(), q.Name()) {
+			t.Fatalf("TaskDoneMessage(%q): %v does not name the queue", m, e)
+		}
+	}
+	notJoined(`"b"`)
+	if err := q.TaskDone(); err != nil { // the oldest still open: "b"
+		t.Fatalf("TaskDone: %v", err)
+	}
+	if err := within(t, 5*time.Second, "Join", func() error { return <-joined }); err != nil {
+		t.Fatalf("Join: %v", err)
+	}
+	if n, _ := q.Size(); n != 0 {
+		t.Fatalf("Size = %d after all were done", n)
+	}
+	e := wantStatus(t, q.TaskDoneMessage(got[1]), ErrInvalidArg)
+	if !strings.Contains(e.Error(), q.Name()) {
+		t.Fatalf("TaskDoneMessage after all were done: %v does not name the queue", e)
+	}
+
+	plain := openQueue(t)
+	mustPut(t, plain, `"a"`)
+	mustGet(t, plain)
+	wantStatus(t, plain.TaskDoneMessage([]byte(`"a"`)), ErrInvalidArg) // not joinable
+}
+
 func TestUseAfterCloseIsACleanError(t *testing.T) {
 	q := openQueue(t, Joinable())
 	mustPut(t, q, `1`)
@@ -402,18 +470,19 @@ func TestUseAfterCloseIsACleanError(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 	calls := map[string]error{
-		"Put":         q.Put(bg, []byte(`1`)),
-		"PutPriority": q.PutPriority(bg, []byte(`1`), 3),
-		"TryPut":      q.TryPut([]byte(`1`)),
-		"PutJSON":     q.PutJSON(bg, 1),
-		"Get":         func() error { _, err := q.Get(bg); return err }(),
-		"TryGet":      func() error { _, err := q.TryGet(); return err }(),
-		"GetJSON":     q.GetJSON(bg, new(int)),
-		"Size":        func() error { _, err := q.Size(); return err }(),
-		"TaskDone":    q.TaskDone(),
-		"Join":        q.Join(bg),
-		"CloseWrites": q.CloseWrites(),
-		"Stat":        func() error { _, err := q.Stat(); return err }(),
+		"Put":             q.Put(bg, []byte(`1`)),
+		"PutPriority":     q.PutPriority(bg, []byte(`1`), 3),
+		"TryPut":          q.TryPut([]byte(`1`)),
+		"PutJSON":         q.PutJSON(bg, 1),
+		"Get":             func() error { _, err := q.Get(bg); return err }(),
+		"TryGet":          func() error { _, err := q.TryGet(); return err }(),
+		"GetJSON":         q.GetJSON(bg, new(int)),
+		"Size":            func() error { _, err := q.Size(); return err }(),
+		"TaskDone":        q.TaskDone(),
+		"TaskDoneMessage": q.TaskDoneMessage([]byte(`1`)),
+		"Join":            q.Join(bg),
+		"CloseWrites":     q.CloseWrites(),
+		"Stat":            func() error { _, err := q.Stat(); return err }(),
 	}
 	for name, err := range calls {
 		if !errors.Is(err, ErrHandleClosed) || !errors.Is(err, ErrInvalidArg) {
