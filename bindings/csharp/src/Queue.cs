@@ -673,7 +673,7 @@ namespace Polyipc
         /// Takes the next message as text. Waits up to <paramref name="timeout"/> (null: forever):
         /// PolyipcTimeoutException when it runs out (QueueEmptyException for TimeSpan.Zero),
         /// QueueClosedException at end of stream, OperationCanceledException when <paramref name="ct"/>
-        /// is cancelled. On a joinable queue the message is leased until <see cref="TaskDone"/>.
+        /// is cancelled. On a joinable queue the message is leased until <see cref="TaskDone()"/>.
         /// </summary>
         public string Take(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
@@ -950,13 +950,62 @@ namespace Polyipc
 
         // ---- joinable queues, end of stream, state ------------------------------------------------
 
-        /// <summary>Marks the message this process took last as done (joinable queues only).</summary>
+        /// <summary>
+        /// Marks the oldest message this process took and has not marked done as done (joinable
+        /// queues only). Right when one thread takes and finishes messages in order; with several
+        /// threads finishing them out of order use <see cref="TaskDone(string)"/>.
+        /// </summary>
         public void TaskDone()
         {
             NativeQueue h = gate.Enter();
             try
             {
                 h.task_done();
+            }
+            finally
+            {
+                gate.Leave();
+            }
+        }
+
+        /// <summary>
+        /// Marks the message <paramref name="message"/>, as taken by this process, as done (joinable
+        /// queues only). Use it when several threads finish messages out of order (a thread pool):
+        /// the plain <see cref="TaskDone()"/> ends the oldest lease of the process, not the one just
+        /// finished, so if the process then died, a finished message would be handed out again and
+        /// an unfinished one lost. Pass the string exactly as Take/TryTake returned it (its UTF-8
+        /// bytes are the message; for Take&lt;T&gt;, take the string and deserialise it yourself).
+        /// Of equal messages held, the oldest is ended. A message this process does not hold (never
+        /// taken, or already done) is PolyipcArgumentException naming the queue, nothing ended.
+        /// </summary>
+        public void TaskDone(string message)
+        {
+            if (message == null) throw new ArgumentNullException("message");
+            byte[] bytes;
+            try
+            {
+                bytes = Utf8.GetBytes(message);
+            }
+            catch (EncoderFallbackException e)
+            {
+                throw new PolyipcArgumentException(
+                    "queue '" + name + "': task_done of a string that is not valid UTF-16 text, so no message taken: " + e.Message);
+            }
+            TaskDone(bytes);
+        }
+
+        /// <summary>
+        /// Bytes variant of <see cref="TaskDone(string)"/>: marks the message holding exactly
+        /// <paramref name="message"/> (as TakeBytes returned it, or a copy of a <see cref="Borrowed"/>
+        /// message's Span) as done.
+        /// </summary>
+        public void TaskDone(byte[] message)
+        {
+            if (message == null) throw new ArgumentNullException("message");
+            NativeQueue h = gate.Enter();
+            try
+            {
+                h.task_done_message(message);
             }
             finally
             {

@@ -66,6 +66,28 @@ namespace Polyipc.Tests
         }
 
         [Test]
+        public void AKilledConsumerThatEndedItemsByMessageLeavesOnlyItsUnfinishedOne()
+        {
+            using (var q = NewQueue("donemsg", QueueOptions.JoinableQueue()))
+            {
+                foreach (var m in new[] { "\"a\"", "\"b\"", "\"c\"" }) q.Put(m);
+                var child = StartChild("done-out-of-order", q.Name);
+                // The child ended "c" and "b" by message; "a", the oldest, it still holds.
+                Assert.Equal("holding \"a\" done \"c\" \"b\"", ReadLine(child, Limit));
+                Assert.Equal(0L, q.Count, "the child took all three");
+                Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join while \"a\" is held");
+                child.Kill(); // SIGKILL: no TaskDone, no cleanup in the child
+                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Assert.Equal("\"a\"", q.Take(Limit), "the unfinished one is handed out again");
+                string more;
+                Assert.True(!q.TryTake(out more, TimeSpan.FromMilliseconds(300)), "nothing else is handed out again: " + more);
+                Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join while this process holds \"a\"");
+                q.TaskDone("\"a\"");
+                q.Join(Limit);
+            }
+        }
+
+        [Test]
         public void TheDemoProducerAndWorkerExchangeJobs()
         {
             string dir = Environment.GetEnvironmentVariable("POLYIPC_CSHARP_EXAMPLES_DIR");

@@ -188,6 +188,59 @@ namespace Polyipc.Tests
         }
 
         [Test]
+        public void TaskDoneByMessageEndsThatLeaseAndPlainTaskDoneTheOldestLeft()
+        {
+            using (var q = NewQueue("donemsg", QueueOptions.JoinableQueue()))
+            {
+                q.Put("{\"job\":1}");
+                q.Put("{\"job\":\"zwei \u00e9\"}");
+                q.Put("\"drei \u00fc\"");
+                string first = q.Take(Short), second = q.Take(Short), third = q.Take(Short);
+                Assert.Equal("\"drei \u00fc\"", third);
+                q.TaskDone(third);  // the 3rd (non-ASCII: its UTF-8 bytes are the message)
+                q.TaskDone(first);  // then the 1st
+                Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join while the 2nd is leased");
+                var notHeld = Assert.Throws<PolyipcArgumentException>(() => q.TaskDone(first), "the 1st again");
+                Assert.Equal(Status.InvalidArg, notHeld.Status);
+                Assert.True(notHeld.Message.Contains(q.Name), "message names the queue: " + notHeld.Message);
+                Assert.Throws<PolyipcArgumentException>(() => q.TaskDone("\"never put\""), "a message never taken");
+                q.TaskDone();       // the plain form ends the one left: the 2nd
+                q.Join(TimeSpan.Zero);
+                var e = Assert.Throws<PolyipcArgumentException>(() => q.TaskDone(second), "the 2nd, already done");
+                Assert.True(e.Message.Contains(q.Name), "message names the queue: " + e.Message);
+                Assert.Throws<ArgumentNullException>(() => q.TaskDone((string)null), "null string");
+                Assert.Throws<ArgumentNullException>(() => q.TaskDone((byte[])null), "null bytes");
+            }
+        }
+
+        [Test]
+        public void TaskDoneByBytesOnABytesQueue()
+        {
+            using (var q = NewQueue("donebytes", new QueueOptions { Joinable = true, Format = MessageFormat.Bytes }))
+            {
+                q.PutBytes(new byte[] { 0xff, 0x00, 0x01 });
+                q.PutBytes(new byte[0]);
+                q.PutBytes(new byte[] { 0xff, 0x00, 0x01 });
+                byte[] a = q.TakeBytes(Short), empty = q.TakeBytes(Short), again = q.TakeBytes(Short);
+                Assert.Equal(0, empty.Length);
+                q.TaskDone(empty);  // an empty message is a message
+                q.TaskDone(again);  // of two equal leases, one ends
+                Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join with one leased");
+                q.TaskDone(a);
+                q.Join(TimeSpan.Zero);
+                Assert.Throws<PolyipcArgumentException>(() => q.TaskDone(a), "no lease left");
+                q.PutBytes(new byte[] { 7, 8, 9 });
+                byte[] copy;
+                using (var m = q.Borrow(Short)) copy = m.Span.ToArray();
+                Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "a released borrow is still leased");
+                q.TaskDone(copy);   // a borrowed message, by its bytes
+                q.Join(TimeSpan.Zero);
+            }
+            using (var plain = NewQueue("donenotjoinable"))
+                Assert.Throws<PolyipcArgumentException>(() => plain.TaskDone("1"), "TaskDone(message) needs a joinable queue");
+        }
+
+        [Test]
         public void OpenModesAndOptionChecks()
         {
             string name = NewName("modes");

@@ -14,6 +14,9 @@ using Lock = Polyipc.Lock;
 ///   consume NAME     takes until end of stream, prints "consumed COUNT SUM" (SUM of the "i" fields)
 ///   hold NAME        takes one message of joinable queue NAME, prints "holding <message>" and
 ///                    waits without TaskDone until it is killed
+///   done-out-of-order NAME   takes three messages of the existing joinable queue NAME, marks the
+///                    3rd and then the 2nd done by message (TaskDone(string)), prints "holding
+///                    <1st> done <3rd> <2nd>" and waits, holding the 1st, until it is killed
 ///   unlink NAME      unlinks NAME if it exists
 ///   lock-hold NAME   acquires Lock NAME, prints "holding" and waits until it is killed
 ///   sem-hold NAME N  takes N slots of the existing semaphore NAME, prints "holding N" and waits
@@ -87,6 +90,26 @@ public static class Child
                         Console.WriteLine("holding " + m);
                         Console.Out.Flush();
                         Thread.Sleep(Limit); // holds the lease until the parent kills this process
+                    }
+                    return 3;
+                case "done-out-of-order":
+                    using (var q = Queue.Open(name, new QueueOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        string first = q.Take(Limit), second = q.Take(Limit), third = q.Take(Limit);
+                        q.TaskDone(third);
+                        q.TaskDone(second);
+                        try
+                        {
+                            q.TaskDone(second);
+                            Console.WriteLine("ended " + second + " twice");
+                            return 1;
+                        }
+                        catch (PolyipcArgumentException)
+                        {
+                        }
+                        Console.WriteLine("holding " + first + " done " + third + " " + second);
+                        Console.Out.Flush();
+                        Thread.Sleep(Limit); // holds the 1st until the parent kills this process
                     }
                     return 3;
                 case "unlink":
@@ -285,7 +308,7 @@ public static class Child
 
     private static int Usage()
     {
-        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
+        Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | done-out-of-order NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
                                 "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED | " +
                                 "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K]");
         return 2;
