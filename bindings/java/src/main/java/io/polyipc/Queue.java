@@ -50,7 +50,8 @@ import java.util.function.Predicate;
  * <p>End of stream: after {@link #closeWrites()} (from any process) puts throw {@link ClosedException};
  * getters receive what is left, then {@link #take}, {@link #poll} and friends throw {@link
  * ClosedException}. Joinable queues ({@link Builder#joinable(boolean)}): each get is a lease until {@link
- * #taskDone()}; if the getting process dies first, the message goes back to the queue.
+ * #taskDone()} (the process's oldest lease) or {@link #taskDone(String)} (the lease on that message, for
+ * threads finishing out of order); if the getting process dies first, the message goes back to the queue.
  *
  * <p>Zero copy, for large messages: {@link #reserve(int)} gives a {@link Reservation}, room in the queue's
  * ring to write a message into before {@link Reservation#commit()} publishes it; {@link #borrow()} gives a
@@ -1111,6 +1112,47 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
     enter();
     try {
       live().task_done();
+    } finally {
+      exit();
+    }
+  }
+
+  /**
+   * Marks done the message this process took that is exactly {@code message} (joinable queues): the
+   * lease on those bytes ends, whichever of this process's leases is oldest.
+   *
+   * <p>Use it when several threads take messages and finish them out of order (a thread pool): {@link
+   * #taskDone()} ends this process's oldest lease, which may be another thread's unfinished message; if
+   * the process then died, that message would be lost and the finished one handed out again. With {@code
+   * taskDone(message)} a process that dies leaves exactly its unfinished messages to be handed out again.
+   *
+   * <p>Pass the message as it was taken: the String from {@link #take()}/{@link #poll()} (its UTF-8
+   * encoding is the exact bytes got), not a re-serialized object. On a {@link Format#BYTES} queue whose
+   * messages may not be UTF-8, take them with {@link #takeBytes()} and use {@link #taskDone(byte[])}. Of
+   * two leases on equal messages it ends the older, which then does not matter.
+   *
+   * @throws InvalidArgumentException the queue is not joinable, or this process holds no lease on {@code
+   *     message}
+   */
+  public void taskDone(String message) {
+    taskDoneMessage(utf8(message));
+  }
+
+  /**
+   * {@link #taskDone(String)} for the message as bytes, exactly as {@link #takeBytes()} (or {@link
+   * #borrow()}, copied out) got it.
+   *
+   * @throws InvalidArgumentException the queue is not joinable, or this process holds no lease on {@code
+   *     message}
+   */
+  public void taskDone(byte[] message) {
+    taskDoneMessage(Objects.requireNonNull(message, "message"));
+  }
+
+  private void taskDoneMessage(byte[] message) {
+    enter();
+    try {
+      live().task_done_message(message);
     } finally {
       exit();
     }

@@ -38,6 +38,19 @@ final class ChildProcess implements AutoCloseable {
           for (;;) Thread.sleep(60_000); // the holder "hangs" mid-task; the test kills it
         }
       }
+      case "task-done-message": { // task-done-message NAME: takes 3 messages of a joinable queue, ends
+        // the 3rd and the 2nd by message, then holds the 1st (unfinished) until killed
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          String first = q.take();
+          String second = q.take();
+          String third = q.take();
+          q.taskDone(third);
+          q.taskDone(second);
+          System.out.println("ended c b of " + first + " " + second + " " + third);
+          System.out.flush();
+          for (;;) Thread.sleep(60_000); // still working on the first; the test kills it
+        }
+      }
       case "drain": { // drain NAME: takes until the end of the stream, marking each done
         int n = 0;
         try (Queue q = Queue.builder(name).openOnly().open()) {

@@ -1,6 +1,7 @@
 package io.polyipc;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,6 +53,26 @@ class ProcessesTest {
       assertTrue(q.join(10, TimeUnit.SECONDS), "join returns: no work was lost");
       JsonNode counters = JSON.readTree(q.statJson()).get("counters");
       assertTrue(counters.toString().contains("redeliveries"), counters.toString());
+    }
+  }
+
+  @Test
+  void aKilledConsumerThatEndedLeasesByMessageLeavesOnlyItsUnfinishedOne() throws Exception {
+    try (Queue q = Queue.builder(names.next("tdm")).joinable(true).open()) {
+      q.put("\"a\"");
+      q.put("\"b\"");
+      q.put("\"c\"");
+      try (ChildProcess child = ChildProcess.start("task-done-message", q.name())) {
+        // The child took "a", "b", "c" and ended "c" and "b" by message; "a" (its oldest) is unfinished.
+        assertEquals("ended c b of \"a\" \"b\" \"c\"", child.nextLine(30, TimeUnit.SECONDS));
+        child.kill(); // SIGKILL
+      }
+      assertEquals("\"a\"", q.poll(20, TimeUnit.SECONDS), "the dead consumer's unfinished message came back");
+      assertNull(q.poll(500, TimeUnit.MILLISECONDS), "nothing else came back: \"b\" and \"c\" were done");
+      assertEquals(0, q.size());
+      assertFalse(q.join(20, TimeUnit.MILLISECONDS), "\"a\" is leased by this process now");
+      q.taskDone("\"a\"");
+      assertTrue(q.join(10, TimeUnit.SECONDS), "join returns: every message is done");
     }
   }
 

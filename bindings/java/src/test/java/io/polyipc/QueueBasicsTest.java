@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -228,6 +229,62 @@ class QueueBasicsTest {
       q.taskDone();
       assertTrue(q.join(1, TimeUnit.SECONDS));
       q.join();
+    }
+  }
+
+  @Test
+  void taskDoneByMessageEndsThatLeaseAndPlainTaskDoneTheOldestLeft() throws Exception {
+    try (Queue q = Queue.builder(names.next("tdm")).joinable(true).open()) {
+      String first = "\"a\"";
+      String second = "{\"b\":\"\u00e9\u20ac\ud83d\ude00\"}"; // not ASCII: its UTF-8 must be exact
+      String third = "[\"c\"]";
+      q.put(first);
+      q.put(second);
+      q.put(third);
+      assertEquals(first, q.take());
+      assertEquals(second, q.take());
+      assertEquals(third, q.take());
+      q.taskDone(third);
+      q.taskDone(first);
+      // "a" was ended, not the oldest lease ("b"): no lease on "a" is left.
+      InvalidArgumentException ended = assertThrows(InvalidArgumentException.class, () -> q.taskDone(first));
+      assertEquals(Status.INVALID_ARG, ended.status());
+      assertTrue(ended.getMessage().contains(q.name()), ended.getMessage());
+      assertFalse(q.join(20, TimeUnit.MILLISECONDS), "the second message is still leased");
+      q.taskDone(); // the only lease left: the second message
+      assertTrue(q.join(1, TimeUnit.SECONDS));
+      q.join();
+      InvalidArgumentException notHeld =
+          assertThrows(InvalidArgumentException.class, () -> q.taskDone("\"never put\""));
+      assertTrue(notHeld.getMessage().contains(q.name()), notHeld.getMessage());
+      assertThrows(InvalidArgumentException.class, () -> q.taskDone(second.getBytes(StandardCharsets.UTF_8)));
+      assertThrows(NullPointerException.class, () -> q.taskDone((String) null));
+      assertThrows(NullPointerException.class, () -> q.taskDone((byte[]) null));
+    }
+  }
+
+  @Test
+  void taskDoneByBytesEndsTheLeaseOnThoseBytes() throws Exception {
+    try (Queue q = Queue.builder(names.next("tdmb")).joinable(true).format(Format.BYTES).open()) {
+      byte[] notUtf8 = {(byte) 0xff, 0, (byte) 0x80};
+      byte[] other = {1, 2, 3};
+      q.putBytes(notUtf8);
+      q.putBytes(other);
+      assertArrayEquals(notUtf8, q.takeBytes());
+      assertArrayEquals(other, q.takeBytes());
+      q.taskDone(other.clone());
+      assertThrows(InvalidArgumentException.class, () -> q.taskDone(other));
+      q.taskDone(notUtf8);
+      assertTrue(q.join(1, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void taskDoneByMessageOnAPlainQueueIsInvalid() {
+    try (Queue q = Queue.open(names.next("tdmplain"))) {
+      q.add("1");
+      assertEquals("1", q.poll());
+      assertThrows(InvalidArgumentException.class, () -> q.taskDone("1"));
     }
   }
 
