@@ -103,7 +103,8 @@ impl Queue {
     }
 
     /// Takes one message. On a joinable queue this is a lease until
-    /// [`task_done`](Queue::task_done). After `close_writes`, the remaining
+    /// [`task_done`](Queue::task_done) (or
+    /// [`task_done_message`](Queue::task_done_message)). After `close_writes`, the remaining
     /// messages come out and then `Status::Closed`.
     #[inline]
     pub fn get(&self, timeout: Option<Duration>) -> Result<Vec<u8>> {
@@ -228,9 +229,40 @@ impl Queue {
     }
 
     /// Joinable queues: marks the oldest lease this process holds as done.
+    /// Threads finishing items out of order: see
+    /// [`task_done_message`](Queue::task_done_message).
     pub fn task_done(&self) -> Result<()> {
         // SAFETY: the handle is open.
         call(|err| unsafe { sys::polyipc_queue_task_done(self.h.as_ptr(), err) })
+    }
+
+    /// Joinable queues: marks as done the lease this process holds on the
+    /// message `msg`, which must be the exact bytes got, as
+    /// [`get`](Queue::get) returned them. For JSON, keep those bytes (`get`,
+    /// then `serde_json::from_slice`): a value serialised again may differ
+    /// from them.
+    ///
+    /// Use it instead of [`task_done`](Queue::task_done) when several
+    /// threads finish items out of order (a thread pool): `task_done` ends the
+    /// oldest lease, which may be an item still being worked on, so that if
+    /// the process then dies a finished item is handed out again and an
+    /// unfinished one is lost. With `task_done_message`, a process that dies
+    /// leaves exactly its unfinished items to be handed out again. Of several
+    /// leases on equal bytes, the oldest is ended (equal messages are
+    /// interchangeable).
+    /// Fails with `Status::InvalidArg` when this process holds no lease on
+    /// these bytes (or the queue is not joinable).
+    pub fn task_done_message(&self, msg: impl AsRef<[u8]>) -> Result<()> {
+        let msg = msg.as_ref();
+        // SAFETY: msg.len() readable bytes at msg.as_ptr(); the handle is open.
+        call(|err| unsafe {
+            sys::polyipc_queue_task_done_message(
+                self.h.as_ptr(),
+                msg.as_ptr() as *const c_void,
+                msg.len(),
+                err,
+            )
+        })
     }
 
     /// Joinable queues: waits until every message put was taken and

@@ -2,7 +2,7 @@
 //! (the `child_*` tests do nothing unless started that way).
 mod common;
 use common::{BOUND, ChildProc, Name, child_args, child_role, tell};
-use polyipc::{OpenMode, Queue, QueueOptions, Status};
+use polyipc::{Format, OpenMode, Queue, QueueOptions, Status};
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -10,6 +10,10 @@ const NOW: Option<Duration> = Some(Duration::ZERO);
 
 fn joinable() -> QueueOptions {
     QueueOptions::new().joinable(true)
+}
+
+fn bytes_joinable() -> QueueOptions {
+    joinable().format(Format::Bytes)
 }
 
 // ---- child roles ---------------------------------------------------------
@@ -65,6 +69,24 @@ fn child_lease_holder() {
     let q = Queue::open(&name, &joinable().open_mode(OpenMode::OpenOnly)).unwrap();
     let job: serde_json::Value = q.get_json(Some(BOUND)).unwrap();
     tell(format!("holding {}", job["job"]));
+    let mut line = String::new();
+    let _ = std::io::stdin().read_line(&mut line);
+    std::process::exit(3);
+}
+
+/// On a bytes queue: gets "a", "b", "c", ends "c" and "b" by message, still
+/// works on "a" until killed (or until the parent's end of its stdin).
+#[test]
+fn child_out_of_order_finisher() {
+    let Some(name) = child_role("out-of-order-finisher") else {
+        return;
+    };
+    let q = Queue::open(&name, &bytes_joinable().open_mode(OpenMode::OpenOnly)).unwrap();
+    let got: Vec<Vec<u8>> = (0..3).map(|_| q.get(Some(BOUND)).unwrap()).collect();
+    assert_eq!(got, [b"a", b"b", b"c"]);
+    q.task_done_message(&got[2]).unwrap();
+    q.task_done_message(&got[1]).unwrap();
+    tell("ended c b");
     let mut line = String::new();
     let _ = std::io::stdin().read_line(&mut line);
     std::process::exit(3);
@@ -183,4 +205,39 @@ fn a_lease_of_a_killed_process_is_redelivered_and_join_returns() {
         Ok(())
     );
     joiner.join().unwrap();
+}
+
+#[test]
+fn a_killed_consumer_that_ended_items_by_message_leaves_only_its_unfinished_one() {
+    let name = Name::new("xproc-tdm");
+    let q = name.open(&bytes_joinable());
+    for m in ["a", "b", "c"] {
+        q.put(m.as_bytes(), NOW).unwrap();
+    }
+    let mut child = ChildProc::spawn(
+        "child_out_of_order_finisher",
+        "out-of-order-finisher",
+        &name,
+        &[],
+    );
+    assert_eq!(child.next_line(BOUND).as_deref(), Some("ended c b"));
+    assert_eq!(q.size().unwrap(), 0);
+    assert_eq!(q.join(NOW).unwrap_err().status(), Status::Timeout);
+
+    child.child.kill().unwrap(); // SIGKILL: "a" was never finished
+    let status = child.wait(BOUND).expect("the killed child is reaped");
+    assert!(!status.success());
+
+    let m = q
+        .get(Some(BOUND))
+        .expect("the unfinished item, handed out again");
+    assert_eq!(m, b"a");
+    assert_eq!(
+        q.get(NOW).unwrap_err().status(),
+        Status::Empty,
+        "the items it ended are not handed out again"
+    );
+    assert_eq!(q.join(NOW).unwrap_err().status(), Status::Timeout);
+    q.task_done_message(&m).unwrap();
+    q.join(Some(BOUND)).unwrap();
 }

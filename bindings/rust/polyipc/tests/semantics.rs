@@ -197,6 +197,61 @@ fn task_done_on_a_plain_queue_is_invalid_arg() {
     let e = q.task_done().unwrap_err();
     assert_eq!(e.status(), Status::InvalidArg);
     assert!(!e.message().is_empty());
+    q.put(b"1", NOW).unwrap();
+    let got = q.get(NOW).unwrap();
+    let e = q.task_done_message(&got).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArg);
+    assert!(e.message().contains(&*name), "{e}");
+}
+
+#[test]
+fn task_done_message_ends_the_lease_on_those_bytes() {
+    let name = Name::new("tdm");
+    let q = name.open(&QueueOptions::new().format(Format::Bytes).joinable(true));
+    for m in ["a", "b", "c"] {
+        q.put(m.as_bytes(), NOW).unwrap();
+    }
+    let got: Vec<Vec<u8>> = (0..3).map(|_| q.get(NOW).unwrap()).collect();
+    assert_eq!(got, [b"a", b"b", b"c"]);
+
+    // Out of order: the 3rd, then the 1st (any AsRef<[u8]>: Vec, &str ...).
+    q.task_done_message(&got[2]).unwrap();
+    assert_eq!(q.join(NOW).unwrap_err().status(), Status::Timeout);
+    q.task_done_message("a").unwrap();
+    assert_eq!(q.join(NOW).unwrap_err().status(), Status::Timeout);
+
+    // Messages this process holds no lease on: ended already, never got.
+    for not_held in [&b"c"[..], b"a", b"x", b""] {
+        let e = q.task_done_message(not_held).unwrap_err();
+        assert_eq!(e.status(), Status::InvalidArg, "{not_held:?}");
+        assert!(e.message().contains(&*name), "{e}");
+    }
+
+    // The plain task_done ends the one left, the 2nd.
+    q.task_done().unwrap();
+    q.join(Some(BOUND)).unwrap();
+    let e = q.task_done_message(&got[1]).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArg);
+    assert!(e.message().contains(&*name), "{e}");
+}
+
+#[test]
+fn task_done_message_of_equal_messages_ends_one_lease_each() {
+    let name = Name::new("tdm-equal");
+    let q = name.open(&QueueOptions::new().joinable(true));
+    q.put_json(&serde_json::json!({"job": 1}), NOW).unwrap();
+    q.put_json(&serde_json::json!({"job": 1}), NOW).unwrap();
+    let first = q.get(NOW).unwrap();
+    let second = q.get(NOW).unwrap();
+    let _: serde_json::Value = serde_json::from_slice(&first).unwrap();
+    q.task_done_message(&second).unwrap();
+    assert_eq!(q.join(NOW).unwrap_err().status(), Status::Timeout);
+    q.task_done_message(&first).unwrap();
+    q.join(NOW).unwrap();
+    assert_eq!(
+        q.task_done_message(&first).unwrap_err().status(),
+        Status::InvalidArg
+    );
 }
 
 #[test]
