@@ -19,12 +19,6 @@ namespace {
 constexpr int64_t kSliceNs = 100'000'000;  // how often a blocked finish() checks its submitter
 constexpr size_t kMaxCachedReplies = 16;   // result queues a worker keeps open
 
-// The task queue reports as "queue 'x'": a pool's caller reads "pool 'x'".
-std::string as_pool_text(const std::string& text) {
-  static const char kQueue[] = "queue '";
-  return text.rfind(kQueue, 0) == 0 ? "pool '" + text.substr(sizeof kQueue - 1) : text;
-}
-
 // JSON text of a string; invalid UTF-8 becomes U+FFFD.
 std::string json_string(const std::string& s) {
   return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
@@ -67,20 +61,11 @@ std::unique_ptr<Pool> Pool::open(const std::string& name, OpenMode mode, const P
   q.mode = o.mode;
   std::unique_ptr<Pool> p(new Pool());
   p->options_ = o;
-  try {
-    p->tasks_ = Queue::open(name, mode, q, Kind::Pool);
-  } catch (const Error& e) {
-    throw Error(e.status(), as_pool_text(e.what()));
-  }
+  p->tasks_ = Queue::open(name, mode, q, Kind::Pool);  // its messages say "pool 'name'"
   return p;
 }
 
 Pool::~Pool() = default;
-
-Status Pool::renamed(Status st, ErrorText& error) const {
-  if (st != Status::Ok) error.set("%s", as_pool_text(error.text).c_str());
-  return st;
-}
 
 // ---- submitting --------------------------------------------------------------
 
@@ -139,7 +124,7 @@ Status Pool::submit(const std::string& function, const void* args, size_t len, c
   if (st != Status::Ok) {
     std::lock_guard<std::mutex> lk(mu_);
     pending_.erase(task_id);
-    return renamed(st, error);
+    return st;
   }
   *id = task_id;
   return Status::Ok;
@@ -245,7 +230,7 @@ Status Pool::take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, Err
   auto t = std::make_unique<PoolTask>();
   size_t len = 0;
   Status st = tasks_->get(into_string, &t->message, &len, deadline, error);
-  if (st != Status::Ok) return renamed(st, error);
+  if (st != Status::Ok) return st;
   static const char kArgs[] = ",\"args\":";
   try {  // the shape submit() writes; the args are handed on as they were sent
     const nlohmann::json j = nlohmann::json::parse(t->message);
@@ -313,14 +298,14 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
   } catch (const Error& e) {
     if (e.status() != Status::NotFound && e.status() != Status::Incompatible) throw;  // else the submitter is gone
   }
-  return renamed(tasks_->task_done(task.message.data(), task.message.size(), error), error);
+  return tasks_->task_done(task.message.data(), task.message.size(), error);
 }
 
 Status Pool::give_back(const PoolTask& task, ErrorText& error) {
-  return renamed(tasks_->give_back(task.message.data(), task.message.size(), error), error);
+  return tasks_->give_back(task.message.data(), task.message.size(), error);
 }
 
-Status Pool::join(const Deadline& deadline, ErrorText& error) { return renamed(tasks_->join(deadline, error), error); }
+Status Pool::join(const Deadline& deadline, ErrorText& error) { return tasks_->join(deadline, error); }
 
 std::string Pool::stat_json() const {
   nlohmann::json j = nlohmann::json::parse(tasks_->stat_json());

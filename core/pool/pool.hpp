@@ -86,7 +86,6 @@ class Pool {
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
-  Status renamed(Status st, ErrorText& error) const;
 
   std::unique_ptr<Queue> tasks_;
   PoolOptions options_;

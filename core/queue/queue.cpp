@@ -24,7 +24,8 @@ namespace polyipc {
 
 std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const QueueOptions& o, Kind kind) {
   check_name(name, kind_name(kind));
-  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("queue '%s': %s", name.c_str(), what)); };
+  const std::string label = format("%s '%s'", kind_name(kind), name.c_str());  // "queue 'jobs'", "pool 'jobs'"
+  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("%s: %s", label.c_str(), what)); };
   if (static_cast<uint32_t>(o.order) > 2) bad("order must be FIFO, LIFO or PRIORITY");
   if (static_cast<uint32_t>(o.format) > 1) bad("format must be JSON or BYTES");
   if (o.mode > 0777) bad("mode must be permission bits (at most 0777)");
@@ -35,8 +36,8 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   const uint64_t largest = capacity - kHeader;
   uint64_t max_message = o.max_message_bytes == 0 ? largest : o.max_message_bytes;
   if (max_message > largest)
-    throw Error(Status::InvalidArg, format("queue '%s': max_message_bytes %llu does not fit capacity_bytes %llu",
-                                           name.c_str(), (unsigned long long)max_message,
+    throw Error(Status::InvalidArg, format("%s: max_message_bytes %llu does not fit capacity_bytes %llu",
+                                           label.c_str(), (unsigned long long)max_message,
                                            (unsigned long long)capacity));
   uint64_t heap_capacity = 0;
   if (o.order != Order::Fifo) {
@@ -67,25 +68,26 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   };
   spec.check_existing = [&](const void* body) {
     auto* s = static_cast<const QueueShared*>(body);
-    const char* n = name.c_str();
+    const char* n = label.c_str();
     if (s->capacity == 0 || s->order > 2 || s->format > 1)
-      throw Error(Status::Incompatible, format("queue '%s': damaged queue header", n));
+      throw Error(Status::Incompatible, format("%s: damaged queue header", n));
     if (!o.check_existing) return;
     static const char* orders[] = {"FIFO", "LIFO", "PRIORITY"};
     static const char* formats[] = {"JSON", "BYTES"};
     if (s->order != static_cast<uint32_t>(o.order))
-      throw Error(Status::Incompatible, format("queue '%s': exists with order %s, opened as %s", n, orders[s->order],
+      throw Error(Status::Incompatible, format("%s: exists with order %s, opened as %s", n, orders[s->order],
                                                orders[static_cast<uint32_t>(o.order)]));
     if (s->format != static_cast<uint32_t>(o.format))
-      throw Error(Status::Incompatible, format("queue '%s': exists with format %s, opened as %s", n,
+      throw Error(Status::Incompatible, format("%s: exists with format %s, opened as %s", n,
                                                formats[s->format], formats[static_cast<uint32_t>(o.format)]));
     if (s->joinable != (o.joinable ? 1u : 0u))
-      throw Error(Status::Incompatible, format("queue '%s': exists %s joinable, opened as %s", n,
+      throw Error(Status::Incompatible, format("%s: exists %s joinable, opened as %s", n,
                                                s->joinable ? "as" : "not", o.joinable ? "joinable" : "not joinable"));
   };
 
   std::unique_ptr<Queue> q(new Queue());
   q->segment_ = Segment::open(name, mode, spec);
+  q->label_ = label;
   q->s_ = static_cast<QueueShared*>(q->segment_->body());
   return q;
 }
@@ -233,7 +235,7 @@ class Queue::Locked {
  public:
   Locked(Queue& q, Side side, const Deadline& d) : q_(q), side_(side), status_(q.lock_side(side, d)) {}
   Locked(Queue& q, Side side, const Deadline& d, ErrorText& error) : Locked(q, side, d) {
-    if (status_ != Status::Ok) error.set("queue '%s': timed out waiting for the lock", q.qname());
+    if (status_ != Status::Ok) error.set("%s: timed out waiting for the lock", q.label());
   }
   Locked(Queue& q, const Deadline& d) : Locked(q, Side::Both, d) {}
   Locked(Queue& q, const Deadline& d, ErrorText& error) : Locked(q, Side::Both, d, error) {}
@@ -415,18 +417,18 @@ Status Queue::check_message(const void* data, size_t len, ErrorText& error, size
 
 Status Queue::check_message_body(const void* data, size_t len, ErrorText& error) const {
   if (len > 0 && data == nullptr) {
-    error.set("queue '%s': NULL data with length %zu", qname(), len);
+    error.set("%s: NULL data with length %zu", label(), len);
     return Status::InvalidArg;
   }
   if (len > s_->max_message) {
-    error.set("queue '%s': message of %zu bytes exceeds max_message_bytes %llu", qname(), len,
+    error.set("%s: message of %zu bytes exceeds max_message_bytes %llu", label(), len,
               (unsigned long long)s_->max_message);
     return Status::TooLarge;
   }
   if (s_->format == static_cast<uint32_t>(Format::Json)) {
     json::ValidationError ve;
     if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
-      error.set("queue '%s': invalid JSON at byte %zu: %s", qname(), ve.offset, ve.reason);
+      error.set("%s: invalid JSON at byte %zu: %s", label(), ve.offset, ve.reason);
       return Status::InvalidJson;
     }
   }
@@ -453,7 +455,7 @@ bool Queue::has_room_at(uint64_t tail, uint64_t head, uint64_t rec) const noexce
 Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& error) {
   for (;;) {
     if (s_->closed) {
-      error.set("queue '%s': closed for writing", qname());
+      error.set("%s: closed for writing", label());
       return Status::Closed;
     }
     if (fits(rec) || compact(rec)) return Status::Ok;
@@ -465,7 +467,7 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
       }
       s_->timeouts.fetch_add(1, std::memory_order_relaxed);
       bool full = deadline.is_immediate();
-      error.set("queue '%s': %s (%llu messages, %llu of %llu bytes used)", qname(),
+      error.set("%s: %s (%llu messages, %llu of %llu bytes used)", label(),
                 full ? "full" : "timed out waiting for room", (unsigned long long)count(),
                 (unsigned long long)(s_->ps.tail - s_->cs.head), (unsigned long long)s_->capacity);
       return full ? Status::Full : Status::Timeout;
@@ -755,7 +757,7 @@ bool Queue::owns_record(uint64_t pos, uint64_t state) const noexcept {
 Status Queue::reserve(size_t len, int64_t priority, void** data, uint64_t* ticket, const Deadline& deadline,
                       ErrorText& error) {
   if (len > s_->max_message) {
-    error.set("queue '%s': reservation of %zu bytes exceeds max_message_bytes %llu", qname(), len,
+    error.set("%s: reservation of %zu bytes exceeds max_message_bytes %llu", label(), len,
               (unsigned long long)s_->max_message);
     return Status::TooLarge;
   }
@@ -800,7 +802,7 @@ Status Queue::commit(uint64_t ticket, bool publish, ErrorText& error) {
   }
   notify(s.not_full, s.putters_sleeping);
   if (!publish) return Status::Ok;
-  error.set("queue '%s': invalid JSON at byte %zu: %s (the reservation was dropped)", qname(), ve.offset, ve.reason);
+  error.set("%s: invalid JSON at byte %zu: %s (the reservation was dropped)", label(), ve.offset, ve.reason);
   return Status::InvalidJson;
 }
 
@@ -841,7 +843,7 @@ Status Queue::release(uint64_t ticket, ErrorText& error) {
 }
 
 Status Queue::not_owned(uint64_t ticket, const char* what, ErrorText& error) const {
-  error.set("queue '%s': ticket %llu names no message %s by this process (released or committed already?)", qname(),
+  error.set("%s: ticket %llu names no message %s by this process (released or committed already?)", label(),
             (unsigned long long)ticket, what);
   return Status::InvalidArg;
 }
@@ -901,7 +903,7 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
   if (fifo() && valid > 0 && put_many_fast(data, lens, valid, &n, deadline)) {
     *done = n;
     if (n < valid) {  // the put lock excludes close_writes: full
-      error.set("queue '%s': full after %zu of %zu messages", qname(), n, count);
+      error.set("%s: full after %zu of %zu messages", label(), n, count);
       return Status::Full;
     }
     return bad;
@@ -953,7 +955,7 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
   *done = n;
   if (n < valid) {
     bool closed = s.closed;
-    error.set("queue '%s': %s after %zu of %zu messages", qname(), closed ? "closed for writing" : "full", n, count);
+    error.set("%s: %s after %zu of %zu messages", label(), closed ? "closed for writing" : "full", n, count);
     return closed ? Status::Closed : Status::Full;
   }
   return bad;
@@ -987,7 +989,7 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
     // Closed means drained for good: nothing being written, and no taken item
     // that could still come back because its taker dies before finishing.
     if (s_->closed && getter_may_proceed()) {
-      error.set("queue '%s': closed for writing and drained", qname());
+      error.set("%s: closed for writing and drained", label());
       return Status::Closed;
     }
     if (deadline.expired()) {
@@ -998,7 +1000,7 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
       }
       bool empty = deadline.is_immediate();
       if (!empty) s_->timeouts.fetch_add(1, std::memory_order_relaxed);
-      error.set("queue '%s': %s", qname(), empty ? "empty" : "timed out waiting for a message");
+      error.set("%s: %s", label(), empty ? "empty" : "timed out waiting for a message");
       return empty ? Status::Empty : Status::Timeout;
     }
     reap_dead_owners(false);
@@ -1035,9 +1037,9 @@ bool Queue::intact(uint64_t pos) const noexcept {
 
 Error Queue::damaged(uint64_t pos) const {
   return Error(Status::Incompatible,
-               format("queue '%s': damaged: the record at ring offset %llu claims %llu bytes, more than the ring holds "
+               format("%s: damaged: the record at ring offset %llu claims %llu bytes, more than the ring holds "
                       "there (a stray write into its shared memory?)",
-                      qname(), (unsigned long long)s_->offset(pos), (unsigned long long)s_->record(pos)->len));
+                      label(), (unsigned long long)s_->offset(pos), (unsigned long long)s_->record(pos)->len));
 }
 
 // Ends a take: the record becomes Leased (joinable) or Dead, and space is
@@ -1074,7 +1076,7 @@ Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context,
   void* out = dest(context, n);
   if (out == nullptr) {
     *len = n;
-    error.set("queue '%s': message of %llu bytes does not fit the buffer", qname(), (unsigned long long)n);
+    error.set("%s: message of %llu bytes does not fit the buffer", label(), (unsigned long long)n);
     return Status::TooLarge;
   }
   if (n < kLargeMessage) {
@@ -1160,7 +1162,7 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
       if (r->len > cap - used) {
         if (n == 0) {
           lens[0] = r->len;
-          error.set("queue '%s': message of %llu bytes does not fit the buffer of %zu", qname(),
+          error.set("%s: message of %llu bytes does not fit the buffer of %zu", label(),
                     (unsigned long long)r->len, cap);
           return Status::TooLarge;
         }
@@ -1320,7 +1322,7 @@ uint64_t Queue::find_own_lease(const void* message, size_t len) const {
 
 Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
   if (!s_->joinable) {
-    error.set("queue '%s': task_done() on a queue that is not joinable", qname());
+    error.set("%s: task_done() on a queue that is not joinable", label());
     return Status::InvalidArg;
   }
   Locked lk(*this, Deadline::forever());
@@ -1328,11 +1330,11 @@ Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
   const uint64_t pos = find_own_lease(message, len);
   if (pos == UINT64_MAX) {
     if (s.ps.unfinished_added == s.cs.tasks_done)
-      error.set("queue '%s': task_done() called more times than there were items", qname());
+      error.set("%s: task_done() called more times than there were items", label());
     else if (message != nullptr)
-      error.set("queue '%s': task_done() of a message this process holds no outstanding item of", qname());
+      error.set("%s: task_done() of a message this process holds no outstanding item of", label());
     else
-      error.set("queue '%s': task_done() without an outstanding item got by this process", qname());
+      error.set("%s: task_done() without an outstanding item got by this process", label());
     return Status::InvalidArg;
   }
   {
@@ -1350,13 +1352,13 @@ Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
 
 Status Queue::give_back(const void* message, size_t len, ErrorText& error) {
   if (!s_->joinable) {
-    error.set("queue '%s': give_back() on a queue that is not joinable", qname());
+    error.set("%s: give_back() on a queue that is not joinable", label());
     return Status::InvalidArg;
   }
   Locked lk(*this, Deadline::forever());
   const uint64_t pos = find_own_lease(message, len);
   if (pos == UINT64_MAX) {
-    error.set("queue '%s': give_back() of a message this process holds no outstanding item of", qname());
+    error.set("%s: give_back() of a message this process holds no outstanding item of", label());
     return Status::InvalidArg;
   }
   release_from_dead_owner(pos);  // as if this process had died holding it
@@ -1366,14 +1368,14 @@ Status Queue::give_back(const void* message, size_t len, ErrorText& error) {
 
 Status Queue::join(const Deadline& deadline, ErrorText& error) {
   if (!s_->joinable) {
-    error.set("queue '%s': join() on a queue that is not joinable", qname());
+    error.set("%s: join() on a queue that is not joinable", label());
     return Status::InvalidArg;
   }
   Locked lk(*this, deadline, error);
   if (lk.status() != Status::Ok) return lk.status();
   while (s_->ps.unfinished_added > s_->cs.tasks_done) {
     if (deadline.expired()) {
-      error.set("queue '%s': join() timed out with %llu unfinished items", qname(),
+      error.set("%s: join() timed out with %llu unfinished items", label(),
                 (unsigned long long)(s_->ps.unfinished_added - s_->cs.tasks_done));
       return Status::Timeout;
     }

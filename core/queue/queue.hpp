@@ -172,9 +172,11 @@ class Queue {
   void heap_push(Transaction& tx, uint64_t pos);
   void heap_pop(Transaction& tx);
   bool before(uint64_t a, uint64_t b) const noexcept;
-  const char* qname() const noexcept { return segment_->name().c_str(); }
+  // How messages name this object: "queue 'jobs'", or "pool 'jobs'" for a pool's task queue.
+  const char* label() const noexcept { return label_.c_str(); }
 
   std::unique_ptr<Segment> segment_;
+  std::string label_;
   QueueShared* s_ = nullptr;
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
