@@ -522,10 +522,19 @@ class JoinableQueue(Queue):
     _joinable = True
     _kind = "JoinableQueue"
 
-    def task_done(self):
-        """Marks this process's oldest unfinished get() as done. ValueError (polyipc.InvalidArgument)
-        when this process holds no item."""
-        self._call(lib.NativeQueue_task_done)
+    def task_done(self, message=None):
+        """Marks a get() of this process as done: with no argument the oldest, as
+        multiprocessing does; with `message`, the item whose raw bytes these are (as
+        get_bytes() returned them), so threads that finish out of order each end their own
+        item and a crash hands back exactly the unfinished ones. ValueError
+        (polyipc.InvalidArgument) when this process holds no such item."""
+        if message is None:
+            self._call(lib.NativeQueue_task_done)
+        elif isinstance(message, (bytes, bytearray, memoryview)):
+            self._call(lib.NativeQueue_task_done_message, message)
+        else:
+            raise TypeError("task_done(message): message must be the raw bytes get_bytes() returned, "
+                            f"not {type(message).__name__}")
 
     def join(self, timeout=None):
         """Waits until every item ever put was task_done. timeout (seconds) raises

@@ -1,6 +1,7 @@
 """Child processes for the tests: same interpreter, environment and namespace."""
 
 import selectors
+import signal
 import subprocess
 import sys
 
@@ -22,3 +23,10 @@ def read_line(proc, timeout):
             out, err = proc.communicate(timeout=10)
             pytest.fail(f"child printed nothing within {timeout} s; stderr: {err}")
     return proc.stdout.readline().rstrip("\n")
+
+
+def kill9(proc):
+    """Kills the child with SIGKILL (no clean-up of any kind runs) and checks that is how it died."""
+    proc.send_signal(signal.SIGKILL)
+    proc.communicate(timeout=30)
+    assert proc.returncode == -signal.SIGKILL

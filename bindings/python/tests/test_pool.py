@@ -7,14 +7,13 @@ import gc
 import multiprocessing
 import os
 import queue
-import signal
 import textwrap
 import threading
 
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import kill9, python_child, read_line
 
 SPAWN = multiprocessing.get_context("spawn")
 
@@ -409,9 +408,7 @@ def test_a_worker_killed_mid_task_has_its_task_finished_by_another(pool):
             pool.join(timeout=0.05)
         assert not rs[0].ready()
     finally:
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)
-    assert first.returncode == -signal.SIGKILL
+        kill9(first)
     second = python_child(WORKER.format(name=pool.name))
     try:
         assert read_line(second, 30) == "ready"

@@ -6,13 +6,12 @@ synchronise."""
 import multiprocessing
 import os
 import queue
-import signal
 import textwrap
 
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import kill9, python_child, read_line
 
 SPAWN = multiprocessing.get_context("spawn")  # children reopen queues by name, never inherit a handle
 
@@ -87,13 +86,37 @@ def test_worker_killed_holding_a_lease_has_its_item_redelivered(qname):
             with pytest.raises(TimeoutError):
                 q.join(timeout=0.1)
         finally:
-            worker.send_signal(signal.SIGKILL)
-            worker.communicate(timeout=30)
-        assert worker.returncode == -signal.SIGKILL
+            kill9(worker)
         assert q.get(timeout=30) == {"job": "precious"}  # handed back after the holder died
         q.task_done()
         q.join(timeout=30)
         assert q.stat()["counters"]["redeliveries"] >= 1
+
+
+def test_worker_killed_after_finishing_out_of_order_gives_back_only_its_unfinished_item(qname):
+    name = qname()
+    with polyipc.JoinableQueue(name) as q:
+        for job in ("first", "second", "third"):
+            q.put({"job": job})
+        worker = python_child(textwrap.dedent(f"""
+            import json, polyipc, time
+            q = polyipc.JoinableQueue({name!r}, create=False)
+            got = [q.get_bytes(timeout=30) for _ in range(3)]
+            q.task_done(got[2])  # finished out of order: the third, then the first
+            q.task_done(got[0])
+            print("holding", json.loads(got[1])["job"], flush=True)
+            while True:
+                time.sleep(60)  # holds the second until killed
+        """))
+        try:
+            assert read_line(worker, 30) == "holding second"
+        finally:
+            kill9(worker)
+        assert q.get(timeout=30) == {"job": "second"}  # exactly the unfinished one comes back
+        with pytest.raises(queue.Empty):
+            q.get_nowait()
+        q.task_done()
+        q.join(timeout=30)
 
 
 def test_bytes_queue_between_processes_keeps_every_byte(qname):

@@ -161,6 +161,28 @@ def test_joinable_task_done_and_join(qname):
         assert isinstance(info.value, polyipc.InvalidArgument)
 
 
+def test_task_done_with_a_message_ends_that_item(qname):
+    with polyipc.JoinableQueue(qname()) as q:
+        for x in ("a", "b", "c"):
+            q.put(x)
+        a, b = q.get_bytes(), q.get_bytes()
+        assert (a, b) == (b'"a"', b'"b"')
+        q.task_done(bytearray(b))  # out of order: b first, a still held
+        with pytest.raises(ValueError) as info:
+            q.task_done(b'"b"')  # already done
+        assert isinstance(info.value, polyipc.InvalidArgument) and q.name in str(info.value)
+        with pytest.raises(ValueError):
+            q.task_done(b'"c"')  # waiting, not held by this process
+        with pytest.raises(TypeError):
+            q.task_done("a")  # a decoded item, not the raw bytes
+        with pytest.raises(polyipc.TimeoutError):
+            q.join(timeout=0.05)
+        q.task_done(memoryview(a))
+        assert q.get() == "c"
+        q.task_done()
+        q.join(timeout=5)
+
+
 def test_simple_queue_has_multiprocessing_methods(qname):
     with polyipc.SimpleQueue(qname()) as q:
         assert q.empty()

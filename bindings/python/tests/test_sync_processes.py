@@ -14,18 +14,12 @@ import warnings
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import kill9, python_child, read_line
 from test_cancellation import LIMIT, wait_until_sleeping
 
 
 def child(code):
     return python_child(textwrap.dedent(code))
-
-
-def kill9(proc):
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate(timeout=30)
-    assert proc.returncode == -signal.SIGKILL
 
 
 def finish(proc):

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import kill9, python_child, read_line
 
 
 def child(code):
@@ -578,9 +578,7 @@ def test_child_killed_holding_a_borrowed_message_gives_it_back(qname):
             with pytest.raises(queue.Empty):
                 q.get_nowait()  # the child holds it
         finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+            kill9(proc)
         assert q.get(timeout=30) == big  # redelivered to the next getter
         assert q.stat()["counters"]["redeliveries"] >= 1
 
@@ -600,9 +598,7 @@ def test_child_killed_holding_a_reservation_loses_only_it(qname):
         try:
             assert read_line(proc, 30) == "reserved"
         finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.communicate(timeout=30)
-        assert proc.returncode == -signal.SIGKILL
+            kill9(proc)
         with pytest.raises(queue.Empty):
             q.get_nowait()  # nothing half-written shows
         with q.reserve(len(big), timeout=30) as r:  # its space comes back
