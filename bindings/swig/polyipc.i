@@ -616,12 +616,19 @@ typedef struct {} NativePoolTask;
     return id;
   }
   /* task_id 0: any task of this handle. The result message as UTF-8 JSON bytes:
-   * {"id":7,"ok":true,"result":...} or {"id":7,"ok":false,"error":"..."} */
+   * {"id":7,"ok":true,"result":...} or {"id":7,"ok":false,"error":"..."}
+   * (cancelled: {"id":7,"ok":false,"cancelled":true,"error":"cancelled"}) */
   polyipc_bytes result(uint64_t task_id, int64_t timeout_ns, polyipc_error *err) {
     polyipc_bytes b = {NULL, 0};
     char *json = NULL;
     if (polyipc_pool_result($self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
     return b;
+  }
+  /* 1: taken back before any worker took it (its result says "cancelled"); 0: it runs */
+  int cancel(uint64_t task_id, polyipc_error *err) {
+    int cancelled = 0;
+    polyipc_pool_cancel($self, task_id, &cancelled, err);
+    return cancelled;
   }
   /* NULL (with the error raised) when none was taken */
   NativePoolTask *take(int64_t timeout_ns, polyipc_error *err) {

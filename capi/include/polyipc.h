@@ -36,11 +36,11 @@ extern "C" {
 #endif
 
 #define POLYIPC_VERSION_MAJOR 0
-#define POLYIPC_VERSION_MINOR 3
+#define POLYIPC_VERSION_MINOR 4
 #define POLYIPC_VERSION_PATCH 0
 /* MAJOR*1000000 + MINOR*1000 + PATCH */
-#define POLYIPC_VERSION_NUMBER 3000
-#define POLYIPC_VERSION_STRING "0.3.0"
+#define POLYIPC_VERSION_NUMBER 4000
+#define POLYIPC_VERSION_STRING "0.4.0"
 
 #define POLYIPC_FOREVER ((int64_t)-1)
 #define POLYIPC_MAX_NAME 200
@@ -420,11 +420,19 @@ POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const
  * object in *json (release with polyipc_free), *len bytes, NUL-terminated:
  *   {"id":7,"ok":true,"result":<the JSON the worker returned>}
  *   {"id":7,"ok":false,"error":"<the worker's error text>"}
+ *   {"id":7,"ok":false,"cancelled":true,"error":"cancelled"}  (polyipc_pool_cancel)
  * TIMEOUT when none came in time (the task goes on: ask again); INVALID_ARG
  * for an id of no task of this handle whose result is still to come (with 0:
  * none left that no other thread waits for by id). */
 POLYIPC_API int polyipc_pool_result(polyipc_pool *p, uint64_t task_id, int64_t timeout_ns, char **json, size_t *len,
                                     polyipc_error *err);
+/* Takes task_id back out of the pool if no worker has taken it yet: then
+ * *cancelled = 1, the task never runs, join() does not wait for it, and its
+ * result is the cancelled one above. *cancelled = 0: a worker has it (or had
+ * it and died: it is redelivered, not cancelled) and its result comes as
+ * usual. INVALID_ARG as for polyipc_pool_result. (java.util.concurrent's
+ * Future.cancel(false).) */
+POLYIPC_API int polyipc_pool_cancel(polyipc_pool *p, uint64_t task_id, int *cancelled, polyipc_error *err);
 /* Worker: takes the next task. EMPTY (timeout 0) or TIMEOUT when there was
  * none, CLOSED once polyipc_pool_close_tasks was called and all were taken.
  * The task refers to p: free it before closing p. */

@@ -90,6 +90,18 @@ int polyipc_pool_result(polyipc_pool* p, uint64_t task_id, int64_t timeout_ns, c
   });
 }
 
+int polyipc_pool_cancel(polyipc_pool* p, uint64_t task_id, int* cancelled, polyipc_error* err) {
+  REQUIRE_POOL(p, err, "polyipc_pool_cancel");
+  POLYIPC_REQUIRE(cancelled != nullptr, err, "pool '%s': cancel: cancelled must not be NULL",
+                  p->impl->name().c_str());
+  return guard(err, "polyipc_pool_cancel", [&](ErrorText& e) {
+    bool done = false;
+    const Status st = p->impl->cancel(task_id, &done, e);
+    *cancelled = done ? 1 : 0;
+    return st;
+  });
+}
+
 int polyipc_pool_take(polyipc_pool* p, int64_t timeout_ns, polyipc_pool_task** task, polyipc_error* err) {
   REQUIRE_POOL(p, err, "polyipc_pool_take");
   POLYIPC_REQUIRE(task != nullptr, err, "pool '%s': take: task must not be NULL", p->impl->name().c_str());

@@ -121,12 +121,48 @@ Status Pool::submit(const std::string& function, const void* args, size_t len, c
   task.append(static_cast<const char*>(args), len);
   task += '}';
   const Status st = tasks_->put(task.data(), task.size(), 0, deadline, error);
+  std::lock_guard<std::mutex> lk(mu_);
   if (st != Status::Ok) {
-    std::lock_guard<std::mutex> lk(mu_);
     pending_.erase(task_id);
     return st;
   }
+  if (pending_.count(task_id)) sent_.emplace(task_id, std::move(task));  // (unless its result came already)
   *id = task_id;
+  return Status::Ok;
+}
+
+void Pool::forget(uint64_t id) {
+  pending_.erase(id);
+  sent_.erase(id);
+}
+
+Status Pool::cancel(uint64_t id, bool* cancelled, ErrorText& error) {
+  *cancelled = false;
+  std::string task;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    auto it = sent_.find(id);
+    if (it == sent_.end() || arrived_.count(id)) {
+      error.set("pool '%s': cancel: task %llu is no task of this handle that could still run (never submitted "
+                "here, cancelled already, or its result came)",
+                name().c_str(), static_cast<unsigned long long>(id));
+      return Status::InvalidArg;
+    }
+    task = it->second;
+  }
+  bool withdrawn = false;
+  Status st = tasks_->withdraw(task.data(), task.size(), &withdrawn, error);
+  if (st != Status::Ok || !withdrawn) return st;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    sent_.erase(id);
+  }
+  // Its result, so that whoever waits for it (any thread, by id or any) is answered as usual.
+  const std::string result = format(
+      "{\"id\":%llu,\"ok\":false,\"cancelled\":true,\"error\":\"cancelled\"}", static_cast<unsigned long long>(id));
+  st = results_->put(result.data(), result.size(), 0, Deadline::forever(), error);
+  if (st != Status::Ok) return st;
+  *cancelled = true;
   return Status::Ok;
 }
 
@@ -185,7 +221,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
     while (it != arrived_.end() && !mine(it->first)) ++it;
     if (it != arrived_.end()) {
       *out = std::move(it->second);
-      pending_.erase(it->first);
+      forget(it->first);
       arrived_.erase(it);
       return Status::Ok;
     }
@@ -216,7 +252,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
     if (st != Status::Ok) return st;
     if (!pending_.count(got) || arrived_.count(got)) continue;  // a duplicate: dropped
     if (mine(got)) {
-      pending_.erase(got);
+      forget(got);
       *out = std::move(message);
       return Status::Ok;
     }

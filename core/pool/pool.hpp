@@ -14,6 +14,7 @@
 // Wire format (JSON, one message each; see docs/design-notes.md "Pools"):
 //   task:   {"id":7,"fn":"resize","reply":"jobs.results.4242.1","args":<args>}
 //   result: {"id":7,"ok":true,"result":<json>} or {"id":7,"ok":false,"error":"text"}
+//           or, cancelled: {"id":7,"ok":false,"cancelled":true,"error":"cancelled"}
 #pragma once
 #include <condition_variable>
 #include <cstdint>
@@ -63,6 +64,11 @@ class Pool {
   // thread waits for by id), as its result message (see above). INVALID_ARG
   // for an id this handle has no result to come for.
   Status result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error);
+  // Takes task `id` back out of the pool if no worker has taken it yet
+  // (*cancelled true): it never runs, join() does not wait for it, and its
+  // result is a cancelled one. *cancelled false: a worker has it (or had it),
+  // and its result comes as usual. INVALID_ARG as for result().
+  Status cancel(uint64_t id, bool* cancelled, ErrorText& error);
 
   // Worker. CLOSED once close_tasks() was called and every task was taken.
   Status take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error);
@@ -86,6 +92,7 @@ class Pool {
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
+  void forget(uint64_t id);  // its result was returned (mu_ held)
 
   std::unique_ptr<Queue> tasks_;
   PoolOptions options_;
@@ -96,6 +103,7 @@ class Pool {
   std::unique_ptr<Queue> results_;
   uint64_t next_id_ = 1;
   std::set<uint64_t> pending_;               // submitted, result not returned yet
+  std::map<uint64_t, std::string> sent_;     // the pending tasks as put: what cancel() withdraws
   std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
   std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
   bool reading_ = false;                     // one thread at a time takes from results_

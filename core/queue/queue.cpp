@@ -1350,6 +1350,35 @@ Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
   return Status::Ok;
 }
 
+Status Queue::withdraw(const void* message, size_t len, bool* withdrawn, ErrorText& error) {
+  *withdrawn = false;
+  if (!fifo()) {
+    error.set("%s: withdraw() needs a FIFO queue", label());
+    return Status::InvalidArg;
+  }
+  Locked lk(*this, Deadline::forever());
+  QueueShared& s = *s_;
+  const uint64_t end = s.ps.tail;
+  uint64_t pos = s.skip_implicit_pad(s.cs.read_pos);  // no Ready record lies before read_pos
+  for (; pos < end; pos = s.skip_implicit_pad(pos)) {
+    const RecordHeader* r = s.record(pos);
+    if (r->state == kReady && r->len == len && std::memcmp(s.payload(pos), message, len) == 0) break;
+    pos += record_size(r->len);
+  }
+  if (pos >= end) return Status::Ok;
+  {
+    Transaction tx(s.get_journal, s.base());
+    tx.set(s.record(pos)->state, kDead);
+    tx.set(s.cs.consumed, s.cs.consumed + 1);
+    if (s.joinable) tx.set(s.cs.tasks_done, s.cs.tasks_done + 1);
+    advance_head(tx, s.ps.tail);
+  }
+  *withdrawn = true;
+  if (s.joinable && s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
+  notify(s.not_full, s.putters_sleeping);
+  return Status::Ok;
+}
+
 Status Queue::give_back(const void* message, size_t len, ErrorText& error) {
   if (!s_->joinable) {
     error.set("%s: give_back() on a queue that is not joinable", label());

@@ -80,6 +80,11 @@ class Queue {
   // Joinable queues: the lease on exactly these bytes goes back to the queue
   // for the next getter, as when its holder dies.
   Status give_back(const void* message, size_t len, ErrorText& error);
+  // FIFO queues: removes the oldest waiting (not taken) message with exactly
+  // these bytes, as if got and, on a joinable queue, done. *withdrawn is
+  // false when there is none (taken already, or never put). For a pool's
+  // cancel.
+  Status withdraw(const void* message, size_t len, bool* withdrawn, ErrorText& error);
   Status join(const Deadline& deadline, ErrorText& error);
   void close_writes();
 

@@ -261,6 +261,90 @@ TEST_F(PoolTest, JoinWaitsForEveryTask) {
   CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));
 }
 
+TEST_F(PoolTest, ATaskNoWorkerTookYetIsCancelledNeverRunsAndJoinDoesNotWaitForIt) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t a = 0, b = 0, c = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &a, &e));
+  CAPI_ASSERT_OK(Submit(p, "f", "2", &b, &e));
+  CAPI_ASSERT_OK(Submit(p, "f", "3", &c, &e));
+  int cancelled = -1;
+  CAPI_ASSERT_OK(polyipc_pool_cancel(p, b, &cancelled, &e));  // the middle one
+  EXPECT_EQ(1, cancelled);
+  json r;
+  CAPI_ASSERT_OK(Result(p, b, &r, 0, &e));
+  EXPECT_EQ(json::parse(R"({"id":)" + std::to_string(b) + R"(,"ok":false,"cancelled":true,"error":"cancelled"})"), r);
+  Err gone;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_cancel(p, b, &cancelled, &gone));  // cancelled already, and said so
+  EXPECT_NE(std::string::npos, std::string(gone.Msg()).find("task " + std::to_string(b))) << gone.Msg();
+  for (uint64_t want : {a, c}) {  // the others run, in order
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    EXPECT_EQ(want, polyipc_pool_task_id(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), false, Args(t.get()), &e));
+  }
+  Task none = NoTask();
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Take(p, &none));
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));  // the cancelled task is not waited for
+  CAPI_ASSERT_OK(Result(p, c, &r, 0, &e));
+  EXPECT_EQ(3, r["result"]);
+  char* stat = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &stat, &e));
+  const json st = TakeJson(stat);
+  EXPECT_EQ(0, st["depth"]) << st.dump();
+  EXPECT_EQ(1, st["results_pending"]) << st.dump();  // a's result, not asked for
+}
+
+TEST_F(PoolTest, ATaskAWorkerHoldsIsNotCancelledAndItsResultComes) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "f", "7", &id, &t));
+  int cancelled = -1;
+  CAPI_ASSERT_OK(polyipc_pool_cancel(p, id, &cancelled, &e));
+  EXPECT_EQ(0, cancelled);
+  CAPI_ASSERT_OK(Finish(t.get(), false, "49", &e));
+  json r;
+  CAPI_ASSERT_OK(Result(p, id, &r, 0, &e));
+  EXPECT_EQ(49, r["result"]);
+  EXPECT_FALSE(r.contains("cancelled"));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_cancel(p, id, &cancelled, nullptr));  // its result came
+}
+
+TEST_F(PoolTest, ATaskGivenBackByItsWorkerCanBeCancelled) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "f", "7", &id, &t));
+  t.reset();  // unfinished: back in the pool, as when a worker dies
+  int cancelled = -1;
+  CAPI_ASSERT_OK(polyipc_pool_cancel(p, id, &cancelled, &e));
+  EXPECT_EQ(1, cancelled);
+  Task none = NoTask();
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Take(p, &none));
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));
+}
+
+TEST_F(PoolTest, CancelAnswersAThreadAlreadyWaitingForTheResult) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  CAPI_ASSERT_OK(Submit(p, "f", "1", &id, &e));
+  std::atomic<int> rc{-1};
+  json r;
+  std::thread waiter([&] { rc = Result(p, id, &r, 30 * kSec); });
+  // Whether the waiter is already blocked or not, it gets the cancelled result.
+  int cancelled = -1;
+  CAPI_ASSERT_OK(polyipc_pool_cancel(p, id, &cancelled, &e));
+  EXPECT_EQ(1, cancelled);
+  waiter.join();
+  ASSERT_EQ(POLYIPC_OK, rc.load());
+  EXPECT_EQ(true, r["cancelled"]);
+  EXPECT_EQ(id, r["id"]);
+}
+
 TEST_F(PoolTest, EachSubmittingHandleHasItsOwnPrivateResultQueueRemovedWithIt) {
   Pool a, b;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&a, "p"));
@@ -466,6 +550,12 @@ TEST_F(PoolTest, BadInputGetsAClearErrorAndChangesNothing) {
        POLYIPC_ERR_INVALID_ARG, "json must not be NULL"},
       {"NULL join", [&](polyipc_error* e) { return polyipc_pool_join(nullptr, 0, e); },
        POLYIPC_ERR_INVALID_ARG, "pool handle is NULL"},
+      {"cancel of no task", [&](polyipc_error* e) { int c = 0; return polyipc_pool_cancel(p, 42, &c, e); },
+       POLYIPC_ERR_INVALID_ARG, "cancel: task 42"},
+      {"NULL cancel pool", [&](polyipc_error* e) { int c = 0; return polyipc_pool_cancel(nullptr, 1, &c, e); },
+       POLYIPC_ERR_INVALID_ARG, "pool handle is NULL"},
+      {"NULL cancelled out", [&](polyipc_error* e) { return polyipc_pool_cancel(p, 1, nullptr, e); },
+       POLYIPC_ERR_INVALID_ARG, "cancelled must not be NULL"},
   };
   for (const Case& c : cases) {
     Err e;

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_6305459d5a003655(const char*);
+  void cgo_panic__native_fe68f002e4ec4645(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_6305459d5a003655(p);
+  cgo_panic__native_fe68f002e4ec4645(p);
 }
 
 
@@ -749,6 +749,11 @@ SWIGINTERN polyipc_bytes NativePool_result(NativePool *self,uint64_t task_id,int
     if (polyipc_pool_result(self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
     return b;
   }
+SWIGINTERN int NativePool_cancel(NativePool *self,uint64_t task_id,polyipc_error *err){
+    int cancelled = 0;
+    polyipc_pool_cancel(self, task_id, &cancelled, err);
+    return cancelled;
+  }
 SWIGINTERN NativePoolTask *NativePool_take(NativePool *self,int64_t timeout_ns,polyipc_error *err){
     polyipc_pool_task *t = NULL;
     polyipc_pool_take(self, timeout_ns, &t, err);
@@ -779,7 +784,7 @@ SWIGINTERN void NativePoolTask_finish(NativePoolTask *self,int failed,void const
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_6305459d5a003655(void *_swig_go_0) {
+void _wrap_Swig_free_native_fe68f002e4ec4645(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -789,7 +794,7 @@ void _wrap_Swig_free_native_6305459d5a003655(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_6305459d5a003655(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_fe68f002e4ec4645(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -802,7 +807,7 @@ void *_wrap_Swig_malloc_native_6305459d5a003655(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_OK_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -814,7 +819,7 @@ intgo _wrap_POLYIPC_OK_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -826,7 +831,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -838,7 +843,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_FULL_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -850,7 +855,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -862,7 +867,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -874,7 +879,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -886,7 +891,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -898,7 +903,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -910,7 +915,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -922,7 +927,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -934,7 +939,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -946,7 +951,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -958,7 +963,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -970,7 +975,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -982,7 +987,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -994,7 +999,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_fe68f002e4ec4645() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1006,7 +1011,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_fe68f002e4ec4645() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1018,7 +1023,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_fe68f002e4ec4645() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1030,7 +1035,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_fe68f002e4ec4645() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1042,7 +1047,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_FIFO_native_fe68f002e4ec4645() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1054,7 +1059,7 @@ intgo _wrap_POLYIPC_FIFO_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_LIFO_native_fe68f002e4ec4645() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1066,7 +1071,7 @@ intgo _wrap_POLYIPC_LIFO_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_PRIORITY_native_fe68f002e4ec4645() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1078,7 +1083,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_fe68f002e4ec4645() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1090,7 +1095,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_fe68f002e4ec4645() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1102,7 +1107,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_6305459d5a003655() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_fe68f002e4ec4645() {
   int result;
   intgo _swig_go_result;
   
@@ -1113,7 +1118,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_6305459d5a003655() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_6305459d5a003655() {
+long long _wrap_POLYIPC_FOREVER_native_fe68f002e4ec4645() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1124,7 +1129,7 @@ long long _wrap_POLYIPC_FOREVER_native_6305459d5a003655() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_6305459d5a003655() {
+_gostring_ _wrap_polyipc_version_native_fe68f002e4ec4645() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1142,7 +1147,7 @@ _gostring_ _wrap_polyipc_version_native_6305459d5a003655() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_6305459d5a003655() {
+intgo _wrap_polyipc_version_number_native_fe68f002e4ec4645() {
   int result;
   intgo _swig_go_result;
   
@@ -1153,7 +1158,7 @@ intgo _wrap_polyipc_version_number_native_6305459d5a003655() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_6305459d5a003655(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_fe68f002e4ec4645(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1173,7 +1178,7 @@ _gostring_ _wrap_polyipc_status_name_native_6305459d5a003655(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_6305459d5a003655(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1209,7 +1214,7 @@ intgo _wrap_polyipc_unlink_native_6305459d5a003655(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_6305459d5a003655() {
+_gostring_ _wrap_polyipc_native_list_json_native_fe68f002e4ec4645() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1242,7 +1247,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_6305459d5a003655() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_6305459d5a003655(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1286,7 +1291,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_6305459d5a003655(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_6305459d5a003655() {
+_gostring_ _wrap_polyipc_native_gc_json_native_fe68f002e4ec4645() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1319,7 +1324,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_6305459d5a003655() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_6305459d5a003655(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_fe68f002e4ec4645(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1365,7 +1370,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_6305459d5a003655(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1400,7 +1405,7 @@ long long _wrap_NativeQueue_get_into_native_6305459d5a003655(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1454,7 +1459,7 @@ NativeQueue *_wrap_NativeQueue_open_native_6305459d5a003655(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_6305459d5a003655(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1490,7 +1495,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_6305459d5a003655(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_6305459d5a003655(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1500,7 +1505,7 @@ void _wrap_delete_NativeQueue_native_6305459d5a003655(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1534,7 +1539,7 @@ void _wrap_NativeQueue_put_native_6305459d5a003655(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_6305459d5a003655(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1571,7 +1576,7 @@ _goslice_ _wrap_NativeQueue_get_native_6305459d5a003655(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_6305459d5a003655(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1598,7 +1603,7 @@ long long _wrap_NativeQueue_size_native_6305459d5a003655(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_6305459d5a003655(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1622,7 +1627,7 @@ void _wrap_NativeQueue_task_done_native_6305459d5a003655(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_6305459d5a003655(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1652,7 +1657,7 @@ void _wrap_NativeQueue_task_done_message_native_6305459d5a003655(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_6305459d5a003655(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1678,7 +1683,7 @@ void _wrap_NativeQueue_join_native_6305459d5a003655(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_6305459d5a003655(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1702,7 +1707,7 @@ void _wrap_NativeQueue_close_writes_native_6305459d5a003655(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_6305459d5a003655(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1737,7 +1742,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_6305459d5a003655(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1781,7 +1786,7 @@ NativeLock *_wrap_NativeLock_open_native_6305459d5a003655(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_6305459d5a003655(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1791,7 +1796,7 @@ void _wrap_delete_NativeLock_native_6305459d5a003655(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_6305459d5a003655(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_fe68f002e4ec4645(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1817,7 +1822,7 @@ void _wrap_NativeLock_acquire_native_6305459d5a003655(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_6305459d5a003655(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1841,7 +1846,7 @@ void _wrap_NativeLock_release_native_6305459d5a003655(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_6305459d5a003655(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1868,7 +1873,7 @@ intgo _wrap_NativeLock_locked_native_6305459d5a003655(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_6305459d5a003655(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1895,7 +1900,7 @@ intgo _wrap_NativeLock_held_native_6305459d5a003655(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_6305459d5a003655(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1930,7 +1935,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_6305459d5a003655(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1976,7 +1981,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_6305459d5a003655(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1986,7 +1991,7 @@ void _wrap_delete_NativeSemaphore_native_6305459d5a003655(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_6305459d5a003655(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2014,7 +2019,7 @@ void _wrap_NativeSemaphore_acquire_native_6305459d5a003655(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_6305459d5a003655(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2040,7 +2045,7 @@ void _wrap_NativeSemaphore_release_native_6305459d5a003655(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2067,7 +2072,7 @@ long long _wrap_NativeSemaphore_value_native_6305459d5a003655(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2094,7 +2099,7 @@ long long _wrap_NativeSemaphore_drain_native_6305459d5a003655(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_6305459d5a003655(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2129,7 +2134,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_6305459d5a003655(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2171,7 +2176,7 @@ NativeEvent *_wrap_NativeEvent_open_native_6305459d5a003655(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2181,7 +2186,7 @@ void _wrap_delete_NativeEvent_native_6305459d5a003655(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2205,7 +2210,7 @@ void _wrap_NativeEvent_set_native_6305459d5a003655(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2229,7 +2234,7 @@ void _wrap_NativeEvent_clear_native_6305459d5a003655(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2256,7 +2261,7 @@ intgo _wrap_NativeEvent_is_set_native_6305459d5a003655(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_6305459d5a003655(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_fe68f002e4ec4645(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2282,7 +2287,7 @@ void _wrap_NativeEvent_wait_native_6305459d5a003655(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2309,7 +2314,7 @@ intgo _wrap_NativeEvent_token_native_6305459d5a003655(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_6305459d5a003655(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_fe68f002e4ec4645(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2337,7 +2342,7 @@ void _wrap_NativeEvent_wait_since_native_6305459d5a003655(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_6305459d5a003655(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2372,7 +2377,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_6305459d5a003655(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2425,7 +2430,7 @@ NativeCondition *_wrap_NativeCondition_open_native_6305459d5a003655(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_6305459d5a003655(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2435,7 +2440,7 @@ void _wrap_delete_NativeCondition_native_6305459d5a003655(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2461,7 +2466,7 @@ void _wrap_NativeCondition_acquire_native_6305459d5a003655(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_6305459d5a003655(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2485,7 +2490,7 @@ void _wrap_NativeCondition_release_native_6305459d5a003655(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2511,7 +2516,7 @@ void _wrap_NativeCondition_wait_native_6305459d5a003655(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_6305459d5a003655(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2537,7 +2542,7 @@ void _wrap_NativeCondition_notify_native_6305459d5a003655(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_6305459d5a003655(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2561,7 +2566,7 @@ void _wrap_NativeCondition_notify_all_native_6305459d5a003655(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_6305459d5a003655(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2596,7 +2601,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_6305459d5a003655(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2640,7 +2645,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_6305459d5a003655(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2650,7 +2655,7 @@ void _wrap_delete_NativeBarrier_native_6305459d5a003655(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2679,7 +2684,7 @@ long long _wrap_NativeBarrier_wait_native_6305459d5a003655(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2706,7 +2711,7 @@ long long _wrap_NativeBarrier_arrive_native_6305459d5a003655(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2737,7 +2742,7 @@ long long _wrap_NativeBarrier_await_ticket_native_6305459d5a003655(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_6305459d5a003655(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2766,7 +2771,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_6305459d5a003655(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2790,7 +2795,7 @@ void _wrap_NativeBarrier_abort_native_6305459d5a003655(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2814,7 +2819,7 @@ void _wrap_NativeBarrier_reset_native_6305459d5a003655(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2841,7 +2846,7 @@ intgo _wrap_NativeBarrier_parties_native_6305459d5a003655(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2868,7 +2873,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_6305459d5a003655(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2895,7 +2900,7 @@ intgo _wrap_NativeBarrier_broken_native_6305459d5a003655(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_6305459d5a003655(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2930,7 +2935,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_6305459d5a003655(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_6305459d5a003655(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_fe68f002e4ec4645(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2965,7 +2970,7 @@ long long _wrap_NativePipe_recv_into_native_6305459d5a003655(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3015,7 +3020,7 @@ NativePipe *_wrap_NativePipe_open_native_6305459d5a003655(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3053,7 +3058,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_6305459d5a003655(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_6305459d5a003655(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_fe68f002e4ec4645(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3063,7 +3068,7 @@ void _wrap_delete_NativePipe_native_6305459d5a003655(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_6305459d5a003655(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_fe68f002e4ec4645(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3095,7 +3100,7 @@ void _wrap_NativePipe_send_native_6305459d5a003655(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_6305459d5a003655(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_fe68f002e4ec4645(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3132,7 +3137,7 @@ _goslice_ _wrap_NativePipe_recv_native_6305459d5a003655(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_6305459d5a003655(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_fe68f002e4ec4645(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3158,7 +3163,7 @@ void _wrap_NativePipe_poll_native_6305459d5a003655(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_6305459d5a003655(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_fe68f002e4ec4645(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3193,7 +3198,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_6305459d5a003655(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_6305459d5a003655() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_fe68f002e4ec4645() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3204,7 +3209,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_6305459d5a003655() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_6305459d5a003655(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3214,7 +3219,7 @@ void _wrap_delete_NativeWaitSet_native_6305459d5a003655(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_6305459d5a003655(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3229,7 +3234,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_6305459d5a003655(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_6305459d5a003655(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3244,7 +3249,7 @@ long long _wrap_NativeWaitSet_add_queue_native_6305459d5a003655(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_6305459d5a003655(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3273,7 +3278,7 @@ long long _wrap_NativeWaitSet_wait_native_6305459d5a003655(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_6305459d5a003655(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3288,7 +3293,7 @@ intgo _wrap_NativeWaitSet_ready_native_6305459d5a003655(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3332,7 +3337,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_6305459d5a003655(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3342,7 +3347,7 @@ void _wrap_delete_NativeSharedMemory_native_6305459d5a003655(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3369,7 +3374,7 @@ long long _wrap_NativeSharedMemory_address_native_6305459d5a003655(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3396,7 +3401,7 @@ long long _wrap_NativeSharedMemory_size_native_6305459d5a003655(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_6305459d5a003655(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3431,7 +3436,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_6305459d5a003655(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3477,7 +3482,7 @@ NativeArray *_wrap_NativeArray_open_native_6305459d5a003655(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_6305459d5a003655(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3487,7 +3492,7 @@ void _wrap_delete_NativeArray_native_6305459d5a003655(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_6305459d5a003655(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3514,7 +3519,7 @@ long long _wrap_NativeArray_length_native_6305459d5a003655(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_6305459d5a003655(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3541,7 +3546,7 @@ intgo _wrap_NativeArray_elem_type_native_6305459d5a003655(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3570,7 +3575,7 @@ long long _wrap_NativeArray_load_i64_native_6305459d5a003655(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3598,7 +3603,7 @@ void _wrap_NativeArray_store_i64_native_6305459d5a003655(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3629,7 +3634,7 @@ long long _wrap_NativeArray_add_i64_native_6305459d5a003655(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3662,7 +3667,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_6305459d5a003655(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3691,7 +3696,7 @@ double _wrap_NativeArray_load_f64_native_6305459d5a003655(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3719,7 +3724,7 @@ void _wrap_NativeArray_store_f64_native_6305459d5a003655(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3750,7 +3755,7 @@ double _wrap_NativeArray_add_f64_native_6305459d5a003655(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3783,7 +3788,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_6305459d5a003655(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_6305459d5a003655(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3809,7 +3814,7 @@ void _wrap_NativeArray_acquire_native_6305459d5a003655(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_6305459d5a003655(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3833,7 +3838,7 @@ void _wrap_NativeArray_release_native_6305459d5a003655(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_6305459d5a003655(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3868,7 +3873,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_6305459d5a003655(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_6305459d5a003655(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3914,7 +3919,7 @@ NativePool *_wrap_NativePool_open_native_6305459d5a003655(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_6305459d5a003655(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -3924,7 +3929,7 @@ void _wrap_delete_NativePool_native_6305459d5a003655(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_6305459d5a003655(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_fe68f002e4ec4645(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -3966,7 +3971,7 @@ long long _wrap_NativePool_submit_native_6305459d5a003655(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4005,7 +4010,36 @@ _goslice_ _wrap_NativePool_result_native_6305459d5a003655(NativePool *_swig_go_0
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  uint64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  
+  result = (int)NativePool_cancel(arg1,arg2,arg3);
+  _swig_go_result = result; 
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+NativePoolTask *_wrap_NativePool_take_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4034,7 +4068,7 @@ NativePoolTask *_wrap_NativePool_take_native_6305459d5a003655(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_6305459d5a003655(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4058,7 +4092,7 @@ void _wrap_NativePool_close_tasks_native_6305459d5a003655(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_6305459d5a003655(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4084,7 +4118,7 @@ void _wrap_NativePool_join_native_6305459d5a003655(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_6305459d5a003655(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4119,7 +4153,7 @@ _gostring_ _wrap_NativePool_stat_json_native_6305459d5a003655(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4129,7 +4163,7 @@ void _wrap_delete_NativePoolTask_native_6305459d5a003655(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4142,7 +4176,7 @@ long long _wrap_NativePoolTask_id_native_6305459d5a003655(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4163,7 +4197,7 @@ _goslice_ _wrap_NativePoolTask_function_native_6305459d5a003655(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_6305459d5a003655(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4184,7 +4218,7 @@ _goslice_ _wrap_NativePoolTask_args_native_6305459d5a003655(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_6305459d5a003655(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
