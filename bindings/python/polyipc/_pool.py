@@ -31,6 +31,7 @@ Differences from multiprocessing.Pool, on purpose:
     JoinableQueue.join does.
 """
 
+import concurrent.futures
 import json
 import multiprocessing
 import threading
@@ -122,10 +123,11 @@ def _reopen(name):
 
 class AsyncResult:
     """The result of one task, as multiprocessing.pool.AsyncResult: get(timeout=None),
-    wait(timeout=None), ready(), successful(). `id` is the task's id (per submitting handle)."""
+    wait(timeout=None), ready(), successful(); and, as concurrent.futures.Future, cancel()
+    and cancelled(). `id` is the task's id (per submitting handle)."""
 
     __module__ = "polyipc"
-    __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "__weakref__")
+    __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "_cancelled", "__weakref__")
 
     def __init__(self, pool, task_id, function):
         self._pool = pool  # keeps the pool (and its handle) alive while a result is awaited
@@ -135,12 +137,14 @@ class AsyncResult:
         self._done = False
         self._ok = None
         self._value = None
+        self._cancelled = False
 
     def _set(self, message):
-        """Stores the result message {"id":..,"ok":..,"result"|"error":..}."""
+        """Stores the result message {"id":..,"ok":..,"result"|"error":..[,"cancelled":true]}."""
         ok = bool(message.get("ok"))
         self._value = message.get("result") if ok else message.get("error", "")
         self._ok = ok
+        self._cancelled = message.get("cancelled") is True
         self._done = True
 
     def _fetch(self, deadline):
@@ -177,8 +181,27 @@ class AsyncResult:
             self._lock.release()
 
     def ready(self):
-        """True when the task has finished (its result is here); never blocks."""
+        """True when the task has finished or was cancelled (its result is here); never blocks."""
         return self._fetch(_monotonic())
+
+    def cancel(self):
+        """Takes the task back out of the pool if no worker has taken it yet: True, and it
+        never runs (get() raises concurrent.futures.CancelledError). False when a worker has
+        it, or its result is here already: it runs to its end as usual."""
+        if self._done:
+            return self._cancelled
+        pool = self._pool
+        try:
+            cancelled = bool(pool._call(lib.NativePool_cancel, self.id))
+        except _errors.InvalidArgument:  # its result came meanwhile (or it was cancelled)
+            return self._fetch(_monotonic()) and self._cancelled
+        if cancelled:
+            self._fetch(None)  # the cancelled result is in this handle's queue already
+        return cancelled
+
+    def cancelled(self):
+        """True when cancel() took the task back before it ran."""
+        return self._done and self._cancelled
 
     def successful(self):
         """True when the task finished with a result, False when it failed. ValueError while not ready."""
@@ -199,10 +222,13 @@ class AsyncResult:
                 f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) did not finish within {timeout} s")
         if self._ok:
             return self._value
+        if self._cancelled:
+            raise concurrent.futures.CancelledError(f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) "
+                                                    "was cancelled")
         raise PoolTaskError(self._value, self.id, self.function)
 
     def __repr__(self):
-        state = ("ok" if self._ok else "failed") if self._done else "pending"
+        state = ("ok" if self._ok else "cancelled" if self._cancelled else "failed") if self._done else "pending"
         return f"<polyipc.AsyncResult task {self.id} {self.function!r} {state}>"
 
 

@@ -3,6 +3,7 @@ failures, timeouts, closing, joining, tasks given back, bad input, and workers i
 processes, one of them killed with SIGKILL mid-task. Waits are bounded; nothing sleeps to
 synchronise."""
 
+import concurrent.futures
 import gc
 import multiprocessing
 import os
@@ -144,6 +145,44 @@ def test_a_finished_task_cannot_be_finished_again(pool):
     with pytest.raises(ValueError, match="finished already"):
         t.fail("again")
     t.release()  # no effect
+
+
+def test_a_task_no_worker_took_yet_can_be_cancelled_and_never_runs(pool):
+    first, second, third = (pool.apply_async("f", (i,)) for i in range(3))
+    assert second.cancel() is True
+    assert second.cancelled() and second.ready() and not second.successful()
+    with pytest.raises(concurrent.futures.CancelledError, match=f"task {second.id}"):
+        second.get(timeout=10)
+    assert second.cancel() is True  # asked again: the same answer
+    assert "cancelled" in repr(second)
+    for want in (first, third):  # the others run, in order; the cancelled one never
+        with take_one(pool) as t:
+            assert t.id == want.id
+            t.complete(t.args[0])
+    with pytest.raises(queue.Empty):
+        pool.take(timeout=0)
+    pool.join(timeout=10)  # does not wait for the cancelled task
+    assert (first.get(timeout=10), third.get(timeout=10)) == (0, 2)
+    assert not first.cancelled() and first.cancel() is False  # done: not cancelled
+
+
+def test_a_task_a_worker_holds_is_not_cancelled_and_its_result_comes(pool):
+    r = pool.apply_async("f", (7,))
+    with take_one(pool) as t:
+        assert r.cancel() is False
+        t.complete(49)
+    assert r.get(timeout=10) == 49 and not r.cancelled()
+    assert r.cancel() is False
+
+
+def test_cancel_answers_a_thread_already_waiting_for_the_result(pool):
+    r = pool.apply_async("f", (1,))
+    outcome = []
+    waiter = threading.Thread(target=lambda: outcome.append(r.wait(timeout=30) or r.cancelled()))
+    waiter.start()
+    assert r.cancel() is True
+    waiter.join(timeout=30)
+    assert outcome == [True]
 
 
 def test_close_lets_workers_drain_then_take_and_submit_end(pool):
