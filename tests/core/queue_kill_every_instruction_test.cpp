@@ -1,7 +1,7 @@
 // A process killed at any instruction of a queue operation leaves a queue
 // that the next caller repairs: a child is single-stepped (ptrace) through
-// one put / get / put_many / get_many and SIGKILLed after k instructions, for
-// every k until the operation completes. After each kill the queue must still
+// one put / get / put_many / get_many / withdraw (and more, below) and
+// SIGKILLed after k instructions, for every k until the operation completes. After each kill the queue must still
 // hold exactly the messages it had, in order, plus or minus the one the child
 // was putting or taking, with no torn message and no leaked space.
 #include <gtest/gtest.h>
@@ -134,6 +134,26 @@ TEST(QueueKillEveryInstruction, GetMany) {
              q.get_many(buf, sizeof buf, lens, 8, &done, Deadline::after(0), e);
            },
            [](const std::vector<std::string>& g) { return Exactly(g, 0, 3, {}) || Exactly(g, 3, 3, {}); }});
+}
+
+// A pool's cancel: the waiting message with these bytes leaves the queue,
+// from the middle (its record dies in place) or at the head (the head moves).
+void Withdraw(Queue& q, const std::string& m) {
+  bool withdrawn = false;
+  ErrorText e;
+  q.withdraw(m.data(), m.size(), &withdrawn, e);
+}
+
+TEST(QueueKillEveryInstruction, WithdrawFromTheMiddle) {
+  RunCase({"withdraw (middle)", 3, nullptr, [](Queue& q) { Withdraw(q, Msg(1)); },
+           [](const std::vector<std::string>& g) {
+             return Exactly(g, 0, 3, {}) || g == std::vector<std::string>{Msg(0), Msg(2), "after"};
+           }});
+}
+
+TEST(QueueKillEveryInstruction, WithdrawAtTheHead) {
+  RunCase({"withdraw (head)", 3, nullptr, [](Queue& q) { Withdraw(q, Msg(0)); },
+           [](const std::vector<std::string>& g) { return Exactly(g, 0, 3, {}) || Exactly(g, 1, 3, {}); }});
 }
 
 // Both locks: the ring is empty with its tail near the end, so the put
