@@ -82,6 +82,34 @@ def kill(run, langs, tasks):
         run.rm(pool)
 
 
+def cancel(run, langs, tasks):
+    """A C submitter puts tasks in the pool before any worker is there and
+    cancels every other one; then a worker in every language serves the pool.
+    No worker in any language ever sees a cancelled task, and the submitter
+    gets every result: the cancelled ones as cancelled."""
+    head = f"interop pool cancel ({tasks} tasks, half cancelled, {len(langs)} workers)"
+    pool = "pool.cancel"
+    run.rm(pool)
+    s = Agent(run, "c", ["pool-submit-cancel", pool, str(tasks)], "pool.cancel.submit")
+    if not wait_for_output(s, f"cancelled {tasks // 2}", run.timeout):
+        run.report_failure(head + " (submitter)", [s])
+        s.kill()
+        return
+    workers = [Agent(run, l, ["pool-work", pool], f"pool.cancel.work.{l}") for l in langs]
+    if not finish_agents(run, head + " (submitter)", [s], run.timeout):
+        for w in workers:
+            w.kill()
+        return
+    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+        return
+    problems = [] if f"results ok {tasks} ({tasks // 2} cancelled)" in s.output() else [s.output().strip()[-200:]]
+    counts = {w.lang: served(w) for w in workers}
+    if None in counts.values() or sum(counts.values()) != tasks - tasks // 2:
+        problems.append(f"workers served {counts}, expected {tasks - tasks // 2} in all (no cancelled task)")
+    report(run, head, problems, f"no cancelled task ran (served by {counts})")
+    run.rm(pool)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -91,3 +119,5 @@ def run_all(run, agent_class, langs, which):
         serve(run, langs, 200)
     if "kill" in which:
         kill(run, langs, 20)
+    if "cancel" in which:
+        cancel(run, langs, 40)

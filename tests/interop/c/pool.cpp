@@ -1,5 +1,6 @@
 // The C agent's worker-pool commands (see ../README.md, "Worker pools"), on
-// the C API directly: pool-work, pool-submit, and pool-close (end of tasks).
+// the C API directly: pool-work, pool-submit, pool-submit-cancel, and
+// pool-close (end of tasks).
 #include <polyipc.h>
 
 #include <nlohmann/json.hpp>
@@ -133,6 +134,51 @@ int pool_submit(const std::string& name, long n) {
   return 0;
 }
 
+// Submits tasks 0..n-1 before any worker is there and cancels the odd ones
+// (each must be withdrawn), says so, then checks every result: the odd ones
+// cancelled, the even ones run by whichever workers come.
+int pool_submit_cancel(const std::string& name, long n) {
+  polyipc_pool* p = open_pool(name);
+  std::map<uint64_t, long> outstanding;  // task id -> i
+  polyipc_error err{};
+  for (long i = 0; i < n; ++i) {
+    const Expected e = task(i);
+    const std::string args = e.args.dump();
+    uint64_t id = 0;
+    check(polyipc_pool_submit(p, e.function.c_str(), args.data(), args.size(), wait_ns(), &id, &err), err,
+          "submit to " + name);
+    outstanding[id] = i;
+  }
+  long cancelled = 0;
+  for (const auto& [id, i] : outstanding) {
+    if (i % 2 == 0) continue;
+    int withdrawn = 0;
+    check(polyipc_pool_cancel(p, id, &withdrawn, &err), err, "cancel a task of " + name);
+    if (!withdrawn) throw Failure("task " + std::to_string(i) + " was not cancelled, with no worker there");
+    ++cancelled;
+  }
+  std::printf("cancelled %ld\n", cancelled);
+  std::fflush(stdout);
+  for (long checked = 0; checked < n; ++checked) {
+    char* text = nullptr;
+    check(polyipc_pool_result(p, 0, wait_ns(), &text, nullptr, &err), err, "result from " + name);
+    const json r = json::parse(text);
+    polyipc_free(text);
+    const auto it = outstanding.find(r.at("id").get<uint64_t>());
+    if (it == outstanding.end()) throw Failure("a result for no outstanding task: " + r.dump());
+    const long i = it->second;
+    const Expected e = task(i);
+    const json got = e.ok ? r.value("result", json()) : r.value("error", json());
+    const bool right = i % 2 ? r.value("cancelled", false) && !r.at("ok").get<bool>()
+                             : !r.contains("cancelled") && r.at("ok").get<bool>() == e.ok && got == e.value;
+    if (!right) throw Failure("task " + std::to_string(i) + (i % 2 ? " (cancelled)" : "") + ": got " + r.dump());
+    outstanding.erase(it);
+  }
+  polyipc_pool_close(p);
+  std::printf("results ok %ld (%ld cancelled)\n", n, cancelled);
+  return 0;
+}
+
 int pool_close(const std::string& name) {
   polyipc_pool* p = nullptr;
   polyipc_error err{};
@@ -152,6 +198,7 @@ int run_pool_command(const std::vector<std::string>& a) {
     if (n == 3 && a[1] == "pool-work") return pool_work(a[2], -1);
     if (n == 5 && a[1] == "pool-work" && a[3] == "--hang-after") return pool_work(a[2], std::stol(a[4]));
     if (n == 4 && a[1] == "pool-submit") return pool_submit(a[2], std::stol(a[3]));
+    if (n == 4 && a[1] == "pool-submit-cancel") return pool_submit_cancel(a[2], std::stol(a[3]));
     if (n == 3 && a[1] == "pool-close") return pool_close(a[2]);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "c: FAIL: %s: %s\n", a[1].c_str(), e.what());
