@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A named worker pool shared by processes in any language (Python's {@code multiprocessing.Pool} across
@@ -38,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Submitting: {@link #submit(String, Object)} writes the arguments as JSON with Jackson ({@link
  * #submitJson} takes JSON text) and answers a {@link PoolResult}, a {@link java.util.concurrent.Future} of
- * the task's result; {@link #map} runs a function over a list; {@link #nextResult(Duration)} gives the next
- * result of any task this handle submitted. Working: {@link #take(Duration)} gives a {@link PoolTask} to
+ * the task's result ({@link PoolResult#cancel} takes back a task no worker has taken yet); {@link #map}
+ * runs a function over a list; {@link #nextResult(Duration)} gives the next result of any task this handle
+ * submitted. Working: {@link #take(Duration)} gives a {@link PoolTask} to
  * {@link PoolTask#complete} or {@link PoolTask#fail} (closing it unfinished gives it back to the pool, as
  * does the death of the worker process); {@link #serve(Map)} is the worker loop. {@link #closeTasks()} is
  * Python's {@code Pool.close()}, {@link #join(Duration)} its {@code join()}.
@@ -62,6 +64,7 @@ public final class Pool extends SyncHandle<NativePool> {
   // by a future's own wait or by nextResult() on any thread, is handed to its future here (deliver()).
   private final Object registry = new Object();
   private final Map<Long, PoolResult<?>> outstanding = new HashMap<>(); // guarded by registry
+  private final AtomicInteger nextResultWaiters = new AtomicInteger(); // threads in nextResult()
 
   private Pool(String name, NativePool handle, RefCount ref, ObjectMapper mapper) {
     super("pool", name, handle, ref::unref);
@@ -231,7 +234,8 @@ public final class Pool extends SyncHandle<NativePool> {
 
   /**
    * The next result of any task this handle submitted whose result was not collected yet, waiting as long
-   * as it takes: its {@link PoolResult}, done (its get() answers at once).
+   * as it takes: its {@link PoolResult}, done (its get() answers at once; a cancelled task's throws {@link
+   * java.util.concurrent.CancellationException}).
    *
    * <p>A result another thread is waiting for by its {@link PoolResult} may come here (its get() then
    * answers from it), or be left to that thread.
@@ -250,15 +254,26 @@ public final class Pool extends SyncHandle<NativePool> {
 
   private PoolResult<?> nextResultRaw(long timeoutNanos) throws InterruptedException {
     final byte[][] got = new byte[1][];
-    int r = sliced(timeoutNanos, "nextResult", (h, slice) -> {
-      try {
-        got[0] = h.result(0, slice);
-        return 1;
-      } catch (PolyipcTimeoutException e) {
-        return 0;
-      }
-    });
+    int r;
+    nextResultWaiters.incrementAndGet();
+    try {
+      r = sliced(timeoutNanos, "nextResult", (h, slice) -> {
+        try {
+          got[0] = h.result(0, slice);
+          return 1;
+        } catch (PolyipcTimeoutException e) {
+          return 0;
+        }
+      });
+    } finally {
+      nextResultWaiters.decrementAndGet();
+    }
     return r == 0 ? null : deliver(got[0]);
+  }
+
+  /** Whether a thread is in nextResult() (it would take a cancelled task's result: see PoolResult.cancel). */
+  boolean nextResultWaiting() {
+    return nextResultWaiters.get() > 0;
   }
 
   private <T> PoolResult<T> submitRaw(String function, byte[] args, Class<T> type, long timeoutNanos)
@@ -341,6 +356,19 @@ public final class Pool extends SyncHandle<NativePool> {
       throw e;
     }
     deliver(message);
+  }
+
+  /**
+   * Takes f's task back if no worker has taken it yet; whether it did (its cancelled result is then in the
+   * result queue). False for a task whose result came or is being handed over, or that was cancelled already.
+   */
+  boolean cancel(PoolResult<?> f) {
+    try {
+      return call(h -> h.cancel(f.id())) != 0;
+    } catch (InvalidArgumentException e) {
+      if (e instanceof HandleClosedException) throw e;
+      return false;
+    }
   }
 
   ObjectMapper mapper() {

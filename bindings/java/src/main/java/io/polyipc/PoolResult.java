@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -15,9 +16,11 @@ import java.util.concurrent.locks.ReentrantLock;
  * Future}: {@link #get()} waits for it and reads it as a {@code T} with Jackson; a task that failed in its
  * worker throws {@link ExecutionException} whose cause is a {@link PoolTaskException} carrying the worker's
  * error text. The result is fetched once from the pool and kept: get() answers the same every time, from
- * any thread. {@link #isDone()} asks the pool without waiting. A task cannot be cancelled ({@link #cancel}
- * answers false). Waits are in 50 ms slices ({@link Thread#interrupt()}: {@link InterruptedException});
- * closing the pool handle makes them throw {@link HandleClosedException}.
+ * any thread. {@link #isDone()} asks the pool without waiting. {@link #cancel} takes the task back while no
+ * worker has taken it (it never runs; get() then throws {@link CancellationException}, also in a thread
+ * already waiting); a task a worker holds is not cancelled. Waits are in 50 ms slices ({@link
+ * Thread#interrupt()}: {@link InterruptedException}); closing the pool handle makes them throw {@link
+ * HandleClosedException}.
  *
  * @param <T> the type the result is read as ({@link JsonNode}: the JSON as it came)
  */
@@ -26,7 +29,8 @@ public final class PoolResult<T> implements Future<T> {
   private final String function;
   private final Class<T> type;
   private volatile long id;
-  // The result message once it came: {"id":7,"ok":true,"result":...} or {"id":7,"ok":false,"error":"..."}.
+  // The result message once it came: {"id":7,"ok":true,"result":...}, {"id":7,"ok":false,"error":"..."} or
+  // {"id":7,"ok":false,"cancelled":true,"error":"cancelled"} (cancel()).
   private volatile JsonNode message;
   private final ReentrantLock fetching = new ReentrantLock(); // one thread at a time waits in the pool
 
@@ -70,6 +74,11 @@ public final class PoolResult<T> implements Future<T> {
     }
   }
 
+  /** Whether a thread is waiting in the pool for this result now (for tests). */
+  boolean beingFetched() {
+    return fetching.isLocked();
+  }
+
   /** The task's id, unique per submitting handle. */
   public long id() {
     return id;
@@ -80,16 +89,50 @@ public final class PoolResult<T> implements Future<T> {
     return function;
   }
 
-  /** Tasks cannot be cancelled: always false. */
+  /**
+   * Takes the task back out of the pool if no worker has taken it yet ({@code Future.cancel(false)}): then
+   * it never runs, {@link Pool#join()} does not wait for it, and this answers true; {@link #isCancelled()}
+   * and {@link #isDone()} are true from then on, and {@link #get()} throws {@link CancellationException},
+   * also in threads already waiting. False when a worker holds the task (its result comes as usual), when
+   * the result already came, or when the task was cancelled already. A running task is never interrupted,
+   * whatever {@code mayInterruptIfRunning} says.
+   *
+   * @throws HandleClosedException the pool handle was closed before the result came
+   */
   @Override
   public boolean cancel(boolean mayInterruptIfRunning) {
-    return false;
+    if (message != null || !pool.cancel(this)) return false;
+    // Its cancelled result is in the handle's result queue now: collect it (as a get() would), so the future
+    // is done and the queue keeps nothing of it. While a thread waits in nextResult(), leave it to that one
+    // (it hands it over here); a thread waiting in get() may take it too.
+    final long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (message == null) {
+      if (System.nanoTime() - deadline >= 0) {
+        throw new IllegalStateException("pool '" + pool.name() + "': task " + id + " was cancelled but its "
+            + "cancelled result did not come");
+      }
+      if (pool.nextResultWaiting()) {
+        awaitSettled(SyncHandle.SLICE_NANOS);
+        continue;
+      }
+      fetching.lock(); // another thread's get() holds it for at most one slice
+      try {
+        if (message == null) pool.fetch(this, SyncHandle.SLICE_NANOS);
+      } finally {
+        fetching.unlock();
+      }
+    }
+    return true;
   }
 
-  /** Always false. */
+  /** Whether the task was cancelled (its result says so; then {@link #get()} throws CancellationException). */
   @Override
   public boolean isCancelled() {
-    return false;
+    return isCancellation(message);
+  }
+
+  private static boolean isCancellation(JsonNode m) {
+    return m != null && m.path("cancelled").asBoolean(false);
   }
 
   /**
@@ -112,6 +155,7 @@ public final class PoolResult<T> implements Future<T> {
    * Waits for the result as long as it takes.
    *
    * @throws ExecutionException the task failed in its worker; the cause is a {@link PoolTaskException}
+   * @throws CancellationException the task was cancelled ({@link #cancel}) before a worker took it
    * @throws UncheckedIOException the result does not read as a {@code T}
    * @throws InterruptedException the thread was interrupted
    */
@@ -166,6 +210,10 @@ public final class PoolResult<T> implements Future<T> {
   @SuppressWarnings("unchecked")
   private T value() throws ExecutionException {
     JsonNode m = message;
+    if (isCancellation(m)) {
+      throw new CancellationException("pool '" + pool.name() + "': task " + id + " (" + function
+          + ") was cancelled");
+    }
     if (!m.path("ok").asBoolean(false)) {
       JsonNode error = m.get("error");
       String text = error == null ? "" : error.isTextual() ? error.textValue() : error.toString();
@@ -186,7 +234,8 @@ public final class PoolResult<T> implements Future<T> {
   @Override
   public String toString() {
     JsonNode m = message;
-    String state = m == null ? "pending" : m.path("ok").asBoolean(false) ? "done" : "failed";
+    String state = m == null ? "pending"
+        : m.path("ok").asBoolean(false) ? "done" : isCancellation(m) ? "cancelled" : "failed";
     return "PoolResult[" + pool.name() + " task " + id + " " + function + ", " + state + "]";
   }
 }

@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -29,6 +30,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -331,12 +333,14 @@ class PoolTest {
       assertTrue(pool.join(Duration.ZERO));
     }
     Pool closed = Pool.open(names.next("pool"));
+    PoolResult<JsonNode> pending = closed.submit("f", 1);
     closed.close();
     closed.close();
     assertTrue(closed.isClosed());
     assertThrows(HandleClosedException.class, () -> closed.submit("f", 1));
     assertThrows(HandleClosedException.class, () -> closed.take(Duration.ZERO));
     assertThrows(HandleClosedException.class, closed::statJson);
+    assertThrows(HandleClosedException.class, () -> pending.cancel(false));
   }
 
   @Test
@@ -513,6 +517,102 @@ class PoolTest {
       assertTrue(collected.get() <= n);
       pool.closeTasks();
       assertEquals(n, serving.get(30, TimeUnit.SECONDS));
+    } finally {
+      exec.shutdownNow();
+    }
+  }
+
+  /** Waits (bounded) until the condition holds: another thread reached its wait. */
+  private static void until(BooleanSupplier condition, String what) {
+    long deadline = System.nanoTime() + WAIT.toNanos();
+    while (!condition.getAsBoolean()) {
+      assertTrue(System.nanoTime() - deadline < 0, "timed out waiting until " + what);
+      Thread.yield();
+    }
+  }
+
+  @Test
+  void cancelTakesBackATaskNoWorkerTook() throws Exception {
+    String name = names.next("pool");
+    try (Pool pool = Pool.open(name); Pool worker = Pool.builder(name).openOnly().open()) {
+      PoolResult<JsonNode> first = pool.submit("square", 2);
+      PoolResult<Integer> next = pool.submit("square", 3, Integer.class);
+      assertTrue(first.cancel(false));
+      assertTrue(first.isCancelled());
+      assertTrue(first.isDone());
+      CancellationException e = assertThrows(CancellationException.class, first::get);
+      assertTrue(e.getMessage().contains("task " + first.id()), e.getMessage());
+      assertThrows(CancellationException.class, () -> first.get(Duration.ZERO));
+      assertThrows(CancellationException.class, () -> first.get(1, TimeUnit.SECONDS));
+      assertTrue(first.toString().contains("cancelled"), first.toString());
+      // a worker gets the next task, never the cancelled one
+      try (PoolTask t = takeNow(worker)) {
+        assertEquals(next.id(), t.id());
+        assertNull(worker.take(Duration.ZERO), "the cancelled task is not in the pool");
+        t.complete(9);
+      }
+      assertEquals(9, next.get(WAIT));
+      assertTrue(pool.join(WAIT), "join does not wait for the cancelled task");
+      // twice, or after the result came: false, nothing thrown
+      assertFalse(first.cancel(false));
+      assertFalse(first.cancel(true));
+      assertTrue(first.isCancelled());
+      assertFalse(next.cancel(false));
+      assertFalse(next.isCancelled());
+      // cancel collected its cancelled result: nothing is left to come
+      assertThrows(InvalidArgumentException.class, () -> pool.nextResult(Duration.ZERO));
+    }
+  }
+
+  @Test
+  void cancelOfATaskAWorkerTookIsRefusedAndItsResultComes() throws Exception {
+    String name = names.next("pool");
+    try (Pool pool = Pool.open(name); Pool worker = Pool.builder(name).openOnly().open()) {
+      PoolResult<Integer> r = pool.submit("square", 4, Integer.class);
+      try (PoolTask t = takeNow(worker)) {
+        assertEquals(r.id(), t.id());
+        assertFalse(r.cancel(true));
+        assertFalse(r.isCancelled());
+        assertFalse(r.isDone());
+        t.complete(16);
+      }
+      assertEquals(16, r.get(WAIT));
+      assertFalse(r.isCancelled());
+      assertFalse(r.cancel(false));
+      assertTrue(pool.join(WAIT));
+    }
+  }
+
+  @Test
+  void aThreadWaitingForACancelledTaskIsAnswered() throws Exception {
+    ExecutorService exec = Executors.newFixedThreadPool(2);
+    try (Pool pool = Pool.open(names.next("pool"))) {
+      // by its future
+      PoolResult<JsonNode> r = pool.submit("square", 5);
+      Future<Throwable> waiter = exec.submit(() -> {
+        try {
+          r.get(WAIT);
+          return null;
+        } catch (Throwable e) {
+          return e;
+        }
+      });
+      until(r::beingFetched, "the thread waits in get()");
+      assertTrue(r.cancel(false));
+      assertInstanceOf(CancellationException.class, waiter.get(30, TimeUnit.SECONDS));
+      assertTrue(r.isCancelled());
+
+      // by nextResult(): the cancelled task's future comes, cancelled
+      PoolResult<JsonNode> s = pool.submit("square", 6);
+      Future<PoolResult<?>> any = exec.submit(() -> pool.nextResult(WAIT));
+      until(pool::nextResultWaiting, "the thread waits in nextResult()");
+      assertTrue(s.cancel(false));
+      PoolResult<?> got = any.get(30, TimeUnit.SECONDS);
+      assertSame(s, got);
+      assertTrue(got.isCancelled());
+      assertThrows(CancellationException.class, got::get);
+      assertNull(pool.take(Duration.ZERO), "neither task runs");
+      assertTrue(pool.join(WAIT));
     } finally {
       exec.shutdownNow();
     }
