@@ -9,11 +9,11 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use std::collections::HashMap;
-use std::ffi::{CStr, c_char, c_void};
+use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 /// How long [`Pool::serve`] waits for a task before it looks at its stop
@@ -49,19 +49,29 @@ impl fmt::Display for TaskId {
 }
 
 /// A finished task as its submitter sees it: the value the worker returned,
-/// or its error text.
+/// or its error text, or that it was cancelled ([`Pool::cancel`]).
 #[derive(Debug, Clone, PartialEq)]
 pub struct TaskResult {
     /// Which task.
     pub id: TaskId,
-    /// `Ok(result)` or `Err(error text)` of the worker.
+    /// `Ok(result)` or `Err(error text)` of the worker; `Err("cancelled")`
+    /// for a cancelled task (see [`cancelled`](TaskResult::cancelled)).
     pub outcome: std::result::Result<Value, String>,
+    /// The task was cancelled before any worker took it: it never ran (a
+    /// worker that fails a task with the text "cancelled" does not set it).
+    pub cancelled: bool,
 }
 
 impl TaskResult {
+    /// Whether the task was cancelled (never ran): [`cancelled`](TaskResult::cancelled).
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
+
     /// The result deserialised into a `T`: `Ok(Ok(t))`, `Ok(Err(text))` for
     /// a failed task, `Err` (`Status::InvalidJson`) for a result that is
-    /// not a `T`.
+    /// not a `T`. A cancelled task gives `Ok(Err("cancelled"))`: look at
+    /// [`cancelled`](TaskResult::cancelled) first to tell it from a failure.
     pub fn decode<T: DeserializeOwned>(self) -> Result<std::result::Result<T, String>> {
         match self.outcome {
             Err(text) => Ok(Err(text)),
@@ -77,8 +87,9 @@ impl TaskResult {
         }
     }
 
-    /// Parses a result message `{"id":7,"ok":true,"result":...}` or
-    /// `{"id":7,"ok":false,"error":"text"}`.
+    /// Parses a result message `{"id":7,"ok":true,"result":...}`,
+    /// `{"id":7,"ok":false,"error":"text"}` or
+    /// `{"id":7,"ok":false,"cancelled":true,"error":"cancelled"}`.
     fn parse(pool: &str, text: &[u8]) -> Result<TaskResult> {
         let bad = |why: &str| {
             Error::new(
@@ -105,9 +116,12 @@ impl TaskResult {
             },
             None => return Err(bad("has no ok")),
         };
+        let cancelled =
+            outcome.is_err() && m.get("cancelled").and_then(Value::as_bool) == Some(true);
         Ok(TaskResult {
             id: TaskId(id),
             outcome,
+            cancelled,
         })
     }
 }
@@ -160,6 +174,9 @@ impl TaskResult {
 pub struct Pool {
     h: NonNull<sys::polyipc_pool>,
     name: String,
+    /// The highest task id this handle issued (ids count up from 1), so
+    /// [`cancel`](Pool::cancel) tells a task that ended from no task.
+    last_id: AtomicU64,
 }
 
 // SAFETY: the C API allows every call on one handle from several threads at
@@ -181,6 +198,7 @@ impl Pool {
         Ok(Pool {
             h,
             name: name.to_owned(),
+            last_id: AtomicU64::new(0),
         })
     }
 
@@ -254,27 +272,61 @@ impl Pool {
                 err,
             )
         })?;
+        self.last_id.fetch_max(id, Ordering::Relaxed);
         Ok(TaskId(id))
+    }
+
+    /// Cancels task `id` of this handle if no worker has taken it yet
+    /// (java.util.concurrent's `Future.cancel(false)`): then `true`, the
+    /// task never runs, [`join`](Pool::join) does not wait for it, and its
+    /// result (to [`result`](Pool::result), [`result_any`](Pool::result_any),
+    /// or a thread already waiting for it) is cancelled
+    /// ([`TaskResult::cancelled`], `outcome` `Err("cancelled")`). `false`
+    /// when a worker has it (its result comes as usual), or when it was
+    /// cancelled already or its result came already. `Status::InvalidArg`
+    /// for an id this handle never issued.
+    pub fn cancel(&self, id: TaskId) -> Result<bool> {
+        let mut cancelled: c_int = 0;
+        // SAFETY: valid out pointer; the handle is open.
+        match call(|err| unsafe {
+            sys::polyipc_pool_cancel(self.h.as_ptr(), id.0, &mut cancelled, err)
+        }) {
+            Ok(()) => Ok(cancelled != 0),
+            // No task of ours that could still run: one we issued has ended
+            // (cancelled, or its result came), as Future.cancel's false.
+            Err(e)
+                if e.status() == Status::InvalidArg
+                    && id.0 != 0
+                    && id.0 <= self.last_id.load(Ordering::Relaxed) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Waits for the result of task `id` of this handle. `Status::Timeout`
     /// when it did not come in time (the task goes on: ask again);
     /// `Status::InvalidArg` for an id this handle expects no result for
-    /// (never submitted here, or its result returned already).
+    /// (never submitted here, or its result returned already). A task
+    /// cancelled with [`cancel`](Pool::cancel) gives a result with
+    /// [`cancelled`](TaskResult::cancelled) set, to this call, to
+    /// `result_any`, or to a thread already waiting.
     pub fn result(&self, id: TaskId, timeout: Option<Duration>) -> Result<TaskResult> {
         TaskResult::parse(&self.name, self.result_json_raw(id.0, timeout)?.as_bytes())
     }
 
     /// Waits for the result of any task of this handle (`Status::InvalidArg`
-    /// when no result is still to come).
+    /// when no result is still to come); cancelled ones included.
     pub fn result_any(&self, timeout: Option<Duration>) -> Result<TaskResult> {
         TaskResult::parse(&self.name, self.result_json_raw(0, timeout)?.as_bytes())
     }
 
     /// As [`result`](Pool::result) (or `result_any` for `None`) but the
     /// result message as the library gives it:
-    /// `{"id":7,"ok":true,"result":<json>}` or
-    /// `{"id":7,"ok":false,"error":"text"}`.
+    /// `{"id":7,"ok":true,"result":<json>}`,
+    /// `{"id":7,"ok":false,"error":"text"}` or (cancelled)
+    /// `{"id":7,"ok":false,"cancelled":true,"error":"cancelled"}`.
     pub fn result_json(&self, id: Option<TaskId>, timeout: Option<Duration>) -> Result<String> {
         self.result_json_raw(id.map_or(0, |id| id.0), timeout)
     }

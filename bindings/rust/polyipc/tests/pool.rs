@@ -1,5 +1,5 @@
 //! Worker pools: submit, take, complete / fail, results by id, timeouts,
-//! closing, joining, tasks given back, bad input, the serve loop, and
+//! closing, joining, tasks given back, cancel, bad input, the serve loop, and
 //! workers in other processes (this test binary run again in a role), one
 //! of them killed with SIGKILL mid-task.
 mod common;
@@ -469,6 +469,137 @@ fn serve_stops_when_asked() {
     p.join(Some(BOUND)).unwrap();
     stop.store(true, Ordering::Release);
     assert_eq!(worker.join().unwrap().unwrap(), 1);
+}
+
+// ---- cancel ----------------------------------------------------------------
+
+fn assert_cancelled(r: &polyipc::TaskResult, id: TaskId) {
+    assert_eq!(r.id, id);
+    assert!(r.cancelled && r.is_cancelled(), "{r:?}");
+    assert_eq!(r.outcome, Err("cancelled".to_string()));
+}
+
+/// A result the worker sent: not cancelled, `outcome` as given.
+fn assert_ran(r: &polyipc::TaskResult, outcome: Result<Value, &str>) {
+    assert!(!r.cancelled && !r.is_cancelled(), "{r:?}");
+    assert_eq!(r.outcome, outcome.map_err(str::to_string));
+}
+
+#[test]
+fn a_task_no_worker_took_is_cancelled_and_never_runs() {
+    let name = Name::new("pool-cancel");
+    let p = open(&name);
+    let a = p.submit("square", &2).unwrap();
+    let b = p.submit("square", &3).unwrap();
+    assert!(p.cancel(a).unwrap());
+    let r = p.result(a, Some(BOUND)).unwrap();
+    assert_cancelled(&r, a);
+    assert_eq!(r.decode::<i64>().unwrap(), Err("cancelled".to_string()));
+    // a worker takes the next task, never the cancelled one
+    let t = p.take(NOW).unwrap();
+    assert_eq!(t.id(), b);
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    t.complete(&9).unwrap();
+    assert_ran(&p.result(b, Some(BOUND)).unwrap(), Ok(json!(9)));
+    p.join(NOW)
+        .expect("join does not wait for the cancelled task");
+
+    // result_any and the raw message say so too; join still does not wait
+    let c = p.submit("square", &4).unwrap();
+    assert!(p.cancel(c).unwrap());
+    p.join(NOW).unwrap();
+    assert_cancelled(&p.result_any(Some(BOUND)).unwrap(), c);
+    let d = p.submit("square", &5).unwrap();
+    assert!(p.cancel(d).unwrap());
+    let raw: Value = serde_json::from_str(&p.result_json(None, Some(BOUND)).unwrap()).unwrap();
+    assert_eq!(
+        raw,
+        json!({"id": d.get(), "ok": false, "cancelled": true, "error": "cancelled"})
+    );
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    // a worker failing a task with the text "cancelled" is a failure, not a cancel
+    let e = p.submit("fail", &"cancelled").unwrap();
+    p.take(NOW).unwrap().fail("cancelled").unwrap();
+    assert_ran(&p.result(e, Some(BOUND)).unwrap(), Err("cancelled"));
+}
+
+#[test]
+fn a_task_a_worker_took_is_not_cancelled_and_its_result_comes() {
+    let name = Name::new("pool-cancel-taken");
+    let p = open(&name);
+    let a = p.submit("square", &6).unwrap();
+    let t = p.take(NOW).unwrap();
+    assert_eq!(t.id(), a);
+    assert!(!p.cancel(a).unwrap(), "a worker has it");
+    assert_eq!(p.join(NOW).unwrap_err().status(), Status::Timeout);
+    t.complete(&36).unwrap();
+    assert_ran(&p.result(a, Some(BOUND)).unwrap(), Ok(json!(36)));
+    p.join(NOW).unwrap();
+    // one given back unfinished is waiting again, so it can be cancelled
+    let b = p.submit("square", &7).unwrap();
+    drop(p.take(NOW).unwrap());
+    assert!(p.cancel(b).unwrap());
+    assert_cancelled(&p.result(b, Some(BOUND)).unwrap(), b);
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    p.join(NOW).unwrap();
+}
+
+#[test]
+fn threads_already_waiting_are_answered_with_the_cancel() {
+    let name = Name::new("pool-cancel-wait");
+    let p = Arc::new(open(&name));
+    let waiter = |id: Option<TaskId>| {
+        let p = Arc::clone(&p);
+        let ready = Arc::new(std::sync::Barrier::new(2));
+        let r = Arc::clone(&ready);
+        let h = std::thread::spawn(move || {
+            r.wait();
+            match id {
+                Some(id) => p.result(id, Some(BOUND)),
+                None => p.result_any(Some(BOUND)),
+            }
+        });
+        ready.wait();
+        h
+    };
+    // by id
+    let a = p.submit("square", &8).unwrap();
+    let by_id = waiter(Some(a));
+    assert!(p.cancel(a).unwrap());
+    assert_cancelled(&by_id.join().unwrap().unwrap(), a);
+    // any task
+    let b = p.submit("square", &9).unwrap();
+    let any = waiter(None);
+    assert!(p.cancel(b).unwrap());
+    assert_cancelled(&any.join().unwrap().unwrap(), b);
+    assert_eq!(p.take(NOW).unwrap_err().status(), Status::Empty);
+    p.join(NOW).unwrap();
+}
+
+#[test]
+fn cancel_twice_or_after_the_result_is_false() {
+    let name = Name::new("pool-cancel-twice");
+    let p = open(&name);
+    let a = p.submit("square", &1).unwrap();
+    assert!(p.cancel(a).unwrap());
+    assert!(!p.cancel(a).unwrap(), "cancelled already, result not read");
+    assert_cancelled(&p.result(a, Some(BOUND)).unwrap(), a);
+    assert!(!p.cancel(a).unwrap(), "cancelled already, result read");
+    // finished: before and after its result is read
+    let b = p.submit("square", &2).unwrap();
+    p.take(NOW).unwrap().complete(&4).unwrap();
+    assert!(!p.cancel(b).unwrap(), "finished, result not read");
+    assert_ran(&p.result(b, Some(BOUND)).unwrap(), Ok(json!(4)));
+    assert!(!p.cancel(b).unwrap(), "result read");
+    // an id this handle never issued is an error
+    let other = Pool::open(&name, &PoolOptions::new()).unwrap();
+    let mut foreign = other.submit("f", &0).unwrap();
+    while foreign <= b {
+        foreign = other.submit("f", &0).unwrap();
+    }
+    let e = p.cancel(foreign).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidArg, "{e}");
+    assert!(e.message().contains(&format!("task {foreign}")), "{e}");
 }
 
 // ---- across processes ----------------------------------------------------
