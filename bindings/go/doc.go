@@ -47,8 +47,10 @@
 // Worker pools ([OpenPool]) are Python's Pool.apply_async across processes
 // and languages: [Pool.Submit] names a function and passes JSON arguments and
 // returns a [Future]; a worker takes the [Task] ([Pool.Take]) or runs a loop
-// of [Handler] functions ([Pool.Serve]); a failed task is a [*TaskError]. A
-// Pool's Close refuses ([ErrTasksOpen]) while Tasks of it are open.
+// of [Handler] functions ([Pool.Serve]); a failed task is a [*TaskError], and
+// one taken back by [Future.Cancel] before any worker took it matches
+// [ErrCancelled]. A Pool's Close refuses ([ErrTasksOpen]) while Tasks of it
+// are open.
 //
 // Building: the package uses cgo and links -lpolyipc. With the library
 // installed in the system paths nothing needs to be set; for a build tree set

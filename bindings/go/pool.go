@@ -118,13 +118,20 @@ type Future struct {
 	pool     *Pool
 	id       uint64
 	function string // set by Submit (under pool.fmu)
-	// done is closed once the result is here (ok, result, errText set).
-	done    chan struct{}
-	ok      bool
-	result  json.RawMessage
-	errText string
-	claimed bool // Submit returned it (under pool.fmu)
+	// done is closed once the result is here (ok, cancelled, result,
+	// errText set).
+	done      chan struct{}
+	ok        bool
+	cancelled bool
+	result    json.RawMessage
+	errText   string
+	claimed   bool // Submit returned it (under pool.fmu)
 }
+
+// ErrCancelled is matched (errors.Is) by the error of [Future.Wait] and
+// [Future.Decode] for a task that [Future.Cancel] took back before any worker
+// took it: the task never ran.
+var ErrCancelled = errors.New("polyipc: the task was cancelled")
 
 // TaskError is the error of a task whose worker failed it: Message is the
 // worker's error text, exactly (a Go handler's err.Error(), a Python
@@ -194,10 +201,11 @@ func isDone(c chan struct{}) bool {
 
 // resultMessage is what polyipc_pool_result returns.
 type resultMessage struct {
-	ID     uint64          `json:"id"`
-	OK     bool            `json:"ok"`
-	Result json.RawMessage `json:"result"`
-	Error  string          `json:"error"`
+	ID        uint64          `json:"id"`
+	OK        bool            `json:"ok"`
+	Cancelled bool            `json:"cancelled"` // the task was cancelled (polyipc_pool_cancel)
+	Result    json.RawMessage `json:"result"`
+	Error     string          `json:"error"`
 }
 
 // deliver hands a result message to the Future of its task and returns it.
@@ -209,18 +217,25 @@ func (p *Pool) deliver(msg []byte) (*Future, error) {
 	p.fmu.Lock()
 	defer p.fmu.Unlock()
 	f := p.futureLocked(r.ID)
-	if isDone(f.done) { // never: the library returns each id's result once
-		return f, nil
-	}
-	f.ok, f.result, f.errText = r.OK, r.Result, r.Error
-	if f.ok && f.result == nil {
-		f.result = json.RawMessage("null")
-	}
-	close(f.done)
-	if f.claimed {
-		delete(p.futures, r.ID)
-	}
+	f.resolveLocked(r)
 	return f, nil
+}
+
+// resolveLocked sets f's result to r (unless f has one already: the library
+// returns each id's result once, but Cancel may have resolved f when it could
+// not collect the cancelled result) and lets it go from the pool's table
+// once Submit returned it; pool.fmu held.
+func (f *Future) resolveLocked(r resultMessage) {
+	if !isDone(f.done) {
+		f.ok, f.cancelled, f.result, f.errText = r.OK && !r.Cancelled, r.Cancelled, r.Result, r.Error
+		if f.ok && f.result == nil {
+			f.result = json.RawMessage("null")
+		}
+		close(f.done)
+	}
+	if f.claimed {
+		delete(f.pool.futures, f.id)
+	}
 }
 
 // ID is the task's id (per submitting handle, from 1).
@@ -232,10 +247,19 @@ func (f *Future) Done() <-chan struct{} { return f.done }
 
 // Wait waits until the task's result is here or ctx is done, and returns the
 // result as the worker's JSON. A task its worker failed returns a
-// *TaskError. When ctx's deadline passes first the error matches ErrTimeout
-// (and context.DeadlineExceeded): the task goes on, ask again. Wait can be
-// called again (and from several goroutines): it returns the same result.
+// *TaskError; a cancelled one (see Cancel) an error matching ErrCancelled.
+// When ctx's deadline passes first the error matches ErrTimeout (and
+// context.DeadlineExceeded): the task goes on, ask again. Wait can be called
+// again (and from several goroutines): it returns the same result.
 func (f *Future) Wait(ctx context.Context) (json.RawMessage, error) {
+	if err := f.await(ctx); err != nil {
+		return nil, err
+	}
+	return f.outcome()
+}
+
+// await waits until f's result is here (f.done closed) or ctx is done.
+func (f *Future) await(ctx context.Context) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -250,24 +274,24 @@ func (f *Future) Wait(ctx context.Context) (json.RawMessage, error) {
 		}
 		if err == nil {
 			if _, err := p.deliver(msg); err != nil {
-				return nil, err
+				return err
 			}
 			continue
 		}
 		if !errors.Is(err, ErrInvalidArg) || errors.Is(err, ErrHandleClosed) {
-			return nil, err
+			return err
 		}
 		// No result of this task is to come any more: another goroutine
 		// (Next, or a Wait on this Future) took it and is handing it here.
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return nil, p.s.contextError("result", ctx.Err())
+			return p.s.contextError("result", ctx.Err())
 		case <-time.After(5 * time.Second): // never, unless the library forgot the task
-			return nil, err
+			return err
 		}
 	}
-	return f.outcome()
+	return nil
 }
 
 func (f *Future) outcome() (json.RawMessage, error) {
@@ -277,7 +301,49 @@ func (f *Future) outcome() (json.RawMessage, error) {
 	f.pool.fmu.Lock()
 	function := f.function
 	f.pool.fmu.Unlock()
+	if f.cancelled {
+		return nil, fmt.Errorf("polyipc: pool '%s': task %d (%s): %w", f.pool.s.name, f.id, function, ErrCancelled)
+	}
 	return nil, &TaskError{Pool: f.pool.s.name, ID: f.id, Function: function, Message: f.errText}
+}
+
+// Cancel takes the task back out of the pool if no worker has taken it yet
+// (java.util.concurrent's Future.cancel(false)): it returns true, the task
+// never runs, Join does not wait for it, and the Future is done and
+// cancelled: Wait and Decode (those already waiting too) fail with an error
+// matching ErrCancelled. It returns false, changing nothing, when a worker
+// has the task (its result comes as usual), when the result is here already
+// or when the task was cancelled already. The error is that of the handle
+// (ErrHandleClosed after Close).
+func (f *Future) Cancel() (bool, error) {
+	if isDone(f.done) {
+		return false, nil
+	}
+	p := f.pool
+	var cancelled int
+	err := p.s.do(func(h native.SwigcptrNativePool) { cancelled = h.Cancel(f.id) })
+	if errors.Is(err, ErrInvalidArg) && !errors.Is(err, ErrHandleClosed) {
+		return false, nil // its result came (being handed here) or it was cancelled already
+	}
+	if err != nil || cancelled == 0 {
+		return false, err
+	}
+	// Its cancelled result is in this handle's result queue now: collect it
+	// (or let the goroutine that took it hand it here), so that the library
+	// forgets the task and Next does not return it later.
+	ctx, stop := context.WithTimeout(context.Background(), 10*time.Second)
+	defer stop()
+	if f.await(ctx) != nil { // never, unless the handle was closed meanwhile
+		p.fmu.Lock()
+		f.resolveLocked(resultMessage{ID: f.id, Cancelled: true, Error: "cancelled"})
+		p.fmu.Unlock()
+	}
+	return true, nil
+}
+
+// Cancelled reports whether the task was cancelled (its Future is done).
+func (f *Future) Cancelled() bool {
+	return isDone(f.done) && f.cancelled
 }
 
 // Decode waits for the result (as Wait) and decodes it into v with
@@ -295,8 +361,9 @@ func (f *Future) Decode(ctx context.Context, v any) error {
 
 // Next waits for the result of any task of this handle (the first to
 // arrive) until ctx is done, and returns that task's Future, resolved: its
-// Wait returns at once. It is the same *Future Submit returned. When no
-// result of this handle is to come (every one was returned), Next fails with
+// Wait returns at once. It is the same *Future Submit returned (one being
+// cancelled can be among them: then Cancelled() is true). When no result of
+// this handle is to come (every one was returned), Next fails with
 // ErrInvalidArg.
 func (p *Pool) Next(ctx context.Context) (*Future, error) {
 	var msg []byte

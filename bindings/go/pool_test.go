@@ -767,3 +767,199 @@ func TestPoolWorkerKilledMidTaskHandsItToAnother(t *testing.T) {
 		t.Fatalf("stat after the redelivery: %s", raw)
 	}
 }
+
+// ---- cancelling -------------------------------------------------------------
+
+func cancelNow(t *testing.T, f *Future) bool {
+	t.Helper()
+	ok, err := f.Cancel()
+	if err != nil {
+		t.Fatalf("Cancel task %d: %v", f.ID(), err)
+	}
+	return ok
+}
+
+// wantCancelled checks that f is done and cancelled, in every way it says so.
+func wantCancelled(t *testing.T, f *Future) {
+	t.Helper()
+	if !isDone(f.done) || !f.Cancelled() {
+		t.Fatalf("task %d: done %v, Cancelled %v", f.ID(), isDone(f.done), f.Cancelled())
+	}
+	_, err := f.Wait(withTimeout(t, 10*time.Second))
+	var te *TaskError
+	if !errors.Is(err, ErrCancelled) || errors.As(err, &te) || errors.Is(err, context.Canceled) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("task %d", f.ID())) {
+		t.Fatalf("Wait of cancelled task %d: %v", f.ID(), err)
+	}
+	var v any
+	if err := f.Decode(bg, &v); !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Decode of cancelled task %d: %v", f.ID(), err)
+	}
+}
+
+func TestPoolCancelOfATaskNoWorkerTookWithdrawsIt(t *testing.T) {
+	p := openPool(t)
+	worker := must[*Pool](t)(OpenPool(p.Name(), OpenOnly()))
+	defer worker.Close()
+	f := submit(t, p, "f", 1)
+	next := submit(t, p, "f", 2)
+	if !cancelNow(t, f) {
+		t.Fatal("Cancel of a waiting task: false")
+	}
+	wantCancelled(t, f)
+	if next.Cancelled() {
+		t.Fatal("the other task is cancelled too")
+	}
+	// A worker takes the next task, never the cancelled one.
+	task := takeNow(t, worker)
+	if task.ID() != next.ID() || string(task.Args()) != "2" {
+		t.Fatalf("took task %d %s, want %d", task.ID(), task.Args(), next.ID())
+	}
+	if _, err := worker.TryTake(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("TryTake after the last task: %v", err)
+	}
+	if err := task.Finish(20); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Join(withTimeout(t, 10*time.Second)); err != nil { // not waiting for the cancelled one
+		t.Fatalf("Join: %v", err)
+	}
+	if r := waitJSON(t, next); r != "20" {
+		t.Fatal(r)
+	}
+	// Its cancelled result was collected: none is left to come, nor pending.
+	if _, err := p.Next(bg); !errors.Is(err, ErrInvalidArg) {
+		t.Fatalf("Next after every result: %v", err)
+	}
+	var st struct {
+		ResultsPending int `json:"results_pending"`
+	}
+	if raw := must[json.RawMessage](t)(p.Stat()); json.Unmarshal(raw, &st) != nil || st.ResultsPending != 0 {
+		t.Fatalf("Stat: %s", raw)
+	}
+	// Again, and after its result: false, no error.
+	if cancelNow(t, f) || cancelNow(t, next) {
+		t.Fatal("Cancel of a done task: true")
+	}
+	wantCancelled(t, f)
+	if r := waitJSON(t, next); r != "20" {
+		t.Fatal(r)
+	}
+}
+
+func TestPoolCancelOfATakenTaskLetsItRun(t *testing.T) {
+	p := openPool(t)
+	f := submit(t, p, "f", 1)
+	task := takeNow(t, p)
+	if cancelNow(t, f) {
+		t.Fatal("Cancel of a task a worker holds: true")
+	}
+	if f.Cancelled() || isDone(f.done) {
+		t.Fatal("a running task's Future is done")
+	}
+	if err := task.Finish(7); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitJSON(t, f); r != "7" || f.Cancelled() {
+		t.Fatalf("result %s, Cancelled %v", r, f.Cancelled())
+	}
+	if cancelNow(t, f) {
+		t.Fatal("Cancel after the result: true")
+	}
+	if err := p.Join(withTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+
+	// Finished but not yet collected: the result is what counts.
+	g := submit(t, p, "f", 2)
+	if err := takeNow(t, p).Fail("no"); err != nil {
+		t.Fatal(err)
+	}
+	if cancelNow(t, g) {
+		t.Fatal("Cancel of a finished task: true")
+	}
+	var te *TaskError
+	if _, err := g.Wait(withTimeout(t, 10*time.Second)); !errors.As(err, &te) || errors.Is(err, ErrCancelled) {
+		t.Fatalf("Wait: %v", err)
+	}
+}
+
+// Goroutines already waiting, on the Future and on the handle's Next, are
+// answered with the cancellation (Next with the cancelled Future itself, or,
+// when Cancel collected the result first, ErrInvalidArg: nothing else is to
+// come). Repeated, so that the waiters are inside the native wait in most
+// rounds; the outcome checked is the same whichever comes first.
+func TestPoolCancelAnswersTheGoroutinesWaiting(t *testing.T) {
+	p := openPool(t)
+	for i := 0; i < 20; i++ {
+		f := submit(t, p, "f", i)
+		waited, nexted := make(chan error, 1), make(chan error, 1)
+		started := make(chan struct{}, 2)
+		go func() {
+			started <- struct{}{}
+			_, err := f.Wait(withTimeout(t, 30*time.Second))
+			waited <- err
+		}()
+		go func() {
+			started <- struct{}{}
+			g, err := p.Next(withTimeout(t, 30*time.Second))
+			switch {
+			case err == nil && (g != f || !g.Cancelled()):
+				err = fmt.Errorf("Next gave task %d, Cancelled %v", g.ID(), g.Cancelled())
+			case errors.Is(err, ErrInvalidArg) && !errors.Is(err, ErrHandleClosed):
+				err = nil
+			}
+			nexted <- err
+		}()
+		<-started
+		<-started
+		if !cancelNow(t, f) {
+			t.Fatal("Cancel of a waiting task: false")
+		}
+		if err := within(t, 30*time.Second, "Wait", func() error { return <-waited }); !errors.Is(err, ErrCancelled) {
+			t.Fatalf("the waiting Wait: %v", err)
+		}
+		if err := within(t, 30*time.Second, "Next", func() error { return <-nexted }); err != nil {
+			t.Fatalf("the waiting Next: %v", err)
+		}
+		wantCancelled(t, f)
+	}
+	if _, err := p.TryTake(); !errors.Is(err, ErrEmpty) {
+		t.Fatalf("TryTake: %v", err)
+	}
+	if err := p.Join(withTimeout(t, 10*time.Second)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Every path that parses a result (by id and any) reads "cancelled".
+func TestPoolCancelledResultMessageIsTheCancellation(t *testing.T) {
+	p := openPool(t)
+	f, err := p.deliver([]byte(`{"id":99,"ok":false,"cancelled":true,"error":"cancelled"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantCancelled(t, f)
+	if ok, err := f.Cancel(); ok || err != nil {
+		t.Fatalf("Cancel of a cancelled task: %v, %v", ok, err)
+	}
+}
+
+func TestPoolCancelAfterCloseIsHandleClosed(t *testing.T) {
+	p := must[*Pool](t)(OpenPool(queueName(t)))
+	done := submit(t, p, "f", 1)
+	if err := takeNow(t, p).Finish(1); err != nil {
+		t.Fatal(err)
+	}
+	waitJSON(t, done)
+	pending := submit(t, p, "f", 2)
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := pending.Cancel(); ok || !errors.Is(err, ErrHandleClosed) {
+		t.Fatalf("Cancel after Close: %v, %v", ok, err)
+	}
+	if ok, err := done.Cancel(); ok || err != nil { // done: false, as ever
+		t.Fatalf("Cancel of a done task after Close: %v, %v", ok, err)
+	}
+}
