@@ -213,8 +213,12 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
     }
   } unawait{awaited_, id};
   for (;;) {
-    if (id == 0 && !expected()) {  // the rest became other threads' by id meanwhile
-      error.set("pool '%s': every result still to come is awaited by id by another thread", name().c_str());
+    if (!expected()) {  // while this thread waited, another took what it waits for
+      if (id == 0)
+        error.set("pool '%s': every result still to come is awaited by id by another thread", name().c_str());
+      else
+        error.set("pool '%s': the result of task %llu went to another caller waiting for it", name().c_str(),
+                  static_cast<unsigned long long>(id));
       return Status::InvalidArg;
     }
     auto it = arrived_.begin();

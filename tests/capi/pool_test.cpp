@@ -420,6 +420,36 @@ TEST_F(PoolTest, ADuplicateResultIsDropped) {
   EXPECT_EQ(0u, Size(results));
 }
 
+TEST_F(PoolTest, TwoThreadsWaitingForOneResultOneGetsItTheOtherIsToldAtOnce) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t id = 0;
+  Task t = NoTask();
+  ASSERT_NO_FATAL_FAILURE(SubmitAndTake(p, "f", "1", &id, &t));
+  std::atomic<int> ok{0}, gone{0}, other{0};
+  auto wait = [&] {
+    json r;
+    Err err;
+    const int rc = Result(p, id, &r, 60 * kSec, &err);  // a timeout would fail the test below
+    if (rc == POLYIPC_OK) ++ok;
+    else if (rc == POLYIPC_ERR_INVALID_ARG) ++gone;  // (had it gone before it asked, it is told so too)
+    else ++other;
+  };
+  std::thread a(wait), b(wait);
+  for (int i = 0; i < 60000; ++i) {  // until both wait for it (bounded: 60 s)
+    char* stat = nullptr;
+    CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &stat, &e));
+    if (TakeJson(stat)["results_awaited_by_id"] == 2) break;
+    std::this_thread::yield();
+  }
+  CAPI_ASSERT_OK(Finish(t.get(), false, "2", &e));
+  a.join();
+  b.join();
+  EXPECT_EQ(1, ok.load());
+  EXPECT_EQ(1, gone.load());
+  EXPECT_EQ(0, other.load());
+}
+
 TEST_F(PoolTest, ThreadsWaitingForTheirOwnResultsEachGetTheirs) {
   Pool p;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
