@@ -199,9 +199,10 @@ namespace Polyipc
         /// <summary>
         /// Waits for the next result of any task of this handle whose result no
         /// <see cref="PoolResult.Wait"/> received yet, and returns that task's PoolResult, completed
-        /// (its Wait/Get/Result return at once; a failed task throws PoolTaskException there, not
-        /// here). PolyipcTimeoutException when none comes in time; PolyipcArgumentException when
-        /// this handle has no task whose result is still to come.
+        /// (its Wait/Get/Result return at once; a failed task throws PoolTaskException there, a
+        /// cancelled one OperationCanceledException, not here). PolyipcTimeoutException when none
+        /// comes in time; PolyipcArgumentException when this handle has no task whose result is
+        /// still to come.
         /// </summary>
         public PoolResult NextResult(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
@@ -297,6 +298,41 @@ namespace Polyipc
             }
         }
 
+        /// <summary>
+        /// <see cref="PoolResult.Cancel"/>: takes <paramref name="r"/>'s task back out of the pool if
+        /// no worker has taken it yet; then receives its (cancelled) result, so that
+        /// <paramref name="r"/> is completed as cancelled when this returns true.
+        /// </summary>
+        internal bool Cancel(PoolResult r)
+        {
+            if (r.IsCompleted) return false;
+            int cancelled;
+            NativePool h = gate.Enter();
+            try
+            {
+                cancelled = h.cancel(r.Id);
+            }
+            catch (PolyipcArgumentException)
+            {
+                return false; // no task that could still run: cancelled already, or its result came
+            }
+            finally
+            {
+                gate.Leave();
+            }
+            if (cancelled == 0) return false; // a worker has it: its result comes as usual
+            // The cancelled result is in this handle's result queue already: received here, or by a
+            // thread already waiting for it (then this waits for that thread's delivery).
+            Receive(r, null, CancellationToken.None, false);
+            return true;
+        }
+
+        /// <summary>The native result calls in progress (for tests: a thread is waiting for a result).</summary>
+        internal int ReceivingCalls
+        {
+            get { return Volatile.Read(ref receiving); }
+        }
+
         /// <summary>Parses a result message and completes its task's PoolResult (made now if Submit has not yet).</summary>
         private PoolResult Deliver(byte[] message)
         {
@@ -304,8 +340,9 @@ namespace Polyipc
             JToken m = ParseJson(text);
             ulong id = (ulong)m["id"];
             bool ok = (bool)m["ok"];
+            bool cancelled = !ok && ((bool?)m["cancelled"] ?? false); // {"ok":false,"cancelled":true,...}
             JToken result = ok ? m["result"] : null;
-            string error = ok ? null : (string)m["error"];
+            string error = ok || cancelled ? null : (string)m["error"];
             lock (results)
             {
                 PoolResult r;
@@ -318,7 +355,7 @@ namespace Polyipc
                     r = new PoolResult(this, id, null);
                     early[id] = r;
                 }
-                r.Complete(ok, result, error, text);
+                r.Complete(ok, cancelled, result, error, text);
                 return r;
             }
         }
@@ -520,7 +557,8 @@ namespace Polyipc
     /// The result to come of a task submitted by <see cref="Pool.Submit"/> (Python's AsyncResult).
     /// Wait for it with <see cref="Wait"/>, <see cref="Get{T}"/> or <see cref="Result"/>; once
     /// received it stays here (every later call returns it at once, even after the Pool is
-    /// disposed). Safe to use from several threads.
+    /// disposed). <see cref="Cancel"/> takes a task no worker has taken yet back out of the pool
+    /// (java.util.concurrent's Future.cancel(false)). Safe to use from several threads.
     /// </summary>
     public sealed class PoolResult
     {
@@ -529,6 +567,7 @@ namespace Polyipc
         private string function;
         // Set once, under the pool's results lock, before `completed`.
         private bool ok;
+        private bool cancelled;
         private JToken result;
         private string error;
         private string messageJson;
@@ -554,7 +593,7 @@ namespace Polyipc
             internal set { function = value; }
         }
 
-        /// <summary>Whether the result was received (a worker completed or failed the task).</summary>
+        /// <summary>Whether the result was received (a worker completed or failed the task, or it was cancelled).</summary>
         public bool IsCompleted
         {
             get { return completed; }
@@ -563,7 +602,13 @@ namespace Polyipc
         /// <summary>Received, and the worker failed the task (its text in <see cref="Error"/>).</summary>
         public bool IsFaulted
         {
-            get { return completed && !ok; }
+            get { return completed && !ok && !cancelled; }
+        }
+
+        /// <summary>Received, and the task was cancelled (<see cref="Cancel"/>, by this handle): it never ran.</summary>
+        public bool IsCanceled
+        {
+            get { return completed && cancelled; }
         }
 
         /// <summary>The worker's error text of a failed task; null otherwise (or not received yet).</summary>
@@ -572,16 +617,18 @@ namespace Polyipc
             get { return completed ? error : null; }
         }
 
-        /// <summary>The result message as received, {"id":..,"ok":..,"result"|"error":..}; null until then.</summary>
+        /// <summary>The result message as received, {"id":..,"ok":..,"result"|"error":..} (cancelled:
+        /// {"id":..,"ok":false,"cancelled":true,"error":"cancelled"}); null until then.</summary>
         public string MessageJson
         {
             get { return completed ? messageJson : null; }
         }
 
-        internal void Complete(bool ok, JToken result, string error, string messageJson)
+        internal void Complete(bool ok, bool cancelled, JToken result, string error, string messageJson)
         {
             if (completed) return;
             this.ok = ok;
+            this.cancelled = cancelled;
             this.result = result;
             this.error = error;
             this.messageJson = messageJson;
@@ -591,7 +638,8 @@ namespace Polyipc
         /// <summary>
         /// Waits up to <paramref name="timeout"/> (null: forever) for the task's result and returns
         /// it (a JSON null is a JValue of type Null). A failed task: PoolTaskException with the
-        /// worker's error text. Not yet: PolyipcTimeoutException (the task goes on: wait again).
+        /// worker's error text; a cancelled one: OperationCanceledException. Not yet:
+        /// PolyipcTimeoutException (the task goes on: wait again).
         /// </summary>
         public JToken Wait(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
@@ -619,15 +667,29 @@ namespace Polyipc
             get { return Wait(); }
         }
 
+        /// <summary>
+        /// Cancels the task if no worker has taken it yet (java.util.concurrent's
+        /// Future.cancel(false)): true, and then it never runs, <see cref="Pool.Join"/> does not wait
+        /// for it, <see cref="IsCanceled"/> and <see cref="IsCompleted"/> are true and Wait/Get/Result
+        /// throw OperationCanceledException (also in a thread already waiting for it). False when a
+        /// worker has it (its result comes as usual), it was cancelled already or its result came.
+        /// </summary>
+        public bool Cancel()
+        {
+            return pool.Cancel(this);
+        }
+
         private JToken Value()
         {
+            if (cancelled) throw new OperationCanceledException("pool '" + pool.Name + "': task " + id + " was cancelled");
             if (!ok) throw new PoolTaskException(id, function, error);
             return result;
         }
 
         public override string ToString()
         {
-            return "Polyipc.PoolResult(" + pool.Name + " task " + id + (completed ? ok ? ": ok" : ": failed" : "") + ")";
+            return "Polyipc.PoolResult(" + pool.Name + " task " + id +
+                   (completed ? cancelled ? ": cancelled" : ok ? ": ok" : ": failed" : "") + ")";
         }
     }
 

@@ -98,6 +98,142 @@ namespace Polyipc.Tests
             }
         }
 
+        /// <summary>Until a thread of <paramref name="p"/> is in a native result call (bounded).</summary>
+        private static void AwaitAWaiter(Pool p)
+        {
+            var sw = Stopwatch.StartNew();
+            while (p.ReceivingCalls == 0)
+            {
+                if (sw.Elapsed > Limit) throw new AssertionException("no thread came to wait for a result");
+                Thread.Yield();
+            }
+        }
+
+        [Test]
+        public void CancelOfATaskNoWorkerTookWithdrawsIt()
+        {
+            using (var p = NewPool("cancel"))
+            {
+                PoolResult r = p.Submit("f", 1);
+                PoolResult next = p.Submit("f", 2);
+                Assert.True(r.Cancel(), "no worker took it: cancelled");
+                Assert.True(r.IsCanceled && r.IsCompleted && !r.IsFaulted, "completed, cancelled, not faulted");
+                Assert.Equal(null, r.Error, "no worker's error text");
+                var e = Assert.ThrowsExactly<OperationCanceledException>(() => r.Wait(Limit), "Wait");
+                Assert.True(e.Message.Contains("task " + r.Id + " was cancelled"), e.Message);
+                Assert.Throws<OperationCanceledException>(() => r.Get<long>(TimeSpan.Zero), "Get");
+                Assert.Throws<OperationCanceledException>(() => { var x = r.Result; }, "Result");
+                Assert.True(r.TryWait(TimeSpan.Zero), "TryWait: there at once");
+                var m = JObject.Parse(r.MessageJson);
+                Assert.Equal(true, (bool)m["cancelled"], "the message says cancelled");
+                Assert.Equal(false, (bool)m["ok"], "not ok");
+                Assert.Equal((long)r.Id, (long)m["id"], "the message's id");
+                Assert.True(r.ToString().EndsWith(": cancelled)"), r.ToString());
+                Assert.True(!r.Cancel(), "cancel twice: false");
+
+                // A worker takes the next task, never the cancelled one; join does not wait for it.
+                using (PoolTask t = p.Take(Limit))
+                {
+                    Assert.Equal(next.Id, t.Id, "the next task");
+                    t.Complete(20);
+                }
+                PoolTask none;
+                Assert.True(!p.TryTake(out none, TimeSpan.Zero), "nothing else to take");
+                p.Join(Limit);
+                Assert.Equal(20L, next.Get<long>(Limit), "the next task's result");
+                Assert.True(!next.Cancel(), "cancel after its result came: false");
+                Assert.Throws<PolyipcArgumentException>(() => p.NextResult(TimeSpan.Zero), "no result still to come");
+
+                // A task given back unfinished can be cancelled too; a failed one cannot.
+                PoolResult back = p.Submit("f", 3);
+                p.Take(Limit).Dispose();
+                Assert.True(back.Cancel(), "given back: cancelled");
+                Assert.True(back.IsCanceled, "cancelled");
+                PoolResult failed = p.Submit("f", 4);
+                using (PoolTask t = p.Take(Limit)) t.Fail("no");
+                Assert.Throws<PoolTaskException>(() => failed.Wait(Limit), "failed");
+                Assert.True(!failed.Cancel() && !failed.IsCanceled && failed.IsFaulted, "cancel of a failed task: false");
+                Assert.True(!p.TryTake(out none, TimeSpan.Zero), "nothing ran");
+                p.Join(TimeSpan.Zero);
+                p.Dispose();
+                Assert.True(!r.Cancel() && !next.Cancel(), "after Dispose, of results received: false");
+            }
+        }
+
+        [Test]
+        public void CancelOfATaskAWorkerTookIsFalseAndItsResultComes()
+        {
+            using (var p = NewPool("cancel-taken"))
+            {
+                PoolResult r = p.Submit("f", 1);
+                using (PoolTask t = p.Take(Limit))
+                {
+                    Assert.Equal(r.Id, t.Id, "taken");
+                    Assert.True(!r.Cancel(), "a worker has it: false");
+                    Assert.True(!r.IsCompleted && !r.IsCanceled, "still to come");
+                    Assert.Throws<PolyipcTimeoutException>(() => r.Wait(TimeSpan.Zero), "not yet");
+                    t.Complete(5);
+                }
+                Assert.Equal(5L, r.Get<long>(Limit), "the real result");
+                Assert.True(r.IsCompleted && !r.IsCanceled && !r.IsFaulted, "completed ok");
+                Assert.True(!r.Cancel(), "cancel after completion: false");
+                Assert.True(!r.Cancel(), "and again");
+                p.Join(TimeSpan.Zero);
+            }
+        }
+
+        [Test]
+        public void CancelAnswersAThreadAlreadyWaitingWithCancellation()
+        {
+            using (var p = NewPool("cancel-waiting"))
+            {
+                // Waiting by id (Wait).
+                PoolResult r = p.Submit("f", 1);
+                Exception seen = null;
+                Thread waiter = Spawn(() =>
+                {
+                    try
+                    {
+                        r.Wait(Limit);
+                    }
+                    catch (OperationCanceledException e)
+                    {
+                        Volatile.Write(ref seen, e);
+                    }
+                });
+                AwaitAWaiter(p);
+                Assert.True(r.Cancel(), "cancelled");
+                JoinThread(waiter, Limit);
+                Assert.True(Volatile.Read(ref seen) != null, "the waiting thread got OperationCanceledException");
+                Assert.True(r.IsCanceled, "cancelled");
+
+                // Waiting for any task (NextResult): it gets the cancelled one, or (when Cancel's own
+                // receive came first) the next result; either way every result is right, once.
+                PoolResult c = p.Submit("f", 2);
+                PoolResult other = p.Submit("g", 3);
+                PoolResult any = null;
+                Thread anyWaiter = Spawn(() => { any = p.NextResult(Limit); });
+                AwaitAWaiter(p);
+                Assert.True(c.Cancel(), "cancelled");
+                Assert.True(c.IsCanceled, "cancelled at once");
+                using (PoolTask t = p.Take(Limit))
+                {
+                    Assert.Equal(other.Id, t.Id, "the other task, not the cancelled one");
+                    t.Complete(30);
+                }
+                JoinThread(anyWaiter, Limit);
+                Assert.True(any == c || any == other, "NextResult returned one of this handle's PoolResults");
+                if (any == c)
+                {
+                    Assert.True(any.IsCanceled, "NextResult: the cancelled one");
+                    Assert.Throws<OperationCanceledException>(() => any.Wait(TimeSpan.Zero), "its Wait");
+                }
+                Assert.Equal(30L, other.Get<long>(Limit), "the other's result");
+                Assert.Throws<PolyipcArgumentException>(() => p.NextResult(TimeSpan.Zero), "nothing left");
+                p.Join(Limit);
+            }
+        }
+
         [Test]
         public void ResultsComeBackByIdWhateverTheOrderTheyFinishIn()
         {
