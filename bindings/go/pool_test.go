@@ -757,15 +757,7 @@ func TestPoolWorkerKilledMidTaskHandsItToAnother(t *testing.T) {
 	if _, err := p.Next(bg); !errors.Is(err, ErrInvalidArg) {
 		t.Fatalf("Next after every result: %v", err)
 	}
-	var st struct {
-		Counters struct {
-			Redeliveries int `json:"redeliveries"`
-		} `json:"counters"`
-	}
-	raw := must[json.RawMessage](t)(p.Stat())
-	if err := json.Unmarshal(raw, &st); err != nil || st.Counters.Redeliveries != 1 {
-		t.Fatalf("stat after the redelivery: %s", raw)
-	}
+	wantRedeliveries(t, p.Stat, 1)
 }
 
 // ---- cancelling -------------------------------------------------------------

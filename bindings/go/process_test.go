@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -148,6 +147,23 @@ func waitChild(t *testing.T, cmd *exec.Cmd, d time.Duration) error {
 	return within(t, d, "the child", cmd.Wait)
 }
 
+// wantRedeliveries checks the "redeliveries" counter of an object's stat.
+func wantRedeliveries(t *testing.T, stat func() (json.RawMessage, error), want int) {
+	t.Helper()
+	var st struct {
+		Counters struct {
+			Redeliveries int `json:"redeliveries"`
+		} `json:"counters"`
+	}
+	raw, err := stat()
+	if err == nil {
+		err = json.Unmarshal(raw, &st)
+	}
+	if err != nil || st.Counters.Redeliveries != want {
+		t.Fatalf("stat after the redelivery: %s, %v (want %d redeliveries)", raw, err, want)
+	}
+}
+
 func TestChildProcessProducesParentConsumes(t *testing.T) {
 	q := openQueue(t)
 	const n = 500
@@ -215,14 +231,7 @@ func TestKilledLeaseHolderMessageIsRedelivered(t *testing.T) {
 	if !strings.HasPrefix(line, "leased ") || !strings.Contains(line, `"job":7`) {
 		t.Fatalf("child said %q", line)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := waitChild(t, cmd, 30*time.Second)
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die of SIGKILL: %v", err)
-	}
+	killChild(t, cmd)
 
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
@@ -243,15 +252,7 @@ func TestKilledLeaseHolderMessageIsRedelivered(t *testing.T) {
 	if err := q.Join(ctx); err != nil {
 		t.Fatalf("Join after the redelivery: %v", err)
 	}
-	var st struct {
-		Counters struct {
-			Redeliveries int `json:"redeliveries"`
-		} `json:"counters"`
-	}
-	raw, _ := q.Stat()
-	if err := json.Unmarshal(raw, &st); err != nil || st.Counters.Redeliveries != 1 {
-		t.Fatalf("stat after the redelivery: %s", raw)
-	}
+	wantRedeliveries(t, q.Stat, 1)
 }
 
 // A consumer whose goroutines finish out of order ends each message by
@@ -266,14 +267,7 @@ func TestKilledConsumerLeavesOnlyItsUnfinishedMessage(t *testing.T) {
 	if line := readLine(t, out, 30*time.Second); line != `ended "c" "b", holding "a"` {
 		t.Fatalf("child said %q", line)
 	}
-	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	err := waitChild(t, cmd, 30*time.Second)
-	var exit *exec.ExitError
-	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-		t.Fatalf("child did not die of SIGKILL: %v", err)
-	}
+	killChild(t, cmd)
 
 	ctx, cancel := context.WithTimeout(bg, 30*time.Second)
 	defer cancel()
@@ -295,13 +289,5 @@ func TestKilledConsumerLeavesOnlyItsUnfinishedMessage(t *testing.T) {
 	if err := q.Join(ctx); err != nil {
 		t.Fatalf("Join after \"a\" was done: %v", err)
 	}
-	var st struct {
-		Counters struct {
-			Redeliveries int `json:"redeliveries"`
-		} `json:"counters"`
-	}
-	raw, _ := q.Stat()
-	if err := json.Unmarshal(raw, &st); err != nil || st.Counters.Redeliveries != 1 {
-		t.Fatalf("stat after the redelivery: %s", raw)
-	}
+	wantRedeliveries(t, q.Stat, 1)
 }

@@ -3,7 +3,6 @@ package polyipc
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -646,15 +645,7 @@ func TestKilledBorrowerMessageGoesBack(t *testing.T) {
 	if got, err := q.Get(ctx); err != nil || string(got) != `after` {
 		t.Fatalf("then: %q, %v", got, err)
 	}
-	var st struct {
-		Counters struct {
-			Redeliveries int `json:"redeliveries"`
-		} `json:"counters"`
-	}
-	raw, _ := q.Stat()
-	if err := json.Unmarshal(raw, &st); err != nil || st.Counters.Redeliveries != 1 {
-		t.Fatalf("stat after the redelivery: %s", raw)
-	}
+	wantRedeliveries(t, q.Stat, 1)
 }
 
 // A child killed holding a half-written reservation: nothing half-written is

@@ -1301,23 +1301,34 @@ Status Queue::task_done(const void* message, size_t len, ErrorText& error) {
   return end_lease(message != nullptr ? message : "", len, error);
 }
 
-// Both locks held: the oldest lease of this process, or with `message` the
-// oldest on exactly those bytes (so that threads finishing out of order end
-// their own); UINT64_MAX if none.
-uint64_t Queue::find_own_lease(const void* message, size_t len) const {
+// Both locks held: the first record at or after `from` that match(pos,
+// header) accepts; UINT64_MAX if none.
+template <class Match>
+uint64_t Queue::first_record(uint64_t from, const Match& match) const {
   QueueShared& s = *s_;
-  const ProcessToken me = self_token();
-  const uint64_t end = s.ps.tail;  // compaction may have moved a lease past read_pos
-  for (uint64_t pos = s.cs.head; pos < end;) {
-    pos = s.skip_implicit_pad(pos);
-    if (pos >= end) break;
+  const uint64_t end = s.ps.tail;
+  for (uint64_t pos = s.skip_implicit_pad(from); pos < end; pos = s.skip_implicit_pad(pos)) {
     const RecordHeader* r = s.record(pos);
-    if (r->state == kLeased && r->owner == me &&
-        (message == nullptr || (r->len == len && std::memcmp(s.payload(pos), message, len) == 0)))
-      return pos;
+    if (match(pos, *r)) return pos;
     pos += record_size(r->len);
   }
   return UINT64_MAX;
+}
+
+// The record at pos holds exactly these bytes.
+bool Queue::holds(uint64_t pos, const void* message, size_t len) const {
+  return s_->record(pos)->len == len && std::memcmp(s_->payload(pos), message, len) == 0;
+}
+
+// Both locks held: the oldest lease of this process, or with `message` the
+// oldest on exactly those bytes (so that threads finishing out of order end
+// their own); UINT64_MAX if none. From the head: compaction may have moved a
+// lease past read_pos.
+uint64_t Queue::find_own_lease(const void* message, size_t len) const {
+  const ProcessToken me = self_token();
+  return first_record(s_->cs.head, [&](uint64_t pos, const RecordHeader& r) {
+    return r.state == kLeased && r.owner == me && (message == nullptr || holds(pos, message, len));
+  });
 }
 
 Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
@@ -1358,14 +1369,10 @@ Status Queue::withdraw(const void* message, size_t len, bool* withdrawn, ErrorTe
   }
   Locked lk(*this, Deadline::forever());
   QueueShared& s = *s_;
-  const uint64_t end = s.ps.tail;
-  uint64_t pos = s.skip_implicit_pad(s.cs.read_pos);  // no Ready record lies before read_pos
-  for (; pos < end; pos = s.skip_implicit_pad(pos)) {
-    const RecordHeader* r = s.record(pos);
-    if (r->state == kReady && r->len == len && std::memcmp(s.payload(pos), message, len) == 0) break;
-    pos += record_size(r->len);
-  }
-  if (pos >= end) return Status::Ok;
+  const uint64_t pos = first_record(s.cs.read_pos, [&](uint64_t p, const RecordHeader& r) {  // none Ready before read_pos
+    return r.state == kReady && holds(p, message, len);
+  });
+  if (pos == UINT64_MAX) return Status::Ok;
   {
     Transaction tx(s.get_journal, s.base());
     tx.set(s.record(pos)->state, kDead);

@@ -144,6 +144,9 @@ class Queue {
   uint64_t reserve_record(size_t len, int64_t priority);
   void publish_reserved(uint64_t pos);
   bool owns_record(uint64_t pos, uint64_t state) const noexcept;
+  template <class Match>
+  uint64_t first_record(uint64_t from, const Match& match) const;
+  bool holds(uint64_t pos, const void* message, size_t len) const;
   uint64_t find_own_lease(const void* message, size_t len) const;
   Status end_lease(const void* message, size_t len, ErrorText& error);
   Status not_owned(uint64_t ticket, const char* what, ErrorText& error) const;

@@ -22,8 +22,7 @@ namespace Polyipc.Tests
                 for (int i = 0; i < 3; i++)
                     Assert.Equal((long)i, (long)JObject.Parse(b.Receive(Limit))["seq"], "message " + i);
                 Assert.True(!b.Poll(TimeSpan.FromMilliseconds(50)), "the peer is alive and sends nothing");
-                child.Kill(); // SIGKILL: end A is never closed
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit); // SIGKILL: end A is never closed
                 var sw = Stopwatch.StartNew();
                 Assert.Throws<EndOfStreamException>(() => b.Receive(Limit), "end of stream after the kill");
                 Assert.True(sw.ElapsedMilliseconds < 2000, "noticed within the bound: " + sw.ElapsedMilliseconds + " ms");
@@ -77,8 +76,7 @@ namespace Polyipc.Tests
                 LockGuard g;
                 Assert.True(!v.TryAcquire(out g), "the child holds it");
                 Assert.Equal(-1L, v.Value, "atomic operations never take the lock");
-                child.Kill();
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit);
                 using (var guard = v.Acquire(Limit))
                 {
                     Assert.True(guard.PreviousOwnerDied, "the acquire reports the holder's death");

@@ -588,8 +588,7 @@ namespace Polyipc.Tests
                 Assert.True(rs.Any(r => r.Id == hung), "one of ours");
                 var done = new List<PoolResult> { p.NextResult(Limit), p.NextResult(Limit) };
                 Assert.True(done.All(r => r.Id != hung), "the held task is not finished");
-                first.Kill(); // SIGKILL mid-task
-                Assert.True(first.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(first, Limit); // SIGKILL mid-task
                 var second = StartChild("pool-serve", p.Name);
                 for (int k = 2; k < N; k++) done.Add(p.NextResult(Limit));
                 Assert.Equal(N, done.Select(r => r.Id).Distinct().Count(), "one result per task");

@@ -55,8 +55,7 @@ namespace Polyipc.Tests
                 Assert.Equal("holding {\"job\":1}", ReadLine(child, Limit));
                 Assert.Equal(0L, q.Count, "the child holds the only message");
                 Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join while the lease is held");
-                child.Kill(); // SIGKILL: no TaskDone, no cleanup in the child
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit); // SIGKILL: no TaskDone, no cleanup in the child
                 Assert.Equal("{\"job\":1}", q.Take(Limit), "the job is redelivered");
                 q.TaskDone();
                 q.Join(Limit);
@@ -76,8 +75,7 @@ namespace Polyipc.Tests
                 Assert.Equal("holding \"a\" done \"c\" \"b\"", ReadLine(child, Limit));
                 Assert.Equal(0L, q.Count, "the child took all three");
                 Assert.Throws<PolyipcTimeoutException>(() => q.Join(TimeSpan.Zero), "join while \"a\" is held");
-                child.Kill(); // SIGKILL: no TaskDone, no cleanup in the child
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit); // SIGKILL: no TaskDone, no cleanup in the child
                 Assert.Equal("\"a\"", q.Take(Limit), "the unfinished one is handed out again");
                 string more;
                 Assert.True(!q.TryTake(out more, TimeSpan.FromMilliseconds(300)), "nothing else is handed out again: " + more);

@@ -119,6 +119,13 @@ namespace Polyipc.Tests
             return line.Result;
         }
 
+        /// <summary>Kills the child with SIGKILL (no cleanup of any kind runs) and waits for it to be gone.</summary>
+        protected static void Kill9(Process p, TimeSpan limit)
+        {
+            p.Kill();
+            Assert.True(p.WaitForExit((int)limit.TotalMilliseconds), "the child died");
+        }
+
         protected static void WaitExit(Process p, TimeSpan limit, int expectedCode = 0)
         {
             if (!p.WaitForExit((int)limit.TotalMilliseconds))

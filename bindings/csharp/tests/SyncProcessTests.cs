@@ -21,8 +21,7 @@ namespace Polyipc.Tests
                 Assert.True(l.Locked && l.HeldCount == 0, "the child holds it");
                 LockGuard g;
                 Assert.True(!l.TryAcquire(out g), "held by the child");
-                child.Kill(); // SIGKILL: the child cannot release
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit); // SIGKILL: the child cannot release
                 using (var guard = l.Acquire(Limit))
                 {
                     Assert.True(guard.PreviousOwnerDied, "the acquire reports the owner's death");
@@ -42,8 +41,7 @@ namespace Polyipc.Tests
                 Assert.True(!s.Wait(TimeSpan.Zero), "the child holds both slots");
                 var holders = (JArray)JObject.Parse(s.StatJson())["holders"];
                 Assert.True(holders.Count == 1, "one holder process: " + holders);
-                child.Kill();
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit);
                 Assert.True(s.Wait(2, Limit), "its two slots came back");
                 s.Release(2);
                 Assert.Equal(2L, s.CurrentCount, "both free");
@@ -83,8 +81,7 @@ namespace Polyipc.Tests
                     var deadline = DateTime.UtcNow + Limit;
                     while (b3.ParticipantsWaiting < 1 && DateTime.UtcNow < deadline) Thread.Sleep(5); // bounded poll of the count
                     Assert.Equal(1, b3.ParticipantsWaiting, "the child waits");
-                    waiter.Kill();
-                    Assert.True(waiter.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                    Kill9(waiter, Limit);
                     Assert.Throws<BrokenBarrierException>(() => b3.SignalAndWait(Limit), "a dead waiter breaks the barrier");
                     Assert.True(b3.IsBroken, "broken until reset");
                 }

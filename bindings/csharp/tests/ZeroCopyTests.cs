@@ -508,8 +508,7 @@ namespace Polyipc.Tests
                 var child = StartChild("borrow", q.Name);
                 Assert.Equal("borrowed " + big.Length + " " + Checksum(big), ReadLine(child, Limit));
                 Assert.Equal(0L, q.Count, "the child holds the only message");
-                child.Kill(); // SIGKILL: no Release, no cleanup in the child
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit); // SIGKILL: no Release, no cleanup in the child
                 Assert.True(big.SequenceEqual(q.TakeBytes(Limit)), "the message is redelivered to the next getter");
                 Assert.Equal(0L, q.Count);
             }
@@ -523,8 +522,7 @@ namespace Polyipc.Tests
                 const int n = 40 << 10; // two do not fit the ring at once
                 var child = StartChild("reserve", q.Name, n.ToString());
                 Assert.Equal("reserved " + n, ReadLine(child, Limit));
-                child.Kill();
-                Assert.True(child.WaitForExit((int)Limit.TotalMilliseconds), "the child died");
+                Kill9(child, Limit);
                 byte[] data;
                 Assert.True(!q.TryTakeBytes(out data, TimeSpan.Zero), "nothing half-written shows");
                 byte[] big = Pattern(n, 12);
