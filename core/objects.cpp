@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/dict/dict.hpp"
 #include "core/queue/layout.hpp"
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"
@@ -30,6 +31,7 @@ uint64_t min_body_size(Kind kind) {
     case Kind::Pipe: return sizeof(PipeShared);
     case Kind::SharedMemory: return sizeof(SharedMemoryShared);
     case Kind::Array: return Array::body_size(1);
+    case Kind::Dict: return sizeof(DictShared);
   }
   return 0;  // unknown kind: reported as such
 }
@@ -53,6 +55,7 @@ nlohmann::json describe_view(const ObjectView& v) {
     case Kind::Pipe: return Pipe::describe(v.name, v.header, body);
     case Kind::SharedMemory: return SharedMemory::describe(v.name, v.header, body);
     case Kind::Array: return Array::describe(v.name, v.header, body);
+    case Kind::Dict: return Dict::describe(v.name, v.header, body);
   }
   return {{"name", v.name}, {"kind", "unknown"}, {"error", "unknown kind"}};
 }

@@ -385,6 +385,45 @@ POLYIPC_API int polyipc_array_release(polyipc_array *a, polyipc_error *err);
 POLYIPC_API int polyipc_array_stat_json(polyipc_array *a, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_array_close(polyipc_array *a);
 
+/* ---- dict: string keys to JSON values (the Manager's dict, without a manager)
+ * Every attached process reads and writes it directly; each call is atomic
+ * (one robust lock, one journaled change: a process killed mid-call leaves
+ * the dict as before or after the call). Keys are NUL-terminated UTF-8 of at
+ * most 4096 bytes; values are one JSON text each, validated (INVALID_JSON).
+ * FULL: max_items keys, or no room left in capacity_bytes. keys/items list
+ * entries in the order they were last set. */
+typedef struct polyipc_dict polyipc_dict;
+typedef struct polyipc_dict_options {
+  uint32_t struct_size;    /* sizeof(polyipc_dict_options), set by _init() */
+  uint32_t mode;           /* permission bits of the object, default 0600 */
+  uint64_t capacity_bytes; /* room for keys and values, default 1 MiB (the object maps twice that) */
+  uint64_t max_items;      /* default 4096 */
+  uint32_t ephemeral;      /* 1: unlinked when the last attached process detaches or dies */
+  uint32_t reserved;
+} polyipc_dict_options;
+POLYIPC_API void polyipc_dict_options_init(polyipc_dict_options *opts);
+/* opening an existing dict ignores capacity_bytes and max_items */
+POLYIPC_API int polyipc_dict_open(const char *name, polyipc_open_mode mode, const polyipc_dict_options *opts /* nullable */,
+                                  polyipc_dict **out, polyipc_error *err);
+POLYIPC_API int polyipc_dict_set(polyipc_dict *d, const char *key, const char *json, polyipc_error *err);
+/* *json: a library-allocated copy, NUL-terminated (release with polyipc_free), *len (nullable) its bytes.
+ * A missing key: *found = 0 and *json = NULL; with found == NULL it is NOT_FOUND. */
+POLYIPC_API int polyipc_dict_get(polyipc_dict *d, const char *key, char **json, size_t *len, int *found,
+                                 polyipc_error *err);
+/* *deleted (nullable) = 1 when the key was there */
+POLYIPC_API int polyipc_dict_delete(polyipc_dict *d, const char *key, int *deleted, polyipc_error *err);
+/* sets key to desired only if its value equals expected as JSON (1 == 1.0; whitespace aside);
+ * expected NULL: only if the key is absent; desired NULL: deletes it. *swapped = 1 when it changed. */
+POLYIPC_API int polyipc_dict_compare_and_set(polyipc_dict *d, const char *key, const char *expected /* nullable */,
+                                             const char *desired /* nullable */, int *swapped, polyipc_error *err);
+POLYIPC_API int polyipc_dict_len(polyipc_dict *d, uint64_t *len, polyipc_error *err);
+/* a JSON array of the keys / a JSON object of every entry, each one snapshot (release with polyipc_free) */
+POLYIPC_API int polyipc_dict_keys(polyipc_dict *d, char **json, polyipc_error *err);
+POLYIPC_API int polyipc_dict_items(polyipc_dict *d, char **json, polyipc_error *err);
+POLYIPC_API int polyipc_dict_clear(polyipc_dict *d, polyipc_error *err);
+POLYIPC_API int polyipc_dict_stat_json(polyipc_dict *d, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_dict_close(polyipc_dict *d);
+
 /* ---- worker pools: tasks by function name, results to their submitter ------
  * Python's Pool.apply_async across processes and languages. A submitter names
  * a function and passes JSON arguments; a worker process, in any language,

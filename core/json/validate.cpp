@@ -476,6 +476,22 @@ inline __attribute__((always_inline)) bool run(const char* data, size_t len, siz
 
 }  // namespace
 
+bool valid_utf8(const char* data, size_t len, size_t* bad_offset) noexcept {
+  Run<false> r(data, len);
+  for (const char* p = data, *e = data + len; p < e;) {
+    if (static_cast<unsigned char>(*p) < 0x80) {
+      ++p;
+      continue;
+    }
+    p = r.utf8(p);
+    if (!p) {
+      if (bad_offset) *bad_offset = static_cast<size_t>(r.fail_at_ - data);
+      return false;
+    }
+  }
+  return true;
+}
+
 bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err) noexcept {
   const size_t limit = max_depth < kStackLevels ? max_depth : kStackLevels;
   if (len <= kSmall) {

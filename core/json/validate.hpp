@@ -19,4 +19,8 @@ struct ValidationError {
 // arrays/objects nest at most max_depth deep. Otherwise false and *err filled.
 bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err) noexcept;
 
+// True when data[0..len) is valid UTF-8 (the same rules as strings above);
+// else false with *bad_offset (nullable) at the first byte that is wrong.
+bool valid_utf8(const char* data, size_t len, size_t* bad_offset) noexcept;
+
 }  // namespace polyipc::json

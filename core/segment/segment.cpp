@@ -79,6 +79,7 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::Pipe: return "pipe";
     case Kind::SharedMemory: return "shared_memory";
     case Kind::Pool: return "pool";
+    case Kind::Dict: return "dict";
     case Kind::Array: return "array";
   }
   return "unknown object";

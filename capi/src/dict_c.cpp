@@ -1,0 +1,167 @@
+// Dict in the C API: argument checks and translation only; the semantics
+// live in core/dict.
+#include <cstring>
+
+#include "capi/src/internal.hpp"
+#include "core/dict/dict.hpp"
+
+using polyipc::ErrorText;
+using polyipc::Status;
+using polyipc::capi::guard;
+
+struct polyipc_dict {
+  std::unique_ptr<polyipc::Dict> impl;
+};
+
+namespace {
+
+polyipc::DictOptions dict_options(const char* name, const polyipc_dict_options* o) {
+  polyipc::DictOptions c;
+  if (!o) return c;
+  if (o->struct_size < offsetof(polyipc_dict_options, ephemeral) + sizeof(o->ephemeral))
+    throw polyipc::Error(Status::InvalidArg,
+                         polyipc::format("dict '%.200s': options struct_size %u too small (call "
+                                         "polyipc_dict_options_init)", name, o->struct_size));
+  c.mode = o->mode;
+  c.capacity_bytes = o->capacity_bytes;
+  c.max_items = o->max_items;
+  c.ephemeral = o->ephemeral != 0;
+  return c;
+}
+
+}  // namespace
+
+#define REQUIRE_DICT(d, err, call) POLYIPC_REQUIRE(d != nullptr && d->impl, err, "%s: dict handle is NULL", call)
+#define REQUIRE_KEY(d, key, err) \
+  POLYIPC_REQUIRE(key != nullptr, err, "dict '%s': key is NULL", d->impl->name().c_str())
+
+extern "C" {
+
+void polyipc_dict_options_init(polyipc_dict_options* opts) {
+  if (!opts) return;
+  const polyipc::DictOptions d;
+  *opts = polyipc_dict_options{};
+  opts->struct_size = sizeof *opts;
+  opts->mode = d.mode;
+  opts->capacity_bytes = d.capacity_bytes;
+  opts->max_items = d.max_items;
+}
+
+int polyipc_dict_open(const char* name, polyipc_open_mode mode, const polyipc_dict_options* opts, polyipc_dict** out,
+                      polyipc_error* err) {
+  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_dict_open: name is NULL");
+  POLYIPC_REQUIRE(out != nullptr, err, "dict '%.200s': out pointer is NULL", name);
+  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
+                  "dict '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  return guard(err, "polyipc_dict_open", [&](ErrorText&) {
+    auto h = std::make_unique<polyipc_dict>();
+    h->impl = polyipc::Dict::open(name, static_cast<polyipc::OpenMode>(mode), dict_options(name, opts));
+    *out = h.release();
+    return Status::Ok;
+  });
+}
+
+int polyipc_dict_set(polyipc_dict* d, const char* key, const char* json, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_set");
+  REQUIRE_KEY(d, key, err);
+  POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': value of key \"%.64s\" is NULL", d->impl->name().c_str(), key);
+  return guard(err, "polyipc_dict_set", [&](ErrorText& e) { return d->impl->set(key, json, std::strlen(json), e); });
+}
+
+int polyipc_dict_get(polyipc_dict* d, const char* key, char** json, size_t* len, int* found, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_get");
+  REQUIRE_KEY(d, key, err);
+  POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': json out pointer is NULL", d->impl->name().c_str());
+  *json = nullptr;
+  return guard(err, "polyipc_dict_get", [&](ErrorText& e) {
+    // One byte more than the value, for the NUL.
+    auto dest = [](void* ctx, size_t n) -> void* {
+      char* p = static_cast<char*>(std::malloc(n + 1));
+      if (!p) throw std::bad_alloc();
+      p[n] = 0;
+      *static_cast<char**>(ctx) = p;
+      return p;
+    };
+    bool present = false;
+    size_t n = 0;
+    Status st = d->impl->get(key, dest, json, &n, &present, e);
+    if (st != Status::Ok) return st;
+    if (len) *len = present ? n : 0;
+    if (found) {
+      *found = present ? 1 : 0;
+    } else if (!present) {
+      e.set("dict '%s': no key \"%.64s\"", d->impl->name().c_str(), key);
+      return Status::NotFound;
+    }
+    return Status::Ok;
+  });
+}
+
+int polyipc_dict_delete(polyipc_dict* d, const char* key, int* deleted, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_delete");
+  REQUIRE_KEY(d, key, err);
+  return guard(err, "polyipc_dict_delete", [&](ErrorText& e) {
+    bool removed = false;
+    Status st = d->impl->remove(key, &removed, e);
+    if (deleted) *deleted = removed ? 1 : 0;
+    return st;
+  });
+}
+
+int polyipc_dict_compare_and_set(polyipc_dict* d, const char* key, const char* expected, const char* desired,
+                                 int* swapped, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_compare_and_set");
+  REQUIRE_KEY(d, key, err);
+  return guard(err, "polyipc_dict_compare_and_set", [&](ErrorText& e) {
+    bool done = false;
+    Status st = d->impl->compare_and_set(key, expected, expected ? std::strlen(expected) : 0, desired,
+                                         desired ? std::strlen(desired) : 0, &done, e);
+    if (swapped) *swapped = done ? 1 : 0;
+    return st;
+  });
+}
+
+int polyipc_dict_len(polyipc_dict* d, uint64_t* len, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_len");
+  POLYIPC_REQUIRE(len != nullptr, err, "dict '%s': len out pointer is NULL", d->impl->name().c_str());
+  return guard(err, "polyipc_dict_len", [&](ErrorText&) {
+    *len = d->impl->size();
+    return Status::Ok;
+  });
+}
+
+int polyipc_dict_keys(polyipc_dict* d, char** json, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_keys");
+  POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': json out pointer is NULL", d->impl->name().c_str());
+  return guard(err, "polyipc_dict_keys", [&](ErrorText&) {
+    *json = polyipc::capi::dup_string(d->impl->keys_json());
+    return Status::Ok;
+  });
+}
+
+int polyipc_dict_items(polyipc_dict* d, char** json, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_items");
+  POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': json out pointer is NULL", d->impl->name().c_str());
+  return guard(err, "polyipc_dict_items", [&](ErrorText&) {
+    *json = polyipc::capi::dup_string(d->impl->items_json());
+    return Status::Ok;
+  });
+}
+
+int polyipc_dict_clear(polyipc_dict* d, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_clear");
+  return guard(err, "polyipc_dict_clear", [&](ErrorText& e) { return d->impl->clear(e); });
+}
+
+int polyipc_dict_stat_json(polyipc_dict* d, char** json, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_stat_json");
+  POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': json out pointer is NULL", d->impl->name().c_str());
+  return guard(err, "polyipc_dict_stat_json", [&](ErrorText&) {
+    *json = polyipc::capi::dup_string(d->impl->stat_json());
+    return Status::Ok;
+  });
+}
+
+void polyipc_dict_close(polyipc_dict* d) { delete d; }
+
+}  // extern "C"
