@@ -433,6 +433,10 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 %csmethodmodifiers NativePool::submit "public unsafe";
 %csmethodmodifiers NativeQueue::task_done_message "public unsafe";
 %csmethodmodifiers NativePoolTask::finish "public unsafe";
+%csmethodmodifiers NativeDict::set "public unsafe";
+%csmethodmodifiers NativeDict::get "public unsafe";
+%csmethodmodifiers NativeDict::remove "public unsafe";
+%csmethodmodifiers NativeDict::compare_and_set "public unsafe";
 %extend NativePipe {
   /* send of buf_len bytes at buf (a pinned byte[] or Span). */
   void send_buffer(const void *buf, size_t buf_len, int64_t timeout_ns, polyipc_error *err) {

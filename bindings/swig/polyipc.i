@@ -30,6 +30,7 @@ typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
+typedef polyipc_dict NativeDict;
 
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
@@ -74,6 +75,36 @@ static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
   memcpy(b.data, data, len);
   b.len = len;
   return b;
+}
+
+/* (data, len) as the NUL-terminated text the dict's C API takes: NULL, with
+ * err filled, when the bytes hold a NUL (no key may, no JSON text does) or
+ * memory runs out. `what` says which argument, for the message. */
+static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
+                                      polyipc_error *err) {
+  const char *nul = (const char *)memchr(data, 0, len);
+  char *copy;
+  if (nul) {
+    char *stat = NULL;
+    const char *name = "?", *end;
+    polyipc_error ignored;
+    if (polyipc_dict_stat_json(d, &stat, &ignored) == 0 && (name = strstr(stat, "\"name\":\"")) != NULL) name += 8;
+    end = name ? strchr(name, '"') : NULL;
+    err->code = strcmp(what, "key") == 0 ? POLYIPC_ERR_INVALID_ARG : POLYIPC_ERR_INVALID_JSON;
+    snprintf(err->message, sizeof err->message, "dict '%.*s': %s holds a NUL byte at offset %zu",
+             end ? (int)(end - name) : 1, end ? name : "?", what, (size_t)(nul - (const char *)data));
+    polyipc_free(stat);
+    return NULL;
+  }
+  copy = (char *)malloc(len + 1);
+  if (!copy) {
+    err->code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err->message, sizeof err->message, "dict: no memory for the %s", what);
+    return NULL;
+  }
+  if (len) memcpy(copy, data, len);
+  copy[len] = 0;
+  return copy;
 }
 %}
 
@@ -663,5 +694,104 @@ typedef struct {} NativePoolTask;
   /* failed 0: data is the JSON result; 1: an error text (UTF-8) */
   void finish(int failed, const void *data, size_t len, polyipc_error *err) {
     polyipc_pool_finish($self, failed, data, len, err);
+  }
+}
+
+/* ---- dict: string keys to JSON values -------------------------------------------
+ * Keys and values go in as bytes (UTF-8 and JSON text), so no language's own
+ * string marshalling (Java's modified UTF-8) touches them. A valid JSON text
+ * is never empty, so an empty result means "absent", and an empty expected or
+ * desired value in compare_and_set means NULL in the C API. */
+%apply (const void *data, size_t len) { (const void *key, size_t key_len), (const void *value, size_t value_len),
+                                        (const void *expected, size_t expected_len),
+                                        (const void *desired, size_t desired_len) };
+%nodefaultctor NativeDict;
+typedef struct {} NativeDict;
+%newobject NativeDict::open;
+%newobject NativeDict::stat_json;
+%extend NativeDict {
+  /* capacity_bytes, max_items, mode 0: the defaults */
+  static NativeDict *open(const char *name, int open_mode, uint64_t capacity_bytes, uint64_t max_items, uint32_t mode,
+                          int ephemeral, polyipc_error *err) {
+    polyipc_dict_options o;
+    polyipc_dict *d = NULL;
+    polyipc_dict_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (max_items) o.max_items = max_items;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_dict_open(name, (polyipc_open_mode)open_mode, &o, &d, err);
+    return d;
+  }
+  ~NativeDict() { polyipc_dict_close($self); }
+  void set(const void *key, size_t key_len, const void *value, size_t value_len, polyipc_error *err) {
+    char *k = polyipc_native_dict_text($self, key, key_len, "key", err);
+    char *v = k ? polyipc_native_dict_text($self, value, value_len, "value", err) : NULL;
+    if (v) polyipc_dict_set($self, k, v, err);
+    free(k);
+    free(v);
+  }
+  /* the value's JSON text; empty when the key is absent */
+  polyipc_bytes get(const void *key, size_t key_len, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    char *k = polyipc_native_dict_text($self, key, key_len, "key", err);
+    int found = 0;
+    if (k && polyipc_dict_get($self, k, (char **)&b.data, &b.len, &found, err) != 0) b.len = 0;
+    free(k);
+    return b;
+  }
+  /* 1 when the key was there */
+  int remove(const void *key, size_t key_len, polyipc_error *err) {
+    int deleted = 0;
+    char *k = polyipc_native_dict_text($self, key, key_len, "key", err);
+    if (k) polyipc_dict_delete($self, k, &deleted, err);
+    free(k);
+    return deleted;
+  }
+  /* expected empty: only if absent; desired empty: delete. 1 when it changed. */
+  int compare_and_set(const void *key, size_t key_len, const void *expected, size_t expected_len,
+                      const void *desired, size_t desired_len, polyipc_error *err) {
+    int swapped = 0;
+    char *k = polyipc_native_dict_text($self, key, key_len, "key", err);
+    char *x = k && expected_len ? polyipc_native_dict_text($self, expected, expected_len, "expected value", err) : NULL;
+    char *v = k && (x || !expected_len) && desired_len
+                  ? polyipc_native_dict_text($self, desired, desired_len, "value", err) : NULL;
+    if (k && (x || !expected_len) && (v || !desired_len))
+      polyipc_dict_compare_and_set($self, k, x, v, &swapped, err);
+    free(k);
+    free(x);
+    free(v);
+    return swapped;
+  }
+  uint64_t len(polyipc_error *err) {
+    uint64_t n = 0;
+    polyipc_dict_len($self, &n, err);
+    return n;
+  }
+  /* a JSON array of the keys (UTF-8) */
+  polyipc_bytes keys(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_dict_keys($self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+  /* a JSON object of every entry (UTF-8) */
+  polyipc_bytes items(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_dict_items($self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+  void clear(polyipc_error *err) { polyipc_dict_clear($self, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_dict_stat_json($self, &json, err);
+    return json;
   }
 }

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_fe68f002e4ec4645(const char*);
+  void cgo_panic__native_c957be9e980cf679(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_fe68f002e4ec4645(p);
+  cgo_panic__native_c957be9e980cf679(p);
 }
 
 
@@ -206,6 +206,7 @@ typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
+typedef polyipc_dict NativeDict;
 
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
@@ -250,6 +251,36 @@ static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
   memcpy(b.data, data, len);
   b.len = len;
   return b;
+}
+
+/* (data, len) as the NUL-terminated text the dict's C API takes: NULL, with
+ * err filled, when the bytes hold a NUL (no key may, no JSON text does) or
+ * memory runs out. `what` says which argument, for the message. */
+static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
+                                      polyipc_error *err) {
+  const char *nul = (const char *)memchr(data, 0, len);
+  char *copy;
+  if (nul) {
+    char *stat = NULL;
+    const char *name = "?", *end;
+    polyipc_error ignored;
+    if (polyipc_dict_stat_json(d, &stat, &ignored) == 0 && (name = strstr(stat, "\"name\":\"")) != NULL) name += 8;
+    end = name ? strchr(name, '"') : NULL;
+    err->code = strcmp(what, "key") == 0 ? POLYIPC_ERR_INVALID_ARG : POLYIPC_ERR_INVALID_JSON;
+    snprintf(err->message, sizeof err->message, "dict '%.*s': %s holds a NUL byte at offset %zu",
+             end ? (int)(end - name) : 1, end ? name : "?", what, (size_t)(nul - (const char *)data));
+    polyipc_free(stat);
+    return NULL;
+  }
+  copy = (char *)malloc(len + 1);
+  if (!copy) {
+    err->code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err->message, sizeof err->message, "dict: no memory for the %s", what);
+    return NULL;
+  }
+  if (len) memcpy(copy, data, len);
+  copy[len] = 0;
+  return copy;
 }
 
 
@@ -780,11 +811,87 @@ SWIGINTERN polyipc_bytes NativePoolTask_args(NativePoolTask *self){
 SWIGINTERN void NativePoolTask_finish(NativePoolTask *self,int failed,void const *data,size_t len,polyipc_error *err){
     polyipc_pool_finish(self, failed, data, len, err);
   }
+SWIGINTERN NativeDict *NativeDict_open(char const *name,int open_mode,uint64_t capacity_bytes,uint64_t max_items,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_dict_options o;
+    polyipc_dict *d = NULL;
+    polyipc_dict_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (max_items) o.max_items = max_items;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_dict_open(name, (polyipc_open_mode)open_mode, &o, &d, err);
+    return d;
+  }
+SWIGINTERN void delete_NativeDict(NativeDict *self){ polyipc_dict_close(self); }
+SWIGINTERN void NativeDict_set(NativeDict *self,void const *key,size_t key_len,void const *value,size_t value_len,polyipc_error *err){
+    char *k = polyipc_native_dict_text(self, key, key_len, "key", err);
+    char *v = k ? polyipc_native_dict_text(self, value, value_len, "value", err) : NULL;
+    if (v) polyipc_dict_set(self, k, v, err);
+    free(k);
+    free(v);
+  }
+SWIGINTERN polyipc_bytes NativeDict_get(NativeDict *self,void const *key,size_t key_len,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    char *k = polyipc_native_dict_text(self, key, key_len, "key", err);
+    int found = 0;
+    if (k && polyipc_dict_get(self, k, (char **)&b.data, &b.len, &found, err) != 0) b.len = 0;
+    free(k);
+    return b;
+  }
+SWIGINTERN int NativeDict_remove(NativeDict *self,void const *key,size_t key_len,polyipc_error *err){
+    int deleted = 0;
+    char *k = polyipc_native_dict_text(self, key, key_len, "key", err);
+    if (k) polyipc_dict_delete(self, k, &deleted, err);
+    free(k);
+    return deleted;
+  }
+SWIGINTERN int NativeDict_compare_and_set(NativeDict *self,void const *key,size_t key_len,void const *expected,size_t expected_len,void const *desired,size_t desired_len,polyipc_error *err){
+    int swapped = 0;
+    char *k = polyipc_native_dict_text(self, key, key_len, "key", err);
+    char *x = k && expected_len ? polyipc_native_dict_text(self, expected, expected_len, "expected value", err) : NULL;
+    char *v = k && (x || !expected_len) && desired_len
+                  ? polyipc_native_dict_text(self, desired, desired_len, "value", err) : NULL;
+    if (k && (x || !expected_len) && (v || !desired_len))
+      polyipc_dict_compare_and_set(self, k, x, v, &swapped, err);
+    free(k);
+    free(x);
+    free(v);
+    return swapped;
+  }
+SWIGINTERN uint64_t NativeDict_len(NativeDict *self,polyipc_error *err){
+    uint64_t n = 0;
+    polyipc_dict_len(self, &n, err);
+    return n;
+  }
+SWIGINTERN polyipc_bytes NativeDict_keys(NativeDict *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_dict_keys(self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+SWIGINTERN polyipc_bytes NativeDict_items(NativeDict *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_dict_items(self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+SWIGINTERN void NativeDict_clear(NativeDict *self,polyipc_error *err){ polyipc_dict_clear(self, err); }
+SWIGINTERN char *NativeDict_stat_json(NativeDict *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_dict_stat_json(self, &json, err);
+    return json;
+  }
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_fe68f002e4ec4645(void *_swig_go_0) {
+void _wrap_Swig_free_native_c957be9e980cf679(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -794,7 +901,7 @@ void _wrap_Swig_free_native_fe68f002e4ec4645(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_fe68f002e4ec4645(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_c957be9e980cf679(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -807,7 +914,7 @@ void *_wrap_Swig_malloc_native_fe68f002e4ec4645(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_OK_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -819,7 +926,7 @@ intgo _wrap_POLYIPC_OK_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -831,7 +938,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -843,7 +950,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_FULL_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -855,7 +962,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -867,7 +974,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -879,7 +986,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -891,7 +998,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -903,7 +1010,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -915,7 +1022,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -927,7 +1034,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -939,7 +1046,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -951,7 +1058,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -963,7 +1070,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -975,7 +1082,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -987,7 +1094,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -999,7 +1106,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_c957be9e980cf679() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1011,7 +1118,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_c957be9e980cf679() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1023,7 +1130,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_c957be9e980cf679() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1035,7 +1142,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_c957be9e980cf679() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1047,7 +1154,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_FIFO_native_c957be9e980cf679() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1059,7 +1166,7 @@ intgo _wrap_POLYIPC_FIFO_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_LIFO_native_c957be9e980cf679() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1071,7 +1178,7 @@ intgo _wrap_POLYIPC_LIFO_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_PRIORITY_native_c957be9e980cf679() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1083,7 +1190,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_c957be9e980cf679() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1095,7 +1202,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_c957be9e980cf679() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1107,7 +1214,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_fe68f002e4ec4645() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_c957be9e980cf679() {
   int result;
   intgo _swig_go_result;
   
@@ -1118,7 +1225,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_fe68f002e4ec4645() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_fe68f002e4ec4645() {
+long long _wrap_POLYIPC_FOREVER_native_c957be9e980cf679() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1129,7 +1236,7 @@ long long _wrap_POLYIPC_FOREVER_native_fe68f002e4ec4645() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_fe68f002e4ec4645() {
+_gostring_ _wrap_polyipc_version_native_c957be9e980cf679() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1147,7 +1254,7 @@ _gostring_ _wrap_polyipc_version_native_fe68f002e4ec4645() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_fe68f002e4ec4645() {
+intgo _wrap_polyipc_version_number_native_c957be9e980cf679() {
   int result;
   intgo _swig_go_result;
   
@@ -1158,7 +1265,7 @@ intgo _wrap_polyipc_version_number_native_fe68f002e4ec4645() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_fe68f002e4ec4645(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_c957be9e980cf679(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1178,7 +1285,7 @@ _gostring_ _wrap_polyipc_status_name_native_fe68f002e4ec4645(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_c957be9e980cf679(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1214,7 +1321,7 @@ intgo _wrap_polyipc_unlink_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_fe68f002e4ec4645() {
+_gostring_ _wrap_polyipc_native_list_json_native_c957be9e980cf679() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1247,7 +1354,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_fe68f002e4ec4645() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_c957be9e980cf679(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1291,7 +1398,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_fe68f002e4ec4645(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_fe68f002e4ec4645() {
+_gostring_ _wrap_polyipc_native_gc_json_native_c957be9e980cf679() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1324,7 +1431,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_fe68f002e4ec4645() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_fe68f002e4ec4645(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_c957be9e980cf679(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1370,7 +1477,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_fe68f002e4ec4645(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1405,7 +1512,7 @@ long long _wrap_NativeQueue_get_into_native_fe68f002e4ec4645(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1459,7 +1566,7 @@ NativeQueue *_wrap_NativeQueue_open_native_fe68f002e4ec4645(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_fe68f002e4ec4645(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_c957be9e980cf679(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1495,7 +1602,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_fe68f002e4ec4645(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1505,7 +1612,7 @@ void _wrap_delete_NativeQueue_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1539,7 +1646,7 @@ void _wrap_NativeQueue_put_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_c957be9e980cf679(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1576,7 +1683,7 @@ _goslice_ _wrap_NativeQueue_get_native_fe68f002e4ec4645(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1603,7 +1710,7 @@ long long _wrap_NativeQueue_size_native_fe68f002e4ec4645(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1627,7 +1734,7 @@ void _wrap_NativeQueue_task_done_native_fe68f002e4ec4645(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1657,7 +1764,7 @@ void _wrap_NativeQueue_task_done_message_native_fe68f002e4ec4645(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_c957be9e980cf679(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1683,7 +1790,7 @@ void _wrap_NativeQueue_join_native_fe68f002e4ec4645(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1707,7 +1814,7 @@ void _wrap_NativeQueue_close_writes_native_fe68f002e4ec4645(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_fe68f002e4ec4645(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1742,7 +1849,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_fe68f002e4ec4645(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1786,7 +1893,7 @@ NativeLock *_wrap_NativeLock_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_c957be9e980cf679(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1796,7 +1903,7 @@ void _wrap_delete_NativeLock_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_fe68f002e4ec4645(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_c957be9e980cf679(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1822,7 +1929,7 @@ void _wrap_NativeLock_acquire_native_fe68f002e4ec4645(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_c957be9e980cf679(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1846,7 +1953,7 @@ void _wrap_NativeLock_release_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_c957be9e980cf679(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1873,7 +1980,7 @@ intgo _wrap_NativeLock_locked_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_c957be9e980cf679(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1900,7 +2007,7 @@ intgo _wrap_NativeLock_held_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_fe68f002e4ec4645(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_c957be9e980cf679(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1935,7 +2042,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_fe68f002e4ec4645(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -1981,7 +2088,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_fe68f002e4ec4645(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -1991,7 +2098,7 @@ void _wrap_delete_NativeSemaphore_native_fe68f002e4ec4645(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_c957be9e980cf679(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2019,7 +2126,7 @@ void _wrap_NativeSemaphore_acquire_native_fe68f002e4ec4645(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_c957be9e980cf679(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2045,7 +2152,7 @@ void _wrap_NativeSemaphore_release_native_fe68f002e4ec4645(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2072,7 +2179,7 @@ long long _wrap_NativeSemaphore_value_native_fe68f002e4ec4645(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2099,7 +2206,7 @@ long long _wrap_NativeSemaphore_drain_native_fe68f002e4ec4645(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_fe68f002e4ec4645(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2134,7 +2241,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_fe68f002e4ec4645(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2176,7 +2283,7 @@ NativeEvent *_wrap_NativeEvent_open_native_fe68f002e4ec4645(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2186,7 +2293,7 @@ void _wrap_delete_NativeEvent_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2210,7 +2317,7 @@ void _wrap_NativeEvent_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2234,7 +2341,7 @@ void _wrap_NativeEvent_clear_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2261,7 +2368,7 @@ intgo _wrap_NativeEvent_is_set_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_fe68f002e4ec4645(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_c957be9e980cf679(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2287,7 +2394,7 @@ void _wrap_NativeEvent_wait_native_fe68f002e4ec4645(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2314,7 +2421,7 @@ intgo _wrap_NativeEvent_token_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_fe68f002e4ec4645(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_c957be9e980cf679(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2342,7 +2449,7 @@ void _wrap_NativeEvent_wait_since_native_fe68f002e4ec4645(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_fe68f002e4ec4645(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2377,7 +2484,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_fe68f002e4ec4645(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2430,7 +2537,7 @@ NativeCondition *_wrap_NativeCondition_open_native_fe68f002e4ec4645(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2440,7 +2547,7 @@ void _wrap_delete_NativeCondition_native_fe68f002e4ec4645(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2466,7 +2573,7 @@ void _wrap_NativeCondition_acquire_native_fe68f002e4ec4645(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2490,7 +2597,7 @@ void _wrap_NativeCondition_release_native_fe68f002e4ec4645(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2516,7 +2623,7 @@ void _wrap_NativeCondition_wait_native_fe68f002e4ec4645(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_fe68f002e4ec4645(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2542,7 +2649,7 @@ void _wrap_NativeCondition_notify_native_fe68f002e4ec4645(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2566,7 +2673,7 @@ void _wrap_NativeCondition_notify_all_native_fe68f002e4ec4645(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_fe68f002e4ec4645(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2601,7 +2708,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_fe68f002e4ec4645(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2645,7 +2752,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_fe68f002e4ec4645(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2655,7 +2762,7 @@ void _wrap_delete_NativeBarrier_native_fe68f002e4ec4645(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2684,7 +2791,7 @@ long long _wrap_NativeBarrier_wait_native_fe68f002e4ec4645(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2711,7 +2818,7 @@ long long _wrap_NativeBarrier_arrive_native_fe68f002e4ec4645(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2742,7 +2849,7 @@ long long _wrap_NativeBarrier_await_ticket_native_fe68f002e4ec4645(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2771,7 +2878,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_fe68f002e4ec4645(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2795,7 +2902,7 @@ void _wrap_NativeBarrier_abort_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2819,7 +2926,7 @@ void _wrap_NativeBarrier_reset_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2846,7 +2953,7 @@ intgo _wrap_NativeBarrier_parties_native_fe68f002e4ec4645(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2873,7 +2980,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_fe68f002e4ec4645(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2900,7 +3007,7 @@ intgo _wrap_NativeBarrier_broken_native_fe68f002e4ec4645(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_fe68f002e4ec4645(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2935,7 +3042,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_fe68f002e4ec4645(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_fe68f002e4ec4645(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_c957be9e980cf679(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -2970,7 +3077,7 @@ long long _wrap_NativePipe_recv_into_native_fe68f002e4ec4645(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3020,7 +3127,7 @@ NativePipe *_wrap_NativePipe_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3058,7 +3165,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_fe68f002e4ec4645(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_fe68f002e4ec4645(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_c957be9e980cf679(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3068,7 +3175,7 @@ void _wrap_delete_NativePipe_native_fe68f002e4ec4645(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_fe68f002e4ec4645(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_c957be9e980cf679(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3100,7 +3207,7 @@ void _wrap_NativePipe_send_native_fe68f002e4ec4645(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_fe68f002e4ec4645(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_c957be9e980cf679(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3137,7 +3244,7 @@ _goslice_ _wrap_NativePipe_recv_native_fe68f002e4ec4645(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_fe68f002e4ec4645(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_c957be9e980cf679(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3163,7 +3270,7 @@ void _wrap_NativePipe_poll_native_fe68f002e4ec4645(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_fe68f002e4ec4645(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_c957be9e980cf679(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3198,7 +3305,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_fe68f002e4ec4645(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_fe68f002e4ec4645() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_c957be9e980cf679() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3209,7 +3316,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_fe68f002e4ec4645() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_c957be9e980cf679(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3219,7 +3326,7 @@ void _wrap_delete_NativeWaitSet_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3234,7 +3341,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_fe68f002e4ec4645(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3249,7 +3356,7 @@ long long _wrap_NativeWaitSet_add_queue_native_fe68f002e4ec4645(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3278,7 +3385,7 @@ long long _wrap_NativeWaitSet_wait_native_fe68f002e4ec4645(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3293,7 +3400,7 @@ intgo _wrap_NativeWaitSet_ready_native_fe68f002e4ec4645(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3337,7 +3444,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_fe68f002e4ec4645(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3347,7 +3454,7 @@ void _wrap_delete_NativeSharedMemory_native_fe68f002e4ec4645(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3374,7 +3481,7 @@ long long _wrap_NativeSharedMemory_address_native_fe68f002e4ec4645(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3401,7 +3508,7 @@ long long _wrap_NativeSharedMemory_size_native_fe68f002e4ec4645(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_fe68f002e4ec4645(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3436,7 +3543,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_fe68f002e4ec4645(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3482,7 +3589,7 @@ NativeArray *_wrap_NativeArray_open_native_fe68f002e4ec4645(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_c957be9e980cf679(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3492,7 +3599,7 @@ void _wrap_delete_NativeArray_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_c957be9e980cf679(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3519,7 +3626,7 @@ long long _wrap_NativeArray_length_native_fe68f002e4ec4645(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_c957be9e980cf679(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3546,7 +3653,7 @@ intgo _wrap_NativeArray_elem_type_native_fe68f002e4ec4645(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3575,7 +3682,7 @@ long long _wrap_NativeArray_load_i64_native_fe68f002e4ec4645(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3603,7 +3710,7 @@ void _wrap_NativeArray_store_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3634,7 +3741,7 @@ long long _wrap_NativeArray_add_i64_native_fe68f002e4ec4645(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3667,7 +3774,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_fe68f002e4ec4645(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3696,7 +3803,7 @@ double _wrap_NativeArray_load_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3724,7 +3831,7 @@ void _wrap_NativeArray_store_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3755,7 +3862,7 @@ double _wrap_NativeArray_add_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3788,7 +3895,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_fe68f002e4ec4645(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_fe68f002e4ec4645(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3814,7 +3921,7 @@ void _wrap_NativeArray_acquire_native_fe68f002e4ec4645(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_c957be9e980cf679(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3838,7 +3945,7 @@ void _wrap_NativeArray_release_native_fe68f002e4ec4645(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_fe68f002e4ec4645(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_c957be9e980cf679(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3873,7 +3980,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_fe68f002e4ec4645(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3919,7 +4026,7 @@ NativePool *_wrap_NativePool_open_native_fe68f002e4ec4645(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_c957be9e980cf679(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -3929,7 +4036,7 @@ void _wrap_delete_NativePool_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_fe68f002e4ec4645(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_c957be9e980cf679(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -3971,7 +4078,7 @@ long long _wrap_NativePool_submit_native_fe68f002e4ec4645(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4010,7 +4117,7 @@ _goslice_ _wrap_NativePool_result_native_fe68f002e4ec4645(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4039,7 +4146,7 @@ intgo _wrap_NativePool_cancel_native_fe68f002e4ec4645(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4068,7 +4175,7 @@ NativePoolTask *_wrap_NativePool_take_native_fe68f002e4ec4645(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_c957be9e980cf679(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4092,7 +4199,7 @@ void _wrap_NativePool_close_tasks_native_fe68f002e4ec4645(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_fe68f002e4ec4645(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4118,7 +4225,7 @@ void _wrap_NativePool_join_native_fe68f002e4ec4645(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_fe68f002e4ec4645(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_c957be9e980cf679(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4153,7 +4260,7 @@ _gostring_ _wrap_NativePool_stat_json_native_fe68f002e4ec4645(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4163,7 +4270,7 @@ void _wrap_delete_NativePoolTask_native_fe68f002e4ec4645(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4176,7 +4283,7 @@ long long _wrap_NativePoolTask_id_native_fe68f002e4ec4645(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4197,7 +4304,7 @@ _goslice_ _wrap_NativePoolTask_function_native_fe68f002e4ec4645(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4218,7 +4325,7 @@ _goslice_ _wrap_NativePoolTask_args_native_fe68f002e4ec4645(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_fe68f002e4ec4645(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_c957be9e980cf679(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4247,6 +4354,373 @@ void _wrap_NativePoolTask_finish_native_fe68f002e4ec4645(NativePoolTask *_swig_g
     _swig_gopanic(swig_polyipc_msg);
   }
   
+}
+
+
+NativeDict *_wrap_NativeDict_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint64_t arg3 ;
+  uint64_t arg4 ;
+  uint32_t arg5 ;
+  int arg6 ;
+  polyipc_error *arg7 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp7 ;
+  NativeDict *result = 0 ;
+  NativeDict *_swig_go_result;
+  
+  
+  temp7.code = 0;
+  temp7.message[0] = 0;
+  arg7 = &temp7;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  arg6 = (int)_swig_go_5; 
+  
+  result = (NativeDict *)NativeDict_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7);
+  *(NativeDict **)&_swig_go_result = (NativeDict *)result; 
+  
+  if (arg7->code != 0) {
+    char swig_polyipc_msg[sizeof arg7->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg7->code, arg7->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeDict_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  delete_NativeDict(arg1);
+  
+}
+
+
+void _wrap_NativeDict_set_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  polyipc_error temp6 ;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg5 = (size_t)_swig_go_2.len;
+  
+  
+  NativeDict_set(arg1,(void const *)arg2,arg3,(void const *)arg4,arg5,arg6);
+  
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_goslice_ _wrap_NativeDict_get_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  result = NativeDict_get(arg1,(void const *)arg2,arg3,arg4);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeDict_remove_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  result = (int)NativeDict_remove(arg1,(void const *)arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativeDict_compare_and_set_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  void *arg6 = (void *) 0 ;
+  size_t arg7 ;
+  polyipc_error *arg8 = (polyipc_error *) 0 ;
+  polyipc_error temp8 ;
+  int result;
+  intgo _swig_go_result;
+  
+  
+  temp8.code = 0;
+  temp8.message[0] = 0;
+  arg8 = &temp8;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg5 = (size_t)_swig_go_2.len;
+  
+  
+  arg6 = (void *)(_swig_go_3.len ? _swig_go_3.array : (void *)"");
+  arg7 = (size_t)_swig_go_3.len;
+  
+  
+  result = (int)NativeDict_compare_and_set(arg1,(void const *)arg2,arg3,(void const *)arg4,arg5,(void const *)arg6,arg7,arg8);
+  _swig_go_result = result; 
+  
+  if (arg8->code != 0) {
+    char swig_polyipc_msg[sizeof arg8->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg8->code, arg8->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeDict_len_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeDict_len(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativeDict_keys_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  result = NativeDict_keys(arg1,arg2);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativeDict_items_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  result = NativeDict_items(arg1,arg2);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeDict_clear_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  NativeDict_clear(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeDict_stat_json_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  result = (char *)NativeDict_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
 }
 
 

@@ -825,6 +825,106 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct polyipc_dict {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_dict_options {
+    pub struct_size: u32,
+    pub mode: u32,
+    pub capacity_bytes: u64,
+    pub max_items: u64,
+    pub ephemeral: u32,
+    pub reserved: u32,
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_options_init(opts: *mut polyipc_dict_options);
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_open(
+        name: *const ::std::os::raw::c_char,
+        mode: polyipc_open_mode,
+        opts: *const polyipc_dict_options,
+        out: *mut *mut polyipc_dict,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_set(
+        d: *mut polyipc_dict,
+        key: *const ::std::os::raw::c_char,
+        json: *const ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_get(
+        d: *mut polyipc_dict,
+        key: *const ::std::os::raw::c_char,
+        json: *mut *mut ::std::os::raw::c_char,
+        len: *mut usize,
+        found: *mut ::std::os::raw::c_int,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_delete(
+        d: *mut polyipc_dict,
+        key: *const ::std::os::raw::c_char,
+        deleted: *mut ::std::os::raw::c_int,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_compare_and_set(
+        d: *mut polyipc_dict,
+        key: *const ::std::os::raw::c_char,
+        expected: *const ::std::os::raw::c_char,
+        desired: *const ::std::os::raw::c_char,
+        swapped: *mut ::std::os::raw::c_int,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_len(
+        d: *mut polyipc_dict,
+        len: *mut u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_keys(
+        d: *mut polyipc_dict,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_items(
+        d: *mut polyipc_dict,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_clear(
+        d: *mut polyipc_dict,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_stat_json(
+        d: *mut polyipc_dict,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_dict_close(d: *mut polyipc_dict);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct polyipc_pool {
     _unused: [u8; 0],
 }
