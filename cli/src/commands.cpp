@@ -170,6 +170,7 @@ std::string state_text(const Json& obj) {
     return std::string(obj.value("duplex", true) ? "duplex" : "one-way") + ", " + pending("a") + "/" + pending("b") +
            " B pending";
   }
+  if (kind == "dict") return num("count") + " keys";
   if (kind == "shared_memory") return size_text(obj.value("size_bytes", uint64_t{0}));
   if (kind == "array") {
     auto values = obj.find("values");
@@ -208,6 +209,54 @@ int open_barrier(const char* n, polyipc_barrier** out, polyipc_error* e) {
 }
 
 }  // namespace
+
+int cmd_dict(const Options& o) {
+  polyipc_dict* raw_handle = nullptr;
+  polyipc_error err{};
+  check(polyipc_dict_open(o.name.c_str(), o.create ? POLYIPC_OPEN_OR_CREATE : POLYIPC_OPEN_ONLY, nullptr, &raw_handle,
+                          &err),
+        err);
+  std::unique_ptr<polyipc_dict, void (*)(polyipc_dict*)> d(raw_handle, polyipc_dict_close);
+  if (!o.key) {  // every entry
+    char* raw = nullptr;
+    check(polyipc_dict_items(d.get(), &raw, &err), err);
+    LibText text(raw);
+    Json items = parse_library_json(text.get(), ("the items of dict '" + o.name + "'").c_str());
+    if (o.json) {
+      write_out(Json{{"name", o.name}, {"items", items}}.dump() + "\n");
+    } else {
+      std::string out;
+      for (auto& [k, v] : items.items()) out += Json(k).dump() + ": " + v.dump() + "\n";
+      write_out(out.empty() ? "dict '" + o.name + "' is empty\n" : out);
+    }
+    return kExitOk;
+  }
+  const std::string& key = *o.key;
+  if (o.remove) {
+    int deleted = 0;
+    check(polyipc_dict_delete(d.get(), key.c_str(), &deleted, &err), err);
+    if (o.json) write_out(Json{{"name", o.name}, {"key", key}, {"deleted", deleted != 0}}.dump() + "\n");
+    else write_out("dict '" + o.name + "': " + Json(key).dump() + (deleted ? " deleted" : " was not there") + "\n");
+    return kExitOk;
+  }
+  if (!o.message.empty()) {
+    std::string value = o.message == "-" ? read_stdin() : o.message;
+    check(polyipc_dict_set(d.get(), key.c_str(), value.c_str(), &err), err);
+    if (o.json) write_out(Json{{"name", o.name}, {"key", key}, {"set", true}}.dump() + "\n");
+    else write_out("dict '" + o.name + "': " + Json(key).dump() + " set\n");
+    return kExitOk;
+  }
+  char* raw = nullptr;
+  size_t len = 0;
+  check(polyipc_dict_get(d.get(), key.c_str(), &raw, &len, nullptr, &err), err);  // a missing key: NOT_FOUND
+  LibText text(raw);
+  if (o.json)
+    write_out(Json{{"name", o.name}, {"key", key}, {"value", parse_library_json(text.get(), "a dict value")}}.dump() +
+              "\n");
+  else
+    write_out(std::string(text.get(), len) + "\n");
+  return kExitOk;
+}
 
 int cmd_event(const Options& o) {
   auto ev = open_existing(open_event, polyipc_event_close, o.name);

@@ -20,6 +20,8 @@ struct Options {
   size_t count = 10;               // peek --count
   uint64_t slots = 1;              // release --count
   std::string action;              // event: set / clear / wait; barrier: abort / reset
+  std::optional<std::string> key;  // dict KEY
+  bool remove = false;             // dict --delete
 };
 
 int cmd_ls(const Options& o);
@@ -32,6 +34,7 @@ int cmd_peek(const Options& o);
 int cmd_event(const Options& o);    // set / clear / wait an event
 int cmd_release(const Options& o);  // release semaphore slots
 int cmd_barrier(const Options& o);  // abort / reset a barrier
+int cmd_dict(const Options& o);     // print, read, set or delete dict entries
 
 // "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
 // Throws Failure(kExitUsage) for anything else.

@@ -59,6 +59,14 @@ int main(int argc, char** argv) {
   peek->add_option("NAME", o.name, "queue name")->required();
   peek->add_option("--count", o.count, "at most this many messages (default 10)")->check(CLI::PositiveNumber);
 
+  auto* dict = command("dict", "print a dict, or read (KEY), set (KEY JSON) or delete (KEY --delete) one entry",
+                       cmd_dict);
+  dict->add_option("NAME", o.name, "dict name")->required();
+  dict->add_option("KEY", o.key, "the key (UTF-8)");
+  dict->add_option("JSON", o.message, "set KEY to this JSON text, or - to read it from stdin");
+  dict->add_flag("--delete", o.remove, "delete KEY");
+  dict->add_flag("--create", o.create, "create the dict with default options if it does not exist");
+
   for (const char* action : {"set", "clear", "wait"}) {
     auto* ev = command(action, action[0] == 'w' ? "wait until an event is set" : action[0] == 's' ? "set an event, waking every waiter" : "clear an event", cmd_event);
     ev->add_option("NAME", o.name, "event name")->required();

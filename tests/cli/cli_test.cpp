@@ -630,4 +630,55 @@ TEST_F(Cli, AbortAndResetABarrier) {
   polyipc_barrier_close(b);
 }
 
+
+// ---- dict ------------------------------------------------------------------------
+
+TEST_F(Cli, DictSetGetPrintAndDelete) {
+  CliRun r = polyipc({"dict", "cfg", "region", "\"eu\""});
+  EXPECT_EQ(r.exit_code, 2) << r;  // no such dict, and --create not given
+  EXPECT_EQ(stat_status("cfg"), POLYIPC_ERR_NOT_FOUND);
+  r = polyipc({"dict", "cfg", "region", "\"eu-west\"", "--create"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  r = polyipc({"dict", "cfg", "limits", "-"}, R"({"max": 10, "name": "héllo"})");
+  ASSERT_EQ(r.exit_code, 0) << r;
+  // set through the C API, read through the CLI, and the other way round
+  polyipc_dict* d = nullptr;
+  ASSERT_EQ(0, polyipc_dict_open("cfg", POLYIPC_OPEN_ONLY, nullptr, &d, nullptr));
+  ASSERT_EQ(0, polyipc_dict_set(d, "n", "42", nullptr));
+  r = polyipc({"dict", "cfg", "n"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "42\n");
+  r = polyipc({"dict", "cfg", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(Json::parse(r.out)["items"], Json::parse(R"({"region":"eu-west","limits":{"max":10,"name":"héllo"},"n":42})"))
+      << r;
+  r = polyipc({"dict", "cfg"});
+  EXPECT_NE(r.out.find("\"region\": \"eu-west\""), std::string::npos) << r;
+  r = polyipc({"dict", "cfg", "region", "--delete"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  char* value = nullptr;
+  int found = 1;
+  ASSERT_EQ(0, polyipc_dict_get(d, "region", &value, nullptr, &found, nullptr));
+  EXPECT_EQ(found, 0);
+  // a missing key exits 2 naming the dict and the key; malformed JSON exits 4 and changes nothing
+  r = polyipc({"dict", "cfg", "region"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_NE(r.err.find("dict 'cfg': no key \"region\""), std::string::npos) << r;
+  r = polyipc({"dict", "cfg", "n", "{bad"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("not valid JSON"), std::string::npos) << r;
+  ASSERT_EQ(0, polyipc_dict_get(d, "n", &value, nullptr, &found, nullptr));
+  EXPECT_EQ(std::string(value), "42");
+  polyipc_free(value);
+  polyipc_dict_close(d);
+  // ls shows the kind and the key count
+  r = polyipc({"ls"});
+  EXPECT_NE(r.out.find("dict"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("2 keys"), std::string::npos) << r;
+  // another kind under the name
+  make_queue("jobs");
+  r = polyipc({"dict", "jobs"});
+  EXPECT_EQ(r.exit_code, 5) << r;
+}
+
 }  // namespace
