@@ -353,7 +353,6 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
   if (desired) {
     if (Status st = check_value(key, desired, desired_len, error); st != Status::Ok) return st;
   }
-  nlohmann::json want;
   if (expected) {
     json::ValidationError ve;
     if (!json::validate(expected, expected_len, json::kMaxDepth, &ve)) {
@@ -361,7 +360,6 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
                 key.c_str(), ve.reason, ve.offset);
       return Status::InvalidJson;
     }
-    want = nlohmann::json::parse(expected, expected + expected_len);
   }
   const uint64_t h = hash_key(key);
   Locked lk(s_);
@@ -372,7 +370,9 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
     EntryHeader eh;
     std::memcpy(&eh, e, sizeof eh);
     const char* v = e + sizeof eh + eh.key_len;
-    match = nlohmann::json::parse(v, v + eh.value_len) == want;
+    // The same bytes (an expected value read by get) need no parsing.
+    match = (eh.value_len == expected_len && std::memcmp(v, expected, expected_len) == 0) ||
+            nlohmann::json::parse(v, v + eh.value_len) == nlohmann::json::parse(expected, expected + expected_len);
   } else if (expected) {
     match = false;
   }
