@@ -76,6 +76,29 @@ def counter(run, langs, per_lang):
     run.rm(name)
 
 
+def dict_share(run, langs, increments):
+    """Every language at once writes its own entry (non-BMP key, a value with
+    int64 extremes and escapes) and increments one counter by get +
+    compare_and_set; then every language reads every entry back."""
+    head = f"interop ipc dict ({len(langs)} languages x {increments} compare-and-set increments, then all read all)"
+    name = "ipc.dict"
+    run.rm(name)
+    writers = [Agent(run, l, ["dict-write", name, str(increments), l], f"dict.{l}.write") for l in langs]
+    if not finish_agents(run, head + " (writing)", writers, run.timeout):
+        run.rm(name)
+        return
+    r = run.cli_run("dict", name, "counter")
+    want = increments * len(langs)
+    problems = [] if r.returncode == 0 and r.stdout.strip() == str(want) else [
+        f"the counter is {r.stdout.strip() or r.stderr.strip()!r}, expected {want}"]
+    checkers = [Agent(run, l, ["dict-check", name, ",".join(langs), l], f"dict.{l}.check") for l in langs]
+    if finish_agents(run, head, checkers, run.timeout):
+        problems += [f"{a.lang}: {a.output().strip()[-200:]!r}" for a in checkers
+                     if f"dict {a.lang}: checked {len(langs)} entries" not in a.output()]
+        report(run, head, problems, f"the counter is exactly {want}; every language read every entry")
+    run.rm(name)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -94,3 +117,5 @@ def run_all(run, agent_class, langs, which):
     if "counter" in which:
         four = [l for l in ("java", "go", "csharp", "python") if l in langs] or langs
         counter(run, four, 1000000 // len(four))
+    if "dict" in which:
+        dict_share(run, langs, 2000)

@@ -122,6 +122,66 @@ int counter(const std::string &name, long n, const std::string &id) {
   return 0;
 }
 
+// The dict scenario (../README.md): each language's entry, under a key outside the BMP.
+std::string dict_key(const std::string &lang) { return "\u043a\u043b\u044e\u0447\U0001F511." + lang; }
+json dict_value(const std::string &lang) {
+  return {{"lang", lang},
+          {"text", "h\u00e9llo w\u00f6rld \U0001F600 \u6f22\u5b57 quote\" backslash\\ nl\n nul" + std::string(1, '\0')},
+          {"ints", {INT64_MIN, INT64_MAX, 0, -1}},
+          {"doubles", {0.5, 1e300, -2.25}},
+          {"flags", {true, false, nullptr}},
+          {"nested", {{"a", {json::array(), json::object(), json::array({json::array({"deep"})})}}}}};
+}
+
+polyipc_dict *open_dict(const std::string &name, polyipc_open_mode mode) {
+  polyipc_dict *d = nullptr;
+  polyipc_error err{};
+  check(polyipc_dict_open(name.c_str(), mode, nullptr, &d, &err), err, "open dict " + name);
+  return d;
+}
+
+int dict_write(const std::string &name, long increments, const std::string &lang) {
+  polyipc_dict *d = open_dict(name, POLYIPC_OPEN_OR_CREATE);
+  polyipc_error err{};
+  check(polyipc_dict_set(d, dict_key(lang).c_str(), dict_value(lang).dump().c_str(), &err), err, "set");
+  for (long i = 0; i < increments; ++i) {
+    for (;;) {
+      char *cur = nullptr;
+      int found = 0, swapped = 0;
+      check(polyipc_dict_get(d, "counter", &cur, nullptr, &found, &err), err, "get counter");
+      const std::string next = std::to_string(found ? std::stoll(cur) + 1 : 1);
+      const int rc = polyipc_dict_compare_and_set(d, "counter", cur, next.c_str(), &swapped, &err);
+      polyipc_free(cur);
+      check(rc, err, "compare_and_set counter");
+      if (swapped) break;
+    }
+  }
+  polyipc_dict_close(d);
+  std::printf("dict %s: wrote, %ld increments\n", lang.c_str(), increments);
+  return 0;
+}
+
+int dict_check(const std::string &name, const std::string &langs, const std::string &lang) {
+  polyipc_dict *d = open_dict(name, POLYIPC_OPEN_ONLY);
+  size_t checked = 0;
+  for (size_t from = 0; from <= langs.size();) {
+    size_t comma = langs.find(',', from);
+    if (comma == std::string::npos) comma = langs.size();
+    const std::string other = langs.substr(from, comma - from);
+    from = comma + 1;
+    char *text = nullptr;
+    polyipc_error err{};
+    check(polyipc_dict_get(d, dict_key(other).c_str(), &text, nullptr, nullptr, &err), err, "get " + other);
+    const json got = json::parse(text);
+    polyipc_free(text);
+    if (got != dict_value(other)) throw Failure("the entry of " + other + " differs: " + got.dump());
+    ++checked;
+  }
+  polyipc_dict_close(d);
+  std::printf("dict %s: checked %zu entries\n", lang.c_str(), checked);
+  return 0;
+}
+
 }  // namespace
 
 // Returns -1 when the command line is not one of these scenarios.
@@ -135,6 +195,8 @@ int run_ipc_scenario(const std::vector<std::string> &a) {
     if (n == 6 && a[1] == "shm-write") return shm(a[2], std::stoull(a[3]), std::stol(a[4]), a[5], true);
     if (n == 6 && a[1] == "shm-check") return shm(a[2], std::stoull(a[3]), std::stol(a[4]), a[5], false);
     if (n == 5 && a[1] == "counter") return counter(a[2], std::stol(a[3]), a[4]);
+    if (n == 5 && a[1] == "dict-write") return dict_write(a[2], std::stol(a[3]), a[4]);
+    if (n == 5 && a[1] == "dict-check") return dict_check(a[2], a[3], a[4]);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "c: FAIL: %s: %s\n", a[1].c_str(), e.what());
     return 1;
