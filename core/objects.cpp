@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/dict/dict.hpp"
+#include "core/list/list.hpp"
 #include "core/queue/layout.hpp"
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"
@@ -32,6 +33,7 @@ uint64_t min_body_size(Kind kind) {
     case Kind::SharedMemory: return sizeof(SharedMemoryShared);
     case Kind::Array: return Array::body_size(1);
     case Kind::Dict: return sizeof(DictShared);
+    case Kind::List: return sizeof(ListShared);
   }
   return 0;  // unknown kind: reported as such
 }
@@ -56,6 +58,7 @@ nlohmann::json describe_view(const ObjectView& v) {
     case Kind::SharedMemory: return SharedMemory::describe(v.name, v.header, body);
     case Kind::Array: return Array::describe(v.name, v.header, body);
     case Kind::Dict: return Dict::describe(v.name, v.header, body);
+    case Kind::List: return List::describe(v.name, v.header, body);
   }
   return {{"name", v.name}, {"kind", "unknown"}, {"error", "unknown kind"}};
 }

@@ -413,7 +413,8 @@ POLYIPC_API int polyipc_dict_get(polyipc_dict *d, const char *key, char **json, 
 /* *deleted (nullable) = 1 when the key was there */
 POLYIPC_API int polyipc_dict_delete(polyipc_dict *d, const char *key, int *deleted, polyipc_error *err);
 /* sets key to desired only if its value equals expected as JSON (1 == 1.0; whitespace aside);
- * expected NULL: only if the key is absent; desired NULL: deletes it. *swapped = 1 when it changed. */
+ * expected NULL: only if the key is absent; desired NULL: deletes it. *swapped = 1 when expected matched:
+ * the key now holds desired (or is absent, for desired NULL, even if it was absent before). */
 POLYIPC_API int polyipc_dict_compare_and_set(polyipc_dict *d, const char *key, const char *expected /* nullable */,
                                              const char *desired /* nullable */, int *swapped, polyipc_error *err);
 POLYIPC_API int polyipc_dict_len(polyipc_dict *d, uint64_t *len, polyipc_error *err);
@@ -423,6 +424,41 @@ POLYIPC_API int polyipc_dict_items(polyipc_dict *d, char **json, polyipc_error *
 POLYIPC_API int polyipc_dict_clear(polyipc_dict *d, polyipc_error *err);
 POLYIPC_API int polyipc_dict_stat_json(polyipc_dict *d, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_dict_close(polyipc_dict *d);
+
+/* ---- list: a sequence of JSON values (the Manager's list, without a manager)
+ * Built and made crash-safe as the dict is. Indexes count from the end when
+ * negative (-1: the last); outside [-len, len) they are INVALID_ARG ("out of
+ * range"). append, set, and insert or pop at either end are O(1); insert or
+ * pop in the middle copy the list. FULL: max_items values, or no room left
+ * in capacity_bytes. (polyipc_list_json, below, lists the namespace's
+ * objects: it is not of this family.) */
+typedef struct polyipc_list polyipc_list;
+typedef struct polyipc_list_options {
+  uint32_t struct_size;    /* sizeof(polyipc_list_options), set by _init() */
+  uint32_t mode;           /* permission bits of the object, default 0600 */
+  uint64_t capacity_bytes; /* room for values, default 1 MiB (the object maps twice that) */
+  uint64_t max_items;      /* default 4096 */
+  uint32_t ephemeral;      /* 1: unlinked when the last attached process detaches or dies */
+  uint32_t reserved;
+} polyipc_list_options;
+POLYIPC_API void polyipc_list_options_init(polyipc_list_options *opts);
+/* opening an existing list ignores capacity_bytes and max_items */
+POLYIPC_API int polyipc_list_open(const char *name, polyipc_open_mode mode, const polyipc_list_options *opts /* nullable */,
+                                  polyipc_list **out, polyipc_error *err);
+POLYIPC_API int polyipc_list_append(polyipc_list *l, const char *json, polyipc_error *err);
+/* before element index; index >= len appends, index <= -len prepends (as Python's list.insert) */
+POLYIPC_API int polyipc_list_insert(polyipc_list *l, int64_t index, const char *json, polyipc_error *err);
+/* *json: a library-allocated copy, NUL-terminated (release with polyipc_free); *len (nullable) its bytes */
+POLYIPC_API int polyipc_list_get(polyipc_list *l, int64_t index, char **json, size_t *len, polyipc_error *err);
+POLYIPC_API int polyipc_list_set(polyipc_list *l, int64_t index, const char *json, polyipc_error *err);
+/* removes element index (-1: the last) and returns it as _get does; EMPTY on an empty list */
+POLYIPC_API int polyipc_list_pop(polyipc_list *l, int64_t index, char **json, size_t *len, polyipc_error *err);
+POLYIPC_API int polyipc_list_len(polyipc_list *l, uint64_t *len, polyipc_error *err);
+/* every value as one JSON array, one snapshot (release with polyipc_free) */
+POLYIPC_API int polyipc_list_items(polyipc_list *l, char **json, polyipc_error *err);
+POLYIPC_API int polyipc_list_clear(polyipc_list *l, polyipc_error *err);
+POLYIPC_API int polyipc_list_stat_json(polyipc_list *l, char **json, polyipc_error *err);
+POLYIPC_API void polyipc_list_close(polyipc_list *l);
 
 /* ---- worker pools: tasks by function name, results to their submitter ------
  * Python's Pool.apply_async across processes and languages. A submitter names

@@ -74,17 +74,9 @@ int polyipc_dict_get(polyipc_dict* d, const char* key, char** json, size_t* len,
   POLYIPC_REQUIRE(json != nullptr, err, "dict '%s': json out pointer is NULL", d->impl->name().c_str());
   *json = nullptr;
   return guard(err, "polyipc_dict_get", [&](ErrorText& e) {
-    // One byte more than the value, for the NUL.
-    auto dest = [](void* ctx, size_t n) -> void* {
-      char* p = static_cast<char*>(std::malloc(n + 1));
-      if (!p) throw std::bad_alloc();
-      p[n] = 0;
-      *static_cast<char**>(ctx) = p;
-      return p;
-    };
     bool present = false;
     size_t n = 0;
-    Status st = d->impl->get(key, dest, json, &n, &present, e);
+    Status st = d->impl->get(key, polyipc::capi::into_malloc_text, json, &n, &present, e);
     if (st != Status::Ok) return st;
     if (len) *len = present ? n : 0;
     if (found) {

@@ -93,6 +93,16 @@ inline void* into_malloc(void* ctx, size_t len) {
   return p;
 }
 
+// The same with a NUL after the len bytes: JSON text as a C string (the dict
+// and list families), *ctx a char*.
+inline void* into_malloc_text(void* ctx, size_t len) {
+  char* p = static_cast<char*>(std::malloc(len + 1));
+  if (!p) throw std::bad_alloc();
+  p[len] = 0;
+  *static_cast<char**>(ctx) = p;
+  return p;
+}
+
 // polyipc_sync_options (nullable) as the core takes them; `kind` names the object in errors.
 inline SyncOptions sync_options(const char* kind, const char* name, const polyipc_sync_options* o) {
   SyncOptions c;

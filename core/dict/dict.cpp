@@ -19,6 +19,7 @@
 #include "core/describe.hpp"
 #include "core/json/validate.hpp"
 #include "core/names.hpp"
+#include "core/sync/journal_guard.hpp"
 
 namespace polyipc {
 namespace {
@@ -50,24 +51,6 @@ uint64_t index_bytes(uint64_t slots) { return slots * 16; }
 uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
-
-// The dict's mutex for one call; a holder that died has its transaction
-// rolled back first.
-class Dict::Locked {
- public:
-  explicit Locked(DictShared* s) : s_(s) {
-    if (s_->mutex.lock(Deadline::forever()) == Status::OwnerDead) {
-      roll_back(s_->journal, s_);
-      s_->owner_dead_recoveries.fetch_add(1, std::memory_order_relaxed);
-      s_->mutex.mark_consistent();
-    }
-  }
-  ~Locked() { s_->mutex.unlock(); }
-  Locked(const Locked&) = delete;
-
- private:
-  DictShared* s_;
-};
 
 std::unique_ptr<Dict> Dict::open(const std::string& name, OpenMode mode, const DictOptions& o) {
   check_name(name, "dict");
@@ -113,6 +96,10 @@ std::unique_ptr<Dict> Dict::open(const std::string& name, OpenMode mode, const D
 }
 
 Dict::~Dict() = default;
+
+JournalGuard Dict::lock() const {
+  return JournalGuard(s_->mutex, s_->journal, s_, s_->owner_dead_recoveries);
+}
 
 std::string Dict::label() const { return "dict '" + name() + "'"; }
 
@@ -304,7 +291,7 @@ Status Dict::set(const std::string& key, const char* value, size_t len, ErrorTex
   if (Status st = check_key(key, error); st != Status::Ok) return st;
   if (Status st = check_value(key, value, len, error); st != Status::Ok) return st;
   const uint64_t h = hash_key(key);
-  Locked lk(s_);
+  Locked lk = lock();
   s_->sets.fetch_add(1, std::memory_order_relaxed);
   return put_locked(key, h, value, len, error);
 }
@@ -313,7 +300,7 @@ Status Dict::get(const std::string& key, Destination dest, void* context, size_t
                  ErrorText& error) {
   if (Status st = check_key(key, error); st != Status::Ok) return st;
   const uint64_t h = hash_key(key);
-  Locked lk(s_);
+  Locked lk = lock();
   s_->gets.fetch_add(1, std::memory_order_relaxed);
   Found f = find(s_->st.active, key, h);
   *found = f.slot != nullptr;
@@ -336,7 +323,7 @@ Status Dict::get(const std::string& key, Destination dest, void* context, size_t
 Status Dict::remove(const std::string& key, bool* removed, ErrorText& error) {
   if (Status st = check_key(key, error); st != Status::Ok) return st;
   const uint64_t h = hash_key(key);
-  Locked lk(s_);
+  Locked lk = lock();
   Found f = find(s_->st.active, key, h);
   *removed = f.slot != nullptr;
   if (f.slot) {
@@ -362,7 +349,7 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
     }
   }
   const uint64_t h = hash_key(key);
-  Locked lk(s_);
+  Locked lk = lock();
   Found f = find(s_->st.active, key, h);
   bool match = !f.slot;
   if (expected && f.slot) {
@@ -392,26 +379,26 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
 }
 
 Status Dict::clear(ErrorText&) {
-  Locked lk(s_);
+  Locked lk = lock();
   rebuild(false, nullptr, 0, nullptr, 0);
   return Status::Ok;
 }
 
 uint64_t Dict::size() {
-  Locked lk(s_);
+  Locked lk = lock();
   return s_->st.count;
 }
 
 std::string Dict::keys_json() {
   nlohmann::json keys = nlohmann::json::array();
-  Locked lk(s_);
+  Locked lk = lock();
   for_each([&](const std::string& key, const char*, uint64_t) { keys.push_back(key); });
   return keys.dump();
 }
 
 std::string Dict::items_json() {
   std::string out = "{";
-  Locked lk(s_);
+  Locked lk = lock();
   for_each([&](const std::string& key, const char* value, uint64_t len) {
     if (out.size() > 1) out += ',';
     out += nlohmann::json(key).dump();

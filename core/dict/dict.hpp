@@ -19,6 +19,7 @@
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
 #include "core/sync/journal.hpp"
+#include "core/sync/journal_guard.hpp"
 #include "core/sync/robust_mutex.hpp"
 
 namespace polyipc {
@@ -93,9 +94,10 @@ class Dict {
     Slot* slot = nullptr;     // the key's slot, or nullptr
     Slot* free = nullptr;     // where the key would go: the first tombstone or empty slot probed
   };
-  class Locked;
 
   Dict() = default;
+  using Locked = JournalGuard;
+  Locked lock() const;  // the dict's mutex for one call
   Status check_key(const std::string& key, ErrorText& error) const;
   Status check_value(const std::string& key, const char* value, size_t len, ErrorText& error) const;
   Found find(uint64_t half, const std::string& key, uint64_t hash) const;

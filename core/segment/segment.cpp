@@ -80,6 +80,7 @@ const char* kind_name(Kind kind) noexcept {
     case Kind::SharedMemory: return "shared_memory";
     case Kind::Pool: return "pool";
     case Kind::Dict: return "dict";
+    case Kind::List: return "list";
     case Kind::Array: return "array";
   }
   return "unknown object";

@@ -18,7 +18,7 @@ namespace polyipc {
 enum class OpenMode { OpenOrCreate = 0, CreateOnly = 1, OpenOnly = 2 };
 
 enum class Kind : uint32_t { Queue = 1, Lock = 2, RLock = 3, Semaphore = 4, Event = 5, Condition = 6, Barrier = 7,
-                          Pipe = 8, SharedMemory = 9, Array = 10, Pool = 11, Dict = 12 };
+                          Pipe = 8, SharedMemory = 9, Array = 10, Pool = 11, Dict = 12, List = 13 };
 const char* kind_name(Kind kind) noexcept;
 
 constexpr uint64_t kSegmentMagic = 0x31435049594c4f50ull;  // "POLYIPC1"

@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "common.hpp"
-#include "dict_handles.hpp"
+#include "shared_containers.hpp"
 
 using namespace capitest;
 using namespace std::chrono_literals;

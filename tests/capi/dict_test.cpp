@@ -9,7 +9,7 @@
 #include <string>
 
 #include "common.hpp"
-#include "dict_handles.hpp"
+#include "shared_containers.hpp"
 
 namespace capitest {
 namespace {

@@ -1,4 +1,4 @@
-// The dict tests' shared handle and helpers.
+// The dict and list tests' handles and helpers.
 #pragma once
 #include <polyipc.h>
 
@@ -54,6 +54,42 @@ inline uint64_t Len(polyipc_dict* d) {
   Err e;
   EXPECT_EQ(polyipc_dict_len(d, &n, &e), POLYIPC_OK) << e.Msg();
   return n;
+}
+
+// Owns a polyipc_list handle.
+class List {
+ public:
+  List() = default;
+  List(const List&) = delete;
+  ~List() { polyipc_list_close(l_); }
+  polyipc_list** out() {
+    polyipc_list_close(l_);
+    l_ = nullptr;
+    return &l_;
+  }
+  operator polyipc_list*() const { return l_; }
+
+ private:
+  polyipc_list* l_ = nullptr;
+};
+
+inline polyipc_list_options ListOpts(uint64_t capacity = 1 << 20, uint64_t max_items = 4096) {
+  polyipc_list_options o;
+  polyipc_list_options_init(&o);
+  o.capacity_bytes = capacity;
+  o.max_items = max_items;
+  return o;
+}
+
+// The list's values as one JSON array ("<error ...>" text on failure).
+inline std::string ListItems(polyipc_list* l) {
+  char* text = nullptr;
+  Err e;
+  int rc = polyipc_list_items(l, &text, &e);
+  if (rc != POLYIPC_OK) return "<error " + St(rc) + " " + e.Msg() + ">";
+  std::string s(text);
+  polyipc_free(text);
+  return s;
 }
 
 }  // namespace capitest
