@@ -52,6 +52,10 @@
 // [ErrCancelled]. A Pool's Close refuses ([ErrTasksOpen]) while Tasks of it
 // are open.
 //
+// A [Dict] ([OpenDict]) is Python's Manager().dict() without a manager
+// process: string keys to JSON values in shared memory, every call atomic,
+// with [Dict.CompareAndSet] (JSON equality; [Absent] for "no value").
+//
 // Building: the package uses cgo and links -lpolyipc. With the library
 // installed in the system paths nothing needs to be set; for a build tree set
 //

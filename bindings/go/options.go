@@ -67,7 +67,7 @@ func openOptions(kind, name string, opts []Option) (queueOptions, error) {
 	return o, checkName(kind, name)
 }
 
-// An Option configures OpenQueue, OpenPool, OpenPipe or the Open function of
+// An Option configures OpenQueue, OpenPool, OpenPipe, OpenDict or the Open function of
 // a synchronisation primitive (OpenLock, OpenSemaphore, ...). WithMode,
 // CreateOnly and OpenOnly apply to every kind, Ephemeral to every kind but
 // pools; the others only to the kind they name, and given to another kind
@@ -91,14 +91,16 @@ func Joinable() Option {
 }
 
 // WithMaxItems bounds the number of messages (Python's maxsize); 0 means
-// bounded only by the capacity.
+// bounded only by the capacity. For a dict it bounds the number of keys (0:
+// the default, 4096).
 func WithMaxItems(n int) Option {
 	return func(q *queueOptions) { q.maxItems = int64(n) }
 }
 
 // WithCapacity sets the shared memory for messages in bytes (default: 1 MiB
 // for a queue; 4 MiB per direction for a pipe, where a message is at most
-// capacity - 8 bytes; 1 MiB for a pool's tasks).
+// capacity - 8 bytes; 1 MiB for a pool's tasks; 1 MiB for a dict's keys and
+// values).
 func WithCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.capacity = bytes }
 }
