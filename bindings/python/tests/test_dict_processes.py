@@ -4,10 +4,10 @@ child killed with SIGKILL while setting leaves a dict the test can still read an
 write, with only complete values in it. Waits are bounded; nothing sleeps to
 synchronise."""
 
+import inspect
 import json
 import multiprocessing
 import subprocess
-import textwrap
 
 import polyipc
 from helpers import kill9, python_child, read_line
@@ -15,22 +15,20 @@ from helpers import kill9, python_child, read_line
 SPAWN = multiprocessing.get_context("spawn")
 
 
-def _increments(count, key):
-    # the child's loop, shared with the test's own: read, then compare-and-set, until it took
-    return textwrap.dedent(f"""
-        done = 0
-        while done < {count}:
-            old = d.setdefault({key!r}, 0)
-            if d.compare_and_set({key!r}, old, old + 1):
-                done += 1
-    """)
+def _increment(d, key, count):
+    """count atomic increments of d[key]: read (setting 0 if absent), then compare-and-set until it takes."""
+    done = 0
+    while done < count:
+        old = d.setdefault(key, 0)
+        if d.compare_and_set(key, old, old + 1):
+            done += 1
 
 
 def test_compare_and_set_increments_from_three_processes_add_up(qname):
     name, n = qname(), 400
     with polyipc.Dict(name) as d:
-        code = (f"import sys, polyipc\nd = polyipc.Dict({name!r}, create=False)\n"
-                "print('ready', flush=True)\nsys.stdin.readline()\n" + _increments(n, "counter") +
+        code = (f"import sys, polyipc\n{inspect.getsource(_increment)}\nd = polyipc.Dict({name!r}, create=False)\n"
+                f"print('ready', flush=True)\nsys.stdin.readline()\n_increment(d, 'counter', {n})\n"
                 "print('done', flush=True)\n")
         children = [python_child(code, stdin=subprocess.PIPE) for _ in range(2)]
         try:
@@ -39,7 +37,7 @@ def test_compare_and_set_increments_from_three_processes_add_up(qname):
             for c in children:  # both start at once, and the test increments too
                 c.stdin.write("go\n")
                 c.stdin.flush()
-            exec(_increments(n, "counter"), {"d": d})
+            _increment(d, "counter", n)
             for c in children:
                 assert read_line(c, 120) == "done"
                 c.wait(timeout=60)
@@ -74,13 +72,24 @@ def test_a_dict_passed_to_a_spawn_process_reopens_by_name(qname):
         assert d["hits"] == 200
 
 
+def _value(j):
+    return {"j": j, "pad": "p" * (j * 97), "seq": list(range(j % 25)), "text": "🦄" * (j % 7)}
+
+
+# Values up to ~5 KB, mostly set as prepared JSON text, so the writer spends much of its time in
+# the native call (and often in a compaction): some kills land while it holds the dict's lock.
 _WRITER = """
-import polyipc
+import json, polyipc
+{value_source}
 d = polyipc.Dict({name!r}, create=False)
+texts = [json.dumps(_value(j), ensure_ascii=False) for j in range(50)]
 i = 0
 while True:
     k = "k%d" % (i % 12)
-    d[k] = {{"i": i, "pad": "p" * (i % 200), "seq": list(range(i % 25)), "text": "🦄" * (i % 7)}}
+    if i % 4:
+        d.set_json(k, texts[i % 50])
+    else:
+        d[k] = _value(i % 50)
     if i % 5 == 0:
         d.pop("k%d" % ((i + 6) % 12), None)
     if i % 97 == 0:
@@ -101,8 +110,7 @@ def _check_complete(d):
             assert isinstance(v, int)
             continue
         assert k.startswith("k")
-        i = v["i"]
-        assert v == {"i": i, "pad": "p" * (i % 200), "seq": list(range(i % 25)), "text": "🦄" * (i % 7)}
+        assert v == _value(v["j"])
         assert json.loads(d.get_json(k)) == v
         assert d[k] == v
     return items
@@ -110,10 +118,11 @@ def _check_complete(d):
 
 def test_writer_killed_with_sigkill_leaves_a_readable_and_writable_dict(qname):
     name = qname()
-    # little room: the writer compacts often, so some kills land in a compaction
-    with polyipc.Dict(name, capacity_bytes=16 << 10, max_items=64) as d:
-        for rnd in range(8):
-            writer = python_child(_WRITER.format(name=name, announce_at=300 + 157 * rnd))
+    # little room for such values: the writer compacts often, so some kills land in a compaction
+    with polyipc.Dict(name, capacity_bytes=64 << 10, max_items=64) as d:
+        for rnd in range(10):
+            writer = python_child(_WRITER.format(name=name, announce_at=300 + 157 * rnd,
+                                                value_source=inspect.getsource(_value)))
             try:
                 assert read_line(writer, 60) == "writing"
             finally:
@@ -132,6 +141,5 @@ def test_writer_killed_with_sigkill_leaves_a_readable_and_writable_dict(qname):
         assert stat["name"] == name and stat["compactions"] > 0
         d.clear()
         assert len(d) == 0
-        d.update({f"k{i}": {"i": i, "pad": "p" * (i % 200), "seq": list(range(i % 25)), "text": "🦄" * (i % 7)}
-                  for i in range(12)})
+        d.update({f"k{j}": _value(j) for j in range(12)})
         _check_complete(d)
