@@ -1,6 +1,6 @@
 """polyipc: multiprocessing's queues, synchronisation primitives (Lock, RLock,
 Semaphore, BoundedSemaphore, Event, Condition, Barrier), pipes (Pipe, Connection,
-connection.wait), SharedMemory, Value and Array as named objects in POSIX shared
+connection.wait), SharedMemory, Value, Array and Dict as named objects in POSIX shared
 memory, and worker pools (Pool), shared with processes written in Go, Java, C#, Rust and C (JSON
 messages).
 
@@ -18,6 +18,8 @@ messages).
     a.send([1, 2]); b.recv()                   # JSON; EOFError once the other end is closed or died
     shm = polyipc.SharedMemory("frame", create=True, size=4096)   # shm.buf: a memoryview
     hits = polyipc.Value("q", 0, name="hits")  # hits.value, hits.get_lock(), hits.add(1)
+    scores = polyipc.Dict("scores")            # Manager().dict() without a manager: str keys, JSON values
+    scores["ada"] = 3; scores.compare_and_set("ada", 3, 4)
 
     pool = polyipc.Pool("thumbs")              # a worker pool; workers in any language
     pool.apply_async("resize", ("a.png", 64)).get(timeout=30)   # the function by NAME, JSON args
@@ -41,13 +43,14 @@ from . import connection
 from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
 from .shared_memory import SharedMemory
 from ._values import Array, Value
+from ._dict import ABSENT, Dict
 
 __version__ = _lib.polyipc_version()
 
 __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
-    "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array",
+    "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array", "Dict", "ABSENT",
     "Pool", "AsyncResult", "PoolTask", "PoolTaskError",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
