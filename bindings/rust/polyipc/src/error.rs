@@ -14,7 +14,8 @@ pub enum Status {
     Timeout,
     /// Non-blocking get on an empty queue (Python's `queue.Empty`).
     Empty,
-    /// Non-blocking put on a full queue (Python's `queue.Full`).
+    /// Non-blocking put on a full queue (Python's `queue.Full`), or a dict
+    /// set that finds `max_items` keys or no room left.
     Full,
     /// Closed for writing and drained (end of stream), or peer gone.
     Closed,

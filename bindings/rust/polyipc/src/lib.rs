@@ -1,4 +1,5 @@
 //! polyipc: named queues, pipes, shared memory, shared values and arrays,
+//! dicts (string keys to JSON values),
 //! synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
 //! Barrier) and worker pools in POSIX shared memory, shared by processes
 //! written in Rust, C, Go, Java, C# and Python; queues and pipes exchange
@@ -18,6 +19,7 @@
 //!
 //! Objects live in the namespace named by `$POLYIPC_NAMESPACE` (default
 //! "default"). The rules of every call are those of `polyipc.h`.
+mod dict;
 mod error;
 mod message;
 mod names;
@@ -28,10 +30,11 @@ mod queue;
 mod shm;
 mod sync;
 
+pub use dict::Dict;
 pub use error::{Error, Result, Status};
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
 pub use options::{
-    End, Format, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions, SyncOptions,
+    DictOptions, End, Format, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions, SyncOptions,
 };
 pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
@@ -136,5 +139,6 @@ mod tests {
         check::<SharedMemory>();
         check::<Array<i64>>();
         check::<Value<f64>>();
+        check::<Dict>();
     }
 }
