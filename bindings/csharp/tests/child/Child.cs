@@ -43,6 +43,12 @@ using Lock = Polyipc.Lock;
 ///                    "whoami" -> "csharp-child") until it is closed, prints "served N"; with
 ///                    --hang-after K: finishes K tasks, takes one more, prints "took task ID" and
 ///                    waits without finishing it until it is killed
+///   dict-increment NAME N [BARRIER PARTIES]  (after waiting at Barrier BARRIER of PARTIES) adds 1
+///                    to key "counter" of Dict NAME N times, each by compare-and-set (AddOrUpdate),
+///                    prints "incremented N"
+///   dict-set-loop NAME     sets key "k-\U0001F600-(i % 16)" of Dict NAME to {"i":i,"pad":"p" x (i % 97)}
+///                    for i = 0, 1, ... (tens of bytes to a few hundred), prints "set I" after every
+///                    100th set, until it is killed (or 60 s)
 /// </summary>
 public static class Child
 {
@@ -246,6 +252,31 @@ public static class Child
                         GC.KeepAlive(r);
                     }
                     return 3;
+                case "dict-increment":
+                    using (var d = Dict.Open(name))
+                    {
+                        int n = int.Parse(args[2]);
+                        if (args.Length == 5)
+                            using (var start = Barrier.Open(args[3], int.Parse(args[4]))) start.SignalAndWait(Limit);
+                        for (int i = 0; i < n; i++) d.AddOrUpdate("counter", 1L, c => c + 1);
+                        Console.WriteLine("incremented " + n);
+                    }
+                    return 0;
+                case "dict-set-loop":
+                    using (var d = Dict.Open(name, new DictOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        var until = System.Diagnostics.Stopwatch.StartNew();
+                        for (long i = 0; until.Elapsed < Limit; i++)
+                        {
+                            d.Set("k-\U0001F600-" + (i % 16), new { i = i, pad = new string('p', (int)(i % 97)) });
+                            if (i % 100 == 99)
+                            {
+                                Console.WriteLine("set " + (i + 1));
+                                Console.Out.Flush();
+                            }
+                        }
+                    }
+                    return 3;
                 case "pool-serve":
                     return PoolServe(name, args.Length == 4 && args[2] == "--hang-after" ? int.Parse(args[3]) : -1);
                 default:
@@ -310,7 +341,7 @@ public static class Child
     {
         Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | done-out-of-order NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
                                 "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED | " +
-                                "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K]");
+                                "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K] | dict-increment NAME N [BARRIER PARTIES] | dict-set-loop NAME");
         return 2;
     }
 }
