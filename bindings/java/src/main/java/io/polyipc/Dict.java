@@ -401,10 +401,7 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
   public Map<String, JsonNode> snapshot() {
     JsonNode items = readTree(call(NativeDict::items));
     Map<String, JsonNode> out = new LinkedHashMap<>();
-    for (Iterator<Map.Entry<String, JsonNode>> it = items.fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> e = it.next();
-      out.put(e.getKey(), e.getValue());
-    }
+    for (Map.Entry<String, JsonNode> e : items.properties()) out.put(e.getKey(), e.getValue());
     return Collections.unmodifiableMap(out);
   }
 

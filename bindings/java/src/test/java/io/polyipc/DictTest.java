@@ -122,6 +122,21 @@ class DictTest {
       // invalid UTF-8; half of one has no UTF-8 form at all
       assertThrows(InvalidArgumentException.class, () -> d.containsKey("emoji \uD83D"));
     }
+    // the interop scenario's value: a NUL inside a JSON string goes escaped, 64-bit extremes stay exact
+    try (Dict d = Dict.open(names.next("interop-value"))) {
+      String key = "\u043A\u043B\u044E\u0447\uD83D\uDD11.java"; // ключ🔑.java
+      Map<String, Object> v = new LinkedHashMap<>();
+      v.put("lang", "java");
+      v.put("text", "h\u00E9llo w\u00F6rld \uD83D\uDE00 \u6F22\u5B57 quote\" backslash\\ nl\n nul\u0000");
+      v.put("ints", List.of(Long.MIN_VALUE, Long.MAX_VALUE, 0, -1));
+      v.put("doubles", List.of(0.5, 1e300, -2.25));
+      v.put("flags", java.util.Arrays.asList(true, false, null));
+      v.put("nested", Map.of("a", List.of(List.of(), Map.of(), List.of(List.of("deep")))));
+      d.put(key, v);
+      assertEquals(JSON.valueToTree(v), d.get(key));
+      assertEquals(Long.MIN_VALUE, d.get(key).path("ints").path(0).longValue());
+      assertTrue(d.getJson(key).contains("\\u0000"), d.getJson(key));
+    }
     // the limit is 4096 bytes of UTF-8: 1024 four-byte characters fit, one more byte does not
     try (Dict d = Dict.open(names.next("long-key"))) {
       String fits = "\uD83D\uDE00".repeat(1024);
