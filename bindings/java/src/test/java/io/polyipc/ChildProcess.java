@@ -225,6 +225,66 @@ final class ChildProcess implements AutoCloseable {
         }
         break;
       }
+      case "dict-increment": { // dict-increment NAME N GO: once event GO is set (30 s), adds 1 to key
+        // "counter" of dict NAME N times by compare-and-set (half with compute, half with a raw JSON loop)
+        int n = Integer.parseInt(args[2]);
+        long retries = 0;
+        java.util.concurrent.atomic.AtomicLong attempts = new java.util.concurrent.atomic.AtomicLong();
+        try (Dict d = Dict.builder(name).openOnly().open(); Event go = Event.open(args[3])) {
+          System.out.println("ready");
+          System.out.flush();
+          if (!go.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("no go within 30 s");
+          for (int i = 0; i < n; ++i) {
+            if (i % 2 == 0) {
+              d.compute("counter", v -> {
+                attempts.incrementAndGet(); // once per attempt: more than once when another process won
+                return v == null ? 1 : v.asLong() + 1;
+              });
+            } else {
+              for (;;) {
+                String current = d.getJson("counter");
+                String next = Long.toString(current == null ? 1 : Long.parseLong(current.trim()) + 1);
+                if (d.compareAndSetJson("counter", current, next)) break;
+                ++retries;
+              }
+            }
+          }
+        }
+        retries += attempts.get() - (n + 1) / 2;
+        System.out.println("incremented " + n + " retries " + retries);
+        break;
+      }
+      case "dict-writer": { // dict-writer NAME: 3 threads set, replace and remove entries of dict NAME
+        // until killed (so that the lock is nearly always held); thread t takes every i = t mod 3 and sets key
+        // "k<i % 8>" to {"seq": i, "pad": "p" * (i % 1000), "list": [i, 2i, {"deep": "<i>"}]}
+        Dict d = Dict.builder(name).openOnly().open();
+        final int threads = 3;
+        for (int t = 0; t < threads; ++t) {
+          final int first = t;
+          Thread w = new Thread(() -> {
+            for (long i = first;; i += threads) {
+              String key = "k" + (i % 8);
+              String value = "{\"seq\":" + i + ",\"pad\":\"" + "p".repeat((int) (i % 1000)) + "\",\"list\":["
+                  + i + "," + 2 * i + ",{\"deep\":\"" + i + "\"}]}";
+              if (i % 7 == 3) {
+                d.remove(key);
+              } else if (i % 5 == 1) {
+                String current = d.getJson(key);
+                d.compareAndSetJson(key, current, value);
+              } else {
+                d.putJson(key, value);
+              }
+              d.put("progress", i);
+              if (i == 300) {
+                System.out.println("writing");
+                System.out.flush();
+              }
+            }
+          }, "dict-writer-" + t);
+          w.start();
+        }
+        for (;;) Thread.sleep(60_000); // the test kills it
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);
