@@ -437,6 +437,9 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 %csmethodmodifiers NativeDict::get "public unsafe";
 %csmethodmodifiers NativeDict::remove "public unsafe";
 %csmethodmodifiers NativeDict::compare_and_set "public unsafe";
+%csmethodmodifiers NativeList::append "public unsafe";
+%csmethodmodifiers NativeList::insert "public unsafe";
+%csmethodmodifiers NativeList::set "public unsafe";
 %extend NativePipe {
   /* send of buf_len bytes at buf (a pinned byte[] or Span). */
   void send_buffer(const void *buf, size_t buf_len, int64_t timeout_ns, polyipc_error *err) {

@@ -31,6 +31,7 @@ typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
 typedef polyipc_dict NativeDict;
+typedef polyipc_list NativeList;
 
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
@@ -77,34 +78,51 @@ static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
   return b;
 }
 
-/* (data, len) as the NUL-terminated text the dict's C API takes: NULL, with
- * err filled, when the bytes hold a NUL (no key may, no JSON text does) or
- * memory runs out. `what` says which argument, for the message. */
-static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
-                                      polyipc_error *err) {
+/* (data, len) as the NUL-terminated text the dict's and list's C API take:
+ * NULL, with err filled, when the bytes hold a NUL (no key may, no JSON text
+ * does) or memory runs out. `what` says which argument; `stat` gives the
+ * object's stat JSON, for its name in the message. */
+typedef int (*polyipc_native_stat_fn)(void *handle, char **json, polyipc_error *err);
+static int polyipc_native_dict_stat(void *d, char **json, polyipc_error *err) {
+  return polyipc_dict_stat_json((polyipc_dict *)d, json, err);
+}
+static int polyipc_native_list_stat(void *l, char **json, polyipc_error *err) {
+  return polyipc_list_stat_json((polyipc_list *)l, json, err);
+}
+static char *polyipc_native_text(void *handle, polyipc_native_stat_fn stat, const char *kind, const void *data,
+                                 size_t len, const char *what, polyipc_error *err) {
   const char *nul = (const char *)memchr(data, 0, len);
   char *copy;
   if (nul) {
-    char *stat = NULL;
-    const char *name = "?", *end;
+    char *json = NULL;
+    const char *name = NULL, *end = NULL;
     polyipc_error ignored;
-    if (polyipc_dict_stat_json(d, &stat, &ignored) == 0 && (name = strstr(stat, "\"name\":\"")) != NULL) name += 8;
-    end = name ? strchr(name, '"') : NULL;
+    if (stat(handle, &json, &ignored) == 0 && (name = strstr(json, "\"name\":\"")) != NULL) {
+      name += 8;
+      end = strchr(name, '"');
+    }
     err->code = strcmp(what, "key") == 0 ? POLYIPC_ERR_INVALID_ARG : POLYIPC_ERR_INVALID_JSON;
-    snprintf(err->message, sizeof err->message, "dict '%.*s': %s holds a NUL byte at offset %zu",
+    snprintf(err->message, sizeof err->message, "%s '%.*s': %s holds a NUL byte at offset %zu", kind,
              end ? (int)(end - name) : 1, end ? name : "?", what, (size_t)(nul - (const char *)data));
-    polyipc_free(stat);
+    polyipc_free(json);
     return NULL;
   }
   copy = (char *)malloc(len + 1);
   if (!copy) {
     err->code = POLYIPC_ERR_NO_MEMORY;
-    snprintf(err->message, sizeof err->message, "dict: no memory for the %s", what);
+    snprintf(err->message, sizeof err->message, "%s: no memory for the %s", kind, what);
     return NULL;
   }
   if (len) memcpy(copy, data, len);
   copy[len] = 0;
   return copy;
+}
+static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
+                                      polyipc_error *err) {
+  return polyipc_native_text(d, polyipc_native_dict_stat, "dict", data, len, what, err);
+}
+static char *polyipc_native_list_text(polyipc_list *l, const void *data, size_t len, polyipc_error *err) {
+  return polyipc_native_text(l, polyipc_native_list_stat, "list", data, len, "value", err);
 }
 %}
 
@@ -792,6 +810,78 @@ typedef struct {} NativeDict;
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_dict_stat_json($self, &json, err);
+    return json;
+  }
+}
+
+/* ---- list: a sequence of JSON values --------------------------------------------
+ * Values go in as bytes (JSON text) as the dict's do; indexes as in Python
+ * (negative: from the end). */
+%nodefaultctor NativeList;
+typedef struct {} NativeList;
+%newobject NativeList::open;
+%newobject NativeList::stat_json;
+%extend NativeList {
+  /* capacity_bytes, max_items, mode 0: the defaults */
+  static NativeList *open(const char *name, int open_mode, uint64_t capacity_bytes, uint64_t max_items, uint32_t mode,
+                          int ephemeral, polyipc_error *err) {
+    polyipc_list_options o;
+    polyipc_list *l = NULL;
+    polyipc_list_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (max_items) o.max_items = max_items;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_list_open(name, (polyipc_open_mode)open_mode, &o, &l, err);
+    return l;
+  }
+  ~NativeList() { polyipc_list_close($self); }
+  void append(const void *value, size_t value_len, polyipc_error *err) {
+    char *v = polyipc_native_list_text($self, value, value_len, err);
+    if (v) polyipc_list_append($self, v, err);
+    free(v);
+  }
+  /* before element index (as Python's list.insert) */
+  void insert(int64_t index, const void *value, size_t value_len, polyipc_error *err) {
+    char *v = polyipc_native_list_text($self, value, value_len, err);
+    if (v) polyipc_list_insert($self, index, v, err);
+    free(v);
+  }
+  polyipc_bytes get(int64_t index, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_get($self, index, (char **)&b.data, &b.len, err) != 0) b.len = 0;
+    return b;
+  }
+  void set(int64_t index, const void *value, size_t value_len, polyipc_error *err) {
+    char *v = polyipc_native_list_text($self, value, value_len, err);
+    if (v) polyipc_list_set($self, index, v, err);
+    free(v);
+  }
+  /* removes element index (-1: the last) and returns it; EMPTY on an empty list */
+  polyipc_bytes pop(int64_t index, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_pop($self, index, (char **)&b.data, &b.len, err) != 0) b.len = 0;
+    return b;
+  }
+  uint64_t len(polyipc_error *err) {
+    uint64_t n = 0;
+    polyipc_list_len($self, &n, err);
+    return n;
+  }
+  /* every value as one JSON array (UTF-8) */
+  polyipc_bytes items(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_items($self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+  void clear(polyipc_error *err) { polyipc_list_clear($self, err); }
+  char *stat_json(polyipc_error *err) {
+    char *json = NULL;
+    polyipc_list_stat_json($self, &json, err);
     return json;
   }
 }

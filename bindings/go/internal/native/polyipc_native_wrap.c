@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_c957be9e980cf679(const char*);
+  void cgo_panic__native_87527646f38474bf(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_c957be9e980cf679(p);
+  cgo_panic__native_87527646f38474bf(p);
 }
 
 
@@ -207,6 +207,7 @@ typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
 typedef polyipc_dict NativeDict;
+typedef polyipc_list NativeList;
 
 
 /* A set of pipes and queues to wait on together (polyipc_wait). */
@@ -253,34 +254,51 @@ static polyipc_bytes polyipc_native_copy(const char *data, size_t len) {
   return b;
 }
 
-/* (data, len) as the NUL-terminated text the dict's C API takes: NULL, with
- * err filled, when the bytes hold a NUL (no key may, no JSON text does) or
- * memory runs out. `what` says which argument, for the message. */
-static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
-                                      polyipc_error *err) {
+/* (data, len) as the NUL-terminated text the dict's and list's C API take:
+ * NULL, with err filled, when the bytes hold a NUL (no key may, no JSON text
+ * does) or memory runs out. `what` says which argument; `stat` gives the
+ * object's stat JSON, for its name in the message. */
+typedef int (*polyipc_native_stat_fn)(void *handle, char **json, polyipc_error *err);
+static int polyipc_native_dict_stat(void *d, char **json, polyipc_error *err) {
+  return polyipc_dict_stat_json((polyipc_dict *)d, json, err);
+}
+static int polyipc_native_list_stat(void *l, char **json, polyipc_error *err) {
+  return polyipc_list_stat_json((polyipc_list *)l, json, err);
+}
+static char *polyipc_native_text(void *handle, polyipc_native_stat_fn stat, const char *kind, const void *data,
+                                 size_t len, const char *what, polyipc_error *err) {
   const char *nul = (const char *)memchr(data, 0, len);
   char *copy;
   if (nul) {
-    char *stat = NULL;
-    const char *name = "?", *end;
+    char *json = NULL;
+    const char *name = NULL, *end = NULL;
     polyipc_error ignored;
-    if (polyipc_dict_stat_json(d, &stat, &ignored) == 0 && (name = strstr(stat, "\"name\":\"")) != NULL) name += 8;
-    end = name ? strchr(name, '"') : NULL;
+    if (stat(handle, &json, &ignored) == 0 && (name = strstr(json, "\"name\":\"")) != NULL) {
+      name += 8;
+      end = strchr(name, '"');
+    }
     err->code = strcmp(what, "key") == 0 ? POLYIPC_ERR_INVALID_ARG : POLYIPC_ERR_INVALID_JSON;
-    snprintf(err->message, sizeof err->message, "dict '%.*s': %s holds a NUL byte at offset %zu",
+    snprintf(err->message, sizeof err->message, "%s '%.*s': %s holds a NUL byte at offset %zu", kind,
              end ? (int)(end - name) : 1, end ? name : "?", what, (size_t)(nul - (const char *)data));
-    polyipc_free(stat);
+    polyipc_free(json);
     return NULL;
   }
   copy = (char *)malloc(len + 1);
   if (!copy) {
     err->code = POLYIPC_ERR_NO_MEMORY;
-    snprintf(err->message, sizeof err->message, "dict: no memory for the %s", what);
+    snprintf(err->message, sizeof err->message, "%s: no memory for the %s", kind, what);
     return NULL;
   }
   if (len) memcpy(copy, data, len);
   copy[len] = 0;
   return copy;
+}
+static char *polyipc_native_dict_text(polyipc_dict *d, const void *data, size_t len, const char *what,
+                                      polyipc_error *err) {
+  return polyipc_native_text(d, polyipc_native_dict_stat, "dict", data, len, what, err);
+}
+static char *polyipc_native_list_text(polyipc_list *l, const void *data, size_t len, polyipc_error *err) {
+  return polyipc_native_text(l, polyipc_native_list_stat, "list", data, len, "value", err);
 }
 
 
@@ -887,11 +905,68 @@ SWIGINTERN char *NativeDict_stat_json(NativeDict *self,polyipc_error *err){
     polyipc_dict_stat_json(self, &json, err);
     return json;
   }
+SWIGINTERN NativeList *NativeList_open(char const *name,int open_mode,uint64_t capacity_bytes,uint64_t max_items,uint32_t mode,int ephemeral,polyipc_error *err){
+    polyipc_list_options o;
+    polyipc_list *l = NULL;
+    polyipc_list_options_init(&o);
+    if (capacity_bytes) o.capacity_bytes = capacity_bytes;
+    if (max_items) o.max_items = max_items;
+    if (mode) o.mode = mode;
+    o.ephemeral = (uint32_t)ephemeral;
+    polyipc_list_open(name, (polyipc_open_mode)open_mode, &o, &l, err);
+    return l;
+  }
+SWIGINTERN void delete_NativeList(NativeList *self){ polyipc_list_close(self); }
+SWIGINTERN void NativeList_append(NativeList *self,void const *value,size_t value_len,polyipc_error *err){
+    char *v = polyipc_native_list_text(self, value, value_len, err);
+    if (v) polyipc_list_append(self, v, err);
+    free(v);
+  }
+SWIGINTERN void NativeList_insert(NativeList *self,int64_t index,void const *value,size_t value_len,polyipc_error *err){
+    char *v = polyipc_native_list_text(self, value, value_len, err);
+    if (v) polyipc_list_insert(self, index, v, err);
+    free(v);
+  }
+SWIGINTERN polyipc_bytes NativeList_get(NativeList *self,int64_t index,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_get(self, index, (char **)&b.data, &b.len, err) != 0) b.len = 0;
+    return b;
+  }
+SWIGINTERN void NativeList_set(NativeList *self,int64_t index,void const *value,size_t value_len,polyipc_error *err){
+    char *v = polyipc_native_list_text(self, value, value_len, err);
+    if (v) polyipc_list_set(self, index, v, err);
+    free(v);
+  }
+SWIGINTERN polyipc_bytes NativeList_pop(NativeList *self,int64_t index,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_pop(self, index, (char **)&b.data, &b.len, err) != 0) b.len = 0;
+    return b;
+  }
+SWIGINTERN uint64_t NativeList_len(NativeList *self,polyipc_error *err){
+    uint64_t n = 0;
+    polyipc_list_len(self, &n, err);
+    return n;
+  }
+SWIGINTERN polyipc_bytes NativeList_items(NativeList *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_bytes b = {NULL, 0};
+    if (polyipc_list_items(self, &json, err) == 0) {
+      b.data = json;
+      b.len = strlen(json);
+    }
+    return b;
+  }
+SWIGINTERN void NativeList_clear(NativeList *self,polyipc_error *err){ polyipc_list_clear(self, err); }
+SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
+    char *json = NULL;
+    polyipc_list_stat_json(self, &json, err);
+    return json;
+  }
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_c957be9e980cf679(void *_swig_go_0) {
+void _wrap_Swig_free_native_87527646f38474bf(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -901,7 +976,7 @@ void _wrap_Swig_free_native_c957be9e980cf679(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_c957be9e980cf679(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_87527646f38474bf(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -914,7 +989,7 @@ void *_wrap_Swig_malloc_native_c957be9e980cf679(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_OK_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -926,7 +1001,7 @@ intgo _wrap_POLYIPC_OK_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -938,7 +1013,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -950,7 +1025,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_FULL_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -962,7 +1037,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -974,7 +1049,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -986,7 +1061,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -998,7 +1073,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1010,7 +1085,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1022,7 +1097,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1034,7 +1109,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1046,7 +1121,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1058,7 +1133,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1070,7 +1145,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1082,7 +1157,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1094,7 +1169,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1106,7 +1181,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_87527646f38474bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1118,7 +1193,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_87527646f38474bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1130,7 +1205,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_87527646f38474bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1142,7 +1217,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_87527646f38474bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1154,7 +1229,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_FIFO_native_87527646f38474bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1166,7 +1241,7 @@ intgo _wrap_POLYIPC_FIFO_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_LIFO_native_87527646f38474bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1178,7 +1253,7 @@ intgo _wrap_POLYIPC_LIFO_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_PRIORITY_native_87527646f38474bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1190,7 +1265,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_87527646f38474bf() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1202,7 +1277,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_87527646f38474bf() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1214,7 +1289,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_c957be9e980cf679() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_87527646f38474bf() {
   int result;
   intgo _swig_go_result;
   
@@ -1225,7 +1300,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_c957be9e980cf679() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_c957be9e980cf679() {
+long long _wrap_POLYIPC_FOREVER_native_87527646f38474bf() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1236,7 +1311,7 @@ long long _wrap_POLYIPC_FOREVER_native_c957be9e980cf679() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_c957be9e980cf679() {
+_gostring_ _wrap_polyipc_version_native_87527646f38474bf() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1254,7 +1329,7 @@ _gostring_ _wrap_polyipc_version_native_c957be9e980cf679() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_c957be9e980cf679() {
+intgo _wrap_polyipc_version_number_native_87527646f38474bf() {
   int result;
   intgo _swig_go_result;
   
@@ -1265,7 +1340,7 @@ intgo _wrap_polyipc_version_number_native_c957be9e980cf679() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_c957be9e980cf679(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_87527646f38474bf(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1285,7 +1360,7 @@ _gostring_ _wrap_polyipc_status_name_native_c957be9e980cf679(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_c957be9e980cf679(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_87527646f38474bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1321,7 +1396,7 @@ intgo _wrap_polyipc_unlink_native_c957be9e980cf679(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_c957be9e980cf679() {
+_gostring_ _wrap_polyipc_native_list_json_native_87527646f38474bf() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1354,7 +1429,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_c957be9e980cf679() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_c957be9e980cf679(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_87527646f38474bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1398,7 +1473,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_c957be9e980cf679(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_c957be9e980cf679() {
+_gostring_ _wrap_polyipc_native_gc_json_native_87527646f38474bf() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1431,7 +1506,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_c957be9e980cf679() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_c957be9e980cf679(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_87527646f38474bf(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1477,7 +1552,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_c957be9e980cf679(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1512,7 +1587,7 @@ long long _wrap_NativeQueue_get_into_native_c957be9e980cf679(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1566,7 +1641,7 @@ NativeQueue *_wrap_NativeQueue_open_native_c957be9e980cf679(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_c957be9e980cf679(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_87527646f38474bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1602,7 +1677,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_c957be9e980cf679(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_87527646f38474bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1612,7 +1687,7 @@ void _wrap_delete_NativeQueue_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1646,7 +1721,7 @@ void _wrap_NativeQueue_put_native_c957be9e980cf679(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_c957be9e980cf679(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_87527646f38474bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1683,7 +1758,7 @@ _goslice_ _wrap_NativeQueue_get_native_c957be9e980cf679(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_87527646f38474bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1710,7 +1785,7 @@ long long _wrap_NativeQueue_size_native_c957be9e980cf679(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_87527646f38474bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1734,7 +1809,7 @@ void _wrap_NativeQueue_task_done_native_c957be9e980cf679(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_c957be9e980cf679(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1764,7 +1839,7 @@ void _wrap_NativeQueue_task_done_message_native_c957be9e980cf679(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_c957be9e980cf679(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_87527646f38474bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1790,7 +1865,7 @@ void _wrap_NativeQueue_join_native_c957be9e980cf679(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_87527646f38474bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1814,7 +1889,7 @@ void _wrap_NativeQueue_close_writes_native_c957be9e980cf679(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_c957be9e980cf679(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_87527646f38474bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1849,7 +1924,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_c957be9e980cf679(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1893,7 +1968,7 @@ NativeLock *_wrap_NativeLock_open_native_c957be9e980cf679(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_c957be9e980cf679(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_87527646f38474bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1903,7 +1978,7 @@ void _wrap_delete_NativeLock_native_c957be9e980cf679(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_c957be9e980cf679(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_87527646f38474bf(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1929,7 +2004,7 @@ void _wrap_NativeLock_acquire_native_c957be9e980cf679(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_c957be9e980cf679(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_87527646f38474bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1953,7 +2028,7 @@ void _wrap_NativeLock_release_native_c957be9e980cf679(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_c957be9e980cf679(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_87527646f38474bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1980,7 +2055,7 @@ intgo _wrap_NativeLock_locked_native_c957be9e980cf679(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_c957be9e980cf679(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_87527646f38474bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2007,7 +2082,7 @@ intgo _wrap_NativeLock_held_native_c957be9e980cf679(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_c957be9e980cf679(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_87527646f38474bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2042,7 +2117,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_c957be9e980cf679(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2088,7 +2163,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_c957be9e980cf679(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2098,7 +2173,7 @@ void _wrap_delete_NativeSemaphore_native_c957be9e980cf679(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_c957be9e980cf679(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_87527646f38474bf(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2126,7 +2201,7 @@ void _wrap_NativeSemaphore_acquire_native_c957be9e980cf679(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_c957be9e980cf679(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_87527646f38474bf(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2152,7 +2227,7 @@ void _wrap_NativeSemaphore_release_native_c957be9e980cf679(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2179,7 +2254,7 @@ long long _wrap_NativeSemaphore_value_native_c957be9e980cf679(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2206,7 +2281,7 @@ long long _wrap_NativeSemaphore_drain_native_c957be9e980cf679(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_c957be9e980cf679(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2241,7 +2316,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_c957be9e980cf679(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2283,7 +2358,7 @@ NativeEvent *_wrap_NativeEvent_open_native_c957be9e980cf679(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2293,7 +2368,7 @@ void _wrap_delete_NativeEvent_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2317,7 +2392,7 @@ void _wrap_NativeEvent_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2341,7 +2416,7 @@ void _wrap_NativeEvent_clear_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2368,7 +2443,7 @@ intgo _wrap_NativeEvent_is_set_native_c957be9e980cf679(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_c957be9e980cf679(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_87527646f38474bf(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2394,7 +2469,7 @@ void _wrap_NativeEvent_wait_native_c957be9e980cf679(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2421,7 +2496,7 @@ intgo _wrap_NativeEvent_token_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_c957be9e980cf679(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_87527646f38474bf(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2449,7 +2524,7 @@ void _wrap_NativeEvent_wait_since_native_c957be9e980cf679(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_c957be9e980cf679(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_87527646f38474bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2484,7 +2559,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_c957be9e980cf679(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2537,7 +2612,7 @@ NativeCondition *_wrap_NativeCondition_open_native_c957be9e980cf679(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_87527646f38474bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2547,7 +2622,7 @@ void _wrap_delete_NativeCondition_native_c957be9e980cf679(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2573,7 +2648,7 @@ void _wrap_NativeCondition_acquire_native_c957be9e980cf679(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_87527646f38474bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2597,7 +2672,7 @@ void _wrap_NativeCondition_release_native_c957be9e980cf679(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2623,7 +2698,7 @@ void _wrap_NativeCondition_wait_native_c957be9e980cf679(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_c957be9e980cf679(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2649,7 +2724,7 @@ void _wrap_NativeCondition_notify_native_c957be9e980cf679(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_87527646f38474bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2673,7 +2748,7 @@ void _wrap_NativeCondition_notify_all_native_c957be9e980cf679(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_c957be9e980cf679(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_87527646f38474bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2708,7 +2783,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_c957be9e980cf679(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2752,7 +2827,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_c957be9e980cf679(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2762,7 +2837,7 @@ void _wrap_delete_NativeBarrier_native_c957be9e980cf679(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2791,7 +2866,7 @@ long long _wrap_NativeBarrier_wait_native_c957be9e980cf679(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2818,7 +2893,7 @@ long long _wrap_NativeBarrier_arrive_native_c957be9e980cf679(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2849,7 +2924,7 @@ long long _wrap_NativeBarrier_await_ticket_native_c957be9e980cf679(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_c957be9e980cf679(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2878,7 +2953,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_c957be9e980cf679(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2902,7 +2977,7 @@ void _wrap_NativeBarrier_abort_native_c957be9e980cf679(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2926,7 +3001,7 @@ void _wrap_NativeBarrier_reset_native_c957be9e980cf679(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2953,7 +3028,7 @@ intgo _wrap_NativeBarrier_parties_native_c957be9e980cf679(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2980,7 +3055,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_c957be9e980cf679(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3007,7 +3082,7 @@ intgo _wrap_NativeBarrier_broken_native_c957be9e980cf679(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_c957be9e980cf679(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3042,7 +3117,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_c957be9e980cf679(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_c957be9e980cf679(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_87527646f38474bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3077,7 +3152,7 @@ long long _wrap_NativePipe_recv_into_native_c957be9e980cf679(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3127,7 +3202,7 @@ NativePipe *_wrap_NativePipe_open_native_c957be9e980cf679(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3165,7 +3240,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_c957be9e980cf679(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_c957be9e980cf679(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_87527646f38474bf(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3175,7 +3250,7 @@ void _wrap_delete_NativePipe_native_c957be9e980cf679(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_c957be9e980cf679(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_87527646f38474bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3207,7 +3282,7 @@ void _wrap_NativePipe_send_native_c957be9e980cf679(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_c957be9e980cf679(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_87527646f38474bf(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3244,7 +3319,7 @@ _goslice_ _wrap_NativePipe_recv_native_c957be9e980cf679(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_c957be9e980cf679(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_87527646f38474bf(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3270,7 +3345,7 @@ void _wrap_NativePipe_poll_native_c957be9e980cf679(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_c957be9e980cf679(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_87527646f38474bf(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3305,7 +3380,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_c957be9e980cf679(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_c957be9e980cf679() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_87527646f38474bf() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3316,7 +3391,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_c957be9e980cf679() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_c957be9e980cf679(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_87527646f38474bf(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3326,7 +3401,7 @@ void _wrap_delete_NativeWaitSet_native_c957be9e980cf679(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_87527646f38474bf(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3341,7 +3416,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_c957be9e980cf679(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_87527646f38474bf(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3356,7 +3431,7 @@ long long _wrap_NativeWaitSet_add_queue_native_c957be9e980cf679(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_87527646f38474bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3385,7 +3460,7 @@ long long _wrap_NativeWaitSet_wait_native_c957be9e980cf679(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_c957be9e980cf679(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_87527646f38474bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3400,7 +3475,7 @@ intgo _wrap_NativeWaitSet_ready_native_c957be9e980cf679(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3444,7 +3519,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_c957be9e980cf679(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3454,7 +3529,7 @@ void _wrap_delete_NativeSharedMemory_native_c957be9e980cf679(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3481,7 +3556,7 @@ long long _wrap_NativeSharedMemory_address_native_c957be9e980cf679(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3508,7 +3583,7 @@ long long _wrap_NativeSharedMemory_size_native_c957be9e980cf679(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_c957be9e980cf679(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3543,7 +3618,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_c957be9e980cf679(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3589,7 +3664,7 @@ NativeArray *_wrap_NativeArray_open_native_c957be9e980cf679(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_c957be9e980cf679(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_87527646f38474bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3599,7 +3674,7 @@ void _wrap_delete_NativeArray_native_c957be9e980cf679(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_c957be9e980cf679(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_87527646f38474bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3626,7 +3701,7 @@ long long _wrap_NativeArray_length_native_c957be9e980cf679(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_c957be9e980cf679(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_87527646f38474bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3653,7 +3728,7 @@ intgo _wrap_NativeArray_elem_type_native_c957be9e980cf679(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3682,7 +3757,7 @@ long long _wrap_NativeArray_load_i64_native_c957be9e980cf679(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3710,7 +3785,7 @@ void _wrap_NativeArray_store_i64_native_c957be9e980cf679(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3741,7 +3816,7 @@ long long _wrap_NativeArray_add_i64_native_c957be9e980cf679(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3774,7 +3849,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_c957be9e980cf679(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3803,7 +3878,7 @@ double _wrap_NativeArray_load_f64_native_c957be9e980cf679(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3831,7 +3906,7 @@ void _wrap_NativeArray_store_f64_native_c957be9e980cf679(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3862,7 +3937,7 @@ double _wrap_NativeArray_add_f64_native_c957be9e980cf679(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3895,7 +3970,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_c957be9e980cf679(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_c957be9e980cf679(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3921,7 +3996,7 @@ void _wrap_NativeArray_acquire_native_c957be9e980cf679(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_c957be9e980cf679(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_87527646f38474bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3945,7 +4020,7 @@ void _wrap_NativeArray_release_native_c957be9e980cf679(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_c957be9e980cf679(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_87527646f38474bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3980,7 +4055,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_c957be9e980cf679(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4026,7 +4101,7 @@ NativePool *_wrap_NativePool_open_native_c957be9e980cf679(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_c957be9e980cf679(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_87527646f38474bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4036,7 +4111,7 @@ void _wrap_delete_NativePool_native_c957be9e980cf679(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_c957be9e980cf679(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_87527646f38474bf(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4078,7 +4153,7 @@ long long _wrap_NativePool_submit_native_c957be9e980cf679(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4117,7 +4192,7 @@ _goslice_ _wrap_NativePool_result_native_c957be9e980cf679(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4146,7 +4221,7 @@ intgo _wrap_NativePool_cancel_native_c957be9e980cf679(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4175,7 +4250,7 @@ NativePoolTask *_wrap_NativePool_take_native_c957be9e980cf679(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_c957be9e980cf679(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_87527646f38474bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4199,7 +4274,7 @@ void _wrap_NativePool_close_tasks_native_c957be9e980cf679(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_c957be9e980cf679(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4225,7 +4300,7 @@ void _wrap_NativePool_join_native_c957be9e980cf679(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_c957be9e980cf679(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_87527646f38474bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4260,7 +4335,7 @@ _gostring_ _wrap_NativePool_stat_json_native_c957be9e980cf679(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4270,7 +4345,7 @@ void _wrap_delete_NativePoolTask_native_c957be9e980cf679(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4283,7 +4358,7 @@ long long _wrap_NativePoolTask_id_native_c957be9e980cf679(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4304,7 +4379,7 @@ _goslice_ _wrap_NativePoolTask_function_native_c957be9e980cf679(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_c957be9e980cf679(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4325,7 +4400,7 @@ _goslice_ _wrap_NativePoolTask_args_native_c957be9e980cf679(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_c957be9e980cf679(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_87527646f38474bf(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4357,7 +4432,7 @@ void _wrap_NativePoolTask_finish_native_c957be9e980cf679(NativePoolTask *_swig_g
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_c957be9e980cf679(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeDict *_wrap_NativeDict_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4403,7 +4478,7 @@ NativeDict *_wrap_NativeDict_open_native_c957be9e980cf679(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4413,7 +4488,7 @@ void _wrap_delete_NativeDict_native_c957be9e980cf679(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4449,7 +4524,7 @@ void _wrap_NativeDict_set_native_c957be9e980cf679(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4490,7 +4565,7 @@ _goslice_ _wrap_NativeDict_get_native_c957be9e980cf679(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4523,7 +4598,7 @@ intgo _wrap_NativeDict_remove_native_c957be9e980cf679(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_c957be9e980cf679(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4568,7 +4643,7 @@ intgo _wrap_NativeDict_compare_and_set_native_c957be9e980cf679(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4595,7 +4670,7 @@ long long _wrap_NativeDict_len_native_c957be9e980cf679(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4630,7 +4705,7 @@ _goslice_ _wrap_NativeDict_keys_native_c957be9e980cf679(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4665,7 +4740,7 @@ _goslice_ _wrap_NativeDict_items_native_c957be9e980cf679(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4689,7 +4764,7 @@ void _wrap_NativeDict_clear_native_c957be9e980cf679(NativeDict *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_c957be9e980cf679(NativeDict *_swig_go_0) {
+_gostring_ _wrap_NativeDict_stat_json_native_87527646f38474bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4704,6 +4779,351 @@ _gostring_ _wrap_NativeDict_stat_json_native_c957be9e980cf679(NativeDict *_swig_
   arg1 = *(NativeDict **)&_swig_go_0; 
   
   result = (char *)NativeDict_stat_json(arg1,arg2);
+  
+  if (result && *result) {
+    _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));
+  } else {
+    _swig_go_result.p = NULL;
+    _swig_go_result.n = 0;
+  }
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  polyipc_free(result);
+  return _swig_go_result;
+}
+
+
+NativeList *_wrap_NativeList_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+  char *arg1 = (char *) 0 ;
+  int arg2 ;
+  uint64_t arg3 ;
+  uint64_t arg4 ;
+  uint32_t arg5 ;
+  int arg6 ;
+  polyipc_error *arg7 = (polyipc_error *) 0 ;
+  char namebuf1[256] ;
+  polyipc_error temp7 ;
+  NativeList *result = 0 ;
+  NativeList *_swig_go_result;
+  
+  
+  temp7.code = 0;
+  temp7.message[0] = 0;
+  arg7 = &temp7;
+  
+  
+  {
+    size_t swig_n = (size_t)_swig_go_0.n < sizeof namebuf1 - 1 ? (size_t)_swig_go_0.n : sizeof namebuf1 - 1;
+    if (swig_n) memcpy(namebuf1, _swig_go_0.p, swig_n);
+    namebuf1[swig_n] = 0;
+    arg1 = namebuf1;
+  }
+  
+  arg2 = (int)_swig_go_1; 
+  arg3 = (uint64_t)_swig_go_2; 
+  arg4 = (uint64_t)_swig_go_3; 
+  arg5 = (uint32_t)_swig_go_4; 
+  arg6 = (int)_swig_go_5; 
+  
+  result = (NativeList *)NativeList_open((char const *)arg1,arg2,arg3,arg4,arg5,arg6,arg7);
+  *(NativeList **)&_swig_go_result = (NativeList *)result; 
+  
+  if (arg7->code != 0) {
+    char swig_polyipc_msg[sizeof arg7->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg7->code, arg7->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_delete_NativeList_native_87527646f38474bf(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  delete_NativeList(arg1);
+  
+}
+
+
+void _wrap_NativeList_append_native_87527646f38474bf(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  NativeList_append(arg1,(void const *)arg2,arg3,arg4);
+  
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativeList_insert_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  int64_t arg2 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  arg3 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  NativeList_insert(arg1,arg2,(void const *)arg3,arg4,arg5);
+  
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_goslice_ _wrap_NativeList_get_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = NativeList_get(arg1,arg2,arg3);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeList_set_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  int64_t arg2 ;
+  void *arg3 = (void *) 0 ;
+  size_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  arg3 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg4 = (size_t)_swig_go_2.len;
+  
+  
+  NativeList_set(arg1,arg2,(void const *)arg3,arg4,arg5);
+  
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_goslice_ _wrap_NativeList_pop_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  int64_t arg2 ;
+  polyipc_error *arg3 = (polyipc_error *) 0 ;
+  polyipc_error temp3 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp3.code = 0;
+  temp3.message[0] = 0;
+  arg3 = &temp3;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  arg2 = (int64_t)_swig_go_1; 
+  
+  result = NativeList_pop(arg1,arg2,arg3);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg3->code != 0) {
+    char swig_polyipc_msg[sizeof arg3->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg3->code, arg3->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeList_len_native_87527646f38474bf(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeList_len(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativeList_items_native_87527646f38474bf(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  result = NativeList_items(arg1,arg2);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativeList_clear_native_87527646f38474bf(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  NativeList_clear(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+_gostring_ _wrap_NativeList_stat_json_native_87527646f38474bf(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  char *result = 0 ;
+  _gostring_ _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  result = (char *)NativeList_stat_json(arg1,arg2);
   
   if (result && *result) {
     _swig_go_result = Swig_AllocateString((char *)result, strlen((char *)result));

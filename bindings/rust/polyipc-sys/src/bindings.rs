@@ -925,6 +925,104 @@ unsafe extern "C" {
 }
 #[repr(C)]
 #[derive(Debug, Copy, Clone)]
+pub struct polyipc_list {
+    _unused: [u8; 0],
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
+pub struct polyipc_list_options {
+    pub struct_size: u32,
+    pub mode: u32,
+    pub capacity_bytes: u64,
+    pub max_items: u64,
+    pub ephemeral: u32,
+    pub reserved: u32,
+}
+unsafe extern "C" {
+    pub fn polyipc_list_options_init(opts: *mut polyipc_list_options);
+}
+unsafe extern "C" {
+    pub fn polyipc_list_open(
+        name: *const ::std::os::raw::c_char,
+        mode: polyipc_open_mode,
+        opts: *const polyipc_list_options,
+        out: *mut *mut polyipc_list,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_append(
+        l: *mut polyipc_list,
+        json: *const ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_insert(
+        l: *mut polyipc_list,
+        index: i64,
+        json: *const ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_get(
+        l: *mut polyipc_list,
+        index: i64,
+        json: *mut *mut ::std::os::raw::c_char,
+        len: *mut usize,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_set(
+        l: *mut polyipc_list,
+        index: i64,
+        json: *const ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_pop(
+        l: *mut polyipc_list,
+        index: i64,
+        json: *mut *mut ::std::os::raw::c_char,
+        len: *mut usize,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_len(
+        l: *mut polyipc_list,
+        len: *mut u64,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_items(
+        l: *mut polyipc_list,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_clear(
+        l: *mut polyipc_list,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_stat_json(
+        l: *mut polyipc_list,
+        json: *mut *mut ::std::os::raw::c_char,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
+    pub fn polyipc_list_close(l: *mut polyipc_list);
+}
+#[repr(C)]
+#[derive(Debug, Copy, Clone)]
 pub struct polyipc_pool {
     _unused: [u8; 0],
 }
