@@ -99,6 +99,25 @@ def dict_share(run, langs, increments):
     run.rm(name)
 
 
+def list_share(run, langs, n):
+    """Every language at once appends n values to one list; then every
+    language checks that each language's values are all there, in order."""
+    head = f"interop ipc list ({len(langs)} languages append {n} values each at once, then all check all)"
+    name = "ipc.list"
+    run.rm(name)
+    writers = [Agent(run, l, ["list-append", name, str(n), l], f"list.{l}.append") for l in langs]
+    if not finish_agents(run, head + " (appending)", writers, run.timeout):
+        run.rm(name)
+        return
+    checkers = [Agent(run, l, ["list-check", name, ",".join(langs), str(n), l], f"list.{l}.check") for l in langs]
+    if finish_agents(run, head, checkers, run.timeout):
+        total = n * len(langs)
+        problems = [f"{a.lang}: {a.output().strip()[-200:]!r}" for a in checkers
+                    if f"list {a.lang}: checked {total} values" not in a.output()]
+        report(run, head, problems, f"{total} values, each language's in its order")
+    run.rm(name)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -119,3 +138,5 @@ def run_all(run, agent_class, langs, which):
         counter(run, four, 1000000 // len(four))
     if "dict" in which:
         dict_share(run, langs, 2000)
+    if "list" in which:
+        list_share(run, langs, 500)

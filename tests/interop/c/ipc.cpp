@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdio>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -182,6 +183,46 @@ int dict_check(const std::string &name, const std::string &langs, const std::str
   return 0;
 }
 
+// The list scenario (../README.md): each language appends {"from": ID, "seq": i}.
+int list_append(const std::string &name, long n, const std::string &id) {
+  polyipc_list *l = nullptr;
+  polyipc_error err{};
+  check(polyipc_list_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, &l, &err), err, "open list " + name);
+  for (long i = 0; i < n; ++i)
+    check(polyipc_list_append(l, json{{"from", id}, {"seq", i}}.dump().c_str(), &err), err, "append");
+  polyipc_list_close(l);
+  std::printf("list %s: appended %ld\n", id.c_str(), n);
+  return 0;
+}
+
+int list_check(const std::string &name, const std::string &langs, long n, const std::string &id) {
+  polyipc_list *l = nullptr;
+  polyipc_error err{};
+  check(polyipc_list_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, &l, &err), err, "open list " + name);
+  char *text = nullptr;
+  check(polyipc_list_items(l, &text, &err), err, "items");
+  const json items = json::parse(text);
+  polyipc_free(text);
+  polyipc_list_close(l);
+  std::map<std::string, long> next;  // language -> the seq its next value must have
+  for (size_t from = 0; from <= langs.size();) {
+    size_t comma = langs.find(',', from);
+    if (comma == std::string::npos) comma = langs.size();
+    next[langs.substr(from, comma - from)] = 0;
+    from = comma + 1;
+  }
+  for (const json &v : items) {
+    auto it = next.find(v.at("from").get<std::string>());
+    if (it == next.end()) throw Failure("a value from an unknown language: " + v.dump());
+    if (v.at("seq").get<long>() != it->second) throw Failure("out of order or lost: " + v.dump());
+    ++it->second;
+  }
+  for (const auto &[lang, count] : next)
+    if (count != n) throw Failure(lang + " has " + std::to_string(count) + " values, expected " + std::to_string(n));
+  std::printf("list %s: checked %zu values\n", id.c_str(), items.size());
+  return 0;
+}
+
 }  // namespace
 
 // Returns -1 when the command line is not one of these scenarios.
@@ -197,6 +238,8 @@ int run_ipc_scenario(const std::vector<std::string> &a) {
     if (n == 5 && a[1] == "counter") return counter(a[2], std::stol(a[3]), a[4]);
     if (n == 5 && a[1] == "dict-write") return dict_write(a[2], std::stol(a[3]), a[4]);
     if (n == 5 && a[1] == "dict-check") return dict_check(a[2], a[3], a[4]);
+    if (n == 5 && a[1] == "list-append") return list_append(a[2], std::stol(a[3]), a[4]);
+    if (n == 6 && a[1] == "list-check") return list_check(a[2], a[3], std::stol(a[4]), a[5]);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "c: FAIL: %s: %s\n", a[1].c_str(), e.what());
     return 1;
