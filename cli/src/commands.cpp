@@ -171,6 +171,7 @@ std::string state_text(const Json& obj) {
            " B pending";
   }
   if (kind == "dict") return num("count") + " keys";
+  if (kind == "list") return num("length") + " values";
   if (kind == "shared_memory") return size_text(obj.value("size_bytes", uint64_t{0}));
   if (kind == "array") {
     auto values = obj.find("values");
@@ -255,6 +256,52 @@ int cmd_dict(const Options& o) {
               "\n");
   else
     write_out(std::string(text.get(), len) + "\n");
+  return kExitOk;
+}
+
+int cmd_list(const Options& o) {
+  polyipc_list* raw_handle = nullptr;
+  polyipc_error err{};
+  check(polyipc_list_open(o.name.c_str(), o.create ? POLYIPC_OPEN_OR_CREATE : POLYIPC_OPEN_ONLY, nullptr, &raw_handle,
+                          &err),
+        err);
+  std::unique_ptr<polyipc_list, void (*)(polyipc_list*)> l(raw_handle, polyipc_list_close);
+  if (!o.message.empty()) {  // --append
+    std::string value = o.message == "-" ? read_stdin() : o.message;
+    check(polyipc_list_append(l.get(), value.c_str(), &err), err);
+    uint64_t n = 0;
+    check(polyipc_list_len(l.get(), &n, &err), err);
+    if (o.json) write_out(Json{{"name", o.name}, {"appended", true}, {"length", n}}.dump() + "\n");
+    else write_out("list '" + o.name + "': appended (length " + std::to_string(n) + ")\n");
+    return kExitOk;
+  }
+  if (o.remove || o.index) {  // --pop [INDEX], or INDEX
+    char* raw = nullptr;
+    const int64_t index = o.index.value_or(-1);
+    check(o.remove ? polyipc_list_pop(l.get(), index, &raw, nullptr, &err)
+                   : polyipc_list_get(l.get(), index, &raw, nullptr, &err),
+          err);
+    LibText text(raw);
+    if (o.json)
+      write_out(Json{{"name", o.name}, {"index", index}, {o.remove ? "popped" : "value",
+                                                           parse_library_json(text.get(), "a list value")}}
+                    .dump() +
+                "\n");
+    else
+      write_out(std::string(text.get()) + "\n");
+    return kExitOk;
+  }
+  char* raw = nullptr;
+  check(polyipc_list_items(l.get(), &raw, &err), err);
+  LibText text(raw);
+  Json items = parse_library_json(text.get(), ("the items of list '" + o.name + "'").c_str());
+  if (o.json) {
+    write_out(Json{{"name", o.name}, {"items", items}}.dump() + "\n");
+  } else {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i) out += std::to_string(i) + ": " + items[i].dump() + "\n";
+    write_out(out.empty() ? "list '" + o.name + "' is empty\n" : out);
+  }
   return kExitOk;
 }
 

@@ -21,7 +21,8 @@ struct Options {
   uint64_t slots = 1;              // release --count
   std::string action;              // event: set / clear / wait; barrier: abort / reset
   std::optional<std::string> key;  // dict KEY
-  bool remove = false;             // dict --delete
+  bool remove = false;             // dict --delete, list --pop
+  std::optional<int64_t> index;    // list INDEX
 };
 
 int cmd_ls(const Options& o);
@@ -35,6 +36,7 @@ int cmd_event(const Options& o);    // set / clear / wait an event
 int cmd_release(const Options& o);  // release semaphore slots
 int cmd_barrier(const Options& o);  // abort / reset a barrier
 int cmd_dict(const Options& o);     // print, read, set or delete dict entries
+int cmd_list(const Options& o);     // print, read, append to or pop from a list
 
 // "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
 // Throws Failure(kExitUsage) for anything else.

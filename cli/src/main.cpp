@@ -67,6 +67,14 @@ int main(int argc, char** argv) {
   dict->add_flag("--delete", o.remove, "delete KEY");
   dict->add_flag("--create", o.create, "create the dict with default options if it does not exist");
 
+  auto* list = command("list", "print a list, or read (INDEX), append (--append JSON) or pop (--pop [INDEX]) a value",
+                       cmd_list);
+  list->add_option("NAME", o.name, "list name")->required();
+  list->add_option("INDEX", o.index, "the value's index (negative: from the end)");
+  list->add_option("--append", o.message, "append this JSON text, or - to read it from stdin");
+  list->add_flag("--pop", o.remove, "remove and print the value at INDEX (default the last)");
+  list->add_flag("--create", o.create, "create the list with default options if it does not exist");
+
   for (const char* action : {"set", "clear", "wait"}) {
     auto* ev = command(action, action[0] == 'w' ? "wait until an event is set" : action[0] == 's' ? "set an event, waking every waiter" : "clear an event", cmd_event);
     ev->add_option("NAME", o.name, "event name")->required();

@@ -681,4 +681,43 @@ TEST_F(Cli, DictSetGetPrintAndDelete) {
   EXPECT_EQ(r.exit_code, 5) << r;
 }
 
+
+TEST_F(Cli, ListAppendReadPopAndPrint) {
+  CliRun r = polyipc({"list", "log", "--append", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r;  // no such list, and --create not given
+  r = polyipc({"list", "log", "--append", R"({"a": "héllo"})", "--create"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  r = polyipc({"list", "log", "--append", "-"}, "[2, 3]");
+  ASSERT_EQ(r.exit_code, 0) << r;
+  polyipc_list* l = nullptr;
+  ASSERT_EQ(0, polyipc_list_open("log", POLYIPC_OPEN_ONLY, nullptr, &l, nullptr));
+  ASSERT_EQ(0, polyipc_list_append(l, "true", nullptr));
+  r = polyipc({"list", "log", "--json"});
+  ASSERT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(Json::parse(r.out)["items"], Json::parse(R"([{"a": "héllo"}, [2, 3], true])")) << r;
+  r = polyipc({"list", "log", "-2"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(r.out, "[2, 3]\n");
+  r = polyipc({"list", "log", "--pop", "0"});
+  EXPECT_EQ(r.exit_code, 0) << r;
+  EXPECT_EQ(Json::parse(r.out), Json::parse(R"({"a": "héllo"})"));
+  uint64_t n = 0;
+  ASSERT_EQ(0, polyipc_list_len(l, &n, nullptr));
+  EXPECT_EQ(n, 2u);
+  r = polyipc({"list", "log", "7"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("list 'log': index 7 out of range"), std::string::npos) << r;
+  r = polyipc({"list", "log", "--append", "{bad"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  ASSERT_EQ(0, polyipc_list_len(l, &n, nullptr));
+  EXPECT_EQ(n, 2u);
+  polyipc_list_close(l);
+  r = polyipc({"ls"});
+  EXPECT_NE(r.out.find("2 values"), std::string::npos) << r;
+  ASSERT_EQ(polyipc({"list", "log", "--pop"}).exit_code, 0);
+  ASSERT_EQ(polyipc({"list", "log", "--pop"}).exit_code, 0);
+  r = polyipc({"list", "log", "--pop"});
+  EXPECT_EQ(r.exit_code, 3) << r;  // empty
+}
+
 }  // namespace
