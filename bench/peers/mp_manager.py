@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
-"""bench/peers/mp_dict.py: Python's multiprocessing.Manager().dict() as a peer of polyipc_dict_bench.
+"""bench/peers/mp_manager.py: Python's multiprocessing.Manager().dict() and .list() as peers of polyipc_manager_bench.
 
-Run by the driver (bench/dict) as a subprocess; prints one JSON object on stdout.
+Run by the driver (bench/manager) as a subprocess; prints one JSON object on stdout.
 The same work as the polyipc cells, on 64 keys holding 64 B JSON texts (str):
   - get:  this process reads the keys in turn through the dict's proxy;
   - set:  it replaces the values in turn;
   - incr: 2 forked processes each increment one counter under a Manager Lock
-          (the proxy has no compare-and-set) for --seconds; increments/s, summed.
+          (the proxy has no compare-and-set) for --seconds; increments/s, summed;
+  - list-fifo: a Manager list of 64 values used as a queue: append one, pop the first.
 """
 import argparse
 import multiprocessing as mp
@@ -50,17 +51,25 @@ def incrementer(d, lock, start, seconds, counts, w):
 
 def run(a):
     with mp.Manager() as m:
+        if a.mode == "list-fifo":
+            lst = m.list([value_of(i) for i in range(KEYS)])
+            values = [value_of(1000 + i) for i in range(2 * KEYS)]
+            def fifo(n):
+                lst.append(values[n % len(values)])
+                if len(lst.pop(0)) != 64:
+                    raise RuntimeError("pop failed")
+            return dict(ok=True, rate=timed(a.seconds, fifo))
         d = m.dict()
         keys = ["key-%d" % i for i in range(KEYS)]
         for i, k in enumerate(keys):
             d[k] = value_of(i)
         d["counter"] = 0
-        if a.mode == "get":
+        if a.mode == "dict-get":
             def get(n):
                 if len(d[keys[n % KEYS]]) != 64:
                     raise RuntimeError("get failed")
             return dict(ok=True, rate=timed(a.seconds, get))
-        if a.mode == "set":
+        if a.mode == "dict-set":
             values = [value_of(1000 + i) for i in range(2 * KEYS)]
             def put(n):
                 d[keys[n % KEYS]] = values[n % len(values)]
@@ -85,6 +94,6 @@ def run(a):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=("get", "set", "incr"), required=True)
+    ap.add_argument("--mode", choices=("dict-get", "dict-set", "dict-incr", "list-fifo"), required=True)
     ap.add_argument("--seconds", type=float, default=0.5)
     report(run, ap.parse_args())

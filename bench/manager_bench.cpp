@@ -1,6 +1,7 @@
-// polyipc_dict_bench: the dict side by side with Python's
-// multiprocessing.Manager().dict() and a Boost.Interprocess map in a managed
-// segment, in one interleaved run (driver: bench/dict).
+// polyipc_manager_bench: the dict and the list side by side with Python's
+// multiprocessing.Manager().dict() / .list() and Boost.Interprocess
+// containers in a managed segment, in one interleaved run (driver:
+// bench/manager).
 //
 // The same work in every cell, on 64 keys holding 64 B JSON values:
 //   dict-get:  one process reads the keys in turn (reads/s)
@@ -8,6 +9,8 @@
 //   dict-incr: 2 processes each increment one shared counter for --seconds
 //              (increments/s, summed): polyipc by get + compare_and_set,
 //              Boost under its interprocess_mutex, Python under a Manager Lock.
+//   list-fifo: one process uses a list of 64 values as a queue: append one
+//              value, pop the first (pairs/s); Boost: a deque of strings.
 // The Boost peer is what DESIGN.md first suggested (a map in a managed
 // segment): no JSON validation and no crash safety (a process killed inside
 // its allocator or map leaves them torn, and its mutex is not robust), so it
@@ -18,6 +21,7 @@
 #include <unistd.h>
 
 #include <boost/interprocess/allocators/allocator.hpp>
+#include <boost/interprocess/containers/deque.hpp>
 #include <boost/interprocess/containers/map.hpp>
 #include <boost/interprocess/containers/string.hpp>
 #include <boost/interprocess/managed_shared_memory.hpp>
@@ -35,23 +39,23 @@ namespace {
 constexpr int kKeys = 64;
 
 struct Options : CommonOptions {
-  Options() { py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_dict.py"; }
+  Options() { py_script = POLYIPC_BENCH_SOURCE_DIR "/peers/mp_manager.py"; }
   double seconds = 0.5;
 };
 
 void usage() {
   printf(
-      "usage: polyipc_dict_bench [options]\n"
+      "usage: polyipc_manager_bench [options]\n"
       "  --rounds R        repeat the whole interleaved run R times (default 3; 1 with --quick)\n"
       "  --quick           smoke run: shorter cells\n"
-      "  --only LIST       comma-separated scenarios: dict-get, dict-set, dict-incr (or the family: dict)\n"
+      "  --only LIST       comma-separated scenarios: dict-get, dict-set, dict-incr, list-fifo (or a family: dict, list)\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
       "  --seconds S       timed phase of a cell (default 0.5)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
       "  --retries N       at most N re-runs per cell (default 2; 0 disables)\n"
       "  --json FILE       write every cell and the summary as JSON\n"
-      "  --py FILE         the Python peer script (default: the source tree's peers/mp_dict.py)\n"
-      "peers: polyipc_dict boost_map mp_manager_dict\n");
+      "  --py FILE         the Python peer script (default: the source tree's peers/mp_manager.py)\n"
+      "peers: polyipc_dict boost_map mp_manager_dict; polyipc_list boost_deque mp_manager_list\n");
 }
 
 struct DictResult {
@@ -184,6 +188,29 @@ DictResult run_polyipc(const std::string& scenario, const std::string& name, con
   return r;
 }
 
+DictResult run_polyipc_list(const std::string& name, const Options& o) {
+  polyipc_list* l = nullptr;
+  polyipc_error err;
+  if (polyipc_list_open(name.c_str(), POLYIPC_CREATE_ONLY, nullptr, &l, &err) != POLYIPC_OK)
+    throw std::runtime_error(err.message);
+  for (int i = 0; i < kKeys; ++i) polyipc_list_append(l, value_of(i).c_str(), nullptr);
+  std::vector<std::string> values;
+  for (int i = 0; i < 2 * kKeys; ++i) values.push_back(value_of(1000 + i));
+  DictResult r;
+  r.rate = timed(o.seconds, [&](uint64_t n) {
+    char* v = nullptr;
+    size_t len = 0;
+    if (polyipc_list_append(l, values[n % values.size()].c_str(), nullptr) != 0 ||
+        polyipc_list_pop(l, 0, &v, &len, nullptr) != 0 || len != 64)
+      throw std::runtime_error("append/pop failed");
+    polyipc_free(v);
+  });
+  polyipc_list_close(l);
+  polyipc_unlink(name.c_str(), nullptr);
+  r.ok = true;
+  return r;
+}
+
 // ---- Boost.Interprocess: a map of strings in a managed segment --------------------
 
 using Segment = bip::managed_shared_memory;
@@ -241,10 +268,48 @@ DictResult run_boost(const std::string& scenario, const std::string& name, const
   return r;
 }
 
+using StringAlloc = bip::allocator<ShmString, Segment::segment_manager>;
+using ShmDeque = bip::deque<ShmString, StringAlloc>;
+
+DictResult run_boost_deque(const std::string& name, const Options& o) {
+  bip::shared_memory_object::remove(name.c_str());
+  struct Remove {
+    std::string n;
+    ~Remove() { bip::shared_memory_object::remove(n.c_str()); }
+  } remove{name};
+  Segment seg(bip::create_only, name.c_str(), 4 << 20);
+  CharAlloc chars(seg.get_segment_manager());
+  auto* dq = seg.construct<ShmDeque>("deque")(StringAlloc(seg.get_segment_manager()));
+  auto* mutex = seg.construct<bip::interprocess_mutex>("mutex")();
+  for (int i = 0; i < kKeys; ++i) {
+    const std::string v = value_of(i);
+    dq->emplace_back(v.data(), v.size(), chars);
+  }
+  std::vector<std::string> values;
+  for (int i = 0; i < 2 * kKeys; ++i) values.push_back(value_of(1000 + i));
+  DictResult r;
+  r.rate = timed(o.seconds, [&](uint64_t n) {
+    const std::string& v = values[n % values.size()];
+    {
+      bip::scoped_lock<bip::interprocess_mutex> lock(*mutex);
+      dq->emplace_back(v.data(), v.size(), chars);
+    }
+    std::string out;
+    {
+      bip::scoped_lock<bip::interprocess_mutex> lock(*mutex);
+      out.assign(dq->front().data(), dq->front().size());
+      dq->pop_front();
+    }
+    if (out.size() != 64) throw std::runtime_error("pop failed");
+  });
+  r.ok = true;
+  return r;
+}
+
 DictResult run_python(const std::string& scenario, const Options& o) {
   json j;
   std::string why;
-  const std::string args = "--mode " + scenario.substr(5) + " --seconds " + std::to_string(o.seconds);
+  const std::string args = "--mode " + scenario + " --seconds " + std::to_string(o.seconds);
   if (!run_python_peer(o, args, 120, &j, &why)) return DictResult::na(why);
   DictResult r;
   r.ok = true;
@@ -265,6 +330,8 @@ std::vector<Scenario> scenarios() {
       {"dict-get", "one process reads 64 keys of 64 B JSON values in turn (reads/s)", all},
       {"dict-set", "one process replaces those values in turn (writes/s)", all},
       {"dict-incr", "2 processes increment one counter (polyipc: get + compare_and_set; peers: under a lock)", all},
+      {"list-fifo", "one process appends a value to a list of 64 and pops the first (pairs/s)",
+       {"polyipc_list", "boost_deque", "mp_manager_list"}},
   };
 }
 
@@ -293,6 +360,9 @@ std::vector<Target> targets(const Table& t) {
     for (const char* peer : {"boost_map", "mp_manager_dict"})
       out.push_back(ratio_target(t, std::string(sc) + ": polyipc_dict / " + peer, sc, "polyipc_dict", peer, m_rate,
                                  1.0, true, true));
+  for (const char* peer : {"boost_deque", "mp_manager_list"})
+    out.push_back(ratio_target(t, std::string("list-fifo: polyipc_list / ") + peer, "list-fifo", "polyipc_list", peer,
+                               m_rate, 1.0, true, true));
   return out;
 }
 
@@ -317,7 +387,7 @@ int main(int argc, char** argv) {
   }
   apply_quick(o);
   if (o.quick) o.seconds = std::min(o.seconds, 0.1);
-  const std::string ns = "dictbench-" + std::to_string(getpid());
+  const std::string ns = "managerbench-" + std::to_string(getpid());
   setenv("POLYIPC_NAMESPACE", ns.c_str(), 1);
   signal(SIGPIPE, SIG_IGN);
   const std::vector<Scenario> scs =
@@ -327,7 +397,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   RunTimes times;
-  printf("polyipc_dict_bench: %d round(s); %d keys, 64 B JSON values; %g s per cell%s\n", o.rounds, kKeys, o.seconds,
+  printf("polyipc_manager_bench: %d round(s); %d keys or values, 64 B JSON values; %g s per cell%s\n", o.rounds, kKeys, o.seconds,
          o.quick ? " (--quick)" : "");
   printf("machine: %ld CPUs online, load average %s at start; POLYIPC_NAMESPACE=%s; polyipc %s\n",
          sysconf(_SC_NPROCESSORS_ONLN), times.load_start.c_str(), ns.c_str(), polyipc_version());
@@ -338,8 +408,10 @@ int main(int argc, char** argv) {
       [&](const Scenario& sc, const std::string& peer, int r) {
         const std::string name = "r" + std::to_string(r) + "-" + sc.id;
         try {
-          if (peer == "mp_manager_dict") return run_python(sc.id, o);
+          if (peer.rfind("mp_", 0) == 0) return run_python(sc.id, o);
           if (peer == "boost_map") return run_boost(sc.id, "/" + ns + "-boost-" + name, o);
+          if (peer == "boost_deque") return run_boost_deque("/" + ns + "-boost-" + name, o);
+          if (peer == "polyipc_list") return run_polyipc_list(name, o);
           return run_polyipc(sc.id, name, o);
         } catch (const std::exception& e) {
           return DictResult::na(std::string("ERROR ") + e.what());
