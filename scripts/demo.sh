@@ -270,6 +270,21 @@ reap_all "an event waiter" "${waiters[@]}"
 cat "$tmp"/waiter-*.log | show
 "$cli" rm demo.office demo.go demo.ready >/dev/null
 
+say "a Dict: C, Go, Java, C#, Python and Rust processes at once write an entry into demo.stats and count to 3000 with compare-and-set"
+writers=()
+for lang in c go java csharp python rust; do
+  "$agents/agent-$lang" dict-write demo.stats 500 "$lang" >"$tmp/dict-$lang.log" 2>&1 &
+  writers+=("$!")
+  pids+=("$!")
+done
+reap_all "a dict writer" "${writers[@]}"
+cat "$tmp"/dict-*.log | show
+"$cli" dict demo.stats | show
+dict_counter=$("$cli" dict demo.stats counter)
+[ "$dict_counter" = 3000 ] || fail "demo.stats counter is $dict_counter, expected 3000"
+"$agents/agent-go" dict-check demo.stats c,go,java,csharp,python,rust go | show || fail "the Go check of demo.stats failed"
+"$cli" rm demo.stats >/dev/null
+
 say "a worker pool: Go services submit tasks to demo.pool; a C worker is killed mid-task; Python, Java and Rust workers serve the rest"
 "$agents/agent-c" pool-work demo.pool --hang-after 1 >"$tmp/pool-victim.log" 2>&1 &
 pool_victim=$!
@@ -339,6 +354,8 @@ cat <<EOF
     with kill -9 holding the lock mid-sale; the next buyer got OWNER_DEAD, repaired the file, and nothing was
     oversold or lost
   - Go, Java, Rust and Python processes slept on the Event 'demo.go' until 'polyipc set demo.go' woke them all
+  - six languages wrote into the Dict 'demo.stats' at once and incremented its counter 500 times each by
+    compare-and-set: it read exactly $dict_counter, and Go read back every language's entry intact
   - Go services submitted 2 and then 40 tasks to the worker pool 'demo.pool' and checked every result; a C
     worker was killed with kill -9 holding task $pool_task, which another worker finished (redeliveries:
     $pool_redeliveries); of the Python, Java and Rust workers, whichever was free first took each next
