@@ -2,8 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/dict/dict.hpp"
-#include "core/list/list.hpp"
+#include "core/manager/dict.hpp"
+#include "core/manager/list.hpp"
 #include "core/queue/layout.hpp"
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"

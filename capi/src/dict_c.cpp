@@ -1,9 +1,9 @@
 // Dict in the C API: argument checks and translation only; the semantics
-// live in core/dict.
+// live in core/manager/dict.cpp.
 #include <cstring>
 
 #include "capi/src/internal.hpp"
-#include "core/dict/dict.hpp"
+#include "core/manager/dict.hpp"
 
 using polyipc::ErrorText;
 using polyipc::Status;
@@ -13,24 +13,6 @@ struct polyipc_dict {
   std::unique_ptr<polyipc::Dict> impl;
 };
 
-namespace {
-
-polyipc::DictOptions dict_options(const char* name, const polyipc_dict_options* o) {
-  polyipc::DictOptions c;
-  if (!o) return c;
-  if (o->struct_size < offsetof(polyipc_dict_options, ephemeral) + sizeof(o->ephemeral))
-    throw polyipc::Error(Status::InvalidArg,
-                         polyipc::format("dict '%.200s': options struct_size %u too small (call "
-                                         "polyipc_dict_options_init)", name, o->struct_size));
-  c.mode = o->mode;
-  c.capacity_bytes = o->capacity_bytes;
-  c.max_items = o->max_items;
-  c.ephemeral = o->ephemeral != 0;
-  return c;
-}
-
-}  // namespace
-
 #define REQUIRE_DICT(d, err, call) POLYIPC_REQUIRE(d != nullptr && d->impl, err, "%s: dict handle is NULL", call)
 #define REQUIRE_KEY(d, key, err) \
   POLYIPC_REQUIRE(key != nullptr, err, "dict '%s': key is NULL", d->impl->name().c_str())
@@ -38,13 +20,7 @@ polyipc::DictOptions dict_options(const char* name, const polyipc_dict_options* 
 extern "C" {
 
 void polyipc_dict_options_init(polyipc_dict_options* opts) {
-  if (!opts) return;
-  const polyipc::DictOptions d;
-  *opts = polyipc_dict_options{};
-  opts->struct_size = sizeof *opts;
-  opts->mode = d.mode;
-  opts->capacity_bytes = d.capacity_bytes;
-  opts->max_items = d.max_items;
+  polyipc::capi::manager_options_init<polyipc::DictOptions>(opts);
 }
 
 int polyipc_dict_open(const char* name, polyipc_open_mode mode, const polyipc_dict_options* opts, polyipc_dict** out,
@@ -55,7 +31,8 @@ int polyipc_dict_open(const char* name, polyipc_open_mode mode, const polyipc_di
                   "dict '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
   return guard(err, "polyipc_dict_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_dict>();
-    h->impl = polyipc::Dict::open(name, static_cast<polyipc::OpenMode>(mode), dict_options(name, opts));
+    h->impl = polyipc::Dict::open(name, static_cast<polyipc::OpenMode>(mode),
+                                 polyipc::capi::manager_options<polyipc::DictOptions>("dict", name, opts));
     *out = h.release();
     return Status::Ok;
   });

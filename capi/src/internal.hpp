@@ -115,6 +115,32 @@ inline SyncOptions sync_options(const char* kind, const char* name, const polyip
   return c;
 }
 
+// polyipc_dict_options / polyipc_list_options (the same fields, nullable) as
+// the core's DictOptions / ListOptions; `kind` names the object in errors.
+template <class CoreOptions, class COptions>
+CoreOptions manager_options(const char* kind, const char* name, const COptions* o) {
+  CoreOptions c;
+  if (!o) return c;
+  if (o->struct_size < offsetof(COptions, ephemeral) + sizeof(o->ephemeral))
+    throw Error(Status::InvalidArg, format("%s '%.200s': options struct_size %u too small (call "
+                                           "polyipc_%s_options_init)", kind, name, o->struct_size, kind));
+  c.mode = o->mode;
+  c.capacity_bytes = o->capacity_bytes;
+  c.max_items = o->max_items;
+  c.ephemeral = o->ephemeral != 0;
+  return c;
+}
+template <class CoreOptions, class COptions>
+void manager_options_init(COptions* opts) {
+  if (!opts) return;
+  const CoreOptions d;
+  *opts = COptions{};
+  opts->struct_size = sizeof *opts;
+  opts->mode = d.mode;
+  opts->capacity_bytes = d.capacity_bytes;
+  opts->max_items = d.max_items;
+}
+
 // A library-allocated copy of a string (release with polyipc_free).
 inline char* dup_string(const std::string& s) {
   char* p = static_cast<char*>(std::malloc(s.size() + 1));

@@ -1,9 +1,9 @@
 // List in the C API: argument checks and translation only; the semantics
-// live in core/list.
+// live in core/manager/list.cpp.
 #include <cstring>
 
 #include "capi/src/internal.hpp"
-#include "core/list/list.hpp"
+#include "core/manager/list.hpp"
 
 using polyipc::ErrorText;
 using polyipc::Status;
@@ -12,24 +12,6 @@ using polyipc::capi::guard;
 struct polyipc_list {
   std::unique_ptr<polyipc::List> impl;
 };
-
-namespace {
-
-polyipc::ListOptions list_options(const char* name, const polyipc_list_options* o) {
-  polyipc::ListOptions c;
-  if (!o) return c;
-  if (o->struct_size < offsetof(polyipc_list_options, ephemeral) + sizeof(o->ephemeral))
-    throw polyipc::Error(Status::InvalidArg,
-                         polyipc::format("list '%.200s': options struct_size %u too small (call "
-                                         "polyipc_list_options_init)", name, o->struct_size));
-  c.mode = o->mode;
-  c.capacity_bytes = o->capacity_bytes;
-  c.max_items = o->max_items;
-  c.ephemeral = o->ephemeral != 0;
-  return c;
-}
-
-}  // namespace
 
 #define REQUIRE_LIST(l, err, call) POLYIPC_REQUIRE(l != nullptr && l->impl, err, "%s: list handle is NULL", call)
 #define REQUIRE_OUT(l, p, err) \
@@ -40,13 +22,7 @@ polyipc::ListOptions list_options(const char* name, const polyipc_list_options* 
 extern "C" {
 
 void polyipc_list_options_init(polyipc_list_options* opts) {
-  if (!opts) return;
-  const polyipc::ListOptions d;
-  *opts = polyipc_list_options{};
-  opts->struct_size = sizeof *opts;
-  opts->mode = d.mode;
-  opts->capacity_bytes = d.capacity_bytes;
-  opts->max_items = d.max_items;
+  polyipc::capi::manager_options_init<polyipc::ListOptions>(opts);
 }
 
 int polyipc_list_open(const char* name, polyipc_open_mode mode, const polyipc_list_options* opts, polyipc_list** out,
@@ -57,7 +33,8 @@ int polyipc_list_open(const char* name, polyipc_open_mode mode, const polyipc_li
                   "list '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
   return guard(err, "polyipc_list_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_list>();
-    h->impl = polyipc::List::open(name, static_cast<polyipc::OpenMode>(mode), list_options(name, opts));
+    h->impl = polyipc::List::open(name, static_cast<polyipc::OpenMode>(mode),
+                                 polyipc::capi::manager_options<polyipc::ListOptions>("list", name, opts));
     *out = h.release();
     return Status::Ok;
   });

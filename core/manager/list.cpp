@@ -10,7 +10,7 @@
 // or pop in the middle, and compaction when the data is full of dead values,
 // copy the list (with the change) into the other half and switch to it with
 // one journaled transaction, as Dict does.
-#include "core/list/list.hpp"
+#include "core/manager/list.hpp"
 
 #include <algorithm>
 #include <cstring>
@@ -18,55 +18,47 @@
 
 #include "core/describe.hpp"
 #include "core/json/validate.hpp"
+#include "core/manager/halves.hpp"
 #include "core/names.hpp"
 
 namespace polyipc {
 namespace {
 
-constexpr uint64_t kMaxCapacity = uint64_t{1} << 30;
-constexpr uint64_t kMaxItems = uint64_t{1} << 24;
 constexpr uint64_t kNone = UINT64_MAX;
 
 uint64_t value_size(uint64_t len) { return 8 + ((len + 7) & ~uint64_t{7}); }
-uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
 
 std::unique_ptr<List> List::open(const std::string& name, OpenMode mode, const ListOptions& o) {
   check_name(name, "list");
-  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("list '%s': %s", name.c_str(), what)); };
-  if (o.mode > 0777) bad("mode must be permission bits (at most 0777)");
-  if (o.capacity_bytes < 64 || o.capacity_bytes > kMaxCapacity) bad("capacity_bytes must be 64 bytes to 1 GiB");
-  if (o.max_items < 1 || o.max_items > kMaxItems) bad("max_items must be 1 to 2^24");
-  const uint64_t capacity = (o.capacity_bytes + 7) & ~uint64_t{7};
-  const uint64_t half = align64(8 * o.max_items + capacity);
-  const uint64_t halves_offset = align64(sizeof(ListShared));
+  check_manager_options("list", name, o.capacity_bytes, o.max_items, o.mode);
+  const HalvesPlan plan = plan_halves(o.capacity_bytes, 8 * o.max_items, sizeof(ListShared));
 
   SegmentSpec spec;
   spec.kind = Kind::List;
-  spec.body_size = halves_offset + 2 * half;
+  spec.body_size = plan.body_size();
   spec.mode = o.mode;
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
     auto* s = new (body) ListShared();
-    s->capacity = capacity;
+    s->capacity = plan.capacity;
     s->max_items = o.max_items;
-    s->half_size = half;
-    s->halves_offset = halves_offset;
+    s->half_size = plan.half_size;
+    s->halves_offset = plan.halves_offset;
     s->mutex.init();
   };
   spec.check_existing = [&](const void* body) {
     auto* s = static_cast<const ListShared*>(body);
-    const bool sane = s->max_items >= 1 && s->max_items <= kMaxItems && s->capacity <= kMaxCapacity &&
-                      s->half_size == align64(8 * s->max_items + s->capacity) && s->halves_offset == halves_offset;
+    const bool sane = s->max_items >= 1 && s->max_items <= kManagerMaxItems && s->capacity <= kManagerMaxCapacity &&
+                      s->half_size == align64(8 * s->max_items + s->capacity) &&
+                      s->halves_offset == plan.halves_offset;
     if (!sane) throw Error(Status::Incompatible, format("list '%s': damaged header", name.c_str()));
   };
   std::unique_ptr<List> l(new List());
   l->segment_ = Segment::open(name, mode, spec);
   l->s_ = static_cast<ListShared*>(l->segment_->body());
-  const SegmentHeader* h = l->segment_->header();
-  if (h->total_size - h->body_offset < l->s_->halves_offset + 2 * l->s_->half_size)
-    throw Error(Status::Incompatible, format("list '%s': truncated or damaged", name.c_str()));
+  check_halves_fit("list", *l->segment_, l->s_->halves_offset, l->s_->half_size);
   return l;
 }
 

@@ -11,13 +11,14 @@
 // ones are copied, in data order, into the other half with a fresh index, and
 // one transaction makes that half active: a process killed while copying
 // leaves the active half untouched.
-#include "core/dict/dict.hpp"
+#include "core/manager/dict.hpp"
 
 #include <cstring>
 #include <new>
 
 #include "core/describe.hpp"
 #include "core/json/validate.hpp"
+#include "core/manager/halves.hpp"
 #include "core/names.hpp"
 #include "core/sync/journal_guard.hpp"
 
@@ -27,8 +28,6 @@ namespace {
 constexpr uint64_t kEmpty = 0;
 constexpr uint64_t kTombstone = 1;
 constexpr uint64_t kFirstEntry = 2;  // Slot::pos = offset + kFirstEntry
-constexpr uint64_t kMaxCapacity = uint64_t{1} << 30;
-constexpr uint64_t kMaxItems = uint64_t{1} << 24;
 
 struct EntryHeader {
   uint32_t key_len;
@@ -48,50 +47,43 @@ uint64_t hash_key(const std::string& key) {
 }
 
 uint64_t index_bytes(uint64_t slots) { return slots * 16; }
-uint64_t align64(uint64_t v) { return (v + 63) & ~uint64_t{63}; }
 
 }  // namespace
 
 std::unique_ptr<Dict> Dict::open(const std::string& name, OpenMode mode, const DictOptions& o) {
   check_name(name, "dict");
-  auto bad = [&](const char* what) { throw Error(Status::InvalidArg, format("dict '%s': %s", name.c_str(), what)); };
-  if (o.mode > 0777) bad("mode must be permission bits (at most 0777)");
-  if (o.capacity_bytes < 64 || o.capacity_bytes > kMaxCapacity) bad("capacity_bytes must be 64 bytes to 1 GiB");
-  if (o.max_items < 1 || o.max_items > kMaxItems) bad("max_items must be 1 to 2^24");
+  check_manager_options("dict", name, o.capacity_bytes, o.max_items, o.mode);
   uint64_t slots = 8;
   while (slots * 3 / 4 < o.max_items) slots *= 2;
-  const uint64_t capacity = (o.capacity_bytes + 7) & ~uint64_t{7};
-  const uint64_t half = align64(index_bytes(slots) + capacity);
-  const uint64_t halves_offset = align64(sizeof(DictShared));
+  const HalvesPlan plan = plan_halves(o.capacity_bytes, index_bytes(slots), sizeof(DictShared));
 
   SegmentSpec spec;
   spec.kind = Kind::Dict;
-  spec.body_size = halves_offset + 2 * half;
+  spec.body_size = plan.body_size();
   spec.mode = o.mode;
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
     auto* s = new (body) DictShared();
-    s->capacity = capacity;
+    s->capacity = plan.capacity;
     s->max_items = o.max_items;
     s->slots = slots;
-    s->half_size = half;
-    s->halves_offset = halves_offset;
+    s->half_size = plan.half_size;
+    s->halves_offset = plan.halves_offset;
     s->mutex.init();
     // A fresh segment is zero: both indexes are empty.
   };
   spec.check_existing = [&](const void* body) {
     auto* s = static_cast<const DictShared*>(body);
-    const bool sane = s->slots >= 8 && (s->slots & (s->slots - 1)) == 0 && s->slots <= 2 * kMaxItems &&
-                      s->capacity <= kMaxCapacity && s->half_size == align64(index_bytes(s->slots) + s->capacity) &&
-                      s->halves_offset == halves_offset && s->max_items <= s->slots * 3 / 4;
+    const bool sane = s->slots >= 8 && (s->slots & (s->slots - 1)) == 0 && s->slots <= 2 * kManagerMaxItems &&
+                      s->capacity <= kManagerMaxCapacity &&
+                      s->half_size == align64(index_bytes(s->slots) + s->capacity) &&
+                      s->halves_offset == plan.halves_offset && s->max_items <= s->slots * 3 / 4;
     if (!sane) throw Error(Status::Incompatible, format("dict '%s': damaged header", name.c_str()));
   };
   std::unique_ptr<Dict> d(new Dict());
   d->segment_ = Segment::open(name, mode, spec);
   d->s_ = static_cast<DictShared*>(d->segment_->body());
-  const SegmentHeader* h = d->segment_->header();
-  if (h->total_size - h->body_offset < d->s_->halves_offset + 2 * d->s_->half_size)
-    throw Error(Status::Incompatible, format("dict '%s': truncated or damaged", name.c_str()));
+  check_halves_fit("dict", *d->segment_, d->s_->halves_offset, d->s_->half_size);
   return d;
 }
 
