@@ -10,7 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/dict/dict.hpp"
+#include "core/manager/dict.hpp"
 #include "core/segment/segment.hpp"
 #include "kill_after.hpp"
 

@@ -8,7 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
-#include "core/list/list.hpp"
+#include "core/manager/list.hpp"
 #include "core/segment/segment.hpp"
 #include "kill_after.hpp"
 
