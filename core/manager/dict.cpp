@@ -405,17 +405,10 @@ nlohmann::json Dict::describe(const std::string& name, const SegmentHeader* h, c
   const auto& s = *static_cast<const DictShared*>(body);
   nlohmann::json j = describe_header(name, h);
   j["count"] = load_word(&s.st.count);
-  j["max_items"] = s.max_items;
-  j["capacity_bytes"] = s.capacity;
-  j["used_bytes"] = load_word(&s.st.used);
-  j["dead_bytes"] = load_word(&s.st.dead_bytes);
-  j["version"] = load_word(&s.st.version);
-  j["locked"] = s.mutex.holder_tid() != 0;
+  describe_halves(j, s);
   j["sets"] = s.sets.load();
   j["gets"] = s.gets.load();
   j["deletes"] = s.deletes.load();
-  j["compactions"] = s.compactions.load();
-  j["owner_dead_recoveries"] = s.owner_dead_recoveries.load();
   return j;
 }
 

@@ -5,8 +5,11 @@
 #include <cstdint>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
+#include "core/sync/journal.hpp"
 
 namespace polyipc {
 
@@ -44,6 +47,19 @@ inline void check_halves_fit(const char* kind, const Segment& segment, uint64_t 
   const SegmentHeader* h = segment.header();
   if (h->total_size - h->body_offset < halves_offset + 2 * half_size)
     throw Error(Status::Incompatible, format("%s '%s': truncated or damaged", kind, segment.name().c_str()));
+}
+
+// The stat fields both kinds have, read without the lock.
+template <class Shared>
+void describe_halves(nlohmann::json& j, const Shared& s) {
+  j["max_items"] = s.max_items;
+  j["capacity_bytes"] = s.capacity;
+  j["used_bytes"] = load_word(&s.st.used);
+  j["dead_bytes"] = load_word(&s.st.dead_bytes);
+  j["version"] = load_word(&s.st.version);
+  j["locked"] = s.mutex.holder_tid() != 0;
+  j["compactions"] = s.compactions.load();
+  j["owner_dead_recoveries"] = s.owner_dead_recoveries.load();
 }
 
 }  // namespace polyipc

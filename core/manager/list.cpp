@@ -308,17 +308,10 @@ nlohmann::json List::describe(const std::string& name, const SegmentHeader* h, c
   const auto& s = *static_cast<const ListShared*>(body);
   nlohmann::json j = describe_header(name, h);
   j["length"] = load_word(&s.st.length);
-  j["max_items"] = s.max_items;
-  j["capacity_bytes"] = s.capacity;
-  j["used_bytes"] = load_word(&s.st.used);
-  j["dead_bytes"] = load_word(&s.st.dead_bytes);
-  j["version"] = load_word(&s.st.version);
-  j["locked"] = s.mutex.holder_tid() != 0;
+  describe_halves(j, s);
   j["appends"] = s.appends.load();
   j["pops"] = s.pops.load();
   j["sets"] = s.sets.load();
-  j["compactions"] = s.compactions.load();
-  j["owner_dead_recoveries"] = s.owner_dead_recoveries.load();
   return j;
 }
 
