@@ -1,6 +1,6 @@
 """polyipc: multiprocessing's queues, synchronisation primitives (Lock, RLock,
 Semaphore, BoundedSemaphore, Event, Condition, Barrier), pipes (Pipe, Connection,
-connection.wait), SharedMemory, Value, Array and Dict as named objects in POSIX shared
+connection.wait), SharedMemory, Value, Array, Dict and List as named objects in POSIX shared
 memory, and worker pools (Pool), shared with processes written in Go, Java, C#, Rust and C (JSON
 messages).
 
@@ -20,6 +20,8 @@ messages).
     hits = polyipc.Value("q", 0, name="hits")  # hits.value, hits.get_lock(), hits.add(1)
     scores = polyipc.Dict("scores")            # Manager().dict() without a manager: str keys, JSON values
     scores["ada"] = 3; scores.compare_and_set("ada", 3, 4)
+    jobs = polyipc.List("jobs")                # Manager().list() without a manager: JSON values
+    jobs.append({"id": 1}); jobs.pop(0)        # l[i], l[i] = v, del l[i], insert: each one atomic
 
     pool = polyipc.Pool("thumbs")              # a worker pool; workers in any language
     pool.apply_async("resize", ("a.png", 64)).get(timeout=30)   # the function by NAME, JSON args
@@ -44,13 +46,14 @@ from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
 from .shared_memory import SharedMemory
 from ._values import Array, Value
 from ._dict import ABSENT, Dict
+from ._list import List
 
 __version__ = _lib.polyipc_version()
 
 __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
-    "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array", "Dict", "ABSENT",
+    "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array", "Dict", "ABSENT", "List",
     "Pool", "AsyncResult", "PoolTask", "PoolTaskError",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",

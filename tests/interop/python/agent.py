@@ -475,8 +475,86 @@ def counter(name, n, ident):
     print(f"counter {ident}: added {n}")
 
 
+# The dict scenario (../README.md): each language's entry, under a key outside the BMP.
+def dict_key(lang):
+    return "\u043a\u043b\u044e\u0447\U0001F511." + lang
+
+
+def dict_value(lang):
+    return {"lang": lang,
+            "text": "h\u00e9llo w\u00f6rld \U0001F600 \u6f22\u5b57 quote\" backslash\\ nl\n nul\u0000",
+            "ints": [INT64_MIN, INT64_MAX, 0, -1],
+            "doubles": [0.5, 1e300, -2.25],
+            "flags": [True, False, None],
+            "nested": {"a": [[], {}, [["deep"]]]}}
+
+
+def dict_write(name, increments, ident):
+    d = polyipc.Dict(name)  # OPEN_OR_CREATE, defaults
+    try:
+        d[dict_key(ident)] = dict_value(ident)
+        for _ in range(increments):
+            while True:  # get, then compare-and-set value+1 (from absent: 1) until it swaps
+                old = d.get("counter", polyipc.ABSENT)
+                if d.compare_and_set("counter", old, 1 if old is polyipc.ABSENT else old + 1):
+                    break
+    finally:
+        d.close()
+    print(f"dict {ident}: wrote, {increments} increments")
+
+
+def dict_check(name, langs, ident):
+    d = polyipc.Dict(name, create=False)
+    try:
+        others = langs.split(",")
+        for other in others:
+            text = d.get_json(dict_key(other))
+            if text is None:
+                raise SyncFailure(f"dict {name}: no entry of {other}")
+            problem = diff(json.loads(text), dict_value(other))  # the json module, compared exactly
+            if problem:
+                raise SyncFailure(f"dict {name}: the entry of {other} differs: {problem}")
+    finally:
+        d.close()
+    print(f"dict {ident}: checked {len(others)} entries")
+
+
+# The list scenario (../README.md): each language appends {"from": ID, "seq": i}.
+def list_append(name, n, ident):
+    lst = polyipc.List(name)  # OPEN_OR_CREATE, defaults
+    try:
+        for i in range(n):
+            lst.append({"from": ident, "seq": i})
+    finally:
+        lst.close()
+    print(f"list {ident}: appended {n}")
+
+
+def list_check(name, langs, n, ident):
+    lst = polyipc.List(name, create=False)
+    try:
+        items = lst.snapshot()  # read once: one snapshot
+    finally:
+        lst.close()
+    following = {lang: 0 for lang in langs.split(",")}  # language -> the seq its next value must have
+    for v in items:
+        if not isinstance(v, dict) or set(v) != {"from", "seq"} or type(v["seq"]) is not int:
+            raise SyncFailure(f"list {name}: not a value of this scenario: {show(v)}")
+        if v["from"] not in following:
+            raise SyncFailure(f"list {name}: a value from an unknown language: {show(v)}")
+        if v["seq"] != following[v["from"]]:
+            raise SyncFailure(f"list {name}: out of order or lost: {show(v)}, "
+                              f"expected seq {following[v['from']]} from {v['from']}")
+        following[v["from"]] += 1
+    for lang, count in following.items():
+        if count != n:
+            raise SyncFailure(f"list {name}: {lang} has {count} values, expected {n}")
+    print(f"list {ident}: checked {len(items)} values")
+
+
 IPC_USAGE = ("pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | "
-             "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID")
+             "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID | dict-write DICT N ID | "
+             "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID")
 
 
 def ipc_main(argv):
@@ -493,7 +571,16 @@ def ipc_main(argv):
             (shm_write if cmd == "shm-write" else shm_check)(args[0], int(args[1]), int(args[2]), args[3])
         elif cmd == "counter" and len(args) == 3:
             counter(args[0], int(args[1]), args[2])
-        elif cmd in ("pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter"):
+        elif cmd == "dict-write" and len(args) == 3:
+            dict_write(args[0], int(args[1]), args[2])
+        elif cmd == "dict-check" and len(args) == 3:
+            dict_check(*args)
+        elif cmd == "list-append" and len(args) == 3:
+            list_append(args[0], int(args[1]), args[2])
+        elif cmd == "list-check" and len(args) == 4:
+            list_check(args[0], args[1], int(args[2]), args[3])
+        elif cmd in ("pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter",
+                     "dict-write", "dict-check", "list-append", "list-check"):
             raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {IPC_USAGE}")
         else:
             return None
