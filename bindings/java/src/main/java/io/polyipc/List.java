@@ -175,6 +175,21 @@ public final class List extends SyncHandle<NativeList> implements Iterable<JsonN
     return new String(popRaw(-1, false), StandardCharsets.UTF_8);
   }
 
+  /**
+   * Removes element {@code index} and answers it, as Python's {@code list.pop(index)}.
+   *
+   * @throws EmptyException the list is empty
+   * @throws IndexOutOfBoundsException no element {@code index}
+   */
+  public JsonNode pop(long index) {
+    return readTree(popRaw(index, false));
+  }
+
+  /** {@link #pop(long)} answering the value's JSON text. */
+  public String popJson(long index) {
+    return new String(popRaw(index, false), StandardCharsets.UTF_8);
+  }
+
   private byte[] popRaw(long index, boolean emptyOutOfRange) {
     return indexed(index, () -> {
       try {
@@ -281,10 +296,15 @@ public final class List extends SyncHandle<NativeList> implements Iterable<JsonN
     R apply();
   }
 
-  /** Runs f, answering the library's INVALID_ARG (the only one an index call gives) as IndexOutOfBounds. */
+  /**
+   * Runs f, answering the library's INVALID_ARG (the only one an index call gives) as IndexOutOfBounds;
+   * a closed handle stays {@link HandleClosedException}.
+   */
   private <R> R indexed(long index, Indexed<R> f) {
     try {
       return f.apply();
+    } catch (HandleClosedException e) {
+      throw e;
     } catch (InvalidArgumentException e) {
       throw outOfRange(index, e);
     }
