@@ -1,15 +1,10 @@
 package io.polyipc;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.CharBuffer;
-import java.nio.charset.CharacterCodingException;
-import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -78,72 +73,17 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
 
   /** Options for opening or creating dict {@code name}; finish with {@link Builder#open()}. */
   public static Builder builder(String name) {
-    return new Builder(Polyipc.requireName(name));
+    return new Builder(name);
   }
 
   /** How to open a dict. By default it opens the dict or creates it with the options given. */
-  public static final class Builder {
-    private final String name;
-    private SyncOptions how = SyncOptions.DEFAULT; // open mode, permission bits, ephemeral
-    private long capacityBytes;
-    private long maxItems;
-    private ObjectMapper mapper;
-
+  public static final class Builder extends ManagedBuilder<Builder> {
     private Builder(String name) {
-      this.name = name;
+      super(name);
     }
 
-    /** Room for keys and values of a created dict; 0: the library's default (1 MiB). */
-    public Builder capacityBytes(long capacityBytes) {
-      this.capacityBytes = Polyipc.requireNonNegative(capacityBytes, "capacityBytes");
-      return this;
-    }
-
-    /** At most this many keys in a created dict; 0: the library's default (4096). */
-    public Builder maxItems(long maxItems) {
-      this.maxItems = Polyipc.requireNonNegative(maxItems, "maxItems");
-      return this;
-    }
-
-    /** Open mode, permission bits and ephemerality at once. */
-    public Builder options(SyncOptions options) {
-      this.how = SyncOptions.orDefault(options);
-      return this;
-    }
-
-    /** Permission bits of a created dict, e.g. {@code 0600} (the default) or {@code 0660}. */
-    public Builder mode(int mode) {
-      how = how.mode(mode);
-      return this;
-    }
-
-    /** Ephemeral: the dict is unlinked when the last attached process detaches or dies. */
-    public Builder ephemeral(boolean ephemeral) {
-      how = how.ephemeral(ephemeral);
-      return this;
-    }
-
-    /** Fail with {@link AlreadyExistsException} if the name exists. */
-    public Builder createOnly() {
-      how = how.createOnly();
-      return this;
-    }
-
-    /** Fail with {@link NotFoundException} if the name does not exist. */
-    public Builder openOnly() {
-      how = how.openOnly();
-      return this;
-    }
-
-    /** Open the dict or create it (the default). */
-    public Builder openOrCreate() {
-      how = how.openOrCreate();
-      return this;
-    }
-
-    /** The Jackson mapper for values; default: the binding's plain one. */
-    public Builder objectMapper(ObjectMapper mapper) {
-      this.mapper = Objects.requireNonNull(mapper, "mapper");
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -429,55 +369,26 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
    * library answers invalid UTF-8 (String.getBytes would turn it into '?' and quietly name another key).
    */
   private byte[] encodeKey(String key) {
-    byte[] k = utf8(Objects.requireNonNull(key, "key"));
+    byte[] k = Json.utf8(Objects.requireNonNull(key, "key"));
     if (k == null) {
       throw new InvalidArgumentException("dict '" + name() + "': the key is not valid Unicode (a lone surrogate)");
     }
     return k;
   }
 
-  /**
-   * JSON text as UTF-8. INVALID_JSON for empty text (never JSON, and the native layer's "absent") and for text
-   * holding a lone surrogate (no UTF-8 form).
-   */
   private byte[] text(String json, String what) {
-    byte[] t = utf8(Objects.requireNonNull(json, what));
-    if (t == null) {
-      throw new InvalidJsonException("dict '" + name() + "': " + what + " is not valid Unicode (a lone surrogate)");
-    }
-    if (t.length == 0) throw new InvalidJsonException("dict '" + name() + "': " + what + " is empty, not JSON text");
-    return t;
-  }
-
-  /** s as UTF-8, or null when it holds a lone surrogate. */
-  private static byte[] utf8(String s) {
-    try {
-      ByteBuffer b = StandardCharsets.UTF_8.newEncoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .encode(CharBuffer.wrap(s));
-      byte[] out = new byte[b.remaining()];
-      b.get(out);
-      return out;
-    } catch (CharacterCodingException e) {
-      return null;
-    }
+    return Json.text(object(), json, what);
   }
 
   private byte[] serialize(Object value) {
-    try {
-      return mapper.writeValueAsBytes(value);
-    } catch (JsonProcessingException e) {
-      throw new IllegalArgumentException("dict '" + name() + "': cannot write " + value.getClass().getName()
-          + " as JSON: " + e.getOriginalMessage(), e);
-    }
+    return Json.write(mapper, object(), value);
   }
 
   private JsonNode readTree(byte[] json) {
-    try {
-      return mapper.readTree(json);
-    } catch (IOException e) {
-      throw new UncheckedIOException("dict '" + name() + "': a value does not read as JSON", e);
-    }
+    return Json.readTree(mapper, object(), json);
+  }
+
+  private String object() {
+    return "dict '" + name() + "'";
   }
 }

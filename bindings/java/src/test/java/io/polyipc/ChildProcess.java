@@ -285,6 +285,56 @@ final class ChildProcess implements AutoCloseable {
         }
         for (;;) Thread.sleep(60_000); // the test kills it
       }
+      case "list-append": { // list-append NAME N GO ID: once event GO is set (30 s), appends
+        // {"from": ID, "seq": i} to list NAME for i in 0..N-1
+        int n = Integer.parseInt(args[2]);
+        String id = args[4];
+        try (io.polyipc.List l = io.polyipc.List.builder(name).openOnly().open(); Event go = Event.open(args[3])) {
+          System.out.println("ready");
+          System.out.flush();
+          if (!go.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("no go within 30 s");
+          for (int i = 0; i < n; ++i) {
+            if (i % 2 == 0) {
+              l.add(java.util.Map.of("from", id, "seq", i));
+            } else {
+              l.addJson("{\"from\": \"" + id + "\", \"seq\": " + i + "}");
+            }
+          }
+        }
+        System.out.println("appended " + n);
+        break;
+      }
+      case "list-churn": { // list-churn NAME: 2 threads append, insert, set and pop values of list NAME until
+        // killed (so that the lock is nearly always held); each value is {"seq": i, "pad": "p" * (i % 1000)}
+        io.polyipc.List l = io.polyipc.List.builder(name).openOnly().open();
+        final int threads = 2;
+        for (int t = 0; t < threads; ++t) {
+          final int first = t;
+          Thread w = new Thread(() -> {
+            for (long i = first;; i += threads) {
+              String value = "{\"seq\":" + i + ",\"pad\":\"" + "p".repeat((int) (i % 1000)) + "\"}";
+              try {
+                if (i % 5 == 1) {
+                  l.addJson(i % 3, value);
+                } else if (i % 7 == 2) {
+                  l.setJson(-1, value);
+                } else {
+                  l.addJson(value);
+                }
+                if (l.length() > 40) l.remove(i % 2 == 0 ? 0 : -1);
+              } catch (IndexOutOfBoundsException | FullException raced) {
+                // another thread (or the parent) emptied or filled it in between: go on
+              }
+              if (i == 300) {
+                System.out.println("churning");
+                System.out.flush();
+              }
+            }
+          }, "list-churn-" + t);
+          w.start();
+        }
+        for (;;) Thread.sleep(60_000); // the test kills it
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);

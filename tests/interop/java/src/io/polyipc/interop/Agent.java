@@ -9,6 +9,7 @@ import io.polyipc.Barrier;
 import io.polyipc.ClosedException;
 import io.polyipc.Condition;
 import io.polyipc.Connection;
+import io.polyipc.Dict;
 import io.polyipc.Event;
 import io.polyipc.Lock;
 import io.polyipc.LongValue;
@@ -712,6 +713,101 @@ public final class Agent {
     System.out.println("results ok " + n);
   }
 
+  // ---- the dict and list scenarios (../README.md) ------------------------------------------------------
+
+  static String dictKey(String lang) {
+    return "\u043a\u043b\u044e\u0447" + cps(0x1F511) + "." + lang;
+  }
+
+  static ObjectNode dictValue(String lang) {
+    ObjectNode v = NODES.objectNode();
+    v.put("lang", lang);
+    v.put("text", "h\u00e9llo w\u00f6rld " + cps(0x1F600) + " \u6f22\u5b57 quote\" backslash\\ nl\n nul\0");
+    v.putArray("ints").add(Long.MIN_VALUE).add(Long.MAX_VALUE).add(0L).add(-1L);
+    v.putArray("doubles").add(0.5).add(1e300).add(-2.25);
+    v.putArray("flags").add(true).add(false).addNull();
+    v.putObject("nested").putArray("a").add(NODES.arrayNode()).add(NODES.objectNode())
+        .add(NODES.arrayNode().add(NODES.arrayNode().add("deep")));
+    return v;
+  }
+
+  private static void dictWrite(String name, long increments, String id) {
+    try (Dict d = Dict.open(name)) {
+      d.put(dictKey(id), dictValue(id));
+      for (long i = 0; i < increments; ++i) {
+        for (;;) {
+          String cur = d.getJson("counter");
+          String next = Long.toString(cur == null ? 1 : Long.parseLong(cur.trim()) + 1);
+          if (d.compareAndSetJson("counter", cur, next)) break;
+        }
+      }
+    }
+    System.out.println("dict " + id + ": wrote, " + increments + " increments");
+  }
+
+  private static void dictCheck(String name, String langs, String id) throws Failure {
+    int checked = 0;
+    try (Dict d = Dict.builder(name).openOnly().open()) {
+      for (String other : langs.split(",", -1)) {
+        String text = d.getJson(dictKey(other));
+        if (text == null) throw new Failure("the entry of " + other + " is missing");
+        JsonNode got;
+        try {
+          got = MAPPER.readTree(text);
+        } catch (IOException e) {
+          throw new Failure("the entry of " + other + " does not decode: " + e.getMessage());
+        }
+        String diff = diff(got, dictValue(other), "$");
+        if (diff != null) throw new Failure("the entry of " + other + " differs: " + diff);
+        ++checked;
+      }
+    }
+    System.out.println("dict " + id + ": checked " + checked + " entries");
+  }
+
+  private static void listAppend(String name, long n, String id) {
+    try (io.polyipc.List l = io.polyipc.List.open(name)) {
+      for (long i = 0; i < n; ++i) {
+        ObjectNode v = NODES.objectNode();
+        v.put("from", id);
+        v.put("seq", i);
+        l.add(v);
+      }
+    }
+    System.out.println("list " + id + ": appended " + n);
+  }
+
+  private static void listCheck(String name, String langs, long n, String id) throws Failure {
+    JsonNode items;
+    try (io.polyipc.List l = io.polyipc.List.builder(name).openOnly().open()) {
+      String text = l.itemsJson(); // one snapshot
+      try {
+        items = MAPPER.readTree(text);
+      } catch (IOException e) {
+        throw new Failure("the items do not decode: " + e.getMessage());
+      }
+    }
+    if (!items.isArray()) throw new Failure("the items are not an array: " + show(items));
+    Map<String, Long> next = new HashMap<>(); // language -> the seq its next value must have
+    for (String lang : langs.split(",", -1)) next.put(lang, 0L);
+    for (JsonNode v : items) {
+      JsonNode from = v.get("from");
+      JsonNode seq = v.get("seq");
+      Long want = from != null && from.isTextual() ? next.get(from.textValue()) : null;
+      if (want == null) throw new Failure("a value from an unknown language: " + show(v));
+      if (seq == null || !seq.isIntegralNumber() || seq.longValue() != want || v.size() != 2) {
+        throw new Failure("out of order or lost: " + show(v) + " (want seq " + want + ")");
+      }
+      next.put(from.textValue(), want + 1);
+    }
+    for (Map.Entry<String, Long> e : next.entrySet()) {
+      if (e.getValue() != n) {
+        throw new Failure(e.getKey() + " has " + e.getValue() + " values, expected " + n);
+      }
+    }
+    System.out.println("list " + id + ": checked " + items.size() + " values");
+  }
+
   /** Runs a pipe or shared-memory scenario; false when the command line is not one. */
   private static boolean runIpc(String[] a) throws Exception {
     String cmd = a.length > 0 ? a[0] : "";
@@ -726,6 +822,14 @@ public final class Agent {
       shm(a[1], Long.parseLong(a[2]), Long.parseLong(a[3]), a[4], cmd.equals("shm-write"));
     } else if (n == 4 && cmd.equals("counter")) {
       counter(a[1], Long.parseLong(a[2]), a[3]);
+    } else if (n == 4 && cmd.equals("dict-write")) {
+      dictWrite(a[1], Long.parseLong(a[2]), a[3]);
+    } else if (n == 4 && cmd.equals("dict-check")) {
+      dictCheck(a[1], a[2], a[3]);
+    } else if (n == 4 && cmd.equals("list-append")) {
+      listAppend(a[1], Long.parseLong(a[2]), a[3]);
+    } else if (n == 5 && cmd.equals("list-check")) {
+      listCheck(a[1], a[2], Long.parseLong(a[3]), a[4]);
     } else {
       return false;
     }
@@ -788,6 +892,8 @@ public final class Agent {
               + " | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID"
               + " | pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID"
               + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
+              + " | dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID"
+              + " | list-check LIST LANGS N ID"
               + " | pool-work POOL [--hang-after K] | pool-submit POOL N");
       System.exit(2);
     }
