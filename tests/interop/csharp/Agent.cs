@@ -27,6 +27,7 @@ using Newtonsoft.Json.Linq;
 using Polyipc;
 using Barrier = Polyipc.Barrier;
 using Lock = Polyipc.Lock;
+using List = Polyipc.List; // beside System.Collections.Generic (mcs would take List<T>)
 using Semaphore = Polyipc.Semaphore;
 
 namespace Polyipc.Interop
@@ -815,8 +816,102 @@ namespace Polyipc.Interop
             Console.WriteLine("counter " + id + ": added " + n);
         }
 
+        // ---- dict and list (README: "Dict", "List") ----------------------------------------------
+
+        private static string DictKey(string lang) { return "\u043a\u043b\u044e\u0447\U0001F511." + lang; }
+
+        private static JObject DictValue(string lang)
+        {
+            var v = new JObject();
+            v["lang"] = new JValue(lang);
+            v["text"] = new JValue("h\u00e9llo w\u00f6rld \U0001F600 \u6f22\u5b57 quote\" backslash\\ nl\n nul\0");
+            v["ints"] = Arr(long.MinValue, long.MaxValue, 0L, -1L);
+            v["doubles"] = Arr(0.5, 1e300, -2.25);
+            v["flags"] = Arr(true, false, null);
+            v["nested"] = new JObject(new JProperty("a", Arr(new JArray(), new JObject(), Arr(Arr("deep")))));
+            return v;
+        }
+
+        private static IEnumerable<string> Langs(string langs)
+        {
+            return langs.Split(',');
+        }
+
+        /// dict-write DICT N ID: K(ID) = V(ID), then N increments of "counter" by get + compare-and-set.
+        private static void DictWrite(string name, long n, string id)
+        {
+            using (var d = Dict.Open(name))
+            {
+                d.SetJson(DictKey(id), DictValue(id).ToString(Formatting.None, new ExactDoubleConverter()));
+                for (long i = 0; i < n; ++i)
+                {
+                    for (;;)
+                    {
+                        string found = d.GetJson("counter");
+                        string next = found == null ? "1" : (long.Parse(found, CultureInfo.InvariantCulture) + 1).ToString(CultureInfo.InvariantCulture);
+                        if (d.CompareAndSetJson("counter", found, next)) break;
+                    }
+                }
+            }
+            Console.WriteLine("dict " + id + ": wrote, " + n + " increments");
+        }
+
+        /// dict-check DICT LANGS ID: K(L) decodes to V(L) for every L of LANGS.
+        private static void DictCheck(string name, string langs, string id)
+        {
+            int checkedCount = 0;
+            using (var d = Dict.Open(name, new DictOptions { OpenMode = OpenMode.OpenOnly }))
+            {
+                foreach (string other in Langs(langs))
+                {
+                    string text = d.GetJson(DictKey(other));
+                    if (text == null) throw new Failure("dict '" + name + "': no entry of " + other);
+                    string diff = Diff(Decode(text), DictValue(other), "$");
+                    if (diff != null) throw new Failure("the entry of " + other + " differs: " + diff);
+                    ++checkedCount;
+                }
+            }
+            Console.WriteLine("dict " + id + ": checked " + checkedCount + " entries");
+        }
+
+        /// list-append LIST N ID: appends {"from": ID, "seq": i} for i in 0..N-1.
+        private static void ListAppend(string name, long n, string id)
+        {
+            using (var l = List.Open(name))
+                for (long i = 0; i < n; ++i)
+                    l.AddJson(new JObject(new JProperty("from", id), new JProperty("seq", i)).ToString(Formatting.None));
+            Console.WriteLine("list " + id + ": appended " + n);
+        }
+
+        /// list-check LIST LANGS N ID: one snapshot holds N values per language, each's seq 0..N-1 in order.
+        private static void ListCheck(string name, string langs, long n, string id)
+        {
+            string text;
+            using (var l = List.Open(name, new ListOptions { OpenMode = OpenMode.OpenOnly }))
+                text = l.ItemsJson();
+            var items = Decode(text) as JArray;
+            if (items == null) throw new Failure("list '" + name + "': the items are no JSON array");
+            var next = new Dictionary<string, long>();
+            foreach (string lang in Langs(langs)) next[lang] = 0;
+            foreach (JToken v in items)
+            {
+                var o = v as JObject;
+                JToken from = o == null ? null : o["from"], seq = o == null ? null : o["seq"];
+                if (from == null || from.Type != JTokenType.String || seq == null || seq.Type != JTokenType.Integer)
+                    throw new Failure("not a value of this scenario: " + Show(v));
+                long want;
+                if (!next.TryGetValue((string)from, out want)) throw new Failure("a value from an unknown language: " + Show(v));
+                if ((long)seq != want) throw new Failure("out of order or lost: " + Show(v) + ", expected seq " + want);
+                next[(string)from] = want + 1;
+            }
+            foreach (var p in next)
+                if (p.Value != n) throw new Failure(p.Key + " has " + p.Value + " values, expected " + n);
+            Console.WriteLine("list " + id + ": checked " + items.Count + " values");
+        }
+
         private static readonly HashSet<string> IpcCommands = new HashSet<string> {
-            "pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter" };
+            "pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter",
+            "dict-write", "dict-check", "list-append", "list-check" };
 
         /// The pipe and shared-memory sub-commands.
         private static int Ipc(string[] a)
@@ -830,10 +925,15 @@ namespace Polyipc.Interop
             else if (cmd == "shm-write" && a.Length == 5) Shm(a[1], long.Parse(a[2]), long.Parse(a[3]), a[4], true);
             else if (cmd == "shm-check" && a.Length == 5) Shm(a[1], long.Parse(a[2]), long.Parse(a[3]), a[4], false);
             else if (cmd == "counter" && a.Length == 4) Counter(a[1], long.Parse(a[2]), a[3]);
+            else if (cmd == "dict-write" && a.Length == 4) DictWrite(a[1], long.Parse(a[2]), a[3]);
+            else if (cmd == "dict-check" && a.Length == 4) DictCheck(a[1], a[2], a[3]);
+            else if (cmd == "list-append" && a.Length == 4) ListAppend(a[1], long.Parse(a[2]), a[3]);
+            else if (cmd == "list-check" && a.Length == 5) ListCheck(a[1], a[2], long.Parse(a[3]), a[4]);
             else
             {
                 Console.Error.WriteLine("usage: agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | " +
-                                        "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID");
+                                        "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID | dict-write DICT N ID | " +
+                                        "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID");
                 return 2;
             }
             return 0;

@@ -6,6 +6,7 @@ using Polyipc;
 using Semaphore = Polyipc.Semaphore;
 using Barrier = Polyipc.Barrier;
 using Lock = Polyipc.Lock;
+using List = Polyipc.List; // beside System.Collections.Generic (mcs would take List<T>)
 
 /// <summary>
 /// The other process of the C# multi-process tests. Every mode ends by itself within 60 s,
@@ -49,6 +50,11 @@ using Lock = Polyipc.Lock;
 ///   dict-set-loop NAME     sets key "k-\U0001F600-(i % 16)" of Dict NAME to {"i":i,"pad":"p" x (i % 97)}
 ///                    for i = 0, 1, ... (tens of bytes to a few hundred), prints "set I" after every
 ///                    100th set, until it is killed (or 60 s)
+///   list-append NAME N TAG [BARRIER PARTIES]  (after waiting at Barrier BARRIER of PARTIES) appends
+///                    {"from":TAG,"seq":i} for i = 0..N-1 to List NAME, prints "appended N"
+///   list-loop NAME   appends {"i":i,"pad":"p" x (i % 97)} to the existing List NAME, and pops the
+///                    first value every other round (at the front, the middle or the end in turn),
+///                    prints "round I" after every 100th round, until it is killed (or 60 s)
 /// </summary>
 public static class Child
 {
@@ -277,6 +283,43 @@ public static class Child
                         }
                     }
                     return 3;
+                case "list-append":
+                    using (var l = List.Open(name))
+                    {
+                        int n = int.Parse(args[2]);
+                        if (args.Length == 6)
+                            using (var start = Barrier.Open(args[4], int.Parse(args[5]))) start.SignalAndWait(Limit);
+                        for (int i = 0; i < n; i++) l.Add(new { from = args[3], seq = i });
+                        Console.WriteLine("appended " + n);
+                    }
+                    return 0;
+                case "list-loop":
+                    using (var l = List.Open(name, new ListOptions { OpenMode = OpenMode.OpenOnly }))
+                    {
+                        var until = System.Diagnostics.Stopwatch.StartNew();
+                        for (long i = 0; until.Elapsed < Limit; i++)
+                        {
+                            l.Add(new { i = i, pad = new string('p', (int)(i % 97)) });
+                            if (i % 2 == 1)
+                            {
+                                long at = i % 3 == 0 ? 0 : i % 3 == 1 ? l.Count / 2 : -1;
+                                try
+                                {
+                                    l.PopJson(at);
+                                }
+                                catch (PolyipcException)
+                                {
+                                    // the parent may have emptied or shortened it in between
+                                }
+                            }
+                            if (i % 100 == 99)
+                            {
+                                Console.WriteLine("round " + (i + 1));
+                                Console.Out.Flush();
+                            }
+                        }
+                    }
+                    return 3;
                 case "pool-serve":
                     return PoolServe(name, args.Length == 4 && args[2] == "--hang-after" ? int.Parse(args[3]) : -1);
                 default:
@@ -341,7 +384,7 @@ public static class Child
     {
         Console.Error.WriteLine("usage: PolyipcTestChild.exe produce NAME N | consume NAME | hold NAME | done-out-of-order NAME | unlink NAME | lock-hold NAME | sem-hold NAME N | event-wait NAME | barrier NAME PARTIES | " +
                                 "pipe-send NAME K [--hang] | pipe-echo NAME | value-add NAME N | value-lock-hold NAME | shm-fill NAME SEED | " +
-                                "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K] | dict-increment NAME N [BARRIER PARTIES] | dict-set-loop NAME");
+                                "borrow NAME | reserve NAME N | pool-serve NAME [--hang-after K] | dict-increment NAME N [BARRIER PARTIES] | dict-set-loop NAME | list-append NAME N TAG [BARRIER PARTIES] | list-loop NAME");
         return 2;
     }
 }
