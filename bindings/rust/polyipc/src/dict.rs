@@ -290,7 +290,11 @@ impl Dict {
     /// `value` as JSON text; `Status::InvalidJson` naming the dict and key
     /// when serde_json cannot serialise it.
     fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Vec<u8>> {
-        json_text::encode(&self.label(), || format!("the value for key {key:?}"), value)
+        json_text::encode(
+            &self.label(),
+            || format!("the value for key {key:?}"),
+            value,
+        )
     }
 
     /// `text` (what the library listed) deserialised; `Status::InvalidJson`

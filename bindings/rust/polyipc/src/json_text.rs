@@ -12,7 +12,10 @@ pub(crate) fn c_json(label: &str, what: &str, text: impl Into<Vec<u8>>) -> Resul
     CString::new(text).map_err(|e| {
         Error::new(
             Status::InvalidJson,
-            format!("{label}: {what} holds a NUL byte at offset {}", e.nul_position()),
+            format!(
+                "{label}: {what} holds a NUL byte at offset {}",
+                e.nul_position()
+            ),
         )
     })
 }

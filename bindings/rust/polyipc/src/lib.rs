@@ -37,7 +37,8 @@ pub use error::{Error, Result, Status};
 pub use list::List;
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
 pub use options::{
-    DictOptions, End, Format, ListOptions, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions, SyncOptions,
+    DictOptions, End, Format, ListOptions, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions,
+    SyncOptions,
 };
 pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.

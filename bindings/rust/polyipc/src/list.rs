@@ -116,9 +116,7 @@ impl List {
 
     fn insert_c(&self, index: i64, json: &CString) -> Result<()> {
         // SAFETY: valid C string; the handle is open.
-        call(|err| unsafe {
-            sys::polyipc_list_insert(self.h.as_ptr(), index, json.as_ptr(), err)
-        })
+        call(|err| unsafe { sys::polyipc_list_insert(self.h.as_ptr(), index, json.as_ptr(), err) })
     }
 
     /// Element `index` deserialised with serde_json; a value that is not a
@@ -245,11 +243,7 @@ impl List {
     }
 
     fn decode<T: DeserializeOwned>(&self, index: i64, text: &str) -> Result<T> {
-        json_text::decode(
-            &self.label(),
-            || format!("element {index} is not"),
-            text,
-        )
+        json_text::decode(&self.label(), || format!("element {index} is not"), text)
     }
 
     fn label(&self) -> String {

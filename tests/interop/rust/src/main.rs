@@ -637,7 +637,8 @@ fn dict_value(lang: &str) -> Value {
 }
 
 fn open_dict(name: &str, mode: OpenMode) -> Res<Dict> {
-    Dict::open(name, &DictOptions::new().open_mode(mode)).map_err(|e| format!("open dict {name}: {e}"))
+    Dict::open(name, &DictOptions::new().open_mode(mode))
+        .map_err(|e| format!("open dict {name}: {e}"))
 }
 
 /// dict-write DICT N ID: set K(ID) to V(ID), then N compare-and-set
@@ -653,11 +654,12 @@ fn dict_write(name: &str, n: i64, id: &str) -> Res<()> {
                 .map_err(|e| format!("get counter (increment {i}): {e}"))?;
             let next = match now.as_deref() {
                 None => 1,
-                Some(t) => t
-                    .trim()
-                    .parse::<i64>()
-                    .map_err(|_| format!("counter is not an integer: {t}"))?
-                    + 1,
+                Some(t) => {
+                    t.trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("counter is not an integer: {t}"))?
+                        + 1
+                }
             };
             if d.compare_and_set("counter", now.as_deref(), Some(&next.to_string()))
                 .map_err(|e| format!("compare_and_set counter (increment {i}): {e}"))?
@@ -713,12 +715,17 @@ fn list_check(name: &str, langs: &str, n: i64, id: &str) -> Res<()> {
     // language -> the seq its next value must have
     let mut next: HashMap<&str, i64> = langs.split(',').map(|lang| (lang, 0)).collect();
     for v in &items {
-        let from = v["from"].as_str().ok_or_else(|| format!("a value without \"from\": {}", show(v)))?;
+        let from = v["from"]
+            .as_str()
+            .ok_or_else(|| format!("a value without \"from\": {}", show(v)))?;
         let want = next
             .get_mut(from)
             .ok_or_else(|| format!("a value from an unknown language: {}", show(v)))?;
         if v["seq"].as_i64() != Some(*want) {
-            return Err(format!("out of order or lost: {} (want seq {want})", show(v)));
+            return Err(format!(
+                "out of order or lost: {} (want seq {want})",
+                show(v)
+            ));
         }
         *want += 1;
     }
