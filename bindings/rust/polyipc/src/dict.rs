@@ -1,6 +1,7 @@
 //! `Dict`: a named map from string keys to JSON values in shared memory
 //! (Python's `multiprocessing.Manager().dict()`, without the manager).
 use crate::error::{Error, Result, Status};
+use crate::json_text;
 use crate::names::take_c_string;
 use crate::options::DictOptions;
 use crate::sync::{call, json, open_handle, sync_handle};
@@ -116,15 +117,12 @@ impl Dict {
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>> {
         match self.get_json(key)? {
             None => Ok(None),
-            Some(text) => serde_json::from_str(&text).map(Some).map_err(|e| {
-                Error::new(
-                    Status::InvalidJson,
-                    format!(
-                        "dict '{}': the value of key {key:?} is not the requested type: {e}",
-                        self.name
-                    ),
-                )
-            }),
+            Some(text) => json_text::decode(
+                &self.label(),
+                || format!("the value of key {key:?} is not"),
+                &text,
+            )
+            .map(Some),
         }
     }
 
@@ -283,48 +281,30 @@ impl Dict {
         })
     }
 
-    /// A JSON text as a C string (a `Vec` is moved, not copied): a NUL byte
-    /// in it is `Status::InvalidJson` (no JSON text holds one). `what` names
-    /// the argument.
+    /// A JSON text as a C string: a NUL byte in it is `Status::InvalidJson`
+    /// naming the dict. `what` names the argument.
     fn c_json(&self, what: &str, text: impl Into<Vec<u8>>) -> Result<CString> {
-        CString::new(text).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "dict '{}': {what} holds a NUL byte at offset {}",
-                    self.name,
-                    e.nul_position()
-                ),
-            )
-        })
+        json_text::c_json(&self.label(), what, text)
     }
 
     /// `value` as JSON text; `Status::InvalidJson` naming the dict and key
     /// when serde_json cannot serialise it.
     fn encode<T: Serialize + ?Sized>(&self, key: &str, value: &T) -> Result<Vec<u8>> {
-        serde_json::to_vec(value).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "dict '{}': the value for key {key:?} cannot be serialised as JSON: {e}",
-                    self.name
-                ),
-            )
-        })
+        json_text::encode(
+            &self.label(),
+            || format!("the value for key {key:?}"),
+            value,
+        )
     }
 
     /// `text` (what the library listed) deserialised; `Status::InvalidJson`
     /// naming the dict when it is not a `T`.
     fn decode<T: DeserializeOwned>(&self, what: &str, text: &str) -> Result<T> {
-        serde_json::from_str(text).map_err(|e| {
-            Error::new(
-                Status::InvalidJson,
-                format!(
-                    "dict '{}': {what} are not the requested type: {e}",
-                    self.name
-                ),
-            )
-        })
+        json_text::decode(&self.label(), || format!("{what} are not"), text)
+    }
+
+    fn label(&self) -> String {
+        format!("dict '{}'", self.name)
     }
 }
 

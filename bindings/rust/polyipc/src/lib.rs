@@ -1,5 +1,5 @@
 //! polyipc: named queues, pipes, shared memory, shared values and arrays,
-//! dicts (string keys to JSON values),
+//! dicts (string keys to JSON values), lists (sequences of JSON values),
 //! synchronisation primitives (Lock, RLock, Semaphore, Event, Condition,
 //! Barrier) and worker pools in POSIX shared memory, shared by processes
 //! written in Rust, C, Go, Java, C# and Python; queues and pipes exchange
@@ -21,6 +21,8 @@
 //! "default"). The rules of every call are those of `polyipc.h`.
 mod dict;
 mod error;
+mod json_text;
+mod list;
 mod message;
 mod names;
 mod options;
@@ -32,9 +34,11 @@ mod sync;
 
 pub use dict::Dict;
 pub use error::{Error, Result, Status};
+pub use list::List;
 pub use names::{gc_json, list_json, peek_json, stat_json, unlink};
 pub use options::{
-    DictOptions, End, Format, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions, SyncOptions,
+    DictOptions, End, Format, ListOptions, OpenMode, Order, PipeOptions, PoolOptions, QueueOptions,
+    SyncOptions,
 };
 pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
@@ -140,5 +144,6 @@ mod tests {
         check::<Array<i64>>();
         check::<Value<f64>>();
         check::<Dict>();
+        check::<List>();
     }
 }

@@ -452,3 +452,62 @@ impl DictOptions {
         c
     }
 }
+
+/// How to open or create a [`List`](crate::List). `ListOptions::default()`
+/// is a list of 1 MiB of room for values (the object maps twice that), at
+/// most 4096 values, mode 0600, opened or created. Opening an existing list
+/// ignores `capacity_bytes` and `max_items`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListOptions {
+    capacity_bytes: Option<u64>,
+    max_items: Option<u64>,
+    mode: Option<u32>,
+    ephemeral: bool,
+    open_mode: OpenMode,
+}
+
+impl ListOptions {
+    /// The defaults (same as `ListOptions::default()`).
+    pub fn new() -> ListOptions {
+        ListOptions::default()
+    }
+
+    builder_methods! {
+        /// Room for values (library default 1 MiB). An append, insert or set
+        /// that finds no room is `Status::Full`; a value that could never fit
+        /// is `Status::TooLarge`.
+        capacity_bytes: u64 as Some;
+
+        /// At most this many values (library default 4096); one more is
+        /// `Status::Full`.
+        max_items: u64 as Some;
+
+        /// Permission bits of a created list (library default 0o600).
+        mode: u32 as Some;
+
+        /// An ephemeral list is unlinked when the last attached process
+        /// detaches or dies; any other lives until someone unlinks it.
+        ephemeral: bool;
+
+        open_mode: OpenMode;
+    }
+
+    pub(crate) fn c_open_mode(&self) -> sys::polyipc_open_mode {
+        self.open_mode.to_c()
+    }
+
+    /// The C struct: `polyipc_list_options_init`'s defaults, overridden by
+    /// what was set here.
+    pub(crate) fn to_c(&self) -> sys::polyipc_list_options {
+        // SAFETY: an _init function.
+        let mut c = unsafe { c_defaults(sys::polyipc_list_options_init) };
+        if let Some(capacity) = self.capacity_bytes {
+            c.capacity_bytes = capacity;
+        }
+        if let Some(max_items) = self.max_items {
+            c.max_items = max_items;
+        }
+        set_common_c_fields!(self, c);
+        c
+    }
+}

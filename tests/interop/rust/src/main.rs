@@ -1,8 +1,9 @@
 //! The Rust interop agent: the safe crate `polyipc` and serde_json.
 //! Messages and command lines: see ../../README.md.
 use polyipc::{
-    Barrier, Condition, Connection, End, Event, Handler, Lock, PipeOptions, Pool, PoolOptions,
-    Queue, QueueOptions, Semaphore, SharedMemory, Status, TaskId,
+    Barrier, Condition, Connection, Dict, DictOptions, End, Event, Handler, List, ListOptions,
+    Lock, OpenMode, PipeOptions, Pool, PoolOptions, Queue, QueueOptions, Semaphore, SharedMemory,
+    Status, TaskId,
 };
 use serde_json::{Map, Number, Value, json};
 use std::collections::HashMap;
@@ -616,6 +617,127 @@ fn counter(name: &str, n: i64, id: &str) -> Res<()> {
     Ok(())
 }
 
+// ---- dict and list (../README.md, "Dict" and "List") ----
+
+/// K(L): the key of language L's entry, outside the BMP (U+1F511).
+fn dict_key(lang: &str) -> String {
+    format!("ключ🔑.{lang}")
+}
+
+/// V(L): language L's entry, with int64 extremes, escapes and a NUL.
+fn dict_value(lang: &str) -> Value {
+    json!({
+        "lang": lang,
+        "text": "héllo wörld 😀 漢字 quote\" backslash\\ nl\n nul\u{0}",
+        "ints": [i64::MIN, i64::MAX, 0, -1],
+        "doubles": [f(0.5), f(1e300), f(-2.25)],
+        "flags": [true, false, null],
+        "nested": {"a": [[], {}, [["deep"]]]}
+    })
+}
+
+fn open_dict(name: &str, mode: OpenMode) -> Res<Dict> {
+    Dict::open(name, &DictOptions::new().open_mode(mode))
+        .map_err(|e| format!("open dict {name}: {e}"))
+}
+
+/// dict-write DICT N ID: set K(ID) to V(ID), then N compare-and-set
+/// increments of "counter".
+fn dict_write(name: &str, n: i64, id: &str) -> Res<()> {
+    let d = open_dict(name, OpenMode::OpenOrCreate)?;
+    d.set(&dict_key(id), &dict_value(id))
+        .map_err(|e| format!("set {}: {e}", dict_key(id)))?;
+    for i in 0..n {
+        loop {
+            let now = d
+                .get_json("counter")
+                .map_err(|e| format!("get counter (increment {i}): {e}"))?;
+            let next = match now.as_deref() {
+                None => 1,
+                Some(t) => {
+                    t.trim()
+                        .parse::<i64>()
+                        .map_err(|_| format!("counter is not an integer: {t}"))?
+                        + 1
+                }
+            };
+            if d.compare_and_set("counter", now.as_deref(), Some(&next.to_string()))
+                .map_err(|e| format!("compare_and_set counter (increment {i}): {e}"))?
+            {
+                break;
+            }
+        }
+    }
+    d.close();
+    println!("dict {id}: wrote, {n} increments");
+    Ok(())
+}
+
+/// dict-check DICT LANGS ID: every language's entry, as a tree.
+fn dict_check(name: &str, langs: &str, id: &str) -> Res<()> {
+    let d = open_dict(name, OpenMode::OpenOnly)?;
+    let mut checked = 0;
+    for lang in langs.split(',') {
+        let key = dict_key(lang);
+        let got: Value = d
+            .get(&key)
+            .map_err(|e| format!("get {key}: {e}"))?
+            .ok_or_else(|| format!("the entry of {lang} ({key}) is missing"))?;
+        if let Some(d) = diff(&got, &dict_value(lang), "$") {
+            return Err(format!("the entry of {lang} differs: {d}"));
+        }
+        checked += 1;
+    }
+    d.close();
+    println!("dict {id}: checked {checked} entries");
+    Ok(())
+}
+
+/// list-append LIST N ID: {"from": ID, "seq": i} for i in 0..N-1.
+fn list_append(name: &str, n: i64, id: &str) -> Res<()> {
+    let l = List::open(name, &ListOptions::new()).map_err(|e| format!("open list {name}: {e}"))?;
+    for i in 0..n {
+        l.append(&json!({"from": id, "seq": i}))
+            .map_err(|e| format!("append #{i}: {e}"))?;
+    }
+    l.close();
+    println!("list {id}: appended {n}");
+    Ok(())
+}
+
+/// list-check LIST LANGS N ID: one snapshot, N values per language in
+/// order, nothing else.
+fn list_check(name: &str, langs: &str, n: i64, id: &str) -> Res<()> {
+    let l = List::open(name, &ListOptions::new().open_mode(OpenMode::OpenOnly))
+        .map_err(|e| format!("open list {name}: {e}"))?;
+    let items: Vec<Value> = l.items().map_err(|e| format!("items: {e}"))?;
+    l.close();
+    // language -> the seq its next value must have
+    let mut next: HashMap<&str, i64> = langs.split(',').map(|lang| (lang, 0)).collect();
+    for v in &items {
+        let from = v["from"]
+            .as_str()
+            .ok_or_else(|| format!("a value without \"from\": {}", show(v)))?;
+        let want = next
+            .get_mut(from)
+            .ok_or_else(|| format!("a value from an unknown language: {}", show(v)))?;
+        if v["seq"].as_i64() != Some(*want) {
+            return Err(format!(
+                "out of order or lost: {} (want seq {want})",
+                show(v)
+            ));
+        }
+        *want += 1;
+    }
+    for lang in langs.split(',') {
+        if next[lang] != n {
+            return Err(format!("{lang} has {} values, expected {n}", next[lang]));
+        }
+    }
+    println!("list {id}: checked {} values", items.len());
+    Ok(())
+}
+
 // ---- worker pools (../README.md, "Pools") ----
 
 fn open_pool(pool: &str) -> Res<Pool> {
@@ -844,6 +966,10 @@ fn run(a: &[String]) -> Res<()> {
             shm_check(shm, num(size)? as usize, num(seed)? as u64, id)
         }
         ["counter", array, n, id] => counter(array, num(n)?, id),
+        ["dict-write", dict, n, id] => dict_write(dict, num(n)?, id),
+        ["dict-check", dict, langs, id] => dict_check(dict, langs, id),
+        ["list-append", list, n, id] => list_append(list, num(n)?, id),
+        ["list-check", list, langs, n, id] => list_check(list, langs, num(n)?, id),
         ["pool-work", pool] => pool_work(pool, None),
         ["pool-work", pool, "--hang-after", k] => pool_work(pool, Some(num(k)? as usize)),
         ["pool-submit", pool, n] => pool_submit(pool, num(n)?),
@@ -861,6 +987,8 @@ fn run(a: &[String]) -> Res<()> {
                  \x20      agent condition-produce|condition-consume COND FILE N ID\n\
                  \x20      agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID\n\
                  \x20      agent shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n\
+                 \x20      agent dict-write DICT N ID | dict-check DICT LANGS ID\n\
+                 \x20      agent list-append LIST N ID | list-check LIST LANGS N ID\n\
                  \x20      agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-close POOL"
             );
             std::process::exit(2);
