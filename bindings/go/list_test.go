@@ -371,9 +371,10 @@ func helperListAppend(name string) int {
 	return 0
 }
 
-// From seq COUNT on: appends {seq, pad} twice and pops the front once,
-// then sets the value at index 0 as "acked" marker {acked: seq}, until
-// killed. The list stays short; each value is whole or absent.
+// From seq COUNT on, each round: appends a value at the end and inserts one
+// after the marker at index 0, pops both again (end and middle), appends one
+// every 5th round (popping after the marker past 40 values), then sets the
+// marker {"acked": seq}; until killed. Every value is whole or absent.
 func helperListAppendPopLoop(name string) int {
 	l, err := OpenList(name, OpenOnly())
 	if err != nil {
