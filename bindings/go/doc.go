@@ -54,7 +54,10 @@
 //
 // A [Dict] ([OpenDict]) is Python's Manager().dict() without a manager
 // process: string keys to JSON values in shared memory, every call atomic,
-// with [Dict.CompareAndSet] (JSON equality; [Absent] for "no value").
+// with [Dict.CompareAndSet] (JSON equality; [Absent] for "no value"). A
+// [List] ([OpenList]) is its Manager().list(): a sequence of JSON values,
+// negative indexes counting from the end. [ListObjects] describes every
+// object of the namespace.
 //
 // Building: the package uses cgo and links -lpolyipc. With the library
 // installed in the system paths nothing needs to be set; for a build tree set

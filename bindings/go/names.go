@@ -25,8 +25,10 @@ func Unlink(name string) (err error) {
 	return nil
 }
 
-// List describes every object of the namespace: a JSON array of stat objects.
-func List() (json.RawMessage, error) {
+// ListObjects describes every object of the namespace: a JSON array of stat
+// objects (the CLI's `polyipc list`). It was named List before the List type
+// (a shared list, see OpenList) took the name.
+func ListObjects() (json.RawMessage, error) {
 	return jsonCall(func() string { return native.Polyipc_native_list_json() })
 }
 

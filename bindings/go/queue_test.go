@@ -606,10 +606,10 @@ func TestStatListPeekAndUnlink(t *testing.T) {
 	if err != nil || !json.Valid(raw) || !strings.Contains(string(raw), q.Name()) {
 		t.Fatalf("Stat(name) = %s, %v", raw, err)
 	}
-	raw, err = List()
+	raw, err = ListObjects()
 	var all []map[string]any
 	if err != nil || json.Unmarshal(raw, &all) != nil || !strings.Contains(string(raw), q.Name()) {
-		t.Fatalf("List = %s, %v", raw, err)
+		t.Fatalf("ListObjects = %s, %v", raw, err)
 	}
 	raw, err = Peek(q.Name(), 10)
 	var peeked []struct {

@@ -1,7 +1,7 @@
 // The Go interop agent: the Go binding and encoding/json. Messages and
 // command lines: see ../README.md; the synchronisation scenarios are in
-// sync.go, the pipe and shared-memory ones in ipc.go, the worker pool ones
-// in pool.go.
+// sync.go, the pipe and shared-memory ones in ipc.go, the dict and list ones
+// in manager.go, the worker pool ones in pool.go.
 package main
 
 import (
@@ -414,10 +414,14 @@ func run(ctx context.Context, a []string) error {
 	if handled, err := runIPC(ctx, a, num); handled {
 		return err
 	}
+	if handled, err := runManager(a, num); handled {
+		return err
+	}
 	fmt.Fprintln(os.Stderr, "usage: agent produce|consume|jobs-produce QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | close-writes QUEUE\n"+
 		"       agent tickets LOCK FILE ID [--hang] | semaphore SEM LOG ID ITERATIONS [--hang] | event-wait EVENT READY ID | event-set EVENT ID\n"+
 		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID\n"+
 		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n"+
+		"       agent dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID\n"+
 		"       agent pool-work POOL [--hang-after K] | pool-submit POOL N")
 	os.Exit(2)
 	return nil
