@@ -64,11 +64,7 @@ namespace Polyipc
             Library.CheckName(name);
             Library.EnsureLoaded();
             var o = options ?? new ListOptions();
-            Library.CheckOptionSize(o.CapacityBytes, "CapacityBytes");
-            Library.CheckOptionSize(o.MaxItems, "MaxItems");
-            Library.CheckOptionMode(o.Mode);
-            if (o.OpenMode < OpenMode.OpenOrCreate || o.OpenMode > OpenMode.OpenOnly)
-                throw new ArgumentOutOfRangeException("options", "OpenMode");
+            o.Check();
             NativeList h = NativeList.open(name, (int)o.OpenMode, (ulong)o.CapacityBytes, (ulong)o.MaxItems,
                 (uint)o.Mode, o.Ephemeral ? 1 : 0);
             if (h == null) throw new PolyipcException(Status.System, "list '" + name + "': open returned no handle");
