@@ -38,6 +38,29 @@ uint64_t entry_size(uint64_t key_len, uint64_t value_len) {
   return (sizeof(EntryHeader) + key_len + value_len + 7) & ~uint64_t{7};
 }
 
+// The entry at `at` (the caller has checked that its header lies in the data).
+struct EntryView {
+  const char* key;
+  uint32_t key_len;
+  const char* value;
+  uint32_t value_len;
+  uint64_t size() const { return entry_size(key_len, value_len); }
+};
+EntryView entry_at(const char* at) {
+  EntryHeader eh;
+  std::memcpy(&eh, at, sizeof eh);
+  return {at + sizeof eh, eh.key_len, at + sizeof eh + eh.key_len, eh.value_len};
+}
+
+// Writes key = value at `at`; returns the entry's size.
+uint64_t write_entry(char* at, const std::string& key, const char* value, size_t len) {
+  const EntryHeader eh{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(len)};
+  std::memcpy(at, &eh, sizeof eh);
+  std::memcpy(at + sizeof eh, key.data(), key.size());
+  std::memcpy(at + sizeof eh + key.size(), value, len);
+  return entry_size(key.size(), len);
+}
+
 // FNV-1a: fixed here, never std::hash, since every process (and every library
 // version that can open this layout) must place a key in the same slot.
 uint64_t hash_key(const std::string& key) {
@@ -150,12 +173,11 @@ Dict::Found Dict::find(uint64_t half, const std::string& key, uint64_t hash) con
     }
     if (sl.hash != hash) continue;
     const uint64_t off = pos - kFirstEntry;
-    EntryHeader eh;
-    if (off + sizeof eh <= s_->capacity) std::memcpy(&eh, base + off, sizeof eh);
-    if (off + sizeof eh > s_->capacity || off + entry_size(eh.key_len, eh.value_len) > s_->capacity)
+    if (off + sizeof(EntryHeader) > s_->capacity || off + entry_at(base + off).size() > s_->capacity)
       throw Error(Status::Incompatible, format("%s: damaged entry at data offset %llu", label().c_str(),
                                                (unsigned long long)off));
-    if (eh.key_len == key.size() && std::memcmp(base + off + sizeof eh, key.data(), key.size()) == 0) {
+    const EntryView e = entry_at(base + off);
+    if (e.key_len == key.size() && std::memcmp(e.key, key.data(), key.size()) == 0) {
       f.slot = &sl;
       return f;
     }
@@ -164,9 +186,7 @@ Dict::Found Dict::find(uint64_t half, const std::string& key, uint64_t hash) con
 }
 
 uint64_t Dict::entry_size_at(const Slot* slot) const {
-  EntryHeader eh;
-  std::memcpy(&eh, data(s_->st.active) + (slot->pos - kFirstEntry), sizeof eh);
-  return entry_size(eh.key_len, eh.value_len);
+  return entry_at(data(s_->st.active) + (slot->pos - kFirstEntry)).size();
 }
 
 template <class Visit>
@@ -174,16 +194,14 @@ void Dict::for_each(Visit&& visit) const {
   const uint64_t half = s_->st.active;
   const char* base = data(half);
   for (uint64_t off = 0; off < s_->st.used;) {
-    EntryHeader eh;
-    std::memcpy(&eh, base + off, sizeof eh);
-    const uint64_t size = entry_size(eh.key_len, eh.value_len);
-    if (off + size > s_->st.used)
+    const EntryView e = entry_at(base + off);
+    if (off + e.size() > s_->st.used)
       throw Error(Status::Incompatible, format("%s: damaged entry at data offset %llu", label().c_str(),
                                                (unsigned long long)off));
-    std::string key(base + off + sizeof eh, eh.key_len);
+    std::string key(e.key, e.key_len);
     Found f = find(half, key, hash_key(key));
-    if (f.slot && f.slot->pos == off + kFirstEntry) visit(key, base + off + sizeof eh + eh.key_len, eh.value_len);
-    off += size;
+    if (f.slot && f.slot->pos == off + kFirstEntry) visit(key, e.value, e.value_len);
+    off += e.size();
   }
 }
 
@@ -199,14 +217,10 @@ void Dict::rebuild(bool keep, const std::string* key, uint64_t hash, const char*
   std::memset(static_cast<void*>(idx), 0, index_bytes(s.slots));
   uint64_t used = 0, count = 0;
   auto append = [&](const std::string& k, uint64_t h, const char* v, uint64_t vlen) {
-    EntryHeader eh{static_cast<uint32_t>(k.size()), static_cast<uint32_t>(vlen)};
-    std::memcpy(out + used, &eh, sizeof eh);
-    std::memcpy(out + used + sizeof eh, k.data(), k.size());
-    std::memcpy(out + used + sizeof eh + k.size(), v, vlen);
     uint64_t i = h & mask;
     while (idx[i].pos != kEmpty) i = (i + 1) & mask;
     idx[i] = Slot{h, used + kFirstEntry};
-    used += entry_size(k.size(), vlen);
+    used += write_entry(out + used, k, v, vlen);
     ++count;
   };
   if (keep) {
@@ -248,11 +262,7 @@ Status Dict::put_locked(const std::string& key, uint64_t hash, const char* value
     return Status::Ok;
   }
   // The entry goes into free space first: invisible until the commit.
-  char* at = data(s.st.active) + s.st.used;
-  EntryHeader eh{static_cast<uint32_t>(key.size()), static_cast<uint32_t>(len)};
-  std::memcpy(at, &eh, sizeof eh);
-  std::memcpy(at + sizeof eh, key.data(), key.size());
-  std::memcpy(at + sizeof eh + key.size(), value, len);
+  write_entry(data(s.st.active) + s.st.used, key, value, len);
 
   Transaction tx(s.journal, s_);
   if (f.slot) {
@@ -297,18 +307,15 @@ Status Dict::get(const std::string& key, Destination dest, void* context, size_t
   Found f = find(s_->st.active, key, h);
   *found = f.slot != nullptr;
   if (!f.slot) return Status::Ok;
-  const char* e = data(s_->st.active) + (f.slot->pos - kFirstEntry);
-  EntryHeader eh;
-  std::memcpy(&eh, e, sizeof eh);
-  void* out = dest(context, eh.value_len);
+  const EntryView e = entry_at(data(s_->st.active) + (f.slot->pos - kFirstEntry));
+  *len = e.value_len;
+  void* out = dest(context, e.value_len);
   if (!out) {
-    *len = eh.value_len;
     error.set("%s: value of key \"%.64s\" (%u bytes) does not fit the buffer", label().c_str(), key.c_str(),
-              eh.value_len);
+              e.value_len);
     return Status::TooLarge;
   }
-  std::memcpy(out, e + sizeof eh + eh.key_len, eh.value_len);
-  *len = eh.value_len;
+  std::memcpy(out, e.value, e.value_len);
   return Status::Ok;
 }
 
@@ -343,17 +350,15 @@ Status Dict::compare_and_set(const std::string& key, const char* expected, size_
   const uint64_t h = hash_key(key);
   Locked lk = lock();
   Found f = find(s_->st.active, key, h);
-  bool match = !f.slot;
-  if (expected && f.slot) {
-    const char* e = data(s_->st.active) + (f.slot->pos - kFirstEntry);
-    EntryHeader eh;
-    std::memcpy(&eh, e, sizeof eh);
-    const char* v = e + sizeof eh + eh.key_len;
+  bool match;
+  if (!expected || !f.slot) {
+    match = !expected && !f.slot;
+  } else {
+    const EntryView e = entry_at(data(s_->st.active) + (f.slot->pos - kFirstEntry));
     // The same bytes (an expected value read by get) need no parsing.
-    match = (eh.value_len == expected_len && std::memcmp(v, expected, expected_len) == 0) ||
-            nlohmann::json::parse(v, v + eh.value_len) == nlohmann::json::parse(expected, expected + expected_len);
-  } else if (expected) {
-    match = false;
+    match = (e.value_len == expected_len && std::memcmp(e.value, expected, expected_len) == 0) ||
+            nlohmann::json::parse(e.value, e.value + e.value_len) ==
+                nlohmann::json::parse(expected, expected + expected_len);
   }
   if (!match) return Status::Ok;
   if (desired) {

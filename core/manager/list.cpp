@@ -28,6 +28,13 @@ constexpr uint64_t kNone = UINT64_MAX;
 
 uint64_t value_size(uint64_t len) { return 8 + ((len + 7) & ~uint64_t{7}); }
 
+// Writes {len, bytes} at `at`; returns its size.
+uint64_t write_value_at(char* at, const char* value, uint64_t len) {
+  std::memcpy(at, &len, 8);
+  std::memcpy(at + 8, value, len);
+  return value_size(len);
+}
+
 }  // namespace
 
 std::unique_ptr<List> List::open(const std::string& name, OpenMode mode, const ListOptions& o) {
@@ -77,14 +84,17 @@ uint64_t& List::slot(uint64_t element) const {
   return positions(s_->st.active)[(s_->st.head + element) % s_->max_items];
 }
 
-uint64_t List::value_size_at(uint64_t pos) const {
-  uint64_t len;
-  std::memcpy(&len, data(s_->st.active) + pos, 8);
+List::ValueView List::value_at(uint64_t pos) const {
+  uint64_t len = 0;
+  const char* at = data(s_->st.active) + pos;
+  if (pos + 8 <= s_->capacity) std::memcpy(&len, at, 8);
   if (pos + 8 > s_->capacity || len > s_->capacity - pos - 8)
     throw Error(Status::Incompatible, format("%s: damaged value at data offset %llu", label().c_str(),
                                              (unsigned long long)pos));
-  return value_size(len);
+  return {at + 8, len};
 }
+
+uint64_t List::value_size_at(uint64_t pos) const { return value_size(value_at(pos).len); }
 
 Status List::check_value(const char* value, size_t len, ErrorText& error) const {
   if (value == nullptr) {
@@ -131,10 +141,7 @@ Status List::ensure_room(uint64_t need, ErrorText& error) {
 
 uint64_t List::write_value(const char* value, size_t len) {
   const uint64_t pos = s_->st.used;
-  char* at = data(s_->st.active) + pos;
-  const uint64_t n = len;
-  std::memcpy(at, &n, 8);
-  std::memcpy(at + 8, value, len);
+  write_value_at(data(s_->st.active) + pos, value, len);
   return pos;
 }
 
@@ -145,20 +152,15 @@ void List::rebuild(uint64_t skip, uint64_t insert_at, const char* value, size_t 
   char* out = data(target);
   uint64_t used = 0, n = 0;
   auto put = [&](const char* v, uint64_t vlen) {
-    std::memcpy(out + used, &vlen, 8);
-    std::memcpy(out + used + 8, v, vlen);
     idx[n++] = used;
-    used += value_size(vlen);
+    used += write_value_at(out + used, v, vlen);
   };
   for (uint64_t e = 0; e <= s.st.length; ++e) {
     if (e == insert_at && value) put(value, len);
     if (e == s.st.length) break;
     if (e == skip) continue;
-    const uint64_t pos = slot(e);
-    value_size_at(pos);  // checks it
-    uint64_t vlen;
-    std::memcpy(&vlen, data(s.st.active) + pos, 8);
-    put(data(s.st.active) + pos + 8, vlen);
+    const ValueView v = value_at(slot(e));
+    put(v.bytes, v.len);
   }
   Transaction tx(s.journal, s_);
   tx.set(s.st.active, target);
@@ -171,17 +173,14 @@ void List::rebuild(uint64_t skip, uint64_t insert_at, const char* value, size_t 
 }
 
 Status List::copy_out(uint64_t pos, Destination dest, void* context, size_t* len, ErrorText& error) const {
-  value_size_at(pos);
-  uint64_t n;
-  const char* at = data(s_->st.active) + pos;
-  std::memcpy(&n, at, 8);
-  *len = n;
-  void* out = dest(context, n);
+  const ValueView v = value_at(pos);
+  *len = v.len;
+  void* out = dest(context, v.len);
   if (!out) {
-    error.set("%s: a value of %llu bytes does not fit the buffer", label().c_str(), (unsigned long long)n);
+    error.set("%s: a value of %llu bytes does not fit the buffer", label().c_str(), (unsigned long long)v.len);
     return Status::TooLarge;
   }
-  std::memcpy(out, at + 8, n);
+  std::memcpy(out, v.bytes, v.len);
   return Status::Ok;
 }
 
@@ -294,12 +293,9 @@ std::string List::items_json() {
   std::string out = "[";
   auto lk = lock();
   for (uint64_t e = 0; e < s_->st.length; ++e) {
-    const uint64_t pos = slot(e);
-    value_size_at(pos);
-    uint64_t n;
-    std::memcpy(&n, data(s_->st.active) + pos, 8);
+    const ValueView v = value_at(slot(e));
     if (e) out += ',';
-    out.append(data(s_->st.active) + pos + 8, n);
+    out.append(v.bytes, v.len);
   }
   return out + "]";
 }

@@ -83,6 +83,11 @@ class List {
   uint64_t* positions(uint64_t half) const;  // a half's ring of value positions
   char* data(uint64_t half) const;
   uint64_t& slot(uint64_t element) const;  // the active index's slot of an element
+  struct ValueView {
+    const char* bytes;
+    uint64_t len;
+  };
+  ValueView value_at(uint64_t pos) const;  // the value at a data position (Incompatible when damaged)
   uint64_t value_size_at(uint64_t pos) const;
   Status ensure_room(uint64_t need, ErrorText& error);
   uint64_t write_value(const char* value, size_t len);  // into free space; its position

@@ -123,6 +123,18 @@ int counter(const std::string &name, long n, const std::string &id) {
   return 0;
 }
 
+// "c,go,java" as {"c", "go", "java"}.
+std::vector<std::string> split_langs(const std::string &langs) {
+  std::vector<std::string> out;
+  for (size_t from = 0; from <= langs.size();) {
+    size_t comma = langs.find(',', from);
+    if (comma == std::string::npos) comma = langs.size();
+    out.push_back(langs.substr(from, comma - from));
+    from = comma + 1;
+  }
+  return out;
+}
+
 // The dict scenario (../README.md): each language's entry, under a key outside the BMP.
 std::string dict_key(const std::string &lang) { return "\u043a\u043b\u044e\u0447\U0001F511." + lang; }
 json dict_value(const std::string &lang) {
@@ -165,11 +177,7 @@ int dict_write(const std::string &name, long increments, const std::string &lang
 int dict_check(const std::string &name, const std::string &langs, const std::string &lang) {
   polyipc_dict *d = open_dict(name, POLYIPC_OPEN_ONLY);
   size_t checked = 0;
-  for (size_t from = 0; from <= langs.size();) {
-    size_t comma = langs.find(',', from);
-    if (comma == std::string::npos) comma = langs.size();
-    const std::string other = langs.substr(from, comma - from);
-    from = comma + 1;
+  for (const std::string &other : split_langs(langs)) {
     char *text = nullptr;
     polyipc_error err{};
     check(polyipc_dict_get(d, dict_key(other).c_str(), &text, nullptr, nullptr, &err), err, "get " + other);
@@ -205,12 +213,7 @@ int list_check(const std::string &name, const std::string &langs, long n, const 
   polyipc_free(text);
   polyipc_list_close(l);
   std::map<std::string, long> next;  // language -> the seq its next value must have
-  for (size_t from = 0; from <= langs.size();) {
-    size_t comma = langs.find(',', from);
-    if (comma == std::string::npos) comma = langs.size();
-    next[langs.substr(from, comma - from)] = 0;
-    from = comma + 1;
-  }
+  for (const std::string &lang : split_langs(langs)) next[lang] = 0;
   for (const json &v : items) {
     auto it = next.find(v.at("from").get<std::string>());
     if (it == next.end()) throw Failure("a value from an unknown language: " + v.dump());
