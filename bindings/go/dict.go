@@ -37,17 +37,9 @@ type Dict struct {
 // ignores WithCapacity and WithMaxItems. A name holding another kind of
 // object is ErrIncompatible.
 func OpenDict(name string, opts ...Option) (d *Dict, err error) {
-	o, err := openOptions("dict", name, opts)
+	o, err := managedOptions("dict", name, opts)
 	if err != nil {
 		return nil, err
-	}
-	if o.shaped || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet || o.poolOnly {
-		return nil, newError(StatusInvalidArg, nil,
-			"dict '%s': WithOrder, WithFormat, Joinable, WithMaxMessageBytes, OneWay, Bounded, WithLockName, "+
-				"WithMaxTasks and WithResultCapacity do not apply to a dict", name)
-	}
-	if o.capacity < 0 || o.maxItems < 0 {
-		return nil, newError(StatusInvalidArg, nil, "dict '%s': capacity and max items must not be negative", name)
 	}
 	defer recoverInto(&err)
 	nd := native.NativeDictOpen(name, o.openMode, uint64(o.capacity), uint64(o.maxItems), uint(o.mode.Perm()),

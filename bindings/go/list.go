@@ -36,17 +36,9 @@ type List struct {
 // Opening an existing list ignores WithCapacity and WithMaxItems. A name
 // holding another kind of object is ErrIncompatible.
 func OpenList(name string, opts ...Option) (l *List, err error) {
-	o, err := openOptions("list", name, opts)
+	o, err := managedOptions("list", name, opts)
 	if err != nil {
 		return nil, err
-	}
-	if o.shaped || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet || o.poolOnly {
-		return nil, newError(StatusInvalidArg, nil,
-			"list '%s': WithOrder, WithFormat, Joinable, WithMaxMessageBytes, OneWay, Bounded, WithLockName, "+
-				"WithMaxTasks and WithResultCapacity do not apply to a list", name)
-	}
-	if o.capacity < 0 || o.maxItems < 0 {
-		return nil, newError(StatusInvalidArg, nil, "list '%s': capacity and max items must not be negative", name)
 	}
 	defer recoverInto(&err)
 	nl := native.NativeListOpen(name, o.openMode, uint64(o.capacity), uint64(o.maxItems), uint(o.mode.Perm()),

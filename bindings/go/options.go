@@ -167,3 +167,21 @@ func WithMaxTasks(n int) Option {
 func WithResultCapacity(bytes int64) Option {
 	return func(q *queueOptions) { q.resultCapacity, q.poolOnly = bytes, true }
 }
+
+// managedOptions is openOptions for a dict or a list (kind), which take
+// WithCapacity, WithMaxItems, WithMode, Ephemeral, CreateOnly and OpenOnly.
+func managedOptions(kind, name string, opts []Option) (queueOptions, error) {
+	o, err := openOptions(kind, name, opts)
+	if err != nil {
+		return o, err
+	}
+	if o.shaped || o.maxMessageBytes != 0 || o.semBounded || o.lockNameSet || o.poolOnly {
+		return o, newError(StatusInvalidArg, nil,
+			"%s '%s': WithOrder, WithFormat, Joinable, WithMaxMessageBytes, OneWay, Bounded, WithLockName, "+
+				"WithMaxTasks and WithResultCapacity do not apply to a %s", kind, name, kind)
+	}
+	if o.capacity < 0 || o.maxItems < 0 {
+		return o, newError(StatusInvalidArg, nil, "%s '%s': capacity and max items must not be negative", kind, name)
+	}
+	return o, nil
+}
