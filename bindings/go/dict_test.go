@@ -641,13 +641,15 @@ func TestDictWriterKilledLeavesUsableDict(t *testing.T) {
 		mustSet(t, d, "k"+strconv.Itoa(k), newDictLoopValue(k, base))
 	}
 	var st struct {
-		Sets        int64 `json:"sets"`
-		Compactions int64 `json:"compactions"`
-		Recoveries  int64 `json:"owner_dead_recoveries"`
+		Counters struct {
+			Sets        int64 `json:"sets"`
+			Compactions int64 `json:"compactions"`
+			Recoveries  int64 `json:"owner_dead_recoveries"`
+		} `json:"counters"`
 	}
-	if err := json.Unmarshal(must[json.RawMessage](t)(d.Stat()), &st); err != nil || st.Compactions == 0 {
+	if err := json.Unmarshal(must[json.RawMessage](t)(d.Stat()), &st); err != nil || st.Counters.Compactions == 0 {
 		t.Fatalf("stat: %+v, %v (want compactions)", st, err)
 	}
-	t.Logf("after 10 kills: %d sets, %d compactions, %d dead lock holders recovered", st.Sets, st.Compactions,
-		st.Recoveries)
+	t.Logf("after 10 kills: %d sets, %d compactions, %d dead lock holders recovered", st.Counters.Sets,
+		st.Counters.Compactions, st.Counters.Recoveries)
 }

@@ -12,6 +12,7 @@
 
 #include "exit_codes.hpp"
 #include "format.hpp"
+#include "library.hpp"
 
 namespace polyipc_cli {
 
@@ -43,32 +44,10 @@ int exit_code_for_status(int status) {
 
 namespace {
 
-// Memory the library returned, released with polyipc_free.
-struct LibFree {
-  void operator()(void* p) const { polyipc_free(p); }
-};
-using LibText = std::unique_ptr<char, LibFree>;
-
 struct QueueClose {
   void operator()(polyipc_queue* q) const { polyipc_queue_close(q); }
 };
 using QueuePtr = std::unique_ptr<polyipc_queue, QueueClose>;
-
-std::string error_text(int rc, const polyipc_error& err) {
-  if (err.message[0] != '\0') return std::string(err.message, strnlen(err.message, sizeof err.message));
-  const char* name = polyipc_status_name(rc);
-  return name != nullptr ? name : "error " + std::to_string(rc);
-}
-
-void check(int rc, const polyipc_error& err) {
-  if (rc != POLYIPC_OK) throw Failure(exit_code_for_status(rc), error_text(rc, err));
-}
-
-Json parse_library_json(const char* text, const char* what) {
-  Json j = Json::parse(text == nullptr ? "" : text, nullptr, false);
-  if (j.is_discarded()) throw Failure(kExitOther, std::string("the library returned malformed JSON for ") + what);
-  return j;
-}
 
 struct OpenedQueue {
   QueuePtr handle;
@@ -120,12 +99,6 @@ std::string read_stdin() {
   return data;
 }
 
-void write_out(const std::string& text) {
-  std::cout << text;
-  std::cout.flush();
-  if (!std::cout) throw Failure(kExitOther, "could not write to stdout");
-}
-
 }  // namespace
 
 std::string current_namespace() {
@@ -147,40 +120,6 @@ int64_t parse_timeout(const std::string& text) {
 }
 
 namespace {
-
-// One short word or two for `ls`: a queue's depth, a lock's holder, ...
-std::string state_text(const Json& obj) {
-  const std::string kind = obj.value("kind", "");
-  auto num = [&](const char* key) { return field_text(obj, key); };
-  if (kind == "queue") return num("depth");
-  if (kind == "pool") return num("depth") + " waiting, " + num("leased") + " running";
-  if (kind == "lock" || kind == "rlock")
-    return obj.value("locked", false) ? "locked (thread " + num("holder_tid") + ")" : "free";
-  if (kind == "semaphore")
-    return "value " + num("value") + (obj.value("bounded", false) ? " (max " + num("max") + ")" : "");
-  if (kind == "event") return obj.value("set", false) ? "set" : "clear";
-  if (kind == "condition") return num("waiting") + " waiting";
-  if (kind == "barrier")
-    return obj.value("broken", false) ? "broken" : num("waiting") + "/" + num("parties") + " waiting";
-  if (kind == "pipe") {
-    auto pending = [&](const char* end) {
-      auto e = obj.find(end);
-      return e != obj.end() && e->is_object() ? field_text(*e, "pending_bytes") : std::string("-");
-    };
-    return std::string(obj.value("duplex", true) ? "duplex" : "one-way") + ", " + pending("a") + "/" + pending("b") +
-           " B pending";
-  }
-  if (kind == "dict") return num("count") + " keys";
-  if (kind == "list") return num("length") + " values";
-  if (kind == "shared_memory") return size_text(obj.value("size_bytes", uint64_t{0}));
-  if (kind == "array") {
-    auto values = obj.find("values");
-    std::string shown = num("length") + " x " + obj.value("type", std::string("?"));
-    if (values != obj.end() && values->is_array() && values->size() == 1) shown = "value " + (*values)[0].dump();
-    return shown;
-  }
-  return "-";
-}
 
 // Opens an existing object of one kind through `open` (a polyipc_*_open
 // wrapper); the handle is closed with `close` when the result goes away.
@@ -359,20 +298,10 @@ int cmd_ls(const Options& o) {
     auto max_items = obj.find("max_items");
     if (max_items != obj.end() && max_items->is_number_unsigned() && max_items->get<uint64_t>() > 0)
       capacity += " (max " + max_items->dump() + ")";
-    std::string attached = field_text(obj, "live_processes");
-    if (attached == "-") {
-      auto a = obj.find("attached");
-      if (a != obj.end() && a->is_array()) {
-        size_t live = 0;
-        for (const auto& p : *a)
-          if (!p.is_object() || p.value("alive", true)) ++live;
-        attached = std::to_string(live);
-      }
-    }
     std::string owner = "-";
     auto uid = obj.find("owner_uid");
     if (uid != obj.end() && uid->is_number_unsigned()) owner = user_name(uid->get<uint64_t>());
-    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), state_text(obj), capacity, attached,
+    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), state_text(obj), capacity, attached_text(obj),
                     mode_text(obj.value("mode", Json())), owner});
     auto error = obj.find("error");
     if (error != obj.end()) notes += field_text(obj, "name") + ": " + field_text(obj, "error") + "\n";

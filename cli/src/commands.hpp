@@ -12,7 +12,7 @@ namespace polyipc_cli {
 struct Options {
   bool json = false;               // --json: machine output
   std::string name;                // the object of stat/put/get/peek
-  std::vector<std::string> names;  // the objects of rm
+  std::vector<std::string> names;  // the objects of rm and top
   std::string message;             // put's JSON text ("-": read stdin)
   std::optional<int64_t> priority; // put --priority
   std::string timeout = "0";       // put/get --timeout, seconds
@@ -23,6 +23,8 @@ struct Options {
   std::optional<std::string> key;  // dict KEY
   bool remove = false;             // dict --delete, list --pop
   std::optional<int64_t> index;    // list INDEX
+  std::string interval = "1";      // top --interval, seconds
+  uint64_t iterations = 0;         // top --iterations (0: until "q" or a signal)
 };
 
 int cmd_ls(const Options& o);
@@ -37,6 +39,7 @@ int cmd_release(const Options& o);  // release semaphore slots
 int cmd_barrier(const Options& o);  // abort / reset a barrier
 int cmd_dict(const Options& o);     // print, read, set or delete dict entries
 int cmd_list(const Options& o);     // print, read, append to or pop from a list
+int cmd_top(const Options& o);      // the counters of the namespace as rates, refreshed (top.cpp)
 
 // "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
 // Throws Failure(kExitUsage) for anything else.

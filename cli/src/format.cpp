@@ -53,6 +53,50 @@ std::string size_text(uint64_t bytes) {
   return buf;
 }
 
+std::string state_text(const Json& obj) {
+  const std::string kind = obj.value("kind", "");
+  auto num = [&](const char* key) { return field_text(obj, key); };
+  if (kind == "queue") return num("depth");
+  if (kind == "pool") return num("depth") + " waiting, " + num("leased") + " running";
+  if (kind == "lock" || kind == "rlock")
+    return obj.value("locked", false) ? "locked (thread " + num("holder_tid") + ")" : "free";
+  if (kind == "semaphore")
+    return "value " + num("value") + (obj.value("bounded", false) ? " (max " + num("max") + ")" : "");
+  if (kind == "event") return obj.value("set", false) ? "set" : "clear";
+  if (kind == "condition") return num("waiting") + " waiting";
+  if (kind == "barrier")
+    return obj.value("broken", false) ? "broken" : num("waiting") + "/" + num("parties") + " waiting";
+  if (kind == "pipe") {
+    auto pending = [&](const char* end) {
+      auto e = obj.find(end);
+      return e != obj.end() && e->is_object() ? field_text(*e, "pending_bytes") : std::string("-");
+    };
+    return std::string(obj.value("duplex", true) ? "duplex" : "one-way") + ", " + pending("a") + "/" + pending("b") +
+           " B pending";
+  }
+  if (kind == "dict") return num("count") + " keys";
+  if (kind == "list") return num("length") + " values";
+  if (kind == "shared_memory") return size_text(obj.value("size_bytes", uint64_t{0}));
+  if (kind == "array") {
+    auto values = obj.find("values");
+    std::string shown = num("length") + " x " + obj.value("type", std::string("?"));
+    if (values != obj.end() && values->is_array() && values->size() == 1) shown = "value " + (*values)[0].dump();
+    return shown;
+  }
+  return "-";
+}
+
+std::string attached_text(const Json& obj) {
+  std::string attached = field_text(obj, "live_processes");
+  if (attached != "-") return attached;
+  auto a = obj.find("attached");
+  if (a == obj.end() || !a->is_array()) return attached;
+  size_t live = 0;
+  for (const auto& p : *a)
+    if (!p.is_object() || p.value("alive", true)) ++live;
+  return std::to_string(live);
+}
+
 std::string time_text(int64_t unix_ms) {
   if (unix_ms <= 0) return "never";
   time_t seconds = static_cast<time_t>(unix_ms / 1000);

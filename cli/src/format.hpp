@@ -26,6 +26,12 @@ std::string base64_encode(const void* data, size_t len);
 // Left-aligned columns, two spaces apart; the first row is the header.
 std::string table_text(const std::vector<std::vector<std::string>>& rows);
 
+// One short word or two for an object's state: a queue's depth, a lock's
+// holder, an event's flag ... ("-" for a kind it does not know).
+std::string state_text(const Json& obj);
+// How many processes are attached and alive ("-" when the stat does not say).
+std::string attached_text(const Json& obj);
+
 // The lines of `polyipc stat`: "key: value" with the values aligned; nested
 // objects flattened as parent.child.
 std::string stat_text(const Json& stat);

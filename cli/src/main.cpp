@@ -41,6 +41,21 @@ int main(int argc, char** argv) {
 
   command("gc", "remove ephemeral objects whose attached processes all died; report stale ones", cmd_gc);
 
+  auto* top = command("top",
+                      "show the objects' counters as rates per second, refreshed every --interval; a line on stdin "
+                      "refreshes at once, \"q\" quits",
+                      cmd_top);
+  top->add_option("NAME", o.names, "watch only these objects (default: the whole namespace)");
+  top->add_option("--interval", o.interval, "seconds between frames (default 1; 0.01 to 86400)");
+  top->add_option("--iterations", o.iterations, "stop after this many frames, the first one showing totals only "
+                                                "(default 0: until \"q\" or Ctrl-C)")
+      ->check(CLI::Validator(
+          [](std::string& text) -> std::string {  // CLI11 would wrap "-1" round to 2^64-1
+            if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return {};
+            return "'" + text + "' is not a whole number of frames (0 or more)";
+          },
+          "FRAMES"));
+
   auto* put = command("put", "put one JSON message on an existing queue", cmd_put);
   put->add_option("NAME", o.name, "queue name")->required();
   put->add_option("JSON", o.message, "the message: JSON text, or - to read it from stdin")->required();

@@ -411,9 +411,9 @@ nlohmann::json Dict::describe(const std::string& name, const SegmentHeader* h, c
   nlohmann::json j = describe_header(name, h);
   j["count"] = load_word(&s.st.count);
   describe_halves(j, s);
-  j["sets"] = s.sets.load();
-  j["gets"] = s.gets.load();
-  j["deletes"] = s.deletes.load();
+  j["counters"]["sets"] = s.sets.load();
+  j["counters"]["gets"] = s.gets.load();
+  j["counters"]["deletes"] = s.deletes.load();
   return j;
 }
 

@@ -305,9 +305,9 @@ nlohmann::json List::describe(const std::string& name, const SegmentHeader* h, c
   nlohmann::json j = describe_header(name, h);
   j["length"] = load_word(&s.st.length);
   describe_halves(j, s);
-  j["appends"] = s.appends.load();
-  j["pops"] = s.pops.load();
-  j["sets"] = s.sets.load();
+  j["counters"]["appends"] = s.appends.load();
+  j["counters"]["pops"] = s.pops.load();
+  j["counters"]["sets"] = s.sets.load();
   return j;
 }
 

@@ -450,11 +450,12 @@ nlohmann::json Pipe::describe(const std::string& name, const SegmentHeader* h, c
       if (v) holders.push_back({{"pid", token_pid(v)}, {"alive", is_alive(v)}});
     }
     const auto& d = s.dir[e];
-    j[e == 0 ? "a" : "b"] = {{"opened", s.ends[e].opened.load() != 0},
-                             {"holders", holders},
-                             {"sent_messages", d.messages.load()},
-                             {"sent_bytes", d.bytes.load()},
-                             {"pending_bytes", d.tail.load() - d.head.load()}};
+    const char* end = e == 0 ? "a" : "b";
+    j[end] = {{"opened", s.ends[e].opened.load() != 0},
+              {"holders", holders},
+              {"pending_bytes", d.tail.load() - d.head.load()}};
+    j["counters"][std::string("messages_from_") + end] = d.messages.load();
+    j["counters"][std::string("bytes_from_") + end] = d.bytes.load();
   }
   return j;
 }

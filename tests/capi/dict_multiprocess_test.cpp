@@ -143,9 +143,9 @@ TEST_F(DictMp, WriterKilledAtRandomMomentsLeavesNoTornOrLostEntry) {
   CAPI_ASSERT_OK(polyipc_dict_stat_json(d, &stat, &e));
   json st = TakeJson(stat);
   std::printf("after 60 kills: %lld sets, %lld compactions, %lld dead lock holders recovered\n",
-              (long long)st["sets"].get<int64_t>(), (long long)st["compactions"].get<int64_t>(),
-              (long long)st["owner_dead_recoveries"].get<int64_t>());
-  EXPECT_GT(st["compactions"].get<int64_t>(), 0);
+              (long long)st["counters"]["sets"].get<int64_t>(), (long long)st["counters"]["compactions"].get<int64_t>(),
+              (long long)st["counters"]["owner_dead_recoveries"].get<int64_t>());
+  EXPECT_GT(st["counters"]["compactions"].get<int64_t>(), 0);
   munmap(mem, 4096);
 }
 

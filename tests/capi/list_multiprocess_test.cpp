@@ -126,8 +126,8 @@ TEST_F(ListMp, WriterKilledAtRandomMomentsLeavesNoTornOrLostValue) {
   CAPI_ASSERT_OK(polyipc_list_stat_json(l, &stat, &e));
   json st = TakeJson(stat);
   std::printf("after 60 kills: %lld appends, %lld compactions, %lld dead lock holders recovered\n",
-              (long long)st["appends"].get<int64_t>(), (long long)st["compactions"].get<int64_t>(),
-              (long long)st["owner_dead_recoveries"].get<int64_t>());
+              (long long)st["counters"]["appends"].get<int64_t>(), (long long)st["counters"]["compactions"].get<int64_t>(),
+              (long long)st["counters"]["owner_dead_recoveries"].get<int64_t>());
   munmap(mem, 4096);
 }
 

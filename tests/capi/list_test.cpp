@@ -60,6 +60,12 @@ TEST_F(ListTest, BehavesAsAPythonList) {
   uint64_t n = 0;
   CAPI_ASSERT_OK(polyipc_list_len(l, &n, &e));
   EXPECT_EQ(n, 5u);
+  char* stat = nullptr;
+  CAPI_ASSERT_OK(polyipc_list_stat_json(l, &stat, &e));
+  const json counters = TakeJson(stat)["counters"];  // as every kind counts (polyipc top reads them)
+  EXPECT_EQ(counters["appends"], 8) << counters;     // 3 appends, 5 inserts
+  EXPECT_EQ(counters["sets"], 2) << counters;
+  EXPECT_EQ(counters["pops"], 3) << counters;
   CAPI_ASSERT_OK(polyipc_list_clear(l, &e));
   EXPECT_EQ(ListItems(l), "[]");
   Err e;
@@ -98,7 +104,7 @@ TEST_F(ListTest, DequeUseAndCompactionKeepOrder) {
   EXPECT_EQ(json::parse(ListItems(l)), want);
   char* text = nullptr;
   CAPI_ASSERT_OK(polyipc_list_stat_json(l, &text, &e));
-  EXPECT_GT(TakeJson(text)["compactions"].get<int64_t>(), 10);
+  EXPECT_GT(TakeJson(text)["counters"]["compactions"].get<int64_t>(), 10);
 }
 
 TEST_F(ListTest, FullTooLargeAndBadInputChangeNothing) {

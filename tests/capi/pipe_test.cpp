@@ -122,6 +122,11 @@ TEST_F(PipeTest, ASenderStepsOverPadsTheReceiverHasNotReachedYet) {
   const json j = json::parse(stat);
   polyipc_free(stat);
   EXPECT_EQ(j["a"]["pending_bytes"], 0) << j.dump();
+  // counters, as every kind has them: x, y and w went from a; nothing from b
+  EXPECT_EQ(j["counters"]["messages_from_a"], 3) << j.dump();
+  EXPECT_EQ(j["counters"]["bytes_from_a"], x.size() + y.size() + w.size()) << j.dump();
+  EXPECT_EQ(j["counters"]["messages_from_b"], 0) << j.dump();
+  EXPECT_EQ(j["counters"]["bytes_from_b"], 0) << j.dump();
 }
 
 TEST_F(PipeTest, APipeWhoseReceiverKeepsUpTouchesAboutOneMiBOfItsRing) {

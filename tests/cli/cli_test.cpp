@@ -720,4 +720,167 @@ TEST_F(Cli, ListAppendReadPopAndPrint) {
   EXPECT_EQ(r.exit_code, 3) << r;  // empty
 }
 
+
+// ---- top ---------------------------------------------------------------------------
+
+// polyipc running with live pipes: the test writes to its stdin and reads its
+// stdout line by line, each wait bounded.
+class LiveCli {
+ public:
+  explicit LiveCli(const std::vector<std::string>& args) {
+    std::vector<std::string> argv_s{POLYIPC_CLI_PATH};
+    argv_s.insert(argv_s.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& a : argv_s) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    int in[2], out[2];
+    if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC)) abort();
+    posix_spawn_file_actions_t fa;
+    posix_spawn_file_actions_init(&fa);
+    posix_spawn_file_actions_adddup2(&fa, in[0], 0);
+    posix_spawn_file_actions_adddup2(&fa, out[1], 1);
+    if (posix_spawn(&pid_, argv[0], &fa, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    posix_spawn_file_actions_destroy(&fa);
+    close(in[0]);
+    close(out[1]);
+    stdin_ = in[1];
+    stdout_ = out[0];
+    signal(SIGPIPE, SIG_IGN);
+  }
+  ~LiveCli() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+    close(stdin_);
+    close(stdout_);
+  }
+  bool started() const { return pid_ > 0; }
+
+  // The next line of stdout, or "" when none comes within timeout_s.
+  std::string read_line(int timeout_s = 20) {
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    for (;;) {
+      const size_t nl = buffered_.find('\n');
+      if (nl != std::string::npos) {
+        std::string line = buffered_.substr(0, nl);
+        buffered_.erase(0, nl + 1);
+        return line;
+      }
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+      struct pollfd fd = {stdout_, POLLIN, 0};
+      if (left <= 0 || poll(&fd, 1, static_cast<int>(left)) <= 0) return "";
+      char buf[4096];
+      const ssize_t n = read(stdout_, buf, sizeof buf);
+      if (n <= 0) return "";
+      buffered_.append(buf, static_cast<size_t>(n));
+    }
+  }
+
+  void write_stdin(const std::string& text) { ASSERT_EQ(write(stdin_, text.data(), text.size()), (ssize_t)text.size()); }
+
+  // The exit code once it ends (-1: still running after timeout_s, then killed).
+  int wait_exit(int timeout_s = 20) {
+    const auto deadline = Clock::now() + std::chrono::seconds(timeout_s);
+    while (Clock::now() < deadline) {
+      int status = 0;
+      const pid_t r = waitpid(pid_, &status, WNOHANG);
+      if (r == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+      }
+      struct pollfd fd = {stdout_, POLLIN, 0};  // wakes at its exit (EOF) or output
+      if (poll(&fd, 1, 50) > 0) {
+        char buf[4096];
+        const ssize_t n = read(stdout_, buf, sizeof buf);
+        if (n > 0) buffered_.append(buf, static_cast<size_t>(n));
+      }
+    }
+    return -1;
+  }
+  const std::string& unread() const { return buffered_; }
+
+ private:
+  pid_t pid_ = -1;
+  int stdin_ = -1, stdout_ = -1;
+  std::string buffered_;
+};
+
+TEST_F(Cli, TopCountsTheCallsBetweenFramesAndRefreshesOnEnter) {
+  polyipc_queue* q = make_queue("jobs");
+  for (int i = 0; i < 3; ++i) enqueue(q, "{\"n\":" + std::to_string(i) + "}");
+  // An interval no test run reaches: every frame after the first comes from a line on stdin.
+  LiveCli top({"top", "jobs", "--json", "--interval", "3600", "--iterations", "5"});
+  ASSERT_TRUE(top.started());
+  const std::string first_line = top.read_line();
+  Json first = Json::parse(first_line, nullptr, false);
+  ASSERT_TRUE(first.is_object()) << first_line;
+  EXPECT_EQ(first["namespace"], ns_);
+  EXPECT_TRUE(first["seconds"].is_null()) << first;
+  ASSERT_EQ(first["objects"].size(), 1u) << first;
+  EXPECT_EQ(first["objects"][0]["counters"]["puts"], 3) << first;
+  EXPECT_TRUE(first["objects"][0]["rates"].is_null()) << first;
+
+  // The first frame is out, so its sample was taken: these calls fall in the next frame.
+  for (int i = 0; i < 4; ++i) enqueue(q, "{\"more\":" + std::to_string(i) + "}");
+  char buf[64];
+  size_t len = 0;
+  ASSERT_EQ(polyipc_queue_get_into(q, buf, sizeof buf, &len, 0, nullptr), POLYIPC_OK);
+  top.write_stdin("\n");
+  const std::string second_line = top.read_line();
+  Json second = Json::parse(second_line, nullptr, false);
+  ASSERT_TRUE(second.is_object()) << second_line;
+  const Json& jobs = second["objects"][0];
+  EXPECT_EQ(jobs["state"], "6") << jobs;
+  EXPECT_EQ(jobs["deltas"]["puts"], 4) << jobs;
+  EXPECT_EQ(jobs["deltas"]["gets"], 1) << jobs;
+  const double seconds = second["seconds"].get<double>();
+  EXPECT_GT(seconds, 0) << second;
+  EXPECT_LT(seconds, 3600) << "the line refreshed it, not the interval: " << second;
+  EXPECT_NEAR(jobs["rates"]["puts"].get<double>() * seconds, 4.0, 1e-6) << jobs;
+  EXPECT_NEAR(jobs["ops_per_s"].get<double>() * seconds, 5.0, 1e-6) << "puts and gets, no bytes: " << jobs;
+
+  top.write_stdin("q\n");  // quits before its 5 frames
+  EXPECT_EQ(top.wait_exit(), 0);
+  EXPECT_EQ(top.unread(), "") << "no frame after q";
+}
+
+TEST_F(Cli, TopShowsEveryObjectOfTheNamespace) {
+  polyipc_queue* q = make_queue("jobs");
+  enqueue(q, "{}");
+  polyipc_event* e = nullptr;
+  ASSERT_EQ(0, polyipc_event_open("go", POLYIPC_CREATE_ONLY, nullptr, &e, nullptr));
+  // stdin at end of file (nothing to read) must not stop it or make it spin
+  CliRun r = polyipc({"top", "--interval", "0.05", "--iterations", "3"});
+  polyipc_event_close(e);
+  ASSERT_EQ(r.exit_code, 0) << r;
+  size_t frames = 0;
+  for (size_t at = 0; (at = r.out.find("polyipc top: namespace '" + ns_ + "', 2 objects", at)) != std::string::npos; ++at)
+    ++frames;
+  EXPECT_EQ(frames, 3u) << r;
+  EXPECT_NE(r.out.find("rates from the next frame on"), std::string::npos) << r;
+  EXPECT_NE(r.out.find("rates per second over the last"), std::string::npos) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^NAME +KIND +STATE +ATTACHED +OPS/S +RATES +RECOVERED +IDLE$")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^jobs +queue +1 +")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^go +event +clear +")) << r;
+}
+
+TEST_F(Cli, TopRejectsBadInput) {
+  make_queue("jobs");
+  for (const char* bad : {"0", "-1", "abc", "", "86401", "nan"}) {
+    CliRun r = polyipc({"top", "--interval", bad, "--iterations", "1"});
+    EXPECT_EQ(r.exit_code, 1) << bad << ": " << r;
+    EXPECT_NE(r.err.find("--interval"), std::string::npos) << r;
+  }
+  CliRun r = polyipc({"top", "--iterations", "-1"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  r = polyipc({"top", "jobs", "missing", "--iterations", "1"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  EXPECT_NE(r.err.find("'missing'"), std::string::npos) << r;
+  EXPECT_EQ(r.out, "") << "nothing printed before the error";
+  r = polyipc({"top", "../jobs", "--iterations", "1"});
+  EXPECT_EQ(r.exit_code, 4) << r;
+  EXPECT_NE(r.err.find("invalid name"), std::string::npos) << r;
+}
+
 }  // namespace

@@ -1,5 +1,6 @@
-// The CLI's human rendering of the library's stat JSON.
+// The CLI's human rendering of the library's stat JSON, and polyipc top's rates.
 #include "format.hpp"
+#include "top_frame.hpp"
 
 #include <gtest/gtest.h>
 
@@ -72,4 +73,87 @@ TEST(CliFormat, UnreadableObjectsStillRender) {
 TEST(CliFormat, TableColumnsAreAligned) {
   std::string t = polyipc_cli::table_text({{"NAME", "KIND"}, {"a-long-name", "queue"}});
   EXPECT_EQ(t, "NAME         KIND\na-long-name  queue\n");
+}
+
+// ---- polyipc top: rates from two samples ------------------------------------
+
+namespace {
+
+polyipc_cli::TopSample Sample(int64_t steady_ns, int64_t unix_ms, const char* objects) {
+  polyipc_cli::TopSample s;
+  s.steady_ns = steady_ns;
+  s.unix_ms = unix_ms;
+  s.objects = Json::parse(objects);
+  return s;
+}
+
+}  // namespace
+
+TEST(CliTop, RatesAreCounterDeltasOverTheTimeBetweenSamples) {
+  auto before = Sample(1'000'000'000, 10'000, R"([{"name":"jobs","kind":"queue","depth":3,"creator_pid":7,
+      "counters":{"puts":10,"gets":4,"bytes_put":100,"last_activity_unix_ms":9000}}])");
+  auto now = Sample(3'000'000'000, 12'000, R"([{"name":"jobs","kind":"queue","depth":13,"creator_pid":7,
+      "counters":{"puts":30,"gets":14,"bytes_put":2100,"last_activity_unix_ms":11500}}])");
+  Json f = polyipc_cli::top_frame(&before, now, "ns1");
+  EXPECT_EQ(f["namespace"], "ns1");
+  EXPECT_EQ(f["seconds"], 2.0);
+  const Json& jobs = f["objects"][0];
+  EXPECT_EQ(jobs["state"], "13");
+  EXPECT_EQ(jobs["deltas"], Json::parse(R"({"puts":20,"gets":10,"bytes_put":2000})"));
+  EXPECT_EQ(jobs["rates"]["puts"], 10.0);
+  EXPECT_EQ(jobs["rates"]["gets"], 5.0);
+  EXPECT_EQ(jobs["rates"]["bytes_put"], 1000.0);
+  EXPECT_EQ(jobs["ops_per_s"], 15.0) << "calls only: bytes and the activity time are not calls";
+  EXPECT_EQ(jobs["idle_ms"], 500);
+  EXPECT_EQ(jobs["counters"]["puts"], 30);
+}
+
+TEST(CliTop, TheFirstFrameAndNewOrRecreatedObjectsHaveNoRates) {
+  auto before = Sample(0, 0, R"([{"name":"a","kind":"queue","creator_pid":7,"counters":{"puts":10}},
+      {"name":"b","kind":"queue","creator_pid":7,"counters":{"puts":10}},
+      {"name":"c","kind":"lock","creator_pid":7,"counters":{"acquires":10}}])");
+  auto now = Sample(1'000'000'000, 1000, R"([{"name":"a","kind":"queue","creator_pid":7,"counters":{"puts":2}},
+      {"name":"b","kind":"queue","creator_pid":8,"counters":{"puts":20}},
+      {"name":"c","kind":"event","creator_pid":7,"counters":{"sets":20}},
+      {"name":"d","kind":"queue","creator_pid":7,"counters":{"puts":5}}])");
+  Json first = polyipc_cli::top_frame(nullptr, before, "ns");
+  EXPECT_TRUE(first["seconds"].is_null());
+  for (const auto& row : first["objects"]) EXPECT_TRUE(row["rates"].is_null()) << row;
+  Json f = polyipc_cli::top_frame(&before, now, "ns");
+  // a: a counter went down; b: another creator; c: another kind; d: new
+  for (const auto& row : f["objects"]) {
+    EXPECT_TRUE(row["rates"].is_null()) << row;
+    EXPECT_TRUE(row["ops_per_s"].is_null()) << row;
+  }
+}
+
+TEST(CliTop, TextShowsTheBusiestFirstAndNamesErrors) {
+  auto before = Sample(0, 0, R"([{"name":"calm","kind":"queue","counters":{"puts":0}},
+      {"name":"busy","kind":"queue","counters":{"puts":0,"gets":0,"bytes_put":0,"owner_dead_recoveries":2}}])");
+  auto now = Sample(1'000'000'000, 1000, R"([{"name":"calm","kind":"queue","counters":{"puts":5}},
+      {"name":"busy","kind":"queue","counters":{"puts":2000,"gets":1500,"bytes_put":3072,"owner_dead_recoveries":2}},
+      {"name":"gone","error":"object 'gone': not found"}])");
+  const std::string text = polyipc_cli::top_text(polyipc_cli::top_frame(&before, now, "ns"));
+  EXPECT_NE(text.find("namespace 'ns', 3 objects"), std::string::npos) << text;
+  EXPECT_NE(text.find("rates per second over the last 1.00 s"), std::string::npos) << text;
+  const size_t busy = text.find("\nbusy "), calm = text.find("\ncalm "), gone = text.find("\ngone ");
+  ASSERT_NE(busy, std::string::npos) << text;
+  EXPECT_LT(busy, calm) << text;
+  EXPECT_LT(calm, gone) << text;  // no rates (an error) last
+  EXPECT_NE(text.find("puts 2.0k/s, gets 1.5k/s, bytes_put 3KiB/s"), std::string::npos) << text;
+  EXPECT_NE(text.find("gone: object 'gone': not found"), std::string::npos) << text;
+  const std::string first = polyipc_cli::top_text(polyipc_cli::top_frame(nullptr, before, "ns"));
+  EXPECT_NE(first.find("rates from the next frame on"), std::string::npos) << first;
+}
+
+TEST(CliTop, RateAndIdleTexts) {
+  EXPECT_EQ(polyipc_cli::rate_text(0), "0");
+  EXPECT_EQ(polyipc_cli::rate_text(0.25), "0.25");
+  EXPECT_EQ(polyipc_cli::rate_text(12.34), "12.3");
+  EXPECT_EQ(polyipc_cli::rate_text(1234), "1.2k");
+  EXPECT_EQ(polyipc_cli::rate_text(2.5e6), "2.5M");
+  EXPECT_EQ(polyipc_cli::idle_text(450), "0.5s");
+  EXPECT_EQ(polyipc_cli::idle_text(125'000), "2m");
+  EXPECT_EQ(polyipc_cli::idle_text(7'200'000), "2h");
+  EXPECT_EQ(polyipc_cli::idle_text(3 * 86'400'000LL), "3d");
 }

@@ -289,7 +289,7 @@ namespace Polyipc.Tests
                 }
                 Assert.Equal(3L * n, d.Get<long>("counter"), "every increment of three processes counted");
                 var stat = JObject.Parse(d.StatJson());
-                Console.WriteLine("  ({0} compare-and-sets lost to another process and retried)", (long)stat["gets"] - (long)stat["sets"]);
+                Console.WriteLine("  ({0} compare-and-sets lost to another process and retried)", (long)stat["counters"]["gets"] - (long)stat["counters"]["sets"]);
             }
         }
 

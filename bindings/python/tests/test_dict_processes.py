@@ -138,7 +138,7 @@ def test_writer_killed_with_sigkill_leaves_a_readable_and_writable_dict(qname):
             assert d[k] == "replaced"
             del d[k]
         stat = d.stat()
-        assert stat["name"] == name and stat["compactions"] > 0
+        assert stat["name"] == name and stat["counters"]["compactions"] > 0
         d.clear()
         assert len(d) == 0
         d.update({f"k{j}": _value(j) for j in range(12)})

@@ -131,7 +131,7 @@ def test_writer_killed_with_sigkill_leaves_a_readable_and_usable_list(qname):
             lst.insert(0, lst.pop())
             assert lst.snapshot() == values
         stat = lst.stat()
-        assert stat["name"] == name and stat["compactions"] > 0
+        assert stat["name"] == name and stat["counters"]["compactions"] > 0
         lst.clear()
         assert len(lst) == 0
         lst.extend(_value(j) for j in range(12))

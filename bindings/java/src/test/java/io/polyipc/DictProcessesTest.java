@@ -88,11 +88,11 @@ class DictProcessesTest {
   }
 
   private static long sets(Dict d) throws Exception {
-    return JSON.readTree(d.statJson()).path("sets").asLong();
+    return JSON.readTree(d.statJson()).path("counters").path("sets").asLong();
   }
 
   private static long recoveries(Dict d) throws Exception {
-    return JSON.readTree(d.statJson()).path("owner_dead_recoveries").asLong();
+    return JSON.readTree(d.statJson()).path("counters").path("owner_dead_recoveries").asLong();
   }
 
   /** Every value present is a complete value of the writer's shape (or the parent's). */

@@ -95,11 +95,11 @@ class ListProcessesTest {
   }
 
   private static long appends(List l) throws Exception {
-    return JSON.readTree(l.statJson()).path("appends").asLong();
+    return JSON.readTree(l.statJson()).path("counters").path("appends").asLong();
   }
 
   private static long recoveries(List l) throws Exception {
-    return JSON.readTree(l.statJson()).path("owner_dead_recoveries").asLong();
+    return JSON.readTree(l.statJson()).path("counters").path("owner_dead_recoveries").asLong();
   }
 
   /** Every value is a complete value of the writer's shape (or the parent's). */
