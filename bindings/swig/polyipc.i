@@ -807,6 +807,19 @@ typedef struct {} NativeDict;
     return b;
   }
   void clear(polyipc_error *err) { polyipc_dict_clear($self, err); }
+  /* +1 per change */
+  uint64_t version(polyipc_error *err) {
+    uint64_t v = 0;
+    polyipc_dict_version($self, &v, err);
+    return v;
+  }
+  /* the version at return; TIMEOUT in err while it is still seen_version. Sliced
+   * waits pass the same seen_version again, so no change between slices is missed. */
+  uint64_t wait_change(uint64_t seen_version, int64_t timeout_ns, polyipc_error *err) {
+    uint64_t v = seen_version;
+    polyipc_dict_wait_change($self, seen_version, timeout_ns, &v, err);
+    return v;
+  }
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_dict_stat_json($self, &json, err);
@@ -879,6 +892,17 @@ typedef struct {} NativeList;
     return b;
   }
   void clear(polyipc_error *err) { polyipc_list_clear($self, err); }
+  /* as NativeDict's */
+  uint64_t version(polyipc_error *err) {
+    uint64_t v = 0;
+    polyipc_list_version($self, &v, err);
+    return v;
+  }
+  uint64_t wait_change(uint64_t seen_version, int64_t timeout_ns, polyipc_error *err) {
+    uint64_t v = seen_version;
+    polyipc_list_wait_change($self, seen_version, timeout_ns, &v, err);
+    return v;
+  }
   char *stat_json(polyipc_error *err) {
     char *json = NULL;
     polyipc_list_stat_json($self, &json, err);

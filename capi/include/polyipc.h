@@ -36,11 +36,11 @@ extern "C" {
 #endif
 
 #define POLYIPC_VERSION_MAJOR 0
-#define POLYIPC_VERSION_MINOR 5
+#define POLYIPC_VERSION_MINOR 6
 #define POLYIPC_VERSION_PATCH 0
 /* MAJOR*1000000 + MINOR*1000 + PATCH */
-#define POLYIPC_VERSION_NUMBER 5000
-#define POLYIPC_VERSION_STRING "0.5.0"
+#define POLYIPC_VERSION_NUMBER 6000
+#define POLYIPC_VERSION_STRING "0.6.0"
 
 #define POLYIPC_FOREVER ((int64_t)-1)
 #define POLYIPC_MAX_NAME 200
@@ -422,6 +422,15 @@ POLYIPC_API int polyipc_dict_len(polyipc_dict *d, uint64_t *len, polyipc_error *
 POLYIPC_API int polyipc_dict_keys(polyipc_dict *d, char **json, polyipc_error *err);
 POLYIPC_API int polyipc_dict_items(polyipc_dict *d, char **json, polyipc_error *err);
 POLYIPC_API int polyipc_dict_clear(polyipc_dict *d, polyipc_error *err);
+/* Watching for changes (0.6.0). *version: +1 per change (a set, a delete that
+ * found its key, a clear, a swap), 0 for a new dict. wait_change returns OK
+ * once the version differs from seen_version (*version, nullable: the one
+ * seen), or TIMEOUT: read the version, read what you need, then wait with
+ * that version, and no change between the two is missed. Changes made by a
+ * 0.5 process, or by one killed before its wake-up, are seen within 100 ms. */
+POLYIPC_API int polyipc_dict_version(polyipc_dict *d, uint64_t *version, polyipc_error *err);
+POLYIPC_API int polyipc_dict_wait_change(polyipc_dict *d, uint64_t seen_version, int64_t timeout_ns, uint64_t *version,
+                                         polyipc_error *err);
 POLYIPC_API int polyipc_dict_stat_json(polyipc_dict *d, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_dict_close(polyipc_dict *d);
 
@@ -457,6 +466,10 @@ POLYIPC_API int polyipc_list_len(polyipc_list *l, uint64_t *len, polyipc_error *
 /* every value as one JSON array, one snapshot (release with polyipc_free) */
 POLYIPC_API int polyipc_list_items(polyipc_list *l, char **json, polyipc_error *err);
 POLYIPC_API int polyipc_list_clear(polyipc_list *l, polyipc_error *err);
+/* as polyipc_dict_version / _wait_change: every append, insert, set, pop and clear is a change */
+POLYIPC_API int polyipc_list_version(polyipc_list *l, uint64_t *version, polyipc_error *err);
+POLYIPC_API int polyipc_list_wait_change(polyipc_list *l, uint64_t seen_version, int64_t timeout_ns, uint64_t *version,
+                                         polyipc_error *err);
 POLYIPC_API int polyipc_list_stat_json(polyipc_list *l, char **json, polyipc_error *err);
 POLYIPC_API void polyipc_list_close(polyipc_list *l);
 

@@ -5,6 +5,7 @@
 #include "capi/src/internal.hpp"
 #include "core/manager/dict.hpp"
 
+using polyipc::Deadline;
 using polyipc::ErrorText;
 using polyipc::Status;
 using polyipc::capi::guard;
@@ -120,6 +121,24 @@ int polyipc_dict_items(polyipc_dict* d, char** json, polyipc_error* err) {
 int polyipc_dict_clear(polyipc_dict* d, polyipc_error* err) {
   REQUIRE_DICT(d, err, "polyipc_dict_clear");
   return guard(err, "polyipc_dict_clear", [&](ErrorText& e) { return d->impl->clear(e); });
+}
+
+int polyipc_dict_version(polyipc_dict* d, uint64_t* version, polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_version");
+  POLYIPC_REQUIRE(version != nullptr, err, "dict '%s': version out pointer is NULL", d->impl->name().c_str());
+  *version = d->impl->version();
+  return polyipc::capi::finish(err, Status::Ok, ErrorText());
+}
+
+int polyipc_dict_wait_change(polyipc_dict* d, uint64_t seen_version, int64_t timeout_ns, uint64_t* version,
+                             polyipc_error* err) {
+  REQUIRE_DICT(d, err, "polyipc_dict_wait_change");
+  return guard(err, "polyipc_dict_wait_change", [&](ErrorText& e) {
+    uint64_t seen = 0;
+    const Status st = d->impl->wait_change(seen_version, Deadline::after(timeout_ns), &seen, e);
+    if (version) *version = seen;
+    return st;
+  });
 }
 
 int polyipc_dict_stat_json(polyipc_dict* d, char** json, polyipc_error* err) {

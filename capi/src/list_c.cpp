@@ -5,6 +5,7 @@
 #include "capi/src/internal.hpp"
 #include "core/manager/list.hpp"
 
+using polyipc::Deadline;
 using polyipc::ErrorText;
 using polyipc::Status;
 using polyipc::capi::guard;
@@ -104,6 +105,24 @@ int polyipc_list_items(polyipc_list* l, char** json, polyipc_error* err) {
 int polyipc_list_clear(polyipc_list* l, polyipc_error* err) {
   REQUIRE_LIST(l, err, "polyipc_list_clear");
   return guard(err, "polyipc_list_clear", [&](ErrorText& e) { return l->impl->clear(e); });
+}
+
+int polyipc_list_version(polyipc_list* l, uint64_t* version, polyipc_error* err) {
+  REQUIRE_LIST(l, err, "polyipc_list_version");
+  REQUIRE_OUT(l, version, err);
+  *version = l->impl->version();
+  return polyipc::capi::finish(err, Status::Ok, ErrorText());
+}
+
+int polyipc_list_wait_change(polyipc_list* l, uint64_t seen_version, int64_t timeout_ns, uint64_t* version,
+                             polyipc_error* err) {
+  REQUIRE_LIST(l, err, "polyipc_list_wait_change");
+  return guard(err, "polyipc_list_wait_change", [&](ErrorText& e) {
+    uint64_t seen = 0;
+    const Status st = l->impl->wait_change(seen_version, Deadline::after(timeout_ns), &seen, e);
+    if (version) *version = seen;
+    return st;
+  });
 }
 
 int polyipc_list_stat_json(polyipc_list* l, char** json, polyipc_error* err) {

@@ -9,6 +9,7 @@
 // half, which becomes visible with one journaled word (see dict.cpp).
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -51,7 +52,12 @@ struct DictShared {
   } st;
   alignas(64) Journal journal;
   alignas(64) std::atomic<uint64_t> sets, gets, deletes, compactions, owner_dead_recoveries;
+  // Watchers of the version sleep here (wait_change). It sits in padding that
+  // 0.5.0 left zero, so the layout is unchanged and 0.5 processes can share
+  // the dict: their changes wake nobody, and watchers see them within a slice.
+  WakeWord changed;
 };
+static_assert(sizeof(DictShared) == 4672 && offsetof(DictShared, changed) == 4616, "the dict layout of 0.5.0");
 
 class Dict {
  public:
@@ -81,6 +87,12 @@ class Dict {
   // A JSON array of the keys, and a JSON object of every entry: one snapshot each.
   std::string keys_json();
   std::string items_json();
+
+  // +1 per change (set, delete, clear ...; 0 when new).
+  uint64_t version() const noexcept { return load_word(&s_->st.version); }
+  // Returns Ok once the version differs from `seen` (*version: the one seen),
+  // or Timeout: the dict changed since the caller looked, or did not.
+  Status wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error);
 
   std::string stat_json() const { return describe(name(), segment_->header(), s_).dump(); }
   static nlohmann::json describe(const std::string& name, const SegmentHeader* header, const void* body);

@@ -71,7 +71,16 @@ std::unique_ptr<List> List::open(const std::string& name, OpenMode mode, const L
 
 List::~List() = default;
 
-JournalGuard List::lock() const { return JournalGuard(s_->mutex, s_->journal, s_, s_->owner_dead_recoveries); }
+JournalGuard List::lock() const {
+  return JournalGuard(s_->mutex, s_->journal, s_, s_->owner_dead_recoveries, {&s_->st.version, &s_->changed});
+}
+
+Status List::wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error) {
+  const Status st = wait_version_change(&s_->st.version, s_->changed, seen, deadline, version);
+  if (st == Status::Timeout)
+    error.set("%s: no change within the timeout (still version %llu)", label().c_str(), (unsigned long long)*version);
+  return st;
+}
 
 std::string List::label() const { return "list '" + name() + "'"; }
 

@@ -5,12 +5,14 @@
 // commit, and compaction into the segment's other half.
 #pragma once
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.hpp"
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
 #include "core/sync/journal.hpp"
@@ -45,7 +47,12 @@ struct ListShared {
   } st;
   alignas(64) Journal journal;
   alignas(64) std::atomic<uint64_t> appends, pops, sets, compactions, owner_dead_recoveries;
+  // Watchers of the version sleep here (wait_change). It sits in padding that
+  // 0.5.0 left zero, so the layout is unchanged and 0.5 processes can share
+  // the list: their changes wake nobody, and watchers see them within a slice.
+  WakeWord changed;
 };
+static_assert(sizeof(ListShared) == 4672 && offsetof(ListShared, changed) == 4616, "the list layout of 0.5.0");
 
 class List {
  public:
@@ -70,6 +77,12 @@ class List {
   Status clear(ErrorText& error);
   uint64_t size();
   std::string items_json();  // a JSON array: one snapshot
+
+  // +1 per change (set, delete, clear ...; 0 when new).
+  uint64_t version() const noexcept { return load_word(&s_->st.version); }
+  // Returns Ok once the version differs from `seen` (*version: the one seen),
+  // or Timeout: the list changed since the caller looked, or did not.
+  Status wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error);
 
   std::string stat_json() const { return describe(name(), segment_->header(), s_).dump(); }
   static nlohmann::json describe(const std::string& name, const SegmentHeader* header, const void* body);

@@ -74,6 +74,42 @@ std::string Value(uint64_t key, uint64_t seq) {
          std::string((seq * 37 + key * 11) % 120, 'p') + "\"}";
 }
 
+// Two processes take turns through one dict, each sleeping in wait_change
+// (no timeout) until the other has written: 200 hand-offs, none missed.
+TEST_F(DictMp, WaitChangeWakesAWatcherInAnotherProcess) {
+  const std::string name = Name("d");
+  constexpr int kRounds = 200;
+  Dict d;
+  CAPI_ASSERT_OK(polyipc_dict_open(name.c_str(), POLYIPC_CREATE_ONLY, nullptr, d.out(), &e));
+  // Waits until key holds n: read the version, then the value, then wait from that version.
+  auto await = [](polyipc_dict* dict, const char* key, int n) {
+    for (;;) {
+      uint64_t v = 0;
+      if (polyipc_dict_version(dict, &v, nullptr) != 0) return false;
+      if (GetS(dict, key) == std::to_string(n)) return true;
+      if (polyipc_dict_wait_change(dict, v, POLYIPC_FOREVER, nullptr, nullptr) != 0) return false;
+    }
+  };
+  Children kids;
+  const auto start = std::chrono::steady_clock::now();
+  pid_t child = kids.Add(Spawn([&] {
+    Dict mine;
+    CHILD_REQUIRE(polyipc_dict_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == 0);
+    for (int i = 1; i <= kRounds; ++i) {
+      CHILD_REQUIRE(await(mine, "ping", i));
+      CHILD_REQUIRE(polyipc_dict_set(mine, "pong", std::to_string(i).c_str(), nullptr) == 0);
+    }
+    return 0;
+  }));
+  for (int i = 1; i <= kRounds; ++i) {
+    CAPI_ASSERT_OK(polyipc_dict_set(d, "ping", std::to_string(i).c_str(), &e));
+    ASSERT_TRUE(await(d, "pong", i)) << "round " << i;
+  }
+  EXPECT_EQ(0, kids.Wait(child, 60s));
+  std::printf("%d hand-offs through wait_change in %.1f ms\n", kRounds,
+              std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+}
+
 // 60 times: a child sets keys k0..k7 in a loop and is SIGKILLed after a random
 // number of acknowledged sets (plus a random few microseconds). Afterwards
 // every value is one the child wrote for that key, the last acknowledged set

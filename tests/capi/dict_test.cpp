@@ -82,6 +82,45 @@ TEST_F(DictTest, SetGetReplaceDeleteLenKeysItems) {
   EXPECT_EQ(GetS(d, "after-clear"), "true");
 }
 
+TEST_F(DictTest, VersionCountsChangesAndWaitChangeReturnsOnceItMoved) {
+  Dict d, other;
+  CAPI_ASSERT_OK(polyipc_dict_open(Name("d").c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, d.out(), &e));
+  CAPI_ASSERT_OK(polyipc_dict_open(Name("d").c_str(), POLYIPC_OPEN_ONLY, nullptr, other.out(), &e));
+  uint64_t v = 99;
+  CAPI_ASSERT_OK(polyipc_dict_version(d, &v, &e));
+  EXPECT_EQ(v, 0u) << "a new dict";
+  // unchanged: TIMEOUT at once for 0, after the timeout otherwise, naming the dict and the version
+  uint64_t seen = 99;
+  Err t;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_dict_wait_change(d, 0, 0, &seen, &t));
+  EXPECT_EQ(seen, 0u);
+  EXPECT_NE(t.Msg().find("dict '"), std::string::npos) << t.Msg();
+  EXPECT_NE(t.Msg().find("version 0"), std::string::npos) << t.Msg();
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_dict_wait_change(d, 0, 20'000'000, nullptr, nullptr));
+  // what changes it: a set, a delete that finds its key, a swap, a clear; not a get or a miss
+  CAPI_ASSERT_OK(polyipc_dict_set(other, "a", "1", &e));
+  CAPI_ASSERT_OK(polyipc_dict_wait_change(d, 0, POLYIPC_FOREVER, &seen, &e));
+  EXPECT_EQ(seen, 1u);
+  GetS(d, "a");
+  CAPI_ASSERT_OK(polyipc_dict_delete(d, "missing", nullptr, &e));
+  int swapped = 0;
+  CAPI_ASSERT_OK(polyipc_dict_compare_and_set(d, "a", "2", "3", &swapped, &e));  // no match
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_dict_wait_change(d, 1, 0, &seen, nullptr));
+  CAPI_ASSERT_OK(polyipc_dict_compare_and_set(d, "a", "1", "2", &swapped, &e));
+  CAPI_ASSERT_OK(polyipc_dict_delete(d, "a", nullptr, &e));
+  CAPI_ASSERT_OK(polyipc_dict_clear(d, &e));
+  CAPI_ASSERT_OK(polyipc_dict_version(other, &v, &e));
+  EXPECT_EQ(v, 4u);
+  CAPI_ASSERT_OK(polyipc_dict_wait_change(other, 1, 0, &seen, &e));  // an old version: at once
+  EXPECT_EQ(seen, 4u);
+  // bad input
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_dict_version(nullptr, &v, nullptr));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_dict_version(d, nullptr, &t));
+  EXPECT_NE(t.Msg().find("version out pointer is NULL"), std::string::npos) << t.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_dict_wait_change(nullptr, 0, 0, nullptr, &t));
+  EXPECT_NE(t.Msg().find("polyipc_dict_wait_change: dict handle is NULL"), std::string::npos) << t.Msg();
+}
+
 TEST_F(DictTest, SecondHandleSeesTheSameEntries) {
   const std::string name = Name("d");
   Dict a, b;

@@ -75,6 +75,32 @@ TEST_F(ListTest, BehavesAsAPythonList) {
   EXPECT_NE(e.Msg().find("empty"), std::string::npos) << e.Msg();
 }
 
+TEST_F(ListTest, VersionCountsChangesAndWaitChangeReturnsOnceItMoved) {
+  List l;
+  CAPI_ASSERT_OK(polyipc_list_open(Name("l").c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, l.out(), &e));
+  uint64_t v = 99, seen = 99;
+  CAPI_ASSERT_OK(polyipc_list_version(l, &v, &e));
+  EXPECT_EQ(v, 0u);
+  Err t;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_list_wait_change(l, 0, 10'000'000, &seen, &t));
+  EXPECT_NE(t.Msg().find("list '"), std::string::npos) << t.Msg();
+  CAPI_ASSERT_OK(polyipc_list_append(l, "1", &e));
+  CAPI_ASSERT_OK(polyipc_list_insert(l, 0, "0", &e));
+  CAPI_ASSERT_OK(polyipc_list_set(l, 1, "2", &e));
+  char* out = nullptr;
+  CAPI_ASSERT_OK(polyipc_list_get(l, 0, &out, nullptr, &e));
+  polyipc_free(out);
+  CAPI_ASSERT_OK(polyipc_list_pop(l, 0, &out, nullptr, &e));
+  polyipc_free(out);
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_set(l, 5, "9", nullptr));  // no change
+  CAPI_ASSERT_OK(polyipc_list_clear(l, &e));
+  CAPI_ASSERT_OK(polyipc_list_wait_change(l, 0, POLYIPC_FOREVER, &seen, &e));
+  EXPECT_EQ(seen, 5u) << "append, insert, set, pop, clear";
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_version(l, nullptr, &t));
+  EXPECT_NE(t.Msg().find("version out pointer is NULL"), std::string::npos) << t.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_wait_change(nullptr, 0, 0, nullptr, nullptr));
+}
+
 TEST_F(ListTest, DequeUseAndCompactionKeepOrder) {
   // A small list used as a queue from both ends, far past its capacity.
   List l;

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_87527646f38474bf(const char*);
+  void cgo_panic__native_544ad2eaac81798b(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_87527646f38474bf(p);
+  cgo_panic__native_544ad2eaac81798b(p);
 }
 
 
@@ -900,6 +900,16 @@ SWIGINTERN polyipc_bytes NativeDict_items(NativeDict *self,polyipc_error *err){
     return b;
   }
 SWIGINTERN void NativeDict_clear(NativeDict *self,polyipc_error *err){ polyipc_dict_clear(self, err); }
+SWIGINTERN uint64_t NativeDict_version(NativeDict *self,polyipc_error *err){
+    uint64_t v = 0;
+    polyipc_dict_version(self, &v, err);
+    return v;
+  }
+SWIGINTERN uint64_t NativeDict_wait_change(NativeDict *self,uint64_t seen_version,int64_t timeout_ns,polyipc_error *err){
+    uint64_t v = seen_version;
+    polyipc_dict_wait_change(self, seen_version, timeout_ns, &v, err);
+    return v;
+  }
 SWIGINTERN char *NativeDict_stat_json(NativeDict *self,polyipc_error *err){
     char *json = NULL;
     polyipc_dict_stat_json(self, &json, err);
@@ -957,6 +967,16 @@ SWIGINTERN polyipc_bytes NativeList_items(NativeList *self,polyipc_error *err){
     return b;
   }
 SWIGINTERN void NativeList_clear(NativeList *self,polyipc_error *err){ polyipc_list_clear(self, err); }
+SWIGINTERN uint64_t NativeList_version(NativeList *self,polyipc_error *err){
+    uint64_t v = 0;
+    polyipc_list_version(self, &v, err);
+    return v;
+  }
+SWIGINTERN uint64_t NativeList_wait_change(NativeList *self,uint64_t seen_version,int64_t timeout_ns,polyipc_error *err){
+    uint64_t v = seen_version;
+    polyipc_list_wait_change(self, seen_version, timeout_ns, &v, err);
+    return v;
+  }
 SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
     char *json = NULL;
     polyipc_list_stat_json(self, &json, err);
@@ -966,7 +986,7 @@ SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_87527646f38474bf(void *_swig_go_0) {
+void _wrap_Swig_free_native_544ad2eaac81798b(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -976,7 +996,7 @@ void _wrap_Swig_free_native_87527646f38474bf(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_87527646f38474bf(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_544ad2eaac81798b(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -989,7 +1009,7 @@ void *_wrap_Swig_malloc_native_87527646f38474bf(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_OK_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1001,7 +1021,7 @@ intgo _wrap_POLYIPC_OK_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1013,7 +1033,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1025,7 +1045,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_FULL_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1037,7 +1057,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1049,7 +1069,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1061,7 +1081,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1073,7 +1093,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1085,7 +1105,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1097,7 +1117,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1109,7 +1129,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1121,7 +1141,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1133,7 +1153,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1145,7 +1165,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1157,7 +1177,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1169,7 +1189,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1181,7 +1201,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_544ad2eaac81798b() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1193,7 +1213,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_544ad2eaac81798b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1205,7 +1225,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_544ad2eaac81798b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1217,7 +1237,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_544ad2eaac81798b() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1229,7 +1249,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_FIFO_native_544ad2eaac81798b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1241,7 +1261,7 @@ intgo _wrap_POLYIPC_FIFO_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_LIFO_native_544ad2eaac81798b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1253,7 +1273,7 @@ intgo _wrap_POLYIPC_LIFO_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_PRIORITY_native_544ad2eaac81798b() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1265,7 +1285,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_544ad2eaac81798b() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1277,7 +1297,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_544ad2eaac81798b() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1289,7 +1309,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_87527646f38474bf() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_544ad2eaac81798b() {
   int result;
   intgo _swig_go_result;
   
@@ -1300,7 +1320,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_87527646f38474bf() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_87527646f38474bf() {
+long long _wrap_POLYIPC_FOREVER_native_544ad2eaac81798b() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1311,7 +1331,7 @@ long long _wrap_POLYIPC_FOREVER_native_87527646f38474bf() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_87527646f38474bf() {
+_gostring_ _wrap_polyipc_version_native_544ad2eaac81798b() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1329,7 +1349,7 @@ _gostring_ _wrap_polyipc_version_native_87527646f38474bf() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_87527646f38474bf() {
+intgo _wrap_polyipc_version_number_native_544ad2eaac81798b() {
   int result;
   intgo _swig_go_result;
   
@@ -1340,7 +1360,7 @@ intgo _wrap_polyipc_version_number_native_87527646f38474bf() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_87527646f38474bf(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_544ad2eaac81798b(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1360,7 +1380,7 @@ _gostring_ _wrap_polyipc_status_name_native_87527646f38474bf(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_87527646f38474bf(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1396,7 +1416,7 @@ intgo _wrap_polyipc_unlink_native_87527646f38474bf(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_87527646f38474bf() {
+_gostring_ _wrap_polyipc_native_list_json_native_544ad2eaac81798b() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1429,7 +1449,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_87527646f38474bf() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_87527646f38474bf(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1473,7 +1493,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_87527646f38474bf(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_87527646f38474bf() {
+_gostring_ _wrap_polyipc_native_gc_json_native_544ad2eaac81798b() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1506,7 +1526,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_87527646f38474bf() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_87527646f38474bf(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_544ad2eaac81798b(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1552,7 +1572,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_87527646f38474bf(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1587,7 +1607,7 @@ long long _wrap_NativeQueue_get_into_native_87527646f38474bf(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1641,7 +1661,7 @@ NativeQueue *_wrap_NativeQueue_open_native_87527646f38474bf(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_87527646f38474bf(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1677,7 +1697,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_87527646f38474bf(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_87527646f38474bf(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1687,7 +1707,7 @@ void _wrap_delete_NativeQueue_native_87527646f38474bf(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1721,7 +1741,7 @@ void _wrap_NativeQueue_put_native_87527646f38474bf(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_87527646f38474bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_544ad2eaac81798b(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1758,7 +1778,7 @@ _goslice_ _wrap_NativeQueue_get_native_87527646f38474bf(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_87527646f38474bf(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1785,7 +1805,7 @@ long long _wrap_NativeQueue_size_native_87527646f38474bf(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_87527646f38474bf(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1809,7 +1829,7 @@ void _wrap_NativeQueue_task_done_native_87527646f38474bf(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_87527646f38474bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1839,7 +1859,7 @@ void _wrap_NativeQueue_task_done_message_native_87527646f38474bf(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_87527646f38474bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_544ad2eaac81798b(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1865,7 +1885,7 @@ void _wrap_NativeQueue_join_native_87527646f38474bf(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_87527646f38474bf(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1889,7 +1909,7 @@ void _wrap_NativeQueue_close_writes_native_87527646f38474bf(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_87527646f38474bf(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1924,7 +1944,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_87527646f38474bf(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1968,7 +1988,7 @@ NativeLock *_wrap_NativeLock_open_native_87527646f38474bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_87527646f38474bf(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1978,7 +1998,7 @@ void _wrap_delete_NativeLock_native_87527646f38474bf(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_87527646f38474bf(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_544ad2eaac81798b(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2004,7 +2024,7 @@ void _wrap_NativeLock_acquire_native_87527646f38474bf(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_87527646f38474bf(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2028,7 +2048,7 @@ void _wrap_NativeLock_release_native_87527646f38474bf(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_87527646f38474bf(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2055,7 +2075,7 @@ intgo _wrap_NativeLock_locked_native_87527646f38474bf(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_87527646f38474bf(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2082,7 +2102,7 @@ intgo _wrap_NativeLock_held_native_87527646f38474bf(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_87527646f38474bf(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2117,7 +2137,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_87527646f38474bf(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2163,7 +2183,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_87527646f38474bf(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2173,7 +2193,7 @@ void _wrap_delete_NativeSemaphore_native_87527646f38474bf(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_87527646f38474bf(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2201,7 +2221,7 @@ void _wrap_NativeSemaphore_acquire_native_87527646f38474bf(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_87527646f38474bf(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2227,7 +2247,7 @@ void _wrap_NativeSemaphore_release_native_87527646f38474bf(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2254,7 +2274,7 @@ long long _wrap_NativeSemaphore_value_native_87527646f38474bf(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2281,7 +2301,7 @@ long long _wrap_NativeSemaphore_drain_native_87527646f38474bf(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_87527646f38474bf(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2316,7 +2336,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_87527646f38474bf(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2358,7 +2378,7 @@ NativeEvent *_wrap_NativeEvent_open_native_87527646f38474bf(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2368,7 +2388,7 @@ void _wrap_delete_NativeEvent_native_87527646f38474bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2392,7 +2412,7 @@ void _wrap_NativeEvent_set_native_87527646f38474bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2416,7 +2436,7 @@ void _wrap_NativeEvent_clear_native_87527646f38474bf(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2443,7 +2463,7 @@ intgo _wrap_NativeEvent_is_set_native_87527646f38474bf(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_87527646f38474bf(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_544ad2eaac81798b(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2469,7 +2489,7 @@ void _wrap_NativeEvent_wait_native_87527646f38474bf(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2496,7 +2516,7 @@ intgo _wrap_NativeEvent_token_native_87527646f38474bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_87527646f38474bf(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_544ad2eaac81798b(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2524,7 +2544,7 @@ void _wrap_NativeEvent_wait_since_native_87527646f38474bf(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_87527646f38474bf(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2559,7 +2579,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_87527646f38474bf(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2612,7 +2632,7 @@ NativeCondition *_wrap_NativeCondition_open_native_87527646f38474bf(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_87527646f38474bf(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2622,7 +2642,7 @@ void _wrap_delete_NativeCondition_native_87527646f38474bf(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2648,7 +2668,7 @@ void _wrap_NativeCondition_acquire_native_87527646f38474bf(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_87527646f38474bf(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2672,7 +2692,7 @@ void _wrap_NativeCondition_release_native_87527646f38474bf(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2698,7 +2718,7 @@ void _wrap_NativeCondition_wait_native_87527646f38474bf(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_87527646f38474bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2724,7 +2744,7 @@ void _wrap_NativeCondition_notify_native_87527646f38474bf(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_87527646f38474bf(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2748,7 +2768,7 @@ void _wrap_NativeCondition_notify_all_native_87527646f38474bf(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_87527646f38474bf(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2783,7 +2803,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_87527646f38474bf(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2827,7 +2847,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_87527646f38474bf(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2837,7 +2857,7 @@ void _wrap_delete_NativeBarrier_native_87527646f38474bf(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2866,7 +2886,7 @@ long long _wrap_NativeBarrier_wait_native_87527646f38474bf(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2893,7 +2913,7 @@ long long _wrap_NativeBarrier_arrive_native_87527646f38474bf(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2924,7 +2944,7 @@ long long _wrap_NativeBarrier_await_ticket_native_87527646f38474bf(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_87527646f38474bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2953,7 +2973,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_87527646f38474bf(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2977,7 +2997,7 @@ void _wrap_NativeBarrier_abort_native_87527646f38474bf(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3001,7 +3021,7 @@ void _wrap_NativeBarrier_reset_native_87527646f38474bf(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3028,7 +3048,7 @@ intgo _wrap_NativeBarrier_parties_native_87527646f38474bf(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3055,7 +3075,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_87527646f38474bf(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3082,7 +3102,7 @@ intgo _wrap_NativeBarrier_broken_native_87527646f38474bf(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_87527646f38474bf(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3117,7 +3137,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_87527646f38474bf(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_87527646f38474bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_544ad2eaac81798b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3152,7 +3172,7 @@ long long _wrap_NativePipe_recv_into_native_87527646f38474bf(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3202,7 +3222,7 @@ NativePipe *_wrap_NativePipe_open_native_87527646f38474bf(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3240,7 +3260,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_87527646f38474bf(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_87527646f38474bf(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_544ad2eaac81798b(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3250,7 +3270,7 @@ void _wrap_delete_NativePipe_native_87527646f38474bf(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_87527646f38474bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_544ad2eaac81798b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3282,7 +3302,7 @@ void _wrap_NativePipe_send_native_87527646f38474bf(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_87527646f38474bf(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_544ad2eaac81798b(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3319,7 +3339,7 @@ _goslice_ _wrap_NativePipe_recv_native_87527646f38474bf(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_87527646f38474bf(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_544ad2eaac81798b(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3345,7 +3365,7 @@ void _wrap_NativePipe_poll_native_87527646f38474bf(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_87527646f38474bf(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_544ad2eaac81798b(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3380,7 +3400,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_87527646f38474bf(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_87527646f38474bf() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_544ad2eaac81798b() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3391,7 +3411,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_87527646f38474bf() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_87527646f38474bf(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3401,7 +3421,7 @@ void _wrap_delete_NativeWaitSet_native_87527646f38474bf(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_87527646f38474bf(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3416,7 +3436,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_87527646f38474bf(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_87527646f38474bf(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3431,7 +3451,7 @@ long long _wrap_NativeWaitSet_add_queue_native_87527646f38474bf(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_87527646f38474bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3460,7 +3480,7 @@ long long _wrap_NativeWaitSet_wait_native_87527646f38474bf(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_87527646f38474bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3475,7 +3495,7 @@ intgo _wrap_NativeWaitSet_ready_native_87527646f38474bf(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3519,7 +3539,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_87527646f38474bf(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3529,7 +3549,7 @@ void _wrap_delete_NativeSharedMemory_native_87527646f38474bf(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3556,7 +3576,7 @@ long long _wrap_NativeSharedMemory_address_native_87527646f38474bf(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3583,7 +3603,7 @@ long long _wrap_NativeSharedMemory_size_native_87527646f38474bf(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_87527646f38474bf(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3618,7 +3638,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_87527646f38474bf(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3664,7 +3684,7 @@ NativeArray *_wrap_NativeArray_open_native_87527646f38474bf(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_87527646f38474bf(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3674,7 +3694,7 @@ void _wrap_delete_NativeArray_native_87527646f38474bf(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_87527646f38474bf(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3701,7 +3721,7 @@ long long _wrap_NativeArray_length_native_87527646f38474bf(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_87527646f38474bf(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3728,7 +3748,7 @@ intgo _wrap_NativeArray_elem_type_native_87527646f38474bf(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3757,7 +3777,7 @@ long long _wrap_NativeArray_load_i64_native_87527646f38474bf(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3785,7 +3805,7 @@ void _wrap_NativeArray_store_i64_native_87527646f38474bf(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3816,7 +3836,7 @@ long long _wrap_NativeArray_add_i64_native_87527646f38474bf(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3849,7 +3869,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_87527646f38474bf(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3878,7 +3898,7 @@ double _wrap_NativeArray_load_f64_native_87527646f38474bf(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3906,7 +3926,7 @@ void _wrap_NativeArray_store_f64_native_87527646f38474bf(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3937,7 +3957,7 @@ double _wrap_NativeArray_add_f64_native_87527646f38474bf(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3970,7 +3990,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_87527646f38474bf(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_87527646f38474bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3996,7 +4016,7 @@ void _wrap_NativeArray_acquire_native_87527646f38474bf(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_87527646f38474bf(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4020,7 +4040,7 @@ void _wrap_NativeArray_release_native_87527646f38474bf(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_87527646f38474bf(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4055,7 +4075,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_87527646f38474bf(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4101,7 +4121,7 @@ NativePool *_wrap_NativePool_open_native_87527646f38474bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_87527646f38474bf(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_544ad2eaac81798b(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4111,7 +4131,7 @@ void _wrap_delete_NativePool_native_87527646f38474bf(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_87527646f38474bf(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_544ad2eaac81798b(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4153,7 +4173,7 @@ long long _wrap_NativePool_submit_native_87527646f38474bf(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4192,7 +4212,7 @@ _goslice_ _wrap_NativePool_result_native_87527646f38474bf(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4221,7 +4241,7 @@ intgo _wrap_NativePool_cancel_native_87527646f38474bf(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4250,7 +4270,7 @@ NativePoolTask *_wrap_NativePool_take_native_87527646f38474bf(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_87527646f38474bf(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_544ad2eaac81798b(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4274,7 +4294,7 @@ void _wrap_NativePool_close_tasks_native_87527646f38474bf(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_87527646f38474bf(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4300,7 +4320,7 @@ void _wrap_NativePool_join_native_87527646f38474bf(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_87527646f38474bf(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_544ad2eaac81798b(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4335,7 +4355,7 @@ _gostring_ _wrap_NativePool_stat_json_native_87527646f38474bf(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4345,7 +4365,7 @@ void _wrap_delete_NativePoolTask_native_87527646f38474bf(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4358,7 +4378,7 @@ long long _wrap_NativePoolTask_id_native_87527646f38474bf(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4379,7 +4399,7 @@ _goslice_ _wrap_NativePoolTask_function_native_87527646f38474bf(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_87527646f38474bf(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4400,7 +4420,7 @@ _goslice_ _wrap_NativePoolTask_args_native_87527646f38474bf(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_87527646f38474bf(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_544ad2eaac81798b(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4432,7 +4452,7 @@ void _wrap_NativePoolTask_finish_native_87527646f38474bf(NativePoolTask *_swig_g
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeDict *_wrap_NativeDict_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4478,7 +4498,7 @@ NativeDict *_wrap_NativeDict_open_native_87527646f38474bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_87527646f38474bf(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4488,7 +4508,7 @@ void _wrap_delete_NativeDict_native_87527646f38474bf(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4524,7 +4544,7 @@ void _wrap_NativeDict_set_native_87527646f38474bf(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4565,7 +4585,7 @@ _goslice_ _wrap_NativeDict_get_native_87527646f38474bf(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4598,7 +4618,7 @@ intgo _wrap_NativeDict_remove_native_87527646f38474bf(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_87527646f38474bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4643,7 +4663,7 @@ intgo _wrap_NativeDict_compare_and_set_native_87527646f38474bf(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_87527646f38474bf(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4670,7 +4690,7 @@ long long _wrap_NativeDict_len_native_87527646f38474bf(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_87527646f38474bf(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4705,7 +4725,7 @@ _goslice_ _wrap_NativeDict_keys_native_87527646f38474bf(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_87527646f38474bf(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4740,7 +4760,7 @@ _goslice_ _wrap_NativeDict_items_native_87527646f38474bf(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_87527646f38474bf(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4764,7 +4784,65 @@ void _wrap_NativeDict_clear_native_87527646f38474bf(NativeDict *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_87527646f38474bf(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_version_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeDict_version(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeDict_wait_change_native_544ad2eaac81798b(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeDict *arg1 = (NativeDict *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeDict **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = (uint64_t)NativeDict_wait_change(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeDict_stat_json_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4799,7 +4877,7 @@ _gostring_ _wrap_NativeDict_stat_json_native_87527646f38474bf(NativeDict *_swig_
 }
 
 
-NativeList *_wrap_NativeList_open_native_87527646f38474bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeList *_wrap_NativeList_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4845,7 +4923,7 @@ NativeList *_wrap_NativeList_open_native_87527646f38474bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeList_native_87527646f38474bf(NativeList *_swig_go_0) {
+void _wrap_delete_NativeList_native_544ad2eaac81798b(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   
   arg1 = *(NativeList **)&_swig_go_0; 
@@ -4855,7 +4933,7 @@ void _wrap_delete_NativeList_native_87527646f38474bf(NativeList *_swig_go_0) {
 }
 
 
-void _wrap_NativeList_append_native_87527646f38474bf(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeList_append_native_544ad2eaac81798b(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4885,7 +4963,7 @@ void _wrap_NativeList_append_native_87527646f38474bf(NativeList *_swig_go_0, _go
 }
 
 
-void _wrap_NativeList_insert_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_insert_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4917,7 +4995,7 @@ void _wrap_NativeList_insert_native_87527646f38474bf(NativeList *_swig_go_0, lon
 }
 
 
-_goslice_ _wrap_NativeList_get_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_get_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4954,7 +5032,7 @@ _goslice_ _wrap_NativeList_get_native_87527646f38474bf(NativeList *_swig_go_0, l
 }
 
 
-void _wrap_NativeList_set_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_set_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4986,7 +5064,7 @@ void _wrap_NativeList_set_native_87527646f38474bf(NativeList *_swig_go_0, long l
 }
 
 
-_goslice_ _wrap_NativeList_pop_native_87527646f38474bf(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_pop_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5023,7 +5101,7 @@ _goslice_ _wrap_NativeList_pop_native_87527646f38474bf(NativeList *_swig_go_0, l
 }
 
 
-long long _wrap_NativeList_len_native_87527646f38474bf(NativeList *_swig_go_0) {
+long long _wrap_NativeList_len_native_544ad2eaac81798b(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5050,7 +5128,7 @@ long long _wrap_NativeList_len_native_87527646f38474bf(NativeList *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeList_items_native_87527646f38474bf(NativeList *_swig_go_0) {
+_goslice_ _wrap_NativeList_items_native_544ad2eaac81798b(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5085,7 +5163,7 @@ _goslice_ _wrap_NativeList_items_native_87527646f38474bf(NativeList *_swig_go_0)
 }
 
 
-void _wrap_NativeList_clear_native_87527646f38474bf(NativeList *_swig_go_0) {
+void _wrap_NativeList_clear_native_544ad2eaac81798b(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5109,7 +5187,65 @@ void _wrap_NativeList_clear_native_87527646f38474bf(NativeList *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeList_stat_json_native_87527646f38474bf(NativeList *_swig_go_0) {
+long long _wrap_NativeList_version_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  
+  result = (uint64_t)NativeList_version(arg1,arg2);
+  _swig_go_result = result; 
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativeList_wait_change_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativeList *arg1 = (NativeList *) 0 ;
+  uint64_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativeList **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = (uint64_t)NativeList_wait_change(arg1,arg2,arg3,arg4);
+  _swig_go_result = result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+_gostring_ _wrap_NativeList_stat_json_native_544ad2eaac81798b(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
