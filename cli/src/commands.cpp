@@ -9,6 +9,7 @@
 #include <iostream>
 #include <iterator>
 #include <memory>
+#include <optional>
 
 #include "exit_codes.hpp"
 #include "format.hpp"
@@ -148,6 +149,50 @@ int open_barrier(const char* n, polyipc_barrier** out, polyipc_error* e) {
   return polyipc_barrier_open(n, POLYIPC_OPEN_ONLY, parties, nullptr, out, e);
 }
 
+// `dict NAME` / `list NAME`: every entry ("key": value or index: value
+// lines), and with --watch again after each change, headed by the version
+// read before the entries (so they are at least that new). Changes that
+// come faster than they print show together. Ends after o.changes changes
+// (0: never). items(text_out) is polyipc_dict_items or polyipc_list_items.
+template <class Handle>
+int print_items(const Options& o, const char* kind, Handle* h, int (*items)(Handle*, char**, polyipc_error*),
+                int (*version)(Handle*, uint64_t*, polyipc_error*),
+                int (*wait_change)(Handle*, uint64_t, int64_t, uint64_t*, polyipc_error*)) {
+  const std::string label = std::string(kind) + " '" + o.name + "'";
+  auto print = [&](std::optional<uint64_t> at) {
+    char* raw = nullptr;
+    polyipc_error err{};
+    check(items(h, &raw, &err), err);
+    LibText text(raw);
+    const Json all = parse_library_json(text.get(), ("the items of " + label).c_str());
+    if (o.json) {
+      Json out{{"name", o.name}, {"items", all}};
+      if (at) out["version"] = *at;
+      write_out(out.dump() + "\n");
+      return;
+    }
+    std::string out = at ? label + " at version " + std::to_string(*at) + ":\n" : "";
+    size_t i = 0;
+    for (auto& [key, value] : all.items())
+      out += (all.is_object() ? Json(key).dump() : std::to_string(i++)) + ": " + value.dump() + "\n";
+    if (all.empty()) out += label + " is empty\n";
+    write_out(out);
+  };
+  if (!o.watch) {
+    print(std::nullopt);
+    return kExitOk;
+  }
+  polyipc_error err{};
+  uint64_t v = 0;
+  check(version(h, &v, &err), err);
+  print(v);
+  for (uint64_t n = 0; o.changes == 0 || n < o.changes; ++n) {
+    check(wait_change(h, v, POLYIPC_FOREVER, &v, &err), err);
+    print(v);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_dict(const Options& o) {
@@ -157,20 +202,11 @@ int cmd_dict(const Options& o) {
                           &err),
         err);
   std::unique_ptr<polyipc_dict, void (*)(polyipc_dict*)> d(raw_handle, polyipc_dict_close);
-  if (!o.key) {  // every entry
-    char* raw = nullptr;
-    check(polyipc_dict_items(d.get(), &raw, &err), err);
-    LibText text(raw);
-    Json items = parse_library_json(text.get(), ("the items of dict '" + o.name + "'").c_str());
-    if (o.json) {
-      write_out(Json{{"name", o.name}, {"items", items}}.dump() + "\n");
-    } else {
-      std::string out;
-      for (auto& [k, v] : items.items()) out += Json(k).dump() + ": " + v.dump() + "\n";
-      write_out(out.empty() ? "dict '" + o.name + "' is empty\n" : out);
-    }
-    return kExitOk;
-  }
+  if (o.watch && (o.key || o.remove || !o.message.empty()))
+    throw Failure(kExitUsage, "--watch prints every entry of the dict: give no KEY, JSON or --delete");
+  if (!o.key)  // every entry (--watch: again after each change)
+    return print_items<polyipc_dict>(o, "dict", d.get(), polyipc_dict_items, polyipc_dict_version,
+                                     polyipc_dict_wait_change);
   const std::string& key = *o.key;
   if (o.remove) {
     int deleted = 0;
@@ -205,6 +241,8 @@ int cmd_list(const Options& o) {
                           &err),
         err);
   std::unique_ptr<polyipc_list, void (*)(polyipc_list*)> l(raw_handle, polyipc_list_close);
+  if (o.watch && (o.index || o.remove || !o.message.empty()))
+    throw Failure(kExitUsage, "--watch prints every value of the list: give no INDEX, --append or --pop");
   if (!o.message.empty()) {  // --append
     std::string value = o.message == "-" ? read_stdin() : o.message;
     check(polyipc_list_append(l.get(), value.c_str(), &err), err);
@@ -230,18 +268,8 @@ int cmd_list(const Options& o) {
       write_out(std::string(text.get()) + "\n");
     return kExitOk;
   }
-  char* raw = nullptr;
-  check(polyipc_list_items(l.get(), &raw, &err), err);
-  LibText text(raw);
-  Json items = parse_library_json(text.get(), ("the items of list '" + o.name + "'").c_str());
-  if (o.json) {
-    write_out(Json{{"name", o.name}, {"items", items}}.dump() + "\n");
-  } else {
-    std::string out;
-    for (size_t i = 0; i < items.size(); ++i) out += std::to_string(i) + ": " + items[i].dump() + "\n";
-    write_out(out.empty() ? "list '" + o.name + "' is empty\n" : out);
-  }
-  return kExitOk;
+  return print_items<polyipc_list>(o, "list", l.get(), polyipc_list_items, polyipc_list_version,
+                                   polyipc_list_wait_change);
 }
 
 int cmd_event(const Options& o) {

@@ -23,6 +23,8 @@ struct Options {
   std::optional<std::string> key;  // dict KEY
   bool remove = false;             // dict --delete, list --pop
   std::optional<int64_t> index;    // list INDEX
+  bool watch = false;              // dict/list --watch: print again after each change
+  uint64_t changes = 0;            // --watch: stop after this many changes (0: never)
   std::string interval = "1";      // top --interval, seconds
   uint64_t iterations = 0;         // top --iterations (0: until "q" or a signal)
 };

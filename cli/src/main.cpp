@@ -23,6 +23,20 @@ int main(int argc, char** argv) {
 
   Options o;
   std::function<int(const Options&)> run;
+  // CLI11 would take "-1" for an unsigned option and wrap it round to 2^64-1.
+  const CLI::Validator whole_number(
+      [](std::string& text) -> std::string {
+        if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return {};
+        return "'" + text + "' is not a whole number (0 or more)";
+      },
+      "N");
+  auto add_watch_options = [&](CLI::App* sub) {
+    CLI::Option* watch =
+        sub->add_flag("--watch", o.watch, "print every entry, then again after each change, until Ctrl-C");
+    sub->add_option("--changes", o.changes, "with --watch: stop after this many changes (default 0: never)")
+        ->check(whole_number)
+        ->needs(watch);
+  };
   auto command = [&](const char* name, const char* help, int (*fn)(const Options&)) {
     CLI::App* sub = app.add_subcommand(name, help);
     sub->add_flag("--json", o.json, "machine-readable JSON output");
@@ -49,12 +63,7 @@ int main(int argc, char** argv) {
   top->add_option("--interval", o.interval, "seconds between frames (default 1; 0.01 to 86400)");
   top->add_option("--iterations", o.iterations, "stop after this many frames, the first one showing totals only "
                                                 "(default 0: until \"q\" or Ctrl-C)")
-      ->check(CLI::Validator(
-          [](std::string& text) -> std::string {  // CLI11 would wrap "-1" round to 2^64-1
-            if (!text.empty() && text.find_first_not_of("0123456789") == std::string::npos) return {};
-            return "'" + text + "' is not a whole number of frames (0 or more)";
-          },
-          "FRAMES"));
+      ->check(whole_number);
 
   auto* put = command("put", "put one JSON message on an existing queue", cmd_put);
   put->add_option("NAME", o.name, "queue name")->required();
@@ -81,6 +90,7 @@ int main(int argc, char** argv) {
   dict->add_option("JSON", o.message, "set KEY to this JSON text, or - to read it from stdin");
   dict->add_flag("--delete", o.remove, "delete KEY");
   dict->add_flag("--create", o.create, "create the dict with default options if it does not exist");
+  add_watch_options(dict);
 
   auto* list = command("list", "print a list, or read (INDEX), append (--append JSON) or pop (--pop [INDEX]) a value",
                        cmd_list);
@@ -89,6 +99,7 @@ int main(int argc, char** argv) {
   list->add_option("--append", o.message, "append this JSON text, or - to read it from stdin");
   list->add_flag("--pop", o.remove, "remove and print the value at INDEX (default the last)");
   list->add_flag("--create", o.create, "create the list with default options if it does not exist");
+  add_watch_options(list);
 
   for (const char* action : {"set", "clear", "wait"}) {
     auto* ev = command(action, action[0] == 'w' ? "wait until an event is set" : action[0] == 's' ? "set an event, waking every waiter" : "clear an event", cmd_event);

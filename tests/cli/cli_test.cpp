@@ -883,4 +883,58 @@ TEST_F(Cli, TopRejectsBadInput) {
   EXPECT_NE(r.err.find("invalid name"), std::string::npos) << r;
 }
 
+// ---- dict/list --watch --------------------------------------------------------------
+
+TEST_F(Cli, DictWatchPrintsTheEntriesAgainAfterEachChange) {
+  polyipc_dict* d = nullptr;
+  ASSERT_EQ(0, polyipc_dict_open("cfg", POLYIPC_CREATE_ONLY, nullptr, &d, nullptr));
+  ASSERT_EQ(0, polyipc_dict_set(d, "a", "1", nullptr));
+  LiveCli watch({"dict", "cfg", "--watch", "--changes", "2", "--json"});
+  ASSERT_TRUE(watch.started());
+  Json first = Json::parse(watch.read_line(), nullptr, false);
+  EXPECT_EQ(first["items"], Json::parse(R"({"a": 1})")) << first;
+  EXPECT_EQ(first["version"], 1) << first;
+  // Its first snapshot is out, so it waits from version 1: each change below is seen.
+  ASSERT_EQ(0, polyipc_dict_set(d, "b", "\"x\"", nullptr));
+  Json second = Json::parse(watch.read_line(), nullptr, false);
+  EXPECT_EQ(second["items"]["b"], "x") << second;
+  EXPECT_GE(second["version"], 2) << second;
+  ASSERT_EQ(0, polyipc_dict_delete(d, "a", nullptr, nullptr));
+  Json third = Json::parse(watch.read_line(), nullptr, false);
+  EXPECT_EQ(third["items"], Json::parse(R"({"b": "x"})")) << third;
+  EXPECT_EQ(third["version"], 3) << third;
+  EXPECT_EQ(watch.wait_exit(), 0) << "it ends after 2 changes";
+  polyipc_dict_close(d);
+}
+
+TEST_F(Cli, ListWatchPrintsTheValuesAgainAfterEachChange) {
+  polyipc_list* l = nullptr;
+  ASSERT_EQ(0, polyipc_list_open("log", POLYIPC_CREATE_ONLY, nullptr, &l, nullptr));
+  LiveCli watch({"list", "log", "--watch", "--changes", "1"});
+  ASSERT_TRUE(watch.started());
+  EXPECT_EQ(watch.read_line(), "list 'log' at version 0:");
+  EXPECT_EQ(watch.read_line(), "list 'log' is empty");
+  ASSERT_EQ(0, polyipc_list_append(l, "[1, 2]", nullptr));
+  EXPECT_EQ(watch.read_line(), "list 'log' at version 1:");
+  EXPECT_EQ(watch.read_line(), "0: [1,2]");
+  EXPECT_EQ(watch.wait_exit(), 0);
+  polyipc_list_close(l);
+}
+
+TEST_F(Cli, WatchUsageErrors) {
+  polyipc_dict* d = nullptr;
+  ASSERT_EQ(0, polyipc_dict_open("cfg", POLYIPC_CREATE_ONLY, nullptr, &d, nullptr));
+  CliRun r = polyipc({"dict", "cfg", "--changes", "2"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("--changes requires --watch"), std::string::npos) << r;
+  r = polyipc({"dict", "cfg", "key", "--watch"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  EXPECT_NE(r.err.find("give no KEY"), std::string::npos) << r;
+  r = polyipc({"dict", "cfg", "--watch", "--changes", "-1"});
+  EXPECT_EQ(r.exit_code, 1) << r;
+  r = polyipc({"list", "nothing", "--watch"});
+  EXPECT_EQ(r.exit_code, 2) << r;
+  polyipc_dict_close(d);
+}
+
 }  // namespace
