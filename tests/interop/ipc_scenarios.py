@@ -118,6 +118,25 @@ def list_share(run, langs, n):
     run.rm(name)
 
 
+def watch_relay(run, langs, rounds):
+    """A token goes round the languages through one dict: each sleeps in
+    wait_change until the token is its turn, then passes it on."""
+    head = f"interop ipc watch (a token round {len(langs)} languages x {rounds} rounds, each waiting in wait_change)"
+    name = "ipc.watch"
+    run.rm(name)
+    relays = [Agent(run, l, ["dict-relay", name, str(i), str(len(langs)), str(rounds), l], f"watch.{l}")
+              for i, l in enumerate(langs)]
+    if finish_agents(run, head, relays, run.timeout):
+        r = run.cli_run("dict", name, "token")
+        want = rounds * len(langs)
+        problems = [] if r.returncode == 0 and r.stdout.strip() == str(want) else [
+            f"the token is {r.stdout.strip() or r.stderr.strip()!r}, expected {want}"]
+        problems += [f"{a.lang}: {a.output().strip()[-200:]!r}" for a in relays
+                     if f"relay {a.lang}: {rounds} turns" not in a.output()]
+        report(run, head, problems, f"{want} turns in order; the token reads {want}")
+    run.rm(name)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -140,3 +159,5 @@ def run_all(run, agent_class, langs, which):
         dict_share(run, langs, 2000)
     if "list" in which:
         list_share(run, langs, 500)
+    if "watch" in which:
+        watch_relay(run, langs, 200)

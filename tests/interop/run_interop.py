@@ -363,7 +363,7 @@ def main():
     sy = sub.add_parser("sync", help="Lock, Semaphore, Event, Barrier and Condition across languages")
     sy.add_argument("scenarios", nargs="?", default="tickets,semaphore,event,barrier,condition")
     ip = sub.add_parser("ipc", help="Pipes, shared memory and Values across languages")
-    ip.add_argument("scenarios", nargs="?", default="pipe,eof,shm,counter,dict,list")
+    ip.add_argument("scenarios", nargs="?", default="pipe,eof,shm,counter,dict,list,watch")
     po = sub.add_parser("pool", help="Worker pools across languages")
     po.add_argument("scenarios", nargs="?", default="serve,kill,cancel")
     args = ap.parse_args()

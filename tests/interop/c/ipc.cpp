@@ -226,6 +226,32 @@ int list_check(const std::string &name, const std::string &langs, long n, const 
   return 0;
 }
 
+// The watch scenario (../README.md): a token goes round the languages through
+// one dict; each waits for its turn with wait_change.
+int dict_relay(const std::string &name, long index, long count, long rounds, const std::string &id) {
+  polyipc_dict *d = open_dict(name, POLYIPC_OPEN_OR_CREATE);
+  polyipc_error err{};
+  for (long r = 0; r < rounds; ++r) {
+    const long turn = r * count + index;
+    for (;;) {  // the version, then the token, then wait from that version: no change is missed
+      uint64_t version = 0;
+      check(polyipc_dict_version(d, &version, &err), err, "version");
+      char *cur = nullptr;
+      int found = 0;
+      check(polyipc_dict_get(d, "token", &cur, nullptr, &found, &err), err, "get token");
+      const long token = found ? std::stol(cur) : 0;
+      polyipc_free(cur);
+      if (token == turn) break;
+      if (token > turn) throw Failure("the token passed turn " + std::to_string(turn) + ": " + std::to_string(token));
+      check(polyipc_dict_wait_change(d, version, kWait, nullptr, &err), err, "wait_change for turn " + std::to_string(turn));
+    }
+    check(polyipc_dict_set(d, "token", std::to_string(turn + 1).c_str(), &err), err, "set token");
+  }
+  polyipc_dict_close(d);
+  std::printf("relay %s: %ld turns\n", id.c_str(), rounds);
+  return 0;
+}
+
 }  // namespace
 
 // Returns -1 when the command line is not one of these scenarios.
@@ -243,6 +269,7 @@ int run_ipc_scenario(const std::vector<std::string> &a) {
     if (n == 5 && a[1] == "dict-check") return dict_check(a[2], a[3], a[4]);
     if (n == 5 && a[1] == "list-append") return list_append(a[2], std::stol(a[3]), a[4]);
     if (n == 6 && a[1] == "list-check") return list_check(a[2], a[3], std::stol(a[4]), a[5]);
+    if (n == 7 && a[1] == "dict-relay") return dict_relay(a[2], std::stol(a[3]), std::stol(a[4]), std::stol(a[5]), a[6]);
   } catch (const std::exception &e) {
     std::fprintf(stderr, "c: FAIL: %s: %s\n", a[1].c_str(), e.what());
     return 1;
