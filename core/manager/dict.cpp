@@ -112,15 +112,10 @@ std::unique_ptr<Dict> Dict::open(const std::string& name, OpenMode mode, const D
 
 Dict::~Dict() = default;
 
-JournalGuard Dict::lock() const {
-  return JournalGuard(s_->mutex, s_->journal, s_, s_->owner_dead_recoveries, {&s_->st.version, &s_->changed});
-}
+JournalGuard Dict::lock() const { return lock_halves(s_); }
 
 Status Dict::wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error) {
-  const Status st = wait_version_change(&s_->st.version, s_->changed, seen, deadline, version);
-  if (st == Status::Timeout)
-    error.set("%s: no change within the timeout (still version %llu)", label().c_str(), (unsigned long long)*version);
-  return st;
+  return wait_halves_change(s_, label(), seen, deadline, version, error);
 }
 
 std::string Dict::label() const { return "dict '" + name() + "'"; }

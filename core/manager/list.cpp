@@ -71,15 +71,10 @@ std::unique_ptr<List> List::open(const std::string& name, OpenMode mode, const L
 
 List::~List() = default;
 
-JournalGuard List::lock() const {
-  return JournalGuard(s_->mutex, s_->journal, s_, s_->owner_dead_recoveries, {&s_->st.version, &s_->changed});
-}
+JournalGuard List::lock() const { return lock_halves(s_); }
 
 Status List::wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error) {
-  const Status st = wait_version_change(&s_->st.version, s_->changed, seen, deadline, version);
-  if (st == Status::Timeout)
-    error.set("%s: no change within the timeout (still version %llu)", label().c_str(), (unsigned long long)*version);
-  return st;
+  return wait_halves_change(s_, label(), seen, deadline, version, error);
 }
 
 std::string List::label() const { return "list '" + name() + "'"; }
