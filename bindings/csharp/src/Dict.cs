@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Threading;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Polyipc.Native;
@@ -416,6 +417,61 @@ namespace Polyipc
             {
                 gate.Leave();
             }
+        }
+
+        // ---- watching for changes -----------------------------------------------------------------
+
+        /// <summary>
+        /// The dict's version now: 0 for a new dict, +1 for every change made by any process (a set,
+        /// a <see cref="Remove"/> that found its key, a <see cref="Clear"/>, a compare-and-set that
+        /// swapped). Reads, a remove of a missing key and a compare-and-set that did not match change
+        /// nothing. For <see cref="WaitChange"/>: read the version first, then what you need.
+        /// </summary>
+        public ulong Version
+        {
+            get
+            {
+                NativeDict h = gate.Enter();
+                try
+                {
+                    return h.version();
+                }
+                finally
+                {
+                    gate.Leave();
+                }
+            }
+        }
+
+        /// <summary>
+        /// Waits until the dict's version differs from <paramref name="seenVersion"/> (a change by any
+        /// process) and returns the version seen then; when <paramref name="timeout"/> (null or
+        /// Timeout.InfiniteTimeSpan: forever; TimeSpan.Zero: just look) runs out first, returns
+        /// <paramref name="seenVersion"/> itself (compare, as Event.Wait's false: no exception). A
+        /// version older than the current one returns at once. Read <see cref="Version"/>, then the
+        /// entries, then wait from that version: no change in between is missed.
+        /// <code>
+        /// ulong seen = config.Version;
+        /// for (;;) {
+        ///     Apply(config.Items());                                  // read after the version
+        ///     ulong now = config.WaitChange(seen, TimeSpan.FromSeconds(30), ct);
+        ///     if (now == seen) continue;                              // timed out: nothing changed
+        ///     seen = now;
+        /// }
+        /// </code>
+        /// Runs in native slices of at most 50 ms, each from the same <paramref name="seenVersion"/>:
+        /// <paramref name="ct"/> ends it with OperationCanceledException, Dispose from another thread
+        /// with ObjectDisposedException. A negative timeout other than InfiniteTimeSpan:
+        /// ArgumentOutOfRangeException.
+        /// </summary>
+        public ulong WaitChange(ulong seenVersion, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            var deadline = SlicedDeadline.Start(timeout);
+            ulong now = seenVersion;
+            PolyipcTimeoutException ranOut;
+            return gate.WaitSliced(deadline, ct, (h, slice) => now = h.wait_change(seenVersion, slice), out ranOut)
+                ? now
+                : seenVersion;
         }
 
         /// <summary>The dict's name, sizes, counters and attached processes as a JSON object.</summary>

@@ -1,6 +1,7 @@
 using System;
 using System.Collections;
 using System.Collections.Generic;
+using System.Threading;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Polyipc.Native;
@@ -268,6 +269,45 @@ namespace Polyipc
         public void Clear()
         {
             Call(h => h.clear());
+        }
+
+        // ---- watching for changes -----------------------------------------------------------------
+
+        /// <summary>
+        /// The list's version now: 0 for a new list, +1 for every change made by any process (every
+        /// <see cref="Add(object)"/>, insert, set, pop, <see cref="RemoveAt"/> and <see cref="Clear"/>).
+        /// Reads and calls that fail (an index out of range, a pop of an empty list) change nothing.
+        /// For <see cref="WaitChange"/>: read the version first, then what you need.
+        /// </summary>
+        public ulong Version
+        {
+            get { return Call(h => h.version()); }
+        }
+
+        /// <summary>
+        /// Waits until the list's version differs from <paramref name="seenVersion"/> (a change by any
+        /// process) and returns the version seen then; when <paramref name="timeout"/> (null or
+        /// Timeout.InfiniteTimeSpan: forever; TimeSpan.Zero: just look) runs out first, returns
+        /// <paramref name="seenVersion"/> itself (compare, as Event.Wait's false: no exception). A
+        /// version older than the current one returns at once. Read <see cref="Version"/>, then the
+        /// values, then wait from that version: no change in between is missed.
+        /// <code>
+        /// ulong seen = jobs.Version;
+        /// while (jobs.Count == 0) seen = jobs.WaitChange(seen, null, ct);   // until something is appended
+        /// </code>
+        /// Runs in native slices of at most 50 ms, each from the same <paramref name="seenVersion"/>:
+        /// <paramref name="ct"/> ends it with OperationCanceledException, Dispose from another thread
+        /// with ObjectDisposedException. A negative timeout other than InfiniteTimeSpan:
+        /// ArgumentOutOfRangeException.
+        /// </summary>
+        public ulong WaitChange(ulong seenVersion, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
+        {
+            var deadline = SlicedDeadline.Start(timeout);
+            ulong now = seenVersion;
+            PolyipcTimeoutException ranOut;
+            return gate.WaitSliced(deadline, ct, (h, slice) => now = h.wait_change(seenVersion, slice), out ranOut)
+                ? now
+                : seenVersion;
         }
 
         /// <summary>The list's name, sizes, counters and attached processes as a JSON object.</summary>
