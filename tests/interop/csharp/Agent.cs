@@ -909,9 +909,33 @@ namespace Polyipc.Interop
             Console.WriteLine("list " + id + ": checked " + items.Count + " values");
         }
 
+        /// dict-relay DICT INDEX COUNT ROUNDS ID: a token round the languages; each turn waits in WaitChange.
+        private static void DictRelay(string name, long index, long count, long rounds, string id)
+        {
+            using (var d = Dict.Open(name))
+            {
+                for (long r = 0; r < rounds; ++r)
+                {
+                    long turn = r * count + index;
+                    for (;;)  // the version, then the token, then wait from that version: no change is missed
+                    {
+                        ulong version = d.Version;
+                        string found = d.GetJson("token");
+                        long token = found == null ? 0 : long.Parse(found, CultureInfo.InvariantCulture);
+                        if (token == turn) break;
+                        if (token > turn) throw new Failure("the token passed turn " + turn + ": " + token);
+                        if (d.WaitChange(version, TimeSpan.FromSeconds(60)) == version)
+                            throw new Failure("no change for 60 s while waiting for turn " + turn);
+                    }
+                    d.SetJson("token", (turn + 1).ToString(CultureInfo.InvariantCulture));
+                }
+            }
+            Console.WriteLine("relay " + id + ": " + rounds + " turns");
+        }
+
         private static readonly HashSet<string> IpcCommands = new HashSet<string> {
             "pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter",
-            "dict-write", "dict-check", "list-append", "list-check" };
+            "dict-write", "dict-check", "list-append", "list-check", "dict-relay" };
 
         /// The pipe and shared-memory sub-commands.
         private static int Ipc(string[] a)
@@ -929,11 +953,14 @@ namespace Polyipc.Interop
             else if (cmd == "dict-check" && a.Length == 4) DictCheck(a[1], a[2], a[3]);
             else if (cmd == "list-append" && a.Length == 4) ListAppend(a[1], long.Parse(a[2]), a[3]);
             else if (cmd == "list-check" && a.Length == 5) ListCheck(a[1], a[2], long.Parse(a[3]), a[4]);
+            else if (cmd == "dict-relay" && a.Length == 6)
+                DictRelay(a[1], long.Parse(a[2]), long.Parse(a[3]), long.Parse(a[4]), a[5]);
             else
             {
                 Console.Error.WriteLine("usage: agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | " +
                                         "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID | dict-write DICT N ID | " +
-                                        "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID");
+                                        "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID | " +
+                                        "dict-relay DICT INDEX COUNT ROUNDS ID");
                 return 2;
             }
             return 0;
