@@ -1,6 +1,7 @@
 package polyipc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -221,6 +222,31 @@ func (d *Dict) Items() (map[string]json.RawMessage, error) {
 // Clear removes every key, atomically.
 func (d *Dict) Clear() error {
 	return d.s.do(func(h native.SwigcptrNativeDict) { h.Clear() })
+}
+
+// Version is the dict's version: 0 for a new dict, +1 per change (a Set or
+// SetJSON, a Delete that found its key, a Clear, a CompareAndSet or
+// SetIfAbsent that swapped), by any process. Reads and calls that change
+// nothing leave it as it is. With WaitChange it watches the dict for a
+// change: read the version, then what you need, then wait from that
+// version, and no change made in between is missed.
+func (d *Dict) Version() (uint64, error) { return versionOf(d.s) }
+
+// WaitChange blocks until the dict's version differs from seen (a change by
+// any process; at once if it differs already) and returns the version then.
+// It ends as Event.Wait does: when ctx's deadline passes first, with an
+// error matching ErrTimeout (and context.DeadlineExceeded); when ctx is
+// cancelled, with an error wrapping context.Canceled, within about 50 ms
+// (it waits in 50 ms native slices, each from seen, so no change between
+// slices is missed); a ctx already done ends it at once, checking nothing
+// (use Version to check). On every error it returns seen. A Close on another
+// goroutine ends it with an ErrHandleClosed error.
+//
+//	v, err := d.Version()
+//	// ... read what you need ...
+//	v, err = d.WaitChange(ctx, v) // then read again, and wait from the new v
+func (d *Dict) WaitChange(ctx context.Context, seen uint64) (uint64, error) {
+	return waitChange(d.s, ctx, seen)
 }
 
 // Stat is the dict's name, options and counters as a JSON object (kind

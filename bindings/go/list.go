@@ -1,6 +1,7 @@
 package polyipc
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 
@@ -208,6 +209,27 @@ func (l *List) Items() ([]json.RawMessage, error) {
 // Clear removes every value, atomically.
 func (l *List) Clear() error {
 	return l.s.do(func(h native.SwigcptrNativeList) { h.Clear() })
+}
+
+// Version is the list's version: 0 for a new list, +1 per change (every
+// Append, Insert, Set, Pop and Clear, and their JSON forms), by any process.
+// Reads and calls that fail (a Pop of an empty list, an index out of range)
+// leave it as it is. With WaitChange it watches the list for a change: read
+// the version, then what you need, then wait from that version, and no
+// change made in between is missed.
+func (l *List) Version() (uint64, error) { return versionOf(l.s) }
+
+// WaitChange blocks until the list's version differs from seen (a change by
+// any process; at once if it differs already) and returns the version then.
+// It ends as Event.Wait does: when ctx's deadline passes first, with an
+// error matching ErrTimeout (and context.DeadlineExceeded); when ctx is
+// cancelled, with an error wrapping context.Canceled, within about 50 ms
+// (it waits in 50 ms native slices, each from seen, so no change between
+// slices is missed); a ctx already done ends it at once, checking nothing
+// (use Version to check). On every error it returns seen. A Close on another
+// goroutine ends it with an ErrHandleClosed error.
+func (l *List) WaitChange(ctx context.Context, seen uint64) (uint64, error) {
+	return waitChange(l.s, ctx, seen)
 }
 
 // Stat is the list's name, options and counters as a JSON object (kind
