@@ -422,6 +422,7 @@ func run(ctx context.Context, a []string) error {
 		"       agent barrier BARRIER PARTIES ROUNDS OUT ID | barrier-timeout BARRIER PARTIES TIMEOUT_MS ID | condition-produce|condition-consume COND FILE N ID\n"+
 		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n"+
 		"       agent dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID\n"+
+		"       agent dict-relay DICT INDEX COUNT ROUNDS ID\n"+
 		"       agent pool-work POOL [--hang-after K] | pool-submit POOL N")
 	os.Exit(2)
 	return nil

@@ -2,11 +2,13 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	polyipc "github.com/polyipc/polyipc/bindings/go"
 )
@@ -145,6 +147,46 @@ func listCheck(name, langs string, n int64, id string) error {
 	return nil
 }
 
+// dictRelay is the watch scenario: a token round the languages through one
+// dict; each turn waits in WaitChange from the version read before the token.
+func dictRelay(name string, index, count, rounds int64, id string) error {
+	d, err := polyipc.OpenDict(name)
+	if err != nil {
+		return failf("open dict %s: %v", name, err)
+	}
+	defer d.Close()
+	for r := int64(0); r < rounds; r++ {
+		turn := r*count + index
+		for {
+			version, err := d.Version()
+			if err != nil {
+				return failf("version: %v", err)
+			}
+			var token int64
+			if _, err := d.Get("token", &token); err != nil {
+				return failf("get token: %v", err)
+			}
+			if token == turn {
+				break
+			}
+			if token > turn {
+				return failf("the token passed turn %d: %d", turn, token)
+			}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			_, err = d.WaitChange(ctx, version)
+			cancel()
+			if err != nil {
+				return failf("wait for turn %d: %v", turn, err)
+			}
+		}
+		if err := d.Set("token", turn+1); err != nil {
+			return failf("set token: %v", err)
+		}
+	}
+	fmt.Printf("relay %s: %d turns\n", id, rounds)
+	return nil
+}
+
 // runManager runs a dict or list scenario; handled is false when a is not one.
 func runManager(a []string, num func(string) int64) (handled bool, err error) {
 	n := len(a)
@@ -157,6 +199,8 @@ func runManager(a []string, num func(string) int64) (handled bool, err error) {
 		return true, listAppend(a[1], num(a[2]), a[3])
 	case n == 5 && a[0] == "list-check":
 		return true, listCheck(a[1], a[2], num(a[3]), a[4])
+	case n == 6 && a[0] == "dict-relay":
+		return true, dictRelay(a[1], num(a[2]), num(a[3]), num(a[4]), a[5])
 	}
 	return false, nil
 }
