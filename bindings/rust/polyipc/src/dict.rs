@@ -3,7 +3,7 @@
 use crate::error::{Error, Result, Status};
 use crate::json_text;
 use crate::names::take_c_string;
-use crate::options::DictOptions;
+use crate::options::{DictOptions, timeout_ns};
 use crate::sync::{call, json, open_handle, sync_handle};
 use polyipc_sys as sys;
 use serde::de::{DeserializeOwned, MapAccess, Visitor};
@@ -12,6 +12,7 @@ use std::ffi::{CStr, CString, c_char, c_int};
 use std::fmt;
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
+use std::time::Duration;
 
 /// A handle on dict `name` in the namespace `$POLYIPC_NAMESPACE`: string
 /// keys to JSON values, read and written directly by every attached process,
@@ -259,6 +260,82 @@ impl Dict {
     pub fn clear(&self) -> Result<()> {
         // SAFETY: the handle is open.
         call(|err| unsafe { sys::polyipc_dict_clear(self.h.as_ptr(), err) })
+    }
+
+    /// The dict's version: 0 for a new dict, +1 per change made by any
+    /// process (a set, a [`remove`](Dict::remove) that found its key, a
+    /// [`clear`](Dict::clear), a [`compare_and_set`](Dict::compare_and_set)
+    /// or [`set_if_absent`](Dict::set_if_absent) that changed the dict).
+    /// Reads, and calls that found nothing to change, leave it as it is.
+    ///
+    /// Read it before reading what you need, then give it to
+    /// [`wait_change`](Dict::wait_change): no change in between is missed.
+    pub fn version(&self) -> Result<u64> {
+        let mut version: u64 = 0;
+        // SAFETY: valid out pointer; the handle is open.
+        call(|err| unsafe { sys::polyipc_dict_version(self.h.as_ptr(), &mut version, err) })?;
+        Ok(version)
+    }
+
+    /// Waits until the dict's version differs from `seen`, at most `timeout`
+    /// (`None`: no limit; `Some(Duration::ZERO)`: never blocks), and returns
+    /// the version at return: a different one when something changed (in
+    /// this process or any other), `seen` itself on timeout (compare, as
+    /// [`Event::wait`](crate::Event::wait) gives `false`: a timeout is not an
+    /// error). A `seen` that is not the current version returns at once.
+    ///
+    /// One native wait, not slices. Rust has no cancellation token: as for
+    /// the crate's other blocking calls, the timeout is the cancellation.
+    /// Changes made by a 0.5 process, or by one killed before its wake-up,
+    /// are seen within 100 ms.
+    ///
+    /// ```no_run
+    /// use polyipc::{Dict, DictOptions};
+    /// use std::time::Duration;
+    ///
+    /// let d = Dict::open("settings", &DictOptions::new())?;
+    /// let mut seen = d.version()?;                     // first the version,
+    /// let mut retries = d.get::<i64>("retries")?;      // then the reads
+    /// loop {
+    ///     let now = d.wait_change(seen, Some(Duration::from_secs(1)))?;
+    ///     if now == seen {
+    ///         continue;                                // timed out: check a stop flag
+    ///     }
+    ///     seen = now;
+    ///     retries = d.get::<i64>("retries")?;          // changes after `now` wake the next wait
+    ///     # break;
+    /// }
+    /// # let _ = retries;
+    /// # Ok::<(), polyipc::Error>(())
+    /// ```
+    ///
+    /// Like every call, it cannot reach a closed handle (`close` takes the
+    /// handle by value), and the handle cannot be closed while a wait
+    /// borrows it:
+    ///
+    /// ```compile_fail,E0382
+    /// let d = polyipc::Dict::open("d", &polyipc::DictOptions::new())?;
+    /// let seen = d.version()?;
+    /// d.close();
+    /// d.wait_change(seen, None)?; // error: use of moved value `d`
+    /// # Ok::<(), polyipc::Error>(())
+    /// ```
+    pub fn wait_change(&self, seen: u64, timeout: Option<Duration>) -> Result<u64> {
+        let mut version: u64 = seen;
+        // SAFETY: valid out pointer; the handle is open.
+        match call(|err| unsafe {
+            sys::polyipc_dict_wait_change(
+                self.h.as_ptr(),
+                seen,
+                timeout_ns(timeout),
+                &mut version,
+                err,
+            )
+        }) {
+            Ok(()) => Ok(version),
+            Err(e) if e.status() == Status::Timeout => Ok(seen),
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes the name `name` (same as [`crate::unlink`]); handles already

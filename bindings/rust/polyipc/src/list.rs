@@ -3,13 +3,14 @@
 use crate::error::{Result, Status};
 use crate::json_text;
 use crate::names::take_c_string;
-use crate::options::ListOptions;
+use crate::options::{ListOptions, timeout_ns};
 use crate::sync::{call, json, open_handle, sync_handle};
 use polyipc_sys as sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::ffi::{CString, c_char};
 use std::ptr::{self, NonNull};
+use std::time::Duration;
 
 /// A handle on list `name` in the namespace `$POLYIPC_NAMESPACE`: a
 /// sequence of JSON values, read and written directly by every attached
@@ -226,6 +227,81 @@ impl List {
     pub fn clear(&self) -> Result<()> {
         // SAFETY: the handle is open.
         call(|err| unsafe { sys::polyipc_list_clear(self.h.as_ptr(), err) })
+    }
+
+    /// The list's version: 0 for a new list, +1 per change made by any
+    /// process (every append, insert, set, pop that removed a value, and
+    /// clear). Reads, and a [`pop`](List::pop) on an empty list, leave it as
+    /// it is.
+    ///
+    /// Read it before reading what you need, then give it to
+    /// [`wait_change`](List::wait_change): no change in between is missed.
+    pub fn version(&self) -> Result<u64> {
+        let mut version: u64 = 0;
+        // SAFETY: valid out pointer; the handle is open.
+        call(|err| unsafe { sys::polyipc_list_version(self.h.as_ptr(), &mut version, err) })?;
+        Ok(version)
+    }
+
+    /// Waits until the list's version differs from `seen`, at most `timeout`
+    /// (`None`: no limit; `Some(Duration::ZERO)`: never blocks), and returns
+    /// the version at return: a different one when something changed (in
+    /// this process or any other), `seen` itself on timeout (compare, as
+    /// [`Event::wait`](crate::Event::wait) gives `false`: a timeout is not an
+    /// error). A `seen` that is not the current version returns at once.
+    ///
+    /// One native wait, not slices. Rust has no cancellation token: as for
+    /// the crate's other blocking calls, the timeout is the cancellation.
+    /// Changes made by a 0.5 process, or by one killed before its wake-up,
+    /// are seen within 100 ms.
+    ///
+    /// ```no_run
+    /// use polyipc::{List, ListOptions};
+    /// use std::time::Duration;
+    ///
+    /// let l = List::open("jobs", &ListOptions::new())?;
+    /// let mut seen = l.version()?;                     // first the version,
+    /// let mut n = l.len()?;                            // then the reads
+    /// loop {
+    ///     let now = l.wait_change(seen, Some(Duration::from_secs(1)))?;
+    ///     if now == seen {
+    ///         continue;                                // timed out: check a stop flag
+    ///     }
+    ///     seen = now;
+    ///     n = l.len()?;                                // changes after `now` wake the next wait
+    ///     # break;
+    /// }
+    /// # let _ = n;
+    /// # Ok::<(), polyipc::Error>(())
+    /// ```
+    ///
+    /// Like every call, it cannot reach a closed handle (`close` takes the
+    /// handle by value), and the handle cannot be closed while a wait
+    /// borrows it:
+    ///
+    /// ```compile_fail,E0382
+    /// let l = polyipc::List::open("l", &polyipc::ListOptions::new())?;
+    /// let seen = l.version()?;
+    /// l.close();
+    /// l.wait_change(seen, None)?; // error: use of moved value `l`
+    /// # Ok::<(), polyipc::Error>(())
+    /// ```
+    pub fn wait_change(&self, seen: u64, timeout: Option<Duration>) -> Result<u64> {
+        let mut version: u64 = seen;
+        // SAFETY: valid out pointer; the handle is open.
+        match call(|err| unsafe {
+            sys::polyipc_list_wait_change(
+                self.h.as_ptr(),
+                seen,
+                timeout_ns(timeout),
+                &mut version,
+                err,
+            )
+        }) {
+            Ok(()) => Ok(version),
+            Err(e) if e.status() == Status::Timeout => Ok(seen),
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes the name `name` (same as [`crate::unlink`]); handles already
