@@ -172,7 +172,8 @@ void List::rebuild(uint64_t skip, uint64_t insert_at, const char* value, size_t 
   tx.set(s.st.length, n);
   tx.set(s.st.used, used);
   tx.set(s.st.dead_bytes, 0);
-  tx.set(s.st.version, s.st.version + 1);
+  // A compaction alone changes no value: the call that needed the room counts the change.
+  if (skip != kNone || value) tx.set(s.st.version, s.st.version + 1);
   s.compactions.fetch_add(1, std::memory_order_relaxed);
 }
 

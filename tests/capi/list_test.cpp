@@ -96,6 +96,18 @@ TEST_F(ListTest, VersionCountsChangesAndWaitChangeReturnsOnceItMoved) {
   CAPI_ASSERT_OK(polyipc_list_clear(l, &e));
   CAPI_ASSERT_OK(polyipc_list_wait_change(l, 0, POLYIPC_FOREVER, &seen, &e));
   EXPECT_EQ(seen, 5u) << "append, insert, set, pop, clear";
+  // Appends that first compact (little room, values popped) still count one each.
+  List small;
+  polyipc_list_options o = ListOpts(1024, 64);
+  CAPI_ASSERT_OK(polyipc_list_open(Name("small").c_str(), POLYIPC_OPEN_OR_CREATE, &o, small.out(), &e));
+  const std::string big = "\"" + std::string(300, 'x') + "\"";
+  for (int round = 0; round < 8; ++round) {
+    CAPI_ASSERT_OK(polyipc_list_append(small, big.c_str(), &e));
+    CAPI_ASSERT_OK(polyipc_list_pop(small, 0, &out, nullptr, &e));
+    polyipc_free(out);
+  }
+  CAPI_ASSERT_OK(polyipc_list_version(small, &v, &e));
+  EXPECT_EQ(v, 16u) << "8 appends and 8 pops, whatever the compactions";
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_version(l, nullptr, &t));
   EXPECT_NE(t.Msg().find("version out pointer is NULL"), std::string::npos) << t.Msg();
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_wait_change(nullptr, 0, 0, nullptr, nullptr));

@@ -163,13 +163,10 @@ fn list_version_counts_changes_not_reads_or_misses() {
     assert_eq!(l.version().unwrap(), 10);
 }
 
-/// The C API says +1 per change, but an append that must first compact the
-/// list (core's List::ensure_room calls rebuild, which steps the version
-/// itself) steps it by 2 at c8a9241. Waiters are unaffected (they compare
-/// versions for inequality); counting changes by version is not. Reported,
-/// not fixed here (core/ is outside the Rust binding).
+/// +1 per change even when an append must first compact the list (a
+/// compaction alone changes no value; until 0.6.0's fix it stepped the
+/// version too, so such an append counted 2).
 #[test]
-#[ignore = "core bug at c8a9241: a List append that compacts steps the version by 2"]
 fn list_append_that_compacts_steps_the_version_once() {
     let name = Name::new("watch-list-compact");
     let l = List::open(&name, &ListOptions::new().capacity_bytes(1024)).unwrap();
