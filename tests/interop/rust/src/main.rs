@@ -673,6 +673,38 @@ fn dict_write(name: &str, n: i64, id: &str) -> Res<()> {
     Ok(())
 }
 
+/// dict-relay DICT INDEX COUNT ROUNDS ID: a token round the languages through
+/// one dict; each turn waits in wait_change from the version read before the token.
+fn dict_relay(name: &str, index: i64, count: i64, rounds: i64, id: &str) -> Res<()> {
+    let d = open_dict(name, OpenMode::OpenOrCreate)?;
+    for r in 0..rounds {
+        let turn = r * count + index;
+        loop {
+            let version = d.version().map_err(|e| format!("version: {e}"))?;
+            let token = match d.get_json("token").map_err(|e| format!("get token: {e}"))? {
+                None => 0,
+                Some(t) => t.trim().parse::<i64>().map_err(|_| format!("token is not an integer: {t}"))?,
+            };
+            if token == turn {
+                break;
+            }
+            if token > turn {
+                return Err(format!("the token passed turn {turn}: {token}").into());
+            }
+            let now = d
+                .wait_change(version, Some(Duration::from_secs(60)))
+                .map_err(|e| format!("wait for turn {turn}: {e}"))?;
+            if now == version {
+                return Err(format!("no change for 60 s while waiting for turn {turn}").into());
+            }
+        }
+        d.set("token", &(turn + 1)).map_err(|e| format!("set token: {e}"))?;
+    }
+    d.close();
+    println!("relay {id}: {rounds} turns");
+    Ok(())
+}
+
 /// dict-check DICT LANGS ID: every language's entry, as a tree.
 fn dict_check(name: &str, langs: &str, id: &str) -> Res<()> {
     let d = open_dict(name, OpenMode::OpenOnly)?;
@@ -970,6 +1002,9 @@ fn run(a: &[String]) -> Res<()> {
         ["dict-check", dict, langs, id] => dict_check(dict, langs, id),
         ["list-append", list, n, id] => list_append(list, num(n)?, id),
         ["list-check", list, langs, n, id] => list_check(list, langs, num(n)?, id),
+        ["dict-relay", dict, index, count, rounds, id] => {
+            dict_relay(dict, num(index)?, num(count)?, num(rounds)?, id)
+        }
         ["pool-work", pool] => pool_work(pool, None),
         ["pool-work", pool, "--hang-after", k] => pool_work(pool, Some(num(k)? as usize)),
         ["pool-submit", pool, n] => pool_submit(pool, num(n)?),
@@ -989,6 +1024,7 @@ fn run(a: &[String]) -> Res<()> {
                  \x20      agent shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n\
                  \x20      agent dict-write DICT N ID | dict-check DICT LANGS ID\n\
                  \x20      agent list-append LIST N ID | list-check LIST LANGS N ID\n\
+                 \x20      agent dict-relay DICT INDEX COUNT ROUNDS ID\n\
                  \x20      agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-close POOL"
             );
             std::process::exit(2);
