@@ -683,7 +683,10 @@ fn dict_relay(name: &str, index: i64, count: i64, rounds: i64, id: &str) -> Res<
             let version = d.version().map_err(|e| format!("version: {e}"))?;
             let token = match d.get_json("token").map_err(|e| format!("get token: {e}"))? {
                 None => 0,
-                Some(t) => t.trim().parse::<i64>().map_err(|_| format!("token is not an integer: {t}"))?,
+                Some(t) => t
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| format!("token is not an integer: {t}"))?,
             };
             if token == turn {
                 break;
@@ -698,7 +701,8 @@ fn dict_relay(name: &str, index: i64, count: i64, rounds: i64, id: &str) -> Res<
                 return Err(format!("no change for 60 s while waiting for turn {turn}").into());
             }
         }
-        d.set("token", &(turn + 1)).map_err(|e| format!("set token: {e}"))?;
+        d.set("token", &(turn + 1))
+            .map_err(|e| format!("set token: {e}"))?;
     }
     d.close();
     println!("relay {id}: {rounds} turns");
