@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 /**
@@ -348,6 +349,71 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
   /** Every entry, one snapshot, as the JSON text of one object. */
   public String itemsJson() {
     return new String(call(NativeDict::items), StandardCharsets.UTF_8);
+  }
+
+  // ---- watching for changes -------------------------------------------------------------------------
+
+  /**
+   * The dict's version: 0 for a new dict, +1 per change made by any process (a set, a remove that found its
+   * key, a clear, a compare-and-set that swapped); reads, and calls that change nothing (a remove of an
+   * absent key, a compare-and-set that failed), leave it as it is. Compare versions for equality only.
+   * The pattern: read the version, then read what you need, then {@link #awaitChange(long) awaitChange}
+   * from that version; a change made in between is not missed (the wait returns at once).
+   *
+   * <pre>{@code
+   * long seen = d.version();
+   * for (;;) {
+   *   use(d.snapshot());                // read after taking the version
+   *   seen = d.awaitChange(seen);       // at once if it changed meanwhile
+   * }
+   * }</pre>
+   *
+   * @throws HandleClosedException after {@link #close()}
+   */
+  public long version() {
+    return call(NativeDict::version);
+  }
+
+  /**
+   * Waits, without a time limit, until the dict's version differs from {@code seenVersion} (at once if it
+   * already does), a change made by any process, and answers the version seen then. The wait runs in 50 ms
+   * slices, each from the same {@code seenVersion} (a change between two slices is not missed), so {@link
+   * Thread#interrupt()} ends it within about 50 ms.
+   *
+   * @return the version at return (not {@code seenVersion})
+   * @throws InterruptedException the thread was interrupted, before or during the wait (the interrupt
+   *     status is cleared, as the JDK's waits do)
+   * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
+   */
+  public long awaitChange(long seenVersion) throws InterruptedException {
+    return awaitChangeSliced(seenVersion, FOREVER);
+  }
+
+  /**
+   * Waits until the dict's version differs from {@code seenVersion} or the time runs out (a timeout of at
+   * most 0 only checks), in slices as {@link #awaitChange(long)}.
+   *
+   * @return the version at return, or {@code seenVersion} itself when the time ran out with no change (where
+   *     {@link Event#await(long, TimeUnit)} answers false): compare it with {@code seenVersion}
+   * @throws InterruptedException the thread was interrupted, before or during the wait (the interrupt
+   *     status is cleared)
+   * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
+   */
+  public long awaitChange(long seenVersion, long timeout, TimeUnit unit) throws InterruptedException {
+    return awaitChangeSliced(seenVersion, nanos(timeout, unit));
+  }
+
+  private long awaitChangeSliced(long seenVersion, long timeoutNanos) throws InterruptedException {
+    final long[] version = {seenVersion};
+    sliced(timeoutNanos, "awaitChange", (h, slice) -> {
+      try {
+        version[0] = h.wait_change(seenVersion, slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0; // no change within this slice
+      }
+    });
+    return version[0];
   }
 
   @Override

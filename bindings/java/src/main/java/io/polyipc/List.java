@@ -11,6 +11,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A named sequence of JSON values in shared memory, read and written directly by every attached process in
@@ -287,6 +288,70 @@ public final class List extends SyncHandle<NativeList> implements Iterable<JsonN
   @Override
   String nativeStat(NativeList h) {
     return h.stat_json();
+  }
+
+  // ---- watching for changes -------------------------------------------------------------------------
+
+  /**
+   * The list's version: 0 for a new list, +1 per change made by any process (every add, insert, set, remove,
+   * pop and clear); reads, and calls that fail, leave it as it is. Compare versions for equality only. The
+   * pattern: read the version, then read what you need, then {@link #awaitChange(long) awaitChange} from
+   * that version; a change made in between is not missed (the wait returns at once).
+   *
+   * <pre>{@code
+   * long seen = l.version();
+   * for (;;) {
+   *   use(l.snapshot());                // read after taking the version
+   *   seen = l.awaitChange(seen);       // at once if it changed meanwhile
+   * }
+   * }</pre>
+   *
+   * @throws HandleClosedException after {@link #close()}
+   */
+  public long version() {
+    return call(NativeList::version);
+  }
+
+  /**
+   * Waits, without a time limit, until the list's version differs from {@code seenVersion} (at once if it
+   * already does), a change made by any process, and answers the version seen then. The wait runs in 50 ms
+   * slices, each from the same {@code seenVersion} (a change between two slices is not missed), so {@link
+   * Thread#interrupt()} ends it within about 50 ms.
+   *
+   * @return the version at return (not {@code seenVersion})
+   * @throws InterruptedException the thread was interrupted, before or during the wait (the interrupt
+   *     status is cleared, as the JDK's waits do)
+   * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
+   */
+  public long awaitChange(long seenVersion) throws InterruptedException {
+    return awaitChangeSliced(seenVersion, FOREVER);
+  }
+
+  /**
+   * Waits until the list's version differs from {@code seenVersion} or the time runs out (a timeout of at
+   * most 0 only checks), in slices as {@link #awaitChange(long)}.
+   *
+   * @return the version at return, or {@code seenVersion} itself when the time ran out with no change (where
+   *     {@link Event#await(long, TimeUnit)} answers false): compare it with {@code seenVersion}
+   * @throws InterruptedException the thread was interrupted, before or during the wait (the interrupt
+   *     status is cleared)
+   * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
+   */
+  public long awaitChange(long seenVersion, long timeout, TimeUnit unit) throws InterruptedException {
+    return awaitChangeSliced(seenVersion, nanos(timeout, unit));
+  }
+
+  private long awaitChangeSliced(long seenVersion, long timeoutNanos) throws InterruptedException {
+    final long[] version = {seenVersion};
+    sliced(timeoutNanos, "awaitChange", (h, slice) -> {
+      try {
+        version[0] = h.wait_change(seenVersion, slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0; // no change within this slice
+      }
+    });
+    return version[0];
   }
 
   // ---- helpers ----------------------------------------------------------------------------------------

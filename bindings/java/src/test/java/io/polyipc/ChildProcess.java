@@ -335,6 +335,30 @@ final class ChildProcess implements AutoCloseable {
         }
         for (;;) Thread.sleep(60_000); // the test kills it
       }
+      case "watch-write": { // watch-write dict|list NAME GO: once event GO is set (30 s; GO "-": at once),
+        // makes one change to dict or list NAME (sets key "from-child" / appends {"from-child": PID})
+        long pid = ProcessHandle.current().pid();
+        boolean dict = args[1].equals("dict");
+        String target = args[2];
+        String goName = args[3];
+        try (Dict d = dict ? Dict.builder(target).openOnly().open() : null;
+            io.polyipc.List l = dict ? null : io.polyipc.List.builder(target).openOnly().open()) {
+          if (!goName.equals("-")) {
+            try (Event go = Event.open(goName)) {
+              System.out.println("ready");
+              System.out.flush();
+              if (!go.await(30, TimeUnit.SECONDS)) throw new IllegalStateException("no go within 30 s");
+            }
+          }
+          if (dict) {
+            d.put("from-child", pid);
+          } else {
+            l.add(java.util.Map.of("from-child", pid));
+          }
+        }
+        System.out.println("changed " + pid);
+        break;
+      }
       default:
         System.err.println("unknown role " + role);
         System.exit(2);
