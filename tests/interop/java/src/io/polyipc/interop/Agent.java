@@ -745,6 +745,28 @@ public final class Agent {
     System.out.println("dict " + id + ": wrote, " + increments + " increments");
   }
 
+  /** The watch scenario: a token round the languages; each turn waits in awaitChange. */
+  private static void dictRelay(String name, long index, long count, long rounds, String id)
+      throws Failure, InterruptedException {
+    try (Dict d = Dict.open(name)) {
+      for (long r = 0; r < rounds; ++r) {
+        final long turn = r * count + index;
+        for (;;) { // the version, then the token, then wait from that version: no change is missed
+          final long version = d.version();
+          final String cur = d.getJson("token");
+          final long token = cur == null ? 0 : Long.parseLong(cur.trim());
+          if (token == turn) break;
+          if (token > turn) throw new Failure("the token passed turn " + turn + ": " + token);
+          if (d.awaitChange(version, 60, TimeUnit.SECONDS) == version) {
+            throw new Failure("no change for 60 s while waiting for turn " + turn);
+          }
+        }
+        d.putJson("token", Long.toString(turn + 1));
+      }
+    }
+    System.out.println("relay " + id + ": " + rounds + " turns");
+  }
+
   private static void dictCheck(String name, String langs, String id) throws Failure {
     int checked = 0;
     try (Dict d = Dict.builder(name).openOnly().open()) {
@@ -830,6 +852,8 @@ public final class Agent {
       listAppend(a[1], Long.parseLong(a[2]), a[3]);
     } else if (n == 5 && cmd.equals("list-check")) {
       listCheck(a[1], a[2], Long.parseLong(a[3]), a[4]);
+    } else if (n == 6 && cmd.equals("dict-relay")) {
+      dictRelay(a[1], Long.parseLong(a[2]), Long.parseLong(a[3]), Long.parseLong(a[4]), a[5]);
     } else {
       return false;
     }
@@ -893,7 +917,7 @@ public final class Agent {
               + " | pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID"
               + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
               + " | dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID"
-              + " | list-check LIST LANGS N ID"
+              + " | list-check LIST LANGS N ID | dict-relay DICT INDEX COUNT ROUNDS ID"
               + " | pool-work POOL [--hang-after K] | pool-submit POOL N");
       System.exit(2);
     }
