@@ -26,15 +26,18 @@ A collections.abc.MutableMapping. Differences from a Manager's dict, on purpose:
 
 Extras: compare_and_set(key, expected, desired) (JSON equality: 1 == 1.0; polyipc.ABSENT
 for "the key is absent" / "delete it"), get_json / set_json / compare_and_set_json (JSON
-text as is, for another codec or values from other languages), stat(), unlink().
+text as is, for another codec or values from other languages), the version property and
+wait_change(seen_version, timeout=None) (watch for a change by any process), stat(), unlink().
 """
 
 import json
+import operator
 from collections.abc import MutableMapping
 
 from . import _errors, _jsoncodec
 from ._handle import Handle, HandleOwner, open_mode
 from ._native import lib
+from ._sync import _deadline, _slice_ns
 
 __all__ = ["Dict", "ABSENT"]
 
@@ -68,6 +71,7 @@ _NO_TEXT = b""  # the native layer's "absent": a valid JSON text is never empty
 
 _get, _set, _remove = lib.NativeDict_get, lib.NativeDict_set, lib.NativeDict_remove
 _cas = lib.NativeDict_compare_and_set  # expected / desired b"": absent / delete
+_version, _wait = lib.NativeDict_version, lib.NativeDict_wait_change  # wait: (seen, ns) -> version, TIMEOUT raises
 
 
 def _decode(raw):
@@ -90,6 +94,33 @@ def _text(text, what="value"):
 
 def _reopen(name):
     return Dict(name, create=False)
+
+
+_UINT64_MAX = (1 << 64) - 1
+_Timeout = _errors.TimeoutError
+
+
+def _wait_change(owner, fn, seen_version, timeout):
+    """Dict.wait_change and List.wait_change: fn(ptr, seen, slice_ns) in slices, as Event.wait
+    waits (the same seen version every slice, so no change between two slices is missed).
+    Returns the version at return: seen_version itself when the time ran out."""
+    seen = operator.index(seen_version)  # TypeError for str, float, None ...
+    if not 0 <= seen <= _UINT64_MAX:
+        raise ValueError(f"'seen_version' must be a version (0 to 2**64-1), not {seen_version!r}")
+    h = owner._handle
+    ptr = h.enter()
+    try:
+        deadline = _deadline(timeout)  # ValueError for negative or NaN, as Event.wait
+        while True:
+            ns = _slice_ns(deadline)
+            try:
+                return fn(ptr, seen, ns)
+            except _Timeout:
+                if ns == 0:
+                    return seen
+                h.check()  # close() from another thread meanwhile: ValueError
+    finally:
+        h.leave()
 
 
 class Dict(HandleOwner, MutableMapping):
@@ -233,6 +264,29 @@ class Dict(HandleOwner, MutableMapping):
         """compare_and_set with JSON texts; None for absent / delete."""
         return bool(self._call(_cas, _key(key), _NO_TEXT if expected is None else _text(expected, "expected value"),
                                _NO_TEXT if desired is None else _text(desired)))
+
+    @property
+    def version(self):
+        """The dict's version: 0 for a new dict, +1 per change (a set, a delete that found its
+        key, a clear, a compare-and-set that swapped; setdefault, pop and popitem count when
+        they change it). Reads, misses and failed calls leave it as it is. Any process's change
+        counts. Read it before reading what you need, then wait_change(version)."""
+        return self._call(_version)
+
+    def wait_change(self, seen_version, timeout=None):
+        """Waits until the dict's version differs from seen_version (a change by any process) and
+        returns the version then; when timeout seconds pass first, returns seen_version itself
+        (compare: `d.wait_change(v, 5) != v`). An old version returns at once.
+
+            v = d.version                  # first the version,
+            state = d.copy()               # then what you need,
+            v = d.wait_change(v)           # then wait from that version: no change is missed
+
+        timeout: None waits forever, 0 never blocks, negative or NaN is ValueError (as
+        Event.wait, which likewise returns False rather than raising when time runs out). It
+        waits in slices with the GIL released: Ctrl-C raises KeyboardInterrupt within a slice,
+        and close() from another thread ends it with ValueError."""
+        return _wait_change(self, _wait, seen_version, timeout)
 
     def stat(self):
         """The dict's options and counters, as a dict."""

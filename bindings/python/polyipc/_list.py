@@ -27,7 +27,9 @@ A collections.abc.MutableSequence. Differences from a Manager's list, on purpose
     polyipc.TooLarge for a value that can never fit (both leave the list as it was).
 
 Extras: append_json / insert_json / set_json / get_json / pop_json / snapshot_json
-(JSON text as is, for another codec or values from other languages), stat(), unlink().
+(JSON text as is, for another codec or values from other languages), the version property
+and wait_change(seen_version, timeout=None) (watch for a change by any process), stat(),
+unlink().
 """
 
 import json
@@ -35,7 +37,7 @@ import operator
 from collections.abc import MutableSequence
 
 from . import _errors
-from ._dict import _decode, _encode, _text
+from ._dict import _decode, _encode, _text, _wait_change
 from ._handle import Handle, HandleOwner, open_mode
 from ._native import lib
 
@@ -48,6 +50,7 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 
 _append, _insert, _get, _set, _pop = (lib.NativeList_append, lib.NativeList_insert, lib.NativeList_get,
                                       lib.NativeList_set, lib.NativeList_pop)
+_version, _wait = lib.NativeList_version, lib.NativeList_wait_change  # wait: (seen, ns) -> version, TIMEOUT raises
 
 
 def _index(index):
@@ -212,6 +215,29 @@ class List(HandleOwner, MutableSequence):
     def snapshot_json(self):
         """Every value as one JSON array (str), one snapshot."""
         return self._call(lib.NativeList_items).decode("utf-8")
+
+    @property
+    def version(self):
+        """The list's version: 0 for a new list, +1 per change (each append, insert, set, pop,
+        del and clear; extend counts one per value). Reads and failed calls leave it as it is.
+        Any process's change counts. Read it before reading what you need, then
+        wait_change(version)."""
+        return self._call(_version)
+
+    def wait_change(self, seen_version, timeout=None):
+        """Waits until the list's version differs from seen_version (a change by any process) and
+        returns the version then; when timeout seconds pass first, returns seen_version itself
+        (compare: `l.wait_change(v, 5) != v`). An old version returns at once.
+
+            v = jobs.version               # first the version,
+            items = jobs.snapshot()        # then what you need,
+            v = jobs.wait_change(v)        # then wait from that version: no change is missed
+
+        timeout: None waits forever, 0 never blocks, negative or NaN is ValueError (as
+        Event.wait, which likewise returns False rather than raising when time runs out). It
+        waits in slices with the GIL released: Ctrl-C raises KeyboardInterrupt within a slice,
+        and close() from another thread ends it with ValueError."""
+        return _wait_change(self, _wait, seen_version, timeout)
 
     def stat(self):
         """The list's options and counters, as a dict."""
