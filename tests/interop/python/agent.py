@@ -552,9 +552,32 @@ def list_check(name, langs, n, ident):
     print(f"list {ident}: checked {len(items)} values")
 
 
+def dict_relay(name, index, count, rounds, ident):
+    """The watch scenario: a token round the languages through one dict; each
+    turn waits in wait_change from the version read before the token."""
+    d = polyipc.Dict(name)  # OPEN_OR_CREATE, defaults
+    try:
+        for r in range(rounds):
+            turn = r * count + index
+            while True:
+                version = d.version
+                token = d.get("token", 0)
+                if token == turn:
+                    break
+                if token > turn:
+                    raise SyncFailure(f"dict {name}: the token passed turn {turn}: {token}")
+                if d.wait_change(version, timeout=60) == version:
+                    raise SyncFailure(f"dict {name}: no change for 60 s while waiting for turn {turn}")
+            d["token"] = turn + 1
+    finally:
+        d.close()
+    print(f"relay {ident}: {rounds} turns")
+
+
 IPC_USAGE = ("pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | "
              "shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID | dict-write DICT N ID | "
-             "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID")
+             "dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID | "
+             "dict-relay DICT INDEX COUNT ROUNDS ID")
 
 
 def ipc_main(argv):
@@ -579,8 +602,10 @@ def ipc_main(argv):
             list_append(args[0], int(args[1]), args[2])
         elif cmd == "list-check" and len(args) == 4:
             list_check(args[0], args[1], int(args[2]), args[3])
+        elif cmd == "dict-relay" and len(args) == 5:
+            dict_relay(args[0], int(args[1]), int(args[2]), int(args[3]), args[4])
         elif cmd in ("pipe-ping", "pipe-pong", "pipe-send", "pipe-eof", "shm-write", "shm-check", "counter",
-                     "dict-write", "dict-check", "list-append", "list-check"):
+                     "dict-write", "dict-check", "list-append", "list-check", "dict-relay"):
             raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {IPC_USAGE}")
         else:
             return None
