@@ -285,6 +285,28 @@ dict_counter=$("$cli" dict demo.stats counter)
 "$agents/agent-go" dict-check demo.stats c,go,java,csharp,python,rust go | show || fail "the Go check of demo.stats failed"
 "$cli" rm demo.stats >/dev/null
 
+relay_rounds=500
+say "watching a Dict: a token goes round C, Go, Java, C#, Python and Rust $relay_rounds times through demo.baton; each process sleeps in wait_change until its turn, while 'polyipc top' watches"
+"$cli" dict demo.baton token 0 --create >/dev/null
+"$cli" top demo.baton --iterations 3 --interval 0.5 </dev/null >"$tmp/top.log" 2>&1 &
+top_pid=$!
+pids+=("$top_pid")
+relays=()
+index=0
+for lang in c go java csharp python rust; do
+  "$agents/agent-$lang" dict-relay demo.baton "$index" 6 "$relay_rounds" "$lang" >"$tmp/relay-$lang.log" 2>&1 &
+  relays+=("$!")
+  pids+=("$!")
+  index=$((index + 1))
+done
+reap_all "a relay" "${relays[@]}"
+cat "$tmp"/relay-*.log | show
+reap_all "polyipc top" "$top_pid"
+show "$tmp/top.log"
+baton=$("$cli" dict demo.baton token)
+[ "$baton" = $((6 * relay_rounds)) ] || fail "demo.baton token is $baton, expected $((6 * relay_rounds))"
+"$cli" rm demo.baton >/dev/null
+
 say "a worker pool: Go services submit tasks to demo.pool; a C worker is killed mid-task; Python, Java and Rust workers serve the rest"
 "$agents/agent-c" pool-work demo.pool --hang-after 1 >"$tmp/pool-victim.log" 2>&1 &
 pool_victim=$!
@@ -356,6 +378,9 @@ cat <<EOF
   - Go, Java, Rust and Python processes slept on the Event 'demo.go' until 'polyipc set demo.go' woke them all
   - six languages wrote into the Dict 'demo.stats' at once and incremented its counter 500 times each by
     compare-and-set: it read exactly $dict_counter, and Go read back every language's entry intact
+  - a token went round the six languages $relay_rounds times through the Dict 'demo.baton': each process slept in
+    wait_change until the one before it had passed the token ($baton turns in order); 'polyipc top' showed
+    the dict's calls per second meanwhile
   - Go services submitted 2 and then 40 tasks to the worker pool 'demo.pool' and checked every result; a C
     worker was killed with kill -9 holding task $pool_task, which another worker finished (redeliveries:
     $pool_redeliveries); of the Python, Java and Rust workers, whichever was free first took each next
