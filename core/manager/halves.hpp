@@ -76,6 +76,7 @@ void describe_halves(nlohmann::json& j, const Shared& s) {
   j["dead_bytes"] = load_word(&s.st.dead_bytes);
   j["version"] = load_word(&s.st.version);
   j["locked"] = s.mutex.holder_tid() != 0;
+  j["sleeping_watchers"] = s.changed.sleepers.load();  // threads asleep in wait_change
   j["counters"]["compactions"] = s.compactions.load();
   j["counters"]["owner_dead_recoveries"] = s.owner_dead_recoveries.load();
 }

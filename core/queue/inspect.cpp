@@ -45,6 +45,10 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   }
   j["attached"] = attached;
   j["live_processes"] = live;
+  // Threads asleep in a wait (after their spin), as the wakers count them.
+  j["sleeping"] = {{"getters", s.getters_sleeping.load()},
+                   {"putters", s.putters_sleeping.load()},
+                   {"joiners", s.joiners_sleeping.load()}};
   j["counters"] = {{"puts", s.puts.load()},
                    {"gets", s.gets.load()},
                    {"bytes_put", s.bytes_put.load()},

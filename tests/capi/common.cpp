@@ -324,6 +324,21 @@ bool WaitUntilSleeping(pid_t pid, std::chrono::milliseconds timeout) {
   return false;
 }
 
+bool WaitForStat(const std::string& name, const std::vector<std::string>& path, int64_t want,
+                 std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    char* text = nullptr;
+    if (polyipc_stat_json(name.c_str(), &text, nullptr) == POLYIPC_OK) {
+      json j = TakeJson(text);
+      for (const auto& key : path) j = j.is_object() && j.contains(key) ? j[key] : json();
+      if (j.is_number_integer() && j.get<int64_t>() == want) return true;
+    }
+    if (Clock::now() >= deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));  // polling a bounded wait
+  }
+}
+
 bool FindNumber(const json& j, const std::vector<std::string>& keys, int64_t* value, std::string* key_found) {
   if (j.is_object()) {
     for (auto& k : keys) {

@@ -191,6 +191,11 @@ char ProcState(pid_t pid);
 // that announced "about to block" has really blocked.
 bool WaitUntilSleeping(pid_t pid, std::chrono::milliseconds timeout);
 
+// Polls the stat of `name` (bounded) until the number at `path` (keys into
+// nested objects) equals want; false when it never did.
+bool WaitForStat(const std::string& name, const std::vector<std::string>& path, int64_t want,
+                 std::chrono::milliseconds timeout);
+
 // Searches a JSON value (recursively) for a numeric member named one of keys.
 bool FindNumber(const json& j, const std::vector<std::string>& keys, int64_t* value, std::string* key_found);
 

@@ -110,6 +110,29 @@ TEST_F(DictMp, WaitChangeWakesAWatcherInAnotherProcess) {
               std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
 }
 
+// A watcher killed while asleep in wait_change stays counted as a sleeper
+// until a change's wake-up finds nobody; then it is taken off, so later sets
+// make no futex syscall.
+TEST_F(DictMp, AWatcherKilledAsleepIsNoLongerCountedAfterTheNextChange) {
+  const std::string name = Name("d");
+  Dict d;
+  CAPI_ASSERT_OK(polyipc_dict_open(name.c_str(), POLYIPC_CREATE_ONLY, nullptr, d.out(), &e));
+  Children kids;
+  pid_t watcher = kids.Add(Spawn([&] {
+    Dict mine;
+    CHILD_REQUIRE(polyipc_dict_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == 0);
+    for (;;) polyipc_dict_wait_change(mine, 0, POLYIPC_FOREVER, nullptr, nullptr);  // killed in here
+    return 1;
+  }));
+  ASSERT_TRUE(WaitForStat(name, {"sleeping_watchers"}, 1, 10s));
+  kill(watcher, SIGKILL);
+  ASSERT_EQ(128 + SIGKILL, kids.Wait(watcher, 10s));
+  ASSERT_TRUE(WaitForStat(name, {"sleeping_watchers"}, 1, 10s)) << "the dead stay counted until a wake-up";
+  CAPI_ASSERT_OK(polyipc_dict_set(d, "k", "1", &e));
+  EXPECT_TRUE(WaitForStat(name, {"sleeping_watchers"}, 0, 10s));
+  EXPECT_EQ(GetS(d, "k"), "1");
+}
+
 // 60 times: a child sets keys k0..k7 in a loop and is SIGKILLed after a random
 // number of acknowledged sets (plus a random few microseconds). Afterwards
 // every value is one the child wrote for that key, the last acknowledged set
