@@ -11,6 +11,21 @@ constexpr const char* kLastActivity = "last_activity_unix_ms";
 
 bool is_byte_counter(const std::string& name) { return name.rfind("bytes_", 0) == 0; }
 
+// Threads asleep in a wait on the object: a queue's sleeping getters, putters
+// and joiners, a dict's or list's sleeping watchers; null when the stat does
+// not say.
+Json asleep_of(const Json& obj) {
+  auto sleeping = obj.find("sleeping");
+  if (sleeping != obj.end() && sleeping->is_object()) {
+    uint64_t n = 0;
+    for (const auto& [kind, count] : sleeping->items())
+      if (count.is_number_unsigned()) n += count.get<uint64_t>();
+    return n;
+  }
+  auto watchers = obj.find("sleeping_watchers");
+  return watchers != obj.end() && watchers->is_number_unsigned() ? *watchers : Json();
+}
+
 // The same object as in the sample before: same name, kind and creator, and
 // no counter went down (a recreated object starts from zero again).
 const Json* previous_of(const Json& obj, const TopSample* before) {
@@ -34,6 +49,7 @@ Json object_row(const Json& obj, const TopSample* before, const TopSample& now, 
   row["kind"] = obj.value("kind", "");
   row["state"] = state_text(obj);
   row["attached"] = attached_text(obj);
+  row["asleep"] = asleep_of(obj);
   const Json counters = obj.value("counters", Json::object());
   row["counters"] = counters;
   row["deltas"] = nullptr;
@@ -137,18 +153,20 @@ std::string top_text(const Json& frame) {
     out += "rates from the next frame on\n";
   }
 
-  std::vector<std::vector<std::string>> table{{"NAME", "KIND", "STATE", "ATTACHED", "OPS/S", "RATES", "RECOVERED", "IDLE"}};
+  std::vector<std::vector<std::string>> table{
+      {"NAME", "KIND", "STATE", "ATTACHED", "ASLEEP", "OPS/S", "RATES", "RECOVERED", "IDLE"}};
   std::string notes;
   for (const Json* row : rows) {
     if (row->contains("error")) {
-      table.push_back({field_text(*row, "name"), "?", "-", "-", "-", "-", "-", "-"});
+      table.push_back({field_text(*row, "name"), "?", "-", "-", "-", "-", "-", "-", "-"});
       notes += field_text(*row, "name") + ": " + field_text(*row, "error") + "\n";
       continue;
     }
     const double o = ops(row);
     const Json& idle = (*row)["idle_ms"];
     table.push_back({field_text(*row, "name"), field_text(*row, "kind"), field_text(*row, "state"),
-                     field_text(*row, "attached"), o < 0 ? "-" : rate_text(o), rates_column(*row),
+                     field_text(*row, "attached"), field_text(*row, "asleep"), o < 0 ? "-" : rate_text(o),
+                     rates_column(*row),
                      field_text((*row)["counters"], "owner_dead_recoveries"),
                      idle.is_number() ? idle_text(idle.get<int64_t>()) : "-"});
   }

@@ -18,8 +18,10 @@ struct TopSample {
 
 // The frame for `now` as JSON (what `top --json` prints, one line per frame):
 //   {"namespace", "time_unix_ms", "seconds", "objects": [{"name", "kind",
-//    "state", "attached", "counters", "deltas", "rates", "ops_per_s",
-//    "idle_ms"}]}
+//    "state", "attached", "asleep", "counters", "deltas", "rates",
+//    "ops_per_s", "idle_ms"}]}
+// asleep: threads asleep in a wait on the object (a queue's getters, putters
+// and joiners; a dict's or list's watchers), null when its stat does not say.
 // deltas/rates/ops_per_s/seconds are null on the first frame (before ==
 // nullptr) and for an object that is new since `before` (or was recreated:
 // a counter went down). ops_per_s sums the counted calls (puts, gets,

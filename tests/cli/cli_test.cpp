@@ -834,6 +834,7 @@ TEST_F(Cli, TopCountsTheCallsBetweenFramesAndRefreshesOnEnter) {
   EXPECT_EQ(jobs["state"], "6") << jobs;
   EXPECT_EQ(jobs["deltas"]["puts"], 4) << jobs;
   EXPECT_EQ(jobs["deltas"]["gets"], 1) << jobs;
+  EXPECT_EQ(jobs["asleep"], 0) << "no getter sleeps on it: " << jobs;
   const double seconds = second["seconds"].get<double>();
   EXPECT_GT(seconds, 0) << second;
   EXPECT_LT(seconds, 3600) << "the line refreshed it, not the interval: " << second;
@@ -860,7 +861,7 @@ TEST_F(Cli, TopShowsEveryObjectOfTheNamespace) {
   EXPECT_EQ(frames, 3u) << r;
   EXPECT_NE(r.out.find("rates from the next frame on"), std::string::npos) << r;
   EXPECT_NE(r.out.find("rates per second over the last"), std::string::npos) << r;
-  EXPECT_TRUE(any_line_matches(r.out, "^NAME +KIND +STATE +ATTACHED +OPS/S +RATES +RECOVERED +IDLE$")) << r;
+  EXPECT_TRUE(any_line_matches(r.out, "^NAME +KIND +STATE +ATTACHED +ASLEEP +OPS/S +RATES +RECOVERED +IDLE$")) << r;
   EXPECT_TRUE(any_line_matches(r.out, "^jobs +queue +1 +")) << r;
   EXPECT_TRUE(any_line_matches(r.out, "^go +event +clear +")) << r;
 }

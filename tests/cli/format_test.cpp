@@ -105,6 +105,7 @@ TEST(CliTop, RatesAreCounterDeltasOverTheTimeBetweenSamples) {
   EXPECT_EQ(jobs["rates"]["bytes_put"], 1000.0);
   EXPECT_EQ(jobs["ops_per_s"], 15.0) << "calls only: bytes and the activity time are not calls";
   EXPECT_EQ(jobs["idle_ms"], 500);
+  EXPECT_TRUE(jobs["asleep"].is_null()) << "its stat does not say";
   EXPECT_EQ(jobs["counters"]["puts"], 30);
 }
 
@@ -130,7 +131,8 @@ TEST(CliTop, TheFirstFrameAndNewOrRecreatedObjectsHaveNoRates) {
 TEST(CliTop, TextShowsTheBusiestFirstAndNamesErrors) {
   auto before = Sample(0, 0, R"([{"name":"calm","kind":"queue","counters":{"puts":0}},
       {"name":"busy","kind":"queue","counters":{"puts":0,"gets":0,"bytes_put":0,"owner_dead_recoveries":2}}])");
-  auto now = Sample(1'000'000'000, 1000, R"([{"name":"calm","kind":"queue","counters":{"puts":5}},
+  auto now = Sample(1'000'000'000, 1000, R"([{"name":"calm","kind":"queue","counters":{"puts":5},
+      "sleeping":{"getters":2,"putters":0,"joiners":1}},
       {"name":"busy","kind":"queue","counters":{"puts":2000,"gets":1500,"bytes_put":3072,"owner_dead_recoveries":2}},
       {"name":"gone","error":"object 'gone': not found"}])");
   const std::string text = polyipc_cli::top_text(polyipc_cli::top_frame(&before, now, "ns"));
@@ -142,6 +144,7 @@ TEST(CliTop, TextShowsTheBusiestFirstAndNamesErrors) {
   EXPECT_LT(calm, gone) << text;  // no rates (an error) last
   EXPECT_NE(text.find("puts 2.0k/s, gets 1.5k/s, bytes_put 3KiB/s"), std::string::npos) << text;
   EXPECT_NE(text.find("gone: object 'gone': not found"), std::string::npos) << text;
+  EXPECT_TRUE(std::regex_search(text, std::regex("\ncalm +queue +- +- +3 +5 "))) << "3 asleep, 5 calls/s: " << text;
   const std::string first = polyipc_cli::top_text(polyipc_cli::top_frame(nullptr, before, "ns"));
   EXPECT_NE(first.find("rates from the next frame on"), std::string::npos) << first;
 }
