@@ -166,7 +166,7 @@ static Status wait_until(WakeWord& w, Ready ready, const Deadline& deadline) {
   w.sleepers.fetch_add(1, std::memory_order_seq_cst);
   const uint32_t seen = w.seq.load(std::memory_order_seq_cst);
   if (!ready()) futex_wait(&w.seq, seen, deadline.until_ns(kPeerCheckNs));
-  release_sleeper(w.sleepers);
+  w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
   return ready() || !deadline.expired() ? Status::Ok : Status::Timeout;
 }
 
@@ -429,13 +429,13 @@ std::atomic<uint32_t>* Pipe::watch(uint32_t* seen) {
   w.sleepers.fetch_add(1, std::memory_order_seq_cst);
   *seen = w.seq.load(std::memory_order_seq_cst);
   if (readable()) {
-    release_sleeper(w.sleepers);
+    w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
     return nullptr;
   }
   return &w.seq;
 }
 
-void Pipe::unwatch() noexcept { release_sleeper(s_->dir[peer()].data.sleepers); }
+void Pipe::unwatch() noexcept { s_->dir[peer()].data.sleepers.fetch_sub(1, std::memory_order_seq_cst); }
 
 nlohmann::json Pipe::describe(const std::string& name, const SegmentHeader* h, const void* body) {
   const PipeShared& s = *static_cast<const PipeShared*>(body);

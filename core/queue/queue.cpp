@@ -13,7 +13,6 @@
 #include "core/memcopy.hpp"
 #include "core/names.hpp"
 #include "core/sync/futex.hpp"
-#include "core/sync/waiting.hpp"
 #include "core/sync/journal.hpp"
 #include "core/sync/robust_mutex.hpp"
 #include "core/queue/layout.hpp"
@@ -352,7 +351,7 @@ void Queue::release_from_dead_owner(uint64_t pos) {
 void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept {
   if (sleepers.load(std::memory_order_seq_cst) == 0) return;
   word.fetch_add(1, std::memory_order_seq_cst);
-  wake_and_heal(&word, sleepers);
+  futex_wake_all(&word);
 }
 
 // Called with both locks held; returns with them held. Spins briefly first,
@@ -376,7 +375,7 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
   unlock();
   // Sleep in slices while others own records, so dead owners are noticed.
   futex_wait(&word, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
-  release_sleeper(sleepers);
+  sleepers.fetch_sub(1, std::memory_order_seq_cst);
   lock(Deadline::forever());
   reap_dead_owners(false);
 }
@@ -1446,7 +1445,7 @@ std::atomic<uint32_t>* Queue::watch(uint32_t* seen) {
   return &s_->not_empty;
 }
 
-void Queue::unwatch() noexcept { release_sleeper(s_->getters_sleeping); }
+void Queue::unwatch() noexcept { s_->getters_sleeping.fetch_sub(1, std::memory_order_seq_cst); }
 
 // ---- inspection ------------------------------------------------------------
 

@@ -4,7 +4,6 @@
 
 #include "core/describe.hpp"
 #include "core/sync/futex.hpp"
-#include "core/sync/waiting.hpp"
 
 namespace polyipc {
 namespace {
@@ -35,7 +34,7 @@ void Event::set() noexcept {
   while (!(w & 1) && !s_->word.compare_exchange_weak(w, (((w >> 1) + 1) << 1) | 1, std::memory_order_seq_cst)) {
   }
   s_->sets.fetch_add(1, std::memory_order_relaxed);
-  if (s_->sleepers.load(std::memory_order_seq_cst) != 0) wake_and_heal(&s_->word, s_->sleepers);
+  if (s_->sleepers.load(std::memory_order_seq_cst) != 0) futex_wake_all(&s_->word);
 }
 
 void Event::clear() noexcept {
@@ -60,7 +59,7 @@ Status Event::wait_since(uint32_t token, const Deadline& deadline, ErrorText& er
     while (!changed() && !deadline.expired()) {
       s_->sleepers.fetch_add(1, std::memory_order_seq_cst);
       futex_wait(&s_->word, seen, deadline.until_ns(-1));
-      release_sleeper(s_->sleepers);
+      s_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
     }
     if (changed()) return Status::Ok;
   }

@@ -22,9 +22,8 @@ inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected, int64_t u
           until_ns == INT64_MAX ? nullptr : &ts, nullptr, FUTEX_BITSET_MATCH_ANY);
 }
 
-// Wakes every thread sleeping on *word; returns how many it woke (-1: error).
-inline long futex_wake_all(std::atomic<uint32_t>* word) noexcept {
-  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+inline void futex_wake_all(std::atomic<uint32_t>* word) noexcept {
+  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
 inline void cpu_relax() noexcept {
