@@ -456,6 +456,9 @@ nlohmann::json Pipe::describe(const std::string& name, const SegmentHeader* h, c
               {"pending_bytes", d.tail.load() - d.head.load()}};
     j["counters"][std::string("messages_from_") + end] = d.messages.load();
     j["counters"][std::string("bytes_from_") + end] = d.bytes.load();
+    // data from end e: its senders wait for room, the other end's receivers for data
+    j["sleeping"][std::string("senders_at_") + end] = d.space.sleepers.load();
+    j["sleeping"][std::string("receivers_at_") + (e == 0 ? "b" : "a")] = d.data.sleepers.load();
   }
   return j;
 }

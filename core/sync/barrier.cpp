@@ -200,6 +200,7 @@ nlohmann::json Barrier::describe(const std::string& name, const SegmentHeader* h
   j["waiting"] = broken ? 0 : load_word(&s.count);
   j["broken"] = broken;
   j["generation"] = load_word(&s.generation);
+  j["sleeping"] = {{"waiters", s.wake.sleepers.load()}};  // threads asleep in a wait, as wakers count them
   j["counters"] = {{"rounds", s.rounds.load()}, {"breaks", s.breaks.load()},
                    {"owner_dead_recoveries", s.owner_dead_recoveries.load()}};
   return j;

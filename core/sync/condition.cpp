@@ -126,6 +126,7 @@ nlohmann::json Condition::describe(const std::string& name, const SegmentHeader*
   uint32_t waiting = 0;
   for (const auto& w : s.waiters) waiting += w.token.load() != 0 && !w.notified.load();
   j["waiting"] = waiting;
+  j["sleeping"] = {{"waiters", s.wake.sleepers.load()}};  // threads asleep in a wait, as wakers count them
   j["counters"] = {{"waits", s.waits.load()}, {"notifies", s.notifies.load()}, {"timeouts", s.timeouts.load()}};
   return j;
 }

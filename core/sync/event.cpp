@@ -74,6 +74,7 @@ nlohmann::json Event::describe(const std::string& name, const SegmentHeader* h, 
   uint32_t w = s.word.load();
   j["set"] = (w & 1) != 0;
   j["waiting"] = s.sleepers.load();
+  j["sleeping"] = {{"waiters", s.sleepers.load()}};  // threads asleep in a wait, as wakers count them
   j["counters"] = {{"sets", s.sets.load()}, {"clears", s.clears.load()}, {"waits", s.waits.load()},
                    {"timeouts", s.timeouts.load()}};
   return j;

@@ -202,6 +202,7 @@ nlohmann::json Semaphore::describe(const std::string& name, const SegmentHeader*
     if (t != 0 && c != 0) holders.push_back({{"pid", token_pid(t)}, {"slots", c}, {"alive", is_alive(t)}});
   }
   j["holders"] = holders;
+  j["sleeping"] = {{"acquirers", s.released.sleepers.load()}};  // threads asleep in a wait, as wakers count them
   j["counters"] = {{"acquires", s.acquires.load()},
                    {"releases", s.releases.load()},
                    {"timeouts", s.timeouts.load()},

@@ -245,8 +245,10 @@ TEST_F(SyncMp, EventSetWakesWaitersInOtherProcesses) {
       return 0;
     })));
   for (pid_t p : pids) EXPECT_TRUE(WaitUntilSleeping(p, 10s));
+  EXPECT_TRUE(WaitForStat(n, {"sleeping", "waiters"}, 4, 10s)) << "the stat counts the four asleep";
   CAPI_ASSERT_OK(polyipc_event_set(ev, &e));
   for (pid_t p : pids) EXPECT_EQ(0, kids.Wait(p, 10s));
+  EXPECT_TRUE(WaitForStat(n, {"sleeping", "waiters"}, 0, 10s));
 }
 
 TEST_F(SyncMp, BarrierAcrossProcessesForManyRounds) {
