@@ -11,9 +11,9 @@ constexpr const char* kLastActivity = "last_activity_unix_ms";
 
 bool is_byte_counter(const std::string& name) { return name.rfind("bytes_", 0) == 0; }
 
-// Threads asleep in a wait on the object: a queue's sleeping getters, putters
-// and joiners, a dict's or list's sleeping watchers; null when the stat does
-// not say.
+// Threads asleep in a wait on the object: the sum of the stat's "sleeping"
+// object (a queue's getters, putters and joiners; an event's waiters ...),
+// or a dict's or list's sleeping watchers; null when the stat does not say.
 Json asleep_of(const Json& obj) {
   auto sleeping = obj.find("sleeping");
   if (sleeping != obj.end() && sleeping->is_object()) {
