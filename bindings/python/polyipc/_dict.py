@@ -30,14 +30,13 @@ text as is, for another codec or values from other languages), the version prope
 wait_change(seen_version, timeout=None) (watch for a change by any process), stat(), unlink().
 """
 
-import json
 import operator
 from collections.abc import MutableMapping
 
 from . import _errors, _jsoncodec
-from ._handle import Handle, HandleOwner, open_mode
+from ._handle import Handle, open_mode
 from ._native import lib
-from ._sync import _deadline, _slice_ns
+from ._sync import _SyncObject, _deadline, _slice_ns
 
 __all__ = ["Dict", "ABSENT"]
 
@@ -92,10 +91,6 @@ def _text(text, what="value"):
     raise TypeError(f"the {what} JSON text must be str or bytes-like, not {type(text).__name__}")
 
 
-def _reopen(name):
-    return Dict(name, create=False)
-
-
 _UINT64_MAX = (1 << 64) - 1
 _Timeout = _errors.TimeoutError
 
@@ -123,7 +118,7 @@ def _wait_change(owner, fn, seen_version, timeout):
         h.leave()
 
 
-class Dict(HandleOwner, MutableMapping):
+class Dict(_SyncObject, MutableMapping):
     """A named process-shared dict of str keys to JSON values; a MutableMapping.
 
     Dict(name, *, create=True, exclusive=False, capacity_bytes=0, max_items=0, mode=0,
@@ -136,19 +131,19 @@ class Dict(HandleOwner, MutableMapping):
     detaches or dies. Another kind of object under the name: polyipc.Incompatible.
     """
 
-    __slots__ = ("_name", "_handle", "_what")
+    __slots__ = ("_name", "_handle")
+    _kind = "Dict"
+    _free = lib.delete_NativeDict
+    _stat_json = lib.NativeDict_stat_json
 
     def __init__(self, name, *, create=True, exclusive=False, capacity_bytes=0, max_items=0, mode=0,
                  ephemeral=False):
         self._handle = _NOT_OPEN  # so __repr__ and close() work if opening fails
         if not isinstance(name, str):
             raise TypeError(f"Dict name must be str, not {type(name).__name__}")
-        self._name = name
-        self._what = f"Dict {name!r}"
         ptr = lib.NativeDict_open(name, open_mode(create, exclusive), int(capacity_bytes), int(max_items), int(mode),
                                   int(bool(ephemeral)))
-        ptr = getattr(ptr, "this", ptr)  # the SWIG pointer object itself
-        self._handle = Handle(ptr, self._what, lib.delete_NativeDict)
+        self._attach(name, ptr)
 
     # ---- the mapping ----------------------------------------------------------------
     def __getitem__(self, key):
@@ -288,27 +283,8 @@ class Dict(HandleOwner, MutableMapping):
         and close() from another thread ends it with ValueError."""
         return _wait_change(self, _wait, seen_version, timeout)
 
-    def stat(self):
-        """The dict's options and counters, as a dict."""
-        return json.loads(self._call(lib.NativeDict_stat_json))
-
-    def close(self):
-        """Releases this handle (not the dict: see polyipc.unlink). Idempotent."""
-        self._handle.close()
-
-    def unlink(self):
-        """Removes the name (polyipc.unlink(self.name)); open handles keep working."""
-        lib.polyipc_unlink(self._name)
-
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-    def __reduce__(self):
-        # Another process reopens it by name (in its POLYIPC_NAMESPACE).
-        return _reopen, (self._name,)
-
-    def __repr__(self):
-        return f"<polyipc.Dict {getattr(self, '_name', '?')!r}{' closed' if self.closed else ''}>"

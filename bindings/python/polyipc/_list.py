@@ -32,13 +32,13 @@ and wait_change(seen_version, timeout=None) (watch for a change by any process),
 unlink().
 """
 
-import json
 import operator
 from collections.abc import MutableSequence
 
 from . import _errors
 from ._dict import _decode, _encode, _text, _wait_change
-from ._handle import Handle, HandleOwner, open_mode
+from ._sync import _SyncObject
+from ._handle import Handle, open_mode
 from ._native import lib
 
 __all__ = ["List"]
@@ -66,11 +66,7 @@ def _position(index):
     return min(max(operator.index(index), _INT64_MIN), _INT64_MAX)
 
 
-def _reopen(name):
-    return List(name, create=False)
-
-
-class List(HandleOwner, MutableSequence):
+class List(_SyncObject, MutableSequence):
     """A named process-shared list of JSON values; a MutableSequence.
 
     List(name, *, create=True, exclusive=False, capacity_bytes=0, max_items=0, mode=0,
@@ -83,19 +79,19 @@ class List(HandleOwner, MutableSequence):
     Another kind of object under the name: polyipc.Incompatible.
     """
 
-    __slots__ = ("_name", "_handle", "_what")
+    __slots__ = ("_name", "_handle")
+    _kind = "List"
+    _free = lib.delete_NativeList
+    _stat_json = lib.NativeList_stat_json
 
     def __init__(self, name, *, create=True, exclusive=False, capacity_bytes=0, max_items=0, mode=0,
                  ephemeral=False):
         self._handle = _NOT_OPEN  # so __repr__ and close() work if opening fails
         if not isinstance(name, str):
             raise TypeError(f"List name must be str, not {type(name).__name__}")
-        self._name = name
-        self._what = f"List {name!r}"
         ptr = lib.NativeList_open(name, open_mode(create, exclusive), int(capacity_bytes), int(max_items), int(mode),
                                   int(bool(ephemeral)))
-        ptr = getattr(ptr, "this", ptr)  # the SWIG pointer object itself
-        self._handle = Handle(ptr, self._what, lib.delete_NativeList)
+        self._attach(name, ptr)
 
     def _at(self, fn, *args):
         """A call on one element: the library's "out of range" and "empty" become IndexError."""
@@ -239,27 +235,8 @@ class List(HandleOwner, MutableSequence):
         and close() from another thread ends it with ValueError."""
         return _wait_change(self, _wait, seen_version, timeout)
 
-    def stat(self):
-        """The list's options and counters, as a dict."""
-        return json.loads(self._call(lib.NativeList_stat_json))
-
-    def close(self):
-        """Releases this handle (not the list: see polyipc.unlink). Idempotent."""
-        self._handle.close()
-
-    def unlink(self):
-        """Removes the name (polyipc.unlink(self.name)); open handles keep working."""
-        lib.polyipc_unlink(self._name)
-
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
         self.close()
-
-    def __reduce__(self):
-        # Another process reopens it by name (in its POLYIPC_NAMESPACE).
-        return _reopen, (self._name,)
-
-    def __repr__(self):
-        return f"<polyipc.List {getattr(self, '_name', '?')!r}{' closed' if self.closed else ''}>"
