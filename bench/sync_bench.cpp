@@ -51,7 +51,7 @@ void usage() {
       "usage: polyipc_sync_bench [options]\n"
       "  --rounds R        repeat the whole interleaved run R times (default 3; 1 with --quick)\n"
       "  --quick           smoke run: fewer pairs, handoffs and wake rounds\n"
-      "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake\n"
+      "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake, killed-sleepers\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
       "  --pair-seconds S  uncontended timed phase per cell, in 10 batches (default 0.3)\n"
       "  --handoffs N      handoff cell length in counter increments (default 1000000)\n"
@@ -64,7 +64,8 @@ void usage() {
       "peers: uncontended: polyipc_lock pthread_pshared pthread_robust pthread_robust_ec boost_named_mutex\n"
       "                    posix_sem polyipc_semaphore\n"
       "       handoff:     polyipc_lock pthread_pshared pthread_robust_ec boost_named_mutex\n"
-      "       event-wake:  polyipc_event futex mp_event\n");
+      "       event-wake:  polyipc_event futex mp_event\n"
+      "       killed-sleepers: polyipc_queue_killed polyipc_queue\n");
 }
 
 [[noreturn]] void poly_fail(const char* what, int rc, const polyipc_error& e) {
@@ -141,6 +142,85 @@ class PolySem {  // binary use of a polyipc_semaphore: initial 1, unbounded
   std::string name_;
   polyipc_semaphore* s_ = nullptr;
   polyipc_error e_{};
+};
+
+// A put + get pair of 64 B on a BYTES queue, one thread. With Kills > 0 the
+// queue first had that many getters killed while asleep in get (SIGKILL
+// once the stat counts them and /proc shows them asleep): the cost of
+// sleepers that died counted, which 0.7 heals on the first wake-up.
+template <int Kills>
+class PolyQueuePair {
+ public:
+  explicit PolyQueuePair(const std::string& name) : name_("sb-" + name) {
+    polyipc_unlink(name_.c_str(), nullptr);
+    polyipc_queue_options o;
+    polyipc_queue_options_init(&o);
+    o.format = POLYIPC_FORMAT_BYTES;
+    int rc = polyipc_queue_open(name_.c_str(), POLYIPC_CREATE_ONLY, &o, &q_, &e_);
+    if (rc != POLYIPC_OK) poly_fail(("polyipc_queue_open " + name_).c_str(), rc, e_);
+    std::vector<pid_t> kids;
+    for (int i = 0; i < Kills; ++i) {
+      fflush(nullptr);
+      pid_t pid = fork();
+      if (pid == 0) {
+        polyipc_queue* h = nullptr;
+        if (polyipc_queue_open(name_.c_str(), POLYIPC_OPEN_ONLY, &o, &h, nullptr) != POLYIPC_OK) _exit(1);
+        char buf[64];
+        size_t len = 0;
+        polyipc_queue_get_into(h, buf, sizeof buf, &len, POLYIPC_FOREVER, nullptr);  // killed in here
+        _exit(1);
+      }
+      if (pid < 0) sys_fail("fork", errno);
+      kids.push_back(pid);
+    }
+    if (Kills > 0) {
+      const uint64_t give_up = now_ns() + 10'000'000'000ull;
+      while (sleeping_getters() != Kills || !all_asleep(kids)) {
+        if (now_ns() > give_up) throw std::runtime_error("the getters to kill never fell asleep");
+        usleep(1000);  // polling a bounded wait, before the timed part
+      }
+      for (pid_t pid : kids) {
+        kill(pid, SIGKILL);
+        waitpid(pid, nullptr, 0);
+      }
+    }
+  }
+  ~PolyQueuePair() {
+    polyipc_queue_close(q_);
+    polyipc_unlink(name_.c_str(), nullptr);
+  }
+  void lock() {
+    int rc = polyipc_queue_put(q_, msg_, sizeof msg_, 0, &e_);
+    if (rc != POLYIPC_OK) poly_fail("polyipc_queue_put", rc, e_);
+  }
+  void unlock() {
+    size_t len = 0;
+    int rc = polyipc_queue_get_into(q_, buf_, sizeof buf_, &len, 0, &e_);
+    if (rc != POLYIPC_OK) poly_fail("polyipc_queue_get_into", rc, e_);
+  }
+
+ private:
+  int sleeping_getters() {
+    char* text = nullptr;
+    if (polyipc_queue_stat_json(q_, &text, nullptr) != POLYIPC_OK) return -1;
+    int n = json::parse(text)["sleeping"]["getters"].get<int>();
+    polyipc_free(text);
+    return n;
+  }
+  static bool all_asleep(const std::vector<pid_t>& pids) {
+    for (pid_t pid : pids) {
+      std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+      std::string st((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
+      auto p = st.rfind(')');
+      if (p == std::string::npos || p + 2 >= st.size() || st[p + 2] != 'S') return false;
+    }
+    return true;
+  }
+  std::string name_;
+  polyipc_queue* q_ = nullptr;
+  polyipc_error e_{};
+  char msg_[64] = {};
+  char buf_[64];
 };
 
 // A pthread mutex in a POSIX shared-memory object (shm_open + mmap), process-shared.
@@ -539,6 +619,8 @@ std::vector<Scenario> scenarios() {
        Kind::Handoff, {"polyipc_lock", "pthread_pshared", "pthread_robust_ec", "boost_named_mutex"}},
       {"event-wake", "set-to-wake latency across processes, waiter blocked (50..200 us after it announced its wait)",
        Kind::Wake, {"polyipc_event", "futex", "mp_event"}},
+      {"killed-sleepers", "queue put+get of 64 B, one thread, after 3 getters were killed asleep, and fresh (ns per pair)",
+       Kind::Uncontended, {"polyipc_queue_killed", "polyipc_queue"}},
   };
 }
 
@@ -556,6 +638,8 @@ SyncResult run_cell(const Options& o, const Scenario& sc, const std::string& pee
         if (peer == "boost_named_mutex") return run_uncontended<BoostNamedMutex>(name, o);
         if (peer == "posix_sem") return run_uncontended<PosixSem>(name, o);
         if (peer == "polyipc_semaphore") return run_uncontended<PolySem>(name, o);
+        if (peer == "polyipc_queue_killed") return run_uncontended<PolyQueuePair<3>>(name, o);
+        if (peer == "polyipc_queue") return run_uncontended<PolyQueuePair<0>>(name, o);
         break;
       case Kind::Handoff:
         if (peer == "polyipc_lock") return run_handoff<PolyLock>(name, o);

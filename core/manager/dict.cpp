@@ -106,16 +106,17 @@ std::unique_ptr<Dict> Dict::open(const std::string& name, OpenMode mode, const D
   std::unique_ptr<Dict> d(new Dict());
   d->segment_ = Segment::open(name, mode, spec);
   d->s_ = static_cast<DictShared*>(d->segment_->body());
+  d->tally_.init(*d->segment_, {&d->s_->changed.sleepers});
   check_halves_fit("dict", *d->segment_, d->s_->halves_offset, d->s_->half_size);
   return d;
 }
 
 Dict::~Dict() = default;
 
-JournalGuard Dict::lock() const { return lock_halves(s_); }
+JournalGuard Dict::lock() const { return lock_halves(s_, tally_); }
 
 Status Dict::wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error) {
-  return wait_halves_change(s_, label(), seen, deadline, version, error);
+  return wait_halves_change(s_, tally_, label(), seen, deadline, version, error);
 }
 
 std::string Dict::label() const { return "dict '" + name() + "'"; }

@@ -126,6 +126,7 @@ class Dict {
 
   std::unique_ptr<Segment> segment_;
   DictShared* s_ = nullptr;
+  mutable SleeperTally tally_;  // changed.sleepers; lock() is const and may wake
 };
 
 }  // namespace polyipc

@@ -53,15 +53,15 @@ inline void check_halves_fit(const char* kind, const Segment& segment, uint64_t 
 // The shared struct's mutex for one call: a dead holder's transaction rolled
 // back, and watchers woken after it when the call changed the version.
 template <class Shared>
-JournalGuard lock_halves(Shared* s) {
-  return JournalGuard(s->mutex, s->journal, s, s->owner_dead_recoveries, {&s->st.version, &s->changed});
+JournalGuard lock_halves(Shared* s, SleeperTally& tally) {
+  return JournalGuard(s->mutex, s->journal, s, s->owner_dead_recoveries, {&s->st.version, &s->changed, &tally});
 }
 
 // wait_change of both kinds; label ("dict 'x'") names the object on Timeout.
 template <class Shared>
-Status wait_halves_change(Shared* s, const std::string& label, uint64_t seen, const Deadline& deadline,
-                          uint64_t* version, ErrorText& error) {
-  const Status st = wait_version_change(&s->st.version, s->changed, seen, deadline, version);
+Status wait_halves_change(Shared* s, SleeperTally& tally, const std::string& label, uint64_t seen,
+                          const Deadline& deadline, uint64_t* version, ErrorText& error) {
+  const Status st = wait_version_change(&s->st.version, s->changed, tally, seen, deadline, version);
   if (st == Status::Timeout)
     error.set("%s: no change within the timeout (still version %llu)", label.c_str(), (unsigned long long)*version);
   return st;

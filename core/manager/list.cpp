@@ -65,16 +65,17 @@ std::unique_ptr<List> List::open(const std::string& name, OpenMode mode, const L
   std::unique_ptr<List> l(new List());
   l->segment_ = Segment::open(name, mode, spec);
   l->s_ = static_cast<ListShared*>(l->segment_->body());
+  l->tally_.init(*l->segment_, {&l->s_->changed.sleepers});
   check_halves_fit("list", *l->segment_, l->s_->halves_offset, l->s_->half_size);
   return l;
 }
 
 List::~List() = default;
 
-JournalGuard List::lock() const { return lock_halves(s_); }
+JournalGuard List::lock() const { return lock_halves(s_, tally_); }
 
 Status List::wait_change(uint64_t seen, const Deadline& deadline, uint64_t* version, ErrorText& error) {
-  return wait_halves_change(s_, label(), seen, deadline, version, error);
+  return wait_halves_change(s_, tally_, label(), seen, deadline, version, error);
 }
 
 std::string List::label() const { return "list '" + name() + "'"; }

@@ -113,6 +113,7 @@ class List {
 
   std::unique_ptr<Segment> segment_;
   ListShared* s_ = nullptr;
+  mutable SleeperTally tally_;  // changed.sleepers; lock() is const and may wake
 };
 
 }  // namespace polyipc

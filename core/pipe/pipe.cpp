@@ -82,6 +82,8 @@ std::unique_ptr<Pipe> Pipe::open(const std::string& name, OpenMode mode, PipeEnd
   std::unique_ptr<Pipe> p(new Pipe());
   p->segment_ = Segment::open(name, mode, spec);
   p->s_ = static_cast<PipeShared*>(p->segment_->body());
+  p->tally_.init(*p->segment_, {&p->s_->dir[0].data.sleepers, &p->s_->dir[0].space.sleepers,
+                                &p->s_->dir[1].data.sleepers, &p->s_->dir[1].space.sleepers});
   p->end_ = static_cast<uint32_t>(end);
   if (p->segment_->header()->total_size - p->segment_->header()->body_offset <
       p->s_->ring_offset[1] + (p->s_->duplex ? p->s_->capacity : 0))
@@ -115,8 +117,8 @@ Pipe::~Pipe() {
   if (mine != 0 && e.holders[slot_].compare_exchange_strong(mine, 0) && e.handles.fetch_sub(1) != 1) return;
   // The last holder of this end left: the other side's waiters look again (EOF).
   for (auto& d : s_->dir) {
-    d.data.wake_all();
-    d.space.wake_all();
+    d.data.wake_all(tally_);
+    d.space.wake_all(tally_);
   }
 }
 
@@ -150,7 +152,7 @@ Status Pipe::lock(RobustMutex& m, const Deadline& deadline) {
 
 // Waits (without the side's lock) until ready() or the deadline; Ok: look again.
 template <class Ready>
-static Status wait_until(WakeWord& w, Ready ready, const Deadline& deadline) {
+static Status wait_until(WakeWord& w, SleeperTally& tally, Ready ready, const Deadline& deadline) {
   if (deadline.is_immediate()) return Status::Timeout;
   const int64_t start = monotonic_ns();
   for (int i = 0;; ++i) {
@@ -163,10 +165,10 @@ static Status wait_until(WakeWord& w, Ready ready, const Deadline& deadline) {
     cpu_relax();
   }
   if (deadline.expired()) return Status::Timeout;
-  w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  tally.enter(w.sleepers);
   const uint32_t seen = w.seq.load(std::memory_order_seq_cst);
   if (!ready()) futex_wait(&w.seq, seen, deadline.until_ns(kPeerCheckNs));
-  w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  tally.leave(w.sleepers);
   return ready() || !deadline.expired() ? Status::Ok : Status::Timeout;
 }
 
@@ -219,7 +221,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       copy_bytes(r + 1, data, len);
       *r = Record{static_cast<uint32_t>(len), kMessage};
       d.tail.store(tail + align + rs, std::memory_order_seq_cst);
-      d.data.wake_sleepers();
+      d.data.wake_sleepers(tally_);
       d.send_mutex.unlock();
       d.messages.fetch_add(1, std::memory_order_relaxed);
       d.bytes.fetch_add(len, std::memory_order_relaxed);
@@ -230,7 +232,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       copy_bytes(r + 1, data, len);
       *r = Record{static_cast<uint32_t>(len), kMessage};
       d.tail.store(tail + rs, std::memory_order_seq_cst);  // publishes the record whole
-      d.data.wake_sleepers();
+      d.data.wake_sleepers(tally_);
       d.send_mutex.unlock();
       d.messages.fetch_add(1, std::memory_order_relaxed);
       d.bytes.fetch_add(len, std::memory_order_relaxed);
@@ -240,7 +242,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       // The record does not fit before the end of the ring: pad to it first.
       *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
       d.tail.store(tail + to_end, std::memory_order_seq_cst);
-      d.data.wake_sleepers();
+      d.data.wake_sleepers(tally_);
       continue;
     }
     // No room. Pads the receiver has not stepped over yet (it only does so
@@ -259,7 +261,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       const uint64_t t = d.tail.load(std::memory_order_relaxed), h = d.head.load(std::memory_order_seq_cst);
       return cap - (t - h) >= rs || peer_gone(false);
     };
-    if (wait_until(d.space, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
+    if (wait_until(d.space, tally_, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
       error.set("pipe '%s': timed out waiting for room (%zu bytes)", pname(), len);
       return Status::Timeout;
     }
@@ -325,7 +327,7 @@ bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
         throw Error(Status::Incompatible, format("pipe '%s': damaged (bad pad record)", pname()));
       head += r.len;
       d.head.store(head, std::memory_order_seq_cst);
-      d.space.wake_sleepers();
+      d.space.wake_sleepers(tally_);
       continue;
     }
     if (r.type != kMessage || kHeader + align8(r.len) > to_end || tail - head < kHeader + align8(r.len))
@@ -368,7 +370,7 @@ Status Pipe::recv(Queue::Destination dest, void* context, size_t* len, const Dea
       }
       copy_bytes(dst, r + 1, r->len);
       d.head.store(pos + kHeader + align8(r->len), std::memory_order_seq_cst);
-      d.space.wake_sleepers();
+      d.space.wake_sleepers(tally_);
       d.recv_mutex.unlock();
       return Status::Ok;
     }
@@ -385,7 +387,7 @@ Status Pipe::recv(Queue::Destination dest, void* context, size_t* len, const Dea
     auto ready = [&] {
       return d.tail.load(std::memory_order_seq_cst) != d.head.load(std::memory_order_relaxed) || peer_gone(false);
     };
-    if (wait_until(d.data, ready, deadline) == Status::Timeout || lock(d.recv_mutex, deadline) != Status::Ok) {
+    if (wait_until(d.data, tally_, ready, deadline) == Status::Timeout || lock(d.recv_mutex, deadline) != Status::Ok) {
       error.set("pipe '%s': nothing received within the timeout", pname());
       return Status::Timeout;
     }
@@ -405,7 +407,7 @@ Status Pipe::poll(const Deadline& deadline, ErrorText& error) {
       return Status::Closed;
     }
     auto ready = [&] { return readable(); };
-    if (wait_until(d.data, ready, deadline) == Status::Timeout) {
+    if (wait_until(d.data, tally_, ready, deadline) == Status::Timeout) {
       error.set("pipe '%s': nothing to receive within the timeout", pname());
       return Status::Timeout;
     }
@@ -426,16 +428,16 @@ bool Pipe::readable() {
 std::atomic<uint32_t>* Pipe::watch(uint32_t* seen) {
   if (!can_recv()) return nullptr;
   WakeWord& w = s_->dir[peer()].data;
-  w.sleepers.fetch_add(1, std::memory_order_seq_cst);
+  tally_.enter(w.sleepers);
   *seen = w.seq.load(std::memory_order_seq_cst);
   if (readable()) {
-    w.sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    tally_.leave(w.sleepers);
     return nullptr;
   }
   return &w.seq;
 }
 
-void Pipe::unwatch() noexcept { s_->dir[peer()].data.sleepers.fetch_sub(1, std::memory_order_seq_cst); }
+void Pipe::unwatch() noexcept { tally_.leave(s_->dir[peer()].data.sleepers); }
 
 nlohmann::json Pipe::describe(const std::string& name, const SegmentHeader* h, const void* body) {
   const PipeShared& s = *static_cast<const PipeShared*>(body);

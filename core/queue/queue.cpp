@@ -89,6 +89,7 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   q->segment_ = Segment::open(name, mode, spec);
   q->label_ = label;
   q->s_ = static_cast<QueueShared*>(q->segment_->body());
+  q->tally_.init(*q->segment_, {&q->s_->getters_sleeping, &q->s_->putters_sleeping, &q->s_->joiners_sleeping});
   return q;
 }
 
@@ -351,7 +352,7 @@ void Queue::release_from_dead_owner(uint64_t pos) {
 void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept {
   if (sleepers.load(std::memory_order_seq_cst) == 0) return;
   word.fetch_add(1, std::memory_order_seq_cst);
-  futex_wake_all(&word);
+  if (futex_wake_all(&word) == 0) tally_.woke_nobody();
 }
 
 // Called with both locks held; returns with them held. Spins briefly first,
@@ -369,13 +370,13 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
     bool changed = getter ? getter_may_proceed() : (s_->closed || fits(record_size));
     if (changed || deadline.expired()) return;
   }
-  sleepers.fetch_add(1, std::memory_order_seq_cst);
+  tally_.enter(sleepers);
   uint32_t seen = word.load(std::memory_order_seq_cst);
   bool must_reap = s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0;
   unlock();
   // Sleep in slices while others own records, so dead owners are noticed.
   futex_wait(&word, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
-  sleepers.fetch_sub(1, std::memory_order_seq_cst);
+  tally_.leave(sleepers);
   lock(Deadline::forever());
   reap_dead_owners(false);
 }
@@ -1439,13 +1440,13 @@ std::atomic<uint32_t>* Queue::watch(uint32_t* seen) {
     unlock();
     return nullptr;
   }
-  s_->getters_sleeping.fetch_add(1, std::memory_order_seq_cst);
+  tally_.enter(s_->getters_sleeping);
   *seen = s_->not_empty.load(std::memory_order_seq_cst);
   unlock();
   return &s_->not_empty;
 }
 
-void Queue::unwatch() noexcept { s_->getters_sleeping.fetch_sub(1, std::memory_order_seq_cst); }
+void Queue::unwatch() noexcept { tally_.leave(s_->getters_sleeping); }
 
 // ---- inspection ------------------------------------------------------------
 

@@ -9,6 +9,7 @@
 
 #include "core/clock.hpp"
 #include "core/segment/segment.hpp"
+#include "core/segment/sleeper_tally.hpp"
 #include "core/status.hpp"
 
 namespace polyipc {
@@ -186,6 +187,7 @@ class Queue {
   std::unique_ptr<Segment> segment_;
   std::string label_;
   QueueShared* s_ = nullptr;
+  SleeperTally tally_;  // getters_sleeping, putters_sleeping, joiners_sleeping
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,

@@ -203,10 +203,12 @@ bool Segment::attach() {
         return true;
       }
     }
-    // Full: free the slots of dead processes, then look again.
+    // Full: free the slots of dead processes, then look again. A freed
+    // slot's sleeper tally stays: it is still owed to the counts, and
+    // whoever takes the slot inherits it (SleeperTally::heal).
     for (uint32_t i = 0; i < kMaxAttached; ++i) {
       uint64_t t = header_->attached[i].load();
-      if (t != 0 && !is_alive(t)) header_->attached[i].compare_exchange_strong(t, 0);
+      if (t != 0 && t != kSlotBeingHealed && !is_alive(t)) header_->attached[i].compare_exchange_strong(t, 0);
     }
   }
   throw Error(Status::NoMemory, format("%s '%s': more than %u handles attached", kind_name(Kind(header_->kind)),

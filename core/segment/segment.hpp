@@ -25,6 +25,10 @@ constexpr uint64_t kSegmentMagic = 0x31435049594c4f50ull;  // "POLYIPC1"
 constexpr uint32_t kLayoutVersion = 2;  // 2: two-lock FIFO queue
 constexpr uint32_t kMaxAttached = 128;
 constexpr uint32_t kDefaultMode = 0600;
+// An attached slot held while a dead process's sleeper tally is taken off
+// (sleeper_tally.cpp). No process has this token: its start time would be
+// 2^42 clock ticks. Neither free nor dead to attach().
+constexpr uint64_t kSlotBeingHealed = ~uint64_t{0};
 
 struct SegmentHeader {
   uint64_t magic;  // written last by the creator, with `initialised`
@@ -44,7 +48,13 @@ struct SegmentHeader {
   uint64_t created_unix_ms;
   // One ProcessToken per attached handle, 0 when free; claimed with one CAS.
   alignas(64) std::atomic<uint64_t> attached[kMaxAttached];
+  // Per attached slot: how many threads of its process each of the object's
+  // sleeper counts includes (core/segment/sleeper_tally.hpp). Added in 0.7 in
+  // bytes that 0.6 left zero, so the layout version did not change.
+  alignas(64) std::atomic<uint64_t> sleeper_tally[kMaxAttached];
 };
+// Bodies start at the next 4 KiB boundary; 0.6 objects put them at 4096.
+static_assert(sizeof(SegmentHeader) <= 4096, "the header grew past the body offset of 0.6 objects");
 
 struct SegmentSpec {
   Kind kind;
@@ -70,6 +80,9 @@ class Segment {
 
   // Processes attached now that are alive (a dead process's slot counts as free).
   uint32_t live_attached() const noexcept;
+  // This handle's slot in header()->attached, and the token it holds there.
+  int slot() const noexcept { return slot_; }
+  ProcessToken token() const noexcept { return token_; }
 
  private:
   Segment() = default;

@@ -40,6 +40,7 @@ std::unique_ptr<Barrier> Barrier::open(const std::string& name, OpenMode mode, u
   std::unique_ptr<Barrier> b(new Barrier());
   b->segment_ = Segment::open(name, mode, spec);
   b->s_ = static_cast<BarrierShared*>(b->segment_->body());
+  b->tally_.init(*b->segment_, {&b->s_->wake.sleepers});
   return b;
 }
 
@@ -95,7 +96,7 @@ Status Barrier::arrive(uint64_t* ticket, ErrorText& error) {
   s_->mutex.unlock();
   if (last) {
     s_->rounds.fetch_add(1, std::memory_order_relaxed);
-    s_->wake.wake_all();
+    s_->wake.wake_all(tally_);
   }
   *ticket = (g << kIndexBits) | index;
   return Status::Ok;
@@ -116,7 +117,7 @@ Status Barrier::await(uint64_t ticket, const Deadline& deadline, uint64_t* index
         if (pid_t dead = dead_waiter(g)) {
           break_locked();
           s_->mutex.unlock();
-          s_->wake.wake_all();
+          s_->wake.wake_all(tally_);
           error.set("barrier '%s': broken: waiting process %d died", name().c_str(), static_cast<int>(dead));
           return Status::Broken;
         }
@@ -131,7 +132,7 @@ Status Barrier::await(uint64_t ticket, const Deadline& deadline, uint64_t* index
       *index = ticket & ((1u << kIndexBits) - 1);
       return Status::Ok;
     }
-    if (deadline.is_immediate() || !s_->wake.wait(seen, deadline, kLivenessSliceNs, kSpinNs)) {
+    if (deadline.is_immediate() || !s_->wake.wait(seen, deadline, kLivenessSliceNs, tally_, kSpinNs)) {
       if (s_->wake.observe() != seen) continue;  // something changed at the last moment: look again
       error.set("barrier '%s': not all %llu parties arrived within the timeout", name().c_str(),
                 (unsigned long long)s_->parties);
@@ -163,7 +164,7 @@ Status Barrier::cancel(uint64_t ticket, uint64_t* index, ErrorText& error) {
     *index = ticket & ((1u << kIndexBits) - 1);
     return Status::Ok;
   }
-  s_->wake.wake_all();
+  s_->wake.wake_all(tally_);
   error.set("barrier '%s': arrival given up; the barrier is now broken", name().c_str());
   return Status::Broken;
 }
@@ -172,7 +173,7 @@ void Barrier::abort() {
   lock();
   break_locked();
   s_->mutex.unlock();
-  s_->wake.wake_all();
+  s_->wake.wake_all(tally_);
 }
 
 void Barrier::reset() {
@@ -185,7 +186,7 @@ void Barrier::reset() {
     tx.set(s_->count, 0);
   }
   s_->mutex.unlock();
-  s_->wake.wake_all();
+  s_->wake.wake_all(tally_);
 }
 
 uint64_t Barrier::n_waiting() const noexcept { return broken() ? 0 : load_word(&s_->count); }

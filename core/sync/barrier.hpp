@@ -79,6 +79,7 @@ class Barrier {
 
   std::unique_ptr<Segment> segment_;
   BarrierShared* s_ = nullptr;
+  SleeperTally tally_;  // wake.sleepers
 };
 
 }  // namespace polyipc

@@ -36,6 +36,7 @@ std::unique_ptr<Condition> Condition::open(const std::string& name, OpenMode mod
   std::unique_ptr<Condition> c(new Condition());
   c->segment_ = Segment::open(name, mode, spec);
   c->s_ = static_cast<ConditionShared*>(c->segment_->body());
+  c->tally_.init(*c->segment_, {&c->s_->wake.sleepers});
   const std::string actual(c->s_->lock_name, strnlen(c->s_->lock_name, sizeof c->s_->lock_name));
   c->lock_ = Lock::open_any(actual, OpenMode::OpenOrCreate, o);
   return c;
@@ -76,7 +77,7 @@ Status Condition::wait(const Deadline& deadline, ErrorText& error) {
   uint32_t seen = s_->wake.observe();
   const uint32_t depth = lock_->release_all();
   while (!w.notified.load(std::memory_order_acquire)) {
-    if (!s_->wake.wait(seen, deadline, kLivenessSliceNs)) break;
+    if (!s_->wake.wait(seen, deadline, kLivenessSliceNs, tally_)) break;
     seen = s_->wake.observe();
   }
   Status st = lock_->reacquire(depth, error);
@@ -94,6 +95,7 @@ Status Condition::notify(uint64_t n, ErrorText& error) {
   if (Status st = require_lock("notify", error); st != Status::Ok) return st;
   const ProcessToken me = self_token();
   uint64_t woken = 0;
+  bool found_dead = false;
   while (woken < n) {
     // The longest waiting slot not yet notified.
     int64_t best = -1;
@@ -107,6 +109,7 @@ Status Condition::notify(uint64_t n, ErrorText& error) {
     const uint64_t t = w.token.load(std::memory_order_relaxed);
     if (t != me && !is_alive(t)) {
       w.token.store(0, std::memory_order_relaxed);  // its waiter died: free the slot, wake someone else
+      found_dead = true;
       continue;
     }
     w.notified.store(1, std::memory_order_release);
@@ -114,8 +117,9 @@ Status Condition::notify(uint64_t n, ErrorText& error) {
   }
   if (woken) {
     s_->notifies.fetch_add(woken, std::memory_order_relaxed);
-    s_->wake.wake_all();
+    s_->wake.wake_all(tally_);
   }
+  if (found_dead) tally_.woke_nobody();  // it may have died asleep, still counted
   return Status::Ok;
 }
 

@@ -62,6 +62,7 @@ class Condition {
 
   std::unique_ptr<Segment> segment_;
   ConditionShared* s_ = nullptr;
+  SleeperTally tally_;  // wake.sleepers
   std::unique_ptr<Lock> lock_;
 };
 

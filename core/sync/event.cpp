@@ -23,6 +23,7 @@ std::unique_ptr<Event> Event::open(const std::string& name, OpenMode mode, const
   std::unique_ptr<Event> e(new Event());
   e->segment_ = Segment::open(name, mode, spec);
   e->s_ = static_cast<EventShared*>(e->segment_->body());
+  e->tally_.init(*e->segment_, {&e->s_->sleepers});
   return e;
 }
 
@@ -34,7 +35,7 @@ void Event::set() noexcept {
   while (!(w & 1) && !s_->word.compare_exchange_weak(w, (((w >> 1) + 1) << 1) | 1, std::memory_order_seq_cst)) {
   }
   s_->sets.fetch_add(1, std::memory_order_relaxed);
-  if (s_->sleepers.load(std::memory_order_seq_cst) != 0) futex_wake_all(&s_->word);
+  if (s_->sleepers.load(std::memory_order_seq_cst) != 0 && futex_wake_all(&s_->word) == 0) tally_.woke_nobody();
 }
 
 void Event::clear() noexcept {
@@ -57,9 +58,9 @@ Status Event::wait_since(uint32_t token, const Deadline& deadline, ErrorText& er
       }
     } while (monotonic_ns() < spin_end);
     while (!changed() && !deadline.expired()) {
-      s_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+      tally_.enter(s_->sleepers);
       futex_wait(&s_->word, seen, deadline.until_ns(-1));
-      s_->sleepers.fetch_sub(1, std::memory_order_seq_cst);
+      tally_.leave(s_->sleepers);
     }
     if (changed()) return Status::Ok;
   }

@@ -11,6 +11,7 @@
 
 #include "core/clock.hpp"
 #include "core/segment/segment.hpp"
+#include "core/segment/sleeper_tally.hpp"
 #include "core/status.hpp"
 #include "core/sync/lock.hpp"
 
@@ -45,6 +46,7 @@ class Event {
   Event() = default;
   std::unique_ptr<Segment> segment_;
   EventShared* s_ = nullptr;
+  SleeperTally tally_;  // sleepers
 };
 
 }  // namespace polyipc

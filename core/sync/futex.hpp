@@ -22,8 +22,9 @@ inline void futex_wait(std::atomic<uint32_t>* word, uint32_t expected, int64_t u
           until_ns == INT64_MAX ? nullptr : &ts, nullptr, FUTEX_BITSET_MATCH_ANY);
 }
 
-inline void futex_wake_all(std::atomic<uint32_t>* word) noexcept {
-  syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
+// Returns how many sleepers it woke.
+inline long futex_wake_all(std::atomic<uint32_t>* word) noexcept {
+  return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), FUTEX_WAKE, INT_MAX, nullptr, nullptr, 0);
 }
 
 inline void cpu_relax() noexcept {

@@ -16,6 +16,7 @@ namespace polyipc {
 struct ChangeSignal {
   const uint64_t* version = nullptr;
   WakeWord* changed = nullptr;
+  SleeperTally* tally = nullptr;  // the handle's, for changed.sleepers
 };
 
 class JournalGuard {
@@ -35,7 +36,7 @@ class JournalGuard {
   ~JournalGuard() {
     const bool changed = signal_.version && (recovered_ || load_word(signal_.version) != version_at_lock_);
     mutex_.unlock();
-    if (changed) signal_.changed->wake_all();
+    if (changed) signal_.changed->wake_all(*signal_.tally);
   }
   JournalGuard(const JournalGuard&) = delete;
   JournalGuard& operator=(const JournalGuard&) = delete;
@@ -48,10 +49,10 @@ class JournalGuard {
 };
 
 // Waits until the journaled *version differs from seen: Ok with *version_out,
-// or Timeout. Wakers call changed.wake_all() after the change commits (the
+// or Timeout. Wakers call changed.wake_all(...) after the change commits (the
 // guard above does), so a waiter that saw the old version and then the old
 // wake count cannot miss it; a waker killed in between costs one slice.
-inline Status wait_version_change(const uint64_t* version, WakeWord& changed, uint64_t seen,
+inline Status wait_version_change(const uint64_t* version, WakeWord& changed, SleeperTally& tally, uint64_t seen,
                                   const Deadline& deadline, uint64_t* version_out) noexcept {
   for (;;) {
     const uint32_t wakes = changed.observe();
@@ -59,7 +60,7 @@ inline Status wait_version_change(const uint64_t* version, WakeWord& changed, ui
     *version_out = now;
     if (now != seen) return Status::Ok;
     if (deadline.expired()) return Status::Timeout;
-    changed.wait(wakes, deadline, kLivenessSliceNs);
+    changed.wait(wakes, deadline, kLivenessSliceNs, tally);
   }
 }
 

@@ -39,6 +39,7 @@ std::unique_ptr<Semaphore> Semaphore::open(const std::string& name, OpenMode mod
   std::unique_ptr<Semaphore> sem(new Semaphore());
   sem->segment_ = Segment::open(name, mode, spec);
   sem->s_ = static_cast<SemaphoreShared*>(sem->segment_->body());
+  sem->tally_.init(*sem->segment_, {&sem->s_->released.sleepers});
   return sem;
 }
 
@@ -74,7 +75,7 @@ void Semaphore::reap_dead_holders(bool force) {
   }
   if (returned) {
     s_->slots_returned.fetch_add(returned, std::memory_order_relaxed);
-    s_->released.wake_all();
+    s_->released.wake_all(tally_);
   }
 }
 
@@ -128,7 +129,7 @@ Status Semaphore::acquire(uint64_t n, const Deadline& deadline, ErrorText& error
       return st;
     }
     s_->mutex.unlock();
-    if (deadline.is_immediate() || !s_->released.wait(seen, deadline, kLivenessSliceNs, kSpinNs)) break;
+    if (deadline.is_immediate() || !s_->released.wait(seen, deadline, kLivenessSliceNs, tally_, kSpinNs)) break;
   }
   s_->timeouts.fetch_add(1, std::memory_order_relaxed);
   error.set("semaphore '%s': %llu slot%s not available within the timeout (value %llu)", name().c_str(),
@@ -169,7 +170,7 @@ Status Semaphore::release(uint64_t n, ErrorText& error) {
   }
   s_->mutex.unlock();
   s_->releases.fetch_add(1, std::memory_order_relaxed);
-  s_->released.wake_all();
+  s_->released.wake_all(tally_);
   return Status::Ok;
 }
 

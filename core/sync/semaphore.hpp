@@ -73,6 +73,7 @@ class Semaphore {
 
   std::unique_ptr<Segment> segment_;
   SemaphoreShared* s_ = nullptr;
+  SleeperTally tally_;  // released.sleepers
   int64_t holder_hint_ = -1;
 };
 

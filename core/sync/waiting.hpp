@@ -6,33 +6,37 @@
 #include <cstdint>
 
 #include "core/clock.hpp"
+#include "core/segment/sleeper_tally.hpp"
 #include "core/sync/futex.hpp"
 
 namespace polyipc {
 
+// Every call that counts a sleeper or wakes one takes the handle's
+// SleeperTally, so that a process that dies asleep is taken off `sleepers`.
 struct WakeWord {
   std::atomic<uint32_t> seq{0};       // bumped by every wake-up
-  std::atomic<uint32_t> sleepers{0};  // may stay high after a sleeper dies: costs a syscall, never a lost wake
+  std::atomic<uint32_t> sleepers{0};  // threads asleep here (the tally heals the dead)
 
   uint32_t observe() const noexcept { return seq.load(std::memory_order_seq_cst); }
 
-  void wake_all() noexcept {
+  void wake_all(SleeperTally& tally) noexcept {
     seq.fetch_add(1, std::memory_order_seq_cst);
-    if (sleepers.load(std::memory_order_seq_cst) != 0) futex_wake_all(&seq);
+    if (sleepers.load(std::memory_order_seq_cst) != 0) wake(tally);
   }
 
   // A cheaper wake for hot paths: nothing at all unless someone sleeps. The
   // caller published its change with a seq_cst store or fence before, and
   // sleepers register (sleepers++, then observe, then re-check) in that order.
-  void wake_sleepers() noexcept {
+  void wake_sleepers(SleeperTally& tally) noexcept {
     if (sleepers.load(std::memory_order_seq_cst) == 0) return;
     seq.fetch_add(1, std::memory_order_seq_cst);
-    futex_wake_all(&seq);
+    wake(tally);
   }
 
   // Returns once seq != seen, slice_ns has passed, or the deadline has; spins
   // spin_ns first. False when the deadline has passed (and nothing changed).
-  bool wait(uint32_t seen, const Deadline& deadline, int64_t slice_ns, int64_t spin_ns = 0) noexcept {
+  bool wait(uint32_t seen, const Deadline& deadline, int64_t slice_ns, SleeperTally& tally,
+            int64_t spin_ns = 0) noexcept {
     if (deadline.is_immediate()) return seq.load() != seen;
     if (spin_ns > 0) {
       const int64_t start = monotonic_ns();
@@ -44,10 +48,15 @@ struct WakeWord {
       } while (monotonic_ns() - start < spin_ns);
     }
     if (deadline.expired()) return seq.load() != seen;
-    sleepers.fetch_add(1, std::memory_order_seq_cst);
+    tally.enter(sleepers);
     if (seq.load(std::memory_order_seq_cst) == seen) futex_wait(&seq, seen, deadline.until_ns(slice_ns));
-    sleepers.fetch_sub(1, std::memory_order_seq_cst);
+    tally.leave(sleepers);
     return seq.load() != seen || !deadline.expired();
+  }
+
+ private:
+  void wake(SleeperTally& tally) noexcept {
+    if (futex_wake_all(&seq) == 0) tally.woke_nobody();
   }
 };
 

@@ -759,8 +759,7 @@ TEST_F(Crash, ClosedJoinableQueueStillRedeliversAKilledTakersItem) {
 }
 
 // The stat counts getters asleep in get. Getters killed there lose nothing
-// and wedge nothing; they stay counted (a known cost: docs/design-notes.md,
-// "Waiting"), which the stat makes visible.
+// and wedge nothing (killed_sleepers_test.cpp: and they stop being counted).
 TEST_F(Crash, GettersAsleepShowInTheStatAndKillingThemLosesNothing) {
   const std::string name = Name("q");
   auto o = Opts();
