@@ -147,7 +147,7 @@ class PolySem {  // binary use of a polyipc_semaphore: initial 1, unbounded
 // A put + get pair of 64 B on a BYTES queue, one thread. With Kills > 0 the
 // queue first had that many getters killed while asleep in get (SIGKILL
 // once the stat counts them and /proc shows them asleep): the cost of
-// sleepers that died counted, which 0.7 heals on the first wake-up.
+// sleepers that died counted, which 0.6.1 heals on the first wake-up.
 template <int Kills>
 class PolyQueuePair {
  public:

@@ -49,8 +49,8 @@ struct SegmentHeader {
   // One ProcessToken per attached handle, 0 when free; claimed with one CAS.
   alignas(64) std::atomic<uint64_t> attached[kMaxAttached];
   // Per attached slot: how many threads of its process each of the object's
-  // sleeper counts includes (core/segment/sleeper_tally.hpp). Added in 0.7 in
-  // bytes that 0.6 left zero, so the layout version did not change.
+  // sleeper counts includes (core/segment/sleeper_tally.hpp). Added in 0.6.1 in
+  // bytes that 0.6.0 left zero, so the layout version did not change.
   alignas(64) std::atomic<uint64_t> sleeper_tally[kMaxAttached];
 };
 // Bodies start at the next 4 KiB boundary; 0.6 objects put them at 4096.
