@@ -77,7 +77,12 @@ bool is_alive(ProcessToken t) noexcept {
   if (::kill(pid, 0) != 0 && errno == ESRCH) return false;
   char state;
   uint64_t start = 0;
-  if (!read_stat(pid, &state, &start)) return false;
+  if (!read_stat(pid, &state, &start)) {
+    // Gone between the two looks, or hidden (another user's process under
+    // hidepid): a second kill() tells. Hidden counts as alive, since "dead"
+    // would give a live process's leases and sleeper counts away.
+    return ::kill(pid, 0) == 0 || errno == EPERM;
+  }
   if (state == 'Z' || state == 'X') return false;
   return make_token(pid, start) == t;
 }
