@@ -14,13 +14,15 @@ nlohmann::json describe_header(const std::string& name, const SegmentHeader* h) 
   uint32_t live = 0;
   for (uint32_t i = 0; i < kMaxAttached; ++i) {
     uint64_t t = h->attached[i].load(std::memory_order_relaxed);
-    if (t == 0) continue;
+    if (t == 0 || t == kSlotBeingHealed) continue;
     bool alive = is_alive(t);
     live += alive;
     attached.push_back({{"pid", token_pid(t)}, {"alive", alive}});
   }
   j["attached"] = attached;
   j["live_processes"] = live;
+  // Sleepers of dead processes taken off the object's sleeper counts (core/segment/sleeper_tally.hpp).
+  j["dead_sleepers_healed"] = h->dead_sleepers_healed.load(std::memory_order_relaxed);
   return j;
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
+#include "core/describe.hpp"
 #include "core/queue/layout.hpp"
 #include "core/queue/queue.hpp"
 
@@ -14,9 +15,7 @@ ProcessToken Queue::creator() const noexcept { return segment_->header()->creato
 std::string Queue::describe(const std::string& name, const SegmentHeader* h, const void* body) {
   const QueueShared& s = *static_cast<const QueueShared*>(body);
   static const char* orders[] = {"fifo", "lifo", "priority"};
-  nlohmann::json j;
-  j["name"] = name;
-  j["kind"] = kind_name(static_cast<Kind>(h->kind));  // a pool is a queue of tasks
+  nlohmann::json j = describe_header(name, h);  // "kind" says pool for a pool's task queue
   j["order"] = orders[s.order % 3];
   j["format"] = s.format == static_cast<uint32_t>(Format::Json) ? "json" : "bytes";
   j["joinable"] = s.joinable != 0;
@@ -25,26 +24,11 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   j["capacity_bytes"] = s.capacity;
   j["used_bytes"] = s.pub_tail.load() - s.pub_head.load();
   j["max_message_bytes"] = s.max_message;
-  j["mode"] = h->mode;
-  j["owner_uid"] = h->creator_uid;
-  j["creator_pid"] = token_pid(h->creator);
-  j["ephemeral"] = h->ephemeral != 0;
   j["closed"] = load(s.closed) != 0;
   uint64_t done = load(s.cs.tasks_done), added = load(s.ps.unfinished_added);
   j["unfinished_tasks"] = added > done ? added - done : 0;
   j["leased"] = load(s.cs.leased);
   j["in_flight"] = load(s.ps.reserved) + load(s.cs.reading);
-  nlohmann::json attached = nlohmann::json::array();
-  uint32_t live = 0;
-  for (uint32_t i = 0; i < kMaxAttached; ++i) {
-    uint64_t t = h->attached[i].load(std::memory_order_relaxed);
-    if (t == 0) continue;
-    bool alive = is_alive(t);
-    live += alive;
-    attached.push_back({{"pid", token_pid(t)}, {"alive", alive}});
-  }
-  j["attached"] = attached;
-  j["live_processes"] = live;
   // Threads asleep in a wait (after their spin), as the wakers count them.
   j["sleeping"] = {{"getters", s.getters_sleeping.load()},
                    {"putters", s.putters_sleeping.load()},

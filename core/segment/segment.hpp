@@ -49,9 +49,11 @@ struct SegmentHeader {
   // One ProcessToken per attached handle, 0 when free; claimed with one CAS.
   alignas(64) std::atomic<uint64_t> attached[kMaxAttached];
   // Per attached slot: how many threads of its process each of the object's
-  // sleeper counts includes (core/segment/sleeper_tally.hpp). Added in 0.6.1 in
-  // bytes that 0.6.0 left zero, so the layout version did not change.
-  alignas(64) std::atomic<uint64_t> sleeper_tally[kMaxAttached];
+  // sleeper counts (up to four) includes (core/segment/sleeper_tally.hpp).
+  // Added in 0.6.1 in bytes that 0.6.0 left zero, so the layout version did
+  // not change.
+  alignas(64) std::atomic<uint32_t> sleeper_tally[kMaxAttached][4];
+  std::atomic<uint64_t> dead_sleepers_healed;  // taken off the counts so far (0.6.1)
 };
 // Bodies start at the next 4 KiB boundary; 0.6 objects put them at 4096.
 static_assert(sizeof(SegmentHeader) <= 4096, "the header grew past the body offset of 0.6 objects");

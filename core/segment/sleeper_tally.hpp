@@ -23,7 +23,7 @@ namespace polyipc {
 
 class SleeperTally {
  public:
-  static constexpr unsigned kMaxCounts = 4;  // 16-bit fields of a tally word
+  static constexpr unsigned kMaxCounts = 4;  // a slot's tally has one word per count
 
   // counts: the object's sleeper counts, in an order every process agrees on
   // (it names the tally's fields). Call once, after the segment is open.
@@ -33,10 +33,10 @@ class SleeperTally {
   // of the counts given to init).
   void enter(std::atomic<uint32_t>& count) noexcept {
     count.fetch_add(1, std::memory_order_seq_cst);
-    if (uint64_t unit = tally_unit(count)) tally_->fetch_add(unit, std::memory_order_seq_cst);
+    if (std::atomic<uint32_t>* t = tally_of(count)) t->fetch_add(1, std::memory_order_seq_cst);
   }
   void leave(std::atomic<uint32_t>& count) noexcept {
-    if (uint64_t unit = tally_unit(count)) tally_->fetch_sub(unit, std::memory_order_seq_cst);
+    if (std::atomic<uint32_t>* t = tally_of(count)) t->fetch_sub(1, std::memory_order_seq_cst);
     count.fetch_sub(1, std::memory_order_seq_cst);
   }
 
@@ -51,18 +51,18 @@ class SleeperTally {
   static constexpr int64_t kHealIntervalNs = 100'000'000;
 
  private:
-  // The tally increment for count, or 0 when this process does not tally:
-  // a forked child using its parent's handle counts under the parent's
-  // slot, where the parent's death would take it off while it sleeps.
-  uint64_t tally_unit(const std::atomic<uint32_t>& count) const noexcept {
-    if (!tally_ || self_token() != owner_) return 0;
+  // This handle's tally of count, or nullptr when this process does not
+  // tally: a forked child using its parent's handle counts under the
+  // parent's slot, where the parent's death would take it off while it sleeps.
+  std::atomic<uint32_t>* tally_of(const std::atomic<uint32_t>& count) const noexcept {
+    if (!tally_ || self_token() != owner_) return nullptr;
     for (unsigned i = 0; i < n_counts_; ++i)
-      if (counts_[i] == &count) return uint64_t{1} << (16 * i);
-    return 0;
+      if (counts_[i] == &count) return &tally_[i];
+    return nullptr;
   }
 
   SegmentHeader* header_ = nullptr;
-  std::atomic<uint64_t>* tally_ = nullptr;  // this handle's slot
+  std::atomic<uint32_t>* tally_ = nullptr;  // this handle's slot: one word per count
   ProcessToken owner_ = 0;
   std::atomic<uint32_t>* counts_[kMaxCounts] = {};
   unsigned n_counts_ = 0;

@@ -38,6 +38,7 @@ class KilledSleepers : public CapiTest {
     ASSERT_TRUE(WaitForStat(name, sc.count, 2, 1s)) << "the dead are still counted before a wake-up";
     sc.wake();
     EXPECT_TRUE(WaitForStat(name, sc.count, 0, 1s)) << "the wake-up that woke nobody took the dead off";
+    EXPECT_TRUE(WaitForStat(name, {"dead_sleepers_healed"}, 2, 1s));
 
     sc.prepare();
     pid_t live = kids.Add(Spawn(sc.sleep));

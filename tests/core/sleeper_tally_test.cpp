@@ -111,7 +111,7 @@ TEST_F(SleeperTallyTest, TakesOffTheDeadAndOnlyTheDead) {
 TEST_F(SleeperTallyTest, AForkedChildOnItsParentsHandleIsCountedButNotTallied) {
   pid_t child = CountedChild(1, 0, /*own_handle=*/false);
   EXPECT_EQ(counts_->a.load(), 1u);
-  EXPECT_EQ(segment_->header()->sleeper_tally[segment_->slot()].load(), 0u);
+  EXPECT_EQ(segment_->header()->sleeper_tally[segment_->slot()][0].load(), 0u);
   Kill(child);
   EXPECT_EQ(tally_.heal(), 0u);
   EXPECT_EQ(counts_->a.load(), 1u) << "untallied: stays counted (a cost, never a lost wake-up)";
