@@ -250,7 +250,12 @@ struct Target {
   bool at_least = true;  // value >= goal passes, else value <= goal does
   bool info = false;     // reported ("ok" / "low"), not a target of the issue
   std::string unit = "x";
+  // Ratio targets: the widest max/min over rounds of either side's own
+  // figure. This VM switches speed modes mid-run; past kUnsteadySpread a
+  // side ran in two modes and the median ratio mixes them (docs/benchmarks.md).
+  double spread = NAN;
 };
+constexpr double kUnsteadySpread = 2.0;
 
 // A target on the within-round ratio base/peer of `metric` in scenario sc.
 template <class R>
@@ -264,6 +269,13 @@ Target ratio_target(const Results<R>& t, const std::string& text, const std::str
   g.info = info;
   auto v = ratios(t, sc, base, peer, metric);
   if (!v.empty()) g.value = median(v), g.lo = vmin(v), g.hi = vmax(v);
+  auto s = t.find(sc);
+  if (s != t.end())
+    for (const std::string& side : {base, peer})
+      if (s->second.count(side)) {
+        auto own = collect(s->second.at(side), metric);
+        if (!own.empty() && vmin(own) > 0) g.spread = std::max(std::isnan(g.spread) ? 0.0 : g.spread, vmax(own) / vmin(own));
+      }
   return g;
 }
 
@@ -306,10 +318,14 @@ inline nlohmann::json report_targets(const std::vector<Target>& targets) {
     const std::string v = std::isnan(g.value) ? std::string("-")
                                               : fmt("%.3g", g.value) + g.unit + " (" + fmt("%.3g", g.lo) + ".." +
                                                     fmt("%.3g", g.hi) + ")";
-    printf("%-4s  %-*s  %s%s\n", verdict, int(width), g.text.c_str(), v.c_str(),
-           g.info ? "  [information, not a target]" : "");
+    const bool unsteady = !std::isnan(g.spread) && g.spread > kUnsteadySpread;
+    printf("%-4s  %-*s  %s%s%s\n", verdict, int(width), g.text.c_str(), v.c_str(),
+           g.info ? "  [information, not a target]" : "",
+           unsteady ? ("  [UNSTEADY: a side's own figure ranged " + fmt("%.1f", g.spread) + "x over rounds; re-run]").c_str()
+                    : "");
     nlohmann::json x = {{"target", g.text}, {"verdict", verdict}, {"goal", g.goal}, {"information_only", g.info}};
     if (!std::isnan(g.value)) x["value"] = g.value, x["min"] = g.lo, x["max"] = g.hi;
+    if (!std::isnan(g.spread)) x["side_spread"] = g.spread, x["unsteady"] = unsteady;
     out.push_back(x);
   }
   printf("%d PASS, %d MISS, %d N/A\n", pass, miss, na);
