@@ -416,13 +416,15 @@ int cmd_put(const Options& o) {
   return kExitOk;
 }
 
-int cmd_get(const Options& o) {
-  int64_t timeout = parse_timeout(o.timeout);
-  OpenedQueue q = open_queue(o.name, false);
+namespace {
+// Takes one message and prints it as get does; false at the end of the stream
+// (a status other than OK or CLOSED is thrown as the command's failure).
+bool get_and_print(const OpenedQueue& q, const Options& o, int64_t timeout, bool closed_ends) {
   void* raw = nullptr;
   size_t len = 0;
   polyipc_error err{};
   int rc = polyipc_queue_get(q.handle.get(), &raw, &len, timeout, &err);
+  if (rc == POLYIPC_ERR_CLOSED && closed_ends) return false;
   check(rc, err);
   std::unique_ptr<void, LibFree> data(raw);
   std::string message(static_cast<const char*>(data.get()), len);
@@ -442,6 +444,17 @@ int cmd_get(const Options& o) {
   if (q.joinable) {
     polyipc_error done_err{};
     check(polyipc_queue_task_done(q.handle.get(), &done_err), done_err);
+  }
+  return true;
+}
+}  // namespace
+
+int cmd_get(const Options& o) {
+  // --until-closed is a consumer for shell pipelines: each wait is --timeout
+  // long, by default without limit.
+  const int64_t timeout = o.until_closed && !o.timeout_given ? POLYIPC_FOREVER : parse_timeout(o.timeout);
+  OpenedQueue q = open_queue(o.name, false);
+  while (get_and_print(q, o, timeout, o.until_closed) && o.until_closed) {
   }
   return kExitOk;
 }

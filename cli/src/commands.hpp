@@ -16,6 +16,8 @@ struct Options {
   std::string message;             // put's JSON text ("-": read stdin)
   std::optional<int64_t> priority; // put --priority
   std::string timeout = "0";       // put/get --timeout, seconds
+  bool timeout_given = false;      // --timeout was on the command line
+  bool until_closed = false;       // get --until-closed: every message until end of stream
   bool create = false;             // put --create
   size_t count = 10;               // peek --count
   uint64_t slots = 1;              // release --count

@@ -75,9 +75,17 @@ int main(int argc, char** argv) {
 
   auto* get = command("get", "take one message from a queue and print it", cmd_get);
   get->add_option("NAME", o.name, "queue name")->required();
-  get->add_option("--timeout", o.timeout,
-                  "seconds to wait for a message (default 0: an empty queue is an error, exit 3; -1 or 'forever' "
-                  "blocks)");
+  get->add_option_function<std::string>(
+      "--timeout",
+      [&o](const std::string& v) {
+        o.timeout = v;
+        o.timeout_given = true;
+      },
+      "seconds to wait for a message (default 0: an empty queue is an error, exit 3; -1 or 'forever' blocks; "
+      "with --until-closed, for each message, default forever)");
+  get->add_flag("--until-closed", o.until_closed,
+                "take and print every message, one per line, until the queue is closed for writing and drained "
+                "(then exit 0)");
 
   auto* peek = command("peek", "print the next messages of a queue without taking them", cmd_peek);
   peek->add_option("NAME", o.name, "queue name")->required();

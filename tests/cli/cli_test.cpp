@@ -884,6 +884,50 @@ TEST_F(Cli, TopRejectsBadInput) {
   EXPECT_NE(r.err.find("invalid name"), std::string::npos) << r;
 }
 
+// ---- get --until-closed ---------------------------------------------------------------
+
+TEST_F(Cli, GetUntilClosedPrintsEveryMessageThenEndsAtEndOfStream) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  for (int i = 1; i <= 3; ++i) enqueue(q, "{\"n\":" + std::to_string(i) + "}");
+  ASSERT_EQ(polyipc_queue_close_writes(q, nullptr), POLYIPC_OK);
+  CliRun get = polyipc({"get", "jobs", "--until-closed"});
+  ASSERT_EQ(get.exit_code, 0) << get;
+  EXPECT_EQ(get.out, "{\"n\":1}\n{\"n\":2}\n{\"n\":3}\n") << get;
+  EXPECT_EQ(depth(q), 0u);
+  CliRun again = polyipc({"get", "jobs", "--until-closed", "--json"});
+  EXPECT_EQ(again.exit_code, 0) << "closed and drained: ends at once, printing nothing";
+  EXPECT_EQ(again.out, "") << again;
+}
+
+// Blocks for each message (no limit by default), prints it at once, and ends
+// when another process closes the queue.
+TEST_F(Cli, GetUntilClosedFollowsTheQueueUntilItIsClosed) {
+  polyipc_queue* q = make_queue("tasks", [](polyipc_queue_options* o) { o->joinable = 1; });
+  ASSERT_NE(q, nullptr);
+  LiveCli get({"get", "tasks", "--until-closed", "--json"});
+  ASSERT_TRUE(get.started());
+  enqueue(q, R"({"task":1})");
+  EXPECT_EQ(Json::parse(get.read_line(), nullptr, false)["message"], Json::parse(R"({"task":1})"));
+  enqueue(q, R"({"task":2})");
+  EXPECT_EQ(Json::parse(get.read_line(), nullptr, false)["message"], Json::parse(R"({"task":2})"));
+  polyipc_error err{};
+  EXPECT_EQ(polyipc_queue_join(q, 10'000'000'000, &err), POLYIPC_OK) << "each printed task is done: " << err.message;
+  ASSERT_EQ(polyipc_queue_close_writes(q, nullptr), POLYIPC_OK);
+  EXPECT_EQ(get.wait_exit(), 0) << "end of stream ends it";
+  EXPECT_EQ(get.unread(), "");
+}
+
+TEST_F(Cli, GetUntilClosedWithATimeoutStopsWhenAWaitRunsOut) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, "1");
+  CliRun get = polyipc({"get", "jobs", "--until-closed", "--timeout", "0.2"});
+  EXPECT_EQ(get.exit_code, 3) << get;  // TIMEOUT, after printing what came
+  EXPECT_EQ(get.out, "1\n") << get;
+  EXPECT_NE(get.err.find("jobs"), std::string::npos) << get;
+}
+
 // ---- dict/list --watch --------------------------------------------------------------
 
 TEST_F(Cli, DictWatchPrintsTheEntriesAgainAfterEachChange) {
