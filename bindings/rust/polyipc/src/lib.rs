@@ -44,7 +44,7 @@ pub use pipe::{Connection, Pipe, Waitable, wait};
 /// The raw declarations, for what this crate does not wrap yet.
 pub use polyipc_sys as sys;
 pub use pool::{Handler, Pool, PoolTask, TaskId, TaskResult};
-pub use queue::{Borrowed, Queue, Reservation};
+pub use queue::{Borrowed, Messages, Queue, Reservation};
 pub use shm::{Array, ArrayGuard, Element, SharedMemory, Value};
 pub use sync::{
     Barrier, Condition, ConditionGuard, Event, Lock, LockGuard, RLock, Semaphore, SemaphorePermit,

@@ -10,6 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::ffi::c_void;
 use std::fmt;
+use std::iter::FusedIterator;
 use std::ptr::{self, NonNull};
 use std::time::Duration;
 
@@ -120,6 +121,32 @@ impl Queue {
     pub fn get_into(&self, buf: &mut [u8], timeout: Option<Duration>) -> Result<usize> {
         // SAFETY: the handle is open.
         unsafe { CALLS.take_into(self.h.as_ptr(), buf, timeout) }
+    }
+
+    /// Consuming iteration, as [`std::sync::mpsc::Receiver::iter`]: each
+    /// `next()` is one blocking [`get(None)`](Queue::get) (nothing is taken
+    /// ahead, so leaving the loop early loses nothing: the next get takes the
+    /// next message). End of stream (`Status::Closed`: closed for writing,
+    /// by any process, and drained) ends the iteration with `None`; any other
+    /// error comes out once as `Some(Err(e))`, and the iterator then ends
+    /// (it is fused). On a joinable queue each message is a lease, as with
+    /// `get`: call [`task_done`](Queue::task_done) for it. `&Queue` is
+    /// [`IntoIterator`] too:
+    ///
+    /// ```no_run
+    /// # let q = polyipc::Queue::open("jobs", &polyipc::QueueOptions::new())?;
+    /// for msg in &q {
+    ///     let msg = msg?; // Vec<u8>
+    ///     println!("{}", String::from_utf8_lossy(&msg));
+    /// }
+    /// // here the queue was closed for writing and drained
+    /// # Ok::<(), polyipc::Error>(())
+    /// ```
+    pub fn iter(&self) -> Messages<'_> {
+        Messages {
+            q: self,
+            done: false,
+        }
     }
 
     /// Serialises `value` with serde_json and puts it.
@@ -312,6 +339,58 @@ impl fmt::Debug for Queue {
     }
 }
 
+/// The messages of a queue until end of stream: see [`Queue::iter`]. Each
+/// item is one blocking get; `Status::Closed` ends it, any other error is the
+/// last item.
+pub struct Messages<'q> {
+    q: &'q Queue,
+    done: bool,
+}
+
+/// One step of [`Messages`]: a message, or the end (Closed: `None`; another
+/// error: once, then `None` for ever).
+fn next_message(done: &mut bool, got: Result<Vec<u8>>) -> Option<Result<Vec<u8>>> {
+    match got {
+        Ok(msg) => Some(Ok(msg)),
+        Err(e) => {
+            *done = true;
+            if e.is_eof() { None } else { Some(Err(e)) }
+        }
+    }
+}
+
+impl Iterator for Messages<'_> {
+    type Item = Result<Vec<u8>>;
+
+    fn next(&mut self) -> Option<Result<Vec<u8>>> {
+        if self.done {
+            return None;
+        }
+        next_message(&mut self.done, self.q.get(None))
+    }
+}
+
+impl FusedIterator for Messages<'_> {}
+
+impl<'q> IntoIterator for &'q Queue {
+    type Item = Result<Vec<u8>>;
+    type IntoIter = Messages<'q>;
+
+    /// Same as [`Queue::iter`].
+    fn into_iter(self) -> Messages<'q> {
+        self.iter()
+    }
+}
+
+impl fmt::Debug for Messages<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Messages")
+            .field("queue", &self.q.name)
+            .field("done", &self.done)
+            .finish()
+    }
+}
+
 /// # Safety
 /// `len` bytes at `data` stay readable for the returned lifetime (`data` may
 /// be null only when `len` is 0).
@@ -423,5 +502,31 @@ impl fmt::Debug for Reservation<'_> {
         f.debug_struct("Reservation")
             .field("len", &self.len)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::next_message;
+    use crate::error::{Error, Status};
+
+    #[test]
+    fn closed_ends_the_messages_and_other_errors_come_out_once() {
+        let mut done = false;
+        assert_eq!(
+            next_message(&mut done, Ok(b"x".to_vec())),
+            Some(Ok(b"x".to_vec()))
+        );
+        assert!(!done);
+        assert_eq!(
+            next_message(&mut done, Err(Error::new(Status::Closed, ""))),
+            None
+        );
+        assert!(done, "end of stream: no further get");
+
+        let mut done = false;
+        let e = Error::new(Status::System, "boom");
+        assert_eq!(next_message(&mut done, Err(e.clone())), Some(Err(e)));
+        assert!(done, "the error is the last item");
     }
 }
