@@ -11,6 +11,14 @@
 //	err = q.GetJSON(ctx, &job)
 //	if errors.Is(err, polyipc.ErrClosed) { ... } // end of stream
 //
+// [Queue.Messages] consumes until end of stream, one blocking Get per step,
+// ending normally at ErrClosed:
+//
+//	for msg, err := range q.Messages(ctx) {
+//		if err != nil { ... } // cancelled, deadline, handle closed
+//		...
+//	}
+//
 // Objects live in the namespace named by the environment variable
 // POLYIPC_NAMESPACE (default "default") and exist until someone calls
 // [Unlink] (or, for [Ephemeral] queues, until the last attached process is

@@ -1,3 +1,3 @@
 module github.com/polyipc/polyipc/bindings/go
 
-go 1.22
+go 1.23

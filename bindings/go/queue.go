@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -379,6 +380,47 @@ func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 		}
 		if retry, err := sliceRanOut(err, last); !retry {
 			return nil, err
+		}
+	}
+}
+
+// Messages consumes the queue until end of stream:
+//
+//	for msg, err := range q.Messages(ctx) {
+//		if err != nil {
+//			return err // ctx cancelled or its deadline passed, handle closed, ...
+//		}
+//		handle(msg)
+//		q.TaskDone() // on a joinable queue, as after Get
+//	}
+//
+// Each step is one blocking Get(ctx): nothing is read ahead, so a loop that
+// breaks out early leaves every later message in the queue (the next Get
+// takes the next one). Once the queue is closed for writing (CloseWrites, by
+// any process) and drained, Get's ErrClosed ends the sequence normally,
+// without yielding an error. Any other error of Get (ctx cancelled: matches
+// context.Canceled; ctx's deadline passed: ErrTimeout, also matching
+// context.DeadlineExceeded; the handle closed: ErrHandleClosed) is yielded
+// once as (nil, err), and the sequence ends there. On a joinable queue each
+// message is a lease, exactly as with Get: end it with TaskDone or
+// TaskDoneMessage(msg).
+//
+// The sequence may be ranged over more than once (each range goes on from
+// wherever the queue is), and from several goroutines at once (each message
+// goes to one of them).
+func (q *Queue) Messages(ctx context.Context) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		for {
+			msg, err := q.Get(ctx)
+			if err != nil {
+				if !errors.Is(err, ErrClosed) {
+					yield(nil, err)
+				}
+				return
+			}
+			if !yield(msg, nil) {
+				return
+			}
 		}
 	}
 }

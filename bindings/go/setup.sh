@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # What the Go binding needs beyond scripts/setup.sh: swig (for the
-# generated-up-to-date check) and gcc (cgo, -race). Go itself (>= 1.22) comes
+# generated-up-to-date check) and gcc (cgo, -race). Go itself (>= 1.23) comes
 # with this kind of machine (/usr/local/go); Debian's golang-go is 1.19, too
 # old for go.mod, so it is not a fallback: without Go the binding's CMake
 # skips the Go tests and says so. Idempotent; no network when all is present.
@@ -21,11 +21,11 @@ fi
 go=$(command -v go || true)
 [ -z "$go" ] && [ -x /usr/local/go/bin/go ] && go=/usr/local/go/bin/go
 if [ -z "$go" ]; then
-  echo "bindings/go/setup.sh: warning: no Go toolchain (go >= 1.22) found; the Go binding's tests are skipped" >&2
+  echo "bindings/go/setup.sh: warning: no Go toolchain (go >= 1.23) found; the Go binding's tests are skipped" >&2
   exit 0
 fi
 version=$("$go" env GOVERSION)  # go1.26.8
 minor=$(echo "$version" | sed -n 's/^go1\.\([0-9]*\).*/\1/p')
-if [ -z "$minor" ] || [ "$minor" -lt 22 ]; then
-  echo "bindings/go/setup.sh: warning: $version is older than go1.22; the Go binding needs go1.22 or newer" >&2
+if [ -z "$minor" ] || [ "$minor" -lt 23 ]; then
+  echo "bindings/go/setup.sh: warning: $version is older than go1.23; the Go binding needs go1.23 or newer" >&2
 fi
