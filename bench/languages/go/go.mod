@@ -1,6 +1,6 @@
 module github.com/polyipc/polyipc/bench/languages/go
 
-go 1.22
+go 1.23
 
 require github.com/polyipc/polyipc/bindings/go v0.0.0
 
