@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -698,6 +699,69 @@ namespace Polyipc
         public T Take<T>(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
             return JsonConvert.DeserializeObject<T>(Take(timeout, ct), jsonSettings);
+        }
+
+        // ---- consuming iteration (BlockingCollection's GetConsumingEnumerable) -----------------
+
+        /// <summary>
+        /// The messages of the queue as text, taken one by one until end of stream, as
+        /// BlockingCollection&lt;T&gt;.GetConsumingEnumerable does:
+        /// <code>
+        /// foreach (string job in jobs.GetConsumingEnumerable(ct))
+        /// {
+        ///     Handle(job);
+        ///     jobs.TaskDone(job);   // joinable queues: each message is a lease, as with Take
+        /// }
+        /// // here the queue is closed for writing (CloseWrites, by any process) and drained
+        /// </code>
+        /// Each step of the enumeration is exactly one blocking <see cref="Take(TimeSpan?, CancellationToken)"/>
+        /// (no timeout) with <paramref name="cancellationToken"/>: nothing is taken ahead, so leaving
+        /// the loop early (break) loses nothing, and the next Take gets the next message. The
+        /// enumeration ends normally when the queue is closed for writing and empty (the Take's
+        /// QueueClosedException ends it and is not thrown); any other failure is thrown as Take throws
+        /// it: OperationCanceledException when the token is cancelled (within one 50 ms wait slice;
+        /// nothing is taken), ObjectDisposedException after Dispose, the library's exceptions. The
+        /// enumeration is lazy: nothing is taken until the first MoveNext, and each GetEnumerator
+        /// starts another consumer of the same queue.
+        /// </summary>
+        public IEnumerable<string> GetConsumingEnumerable(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            for (;;)
+            {
+                string message;
+                try
+                {
+                    message = Take(null, cancellationToken);
+                }
+                catch (QueueClosedException)
+                {
+                    yield break; // end of stream: closed for writing and drained
+                }
+                yield return message;
+            }
+        }
+
+        /// <summary>
+        /// Bytes variant of <see cref="GetConsumingEnumerable"/>: the messages as
+        /// <see cref="TakeBytes"/> returns them (a new byte[] each), one blocking TakeBytes per step,
+        /// until end of stream. On a joinable queue mark each done with TaskDone() or
+        /// <see cref="TaskDone(byte[])"/>.
+        /// </summary>
+        public IEnumerable<byte[]> GetConsumingBytes(CancellationToken cancellationToken = default(CancellationToken))
+        {
+            for (;;)
+            {
+                byte[] message;
+                try
+                {
+                    message = TakeBytes(null, cancellationToken);
+                }
+                catch (QueueClosedException)
+                {
+                    yield break; // end of stream: closed for writing and drained
+                }
+                yield return message;
+            }
         }
 
         /// <summary>

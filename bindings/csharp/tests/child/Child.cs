@@ -11,7 +11,8 @@ using List = Polyipc.List; // beside System.Collections.Generic (mcs would take 
 /// <summary>
 /// The other process of the C# multi-process tests. Every mode ends by itself within 60 s,
 /// so a lost parent never leaves it behind.
-///   produce NAME N   puts {"i":k,"from":"csharp-child"} for k = 0..N-1, prints "produced N"
+///   produce NAME N [--close]   puts {"i":k,"from":"csharp-child"} for k = 0..N-1, prints
+///                    "produced N"; with --close then closes the queue for writing (end of stream)
 ///   consume NAME     takes until end of stream, prints "consumed COUNT SUM" (SUM of the "i" fields)
 ///   hold NAME        takes one message of joinable queue NAME, prints "holding <message>" and
 ///                    waits without TaskDone until it is killed
@@ -73,6 +74,7 @@ public static class Child
                     {
                         int n = int.Parse(args[2]);
                         for (int k = 0; k < n; k++) q.PutObject(new { i = k, from = "csharp-child" }, Limit);
+                        if (args.Length > 3 && args[3] == "--close") q.CloseWrites();
                         Console.WriteLine("produced " + n);
                     }
                     return 0;
