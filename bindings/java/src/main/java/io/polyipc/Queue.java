@@ -24,6 +24,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
 import java.util.function.Predicate;
 
 /**
@@ -49,7 +50,8 @@ import java.util.function.Predicate;
  *
  * <p>End of stream: after {@link #closeWrites()} (from any process) puts throw {@link ClosedException};
  * getters receive what is left, then {@link #take}, {@link #poll} and friends throw {@link
- * ClosedException}. Joinable queues ({@link Builder#joinable(boolean)}): each get is a lease until {@link
+ * ClosedException}; {@link #forEachUntilClosed} is the consuming loop that takes every message until then
+ * and ends there normally. Joinable queues ({@link Builder#joinable(boolean)}): each get is a lease until {@link
  * #taskDone()} (the process's oldest lease) or {@link #taskDone(String)} (the lease on that message, for
  * threads finishing out of order); if the getting process dies first, the message goes back to the queue.
  *
@@ -716,6 +718,53 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   }
 
   /**
+   * The consuming loop: takes the messages one by one as {@link #take()} does, passes each to {@code action},
+   * and returns normally at the end of the stream ({@link #closeWrites()} from any process, and the queue
+   * drained). The {@link ClosedException} that {@link #take()} throws there ends the loop; nothing else does.
+   *
+   * <pre>{@code
+   * long n = jobs.forEachUntilClosed(m -> {
+   *   handle(m);
+   *   jobs.taskDone(m); // joinable queues: each message is a lease, as with take()
+   * });
+   * }</pre>
+   *
+   * <p>Each step is one {@link #take()}: nothing is taken ahead, so messages the loop did not reach stay in
+   * the queue for the next getter. It blocks as {@link #take()} does (in 50 ms slices) while the queue is
+   * empty and the stream not ended. On a joinable queue each message passed to {@code action} is a lease,
+   * exactly as with {@link #take()}: the caller marks it done ({@link #taskDone()} or {@link
+   * #taskDone(String)}).
+   *
+   * <p>An exception thrown by {@code action} propagates at once and ends the loop; the message it was given
+   * has been taken (and, on a joinable queue, is leased by this process) all the same. That is also the way
+   * to stop early: throw from {@code action} (a {@link ClosedException} thrown by {@code action} propagates
+   * too; it is not taken for the end of this queue's stream), or use {@link #take()} in a loop of your own.
+   *
+   * <p>Unlike {@link #iterator()} (unsupported: the {@link Collection} contract does not consume), this
+   * method empties the queue.
+   *
+   * @param action called with each message taken, in the queue's order
+   * @return the number of messages passed to {@code action} (every call of it returned normally)
+   * @throws InterruptedException the thread was interrupted while waiting (noticed within about 50 ms; the
+   *     interrupt status is cleared, as {@link #take()} does)
+   * @throws HandleClosedException this handle was closed, also by another thread while the loop waits
+   */
+  public long forEachUntilClosed(Consumer<? super String> action) throws InterruptedException {
+    Objects.requireNonNull(action, "action");
+    long n = 0;
+    for (;;) {
+      String m;
+      try {
+        m = take();
+      } catch (ClosedException endOfStream) {
+        return n;
+      }
+      action.accept(m);
+      ++n;
+    }
+  }
+
+  /**
    * Takes the next message if there is one now; null if not.
    *
    * @throws ClosedException the queue was closed for writing and is drained
@@ -896,6 +945,32 @@ public final class Queue implements BlockingQueue<String>, AutoCloseable {
   /** Takes the next message as bytes, waiting as long as it takes. */
   public byte[] takeBytes() throws InterruptedException {
     return getRaw(FOREVER);
+  }
+
+  /**
+   * {@link #forEachUntilClosed(Consumer)} with each message as bytes, taken as {@link #takeBytes()} takes
+   * it (for {@link Format#BYTES} queues whose messages need not be UTF-8). The same rules: one {@link
+   * #takeBytes()} per message, nothing taken ahead; the end of the stream ends it normally; an exception
+   * thrown by {@code action} propagates at once (the message it was given has been taken); on a joinable
+   * queue each message is a lease ({@link #taskDone(byte[])}).
+   *
+   * @return the number of messages passed to {@code action}
+   * @throws InterruptedException the thread was interrupted while waiting (the interrupt status is cleared)
+   * @throws HandleClosedException this handle was closed, also by another thread while the loop waits
+   */
+  public long forEachBytesUntilClosed(Consumer<? super byte[]> action) throws InterruptedException {
+    Objects.requireNonNull(action, "action");
+    long n = 0;
+    for (;;) {
+      byte[] m;
+      try {
+        m = takeBytes();
+      } catch (ClosedException endOfStream) {
+        return n;
+      }
+      action.accept(m);
+      ++n;
+    }
   }
 
   /** Takes the next message as bytes, waiting up to the timeout; null if none came. */

@@ -30,6 +30,17 @@ final class ChildProcess implements AutoCloseable {
         System.out.println("produced " + n);
         break;
       }
+      case "produce-close": { // produce-close NAME N: attaches to queue NAME (whatever its options), puts
+        // {"i": k, "pid": P} for k in 0..N-1, then closes it for writing (end of stream)
+        int n = Integer.parseInt(args[2]);
+        long pid = ProcessHandle.current().pid();
+        try (Queue q = Queue.builder(name).openOnly().open()) {
+          for (int k = 0; k < n; ++k) q.put("{\"i\":" + k + ",\"pid\":" + pid + "}");
+          q.closeWrites();
+        }
+        System.out.println("produced " + n + " and closed");
+        break;
+      }
       case "lease": { // lease NAME: takes one message of a joinable queue and holds it until killed
         try (Queue q = Queue.builder(name).openOnly().open()) {
           String m = q.take();
