@@ -14,6 +14,9 @@ Differences from multiprocessing, on purpose:
   - a negative timeout is a ValueError (as queue.Queue; multiprocessing.Queue
     treats it as 0).
 
+Consuming iteration: `for item in q:` (Queue, JoinableQueue) takes items with get() until
+close_writes() ends the stream, then the loop ends without an error.
+
 Extras: put_many / get_many (batches), put_bytes / get_bytes (raw messages), and
 reserve(n) / borrow() (zero copy: large messages written and read in the ring itself,
 through a Reservation's or a Borrowed message's memoryview .buf).
@@ -513,6 +516,26 @@ class Queue(_NativeQueue):
 
     def get_nowait(self):
         return self.get(False)
+
+    def __iter__(self):
+        """Consuming iteration: `for item in q:` takes the items one by one until end of stream.
+
+        Each step is exactly one blocking get() (no timeout, no prefetching) and yields what
+        get() returns: breaking out of the loop loses nothing, the next get() takes the next
+        item. When get() raises polyipc.Closed (close_writes() was called, by any process, and
+        the queue is drained) the loop ends normally. Everything else propagates as get()
+        raises it: KeyboardInterrupt (Ctrl-C interrupts a loop blocked on an empty queue within
+        a slice, as it does get()), ValueError once this handle is close()d, decoding errors ...
+        On a JoinableQueue each item is a lease, as with get(): call task_done() for it, before
+        the next step in a single-threaded loop, since end of stream comes only once every item
+        got is task_done (a lease may still be handed back), so a loop holding one waits there."""
+        get = self.get
+        while True:
+            try:
+                item = get()
+            except _errors.Closed:
+                return
+            yield item  # outside the try: nothing thrown into the generator is taken for Closed
 
 
 class JoinableQueue(Queue):

@@ -4,6 +4,7 @@ import selectors
 import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -30,3 +31,14 @@ def kill9(proc):
     proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+
+
+def wait_until_sleeping(pid, timeout):
+    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with open(f"/proc/{pid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] == "S":
+                return
+        time.sleep(0.005)  # polling /proc, not synchronising with the child's logic
+    pytest.fail(f"child {pid} never blocked within {timeout} s")

@@ -10,20 +10,9 @@ import time
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import python_child, read_line, wait_until_sleeping
 
 LIMIT = 0.25  # seconds from the cancel to the raise; the slice is 0.05 s
-
-
-def wait_until_sleeping(pid, timeout):
-    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "S":
-                return
-        time.sleep(0.005)  # polling /proc, not synchronising with the child's logic
-    pytest.fail(f"child {pid} never blocked within {timeout} s")
 
 
 @pytest.mark.parametrize("call", ["get", "put", "join"])
