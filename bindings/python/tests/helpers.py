@@ -33,12 +33,21 @@ def kill9(proc):
     assert proc.returncode == -signal.SIGKILL
 
 
-def wait_until_sleeping(pid, timeout):
-    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
+def _wait_until_state_s(stat_path, what, timeout):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        with open(f"/proc/{pid}/stat") as f:
+        with open(stat_path) as f:
             if f.read().rsplit(")", 1)[1].split()[0] == "S":
                 return
-        time.sleep(0.005)  # polling /proc, not synchronising with the child's logic
-    pytest.fail(f"child {pid} never blocked within {timeout} s")
+        time.sleep(0.005)  # polling /proc, not synchronising with the other side's logic
+    pytest.fail(f"{what} never blocked within {timeout} s")
+
+
+def wait_until_sleeping(pid, timeout):
+    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
+    _wait_until_state_s(f"/proc/{pid}/stat", f"child {pid}", timeout)
+
+
+def wait_until_thread_sleeping(tid, timeout):
+    """The same for a thread of this process (threading.Thread.native_id)."""
+    _wait_until_state_s(f"/proc/self/task/{tid}/stat", f"thread {tid}", timeout)

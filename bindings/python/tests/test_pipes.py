@@ -14,21 +14,10 @@ import pytest
 
 import polyipc
 from polyipc.connection import wait
-from helpers import python_child, read_line
-from test_cancellation import LIMIT, wait_until_sleeping
+from helpers import python_child, read_line, wait_until_sleeping, wait_until_thread_sleeping
+from test_cancellation import LIMIT
 
 EOF_BOUND = 2.0  # seconds from a peer's SIGKILL to EOFError (the library notices within ~100 ms)
-
-
-def wait_until_thread_sleeping(tid, timeout):
-    """Bounded poll of /proc until the thread sleeps (state S): it is then inside the blocking call."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with open(f"/proc/self/task/{tid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "S":
-                return
-        time.sleep(0.005)  # polling /proc, not synchronising with the thread's logic
-    pytest.fail(f"thread {tid} never blocked within {timeout} s")
 
 
 def child(code):

@@ -16,7 +16,7 @@ import time
 import pytest
 
 import polyipc
-from helpers import python_child, read_line
+from helpers import python_child, read_line, wait_until_sleeping
 
 LIMIT = 0.25  # seconds from a cancel to the raise; the slice is 0.05 s
 PROMPT = 5.0  # seconds a woken waiter may take at most (it waits with a 60 s timeout)
@@ -33,17 +33,6 @@ def _change(obj):
         obj["k"] = obj.get("k", 0) + 1
     else:
         obj.append(1)
-
-
-def _wait_until_sleeping(pid, timeout):
-    """Bounded poll of /proc until the process sleeps (state S): it is then inside the blocking call."""
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        with open(f"/proc/{pid}/stat") as f:
-            if f.read().rsplit(")", 1)[1].split()[0] == "S":
-                return
-        time.sleep(0.005)  # polling /proc, not synchronising with the child's logic
-    pytest.fail(f"child {pid} never blocked within {timeout} s")
 
 
 # ---- the version counts changes, not reads or misses ------------------------------
@@ -236,7 +225,7 @@ def test_a_waiter_in_another_process_is_woken_by_this_one(qname, kind):
         try:
             word, v = read_line(child, 60).split()
             assert word == "ready"
-            _wait_until_sleeping(child.pid, 10)  # blocked in wait_change
+            wait_until_sleeping(child.pid, 10)  # blocked in wait_change
             _change(o)
             changed = time.monotonic()
             word, got, when = read_line(child, 60).split()
@@ -281,7 +270,7 @@ def test_sigint_ends_a_blocked_wait_forever_in_another_process(qname, kind):
         """))
         try:
             assert read_line(child, 60) == "ready"
-            _wait_until_sleeping(child.pid, 10)
+            wait_until_sleeping(child.pid, 10)
             sent = time.monotonic()
             child.send_signal(signal.SIGINT)
             word, when = read_line(child, 10).split()
