@@ -386,7 +386,7 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
    * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
    */
   public long awaitChange(long seenVersion) throws InterruptedException {
-    return awaitChangeSliced(seenVersion, FOREVER);
+    return awaitVersionChange(seenVersion, FOREVER, NativeDict::wait_change);
   }
 
   /**
@@ -400,21 +400,9 @@ public final class Dict extends SyncHandle<NativeDict> implements Iterable<Strin
    * @throws HandleClosedException after {@link #close()}, also one by another thread during the wait
    */
   public long awaitChange(long seenVersion, long timeout, TimeUnit unit) throws InterruptedException {
-    return awaitChangeSliced(seenVersion, nanos(timeout, unit));
+    return awaitVersionChange(seenVersion, nanos(timeout, unit), NativeDict::wait_change);
   }
 
-  private long awaitChangeSliced(long seenVersion, long timeoutNanos) throws InterruptedException {
-    final long[] version = {seenVersion};
-    sliced(timeoutNanos, "awaitChange", (h, slice) -> {
-      try {
-        version[0] = h.wait_change(seenVersion, slice);
-        return 1;
-      } catch (PolyipcTimeoutException e) {
-        return 0; // no change within this slice
-      }
-    });
-    return version[0];
-  }
 
   @Override
   String nativeStat(NativeDict h) {

@@ -160,6 +160,30 @@ abstract class SyncHandle<H> implements AutoCloseable {
     }
   }
 
+  /** One native wait for a version change: the new version, or PolyipcTimeoutException when none came. */
+  @FunctionalInterface
+  interface VersionWait<H> {
+    long waitChange(H handle, long seenVersion, long timeoutNanos);
+  }
+
+  /**
+   * Dict and List's awaitChange: waits in slices, each from the same seenVersion (a change between two slices
+   * is not missed), until the version differs; returns it, or seenVersion when timeoutNanos passed first.
+   */
+  final long awaitVersionChange(long seenVersion, long timeoutNanos, VersionWait<H> wait)
+      throws InterruptedException {
+    final long[] version = {seenVersion};
+    sliced(timeoutNanos, "awaitChange", (h, slice) -> {
+      try {
+        version[0] = wait.waitChange(h, seenVersion, slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0; // no change within this slice
+      }
+    });
+    return version[0];
+  }
+
   /** {@link #sliced} without a limit, ignoring interrupts (the interrupt status is left as it is). */
   final int slicedUninterruptibly(Attempt<H> attempt) {
     for (;;) {
