@@ -38,6 +38,8 @@ class RobustMutex {
   uint32_t depth() const noexcept;             // recursion depth while held (1 for non-recursive)
 
  private:
+  bool spin(int spins, Status* st);
+
   pthread_mutex_t m_;
 };
 
