@@ -28,6 +28,7 @@
 #include <vector>
 
 #include <linux/futex.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -126,7 +127,22 @@ struct Params {
   double idle_seconds = 10.0;
   int batch = 64;              // messages per put_many
   double cell_timeout = 60.0;  // a cell that takes longer is killed and reported as hung
+  bool pin = false;            // --pin: fixed CPUs for the processes of tput and rtt cells
 };
+
+// --pin: process k of a cell (producers first, then consumers; pinger, then
+// ponger) runs on CPU k mod the CPUs online. 1P/1C and rtt then use two
+// CPUs, and 2P/2C puts a producer and a consumer on each: the placement where
+// two producers run at once and meet at the lock. Unpinned, the scheduler
+// moves between placements and a cell's rate with them (docs/benchmarks.md).
+inline void pin_process(const Params& p, int k) {
+  if (!p.pin) return;
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(int(k % std::max(1L, cpus)), &set);
+  if (sched_setaffinity(0, sizeof set, &set) != 0) throw std::runtime_error(std::string("--pin: ") + strerror(errno));
+}
 
 struct Result {
   bool ok = false;
@@ -442,8 +458,8 @@ Result run_tput(const Spec& s, const Params& p) {
     return Result::na(e.what());
   }
   const int P = s.producers, C = s.consumers;
-  for (int i = 0; i < P; ++i) g.spawn([&, i] { tput_producer(*ch, s, p, g.ctl, i); });
-  for (int i = 0; i < C; ++i) g.spawn([&, i] { tput_consumer(*ch, s, p, g.ctl, i); });
+  for (int i = 0; i < P; ++i) g.spawn([&, i] { pin_process(p, i), tput_producer(*ch, s, p, g.ctl, i); });
+  for (int i = 0; i < C; ++i) g.spawn([&, i] { pin_process(p, P + i), tput_consumer(*ch, s, p, g.ctl, i); });
   const uint64_t deadline = now_ns() + uint64_t(p.cell_timeout * 1e9);
   Result r;
   if (!g.wait_arrived(P + C, deadline)) return Result::na("ERROR " + g.error());
@@ -487,6 +503,7 @@ Result run_rtt(const Spec& s0, const Params& p) {
   }
   Ctl* ctl = g.ctl;
   g.spawn([&] {  // pinger: measures
+    pin_process(p, 0);
     ping->attach(Role::Producer);
     pong->attach(Role::Consumer);
     std::vector<char> buf(s0.max_msg), in(s0.max_msg);
@@ -517,6 +534,7 @@ Result run_rtt(const Spec& s0, const Params& p) {
     ctl->mean = sum / double(lat.size());
   });
   g.spawn([&] {  // ponger: echoes
+    pin_process(p, 1);
     ping->attach(Role::Consumer);
     pong->attach(Role::Producer);
     std::vector<char> buf(s0.max_msg);

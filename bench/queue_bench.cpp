@@ -50,6 +50,8 @@ void usage() {
       "  --seconds S       timed phase of a throughput cell (default 0.5)\n"
       "  --rtt-iters N     measured round trips per rtt cell (default 20000)\n"
       "  --idle-seconds S  how long the idle getter is blocked (default 10)\n"
+      "  --pin             fixed CPUs in tput and rtt cells: process k on CPU k mod CPUs (producers,\n"
+      "                    then consumers), so 2P/2C runs a producer and a consumer per CPU (not mp_queue)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
       "  --retries N       at most N re-runs per cell (default 2; 0 disables)\n"
       "  --json FILE       write every cell and the summary as JSON\n"
@@ -351,6 +353,7 @@ int main(int argc, char** argv) {
     else if (a.is("--seconds")) o.p.seconds = a.number();
     else if (a.is("--rtt-iters")) o.p.rtt_iters = int(a.integer());
     else if (a.is("--idle-seconds")) o.p.idle_seconds = a.number();
+    else if (a.is("--pin")) o.p.pin = true;
     else if (a.is("-h") || a.is("--help")) return usage(), 0;
     else return unknown_option(a, usage);
   }
@@ -378,8 +381,9 @@ int main(int argc, char** argv) {
   }
 
   RunTimes times;
-  printf("polyipc_bench: %d round(s), %g s per throughput cell, %d round trips per rtt cell, idle getter %g s%s\n",
-         o.rounds, o.p.seconds, o.p.rtt_iters, o.p.idle_seconds, o.quick ? " (--quick)" : "");
+  printf("polyipc_bench: %d round(s), %g s per throughput cell, %d round trips per rtt cell, idle getter %g s%s%s\n",
+         o.rounds, o.p.seconds, o.p.rtt_iters, o.p.idle_seconds, o.quick ? " (--quick)" : "",
+         o.p.pin ? ", processes pinned (--pin)" : "");
   printf("machine: %ld CPUs online, load average %s at start; POLYIPC_NAMESPACE=%s\n", sysconf(_SC_NPROCESSORS_ONLN),
          times.load_start.c_str(), ns.c_str());
   printf("posix mq: %s\n", mq_note.c_str());
