@@ -26,6 +26,9 @@ Differences from multiprocessing.Pool, on purpose:
   - a task runs at least once: a worker that dies mid-task (or gives the task
     back) has it handed to another worker; its submitter still gets exactly
     one result.
+  - map/imap/starmap accept `chunksize` and ignore it: each item is its own
+    task, so that a worker in any language sees plain calls (no chunk
+    protocol); imap's `window` bounds how many tasks are outstanding;
   - get(timeout) raises multiprocessing.TimeoutError as AsyncResult.get does;
     join(timeout) raises polyipc.TimeoutError (a builtins.TimeoutError) as
     JoinableQueue.join does.
