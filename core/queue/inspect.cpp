@@ -30,9 +30,9 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   j["leased"] = load(s.cs.leased);
   j["in_flight"] = load(s.ps.reserved) + load(s.cs.reading);
   // Threads asleep in a wait (after their spin), as the wakers count them.
-  j["sleeping"] = {{"getters", s.getters_sleeping.load()},
-                   {"putters", s.putters_sleeping.load()},
-                   {"joiners", s.joiners_sleeping.load()}};
+  j["sleeping"] = {{"getters", s.not_empty.sleepers.load()},
+                   {"putters", s.not_full.sleepers.load()},
+                   {"joiners", s.all_done.sleepers.load()}};
   j["counters"] = {{"puts", s.puts.load()},
                    {"gets", s.gets.load()},
                    {"bytes_put", s.bytes_put.load()},

@@ -7,6 +7,7 @@
 
 #include "core/sync/journal.hpp"
 #include "core/sync/robust_mutex.hpp"
+#include "core/sync/waiting.hpp"
 
 namespace polyipc {
 
@@ -107,12 +108,9 @@ struct QueueShared {
   // Wake-ups: a futex word per condition, and how many sleep on it, so that
   // nobody makes a syscall when nobody sleeps. Sleepers register holding
   // every lock; wakers check holding their side's lock.
-  alignas(64) std::atomic<uint32_t> not_empty;
-  std::atomic<uint32_t> getters_sleeping;
-  alignas(64) std::atomic<uint32_t> not_full;
-  std::atomic<uint32_t> putters_sleeping;
-  alignas(64) std::atomic<uint32_t> all_done;
-  std::atomic<uint32_t> joiners_sleeping;
+  alignas(64) WakeWord not_empty;  // getters sleep here
+  alignas(64) WakeWord not_full;   // putters
+  alignas(64) WakeWord all_done;   // joiners
   // Rare counters, bumped under either lock: atomic adds.
   alignas(64) std::atomic<uint64_t> timeouts, owner_dead_recoveries, redeliveries;
 

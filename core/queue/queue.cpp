@@ -89,7 +89,7 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   q->segment_ = Segment::open(name, mode, spec);
   q->label_ = label;
   q->s_ = static_cast<QueueShared*>(q->segment_->body());
-  q->tally_.init(*q->segment_, {&q->s_->getters_sleeping, &q->s_->putters_sleeping, &q->s_->joiners_sleeping});
+  q->tally_.init(*q->segment_, {&q->s_->not_empty.sleepers, &q->s_->not_full.sleepers, &q->s_->all_done.sleepers});
   return q;
 }
 
@@ -282,8 +282,8 @@ void Queue::reap_dead_owners(bool force, int64_t interval_ns) {
   }
   publish_put_side();
   publish_get_side();
-  if (count() > 0) notify(s.not_empty, s.getters_sleeping);
-  notify(s.not_full, s.putters_sleeping);
+  if (count() > 0) s.not_empty.wake_sleepers(tally_);
+  s.not_full.wake_sleepers(tally_);
 }
 
 // A message to take, or the end of the stream (closed, and nothing written
@@ -349,19 +349,12 @@ void Queue::release_from_dead_owner(uint64_t pos) {
 
 // ---- waiting ---------------------------------------------------------------
 
-void Queue::notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept {
-  if (sleepers.load(std::memory_order_seq_cst) == 0) return;
-  word.fetch_add(1, std::memory_order_seq_cst);
-  if (futex_wake_all(&word) == 0) tally_.woke_nobody();
-}
-
 // Called with both locks held; returns with them held. Spins briefly first,
 // since the other side often answers within microseconds and a sleep costs
 // ~20 us. Sleepers register holding both locks and wakers check for them
 // holding their side's lock, so a wake-up cannot slip between the check and
 // the registration.
-void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
-                     uint64_t record_size) {
+void Queue::sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_size) {
   bool getter = &word == &s_->not_empty;
   if (&word != &s_->all_done) {
     unlock();
@@ -370,13 +363,13 @@ void Queue::sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleeper
     bool changed = getter ? getter_may_proceed() : (s_->closed || fits(record_size));
     if (changed || deadline.expired()) return;
   }
-  tally_.enter(sleepers);
-  uint32_t seen = word.load(std::memory_order_seq_cst);
+  tally_.enter(word.sleepers);
+  uint32_t seen = word.observe();
   bool must_reap = s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0;
   unlock();
   // Sleep in slices while others own records, so dead owners are noticed.
-  futex_wait(&word, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
-  tally_.leave(sleepers);
+  futex_wait(&word.seq, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
+  tally_.leave(word.sleepers);
   lock(Deadline::forever());
   reap_dead_owners(false);
 }
@@ -474,7 +467,7 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
       return full ? Status::Full : Status::Timeout;
     }
     reap_dead_owners(false);
-    if (!fits(rec)) sleep_on(s_->not_full, s_->putters_sleeping, deadline, rec);
+    if (!fits(rec)) sleep_on(s_->not_full, deadline, rec);
   }
 }
 
@@ -574,7 +567,7 @@ uint64_t Queue::claim_space(uint64_t rec) {
   // is taken and the head passes both.
   const auto streaming = [&] {
     if (s.cs.reading == 1) return only_record_is(kReading);  // (a borrow looks the same: the pad lasts as long)
-    return s.cs.reading == 0 && s.getters_sleeping.load(std::memory_order_relaxed) > 0 && only_record_is(kReady);
+    return s.cs.reading == 0 && s.not_empty.sleepers.load(std::memory_order_relaxed) > 0 && only_record_is(kReady);
   };
   if (far && to_end >= kHeader && streaming() &&
       (tail - s.cs.head) + to_end + rec <= s.capacity) {
@@ -672,7 +665,7 @@ bool Queue::put_fast(const void* data, size_t len, const Deadline& deadline, Sta
       bump(s.puts);
       bump(s.bytes_put, len);
       s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-      notify(s.not_empty, s.getters_sleeping);
+      s.not_empty.wake_sleepers(tally_);
       *st = Status::Ok;
       return true;
     }
@@ -704,7 +697,7 @@ Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline
     publish_reserved(pos);
   }
   s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-  notify(s.not_empty, s.getters_sleeping);
+  s.not_empty.wake_sleepers(tally_);
   return Status::Ok;
 }
 
@@ -792,7 +785,7 @@ Status Queue::commit(uint64_t ticket, bool publish, ErrorText& error) {
   if (publish && valid_json) {
     publish_reserved(ticket);
     s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-    notify(s.not_empty, s.getters_sleeping);
+    s.not_empty.wake_sleepers(tally_);
     return Status::Ok;
   }
   {  // dropped: the space comes back once the head passes it
@@ -801,7 +794,7 @@ Status Queue::commit(uint64_t ticket, bool publish, ErrorText& error) {
     tx.set(s.record(ticket)->state, kDead);
     advance_head(tx, s.ps.tail);
   }
-  notify(s.not_full, s.putters_sleeping);
+  s.not_full.wake_sleepers(tally_);
   if (!publish) return Status::Ok;
   error.set("%s: invalid JSON at byte %zu: %s (the reservation was dropped)", label(), ve.offset, ve.reason);
   return Status::InvalidJson;
@@ -839,7 +832,7 @@ Status Queue::release(uint64_t ticket, ErrorText& error) {
     tx.set(s.cs.reading, s.cs.reading - 1);
     finish_take(tx, ticket, s.ps.tail);
   }
-  notify(s.not_full, s.putters_sleeping);
+  s.not_full.wake_sleepers(tally_);
   return Status::Ok;
 }
 
@@ -884,7 +877,7 @@ bool Queue::put_many_fast(const void* const* data, const size_t* lens, size_t va
   bump(s.puts, n);
   bump(s.bytes_put, bytes);
   s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-  notify(s.not_empty, s.getters_sleeping);
+  s.not_empty.wake_sleepers(tally_);
   *done = n;
   return true;
 }
@@ -951,7 +944,7 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
   }
   if (n) {
     s.last_put_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
-    notify(s.not_empty, s.getters_sleeping);
+    s.not_empty.wake_sleepers(tally_);
   }
   *done = n;
   if (n < valid) {
@@ -1005,7 +998,7 @@ Status Queue::wait_for_message(uint64_t* pos, const Deadline& deadline, ErrorTex
       return empty ? Status::Empty : Status::Timeout;
     }
     reap_dead_owners(false);
-    if (count() == 0) sleep_on(s_->not_empty, s_->getters_sleeping, deadline, 0);
+    if (count() == 0) sleep_on(s_->not_empty, deadline, 0);
   }
 }
 
@@ -1102,7 +1095,7 @@ Status Queue::take_one(Side side, uint64_t pos, Destination dest, void* context,
   bump(s.bytes_got, n);
   s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   if (side == Side::Get) publish_get_side();
-  notify(s.not_full, s.putters_sleeping);
+  s.not_full.wake_sleepers(tally_);
   *len = n;
   return Status::Ok;
 }
@@ -1184,7 +1177,7 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
   bump(s.bytes_got, bytes);
   s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   if (side == Side::Get) publish_get_side();
-  notify(s.not_full, s.putters_sleeping);
+  s.not_full.wake_sleepers(tally_);
   *done = n;
   return Status::Ok;
 }
@@ -1356,9 +1349,9 @@ Status Queue::end_lease(const void* message, size_t len, ErrorText& error) {
     tx.set(s.cs.tasks_done, s.cs.tasks_done + 1);
     advance_head(tx, s.ps.tail);
   }
-  if (s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
-  notify(s.not_full, s.putters_sleeping);
-  if (s.closed && s.cs.leased == 0) notify(s.not_empty, s.getters_sleeping);  // they may end now
+  if (s.ps.unfinished_added == s.cs.tasks_done) s.all_done.wake_sleepers(tally_);
+  s.not_full.wake_sleepers(tally_);
+  if (s.closed && s.cs.leased == 0) s.not_empty.wake_sleepers(tally_);  // they may end now
   return Status::Ok;
 }
 
@@ -1382,8 +1375,8 @@ Status Queue::withdraw(const void* message, size_t len, bool* withdrawn, ErrorTe
     advance_head(tx, s.ps.tail);
   }
   *withdrawn = true;
-  if (s.joinable && s.ps.unfinished_added == s.cs.tasks_done) notify(s.all_done, s.joiners_sleeping);
-  notify(s.not_full, s.putters_sleeping);
+  if (s.joinable && s.ps.unfinished_added == s.cs.tasks_done) s.all_done.wake_sleepers(tally_);
+  s.not_full.wake_sleepers(tally_);
   return Status::Ok;
 }
 
@@ -1399,7 +1392,7 @@ Status Queue::give_back(const void* message, size_t len, ErrorText& error) {
     return Status::InvalidArg;
   }
   release_from_dead_owner(pos);  // as if this process had died holding it
-  notify(s_->not_empty, s_->getters_sleeping);
+  s_->not_empty.wake_sleepers(tally_);
   return Status::Ok;
 }
 
@@ -1416,7 +1409,7 @@ Status Queue::join(const Deadline& deadline, ErrorText& error) {
                 (unsigned long long)(s_->ps.unfinished_added - s_->cs.tasks_done));
       return Status::Timeout;
     }
-    sleep_on(s_->all_done, s_->joiners_sleeping, deadline, 0);
+    sleep_on(s_->all_done, deadline, 0);
   }
   return Status::Ok;
 }
@@ -1427,8 +1420,8 @@ void Queue::close_writes() {
     Transaction tx(s_->get_journal, s_->base());
     tx.set(s_->closed, 1);
   }
-  notify(s_->not_empty, s_->getters_sleeping);
-  notify(s_->not_full, s_->putters_sleeping);
+  s_->not_empty.wake_sleepers(tally_);
+  s_->not_full.wake_sleepers(tally_);
 }
 
 uint64_t Queue::size() const noexcept { return s_->published_count(); }
@@ -1440,13 +1433,13 @@ std::atomic<uint32_t>* Queue::watch(uint32_t* seen) {
     unlock();
     return nullptr;
   }
-  tally_.enter(s_->getters_sleeping);
-  *seen = s_->not_empty.load(std::memory_order_seq_cst);
+  tally_.enter(s_->not_empty.sleepers);
+  *seen = s_->not_empty.observe();
   unlock();
-  return &s_->not_empty;
+  return &s_->not_empty.seq;
 }
 
-void Queue::unwatch() noexcept { tally_.leave(s_->getters_sleeping); }
+void Queue::unwatch() noexcept { tally_.leave(s_->not_empty.sleepers); }
 
 // ---- inspection ------------------------------------------------------------
 

@@ -30,6 +30,7 @@ struct QueueOptions {
 };
 
 struct QueueShared;
+struct WakeWord;
 class Transaction;
 
 class Queue {
@@ -156,10 +157,8 @@ class Queue {
   void write_record(uint64_t pos, const void* data, size_t len, int64_t priority, uint64_t seq);
   uint64_t find_ready(const View& v) const noexcept;
   // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
-  void sleep_on(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers, const Deadline& deadline,
-                uint64_t record_size);
+  void sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_size);
   void spin_until_changed(bool for_getter, const Deadline& deadline);
-  void notify(std::atomic<uint32_t>& word, std::atomic<uint32_t>& sleepers) noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
   Status check_message_body(const void* data, size_t len, ErrorText& error) const;
   void commit_put(const void* data, size_t len, int64_t priority);
@@ -187,7 +186,7 @@ class Queue {
   std::unique_ptr<Segment> segment_;
   std::string label_;
   QueueShared* s_ = nullptr;
-  SleeperTally tally_;  // getters_sleeping, putters_sleeping, joiners_sleeping
+  SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,
