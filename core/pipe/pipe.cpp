@@ -1,7 +1,5 @@
 #include "core/pipe/pipe.hpp"
 
-#include <sched.h>
-
 #include <algorithm>
 #include <new>
 
@@ -20,7 +18,6 @@ struct Record {
 constexpr uint32_t kMessage = 0, kPad = 1;
 constexpr uint64_t kHeader = sizeof(Record);
 constexpr int64_t kPeerCheckNs = 50'000'000;  // a dead peer is noticed within ~2 of these
-constexpr int64_t kSpinNs = 20'000, kPureSpinNs = 3'000;
 constexpr uint64_t kAlignFrom = 4096;  // payloads this large start on a cache line
 // An empty ring whose tail is this far in (or a quarter of a smaller ring)
 // starts again at its beginning: a pipe whose receiver keeps up then touches
@@ -154,16 +151,7 @@ Status Pipe::lock(RobustMutex& m, const Deadline& deadline) {
 template <class Ready>
 static Status wait_until(WakeWord& w, SleeperTally& tally, Ready ready, const Deadline& deadline) {
   if (deadline.is_immediate()) return Status::Timeout;
-  const int64_t start = monotonic_ns();
-  for (int i = 0;; ++i) {
-    if (ready()) return Status::Ok;
-    if ((i & 63) == 0) {
-      const int64_t spent = monotonic_ns() - start;
-      if (spent > kSpinNs) break;
-      if (spent > kPureSpinNs) sched_yield();
-    }
-    cpu_relax();
-  }
+  if (spin_until(ready)) return Status::Ok;
   if (deadline.expired()) return Status::Timeout;
   tally.enter(w.sleepers);
   const uint32_t seen = w.seq.load(std::memory_order_seq_cst);

@@ -54,8 +54,6 @@ constexpr uint64_t kHotWindow = 4 << 20;  // see Queue::claim_space
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
 constexpr int64_t kReaderAliveMemoNs = 1'000'000;  // see Queue::reader_alive
-constexpr int64_t kSpinNs = 20'000;     // spin at most this long before sleeping
-constexpr int64_t kPureSpinNs = 3'000;  // of which this long without yielding
 
 inline uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 inline uint64_t record_size(uint64_t len) { return kHeader + align8(len); }

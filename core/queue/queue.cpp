@@ -1,7 +1,6 @@
 #include "core/queue/queue.hpp"
 
 #include <algorithm>
-#include <sched.h>
 #include <cstdlib>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -380,22 +379,13 @@ void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const QueueShared& s = *s_;
   const uint64_t head0 = s.pub_head.load(std::memory_order_relaxed);
   const uint64_t consumed0 = s.pub_consumed.load(std::memory_order_relaxed);
-  const int64_t start = monotonic_ns();
-  const int64_t stop = std::min(start + kSpinNs, deadline.until_ns(-1));
-  for (int i = 1;; ++i) {
-    if (for_getter ? getter_may_stop_spinning()
-                   : (load(s.closed) || s.pub_head.load(std::memory_order_relaxed) != head0 ||
-                      s.pub_consumed.load(std::memory_order_relaxed) != consumed0))
-      return;
-    cpu_relax();
-    if ((i & 63) == 0) {
-      int64_t now = monotonic_ns();
-      if (now >= stop) return;
-      // Past the first microseconds, offer the CPU: on a busy machine the
-      // process we wait for may need it (sched_yield returns at once if not).
-      if (now - start > kPureSpinNs) sched_yield();
-    }
-  }
+  spin_until(
+      [&] {
+        return for_getter ? getter_may_stop_spinning()
+                          : (load(s.closed) || s.pub_head.load(std::memory_order_relaxed) != head0 ||
+                             s.pub_consumed.load(std::memory_order_relaxed) != consumed0);
+      },
+      kSpinNs, deadline.until_ns(-1));
 }
 
 // ---- putting ---------------------------------------------------------------

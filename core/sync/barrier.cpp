@@ -7,7 +7,6 @@
 namespace polyipc {
 namespace {
 constexpr int kIndexBits = 8;  // a ticket is generation << 8 | arrival index (parties <= 256)
-constexpr int64_t kSpinNs = 20'000;
 static_assert(BarrierShared::kMaxParties <= (1u << kIndexBits));
 }  // namespace
 

@@ -3,11 +3,11 @@
 #include <new>
 
 #include "core/describe.hpp"
-#include "core/sync/futex.hpp"
+#include "core/sync/waiting.hpp"
 
 namespace polyipc {
 namespace {
-constexpr int64_t kSpinNs = 5'000;  // a set() that is microseconds away is caught without sleeping
+constexpr int64_t kEventSpinNs = 5'000;  // a set() that is microseconds away is caught without sleeping
 }
 
 std::unique_ptr<Event> Event::open(const std::string& name, OpenMode mode, const SyncOptions& o) {
@@ -50,13 +50,7 @@ Status Event::wait_since(uint32_t token, const Deadline& deadline, ErrorText& er
   // From an unset word, any change is a set() (clear() leaves it as it is).
   auto changed = [&] { return s_->word.load(std::memory_order_acquire) != seen; };
   if (!deadline.is_immediate()) {
-    const int64_t spin_end = monotonic_ns() + kSpinNs;
-    do {
-      for (int i = 0; i < 64; ++i) {
-        if (changed()) return Status::Ok;
-        cpu_relax();
-      }
-    } while (monotonic_ns() < spin_end);
+    if (spin_until(changed, kEventSpinNs)) return Status::Ok;
     while (!changed() && !deadline.expired()) {
       tally_.enter(s_->sleepers);
       futex_wait(&s_->word, seen, deadline.until_ns(-1));

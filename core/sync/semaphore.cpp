@@ -7,7 +7,6 @@
 namespace polyipc {
 namespace {
 constexpr int64_t kReapEveryNs = 10'000'000;  // dead holders are looked for at most this often
-constexpr int64_t kSpinNs = 20'000;
 }  // namespace
 
 std::unique_ptr<Semaphore> Semaphore::open(const std::string& name, OpenMode mode, const SemaphoreOptions& o) {
