@@ -43,6 +43,8 @@ struct Options : CommonOptions {
   int wake_rounds = 2000;       // event-wake: measured set-to-wake rounds per cell
   int wake_warm = 100;
   int delay_min_us = 50, delay_max_us = 200;
+  int pingpong_pairs = 2;        // sem-pingpong: pairs of processes (2 pairs: 4 processes)
+  uint64_t round_trips = 100000;  // sem-pingpong: round trips per pair
   double cell_timeout = 60.0;
 };
 
@@ -51,11 +53,14 @@ void usage() {
       "usage: polyipc_sync_bench [options]\n"
       "  --rounds R        repeat the whole interleaved run R times (default 3; 1 with --quick)\n"
       "  --quick           smoke run: fewer pairs, handoffs and wake rounds\n"
-      "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake, killed-sleepers\n"
+      "  --only LIST       comma-separated scenarios: uncontended, handoff, event-wake, killed-sleepers,\n"
+      "                    sem-pingpong\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
       "  --pair-seconds S  uncontended timed phase per cell, in 10 batches (default 0.3)\n"
       "  --handoffs N      handoff cell length in counter increments (default 1000000)\n"
       "  --wake-rounds N   event-wake rounds per cell (default 2000, plus 100 of warm-up)\n"
+      "  --pairs N         sem-pingpong: pairs of processes (default 2: more processes than 2 CPUs)\n"
+      "  --round-trips N   sem-pingpong: round trips per pair (default 100000)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
       "  --retries N       at most N re-runs per cell (default 2; 0 disables)\n"
       "  --json FILE       write every cell and the summary as JSON\n"
@@ -65,7 +70,8 @@ void usage() {
       "                    posix_sem polyipc_semaphore\n"
       "       handoff:     polyipc_lock pthread_pshared pthread_robust_ec boost_named_mutex\n"
       "       event-wake:  polyipc_event futex mp_event\n"
-      "       killed-sleepers: polyipc_queue_killed polyipc_queue\n");
+      "       killed-sleepers: polyipc_queue_killed polyipc_queue\n"
+      "       sem-pingpong: polyipc_semaphore posix_sem\n");
 }
 
 [[noreturn]] void poly_fail(const char* what, int rc, const polyipc_error& e) {
@@ -114,9 +120,9 @@ class PolyLock {
   polyipc_error e_{};
 };
 
-class PolySem {  // binary use of a polyipc_semaphore: initial 1, unbounded
+class PolySem {  // a polyipc_semaphore, unbounded: initial 1 makes it a lock
  public:
-  explicit PolySem(const std::string& name) : name_("sb-" + name) {
+  explicit PolySem(const std::string& name, uint64_t initial = 1) : name_("sb-" + name), initial_(initial) {
     polyipc_unlink(name_.c_str(), nullptr);
     open();
   }
@@ -136,10 +142,11 @@ class PolySem {  // binary use of a polyipc_semaphore: initial 1, unbounded
 
  private:
   void open() {
-    int rc = polyipc_semaphore_open(name_.c_str(), POLYIPC_OPEN_OR_CREATE, 1, 0, nullptr, &s_, &e_);
+    int rc = polyipc_semaphore_open(name_.c_str(), POLYIPC_OPEN_OR_CREATE, initial_, 0, nullptr, &s_, &e_);
     if (rc != POLYIPC_OK) poly_fail(("polyipc_semaphore_open " + name_).c_str(), rc, e_);
   }
   std::string name_;
+  uint64_t initial_;
   polyipc_semaphore* s_ = nullptr;
   polyipc_error e_{};
 };
@@ -288,9 +295,9 @@ class BoostNamedMutex {
 
 class PosixSem {
  public:
-  explicit PosixSem(const std::string& name) : name_("/" + g_prefix + "-" + name) {
+  explicit PosixSem(const std::string& name, unsigned initial = 1) : name_("/" + g_prefix + "-" + name) {
     sem_unlink(name_.c_str());
-    s_ = sem_open(name_.c_str(), O_CREAT | O_EXCL, 0600, 1);
+    s_ = sem_open(name_.c_str(), O_CREAT | O_EXCL, 0600, initial);
     if (s_ == SEM_FAILED) sys_fail("sem_open " + name_, errno);
   }
   ~PosixSem() {
@@ -422,6 +429,50 @@ SyncResult run_handoff(const std::string& name, const Options& o) {
   r.rate = double(N) / r.seconds;
   r.acq_per_handoff = double(sh->acquires[0] + sh->acquires[1]) / double(N);
   r.cpu = (sh->cpu_s[0] + sh->cpu_s[1]) / r.seconds;
+  return r;
+}
+
+// ---- scenario 4: ping-pong through semaphores, pairs of processes ----------------------
+// Each pair has two semaphores of its own, both at 0: one process posts
+// `ping` and waits on `pong`, its partner the reverse. With two pairs on two
+// CPUs there are more runnable processes than CPUs: a waiter that spins holds
+// the CPU its partner may need (docs/benchmarks.md, "Semaphores").
+template <class S>
+SyncResult run_pingpong(const std::string& name, const Options& o) {
+  const int P = o.pingpong_pairs;
+  std::vector<std::unique_ptr<S>> sems;  // ping and pong of pair 0, then of pair 1, ...
+  for (int p = 0; p < P; ++p)
+    for (const char* side : {"ping", "pong"}) sems.push_back(std::make_unique<S>(name + "-" + std::to_string(p) + side, 0));
+  Group g;
+  const uint64_t N = o.round_trips;
+  for (int p = 0; p < P; ++p)
+    for (int k = 0; k < 2; ++k)
+      g.spawn([&, p, k] {
+        S& ping = *sems[2 * p];
+        S& pong = *sems[2 * p + 1];
+        ping.attach();
+        pong.attach();
+        child_barrier(g.ctl, 1);
+        const double c0 = cpu_seconds_self();
+        for (uint64_t i = 0; i < N; ++i) {
+          if (k == 0) ping.unlock(), pong.lock();
+          else ping.lock(), pong.unlock();
+        }
+        g.ctl->tend_ns[2 * p + k] = now_ns();
+        g.ctl->cpu_s[2 * p + k] = cpu_seconds_self() - c0;
+      });
+  const uint64_t deadline = now_ns() + uint64_t(o.cell_timeout * 1e9);
+  if (!g.wait_arrived(uint32_t(2 * P), deadline)) return SyncResult::na("ERROR " + g.error());
+  g.release(1);
+  if (!g.wait_all(deadline)) return SyncResult::na("ERROR " + g.error());
+  uint64_t end = 0;
+  double cpu = 0;
+  for (int i = 0; i < 2 * P; ++i) end = std::max(end, g.ctl->tend_ns[i]), cpu += g.ctl->cpu_s[i];
+  SyncResult r;
+  r.ok = true;
+  r.seconds = double(end - g.ctl->t0_ns) * 1e-9;
+  r.rate = double(N) * P / r.seconds;
+  r.cpu = cpu / r.seconds;
   return r;
 }
 
@@ -603,7 +654,7 @@ SyncResult run_python_event(const Options& o) {
 }
 
 // ---- scenarios and cells ---------------------------------------------------------------
-enum class Kind { Uncontended, Handoff, Wake };
+enum class Kind { Uncontended, Handoff, Wake, PingPong };
 struct Scenario {
   std::string id, title;
   Kind kind;
@@ -621,6 +672,8 @@ std::vector<Scenario> scenarios() {
        Kind::Wake, {"polyipc_event", "futex", "mp_event"}},
       {"killed-sleepers", "queue put+get of 64 B, one thread, after 3 getters were killed asleep, and fresh (ns per pair)",
        Kind::Uncontended, {"polyipc_queue_killed", "polyipc_queue"}},
+      {"sem-pingpong", "pairs of processes ping-pong through two semaphores each (round trips/s, all pairs)",
+       Kind::PingPong, {"polyipc_semaphore", "posix_sem"}},
   };
 }
 
@@ -652,6 +705,10 @@ SyncResult run_cell(const Options& o, const Scenario& sc, const std::string& pee
         if (peer == "futex") return run_wake<FutexEvent>(name, o);
         if (peer == "mp_event") return run_python_event(o);
         break;
+      case Kind::PingPong:
+        if (peer == "polyipc_semaphore") return run_pingpong<PolySem>(name, o);
+        if (peer == "posix_sem") return run_pingpong<PosixSem>(name, o);
+        break;
     }
   } catch (const std::exception& e) {
     return SyncResult::na(std::string("ERROR ") + e.what());
@@ -676,6 +733,9 @@ void print_scenario(const Table& t, const Scenario& sc) {
            (base + " / peer (ns)").c_str());
   else if (sc.kind == Kind::Handoff)
     printf("%-19s %11s %19s %8s %6s %6s  %s\n", "peer", "handoffs/s", "min..max", "acq/hnd", "CPU", "others",
+           (base + " / peer (rate)").c_str());
+  else if (sc.kind == Kind::PingPong)
+    printf("%-19s %11s %19s %6s %6s  %s\n", "peer", "round trips/s", "min..max", "CPU", "others",
            (base + " / peer (rate)").c_str());
   else
     printf("%-15s %8s %8s %9s %9s %15s %7s %6s  %-24s %s\n", "peer", "p50 us", "p99 us", "p99.9 us", "max us",
@@ -705,6 +765,12 @@ void print_scenario(const Table& t, const Scenario& sc) {
       printf("%-19s %11s %19s %8.2f %5.0f%% %6.2f  %s%s\n", peer.c_str(), si(median(v)).c_str(),
              (si(vmin(v)) + ".." + si(vmax(v))).c_str(),
              median(collect(rs, [](const SyncResult& r) { return r.acq_per_handoff; })),
+             100 * median(collect(rs, [](const SyncResult& r) { return r.cpu; })), others(rs),
+             is_base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_rate)).c_str(), failed.c_str());
+    } else if (sc.kind == Kind::PingPong) {
+      auto v = collect(rs, m_rate);
+      printf("%-19s %11s %19s %5.0f%% %6.2f  %s%s\n", peer.c_str(), si(median(v)).c_str(),
+             (si(vmin(v)) + ".." + si(vmax(v))).c_str(),
              100 * median(collect(rs, [](const SyncResult& r) { return r.cpu; })), others(rs),
              is_base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_rate)).c_str(), failed.c_str());
     } else {
@@ -740,7 +806,7 @@ json result_json(const SyncResult& r) {
   put("ns_per_pair", r.ns_pair);
   put("ns_per_pair_best_batch", r.ns_pair_min);
   put("pairs", r.pairs);
-  put("handoffs_per_s", r.rate);
+  put(r.acq_per_handoff != 0 ? "handoffs_per_s" : "round_trips_per_s", r.rate);
   put("acquires_per_handoff", r.acq_per_handoff);
   put("cpu_cores", r.cpu);
   put("p50_ns", r.p50);
@@ -755,6 +821,7 @@ json result_json(const SyncResult& r) {
 
 std::string describe(const Scenario& sc, const SyncResult& r) {
   if (sc.kind == Kind::Uncontended) return fmt("%.1f ns/pair", r.ns_pair) + fmt(" (best batch %.1f)", r.ns_pair_min);
+  if (sc.kind == Kind::PingPong) return si(r.rate) + " round trips/s" + fmt("  cpu %.0f%%", r.cpu * 100);
   if (sc.kind == Kind::Handoff)
     return si(r.rate) + " handoffs/s" + fmt("  %.2f acquisitions/handoff", r.acq_per_handoff) +
            fmt("  cpu %.0f%%", r.cpu * 100);
@@ -771,6 +838,8 @@ int main(int argc, char** argv) {
     if (a.is("--pair-seconds")) o.pair_seconds = std::max(0.01, a.number());
     else if (a.is("--handoffs")) o.handoffs = std::max(2ull, strtoull(a.value(), nullptr, 10));
     else if (a.is("--wake-rounds")) o.wake_rounds = std::max(10, int(a.integer()));
+    else if (a.is("--pairs")) o.pingpong_pairs = std::clamp(int(a.integer()), 1, int(kMaxProcs / 2));
+    else if (a.is("--round-trips")) o.round_trips = std::max(1ull, strtoull(a.value(), nullptr, 10));
     else if (a.is("-h") || a.is("--help")) return usage(), 0;
     else return unknown_option(a, usage);
   }
@@ -780,6 +849,7 @@ int main(int argc, char** argv) {
     o.handoffs = std::min<uint64_t>(o.handoffs, 20000);
     o.wake_rounds = std::min(o.wake_rounds, 300);
     o.wake_warm = 30;
+    o.round_trips = std::min<uint64_t>(o.round_trips, 5000);
   }
   g_prefix = "polyipc-syncbench-" + std::to_string(getpid());
   const std::string ns = "syncbench-" + std::to_string(getpid());
@@ -812,7 +882,9 @@ int main(int argc, char** argv) {
   for (auto& sc : scs) {
     printf("\n== %s: %s ==\n", sc.id.c_str(), sc.title.c_str());
     print_scenario(t, sc);
-    double (*metric)(const SyncResult&) = sc.kind == Kind::Uncontended ? m_ns : sc.kind == Kind::Handoff ? m_rate : m_p50;
+    double (*metric)(const SyncResult&) = sc.kind == Kind::Uncontended                           ? m_ns
+                                          : sc.kind == Kind::Handoff || sc.kind == Kind::PingPong ? m_rate
+                                                                                                   : m_p50;
     for (auto& peer : sc.peers) {
       auto& rs = t[sc.id][peer];
       json s = {{"rounds_ok", collect(rs, metric).size()}};
@@ -821,7 +893,7 @@ int main(int argc, char** argv) {
         if (!v.empty() && std::isfinite(median(v)) && median(v) != 0) s[k] = median(v);
       };
       med("ns_per_pair", m_ns);
-      med("handoffs_per_s", m_rate);
+      med(sc.kind == Kind::PingPong ? "round_trips_per_s" : "handoffs_per_s", m_rate);
       med("acquires_per_handoff", [](const SyncResult& r) { return r.acq_per_handoff; });
       med("p50_ns", m_p50);
       med("p99_ns", m_p99);
@@ -843,6 +915,8 @@ int main(int argc, char** argv) {
                    {"handoffs", o.handoffs},
                    {"wake_rounds", o.wake_rounds},
                    {"wake_warm", o.wake_warm},
+                   {"pingpong_pairs", o.pingpong_pairs},
+                   {"round_trips", o.round_trips},
                    {"delay_us", {o.delay_min_us, o.delay_max_us}}},
                   times, cells, summary, tj);
   return 0;
