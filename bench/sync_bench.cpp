@@ -327,6 +327,7 @@ struct SyncResult {
   std::string note;
   double ns_pair = 0, ns_pair_min = 0, pairs = 0;  // uncontended: median batch, best batch, pairs timed
   double rate = 0, acq_per_handoff = 0, cpu = 0;   // handoff: handoffs/s, acquisitions per handoff, cores used
+  const char* rate_key = "handoffs_per_s";         // what `rate` counts, in --json (sem-pingpong: round trips)
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;  // event-wake, ns
   double asleep_pct = -1;                          // event-wake: rounds where the waiter was seen asleep at set
   double seconds = 0;
@@ -472,6 +473,7 @@ SyncResult run_pingpong(const std::string& name, const Options& o) {
   r.ok = true;
   r.seconds = double(end - g.ctl->t0_ns) * 1e-9;
   r.rate = double(N) * P / r.seconds;
+  r.rate_key = "round_trips_per_s";
   r.cpu = cpu / r.seconds;
   return r;
 }
@@ -806,7 +808,7 @@ json result_json(const SyncResult& r) {
   put("ns_per_pair", r.ns_pair);
   put("ns_per_pair_best_batch", r.ns_pair_min);
   put("pairs", r.pairs);
-  put(r.acq_per_handoff != 0 ? "handoffs_per_s" : "round_trips_per_s", r.rate);
+  put(r.rate_key, r.rate);
   put("acquires_per_handoff", r.acq_per_handoff);
   put("cpu_cores", r.cpu);
   put("p50_ns", r.p50);

@@ -37,6 +37,7 @@ class Deadline {
   }
   // The earlier of the deadline and now + slice_ns, as an absolute monotonic time.
   int64_t until_ns(int64_t slice_ns) const noexcept {
+    if (forever_ && slice_ns < 0) return INT64_MAX;  // no clock read: waiters' hot path
     const int64_t now = monotonic_ns();
     int64_t slice_end = slice_ns < 0 ? INT64_MAX : now + slice_ns;  // slices are small: no overflow
     if (forever_) return slice_end;
