@@ -330,6 +330,7 @@ struct SyncResult {
   const char* rate_key = "handoffs_per_s";         // what `rate` counts, in --json (sem-pingpong: round trips)
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;  // event-wake, ns
   double asleep_pct = -1;                          // event-wake: rounds where the waiter was seen asleep at set
+  uint32_t late_probes = 0;                        // event-wake: rounds whose probe delayed the set
   double seconds = 0;
   double other_load = 0, steal = 0;
   int attempts = 1;
@@ -561,6 +562,7 @@ class FutexEvent {
 struct WakeShared {
   alignas(64) std::atomic<uint32_t> announce;  // the way back: the waiter stores i+1 before waiting in round i
   alignas(64) uint32_t asleep_rounds, known_rounds;
+  uint32_t late_probes;  // rounds whose asleep probe outlasted the delay (their set came late)
   uint64_t t0, t1;
   uint64_t t[1];  // t_set[n], then t_wake[n]
 };
@@ -605,11 +607,19 @@ SyncResult run_wake(const std::string& name, const Options& o) {
       // 50..200 us to pass its spin phase and block before the set.
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
       const uint64_t until = now_ns() + (uint64_t(o.delay_min_us) + x % span) * 1000;
-      while (now_ns() < until) cpu_relax();
+      // The asleep probe runs inside the delay, a fixed lead before the set,
+      // so every peer's waiter sleeps equally long: on this VM a vCPU halted
+      // longer takes longer to wake (a polyipc stat taken after the delay
+      // read as 10.5 us against the bare futex's 5.8; inside it, 5.9 against
+      // 5.9). Asleep at the probe is asleep at the set: only a set wakes it.
+      const uint64_t probe_at = until - uint64_t(o.delay_min_us) * 1000 / 2;
+      while (now_ns() < probe_at) cpu_relax();
       if (i >= o.wake_warm) {
         int a = ev.asleep();
         if (a >= 0) ++sh->known_rounds, sh->asleep_rounds += uint32_t(a);
+        if (now_ns() > until) ++sh->late_probes;
       }
+      while (now_ns() < until) cpu_relax();
       t_set[i] = now_ns();
       ev.set();
     }
@@ -634,6 +644,7 @@ SyncResult run_wake(const std::string& name, const Options& o) {
   r.mean = sum / double(lat.size());
   r.seconds = double(sh->t1 - sh->t0) * 1e-9;
   if (sh->known_rounds) r.asleep_pct = 100.0 * sh->asleep_rounds / sh->known_rounds;
+  r.late_probes = sh->late_probes;
   return r;
 }
 
@@ -817,6 +828,7 @@ json result_json(const SyncResult& r) {
   put("mean_ns", r.mean);
   put("max_ns", r.max);
   if (r.asleep_pct >= 0) j["waiter_asleep_pct"] = r.asleep_pct;
+  if (r.late_probes) j["late_probes"] = r.late_probes;
   put("seconds", r.seconds);
   return j;
 }
@@ -828,7 +840,8 @@ std::string describe(const Scenario& sc, const SyncResult& r) {
     return si(r.rate) + " handoffs/s" + fmt("  %.2f acquisitions/handoff", r.acq_per_handoff) +
            fmt("  cpu %.0f%%", r.cpu * 100);
   return fmt("p50 %.2f us", r.p50 / 1e3) + fmt("  p99 %.2f us", r.p99 / 1e3) + fmt("  p99.9 %.2f us", r.p999 / 1e3) +
-         (r.asleep_pct >= 0 ? fmt("  waiter asleep at set %.0f%%", r.asleep_pct) : std::string());
+         (r.asleep_pct >= 0 ? fmt("  waiter asleep at set %.0f%%", r.asleep_pct) : std::string()) +
+         (r.late_probes ? fmt("  (%u rounds set late: the probe outlasted the delay)", r.late_probes) : std::string());
 }
 
 }  // namespace
