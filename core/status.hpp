@@ -26,6 +26,7 @@ enum class Status : int {
   NotOwner = 14,
   Broken = 15,
   System = 16,
+  OutOfRange = 17,
 };
 
 // Thrown where a failure is exceptional (open, bad layout, OS errors). Hot-path

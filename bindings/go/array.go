@@ -52,7 +52,7 @@ func openNumArray[T int64 | float64](kind, name string, length int, opts []Optio
 // checkIndex is the clean error of an index out of range (no native call).
 func (a *numArray[T]) checkIndex(i int) error {
 	if i < 0 || i >= a.n {
-		return newError(StatusInvalidArg, nil, "%s '%s': index %d out of range [0, %d)", a.s.kind, a.s.name, i, a.n)
+		return newError(StatusOutOfRange, nil, "%s '%s': index %d out of range [0, %d)", a.s.kind, a.s.name, i, a.n)
 	}
 	return nil
 }
@@ -139,7 +139,7 @@ func (a *numArray[T]) swap(i int, new T) (old T, err error) {
 
 func (a *numArray[T]) slice(lo, hi int) ([]T, error) {
 	if lo < 0 || hi > a.n || lo > hi {
-		return nil, newError(StatusInvalidArg, nil, "%s '%s': slice [%d:%d] out of range [0, %d]", a.s.kind, a.s.name,
+		return nil, newError(StatusOutOfRange, nil, "%s '%s': slice [%d:%d] out of range [0, %d]", a.s.kind, a.s.name,
 			lo, hi, a.n)
 	}
 	out := make([]T, hi-lo)
@@ -157,7 +157,7 @@ func (a *numArray[T]) slice(lo, hi int) ([]T, error) {
 // multiprocessing.Array('q', n)), every element an atomic (sequentially
 // consistent), with the names of sync/atomic: Load, Store, Add (returns the
 // new value, wrapping), Swap, CompareAndSwap. An index out of range is an
-// error matching ErrInvalidArg, never a panic.
+// error matching ErrOutOfRange, never a panic.
 //
 // It carries an optional robust lock (Python's get_lock()) for compound
 // updates: Lock/Unlock (sync.Locker), LockContext, TryLock, Release, with

@@ -33,6 +33,7 @@ const (
 	StatusNotOwner     Status = 14
 	StatusBroken       Status = 15
 	StatusSystem       Status = 16 // an unexpected OS error
+	StatusOutOfRange   Status = 17 // an index outside a list or array (since 0.7.0)
 )
 
 // Sentinel errors for errors.Is. Every error this package returns for a
@@ -54,6 +55,7 @@ const (
 	ErrNotOwner     = StatusNotOwner
 	ErrBroken       = StatusBroken
 	ErrSystem       = StatusSystem
+	ErrOutOfRange   = StatusOutOfRange
 )
 
 // ErrHandleClosed is matched (besides ErrInvalidArg) by the error of any call
@@ -65,6 +67,7 @@ var statusNames = [...]string{
 	"POLYIPC_ERR_NOT_FOUND", "POLYIPC_ERR_EXISTS", "POLYIPC_ERR_INVALID_ARG", "POLYIPC_ERR_INVALID_JSON",
 	"POLYIPC_ERR_TOO_LARGE", "POLYIPC_ERR_PERMISSION", "POLYIPC_ERR_OWNER_DEAD", "POLYIPC_ERR_INCOMPATIBLE",
 	"POLYIPC_ERR_NO_MEMORY", "POLYIPC_ERR_NOT_OWNER", "POLYIPC_ERR_BROKEN", "POLYIPC_ERR_SYSTEM",
+	"POLYIPC_ERR_OUT_OF_RANGE",
 }
 
 // String is the C name of the status, e.g. "POLYIPC_ERR_TIMEOUT".

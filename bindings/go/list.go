@@ -119,7 +119,7 @@ func (l *List) InsertJSON(index int, text []byte) error {
 }
 
 // Get decodes the value at index into out with encoding/json. An index out
-// of range is ErrInvalidArg; a value that does not decode into out is an
+// of range is ErrOutOfRange; a value that does not decode into out is an
 // error too.
 func (l *List) Get(index int, out any) error {
 	data, err := l.GetJSON(index)
@@ -156,7 +156,7 @@ func (l *List) SetJSON(index int, text []byte) error {
 }
 
 // Pop removes the value at index (-1: the last, Python's default) and
-// decodes it into out; ErrEmpty on an empty list, ErrInvalidArg for an index
+// decodes it into out; ErrEmpty on an empty list, ErrOutOfRange for an index
 // out of range. The value is removed even when it does not decode into out
 // (the error says so).
 func (l *List) Pop(index int, out any) error {

@@ -216,13 +216,13 @@ func TestListBadInput(t *testing.T) {
 	// Out of range.
 	for _, i := range []int{2, -3, 1 << 40, -(1 << 40)} {
 		_, err := l.GetJSON(i)
-		e := wantStatus(t, err, StatusInvalidArg)
+		e := wantStatus(t, err, StatusOutOfRange)
 		if !strings.Contains(e.Message, l.Name()) {
 			t.Fatalf("the message %q does not name the list", e.Message)
 		}
-		wantStatus(t, l.Set(i, 0), StatusInvalidArg)
+		wantStatus(t, l.Set(i, 0), StatusOutOfRange)
 		_, err = l.PopJSON(i)
-		wantStatus(t, err, StatusInvalidArg)
+		wantStatus(t, err, ErrOutOfRange)
 	}
 	var s string
 	if err := l.Get(0, &s); err == nil { // 1 into a string

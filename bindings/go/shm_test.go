@@ -154,16 +154,16 @@ func TestInt64ArrayAtomics(t *testing.T) {
 	// Out of range: an error, never a panic.
 	for _, i := range []int{-1, 5, math.MaxInt} {
 		_, err := a.Load(i)
-		wantStatus(t, err, ErrInvalidArg)
-		wantStatus(t, a.Store(i, 1), ErrInvalidArg)
+		wantStatus(t, err, ErrOutOfRange)
+		wantStatus(t, a.Store(i, 1), ErrOutOfRange)
 		_, err = a.Add(i, 1)
-		wantStatus(t, err, ErrInvalidArg)
+		wantStatus(t, err, ErrOutOfRange)
 		_, err = a.CompareAndSwap(i, 0, 1)
-		wantStatus(t, err, ErrInvalidArg)
+		wantStatus(t, err, ErrOutOfRange)
 	}
 	for _, r := range [][2]int{{-1, 2}, {0, 6}, {3, 2}} {
 		_, err := a.Slice(r[0], r[1])
-		wantStatus(t, err, ErrInvalidArg)
+		wantStatus(t, err, ErrOutOfRange)
 	}
 	// Attach whatever the length; another length or type is incompatible.
 	b := must[*Int64Array](t)(OpenInt64Array(name, 0, OpenOnly()))
@@ -212,7 +212,7 @@ func TestFloat64ArrayAndValue(t *testing.T) {
 		t.Fatalf("Slice: %v, %v", s, err)
 	}
 	_, err := a.Load(3)
-	wantStatus(t, err, ErrInvalidArg)
+	wantStatus(t, err, ErrOutOfRange)
 
 	name := queueName(t)
 	v := must[*Float64Value](t)(OpenFloat64Value(name))

@@ -36,11 +36,11 @@ extern "C" {
 #endif
 
 #define POLYIPC_VERSION_MAJOR 0
-#define POLYIPC_VERSION_MINOR 6
-#define POLYIPC_VERSION_PATCH 2
+#define POLYIPC_VERSION_MINOR 7
+#define POLYIPC_VERSION_PATCH 0
 /* MAJOR*1000000 + MINOR*1000 + PATCH */
-#define POLYIPC_VERSION_NUMBER 6002
-#define POLYIPC_VERSION_STRING "0.6.2"
+#define POLYIPC_VERSION_NUMBER 7000
+#define POLYIPC_VERSION_STRING "0.7.0"
 
 #define POLYIPC_FOREVER ((int64_t)-1)
 #define POLYIPC_MAX_NAME 200
@@ -65,7 +65,8 @@ typedef enum polyipc_status {
   POLYIPC_ERR_NO_MEMORY = 13,
   POLYIPC_ERR_NOT_OWNER = 14,    /* release of a lock this caller does not hold */
   POLYIPC_ERR_BROKEN = 15,       /* barrier broken / aborted */
-  POLYIPC_ERR_SYSTEM = 16        /* an unexpected OS error; the message carries errno text */
+  POLYIPC_ERR_SYSTEM = 16,       /* an unexpected OS error; the message carries errno text */
+  POLYIPC_ERR_OUT_OF_RANGE = 17  /* an index outside a list or array (IndexError); since 0.7.0 */
 } polyipc_status;
 
 typedef struct polyipc_error {
@@ -353,8 +354,8 @@ POLYIPC_API void polyipc_shm_close(polyipc_shm *m); /* unmaps: pointers from _da
 /* ---- Value and Array of int64 or double, with atomic operations ------------
  * (multiprocessing.Value / Array; a Value is an array of length 1). Elements
  * start at 0. length 0 opens an existing array whatever its length; another
- * type or length is INCOMPATIBLE. An index out of range, or an operation of
- * the other element type, is INVALID_ARG. All operations are sequentially
+ * type or length is INCOMPATIBLE. An index out of range is OUT_OF_RANGE; an
+ * operation of the other element type is INVALID_ARG. All operations are sequentially
  * consistent atomics; the optional lock (acquire/release, robust, as a
  * polyipc lock) serves compound updates. */
 typedef struct polyipc_array polyipc_array;
@@ -436,8 +437,7 @@ POLYIPC_API void polyipc_dict_close(polyipc_dict *d);
 
 /* ---- list: a sequence of JSON values (the Manager's list, without a manager)
  * Built and made crash-safe as the dict is. Indexes count from the end when
- * negative (-1: the last); outside [-len, len) they are INVALID_ARG ("out of
- * range"). append, set, and insert or pop at either end are O(1); insert or
+ * negative (-1: the last); outside [-len, len) they are OUT_OF_RANGE. append, set, and insert or pop at either end are O(1); insert or
  * pop in the middle copy the list. FULL: max_items values, or no room left
  * in capacity_bytes. (polyipc_list_json, below, lists the namespace's
  * objects: it is not of this family.) */

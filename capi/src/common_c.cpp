@@ -31,6 +31,7 @@ const char* polyipc_status_name(int status) {
     case POLYIPC_ERR_NOT_OWNER: return "POLYIPC_ERR_NOT_OWNER";
     case POLYIPC_ERR_BROKEN: return "POLYIPC_ERR_BROKEN";
     case POLYIPC_ERR_SYSTEM: return "POLYIPC_ERR_SYSTEM";
+    case POLYIPC_ERR_OUT_OF_RANGE: return "POLYIPC_ERR_OUT_OF_RANGE";
     default: return "POLYIPC_ERR_UNKNOWN";
   }
 }

@@ -23,8 +23,8 @@ const char* const kExitCodeHelp =
     "  1  usage error (unknown option, missing argument, bad --timeout)\n"
     "  2  not found (POLYIPC_ERR_NOT_FOUND)\n"
     "  3  empty / full / timeout: nothing to get, or no room to put, within --timeout\n"
-    "  4  invalid input: POLYIPC_ERR_INVALID_JSON, INVALID_ARG (e.g. a bad name), TOO_LARGE;\n"
-    "     nothing was changed\n"
+    "  4  invalid input: POLYIPC_ERR_INVALID_JSON, INVALID_ARG (e.g. a bad name), OUT_OF_RANGE,\n"
+    "     TOO_LARGE; nothing was changed\n"
     "  5  any other error (CLOSED, PERMISSION, INCOMPATIBLE, SYSTEM ...)\n"
     "Errors are printed on stderr as `polyipc: <message>`.\n"
     "Objects live in the namespace named by $POLYIPC_NAMESPACE (default \"default\").";
@@ -38,6 +38,7 @@ int exit_code_for_status(int status) {
     case POLYIPC_ERR_TIMEOUT: return kExitNoRoom;
     case POLYIPC_ERR_INVALID_JSON:
     case POLYIPC_ERR_INVALID_ARG:
+    case POLYIPC_ERR_OUT_OF_RANGE:
     case POLYIPC_ERR_TOO_LARGE: return kExitInvalid;
     default: return kExitOther;
   }

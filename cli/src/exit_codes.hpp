@@ -11,7 +11,7 @@ enum ExitCode : int {
   kExitUsage = 1,     // bad command line (unknown option, missing argument, bad timeout)
   kExitNotFound = 2,  // POLYIPC_ERR_NOT_FOUND
   kExitNoRoom = 3,    // POLYIPC_ERR_EMPTY / FULL / TIMEOUT: nothing to get, no room to put
-  kExitInvalid = 4,   // POLYIPC_ERR_INVALID_JSON / INVALID_ARG / TOO_LARGE: bad input, nothing changed
+  kExitInvalid = 4,   // POLYIPC_ERR_INVALID_JSON / INVALID_ARG / OUT_OF_RANGE / TOO_LARGE: bad input, nothing changed
   kExitOther = 5,     // every other status (CLOSED, PERMISSION, INCOMPATIBLE, SYSTEM ...)
 };
 

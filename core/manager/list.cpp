@@ -124,7 +124,7 @@ Status List::resolve(int64_t index, uint64_t* at, ErrorText& error) const {
   const int64_t i = index < 0 ? index + length : index;
   if (i < 0 || i >= length) {
     error.set("%s: index %lld out of range (length %lld)", label().c_str(), (long long)index, (long long)length);
-    return Status::InvalidArg;
+    return Status::OutOfRange;
   }
   *at = static_cast<uint64_t>(i);
   return Status::Ok;

@@ -66,7 +66,7 @@ class List {
   using Destination = void* (*)(void* context, size_t len);
 
   // Indexes count from the end when negative (-1: the last), as in Python;
-  // outside [-length, length) they are InvalidArg ("out of range").
+  // outside [-length, length) they are OutOfRange.
   Status append(const char* value, size_t len, ErrorText& error);
   // Before element `index`; index >= length appends, index <= -length prepends.
   Status insert(int64_t index, const char* value, size_t len, ErrorText& error);

@@ -143,7 +143,7 @@ Status Array::check(uint64_t index, ElemType type, ErrorText& error) const {
   if (index >= s_->length) {
     error.set("array '%s': index %llu out of range (length %llu)", name().c_str(), (unsigned long long)index,
               (unsigned long long)s_->length);
-    return Status::InvalidArg;
+    return Status::OutOfRange;
   }
   return Status::Ok;
 }

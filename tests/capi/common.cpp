@@ -67,8 +67,8 @@ std::string St(int status) {
       "POLYIPC_ERR_CLOSED",  "POLYIPC_ERR_NOT_FOUND", "POLYIPC_ERR_EXISTS",       "POLYIPC_ERR_INVALID_ARG",
       "POLYIPC_ERR_INVALID_JSON", "POLYIPC_ERR_TOO_LARGE", "POLYIPC_ERR_PERMISSION", "POLYIPC_ERR_OWNER_DEAD",
       "POLYIPC_ERR_INCOMPATIBLE", "POLYIPC_ERR_NO_MEMORY", "POLYIPC_ERR_NOT_OWNER", "POLYIPC_ERR_BROKEN",
-      "POLYIPC_ERR_SYSTEM"};
-  std::string n = (status >= 0 && status <= 16) ? names[status] : "unknown";
+      "POLYIPC_ERR_SYSTEM", "POLYIPC_ERR_OUT_OF_RANGE"};
+  std::string n = (status >= 0 && status <= 17) ? names[status] : "unknown";
   return n + "(" + std::to_string(status) + ")";
 }
 

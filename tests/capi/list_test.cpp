@@ -43,8 +43,8 @@ TEST_F(ListTest, BehavesAsAPythonList) {
   EXPECT_EQ(GetL(l, 0), "1");
   EXPECT_EQ(GetL(l, -1), "{\"three\": 3}");  // the text as given
   EXPECT_EQ(GetL(l, -3), "1");
-  EXPECT_EQ(GetL(l, 3), "<error " + St(POLYIPC_ERR_INVALID_ARG) + ">");
-  EXPECT_EQ(GetL(l, -4), "<error " + St(POLYIPC_ERR_INVALID_ARG) + ">");
+  EXPECT_EQ(GetL(l, 3), "<error " + St(POLYIPC_ERR_OUT_OF_RANGE) + ">");
+  EXPECT_EQ(GetL(l, -4), "<error " + St(POLYIPC_ERR_OUT_OF_RANGE) + ">");
   CAPI_ASSERT_OK(polyipc_list_insert(l, 0, "0", &e));      // at the front
   CAPI_ASSERT_OK(polyipc_list_insert(l, 2, "1.5", &e));    // in the middle
   CAPI_ASSERT_OK(polyipc_list_insert(l, 100, "9", &e));    // past the end: appends
@@ -92,7 +92,7 @@ TEST_F(ListTest, VersionCountsChangesAndWaitChangeReturnsOnceItMoved) {
   polyipc_free(out);
   CAPI_ASSERT_OK(polyipc_list_pop(l, 0, &out, nullptr, &e));
   polyipc_free(out);
-  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_list_set(l, 5, "9", nullptr));  // no change
+  EXPECT_ST(POLYIPC_ERR_OUT_OF_RANGE, polyipc_list_set(l, 5, "9", nullptr));  // no change
   CAPI_ASSERT_OK(polyipc_list_clear(l, &e));
   CAPI_ASSERT_OK(polyipc_list_wait_change(l, 0, POLYIPC_FOREVER, &seen, &e));
   EXPECT_EQ(seen, 5u) << "append, insert, set, pop, clear";
@@ -168,9 +168,9 @@ TEST_F(ListTest, FullTooLargeAndBadInputChangeNothing) {
       {"malformed", [&](polyipc_error* er) { return polyipc_list_set(l, 0, "[1,", er); }, POLYIPC_ERR_INVALID_JSON,
        "not valid JSON"},
       {"set out of range", [&](polyipc_error* er) { return polyipc_list_set(l, 3, "1", er); },
-       POLYIPC_ERR_INVALID_ARG, "out of range"},
+       POLYIPC_ERR_OUT_OF_RANGE, "out of range"},
       {"pop out of range", [&](polyipc_error* er) { return polyipc_list_pop(l, -4, &out, nullptr, er); },
-       POLYIPC_ERR_INVALID_ARG, "out of range"},
+       POLYIPC_ERR_OUT_OF_RANGE, "out of range"},
       {"NULL value", [&](polyipc_error* er) { return polyipc_list_append(l, nullptr, er); }, POLYIPC_ERR_INVALID_ARG,
        "NULL"},
       {"NULL out", [&](polyipc_error* er) { return polyipc_list_get(l, 0, nullptr, nullptr, er); },

@@ -410,9 +410,9 @@ TEST_F(PipeTest, ArrayBadInput) {
   EXPECT_ST(POLYIPC_ERR_NO_MEMORY, polyipc_array_open(n.c_str(), POLYIPC_OPEN_OR_CREATE, POLYIPC_INT64, uint64_t{1} << 40, nullptr, a.out(), &e1));
   CAPI_ASSERT_OK(polyipc_array_open(n.c_str(), POLYIPC_OPEN_OR_CREATE, POLYIPC_INT64, 4, nullptr, a.out(), &e));
   int64_t v;
-  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_array_load_i64(a, 4, &v, &e1));
+  EXPECT_ST(POLYIPC_ERR_OUT_OF_RANGE, polyipc_array_load_i64(a, 4, &v, &e1));
   EXPECT_TRUE(ContainsI(e1.Msg(), "index 4 out of range")) << e1.Msg();
-  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_array_store_i64(a, UINT64_MAX, 1, &e1));
+  EXPECT_ST(POLYIPC_ERR_OUT_OF_RANGE, polyipc_array_store_i64(a, UINT64_MAX, 1, &e1));
   double d;
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_array_load_f64(a, 0, &d, &e1));
   EXPECT_TRUE(ContainsI(e1.Msg(), "int64")) << e1.Msg();

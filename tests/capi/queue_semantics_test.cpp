@@ -524,14 +524,14 @@ TEST(Version, VersionFunctions) {
 }
 
 TEST(Version, StatusNames) {
-  for (int s = 0; s <= 16; ++s) {
+  for (int s = 0; s <= 17; ++s) {
     const char* n = polyipc_status_name(s);
     ASSERT_NE(nullptr, n) << s;
     std::string want = St(s).substr(0, St(s).find('('));
     EXPECT_EQ(want, n) << s;
     EXPECT_EQ(n, polyipc_status_name(s)) << "static text";
   }
-  for (int s : {-1, 17, 1000, INT32_MAX, INT32_MIN}) {
+  for (int s : {-1, 18, 1000, INT32_MAX, INT32_MIN}) {
     const char* n = polyipc_status_name(s);
     ASSERT_NE(nullptr, n) << s;
     EXPECT_GT(std::strlen(n), 0u) << s;

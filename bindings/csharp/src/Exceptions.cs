@@ -38,6 +38,7 @@ namespace Polyipc
                 case Status.Incompatible: return new IncompatibleException(message);
                 case Status.NotOwner: return new NotOwnerException(message);
                 case Status.Broken: return new BrokenBarrierException(message);
+                case Status.OutOfRange: return new PolyipcOutOfRangeException(message);
                 default: return new PolyipcException(status, message);
             }
         }
@@ -91,6 +92,15 @@ namespace Polyipc
     public class PolyipcArgumentException : PolyipcException
     {
         public PolyipcArgumentException(string message) : base(Status.InvalidArg, message) { }
+        protected PolyipcArgumentException(Status status, string message) : base(status, message) { }
+    }
+
+    /// <summary>An index outside a list (Status.OutOfRange). A PolyipcArgumentException, as it was
+    /// before the library had a status of its own for it.</summary>
+    [Serializable]
+    public class PolyipcOutOfRangeException : PolyipcArgumentException
+    {
+        public PolyipcOutOfRangeException(string message) : base(Status.OutOfRange, message) { }
     }
 
     /// <summary>A JSON-format queue was given malformed JSON; the queue is unchanged.</summary>

@@ -21,7 +21,7 @@ namespace Polyipc
     /// }
     /// </code>
     /// Indexes count from the end when negative (-1: the last); outside [-Count, Count) they are
-    /// PolyipcArgumentException ("out of range": the check is made atomically in shared memory, where
+    /// PolyipcOutOfRangeException (a PolyipcArgumentException; the check is made atomically in shared memory, where
     /// the length may change under this process). Insert takes any index, as Python's list.insert:
     /// at or past Count appends, at or before -Count prepends. Values are one JSON text each: the
     /// object variants (Add, Get&lt;T&gt;, Set, Pop&lt;T&gt; ...) go through Newtonsoft.Json with
@@ -169,7 +169,7 @@ namespace Polyipc
         }
 
         /// <summary>Replaces element <paramref name="index"/> by <paramref name="value"/> (out of range:
-        /// PolyipcArgumentException).</summary>
+        /// PolyipcOutOfRangeException).</summary>
         public void Set(long index, object value)
         {
             byte[] v = ValueBytes(value);
@@ -186,7 +186,7 @@ namespace Polyipc
         // ---- reading and removing -----------------------------------------------------------------
 
         /// <summary>The JSON text of element <paramref name="index"/> as it was stored (negative: from
-        /// the end; out of range: PolyipcArgumentException).</summary>
+        /// the end; out of range: PolyipcOutOfRangeException).</summary>
         public string GetJson(long index)
         {
             return Pool.Decode(Call(h => h.get(index)));
@@ -207,7 +207,7 @@ namespace Polyipc
         }
 
         /// <summary>Removes element <paramref name="index"/> (default -1: the last) and returns its JSON
-        /// text; an empty list: QueueEmptyException; out of range: PolyipcArgumentException.</summary>
+        /// text; an empty list: QueueEmptyException; out of range: PolyipcOutOfRangeException.</summary>
         public string PopJson(long index = -1)
         {
             return Pool.Decode(Call(h => h.pop(index)));

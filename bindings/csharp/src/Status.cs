@@ -28,5 +28,7 @@ namespace Polyipc
         Broken = 15,
         /// <summary>An unexpected OS error; the message carries the errno text.</summary>
         System = 16,
+        /// <summary>An index outside a list or array (since 0.7.0; InvalidArg before).</summary>
+        OutOfRange = 17,
     }
 }

@@ -144,13 +144,14 @@ namespace Polyipc.Tests
                 Assert.Throws<InvalidJsonException>(() => l.SetJson(0, "nope"), "malformed set");
                 Assert.Throws<ArgumentException>(() => l.AddJson("\"\uD800\""), "a lone surrogate is no UTF-8");
                 // out of range: [-Count, Count)
-                var oor = Assert.Throws<PolyipcArgumentException>(() => l.GetJson(1), "get at Count");
-                Assert.Equal(Status.InvalidArg, oor.Status, "status InvalidArg");
+                var oor = Assert.Throws<PolyipcOutOfRangeException>(() => l.GetJson(1), "get at Count");
+                Assert.Equal(Status.OutOfRange, oor.Status, "status OutOfRange");
+                Assert.True(oor is PolyipcArgumentException, "still a PolyipcArgumentException, as before 0.7.0");
                 Assert.True(oor.Message.Contains("range"), "the message says why: " + oor.Message);
                 Assert.Throws<PolyipcArgumentException>(() => l.GetJson(-2), "get at -Count-1");
-                Assert.Throws<PolyipcArgumentException>(() => l.Set(5, 1), "set out of range");
+                Assert.Throws<PolyipcOutOfRangeException>(() => l.Set(5, 1), "set out of range");
                 Assert.Throws<PolyipcArgumentException>(() => l.SetJson(-2, "1"), "set at -Count-1");
-                Assert.Throws<PolyipcArgumentException>(() => l.PopJson(1), "pop out of range");
+                Assert.Throws<PolyipcOutOfRangeException>(() => l.PopJson(1), "pop out of range");
                 Assert.Throws<PolyipcArgumentException>(() => l.Pop<int>(-2), "pop at -Count-1");
                 Assert.Throws<PolyipcArgumentException>(() => { var v = l[long.MaxValue]; }, "the indexer, far out");
                 Assert.Equal("[1]", l.ItemsJson(), "nothing changed");

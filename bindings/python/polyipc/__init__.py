@@ -34,8 +34,8 @@ builtin exception you would catch (see polyipc._errors).
 """
 
 from ._errors import (BarrierTimeout, Broken, Closed, Empty, Exists, Full, Incompatible, InvalidArgument,
-                      InvalidJSON, NoMemory, NotFound, NotOwner, OwnerDead, OwnerDeadWarning, PermissionDenied,
-                      PolyipcError, SystemFailure, TimeoutError, TooLarge, BrokenPipe)
+                      InvalidJSON, NoMemory, NotFound, NotOwner, OutOfRange, OwnerDead, OwnerDeadWarning,
+                      PermissionDenied, PolyipcError, SystemFailure, TimeoutError, TooLarge, BrokenPipe)
 from ._native import BINDING_VERSION_NUMBER, LIBRARY_VERSION_NUMBER, lib as _lib
 from ._names import gc, list_objects, namespace, peek, stat, unlink
 from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, Borrowed, JoinableQueue, Queue, Reservation, SimpleQueue
@@ -58,6 +58,6 @@ __all__ = [
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner", "Broken",
-    "BarrierTimeout", "SystemFailure", "OwnerDeadWarning", "BrokenPipe", "BufferTooShort", "ConnectionClosedError",
+    "BarrierTimeout", "SystemFailure", "OutOfRange", "OwnerDeadWarning", "BrokenPipe", "BufferTooShort", "ConnectionClosedError",
     "BINDING_VERSION_NUMBER", "LIBRARY_VERSION_NUMBER",
 ]

@@ -23,6 +23,7 @@ of the builtin (or queue module) exception a Python programmer already catches.
     +- Broken            (threading.BrokenBarrierError)  barrier broken / aborted / reset
     |  +- BarrierTimeout (also TimeoutError)       this waiter's own timeout broke the barrier
     +- SystemFailure     (OSError)                 unexpected OS error
+    +- OutOfRange        (IndexError)              an index outside a List or Array
     +- BrokenPipe        (BrokenPipeError)         Connection.send() to a pipe whose other end is
                                                    closed (status CLOSED, as Closed; not in BY_STATUS)
 
@@ -43,7 +44,7 @@ from . import polyipc_native as _native
 __all__ = [
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner",
-    "Broken", "BarrierTimeout", "SystemFailure", "OwnerDeadWarning", "BrokenPipe",
+    "Broken", "BarrierTimeout", "SystemFailure", "OutOfRange", "OwnerDeadWarning", "BrokenPipe",
 ]
 
 
@@ -126,9 +127,12 @@ class OwnerDeadWarning(RuntimeWarning):
 SystemFailure = _status_error("SystemFailure", _native.POLYIPC_ERR_SYSTEM, OSError,
                               doc="An unexpected OS error; the message carries the errno text.")
 
+OutOfRange = _status_error("OutOfRange", _native.POLYIPC_ERR_OUT_OF_RANGE, IndexError,
+                           doc="An index outside a List or Array (also IndexError).")
+
 BrokenPipe = _status_error("BrokenPipe", _native.POLYIPC_ERR_CLOSED, BrokenPipeError, errno=_errno.EPIPE,
                           doc="Connection.send() when the other end of the pipe is closed (also BrokenPipeError).")
 
 BY_STATUS = {cls.status: cls for cls in (
     TimeoutError, Empty, Full, Closed, NotFound, Exists, InvalidArgument, InvalidJSON, TooLarge,
-    PermissionDenied, OwnerDead, Incompatible, NoMemory, NotOwner, Broken, SystemFailure)}
+    PermissionDenied, OwnerDead, Incompatible, NoMemory, NotOwner, Broken, SystemFailure, OutOfRange)}

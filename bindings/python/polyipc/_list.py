@@ -94,13 +94,9 @@ class List(_SyncObject, MutableSequence):
         self._attach(name, ptr)
 
     def _at(self, fn, *args):
-        """A call on one element: the library's "out of range" and "empty" become IndexError."""
+        """A call on one element: "empty" becomes IndexError, as OutOfRange already is one."""
         try:
             return self._call(fn, *args)
-        except _errors.InvalidArgument as e:
-            if "out of range" not in str(e):
-                raise
-            raise IndexError(str(e)) from None
         except _errors.Empty as e:
             raise IndexError(f"pop from empty list ({e})") from None
 

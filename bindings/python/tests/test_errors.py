@@ -134,12 +134,13 @@ def test_exception_hierarchy_matches_builtins():
         polyipc.Closed: EOFError, polyipc.NotFound: FileNotFoundError, polyipc.Exists: FileExistsError,
         polyipc.InvalidArgument: ValueError, polyipc.InvalidJSON: ValueError, polyipc.TooLarge: ValueError,
         polyipc.PermissionDenied: PermissionError, polyipc.NoMemory: MemoryError, polyipc.SystemFailure: OSError,
+        polyipc.OutOfRange: IndexError,
     }
     for ours, builtin in pairs.items():
         assert issubclass(ours, polyipc.PolyipcError) and issubclass(ours, builtin), ours
     statuses = {cls.status for cls in pairs} | {polyipc.OwnerDead.status, polyipc.Incompatible.status,
                                                polyipc.NotOwner.status, polyipc.Broken.status}
-    assert statuses == set(range(1, 17))
+    assert statuses == set(range(1, 18))
     err = polyipc.NotFound("object 'x': not found")
     assert str(err) == "object 'x': not found" and err.errno == 2
 

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_544ad2eaac81798b(const char*);
+  void cgo_panic__native_896a38eef72b74bf(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_544ad2eaac81798b(p);
+  cgo_panic__native_896a38eef72b74bf(p);
 }
 
 
@@ -986,7 +986,7 @@ SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_544ad2eaac81798b(void *_swig_go_0) {
+void _wrap_Swig_free_native_896a38eef72b74bf(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -996,7 +996,7 @@ void _wrap_Swig_free_native_544ad2eaac81798b(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_544ad2eaac81798b(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_896a38eef72b74bf(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -1009,7 +1009,7 @@ void *_wrap_Swig_malloc_native_544ad2eaac81798b(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_OK_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1021,7 +1021,7 @@ intgo _wrap_POLYIPC_OK_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1033,7 +1033,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1045,7 +1045,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_FULL_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1057,7 +1057,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1069,7 +1069,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1081,7 +1081,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1093,7 +1093,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1105,7 +1105,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1117,7 +1117,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1129,7 +1129,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1141,7 +1141,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1153,7 +1153,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1165,7 +1165,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1177,7 +1177,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1189,7 +1189,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1201,7 +1201,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_896a38eef72b74bf() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1213,7 +1213,19 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_896a38eef72b74bf() {
+  enum polyipc_status result;
+  intgo _swig_go_result;
+  
+  
+  result = POLYIPC_ERR_OUT_OF_RANGE;
+  
+  _swig_go_result = (intgo)result; 
+  return _swig_go_result;
+}
+
+
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_896a38eef72b74bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1225,7 +1237,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_896a38eef72b74bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1237,7 +1249,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_896a38eef72b74bf() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1249,7 +1261,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_FIFO_native_896a38eef72b74bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1261,7 +1273,7 @@ intgo _wrap_POLYIPC_FIFO_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_LIFO_native_896a38eef72b74bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1273,7 +1285,7 @@ intgo _wrap_POLYIPC_LIFO_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_PRIORITY_native_896a38eef72b74bf() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1285,7 +1297,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_896a38eef72b74bf() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1297,7 +1309,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_896a38eef72b74bf() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1309,7 +1321,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_544ad2eaac81798b() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_896a38eef72b74bf() {
   int result;
   intgo _swig_go_result;
   
@@ -1320,7 +1332,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_544ad2eaac81798b() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_544ad2eaac81798b() {
+long long _wrap_POLYIPC_FOREVER_native_896a38eef72b74bf() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1331,7 +1343,7 @@ long long _wrap_POLYIPC_FOREVER_native_544ad2eaac81798b() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_544ad2eaac81798b() {
+_gostring_ _wrap_polyipc_version_native_896a38eef72b74bf() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1349,7 +1361,7 @@ _gostring_ _wrap_polyipc_version_native_544ad2eaac81798b() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_544ad2eaac81798b() {
+intgo _wrap_polyipc_version_number_native_896a38eef72b74bf() {
   int result;
   intgo _swig_go_result;
   
@@ -1360,7 +1372,7 @@ intgo _wrap_polyipc_version_number_native_544ad2eaac81798b() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_544ad2eaac81798b(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_896a38eef72b74bf(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1380,7 +1392,7 @@ _gostring_ _wrap_polyipc_status_name_native_544ad2eaac81798b(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1416,7 +1428,7 @@ intgo _wrap_polyipc_unlink_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_544ad2eaac81798b() {
+_gostring_ _wrap_polyipc_native_list_json_native_896a38eef72b74bf() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1449,7 +1461,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_544ad2eaac81798b() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1493,7 +1505,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_544ad2eaac81798b(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_544ad2eaac81798b() {
+_gostring_ _wrap_polyipc_native_gc_json_native_896a38eef72b74bf() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1526,7 +1538,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_544ad2eaac81798b() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_544ad2eaac81798b(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_896a38eef72b74bf(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1572,7 +1584,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_544ad2eaac81798b(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1607,7 +1619,7 @@ long long _wrap_NativeQueue_get_into_native_544ad2eaac81798b(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1661,7 +1673,7 @@ NativeQueue *_wrap_NativeQueue_open_native_544ad2eaac81798b(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_544ad2eaac81798b(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1697,7 +1709,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_544ad2eaac81798b(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1707,7 +1719,7 @@ void _wrap_delete_NativeQueue_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1741,7 +1753,7 @@ void _wrap_NativeQueue_put_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_544ad2eaac81798b(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_896a38eef72b74bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1778,7 +1790,7 @@ _goslice_ _wrap_NativeQueue_get_native_544ad2eaac81798b(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1805,7 +1817,7 @@ long long _wrap_NativeQueue_size_native_544ad2eaac81798b(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1829,7 +1841,7 @@ void _wrap_NativeQueue_task_done_native_544ad2eaac81798b(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_544ad2eaac81798b(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1859,7 +1871,7 @@ void _wrap_NativeQueue_task_done_message_native_544ad2eaac81798b(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_544ad2eaac81798b(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_896a38eef72b74bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1885,7 +1897,7 @@ void _wrap_NativeQueue_join_native_544ad2eaac81798b(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1909,7 +1921,7 @@ void _wrap_NativeQueue_close_writes_native_544ad2eaac81798b(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_544ad2eaac81798b(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1944,7 +1956,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_544ad2eaac81798b(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1988,7 +2000,7 @@ NativeLock *_wrap_NativeLock_open_native_544ad2eaac81798b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -1998,7 +2010,7 @@ void _wrap_delete_NativeLock_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_544ad2eaac81798b(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_896a38eef72b74bf(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2024,7 +2036,7 @@ void _wrap_NativeLock_acquire_native_544ad2eaac81798b(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2048,7 +2060,7 @@ void _wrap_NativeLock_release_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2075,7 +2087,7 @@ intgo _wrap_NativeLock_locked_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2102,7 +2114,7 @@ intgo _wrap_NativeLock_held_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_544ad2eaac81798b(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2137,7 +2149,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_544ad2eaac81798b(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2183,7 +2195,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_544ad2eaac81798b(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2193,7 +2205,7 @@ void _wrap_delete_NativeSemaphore_native_544ad2eaac81798b(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2221,7 +2233,7 @@ void _wrap_NativeSemaphore_acquire_native_544ad2eaac81798b(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2247,7 +2259,7 @@ void _wrap_NativeSemaphore_release_native_544ad2eaac81798b(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2274,7 +2286,7 @@ long long _wrap_NativeSemaphore_value_native_544ad2eaac81798b(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2301,7 +2313,7 @@ long long _wrap_NativeSemaphore_drain_native_544ad2eaac81798b(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_544ad2eaac81798b(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2336,7 +2348,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_544ad2eaac81798b(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2378,7 +2390,7 @@ NativeEvent *_wrap_NativeEvent_open_native_544ad2eaac81798b(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2388,7 +2400,7 @@ void _wrap_delete_NativeEvent_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2412,7 +2424,7 @@ void _wrap_NativeEvent_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2436,7 +2448,7 @@ void _wrap_NativeEvent_clear_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2463,7 +2475,7 @@ intgo _wrap_NativeEvent_is_set_native_544ad2eaac81798b(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_544ad2eaac81798b(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_896a38eef72b74bf(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2489,7 +2501,7 @@ void _wrap_NativeEvent_wait_native_544ad2eaac81798b(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2516,7 +2528,7 @@ intgo _wrap_NativeEvent_token_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_544ad2eaac81798b(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_896a38eef72b74bf(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2544,7 +2556,7 @@ void _wrap_NativeEvent_wait_since_native_544ad2eaac81798b(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_544ad2eaac81798b(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2579,7 +2591,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_544ad2eaac81798b(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2632,7 +2644,7 @@ NativeCondition *_wrap_NativeCondition_open_native_544ad2eaac81798b(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2642,7 +2654,7 @@ void _wrap_delete_NativeCondition_native_544ad2eaac81798b(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2668,7 +2680,7 @@ void _wrap_NativeCondition_acquire_native_544ad2eaac81798b(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2692,7 +2704,7 @@ void _wrap_NativeCondition_release_native_544ad2eaac81798b(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2718,7 +2730,7 @@ void _wrap_NativeCondition_wait_native_544ad2eaac81798b(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_544ad2eaac81798b(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2744,7 +2756,7 @@ void _wrap_NativeCondition_notify_native_544ad2eaac81798b(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2768,7 +2780,7 @@ void _wrap_NativeCondition_notify_all_native_544ad2eaac81798b(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_544ad2eaac81798b(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2803,7 +2815,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_544ad2eaac81798b(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2847,7 +2859,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_544ad2eaac81798b(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2857,7 +2869,7 @@ void _wrap_delete_NativeBarrier_native_544ad2eaac81798b(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2886,7 +2898,7 @@ long long _wrap_NativeBarrier_wait_native_544ad2eaac81798b(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2913,7 +2925,7 @@ long long _wrap_NativeBarrier_arrive_native_544ad2eaac81798b(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2944,7 +2956,7 @@ long long _wrap_NativeBarrier_await_ticket_native_544ad2eaac81798b(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_544ad2eaac81798b(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2973,7 +2985,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_544ad2eaac81798b(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2997,7 +3009,7 @@ void _wrap_NativeBarrier_abort_native_544ad2eaac81798b(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3021,7 +3033,7 @@ void _wrap_NativeBarrier_reset_native_544ad2eaac81798b(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3048,7 +3060,7 @@ intgo _wrap_NativeBarrier_parties_native_544ad2eaac81798b(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3075,7 +3087,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_544ad2eaac81798b(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3102,7 +3114,7 @@ intgo _wrap_NativeBarrier_broken_native_544ad2eaac81798b(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_544ad2eaac81798b(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3137,7 +3149,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_544ad2eaac81798b(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_544ad2eaac81798b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_896a38eef72b74bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3172,7 +3184,7 @@ long long _wrap_NativePipe_recv_into_native_544ad2eaac81798b(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3222,7 +3234,7 @@ NativePipe *_wrap_NativePipe_open_native_544ad2eaac81798b(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3260,7 +3272,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_544ad2eaac81798b(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_544ad2eaac81798b(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_896a38eef72b74bf(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3270,7 +3282,7 @@ void _wrap_delete_NativePipe_native_544ad2eaac81798b(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_544ad2eaac81798b(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_896a38eef72b74bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3302,7 +3314,7 @@ void _wrap_NativePipe_send_native_544ad2eaac81798b(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_544ad2eaac81798b(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_896a38eef72b74bf(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3339,7 +3351,7 @@ _goslice_ _wrap_NativePipe_recv_native_544ad2eaac81798b(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_544ad2eaac81798b(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_896a38eef72b74bf(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3365,7 +3377,7 @@ void _wrap_NativePipe_poll_native_544ad2eaac81798b(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_544ad2eaac81798b(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_896a38eef72b74bf(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3400,7 +3412,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_544ad2eaac81798b(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_544ad2eaac81798b() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_896a38eef72b74bf() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3411,7 +3423,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_544ad2eaac81798b() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3421,7 +3433,7 @@ void _wrap_delete_NativeWaitSet_native_544ad2eaac81798b(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3436,7 +3448,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_544ad2eaac81798b(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3451,7 +3463,7 @@ long long _wrap_NativeWaitSet_add_queue_native_544ad2eaac81798b(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3480,7 +3492,7 @@ long long _wrap_NativeWaitSet_wait_native_544ad2eaac81798b(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_544ad2eaac81798b(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3495,7 +3507,7 @@ intgo _wrap_NativeWaitSet_ready_native_544ad2eaac81798b(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3539,7 +3551,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_544ad2eaac81798b(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3549,7 +3561,7 @@ void _wrap_delete_NativeSharedMemory_native_544ad2eaac81798b(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3576,7 +3588,7 @@ long long _wrap_NativeSharedMemory_address_native_544ad2eaac81798b(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3603,7 +3615,7 @@ long long _wrap_NativeSharedMemory_size_native_544ad2eaac81798b(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_544ad2eaac81798b(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3638,7 +3650,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_544ad2eaac81798b(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3684,7 +3696,7 @@ NativeArray *_wrap_NativeArray_open_native_544ad2eaac81798b(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3694,7 +3706,7 @@ void _wrap_delete_NativeArray_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3721,7 +3733,7 @@ long long _wrap_NativeArray_length_native_544ad2eaac81798b(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3748,7 +3760,7 @@ intgo _wrap_NativeArray_elem_type_native_544ad2eaac81798b(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3777,7 +3789,7 @@ long long _wrap_NativeArray_load_i64_native_544ad2eaac81798b(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3805,7 +3817,7 @@ void _wrap_NativeArray_store_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3836,7 +3848,7 @@ long long _wrap_NativeArray_add_i64_native_544ad2eaac81798b(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3869,7 +3881,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_544ad2eaac81798b(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3898,7 +3910,7 @@ double _wrap_NativeArray_load_f64_native_544ad2eaac81798b(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3926,7 +3938,7 @@ void _wrap_NativeArray_store_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3957,7 +3969,7 @@ double _wrap_NativeArray_add_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3990,7 +4002,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_544ad2eaac81798b(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_544ad2eaac81798b(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4016,7 +4028,7 @@ void _wrap_NativeArray_acquire_native_544ad2eaac81798b(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4040,7 +4052,7 @@ void _wrap_NativeArray_release_native_544ad2eaac81798b(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_544ad2eaac81798b(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4075,7 +4087,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_544ad2eaac81798b(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4121,7 +4133,7 @@ NativePool *_wrap_NativePool_open_native_544ad2eaac81798b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_544ad2eaac81798b(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_896a38eef72b74bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4131,7 +4143,7 @@ void _wrap_delete_NativePool_native_544ad2eaac81798b(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_544ad2eaac81798b(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_896a38eef72b74bf(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4173,7 +4185,7 @@ long long _wrap_NativePool_submit_native_544ad2eaac81798b(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4212,7 +4224,7 @@ _goslice_ _wrap_NativePool_result_native_544ad2eaac81798b(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4241,7 +4253,7 @@ intgo _wrap_NativePool_cancel_native_544ad2eaac81798b(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4270,7 +4282,7 @@ NativePoolTask *_wrap_NativePool_take_native_544ad2eaac81798b(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_544ad2eaac81798b(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_896a38eef72b74bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4294,7 +4306,7 @@ void _wrap_NativePool_close_tasks_native_544ad2eaac81798b(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_544ad2eaac81798b(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4320,7 +4332,7 @@ void _wrap_NativePool_join_native_544ad2eaac81798b(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_544ad2eaac81798b(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_896a38eef72b74bf(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4355,7 +4367,7 @@ _gostring_ _wrap_NativePool_stat_json_native_544ad2eaac81798b(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4365,7 +4377,7 @@ void _wrap_delete_NativePoolTask_native_544ad2eaac81798b(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4378,7 +4390,7 @@ long long _wrap_NativePoolTask_id_native_544ad2eaac81798b(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4399,7 +4411,7 @@ _goslice_ _wrap_NativePoolTask_function_native_544ad2eaac81798b(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_544ad2eaac81798b(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4420,7 +4432,7 @@ _goslice_ _wrap_NativePoolTask_args_native_544ad2eaac81798b(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_544ad2eaac81798b(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_896a38eef72b74bf(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4452,7 +4464,7 @@ void _wrap_NativePoolTask_finish_native_544ad2eaac81798b(NativePoolTask *_swig_g
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeDict *_wrap_NativeDict_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4498,7 +4510,7 @@ NativeDict *_wrap_NativeDict_open_native_544ad2eaac81798b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4508,7 +4520,7 @@ void _wrap_delete_NativeDict_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4544,7 +4556,7 @@ void _wrap_NativeDict_set_native_544ad2eaac81798b(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4585,7 +4597,7 @@ _goslice_ _wrap_NativeDict_get_native_544ad2eaac81798b(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4618,7 +4630,7 @@ intgo _wrap_NativeDict_remove_native_544ad2eaac81798b(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_544ad2eaac81798b(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4663,7 +4675,7 @@ intgo _wrap_NativeDict_compare_and_set_native_544ad2eaac81798b(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4690,7 +4702,7 @@ long long _wrap_NativeDict_len_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4725,7 +4737,7 @@ _goslice_ _wrap_NativeDict_keys_native_544ad2eaac81798b(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4760,7 +4772,7 @@ _goslice_ _wrap_NativeDict_items_native_544ad2eaac81798b(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4784,7 +4796,7 @@ void _wrap_NativeDict_clear_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
 }
 
 
-long long _wrap_NativeDict_version_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_version_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4811,7 +4823,7 @@ long long _wrap_NativeDict_version_native_544ad2eaac81798b(NativeDict *_swig_go_
 }
 
 
-long long _wrap_NativeDict_wait_change_native_544ad2eaac81798b(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeDict_wait_change_native_896a38eef72b74bf(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4842,7 +4854,7 @@ long long _wrap_NativeDict_wait_change_native_544ad2eaac81798b(NativeDict *_swig
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_544ad2eaac81798b(NativeDict *_swig_go_0) {
+_gostring_ _wrap_NativeDict_stat_json_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4877,7 +4889,7 @@ _gostring_ _wrap_NativeDict_stat_json_native_544ad2eaac81798b(NativeDict *_swig_
 }
 
 
-NativeList *_wrap_NativeList_open_native_544ad2eaac81798b(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeList *_wrap_NativeList_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4923,7 +4935,7 @@ NativeList *_wrap_NativeList_open_native_544ad2eaac81798b(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeList_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+void _wrap_delete_NativeList_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   
   arg1 = *(NativeList **)&_swig_go_0; 
@@ -4933,7 +4945,7 @@ void _wrap_delete_NativeList_native_544ad2eaac81798b(NativeList *_swig_go_0) {
 }
 
 
-void _wrap_NativeList_append_native_544ad2eaac81798b(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeList_append_native_896a38eef72b74bf(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4963,7 +4975,7 @@ void _wrap_NativeList_append_native_544ad2eaac81798b(NativeList *_swig_go_0, _go
 }
 
 
-void _wrap_NativeList_insert_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_insert_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4995,7 +5007,7 @@ void _wrap_NativeList_insert_native_544ad2eaac81798b(NativeList *_swig_go_0, lon
 }
 
 
-_goslice_ _wrap_NativeList_get_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_get_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5032,7 +5044,7 @@ _goslice_ _wrap_NativeList_get_native_544ad2eaac81798b(NativeList *_swig_go_0, l
 }
 
 
-void _wrap_NativeList_set_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_set_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5064,7 +5076,7 @@ void _wrap_NativeList_set_native_544ad2eaac81798b(NativeList *_swig_go_0, long l
 }
 
 
-_goslice_ _wrap_NativeList_pop_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_pop_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5101,7 +5113,7 @@ _goslice_ _wrap_NativeList_pop_native_544ad2eaac81798b(NativeList *_swig_go_0, l
 }
 
 
-long long _wrap_NativeList_len_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+long long _wrap_NativeList_len_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5128,7 +5140,7 @@ long long _wrap_NativeList_len_native_544ad2eaac81798b(NativeList *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeList_items_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+_goslice_ _wrap_NativeList_items_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5163,7 +5175,7 @@ _goslice_ _wrap_NativeList_items_native_544ad2eaac81798b(NativeList *_swig_go_0)
 }
 
 
-void _wrap_NativeList_clear_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+void _wrap_NativeList_clear_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5187,7 +5199,7 @@ void _wrap_NativeList_clear_native_544ad2eaac81798b(NativeList *_swig_go_0) {
 }
 
 
-long long _wrap_NativeList_version_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+long long _wrap_NativeList_version_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5214,7 +5226,7 @@ long long _wrap_NativeList_version_native_544ad2eaac81798b(NativeList *_swig_go_
 }
 
 
-long long _wrap_NativeList_wait_change_native_544ad2eaac81798b(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeList_wait_change_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -5245,7 +5257,7 @@ long long _wrap_NativeList_wait_change_native_544ad2eaac81798b(NativeList *_swig
 }
 
 
-_gostring_ _wrap_NativeList_stat_json_native_544ad2eaac81798b(NativeList *_swig_go_0) {
+_gostring_ _wrap_NativeList_stat_json_native_896a38eef72b74bf(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;

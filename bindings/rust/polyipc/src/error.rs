@@ -51,6 +51,8 @@ pub enum Status {
     Broken,
     /// An unexpected OS error; the message carries the errno text.
     System,
+    /// An index outside a list or array (since 0.7.0; `InvalidArg` before).
+    OutOfRange,
     /// A code newer than this binding.
     Other(i32),
 }
@@ -77,6 +79,7 @@ impl Status {
             14 => NotOwner,
             15 => Broken,
             16 => System,
+            17 => OutOfRange,
             other => Other(other),
         })
     }
@@ -101,6 +104,7 @@ impl Status {
             NotOwner => 14,
             Broken => 15,
             System => 16,
+            OutOfRange => 17,
             Other(code) => code,
         }
     }

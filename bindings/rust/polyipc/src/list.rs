@@ -23,7 +23,7 @@ use std::time::Duration;
 /// validated by the library: `Status::InvalidJson`).
 ///
 /// Indexes are `i64` and count from the end when negative (-1: the last);
-/// outside `-len..len` they are `Status::InvalidArg` ("out of range").
+/// outside `-len..len` they are `Status::OutOfRange`.
 /// [`insert`](List::insert) takes any index, as Python's `list.insert`: at or
 /// past the end appends, at or before `-len` prepends. [`pop`](List::pop)
 /// and [`pop_at`](List::pop_at) return `Ok(None)` on an empty list.
@@ -122,7 +122,7 @@ impl List {
 
     /// Element `index` deserialised with serde_json; a value that is not a
     /// `T` is `Status::InvalidJson`, an index out of range
-    /// `Status::InvalidArg`.
+    /// `Status::OutOfRange`.
     pub fn get<T: DeserializeOwned>(&self, index: i64) -> Result<T> {
         self.decode(index, &self.get_json(index)?)
     }
@@ -162,7 +162,7 @@ impl List {
     }
 
     /// Removes and returns element `index` (serde_json); `None` when the
-    /// list is empty, `Status::InvalidArg` when `index` is out of range.
+    /// list is empty, `Status::OutOfRange` when `index` is out of range.
     pub fn pop_at<T: DeserializeOwned>(&self, index: i64) -> Result<Option<T>> {
         self.pop_json_at(index)?
             .map(|text| self.decode(index, &text))
@@ -176,7 +176,7 @@ impl List {
     }
 
     /// Removes and returns element `index`'s JSON text; `None` when the list
-    /// is empty, `Status::InvalidArg` when `index` is out of range.
+    /// is empty, `Status::OutOfRange` when `index` is out of range.
     pub fn pop_json_at(&self, index: i64) -> Result<Option<String>> {
         let mut text: *mut c_char = ptr::null_mut();
         // SAFETY: valid out pointers; the handle is open.

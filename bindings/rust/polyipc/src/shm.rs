@@ -280,7 +280,7 @@ element!(
 /// `std::sync::atomic`, and an optional robust lock for compound updates
 /// ([`lock`](Array::lock)).
 ///
-/// An index out of range is an `Err` with `Status::InvalidArg`, never a
+/// An index out of range is an `Err` with `Status::OutOfRange`, never a
 /// panic. Opening a name that holds the other element type or another
 /// length is `Status::Incompatible`.
 ///
@@ -438,12 +438,12 @@ impl<T: Element> Array<T> {
         (0..self.len).map(|i| self.load(i)).collect()
     }
 
-    /// Elements `range` (Python's slicing read); `Status::InvalidArg` when
+    /// Elements `range` (Python's slicing read); `Status::OutOfRange` when
     /// the range does not lie within the array.
     pub fn load_range(&self, range: std::ops::Range<usize>) -> Result<Vec<T>> {
         if range.start > range.end || range.end > self.len {
             return Err(Error::new(
-                Status::InvalidArg,
+                Status::OutOfRange,
                 format!(
                     "array '{}': range {}..{} is outside 0..{}",
                     self.name, range.start, range.end, self.len

@@ -293,13 +293,13 @@ fn malformed_json_is_rejected_naming_the_list_and_changes_nothing() {
 }
 
 #[test]
-fn indexes_out_of_range_are_invalid_arg_and_change_nothing() {
+fn indexes_out_of_range_are_out_of_range_and_change_nothing() {
     let name = Name::new("list-range");
     let l = open(&name);
     let e = l.get_json(0).unwrap_err(); // empty
-    assert_eq!(e.status(), Status::InvalidArg, "{e}");
+    assert_eq!(e.status(), Status::OutOfRange, "{e}");
     let e = l.set(0, &1).unwrap_err();
-    assert_eq!(e.status(), Status::InvalidArg, "{e}");
+    assert_eq!(e.status(), Status::OutOfRange, "{e}");
     for i in 0..3 {
         l.append(&i).unwrap();
     }
@@ -312,7 +312,7 @@ fn indexes_out_of_range_are_invalid_arg_and_change_nothing() {
             l.pop_at::<i64>(i).unwrap_err(),
             l.pop_json_at(i).unwrap_err(),
         ] {
-            assert_eq!(e.status(), Status::InvalidArg, "{i}: {e}");
+            assert_eq!(e.status(), Status::OutOfRange, "{i}: {e}");
             assert!(e.message().contains("out of range"), "{e}");
             assert!(e.message().contains(&*name), "{e}");
         }

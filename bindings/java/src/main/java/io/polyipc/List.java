@@ -350,15 +350,12 @@ public final class List extends SyncHandle<NativeList> implements Iterable<JsonN
   }
 
   /**
-   * Runs f, answering the library's INVALID_ARG (the only one an index call gives) as IndexOutOfBounds;
-   * a closed handle stays {@link HandleClosedException}.
+   * Runs f, answering the library's OUT_OF_RANGE as java.util.List's IndexOutOfBoundsException.
    */
   private <R> R indexed(long index, Indexed<R> f) {
     try {
       return f.apply();
-    } catch (HandleClosedException e) {
-      throw e;
-    } catch (InvalidArgumentException e) {
+    } catch (OutOfRangeException e) {
       throw outOfRange(index, e);
     }
   }

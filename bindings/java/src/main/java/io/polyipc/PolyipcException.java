@@ -56,6 +56,7 @@ public class PolyipcException extends RuntimeException {
       case NOT_OWNER: return new NotOwnerException(message);
       case BROKEN: return new BrokenException(message);
       case SYSTEM: return new SystemException(message);
+      case OUT_OF_RANGE: return new OutOfRangeException(message);
       default: return new PolyipcException(status, message);
     }
   }

@@ -19,10 +19,12 @@ public enum Status {
   NOT_OWNER(14),
   BROKEN(15),
   SYSTEM(16),
+  /** An index outside a list or array (since 0.7.0; INVALID_ARG before). */
+  OUT_OF_RANGE(17),
   /** A code this binding does not know (a newer library). */
   UNKNOWN(-1);
 
-  private static final Status[] BY_CODE = new Status[17];
+  private static final Status[] BY_CODE = new Status[18];
 
   static {
     for (Status s : values()) {

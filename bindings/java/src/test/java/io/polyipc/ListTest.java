@@ -135,7 +135,7 @@ class ListTest {
       l.add("b");
       for (long bad : new long[] {2, 3, -3, Long.MAX_VALUE, Long.MIN_VALUE}) {
         IndexOutOfBoundsException e = assertThrows(IndexOutOfBoundsException.class, () -> l.get(bad), "get " + bad);
-        assertTrue(e.getCause() instanceof InvalidArgumentException, String.valueOf(e.getCause()));
+        assertTrue(e.getCause() instanceof OutOfRangeException, String.valueOf(e.getCause()));
         assertThrows(IndexOutOfBoundsException.class, () -> l.getJson(bad));
         assertThrows(IndexOutOfBoundsException.class, () -> l.set(bad, 1), "set " + bad);
         assertThrows(IndexOutOfBoundsException.class, () -> l.setJson(bad, "1"));

@@ -373,7 +373,8 @@ class QueueBasicsTest {
         polyipc_status.POLYIPC_ERR_INVALID_JSON, polyipc_status.POLYIPC_ERR_TOO_LARGE,
         polyipc_status.POLYIPC_ERR_PERMISSION, polyipc_status.POLYIPC_ERR_OWNER_DEAD,
         polyipc_status.POLYIPC_ERR_INCOMPATIBLE, polyipc_status.POLYIPC_ERR_NO_MEMORY,
-        polyipc_status.POLYIPC_ERR_NOT_OWNER, polyipc_status.POLYIPC_ERR_BROKEN, polyipc_status.POLYIPC_ERR_SYSTEM};
+        polyipc_status.POLYIPC_ERR_NOT_OWNER, polyipc_status.POLYIPC_ERR_BROKEN, polyipc_status.POLYIPC_ERR_SYSTEM,
+        polyipc_status.POLYIPC_ERR_OUT_OF_RANGE};
     for (int code = 0; code < generated.length; ++code) {
       assertEquals(code, generated[code]);
       assertEquals(code, Status.fromCode(code).code());
