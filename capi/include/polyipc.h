@@ -503,6 +503,19 @@ POLYIPC_API int polyipc_pool_open(const char *name, polyipc_open_mode mode, cons
  * polyipc_pool_result. Waits up to timeout_ns for room in the pool. */
 POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const void *args, size_t len,
                                     int64_t timeout_ns, uint64_t *task_id, polyipc_error *err);
+/* Submits function(args[i]) (lens[i] bytes of JSON) for each i < count, as
+ * tasks *first_id + i, `chunk` of them to a pool message: a worker takes a
+ * message's tasks one after another (Python's Pool.map chunksize; 1: plain
+ * tasks). Workers see plain tasks and results come one per task, as after
+ * polyipc_pool_submit. Every args[i] is checked before anything is put.
+ * *submitted counts the tasks put: after a failure (FULL or TIMEOUT when
+ * timeout_ns ran out, TOO_LARGE for a message the pool can never hold) the
+ * earlier messages stay submitted. A task of a chunk cannot be cancelled on
+ * its own (polyipc_pool_cancel answers *cancelled = 0). Workers need 0.7.0
+ * or later: older ones drop a chunk as not a pool task. Since 0.7.0. */
+POLYIPC_API int polyipc_pool_submit_many(polyipc_pool *p, const char *function, const void *const *args,
+                                         const size_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
+                                         uint64_t *first_id, size_t *submitted, polyipc_error *err);
 /* Waits for the result of task_id (0: of any task of this handle that no
  * other thread is waiting for by id), a JSON
  * object in *json (release with polyipc_free), *len bytes, NUL-terminated:

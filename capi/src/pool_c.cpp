@@ -76,6 +76,20 @@ int polyipc_pool_submit(polyipc_pool* p, const char* function, const void* args,
   });
 }
 
+int polyipc_pool_submit_many(polyipc_pool* p, const char* function, const void* const* args, const size_t* lens,
+                             size_t count, size_t chunk, int64_t timeout_ns, uint64_t* first_id, size_t* submitted,
+                             polyipc_error* err) {
+  if (submitted) *submitted = 0;
+  REQUIRE_POOL(p, err, "polyipc_pool_submit_many");
+  POLYIPC_REQUIRE(function != nullptr, err, "pool '%s': submit_many: function name is NULL", p->impl->name().c_str());
+  POLYIPC_REQUIRE(first_id != nullptr && submitted != nullptr, err,
+                  "pool '%s': submit_many: first_id and submitted must not be NULL", p->impl->name().c_str());
+  return guard(err, "polyipc_pool_submit_many", [&](ErrorText& e) {
+    return p->impl->submit_many(function, args, lens, count, chunk, Deadline::after(timeout_ns), first_id, submitted,
+                                e);
+  });
+}
+
 int polyipc_pool_result(polyipc_pool* p, uint64_t task_id, int64_t timeout_ns, char** json, size_t* len,
                         polyipc_error* err) {
   REQUIRE_POOL(p, err, "polyipc_pool_result");

@@ -6,7 +6,9 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <string_view>
 
 #include "core/json/validate.hpp"
 #include "core/names.hpp"
@@ -40,7 +42,48 @@ bool result_id(const std::string& message, uint64_t* id) {
   return end != digits && *end == ',' && *id != 0;
 }
 
+// The message of one task, as take() parses it. fn is a JSON string.
+std::string task_message(uint64_t id, const std::string& fn, const std::string& reply, const void* args, size_t len) {
+  std::string task = format("{\"id\":%llu,\"fn\":", static_cast<unsigned long long>(id));
+  task += fn;
+  task += ",\"reply\":\"" + reply + "\",\"args\":";
+  task.append(static_cast<const char*>(args), len);
+  task += '}';
+  return task;
+}
+
+// The message of a chunk of k > 1 tasks id, id+1, ...: each task's
+// arguments byte for byte in one array, with their lengths to split it by.
+std::string chunk_message(uint64_t id, const std::string& fn, const std::string& reply, const void* const* args,
+                          const size_t* lens, size_t k) {
+  std::string task = format("{\"id\":%llu,\"n\":%zu,\"each\":", static_cast<unsigned long long>(id), k);
+  task += fn;
+  task += ",\"reply\":\"" + reply + "\",\"lens\":[";
+  for (size_t i = 0; i < k; ++i) {
+    if (i) task += ',';
+    task += std::to_string(lens[i]);
+  }
+  task += "],\"args\":[";
+  for (size_t i = 0; i < k; ++i) {
+    if (i) task += ',';
+    task.append(static_cast<const char*>(args[i]), lens[i]);
+  }
+  task += "]}";
+  return task;
+}
+
 }  // namespace
+
+// A chunk a worker took: one lease (message) for tasks first_id, first_id+1, ...
+struct PoolChunk {
+  std::string message;
+  uint64_t first_id = 0;
+  std::string function, reply;
+  std::vector<std::string> args;  // each task's arguments, as sent
+  size_t handed_out = 0;          // tasks take() gave out
+  size_t settled = 0;             // of those, finished or given back
+  bool given_back = false;        // hand out no more; give the chunk back once settled
+};
 
 std::unique_ptr<Pool> Pool::open(const std::string& name, OpenMode mode, const PoolOptions& o) {
   check_name(name, "pool");
@@ -90,22 +133,30 @@ void Pool::open_results() {
   }
 }
 
-Status Pool::submit(const std::string& function, const void* args, size_t len, const Deadline& deadline,
-                    uint64_t* id, ErrorText& error) {
+// many: args is arguments `index` of a submit_many, and the message says so.
+Status Pool::check_args(const std::string& function, const void* args, size_t len, size_t index, bool many,
+                        ErrorText& error) const {
+  auto which = [&] { return many ? format(" (arguments %zu of the batch)", index) : std::string(); };
   if (function.empty()) {
     error.set("pool '%s': the function name is empty", name().c_str());
     return Status::InvalidArg;
   }
   if (len > 0 && args == nullptr) {
-    error.set("pool '%s': NULL arguments with length %zu", name().c_str(), len);
+    error.set("pool '%s': NULL arguments with length %zu%s", name().c_str(), len, which().c_str());
     return Status::InvalidArg;
   }
   json::ValidationError ve;
   if (!json::validate(static_cast<const char*>(args), len, json::kMaxDepth, &ve)) {
-    error.set("pool '%s': arguments of '%.64s' are not valid JSON at byte %zu: %s", name().c_str(), function.c_str(),
-              ve.offset, ve.reason);
+    error.set("pool '%s': arguments of '%.64s' are not valid JSON at byte %zu: %s%s", name().c_str(),
+              function.c_str(), ve.offset, ve.reason, which().c_str());
     return Status::InvalidJson;
   }
+  return Status::Ok;
+}
+
+Status Pool::submit(const std::string& function, const void* args, size_t len, const Deadline& deadline,
+                    uint64_t* id, ErrorText& error) {
+  if (Status st = check_args(function, args, len, 0, false, error); st != Status::Ok) return st;
   uint64_t task_id;
   std::string reply;
   {
@@ -115,11 +166,7 @@ Status Pool::submit(const std::string& function, const void* args, size_t len, c
     pending_.insert(task_id);  // before the put: a quick worker's result must not be taken for stale
     reply = results_->name();
   }
-  std::string task = format("{\"id\":%llu,\"fn\":", static_cast<unsigned long long>(task_id));
-  task += json_string(function);
-  task += ",\"reply\":\"" + reply + "\",\"args\":";
-  task.append(static_cast<const char*>(args), len);
-  task += '}';
+  std::string task = task_message(task_id, json_string(function), reply, args, len);
   const Status st = tasks_->put(task.data(), task.size(), 0, deadline, error);
   std::lock_guard<std::mutex> lk(mu_);
   if (st != Status::Ok) {
@@ -129,6 +176,55 @@ Status Pool::submit(const std::string& function, const void* args, size_t len, c
   if (pending_.count(task_id)) sent_.emplace(task_id, std::move(task));  // (unless its result came already)
   *id = task_id;
   return Status::Ok;
+}
+
+Status Pool::submit_many(const std::string& function, const void* const* args, const size_t* lens, size_t count,
+                         size_t chunk, const Deadline& deadline, uint64_t* first_id, size_t* submitted,
+                         ErrorText& error) {
+  *submitted = 0;
+  if (chunk == 0) {
+    error.set("pool '%s': a chunk of 0 tasks (1 or more to a message)", name().c_str());
+    return Status::InvalidArg;
+  }
+  if (count > 0 && (args == nullptr || lens == nullptr)) {
+    error.set("pool '%s': NULL arguments or lengths for %zu tasks", name().c_str(), count);
+    return Status::InvalidArg;
+  }
+  for (size_t i = 0; i < count; ++i)
+    if (Status st = check_args(function, args[i], lens[i], i, true, error); st != Status::Ok) return st;
+  uint64_t first;
+  std::string reply;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!results_) open_results();
+    first = next_id_;
+    next_id_ += count;
+    for (size_t i = 0; i < count; ++i) pending_.insert(first + i);  // before the puts, as in submit()
+    reply = results_->name();
+  }
+  *first_id = first;
+  const std::string fn = json_string(function);
+  Status st = Status::Ok;
+  size_t done = 0;
+  while (done < count) {
+    const size_t k = std::min(chunk, count - done);
+    const uint64_t id = first + done;
+    std::string task = k == 1 ? task_message(id, fn, reply, args[done], lens[done])
+                              : chunk_message(id, fn, reply, args + done, lens + done, k);
+    st = tasks_->put(task.data(), task.size(), 0, deadline, error);
+    if (st != Status::Ok) break;
+    if (k == 1) {  // an ordinary task: it can be cancelled
+      std::lock_guard<std::mutex> lk(mu_);
+      if (pending_.count(id)) sent_.emplace(id, std::move(task));
+    }
+    done += k;
+  }
+  *submitted = done;
+  if (st != Status::Ok) {
+    std::lock_guard<std::mutex> lk(mu_);
+    for (size_t i = done; i < count; ++i) pending_.erase(first + i);
+  }
+  return st;
 }
 
 void Pool::forget(uint64_t id) {
@@ -142,6 +238,8 @@ Status Pool::cancel(uint64_t id, bool* cancelled, ErrorText& error) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     auto it = sent_.find(id);
+    if (it == sent_.end() && pending_.count(id) && !arrived_.count(id))
+      return Status::Ok;  // a task of a chunk (or one still being put): it runs
     if (it == sent_.end() || arrived_.count(id)) {
       error.set("pool '%s': cancel: task %llu is no task of this handle that could still run (never submitted "
                 "here, cancelled already, or its result came)",
@@ -266,21 +364,71 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
 
 // ---- working -----------------------------------------------------------------
 
+namespace {
+std::unique_ptr<PoolTask> task_of_chunk(const std::shared_ptr<PoolChunk>& c, size_t i) {
+  auto t = std::make_unique<PoolTask>();
+  t->id = c->first_id + i;
+  t->function = c->function;
+  t->args = c->args[i];
+  t->reply = c->reply;
+  t->chunk = c;
+  return t;
+}
+}  // namespace
+
+std::unique_ptr<PoolTask> Pool::next_of_chunk() {
+  std::lock_guard<std::mutex> lk(chunks_mu_);
+  for (const auto& c : chunks_)
+    if (!c->given_back && c->handed_out < c->args.size()) return task_of_chunk(c, c->handed_out++);
+  return nullptr;
+}
+
 Status Pool::take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error) {
+  if (auto t = next_of_chunk()) {
+    *task = std::move(t);
+    return Status::Ok;
+  }
   auto t = std::make_unique<PoolTask>();
   size_t len = 0;
   Status st = tasks_->get(into_string, &t->message, &len, deadline, error);
   if (st != Status::Ok) return st;
   static const char kArgs[] = ",\"args\":";
-  try {  // the shape submit() writes; the args are handed on as they were sent
+  try {  // the shapes submit() and submit_many() write; the args are handed on as they were sent
     const nlohmann::json j = nlohmann::json::parse(t->message);
     t->id = j.at("id").get<uint64_t>();
-    t->function = j.at("fn").get<std::string>();
     t->reply = j.at("reply").get<std::string>();
     // Strings in the text escape their quotes, so the first ,"args": is the field.
     const size_t at = t->message.find(kArgs);
     if (at == std::string::npos || t->message.back() != '}' || t->id == 0) throw std::runtime_error("no args");
-    t->args = t->message.substr(at + sizeof kArgs - 1, t->message.size() - 1 - (at + sizeof kArgs - 1));
+    const size_t from = at + sizeof kArgs - 1;
+    const std::string_view args(t->message.data() + from, t->message.size() - 1 - from);
+    if (!j.contains("n")) {
+      t->function = j.at("fn").get<std::string>();
+      t->args.assign(args);
+    } else {  // a chunk: split args, "[a0,a1,...]", by lens
+      auto c = std::make_shared<PoolChunk>();
+      c->first_id = t->id;
+      c->function = j.at("each").get<std::string>();
+      c->reply = t->reply;
+      const nlohmann::json& lens = j.at("lens");
+      const size_t n = j.at("n").get<size_t>();
+      if (n < 2 || !lens.is_array() || lens.size() != n || args.size() < 2 || args.front() != '[')
+        throw std::runtime_error("bad chunk");
+      size_t pos = 1;
+      for (size_t i = 0; i < n; ++i) {
+        const size_t item = lens.at(i).get<size_t>();
+        if (item >= args.size() - pos || args[pos + item] != (i + 1 < n ? ',' : ']'))
+          throw std::runtime_error("bad chunk");
+        c->args.emplace_back(args.substr(pos, item));
+        pos += item + 1;
+      }
+      if (pos != args.size()) throw std::runtime_error("bad chunk");
+      std::lock_guard<std::mutex> lk(chunks_mu_);
+      chunks_.push_back(c);
+      c->message = std::move(t->message);  // (not before: a throw above drops the message as it is)
+      *task = task_of_chunk(c, c->handed_out++);
+      return Status::Ok;
+    }
   } catch (const std::exception&) {
     ErrorText ignored;
     tasks_->task_done(t->message.data(), t->message.size(), ignored);
@@ -338,11 +486,28 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
   } catch (const Error& e) {
     if (e.status() != Status::NotFound && e.status() != Status::Incompatible) throw;  // else the submitter is gone
   }
+  if (task.chunk) return settle(task, true, error);
   return tasks_->task_done(task.message.data(), task.message.size(), error);
 }
 
 Status Pool::give_back(const PoolTask& task, ErrorText& error) {
+  if (task.chunk) return settle(task, false, error);
   return tasks_->give_back(task.message.data(), task.message.size(), error);
+}
+
+// A chunk's lease ends when all its tasks are finished, or goes back to the
+// pool once a task was given back and every task out is settled.
+Status Pool::settle(const PoolTask& task, bool finished, ErrorText& error) {
+  std::shared_ptr<PoolChunk> c = task.chunk;
+  {
+    std::lock_guard<std::mutex> lk(chunks_mu_);
+    ++c->settled;
+    if (!finished) c->given_back = true;
+    if (c->settled < (c->given_back ? c->handed_out : c->args.size())) return Status::Ok;
+    chunks_.erase(std::find(chunks_.begin(), chunks_.end(), c));
+  }
+  return c->given_back ? tasks_->give_back(c->message.data(), c->message.size(), error)
+                       : tasks_->task_done(c->message.data(), c->message.size(), error);
 }
 
 Status Pool::join(const Deadline& deadline, ErrorText& error) { return tasks_->join(deadline, error); }

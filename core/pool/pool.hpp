@@ -13,6 +13,8 @@
 //    died after sending) is dropped.
 // Wire format (JSON, one message each; see docs/design-notes.md "Pools"):
 //   task:   {"id":7,"fn":"resize","reply":"jobs.results.4242.1","args":<args>}
+//   chunk:  {"id":7,"n":3,"each":"resize","reply":"...","lens":[5,5,5],"args":[<a0>,<a1>,<a2>]}
+//           (tasks 7, 8 and 9; lens[i] is the byte length of <ai> as sent)
 //   result: {"id":7,"ok":true,"result":<json>} or {"id":7,"ok":false,"error":"text"}
 //           or, cancelled: {"id":7,"ok":false,"cancelled":true,"error":"cancelled"}
 #pragma once
@@ -23,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <vector>
 
 #include "core/clock.hpp"
 #include "core/queue/queue.hpp"
@@ -40,13 +43,18 @@ struct PoolOptions {
 // Longest pool name: a result queue's name adds ".results.<pid>.<n>".
 constexpr size_t kMaxPoolName = 160;
 
+// A chunk a worker took (submit_many): one lease for several tasks, which
+// take() hands out one at a time. Pool-private; shared by its tasks.
+struct PoolChunk;
+
 // A task taken by a worker: what to run, and where its result goes.
 struct PoolTask {
   uint64_t id = 0;
   std::string function;
   std::string args;     // JSON text, as submitted
   std::string reply;    // the submitter's result queue
-  std::string message;  // the task as taken: names its lease
+  std::string message;  // the task as taken: names its lease (empty for a task of a chunk)
+  std::shared_ptr<PoolChunk> chunk;  // the chunk it came in, if it did
 };
 
 class Pool {
@@ -60,6 +68,15 @@ class Pool {
   // Submitter. *id names the task in result(); args must be JSON.
   Status submit(const std::string& function, const void* args, size_t len, const Deadline& deadline, uint64_t* id,
                 ErrorText& error);
+  // Submits function(args[i]) for i < count as tasks *first_id + i, `chunk`
+  // of them to a pool message: a worker takes a message's tasks one after
+  // another (Pool.map's chunksize; 1: ordinary tasks). Every args[i] is
+  // checked before anything is put. *submitted counts the tasks put: a
+  // failure (FULL, TIMEOUT, TOO_LARGE) leaves the earlier messages in the
+  // pool, and ids from *first_id + *submitted on are no tasks. A task of a
+  // chunk cannot be cancelled on its own (cancel() answers false).
+  Status submit_many(const std::string& function, const void* const* args, const size_t* lens, size_t count,
+                     size_t chunk, const Deadline& deadline, uint64_t* first_id, size_t* submitted, ErrorText& error);
   // The result of task `id` (0: of any task of this handle that no other
   // thread waits for by id), as its result message (see above). INVALID_ARG
   // for an id this handle has no result to come for.
@@ -71,13 +88,16 @@ class Pool {
   Status cancel(uint64_t id, bool* cancelled, ErrorText& error);
 
   // Worker. CLOSED once close_tasks() was called and every task was taken.
+  // The tasks of a chunk this handle took come first, one per call.
   Status take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error);
   // Sends the result (JSON) or, failed, the error text (UTF-8), then ends the
   // task. If its submitter is gone the result is dropped and the task still
   // ends. INVALID_JSON leaves the task taken, to be finished again.
   Status finish(const PoolTask& task, bool failed, const void* data, size_t len, ErrorText& error);
   // Hands an unfinished task back to the pool for another worker, as when
-  // its worker dies.
+  // its worker dies. A task of a chunk gives back the whole chunk once its
+  // tasks out in this process are settled (those finished run again: their
+  // submitter drops the second result).
   Status give_back(const PoolTask& task, ErrorText& error);
 
   // No more tasks (Pool.close()): workers drain the pool, then get CLOSED.
@@ -89,6 +109,11 @@ class Pool {
 
  private:
   Pool() = default;
+  Status check_args(const std::string& function, const void* args, size_t len, size_t index, bool many,
+                    ErrorText& error) const;
+  std::unique_ptr<PoolTask> next_of_chunk();  // a task of a chunk this handle holds, if any
+  Status take_chunk(std::unique_ptr<PoolTask>& first, const std::string& message, ErrorText& error);
+  Status settle(const PoolTask& task, bool finished, ErrorText& error);  // a task of a chunk is done with
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
@@ -108,6 +133,9 @@ class Pool {
   std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
   bool reading_ = false;                     // one thread at a time takes from results_
 
+  // Worker side: chunks taken whose tasks are not all settled yet.
+  std::mutex chunks_mu_;
+  std::vector<std::shared_ptr<PoolChunk>> chunks_;
   // Worker side: the result queues of recent submitters, kept open.
   std::mutex replies_mu_;
   std::map<std::string, std::unique_ptr<Queue>> replies_;

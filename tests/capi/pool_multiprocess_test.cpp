@@ -124,6 +124,56 @@ TEST_F(PoolMp, AWorkerKilledMidTaskHasItsTaskFinishedByAnother) {
   EXPECT_EQ(0, st["results_pending"]) << st;
 }
 
+TEST_F(PoolMp, AWorkerKilledMidChunkHasTheChunkFinishedByAnotherAndEachResultComesOnce) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  constexpr int kTasks = 40, kChunk = 8;
+  std::vector<std::string> args;
+  for (int i = 0; i < kTasks; ++i) args.push_back(json({i, 1000 * i}).dump());
+  std::vector<const void*> data;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) data.push_back(a.data()), lens.push_back(a.size());
+  uint64_t first = 0;
+  size_t submitted = 0;
+  CAPI_ASSERT_OK(polyipc_pool_submit_many(p, "add", data.data(), lens.data(), kTasks, kChunk, 10 * kSec, &first,
+                                          &submitted, &e));
+  ASSERT_EQ(size_t{kTasks}, submitted);
+  Children kids;
+  Pipe took;
+  const pid_t victim = kids.Add(Spawn([&] {  // finishes 3 tasks of its chunk, takes a 4th, dies
+    Pool mine;
+    CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+    for (int i = 0; i < 4; ++i) {
+      polyipc_pool_task* t = nullptr;
+      CHILD_REQUIRE(polyipc_pool_take(mine, 10 * kSec, &t, nullptr) == POLYIPC_OK);
+      if (i == 3) break;
+      const std::string r = std::to_string(-1 - i);  // not add's answer: which run's result came shows
+      CHILD_REQUIRE(polyipc_pool_finish(t, 0, r.data(), r.size(), nullptr) == POLYIPC_OK);
+      polyipc_pool_task_free(t);
+    }
+    took.WriteByte();
+    for (;;) pause();
+  }));
+  char c;
+  ASSERT_TRUE(took.ReadByte(&c, 10000));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(-1 - i, NextResult(p, first + i)["result"]) << "sent before the kill";
+  kill(victim, SIGKILL);
+  EXPECT_EQ(128 + SIGKILL, kids.Wait(victim, 10s));
+  std::vector<pid_t> workers;
+  for (int w = 0; w < 2; ++w) workers.push_back(kids.Add(Spawn([&] { return Work(name); })));
+  for (int i = 3; i < kTasks; ++i) EXPECT_EQ(1001 * i, NextResult(p, first + i)["result"]) << i;
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));  // every chunk's lease ended, the victim's too
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  const json st = TakeJson(text);
+  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
+  EXPECT_EQ(0, st["results_pending"]) << "the rerun's three duplicates were dropped: " << st;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_result(p, 0, 0, &text, nullptr, nullptr));
+}
+
 TEST_F(PoolMp, SubmittersInTwoProcessesEachGetOnlyTheirOwnResults) {
   const std::string name = Name("p");
   Pool p;

@@ -522,6 +522,153 @@ TEST_F(PoolTest, AWaitForAnyTaskLeavesAloneTheResultAnotherThreadWaitsForById) {
   EXPECT_EQ(second, any["id"].get<uint64_t>());
 }
 
+// submit_many of count texts, chunk to a message; returns the first id.
+uint64_t SubmitMany(polyipc_pool* p, const std::string& fn, const std::vector<std::string>& args, size_t chunk,
+                    size_t* submitted = nullptr, int rc_wanted = POLYIPC_OK) {
+  std::vector<const void*> data;
+  std::vector<size_t> lens;
+  for (const std::string& a : args) data.push_back(a.data()), lens.push_back(a.size());
+  uint64_t first = 0;
+  size_t done = 0;
+  Err e;
+  EXPECT_ST(rc_wanted, polyipc_pool_submit_many(p, fn.c_str(), data.data(), lens.data(), args.size(), chunk, 0,
+                                                &first, &done, &e))
+      << e.Msg();
+  if (submitted) *submitted = done;
+  return first;
+}
+
+TEST_F(PoolTest, SubmitManyInChunksHandsOutPlainTasksAndResultsComeOnePerTask) {
+  Pool submitter, worker;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&submitter, "p"));
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, worker.out(), &e));
+  // 7 tasks, 3 to a message: chunks of 3, 3 and 1; arguments byte for byte, any JSON
+  const std::vector<std::string> args = {"[0]", " {\"a\": [1, 2]} ", "\"x,]\"", "3.50", "[[]]", "null", "\"\\u00e9\""};
+  size_t submitted = 0;
+  const uint64_t first = SubmitMany(submitter, "echo", args, 3, &submitted);
+  ASSERT_EQ(args.size(), submitted);
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(submitter, &text, &e));
+  EXPECT_EQ(3, TakeJson(text)["depth"]) << "three messages in the pool";
+  for (size_t i = 0; i < args.size(); ++i) {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(worker, &t, 0, &e));
+    EXPECT_EQ(first + i, polyipc_pool_task_id(t.get()));
+    EXPECT_STREQ("echo", polyipc_pool_task_function(t.get()));
+    EXPECT_EQ(args[i], Args(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), i == 4, Args(t.get()), &e));
+  }
+  Task none = NoTask();
+  EXPECT_ST(POLYIPC_ERR_EMPTY, Take(worker, &none));
+  CAPI_ASSERT_OK(polyipc_pool_join(submitter, 0, &e));  // every chunk's lease ended
+  for (size_t i = args.size(); i-- > 0;) {  // by id, in any order
+    json r;
+    CAPI_ASSERT_OK(Result(submitter, first + i, &r, 0, &e));
+    EXPECT_EQ(first + i, r["id"]);
+    if (i == 4) {
+      EXPECT_EQ(false, r["ok"]);
+      EXPECT_EQ(args[i], r["error"]);
+    } else {
+      EXPECT_EQ(json::parse(args[i]), r["result"]) << r;
+    }
+  }
+  // chunk 1: plain submit; count 0: nothing
+  uint64_t id = 0;
+  EXPECT_EQ(args.size() + first, SubmitMany(submitter, "f", {"1"}, 1) );
+  Task one = NoTask();
+  CAPI_ASSERT_OK(Take(worker, &one, 0, &e));
+  int cancelled = 1;
+  CAPI_EXPECT_OK(polyipc_pool_cancel(submitter, polyipc_pool_task_id(one.get()), &cancelled, &e));
+  EXPECT_EQ(0, cancelled);
+  CAPI_ASSERT_OK(Finish(one.get(), false, "1", &e));
+  SubmitMany(submitter, "f", {}, 4, &submitted);
+  EXPECT_EQ(0u, submitted);
+  (void)id;
+}
+
+TEST_F(PoolTest, AChunkGoesBackWholeWhenATaskOfItIsGivenBack) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  const uint64_t first = SubmitMany(p, "f", {"0", "1", "2", "3"}, 4);
+  {
+    Task a = NoTask(), b = NoTask();
+    CAPI_ASSERT_OK(Take(p, &a, 0, &e));
+    CAPI_ASSERT_OK(Take(p, &b, 0, &e));
+    EXPECT_EQ(first + 1, polyipc_pool_task_id(b.get()));
+    CAPI_ASSERT_OK(Finish(a.get(), false, "10", &e));  // its result goes out now
+    // b is freed unfinished: the chunk goes back, tasks 2 and 3 are no longer handed out here
+  }
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  EXPECT_EQ(1, TakeJson(text)["depth"]) << "the chunk is back in the pool";
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_pool_join(p, 0, nullptr));
+  for (int i = 0; i < 4; ++i) {  // all four again, task 0 too
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    EXPECT_EQ(first + i, polyipc_pool_task_id(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), false, std::to_string(20 + i), &e));
+  }
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));
+  std::vector<int> got;
+  for (int i = 0; i < 4; ++i) {
+    json r;
+    CAPI_ASSERT_OK(Result(p, first + i, &r, 0, &e));
+    got.push_back(r["result"].get<int>());
+  }
+  EXPECT_EQ((std::vector<int>{10, 21, 22, 23}), got) << "task 0's first result, the rerun's dropped";
+  json none;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(p, 0, &none, 0, nullptr)) << "no duplicate is left to come";
+}
+
+TEST_F(PoolTest, SubmitManyChecksEveryArgumentFirstAndReportsWhatItPut) {
+  polyipc_pool_options o;
+  polyipc_pool_options_init(&o);
+  o.capacity_bytes = 4096;
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p", &o));
+  Err e1;
+  const std::vector<std::string> bad = {"1", "2", "{oops", "4"};
+  std::vector<const void*> data;
+  std::vector<size_t> lens;
+  for (const std::string& a : bad) data.push_back(a.data()), lens.push_back(a.size());
+  uint64_t first = 0;
+  size_t submitted = 9;
+  EXPECT_ST(POLYIPC_ERR_INVALID_JSON,
+            polyipc_pool_submit_many(p, "f", data.data(), lens.data(), 4, 2, 0, &first, &submitted, &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "arguments 2 of the batch")) << e1.Msg();
+  EXPECT_EQ(0u, submitted);
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG,
+            polyipc_pool_submit_many(p, "f", data.data(), lens.data(), 2, 0, 0, &first, &submitted, &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "chunk of 0")) << e1.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG,
+            polyipc_pool_submit_many(p, "f", nullptr, lens.data(), 2, 1, 0, &first, &submitted, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG,
+            polyipc_pool_submit_many(p, "f", data.data(), lens.data(), 2, 1, 0, &first, nullptr, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG,
+            polyipc_pool_submit_many(nullptr, "f", data.data(), lens.data(), 2, 1, 0, &first, &submitted, &e1));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  EXPECT_EQ(0, TakeJson(text)["depth"]) << "nothing was put";
+  // A pool of 4 KiB: chunks of 200 tasks of 30 bytes never fit (TOO_LARGE); of 10, the pool fills (FULL)
+  const std::vector<std::string> many(200, "\"" + std::string(28, 'x') + "\"");
+  size_t done = 9;
+  SubmitMany(p, "f", many, 200, &done, POLYIPC_ERR_TOO_LARGE);
+  EXPECT_EQ(0u, done);
+  first = SubmitMany(p, "f", many, 10, &done, POLYIPC_ERR_FULL);
+  EXPECT_GT(done, 0u);
+  EXPECT_LT(done, many.size());
+  EXPECT_EQ(0u, done % 10) << "whole chunks";
+  for (size_t i = 0; i < done; ++i) {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(p, &t, 0, &e));
+    EXPECT_EQ(first + i, polyipc_pool_task_id(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), false, "0", &e));
+  }
+  json r;
+  CAPI_EXPECT_OK(Result(p, first + done - 1, &r, 0, &e));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(p, first + done, &r, 0, nullptr)) << "ids past *submitted are no tasks";
+}
+
 TEST_F(PoolTest, BadInputGetsAClearErrorAndChangesNothing) {
   Pool p;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));

@@ -1097,6 +1097,20 @@ unsafe extern "C" {
     ) -> ::std::os::raw::c_int;
 }
 unsafe extern "C" {
+    pub fn polyipc_pool_submit_many(
+        p: *mut polyipc_pool,
+        function: *const ::std::os::raw::c_char,
+        args: *const *const ::std::os::raw::c_void,
+        lens: *const usize,
+        count: usize,
+        chunk: usize,
+        timeout_ns: i64,
+        first_id: *mut u64,
+        submitted: *mut usize,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_pool_result(
         p: *mut polyipc_pool,
         task_id: u64,
