@@ -109,59 +109,94 @@ void polyipc_python_register_errors(PyObject *classes) {
 %}
 
 /* ---- batches: one Python call, one lock and one wake-up for many messages ----
- * (polyipc.i has no batch methods yet; these call the C API's put_many and
- * get_many directly.) Both return the status instead of raising, because a
- * batch can succeed in part; the package raises from it. */
+ * (polyipc.i has no batch methods yet; these call the C API's put_many,
+ * get_many and pool_submit_many directly.) They return the status instead of
+ * raising, because a batch can succeed in part; the package raises from it. */
 %nothread polyipc_python_put_many;
 %nothread polyipc_python_get_many;
+%nothread polyipc_python_pool_submit_many;
+%{
+/* The buffers of items[start:] (a tuple of bytes or str), for a C batch call:
+ * *data and *lens (PyMem_Free both), *count of them. 0, or -1 with a Python
+ * error set. The tuple (held by the caller) keeps the buffers alive while the
+ * GIL is released. */
+static int polyipc_python_buffers(PyObject *items, size_t start, const char *call, const void ***data, size_t **lens,
+                                  Py_ssize_t *count) {
+  Py_ssize_t i;
+  if (!PyTuple_Check(items)) {
+    PyErr_Format(PyExc_TypeError, "%s: items must be a tuple of bytes or str", call);
+    return -1;
+  }
+  *count = PyTuple_GET_SIZE(items) - (Py_ssize_t)start;
+  if (*count < 0) *count = 0;
+  *data = (const void **)PyMem_Malloc(sizeof(**data) * (size_t)(*count + 1));
+  *lens = (size_t *)PyMem_Malloc(sizeof(**lens) * (size_t)(*count + 1));
+  if (!*data || !*lens) {
+    PyMem_Free(*data);
+    PyMem_Free(*lens);
+    PyErr_NoMemory();
+    return -1;
+  }
+  for (i = 0; i < *count; ++i) {
+    PyObject *it = PyTuple_GET_ITEM(items, (Py_ssize_t)start + i);
+    Py_ssize_t n;
+    if (PyBytes_Check(it)) {
+      (*data)[i] = PyBytes_AS_STRING(it);
+      (*lens)[i] = (size_t)PyBytes_GET_SIZE(it);
+    } else if (PyUnicode_Check(it) && ((*data)[i] = PyUnicode_AsUTF8AndSize(it, &n)) != NULL) {
+      (*lens)[i] = (size_t)n;
+    } else {
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "%s: item %zd is %.100s, not bytes or str", call, (Py_ssize_t)start + i,
+                     Py_TYPE(it)->tp_name);
+      PyMem_Free(*data);
+      PyMem_Free(*lens);
+      return -1;
+    }
+  }
+  return 0;
+}
+%}
 %inline %{
 /* Puts items[start:] (a tuple of bytes or str) in order.
  * Returns (done, status, message): items[start:start+done] were put. */
 PyObject *polyipc_python_put_many(NativeQueue *q, PyObject *items, size_t start, int64_t timeout_ns) {
   polyipc_error e;
-  Py_ssize_t count, i;
+  Py_ssize_t count;
   const void **data;
   size_t *lens, done = 0;
   int st;
   e.code = 0;
   e.message[0] = 0;
-  if (!PyTuple_Check(items)) {
-    PyErr_SetString(PyExc_TypeError, "put_many: items must be a tuple of bytes or str");
-    return NULL;
-  }
-  count = PyTuple_GET_SIZE(items) - (Py_ssize_t)start;
-  if (count < 0) count = 0;
-  data = (const void **)PyMem_Malloc(sizeof(*data) * (size_t)(count + 1));
-  lens = (size_t *)PyMem_Malloc(sizeof(*lens) * (size_t)(count + 1));
-  if (!data || !lens) {
-    PyMem_Free(data);
-    PyMem_Free(lens);
-    return PyErr_NoMemory();
-  }
-  for (i = 0; i < count; ++i) {
-    PyObject *it = PyTuple_GET_ITEM(items, (Py_ssize_t)start + i);
-    Py_ssize_t n;
-    if (PyBytes_Check(it)) {
-      data[i] = PyBytes_AS_STRING(it);
-      lens[i] = (size_t)PyBytes_GET_SIZE(it);
-    } else if (PyUnicode_Check(it) && (data[i] = PyUnicode_AsUTF8AndSize(it, &n)) != NULL) {
-      lens[i] = (size_t)n;
-    } else {
-      if (!PyErr_Occurred())
-        PyErr_Format(PyExc_TypeError, "put_many: item %zd is %.100s, not bytes or str", (Py_ssize_t)start + i,
-                     Py_TYPE(it)->tp_name);
-      PyMem_Free(data);
-      PyMem_Free(lens);
-      return NULL;
-    }
-  }
-  /* the tuple (held by the caller) keeps every buffer alive while the GIL is released */
+  if (polyipc_python_buffers(items, start, "put_many", &data, &lens, &count) != 0) return NULL;
   Py_BEGIN_ALLOW_THREADS
   st = polyipc_queue_put_many(q, data, lens, (size_t)count, &done, timeout_ns, &e);
   Py_END_ALLOW_THREADS
   PyMem_Free(data);
   PyMem_Free(lens);
   return Py_BuildValue("(nis)", (Py_ssize_t)done, st, e.message);
+}
+
+/* Submits function(items[i]) for every JSON text of the tuple, `chunk` to a
+ * pool message. Returns (first_id, done, status, message): tasks
+ * first_id .. first_id+done-1 were submitted. */
+PyObject *polyipc_python_pool_submit_many(NativePool *p, const char *function, PyObject *items, size_t chunk,
+                                          int64_t timeout_ns) {
+  polyipc_error e;
+  Py_ssize_t count;
+  const void **data;
+  size_t *lens, done = 0;
+  uint64_t first = 0;
+  int st;
+  e.code = 0;
+  e.message[0] = 0;
+  if (polyipc_python_buffers(items, 0, "submit_many", &data, &lens, &count) != 0) return NULL;
+  Py_BEGIN_ALLOW_THREADS
+  st = polyipc_pool_submit_many(p, function, data, lens, (size_t)count, chunk, timeout_ns, &first, &done, &e);
+  Py_END_ALLOW_THREADS
+  PyMem_Free(data);
+  PyMem_Free(lens);
+  return Py_BuildValue("(Knis)", (unsigned long long)first, (Py_ssize_t)done, st, e.message);
 }
 
 /* Waits up to timeout_ns for a message, then takes up to max_count that fit in

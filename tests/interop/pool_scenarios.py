@@ -113,6 +113,34 @@ def cancel(run, langs, tasks):
     run.rm(pool)
 
 
+def map_chunks(run, langs, tasks, chunk):
+    """Python's Pool.starmap sends its tasks `chunk` to a pool message; a worker
+    in every language serves the chunks it takes task by task (the core hands
+    them out), and the results come back in order."""
+    head = f"interop pool map (python submits {tasks} tasks, {chunk} to a chunk; {len(langs)} workers)"
+    pool = "pool.map"
+    run.rm(pool)
+    workers = [Agent(run, l, ["pool-work", pool], f"pool.map.work.{l}") for l in langs]
+    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):
+        run.report_failure(head + " (workers starting)", workers)
+        for w in workers:
+            w.kill()
+        return
+    s = Agent(run, "python", ["pool-map", pool, str(tasks), str(chunk)], "pool.map.submit")
+    if not finish_agents(run, head + " (submitter)", [s], run.timeout):
+        for w in workers:
+            w.kill()
+        return
+    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+        return
+    problems = [] if f"results ok {tasks}" in s.output() else [s.output().strip()[-200:]]
+    counts = {w.lang: served(w) for w in workers}
+    if None in counts.values() or sum(counts.values()) != tasks:
+        problems.append(f"workers served {counts}, expected {tasks} in all")
+    report(run, head, problems, f"every result in order (served by {counts})")
+    run.rm(pool)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -124,3 +152,5 @@ def run_all(run, agent_class, langs, which):
         kill(run, langs, 20)
     if "cancel" in which:
         cancel(run, langs, 400)
+    if "map" in which and "python" in langs:
+        map_chunks(run, langs, 600, 25)

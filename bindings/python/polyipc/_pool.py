@@ -26,9 +26,11 @@ Differences from multiprocessing.Pool, on purpose:
   - a task runs at least once: a worker that dies mid-task (or gives the task
     back) has it handed to another worker; its submitter still gets exactly
     one result.
-  - map/imap/starmap accept `chunksize` and ignore it: each item is its own
-    task, so that a worker in any language sees plain calls (no chunk
-    protocol); imap's `window` bounds how many tasks are outstanding;
+  - map/imap/starmap send `chunksize` items to a pool message (map's default:
+    len // 32, at most 1024): one worker runs a chunk's tasks in turn, yet
+    every item is its own task with its own result, so workers in any
+    language see plain calls; imap's `window` bounds how many tasks are
+    outstanding (at least two chunks);
   - get(timeout) raises multiprocessing.TimeoutError as AsyncResult.get does;
     join(timeout) raises polyipc.TimeoutError (a builtins.TimeoutError) as
     JoinableQueue.join does.
@@ -58,6 +60,9 @@ _encode = _jsoncodec.encode
 _decode = _jsoncodec.decode
 _free_pool = lib.delete_NativePool
 _free_task = lib.delete_NativePoolTask
+_submit_many = lib.polyipc_python_pool_submit_many
+_OK, _TIMEOUT, _FULL = lib.POLYIPC_OK, lib.POLYIPC_ERR_TIMEOUT, lib.POLYIPC_ERR_FULL
+MAX_AUTO_CHUNKSIZE = 1024
 
 
 class PoolTaskError(Exception):
@@ -105,6 +110,22 @@ def _check_function(func):
         raise TypeError(f"a pool function is named by a str, not {type(func).__name__} "
                         f"(workers register their handlers under names: see Pool.serve)")
     return func
+
+
+def _check_chunksize(chunksize):
+    if isinstance(chunksize, bool) or not isinstance(chunksize, int):
+        raise TypeError(f"chunksize must be an int, not {type(chunksize).__name__}")
+    if chunksize < 1:
+        raise ValueError(f"chunksize must be at least 1, not {chunksize}")
+    return chunksize
+
+
+def _auto_chunksize(chunksize, items):
+    """map's chunksize: as given, or for None len // 32 between 1 and MAX_AUTO_CHUNKSIZE
+    (multiprocessing takes len // (4 * processes); a named pool's workers are not known)."""
+    if chunksize is not None:
+        return chunksize
+    return max(1, min(MAX_AUTO_CHUNKSIZE, len(items) // 32))
 
 
 def _call_args(args, kwds):
@@ -412,6 +433,46 @@ class Pool(HandleOwner):
             h.leave()
         return r
 
+    def _submit_chunk(self, func, texts, timeout=None):
+        """Submits func(text) for each JSON text of `texts` (a tuple, two or more) as one chunk:
+        one pool message whose tasks one worker runs in turn. Returns their AsyncResults;
+        queue.Full as _submit_text."""
+        deadline = _deadline(timeout)
+        h = self._handle
+        ptr = h.enter()
+        first = done = 0
+        with self._delivery:
+            self._submitting += 1
+        try:
+            while True:
+                ns = _slice_ns(deadline)
+                first, done, status, message = _submit_many(ptr, func, texts, len(texts), ns)
+                if status == _OK:
+                    break
+                if status in (_TIMEOUT, _FULL):
+                    if ns == 0 or (deadline is not None and _monotonic() >= deadline):
+                        raise _Full(message)
+                    h.check()
+                    continue
+                err = _errors.BY_STATUS[status](message)
+                err.status = status
+                raise err
+        finally:
+            with self._delivery:
+                self._submitting -= 1
+                results = []
+                for task_id in range(first, first + done):
+                    r = AsyncResult(self, task_id, func)
+                    self._results[task_id] = r
+                    early = self._early.pop(task_id, None)  # a next_result() elsewhere was quicker
+                    if early is not None:
+                        r._set(early)
+                    results.append(r)
+                if not self._submitting:
+                    self._early.clear()
+            h.leave()
+        return results
+
     # ---- submitting -------------------------------------------------------------
     def submit(self, func, args=None, *, timeout=None):
         """Submits func with `args` sent as one JSON value, as it is (None: null; a list: an
@@ -466,29 +527,48 @@ class Pool(HandleOwner):
                 self._delivery.notify_all()
             h.leave()
 
-    def _iter_results(self, func, calls, ordered, window):
-        """Submits func(call) for each JSON value of `calls`, at most `window` outstanding;
-        yields the results in submission order (ordered) or as they finish."""
+    def _iter_results(self, func, calls, ordered, window, chunksize=1):
+        """Submits func(call) for each JSON value of `calls`, `chunksize` to a pool message, at
+        most `window` outstanding (at least two chunks); yields the results in submission order
+        (ordered) or as they finish. func and chunksize are checked already."""
+        window = max(window, 2 * chunksize)
         outstanding = []  # AsyncResults, in submission order
         mine = {}
         try:
+            batch = []
             for args in calls:
-                text = _encode(args)
-                while True:
-                    if len(outstanding) >= window:
-                        yield self._take_one(outstanding, mine, ordered)
-                        continue
-                    try:
-                        r = self._submit_text(func, text, timeout=0 if outstanding else None)
-                        break
-                    except _Full:  # no room: make some by collecting results (workers may wait for us)
-                        yield self._take_one(outstanding, mine, ordered)
-                outstanding.append(r)
-                mine[r.id] = r
+                batch.append(_encode(args))
+                if len(batch) == chunksize:
+                    yield from self._submit_batch(func, tuple(batch), outstanding, mine, ordered, window)
+                    batch = []
+            if batch:
+                yield from self._submit_batch(func, tuple(batch), outstanding, mine, ordered, window)
             while outstanding:
                 yield self._take_one(outstanding, mine, ordered)
         finally:
             outstanding.clear()
+
+    def _submit_batch(self, func, texts, outstanding, mine, ordered, window):
+        """Submits texts (one task, or one chunk), first yielding results while the window is
+        full or the pool has no room."""
+        while True:
+            if outstanding and len(outstanding) + len(texts) > window:
+                yield self._take_one(outstanding, mine, ordered)
+                continue
+            timeout = 0 if outstanding else None
+            try:
+                if len(texts) == 1:
+                    rs = [self._submit_text(func, texts[0], timeout=timeout)]
+                else:
+                    rs = self._submit_chunk(func, texts, timeout=timeout)
+                break
+            except _Full:  # no room: make some by collecting results (workers may wait for us)
+                if not outstanding:
+                    raise
+                yield self._take_one(outstanding, mine, ordered)
+        outstanding.extend(rs)
+        for r in rs:
+            mine[r.id] = r
 
     def _take_one(self, outstanding, mine, ordered):
         if ordered:
@@ -517,22 +597,33 @@ class Pool(HandleOwner):
 
     def imap(self, func, iterable, chunksize=1, *, window=256):
         """Lazily: func(item) for each item (args [item]), results in order; a failed task raises
-        PoolTaskError at its place. At most `window` tasks are outstanding at once."""
-        return self._iter_results(_check_function(func), ([item] for item in iterable), True, max(1, window))
+        PoolTaskError at its place. `chunksize` items go in one pool message (one worker runs
+        them in turn). At most `window` tasks are outstanding at once (at least two chunks)."""
+        _check_function(func)
+        chunksize = _check_chunksize(chunksize)
+        return self._iter_results(func, ([item] for item in iterable), True, max(1, window), chunksize)
 
     def imap_unordered(self, func, iterable, chunksize=1, *, window=256):
         """As imap, but results in the order the tasks finish."""
-        return self._iter_results(_check_function(func), ([item] for item in iterable), False, max(1, window))
+        _check_function(func)
+        chunksize = _check_chunksize(chunksize)
+        return self._iter_results(func, ([item] for item in iterable), False, max(1, window), chunksize)
 
     def map(self, func, iterable, chunksize=None):
-        """[func(item) for item in iterable], each a task with args [item], run by the workers;
-        the first failed task (in order) raises its PoolTaskError."""
-        return list(self.imap(func, iterable))
+        """[func(item) for item in iterable], each a task with args [item], run by the workers,
+        `chunksize` to a pool message (None: len // 32, at most 1024, as multiprocessing picks
+        one from the length); the first failed task (in order) raises its PoolTaskError."""
+        _check_function(func)
+        items = list(iterable)
+        chunksize = _check_chunksize(_auto_chunksize(chunksize, items))
+        return list(self._iter_results(func, ([item] for item in items), True, 256, chunksize))
 
     def starmap(self, func, iterable, chunksize=None):
         """[func(*args) for args in iterable], each a task with args the JSON array of args."""
         _check_function(func)
-        return list(self._iter_results(func, (_call_args(args, None) for args in iterable), True, 256))
+        calls = [_call_args(args, None) for args in iterable]
+        chunksize = _check_chunksize(_auto_chunksize(chunksize, calls))
+        return list(self._iter_results(func, iter(calls), True, 256, chunksize))
 
     # ---- working -----------------------------------------------------------------
     def take(self, timeout=None):

@@ -403,6 +403,38 @@ def test_map_starmap_imap_and_imap_unordered(pool, qname):
     pool.join(timeout=30)
 
 
+def test_chunksize_sends_tasks_in_chunks_that_workers_serve_as_plain_tasks(pool, qname):
+    took = []
+
+    def sq(x):
+        took.append(x)
+        return x * x
+
+    stop = threading.Event()
+    worker = threading.Thread(target=pool.serve, args=({"sq": sq, "inv": lambda x: 1 / x},), kwargs={"stop": stop})
+    worker.start()
+    try:
+        # 10 items, 4 to a chunk: three pool messages, while every item stays its own task
+        puts = pool.stat()["counters"]["puts"]
+        assert list(pool.imap("sq", range(10), chunksize=4)) == [i * i for i in range(10)]
+        assert pool.stat()["counters"]["puts"] - puts == 3
+        assert sorted(took) == list(range(10))
+        assert pool.map("sq", range(100), chunksize=7) == [i * i for i in range(100)]
+        assert pool.starmap("sq", [[i] for i in range(50)], chunksize=50) == [i * i for i in range(50)]
+        assert sorted(pool.imap_unordered("sq", range(30), chunksize=8)) == [i * i for i in range(30)]
+        with pytest.raises(polyipc.PoolTaskError, match="^ZeroDivisionError"):  # the failed one, in its place
+            pool.map("inv", [1, 2, 0, 4, 5], chunksize=5)
+        for bad, error in ((0, ValueError), (-1, ValueError), (1.5, TypeError), (True, TypeError), ("2", TypeError)):
+            with pytest.raises(error):
+                pool.map("sq", range(3), chunksize=bad)
+            with pytest.raises(error):
+                pool.imap("sq", range(3), chunksize=bad)
+    finally:
+        stop.set()
+        worker.join(30)
+    pool.join(timeout=30)
+
+
 def test_map_does_not_deadlock_when_the_pool_holds_few_tasks(qname):
     with polyipc.Pool(qname("small"), max_tasks=2) as pool:
         stop = threading.Event()

@@ -706,7 +706,20 @@ def pool_submit(name, n):
     print(f"results ok {n}")
 
 
-POOL_USAGE = "pool-work POOL [--hang-after K] | pool-submit POOL N"
+def pool_map(name, n, chunk):
+    """starmap of add over n tasks, chunk to a pool message: workers in any language
+    serve a chunk's tasks one by one; the results come in order."""
+    with polyipc.Pool(name) as pool:
+        got = pool.starmap("add", [[i, 2 * i] for i in range(n)], chunksize=chunk)
+    if len(got) != n:
+        raise Failure(f"{len(got)} results for {n} tasks")
+    for i, v in enumerate(got):
+        if v != 3 * i:
+            raise Failure(f"task {i} (add [{i}, {2 * i}]): result {show(v)}, expected {3 * i}")
+    print(f"results ok {n}")
+
+
+POOL_USAGE = "pool-work POOL [--hang-after K] | pool-submit POOL N | pool-map POOL N CHUNK"
 
 
 def pool_main(argv):
@@ -717,7 +730,9 @@ def pool_main(argv):
             pool_work(args[0], int(args[2]) if len(args) == 3 else None)
         elif cmd == "pool-submit" and len(args) == 2:
             pool_submit(args[0], int(args[1]))
-        elif cmd in ("pool-work", "pool-submit"):
+        elif cmd == "pool-map" and len(args) == 3:
+            pool_map(args[0], int(args[1]), int(args[2]))
+        elif cmd in ("pool-work", "pool-submit", "pool-map"):
             raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {POOL_USAGE}")
         else:
             return None
