@@ -572,18 +572,30 @@ TEST_F(PoolTest, SubmitManyInChunksHandsOutPlainTasksAndResultsComeOnePerTask) {
       EXPECT_EQ(json::parse(args[i]), r["result"]) << r;
     }
   }
-  // chunk 1: plain submit; count 0: nothing
-  uint64_t id = 0;
-  EXPECT_EQ(args.size() + first, SubmitMany(submitter, "f", {"1"}, 1) );
-  Task one = NoTask();
-  CAPI_ASSERT_OK(Take(worker, &one, 0, &e));
-  int cancelled = 1;
-  CAPI_EXPECT_OK(polyipc_pool_cancel(submitter, polyipc_pool_task_id(one.get()), &cancelled, &e));
-  EXPECT_EQ(0, cancelled);
-  CAPI_ASSERT_OK(Finish(one.get(), false, "1", &e));
+  // a chunk of 1 is a plain task, which can be cancelled; a task of a chunk runs
+  const uint64_t plain = SubmitMany(submitter, "f", {"1"}, 1);
+  EXPECT_EQ(first + args.size(), plain);
+  int cancelled = 0;
+  CAPI_EXPECT_OK(polyipc_pool_cancel(submitter, plain, &cancelled, &e));
+  EXPECT_EQ(1, cancelled);
+  const uint64_t pair = SubmitMany(submitter, "f", {"2", "3"}, 2);
+  CAPI_EXPECT_OK(polyipc_pool_cancel(submitter, pair + 1, &cancelled, &e));
+  EXPECT_EQ(0, cancelled) << "a task of a chunk is not cancelled alone";
+  for (int i = 0; i < 2; ++i) {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(worker, &t, 0, &e));
+    CAPI_ASSERT_OK(Finish(t.get(), false, Args(t.get()), &e));
+  }
+  json r;
+  CAPI_ASSERT_OK(Result(submitter, plain, &r, 0, &e));
+  EXPECT_EQ(true, r["cancelled"]) << r;
+  CAPI_ASSERT_OK(Result(submitter, pair + 1, &r, 0, &e));
+  EXPECT_EQ(3, r["result"]) << r;
+  CAPI_ASSERT_OK(Result(submitter, pair, &r, 0, &e));
+  EXPECT_EQ(2, r["result"]) << r;
+  // count 0 submits nothing
   SubmitMany(submitter, "f", {}, 4, &submitted);
   EXPECT_EQ(0u, submitted);
-  (void)id;
 }
 
 TEST_F(PoolTest, AChunkGoesBackWholeWhenATaskOfItIsGivenBack) {

@@ -18,6 +18,28 @@ def close_tasks(run, pool):
     return finish_agents(run, f"interop pool close {pool}", [closer], run.timeout)
 
 
+def start_workers(run, langs, pool, head, tag):
+    """A worker in every language on pool, all attached before anything is submitted (so
+    all take part from the first task); None, reported and killed, when they did not start."""
+    workers = [Agent(run, l, ["pool-work", pool], f"{tag}.{l}") for l in langs]
+    if run.wait_attached(pool, [w.pid for w in workers], run.timeout):
+        return workers
+    run.report_failure(head + " (workers starting)", workers)
+    for w in workers:
+        w.kill()
+    return None
+
+
+def finish_round(run, head, pool, submitters, workers):
+    """Waits for the submitters, then closes the pool's tasks and waits for the workers;
+    False (reported) when one of them did not finish."""
+    if not finish_agents(run, head + " (submitters)", submitters, run.timeout):
+        for w in workers:
+            w.kill()
+        return False
+    return close_tasks(run, pool) and finish_agents(run, head + " (workers)", workers, run.timeout)
+
+
 def serve(run, langs, per_submitter):
     """A worker in every language serves one pool while every language
     submits at once; each submitter checks each of its results."""
@@ -25,18 +47,11 @@ def serve(run, langs, per_submitter):
     pool = "pool.serve"
     run.rm(pool)
     start = time.monotonic()
-    workers = [Agent(run, l, ["pool-work", pool], f"pool.work.{l}") for l in langs]
-    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):  # all take part from the first task
-        run.report_failure(head + " (workers starting)", workers)
-        for w in workers:
-            w.kill()
+    workers = start_workers(run, langs, pool, head, "pool.work")
+    if workers is None:
         return
     submitters = [Agent(run, l, ["pool-submit", pool, str(per_submitter)], f"pool.submit.{l}") for l in langs]
-    if not finish_agents(run, head + " (submitters)", submitters, run.timeout):
-        for w in workers:
-            w.kill()
-        return
-    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+    if not finish_round(run, head, pool, submitters, workers):
         return
     problems = [f"{s.lang}: {s.output().strip()[-200:]!r}" for s in submitters
                 if f"results ok {per_submitter}" not in s.output()]
@@ -90,18 +105,11 @@ def cancel(run, langs, tasks):
     head = f"interop pool cancel ({tasks} tasks, half cancelled while {len(langs)} workers take)"
     pool = "pool.cancel"
     run.rm(pool)
-    workers = [Agent(run, l, ["pool-work", pool], f"pool.cancel.work.{l}") for l in langs]
-    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):
-        run.report_failure(head + " (workers starting)", workers)
-        for w in workers:
-            w.kill()
+    workers = start_workers(run, langs, pool, head, "pool.cancel.work")
+    if workers is None:
         return
     s = Agent(run, "c", ["pool-submit-cancel", pool, str(tasks)], "pool.cancel.submit")
-    if not finish_agents(run, head + " (submitter)", [s], run.timeout):
-        for w in workers:
-            w.kill()
-        return
-    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+    if not finish_round(run, head, pool, [s], workers):
         return
     m = re.search(r"results ok (\d+) \((\d+) cancelled\)", s.output())
     problems = [] if m and int(m.group(1)) == tasks else [s.output().strip()[-200:]]
@@ -120,18 +128,11 @@ def map_chunks(run, langs, tasks, chunk):
     head = f"interop pool map (python submits {tasks} tasks, {chunk} to a chunk; {len(langs)} workers)"
     pool = "pool.map"
     run.rm(pool)
-    workers = [Agent(run, l, ["pool-work", pool], f"pool.map.work.{l}") for l in langs]
-    if not run.wait_attached(pool, [w.pid for w in workers], run.timeout):
-        run.report_failure(head + " (workers starting)", workers)
-        for w in workers:
-            w.kill()
+    workers = start_workers(run, langs, pool, head, "pool.map.work")
+    if workers is None:
         return
     s = Agent(run, "python", ["pool-map", pool, str(tasks), str(chunk)], "pool.map.submit")
-    if not finish_agents(run, head + " (submitter)", [s], run.timeout):
-        for w in workers:
-            w.kill()
-        return
-    if not close_tasks(run, pool) or not finish_agents(run, head + " (workers)", workers, run.timeout):
+    if not finish_round(run, head, pool, [s], workers):
         return
     problems = [] if f"results ok {tasks}" in s.output() else [s.output().strip()[-200:]]
     counts = {w.lang: served(w) for w in workers}

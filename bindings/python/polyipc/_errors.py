@@ -136,3 +136,11 @@ BrokenPipe = _status_error("BrokenPipe", _native.POLYIPC_ERR_CLOSED, BrokenPipeE
 BY_STATUS = {cls.status: cls for cls in (
     TimeoutError, Empty, Full, Closed, NotFound, Exists, InvalidArgument, InvalidJSON, TooLarge,
     PermissionDenied, OwnerDead, Incompatible, NoMemory, NotOwner, Broken, SystemFailure, OutOfRange)}
+
+
+def error_for(status, message):
+    """The exception for a status a batch call returned (they return it rather than raise:
+    a batch can succeed in part); a status newer than this package is a PolyipcError."""
+    err = BY_STATUS.get(status, PolyipcError)(message)
+    err.status = status
+    return err

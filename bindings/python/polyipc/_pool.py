@@ -454,9 +454,7 @@ class Pool(HandleOwner):
                         raise _Full(message)
                     h.check()
                     continue
-                err = _errors.BY_STATUS[status](message)
-                err.status = status
-                raise err
+                raise _errors.error_for(status, message)
         finally:
             with self._delivery:
                 self._submitting -= 1

@@ -407,9 +407,7 @@ class _NativeQueue(lib.QueueBase, HandleOwner):
                         raise _Empty(message)
                     h.check()
                     continue
-                err = _errors.BY_STATUS[status](message)
-                err.status = status
-                raise err
+                raise _errors.error_for(status, message)
         finally:
             h.leave()
         decode = self._decode
