@@ -170,14 +170,65 @@ func (p *Pool) Submit(ctx context.Context, function string, args any) (*Future, 
 	}
 	p.fmu.Lock()
 	defer p.fmu.Unlock()
-	f := p.futureLocked(id) // a concurrent Next may have its result already
+	return p.claimLocked(id, function), nil
+}
+
+// SubmitMany submits function(args[i]) for each i (encoded as by Submit),
+// chunk of them to a pool message: a worker runs a message's tasks one after
+// another, and each task has its own Future and result, as after Submit.
+// Chunks save the pool's queue traffic for many small tasks; workers in any
+// language serve them unchanged (they need polyipc 0.7.0 or later). chunk
+// <= 1 submits plain tasks. It waits while the pool is full until ctx is
+// done. The Futures come in the order of args; on an error they are those of
+// the tasks submitted before it (their results still come). A task of a
+// chunk cannot be cancelled on its own (Cancel reports false).
+func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chunk int) ([]*Future, error) {
+	if strings.IndexByte(function, 0) >= 0 {
+		return nil, newError(StatusInvalidArg, nil, "pool '%s': submit: the function name %q contains a NUL byte",
+			p.s.name, function)
+	}
+	if chunk < 1 {
+		chunk = 1
+	}
+	var data []byte
+	lens := make([]uint64, len(args))
+	for i, a := range args {
+		text, err := marshalJSON(a)
+		if err != nil {
+			return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': arguments %d: %w", p.s.name, function, i, err)
+		}
+		data = append(data, text...)
+		lens[i] = uint64(len(text))
+	}
+	futures := make([]*Future, 0, len(args))
+	pos, off := 0, 0 // the next task to submit, and where its arguments start in data
+	err := p.s.wait(ctx, "submit", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		var first, done uint64
+		defer func() { // also when the call panics: the tasks before the failure went in
+			p.fmu.Lock()
+			for i := uint64(0); i < done; i++ {
+				futures = append(futures, p.claimLocked(first+i, function))
+				off += int(lens[pos])
+				pos++
+			}
+			p.fmu.Unlock()
+		}()
+		native.PoolSubmitMany(h, function, data[off:], lens[pos:], chunk, timeoutNs, &first, &done)
+	})
+	return futures, err
+}
+
+// claimLocked is the Future of task id, just submitted: a concurrent Next
+// may have delivered its result already; p.fmu held.
+func (p *Pool) claimLocked(id uint64, function string) *Future {
+	f := p.futureLocked(id)
 	f.function = function
 	if isDone(f.done) {
 		delete(p.futures, id)
 	} else {
 		f.claimed = true
 	}
-	return f, nil
+	return f
 }
 
 // futureLocked is the Future of task id, made if there is none; p.fmu held.

@@ -280,6 +280,69 @@ func TestPoolSubmitWaitsForRoom(t *testing.T) {
 	}
 }
 
+// SubmitMany sends chunks (one pool message for several tasks), which Serve
+// runs task by task; each task has its own Future and result. A full pool
+// makes SubmitMany wait, and a timeout returns the Futures of what went in.
+func TestPoolSubmitManySendsChunksThatServeRunsTaskByTask(t *testing.T) {
+	p := openPool(t)
+	args := make([]any, 100)
+	for i := range args {
+		args[i] = []int{i, 2 * i}
+	}
+	puts := func() int {
+		var st struct {
+			Counters struct {
+				Puts int `json:"puts"`
+			} `json:"counters"`
+		}
+		if err := json.Unmarshal(must[json.RawMessage](t)(p.Stat()), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Counters.Puts
+	}
+	futures, err := p.SubmitMany(withTimeout(t, 10*time.Second), "add", args, 8)
+	if err != nil || len(futures) != len(args) {
+		t.Fatalf("SubmitMany: %d futures, %v", len(futures), err)
+	}
+	if n := puts(); n != 13 {
+		t.Fatalf("100 tasks 8 to a chunk made %d pool messages, want 13", n)
+	}
+	if ok, err := futures[5].Cancel(); ok || err != nil {
+		t.Fatalf("Cancel of a task of a chunk: %v, %v; want false, nil", ok, err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(withTimeout(t, 60*time.Second), testHandlers()) }()
+	for i, f := range futures {
+		if f.ID() != futures[0].ID()+uint64(i) {
+			t.Fatalf("future %d has id %d, want %d", i, f.ID(), futures[0].ID()+uint64(i))
+		}
+		if got, want := waitJSON(t, f), fmt.Sprint(3*i); got != want {
+			t.Fatalf("task %d: %s, want %s", i, got, want)
+		}
+	}
+	if err := p.CloseTasks(); err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, 30*time.Second, "Serve", func() error { return <-served }); err != nil {
+		t.Fatalf("Serve after CloseTasks: %v", err)
+	}
+
+	// A pool of at most 2 messages: 5 chunks of 2 wait for room, then time out with 2 in.
+	q := openPool(t, WithMaxTasks(2))
+	ctx, cancel := context.WithTimeout(bg, 150*time.Millisecond)
+	defer cancel()
+	futures, err = q.SubmitMany(ctx, "add", args[:10], 2)
+	if !errors.Is(err, ErrTimeout) || len(futures) != 4 {
+		t.Fatalf("SubmitMany to a full pool: %d futures, %v; want 4 and ErrTimeout", len(futures), err)
+	}
+	if _, err := q.SubmitMany(bg, "add", []any{make(chan int)}, 2); err == nil || !strings.Contains(err.Error(), "arguments 0") {
+		t.Fatalf("SubmitMany of a channel: %v", err)
+	}
+	if _, err := q.SubmitMany(bg, "", args[:2], 2); !errors.Is(err, ErrInvalidArg) {
+		t.Fatalf("SubmitMany of no function: %v", err)
+	}
+}
+
 func TestPoolTaskClosedUnfinishedGoesBack(t *testing.T) {
 	p := openPool(t)
 	f := submit(t, p, "f", 1)

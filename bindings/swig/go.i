@@ -36,6 +36,9 @@ extern polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout
 extern void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op);
 extern uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
                                        size_t len, int64_t timeout_ns);
+extern void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                        const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
+                                        uint64_t *first, uint64_t *done);
 %}
 
 /* Queue's hot path (QueuePut / QueueGetInto below, and the zero-copy
@@ -156,6 +159,45 @@ uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_
   if (rc != 0) polyipc_go_raise(&err);
   return id;
 }
+
+/* polyipc_pool_submit_many of count arguments laid end to end in data
+ * (lens[i] bytes each). *first and *done are set before a failure raises, so
+ * that the caller knows which tasks went in. */
+void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                 const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
+                                 uint64_t *first, uint64_t *done) {
+  polyipc_error err;
+  char *name = (char *)malloc(fn_len + 1);
+  const void **args = (const void **)malloc(sizeof(*args) * (count + 1));
+  size_t *sizes = (size_t *)malloc(sizeof(*sizes) * (count + 1));
+  size_t i, off = 0, submitted = 0;
+  int rc;
+  err.code = 0;
+  *first = *done = 0;
+  if (!name || !args || !sizes) {
+    free(name);
+    free(args);
+    free(sizes);
+    err.code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err.message, sizeof err.message, "submit_many: no memory for %zu tasks", count);
+    polyipc_go_raise(&err);
+    return;
+  }
+  if (fn_len) memcpy(name, fn, fn_len);
+  name[fn_len] = 0;
+  for (i = 0; i < count; ++i) {
+    args[i] = data + off;
+    sizes[i] = (size_t)lens[i];
+    off += (size_t)lens[i];
+  }
+  rc = polyipc_pool_submit_many((polyipc_pool *)p, name, args, sizes, count, chunk, timeout_ns, first, &submitted,
+                                &err);
+  *done = submitted;
+  free(name);
+  free(args);
+  free(sizes);
+  if (rc != 0) polyipc_go_raise(&err);
+}
 %}
 
 %insert(go_wrapper) %{
@@ -210,6 +252,17 @@ func QueueRelease(h SwigcptrNativeQueue, ticket uint64) {
 func PoolSubmit(h SwigcptrNativePool, function string, args []byte, timeoutNs int64) uint64 {
 	return uint64(C.polyipc_go_pool_submit(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
 		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(args)), C.size_t(len(args)), C.int64_t(timeoutNs)))
+}
+
+// PoolSubmitMany is polyipc_pool_submit_many in one cgo call: task i's
+// arguments are the lens[i] bytes of data after those of tasks 0..i-1. It
+// sets *first and *done (the tasks that went in) before a failure panics.
+func PoolSubmitMany(h SwigcptrNativePool, function string, data []byte, lens []uint64, chunk int, timeoutNs int64,
+	first, done *uint64) {
+	C.polyipc_go_pool_submit_many(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
+		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(data)), (*C.uint64_t)(unsafe.SliceData(lens)),
+		C.size_t(len(lens)), C.size_t(chunk), C.int64_t(timeoutNs), (*C.uint64_t)(unsafe.Pointer(first)),
+		(*C.uint64_t)(unsafe.Pointer(done)))
 }
 %}
 

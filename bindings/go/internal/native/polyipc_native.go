@@ -46,6 +46,9 @@ extern polyipc_go_zero_copy polyipc_go_queue_borrow(uintptr_t q, int64_t timeout
 extern void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op);
 extern uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
                                        size_t len, int64_t timeout_ns);
+extern void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                        const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
+                                        uint64_t *first, uint64_t *done);
 
 typedef long long swig_type_1;
 typedef _gostring_ swig_type_2;
@@ -483,6 +486,17 @@ func QueueRelease(h SwigcptrNativeQueue, ticket uint64) {
 func PoolSubmit(h SwigcptrNativePool, function string, args []byte, timeoutNs int64) uint64 {
 	return uint64(C.polyipc_go_pool_submit(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
 		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(args)), C.size_t(len(args)), C.int64_t(timeoutNs)))
+}
+
+// PoolSubmitMany is polyipc_pool_submit_many in one cgo call: task i's
+// arguments are the lens[i] bytes of data after those of tasks 0..i-1. It
+// sets *first and *done (the tasks that went in) before a failure panics.
+func PoolSubmitMany(h SwigcptrNativePool, function string, data []byte, lens []uint64, chunk int, timeoutNs int64,
+	first, done *uint64) {
+	C.polyipc_go_pool_submit_many(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
+		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(data)), (*C.uint64_t)(unsafe.SliceData(lens)),
+		C.size_t(len(lens)), C.size_t(chunk), C.int64_t(timeoutNs), (*C.uint64_t)(unsafe.Pointer(first)),
+		(*C.uint64_t)(unsafe.Pointer(done)))
 }
 
 type Enum_SS_polyipc_status int

@@ -415,6 +415,45 @@ uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_
   return id;
 }
 
+/* polyipc_pool_submit_many of count arguments laid end to end in data
+ * (lens[i] bytes each). *first and *done are set before a failure raises, so
+ * that the caller knows which tasks went in. */
+void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                 const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
+                                 uint64_t *first, uint64_t *done) {
+  polyipc_error err;
+  char *name = (char *)malloc(fn_len + 1);
+  const void **args = (const void **)malloc(sizeof(*args) * (count + 1));
+  size_t *sizes = (size_t *)malloc(sizeof(*sizes) * (count + 1));
+  size_t i, off = 0, submitted = 0;
+  int rc;
+  err.code = 0;
+  *first = *done = 0;
+  if (!name || !args || !sizes) {
+    free(name);
+    free(args);
+    free(sizes);
+    err.code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err.message, sizeof err.message, "submit_many: no memory for %zu tasks", count);
+    polyipc_go_raise(&err);
+    return;
+  }
+  if (fn_len) memcpy(name, fn, fn_len);
+  name[fn_len] = 0;
+  for (i = 0; i < count; ++i) {
+    args[i] = data + off;
+    sizes[i] = (size_t)lens[i];
+    off += (size_t)lens[i];
+  }
+  rc = polyipc_pool_submit_many((polyipc_pool *)p, name, args, sizes, count, chunk, timeout_ns, first, &submitted,
+                                &err);
+  *done = submitted;
+  free(name);
+  free(args);
+  free(sizes);
+  if (rc != 0) polyipc_go_raise(&err);
+}
+
 
 /* The namespace, as JSON text (see polyipc.h for the shapes). */
 char *polyipc_native_list_json(polyipc_error *err) {
