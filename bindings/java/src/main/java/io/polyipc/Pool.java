@@ -7,8 +7,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -201,8 +203,9 @@ public final class Pool extends SyncHandle<NativePool> {
   }
 
   /**
-   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map}): submits them
-   * all, then waits for every result.
+   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map}). It collects
+   * results in order while it submits: when the pool has no room it waits for the oldest result instead,
+   * so a map larger than the pool, or than this handle's result queue, never waits on itself.
    *
    * @return the results, in the order of the arguments
    * @throws ExecutionException the first task (in that order) that failed; its cause is a {@link
@@ -216,13 +219,28 @@ public final class Pool extends SyncHandle<NativePool> {
   public <T> List<T> map(String function, List<?> argsList, Class<T> resultType)
       throws InterruptedException, ExecutionException {
     Objects.requireNonNull(argsList, "argsList");
-    List<PoolResult<T>> futures = new ArrayList<>(argsList.size());
-    for (Object args : argsList) futures.add(submit(function, args, resultType));
-    List<T> results = new ArrayList<>(futures.size());
+    Objects.requireNonNull(resultType, "resultType");
+    List<T> results = new ArrayList<>(argsList.size());
+    ArrayDeque<PoolResult<T>> outstanding = new ArrayDeque<>();
     ExecutionException first = null;
-    for (PoolResult<T> f : futures) {
+    Iterator<?> next = argsList.iterator();
+    byte[] pending = null; // the arguments waiting for room
+    while (next.hasNext() || pending != null || !outstanding.isEmpty()) {
+      if (pending == null && next.hasNext() && outstanding.size() < MAP_WINDOW) {
+        pending = serialize(next.next(), "the arguments of '" + function + "'");
+      }
+      if (pending != null) {
+        // Wait for room only when no result of ours could free it: workers may be waiting
+        // for room in our result queue, which only collecting makes.
+        PoolResult<T> f = submitRaw(function, pending, resultType, outstanding.isEmpty() ? FOREVER : 0);
+        if (f != null) {
+          outstanding.add(f);
+          pending = null;
+          continue;
+        }
+      }
       try {
-        results.add(f.get());
+        results.add(outstanding.poll().get());
       } catch (ExecutionException e) {
         if (first == null) first = e;
         results.add(null);
@@ -231,6 +249,9 @@ public final class Pool extends SyncHandle<NativePool> {
     if (first != null) throw first;
     return results;
   }
+
+  /** How many tasks {@link #map} keeps outstanding at most. */
+  private static final int MAP_WINDOW = 256;
 
   /**
    * The next result of any task this handle submitted whose result was not collected yet, waiting as long

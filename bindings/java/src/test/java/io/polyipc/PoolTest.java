@@ -409,6 +409,33 @@ class PoolTest {
     }
   }
 
+  /**
+   * A map far larger than the pool (2 tasks) and than the result queue (256 bytes, a few results): it
+   * collects while it submits. Submitting everything first waited on itself: the worker waited for room
+   * in the result queue, the map for room in the pool.
+   */
+  @Test
+  @Timeout(60)
+  void mapLargerThanThePoolAndTheResultQueueNeverWaitsOnItself() throws Exception {
+    String name = names.next("pool");
+    ExecutorService workers = Executors.newSingleThreadExecutor();
+    try (Pool pool = Pool.builder(name).maxTasks(2).resultCapacityBytes(256).open()) {
+      Future<Long> served = workers.submit(() -> {
+        try (Pool mine = Pool.builder(name).openOnly().open()) {
+          return mine.serve(Map.of("square", a -> a.asLong() * a.asLong()));
+        }
+      });
+      List<Integer> xs = new ArrayList<>();
+      for (int i = 0; i < 600; ++i) xs.add(i);
+      List<Long> squares = pool.map("square", xs, Long.class);
+      for (int i = 0; i < 600; ++i) assertEquals((long) i * i, squares.get(i));
+      pool.closeTasks();
+      assertEquals(600L, served.get(30, TimeUnit.SECONDS));
+    } finally {
+      workers.shutdownNow();
+    }
+  }
+
   @Test
   void serveEndsOnInterruptGivingItsTaskBack() throws Exception {
     try (Pool pool = Pool.open(names.next("pool"))) {
