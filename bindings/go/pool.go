@@ -179,9 +179,12 @@ func (p *Pool) Submit(ctx context.Context, function string, args any) (*Future, 
 // Chunks save the pool's queue traffic for many small tasks; workers in any
 // language serve them unchanged (they need polyipc 0.7.0 or later). chunk
 // <= 1 submits plain tasks. It waits while the pool is full until ctx is
-// done. The Futures come in the order of args; on an error they are those of
-// the tasks submitted before it (their results still come). A task of a
-// chunk cannot be cancelled on its own (Cancel reports false).
+// done; while tasks of this call are out, it collects their results (for
+// their Futures) instead of waiting for room, so that a batch larger than
+// the pool and this handle's result queue never waits on itself. The
+// Futures come in the order of args; on an error they are those of the
+// tasks submitted before it (their results still come). A task of a chunk
+// cannot be cancelled on its own (Cancel reports false).
 func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chunk int) ([]*Future, error) {
 	if strings.IndexByte(function, 0) >= 0 {
 		return nil, newError(StatusInvalidArg, nil, "pool '%s': submit: the function name %q contains a NUL byte",
@@ -200,9 +203,12 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 		data = append(data, text...)
 		lens[i] = uint64(len(text))
 	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	futures := make([]*Future, 0, len(args))
 	pos, off := 0, 0 // the next task to submit, and where its arguments start in data
-	err := p.s.wait(ctx, "submit", func(h native.SwigcptrNativePool, timeoutNs int64) {
+	submit := func(h native.SwigcptrNativePool, timeoutNs int64) {
 		var first, done uint64
 		defer func() { // also when the call panics: the tasks before the failure went in
 			p.fmu.Lock()
@@ -214,8 +220,32 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 			p.fmu.Unlock()
 		}()
 		native.PoolSubmitMany(h, function, data[off:], lens[pos:], chunk, timeoutNs, &first, &done)
-	})
-	return futures, err
+	}
+	oldest := 0 // the first Future of this call whose result may still be to come
+	for pos < len(args) {
+		for oldest < len(futures) && isDone(futures[oldest].done) {
+			oldest++
+		}
+		if oldest == len(futures) { // nothing of ours to collect: wait for room, a slice at a time
+			if ended, err := p.s.slice(ctx, "submit", submit); ended && err != nil {
+				return futures, err
+			}
+			continue
+		}
+		before := pos
+		err := p.s.do(func(h native.SwigcptrNativePool) { submit(h, 0) }) // the room there is now
+		switch {
+		case err == nil || pos > before:
+		case isStatus(err, StatusFull) || isStatus(err, StatusTimeout):
+			// No room: workers may be waiting for room in our result queue, which collecting makes.
+			if err := futures[oldest].await(ctx); err != nil {
+				return futures, err
+			}
+		default:
+			return futures, err
+		}
+	}
+	return futures, nil
 }
 
 // claimLocked is the Future of task id, just submitted: a concurrent Next

@@ -335,11 +335,41 @@ func TestPoolSubmitManySendsChunksThatServeRunsTaskByTask(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) || len(futures) != 4 {
 		t.Fatalf("SubmitMany to a full pool: %d futures, %v; want 4 and ErrTimeout", len(futures), err)
 	}
-	if _, err := q.SubmitMany(bg, "add", []any{make(chan int)}, 2); err == nil || !strings.Contains(err.Error(), "arguments 0") {
+	if _, err := q.SubmitMany(bg, "add", []any{make(chan int)}, 2); err == nil ||
+		!strings.Contains(err.Error(), "arguments 0") {
 		t.Fatalf("SubmitMany of a channel: %v", err)
 	}
 	if _, err := q.SubmitMany(bg, "", args[:2], 2); !errors.Is(err, ErrInvalidArg) {
 		t.Fatalf("SubmitMany of no function: %v", err)
+	}
+}
+
+// A batch far larger than the pool (2 messages) and the result queue (256
+// bytes: a few results) goes through: SubmitMany collects while it submits.
+func TestPoolSubmitManyLargerThanThePoolAndTheResultQueue(t *testing.T) {
+	p := openPool(t, WithMaxTasks(2), WithResultCapacity(256))
+	served := make(chan error, 1)
+	go func() { served <- p.Serve(withTimeout(t, 60*time.Second), testHandlers()) }()
+	args := make([]any, 600)
+	for i := range args {
+		args[i] = []int{i, 2 * i}
+	}
+	for _, chunk := range []int{1, 4} {
+		futures, err := p.SubmitMany(withTimeout(t, 30*time.Second), "add", args, chunk)
+		if err != nil || len(futures) != len(args) {
+			t.Fatalf("chunk %d: %d futures, %v", chunk, len(futures), err)
+		}
+		for i, f := range futures {
+			if got, want := waitJSON(t, f), fmt.Sprint(3*i); got != want {
+				t.Fatalf("chunk %d, task %d: %s, want %s", chunk, i, got, want)
+			}
+		}
+	}
+	if err := p.CloseTasks(); err != nil {
+		t.Fatal(err)
+	}
+	if err := within(t, 30*time.Second, "Serve", func() error { return <-served }); err != nil {
+		t.Fatalf("Serve after CloseTasks: %v", err)
 	}
 }
 
