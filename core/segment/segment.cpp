@@ -21,6 +21,9 @@ namespace polyipc {
 namespace {
 
 constexpr int64_t kInitWaitNs = 2'000'000'000;  // how long an opener waits for a creator to finish
+// How long an opener waits for the process removing an ephemeral object to
+// unlink it, before it takes that process for dead and unlinks it itself.
+constexpr int64_t kRetireWaitNs = 1'000'000'000;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
@@ -33,6 +36,22 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 void sleep_ns(long ns) {
   timespec ts{0, ns};
   nanosleep(&ts, nullptr);
+}
+
+// Unlinks the name if it still names the object with this inode: never a
+// newer object made under the name meanwhile.
+bool unlink_if_same(const std::string& name, uint64_t inode) noexcept {
+  try {
+    std::string shm = "/" + shm_name(name);
+    int fd = ::shm_open(shm.c_str(), O_RDONLY | O_CLOEXEC, 0);
+    if (fd < 0) return false;
+    struct stat st;
+    bool same = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_ino) == inode;
+    ::close(fd);
+    return same && ::shm_unlink(shm.c_str()) == 0;
+  } catch (...) {
+    return false;
+  }
 }
 
 struct Mapping {
@@ -95,6 +114,8 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
   seg->shm_ = shm_name(name);
   const uint64_t body_offset = align_up(sizeof(SegmentHeader), 4096);
   const uint64_t total = body_offset + spec.body_size;
+  int64_t retired_since = 0;  // when this open first found the object being removed
+  int backoff = 0;
 
   for (int attempt = 0;; ++attempt) {
     // 1. Try to create it: O_CREAT|O_EXCL makes exactly one creator win.
@@ -181,10 +202,21 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
     if (spec.check_existing) spec.check_existing(seg->body());
     seg->inode_ = st.st_ino;
     if (seg->attach()) return seg;
-    // An ephemeral object being removed under us: let go and open again.
+    // An ephemeral object being removed under us. Its remover unlinks it in
+    // a moment, and then the next attempt creates a new one: wait for that,
+    // a little longer each time (a remover preempted on a busy machine
+    // outlasted 100 quick attempts). One that died before unlinking (kill -9)
+    // leaves it retired with nobody attached: after kRetireWaitNs, finish
+    // its work. (Nobody can attach meanwhile: attachers see `retired` and
+    // back off, as this one did.)
+    const int64_t now = monotonic_ns();
+    if (retired_since == 0) retired_since = now;
+    if (now - retired_since > kRetireWaitNs && count_live_attached(h) == 0) unlink_if_same(name, seg->inode_);
     munmap(seg->header_, seg->mapped_size_);
     seg->header_ = nullptr;
-    if (attempt >= 100) throw Error(Status::System, obj + ": kept finding the object being removed");
+    if (now - retired_since > 3 * kRetireWaitNs)
+      throw Error(Status::System, obj + ": kept finding the object being removed");
+    sleep_ns(std::min<long>(1'000'000, 10'000L << std::min(backoff++, 7)));
   }
 }
 
@@ -236,18 +268,7 @@ bool retire_if_unused(SegmentHeader* h, const std::string& name, uint64_t inode)
     h->retired.store(0, std::memory_order_seq_cst);
     return false;
   }
-  try {
-    std::string shm = "/" + shm_name(name);
-    int fd = ::shm_open(shm.c_str(), O_RDONLY | O_CLOEXEC, 0);
-    if (fd < 0) return false;
-    struct stat st;
-    bool same = ::fstat(fd, &st) == 0 && static_cast<uint64_t>(st.st_ino) == inode;
-    ::close(fd);
-    // The name may already hold a newer object: only ever remove our own.
-    return same && ::shm_unlink(shm.c_str()) == 0;
-  } catch (...) {
-    return false;
-  }
+  return unlink_if_same(name, inode);  // the name may already hold a newer object
 }
 
 void Segment::detach() noexcept {
