@@ -647,6 +647,14 @@ TEST_F(MultiProcess, GcRemovesEphemeralOfDeadProcess) {
 // The last handle of an ephemeral queue closing while another process opens it
 // with OPEN_OR_CREATE: the opener always ends up attached to the queue that
 // the name holds (never to an orphan removed under it).
+// OPEN_OR_CREATE in a child, saying why on stderr when it fails.
+int OpenSaying(const std::string& name, const polyipc_queue_options& o, polyipc_queue** h) {
+  polyipc_error err{};
+  const int rc = polyipc_queue_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, &o, h, &err);
+  if (rc != POLYIPC_OK) std::fprintf(stderr, "child %d: open: %s: %s\n", getpid(), St(rc).c_str(), err.message);
+  return rc;
+}
+
 TEST_F(MultiProcess, EphemeralLastCloseRacesWithOpen) {
   auto o = Opts();
   o.ephemeral = 1;
@@ -661,7 +669,7 @@ TEST_F(MultiProcess, EphemeralLastCloseRacesWithOpen) {
       start.Readable(30000);
       CHILD_REQUIRE(read(start.r(), &c, 1) == 0);
       polyipc_queue* h = nullptr;
-      CHILD_REQUIRE(polyipc_queue_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, &o, &h, nullptr) == POLYIPC_OK);
+      CHILD_REQUIRE(OpenSaying(name, o, &h) == POLYIPC_OK);
       polyipc_queue_close(h);
       return 0;
     }));
@@ -671,7 +679,7 @@ TEST_F(MultiProcess, EphemeralLastCloseRacesWithOpen) {
       start.Readable(30000);
       CHILD_REQUIRE(read(start.r(), &c, 1) == 0);
       polyipc_queue* h = nullptr;
-      CHILD_REQUIRE(polyipc_queue_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, &o, &h, nullptr) == POLYIPC_OK);
+      CHILD_REQUIRE(OpenSaying(name, o, &h) == POLYIPC_OK);
       CHILD_REQUIRE(polyipc_queue_put(h, "\"opener\"", 8, 0, nullptr) == POLYIPC_OK);
       CHILD_REQUIRE(up.WriteByte());
       CHILD_REQUIRE(down.ReadByte(&c, 30000));
