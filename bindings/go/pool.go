@@ -604,6 +604,8 @@ func (p *Pool) Serve(ctx context.Context, handlers map[string]Handler) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
+	// The tasks of a chunk this loop took and did not run go back for others.
+	defer func() { _ = p.s.do(func(h native.SwigcptrNativePool) { h.Give_back_held() }) }()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err

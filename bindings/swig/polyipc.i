@@ -686,6 +686,8 @@ typedef struct {} NativePoolTask;
     return t;
   }
   void close_tasks(polyipc_error *err) { polyipc_pool_close_tasks($self, err); }
+  /* the untaken tasks of chunks this handle holds go back (a worker loop that ends) */
+  void give_back_held(polyipc_error *err) { polyipc_pool_give_back_held($self, err); }
   void join(int64_t timeout_ns, polyipc_error *err) { polyipc_pool_join($self, timeout_ns, err); }
   char *stat_json(polyipc_error *err) {
     char *json = NULL;

@@ -552,6 +552,12 @@ POLYIPC_API int polyipc_pool_finish(polyipc_pool_task *t, int failed, const void
                                     polyipc_error *err);
 /* Frees a task. One not finished goes back to the pool for another worker. */
 POLYIPC_API void polyipc_pool_task_free(polyipc_pool_task *t);
+/* A worker loop that stops taking calls this: the tasks of chunks (see
+ * polyipc_pool_submit_many) that this handle took but has not handed out yet
+ * go back to the pool, each chunk whole once its tasks out are finished or
+ * freed. Otherwise they wait for the handle's next take, or its close, which
+ * does the same. Since 0.7.0. */
+POLYIPC_API int polyipc_pool_give_back_held(polyipc_pool *p, polyipc_error *err);
 /* No more tasks (Pool.close()): workers drain the pool, then take gets CLOSED. */
 POLYIPC_API int polyipc_pool_close_tasks(polyipc_pool *p, polyipc_error *err);
 /* Waits until every task submitted by anyone has been finished (Pool.join()). */

@@ -161,6 +161,11 @@ void polyipc_pool_task_free(polyipc_pool_task* t) {
   delete t;
 }
 
+int polyipc_pool_give_back_held(polyipc_pool* p, polyipc_error* err) {
+  REQUIRE_POOL(p, err, "polyipc_pool_give_back_held");
+  return guard(err, "polyipc_pool_give_back_held", [&](ErrorText& e) { return p->impl->give_back_held(e); });
+}
+
 int polyipc_pool_close_tasks(polyipc_pool* p, polyipc_error* err) {
   REQUIRE_POOL(p, err, "polyipc_pool_close_tasks");
   return guard(err, "polyipc_pool_close_tasks", [&](ErrorText&) {

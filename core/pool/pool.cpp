@@ -108,7 +108,13 @@ std::unique_ptr<Pool> Pool::open(const std::string& name, OpenMode mode, const P
   return p;
 }
 
-Pool::~Pool() = default;
+Pool::~Pool() {
+  ErrorText ignored;
+  try {
+    give_back_held(ignored);
+  } catch (...) {
+  }
+}
 
 // ---- submitting --------------------------------------------------------------
 
@@ -493,6 +499,33 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
 Status Pool::give_back(const PoolTask& task, ErrorText& error) {
   if (task.chunk) return settle(task, false, error);
   return tasks_->give_back(task.message.data(), task.message.size(), error);
+}
+
+Status Pool::give_back_held(ErrorText& error) {
+  std::vector<std::shared_ptr<PoolChunk>> back_now;
+  {
+    std::lock_guard<std::mutex> lk(chunks_mu_);
+    for (auto it = chunks_.begin(); it != chunks_.end();) {
+      PoolChunk& c = **it;
+      if (c.given_back || c.handed_out == c.args.size()) {  // ends when the tasks out settle
+        ++it;
+        continue;
+      }
+      c.given_back = true;
+      if (c.settled == c.handed_out) {
+        back_now.push_back(*it);
+        it = chunks_.erase(it);
+      } else {
+        ++it;  // settle() gives it back with the last task out
+      }
+    }
+  }
+  Status st = Status::Ok;
+  for (const auto& c : back_now) {
+    const Status s = tasks_->give_back(c->message.data(), c->message.size(), error);
+    if (st == Status::Ok) st = s;
+  }
+  return st;
 }
 
 // A chunk's lease ends when all its tasks are finished, or goes back to the

@@ -99,6 +99,11 @@ class Pool {
   // tasks out in this process are settled (those finished run again: their
   // submitter drops the second result).
   Status give_back(const PoolTask& task, ErrorText& error);
+  // Gives back the tasks of chunks this handle took but has not handed out
+  // yet: each such chunk goes back whole once its tasks out are settled. A
+  // worker loop that stops taking calls it (else those tasks wait for this
+  // handle's next take); closing the handle does it too.
+  Status give_back_held(ErrorText& error);
 
   // No more tasks (Pool.close()): workers drain the pool, then get CLOSED.
   void close_tasks() { tasks_->close_writes(); }

@@ -632,6 +632,51 @@ TEST_F(PoolTest, AChunkGoesBackWholeWhenATaskOfItIsGivenBack) {
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(p, 0, &none, 0, nullptr)) << "no duplicate is left to come";
 }
 
+// A worker loop that stops taking (serve's stop) gives back the chunk tasks it
+// has not run; so does closing the handle. Either way another worker runs them.
+TEST_F(PoolTest, TheUntakenTasksOfAChunkGoBackWhenTheLoopEndsOrTheHandleCloses) {
+  Pool submitter;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&submitter, "p"));
+  const uint64_t first = SubmitMany(submitter, "f", {"0", "1", "2"}, 3);
+  Pool stopping;
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, stopping.out(), &e));
+  {
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(stopping, &t, 0, &e));
+    CAPI_ASSERT_OK(Finish(t.get(), false, "10", &e));
+  }
+  CAPI_ASSERT_OK(polyipc_pool_give_back_held(stopping, &e));  // the loop ends: tasks 1 and 2 were never run
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(submitter, &text, &e));
+  EXPECT_EQ(1, TakeJson(text)["depth"]) << "the chunk is back";
+  CAPI_ASSERT_OK(polyipc_pool_give_back_held(stopping, &e));  // nothing held now: nothing to do
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(submitter, &text, &e));
+  EXPECT_EQ(1, TakeJson(text)["depth"]);
+  {
+    Pool closing;  // takes the chunk again, runs one task, and is closed
+    CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, closing.out(), &e));
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(closing, &t, 0, &e));
+    EXPECT_EQ(first, polyipc_pool_task_id(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), false, "20", &e));
+  }
+  for (int i = 0; i < 3; ++i) {  // all three again, in another worker
+    Task t = NoTask();
+    CAPI_ASSERT_OK(Take(stopping, &t, 0, &e));
+    EXPECT_EQ(first + i, polyipc_pool_task_id(t.get()));
+    CAPI_ASSERT_OK(Finish(t.get(), false, std::to_string(30 + i), &e));
+  }
+  CAPI_ASSERT_OK(polyipc_pool_join(submitter, 0, &e));
+  std::vector<int> got;
+  for (int i = 0; i < 3; ++i) {
+    json r;
+    CAPI_ASSERT_OK(Result(submitter, first + i, &r, 0, &e));
+    got.push_back(r["result"].get<int>());
+  }
+  EXPECT_EQ((std::vector<int>{10, 31, 32}), got);
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_give_back_held(nullptr, nullptr));
+}
+
 TEST_F(PoolTest, SubmitManyChecksEveryArgumentFirstAndReportsWhatItPut) {
   polyipc_pool_options o;
   polyipc_pool_options_init(&o);

@@ -434,28 +434,61 @@ namespace Polyipc
         {
             if (handlers == null) throw new ArgumentNullException("handlers");
             long served = 0;
-            while (!ct.IsCancellationRequested)
+            try
             {
-                PoolTask task;
-                try
+                while (!ct.IsCancellationRequested)
                 {
-                    if (!TryTake(out task, ServeSlice, ct)) continue;
+                    PoolTask task;
+                    try
+                    {
+                        if (!TryTake(out task, ServeSlice, ct)) continue;
+                    }
+                    catch (QueueClosedException)
+                    {
+                        break;
+                    }
+                    catch (OperationCanceledException) when (ct.IsCancellationRequested)
+                    {
+                        break;
+                    }
+                    using (task)
+                    {
+                        Run(task, handlers);
+                    }
+                    served++;
                 }
-                catch (QueueClosedException)
-                {
-                    break;
-                }
-                catch (OperationCanceledException) when (ct.IsCancellationRequested)
-                {
-                    break;
-                }
-                using (task)
-                {
-                    Run(task, handlers);
-                }
-                served++;
+            }
+            finally
+            {
+                GiveBackHeld();
             }
             return served;
+        }
+
+        /// <summary>
+        /// The tasks of chunks (Python's map with a chunksize, Go's SubmitMany) that this handle took but
+        /// has not handed out yet go back to the pool for other workers. Serve does it when it returns; a
+        /// loop of its own over Take calls it when it stops taking. Disposing the handle does it too.
+        /// </summary>
+        public void GiveBackHeld()
+        {
+            NativePool h;
+            try
+            {
+                h = gate.Enter();
+            }
+            catch (ObjectDisposedException)
+            {
+                return; // disposing gave them back
+            }
+            try
+            {
+                h.give_back_held();
+            }
+            finally
+            {
+                gate.Leave();
+            }
         }
 
         /// <summary>Runs one task's handler and finishes the task.</summary>

@@ -658,6 +658,15 @@ class Pool(HandleOwner):
         text as is); a task whose function is not in `functions` fails with
         "no function '<name>' in this worker". KeyboardInterrupt (and any BaseException)
         gives the running task back to the pool and ends serve()."""
+        try:
+            return self._serve(functions, stop)
+        finally:  # the tasks of a chunk this loop took and did not run go back for others
+            try:
+                self._call(lib.NativePool_give_back_held)
+            except ValueError:  # the handle was closed meanwhile, which gave them back
+                pass
+
+    def _serve(self, functions, stop):
         served = 0
         while stop is None or not stop.is_set():
             try:

@@ -397,10 +397,10 @@ def test_map_starmap_imap_and_imap_unordered(pool, qname):
         with pytest.raises(polyipc.PoolTaskError, match="^ZeroDivisionError"):
             pool.map("inv", [1, 0, 2])
         assert pool.map("sq", []) == []
+        pool.join(timeout=30)  # the tasks after a failed one run too (before the worker stops)
     finally:
         stop.set()
         worker.join(30)
-    pool.join(timeout=30)
 
 
 def test_chunksize_sends_tasks_in_chunks_that_workers_serve_as_plain_tasks(pool, qname):
@@ -429,10 +429,10 @@ def test_chunksize_sends_tasks_in_chunks_that_workers_serve_as_plain_tasks(pool,
                 pool.map("sq", range(3), chunksize=bad)
             with pytest.raises(error):
                 pool.imap("sq", range(3), chunksize=bad)
+        pool.join(timeout=30)  # the tasks after a failed one run too (before the worker stops)
     finally:
         stop.set()
         worker.join(30)
-    pool.join(timeout=30)
 
 
 def test_map_does_not_deadlock_when_the_pool_holds_few_tasks(qname):

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_896a38eef72b74bf(const char*);
+  void cgo_panic__native_1603401eea5f8b54(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_896a38eef72b74bf(p);
+  cgo_panic__native_1603401eea5f8b54(p);
 }
 
 
@@ -848,6 +848,7 @@ SWIGINTERN NativePoolTask *NativePool_take(NativePool *self,int64_t timeout_ns,p
     return t;
   }
 SWIGINTERN void NativePool_close_tasks(NativePool *self,polyipc_error *err){ polyipc_pool_close_tasks(self, err); }
+SWIGINTERN void NativePool_give_back_held(NativePool *self,polyipc_error *err){ polyipc_pool_give_back_held(self, err); }
 SWIGINTERN void NativePool_join(NativePool *self,int64_t timeout_ns,polyipc_error *err){ polyipc_pool_join(self, timeout_ns, err); }
 SWIGINTERN char *NativePool_stat_json(NativePool *self,polyipc_error *err){
     char *json = NULL;
@@ -1025,7 +1026,7 @@ SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_896a38eef72b74bf(void *_swig_go_0) {
+void _wrap_Swig_free_native_1603401eea5f8b54(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -1035,7 +1036,7 @@ void _wrap_Swig_free_native_896a38eef72b74bf(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_896a38eef72b74bf(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_1603401eea5f8b54(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -1048,7 +1049,7 @@ void *_wrap_Swig_malloc_native_896a38eef72b74bf(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_OK_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1060,7 +1061,7 @@ intgo _wrap_POLYIPC_OK_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1072,7 +1073,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1084,7 +1085,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_FULL_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1096,7 +1097,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1108,7 +1109,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1120,7 +1121,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1132,7 +1133,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1144,7 +1145,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1156,7 +1157,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1168,7 +1169,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1180,7 +1181,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1192,7 +1193,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1204,7 +1205,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1216,7 +1217,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1228,7 +1229,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1240,7 +1241,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1252,7 +1253,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_1603401eea5f8b54() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1264,7 +1265,7 @@ intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_1603401eea5f8b54() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1276,7 +1277,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_1603401eea5f8b54() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1288,7 +1289,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_1603401eea5f8b54() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1300,7 +1301,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_FIFO_native_1603401eea5f8b54() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1312,7 +1313,7 @@ intgo _wrap_POLYIPC_FIFO_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_LIFO_native_1603401eea5f8b54() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1324,7 +1325,7 @@ intgo _wrap_POLYIPC_LIFO_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_PRIORITY_native_1603401eea5f8b54() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1336,7 +1337,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_1603401eea5f8b54() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1348,7 +1349,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_1603401eea5f8b54() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1360,7 +1361,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_896a38eef72b74bf() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_1603401eea5f8b54() {
   int result;
   intgo _swig_go_result;
   
@@ -1371,7 +1372,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_896a38eef72b74bf() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_896a38eef72b74bf() {
+long long _wrap_POLYIPC_FOREVER_native_1603401eea5f8b54() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1382,7 +1383,7 @@ long long _wrap_POLYIPC_FOREVER_native_896a38eef72b74bf() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_896a38eef72b74bf() {
+_gostring_ _wrap_polyipc_version_native_1603401eea5f8b54() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1400,7 +1401,7 @@ _gostring_ _wrap_polyipc_version_native_896a38eef72b74bf() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_896a38eef72b74bf() {
+intgo _wrap_polyipc_version_number_native_1603401eea5f8b54() {
   int result;
   intgo _swig_go_result;
   
@@ -1411,7 +1412,7 @@ intgo _wrap_polyipc_version_number_native_896a38eef72b74bf() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_896a38eef72b74bf(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_1603401eea5f8b54(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1431,7 +1432,7 @@ _gostring_ _wrap_polyipc_status_name_native_896a38eef72b74bf(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1467,7 +1468,7 @@ intgo _wrap_polyipc_unlink_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_896a38eef72b74bf() {
+_gostring_ _wrap_polyipc_native_list_json_native_1603401eea5f8b54() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1500,7 +1501,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_896a38eef72b74bf() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1544,7 +1545,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_896a38eef72b74bf(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_896a38eef72b74bf() {
+_gostring_ _wrap_polyipc_native_gc_json_native_1603401eea5f8b54() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1577,7 +1578,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_896a38eef72b74bf() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_896a38eef72b74bf(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_1603401eea5f8b54(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1623,7 +1624,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_896a38eef72b74bf(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1658,7 +1659,7 @@ long long _wrap_NativeQueue_get_into_native_896a38eef72b74bf(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1712,7 +1713,7 @@ NativeQueue *_wrap_NativeQueue_open_native_896a38eef72b74bf(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_896a38eef72b74bf(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1748,7 +1749,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_896a38eef72b74bf(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1758,7 +1759,7 @@ void _wrap_delete_NativeQueue_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1792,7 +1793,7 @@ void _wrap_NativeQueue_put_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_896a38eef72b74bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_1603401eea5f8b54(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1829,7 +1830,7 @@ _goslice_ _wrap_NativeQueue_get_native_896a38eef72b74bf(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1856,7 +1857,7 @@ long long _wrap_NativeQueue_size_native_896a38eef72b74bf(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1880,7 +1881,7 @@ void _wrap_NativeQueue_task_done_native_896a38eef72b74bf(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_896a38eef72b74bf(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1910,7 +1911,7 @@ void _wrap_NativeQueue_task_done_message_native_896a38eef72b74bf(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_896a38eef72b74bf(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_1603401eea5f8b54(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1936,7 +1937,7 @@ void _wrap_NativeQueue_join_native_896a38eef72b74bf(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1960,7 +1961,7 @@ void _wrap_NativeQueue_close_writes_native_896a38eef72b74bf(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_896a38eef72b74bf(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1995,7 +1996,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_896a38eef72b74bf(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -2039,7 +2040,7 @@ NativeLock *_wrap_NativeLock_open_native_896a38eef72b74bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -2049,7 +2050,7 @@ void _wrap_delete_NativeLock_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_896a38eef72b74bf(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_1603401eea5f8b54(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2075,7 +2076,7 @@ void _wrap_NativeLock_acquire_native_896a38eef72b74bf(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2099,7 +2100,7 @@ void _wrap_NativeLock_release_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2126,7 +2127,7 @@ intgo _wrap_NativeLock_locked_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2153,7 +2154,7 @@ intgo _wrap_NativeLock_held_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_896a38eef72b74bf(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2188,7 +2189,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_896a38eef72b74bf(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2234,7 +2235,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_896a38eef72b74bf(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2244,7 +2245,7 @@ void _wrap_delete_NativeSemaphore_native_896a38eef72b74bf(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2272,7 +2273,7 @@ void _wrap_NativeSemaphore_acquire_native_896a38eef72b74bf(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2298,7 +2299,7 @@ void _wrap_NativeSemaphore_release_native_896a38eef72b74bf(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2325,7 +2326,7 @@ long long _wrap_NativeSemaphore_value_native_896a38eef72b74bf(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2352,7 +2353,7 @@ long long _wrap_NativeSemaphore_drain_native_896a38eef72b74bf(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_896a38eef72b74bf(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2387,7 +2388,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_896a38eef72b74bf(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2429,7 +2430,7 @@ NativeEvent *_wrap_NativeEvent_open_native_896a38eef72b74bf(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2439,7 +2440,7 @@ void _wrap_delete_NativeEvent_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2463,7 +2464,7 @@ void _wrap_NativeEvent_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2487,7 +2488,7 @@ void _wrap_NativeEvent_clear_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2514,7 +2515,7 @@ intgo _wrap_NativeEvent_is_set_native_896a38eef72b74bf(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_896a38eef72b74bf(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_1603401eea5f8b54(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2540,7 +2541,7 @@ void _wrap_NativeEvent_wait_native_896a38eef72b74bf(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2567,7 +2568,7 @@ intgo _wrap_NativeEvent_token_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_896a38eef72b74bf(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_1603401eea5f8b54(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2595,7 +2596,7 @@ void _wrap_NativeEvent_wait_since_native_896a38eef72b74bf(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_896a38eef72b74bf(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2630,7 +2631,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_896a38eef72b74bf(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2683,7 +2684,7 @@ NativeCondition *_wrap_NativeCondition_open_native_896a38eef72b74bf(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2693,7 +2694,7 @@ void _wrap_delete_NativeCondition_native_896a38eef72b74bf(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2719,7 +2720,7 @@ void _wrap_NativeCondition_acquire_native_896a38eef72b74bf(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2743,7 +2744,7 @@ void _wrap_NativeCondition_release_native_896a38eef72b74bf(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2769,7 +2770,7 @@ void _wrap_NativeCondition_wait_native_896a38eef72b74bf(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_896a38eef72b74bf(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2795,7 +2796,7 @@ void _wrap_NativeCondition_notify_native_896a38eef72b74bf(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2819,7 +2820,7 @@ void _wrap_NativeCondition_notify_all_native_896a38eef72b74bf(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_896a38eef72b74bf(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2854,7 +2855,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_896a38eef72b74bf(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2898,7 +2899,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_896a38eef72b74bf(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2908,7 +2909,7 @@ void _wrap_delete_NativeBarrier_native_896a38eef72b74bf(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2937,7 +2938,7 @@ long long _wrap_NativeBarrier_wait_native_896a38eef72b74bf(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2964,7 +2965,7 @@ long long _wrap_NativeBarrier_arrive_native_896a38eef72b74bf(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2995,7 +2996,7 @@ long long _wrap_NativeBarrier_await_ticket_native_896a38eef72b74bf(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_896a38eef72b74bf(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3024,7 +3025,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_896a38eef72b74bf(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3048,7 +3049,7 @@ void _wrap_NativeBarrier_abort_native_896a38eef72b74bf(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3072,7 +3073,7 @@ void _wrap_NativeBarrier_reset_native_896a38eef72b74bf(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3099,7 +3100,7 @@ intgo _wrap_NativeBarrier_parties_native_896a38eef72b74bf(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3126,7 +3127,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_896a38eef72b74bf(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3153,7 +3154,7 @@ intgo _wrap_NativeBarrier_broken_native_896a38eef72b74bf(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_896a38eef72b74bf(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3188,7 +3189,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_896a38eef72b74bf(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_896a38eef72b74bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_1603401eea5f8b54(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3223,7 +3224,7 @@ long long _wrap_NativePipe_recv_into_native_896a38eef72b74bf(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3273,7 +3274,7 @@ NativePipe *_wrap_NativePipe_open_native_896a38eef72b74bf(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3311,7 +3312,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_896a38eef72b74bf(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_896a38eef72b74bf(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_1603401eea5f8b54(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3321,7 +3322,7 @@ void _wrap_delete_NativePipe_native_896a38eef72b74bf(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_896a38eef72b74bf(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_1603401eea5f8b54(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3353,7 +3354,7 @@ void _wrap_NativePipe_send_native_896a38eef72b74bf(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_896a38eef72b74bf(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_1603401eea5f8b54(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3390,7 +3391,7 @@ _goslice_ _wrap_NativePipe_recv_native_896a38eef72b74bf(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_896a38eef72b74bf(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_1603401eea5f8b54(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3416,7 +3417,7 @@ void _wrap_NativePipe_poll_native_896a38eef72b74bf(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_896a38eef72b74bf(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_1603401eea5f8b54(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3451,7 +3452,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_896a38eef72b74bf(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_896a38eef72b74bf() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_1603401eea5f8b54() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3462,7 +3463,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_896a38eef72b74bf() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3472,7 +3473,7 @@ void _wrap_delete_NativeWaitSet_native_896a38eef72b74bf(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3487,7 +3488,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_896a38eef72b74bf(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3502,7 +3503,7 @@ long long _wrap_NativeWaitSet_add_queue_native_896a38eef72b74bf(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3531,7 +3532,7 @@ long long _wrap_NativeWaitSet_wait_native_896a38eef72b74bf(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_896a38eef72b74bf(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3546,7 +3547,7 @@ intgo _wrap_NativeWaitSet_ready_native_896a38eef72b74bf(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3590,7 +3591,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_896a38eef72b74bf(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3600,7 +3601,7 @@ void _wrap_delete_NativeSharedMemory_native_896a38eef72b74bf(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3627,7 +3628,7 @@ long long _wrap_NativeSharedMemory_address_native_896a38eef72b74bf(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3654,7 +3655,7 @@ long long _wrap_NativeSharedMemory_size_native_896a38eef72b74bf(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_896a38eef72b74bf(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3689,7 +3690,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_896a38eef72b74bf(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3735,7 +3736,7 @@ NativeArray *_wrap_NativeArray_open_native_896a38eef72b74bf(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3745,7 +3746,7 @@ void _wrap_delete_NativeArray_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3772,7 +3773,7 @@ long long _wrap_NativeArray_length_native_896a38eef72b74bf(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3799,7 +3800,7 @@ intgo _wrap_NativeArray_elem_type_native_896a38eef72b74bf(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3828,7 +3829,7 @@ long long _wrap_NativeArray_load_i64_native_896a38eef72b74bf(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3856,7 +3857,7 @@ void _wrap_NativeArray_store_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3887,7 +3888,7 @@ long long _wrap_NativeArray_add_i64_native_896a38eef72b74bf(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3920,7 +3921,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_896a38eef72b74bf(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3949,7 +3950,7 @@ double _wrap_NativeArray_load_f64_native_896a38eef72b74bf(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3977,7 +3978,7 @@ void _wrap_NativeArray_store_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4008,7 +4009,7 @@ double _wrap_NativeArray_add_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4041,7 +4042,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_896a38eef72b74bf(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_896a38eef72b74bf(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4067,7 +4068,7 @@ void _wrap_NativeArray_acquire_native_896a38eef72b74bf(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4091,7 +4092,7 @@ void _wrap_NativeArray_release_native_896a38eef72b74bf(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_896a38eef72b74bf(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4126,7 +4127,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_896a38eef72b74bf(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4172,7 +4173,7 @@ NativePool *_wrap_NativePool_open_native_896a38eef72b74bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_896a38eef72b74bf(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_1603401eea5f8b54(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4182,7 +4183,7 @@ void _wrap_delete_NativePool_native_896a38eef72b74bf(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_896a38eef72b74bf(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_1603401eea5f8b54(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4224,7 +4225,7 @@ long long _wrap_NativePool_submit_native_896a38eef72b74bf(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4263,7 +4264,7 @@ _goslice_ _wrap_NativePool_result_native_896a38eef72b74bf(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4292,7 +4293,7 @@ intgo _wrap_NativePool_cancel_native_896a38eef72b74bf(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4321,7 +4322,7 @@ NativePoolTask *_wrap_NativePool_take_native_896a38eef72b74bf(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_896a38eef72b74bf(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_1603401eea5f8b54(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4345,7 +4346,31 @@ void _wrap_NativePool_close_tasks_native_896a38eef72b74bf(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_join_native_896a38eef72b74bf(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_give_back_held_native_1603401eea5f8b54(NativePool *_swig_go_0) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  polyipc_error *arg2 = (polyipc_error *) 0 ;
+  polyipc_error temp2 ;
+  
+  
+  temp2.code = 0;
+  temp2.message[0] = 0;
+  arg2 = &temp2;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  
+  NativePool_give_back_held(arg1,arg2);
+  
+  
+  if (arg2->code != 0) {
+    char swig_polyipc_msg[sizeof arg2->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg2->code, arg2->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+void _wrap_NativePool_join_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4371,7 +4396,7 @@ void _wrap_NativePool_join_native_896a38eef72b74bf(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_896a38eef72b74bf(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_1603401eea5f8b54(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4406,7 +4431,7 @@ _gostring_ _wrap_NativePool_stat_json_native_896a38eef72b74bf(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4416,7 +4441,7 @@ void _wrap_delete_NativePoolTask_native_896a38eef72b74bf(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4429,7 +4454,7 @@ long long _wrap_NativePoolTask_id_native_896a38eef72b74bf(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4450,7 +4475,7 @@ _goslice_ _wrap_NativePoolTask_function_native_896a38eef72b74bf(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_896a38eef72b74bf(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4471,7 +4496,7 @@ _goslice_ _wrap_NativePoolTask_args_native_896a38eef72b74bf(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_896a38eef72b74bf(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_1603401eea5f8b54(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4503,7 +4528,7 @@ void _wrap_NativePoolTask_finish_native_896a38eef72b74bf(NativePoolTask *_swig_g
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeDict *_wrap_NativeDict_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4549,7 +4574,7 @@ NativeDict *_wrap_NativeDict_open_native_896a38eef72b74bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4559,7 +4584,7 @@ void _wrap_delete_NativeDict_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4595,7 +4620,7 @@ void _wrap_NativeDict_set_native_896a38eef72b74bf(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4636,7 +4661,7 @@ _goslice_ _wrap_NativeDict_get_native_896a38eef72b74bf(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4669,7 +4694,7 @@ intgo _wrap_NativeDict_remove_native_896a38eef72b74bf(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_896a38eef72b74bf(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4714,7 +4739,7 @@ intgo _wrap_NativeDict_compare_and_set_native_896a38eef72b74bf(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4741,7 +4766,7 @@ long long _wrap_NativeDict_len_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4776,7 +4801,7 @@ _goslice_ _wrap_NativeDict_keys_native_896a38eef72b74bf(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4811,7 +4836,7 @@ _goslice_ _wrap_NativeDict_items_native_896a38eef72b74bf(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4835,7 +4860,7 @@ void _wrap_NativeDict_clear_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
 }
 
 
-long long _wrap_NativeDict_version_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_version_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4862,7 +4887,7 @@ long long _wrap_NativeDict_version_native_896a38eef72b74bf(NativeDict *_swig_go_
 }
 
 
-long long _wrap_NativeDict_wait_change_native_896a38eef72b74bf(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeDict_wait_change_native_1603401eea5f8b54(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4893,7 +4918,7 @@ long long _wrap_NativeDict_wait_change_native_896a38eef72b74bf(NativeDict *_swig
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_896a38eef72b74bf(NativeDict *_swig_go_0) {
+_gostring_ _wrap_NativeDict_stat_json_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4928,7 +4953,7 @@ _gostring_ _wrap_NativeDict_stat_json_native_896a38eef72b74bf(NativeDict *_swig_
 }
 
 
-NativeList *_wrap_NativeList_open_native_896a38eef72b74bf(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeList *_wrap_NativeList_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4974,7 +4999,7 @@ NativeList *_wrap_NativeList_open_native_896a38eef72b74bf(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeList_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+void _wrap_delete_NativeList_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   
   arg1 = *(NativeList **)&_swig_go_0; 
@@ -4984,7 +5009,7 @@ void _wrap_delete_NativeList_native_896a38eef72b74bf(NativeList *_swig_go_0) {
 }
 
 
-void _wrap_NativeList_append_native_896a38eef72b74bf(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeList_append_native_1603401eea5f8b54(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -5014,7 +5039,7 @@ void _wrap_NativeList_append_native_896a38eef72b74bf(NativeList *_swig_go_0, _go
 }
 
 
-void _wrap_NativeList_insert_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_insert_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5046,7 +5071,7 @@ void _wrap_NativeList_insert_native_896a38eef72b74bf(NativeList *_swig_go_0, lon
 }
 
 
-_goslice_ _wrap_NativeList_get_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_get_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5083,7 +5108,7 @@ _goslice_ _wrap_NativeList_get_native_896a38eef72b74bf(NativeList *_swig_go_0, l
 }
 
 
-void _wrap_NativeList_set_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_set_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5115,7 +5140,7 @@ void _wrap_NativeList_set_native_896a38eef72b74bf(NativeList *_swig_go_0, long l
 }
 
 
-_goslice_ _wrap_NativeList_pop_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_pop_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5152,7 +5177,7 @@ _goslice_ _wrap_NativeList_pop_native_896a38eef72b74bf(NativeList *_swig_go_0, l
 }
 
 
-long long _wrap_NativeList_len_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+long long _wrap_NativeList_len_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5179,7 +5204,7 @@ long long _wrap_NativeList_len_native_896a38eef72b74bf(NativeList *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeList_items_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+_goslice_ _wrap_NativeList_items_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5214,7 +5239,7 @@ _goslice_ _wrap_NativeList_items_native_896a38eef72b74bf(NativeList *_swig_go_0)
 }
 
 
-void _wrap_NativeList_clear_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+void _wrap_NativeList_clear_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5238,7 +5263,7 @@ void _wrap_NativeList_clear_native_896a38eef72b74bf(NativeList *_swig_go_0) {
 }
 
 
-long long _wrap_NativeList_version_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+long long _wrap_NativeList_version_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5265,7 +5290,7 @@ long long _wrap_NativeList_version_native_896a38eef72b74bf(NativeList *_swig_go_
 }
 
 
-long long _wrap_NativeList_wait_change_native_896a38eef72b74bf(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeList_wait_change_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -5296,7 +5321,7 @@ long long _wrap_NativeList_wait_change_native_896a38eef72b74bf(NativeList *_swig
 }
 
 
-_gostring_ _wrap_NativeList_stat_json_native_896a38eef72b74bf(NativeList *_swig_go_0) {
+_gostring_ _wrap_NativeList_stat_json_native_1603401eea5f8b54(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;

@@ -1162,6 +1162,12 @@ unsafe extern "C" {
     pub fn polyipc_pool_task_free(t: *mut polyipc_pool_task);
 }
 unsafe extern "C" {
+    pub fn polyipc_pool_give_back_held(
+        p: *mut polyipc_pool,
+        err: *mut polyipc_error,
+    ) -> ::std::os::raw::c_int;
+}
+unsafe extern "C" {
     pub fn polyipc_pool_close_tasks(
         p: *mut polyipc_pool,
         err: *mut polyipc_error,

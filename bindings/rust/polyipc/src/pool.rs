@@ -421,6 +421,17 @@ impl Pool {
     where
         F: Fn(Value) -> std::result::Result<Value, String> + ?Sized,
     {
+        let served = self.serve_loop(handlers, stop);
+        // The tasks of a chunk this loop took and did not run go back for others.
+        let given_back = self.give_back_held();
+        let served = served?;
+        given_back.map(|()| served)
+    }
+
+    fn serve_loop<F>(&self, handlers: &HashMap<String, Box<F>>, stop: &AtomicBool) -> Result<usize>
+    where
+        F: Fn(Value) -> std::result::Result<Value, String> + ?Sized,
+    {
         let mut served = 0;
         while !stop.load(Ordering::Acquire) {
             let task = match self.take(Some(SERVE_SLICE)) {
@@ -433,6 +444,16 @@ impl Pool {
             served += 1;
         }
         Ok(served)
+    }
+
+    /// The tasks of chunks (Python's `map` with a chunksize, Go's
+    /// `SubmitMany`) that this handle took but has not handed out yet go
+    /// back to the pool for other workers. `serve` does it when it returns;
+    /// a loop of its own over `take` calls it when it stops taking.
+    /// Dropping the handle does it too.
+    pub fn give_back_held(&self) -> Result<()> {
+        // SAFETY: the handle is open.
+        call(|err| unsafe { sys::polyipc_pool_give_back_held(self.h.as_ptr(), err) })
     }
 
     /// No more tasks (Python's `Pool.close()`): submits fail with

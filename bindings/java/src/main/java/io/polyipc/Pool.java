@@ -465,19 +465,37 @@ public final class Pool extends SyncHandle<NativePool> {
   public long serve(Map<String, ? extends PoolHandler> handlers, long maxTasks) throws InterruptedException {
     Objects.requireNonNull(handlers, "handlers");
     long served = 0;
-    while (served < maxTasks) {
-      PoolTask task;
-      try {
-        task = takeRaw(FOREVER);
-      } catch (ClosedException end) {
-        break;
+    try {
+      while (served < maxTasks) {
+        PoolTask task;
+        try {
+          task = takeRaw(FOREVER);
+        } catch (ClosedException end) {
+          break;
+        }
+        try (PoolTask t = task) {
+          runTask(t, handlers.get(t.function()));
+        }
+        ++served;
       }
-      try (PoolTask t = task) {
-        runTask(t, handlers.get(t.function()));
-      }
-      ++served;
+    } finally {
+      giveBackHeld();
     }
     return served;
+  }
+
+  /**
+   * The tasks of chunks (Python's {@code map} with a chunksize, Go's {@code SubmitMany}) that this handle
+   * took but has not handed out yet go back to the pool for other workers. {@link #serve} does it when it
+   * returns; a loop of its own over {@link #take()} calls it when it stops taking. Closing the handle does it
+   * too.
+   */
+  public void giveBackHeld() {
+    try {
+      run(NativePool::give_back_held);
+    } catch (HandleClosedException closed) {
+      // closing gave them back
+    }
   }
 
   /** Runs one task with its handler (null: none) and finishes it. */
