@@ -134,25 +134,30 @@ void polyipc_go_queue_end(uintptr_t q, uint64_t ticket, int op) {
  * which a failing call (a full pool's TIMEOUT, every wait slice) would leak:
  * the name is copied to the stack (or a malloc'd buffer, freed before the
  * raise). bindings/go rejects names with a NUL byte before the call. */
+/* The function name as a C string: in buf when it fits, else malloc'd (free
+ * it when it is not buf); NULL when there is no memory. */
+static char *polyipc_go_name(const unsigned char *fn, size_t fn_len, char *buf, size_t cap) {
+  char *name = fn_len < cap ? buf : (char *)malloc(fn_len + 1);
+  if (!name) return NULL;
+  if (fn_len) memcpy(name, fn, fn_len);
+  name[fn_len] = 0;
+  return name;
+}
+
 uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
                                 size_t len, int64_t timeout_ns) {
   polyipc_error err;
   char stackbuf[256];
-  char *name = stackbuf;
+  char *name = polyipc_go_name(fn, fn_len, stackbuf, sizeof stackbuf);
   uint64_t id = 0;
   int rc;
   err.code = 0;
-  if (fn_len >= sizeof stackbuf) {
-    name = (char *)malloc(fn_len + 1);
-    if (!name) {
-      err.code = POLYIPC_ERR_NO_MEMORY;
-      snprintf(err.message, sizeof err.message, "submit: no memory for a function name of %zu bytes", fn_len);
-      polyipc_go_raise(&err);
-      return 0;
-    }
+  if (!name) {
+    err.code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err.message, sizeof err.message, "submit: no memory for a function name of %zu bytes", fn_len);
+    polyipc_go_raise(&err);
+    return 0;
   }
-  if (fn_len) memcpy(name, fn, fn_len);
-  name[fn_len] = 0;
   rc = polyipc_pool_submit((polyipc_pool *)p, name, len ? (const void *)data : (const void *)"", len, timeout_ns, &id,
                            &err);
   if (name != stackbuf) free(name);
@@ -167,7 +172,8 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
                                  const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
                                  uint64_t *first, uint64_t *done) {
   polyipc_error err;
-  char *name = (char *)malloc(fn_len + 1);
+  char stackbuf[256];
+  char *name = polyipc_go_name(fn, fn_len, stackbuf, sizeof stackbuf);
   const void **args = (const void **)malloc(sizeof(*args) * (count + 1));
   size_t *sizes = (size_t *)malloc(sizeof(*sizes) * (count + 1));
   size_t i, off = 0, submitted = 0;
@@ -175,7 +181,7 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
   err.code = 0;
   *first = *done = 0;
   if (!name || !args || !sizes) {
-    free(name);
+    if (name != stackbuf) free(name);
     free(args);
     free(sizes);
     err.code = POLYIPC_ERR_NO_MEMORY;
@@ -183,8 +189,6 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
     polyipc_go_raise(&err);
     return;
   }
-  if (fn_len) memcpy(name, fn, fn_len);
-  name[fn_len] = 0;
   for (i = 0; i < count; ++i) {
     args[i] = data + off;
     sizes[i] = (size_t)lens[i];
@@ -193,7 +197,7 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
   rc = polyipc_pool_submit_many((polyipc_pool *)p, name, args, sizes, count, chunk, timeout_ns, first, &submitted,
                                 &err);
   *done = submitted;
-  free(name);
+  if (name != stackbuf) free(name);
   free(args);
   free(sizes);
   if (rc != 0) polyipc_go_raise(&err);

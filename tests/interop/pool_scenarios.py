@@ -13,6 +13,16 @@ def served(agent):
     return int(m.group(1)) if m else None
 
 
+def check_served(workers, expected, problems, why=""):
+    """The workers' served counts by language; a problem when one did not say or they do not
+    add up to expected."""
+    counts = {w.lang: served(w) for w in workers}
+    total = sum(c or 0 for c in counts.values())
+    if None in counts.values() or total != expected:
+        problems.append(f"workers served {counts}, {total} in all, expected {expected}{why}")
+    return counts
+
+
 def close_tasks(run, pool):
     closer = Agent(run, "c", ["pool-close", pool], f"{pool}.close")
     return finish_agents(run, f"interop pool close {pool}", [closer], run.timeout)
@@ -55,10 +65,7 @@ def serve(run, langs, per_submitter):
         return
     problems = [f"{s.lang}: {s.output().strip()[-200:]!r}" for s in submitters
                 if f"results ok {per_submitter}" not in s.output()]
-    counts = {w.lang: served(w) for w in workers}
-    total = sum(c or 0 for c in counts.values())
-    if None in counts.values() or total != per_submitter * len(langs):
-        problems.append(f"workers served {counts}, {total} in all, expected {per_submitter * len(langs)}")
+    counts = check_served(workers, per_submitter * len(langs), problems)
     report(run, head, problems, f"every result checked ({time.monotonic() - start:.1f} s; served by {counts})")
     run.rm(pool)
 
@@ -114,9 +121,7 @@ def cancel(run, langs, tasks):
     m = re.search(r"results ok (\d+) \((\d+) cancelled\)", s.output())
     problems = [] if m and int(m.group(1)) == tasks else [s.output().strip()[-200:]]
     cancelled = int(m.group(2)) if m else 0
-    counts = {w.lang: served(w) for w in workers}
-    if None in counts.values() or sum(counts.values()) != tasks - cancelled:
-        problems.append(f"workers served {counts}, expected {tasks - cancelled} in all (none taken back)")
+    counts = check_served(workers, tasks - cancelled, problems, " (none taken back)")
     report(run, head, problems, f"{cancelled} taken back, none of them run (served by {counts})")
     run.rm(pool)
 
@@ -135,9 +140,7 @@ def map_chunks(run, langs, tasks, chunk):
     if not finish_round(run, head, pool, [s], workers):
         return
     problems = [] if f"results ok {tasks}" in s.output() else [s.output().strip()[-200:]]
-    counts = {w.lang: served(w) for w in workers}
-    if None in counts.values() or sum(counts.values()) != tasks:
-        problems.append(f"workers served {counts}, expected {tasks} in all")
+    counts = check_served(workers, tasks, problems)
     report(run, head, problems, f"every result in order (served by {counts})")
     run.rm(pool)
 

@@ -421,17 +421,25 @@ class Pool(HandleOwner):
                 raise _Full(str(e)) from None
         finally:
             with self._delivery:
-                self._submitting -= 1
-                if task_id is not None:
-                    r = AsyncResult(self, task_id, func)
-                    self._results[task_id] = r
-                    early = self._early.pop(task_id, None)  # a next_result() elsewhere was quicker
-                    if early is not None:
-                        r._set(early)
-                if not self._submitting:
-                    self._early.clear()
+                results = self._end_submit(func, () if task_id is None else (task_id,))
             h.leave()
-        return r
+        return results[0]
+
+    def _end_submit(self, func, task_ids):
+        """The AsyncResults of the tasks a submit put in (a next_result() elsewhere may hold
+        their results already), as the submit ends; self._delivery held."""
+        self._submitting -= 1
+        results = []
+        for task_id in task_ids:
+            r = AsyncResult(self, task_id, func)
+            self._results[task_id] = r
+            early = self._early.pop(task_id, None)
+            if early is not None:
+                r._set(early)
+            results.append(r)
+        if not self._submitting:
+            self._early.clear()
+        return results
 
     def _submit_chunk(self, func, texts, timeout=None):
         """Submits func(text) for each JSON text of `texts` (a tuple, two or more) as one chunk:
@@ -457,17 +465,7 @@ class Pool(HandleOwner):
                 raise _errors.error_for(status, message)
         finally:
             with self._delivery:
-                self._submitting -= 1
-                results = []
-                for task_id in range(first, first + done):
-                    r = AsyncResult(self, task_id, func)
-                    self._results[task_id] = r
-                    early = self._early.pop(task_id, None)  # a next_result() elsewhere was quicker
-                    if early is not None:
-                        r._set(early)
-                    results.append(r)
-                if not self._submitting:
-                    self._early.clear()
+                results = self._end_submit(func, range(first, first + done))
             h.leave()
         return results
 
