@@ -516,6 +516,15 @@ POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const
 POLYIPC_API int polyipc_pool_submit_many(polyipc_pool *p, const char *function, const void *const *args,
                                          const size_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
                                          uint64_t *first_id, size_t *submitted, polyipc_error *err);
+/* polyipc_pool_submit_many of the elements of one JSON array (len bytes):
+ * element i is the arguments of task *first_id + i. For a caller that has
+ * all arguments in one text (a binding's map) and wants the results the
+ * same way (polyipc_pool_results): these tasks' results are returned by id
+ * only, never to polyipc_pool_result(p, 0, ...). INVALID_JSON when args is
+ * not a JSON array. Since 0.8.0. */
+POLYIPC_API int polyipc_pool_submit_array(polyipc_pool *p, const char *function, const void *args, size_t len,
+                                          size_t chunk, int64_t timeout_ns, uint64_t *first_id, size_t *submitted,
+                                          polyipc_error *err);
 /* Waits for the result of task_id (0: of any task of this handle that no
  * other thread is waiting for by id), a JSON
  * object in *json (release with polyipc_free), *len bytes, NUL-terminated:
@@ -527,6 +536,13 @@ POLYIPC_API int polyipc_pool_submit_many(polyipc_pool *p, const char *function, 
  * none left that no other thread waits for by id). */
 POLYIPC_API int polyipc_pool_result(polyipc_pool *p, uint64_t task_id, int64_t timeout_ns, char **json, size_t *len,
                                     polyipc_error *err);
+/* Waits for the results of tasks first_id .. first_id+count-1 and returns
+ * them together: a JSON array of their result messages (as above) in id
+ * order, in *json (release with polyipc_free), *len bytes. TIMEOUT when not
+ * all came in time: none is taken, ask again. INVALID_ARG as for
+ * polyipc_pool_result, for any id of the range. Since 0.8.0. */
+POLYIPC_API int polyipc_pool_results(polyipc_pool *p, uint64_t first_id, size_t count, int64_t timeout_ns, char **json,
+                                     size_t *len, polyipc_error *err);
 /* Takes task_id back out of the pool if no worker has taken it yet: then
  * *cancelled = 1, the task never runs, join() does not wait for it, and its
  * result is the cancelled one above. *cancelled = 0: a worker has it (or had
@@ -552,6 +568,34 @@ POLYIPC_API int polyipc_pool_finish(polyipc_pool_task *t, int failed, const void
                                     polyipc_error *err);
 /* Frees a task. One not finished goes back to the pool for another worker. */
 POLYIPC_API void polyipc_pool_task_free(polyipc_pool_task *t);
+/* Worker, in bulk: takes tasks to run together, so that a binding crosses
+ * into the library once per batch instead of twice per task. A batch is up
+ * to max_tasks (0: no limit) tasks of a chunk (polyipc_pool_submit_many)
+ * that this handle holds or takes next, or one plain task: tasks
+ * first_id .. first_id+count-1 of one function, whose arguments come as one
+ * JSON array. Statuses as polyipc_pool_take. The batch refers to p: free it
+ * before closing p. Since 0.8.0. */
+typedef struct polyipc_pool_batch polyipc_pool_batch;
+POLYIPC_API int polyipc_pool_take_batch(polyipc_pool *p, size_t max_tasks, int64_t timeout_ns,
+                                        polyipc_pool_batch **batch, polyipc_error *err);
+POLYIPC_API uint64_t polyipc_pool_batch_first_id(const polyipc_pool_batch *b);    /* 0 for NULL */
+POLYIPC_API size_t polyipc_pool_batch_count(const polyipc_pool_batch *b);         /* 0 for NULL */
+POLYIPC_API size_t polyipc_pool_batch_finished(const polyipc_pool_batch *b);      /* 0 for NULL */
+POLYIPC_API const char *polyipc_pool_batch_function(const polyipc_pool_batch *b); /* NULL for NULL */
+/* "[<args of the first task>,<args of the next>,...]": each as sent,
+ * NUL-terminated, *len bytes (len may be NULL) */
+POLYIPC_API const char *polyipc_pool_batch_args(const polyipc_pool_batch *b, size_t *len);
+/* Finishes the batch's next tasks in order, one per element of `results`,
+ * a JSON array of 1 to (count - finished) elements: a task's result is its
+ * element, unless `errors` (a JSON object such as {"2":"ValueError: bad"};
+ * NULL or errors_len 0: none) maps the element's index to an error text,
+ * which fails that task instead (its element is ignored; null will do).
+ * Results are sent as polyipc_pool_finish sends them. INVALID_JSON or
+ * INVALID_ARG finish none of them. */
+POLYIPC_API int polyipc_pool_batch_finish(polyipc_pool_batch *b, const void *results, size_t len, const void *errors,
+                                          size_t errors_len, polyipc_error *err);
+/* Frees a batch. Its unfinished tasks go back to the pool, as a task's do. */
+POLYIPC_API void polyipc_pool_batch_free(polyipc_pool_batch *b);
 /* A worker loop that stops taking calls this: the tasks of chunks (see
  * polyipc_pool_submit_many) that this handle took but has not handed out yet
  * go back to the pool, each chunk whole once its tasks out are finished or

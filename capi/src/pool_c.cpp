@@ -17,6 +17,11 @@ struct polyipc_pool_task {
   bool finished = false;
 };
 
+struct polyipc_pool_batch {
+  polyipc_pool* pool;
+  std::unique_ptr<polyipc::PoolBatch> batch;
+};
+
 namespace {
 
 polyipc::PoolOptions to_core(const char* name, const polyipc_pool_options* o) {
@@ -36,6 +41,8 @@ polyipc::PoolOptions to_core(const char* name, const polyipc_pool_options* o) {
 }  // namespace
 
 #define REQUIRE_POOL(p, err, call) POLYIPC_REQUIRE(p != nullptr && p->impl, err, "%s: pool handle is NULL", call)
+#define REQUIRE_BATCH(b, err, call) \
+  POLYIPC_REQUIRE(b != nullptr && b->batch && b->pool && b->pool->impl, err, "%s: batch is NULL", call)
 #define REQUIRE_TASK(t, err, call) \
   POLYIPC_REQUIRE(t != nullptr && t->task && t->pool && t->pool->impl, err, "%s: task is NULL", call)
 
@@ -87,6 +94,33 @@ int polyipc_pool_submit_many(polyipc_pool* p, const char* function, const void* 
   return guard(err, "polyipc_pool_submit_many", [&](ErrorText& e) {
     return p->impl->submit_many(function, args, lens, count, chunk, Deadline::after(timeout_ns), first_id, submitted,
                                 e);
+  });
+}
+
+int polyipc_pool_submit_array(polyipc_pool* p, const char* function, const void* args, size_t len, size_t chunk,
+                              int64_t timeout_ns, uint64_t* first_id, size_t* submitted, polyipc_error* err) {
+  if (submitted) *submitted = 0;
+  REQUIRE_POOL(p, err, "polyipc_pool_submit_array");
+  POLYIPC_REQUIRE(function != nullptr, err, "pool '%s': submit_array: function name is NULL",
+                  p->impl->name().c_str());
+  POLYIPC_REQUIRE(first_id != nullptr && submitted != nullptr, err,
+                  "pool '%s': submit_array: first_id and submitted must not be NULL", p->impl->name().c_str());
+  return guard(err, "polyipc_pool_submit_array", [&](ErrorText& e) {
+    return p->impl->submit_array(function, args, len, chunk, Deadline::after(timeout_ns), first_id, submitted, e);
+  });
+}
+
+int polyipc_pool_results(polyipc_pool* p, uint64_t first_id, size_t count, int64_t timeout_ns, char** json,
+                         size_t* len, polyipc_error* err) {
+  REQUIRE_POOL(p, err, "polyipc_pool_results");
+  POLYIPC_REQUIRE(json != nullptr, err, "pool '%s': results: json must not be NULL", p->impl->name().c_str());
+  return guard(err, "polyipc_pool_results", [&](ErrorText& e) {
+    std::string results;
+    const Status st = p->impl->results(first_id, count, Deadline::after(timeout_ns), &results, e);
+    if (st != Status::Ok) return st;
+    *json = polyipc::capi::dup_string(results);
+    if (len) *len = results.size();
+    return Status::Ok;
   });
 }
 
@@ -159,6 +193,54 @@ void polyipc_pool_task_free(polyipc_pool_task* t) {
   } catch (...) {
   }
   delete t;
+}
+
+int polyipc_pool_take_batch(polyipc_pool* p, size_t max_tasks, int64_t timeout_ns, polyipc_pool_batch** batch,
+                            polyipc_error* err) {
+  REQUIRE_POOL(p, err, "polyipc_pool_take_batch");
+  POLYIPC_REQUIRE(batch != nullptr, err, "pool '%s': take_batch: batch must not be NULL", p->impl->name().c_str());
+  return guard(err, "polyipc_pool_take_batch", [&](ErrorText& e) {
+    auto handle = std::make_unique<polyipc_pool_batch>();
+    handle->pool = p;
+    const Status st = p->impl->take_batch(max_tasks, Deadline::after(timeout_ns), &handle->batch, e);
+    if (st == Status::Ok) *batch = handle.release();
+    return st;
+  });
+}
+
+uint64_t polyipc_pool_batch_first_id(const polyipc_pool_batch* b) { return b && b->batch ? b->batch->first_id : 0; }
+size_t polyipc_pool_batch_count(const polyipc_pool_batch* b) { return b && b->batch ? b->batch->count : 0; }
+size_t polyipc_pool_batch_finished(const polyipc_pool_batch* b) { return b && b->batch ? b->batch->finished : 0; }
+
+const char* polyipc_pool_batch_function(const polyipc_pool_batch* b) {
+  return b && b->batch ? b->batch->function.c_str() : nullptr;
+}
+
+const char* polyipc_pool_batch_args(const polyipc_pool_batch* b, size_t* len) {
+  if (!b || !b->batch) return nullptr;
+  if (len) *len = b->batch->args.size();
+  return b->batch->args.c_str();
+}
+
+int polyipc_pool_batch_finish(polyipc_pool_batch* b, const void* results, size_t len, const void* errors,
+                              size_t errors_len, polyipc_error* err) {
+  REQUIRE_BATCH(b, err, "polyipc_pool_batch_finish");
+  POLYIPC_REQUIRE(b->batch->finished < b->batch->count, err, "pool '%s': the %zu tasks from %llu are finished already",
+                  b->pool->impl->name().c_str(), b->batch->count,
+                  static_cast<unsigned long long>(b->batch->first_id));
+  return guard(err, "polyipc_pool_batch_finish", [&](ErrorText& e) {
+    return b->pool->impl->finish_batch(*b->batch, results, len, errors, errors_len, e);
+  });
+}
+
+void polyipc_pool_batch_free(polyipc_pool_batch* b) {
+  if (!b) return;
+  try {
+    ErrorText ignored;  // as polyipc_pool_task_free
+    if (b->batch && b->pool && b->pool->impl) b->pool->impl->give_back_batch(*b->batch, ignored);
+  } catch (...) {
+  }
+  delete b;
 }
 
 int polyipc_pool_give_back_held(polyipc_pool* p, polyipc_error* err) {

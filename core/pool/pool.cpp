@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 #include <string_view>
 
+#include "core/json/elements.hpp"
 #include "core/json/validate.hpp"
 #include "core/names.hpp"
 #include "core/process.hpp"
@@ -187,6 +188,12 @@ Status Pool::submit(const std::string& function, const void* args, size_t len, c
 Status Pool::submit_many(const std::string& function, const void* const* args, const size_t* lens, size_t count,
                          size_t chunk, const Deadline& deadline, uint64_t* first_id, size_t* submitted,
                          ErrorText& error) {
+  return submit_tasks(function, args, lens, count, chunk, false, deadline, first_id, submitted, error);
+}
+
+Status Pool::submit_tasks(const std::string& function, const void* const* args, const size_t* lens, size_t count,
+                          size_t chunk, bool by_id_only, const Deadline& deadline, uint64_t* first_id,
+                          size_t* submitted, ErrorText& error) {
   *submitted = 0;
   if (chunk == 0) {
     error.set("pool '%s': a chunk of 0 tasks (1 or more to a message)", name().c_str());
@@ -206,6 +213,8 @@ Status Pool::submit_many(const std::string& function, const void* const* args, c
     first = next_id_;
     next_id_ += count;
     for (size_t i = 0; i < count; ++i) pending_.insert(first + i);  // before the puts, as in submit()
+    if (by_id_only)
+      for (size_t i = 0; i < count; ++i) by_id_only_.insert(first + i);
     reply = results_->name();
   }
   *first_id = first;
@@ -228,14 +237,39 @@ Status Pool::submit_many(const std::string& function, const void* const* args, c
   *submitted = done;
   if (st != Status::Ok) {
     std::lock_guard<std::mutex> lk(mu_);
-    for (size_t i = done; i < count; ++i) pending_.erase(first + i);
+    for (size_t i = done; i < count; ++i) forget(first + i);
   }
   return st;
+}
+
+Status Pool::submit_array(const std::string& function, const void* args, size_t len, size_t chunk,
+                          const Deadline& deadline, uint64_t* first_id, size_t* submitted, ErrorText& error) {
+  *submitted = 0;
+  if (len > 0 && args == nullptr) {
+    error.set("pool '%s': NULL arguments with length %zu", name().c_str(), len);
+    return Status::InvalidArg;
+  }
+  std::vector<std::string_view> items;
+  json::ValidationError ve;
+  if (!json::array_elements(static_cast<const char*>(args), len, json::kMaxDepth, &items, &ve)) {
+    error.set("pool '%s': the arguments of '%.64s' are not a JSON array of arguments: byte %zu: %s", name().c_str(),
+              function.c_str(), ve.offset, ve.reason);
+    return Status::InvalidJson;
+  }
+  std::vector<const void*> data(items.size());
+  std::vector<size_t> lens(items.size());
+  for (size_t i = 0; i < items.size(); ++i) {
+    data[i] = items[i].data();
+    lens[i] = items[i].size();
+  }
+  return submit_tasks(function, data.data(), lens.data(), items.size(), chunk, true, deadline, first_id, submitted,
+                      error);
 }
 
 void Pool::forget(uint64_t id) {
   pending_.erase(id);
   sent_.erase(id);
+  by_id_only_.erase(id);
 }
 
 Status Pool::cancel(uint64_t id, bool* cancelled, ErrorText& error) {
@@ -294,7 +328,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
   auto expected = [&] {
     if (id != 0) return pending_.count(id) > 0;
     for (uint64_t p : pending_)
-      if (awaited_.count(p) == 0) return true;
+      if (awaited_.count(p) == 0 && by_id_only_.count(p) == 0) return true;
     return false;
   };
   if (!expected()) {
@@ -307,7 +341,9 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
     return Status::InvalidArg;
   }
   // Mine: returned to this caller, whoever took it from the queue.
-  auto mine = [&](uint64_t got) { return id == 0 ? awaited_.count(got) == 0 : got == id; };
+  auto mine = [&](uint64_t got) {
+    return id == 0 ? awaited_.count(got) == 0 && by_id_only_.count(got) == 0 : got == id;
+  };
   if (id != 0) awaited_.insert(id);
   struct Unawait {
     std::multiset<uint64_t>& awaited;
@@ -368,6 +404,99 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
   }
 }
 
+Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std::string* out, ErrorText& error) {
+  const uint64_t end = first + count;
+  auto range = [&] {
+    return format("tasks %llu..%llu", static_cast<unsigned long long>(first), static_cast<unsigned long long>(end - 1));
+  };
+  if (count == 0 || first == 0 || end < first) {
+    error.set("pool '%s': results: %zu tasks from id %llu (1 or more, ids from 1)", name().c_str(), count,
+              static_cast<unsigned long long>(first));
+    return Status::InvalidArg;
+  }
+  std::unique_lock<std::mutex> lk(mu_);
+  // How many of the range are here; 0 with *missing set when one will never come to this caller.
+  auto count_arrived = [&](uint64_t* missing) {
+    size_t have = 0;
+    for (uint64_t i = first; i < end; ++i) {
+      if (!pending_.count(i)) {
+        *missing = i;
+        return size_t{0};
+      }
+      have += arrived_.count(i);
+    }
+    return have;
+  };
+  uint64_t missing = 0;
+  size_t have = count_arrived(&missing);
+  if (missing != 0) {
+    error.set("pool '%s': results of %s: task %llu is not a task of this handle whose result is still to come",
+              name().c_str(), range().c_str(), static_cast<unsigned long long>(missing));
+    return Status::InvalidArg;
+  }
+  for (uint64_t i = first; i < end; ++i) awaited_.insert(i);  // result(0) leaves them alone meanwhile
+  struct Unawait {
+    std::multiset<uint64_t>& awaited;
+    uint64_t first, end;
+    ~Unawait() {
+      for (uint64_t i = first; i < end; ++i) awaited.erase(awaited.find(i));
+    }
+  } unawait{awaited_, first, end};
+  while (have < count) {
+    if (reading_) {  // another thread reads: wait for it to hand over results or its role
+      if (deadline.expired()) break;
+      arrived_cv_.wait_for(lk, std::chrono::nanoseconds(deadline.until_ns(kSliceNs) - monotonic_ns()));
+      have = count_arrived(&missing);
+      if (missing != 0) {
+        error.set("pool '%s': results of %s: the result of task %llu went to another caller waiting for it",
+                  name().c_str(), range().c_str(), static_cast<unsigned long long>(missing));
+        return Status::InvalidArg;
+      }
+      continue;
+    }
+    reading_ = true;
+    lk.unlock();
+    std::string message;
+    uint64_t got = 0;
+    Status st;
+    try {
+      st = take_result(deadline, &message, &got, error);
+    } catch (...) {
+      lk.lock();
+      reading_ = false;
+      arrived_cv_.notify_all();
+      throw;
+    }
+    lk.lock();
+    reading_ = false;
+    arrived_cv_.notify_all();
+    if (st == Status::Timeout) break;
+    if (st != Status::Ok) return st;
+    if (!pending_.count(got) || arrived_.count(got)) continue;  // a duplicate: dropped
+    arrived_.emplace(got, std::move(message));
+    if (got >= first && got < end) ++have;
+  }
+  if (have < count) {
+    error.set("pool '%s': %zu of the %zu results of %s came within the timeout (they wait for the next call)",
+              name().c_str(), have, count, range().c_str());
+    return Status::Timeout;
+  }
+  size_t bytes = 2 + count;
+  for (uint64_t i = first; i < end; ++i) bytes += arrived_[i].size();
+  out->clear();
+  out->reserve(bytes);
+  *out += '[';
+  for (uint64_t i = first; i < end; ++i) {
+    auto it = arrived_.find(i);
+    if (i != first) *out += ',';
+    *out += it->second;
+    arrived_.erase(it);
+    forget(i);
+  }
+  *out += ']';
+  return Status::Ok;
+}
+
 // ---- working -----------------------------------------------------------------
 
 namespace {
@@ -380,20 +509,36 @@ std::unique_ptr<PoolTask> task_of_chunk(const std::shared_ptr<PoolChunk>& c, siz
   t->chunk = c;
   return t;
 }
+
+std::unique_ptr<PoolBatch> batch_of_plain(std::unique_ptr<PoolTask> t) {
+  auto b = std::make_unique<PoolBatch>();
+  b->first_id = t->id;
+  b->count = 1;
+  b->function = std::move(t->function);
+  b->args.reserve(t->args.size() + 2);
+  b->args += '[';
+  b->args += t->args;
+  b->args += ']';
+  b->reply = std::move(t->reply);
+  b->message = std::move(t->message);
+  return b;
+}
 }  // namespace
 
-std::unique_ptr<PoolTask> Pool::next_of_chunk() {
+Pool::Handout Pool::next_of_chunk(size_t max_tasks) {
   std::lock_guard<std::mutex> lk(chunks_mu_);
-  for (const auto& c : chunks_)
-    if (!c->given_back && c->handed_out < c->args.size()) return task_of_chunk(c, c->handed_out++);
-  return nullptr;
+  for (const auto& c : chunks_) {
+    if (c->given_back || c->handed_out == c->args.size()) continue;
+    Handout h{c, c->handed_out, c->args.size() - c->handed_out};
+    if (max_tasks != 0 && h.count > max_tasks) h.count = max_tasks;
+    c->handed_out += h.count;
+    return h;
+  }
+  return {};
 }
 
-Status Pool::take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error) {
-  if (auto t = next_of_chunk()) {
-    *task = std::move(t);
-    return Status::Ok;
-  }
+Status Pool::receive(size_t max_tasks, const Deadline& deadline, std::unique_ptr<PoolTask>* plain, Handout* handout,
+                     ErrorText& error) {
   auto t = std::make_unique<PoolTask>();
   size_t len = 0;
   Status st = tasks_->get(into_string, &t->message, &len, deadline, error);
@@ -411,37 +556,80 @@ Status Pool::take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, Err
     if (!j.contains("n")) {
       t->function = j.at("fn").get<std::string>();
       t->args.assign(args);
-    } else {  // a chunk: split args, "[a0,a1,...]", by lens
-      auto c = std::make_shared<PoolChunk>();
-      c->first_id = t->id;
-      c->function = j.at("each").get<std::string>();
-      c->reply = t->reply;
-      const nlohmann::json& lens = j.at("lens");
-      const size_t n = j.at("n").get<size_t>();
-      if (n < 2 || !lens.is_array() || lens.size() != n || args.size() < 2 || args.front() != '[')
-        throw std::runtime_error("bad chunk");
-      size_t pos = 1;
-      for (size_t i = 0; i < n; ++i) {
-        const size_t item = lens.at(i).get<size_t>();
-        if (item >= args.size() - pos || args[pos + item] != (i + 1 < n ? ',' : ']'))
-          throw std::runtime_error("bad chunk");
-        c->args.emplace_back(args.substr(pos, item));
-        pos += item + 1;
-      }
-      if (pos != args.size()) throw std::runtime_error("bad chunk");
-      std::lock_guard<std::mutex> lk(chunks_mu_);
-      chunks_.push_back(c);
-      c->message = std::move(t->message);  // (not before: a throw above drops the message as it is)
-      *task = task_of_chunk(c, c->handed_out++);
+      *plain = std::move(t);
       return Status::Ok;
     }
+    // a chunk: split args, "[a0,a1,...]", by lens
+    auto c = std::make_shared<PoolChunk>();
+    c->first_id = t->id;
+    c->function = j.at("each").get<std::string>();
+    c->reply = t->reply;
+    const nlohmann::json& lens = j.at("lens");
+    const size_t n = j.at("n").get<size_t>();
+    if (n < 2 || !lens.is_array() || lens.size() != n || args.size() < 2 || args.front() != '[')
+      throw std::runtime_error("bad chunk");
+    size_t pos = 1;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t item = lens.at(i).get<size_t>();
+      if (item >= args.size() - pos || args[pos + item] != (i + 1 < n ? ',' : ']'))
+        throw std::runtime_error("bad chunk");
+      c->args.emplace_back(args.substr(pos, item));
+      pos += item + 1;
+    }
+    if (pos != args.size()) throw std::runtime_error("bad chunk");
+    c->message = std::move(t->message);  // (not before: a throw above drops the message as it is)
+    std::lock_guard<std::mutex> lk(chunks_mu_);
+    chunks_.push_back(c);
+    *handout = Handout{c, 0, max_tasks != 0 && max_tasks < n ? max_tasks : n};
+    c->handed_out = handout->count;
+    return Status::Ok;
   } catch (const std::exception&) {
     ErrorText ignored;
     tasks_->task_done(t->message.data(), t->message.size(), ignored);
     error.set("pool '%s': took a message that is not a pool task (dropped)", name().c_str());
     return Status::Incompatible;
   }
-  *task = std::move(t);
+}
+
+Status Pool::take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error) {
+  Handout h = next_of_chunk(1);
+  if (h.count == 0) {
+    std::unique_ptr<PoolTask> plain;
+    if (Status st = receive(1, deadline, &plain, &h, error); st != Status::Ok) return st;
+    if (plain) {
+      *task = std::move(plain);
+      return Status::Ok;
+    }
+  }
+  *task = task_of_chunk(h.chunk, h.first);
+  return Status::Ok;
+}
+
+Status Pool::take_batch(size_t max_tasks, const Deadline& deadline, std::unique_ptr<PoolBatch>* batch,
+                        ErrorText& error) {
+  Handout h = next_of_chunk(max_tasks);
+  if (h.count == 0) {
+    std::unique_ptr<PoolTask> plain;
+    if (Status st = receive(max_tasks, deadline, &plain, &h, error); st != Status::Ok) return st;
+    if (plain) {
+      *batch = batch_of_plain(std::move(plain));
+      return Status::Ok;
+    }
+  }
+  const PoolChunk& c = *h.chunk;
+  auto b = std::make_unique<PoolBatch>();
+  b->first_id = c.first_id + h.first;
+  b->count = h.count;
+  b->function = c.function;
+  b->reply = c.reply;
+  b->args += '[';
+  for (size_t i = 0; i < h.count; ++i) {
+    if (i) b->args += ',';
+    b->args += c.args[h.first + i];
+  }
+  b->args += ']';
+  b->chunk = h.chunk;
+  *batch = std::move(b);
   return Status::Ok;
 }
 
@@ -453,6 +641,27 @@ Queue& Pool::reply_queue(const std::string& reply) {
   QueueOptions q;
   q.check_existing = false;
   return *replies_.emplace(reply, Queue::open(reply, OpenMode::OpenOnly, q)).first->second;
+}
+
+void Pool::send_result(const std::string& reply, uint64_t id, std::string message) {
+  try {
+    Queue& q = reply_queue(reply);
+    bool too_large = false;
+    for (;;) {  // a full result queue waits for its submitter, unless it is gone
+      ErrorText put_error;
+      const Status st = q.put(message.data(), message.size(), 0, Deadline::after(kSliceNs), put_error);
+      if (st == Status::Ok) return;
+      if (st == Status::TooLarge && !too_large) {  // can never fit: the submitter hears why instead
+        too_large = true;
+        message = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", static_cast<unsigned long long>(id),
+                         json_string(put_error.text).c_str());
+        continue;
+      }
+      if ((st != Status::Timeout && st != Status::Full) || !is_alive(q.creator())) return;  // dropped
+    }
+  } catch (const Error& e) {
+    if (e.status() != Status::NotFound && e.status() != Status::Incompatible) throw;  // else the submitter is gone
+  }
 }
 
 Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t len, ErrorText& error) {
@@ -475,30 +684,80 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
     message.append(static_cast<const char*>(data), len);
     message += '}';
   }
-  try {
-    Queue& q = reply_queue(task.reply);
-    bool too_large = false;
-    for (;;) {  // a full result queue waits for its submitter, unless it is gone
-      ErrorText put_error;
-      const Status st = q.put(message.data(), message.size(), 0, Deadline::after(kSliceNs), put_error);
-      if (st == Status::Ok) break;
-      if (st == Status::TooLarge && !too_large) {  // can never fit: the submitter hears why instead
-        too_large = true;
-        message = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", id, json_string(put_error.text).c_str());
-        continue;
-      }
-      if ((st != Status::Timeout && st != Status::Full) || !is_alive(q.creator())) break;  // dropped
-    }
-  } catch (const Error& e) {
-    if (e.status() != Status::NotFound && e.status() != Status::Incompatible) throw;  // else the submitter is gone
-  }
-  if (task.chunk) return settle(task, true, error);
+  send_result(task.reply, task.id, std::move(message));
+  if (task.chunk) return settle(task.chunk, 1, true, error);
   return tasks_->task_done(task.message.data(), task.message.size(), error);
 }
 
+Status Pool::finish_batch(PoolBatch& b, const void* results, size_t len, const void* errors, size_t errors_len,
+                          ErrorText& error) {
+  const size_t unfinished = b.count - b.finished;
+  const unsigned long long from = static_cast<unsigned long long>(b.first_id + b.finished);
+  const unsigned long long to = static_cast<unsigned long long>(b.first_id + b.count - 1);
+  if ((len > 0 && results == nullptr) || (errors_len > 0 && errors == nullptr)) {
+    error.set("pool '%s': tasks %llu..%llu: NULL results or errors with a length", name().c_str(), from, to);
+    return Status::InvalidArg;
+  }
+  std::vector<std::string_view> items;
+  json::ValidationError ve;
+  if (!json::array_elements(static_cast<const char*>(results), len, json::kMaxDepth, &items, &ve)) {
+    error.set("pool '%s': tasks %llu..%llu: the results of '%.64s' are not a JSON array: byte %zu: %s (the tasks "
+              "stay taken)",
+              name().c_str(), from, to, b.function.c_str(), ve.offset, ve.reason);
+    return Status::InvalidJson;
+  }
+  if (items.empty() || items.size() > unfinished) {
+    error.set("pool '%s': tasks %llu..%llu: %zu results for %zu unfinished tasks (1 to %zu at a time)",
+              name().c_str(), from, to, items.size(), unfinished, unfinished);
+    return Status::InvalidArg;
+  }
+  std::map<size_t, std::string> failed;  // element index -> error text
+  if (errors_len > 0) {
+    const char* text = static_cast<const char*>(errors);
+    try {
+      const nlohmann::json j = nlohmann::json::parse(text, text + errors_len);
+      if (!j.is_object()) throw std::invalid_argument("not an object");
+      for (const auto& [key, value] : j.items()) {
+        size_t used = 0;
+        const unsigned long index = std::stoul(key, &used, 10);
+        if (used != key.size() || key[0] == '-' || index >= items.size() || !value.is_string())
+          throw std::invalid_argument(key);
+        failed.emplace(index, value.get<std::string>());
+      }
+    } catch (const std::exception&) {
+      error.set("pool '%s': tasks %llu..%llu: errors must be a JSON object mapping result indexes (\"0\" .. \"%zu\") "
+                "to error texts (the tasks stay taken)",
+                name().c_str(), from, to, items.size() - 1);
+      return Status::InvalidJson;
+    }
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const uint64_t id = b.first_id + b.finished + i;
+    std::string message = format("{\"id\":%llu,", static_cast<unsigned long long>(id));
+    auto f = failed.find(i);
+    if (f != failed.end()) {
+      message += "\"ok\":false,\"error\":" + json_string(f->second) + "}";
+    } else {
+      message += "\"ok\":true,\"result\":";
+      message += items[i];
+      message += '}';
+    }
+    send_result(b.reply, id, std::move(message));
+  }
+  b.finished += items.size();
+  if (b.chunk) return settle(b.chunk, items.size(), true, error);
+  return tasks_->task_done(b.message.data(), b.message.size(), error);
+}
+
 Status Pool::give_back(const PoolTask& task, ErrorText& error) {
-  if (task.chunk) return settle(task, false, error);
+  if (task.chunk) return settle(task.chunk, 1, false, error);
   return tasks_->give_back(task.message.data(), task.message.size(), error);
+}
+
+Status Pool::give_back_batch(const PoolBatch& b, ErrorText& error) {
+  if (b.finished == b.count) return Status::Ok;
+  if (b.chunk) return settle(b.chunk, b.count - b.finished, false, error);
+  return tasks_->give_back(b.message.data(), b.message.size(), error);
 }
 
 Status Pool::give_back_held(ErrorText& error) {
@@ -530,11 +789,10 @@ Status Pool::give_back_held(ErrorText& error) {
 
 // A chunk's lease ends when all its tasks are finished, or goes back to the
 // pool once a task was given back and every task out is settled.
-Status Pool::settle(const PoolTask& task, bool finished, ErrorText& error) {
-  std::shared_ptr<PoolChunk> c = task.chunk;
+Status Pool::settle(const std::shared_ptr<PoolChunk>& c, size_t n, bool finished, ErrorText& error) {
   {
     std::lock_guard<std::mutex> lk(chunks_mu_);
-    ++c->settled;
+    c->settled += n;
     if (!finished) c->given_back = true;
     if (c->settled < (c->given_back ? c->handed_out : c->args.size())) return Status::Ok;
     chunks_.erase(std::find(chunks_.begin(), chunks_.end(), c));

@@ -57,6 +57,19 @@ struct PoolTask {
   std::shared_ptr<PoolChunk> chunk;  // the chunk it came in, if it did
 };
 
+// Tasks a worker took together (take_batch): tasks first_id .. first_id+count-1
+// of one function, finished in order by finish_batch.
+struct PoolBatch {
+  uint64_t first_id = 0;
+  size_t count = 0;
+  size_t finished = 0;  // tasks finish_batch ended, from the first on
+  std::string function;
+  std::string args;     // a JSON array of each task's arguments, as sent
+  std::string reply;
+  std::string message;  // a plain task's lease (empty for the tasks of a chunk)
+  std::shared_ptr<PoolChunk> chunk;
+};
+
 class Pool {
  public:
   // Throws Error (bad name, NotFound, Exists, Incompatible, Permission ...).
@@ -77,10 +90,20 @@ class Pool {
   // chunk cannot be cancelled on its own (cancel() answers false).
   Status submit_many(const std::string& function, const void* const* args, const size_t* lens, size_t count,
                      size_t chunk, const Deadline& deadline, uint64_t* first_id, size_t* submitted, ErrorText& error);
+  // submit_many() of the elements of a JSON array (args, len bytes), each
+  // element a task's arguments. Results of these tasks are returned by id
+  // (result(id), results()) only, never to result(0): they belong to the
+  // caller that asks for them together (Pool.map).
+  Status submit_array(const std::string& function, const void* args, size_t len, size_t chunk,
+                      const Deadline& deadline, uint64_t* first_id, size_t* submitted, ErrorText& error);
   // The result of task `id` (0: of any task of this handle that no other
   // thread waits for by id), as its result message (see above). INVALID_ARG
   // for an id this handle has no result to come for.
   Status result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error);
+  // The results of tasks first .. first+count-1 together, as a JSON array of
+  // their result messages in id order, once all of them came. TIMEOUT takes
+  // none of them (they wait for the next call); INVALID_ARG as for result().
+  Status results(uint64_t first, size_t count, const Deadline& deadline, std::string* out, ErrorText& error);
   // Takes task `id` back out of the pool if no worker has taken it yet
   // (*cancelled true): it never runs, join() does not wait for it, and its
   // result is a cancelled one. *cancelled false: a worker has it (or had it),
@@ -90,6 +113,19 @@ class Pool {
   // Worker. CLOSED once close_tasks() was called and every task was taken.
   // The tasks of a chunk this handle took come first, one per call.
   Status take(const Deadline& deadline, std::unique_ptr<PoolTask>* task, ErrorText& error);
+  // Takes tasks to run together: up to max_tasks (0: no limit) of a chunk
+  // this handle holds or takes next, or a plain task alone.
+  Status take_batch(size_t max_tasks, const Deadline& deadline, std::unique_ptr<PoolBatch>* batch,
+                    ErrorText& error);
+  // Finishes the next tasks of the batch, one per element of `results` (a
+  // JSON array): a task's result is its element, unless `errors` (a JSON
+  // object, or empty) maps the element's index ("0", "1", ...) to an error
+  // text, which fails the task instead. INVALID_JSON / INVALID_ARG finish
+  // none of them.
+  Status finish_batch(PoolBatch& batch, const void* results, size_t len, const void* errors, size_t errors_len,
+                      ErrorText& error);
+  // Gives the batch's unfinished tasks back, as give_back() each. Once.
+  Status give_back_batch(const PoolBatch& batch, ErrorText& error);
   // Sends the result (JSON) or, failed, the error text (UTF-8), then ends the
   // task. If its submitter is gone the result is dropped and the task still
   // ends. INVALID_JSON leaves the task taken, to be finished again.
@@ -114,15 +150,30 @@ class Pool {
 
  private:
   Pool() = default;
+  Status submit_tasks(const std::string& function, const void* const* args, const size_t* lens, size_t count,
+                      size_t chunk, bool by_id_only, const Deadline& deadline, uint64_t* first_id, size_t* submitted,
+                      ErrorText& error);
   Status check_args(const std::string& function, const void* args, size_t len, size_t index, bool many,
                     ErrorText& error) const;
-  std::unique_ptr<PoolTask> next_of_chunk();  // a task of a chunk this handle holds, if any
-  Status take_chunk(std::unique_ptr<PoolTask>& first, const std::string& message, ErrorText& error);
-  Status settle(const PoolTask& task, bool finished, ErrorText& error);  // a task of a chunk is done with
+  // Tasks handed out of a chunk this handle holds: chunk->args[first .. first+count).
+  struct Handout {
+    std::shared_ptr<PoolChunk> chunk;
+    size_t first = 0, count = 0;
+  };
+  Handout next_of_chunk(size_t max_tasks);  // count 0: none held
+  // The next pool message: a plain task in *plain, or a chunk, which joins
+  // the held ones with up to max_tasks of its tasks handed out in *handout.
+  Status receive(size_t max_tasks, const Deadline& deadline, std::unique_ptr<PoolTask>* plain, Handout* handout,
+                 ErrorText& error);
+  // n tasks of chunk c are done with: finished, or given back.
+  Status settle(const std::shared_ptr<PoolChunk>& c, size_t n, bool finished, ErrorText& error);
+  // Puts a result message in the submitter's queue `reply`, waiting while it
+  // is full; dropped when the submitter is gone.
+  void send_result(const std::string& reply, uint64_t id, std::string message);
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
-  void forget(uint64_t id);  // its result was returned (mu_ held)
+  void forget(uint64_t id);  // its result was returned, or it was never put (mu_ held)
 
   std::unique_ptr<Queue> tasks_;
   PoolOptions options_;
@@ -136,6 +187,7 @@ class Pool {
   std::map<uint64_t, std::string> sent_;     // the pending tasks as put: what cancel() withdraws
   std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
   std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
+  std::set<uint64_t> by_id_only_;            // pending ids result(0) leaves alone (submit_array)
   bool reading_ = false;                     // one thread at a time takes from results_
 
   // Worker side: chunks taken whose tasks are not all settled yet.

@@ -726,6 +726,224 @@ TEST_F(PoolTest, SubmitManyChecksEveryArgumentFirstAndReportsWhatItPut) {
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(p, first + done, &r, 0, nullptr)) << "ids past *submitted are no tasks";
 }
 
+// ---- batches: a JSON array of arguments in, a JSON array of results out ----
+
+using Batch = std::unique_ptr<polyipc_pool_batch, void (*)(polyipc_pool_batch*)>;
+Batch NoBatch() { return Batch(nullptr, polyipc_pool_batch_free); }
+
+uint64_t SubmitArray(polyipc_pool* p, const std::string& fn, const std::string& array, size_t chunk,
+                     size_t* submitted = nullptr) {
+  uint64_t first = 0;
+  size_t done = 0;
+  Err e;
+  EXPECT_ST(POLYIPC_OK,
+            polyipc_pool_submit_array(p, fn.c_str(), array.data(), array.size(), chunk, 0, &first, &done, &e))
+      << e.Msg();
+  if (submitted) *submitted = done;
+  return first;
+}
+
+int TakeBatch(polyipc_pool* p, size_t max_tasks, Batch* batch, polyipc_error* err = nullptr) {
+  polyipc_pool_batch* b = nullptr;
+  const int rc = polyipc_pool_take_batch(p, max_tasks, 0, &b, err);
+  if (rc == POLYIPC_OK) batch->reset(b);
+  return rc;
+}
+
+std::string BatchArgs(const polyipc_pool_batch* b) {
+  size_t len = 0;
+  const char* a = polyipc_pool_batch_args(b, &len);
+  EXPECT_EQ(std::strlen(a), len);
+  return std::string(a, len);
+}
+
+int FinishBatch(polyipc_pool_batch* b, const std::string& results, const std::string& errors = "",
+                polyipc_error* err = nullptr) {
+  return polyipc_pool_batch_finish(b, results.data(), results.size(), errors.empty() ? nullptr : errors.data(),
+                                   errors.size(), err);
+}
+
+int Results(polyipc_pool* p, uint64_t first, size_t count, json* out, int64_t timeout_ns = 0,
+            polyipc_error* err = nullptr) {
+  char* text = nullptr;
+  size_t len = 0;
+  const int rc = polyipc_pool_results(p, first, count, timeout_ns, &text, &len, err);
+  if (rc == POLYIPC_OK) {
+    EXPECT_EQ(std::strlen(text), len);
+    *out = TakeJson(text);
+  }
+  return rc;
+}
+
+TEST_F(PoolTest, BatchesTakeAChunksTasksTogetherAndFinishThemWithOneArrayOfResults) {
+  Pool submitter, worker;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&submitter, "p"));
+  CAPI_ASSERT_OK(polyipc_pool_open(name_.c_str(), POLYIPC_OPEN_ONLY, nullptr, worker.out(), &e));
+  // 7 tasks from one array, 3 to a message: chunks of 3, 3 and 1; elements byte for byte (trimmed)
+  size_t submitted = 0;
+  const uint64_t first = SubmitArray(
+      submitter, "echo", " [[0], {\"a\": [1, 2]} ,\"x,]\", 3.50,[[]],null,\"\\u00e9\"] ", 3, &submitted);
+  ASSERT_EQ(7u, submitted);
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(submitter, &text, &e));
+  EXPECT_EQ(3, TakeJson(text)["depth"]) << "three messages in the pool";
+
+  Batch b = NoBatch();
+  CAPI_ASSERT_OK(TakeBatch(worker, 0, &b, &e));  // the first chunk, whole
+  EXPECT_EQ(first, polyipc_pool_batch_first_id(b.get()));
+  EXPECT_EQ(3u, polyipc_pool_batch_count(b.get()));
+  EXPECT_STREQ("echo", polyipc_pool_batch_function(b.get()));
+  EXPECT_EQ("[[0],{\"a\": [1, 2]},\"x,]\"]", BatchArgs(b.get()));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[\"r0\", null, {\"r\": 2}]", "{\"1\": \"ValueError: no\"}", &e));
+  EXPECT_EQ(3u, polyipc_pool_batch_finished(b.get()));
+
+  CAPI_ASSERT_OK(TakeBatch(worker, 2, &b, &e));  // at most 2 of the second chunk
+  EXPECT_EQ(first + 3, polyipc_pool_batch_first_id(b.get()));
+  EXPECT_EQ("[3.50,[[]]]", BatchArgs(b.get()));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[3]", "", &e));  // part of it, then the rest
+  EXPECT_EQ(1u, polyipc_pool_batch_finished(b.get()));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[4]", "", &e));
+  Task t = NoTask();  // a plain take gets the chunk's last task, held by this handle
+  CAPI_ASSERT_OK(Take(worker, &t, 0, &e));
+  EXPECT_EQ(first + 5, polyipc_pool_task_id(t.get()));
+  CAPI_ASSERT_OK(Finish(t.get(), false, "5", &e));
+  CAPI_ASSERT_OK(TakeBatch(worker, 0, &b, &e));  // a plain task is a batch of one
+  EXPECT_EQ(first + 6, polyipc_pool_batch_first_id(b.get()));
+  EXPECT_EQ(1u, polyipc_pool_batch_count(b.get()));
+  EXPECT_EQ("[\"\\u00e9\"]", BatchArgs(b.get()));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[6]", "", &e));
+  Batch none = NoBatch();
+  EXPECT_ST(POLYIPC_ERR_EMPTY, TakeBatch(worker, 0, &none));
+  CAPI_ASSERT_OK(polyipc_pool_join(submitter, 0, &e));
+
+  json r;
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Result(submitter, 0, &r)) << "an array's results are not for any taker";
+  CAPI_ASSERT_OK(Results(submitter, first + 1, 6, &r, 0, &e));
+  ASSERT_EQ(6u, r.size()) << r;
+  EXPECT_EQ(json::parse(R"({"id":0,"ok":false,"error":"ValueError: no"})").dump(),
+            (r[0]["id"] = 0, r[0].dump()));
+  EXPECT_EQ((json{{"r", 2}}), r[1]["result"]);
+  for (int i = 2; i < 6; ++i) {
+    EXPECT_EQ(first + 1 + i, r[i]["id"]);
+    EXPECT_EQ(i + 1, r[i]["result"]) << r[i];
+  }
+  CAPI_ASSERT_OK(Result(submitter, first, &r, 0, &e));  // and by id
+  EXPECT_EQ("r0", r["result"]);
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Results(submitter, first, 1, &r)) << "each result is returned once";
+}
+
+TEST_F(PoolTest, ABatchFreedPartlyFinishedGivesItsChunkBackWhole) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  const uint64_t first = SubmitArray(p, "f", "[0,1,2,3]", 4);
+  {
+    Batch b = NoBatch();
+    CAPI_ASSERT_OK(TakeBatch(p, 0, &b, &e));
+    CAPI_ASSERT_OK(FinishBatch(b.get(), "[10]", "", &e));  // its result goes out now; the batch is freed then
+  }
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  EXPECT_EQ(1, TakeJson(text)["depth"]) << "the chunk is back in the pool";
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, polyipc_pool_join(p, 0, nullptr));
+  Batch b = NoBatch();
+  CAPI_ASSERT_OK(TakeBatch(p, 0, &b, &e));
+  EXPECT_EQ(first, polyipc_pool_batch_first_id(b.get())) << "all four again, task 0 too";
+  EXPECT_EQ(4u, polyipc_pool_batch_count(b.get()));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[20,21,22,23]", "", &e));
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 0, &e));
+  json r;
+  CAPI_ASSERT_OK(Results(p, first, 4, &r, 0, &e));
+  EXPECT_EQ(json::parse("[10,21,22,23]"), (json{r[0]["result"], r[1]["result"], r[2]["result"], r[3]["result"]}))
+      << "task 0's first result, the rerun's dropped";
+}
+
+TEST_F(PoolTest, ResultsTakeNoneUntilAllCame) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  const uint64_t first = SubmitArray(p, "f", "[0,1,2]", 3);
+  Batch b = NoBatch();
+  CAPI_ASSERT_OK(TakeBatch(p, 0, &b, &e));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[0,1]", "", &e));
+  json r;
+  Err timeout;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, Results(p, first, 3, &r, 1'000'000, &timeout));
+  EXPECT_TRUE(ContainsI(timeout.Msg(), "2 of the 3 results")) << timeout.Msg();
+  EXPECT_TRUE(ContainsI(timeout.Msg(), name_)) << timeout.Msg();
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[2]", "", &e));
+  CAPI_ASSERT_OK(Results(p, first, 3, &r, 0, &e));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(i, r[i]["result"]);
+}
+
+TEST_F(PoolTest, BadBatchInputGetsAClearErrorAndFinishesNothing) {
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
+  uint64_t first = 0;
+  size_t done = 9;
+  const std::string object = "{\"a\":1}";
+  Err e1;
+  EXPECT_ST(POLYIPC_ERR_INVALID_JSON,
+            polyipc_pool_submit_array(p, "f", object.data(), object.size(), 2, 0, &first, &done, &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "not a JSON array")) << e1.Msg();
+  EXPECT_TRUE(ContainsI(e1.Msg(), name_)) << e1.Msg();
+  const std::string broken = "[1,{oops]";
+  EXPECT_ST(POLYIPC_ERR_INVALID_JSON,
+            polyipc_pool_submit_array(p, "f", broken.data(), broken.size(), 2, 0, &first, &done, &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "byte 4")) << e1.Msg();
+  EXPECT_EQ(0u, done);
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_submit_array(p, "f", "[1]", 3, 0, 0, &first, &done, &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "chunk of 0")) << e1.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_submit_array(p, nullptr, "[1]", 3, 1, 0, &first, &done, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_submit_array(nullptr, "f", "[1]", 3, 1, 0, &first, &done, &e1));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  EXPECT_EQ(0, TakeJson(text)["depth"]) << "nothing was put";
+
+  first = SubmitArray(p, "f", "[0,1]", 2);
+  Batch b = NoBatch();
+  CAPI_ASSERT_OK(TakeBatch(p, 0, &b, &e));
+  struct Case {
+    std::string results, errors;
+    int status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"{\"r\":1}", "", POLYIPC_ERR_INVALID_JSON, "not a JSON array"},
+      {"[1,", "", POLYIPC_ERR_INVALID_JSON, "unexpected end"},
+      {"[]", "", POLYIPC_ERR_INVALID_ARG, "0 results for 2 unfinished tasks"},
+      {"[1,2,3]", "", POLYIPC_ERR_INVALID_ARG, "3 results for 2"},
+      {"[1,2]", "[\"x\"]", POLYIPC_ERR_INVALID_JSON, "errors must be a JSON object"},
+      {"[1,2]", "{\"2\":\"x\"}", POLYIPC_ERR_INVALID_JSON, "\"0\" .. \"1\""},
+      {"[1,2]", "{\"-0\":\"x\"}", POLYIPC_ERR_INVALID_JSON, "errors must"},
+      {"[1,2]", "{\"0\":7}", POLYIPC_ERR_INVALID_JSON, "errors must"},
+      {"[1,2]", "{\"0\":", POLYIPC_ERR_INVALID_JSON, "errors must"},
+  };
+  for (const Case& c : cases) {
+    Err e2;
+    EXPECT_ST(c.status, FinishBatch(b.get(), c.results, c.errors, &e2)) << c.results << " " << c.errors;
+    EXPECT_TRUE(ContainsI(e2.Msg(), c.says)) << e2.Msg();
+    EXPECT_TRUE(ContainsI(e2.Msg(), name_)) << e2.Msg();
+    EXPECT_EQ(0u, polyipc_pool_batch_finished(b.get()));
+  }
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_batch_finish(nullptr, "[1]", 3, nullptr, 0, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_batch_finish(b.get(), nullptr, 3, nullptr, 0, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_take_batch(p, 0, 0, nullptr, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_take_batch(nullptr, 0, 0, nullptr, &e1));
+  EXPECT_EQ(0u, polyipc_pool_batch_count(nullptr));
+  EXPECT_EQ(nullptr, polyipc_pool_batch_args(nullptr, nullptr));
+  polyipc_pool_batch_free(nullptr);
+  json r;
+  EXPECT_ST(POLYIPC_ERR_TIMEOUT, Results(p, first, 2, &r)) << "nothing was finished by the bad calls";
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[1,2]", "", &e));  // the batch still finishes
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, FinishBatch(b.get(), "[3]", "", &e1));
+  EXPECT_TRUE(ContainsI(e1.Msg(), "finished already")) << e1.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Results(p, first, 0, &r, 0, &e1));
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Results(p, first, 3, &r, 0, &e1)) << "task first+2 is no task";
+  EXPECT_TRUE(ContainsI(e1.Msg(), "task " + std::to_string(first + 2))) << e1.Msg();
+  EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_results(p, first, 2, 0, nullptr, nullptr, &e1));
+  CAPI_ASSERT_OK(Results(p, first, 2, &r, 0, &e));
+  EXPECT_EQ(2, r[1]["result"]);
+}
+
 TEST_F(PoolTest, BadInputGetsAClearErrorAndChangesNothing) {
   Pool p;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
