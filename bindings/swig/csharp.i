@@ -433,6 +433,7 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 %csmethodmodifiers NativePool::submit "public unsafe";
 %csmethodmodifiers NativeQueue::task_done_message "public unsafe";
 %csmethodmodifiers NativePoolTask::finish "public unsafe";
+%csmethodmodifiers NativePoolBatch::finish "public unsafe";
 %csmethodmodifiers NativeDict::set "public unsafe";
 %csmethodmodifiers NativeDict::get "public unsafe";
 %csmethodmodifiers NativeDict::remove "public unsafe";

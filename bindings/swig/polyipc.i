@@ -16,6 +16,7 @@
 
 %{
 #include "polyipc.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,7 @@ typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
+typedef polyipc_pool_batch NativePoolBatch;
 typedef polyipc_dict NativeDict;
 typedef polyipc_list NativeList;
 
@@ -477,6 +479,10 @@ typedef struct {} NativeArray;
  * pool open for as long as it holds the task. */
 typedef struct {} NativePool;
 typedef struct {} NativePoolTask;
+%nodefaultctor NativePoolBatch;
+/* (typemaps apply where the type is declared, not where it is extended) */
+%apply (const void *data, size_t len) { (const void *errors, size_t errors_len) };
+typedef struct {} NativePoolBatch;
 
 %newobject NativePipe::open;
 %newobject NativePipe::open_existing;
@@ -642,6 +648,7 @@ typedef struct {} NativePoolTask;
 
 %newobject NativePool::open;
 %newobject NativePool::take;
+%newobject NativePool::take_batch;
 %newobject NativePool::stat_json;
 %extend NativePool {
   /* capacity_bytes, max_tasks, result_capacity_bytes, mode 0: the defaults */
@@ -673,6 +680,33 @@ typedef struct {} NativePoolTask;
     if (polyipc_pool_result($self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
     return b;
   }
+  /* the results of tasks first_id .. first_id+count-1, once all came, as
+   * UTF-8 JSON bytes: [<values>,<failures>] (see polyipc_pool_results) */
+  polyipc_bytes results(uint64_t first_id, size_t count, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_bytes b = {NULL, 0};
+    char *values = NULL, *failures = NULL;
+    size_t values_len = 0, failures_len = 0;
+    if (polyipc_pool_results($self, first_id, count, timeout_ns, &values, &values_len, &failures, &failures_len,
+                             err) == POLYIPC_OK) {
+      b.len = values_len + failures_len + 3;
+      b.data = malloc(b.len);
+      if (b.data) {
+        char *out = (char *)b.data;
+        out[0] = '[';
+        memcpy(out + 1, values, values_len);
+        out[1 + values_len] = ',';
+        memcpy(out + 2 + values_len, failures, failures_len);
+        out[b.len - 1] = ']';
+      } else {
+        b.len = 0;
+        err->code = POLYIPC_ERR_NO_MEMORY;
+        snprintf(err->message, sizeof err->message, "pool results: no memory for %zu bytes", values_len + failures_len);
+      }
+    }
+    polyipc_free(values);
+    polyipc_free(failures);
+    return b;
+  }
   /* 1: taken back before any worker took it (its result says "cancelled"); 0: it runs */
   int cancel(uint64_t task_id, polyipc_error *err) {
     int cancelled = 0;
@@ -684,6 +718,12 @@ typedef struct {} NativePoolTask;
     polyipc_pool_task *t = NULL;
     polyipc_pool_take($self, timeout_ns, &t, err);
     return t;
+  }
+  /* tasks to run together (max_tasks 0: a chunk's all); NULL (with the error raised) when none was taken */
+  NativePoolBatch *take_batch(size_t max_tasks, int64_t timeout_ns, polyipc_error *err) {
+    polyipc_pool_batch *b = NULL;
+    polyipc_pool_take_batch($self, max_tasks, timeout_ns, &b, err);
+    return b;
   }
   void close_tasks(polyipc_error *err) { polyipc_pool_close_tasks($self, err); }
   /* the untaken tasks of chunks this handle holds go back (a worker loop that ends) */
@@ -714,6 +754,30 @@ typedef struct {} NativePoolTask;
   /* failed 0: data is the JSON result; 1: an error text (UTF-8) */
   void finish(int failed, const void *data, size_t len, polyipc_error *err) {
     polyipc_pool_finish($self, failed, data, len, err);
+  }
+}
+
+%extend NativePoolBatch {
+  /* frees the batch; its unfinished tasks go back to the pool */
+  ~NativePoolBatch() { polyipc_pool_batch_free($self); }
+  uint64_t first_id() { return polyipc_pool_batch_first_id($self); }
+  size_t count() { return polyipc_pool_batch_count($self); }
+  size_t finished() { return polyipc_pool_batch_finished($self); }
+  /* UTF-8 bytes */
+  polyipc_bytes function() {
+    const char *f = polyipc_pool_batch_function($self);
+    return polyipc_native_copy(f, f ? strlen(f) : 0);
+  }
+  /* a JSON array of each task's arguments, as sent */
+  polyipc_bytes args() {
+    size_t len = 0;
+    const char *a = polyipc_pool_batch_args($self, &len);
+    return polyipc_native_copy(a, len);
+  }
+  /* the next tasks' results (a JSON array), and errors: empty, or a JSON
+   * object of failed indexes to error texts */
+  void finish(const void *data, size_t len, const void *errors, size_t errors_len, polyipc_error *err) {
+    polyipc_pool_batch_finish($self, data, len, errors, errors_len, err);
   }
 }
 

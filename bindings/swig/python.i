@@ -115,6 +115,7 @@ void polyipc_python_register_errors(PyObject *classes) {
 %nothread polyipc_python_put_many;
 %nothread polyipc_python_get_many;
 %nothread polyipc_python_pool_submit_many;
+%nothread polyipc_python_pool_submit_array;
 %{
 /* The buffers of items[start:] (a tuple of bytes or str), for a C batch call:
  * *data and *lens (PyMem_Free both), *count of them. 0, or -1 with a Python
@@ -196,6 +197,38 @@ PyObject *polyipc_python_pool_submit_many(NativePool *p, const char *function, P
   Py_END_ALLOW_THREADS
   PyMem_Free(data);
   PyMem_Free(lens);
+  return Py_BuildValue("(Knis)", (unsigned long long)first, (Py_ssize_t)done, st, e.message);
+}
+
+/* Submits function(a) for every element a of the JSON array `array` (str or
+ * bytes), `chunk` to a pool message. Returns (first_id, done, status,
+ * message), as polyipc_python_pool_submit_many. */
+PyObject *polyipc_python_pool_submit_array(NativePool *p, const char *function, PyObject *array, size_t chunk,
+                                           int64_t timeout_ns) {
+  polyipc_error e;
+  Py_buffer view;
+  const char *data;
+  Py_ssize_t len = 0;
+  size_t done = 0;
+  uint64_t first = 0;
+  int st, have_view = 0;
+  e.code = 0;
+  e.message[0] = 0;
+  if (PyUnicode_Check(array)) {
+    data = PyUnicode_AsUTF8AndSize(array, &len);
+    if (!data) return NULL;
+  } else {
+    if (PyObject_GetBuffer(array, &view, PyBUF_SIMPLE) < 0) return NULL;
+    have_view = 1;
+    data = (const char *)view.buf;
+    len = view.len;
+  }
+  Py_INCREF(array); /* the text stays while the GIL is released */
+  Py_BEGIN_ALLOW_THREADS
+  st = polyipc_pool_submit_array(p, function, data, (size_t)len, chunk, timeout_ns, &first, &done, &e);
+  Py_END_ALLOW_THREADS
+  if (have_view) PyBuffer_Release(&view);
+  Py_DECREF(array);
   return Py_BuildValue("(Knis)", (unsigned long long)first, (Py_ssize_t)done, st, e.message);
 }
 

@@ -537,12 +537,17 @@ POLYIPC_API int polyipc_pool_submit_array(polyipc_pool *p, const char *function,
 POLYIPC_API int polyipc_pool_result(polyipc_pool *p, uint64_t task_id, int64_t timeout_ns, char **json, size_t *len,
                                     polyipc_error *err);
 /* Waits for the results of tasks first_id .. first_id+count-1 and returns
- * them together: a JSON array of their result messages (as above) in id
- * order, in *json (release with polyipc_free), *len bytes. TIMEOUT when not
- * all came in time: none is taken, ask again. INVALID_ARG as for
- * polyipc_pool_result, for any id of the range. Since 0.8.0. */
-POLYIPC_API int polyipc_pool_results(polyipc_pool *p, uint64_t first_id, size_t count, int64_t timeout_ns, char **json,
-                                     size_t *len, polyipc_error *err);
+ * them together, in two JSON texts (release each with polyipc_free):
+ * *values, an array of each task's result in id order, null for a task
+ * that failed; *failures, an object mapping the index in that array of
+ * each failed task to its result message (as above), "{}" when none did:
+ *   [1,null,9]   {"1":{"id":8,"ok":false,"error":"ValueError: x"}}
+ * TIMEOUT when not all came
+ * in time: none is taken, ask again. INVALID_ARG as for polyipc_pool_result,
+ * for any id of the range. Since 0.8.0. */
+POLYIPC_API int polyipc_pool_results(polyipc_pool *p, uint64_t first_id, size_t count, int64_t timeout_ns,
+                                     char **values, size_t *values_len, char **failures, size_t *failures_len,
+                                     polyipc_error *err);
 /* Takes task_id back out of the pool if no worker has taken it yet: then
  * *cancelled = 1, the task never runs, join() does not wait for it, and its
  * result is the cancelled one above. *cancelled = 0: a worker has it (or had

@@ -110,16 +110,19 @@ int polyipc_pool_submit_array(polyipc_pool* p, const char* function, const void*
   });
 }
 
-int polyipc_pool_results(polyipc_pool* p, uint64_t first_id, size_t count, int64_t timeout_ns, char** json,
-                         size_t* len, polyipc_error* err) {
+int polyipc_pool_results(polyipc_pool* p, uint64_t first_id, size_t count, int64_t timeout_ns, char** values,
+                         size_t* values_len, char** failures, size_t* failures_len, polyipc_error* err) {
   REQUIRE_POOL(p, err, "polyipc_pool_results");
-  POLYIPC_REQUIRE(json != nullptr, err, "pool '%s': results: json must not be NULL", p->impl->name().c_str());
+  POLYIPC_REQUIRE(values != nullptr && failures != nullptr, err,
+                  "pool '%s': results: values and failures must not be NULL", p->impl->name().c_str());
   return guard(err, "polyipc_pool_results", [&](ErrorText& e) {
-    std::string results;
-    const Status st = p->impl->results(first_id, count, Deadline::after(timeout_ns), &results, e);
+    std::string v, f;
+    const Status st = p->impl->results(first_id, count, Deadline::after(timeout_ns), &v, &f, e);
     if (st != Status::Ok) return st;
-    *json = polyipc::capi::dup_string(results);
-    if (len) *len = results.size();
+    *values = polyipc::capi::dup_string(v);
+    *failures = polyipc::capi::dup_string(f);
+    if (values_len) *values_len = v.size();
+    if (failures_len) *failures_len = f.size();
     return Status::Ok;
   });
 }

@@ -328,7 +328,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
   auto expected = [&] {
     if (id != 0) return pending_.count(id) > 0;
     for (uint64_t p : pending_)
-      if (awaited_.count(p) == 0 && by_id_only_.count(p) == 0) return true;
+      if (!awaited(p) && by_id_only_.count(p) == 0) return true;
     return false;
   };
   if (!expected()) {
@@ -342,7 +342,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
   }
   // Mine: returned to this caller, whoever took it from the queue.
   auto mine = [&](uint64_t got) {
-    return id == 0 ? awaited_.count(got) == 0 && by_id_only_.count(got) == 0 : got == id;
+    return id == 0 ? !awaited(got) && by_id_only_.count(got) == 0 : got == id;
   };
   if (id != 0) awaited_.insert(id);
   struct Unawait {
@@ -404,7 +404,44 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
   }
 }
 
-Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std::string* out, ErrorText& error) {
+bool Pool::awaited(uint64_t id) const {
+  if (awaited_.count(id)) return true;
+  for (const auto& [from, to] : awaited_ranges_)
+    if (id >= from && id < to) return true;
+  return false;
+}
+
+Status Pool::take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string>>* got,
+                          ErrorText& error) {
+  constexpr size_t kMaxCount = 256;
+  if (read_buf_.empty()) read_buf_.resize(64 << 10);
+  size_t lens[kMaxCount];
+  size_t done = 0;
+  Status st = results_->get_many(read_buf_.data(), read_buf_.size(), lens, kMaxCount, &done, deadline, error);
+  if (st == Status::TooLarge && done == 0) {  // a first message larger than the buffer: alone
+    std::string message;
+    uint64_t id = 0;
+    st = take_result(deadline, &message, &id, error);
+    if (st == Status::Ok) got->emplace_back(id, std::move(message));
+    return st;
+  }
+  if (st == Status::Empty || st == Status::Timeout) {
+    error.set("pool '%s': no result came within the timeout", name().c_str());
+    return Status::Timeout;
+  }
+  if (st != Status::Ok && done == 0) return st;
+  size_t at = 0;
+  for (size_t i = 0; i < done; ++i) {
+    std::string message(read_buf_.data() + at, lens[i]);
+    at += lens[i];
+    uint64_t id = 0;
+    if (result_id(message, &id)) got->emplace_back(id, std::move(message));  // else no pool result: dropped
+  }
+  return Status::Ok;
+}
+
+Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std::string* values,
+                     std::string* failures, ErrorText& error) {
   const uint64_t end = first + count;
   auto range = [&] {
     return format("tasks %llu..%llu", static_cast<unsigned long long>(first), static_cast<unsigned long long>(end - 1));
@@ -415,52 +452,59 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
     return Status::InvalidArg;
   }
   std::unique_lock<std::mutex> lk(mu_);
-  // How many of the range are here; 0 with *missing set when one will never come to this caller.
-  auto count_arrived = [&](uint64_t* missing) {
-    size_t have = 0;
-    for (uint64_t i = first; i < end; ++i) {
-      if (!pending_.count(i)) {
-        *missing = i;
-        return size_t{0};
-      }
-      have += arrived_.count(i);
+  std::vector<std::string> slot(count);  // the range's result messages, as they come
+  size_t have = 0;
+  // Moves what other readers left in arrived_ into slot; false (error set) when
+  // a result of the range will never come to this caller.
+  auto claim = [&] {
+    for (auto it = arrived_.lower_bound(first); it != arrived_.end() && it->first < end;) {
+      slot[it->first - first] = std::move(it->second);
+      ++have;
+      it = arrived_.erase(it);
     }
-    return have;
+    for (uint64_t i = first; i < end; ++i) {
+      if (slot[i - first].empty() && !pending_.count(i)) {
+        error.set("pool '%s': results of %s: task %llu is not a task of this handle whose result is still to come",
+                  name().c_str(), range().c_str(), static_cast<unsigned long long>(i));
+        return false;
+      }
+    }
+    return true;
   };
-  uint64_t missing = 0;
-  size_t have = count_arrived(&missing);
-  if (missing != 0) {
-    error.set("pool '%s': results of %s: task %llu is not a task of this handle whose result is still to come",
-              name().c_str(), range().c_str(), static_cast<unsigned long long>(missing));
+  if (!claim()) {
+    for (uint64_t i = first; i < end; ++i)  // (nothing is taken: what was claimed goes back)
+      if (!slot[i - first].empty()) arrived_.emplace(i, std::move(slot[i - first]));
     return Status::InvalidArg;
   }
-  for (uint64_t i = first; i < end; ++i) awaited_.insert(i);  // result(0) leaves them alone meanwhile
+  awaited_ranges_.emplace_back(first, end);  // result(0) leaves them alone meanwhile
   struct Unawait {
-    std::multiset<uint64_t>& awaited;
-    uint64_t first, end;
+    std::vector<std::pair<uint64_t, uint64_t>>& ranges;
+    uint64_t first;
     ~Unawait() {
-      for (uint64_t i = first; i < end; ++i) awaited.erase(awaited.find(i));
+      for (auto it = ranges.begin(); it != ranges.end(); ++it)
+        if (it->first == first) {
+          ranges.erase(it);
+          break;
+        }
     }
-  } unawait{awaited_, first, end};
-  while (have < count) {
+  } unawait{awaited_ranges_, first};
+  Status st = Status::Ok;
+  std::vector<std::pair<uint64_t, std::string>> got;
+  while (have < count && st == Status::Ok) {
     if (reading_) {  // another thread reads: wait for it to hand over results or its role
-      if (deadline.expired()) break;
-      arrived_cv_.wait_for(lk, std::chrono::nanoseconds(deadline.until_ns(kSliceNs) - monotonic_ns()));
-      have = count_arrived(&missing);
-      if (missing != 0) {
-        error.set("pool '%s': results of %s: the result of task %llu went to another caller waiting for it",
-                  name().c_str(), range().c_str(), static_cast<unsigned long long>(missing));
-        return Status::InvalidArg;
+      if (deadline.expired()) {
+        st = Status::Timeout;
+        break;
       }
+      arrived_cv_.wait_for(lk, std::chrono::nanoseconds(deadline.until_ns(kSliceNs) - monotonic_ns()));
+      if (!claim()) st = Status::InvalidArg;
       continue;
     }
     reading_ = true;
     lk.unlock();
-    std::string message;
-    uint64_t got = 0;
-    Status st;
+    got.clear();
     try {
-      st = take_result(deadline, &message, &got, error);
+      st = take_results(deadline, &got, error);
     } catch (...) {
       lk.lock();
       reading_ = false;
@@ -470,30 +514,46 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
     lk.lock();
     reading_ = false;
     arrived_cv_.notify_all();
-    if (st == Status::Timeout) break;
-    if (st != Status::Ok) return st;
-    if (!pending_.count(got) || arrived_.count(got)) continue;  // a duplicate: dropped
-    arrived_.emplace(got, std::move(message));
-    if (got >= first && got < end) ++have;
+    for (auto& [id, message] : got) {
+      if (!pending_.count(id) || arrived_.count(id)) continue;  // a duplicate: dropped
+      if (id >= first && id < end) {
+        if (!slot[id - first].empty()) continue;  // a duplicate
+        slot[id - first] = std::move(message);
+        ++have;
+      } else {
+        arrived_.emplace(id, std::move(message));
+      }
+    }
   }
-  if (have < count) {
-    error.set("pool '%s': %zu of the %zu results of %s came within the timeout (they wait for the next call)",
-              name().c_str(), have, count, range().c_str());
-    return Status::Timeout;
+  if (have < count) {  // nothing is taken: what came waits for the next call
+    for (uint64_t i = first; i < end; ++i)
+      if (!slot[i - first].empty()) arrived_.emplace(i, std::move(slot[i - first]));
+    if (st == Status::Timeout)
+      error.set("pool '%s': %zu of the %zu results of %s came within the timeout (they wait for the next call)",
+                name().c_str(), have, count, range().c_str());
+    return st;
   }
-  size_t bytes = 2 + count;
-  for (uint64_t i = first; i < end; ++i) bytes += arrived_[i].size();
-  out->clear();
-  out->reserve(bytes);
-  *out += '[';
+  values->clear();
+  failures->clear();
+  *values += '[';
+  *failures += '{';
   for (uint64_t i = first; i < end; ++i) {
-    auto it = arrived_.find(i);
-    if (i != first) *out += ',';
-    *out += it->second;
-    arrived_.erase(it);
+    const std::string& m = slot[i - first];
+    if (i != first) *values += ',';
+    // A result as finish() writes it, {"id":<i>,"ok":true,"result":<value>}, gives its value as is.
+    const std::string ok = format("{\"id\":%llu,\"ok\":true,\"result\":", static_cast<unsigned long long>(i));
+    if (m.size() > ok.size() && m.compare(0, ok.size(), ok) == 0 && m.back() == '}') {
+      values->append(m, ok.size(), m.size() - ok.size() - 1);
+    } else {
+      *values += "null";
+      if (failures->size() > 1) *failures += ',';
+      *failures += format("\"%llu\":", static_cast<unsigned long long>(i - first));
+      *failures += m;
+    }
     forget(i);
   }
-  *out += ']';
+  *values += ']';
+  *failures += '}';
   return Status::Ok;
 }
 

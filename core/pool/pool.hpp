@@ -100,10 +100,13 @@ class Pool {
   // thread waits for by id), as its result message (see above). INVALID_ARG
   // for an id this handle has no result to come for.
   Status result(uint64_t id, const Deadline& deadline, std::string* out, ErrorText& error);
-  // The results of tasks first .. first+count-1 together, as a JSON array of
-  // their result messages in id order, once all of them came. TIMEOUT takes
-  // none of them (they wait for the next call); INVALID_ARG as for result().
-  Status results(uint64_t first, size_t count, const Deadline& deadline, std::string* out, ErrorText& error);
+  // The results of tasks first .. first+count-1 together, once all of them
+  // came: *values is a JSON array of each task's result in id order (null
+  // for one that failed), *failures a JSON object mapping the index of each
+  // failed (or cancelled) one to its result message. TIMEOUT takes none of
+  // them (they wait for the next call); INVALID_ARG as for result().
+  Status results(uint64_t first, size_t count, const Deadline& deadline, std::string* values, std::string* failures,
+                 ErrorText& error);
   // Takes task `id` back out of the pool if no worker has taken it yet
   // (*cancelled true): it never runs, join() does not wait for it, and its
   // result is a cancelled one. *cancelled false: a worker has it (or had it),
@@ -173,6 +176,10 @@ class Pool {
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
+  // What the result queue holds, up to a few hundred messages (waits for one): (id, message) each.
+  Status take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string>>* got,
+                      ErrorText& error);
+  bool awaited(uint64_t id) const;  // a thread waits for it by id or in a range now (mu_ held)
   void forget(uint64_t id);  // its result was returned, or it was never put (mu_ held)
 
   std::unique_ptr<Queue> tasks_;
@@ -188,6 +195,8 @@ class Pool {
   std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
   std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
   std::set<uint64_t> by_id_only_;            // pending ids result(0) leaves alone (submit_array)
+  std::vector<std::pair<uint64_t, uint64_t>> awaited_ranges_;  // [first, end) that results() waits for now
+  std::vector<char> read_buf_;               // results()'s reads of many messages (under reading_)
   bool reading_ = false;                     // one thread at a time takes from results_
 
   // Worker side: chunks taken whose tasks are not all settled yet.

@@ -36,6 +36,7 @@ Differences from multiprocessing.Pool, on purpose:
     JoinableQueue.join does.
 """
 
+import collections
 import concurrent.futures
 import json
 import multiprocessing
@@ -60,9 +61,13 @@ _encode = _jsoncodec.encode
 _decode = _jsoncodec.decode
 _free_pool = lib.delete_NativePool
 _free_task = lib.delete_NativePoolTask
+_free_batch = lib.delete_NativePoolBatch
 _submit_many = lib.polyipc_python_pool_submit_many
+_submit_array = lib.polyipc_python_pool_submit_array
 _OK, _TIMEOUT, _FULL = lib.POLYIPC_OK, lib.POLYIPC_ERR_TIMEOUT, lib.POLYIPC_ERR_FULL
 MAX_AUTO_CHUNKSIZE = 1024
+# map() submits tasks in groups of about this many (whole chunks), two groups out at a time.
+MAP_GROUP_TASKS = 2048
 
 
 class PoolTaskError(Exception):
@@ -139,6 +144,21 @@ def _call_args(args, kwds):
     if isinstance(args, (str, bytes, bytearray, dict)):
         raise TypeError(f"'args' must be a sequence of arguments, not {type(args).__name__}")
     return list(args)
+
+
+def _finish_batch(batch, results, errors):
+    """Finishes the batch's next len(results) tasks; a result JSON cannot carry fails its task."""
+    try:
+        text = _encode(results)
+    except (TypeError, ValueError, RecursionError):
+        for i, value in enumerate(results):
+            try:
+                _encode(value)
+            except (TypeError, ValueError, RecursionError) as e:
+                errors[str(i)] = error_text(e)
+                results[i] = None
+        text = _encode(results)
+    lib.NativePoolBatch_finish(batch, text, _encode(errors) if errors else b"")
 
 
 def _reopen(name):
@@ -608,18 +628,60 @@ class Pool(HandleOwner):
     def map(self, func, iterable, chunksize=None):
         """[func(item) for item in iterable], each a task with args [item], run by the workers,
         `chunksize` to a pool message (None: len // 32, at most 1024, as multiprocessing picks
-        one from the length); the first failed task (in order) raises its PoolTaskError."""
+        one from the length). Once every task has ended, the first failed one (in order)
+        raises its PoolTaskError."""
         _check_function(func)
-        items = list(iterable)
-        chunksize = _check_chunksize(_auto_chunksize(chunksize, items))
-        return list(self._iter_results(func, ([item] for item in items), True, 256, chunksize))
+        items = [[item] for item in iterable]
+        return self._map_calls(func, items, _check_chunksize(_auto_chunksize(chunksize, items)))
 
     def starmap(self, func, iterable, chunksize=None):
         """[func(*args) for args in iterable], each a task with args the JSON array of args."""
         _check_function(func)
         calls = [_call_args(args, None) for args in iterable]
-        chunksize = _check_chunksize(_auto_chunksize(chunksize, calls))
-        return list(self._iter_results(func, iter(calls), True, 256, chunksize))
+        return self._map_calls(func, calls, _check_chunksize(_auto_chunksize(chunksize, calls)))
+
+    def _map_calls(self, func, calls, chunksize):
+        """The results of func(call) for each JSON value of the list `calls`, in order. The
+        calls go in as JSON arrays (one native call per group of MAP_GROUP_TASKS), and the
+        results come back the same way, a group at a time, two groups out; workers that
+        serve() take a chunk's arguments and finish its tasks in one call each. These tasks'
+        results are for this call alone (next_result() never returns them)."""
+        group = max(chunksize, MAP_GROUP_TASKS // chunksize * chunksize)
+        h = self._handle
+        ptr = h.enter()
+        try:
+            out = []
+            failure = None
+            out_groups = collections.deque()  # (first task id, count), submitted, not collected yet
+            i = 0
+            while (i < len(calls) and failure is None) or out_groups:
+                if i < len(calls) and failure is None and len(out_groups) < 2:
+                    ns = 0 if out_groups else _slice_ns(None)
+                    first, done, status, message = _submit_array(ptr, func, _encode(calls[i:i + group]),
+                                                                 chunksize, ns)
+                    if done:
+                        out_groups.append((first, done))
+                        i += done
+                    if status == _OK or done:
+                        continue
+                    if status not in (_TIMEOUT, _FULL):
+                        raise _errors.error_for(status, message)
+                    if not out_groups:  # the pool is full of others' tasks: wait on
+                        h.check()
+                        continue
+                first, count = out_groups.popleft()  # no room, or two groups out: collect the older
+                values, failures = _decode(_in_slices(h, lib.NativePool_results, ptr, None, first, count))
+                out += values
+                if failures and failure is None:  # the rest still ends first: no result is left behind
+                    failure = failures[min(failures, key=int)]
+            if failure is not None:
+                if failure.get("cancelled") is True:
+                    raise concurrent.futures.CancelledError(
+                        f"pool {self._name!r}: task {failure.get('id')} ({func!r}) was cancelled")
+                raise PoolTaskError(failure.get("error", ""), failure.get("id"), func)
+            return out
+        finally:
+            h.leave()
 
     # ---- working -----------------------------------------------------------------
     def take(self, timeout=None):
@@ -666,33 +728,60 @@ class Pool(HandleOwner):
 
     def _serve(self, functions, stop):
         served = 0
+        h = self._handle
         while stop is None or not stop.is_set():
+            ptr = h.enter()
             try:
-                task = self.take(timeout=SERVE_SLICE_SECONDS)
-            except _Empty:
-                continue
-            except _errors.Closed:
-                break
-            with task:
-                handler = functions.get(task.function)
-                if handler is None:
-                    task.fail(f"no function '{task.function}' in this worker")
-                else:
-                    try:
-                        args = task.args
-                        if isinstance(args, list):
-                            value = handler(*args)
-                        elif isinstance(args, dict):
-                            value = handler(**args)
-                        else:
-                            value = handler(args)
-                        text = _encode(value)
-                    except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
-                        task.fail(error_text(e))
-                    else:
-                        task.complete_json(text)
-            served += 1
+                try:
+                    batch = _in_slices(h, lib.NativePool_take_batch, ptr, _monotonic() + SERVE_SLICE_SECONDS, 0)
+                except _Timeout:
+                    continue
+                except _errors.Closed:
+                    break
+                batch = getattr(batch, "this", batch)
+                try:
+                    served += self._run_batch(batch, functions, stop)
+                finally:
+                    _free_batch(batch)  # gives back what was not finished
+            finally:
+                h.leave()
         return served
+
+    @staticmethod
+    def _run_batch(batch, functions, stop):
+        """Runs the tasks of a batch (a chunk's, or one plain task) and finishes them in one
+        call; stops early once `stop` is set, and on a BaseException finishes the tasks that
+        ran before it goes on (the rest go back to the pool). Returns how many it finished."""
+        name = lib.NativePoolBatch_function(batch).decode("utf-8", "replace")
+        handler = functions.get(name)
+        calls = _decode(lib.NativePoolBatch_args(batch))
+        results = []
+        errors = {}
+        if handler is None:
+            results = [None] * len(calls)
+            errors = {str(i): f"no function '{name}' in this worker" for i in range(len(calls))}
+        else:
+            try:
+                for args in calls:
+                    if results and stop is not None and stop.is_set():
+                        break
+                    try:
+                        if isinstance(args, list):
+                            results.append(handler(*args))
+                        elif isinstance(args, dict):
+                            results.append(handler(**args))
+                        else:
+                            results.append(handler(args))
+                    except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
+                        errors[str(len(results))] = error_text(e)
+                        results.append(None)
+            except BaseException:
+                if results:
+                    _finish_batch(batch, results, errors)
+                raise
+        if results:
+            _finish_batch(batch, results, errors)
+        return len(results)
 
     # ---- the pool as a whole --------------------------------------------------------
     def close(self):
