@@ -605,12 +605,16 @@ Status Pool::receive(size_t max_tasks, const Deadline& deadline, std::unique_ptr
   if (st != Status::Ok) return st;
   static const char kArgs[] = ",\"args\":";
   try {  // the shapes submit() and submit_many() write; the args are handed on as they were sent
-    const nlohmann::json j = nlohmann::json::parse(t->message);
+    // Strings in the text escape their quotes, so the first ,"args": is the
+    // field, and the last: what comes before it is parsed alone (a chunk's
+    // arguments can be long).
+    const size_t at = t->message.find(kArgs);
+    if (at == std::string::npos || t->message.back() != '}') throw std::runtime_error("no args");
+    const std::string head = t->message.substr(0, at) + '}';
+    const nlohmann::json j = nlohmann::json::parse(head);
     t->id = j.at("id").get<uint64_t>();
     t->reply = j.at("reply").get<std::string>();
-    // Strings in the text escape their quotes, so the first ,"args": is the field.
-    const size_t at = t->message.find(kArgs);
-    if (at == std::string::npos || t->message.back() != '}' || t->id == 0) throw std::runtime_error("no args");
+    if (t->id == 0) throw std::runtime_error("no id");
     const size_t from = at + sizeof kArgs - 1;
     const std::string_view args(t->message.data() + from, t->message.size() - 1 - from);
     if (!j.contains("n")) {
@@ -703,18 +707,28 @@ Queue& Pool::reply_queue(const std::string& reply) {
   return *replies_.emplace(reply, Queue::open(reply, OpenMode::OpenOnly, q)).first->second;
 }
 
-void Pool::send_result(const std::string& reply, uint64_t id, std::string message) {
+void Pool::send_results(const std::string& reply, std::vector<std::string>& messages) {
   try {
     Queue& q = reply_queue(reply);
-    bool too_large = false;
-    for (;;) {  // a full result queue waits for its submitter, unless it is gone
+    std::vector<const void*> data(messages.size());
+    std::vector<size_t> lens(messages.size());
+    for (size_t i = 0; i < messages.size(); ++i) data[i] = messages[i].data(), lens[i] = messages[i].size();
+    size_t sent = 0, too_large = SIZE_MAX;  // the message last replaced by its error
+    while (sent < messages.size()) {  // a full result queue waits for its submitter, unless it is gone
       ErrorText put_error;
-      const Status st = q.put(message.data(), message.size(), 0, Deadline::after(kSliceNs), put_error);
-      if (st == Status::Ok) return;
-      if (st == Status::TooLarge && !too_large) {  // can never fit: the submitter hears why instead
-        too_large = true;
-        message = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", static_cast<unsigned long long>(id),
-                         json_string(put_error.text).c_str());
+      size_t done = 0;
+      const Status st = q.put_many(data.data() + sent, lens.data() + sent, messages.size() - sent, &done,
+                                   Deadline::after(kSliceNs), put_error);
+      sent += done;
+      if (st == Status::Ok) continue;
+      if (st == Status::TooLarge && too_large != sent) {  // can never fit: the submitter hears why instead
+        uint64_t id = 0;
+        result_id(messages[sent], &id);
+        too_large = sent;
+        messages[sent] = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", static_cast<unsigned long long>(id),
+                                json_string(put_error.text).c_str());
+        data[sent] = messages[sent].data();
+        lens[sent] = messages[sent].size();
         continue;
       }
       if ((st != Status::Timeout && st != Status::Full) || !is_alive(q.creator())) return;  // dropped
@@ -744,7 +758,8 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
     message.append(static_cast<const char*>(data), len);
     message += '}';
   }
-  send_result(task.reply, task.id, std::move(message));
+  std::vector<std::string> one{std::move(message)};
+  send_results(task.reply, one);
   if (task.chunk) return settle(task.chunk, 1, true, error);
   return tasks_->task_done(task.message.data(), task.message.size(), error);
 }
@@ -791,19 +806,21 @@ Status Pool::finish_batch(PoolBatch& b, const void* results, size_t len, const v
       return Status::InvalidJson;
     }
   }
+  std::vector<std::string> messages(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    const uint64_t id = b.first_id + b.finished + i;
-    std::string message = format("{\"id\":%llu,", static_cast<unsigned long long>(id));
+    std::string& m = messages[i];
+    m = "{\"id\":";
+    m += std::to_string(b.first_id + b.finished + i);
     auto f = failed.find(i);
     if (f != failed.end()) {
-      message += "\"ok\":false,\"error\":" + json_string(f->second) + "}";
+      m += ",\"ok\":false,\"error\":" + json_string(f->second) + "}";
     } else {
-      message += "\"ok\":true,\"result\":";
-      message += items[i];
-      message += '}';
+      m += ",\"ok\":true,\"result\":";
+      m += items[i];
+      m += '}';
     }
-    send_result(b.reply, id, std::move(message));
   }
+  send_results(b.reply, messages);
   b.finished += items.size();
   if (b.chunk) return settle(b.chunk, items.size(), true, error);
   return tasks_->task_done(b.message.data(), b.message.size(), error);

@@ -170,9 +170,10 @@ class Pool {
                  ErrorText& error);
   // n tasks of chunk c are done with: finished, or given back.
   Status settle(const std::shared_ptr<PoolChunk>& c, size_t n, bool finished, ErrorText& error);
-  // Puts a result message in the submitter's queue `reply`, waiting while it
-  // is full; dropped when the submitter is gone.
-  void send_result(const std::string& reply, uint64_t id, std::string message);
+  // Puts result messages in the submitter's queue `reply`, in order, waiting
+  // while it is full; dropped when the submitter is gone. One that can never
+  // fit is replaced by an error result saying why.
+  void send_results(const std::string& reply, std::vector<std::string>& messages);
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);

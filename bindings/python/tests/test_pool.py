@@ -383,6 +383,51 @@ def test_serve_ends_when_stop_is_set(pool):
     assert not worker.is_alive() and served == [1]
 
 
+def test_serve_stopped_mid_chunk_finishes_what_ran_and_gives_back_the_rest(pool):
+    stop = threading.Event()
+    ran = []
+
+    def sq(x):
+        ran.append(x)
+        if x == 3:
+            stop.set()
+        return x * x
+
+    results = []
+    submitter = threading.Thread(target=lambda: results.extend(pool.imap("sq", range(10), chunksize=10)))
+    submitter.start()
+    assert pool.serve({"sq": sq}, stop=stop) == 4  # one chunk: tasks 0..3 ran and were finished
+    assert ran == [0, 1, 2, 3]
+    assert pool.stat()["depth"] == 1  # the chunk went back whole
+    pool.close()
+    assert pool.serve({"sq": sq}) == 10  # all ten again: the second results of 0..3 are dropped
+    submitter.join(30)
+    assert results == [i * i for i in range(10)]
+    pool.join(timeout=10)
+
+
+def test_map_raises_the_first_failure_in_order_once_every_task_ended(pool, qname):
+    stop = threading.Event()
+    worker = threading.Thread(target=pool.serve, args=({"inv": lambda x: 1 / x,
+                                                        "big": lambda x: "x" * x},), kwargs={"stop": stop})
+    worker.start()
+    try:
+        items = [1] * 5000
+        items[3000] = 0
+        items[4000] = "s"
+        with pytest.raises(polyipc.PoolTaskError, match="^ZeroDivisionError") as ei:
+            pool.map("inv", items, chunksize=100)
+        assert ei.value.function == "inv"
+        assert pool.stat()["results_pending"] == 0  # no result is left behind
+        assert pool.map("inv", [2, 4], chunksize=1) == [0.5, 0.25]
+        with pytest.raises(TypeError):  # arguments JSON cannot carry: nothing is submitted
+            pool.map("inv", [1, {1}])
+        assert pool.stat()["results_pending"] == 0
+    finally:
+        stop.set()
+        worker.join(30)
+
+
 def test_map_starmap_imap_and_imap_unordered(pool, qname):
     stop = threading.Event()
     worker = threading.Thread(target=pool.serve, args=({"sq": lambda x: x * x, "add": lambda a, b: a + b,
