@@ -1,6 +1,7 @@
 package polyipc
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -96,4 +97,60 @@ func BenchmarkReserveBorrow64KiB(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// Pool throughput: b.N tasks adding two integers, served by two Serve
+// goroutines of the same process, submitted task by task (Submit, Wait), in
+// one SubmitMany of chunk 64, or in one Map of chunk 64:
+// go test -run '^$' -bench PoolTasks .
+func BenchmarkPoolTasks(b *testing.B) {
+	for _, how := range []string{"Submit", "SubmitMany", "Map"} {
+		b.Run(how, func(b *testing.B) {
+			p := openPool(b)
+			ctx, cancel := context.WithCancel(bg)
+			defer cancel()
+			for i := 0; i < 2; i++ {
+				go func() { _ = p.Serve(ctx, testHandlers()) }()
+			}
+			args := make([]any, b.N)
+			for i := range args {
+				args[i] = []int{i, 1}
+			}
+			b.ResetTimer()
+			switch how {
+			case "Submit":
+				futures := make([]*Future, 0, 256)
+				for i := 0; i < b.N; i++ {
+					f, err := p.Submit(bg, "add", args[i])
+					if err != nil {
+						b.Fatal(err)
+					}
+					if futures = append(futures, f); len(futures) == cap(futures) || i == b.N-1 {
+						for _, f := range futures {
+							if _, err := f.Wait(bg); err != nil {
+								b.Fatal(err)
+							}
+						}
+						futures = futures[:0]
+					}
+				}
+			case "SubmitMany":
+				futures, err := p.SubmitMany(bg, "add", args, 64)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for _, f := range futures {
+					if _, err := f.Wait(bg); err != nil {
+						b.Fatal(err)
+					}
+				}
+			case "Map":
+				if _, err := p.Map(bg, "add", args, 64); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tasks/s")
+		})
+	}
 }

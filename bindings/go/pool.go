@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -110,6 +111,15 @@ func marshalJSON(v any) ([]byte, error) {
 	return json.Marshal(v)
 }
 
+// isRawJSON reports whether marshalJSON takes v as JSON text as it is.
+func isRawJSON(v any) bool {
+	switch v.(type) {
+	case json.RawMessage, []byte:
+		return true
+	}
+	return false
+}
+
 // ---- submitting ---------------------------------------------------------
 
 // Future is the result to come of a task submitted through a Pool handle.
@@ -197,6 +207,9 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 	lens := make([]uint64, len(args))
 	for i, a := range args {
 		text, err := marshalJSON(a)
+		if err == nil && isRawJSON(a) && !json.Valid(text) { // (checked here, as the calls take a group each)
+			err = newError(StatusInvalidJSON, nil, "not valid JSON")
+		}
 		if err != nil {
 			return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': arguments %d: %w", p.s.name, function, i, err)
 		}
@@ -219,7 +232,10 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 			}
 			p.fmu.Unlock()
 		}()
-		native.PoolSubmitMany(h, function, data[off:], lens[pos:], chunk, timeoutNs, &first, &done)
+		// At most a group per call: the library checks every argument it is
+		// given before putting any, and a full pool takes a few chunks a call.
+		end := min(len(lens), pos+max(chunk, mapGroupTasks/chunk*chunk))
+		native.PoolSubmitMany(h, function, data[off:], lens[pos:end], chunk, timeoutNs, &first, &done)
 	}
 	oldest := 0 // the first Future of this call whose result may still be to come
 	for pos < len(args) {
@@ -237,15 +253,152 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 		switch {
 		case err == nil || pos > before:
 		case isStatus(err, StatusFull) || isStatus(err, StatusTimeout):
-			// No room: workers may be waiting for room in our result queue, which collecting makes.
-			if err := futures[oldest].await(ctx); err != nil {
-				return futures, err
+			// No room: workers may be waiting for room in our result queue, which
+			// collecting makes. A chunk's worth of results: about a message taken.
+			for _, f := range futures[oldest:min(len(futures), oldest+chunk)] {
+				if err := f.await(ctx); err != nil {
+					return futures, err
+				}
 			}
 		default:
 			return futures, err
 		}
 	}
 	return futures, nil
+}
+
+// mapGroupTasks is about how many tasks Map submits in one native call
+// (whole chunks); two such groups are out at a time.
+const mapGroupTasks = 2048
+
+// Map runs function(args[i]) for each i on the pool's workers and returns
+// their results in the order of args, as Python's Pool.map: args are encoded
+// as by Submit, chunk of them to a pool message (chunk <= 1: plain tasks).
+// The arguments go in as JSON arrays, a group of tasks per native call, and
+// the results come back the same way, so the per-task cost stays in the
+// workers. Once every task has ended, the first failed one (in order)
+// returns its *TaskError. While the pool is full, Map waits until ctx is
+// done, collecting its own results meanwhile; an error other than a failed
+// task (ctx done, Close) leaves the tasks out to run, their results dropped
+// with the handle. Map's tasks have no Futures, and Next never returns them.
+func (p *Pool) Map(ctx context.Context, function string, args []any, chunk int) ([]json.RawMessage, error) {
+	if strings.IndexByte(function, 0) >= 0 {
+		return nil, newError(StatusInvalidArg, nil, "pool '%s': map: the function name %q contains a NUL byte",
+			p.s.name, function)
+	}
+	if chunk < 1 {
+		chunk = 1
+	}
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	texts := make([][]byte, len(args))
+	for i, a := range args {
+		text, err := marshalJSON(a)
+		if err == nil && isRawJSON(a) && !json.Valid(text) { // (checked here, as the calls take a group each)
+			err = newError(StatusInvalidJSON, nil, "not valid JSON")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("polyipc: pool '%s': map '%s': arguments %d: %w", p.s.name, function, i, err)
+		}
+		texts[i] = text
+	}
+	group := max(chunk, mapGroupTasks/chunk*chunk)
+	type span struct {
+		first uint64
+		count int
+	}
+	var out []json.RawMessage
+	var spans []span // submitted, not collected yet, in order
+	var failure error
+	collect := func() error {
+		g := spans[0]
+		spans = spans[1:]
+		var msg []byte
+		err := p.s.wait(ctx, "map", func(h native.SwigcptrNativePool, timeoutNs int64) {
+			msg = h.Results(g.first, int64(g.count), timeoutNs)
+		})
+		if err != nil {
+			return err
+		}
+		var both [2]json.RawMessage
+		var values []json.RawMessage
+		var failures map[string]resultMessage
+		if json.Unmarshal(msg, &both) != nil || json.Unmarshal(both[0], &values) != nil ||
+			json.Unmarshal(both[1], &failures) != nil || len(values) != g.count {
+			return newError(StatusIncompatible, nil, "pool '%s': map: results that do not parse: %.200s", p.s.name, msg)
+		}
+		out = append(out, values...)
+		if len(failures) > 0 && failure == nil {
+			at := -1
+			for k := range failures {
+				if i, err := strconv.Atoi(k); err == nil && (at < 0 || i < at) {
+					at = i
+				}
+			}
+			r := failures[strconv.Itoa(at)]
+			if r.Cancelled {
+				failure = fmt.Errorf("polyipc: pool '%s': task %d (%s): %w", p.s.name, r.ID, function, ErrCancelled)
+			} else {
+				failure = &TaskError{Pool: p.s.name, ID: r.ID, Function: function, Message: r.Error}
+			}
+		}
+		return nil
+	}
+	next := 0 // the next task to submit
+	for (next < len(args) && failure == nil) || len(spans) > 0 {
+		if next < len(args) && failure == nil && len(spans) < 2 {
+			end := min(next+group, len(args))
+			size := 2 + end - next
+			for _, t := range texts[next:end] {
+				size += len(t)
+			}
+			data := make([]byte, 0, size)
+			data = append(data, '[')
+			for i, t := range texts[next:end] {
+				if i > 0 {
+					data = append(data, ',')
+				}
+				data = append(data, t...)
+			}
+			data = append(data, ']')
+			var first, done uint64
+			submit := func(h native.SwigcptrNativePool, timeoutNs int64) {
+				native.PoolSubmitArray(h, function, data, chunk, timeoutNs, &first, &done)
+			}
+			var err error
+			if len(spans) == 0 { // nothing of ours to collect: wait for room, a slice at a time
+				var ended bool
+				if ended, err = p.s.slice(ctx, "map", submit); !ended {
+					err = nil
+				}
+			} else {
+				err = p.s.do(func(h native.SwigcptrNativePool) { submit(h, 0) }) // the room there is now
+			}
+			if done > 0 {
+				spans = append(spans, span{first, int(done)})
+				next += int(done)
+			}
+			switch {
+			case err == nil || done > 0:
+				continue
+			case len(spans) > 0 && (isStatus(err, StatusFull) || isStatus(err, StatusTimeout)):
+				// No room: collecting makes some (workers may wait for room in our result queue).
+			default:
+				return nil, err
+			}
+		}
+		if err := collect(); err != nil {
+			return nil, err
+		}
+	}
+	if failure != nil {
+		return nil, failure
+	}
+	if out == nil {
+		out = []json.RawMessage{}
+	}
+	return out, nil
 }
 
 // claimLocked is the Future of task id, just submitted: a concurrent Next
@@ -590,16 +743,18 @@ func callNative(f func()) (err error) {
 // err.Error() as its text.
 type Handler func(ctx context.Context, args json.RawMessage) (any, error)
 
-// Serve is a worker loop: it takes tasks one at a time and runs the handler
-// registered under the task's function name, finishing the task with the
-// handler's result, or failing it with the handler's error text (a panic in
-// a handler fails the task with "panic: <value>"). A task whose function is
-// not in handlers fails with "no function '<name>' in this worker". Serve
-// returns nil once CloseTasks was called and every task was finished, and
-// ctx.Err() when ctx is done: a handler that returns an error after ctx is
-// done has its task given back (for another worker), not failed. Run
-// several Serve goroutines on a handle (or several handles) to run tasks
-// concurrently.
+// Serve is a worker loop: it takes tasks and runs the handler registered
+// under the task's function name, finishing the task with the handler's
+// result, or failing it with the handler's error text (a panic in a handler
+// fails the task with "panic: <value>"). A task whose function is not in
+// handlers fails with "no function '<name>' in this worker". The tasks of a
+// chunk (see SubmitMany, Map) are taken together and finished together, in
+// one native call each, and run one after another. Serve returns nil once
+// CloseTasks was called and every task was finished, and ctx.Err() when ctx
+// is done: the tasks that ran are finished, and the rest (a handler that
+// returns an error after ctx is done included) go back to the pool for
+// another worker, not failed. Run several Serve goroutines on a handle (or
+// several handles) to run tasks concurrently.
 func (p *Pool) Serve(ctx context.Context, handlers map[string]Handler) error {
 	if ctx == nil {
 		ctx = context.Background()
@@ -610,7 +765,7 @@ func (p *Pool) Serve(ctx context.Context, handlers map[string]Handler) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		t, err := p.Take(ctx) // in slices of 50 ms: it notices ctx
+		b, err := p.takeBatch(ctx) // in slices of 50 ms: it notices ctx
 		switch {
 		case err == nil:
 		case errors.Is(err, ErrClosed):
@@ -620,37 +775,105 @@ func (p *Pool) Serve(ctx context.Context, handlers map[string]Handler) error {
 		default:
 			return err
 		}
-		if err := p.serveOne(ctx, t, handlers); err != nil {
+		if err := p.serveBatch(ctx, b, handlers); err != nil {
 			return err
 		}
 	}
 }
 
-// serveOne runs task t and ends it; an error ends Serve.
-func (p *Pool) serveOne(ctx context.Context, t *Task, handlers map[string]Handler) error {
-	defer t.Close()
-	h, ok := handlers[t.function]
-	if !ok {
-		return t.Fail(fmt.Sprintf("no function '%s' in this worker", t.function))
+// batch is the tasks first .. first+count-1 of one function that Serve took
+// together; args is the JSON array of their arguments.
+type batch struct {
+	h        native.SwigcptrNativePoolBatch
+	first    uint64
+	function string
+	args     []byte
+}
+
+func (p *Pool) takeBatch(ctx context.Context) (*batch, error) {
+	var b *batch
+	err := p.s.wait(ctx, "take", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		nb := h.Take_batch(0, timeoutNs) // panics (no task) or returns some
+		bh := native.SwigcptrNativePoolBatch(nb.Swigcptr())
+		b = &batch{h: bh, first: bh.First_id(), function: string(bh.Function()), args: bh.Args()}
+		p.tasks.Add(1) // under the guard: Close sees it
+	})
+	return b, err
+}
+
+// serveBatch runs the tasks of b in turn and finishes those that ran in one
+// call; the rest go back with b. An error ends Serve.
+func (p *Pool) serveBatch(ctx context.Context, b *batch, handlers map[string]Handler) error {
+	defer func() { // gives back what was not finished
+		p.s.mu.RLock()
+		native.DeleteNativePoolBatch(b.h)
+		p.tasks.Add(-1)
+		p.s.mu.RUnlock()
+	}()
+	var calls []json.RawMessage
+	if err := json.Unmarshal(b.args, &calls); err != nil {
+		return newError(StatusIncompatible, err, "pool '%s': tasks from %d: arguments that are not a JSON array",
+			p.s.name, b.first)
 	}
-	result, err := runHandler(ctx, h, t.args)
-	if err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err() // t goes back (deferred Close)
+	results := make([]byte, 1, 8*len(calls)+2)
+	results[0] = '['
+	failures := map[string]string{}
+	ran := 0
+	var stopped error
+	add := func(data []byte) { // the result of task `ran`
+		if ran > 0 {
+			results = append(results, ',')
 		}
-		return t.Fail(errorText(err))
+		results = append(results, data...)
+		ran++
 	}
-	data, err := marshalJSON(result)
-	if err != nil {
-		return t.Fail(fmt.Sprintf("the result of '%s' does not encode as JSON: %v", t.function, err))
+	fail := func(msg string) {
+		failures[strconv.Itoa(ran)] = msg
+		add([]byte("null"))
 	}
-	if err := t.finish(0, data); err != nil {
-		if errors.Is(err, ErrInvalidJSON) {
-			return t.Fail(fmt.Sprintf("the result of '%s' is not JSON: %v", t.function, err))
+	h, ok := handlers[b.function]
+	for _, args := range calls {
+		if err := ctx.Err(); err != nil {
+			stopped = err
+			break
 		}
-		return err
+		if !ok {
+			fail(fmt.Sprintf("no function '%s' in this worker", b.function))
+			continue
+		}
+		result, err := runHandler(ctx, h, args)
+		if err != nil {
+			if ctx.Err() != nil {
+				stopped = ctx.Err()
+				break
+			}
+			fail(errorText(err))
+			continue
+		}
+		data, err := marshalJSON(result)
+		switch {
+		case err != nil:
+			fail(fmt.Sprintf("the result of '%s' does not encode as JSON: %v", b.function, err))
+		case isRawJSON(result) && !json.Valid(data): // taken as it is, so checked here
+			fail(fmt.Sprintf("the result of '%s' is not JSON", b.function))
+		default:
+			add(data)
+		}
 	}
-	return nil
+	if ran > 0 {
+		results = append(results, ']')
+		var errs []byte
+		if len(failures) > 0 {
+			errs, _ = json.Marshal(failures)
+		}
+		p.s.mu.RLock() // open: Close refuses while this batch is out
+		err := callNative(func() { b.h.Finish(results, errs) })
+		p.s.mu.RUnlock()
+		if err != nil {
+			return err
+		}
+	}
+	return stopped
 }
 
 func runHandler(ctx context.Context, h Handler, args json.RawMessage) (result any, err error) {

@@ -373,6 +373,111 @@ func TestPoolSubmitManyLargerThanThePoolAndTheResultQueue(t *testing.T) {
 	}
 }
 
+// Map: results in order through a pool smaller than the map and a result
+// queue smaller than its results; failures reported in order once all ended.
+func TestPoolMapReturnsResultsInOrderAndTheFirstFailure(t *testing.T) {
+	p := openPool(t, WithMaxTasks(2), WithResultCapacity(4096))
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	served := make(chan error, 2)
+	for i := 0; i < 2; i++ {
+		go func() { served <- p.Serve(ctx, testHandlers()) }()
+	}
+	args := make([]any, 5000)
+	for i := range args {
+		args[i] = []int{i, 2 * i}
+	}
+	for _, chunk := range []int{1, 7, 600} {
+		out, err := p.Map(withTimeout(t, 60*time.Second), "add", args, chunk)
+		if err != nil || len(out) != len(args) {
+			t.Fatalf("chunk %d: %d results, %v", chunk, len(out), err)
+		}
+		for i, r := range out {
+			if string(r) != fmt.Sprint(3*i) {
+				t.Fatalf("chunk %d, task %d: %s, want %d", chunk, i, r, 3*i)
+			}
+		}
+	}
+	echo := []any{"a", map[string]int{"k": 1}, nil, json.RawMessage(`[1, 2]`)}
+	out, err := p.Map(withTimeout(t, 30*time.Second), "echo", echo, 3)
+	if err != nil || fmt.Sprintf("%s", out) != `["a" {"k":1} null [1, 2]]` {
+		t.Fatalf("Map of echo: %s, %v", out, err)
+	}
+	fails := []any{"x", "first", "second", "y"}
+	_, err = p.Map(withTimeout(t, 30*time.Second), "fail", fails, 2)
+	var te *TaskError
+	if !errors.As(err, &te) || te.Message != "x" || te.Function != "fail" {
+		t.Fatalf("Map of failing tasks: %v", err)
+	}
+	if out, err := p.Map(bg, "add", nil, 4); err != nil || len(out) != 0 {
+		t.Fatalf("Map of nothing: %v, %v", out, err)
+	}
+	var st struct {
+		Pending int `json:"results_pending"`
+	}
+	if err := json.Unmarshal(must[json.RawMessage](t)(p.Stat()), &st); err != nil || st.Pending != 0 {
+		t.Fatalf("results left behind: %d, %v", st.Pending, err)
+	}
+	if _, err := p.Map(bg, "add", []any{make(chan int)}, 2); err == nil || !strings.Contains(err.Error(), "arguments 0") {
+		t.Fatalf("Map of a channel: %v", err)
+	}
+	if _, err := p.Map(bg, "a\x00b", args[:1], 1); !errors.Is(err, ErrInvalidArg) {
+		t.Fatalf("Map of a name with NUL: %v", err)
+	}
+	cancel()
+	for i := 0; i < 2; i++ {
+		if err := within(t, 30*time.Second, "Serve", func() error { return <-served }); !errors.Is(err, context.Canceled) {
+			t.Fatalf("Serve: %v", err)
+		}
+	}
+}
+
+// Serve takes a chunk's tasks together; cancelled mid-chunk, it finishes the
+// tasks that ran and the chunk goes back for another worker.
+func TestPoolServeCancelledMidChunkFinishesWhatRan(t *testing.T) {
+	p := openPool(t)
+	futures, err := p.SubmitMany(withTimeout(t, 10*time.Second), "n", []any{0, 1, 2, 3, 4, 5}, 6)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	var ran []int
+	handlers := map[string]Handler{"n": func(_ context.Context, args json.RawMessage) (any, error) {
+		n, _ := strconv.Atoi(string(args))
+		ran = append(ran, n)
+		if n == 2 {
+			cancel()
+		}
+		return 10 * n, nil
+	}}
+	if err := p.Serve(ctx, handlers); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve cancelled: %v", err)
+	}
+	if fmt.Sprint(ran) != "[0 1 2]" {
+		t.Fatalf("ran %v", ran)
+	}
+	for i := 0; i < 3; i++ { // finished before the chunk went back
+		if r := waitJSON(t, futures[i]); r != fmt.Sprint(10*i) {
+			t.Fatalf("task %d: %s", i, r)
+		}
+	}
+	if err := p.CloseTasks(); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Serve(withTimeout(t, 30*time.Second), handlers); err != nil { // all six again
+		t.Fatal(err)
+	}
+	for i := 3; i < 6; i++ {
+		if r := waitJSON(t, futures[i]); r != fmt.Sprint(10*i) {
+			t.Fatalf("task %d: %s", i, r)
+		}
+	}
+	if fmt.Sprint(ran) != "[0 1 2 0 1 2 3 4 5]" {
+		t.Fatalf("ran %v", ran)
+	}
+}
+
 func TestPoolTaskClosedUnfinishedGoesBack(t *testing.T) {
 	p := openPool(t)
 	f := submit(t, p, "f", 1)

@@ -39,6 +39,9 @@ extern uint64_t polyipc_go_pool_submit(uintptr_t p, const unsigned char *fn, siz
 extern void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
                                         const uint64_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
                                         uint64_t *first, uint64_t *done);
+extern void polyipc_go_pool_submit_array(uintptr_t p, const unsigned char *fn, size_t fn_len,
+                                         const unsigned char *data, size_t len, size_t chunk, int64_t timeout_ns,
+                                         uint64_t *first, uint64_t *done);
 %}
 
 /* Queue's hot path (QueuePut / QueueGetInto below, and the zero-copy
@@ -202,6 +205,30 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
   free(sizes);
   if (rc != 0) polyipc_go_raise(&err);
 }
+
+/* polyipc_pool_submit_array of the JSON array in data; *first and *done as
+ * for polyipc_go_pool_submit_many. */
+void polyipc_go_pool_submit_array(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                  size_t len, size_t chunk, int64_t timeout_ns, uint64_t *first, uint64_t *done) {
+  polyipc_error err;
+  char stackbuf[256];
+  char *name = polyipc_go_name(fn, fn_len, stackbuf, sizeof stackbuf);
+  size_t submitted = 0;
+  int rc;
+  err.code = 0;
+  *first = *done = 0;
+  if (!name) {
+    err.code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err.message, sizeof err.message, "submit_array: no memory for a function name of %zu bytes", fn_len);
+    polyipc_go_raise(&err);
+    return;
+  }
+  rc = polyipc_pool_submit_array((polyipc_pool *)p, name, len ? (const void *)data : (const void *)"", len, chunk,
+                                 timeout_ns, first, &submitted, &err);
+  *done = submitted;
+  if (name != stackbuf) free(name);
+  if (rc != 0) polyipc_go_raise(&err);
+}
 %}
 
 %insert(go_wrapper) %{
@@ -267,6 +294,16 @@ func PoolSubmitMany(h SwigcptrNativePool, function string, data []byte, lens []u
 		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(data)), (*C.uint64_t)(unsafe.SliceData(lens)),
 		C.size_t(len(lens)), C.size_t(chunk), C.int64_t(timeoutNs), (*C.uint64_t)(unsafe.Pointer(first)),
 		(*C.uint64_t)(unsafe.Pointer(done)))
+}
+
+// PoolSubmitArray is polyipc_pool_submit_array in one cgo call: data is one
+// JSON array, each element a task's arguments. It sets *first and *done (the
+// tasks that went in) before a failure panics.
+func PoolSubmitArray(h SwigcptrNativePool, function string, data []byte, chunk int, timeoutNs int64,
+	first, done *uint64) {
+	C.polyipc_go_pool_submit_array(C.uintptr_t(h), (*C.uchar)(unsafe.Pointer(unsafe.StringData(function))),
+		C.size_t(len(function)), (*C.uchar)(unsafe.SliceData(data)), C.size_t(len(data)), C.size_t(chunk),
+		C.int64_t(timeoutNs), (*C.uint64_t)(unsafe.Pointer(first)), (*C.uint64_t)(unsafe.Pointer(done)))
 }
 %}
 

@@ -212,9 +212,6 @@ Status Pool::submit_tasks(const std::string& function, const void* const* args, 
     if (!results_) open_results();
     first = next_id_;
     next_id_ += count;
-    for (size_t i = 0; i < count; ++i) pending_.insert(first + i);  // before the puts, as in submit()
-    if (by_id_only)
-      for (size_t i = 0; i < count; ++i) by_id_only_.insert(first + i);
     reply = results_->name();
   }
   *first_id = first;
@@ -226,19 +223,23 @@ Status Pool::submit_tasks(const std::string& function, const void* const* args, 
     const uint64_t id = first + done;
     std::string task = k == 1 ? task_message(id, fn, reply, args[done], lens[done])
                               : chunk_message(id, fn, reply, args + done, lens + done, k);
-    st = tasks_->put(task.data(), task.size(), 0, deadline, error);
-    if (st != Status::Ok) break;
-    if (k == 1) {  // an ordinary task: it can be cancelled
+    {
       std::lock_guard<std::mutex> lk(mu_);
-      if (pending_.count(id)) sent_.emplace(id, std::move(task));
+      for (size_t i = 0; i < k; ++i) pending_.insert(id + i);  // before the put, as in submit()
+      if (by_id_only)
+        for (size_t i = 0; i < k; ++i) by_id_only_.insert(id + i);
     }
+    st = tasks_->put(task.data(), task.size(), 0, deadline, error);
+    std::lock_guard<std::mutex> lk(mu_);
+    if (st != Status::Ok) {
+      for (size_t i = 0; i < k; ++i) forget(id + i);
+      if (next_id_ == first + count) next_id_ = id;  // the ids not used, unless another submit took later ones
+      break;
+    }
+    if (k == 1 && pending_.count(id)) sent_.emplace(id, std::move(task));  // an ordinary task: it can be cancelled
     done += k;
   }
   *submitted = done;
-  if (st != Status::Ok) {
-    std::lock_guard<std::mutex> lk(mu_);
-    for (size_t i = done; i < count; ++i) forget(first + i);
-  }
   return st;
 }
 
@@ -361,8 +362,8 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
                   static_cast<unsigned long long>(id));
       return Status::InvalidArg;
     }
-    auto it = arrived_.begin();
-    while (it != arrived_.end() && !mine(it->first)) ++it;
+    auto it = id != 0 ? arrived_.find(id) : arrived_.begin();  // (by id: no walk past the others)
+    while (id == 0 && it != arrived_.end() && !mine(it->first)) ++it;
     if (it != arrived_.end()) {
       *out = std::move(it->second);
       forget(it->first);

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_1603401eea5f8b54(const char*);
+  void cgo_panic__native_db7fd0f9ce1f6a67(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_1603401eea5f8b54(p);
+  cgo_panic__native_db7fd0f9ce1f6a67(p);
 }
 
 
@@ -192,6 +192,7 @@ static void* Swig_malloc(int c) {
 
 
 #include "polyipc.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,6 +207,7 @@ typedef polyipc_shm NativeSharedMemory;
 typedef polyipc_array NativeArray;
 typedef polyipc_pool NativePool;
 typedef polyipc_pool_task NativePoolTask;
+typedef polyipc_pool_batch NativePoolBatch;
 typedef polyipc_dict NativeDict;
 typedef polyipc_list NativeList;
 
@@ -455,6 +457,30 @@ void polyipc_go_pool_submit_many(uintptr_t p, const unsigned char *fn, size_t fn
   if (name != stackbuf) free(name);
   free(args);
   free(sizes);
+  if (rc != 0) polyipc_go_raise(&err);
+}
+
+/* polyipc_pool_submit_array of the JSON array in data; *first and *done as
+ * for polyipc_go_pool_submit_many. */
+void polyipc_go_pool_submit_array(uintptr_t p, const unsigned char *fn, size_t fn_len, const unsigned char *data,
+                                  size_t len, size_t chunk, int64_t timeout_ns, uint64_t *first, uint64_t *done) {
+  polyipc_error err;
+  char stackbuf[256];
+  char *name = polyipc_go_name(fn, fn_len, stackbuf, sizeof stackbuf);
+  size_t submitted = 0;
+  int rc;
+  err.code = 0;
+  *first = *done = 0;
+  if (!name) {
+    err.code = POLYIPC_ERR_NO_MEMORY;
+    snprintf(err.message, sizeof err.message, "submit_array: no memory for a function name of %zu bytes", fn_len);
+    polyipc_go_raise(&err);
+    return;
+  }
+  rc = polyipc_pool_submit_array((polyipc_pool *)p, name, len ? (const void *)data : (const void *)"", len, chunk,
+                                 timeout_ns, first, &submitted, &err);
+  *done = submitted;
+  if (name != stackbuf) free(name);
   if (rc != 0) polyipc_go_raise(&err);
 }
 
@@ -841,6 +867,31 @@ SWIGINTERN polyipc_bytes NativePool_result(NativePool *self,uint64_t task_id,int
     if (polyipc_pool_result(self, task_id, timeout_ns, &json, &b.len, err) == POLYIPC_OK) b.data = json;
     return b;
   }
+SWIGINTERN polyipc_bytes NativePool_results(NativePool *self,uint64_t first_id,size_t count,int64_t timeout_ns,polyipc_error *err){
+    polyipc_bytes b = {NULL, 0};
+    char *values = NULL, *failures = NULL;
+    size_t values_len = 0, failures_len = 0;
+    if (polyipc_pool_results(self, first_id, count, timeout_ns, &values, &values_len, &failures, &failures_len,
+                             err) == POLYIPC_OK) {
+      b.len = values_len + failures_len + 3;
+      b.data = malloc(b.len);
+      if (b.data) {
+        char *out = (char *)b.data;
+        out[0] = '[';
+        memcpy(out + 1, values, values_len);
+        out[1 + values_len] = ',';
+        memcpy(out + 2 + values_len, failures, failures_len);
+        out[b.len - 1] = ']';
+      } else {
+        b.len = 0;
+        err->code = POLYIPC_ERR_NO_MEMORY;
+        snprintf(err->message, sizeof err->message, "pool results: no memory for %zu bytes", values_len + failures_len);
+      }
+    }
+    polyipc_free(values);
+    polyipc_free(failures);
+    return b;
+  }
 SWIGINTERN int NativePool_cancel(NativePool *self,uint64_t task_id,polyipc_error *err){
     int cancelled = 0;
     polyipc_pool_cancel(self, task_id, &cancelled, err);
@@ -850,6 +901,11 @@ SWIGINTERN NativePoolTask *NativePool_take(NativePool *self,int64_t timeout_ns,p
     polyipc_pool_task *t = NULL;
     polyipc_pool_take(self, timeout_ns, &t, err);
     return t;
+  }
+SWIGINTERN NativePoolBatch *NativePool_take_batch(NativePool *self,size_t max_tasks,int64_t timeout_ns,polyipc_error *err){
+    polyipc_pool_batch *b = NULL;
+    polyipc_pool_take_batch(self, max_tasks, timeout_ns, &b, err);
+    return b;
   }
 SWIGINTERN void NativePool_close_tasks(NativePool *self,polyipc_error *err){ polyipc_pool_close_tasks(self, err); }
 SWIGINTERN void NativePool_give_back_held(NativePool *self,polyipc_error *err){ polyipc_pool_give_back_held(self, err); }
@@ -872,6 +928,22 @@ SWIGINTERN polyipc_bytes NativePoolTask_args(NativePoolTask *self){
   }
 SWIGINTERN void NativePoolTask_finish(NativePoolTask *self,int failed,void const *data,size_t len,polyipc_error *err){
     polyipc_pool_finish(self, failed, data, len, err);
+  }
+SWIGINTERN void delete_NativePoolBatch(NativePoolBatch *self){ polyipc_pool_batch_free(self); }
+SWIGINTERN uint64_t NativePoolBatch_first_id(NativePoolBatch *self){ return polyipc_pool_batch_first_id(self); }
+SWIGINTERN size_t NativePoolBatch_count(NativePoolBatch *self){ return polyipc_pool_batch_count(self); }
+SWIGINTERN size_t NativePoolBatch_finished(NativePoolBatch *self){ return polyipc_pool_batch_finished(self); }
+SWIGINTERN polyipc_bytes NativePoolBatch_function(NativePoolBatch *self){
+    const char *f = polyipc_pool_batch_function(self);
+    return polyipc_native_copy(f, f ? strlen(f) : 0);
+  }
+SWIGINTERN polyipc_bytes NativePoolBatch_args(NativePoolBatch *self){
+    size_t len = 0;
+    const char *a = polyipc_pool_batch_args(self, &len);
+    return polyipc_native_copy(a, len);
+  }
+SWIGINTERN void NativePoolBatch_finish(NativePoolBatch *self,void const *data,size_t len,void const *errors,size_t errors_len,polyipc_error *err){
+    polyipc_pool_batch_finish(self, data, len, errors, errors_len, err);
   }
 SWIGINTERN NativeDict *NativeDict_open(char const *name,int open_mode,uint64_t capacity_bytes,uint64_t max_items,uint32_t mode,int ephemeral,polyipc_error *err){
     polyipc_dict_options o;
@@ -1030,7 +1102,7 @@ SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_1603401eea5f8b54(void *_swig_go_0) {
+void _wrap_Swig_free_native_db7fd0f9ce1f6a67(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -1040,7 +1112,7 @@ void _wrap_Swig_free_native_1603401eea5f8b54(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_1603401eea5f8b54(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -1053,7 +1125,7 @@ void *_wrap_Swig_malloc_native_1603401eea5f8b54(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_OK_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1065,7 +1137,7 @@ intgo _wrap_POLYIPC_OK_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1077,7 +1149,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1089,7 +1161,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_FULL_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1101,7 +1173,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1113,7 +1185,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1125,7 +1197,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1137,7 +1209,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1149,7 +1221,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1161,7 +1233,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1173,7 +1245,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1185,7 +1257,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1197,7 +1269,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1209,7 +1281,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1221,7 +1293,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1233,7 +1305,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1245,7 +1317,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1257,7 +1329,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_db7fd0f9ce1f6a67() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1269,7 +1341,7 @@ intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_db7fd0f9ce1f6a67() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1281,7 +1353,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_db7fd0f9ce1f6a67() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1293,7 +1365,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_db7fd0f9ce1f6a67() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1305,7 +1377,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_FIFO_native_db7fd0f9ce1f6a67() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1317,7 +1389,7 @@ intgo _wrap_POLYIPC_FIFO_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_LIFO_native_db7fd0f9ce1f6a67() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1329,7 +1401,7 @@ intgo _wrap_POLYIPC_LIFO_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_PRIORITY_native_db7fd0f9ce1f6a67() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1341,7 +1413,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_db7fd0f9ce1f6a67() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1353,7 +1425,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_db7fd0f9ce1f6a67() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1365,7 +1437,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_1603401eea5f8b54() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_db7fd0f9ce1f6a67() {
   int result;
   intgo _swig_go_result;
   
@@ -1376,7 +1448,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_1603401eea5f8b54() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_1603401eea5f8b54() {
+long long _wrap_POLYIPC_FOREVER_native_db7fd0f9ce1f6a67() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1387,7 +1459,7 @@ long long _wrap_POLYIPC_FOREVER_native_1603401eea5f8b54() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_1603401eea5f8b54() {
+_gostring_ _wrap_polyipc_version_native_db7fd0f9ce1f6a67() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1405,7 +1477,7 @@ _gostring_ _wrap_polyipc_version_native_1603401eea5f8b54() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_1603401eea5f8b54() {
+intgo _wrap_polyipc_version_number_native_db7fd0f9ce1f6a67() {
   int result;
   intgo _swig_go_result;
   
@@ -1416,7 +1488,7 @@ intgo _wrap_polyipc_version_number_native_1603401eea5f8b54() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_1603401eea5f8b54(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1436,7 +1508,7 @@ _gostring_ _wrap_polyipc_status_name_native_1603401eea5f8b54(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1472,7 +1544,7 @@ intgo _wrap_polyipc_unlink_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_1603401eea5f8b54() {
+_gostring_ _wrap_polyipc_native_list_json_native_db7fd0f9ce1f6a67() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1505,7 +1577,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_1603401eea5f8b54() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1549,7 +1621,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_1603401eea5f8b54(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_1603401eea5f8b54() {
+_gostring_ _wrap_polyipc_native_gc_json_native_db7fd0f9ce1f6a67() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1582,7 +1654,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_1603401eea5f8b54() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_1603401eea5f8b54(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1628,7 +1700,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_1603401eea5f8b54(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1663,7 +1735,7 @@ long long _wrap_NativeQueue_get_into_native_1603401eea5f8b54(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1717,7 +1789,7 @@ NativeQueue *_wrap_NativeQueue_open_native_1603401eea5f8b54(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_1603401eea5f8b54(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1753,7 +1825,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_1603401eea5f8b54(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1763,7 +1835,7 @@ void _wrap_delete_NativeQueue_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1797,7 +1869,7 @@ void _wrap_NativeQueue_put_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_1603401eea5f8b54(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1834,7 +1906,7 @@ _goslice_ _wrap_NativeQueue_get_native_1603401eea5f8b54(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1861,7 +1933,7 @@ long long _wrap_NativeQueue_size_native_1603401eea5f8b54(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1885,7 +1957,7 @@ void _wrap_NativeQueue_task_done_native_1603401eea5f8b54(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_1603401eea5f8b54(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1915,7 +1987,7 @@ void _wrap_NativeQueue_task_done_message_native_1603401eea5f8b54(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_1603401eea5f8b54(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1941,7 +2013,7 @@ void _wrap_NativeQueue_join_native_1603401eea5f8b54(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1965,7 +2037,7 @@ void _wrap_NativeQueue_close_writes_native_1603401eea5f8b54(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_1603401eea5f8b54(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2000,7 +2072,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_1603401eea5f8b54(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -2044,7 +2116,7 @@ NativeLock *_wrap_NativeLock_open_native_1603401eea5f8b54(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -2054,7 +2126,7 @@ void _wrap_delete_NativeLock_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_1603401eea5f8b54(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2080,7 +2152,7 @@ void _wrap_NativeLock_acquire_native_1603401eea5f8b54(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2104,7 +2176,7 @@ void _wrap_NativeLock_release_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2131,7 +2203,7 @@ intgo _wrap_NativeLock_locked_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2158,7 +2230,7 @@ intgo _wrap_NativeLock_held_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_1603401eea5f8b54(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2193,7 +2265,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_1603401eea5f8b54(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2239,7 +2311,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_1603401eea5f8b54(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2249,7 +2321,7 @@ void _wrap_delete_NativeSemaphore_native_1603401eea5f8b54(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2277,7 +2349,7 @@ void _wrap_NativeSemaphore_acquire_native_1603401eea5f8b54(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2303,7 +2375,7 @@ void _wrap_NativeSemaphore_release_native_1603401eea5f8b54(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2330,7 +2402,7 @@ long long _wrap_NativeSemaphore_value_native_1603401eea5f8b54(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2357,7 +2429,7 @@ long long _wrap_NativeSemaphore_drain_native_1603401eea5f8b54(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_1603401eea5f8b54(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2392,7 +2464,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_1603401eea5f8b54(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2434,7 +2506,7 @@ NativeEvent *_wrap_NativeEvent_open_native_1603401eea5f8b54(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2444,7 +2516,7 @@ void _wrap_delete_NativeEvent_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2468,7 +2540,7 @@ void _wrap_NativeEvent_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2492,7 +2564,7 @@ void _wrap_NativeEvent_clear_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2519,7 +2591,7 @@ intgo _wrap_NativeEvent_is_set_native_1603401eea5f8b54(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_1603401eea5f8b54(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2545,7 +2617,7 @@ void _wrap_NativeEvent_wait_native_1603401eea5f8b54(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2572,7 +2644,7 @@ intgo _wrap_NativeEvent_token_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_1603401eea5f8b54(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2600,7 +2672,7 @@ void _wrap_NativeEvent_wait_since_native_1603401eea5f8b54(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_1603401eea5f8b54(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2635,7 +2707,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_1603401eea5f8b54(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2688,7 +2760,7 @@ NativeCondition *_wrap_NativeCondition_open_native_1603401eea5f8b54(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2698,7 +2770,7 @@ void _wrap_delete_NativeCondition_native_1603401eea5f8b54(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2724,7 +2796,7 @@ void _wrap_NativeCondition_acquire_native_1603401eea5f8b54(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2748,7 +2820,7 @@ void _wrap_NativeCondition_release_native_1603401eea5f8b54(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2774,7 +2846,7 @@ void _wrap_NativeCondition_wait_native_1603401eea5f8b54(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_1603401eea5f8b54(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2800,7 +2872,7 @@ void _wrap_NativeCondition_notify_native_1603401eea5f8b54(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2824,7 +2896,7 @@ void _wrap_NativeCondition_notify_all_native_1603401eea5f8b54(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_1603401eea5f8b54(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2859,7 +2931,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_1603401eea5f8b54(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2903,7 +2975,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_1603401eea5f8b54(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2913,7 +2985,7 @@ void _wrap_delete_NativeBarrier_native_1603401eea5f8b54(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2942,7 +3014,7 @@ long long _wrap_NativeBarrier_wait_native_1603401eea5f8b54(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2969,7 +3041,7 @@ long long _wrap_NativeBarrier_arrive_native_1603401eea5f8b54(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3000,7 +3072,7 @@ long long _wrap_NativeBarrier_await_ticket_native_1603401eea5f8b54(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_1603401eea5f8b54(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3029,7 +3101,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_1603401eea5f8b54(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3053,7 +3125,7 @@ void _wrap_NativeBarrier_abort_native_1603401eea5f8b54(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3077,7 +3149,7 @@ void _wrap_NativeBarrier_reset_native_1603401eea5f8b54(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3104,7 +3176,7 @@ intgo _wrap_NativeBarrier_parties_native_1603401eea5f8b54(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3131,7 +3203,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_1603401eea5f8b54(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3158,7 +3230,7 @@ intgo _wrap_NativeBarrier_broken_native_1603401eea5f8b54(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_1603401eea5f8b54(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3193,7 +3265,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_1603401eea5f8b54(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_1603401eea5f8b54(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3228,7 +3300,7 @@ long long _wrap_NativePipe_recv_into_native_1603401eea5f8b54(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3278,7 +3350,7 @@ NativePipe *_wrap_NativePipe_open_native_1603401eea5f8b54(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3316,7 +3388,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_1603401eea5f8b54(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_1603401eea5f8b54(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3326,7 +3398,7 @@ void _wrap_delete_NativePipe_native_1603401eea5f8b54(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_1603401eea5f8b54(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3358,7 +3430,7 @@ void _wrap_NativePipe_send_native_1603401eea5f8b54(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_1603401eea5f8b54(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3395,7 +3467,7 @@ _goslice_ _wrap_NativePipe_recv_native_1603401eea5f8b54(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_1603401eea5f8b54(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3421,7 +3493,7 @@ void _wrap_NativePipe_poll_native_1603401eea5f8b54(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_1603401eea5f8b54(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3456,7 +3528,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_1603401eea5f8b54(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_1603401eea5f8b54() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_db7fd0f9ce1f6a67() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3467,7 +3539,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_1603401eea5f8b54() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3477,7 +3549,7 @@ void _wrap_delete_NativeWaitSet_native_1603401eea5f8b54(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3492,7 +3564,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_1603401eea5f8b54(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3507,7 +3579,7 @@ long long _wrap_NativeWaitSet_add_queue_native_1603401eea5f8b54(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3536,7 +3608,7 @@ long long _wrap_NativeWaitSet_wait_native_1603401eea5f8b54(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_1603401eea5f8b54(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3551,7 +3623,7 @@ intgo _wrap_NativeWaitSet_ready_native_1603401eea5f8b54(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3595,7 +3667,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_1603401eea5f8b54(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3605,7 +3677,7 @@ void _wrap_delete_NativeSharedMemory_native_1603401eea5f8b54(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3632,7 +3704,7 @@ long long _wrap_NativeSharedMemory_address_native_1603401eea5f8b54(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3659,7 +3731,7 @@ long long _wrap_NativeSharedMemory_size_native_1603401eea5f8b54(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_1603401eea5f8b54(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3694,7 +3766,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_1603401eea5f8b54(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3740,7 +3812,7 @@ NativeArray *_wrap_NativeArray_open_native_1603401eea5f8b54(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3750,7 +3822,7 @@ void _wrap_delete_NativeArray_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3777,7 +3849,7 @@ long long _wrap_NativeArray_length_native_1603401eea5f8b54(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3804,7 +3876,7 @@ intgo _wrap_NativeArray_elem_type_native_1603401eea5f8b54(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3833,7 +3905,7 @@ long long _wrap_NativeArray_load_i64_native_1603401eea5f8b54(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3861,7 +3933,7 @@ void _wrap_NativeArray_store_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3892,7 +3964,7 @@ long long _wrap_NativeArray_add_i64_native_1603401eea5f8b54(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3925,7 +3997,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_1603401eea5f8b54(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3954,7 +4026,7 @@ double _wrap_NativeArray_load_f64_native_1603401eea5f8b54(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -3982,7 +4054,7 @@ void _wrap_NativeArray_store_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4013,7 +4085,7 @@ double _wrap_NativeArray_add_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4046,7 +4118,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_1603401eea5f8b54(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_1603401eea5f8b54(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4072,7 +4144,7 @@ void _wrap_NativeArray_acquire_native_1603401eea5f8b54(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4096,7 +4168,7 @@ void _wrap_NativeArray_release_native_1603401eea5f8b54(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_1603401eea5f8b54(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4131,7 +4203,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_1603401eea5f8b54(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4177,7 +4249,7 @@ NativePool *_wrap_NativePool_open_native_1603401eea5f8b54(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_1603401eea5f8b54(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4187,7 +4259,7 @@ void _wrap_delete_NativePool_native_1603401eea5f8b54(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_1603401eea5f8b54(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4229,7 +4301,7 @@ long long _wrap_NativePool_submit_native_1603401eea5f8b54(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4268,7 +4340,48 @@ _goslice_ _wrap_NativePool_result_native_1603401eea5f8b54(NativePool *_swig_go_0
 }
 
 
-intgo _wrap_NativePool_cancel_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePool_results_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  uint64_t arg2 ;
+  size_t arg3 ;
+  int64_t arg4 ;
+  polyipc_error *arg5 = (polyipc_error *) 0 ;
+  polyipc_error temp5 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  
+  temp5.code = 0;
+  temp5.message[0] = 0;
+  arg5 = &temp5;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (uint64_t)_swig_go_1; 
+  arg3 = (size_t)_swig_go_2; 
+  arg4 = (int64_t)_swig_go_3; 
+  
+  result = NativePool_results(arg1,arg2,arg3,arg4,arg5);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  
+  if (arg5->code != 0) {
+    char swig_polyipc_msg[sizeof arg5->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg5->code, arg5->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+intgo _wrap_NativePool_cancel_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4297,7 +4410,7 @@ intgo _wrap_NativePool_cancel_native_1603401eea5f8b54(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4326,7 +4439,38 @@ NativePoolTask *_wrap_NativePool_take_native_1603401eea5f8b54(NativePool *_swig_
 }
 
 
-void _wrap_NativePool_close_tasks_native_1603401eea5f8b54(NativePool *_swig_go_0) {
+NativePoolBatch *_wrap_NativePool_take_batch_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+  NativePool *arg1 = (NativePool *) 0 ;
+  size_t arg2 ;
+  int64_t arg3 ;
+  polyipc_error *arg4 = (polyipc_error *) 0 ;
+  polyipc_error temp4 ;
+  NativePoolBatch *result = 0 ;
+  NativePoolBatch *_swig_go_result;
+  
+  
+  temp4.code = 0;
+  temp4.message[0] = 0;
+  arg4 = &temp4;
+  
+  arg1 = *(NativePool **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  arg3 = (int64_t)_swig_go_2; 
+  
+  result = (NativePoolBatch *)NativePool_take_batch(arg1,arg2,arg3,arg4);
+  *(NativePoolBatch **)&_swig_go_result = (NativePoolBatch *)result; 
+  
+  if (arg4->code != 0) {
+    char swig_polyipc_msg[sizeof arg4->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg4->code, arg4->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePool_close_tasks_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4350,7 +4494,7 @@ void _wrap_NativePool_close_tasks_native_1603401eea5f8b54(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_give_back_held_native_1603401eea5f8b54(NativePool *_swig_go_0) {
+void _wrap_NativePool_give_back_held_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4374,7 +4518,7 @@ void _wrap_NativePool_give_back_held_native_1603401eea5f8b54(NativePool *_swig_g
 }
 
 
-void _wrap_NativePool_join_native_1603401eea5f8b54(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4400,7 +4544,7 @@ void _wrap_NativePool_join_native_1603401eea5f8b54(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_1603401eea5f8b54(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4435,7 +4579,7 @@ _gostring_ _wrap_NativePool_stat_json_native_1603401eea5f8b54(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4445,7 +4589,7 @@ void _wrap_delete_NativePoolTask_native_1603401eea5f8b54(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4458,7 +4602,7 @@ long long _wrap_NativePoolTask_id_native_1603401eea5f8b54(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4479,7 +4623,7 @@ _goslice_ _wrap_NativePoolTask_function_native_1603401eea5f8b54(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_1603401eea5f8b54(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4500,7 +4644,7 @@ _goslice_ _wrap_NativePoolTask_args_native_1603401eea5f8b54(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_1603401eea5f8b54(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4532,7 +4676,134 @@ void _wrap_NativePoolTask_finish_native_1603401eea5f8b54(NativePoolTask *_swig_g
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+void _wrap_delete_NativePoolBatch_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  delete_NativePoolBatch(arg1);
+  
+}
+
+
+long long _wrap_NativePoolBatch_first_id_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  uint64_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  result = (uint64_t)NativePoolBatch_first_id(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativePoolBatch_count_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  result = NativePoolBatch_count(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+long long _wrap_NativePoolBatch_finished_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  size_t result;
+  long long _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  result = NativePoolBatch_finished(arg1);
+  _swig_go_result = result; 
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativePoolBatch_function_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  result = NativePoolBatch_function(arg1);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  return _swig_go_result;
+}
+
+
+_goslice_ _wrap_NativePoolBatch_args_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  result = NativePoolBatch_args(arg1);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePoolBatch_finish_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  void *arg2 = (void *) 0 ;
+  size_t arg3 ;
+  void *arg4 = (void *) 0 ;
+  size_t arg5 ;
+  polyipc_error *arg6 = (polyipc_error *) 0 ;
+  polyipc_error temp6 ;
+  
+  
+  temp6.code = 0;
+  temp6.message[0] = 0;
+  arg6 = &temp6;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  
+  arg2 = (void *)(_swig_go_1.len ? _swig_go_1.array : (void *)"");
+  arg3 = (size_t)_swig_go_1.len;
+  
+  
+  arg4 = (void *)(_swig_go_2.len ? _swig_go_2.array : (void *)"");
+  arg5 = (size_t)_swig_go_2.len;
+  
+  
+  NativePoolBatch_finish(arg1,(void const *)arg2,arg3,(void const *)arg4,arg5,arg6);
+  
+  
+  if (arg6->code != 0) {
+    char swig_polyipc_msg[sizeof arg6->message + 32];
+    snprintf(swig_polyipc_msg, sizeof swig_polyipc_msg, "polyipc:%d:%s", arg6->code, arg6->message);
+    _swig_gopanic(swig_polyipc_msg);
+  }
+  
+}
+
+
+NativeDict *_wrap_NativeDict_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4578,7 +4849,7 @@ NativeDict *_wrap_NativeDict_open_native_1603401eea5f8b54(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4588,7 +4859,7 @@ void _wrap_delete_NativeDict_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4624,7 +4895,7 @@ void _wrap_NativeDict_set_native_1603401eea5f8b54(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4665,7 +4936,7 @@ _goslice_ _wrap_NativeDict_get_native_1603401eea5f8b54(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4698,7 +4969,7 @@ intgo _wrap_NativeDict_remove_native_1603401eea5f8b54(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_1603401eea5f8b54(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4743,7 +5014,7 @@ intgo _wrap_NativeDict_compare_and_set_native_1603401eea5f8b54(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4770,7 +5041,7 @@ long long _wrap_NativeDict_len_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4805,7 +5076,7 @@ _goslice_ _wrap_NativeDict_keys_native_1603401eea5f8b54(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4840,7 +5111,7 @@ _goslice_ _wrap_NativeDict_items_native_1603401eea5f8b54(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4864,7 +5135,7 @@ void _wrap_NativeDict_clear_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
 }
 
 
-long long _wrap_NativeDict_version_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_version_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4891,7 +5162,7 @@ long long _wrap_NativeDict_version_native_1603401eea5f8b54(NativeDict *_swig_go_
 }
 
 
-long long _wrap_NativeDict_wait_change_native_1603401eea5f8b54(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeDict_wait_change_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4922,7 +5193,7 @@ long long _wrap_NativeDict_wait_change_native_1603401eea5f8b54(NativeDict *_swig
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_1603401eea5f8b54(NativeDict *_swig_go_0) {
+_gostring_ _wrap_NativeDict_stat_json_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4957,7 +5228,7 @@ _gostring_ _wrap_NativeDict_stat_json_native_1603401eea5f8b54(NativeDict *_swig_
 }
 
 
-NativeList *_wrap_NativeList_open_native_1603401eea5f8b54(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeList *_wrap_NativeList_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -5003,7 +5274,7 @@ NativeList *_wrap_NativeList_open_native_1603401eea5f8b54(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeList_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+void _wrap_delete_NativeList_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   
   arg1 = *(NativeList **)&_swig_go_0; 
@@ -5013,7 +5284,7 @@ void _wrap_delete_NativeList_native_1603401eea5f8b54(NativeList *_swig_go_0) {
 }
 
 
-void _wrap_NativeList_append_native_1603401eea5f8b54(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeList_append_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -5043,7 +5314,7 @@ void _wrap_NativeList_append_native_1603401eea5f8b54(NativeList *_swig_go_0, _go
 }
 
 
-void _wrap_NativeList_insert_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_insert_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5075,7 +5346,7 @@ void _wrap_NativeList_insert_native_1603401eea5f8b54(NativeList *_swig_go_0, lon
 }
 
 
-_goslice_ _wrap_NativeList_get_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_get_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5112,7 +5383,7 @@ _goslice_ _wrap_NativeList_get_native_1603401eea5f8b54(NativeList *_swig_go_0, l
 }
 
 
-void _wrap_NativeList_set_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_set_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5144,7 +5415,7 @@ void _wrap_NativeList_set_native_1603401eea5f8b54(NativeList *_swig_go_0, long l
 }
 
 
-_goslice_ _wrap_NativeList_pop_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_pop_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5181,7 +5452,7 @@ _goslice_ _wrap_NativeList_pop_native_1603401eea5f8b54(NativeList *_swig_go_0, l
 }
 
 
-long long _wrap_NativeList_len_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+long long _wrap_NativeList_len_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5208,7 +5479,7 @@ long long _wrap_NativeList_len_native_1603401eea5f8b54(NativeList *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeList_items_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+_goslice_ _wrap_NativeList_items_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5243,7 +5514,7 @@ _goslice_ _wrap_NativeList_items_native_1603401eea5f8b54(NativeList *_swig_go_0)
 }
 
 
-void _wrap_NativeList_clear_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+void _wrap_NativeList_clear_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5267,7 +5538,7 @@ void _wrap_NativeList_clear_native_1603401eea5f8b54(NativeList *_swig_go_0) {
 }
 
 
-long long _wrap_NativeList_version_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+long long _wrap_NativeList_version_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5294,7 +5565,7 @@ long long _wrap_NativeList_version_native_1603401eea5f8b54(NativeList *_swig_go_
 }
 
 
-long long _wrap_NativeList_wait_change_native_1603401eea5f8b54(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeList_wait_change_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -5325,7 +5596,7 @@ long long _wrap_NativeList_wait_change_native_1603401eea5f8b54(NativeList *_swig
 }
 
 
-_gostring_ _wrap_NativeList_stat_json_native_1603401eea5f8b54(NativeList *_swig_go_0) {
+_gostring_ _wrap_NativeList_stat_json_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
