@@ -7,10 +7,15 @@
 // binding's worker does); Python's are its Pool's own processes.
 //   pool-rtt:  one task at a time: submit, then wait for its result (latency)
 //   pool-tput: up to --outstanding tasks in flight for --seconds (tasks/s)
+//   pool-map:  maps of --map-tasks tasks, --chunk to a pool message, for
+//              --seconds (tasks/s): polyipc_pool_submit_array/_results against
+//              Pool.starmap(chunksize); the workers take a chunk at a time
+//              (polyipc_pool_take_batch), as every binding's serve does
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <deque>
 #include <map>
 
 #include "harness.hpp"
@@ -26,19 +31,25 @@ struct Options : CommonOptions {
   int rtt_rounds = 5000, rtt_warm = 200;
   double seconds = 1.0;
   int outstanding = 64;
+  int map_tasks = 100000, chunk = 256;
 };
+
+enum class Mode { Rtt, Tput, Map };
+const char* mode_name(Mode m) { return m == Mode::Rtt ? "rtt" : m == Mode::Tput ? "tput" : "map"; }
 
 void usage() {
   printf(
       "usage: polyipc_pool_bench [options]\n"
       "  --rounds R        repeat the whole interleaved run R times (default 3; 1 with --quick)\n"
       "  --quick           smoke run: fewer round trips, shorter throughput cells\n"
-      "  --only LIST       comma-separated scenarios: pool-rtt, pool-tput (or the family: pool)\n"
+      "  --only LIST       comma-separated scenarios: pool-rtt, pool-tput, pool-map (or the family: pool)\n"
       "  --peers LIST      comma-separated peers to keep (polyipc rows are always kept)\n"
       "  --workers N       worker processes per pool (default 2)\n"
       "  --rtt-rounds N    measured round trips per pool-rtt cell (default 5000, plus 200 of warm-up)\n"
       "  --seconds S       timed phase of a pool-tput cell (default 1)\n"
       "  --outstanding K   tasks in flight in pool-tput (default 64)\n"
+      "  --map-tasks N     tasks per map in pool-map (default 100000)\n"
+      "  --chunk C         tasks per pool message in pool-map (default 256)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
       "  --retries N       at most N re-runs per cell (default 2; 0 disables)\n"
       "  --json FILE       write every cell and the summary as JSON\n"
@@ -62,18 +73,22 @@ struct PoolResult {
 
 // ---- polyipc: C workers on the C API ------------------------------------------------
 
+// A worker as the bindings' serve loops are: a chunk's tasks (or a plain task)
+// taken together, run in turn, finished together.
 [[noreturn]] void work(const std::string& name) {
   polyipc_pool* p = nullptr;
   if (polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, &p, nullptr) != POLYIPC_OK) _exit(3);
   for (;;) {
-    polyipc_pool_task* t = nullptr;
-    const int rc = polyipc_pool_take(p, POLYIPC_FOREVER, &t, nullptr);
+    polyipc_pool_batch* b = nullptr;
+    const int rc = polyipc_pool_take_batch(p, 0, POLYIPC_FOREVER, &b, nullptr);
     if (rc == POLYIPC_ERR_CLOSED) break;
     if (rc != POLYIPC_OK) _exit(4);
-    const json args = json::parse(polyipc_pool_task_args(t, nullptr));
-    const std::string result = json(args[0].get<int64_t>() + args[1].get<int64_t>()).dump();
-    if (polyipc_pool_finish(t, 0, result.data(), result.size(), nullptr) != POLYIPC_OK) _exit(5);
-    polyipc_pool_task_free(t);
+    json results = json::array();
+    for (const json& args : json::parse(polyipc_pool_batch_args(b, nullptr)))
+      results.push_back(args[0].get<int64_t>() + args[1].get<int64_t>());
+    const std::string text = results.dump();
+    if (polyipc_pool_batch_finish(b, text.data(), text.size(), nullptr, 0, nullptr) != POLYIPC_OK) _exit(5);
+    polyipc_pool_batch_free(b);
   }
   polyipc_pool_close(p);
   _exit(0);
@@ -122,6 +137,51 @@ class PolyPool {
     if (!r.at("ok").get<bool>()) throw std::runtime_error("a task failed: " + r.dump());
     return {r.at("id").get<uint64_t>(), r.at("result").get<int64_t>()};
   }
+  // add(i, i) for i < n, `chunk` to a message, `group` tasks per native call
+  // and two groups out, as the bindings' map does; checks every result.
+  void map(int64_t n, int chunk, int64_t group) {
+    std::deque<std::pair<uint64_t, int64_t>> out;  // (first id, first i) of each group out
+    int64_t next = 0, checked = 0;
+    auto collect = [&] {
+      const auto [first, from] = out.front();
+      out.pop_front();
+      const int64_t count = std::min(group, n - from);
+      char *values = nullptr, *failures = nullptr;
+      polyipc_error err;
+      if (polyipc_pool_results(p_, first, size_t(count), 60 * 1000000000ll, &values, nullptr, &failures, nullptr,
+                               &err) != POLYIPC_OK)
+        throw std::runtime_error(err.message);
+      const json v = json::parse(values);
+      polyipc_free(values);
+      polyipc_free(failures);
+      for (int64_t k = 0; k < count; ++k)
+        if (v.at(size_t(k)).get<int64_t>() != 2 * (from + k)) throw std::runtime_error("wrong result");
+      checked += count;
+    };
+    while (next < n || !out.empty()) {
+      if (next < n && out.size() < 2) {
+        std::string args = "[";
+        for (int64_t i = next; i < std::min(n, next + group); ++i)
+          args += (i == next ? "[" : ",[") + std::to_string(i) + "," + std::to_string(i) + "]";
+        args += "]";
+        uint64_t first = 0;
+        size_t done = 0;
+        polyipc_error err;
+        const int rc = polyipc_pool_submit_array(p_, "add", args.data(), args.size(), size_t(chunk),
+                                                 out.empty() ? 60 * 1000000000ll : 0, &first, &done, &err);
+        if (rc != POLYIPC_OK && rc != POLYIPC_ERR_FULL) throw std::runtime_error(err.message);
+        if (done != 0 && done != size_t(std::min(group, n - next)))
+          throw std::runtime_error("a group that went in partly (make the pool larger)");
+        if (done) {
+          out.emplace_back(first, next);
+          next += int64_t(done);
+          continue;
+        }
+      }
+      collect();
+    }
+    if (checked != n) throw std::runtime_error("results missing");
+  }
 
  private:
   std::string name_;
@@ -129,11 +189,20 @@ class PolyPool {
   std::vector<pid_t> pids_;
 };
 
-PoolResult run_polyipc(const std::string& name, const Options& o, bool rtt) {
+PoolResult run_polyipc(const std::string& name, const Options& o, Mode mode) {
   PolyPool pool(name, o.workers);
   for (int w = 0; w < o.workers; ++w) pool.result(pool.submit(0));  // every worker started
   PoolResult r;
-  if (rtt) {
+  if (mode == Mode::Map) {
+    const int64_t group = std::max<int64_t>(o.chunk, 2048 / o.chunk * o.chunk);
+    int64_t done = 0;
+    const uint64_t t0 = now_ns(), end = t0 + uint64_t(o.seconds * 1e9);
+    do {
+      pool.map(o.map_tasks, o.chunk, group);
+      done += o.map_tasks;
+    } while (now_ns() < end);
+    r.rate = double(done) / (double(now_ns() - t0) * 1e-9);
+  } else if (mode == Mode::Rtt) {
     std::vector<double> lat;
     for (int i = 0; i < o.rtt_warm + o.rtt_rounds; ++i) {
       const uint64_t t0 = now_ns();
@@ -165,10 +234,11 @@ PoolResult run_polyipc(const std::string& name, const Options& o, bool rtt) {
   return r;
 }
 
-PoolResult run_python(const Options& o, bool rtt) {
+PoolResult run_python(const Options& o, Mode mode) {
   json j;
   std::string why;
-  const std::string args = std::string("--mode ") + (rtt ? "rtt" : "tput") + " --workers " +
+  const std::string args = std::string("--mode ") + mode_name(mode) + " --map-tasks " + std::to_string(o.map_tasks) +
+                           " --chunk " + std::to_string(o.chunk) + " --workers " +
                            std::to_string(o.workers) + " --rounds " + std::to_string(o.rtt_rounds) + " --warm " +
                            std::to_string(o.rtt_warm) + " --seconds " + std::to_string(o.seconds) +
                            " --outstanding " + std::to_string(o.outstanding);
@@ -186,14 +256,18 @@ PoolResult run_python(const Options& o, bool rtt) {
 
 struct Scenario {
   std::string id, title;
-  bool rtt;
+  Mode mode;
   std::vector<std::string> peers;
+  bool rtt() const { return mode == Mode::Rtt; }
 };
 
 std::vector<Scenario> scenarios() {
   return {
-      {"pool-rtt", "one add task at a time: submit, wait for its result (latency)", true, {"polyipc_pool", "mp_pool"}},
-      {"pool-tput", "add tasks, up to --outstanding in flight (tasks/s)", false, {"polyipc_pool", "mp_pool"}},
+      {"pool-rtt", "one add task at a time: submit, wait for its result (latency)", Mode::Rtt,
+       {"polyipc_pool", "mp_pool"}},
+      {"pool-tput", "add tasks, up to --outstanding in flight (tasks/s)", Mode::Tput, {"polyipc_pool", "mp_pool"}},
+      {"pool-map", "maps of --map-tasks add tasks, --chunk to a message (tasks/s)", Mode::Map,
+       {"polyipc_pool", "mp_pool"}},
   };
 }
 
@@ -204,19 +278,19 @@ double m_rate(const PoolResult& r) { return r.rate; }
 
 void print_scenario(const Table& t, const Scenario& sc) {
   const std::string& base = sc.peers.front();
-  if (sc.rtt)
+  if (sc.rtt())
     printf("%-14s %8s %8s %8s %17s %6s  %s\n", "peer", "p50 us", "p99 us", "mean us", "p50 min..max", "others",
            (base + "/peer p50").c_str());
   else
     printf("%-14s %10s %21s %6s  %s\n", "peer", "tasks/s", "min..max", "others", (base + " / peer (rate)").c_str());
   for (const std::string& peer : sc.peers) {
     const auto& rs = t.at(sc.id).at(peer);
-    if (collect(rs, sc.rtt ? m_p50 : m_rate).empty()) {
+    if (collect(rs, sc.rtt() ? m_p50 : m_rate).empty()) {
       printf("%-14s N/A: %s\n", peer.c_str(), first_note(rs).c_str());
       continue;
     }
     const bool is_base = peer == base;
-    if (sc.rtt) {
+    if (sc.rtt()) {
       auto v = collect(rs, m_p50);
       printf("%-14s %8.1f %8.1f %8.1f %17s %6.2f  %s\n", peer.c_str(), median(v) / 1e3,
              median(collect(rs, m_p99)) / 1e3, median(collect(rs, [](const PoolResult& r) { return r.mean; })) / 1e3,
@@ -238,6 +312,8 @@ std::vector<Target> targets(const Table& t) {
                    "mp_pool", m_p50, 1.0, false, true),
       ratio_target(t, "pool-tput: polyipc_pool / mp_pool", "pool-tput", "polyipc_pool", "mp_pool", m_rate, 1.0, true,
                    true),
+      ratio_target(t, "pool-map: polyipc_pool / mp_pool", "pool-map", "polyipc_pool", "mp_pool", m_rate, 1.0, true,
+                   true),
   };
 }
 
@@ -250,7 +326,7 @@ json result_json(const PoolResult& r) {
 }
 
 std::string describe(const Scenario& sc, const PoolResult& r) {
-  return sc.rtt ? fmt("p50 %.1f us", r.p50 / 1e3) + fmt("  p99 %.1f us", r.p99 / 1e3) : si(r.rate) + " tasks/s";
+  return sc.rtt() ? fmt("p50 %.1f us", r.p50 / 1e3) + fmt("  p99 %.1f us", r.p99 / 1e3) : si(r.rate) + " tasks/s";
 }
 
 }  // namespace
@@ -263,11 +339,15 @@ int main(int argc, char** argv) {
     else if (a.is("--rtt-rounds")) o.rtt_rounds = std::max(10, int(a.integer()));
     else if (a.is("--seconds")) o.seconds = std::max(0.05, a.number());
     else if (a.is("--outstanding")) o.outstanding = std::max(1, int(a.integer()));
+    else if (a.is("--map-tasks")) o.map_tasks = std::max(1, int(a.integer()));
+    else if (a.is("--chunk")) o.chunk = std::max(1, int(a.integer()));
     else if (a.is("-h") || a.is("--help")) return usage(), 0;
     else return unknown_option(a, usage);
   }
   apply_quick(o);
-  if (o.quick) o.rtt_rounds = std::min(o.rtt_rounds, 500), o.rtt_warm = 50, o.seconds = std::min(o.seconds, 0.2);
+  if (o.quick)
+    o.rtt_rounds = std::min(o.rtt_rounds, 500), o.rtt_warm = 50, o.seconds = std::min(o.seconds, 0.2),
+    o.map_tasks = std::min(o.map_tasks, 20000);
   const std::string ns = "poolbench-" + std::to_string(getpid());
   setenv("POLYIPC_NAMESPACE", ns.c_str(), 1);
   signal(SIGPIPE, SIG_IGN);
@@ -289,8 +369,8 @@ int main(int argc, char** argv) {
       o, scs, t,
       [&](const Scenario& sc, const std::string& peer, int r) {
         try {
-          if (peer == "mp_pool") return run_python(o, sc.rtt);
-          return run_polyipc("r" + std::to_string(r) + "-" + sc.id, o, sc.rtt);
+          if (peer == "mp_pool") return run_python(o, sc.mode);
+          return run_polyipc("r" + std::to_string(r) + "-" + sc.id, o, sc.mode);
         } catch (const std::exception& e) {
           return PoolResult::na(std::string("ERROR ") + e.what());
         }
@@ -305,7 +385,7 @@ int main(int argc, char** argv) {
   const json tj = report_targets(targets(t));
   warn_leftover_objects(ns);
   write_json_file(o, {{"workers", o.workers}, {"rtt_rounds", o.rtt_rounds}, {"seconds", o.seconds},
-                      {"outstanding", o.outstanding}},
+                      {"outstanding", o.outstanding}, {"map_tasks", o.map_tasks}, {"chunk", o.chunk}},
                   times, cells, json::object(), tj);
   return 0;
 }

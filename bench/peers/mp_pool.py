@@ -6,7 +6,9 @@ The same work as the polyipc cells: tasks add(i, i) on a pool of --workers
 processes (forked, started before timing);
   - rtt:  one task at a time, apply(); latency of each in ns;
   - tput: up to --outstanding tasks in flight (apply_async; the oldest result
-          is waited for when the window is full) for --seconds; tasks/s.
+          is waited for when the window is full) for --seconds; tasks/s;
+  - map:  starmap of --map-tasks tasks, --chunk to a chunk, repeated for
+          --seconds; tasks/s.
 """
 import argparse
 import collections
@@ -33,6 +35,20 @@ def run(a):
                 if i >= a.warm:
                     lat.append(now() - t0)
             return dict(ok=True, rounds=len(lat), **latencies(lat))
+        if a.mode == "map":
+            calls = [(i, i) for i in range(a.map_tasks)]
+            want = [2 * i for i in range(a.map_tasks)]
+            done = 0
+            t0 = now()
+            end = t0 + int(a.seconds * 1e9)
+            while True:
+                if pool.starmap(add, calls, chunksize=a.chunk) != want:
+                    raise RuntimeError("wrong result")
+                done += a.map_tasks
+                if now() >= end:
+                    break
+            secs = (now() - t0) / 1e9
+            return dict(ok=True, tasks=done, seconds=secs, rate=done / secs)
         window = collections.deque()
         done = i = 0
         t0 = now()
@@ -55,7 +71,9 @@ def run(a):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
-    ap.add_argument("--mode", choices=("rtt", "tput"), required=True)
+    ap.add_argument("--mode", choices=("rtt", "tput", "map"), required=True)
+    ap.add_argument("--map-tasks", type=int, default=100000)
+    ap.add_argument("--chunk", type=int, default=256)
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=5000)
     ap.add_argument("--warm", type=int, default=200)

@@ -13,6 +13,8 @@
  *     never as JNI's modified UTF-8);
  *   - the queue's hand-written fast paths: put/get through a native buffer, and
  *     zero copy (reserve/borrow as a direct ByteBuffer over the ring);
+ *   - the pool's submit_array for Pool.map, which reports its progress even when
+ *     it stops early;
  *   - loading: the JNI class loads the native libraries through NativeLoader.
  */
 
@@ -238,6 +240,64 @@ JNIEXPORT jlong JNICALL Java_io_polyipc_polyipc_1nativeJNI_direct_1address(JNIEn
 }
 %}
 
+/* ---- the pool's map: polyipc_pool_submit_array with its progress ---------------
+ * Pool.map submits a group of tasks per call, the arguments as one JSON array.
+ * The call reports how far it got even when it stops early (FULL or TIMEOUT
+ * when the pool has no room, TOO_LARGE for a chunk the pool can never hold):
+ * the tasks put stay submitted, and the caller collects their results by id.
+ * polyipc.i has no such call (every language passes its progress its own way). */
+%{
+/* out[0] = the first task's id, out[1] = how many tasks went in; set before
+ * any exception. 0: all went in; FULL or TIMEOUT: no room within the slice (no
+ * exception; out says what went in before); otherwise the status, its
+ * exception pending. */
+JNIEXPORT jint JNICALL Java_io_polyipc_polyipc_1nativeJNI_NativePool_1submit_1array(JNIEnv *jenv, jclass jcls,
+                                                                                   jlong pool, jbyteArray function,
+                                                                                   jbyteArray data, jlong chunk,
+                                                                                   jlong timeout_ns, jlongArray out) {
+  polyipc_error err;
+  char name_stack[256];
+  char *name = name_stack;
+  jbyte data_stack[4096];
+  jbyte *json = data_stack;
+  jsize name_len, len;
+  jlong progress[2] = {0, 0};
+  uint64_t first = 0;
+  size_t submitted = 0;
+  int rc;
+  (void)jcls;
+  err.code = 0;
+  err.message[0] = 0;
+  if (!function || !data || !out || chunk < 1 || (*jenv)->GetArrayLength(jenv, out) < 2) {
+    SWIG_JavaThrowException(jenv, SWIG_JavaIllegalArgumentException, "polyipc: submit_array: bad arguments");
+    return POLYIPC_ERR_INVALID_ARG;
+  }
+  name_len = (*jenv)->GetArrayLength(jenv, function);
+  len = (*jenv)->GetArrayLength(jenv, data);
+  if ((size_t)name_len >= sizeof name_stack) name = (char *)malloc((size_t)name_len + 1);
+  if ((size_t)len > sizeof data_stack) json = (jbyte *)malloc((size_t)len);
+  if (!name || !json) {
+    if (name != name_stack) free(name);
+    if (json != data_stack) free(json);
+    SWIG_JavaThrowException(jenv, SWIG_JavaOutOfMemoryError, "polyipc: submit_array: no memory for the arguments");
+    return POLYIPC_ERR_NO_MEMORY;
+  }
+  (*jenv)->GetByteArrayRegion(jenv, function, 0, name_len, (jbyte *)name);
+  name[name_len] = 0;
+  (*jenv)->GetByteArrayRegion(jenv, data, 0, len, json);
+  rc = polyipc_pool_submit_array((polyipc_pool *)(intptr_t)pool, name, (const void *)json, (size_t)len, (size_t)chunk,
+                                 (int64_t)timeout_ns, &first, &submitted, &err);
+  if (name != name_stack) free(name);
+  if (json != data_stack) free(json);
+  progress[0] = (jlong)first;
+  progress[1] = (jlong)submitted;
+  (*jenv)->SetLongArrayRegion(jenv, out, 0, 2, progress);
+  if (rc == 0 || rc == POLYIPC_ERR_FULL || rc == POLYIPC_ERR_TIMEOUT) return rc;
+  polyipc_java_raise(jenv, &err);
+  return rc;
+}
+%}
+
 /* ---- errors ------------------------------------------------------------------ */
 /* No early return: freearg and newfree still run, the exception stays pending
  * and the (ignored) result goes back with it. */
@@ -371,6 +431,10 @@ static int polyipc_java_binding_version_number(void) { return POLYIPC_VERSION_NU
   static native java.nio.ByteBuffer NativeQueue_reserve(long queue, int length, long timeoutNanos, long[] ticket);
   static native java.nio.ByteBuffer NativeQueue_borrow(long queue, long timeoutNanos, long[] ticket);
   static native int NativeQueue_end(long queue, long ticket, int how);
+  // Pool.map: polyipc_pool_submit_array; out[0] the first id, out[1] how many went in (set even when it
+  // throws). 0: all; FULL (3) or TIMEOUT (1): no room within the slice, no exception.
+  static native int NativePool_submit_array(long pool, byte[] function, byte[] data, long chunk, long timeoutNanos,
+                                            long[] out);
 %}
 %typemap(javaclassmodifiers) SWIGTYPE, SWIGTYPE *, SWIGTYPE &, SWIGTYPE [] "final class"
 %include <enumtypeunsafe.swg>

@@ -378,31 +378,38 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
       arrived_cv_.wait_for(lk, std::chrono::nanoseconds(deadline.until_ns(kSliceNs) - monotonic_ns()));
       continue;
     }
-    reading_ = true;
-    lk.unlock();
-    std::string message;
-    uint64_t got = 0;
-    Status st;
-    try {
-      st = take_result(deadline, &message, &got, error);
-    } catch (...) {
-      lk.lock();
-      reading_ = false;
-      arrived_cv_.notify_all();
-      throw;
+    std::vector<std::pair<uint64_t, std::string>> got;
+    if (Status st = read_results(lk, deadline, &got, error); st != Status::Ok) return st;
+    bool found = false;
+    for (auto& [g, message] : got) {
+      if (!pending_.count(g) || arrived_.count(g)) continue;  // a duplicate: dropped
+      if (!found && mine(g)) {
+        forget(g);
+        *out = std::move(message);
+        found = true;
+      } else {
+        arrived_.emplace(g, std::move(message));
+      }
     }
-    lk.lock();
-    reading_ = false;
-    arrived_cv_.notify_all();
-    if (st != Status::Ok) return st;
-    if (!pending_.count(got) || arrived_.count(got)) continue;  // a duplicate: dropped
-    if (mine(got)) {
-      forget(got);
-      *out = std::move(message);
-      return Status::Ok;
-    }
-    arrived_.emplace(got, std::move(message));
+    if (found) return Status::Ok;
   }
+}
+
+Status Pool::read_results(std::unique_lock<std::mutex>& lk, const Deadline& deadline,
+                          std::vector<std::pair<uint64_t, std::string>>* got, ErrorText& error) {
+  reading_ = true;
+  lk.unlock();
+  struct Relock {  // also when the read throws
+    Pool& pool;
+    std::unique_lock<std::mutex>& lk;
+    ~Relock() {
+      lk.lock();
+      pool.reading_ = false;
+      pool.arrived_cv_.notify_all();
+    }
+  } relock{*this, lk};
+  got->clear();
+  return take_results(deadline, got, error);
 }
 
 bool Pool::awaited(uint64_t id) const {
@@ -437,6 +444,11 @@ Status Pool::take_results(const Deadline& deadline, std::vector<std::pair<uint64
     at += lens[i];
     uint64_t id = 0;
     if (result_id(message, &id)) got->emplace_back(id, std::move(message));  // else no pool result: dropped
+  }
+  if (got->empty()) {  // (said when nothing else came with it)
+    error.set("pool '%s': result queue '%s' holds a message that is not a pool result (dropped)", name().c_str(),
+              results_->name().c_str());
+    return Status::Incompatible;
   }
   return Status::Ok;
 }
@@ -501,20 +513,7 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
       if (!claim()) st = Status::InvalidArg;
       continue;
     }
-    reading_ = true;
-    lk.unlock();
-    got.clear();
-    try {
-      st = take_results(deadline, &got, error);
-    } catch (...) {
-      lk.lock();
-      reading_ = false;
-      arrived_cv_.notify_all();
-      throw;
-    }
-    lk.lock();
-    reading_ = false;
-    arrived_cv_.notify_all();
+    st = read_results(lk, deadline, &got, error);
     for (auto& [id, message] : got) {
       if (!pending_.count(id) || arrived_.count(id)) continue;  // a duplicate: dropped
       if (id >= first && id < end) {

@@ -177,6 +177,9 @@ class Pool {
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
+  // take_results() as the one reader of the result queue (reading_), mu_ (held by lk) released meanwhile.
+  Status read_results(std::unique_lock<std::mutex>& lk, const Deadline& deadline,
+                      std::vector<std::pair<uint64_t, std::string>>* got, ErrorText& error);
   // What the result queue holds, up to a few hundred messages (waits for one): (id, message) each.
   Status take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string>>* got,
                       ErrorText& error);

@@ -174,6 +174,74 @@ TEST_F(PoolMp, AWorkerKilledMidChunkHasTheChunkFinishedByAnotherAndEachResultCom
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_result(p, 0, 0, &text, nullptr, nullptr));
 }
 
+// The same with batches: a worker takes a chunk as one batch, finishes part
+// of it in one call, and is killed; a batch worker elsewhere runs the chunk
+// again, and the map's results() sees each task once, the first run's part.
+TEST_F(PoolMp, AWorkerKilledMidBatchHasItsChunkRunByAnotherAndResultsComeTogetherOnce) {
+  const std::string name = Name("p");
+  Pool p;
+  CAPI_ASSERT_OK(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_OR_CREATE, nullptr, p.out(), &e));
+  constexpr int kTasks = 40, kChunk = 8;
+  json array = json::array();
+  for (int i = 0; i < kTasks; ++i) array.push_back({i, 1000 * i});
+  const std::string calls = array.dump();
+  uint64_t first = 0;
+  size_t submitted = 0;
+  CAPI_ASSERT_OK(polyipc_pool_submit_array(p, "add", calls.data(), calls.size(), kChunk, 10 * kSec, &first,
+                                           &submitted, &e));
+  ASSERT_EQ(size_t{kTasks}, submitted);
+  // Runs the batches it takes until CLOSED: "add" [a, b] -> a + b.
+  auto batch_worker = [&] {
+    Pool mine;
+    CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+    for (;;) {
+      polyipc_pool_batch* b = nullptr;
+      const int rc = polyipc_pool_take_batch(mine, 0, 30 * kSec, &b, nullptr);
+      if (rc == POLYIPC_ERR_CLOSED) return 0;
+      CHILD_REQUIRE(rc == POLYIPC_OK);
+      const json calls = json::parse(polyipc_pool_batch_args(b, nullptr));
+      CHILD_REQUIRE(calls.size() == polyipc_pool_batch_count(b));
+      json results = json::array();
+      for (const json& call : calls) results.push_back(call[0].get<int64_t>() + call[1].get<int64_t>());
+      const std::string r = results.dump();
+      CHILD_REQUIRE(polyipc_pool_batch_finish(b, r.data(), r.size(), nullptr, 0, nullptr) == POLYIPC_OK);
+      polyipc_pool_batch_free(b);
+    }
+  };
+  Children kids;
+  Pipe finished;
+  const pid_t victim = kids.Add(Spawn([&] {
+    Pool mine;
+    CHILD_REQUIRE(polyipc_pool_open(name.c_str(), POLYIPC_OPEN_ONLY, nullptr, mine.out(), nullptr) == POLYIPC_OK);
+    polyipc_pool_batch* b = nullptr;
+    CHILD_REQUIRE(polyipc_pool_take_batch(mine, 0, 10 * kSec, &b, nullptr) == POLYIPC_OK);
+    CHILD_REQUIRE(polyipc_pool_batch_count(b) == kChunk);
+    CHILD_REQUIRE(polyipc_pool_batch_finish(b, "[-1,-2,-3]", 10, nullptr, 0, nullptr) == POLYIPC_OK);
+    finished.WriteByte();
+    for (;;) pause();  // killed holding the rest of the batch
+  }));
+  char c;
+  ASSERT_TRUE(finished.ReadByte(&c, 10000));
+  kill(victim, SIGKILL);
+  EXPECT_EQ(128 + SIGKILL, kids.Wait(victim, 10s));
+  std::vector<pid_t> workers;
+  for (int w = 0; w < 2; ++w) workers.push_back(kids.Add(Spawn(batch_worker)));
+  char *values = nullptr, *failures = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_results(p, first, kTasks, 30 * kSec, &values, nullptr, &failures, nullptr, &e));
+  const json got = TakeJson(values);
+  EXPECT_EQ(json::object(), TakeJson(failures));
+  ASSERT_EQ(size_t{kTasks}, got.size());
+  for (int i = 0; i < kTasks; ++i) EXPECT_EQ(i < 3 ? -1 - i : 1001 * i, got[i]) << i;
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  const json st = TakeJson(text);
+  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
+  EXPECT_EQ(0, st["results_pending"]) << "the rerun's three duplicates were dropped: " << st;
+}
+
 TEST_F(PoolMp, SubmittersInTwoProcessesEachGetOnlyTheirOwnResults) {
   const std::string name = Name("p");
   Pool p;

@@ -203,13 +203,13 @@ public final class Pool extends SyncHandle<NativePool> {
   }
 
   /**
-   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map}). It collects
-   * results in order while it submits: when the pool has no room it waits for the oldest result instead,
-   * so a map larger than the pool, or than this handle's result queue, never waits on itself.
+   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map}), the elements
+   * written as JSON by Jackson as {@link #submit(String, Object)} writes them, {@linkplain #map(String, List,
+   * Class, int) chunked} as Python picks a chunk size: {@code argsList.size() / 32}, between 1 and 1024.
    *
    * @return the results, in the order of the arguments
    * @throws ExecutionException the first task (in that order) that failed; its cause is a {@link
-   *     PoolTaskException}. Every result was collected all the same.
+   *     PoolTaskException}. It is thrown once every task submitted has ended: no result is left behind.
    */
   public List<JsonNode> map(String function, List<?> argsList) throws InterruptedException, ExecutionException {
     return map(function, argsList, JsonNode.class);
@@ -219,39 +219,173 @@ public final class Pool extends SyncHandle<NativePool> {
   public <T> List<T> map(String function, List<?> argsList, Class<T> resultType)
       throws InterruptedException, ExecutionException {
     Objects.requireNonNull(argsList, "argsList");
+    return map(function, argsList, resultType, autoChunkSize(argsList.size()));
+  }
+
+  /** {@link #map(String, List, Class, int)} with the results as JSON trees. */
+  public List<JsonNode> map(String function, List<?> argsList, int chunkSize)
+      throws InterruptedException, ExecutionException {
+    return map(function, argsList, JsonNode.class, chunkSize);
+  }
+
+  /**
+   * Runs {@code function} over each element of {@code argsList} (Python's {@code Pool.map(func, iterable,
+   * chunksize)}), {@code chunkSize} tasks to a pool message: a worker takes a chunk's tasks together and runs
+   * them in turn (1: plain tasks, spread over the workers one by one).
+   *
+   * <p>The arguments go to the pool as JSON arrays, a group of about {@value #MAP_GROUP_TASKS} tasks (whole
+   * chunks) per native call, and the results come back the same way, a group's values in one JSON array:
+   * the cost per task stays in the workers. Two groups are out at a time; when the pool has no room, the map
+   * collects its older group first, so a map larger than the pool or than this handle's result queue never
+   * waits on itself. Once a task has failed no further group is submitted; the groups out are collected, then
+   * the first failure (in order) is thrown. These tasks have no {@link PoolResult}: {@link #nextResult()}
+   * never answers them. An interrupt (or {@link #close()}) while the map waits leaves the tasks out to run;
+   * their results are dropped with the handle.
+   *
+   * @return the results, in the order of the arguments
+   * @throws ExecutionException the first task (in order) that failed; its cause is a {@link PoolTaskException}
+   * @throws java.util.concurrent.CancellationException the first task that did not end well was cancelled
+   * @throws IllegalArgumentException {@code chunkSize} is below 1, or Jackson cannot write an argument
+   *     (nothing was submitted)
+   * @throws InvalidJsonException an argument Jackson wrote is not JSON (e.g. a NaN written as it is)
+   * @throws java.io.UncheckedIOException a result does not read as a {@code resultType} (all were collected)
+   */
+  public <T> List<T> map(String function, List<?> argsList, Class<T> resultType, int chunkSize)
+      throws InterruptedException, ExecutionException {
+    Objects.requireNonNull(argsList, "argsList");
     Objects.requireNonNull(resultType, "resultType");
-    List<T> results = new ArrayList<>(argsList.size());
-    ArrayDeque<PoolResult<T>> outstanding = new ArrayDeque<>();
-    ExecutionException first = null;
-    Iterator<?> next = argsList.iterator();
-    byte[] pending = null; // the arguments waiting for room
-    while (next.hasNext() || pending != null || !outstanding.isEmpty()) {
-      if (pending == null && next.hasNext() && outstanding.size() < MAP_WINDOW) {
-        pending = serialize(next.next(), "the arguments of '" + function + "'");
-      }
-      if (pending != null) {
-        // Wait for room only when no result of ours could free it: workers may be waiting
-        // for room in our result queue, which only collecting makes.
-        PoolResult<T> f = submitRaw(function, pending, resultType, outstanding.isEmpty() ? FOREVER : 0);
-        if (f != null) {
-          outstanding.add(f);
-          pending = null;
-          continue;
-        }
-      }
-      try {
-        results.add(outstanding.poll().get());
-      } catch (ExecutionException e) {
-        if (first == null) first = e;
-        results.add(null);
-      }
+    if (chunkSize < 1) {
+      throw new IllegalArgumentException("pool '" + name() + "': map: chunkSize " + chunkSize + " is below 1");
     }
-    if (first != null) throw first;
+    final byte[] fn = functionName(function);
+    final int n = argsList.size();
+    // Every argument is written (and checked to be one JSON value) before anything is submitted.
+    final byte[][] texts = new byte[n][];
+    int i = 0;
+    for (Object args : argsList) {
+      if (i == n) break;
+      byte[] text = serialize(args, "the arguments of '" + function + "'");
+      if (!JsonText.isOneValue(text, 0, text.length)) {
+        throw new InvalidJsonException("pool '" + name() + "': map '" + function + "': the arguments " + i
+            + " are not one JSON value: " + new String(text, StandardCharsets.UTF_8));
+      }
+      texts[i++] = text;
+    }
+    if (i != n) throw new java.util.ConcurrentModificationException("pool '" + name() + "': map: argsList changed");
+    final int group = Math.max(chunkSize, MAP_GROUP_TASKS / chunkSize * chunkSize);
+    final List<JsonNode> values = new ArrayList<>(n);
+    final long[] ids = new long[n]; // each value's task id, for messages
+    final ArrayDeque<long[]> out = new ArrayDeque<>(); // {first id, count}: submitted, not collected yet
+    final long[] progress = new long[2];
+    JsonNode failure = null; // the first failed task's result message
+    int next = 0; // the next task to submit
+    while ((next < n && failure == null) || !out.isEmpty()) {
+      if (next < n && failure == null && out.size() < 2) {
+        if (Thread.interrupted()) throw interrupted("map");
+        final byte[] data = JsonText.array(texts, next, Math.min(n, next + group));
+        // Wait for room (a slice at a time) only when nothing of ours is out: otherwise the workers may be
+        // waiting for room in our result queue, which only collecting makes.
+        final long timeout = out.isEmpty() ? SLICE_NANOS : 0;
+        progress[0] = progress[1] = 0;
+        int status;
+        try {
+          status = call(h -> polyipc_nativeJNI.NativePool_submit_array(NativePool.getCPtr(h), fn, data, chunkSize,
+              timeout, progress));
+        } catch (PolyipcException e) {
+          if (progress[1] == 0) throw e;
+          status = e.status().code(); // what went in is collected; the next call says it again
+        }
+        if (progress[1] > 0) {
+          out.add(new long[] {progress[0], progress[1]});
+          next += (int) progress[1];
+        }
+        if (status == 0 || progress[1] > 0) continue;
+        if (out.isEmpty()) continue; // the pool is full of others' tasks: wait on
+      }
+      final long[] g = out.poll(); // no room, or two groups out: collect the older
+      for (int k = 0; k < g[1]; ++k) ids[values.size() + k] = g[0] + k;
+      final JsonNode failed = collect(g[0], g[1], values);
+      if (failure == null) failure = failed; // the rest still ends first: no result is left behind
+    }
+    if (failure != null) {
+      long id = failure.path("id").asLong(0);
+      if (failure.path("cancelled").asBoolean(false)) {
+        throw new java.util.concurrent.CancellationException("pool '" + name() + "': task " + id + " (" + function
+            + ") was cancelled");
+      }
+      JsonNode error = failure.get("error");
+      String text = error == null ? "" : error.isTextual() ? error.textValue() : error.toString();
+      throw new ExecutionException(new PoolTaskException(name(), id, function, text));
+    }
+    List<T> results = new ArrayList<>(n);
+    for (int k = 0; k < n; ++k) results.add(PoolResult.read(this, values.get(k), resultType, ids[k], function));
     return results;
   }
 
-  /** How many tasks {@link #map} keeps outstanding at most. */
-  private static final int MAP_WINDOW = 256;
+  /**
+   * Waits for the results of tasks first .. first+count-1 (a group of map) and adds their values to
+   * {@code values} (JSON null for a failed task); answers the result message of the first one that failed,
+   * or null.
+   */
+  private JsonNode collect(long first, long count, List<JsonNode> values) throws InterruptedException {
+    final byte[][] got = new byte[1][];
+    sliced(FOREVER, "map", (h, slice) -> {
+      try {
+        got[0] = h.results(first, count, slice);
+        return 1;
+      } catch (PolyipcTimeoutException e) {
+        return 0;
+      }
+    });
+    JsonNode both;
+    try {
+      both = Json.mapper().readTree(got[0]);
+    } catch (IOException e) {
+      throw new UncheckedIOException("pool '" + name() + "': map: results that do not read as JSON", e);
+    }
+    JsonNode vs = both.path(0);
+    JsonNode failures = both.path(1);
+    if (!vs.isArray() || vs.size() != count || !failures.isObject()) {
+      throw new IncompatibleException("pool '" + name() + "': map: results of tasks " + first + ".." + (first + count
+          - 1) + " that are not [values, failures]");
+    }
+    for (JsonNode v : vs) values.add(v);
+    JsonNode firstFailure = null;
+    long at = Long.MAX_VALUE;
+    for (Iterator<Map.Entry<String, JsonNode>> it = failures.fields(); it.hasNext();) {
+      Map.Entry<String, JsonNode> e = it.next();
+      long k;
+      try {
+        k = Long.parseLong(e.getKey());
+      } catch (NumberFormatException bad) {
+        continue;
+      }
+      if (k < at) {
+        at = k;
+        firstFailure = e.getValue();
+      }
+    }
+    return firstFailure;
+  }
+
+  /** map's chunk size when none is given: Python's, {@code size / 32} between 1 and 1024. */
+  static int autoChunkSize(int size) {
+    return Math.max(1, Math.min(MAX_AUTO_CHUNK_SIZE, size / 32));
+  }
+
+  /** About how many tasks {@link #map} submits in one native call (whole chunks); two groups are out at a time. */
+  static final int MAP_GROUP_TASKS = 2048;
+
+  private static final int MAX_AUTO_CHUNK_SIZE = 1024;
+
+  /** The function name as UTF-8 for the library: not null, no U+0000. */
+  private byte[] functionName(String function) {
+    Objects.requireNonNull(function, "function");
+    if (function.indexOf('\0') >= 0) {
+      throw new InvalidArgumentException("pool '" + name() + "': the function name holds U+0000");
+    }
+    return function.getBytes(StandardCharsets.UTF_8);
+  }
 
   /**
    * The next result of any task this handle submitted whose result was not collected yet, waiting as long
@@ -299,11 +433,7 @@ public final class Pool extends SyncHandle<NativePool> {
 
   private <T> PoolResult<T> submitRaw(String function, byte[] args, Class<T> type, long timeoutNanos)
       throws InterruptedException {
-    Objects.requireNonNull(function, "function");
-    if (function.indexOf('\0') >= 0) {
-      throw new InvalidArgumentException("pool '" + name() + "': the function name holds U+0000");
-    }
-    final byte[] fn = function.getBytes(StandardCharsets.UTF_8);
+    final byte[] fn = functionName(function);
     final PoolResult<T> f = new PoolResult<>(this, function, type);
     int r = sliced(timeoutNanos, "submit", (h, slice) -> {
       long id;
@@ -449,9 +579,16 @@ public final class Pool extends SyncHandle<NativePool> {
    * message); a function with no handler fails with {@code no function '<name>' in this worker}. Returns
    * once {@link #closeTasks()} was called (by any process) and every task was finished.
    *
+   * <p>The tasks of a chunk ({@link #map(String, List, Class, int)}, Python's {@code map} with a chunksize,
+   * Go's {@code SubmitMany}) are taken together: their arguments come in one JSON array, the handler runs on
+   * each in turn, and their results go back in one native call; a plain task is a batch of one. When the loop
+   * ends mid-chunk (an interrupt, {@code maxTasks}, a handler that throws InterruptedException or an Error),
+   * the tasks that ran are finished first and the rest of the chunk goes back to the pool for another worker.
+   *
    * @return how many tasks this loop finished
-   * @throws InterruptedException the thread was interrupted (noticed within about 50 ms; a task being run
-   *     then, whose handler threw InterruptedException, goes back to the pool)
+   * @throws InterruptedException the thread was interrupted (noticed between tasks, and within about 50 ms
+   *     while waiting for one; a task being run then, whose handler threw InterruptedException, goes back to
+   *     the pool)
    */
   public long serve(Map<String, ? extends PoolHandler> handlers) throws InterruptedException {
     return serve(handlers, Long.MAX_VALUE);
@@ -467,16 +604,19 @@ public final class Pool extends SyncHandle<NativePool> {
     long served = 0;
     try {
       while (served < maxTasks) {
-        PoolTask task;
+        NativePoolBatch batch;
         try {
-          task = takeRaw(FOREVER);
+          long left = maxTasks - served;
+          batch = takeBatch(left >= Integer.MAX_VALUE ? 0 : left);
         } catch (ClosedException end) {
           break;
         }
-        try (PoolTask t = task) {
-          runTask(t, handlers.get(t.function()));
+        try {
+          served += runBatch(batch, handlers);
+        } finally {
+          batch.delete(); // gives back the tasks not finished
+          ref.unref();
         }
-        ++served;
       }
     } finally {
       giveBackHeld();
@@ -484,40 +624,129 @@ public final class Pool extends SyncHandle<NativePool> {
     return served;
   }
 
+  /** The next batch (maxTasks 0: a chunk's all), waiting as long as it takes; holds a ref (unref after delete). */
+  private NativePoolBatch takeBatch(long maxTasks) throws InterruptedException {
+    final NativePoolBatch[] got = new NativePoolBatch[1];
+    sliced(FOREVER, "serve", (h, slice) -> {
+      NativePoolBatch b;
+      try {
+        b = h.take_batch(maxTasks, slice);
+      } catch (EmptyException | PolyipcTimeoutException e) {
+        return 0;
+      }
+      ref.ref(); // the batch keeps the native pool open (taken with the read side held)
+      got[0] = b;
+      return 1;
+    });
+    return got[0];
+  }
+
   /**
-   * The tasks of chunks (Python's {@code map} with a chunksize, Go's {@code SubmitMany}) that this handle
-   * took but has not handed out yet go back to the pool for other workers. {@link #serve} does it when it
-   * returns; a loop of its own over {@link #take()} calls it when it stops taking. Closing the handle does it
-   * too.
+   * Runs the tasks of a batch with the handler of its function (in turn) and finishes those that ran in one
+   * call; stops early when the thread is interrupted. Returns how many it finished. A handler's
+   * InterruptedException or Error finishes the tasks that ran before it, then propagates (its task and the
+   * rest go back with the batch).
    */
-  public void giveBackHeld() {
+  private long runBatch(NativePoolBatch batch, Map<String, ? extends PoolHandler> handlers)
+      throws InterruptedException {
+    final long first = batch.first_id();
+    final String function = new String(batch.function(), StandardCharsets.UTF_8);
+    final byte[] args = batch.args();
+    final int[] at = JsonText.elements(args);
+    if (at == null || at.length / 2 != batch.count()) {
+      throw new IncompatibleException("pool '" + name() + "': tasks from " + first + " (" + function + "): "
+          + batch.count() + " tasks whose arguments are not a JSON array of as many values");
+    }
+    final int count = at.length / 2;
+    final PoolHandler handler = handlers.get(function);
+    final byte[][] results = new byte[count][];
+    final String[] errors = new String[count];
+    int ran = 0;
     try {
-      run(NativePool::give_back_held);
-    } catch (HandleClosedException closed) {
-      // closing gave them back
+      for (; ran < count; ++ran) {
+        if (Thread.interrupted()) throw interrupted("serve");
+        final long id = first + ran;
+        if (handler == null) {
+          errors[ran] = "no function '" + function + "' in this worker";
+          continue;
+        }
+        byte[] json;
+        try {
+          JsonNode tree;
+          try {
+            tree = mapper.readTree(args, at[2 * ran], at[2 * ran + 1] - at[2 * ran]);
+          } catch (IOException e) { // as PoolTask.args() says it
+            throw new UncheckedIOException("pool '" + name() + "': task " + id + " (" + function
+                + "): the arguments do not read as JSON: " + e.getMessage(), e);
+          }
+          json = serialize(handler.apply(tree), "the result of '" + function + "'");
+        } catch (InterruptedException e) {
+          throw e; // the task goes back
+        } catch (Exception e) {
+          errors[ran] = errorText(e);
+          continue;
+        }
+        if (!JsonText.isOneValue(json, 0, json.length)) { // e.g. a raw value of Jackson's
+          errors[ran] = "pool '" + name() + "': task " + id + ": the result of '" + function
+              + "' is not valid JSON: not one JSON value (the task stays taken)";
+          continue;
+        }
+        results[ran] = json;
+      }
+    } finally {
+      if (ran > 0) finishBatch(batch, function, results, errors, 0, ran);
+    }
+    return ran;
+  }
+
+  /** Finishes the batch's tasks from .. to-1 (the next ones), a result or an error each, in one call. */
+  private void finishBatch(NativePoolBatch batch, String function, byte[][] results, String[] errors, int from,
+      int to) {
+    JsonText.Bytes values = new JsonText.Bytes(16 * (to - from) + 2);
+    JsonText.Bytes failed = null;
+    values.add((byte) '[');
+    for (int i = from; i < to; ++i) {
+      if (i > from) values.add((byte) ',');
+      if (errors[i] != null) {
+        values.add("null");
+        failed = failed == null ? new JsonText.Bytes(64).add((byte) '{') : failed.add((byte) ',');
+        failed.add((byte) '"').add(Integer.toString(i - from)).add("\":").addString(errors[i]);
+      } else {
+        values.add(results[i]);
+      }
+    }
+    values.add((byte) ']');
+    byte[] errs = failed == null ? NO_BYTES : failed.add((byte) '}').toArray();
+    try {
+      batch.finish(values.toArray(), errs);
+    } catch (InvalidJsonException e) {
+      if (to - from == 1) {
+        if (errors[from] != null) throw e;
+        // The library's check of one result (e.g. a NaN Jackson wrote as it is): the task fails with it.
+        errors[from] = resultNotJson(e.getMessage(), batch.first_id() + batch.finished(), function);
+        finishBatch(batch, function, results, errors, from, to);
+        return;
+      }
+      // A result the library does not take as JSON: find it, finishing the tasks one by one.
+      for (int i = from; i < to; ++i) finishBatch(batch, function, results, errors, i, i + 1);
     }
   }
 
-  /** Runs one task with its handler (null: none) and finishes it. */
-  private void runTask(PoolTask task, PoolHandler handler) throws InterruptedException {
-    if (handler == null) {
-      task.fail("no function '" + task.function() + "' in this worker");
-      return;
-    }
-    byte[] json;
-    try {
-      json = serialize(handler.apply(task.args()), "the result of '" + task.function() + "'");
-    } catch (InterruptedException e) {
-      throw e; // the task goes back
-    } catch (Exception e) {
-      task.fail(errorText(e));
-      return;
-    }
-    try {
-      task.finishRaw(false, json);
-    } catch (InvalidJsonException e) { // e.g. a NaN Jackson wrote as it is
-      task.fail(e.getMessage());
-    }
+  private static final byte[] NO_BYTES = new byte[0];
+
+  private static final java.util.regex.Pattern NOT_AN_ARRAY = java.util.regex.Pattern.compile(
+      "(?s)(pool '.*'): tasks \\d+\\.\\.\\d+: the results of '(.*)' are not a JSON array: byte (\\d+): (.*) "
+          + "\\(the tasks stay taken\\)");
+
+  /**
+   * The error text of a task whose result the library refused (a batch of one, "[result]"), in the words of
+   * a single task's finish: "pool 'p': task 7: the result of 'f' is not valid JSON at byte 3: ...".
+   */
+  private String resultNotJson(String message, long id, String function) {
+    java.util.regex.Matcher m = NOT_AN_ARRAY.matcher(message);
+    if (!m.matches()) return message;
+    return m.group(1) + ": task " + id + ": the result of '" + m.group(2) + "' is not valid JSON at byte "
+        + Math.max(0, Long.parseLong(m.group(3)) - 1) + ": " + m.group(4) + " (the task stays taken)";
   }
 
   /** The error text of a handler's exception: its message, or its class name when it has none. */

@@ -207,7 +207,6 @@ public final class PoolResult<T> implements Future<T> {
     }
   }
 
-  @SuppressWarnings("unchecked")
   private T value() throws ExecutionException {
     JsonNode m = message;
     if (isCancellation(m)) {
@@ -219,7 +218,12 @@ public final class PoolResult<T> implements Future<T> {
       String text = error == null ? "" : error.isTextual() ? error.textValue() : error.toString();
       throw new ExecutionException(new PoolTaskException(pool.name(), id, function, text));
     }
-    JsonNode result = m.get("result");
+    return read(pool, m.get("result"), type, id, function);
+  }
+
+  /** A task's result (null: JSON null) read as a {@code type} with the pool's mapper, as get() reads it. */
+  @SuppressWarnings("unchecked")
+  static <T> T read(Pool pool, JsonNode result, Class<T> type, long id, String function) {
     if (result == null) result = com.fasterxml.jackson.databind.node.NullNode.getInstance();
     if (type == JsonNode.class) return (T) result;
     if (result.isNull()) return null;
