@@ -537,13 +537,16 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
   failures->clear();
   *values += '[';
   *failures += '{';
+  static const std::string_view kOk = ",\"ok\":true,\"result\":";
   for (uint64_t i = first; i < end; ++i) {
     const std::string& m = slot[i - first];
     if (i != first) *values += ',';
-    // A result as finish() writes it, {"id":<i>,"ok":true,"result":<value>}, gives its value as is.
-    const std::string ok = format("{\"id\":%llu,\"ok\":true,\"result\":", static_cast<unsigned long long>(i));
-    if (m.size() > ok.size() && m.compare(0, ok.size(), ok) == 0 && m.back() == '}') {
-      values->append(m, ok.size(), m.size() - ok.size() - 1);
+    // A result as finish() writes it, {"id":<i>,"ok":true,"result":<value>}, gives its value as is
+    // (its id was read already: the digits end where ,"ok" starts).
+    const size_t at = m.find(',');
+    if (at != std::string::npos && m.size() > at + kOk.size() && m.compare(at, kOk.size(), kOk) == 0 &&
+        m.back() == '}') {
+      values->append(m, at + kOk.size(), m.size() - at - kOk.size() - 1);
     } else {
       *values += "null";
       if (failures->size() > 1) *failures += ',';

@@ -25,6 +25,8 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/clock.hpp"
@@ -194,11 +196,11 @@ class Pool {
   std::condition_variable arrived_cv_;
   std::unique_ptr<Queue> results_;
   uint64_t next_id_ = 1;
-  std::set<uint64_t> pending_;               // submitted, result not returned yet
-  std::map<uint64_t, std::string> sent_;     // the pending tasks as put: what cancel() withdraws
+  std::unordered_set<uint64_t> pending_;     // submitted, result not returned yet
+  std::unordered_map<uint64_t, std::string> sent_;  // the pending tasks as put: what cancel() withdraws
   std::map<uint64_t, std::string> arrived_;  // taken by one waiter for another
   std::multiset<uint64_t> awaited_;          // ids threads wait for by id now
-  std::set<uint64_t> by_id_only_;            // pending ids result(0) leaves alone (submit_array)
+  std::unordered_set<uint64_t> by_id_only_;  // pending ids result(0) leaves alone (submit_array)
   std::vector<std::pair<uint64_t, uint64_t>> awaited_ranges_;  // [first, end) that results() waits for now
   std::vector<char> read_buf_;               // results()'s reads of many messages (under reading_)
   bool reading_ = false;                     // one thread at a time takes from results_

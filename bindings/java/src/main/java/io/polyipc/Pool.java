@@ -749,6 +749,20 @@ public final class Pool extends SyncHandle<NativePool> {
         + Math.max(0, Long.parseLong(m.group(3)) - 1) + ": " + m.group(4) + " (the task stays taken)";
   }
 
+  /**
+   * The tasks of chunks (Python's {@code map} with a chunksize, Go's {@code SubmitMany}) that this handle
+   * took but has not handed out yet go back to the pool for other workers. {@link #serve} does it when it
+   * returns; a loop of its own over {@link #take()} calls it when it stops taking. Closing the handle does it
+   * too.
+   */
+  public void giveBackHeld() {
+    try {
+      run(NativePool::give_back_held);
+    } catch (HandleClosedException closed) {
+      // closing gave them back
+    }
+  }
+
   /** The error text of a handler's exception: its message, or its class name when it has none. */
   static String errorText(Throwable e) {
     String m = e.getMessage();
