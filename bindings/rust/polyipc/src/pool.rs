@@ -434,16 +434,54 @@ impl Pool {
     {
         let mut served = 0;
         while !stop.load(Ordering::Acquire) {
-            let task = match self.take(Some(SERVE_SLICE)) {
-                Ok(task) => task,
+            let batch = match self.take_batch(Some(SERVE_SLICE)) {
+                Ok(batch) => batch,
                 Err(e) if matches!(e.status(), Status::Timeout | Status::Empty) => continue,
                 Err(e) if e.status() == Status::Closed => break,
                 Err(e) => return Err(e),
             };
-            task.run(handlers)?;
-            served += 1;
+            served += batch.run(handlers, stop)?;
         }
         Ok(served)
+    }
+
+    /// The tasks of a chunk (or one plain task), taken together.
+    fn take_batch(&self, timeout: Option<Duration>) -> Result<Batch<'_>> {
+        let mut b: *mut sys::polyipc_pool_batch = ptr::null_mut();
+        // SAFETY: valid out pointer; the handle is open.
+        call(|err| unsafe {
+            sys::polyipc_pool_take_batch(self.h.as_ptr(), 0, timeout_ns(timeout), &mut b, err)
+        })?;
+        let b = NonNull::new(b).ok_or_else(|| {
+            Error::new(
+                Status::System,
+                format!("pool '{}': take_batch returned no batch", self.name),
+            )
+        })?;
+        // SAFETY: the batch is valid until freed; the strings live as long as it.
+        let (function, args) = unsafe {
+            let f = sys::polyipc_pool_batch_function(b.as_ptr());
+            let function = if f.is_null() {
+                String::new()
+            } else {
+                CStr::from_ptr(f).to_string_lossy().into_owned()
+            };
+            let mut len: usize = 0;
+            let a = sys::polyipc_pool_batch_args(b.as_ptr(), &mut len);
+            let args = if a.is_null() {
+                String::new()
+            } else {
+                String::from_utf8_lossy(std::slice::from_raw_parts(a as *const u8, len))
+                    .into_owned()
+            };
+            (function, args)
+        };
+        Ok(Batch {
+            b,
+            function,
+            args,
+            _pool: std::marker::PhantomData,
+        })
     }
 
     /// The tasks of chunks (Python's `map` with a chunksize, Go's
@@ -629,40 +667,6 @@ impl PoolTask<'_> {
             )
         })
     }
-
-    /// Runs the handler of this task's function and finishes the task with
-    /// its outcome (see [`Pool::serve`]).
-    fn run<F>(self, handlers: &HashMap<String, Box<F>>) -> Result<()>
-    where
-        F: Fn(Value) -> std::result::Result<Value, String> + ?Sized,
-    {
-        let Some(handler) = handlers.get(&self.function) else {
-            let text = format!("no function '{}' in this worker", self.function);
-            return self.fail(&text);
-        };
-        let args: Value = match serde_json::from_str(&self.args) {
-            Ok(v) => v,
-            Err(e) => {
-                let text = format!(
-                    "the arguments of '{}' cannot be decoded: {e}",
-                    self.function
-                );
-                return self.fail(&text);
-            }
-        };
-        match catch_unwind(AssertUnwindSafe(|| handler(args))) {
-            Ok(Ok(value)) => self.complete(&value),
-            Ok(Err(text)) => self.fail(&text),
-            Err(panic) => {
-                let text = panic
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| panic.downcast_ref::<String>().cloned())
-                    .unwrap_or_else(|| "the handler panicked".to_string());
-                self.fail(&format!("panic: {text}"))
-            }
-        }
-    }
 }
 
 impl Drop for PoolTask<'_> {
@@ -679,5 +683,110 @@ impl fmt::Debug for PoolTask<'_> {
             .field("id", &self.id)
             .field("function", &self.function)
             .finish_non_exhaustive()
+    }
+}
+
+/// The tasks [`Pool::serve`] took together (a chunk's, or one plain task):
+/// run one after another, finished in one call. Dropping it gives back the
+/// tasks not finished.
+struct Batch<'a> {
+    b: NonNull<sys::polyipc_pool_batch>,
+    function: String,
+    args: String,                              // a JSON array of each task's arguments
+    _pool: std::marker::PhantomData<&'a Pool>, // a batch refers to its handle
+}
+
+impl Batch<'_> {
+    /// Runs the handler of each task in turn (stopping early once `stop` is
+    /// set), then finishes the tasks that ran: each with its handler's value,
+    /// or failed with its error text, as [`Pool::serve`] describes. Returns
+    /// how many it finished.
+    fn run<F>(self, handlers: &HashMap<String, Box<F>>, stop: &AtomicBool) -> Result<usize>
+    where
+        F: Fn(Value) -> std::result::Result<Value, String> + ?Sized,
+    {
+        let calls: Vec<Value> = match serde_json::from_str(&self.args) {
+            Ok(calls) => calls,
+            Err(e) => {
+                // SAFETY: the batch is valid until Drop.
+                let n = unsafe { sys::polyipc_pool_batch_count(self.b.as_ptr()) };
+                let text = format!(
+                    "the arguments of '{}' cannot be decoded: {e}",
+                    self.function
+                );
+                return self.finish(
+                    vec![Value::Null; n],
+                    (0..n).map(|i| (i, text.clone())).collect(),
+                );
+            }
+        };
+        let handler = handlers.get(&self.function);
+        let mut results = Vec::with_capacity(calls.len());
+        let mut failures = Vec::new();
+        for args in calls {
+            if !results.is_empty() && stop.load(Ordering::Acquire) {
+                break; // the rest go back with the batch
+            }
+            let outcome = match handler {
+                None => Err(format!("no function '{}' in this worker", self.function)),
+                Some(handler) => match catch_unwind(AssertUnwindSafe(|| handler(args))) {
+                    Ok(outcome) => outcome,
+                    Err(panic) => {
+                        let text = panic
+                            .downcast_ref::<&str>()
+                            .map(|s| s.to_string())
+                            .or_else(|| panic.downcast_ref::<String>().cloned())
+                            .unwrap_or_else(|| "the handler panicked".to_string());
+                        Err(format!("panic: {text}"))
+                    }
+                },
+            };
+            match outcome {
+                Ok(value) => results.push(value),
+                Err(text) => {
+                    failures.push((results.len(), text));
+                    results.push(Value::Null);
+                }
+            }
+        }
+        self.finish(results, failures)
+    }
+
+    /// Finishes the next `results.len()` tasks; `failures` fails those
+    /// indexes with their texts.
+    fn finish(self, results: Vec<Value>, failures: Vec<(usize, String)>) -> Result<usize> {
+        let n = results.len();
+        if n == 0 {
+            return Ok(0);
+        }
+        let results = Value::Array(results).to_string();
+        let errors = if failures.is_empty() {
+            String::new()
+        } else {
+            let m: serde_json::Map<String, Value> = failures
+                .into_iter()
+                .map(|(i, text)| (i.to_string(), Value::String(text)))
+                .collect();
+            Value::Object(m).to_string()
+        };
+        // SAFETY: the batch is valid until Drop; both texts valid for their lengths.
+        call(|err| unsafe {
+            sys::polyipc_pool_batch_finish(
+                self.b.as_ptr(),
+                results.as_ptr() as *const c_void,
+                results.len(),
+                errors.as_ptr() as *const c_void,
+                errors.len(),
+                err,
+            )
+        })?;
+        Ok(n)
+    }
+}
+
+impl Drop for Batch<'_> {
+    fn drop(&mut self) {
+        // SAFETY: freed once, here; unfinished tasks go back to the pool.
+        unsafe { sys::polyipc_pool_batch_free(self.b.as_ptr()) }
     }
 }

@@ -575,5 +575,8 @@ fn a_writer_killed_mid_set_leaves_a_readable_writable_dict() {
         assert!(!d.contains_key("parent").unwrap());
     }
     let stat: Value = serde_json::from_str(&d.stat_json().unwrap()).unwrap();
-    assert!(stat["counters"]["compactions"].as_u64().unwrap() > 0, "{stat}");
+    assert!(
+        stat["counters"]["compactions"].as_u64().unwrap() > 0,
+        "{stat}"
+    );
 }

@@ -471,6 +471,108 @@ fn serve_stops_when_asked() {
     assert_eq!(worker.join().unwrap().unwrap(), 1);
 }
 
+/// Submits a chunk through the C API (this crate submits task by task; Python's
+/// `map` and Go's `SubmitMany` make chunks) and returns its first task id.
+fn submit_chunk(raw: *mut polyipc_sys::polyipc_pool, args: &[&str]) -> u64 {
+    let data: Vec<*const std::ffi::c_void> = args.iter().map(|a| a.as_ptr().cast()).collect();
+    let lens: Vec<usize> = args.iter().map(|a| a.len()).collect();
+    let (mut first, mut done) = (0u64, 0usize);
+    // SAFETY: valid pool handle, arrays of args.len() entries, out pointers.
+    let rc = unsafe {
+        polyipc_sys::polyipc_pool_submit_many(
+            raw,
+            c"n".as_ptr(),
+            data.as_ptr(),
+            lens.as_ptr(),
+            args.len(),
+            args.len(),
+            1_000_000_000,
+            &mut first,
+            &mut done,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!((rc, done), (0, args.len()));
+    first
+}
+
+/// The results of tasks first.. first+count-1, through the C API: their values.
+fn results_of(raw: *mut polyipc_sys::polyipc_pool, first: u64, count: usize) -> Value {
+    let (mut values, mut failures) = (std::ptr::null_mut(), std::ptr::null_mut());
+    // SAFETY: valid pool handle and out pointers; the texts are released below.
+    unsafe {
+        let rc = polyipc_sys::polyipc_pool_results(
+            raw,
+            first,
+            count,
+            10_000_000_000,
+            &mut values,
+            std::ptr::null_mut(),
+            &mut failures,
+            std::ptr::null_mut(),
+            std::ptr::null_mut(),
+        );
+        assert_eq!(rc, 0);
+        let v: Value =
+            serde_json::from_str(std::ffi::CStr::from_ptr(values).to_str().unwrap()).unwrap();
+        polyipc_sys::polyipc_free(values.cast());
+        polyipc_sys::polyipc_free(failures.cast());
+        v
+    }
+}
+
+#[test]
+fn serve_takes_a_chunk_together_and_stopped_mid_chunk_finishes_what_ran() {
+    let name = Name::new("pool-chunk");
+    let p = open(&name);
+    let mut raw: *mut polyipc_sys::polyipc_pool = std::ptr::null_mut();
+    let cname = std::ffi::CString::new(name.0.clone()).unwrap();
+    // SAFETY: valid name and out pointer; closed at the end.
+    let rc = unsafe {
+        polyipc_sys::polyipc_pool_open(
+            cname.as_ptr(),
+            polyipc_sys::polyipc_open_mode_POLYIPC_OPEN_ONLY,
+            std::ptr::null(),
+            &mut raw,
+            std::ptr::null_mut(),
+        )
+    };
+    assert_eq!(rc, 0);
+    let first = submit_chunk(raw, &["0", "1", "2", "3", "4", "5"]);
+    let stop = Arc::new(AtomicBool::new(false));
+    let ran = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let mut h: HashMap<String, Handler> = HashMap::new();
+    {
+        let (stop, ran) = (Arc::clone(&stop), Arc::clone(&ran));
+        h.insert(
+            "n".into(),
+            Box::new(move |v| {
+                let n = v.as_i64().unwrap();
+                let mut ran = ran.lock().unwrap();
+                ran.push(n);
+                if ran.len() == 3 {
+                    // the first run, at task 2
+                    stop.store(true, Ordering::Release);
+                }
+                Ok(json!(10 * n))
+            }),
+        );
+    }
+    assert_eq!(
+        p.serve(&h, &stop).unwrap(),
+        3,
+        "tasks 0..2 ran and were finished"
+    );
+    assert_eq!(results_of(raw, first, 3), json!([0, 10, 20]));
+    p.close_tasks().unwrap();
+    stop.store(false, Ordering::Release);
+    assert_eq!(p.serve(&h, &stop).unwrap(), 6, "the chunk came back whole");
+    assert_eq!(results_of(raw, first + 3, 3), json!([30, 40, 50]));
+    assert_eq!(*ran.lock().unwrap(), vec![0, 1, 2, 0, 1, 2, 3, 4, 5]);
+    // SAFETY: opened above, closed once.
+    unsafe { polyipc_sys::polyipc_pool_close(raw) };
+}
+
 // ---- cancel ----------------------------------------------------------------
 
 fn assert_cancelled(r: &polyipc::TaskResult, id: TaskId) {
