@@ -656,9 +656,13 @@ class Pool(HandleOwner):
             i = 0
             while (i < len(calls) and failure is None) or out_groups:
                 if i < len(calls) and failure is None and len(out_groups) < 2:
+                    try:
+                        text = _encode(calls[i:i + group])
+                    except (TypeError, ValueError, RecursionError) as e:  # raised once what is out ended
+                        failure = e
+                        continue
                     ns = 0 if out_groups else _slice_ns(None)
-                    first, done, status, message = _submit_array(ptr, func, _encode(calls[i:i + group]),
-                                                                 chunksize, ns)
+                    first, done, status, message = _submit_array(ptr, func, text, chunksize, ns)
                     if done:
                         out_groups.append((first, done))
                         i += done
@@ -674,6 +678,8 @@ class Pool(HandleOwner):
                 out += values
                 if failures and failure is None:  # the rest still ends first: no result is left behind
                     failure = failures[min(failures, key=int)]
+            if isinstance(failure, BaseException):
+                raise failure
             if failure is not None:
                 if failure.get("cancelled") is True:
                     raise concurrent.futures.CancelledError(

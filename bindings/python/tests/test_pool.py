@@ -423,6 +423,9 @@ def test_map_raises_the_first_failure_in_order_once_every_task_ended(pool, qname
         with pytest.raises(TypeError):  # arguments JSON cannot carry: nothing is submitted
             pool.map("inv", [1, {1}])
         assert pool.stat()["results_pending"] == 0
+        with pytest.raises(TypeError):  # in a later group: raised once the groups before it ended
+            pool.map("inv", [1] * 3000 + [{1}], chunksize=10)
+        assert pool.stat()["results_pending"] == 0
     finally:
         stop.set()
         worker.join(30)
