@@ -181,6 +181,13 @@ namespace Polyipc
             byte[] data = Encode(argsJson, "argsJson");
             ulong id = 0;
             gate.Sliced(timeout, ct, false, (h, slice) => { id = h.submit(function, data, slice); });
+            return Expect(id, function);
+        }
+
+        /// <summary>The PoolResult of task <paramref name="id"/>, submitted by this handle: registered
+        /// until its result is received (or completed already, when a quick worker's result came first).</summary>
+        internal PoolResult Expect(ulong id, string function)
+        {
             lock (results)
             {
                 PoolResult r;
@@ -194,6 +201,13 @@ namespace Polyipc
                 waiting[id] = r;
                 return r;
             }
+        }
+
+        /// <summary>Calls <paramref name="call"/> with the native handle, counted as a call in progress
+        /// (for tests: native calls the C# API has no member for).</summary>
+        internal TResult UseNative<TResult>(Func<NativePool, TResult> call)
+        {
+            return gate.Use(call);
         }
 
         /// <summary>
@@ -425,10 +439,13 @@ namespace Polyipc
         /// name with its arguments; the value it returns, serialised by Newtonsoft.Json, is the
         /// task's result. An exception from the handler fails the task with the exception's Message
         /// as the error text; a function with no handler fails it with "no function '&lt;name&gt;' in
-        /// this worker". Returns (the number of tasks finished) once the pool is closed
+        /// this worker". The tasks of a chunk (a submitter's map with a chunk size) are taken
+        /// together and run in turn, and the results of those that ran are sent in one call (a plain
+        /// task is a chunk of one). Returns (the number of tasks finished) once the pool is closed
         /// (<see cref="CloseTasks"/>, from any process) and drained, or once
         /// <paramref name="ct"/> is cancelled (noticed between tasks, within 200 ms while waiting;
-        /// a handler running is not interrupted). Errors of the pool itself are thrown.
+        /// a handler running is not interrupted; stopped in the middle of a chunk, it finishes the
+        /// tasks that ran and gives the rest back to the pool). Errors of the pool itself are thrown.
         /// </summary>
         public long Serve(IDictionary<string, Func<JToken, object>> handlers, CancellationToken ct = default(CancellationToken))
         {
@@ -438,10 +455,11 @@ namespace Polyipc
             {
                 while (!ct.IsCancellationRequested)
                 {
-                    PoolTask task;
+                    NativePoolBatch batch;
                     try
                     {
-                        if (!TryTake(out task, ServeSlice, ct)) continue;
+                        batch = TakeBatch(ServeSlice, ct);
+                        if (batch == null) continue;
                     }
                     catch (QueueClosedException)
                     {
@@ -451,11 +469,14 @@ namespace Polyipc
                     {
                         break;
                     }
-                    using (task)
+                    try
                     {
-                        Run(task, handlers);
+                        served += RunBatch(batch, handlers, ct);
                     }
-                    served++;
+                    finally
+                    {
+                        EndBatch(batch); // its tasks not finished go back to the pool
+                    }
                 }
             }
             finally
@@ -463,6 +484,38 @@ namespace Polyipc
                 GiveBackHeld();
             }
             return served;
+        }
+
+        /// <summary>
+        /// Takes the tasks of the next chunk this handle holds or takes (or one plain task) together,
+        /// a hold on the native handle until <see cref="EndBatch"/>; null when none came within
+        /// <paramref name="timeout"/>. The end (CloseTasks) throws QueueClosedException.
+        /// </summary>
+        private NativePoolBatch TakeBatch(TimeSpan timeout, CancellationToken ct)
+        {
+            NativePoolBatch nb = null;
+            bool got = gate.Sliced(timeout, ct, true, (h, slice) =>
+            {
+                nb = h.take_batch(0, slice);
+                if (nb == null) throw new PolyipcException(Status.System, "pool '" + name + "': take returned no tasks");
+                // Only EndBatch frees it (no finalizer: the native pool may be gone by then).
+                GC.SuppressFinalize(nb);
+                gate.Hold();
+            });
+            return got ? nb : null;
+        }
+
+        /// <summary>Frees a batch (its tasks not finished go back to the pool); the last hold after Dispose closes the handle.</summary>
+        private void EndBatch(NativePoolBatch nb)
+        {
+            try
+            {
+                nb.Dispose();
+            }
+            finally
+            {
+                gate.Release();
+            }
         }
 
         /// <summary>
@@ -491,33 +544,192 @@ namespace Polyipc
             }
         }
 
-        /// <summary>Runs one task's handler and finishes the task.</summary>
-        private void Run(PoolTask task, IDictionary<string, Func<JToken, object>> handlers)
+        /// <summary>
+        /// Runs the handler of a batch's tasks in turn, each as a task of its own (its arguments parsed
+        /// from the text its submitter sent, an exception or a result that cannot be serialised failing
+        /// that task alone), and finishes the tasks that ran in one call. Stops before the next task
+        /// once <paramref name="ct"/> is cancelled or this handle is being disposed; the tasks it did
+        /// not run go back to the pool with the batch. Returns how many it finished.
+        /// </summary>
+        private int RunBatch(NativePoolBatch batch, IDictionary<string, Func<JToken, object>> handlers, CancellationToken ct)
         {
-            Func<JToken, object> handler;
-            if (!handlers.TryGetValue(task.Function, out handler) || handler == null)
+            string function = Decode(batch.function());
+            ulong first = batch.first_id();
+            List<string> calls = SplitArgs(Decode(batch.args()));
+            if (calls == null || calls.Count != (long)batch.count())
             {
-                task.Fail("no function '" + task.Function + "' in this worker");
-                return;
+                throw new IncompatibleException("pool '" + name + "': tasks from " + first +
+                                                ": arguments that are not a JSON array of one element per task");
             }
-            string json;
+            var results = new string[calls.Count]; // a task's result JSON, or null when it failed
+            var errors = new string[calls.Count];  // a failed task's error text
+            int done = 0;
             try
             {
-                json = JsonConvert.SerializeObject(handler(task.Args), jsonSettings);
+                Func<JToken, object> handler;
+                if (!handlers.TryGetValue(function, out handler) || handler == null)
+                {
+                    string error = "no function '" + function + "' in this worker";
+                    for (; done < calls.Count; done++) errors[done] = error;
+                    return done;
+                }
+                for (; done < calls.Count; done++)
+                {
+                    if (done > 0 && (ct.IsCancellationRequested || gate.DisposeRequested)) break;
+                    try
+                    {
+                        results[done] = JsonConvert.SerializeObject(handler(ParseJson(calls[done])), jsonSettings);
+                    }
+                    catch (Exception e)
+                    {
+                        errors[done] = ErrorText(e);
+                    }
+                }
+                return done;
             }
-            catch (Exception e)
+            finally
             {
-                task.Fail(ErrorText(e));
-                return;
+                // Also when something escapes the loop (a ThreadAbortException): the tasks that ran.
+                if (done > 0) FinishBatch(batch, first, function, results, errors, done);
+            }
+        }
+
+        /// <summary>
+        /// Splits a batch's arguments, "[a0,a1,...]" where each is the JSON text its submitter sent
+        /// (validated then), into those texts; null when the text is not such an array.
+        /// </summary>
+        internal static List<string> SplitArgs(string array)
+        {
+            int end = array.Length - 1;
+            if (end < 1 || array[0] != '[' || array[end] != ']') return null;
+            var items = new List<string>();
+            int depth = 0, start = 1;
+            bool inString = false;
+            for (int i = 1; i < end; i++)
+            {
+                char c = array[i];
+                if (inString)
+                {
+                    if (c == '\\') i++;
+                    else if (c == '"') inString = false;
+                    continue;
+                }
+                switch (c)
+                {
+                    case '"':
+                        inString = true;
+                        break;
+                    case '[':
+                    case '{':
+                        depth++;
+                        break;
+                    case ']':
+                    case '}':
+                        depth--;
+                        break;
+                    case ',':
+                        if (depth == 0)
+                        {
+                            items.Add(array.Substring(start, i - start));
+                            start = i + 1;
+                        }
+                        break;
+                }
+            }
+            if (depth != 0 || inString) return null;
+            items.Add(array.Substring(start, end - start));
+            return items;
+        }
+
+        private static readonly byte[] NoErrors = new byte[0];
+        private static readonly byte[] OneNull = Encoding.ASCII.GetBytes("[null]");
+        /// <summary>For error texts: a lone surrogate becomes U+FFFD (as the library makes invalid UTF-8).</summary>
+        private static readonly UTF8Encoding LenientUtf8 = new UTF8Encoding(false, false);
+
+        /// <summary>
+        /// Finishes the first <paramref name="count"/> tasks of a batch in one call: the results array
+        /// (null for a failed task) and the object of the failed tasks' error texts by index. A
+        /// result that is not JSON (a JRaw) fails its task saying so; one that is not UTF-8 (a lone
+        /// surrogate) with the encoder's text.
+        /// </summary>
+        private void FinishBatch(NativePoolBatch batch, ulong first, string function, string[] results, string[] errors,
+                                 int count)
+        {
+            byte[] data;
+            try
+            {
+                data = Utf8.GetBytes(ResultsJson(results, errors, count));
+            }
+            catch (EncoderFallbackException) // which task's result?
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    if (errors[i] != null) continue;
+                    try
+                    {
+                        Utf8.GetByteCount(results[i]);
+                    }
+                    catch (EncoderFallbackException e)
+                    {
+                        errors[i] = ErrorText(e);
+                    }
+                }
+                data = Utf8.GetBytes(ResultsJson(results, errors, count));
             }
             try
             {
-                task.CompleteJson(json);
+                batch.finish(data, ErrorsJson(errors, 0, count));
             }
-            catch (InvalidJsonException e) // e.g. NaN, which Newtonsoft writes but JSON has not
+            catch (InvalidJsonException) // a result that is not JSON: finish them one by one to see which
             {
-                task.Fail(e.Message);
+                for (int i = 0; i < count; i++)
+                {
+                    if (errors[i] == null)
+                    {
+                        try
+                        {
+                            batch.finish(Utf8.GetBytes("[" + results[i] + "]"), NoErrors);
+                            continue;
+                        }
+                        catch (InvalidJsonException)
+                        {
+                            errors[i] = "pool '" + name + "': task " + (first + (ulong)i) + ": the result of '" +
+                                        function + "' is not valid JSON";
+                        }
+                    }
+                    batch.finish(OneNull, ErrorsJson(errors, i, 1));
+                }
             }
+        }
+
+        /// <summary>"[r0,r1,...]": null for a failed task.</summary>
+        private static string ResultsJson(string[] results, string[] errors, int count)
+        {
+            int length = 2;
+            for (int i = 0; i < count; i++) length += 1 + (errors[i] != null ? 4 : results[i].Length);
+            var sb = new StringBuilder(length);
+            sb.Append('[');
+            for (int i = 0; i < count; i++)
+            {
+                if (i > 0) sb.Append(',');
+                sb.Append(errors[i] != null ? "null" : results[i]);
+            }
+            return sb.Append(']').ToString();
+        }
+
+        /// <summary>{"index":"error text",...} of the failed tasks among <paramref name="from"/> ..
+        /// from+count-1, indexed from <paramref name="from"/>; empty when none failed.</summary>
+        private static byte[] ErrorsJson(string[] errors, int from, int count)
+        {
+            StringBuilder sb = null;
+            for (int i = 0; i < count; i++)
+            {
+                string error = errors[from + i];
+                if (error == null) continue;
+                sb = sb == null ? new StringBuilder("{") : sb.Append(',');
+                sb.Append('"').Append(i).Append("\":").Append(JsonConvert.ToString(error));
+            }
+            return sb == null ? NoErrors : LenientUtf8.GetBytes(sb.Append('}').ToString());
         }
 
         private static string ErrorText(Exception e)
