@@ -126,17 +126,19 @@ def cancel(run, langs, tasks):
     run.rm(pool)
 
 
-def map_chunks(run, langs, tasks, chunk):
-    """Python's Pool.starmap sends its tasks `chunk` to a pool message; a worker
-    in every language serves the chunks it takes task by task (the core hands
-    them out), and the results come back in order."""
-    head = f"interop pool map (python submits {tasks} tasks, {chunk} to a chunk; {len(langs)} workers)"
+def map_chunks(run, langs, submitter, tasks, chunk):
+    """A map (Python's Pool.starmap, Go's Pool.Map) sends its arguments as JSON
+    arrays, `chunk` tasks to a pool message; a worker in every language takes
+    a chunk's tasks together (or, by take, one by one) and the results come
+    back to the map in order, as arrays."""
+    head = (f"interop pool map ({submitter} maps {tasks} tasks, {chunk} to a chunk; "
+            f"{len(langs)} workers)")
     pool = "pool.map"
     run.rm(pool)
     workers = start_workers(run, langs, pool, head, "pool.map.work")
     if workers is None:
         return
-    s = Agent(run, "python", ["pool-map", pool, str(tasks), str(chunk)], "pool.map.submit")
+    s = Agent(run, submitter, ["pool-map", pool, str(tasks), str(chunk)], f"pool.map.{submitter}")
     if not finish_round(run, head, pool, [s], workers):
         return
     problems = [] if f"results ok {tasks}" in s.output() else [s.output().strip()[-200:]]
@@ -156,5 +158,7 @@ def run_all(run, agent_class, langs, which):
         kill(run, langs, 20)
     if "cancel" in which:
         cancel(run, langs, 400)
-    if "map" in which and "python" in langs:
-        map_chunks(run, langs, 600, 25)
+    if "map" in which:
+        for submitter in ("python", "go"):
+            if submitter in langs:
+                map_chunks(run, langs, submitter, 600, 25)

@@ -2,6 +2,7 @@
 //
 //	agent pool-work POOL [--hang-after K]
 //	agent pool-submit POOL N
+//	agent pool-map POOL N CHUNK
 package main
 
 import (
@@ -158,6 +159,36 @@ func poolSubmit(ctx context.Context, name string, n int64) error {
 			return err
 		}
 		checked++
+	}
+	fmt.Printf("results ok %d\n", n)
+	return nil
+}
+
+// poolMap is Pool.Map of add over n tasks [i, 2i], chunk to a pool message:
+// workers in any language serve them; the results come back in order.
+func poolMap(ctx context.Context, name string, n int64, chunk int) error {
+	p, err := polyipc.OpenPool(name)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	args := make([]any, n)
+	for i := range args {
+		args[i] = []int64{int64(i), 2 * int64(i)}
+	}
+	c, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	got, err := p.Map(c, "add", args, chunk)
+	if err != nil {
+		return failf("map of %d tasks: %v", n, err)
+	}
+	if int64(len(got)) != n {
+		return failf("%d results for %d tasks", len(got), n)
+	}
+	for i, r := range got {
+		if string(r) != strconv.Itoa(3*i) {
+			return failf("task %d (add [%d, %d]): result %s, expected %d", i, i, 2*i, r, 3*i)
+		}
 	}
 	fmt.Printf("results ok %d\n", n)
 	return nil
