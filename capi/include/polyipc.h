@@ -512,7 +512,10 @@ POLYIPC_API int polyipc_pool_submit(polyipc_pool *p, const char *function, const
  * timeout_ns ran out, TOO_LARGE for a message the pool can never hold) the
  * earlier messages stay submitted. A task of a chunk cannot be cancelled on
  * its own (polyipc_pool_cancel answers *cancelled = 0). Workers need 0.7.0
- * or later: older ones drop a chunk as not a pool task. Since 0.7.0. */
+ * or later: older ones drop a chunk as not a pool task. Each call checks all
+ * the arguments it is given, so a caller that retries the rest after FULL
+ * should pass a few thousand tasks per call, not all of a large batch (a
+ * Go loop doing the latter ran 50x slower). Since 0.7.0. */
 POLYIPC_API int polyipc_pool_submit_many(polyipc_pool *p, const char *function, const void *const *args,
                                          const size_t *lens, size_t count, size_t chunk, int64_t timeout_ns,
                                          uint64_t *first_id, size_t *submitted, polyipc_error *err);
