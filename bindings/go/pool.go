@@ -1,6 +1,7 @@
 package polyipc
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -366,14 +367,15 @@ func (p *Pool) Map(ctx context.Context, function string, args []any, chunk int) 
 			submit := func(h native.SwigcptrNativePool, timeoutNs int64) {
 				native.PoolSubmitArray(h, function, data, chunk, timeoutNs, &first, &done)
 			}
-			var err error
-			if len(spans) == 0 { // nothing of ours to collect: wait for room, a slice at a time
+			err := p.s.do(func(h native.SwigcptrNativePool) { submit(h, 0) }) // the room there is now
+			if done == 0 && len(spans) == 0 && (isStatus(err, StatusFull) || isStatus(err, StatusTimeout)) {
+				// Nothing of ours is out: wait for room, a slice at a time, but for one
+				// chunk only, so that no result of ours fills the result queue meanwhile.
+				data = append(append(append(data[:0], '['), bytes.Join(texts[next:min(next+chunk, len(args))], []byte(","))...), ']')
 				var ended bool
 				if ended, err = p.s.slice(ctx, "map", submit); !ended {
 					err = nil
 				}
-			} else {
-				err = p.s.do(func(h native.SwigcptrNativePool) { submit(h, 0) }) // the room there is now
 			}
 			if done > 0 {
 				spans = append(spans, span{first, int(done)})

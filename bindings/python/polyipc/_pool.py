@@ -661,8 +661,12 @@ class Pool(HandleOwner):
                     except (TypeError, ValueError, RecursionError) as e:  # raised once what is out ended
                         failure = e
                         continue
-                    ns = 0 if out_groups else _slice_ns(None)
-                    first, done, status, message = _submit_array(ptr, func, text, chunksize, ns)
+                    first, done, status, message = _submit_array(ptr, func, text, chunksize, 0)
+                    if not done and not out_groups and status in (_TIMEOUT, _FULL):
+                        # Nothing of ours is out: wait for room, but for one chunk only, so that
+                        # no result of ours fills the result queue while this call waits.
+                        first, done, status, message = _submit_array(
+                            ptr, func, _encode(calls[i:i + chunksize]), chunksize, _slice_ns(None))
                     if done:
                         out_groups.append((first, done))
                         i += done

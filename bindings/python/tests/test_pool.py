@@ -484,12 +484,14 @@ def test_chunksize_sends_tasks_in_chunks_that_workers_serve_as_plain_tasks(pool,
 
 
 def test_map_does_not_deadlock_when_the_pool_holds_few_tasks(qname):
-    with polyipc.Pool(qname("small"), max_tasks=2) as pool:
+    with polyipc.Pool(qname("small"), max_tasks=2, result_capacity_bytes=256) as pool:
         stop = threading.Event()
         worker = threading.Thread(target=pool.serve, args=({"sq": lambda x: x * x},), kwargs={"stop": stop})
         worker.start()
         try:
             assert pool.map("sq", range(100)) == [i * i for i in range(100)]
+            for chunksize in (1, 7, 600):  # a pool and a result queue smaller than the map
+                assert pool.map("sq", range(3000), chunksize) == [i * i for i in range(3000)]
         finally:
             stop.set()
             worker.join(30)

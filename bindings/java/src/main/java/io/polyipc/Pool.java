@@ -282,18 +282,12 @@ public final class Pool extends SyncHandle<NativePool> {
     while ((next < n && failure == null) || !out.isEmpty()) {
       if (next < n && failure == null && out.size() < 2) {
         if (Thread.interrupted()) throw interrupted("map");
-        final byte[] data = JsonText.array(texts, next, Math.min(n, next + group));
-        // Wait for room (a slice at a time) only when nothing of ours is out: otherwise the workers may be
-        // waiting for room in our result queue, which only collecting makes.
-        final long timeout = out.isEmpty() ? SLICE_NANOS : 0;
-        progress[0] = progress[1] = 0;
-        int status;
-        try {
-          status = call(h -> polyipc_nativeJNI.NativePool_submit_array(NativePool.getCPtr(h), fn, data, chunkSize,
-              timeout, progress));
-        } catch (PolyipcException e) {
-          if (progress[1] == 0) throw e;
-          status = e.status().code(); // what went in is collected; the next call says it again
+        // What there is room for now. When the pool is full and nothing of ours is out, wait for room for
+        // one chunk (a slice at most), never more: while a call waits for room for a further message, the
+        // results of those it put fill our result queue, and the workers then wait for room there.
+        int status = submitArray(fn, texts, next, Math.min(n, next + group), chunkSize, 0, progress);
+        if (progress[1] == 0 && status != 0 && out.isEmpty()) {
+          status = submitArray(fn, texts, next, Math.min(n, next + chunkSize), chunkSize, SLICE_NANOS, progress);
         }
         if (progress[1] > 0) {
           out.add(new long[] {progress[0], progress[1]});
@@ -320,6 +314,24 @@ public final class Pool extends SyncHandle<NativePool> {
     List<T> results = new ArrayList<>(n);
     for (int k = 0; k < n; ++k) results.add(PoolResult.read(this, values.get(k), resultType, ids[k], function));
     return results;
+  }
+
+  /**
+   * Submits texts[from .. to-1] as tasks of one JSON array (polyipc_pool_submit_array), waiting at most
+   * timeoutNanos for room. progress gets {first id, how many went in}, also when it throws. Answers 0 when
+   * all went in, else the status that stopped it (FULL or TIMEOUT: no room; another one, after some went in).
+   */
+  private int submitArray(byte[] fn, byte[][] texts, int from, int to, int chunkSize, long timeoutNanos,
+      long[] progress) {
+    final byte[] data = JsonText.array(texts, from, to);
+    progress[0] = progress[1] = 0;
+    try {
+      return call(h -> polyipc_nativeJNI.NativePool_submit_array(NativePool.getCPtr(h), fn, data, chunkSize,
+          timeoutNanos, progress));
+    } catch (PolyipcException e) {
+      if (progress[1] == 0) throw e;
+      return e.status().code(); // what went in is collected; the next call says it again
+    }
   }
 
   /**
@@ -662,6 +674,7 @@ public final class Pool extends SyncHandle<NativePool> {
     final byte[][] results = new byte[count][];
     final String[] errors = new String[count];
     int ran = 0;
+    Throwable stopped = null; // what ends the loop early: an interrupt, a handler's InterruptedException or Error
     try {
       for (; ran < count; ++ran) {
         if (Thread.interrupted()) throw interrupted("serve");
@@ -693,9 +706,20 @@ public final class Pool extends SyncHandle<NativePool> {
         }
         results[ran] = json;
       }
-    } finally {
-      if (ran > 0) finishBatch(batch, function, results, errors, 0, ran);
+    } catch (InterruptedException | RuntimeException | Error e) {
+      stopped = e;
     }
+    if (ran > 0) {
+      try {
+        finishBatch(batch, function, results, errors, 0, ran);
+      } catch (RuntimeException | Error e) {
+        if (stopped == null) throw e;
+        stopped.addSuppressed(e);
+      }
+    }
+    if (stopped instanceof InterruptedException) throw (InterruptedException) stopped;
+    if (stopped instanceof RuntimeException) throw (RuntimeException) stopped;
+    if (stopped instanceof Error) throw (Error) stopped;
     return ran;
   }
 
