@@ -124,6 +124,22 @@ TEST_F(PoolMp, AWorkerKilledMidTaskHasItsTaskFinishedByAnother) {
   EXPECT_EQ(0, st["results_pending"]) << st;
 }
 
+// After a chunk's worker was killed and others ran the chunk again: every
+// lease ended (the victim's too), the workers end once the pool is closed,
+// the chunk came back once, and the rerun's results for the tasks finished
+// before the kill were dropped as duplicates.
+void ExpectChunkRedeliveredOnce(polyipc_pool* p, Children& kids, const std::vector<pid_t>& workers) {
+  Err e;
+  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));
+  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
+  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+  char* text = nullptr;
+  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
+  const json st = TakeJson(text);
+  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
+  EXPECT_EQ(0, st["results_pending"]) << "the rerun's duplicates were dropped: " << st;
+}
+
 TEST_F(PoolMp, AWorkerKilledMidChunkHasTheChunkFinishedByAnotherAndEachResultComesOnce) {
   const std::string name = Name("p");
   Pool p;
@@ -163,14 +179,8 @@ TEST_F(PoolMp, AWorkerKilledMidChunkHasTheChunkFinishedByAnotherAndEachResultCom
   std::vector<pid_t> workers;
   for (int w = 0; w < 2; ++w) workers.push_back(kids.Add(Spawn([&] { return Work(name); })));
   for (int i = 3; i < kTasks; ++i) EXPECT_EQ(1001 * i, NextResult(p, first + i)["result"]) << i;
-  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));  // every chunk's lease ended, the victim's too
-  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
-  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
+  ExpectChunkRedeliveredOnce(p, kids, workers);
   char* text = nullptr;
-  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
-  const json st = TakeJson(text);
-  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
-  EXPECT_EQ(0, st["results_pending"]) << "the rerun's three duplicates were dropped: " << st;
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, polyipc_pool_result(p, 0, 0, &text, nullptr, nullptr));
 }
 
@@ -232,14 +242,7 @@ TEST_F(PoolMp, AWorkerKilledMidBatchHasItsChunkRunByAnotherAndResultsComeTogethe
   EXPECT_EQ(json::object(), TakeJson(failures));
   ASSERT_EQ(size_t{kTasks}, got.size());
   for (int i = 0; i < kTasks; ++i) EXPECT_EQ(i < 3 ? -1 - i : 1001 * i, got[i]) << i;
-  CAPI_ASSERT_OK(polyipc_pool_join(p, 10 * kSec, &e));
-  CAPI_ASSERT_OK(polyipc_pool_close_tasks(p, &e));
-  for (pid_t w : workers) EXPECT_EQ(0, kids.Wait(w, 30s));
-  char* text = nullptr;
-  CAPI_ASSERT_OK(polyipc_pool_stat_json(p, &text, &e));
-  const json st = TakeJson(text);
-  EXPECT_EQ(1, st["counters"]["redeliveries"]) << st;
-  EXPECT_EQ(0, st["results_pending"]) << "the rerun's three duplicates were dropped: " << st;
+  ExpectChunkRedeliveredOnce(p, kids, workers);
 }
 
 TEST_F(PoolMp, SubmittersInTwoProcessesEachGetOnlyTheirOwnResults) {

@@ -380,20 +380,9 @@ impl Pool {
         // SAFETY: the task is valid until freed; the strings live as long as it.
         let (id, function, args) = unsafe {
             let id = sys::polyipc_pool_task_id(t.as_ptr());
-            let f = sys::polyipc_pool_task_function(t.as_ptr());
-            let function = if f.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(f).to_string_lossy().into_owned()
-            };
+            let function = c_text(sys::polyipc_pool_task_function(t.as_ptr()));
             let mut len: usize = 0;
-            let a = sys::polyipc_pool_task_args(t.as_ptr(), &mut len);
-            let args = if a.is_null() {
-                String::new()
-            } else {
-                String::from_utf8_lossy(std::slice::from_raw_parts(a as *const u8, len))
-                    .into_owned()
-            };
+            let args = text_of(sys::polyipc_pool_task_args(t.as_ptr(), &mut len), len);
             (id, function, args)
         };
         Ok(PoolTask {
@@ -460,20 +449,9 @@ impl Pool {
         })?;
         // SAFETY: the batch is valid until freed; the strings live as long as it.
         let (function, args) = unsafe {
-            let f = sys::polyipc_pool_batch_function(b.as_ptr());
-            let function = if f.is_null() {
-                String::new()
-            } else {
-                CStr::from_ptr(f).to_string_lossy().into_owned()
-            };
+            let function = c_text(sys::polyipc_pool_batch_function(b.as_ptr()));
             let mut len: usize = 0;
-            let a = sys::polyipc_pool_batch_args(b.as_ptr(), &mut len);
-            let args = if a.is_null() {
-                String::new()
-            } else {
-                String::from_utf8_lossy(std::slice::from_raw_parts(a as *const u8, len))
-                    .into_owned()
-            };
+            let args = text_of(sys::polyipc_pool_batch_args(b.as_ptr(), &mut len), len);
             (function, args)
         };
         Ok(Batch {
@@ -683,6 +661,33 @@ impl fmt::Debug for PoolTask<'_> {
             .field("id", &self.id)
             .field("function", &self.function)
             .finish_non_exhaustive()
+    }
+}
+
+/// A NUL-terminated text of the library's, or "" for NULL.
+///
+/// # Safety
+/// `p` is NULL or a valid NUL-terminated string.
+unsafe fn c_text(p: *const c_char) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: as the caller promises.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+/// `len` bytes of the library's at `p` as text, or "" for NULL.
+///
+/// # Safety
+/// `p` is NULL or valid for `len` bytes.
+unsafe fn text_of(p: *const c_char, len: usize) -> String {
+    if p.is_null() {
+        String::new()
+    } else {
+        // SAFETY: as the caller promises.
+        String::from_utf8_lossy(unsafe { std::slice::from_raw_parts(p as *const u8, len) })
+            .into_owned()
     }
 }
 
