@@ -774,6 +774,12 @@ typedef struct {} NativePoolBatch;
     const char *a = polyipc_pool_batch_args($self, &len);
     return polyipc_native_copy(a, len);
   }
+  /* the arguments of task first_id + index alone, as sent (empty past count) */
+  polyipc_bytes task_args(size_t index) {
+    size_t len = 0;
+    const char *a = polyipc_pool_batch_task_args($self, index, &len);
+    return polyipc_native_copy(a, len);
+  }
   /* the next tasks' results (a JSON array), and errors: empty, or a JSON
    * object of failed indexes to error texts */
   void finish(const void *data, size_t len, const void *errors, size_t errors_len, polyipc_error *err) {

@@ -593,6 +593,9 @@ POLYIPC_API const char *polyipc_pool_batch_function(const polyipc_pool_batch *b)
 /* "[<args of the first task>,<args of the next>,...]": each as sent,
  * NUL-terminated, *len bytes (len may be NULL) */
 POLYIPC_API const char *polyipc_pool_batch_args(const polyipc_pool_batch *b, size_t *len);
+/* The arguments of task first_id + index alone, as sent: *len bytes of the
+ * text above (not NUL-terminated); NULL for an index past count, or NULL b */
+POLYIPC_API const char *polyipc_pool_batch_task_args(const polyipc_pool_batch *b, size_t index, size_t *len);
 /* Finishes the batch's next tasks in order, one per element of `results`,
  * a JSON array of 1 to (count - finished) elements: a task's result is its
  * element, unless `errors` (a JSON object such as {"2":"ValueError: bad"};

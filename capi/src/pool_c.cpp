@@ -225,6 +225,13 @@ const char* polyipc_pool_batch_args(const polyipc_pool_batch* b, size_t* len) {
   return b->batch->args.c_str();
 }
 
+const char* polyipc_pool_batch_task_args(const polyipc_pool_batch* b, size_t index, size_t* len) {
+  if (!b || !b->batch || index >= b->batch->each.size()) return nullptr;
+  const auto [offset, length] = b->batch->each[index];
+  if (len) *len = length;
+  return b->batch->args.data() + offset;
+}
+
 int polyipc_pool_batch_finish(polyipc_pool_batch* b, const void* results, size_t len, const void* errors,
                               size_t errors_len, polyipc_error* err) {
   REQUIRE_BATCH(b, err, "polyipc_pool_batch_finish");

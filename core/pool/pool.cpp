@@ -582,6 +582,7 @@ std::unique_ptr<PoolBatch> batch_of_plain(std::unique_ptr<PoolTask> t) {
   b->args += '[';
   b->args += t->args;
   b->args += ']';
+  b->each.emplace_back(1, t->args.size());
   b->reply = std::move(t->reply);
   b->message = std::move(t->message);
   return b;
@@ -692,6 +693,7 @@ Status Pool::take_batch(size_t max_tasks, const Deadline& deadline, std::unique_
   b->args += '[';
   for (size_t i = 0; i < h.count; ++i) {
     if (i) b->args += ',';
+    b->each.emplace_back(b->args.size(), c.args[h.first + i].size());
     b->args += c.args[h.first + i];
   }
   b->args += ']';

@@ -67,6 +67,7 @@ struct PoolBatch {
   size_t finished = 0;  // tasks finish_batch ended, from the first on
   std::string function;
   std::string args;     // a JSON array of each task's arguments, as sent
+  std::vector<std::pair<size_t, size_t>> each;  // (offset, length) in args of each task's arguments
   std::string reply;
   std::string message;  // a plain task's lease (empty for the tasks of a chunk)
   std::shared_ptr<PoolChunk> chunk;

@@ -798,6 +798,15 @@ TEST_F(PoolTest, BatchesTakeAChunksTasksTogetherAndFinishThemWithOneArrayOfResul
   EXPECT_EQ(3u, polyipc_pool_batch_count(b.get()));
   EXPECT_STREQ("echo", polyipc_pool_batch_function(b.get()));
   EXPECT_EQ("[[0],{\"a\": [1, 2]},\"x,]\"]", BatchArgs(b.get()));
+  const std::vector<std::string> each = {"[0]", "{\"a\": [1, 2]}", "\"x,]\""};
+  for (size_t i = 0; i < each.size(); ++i) {  // each task's alone
+    size_t len = 0;
+    const char* a = polyipc_pool_batch_task_args(b.get(), i, &len);
+    ASSERT_NE(nullptr, a);
+    EXPECT_EQ(each[i], std::string(a, len));
+  }
+  EXPECT_EQ(nullptr, polyipc_pool_batch_task_args(b.get(), 3, nullptr)) << "past count";
+  EXPECT_EQ(nullptr, polyipc_pool_batch_task_args(nullptr, 0, nullptr));
   CAPI_ASSERT_OK(FinishBatch(b.get(), "[\"r0\", null, {\"r\": 2}]", "{\"1\": \"ValueError: no\"}", &e));
   EXPECT_EQ(3u, polyipc_pool_batch_finished(b.get()));
 
@@ -815,6 +824,9 @@ TEST_F(PoolTest, BatchesTakeAChunksTasksTogetherAndFinishThemWithOneArrayOfResul
   EXPECT_EQ(first + 6, polyipc_pool_batch_first_id(b.get()));
   EXPECT_EQ(1u, polyipc_pool_batch_count(b.get()));
   EXPECT_EQ("[\"\\u00e9\"]", BatchArgs(b.get()));
+  size_t len = 0;
+  const char* alone = polyipc_pool_batch_task_args(b.get(), 0, &len);
+  EXPECT_EQ("\"\\u00e9\"", std::string(alone, len));
   CAPI_ASSERT_OK(FinishBatch(b.get(), "[6]", "", &e));
   Batch none = NoBatch();
   EXPECT_ST(POLYIPC_ERR_EMPTY, TakeBatch(worker, 0, &none));

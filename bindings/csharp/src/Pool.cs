@@ -555,14 +555,9 @@ namespace Polyipc
         {
             string function = Decode(batch.function());
             ulong first = batch.first_id();
-            List<string> calls = SplitArgs(Decode(batch.args()));
-            if (calls == null || calls.Count != (long)batch.count())
-            {
-                throw new IncompatibleException("pool '" + name + "': tasks from " + first +
-                                                ": arguments that are not a JSON array of one element per task");
-            }
-            var results = new string[calls.Count]; // a task's result JSON, or null when it failed
-            var errors = new string[calls.Count];  // a failed task's error text
+            int count = (int)batch.count();
+            var results = new string[count]; // a task's result JSON, or null when it failed
+            var errors = new string[count];  // a failed task's error text
             int done = 0;
             try
             {
@@ -570,15 +565,17 @@ namespace Polyipc
                 if (!handlers.TryGetValue(function, out handler) || handler == null)
                 {
                     string error = "no function '" + function + "' in this worker";
-                    for (; done < calls.Count; done++) errors[done] = error;
+                    for (; done < count; done++) errors[done] = error;
                     return done;
                 }
-                for (; done < calls.Count; done++)
+                for (; done < count; done++)
                 {
                     if (done > 0 && (ct.IsCancellationRequested || gate.DisposeRequested)) break;
                     try
                     {
-                        results[done] = JsonConvert.SerializeObject(handler(ParseJson(calls[done])), jsonSettings);
+                        // The task's own text, as sent, parsed alone as a taken task's is.
+                        JToken args = ParseJson(Decode(batch.task_args((uint)done)));
+                        results[done] = JsonConvert.SerializeObject(handler(args), jsonSettings);
                     }
                     catch (Exception e)
                     {
@@ -592,53 +589,6 @@ namespace Polyipc
                 // Also when something escapes the loop (a ThreadAbortException): the tasks that ran.
                 if (done > 0) FinishBatch(batch, first, function, results, errors, done);
             }
-        }
-
-        /// <summary>
-        /// Splits a batch's arguments, "[a0,a1,...]" where each is the JSON text its submitter sent
-        /// (validated then), into those texts; null when the text is not such an array.
-        /// </summary>
-        internal static List<string> SplitArgs(string array)
-        {
-            int end = array.Length - 1;
-            if (end < 1 || array[0] != '[' || array[end] != ']') return null;
-            var items = new List<string>();
-            int depth = 0, start = 1;
-            bool inString = false;
-            for (int i = 1; i < end; i++)
-            {
-                char c = array[i];
-                if (inString)
-                {
-                    if (c == '\\') i++;
-                    else if (c == '"') inString = false;
-                    continue;
-                }
-                switch (c)
-                {
-                    case '"':
-                        inString = true;
-                        break;
-                    case '[':
-                    case '{':
-                        depth++;
-                        break;
-                    case ']':
-                    case '}':
-                        depth--;
-                        break;
-                    case ',':
-                        if (depth == 0)
-                        {
-                            items.Add(array.Substring(start, i - start));
-                            start = i + 1;
-                        }
-                        break;
-                }
-            }
-            if (depth != 0 || inString) return null;
-            items.Add(array.Substring(start, end - start));
-            return items;
         }
 
         private static readonly byte[] NoErrors = new byte[0];

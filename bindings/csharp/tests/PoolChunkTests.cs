@@ -217,13 +217,5 @@ namespace Polyipc.Tests
                 p.Join(TimeSpan.Zero);
             }
         }
-
-        [Test]
-        public void SplitArgsFindsEachTasksText()
-        {
-            Assert.Equal("1| \"a,]\\\"\" |{\"b\":[1,{}]}|[]", string.Join("|", Pool.SplitArgs("[1, \"a,]\\\"\" ,{\"b\":[1,{}]},[]]")), "split");
-            Assert.Equal("null", string.Join("|", Pool.SplitArgs("[null]")), "one");
-            Assert.True(Pool.SplitArgs("[1") == null && Pool.SplitArgs("") == null && Pool.SplitArgs("[\"]") == null, "not an array");
-        }
     }
 }

@@ -185,222 +185,225 @@ typedef long long swig_type_129;
 typedef _goslice_ swig_type_130;
 typedef _goslice_ swig_type_131;
 typedef _goslice_ swig_type_132;
-typedef _goslice_ swig_type_133;
-typedef _gostring_ swig_type_134;
-typedef long long swig_type_135;
-typedef long long swig_type_136;
-typedef _goslice_ swig_type_137;
-typedef _goslice_ swig_type_138;
+typedef long long swig_type_133;
+typedef _goslice_ swig_type_134;
+typedef _goslice_ swig_type_135;
+typedef _gostring_ swig_type_136;
+typedef long long swig_type_137;
+typedef long long swig_type_138;
 typedef _goslice_ swig_type_139;
 typedef _goslice_ swig_type_140;
 typedef _goslice_ swig_type_141;
 typedef _goslice_ swig_type_142;
 typedef _goslice_ swig_type_143;
 typedef _goslice_ swig_type_144;
-typedef long long swig_type_145;
+typedef _goslice_ swig_type_145;
 typedef _goslice_ swig_type_146;
-typedef _goslice_ swig_type_147;
-typedef long long swig_type_148;
-typedef long long swig_type_149;
+typedef long long swig_type_147;
+typedef _goslice_ swig_type_148;
+typedef _goslice_ swig_type_149;
 typedef long long swig_type_150;
 typedef long long swig_type_151;
-typedef _gostring_ swig_type_152;
-typedef _gostring_ swig_type_153;
-typedef long long swig_type_154;
-typedef long long swig_type_155;
-typedef _goslice_ swig_type_156;
+typedef long long swig_type_152;
+typedef long long swig_type_153;
+typedef _gostring_ swig_type_154;
+typedef _gostring_ swig_type_155;
+typedef long long swig_type_156;
 typedef long long swig_type_157;
 typedef _goslice_ swig_type_158;
-typedef _goslice_ swig_type_159;
-typedef long long swig_type_160;
-typedef long long swig_type_161;
-typedef _goslice_ swig_type_162;
-typedef _goslice_ swig_type_163;
-typedef long long swig_type_164;
-typedef long long swig_type_165;
-typedef _goslice_ swig_type_166;
+typedef long long swig_type_159;
+typedef _goslice_ swig_type_160;
+typedef _goslice_ swig_type_161;
+typedef long long swig_type_162;
+typedef long long swig_type_163;
+typedef _goslice_ swig_type_164;
+typedef _goslice_ swig_type_165;
+typedef long long swig_type_166;
 typedef long long swig_type_167;
-typedef long long swig_type_168;
+typedef _goslice_ swig_type_168;
 typedef long long swig_type_169;
 typedef long long swig_type_170;
-typedef _gostring_ swig_type_171;
-extern void _wrap_Swig_free_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_Swig_malloc_native_db7fd0f9ce1f6a67(swig_intgo arg1);
-extern swig_intgo _wrap_POLYIPC_OK_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_FIFO_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_LIFO_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_PRIORITY_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_db7fd0f9ce1f6a67(void);
-extern swig_type_1 _wrap_POLYIPC_FOREVER_native_db7fd0f9ce1f6a67(void);
-extern swig_type_2 _wrap_polyipc_version_native_db7fd0f9ce1f6a67(void);
-extern swig_intgo _wrap_polyipc_version_number_native_db7fd0f9ce1f6a67(void);
-extern swig_type_3 _wrap_polyipc_status_name_native_db7fd0f9ce1f6a67(swig_intgo arg1);
-extern swig_intgo _wrap_polyipc_unlink_native_db7fd0f9ce1f6a67(swig_type_4 arg1);
-extern swig_type_5 _wrap_polyipc_native_list_json_native_db7fd0f9ce1f6a67(void);
-extern swig_type_6 _wrap_polyipc_native_stat_json_native_db7fd0f9ce1f6a67(swig_type_7 arg1);
-extern swig_type_8 _wrap_polyipc_native_gc_json_native_db7fd0f9ce1f6a67(void);
-extern swig_type_9 _wrap_polyipc_native_peek_json_native_db7fd0f9ce1f6a67(swig_type_10 arg1, swig_type_11 arg2);
-extern swig_type_12 _wrap_NativeQueue_get_into_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
-extern uintptr_t _wrap_NativeQueue_open_native_db7fd0f9ce1f6a67(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
-extern uintptr_t _wrap_NativeQueue_open_existing_native_db7fd0f9ce1f6a67(swig_type_19 arg1);
-extern void _wrap_delete_NativeQueue_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeQueue_put_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
-extern swig_type_23 _wrap_NativeQueue_get_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_24 arg2);
-extern swig_type_25 _wrap_NativeQueue_size_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeQueue_task_done_message_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_26 arg2);
-extern void _wrap_NativeQueue_join_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_27 arg2);
-extern void _wrap_NativeQueue_close_writes_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_28 _wrap_NativeQueue_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeLock_open_native_db7fd0f9ce1f6a67(swig_type_29 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeLock_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeLock_acquire_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_30 arg2);
-extern void _wrap_NativeLock_release_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_locked_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeLock_held_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_31 _wrap_NativeLock_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeSemaphore_open_native_db7fd0f9ce1f6a67(swig_type_32 arg1, swig_intgo arg2, swig_type_33 arg3, swig_type_34 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeSemaphore_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeSemaphore_acquire_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_35 arg2, swig_type_36 arg3);
-extern void _wrap_NativeSemaphore_release_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_37 arg2);
-extern swig_type_38 _wrap_NativeSemaphore_value_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_39 _wrap_NativeSemaphore_drain_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_40 _wrap_NativeSemaphore_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeEvent_open_native_db7fd0f9ce1f6a67(swig_type_41 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
-extern void _wrap_delete_NativeEvent_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeEvent_set_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeEvent_clear_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeEvent_is_set_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeEvent_wait_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_42 arg2);
-extern swig_intgo _wrap_NativeEvent_token_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeEvent_wait_since_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_intgo arg2, swig_type_43 arg3);
-extern swig_type_44 _wrap_NativeEvent_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeCondition_open_native_db7fd0f9ce1f6a67(swig_type_45 arg1, swig_intgo arg2, swig_type_46 arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeCondition_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeCondition_acquire_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_47 arg2);
-extern void _wrap_NativeCondition_release_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeCondition_wait_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_48 arg2);
-extern void _wrap_NativeCondition_notify_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_49 arg2);
-extern void _wrap_NativeCondition_notify_all_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_50 _wrap_NativeCondition_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeBarrier_open_native_db7fd0f9ce1f6a67(swig_type_51 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeBarrier_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_52 _wrap_NativeBarrier_wait_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_53 arg2);
-extern swig_type_54 _wrap_NativeBarrier_arrive_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_55 _wrap_NativeBarrier_await_ticket_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
-extern swig_type_58 _wrap_NativeBarrier_cancel_ticket_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_59 arg2);
-extern void _wrap_NativeBarrier_abort_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeBarrier_reset_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_parties_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_n_waiting_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeBarrier_broken_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_60 _wrap_NativeBarrier_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_61 _wrap_NativePipe_recv_into_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
-extern uintptr_t _wrap_NativePipe_open_native_db7fd0f9ce1f6a67(swig_type_64 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_65 arg6, swig_intgo arg7, swig_intgo arg8);
-extern uintptr_t _wrap_NativePipe_open_existing_native_db7fd0f9ce1f6a67(swig_type_66 arg1, swig_intgo arg2);
-extern void _wrap_delete_NativePipe_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativePipe_send_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
-extern swig_type_69 _wrap_NativePipe_recv_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_70 arg2);
-extern void _wrap_NativePipe_poll_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_71 arg2);
-extern swig_type_72 _wrap_NativePipe_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeWaitSet_create_native_db7fd0f9ce1f6a67(void);
-extern void _wrap_delete_NativeWaitSet_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_73 _wrap_NativeWaitSet_add_pipe_native_db7fd0f9ce1f6a67(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_74 _wrap_NativeWaitSet_add_queue_native_db7fd0f9ce1f6a67(uintptr_t arg1, uintptr_t arg2);
-extern swig_type_75 _wrap_NativeWaitSet_wait_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_76 arg2);
-extern swig_intgo _wrap_NativeWaitSet_ready_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_77 arg2);
-extern uintptr_t _wrap_NativeSharedMemory_open_native_db7fd0f9ce1f6a67(swig_type_78 arg1, swig_intgo arg2, swig_type_79 arg3, swig_intgo arg4, swig_intgo arg5);
-extern void _wrap_delete_NativeSharedMemory_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_80 _wrap_NativeSharedMemory_address_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_81 _wrap_NativeSharedMemory_size_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_82 _wrap_NativeSharedMemory_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeArray_open_native_db7fd0f9ce1f6a67(swig_type_83 arg1, swig_intgo arg2, swig_intgo arg3, swig_type_84 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeArray_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_85 _wrap_NativeArray_length_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_intgo _wrap_NativeArray_elem_type_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_86 _wrap_NativeArray_load_i64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_87 arg2);
-extern void _wrap_NativeArray_store_i64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_88 arg2, swig_type_89 arg3);
-extern swig_type_90 _wrap_NativeArray_add_i64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_91 arg2, swig_type_92 arg3);
-extern swig_intgo _wrap_NativeArray_compare_exchange_i64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_93 arg2, swig_type_94 arg3, swig_type_95 arg4);
-extern double _wrap_NativeArray_load_f64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_96 arg2);
-extern void _wrap_NativeArray_store_f64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_97 arg2, double arg3);
-extern double _wrap_NativeArray_add_f64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_98 arg2, double arg3);
-extern swig_intgo _wrap_NativeArray_compare_exchange_f64_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_99 arg2, double arg3, double arg4);
-extern void _wrap_NativeArray_acquire_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_100 arg2);
-extern void _wrap_NativeArray_release_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_101 _wrap_NativeArray_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativePool_open_native_db7fd0f9ce1f6a67(swig_type_102 arg1, swig_intgo arg2, swig_type_103 arg3, swig_type_104 arg4, swig_type_105 arg5, swig_intgo arg6);
-extern void _wrap_delete_NativePool_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_106 _wrap_NativePool_submit_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_107 arg2, swig_type_108 arg3, swig_type_109 arg4);
-extern swig_type_110 _wrap_NativePool_result_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_111 arg2, swig_type_112 arg3);
-extern swig_type_113 _wrap_NativePool_results_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_114 arg2, swig_type_115 arg3, swig_type_116 arg4);
-extern swig_intgo _wrap_NativePool_cancel_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_117 arg2);
-extern uintptr_t _wrap_NativePool_take_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_118 arg2);
-extern uintptr_t _wrap_NativePool_take_batch_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_119 arg2, swig_type_120 arg3);
-extern void _wrap_NativePool_close_tasks_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativePool_give_back_held_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativePool_join_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_121 arg2);
-extern swig_type_122 _wrap_NativePool_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_delete_NativePoolTask_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_123 _wrap_NativePoolTask_id_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_124 _wrap_NativePoolTask_function_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_125 _wrap_NativePoolTask_args_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativePoolTask_finish_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_intgo arg2, swig_type_126 arg3);
-extern void _wrap_delete_NativePoolBatch_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_127 _wrap_NativePoolBatch_first_id_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_128 _wrap_NativePoolBatch_count_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_129 _wrap_NativePoolBatch_finished_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_130 _wrap_NativePoolBatch_function_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_131 _wrap_NativePoolBatch_args_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativePoolBatch_finish_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_132 arg2, swig_type_133 arg3);
-extern uintptr_t _wrap_NativeDict_open_native_db7fd0f9ce1f6a67(swig_type_134 arg1, swig_intgo arg2, swig_type_135 arg3, swig_type_136 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeDict_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeDict_set_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_137 arg2, swig_type_138 arg3);
-extern swig_type_139 _wrap_NativeDict_get_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_140 arg2);
-extern swig_intgo _wrap_NativeDict_remove_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_141 arg2);
-extern swig_intgo _wrap_NativeDict_compare_and_set_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_142 arg2, swig_type_143 arg3, swig_type_144 arg4);
-extern swig_type_145 _wrap_NativeDict_len_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_146 _wrap_NativeDict_keys_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_147 _wrap_NativeDict_items_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeDict_clear_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_148 _wrap_NativeDict_version_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_149 _wrap_NativeDict_wait_change_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_150 arg2, swig_type_151 arg3);
-extern swig_type_152 _wrap_NativeDict_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern uintptr_t _wrap_NativeList_open_native_db7fd0f9ce1f6a67(swig_type_153 arg1, swig_intgo arg2, swig_type_154 arg3, swig_type_155 arg4, swig_intgo arg5, swig_intgo arg6);
-extern void _wrap_delete_NativeList_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeList_append_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_156 arg2);
-extern void _wrap_NativeList_insert_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_157 arg2, swig_type_158 arg3);
-extern swig_type_159 _wrap_NativeList_get_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_160 arg2);
-extern void _wrap_NativeList_set_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_161 arg2, swig_type_162 arg3);
-extern swig_type_163 _wrap_NativeList_pop_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_164 arg2);
-extern swig_type_165 _wrap_NativeList_len_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_166 _wrap_NativeList_items_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern void _wrap_NativeList_clear_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_167 _wrap_NativeList_version_native_db7fd0f9ce1f6a67(uintptr_t arg1);
-extern swig_type_168 _wrap_NativeList_wait_change_native_db7fd0f9ce1f6a67(uintptr_t arg1, swig_type_169 arg2, swig_type_170 arg3);
-extern swig_type_171 _wrap_NativeList_stat_json_native_db7fd0f9ce1f6a67(uintptr_t arg1);
+typedef long long swig_type_171;
+typedef long long swig_type_172;
+typedef _gostring_ swig_type_173;
+extern void _wrap_Swig_free_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_Swig_malloc_native_03ae5297df816ef2(swig_intgo arg1);
+extern swig_intgo _wrap_POLYIPC_OK_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TIMEOUT_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EMPTY_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_FULL_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_CLOSED_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_EXISTS_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_PERMISSION_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_BROKEN_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_SYSTEM_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_CREATE_ONLY_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_OPEN_ONLY_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_FIFO_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_LIFO_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_PRIORITY_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_JSON_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_FORMAT_BYTES_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_03ae5297df816ef2(void);
+extern swig_type_1 _wrap_POLYIPC_FOREVER_native_03ae5297df816ef2(void);
+extern swig_type_2 _wrap_polyipc_version_native_03ae5297df816ef2(void);
+extern swig_intgo _wrap_polyipc_version_number_native_03ae5297df816ef2(void);
+extern swig_type_3 _wrap_polyipc_status_name_native_03ae5297df816ef2(swig_intgo arg1);
+extern swig_intgo _wrap_polyipc_unlink_native_03ae5297df816ef2(swig_type_4 arg1);
+extern swig_type_5 _wrap_polyipc_native_list_json_native_03ae5297df816ef2(void);
+extern swig_type_6 _wrap_polyipc_native_stat_json_native_03ae5297df816ef2(swig_type_7 arg1);
+extern swig_type_8 _wrap_polyipc_native_gc_json_native_03ae5297df816ef2(void);
+extern swig_type_9 _wrap_polyipc_native_peek_json_native_03ae5297df816ef2(swig_type_10 arg1, swig_type_11 arg2);
+extern swig_type_12 _wrap_NativeQueue_get_into_native_03ae5297df816ef2(uintptr_t arg1, swig_type_13 arg2, swig_type_14 arg3);
+extern uintptr_t _wrap_NativeQueue_open_native_03ae5297df816ef2(swig_type_15 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_16 arg6, swig_type_17 arg7, swig_type_18 arg8, swig_intgo arg9, swig_intgo arg10);
+extern uintptr_t _wrap_NativeQueue_open_existing_native_03ae5297df816ef2(swig_type_19 arg1);
+extern void _wrap_delete_NativeQueue_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeQueue_put_native_03ae5297df816ef2(uintptr_t arg1, swig_type_20 arg2, swig_type_21 arg3, swig_type_22 arg4);
+extern swig_type_23 _wrap_NativeQueue_get_native_03ae5297df816ef2(uintptr_t arg1, swig_type_24 arg2);
+extern swig_type_25 _wrap_NativeQueue_size_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeQueue_task_done_message_native_03ae5297df816ef2(uintptr_t arg1, swig_type_26 arg2);
+extern void _wrap_NativeQueue_join_native_03ae5297df816ef2(uintptr_t arg1, swig_type_27 arg2);
+extern void _wrap_NativeQueue_close_writes_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_28 _wrap_NativeQueue_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeLock_open_native_03ae5297df816ef2(swig_type_29 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeLock_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeLock_acquire_native_03ae5297df816ef2(uintptr_t arg1, swig_type_30 arg2);
+extern void _wrap_NativeLock_release_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_locked_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeLock_held_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_31 _wrap_NativeLock_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeSemaphore_open_native_03ae5297df816ef2(swig_type_32 arg1, swig_intgo arg2, swig_type_33 arg3, swig_type_34 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeSemaphore_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeSemaphore_acquire_native_03ae5297df816ef2(uintptr_t arg1, swig_type_35 arg2, swig_type_36 arg3);
+extern void _wrap_NativeSemaphore_release_native_03ae5297df816ef2(uintptr_t arg1, swig_type_37 arg2);
+extern swig_type_38 _wrap_NativeSemaphore_value_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_39 _wrap_NativeSemaphore_drain_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_40 _wrap_NativeSemaphore_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeEvent_open_native_03ae5297df816ef2(swig_type_41 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4);
+extern void _wrap_delete_NativeEvent_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeEvent_set_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeEvent_clear_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeEvent_is_set_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_native_03ae5297df816ef2(uintptr_t arg1, swig_type_42 arg2);
+extern swig_intgo _wrap_NativeEvent_token_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeEvent_wait_since_native_03ae5297df816ef2(uintptr_t arg1, swig_intgo arg2, swig_type_43 arg3);
+extern swig_type_44 _wrap_NativeEvent_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeCondition_open_native_03ae5297df816ef2(swig_type_45 arg1, swig_intgo arg2, swig_type_46 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeCondition_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeCondition_acquire_native_03ae5297df816ef2(uintptr_t arg1, swig_type_47 arg2);
+extern void _wrap_NativeCondition_release_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeCondition_wait_native_03ae5297df816ef2(uintptr_t arg1, swig_type_48 arg2);
+extern void _wrap_NativeCondition_notify_native_03ae5297df816ef2(uintptr_t arg1, swig_type_49 arg2);
+extern void _wrap_NativeCondition_notify_all_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_50 _wrap_NativeCondition_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeBarrier_open_native_03ae5297df816ef2(swig_type_51 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeBarrier_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_52 _wrap_NativeBarrier_wait_native_03ae5297df816ef2(uintptr_t arg1, swig_type_53 arg2);
+extern swig_type_54 _wrap_NativeBarrier_arrive_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_55 _wrap_NativeBarrier_await_ticket_native_03ae5297df816ef2(uintptr_t arg1, swig_type_56 arg2, swig_type_57 arg3);
+extern swig_type_58 _wrap_NativeBarrier_cancel_ticket_native_03ae5297df816ef2(uintptr_t arg1, swig_type_59 arg2);
+extern void _wrap_NativeBarrier_abort_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeBarrier_reset_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_parties_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_n_waiting_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeBarrier_broken_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_60 _wrap_NativeBarrier_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_61 _wrap_NativePipe_recv_into_native_03ae5297df816ef2(uintptr_t arg1, swig_type_62 arg2, swig_type_63 arg3);
+extern uintptr_t _wrap_NativePipe_open_native_03ae5297df816ef2(swig_type_64 arg1, swig_intgo arg2, swig_intgo arg3, swig_intgo arg4, swig_intgo arg5, swig_type_65 arg6, swig_intgo arg7, swig_intgo arg8);
+extern uintptr_t _wrap_NativePipe_open_existing_native_03ae5297df816ef2(swig_type_66 arg1, swig_intgo arg2);
+extern void _wrap_delete_NativePipe_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativePipe_send_native_03ae5297df816ef2(uintptr_t arg1, swig_type_67 arg2, swig_type_68 arg3);
+extern swig_type_69 _wrap_NativePipe_recv_native_03ae5297df816ef2(uintptr_t arg1, swig_type_70 arg2);
+extern void _wrap_NativePipe_poll_native_03ae5297df816ef2(uintptr_t arg1, swig_type_71 arg2);
+extern swig_type_72 _wrap_NativePipe_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeWaitSet_create_native_03ae5297df816ef2(void);
+extern void _wrap_delete_NativeWaitSet_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_73 _wrap_NativeWaitSet_add_pipe_native_03ae5297df816ef2(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_74 _wrap_NativeWaitSet_add_queue_native_03ae5297df816ef2(uintptr_t arg1, uintptr_t arg2);
+extern swig_type_75 _wrap_NativeWaitSet_wait_native_03ae5297df816ef2(uintptr_t arg1, swig_type_76 arg2);
+extern swig_intgo _wrap_NativeWaitSet_ready_native_03ae5297df816ef2(uintptr_t arg1, swig_type_77 arg2);
+extern uintptr_t _wrap_NativeSharedMemory_open_native_03ae5297df816ef2(swig_type_78 arg1, swig_intgo arg2, swig_type_79 arg3, swig_intgo arg4, swig_intgo arg5);
+extern void _wrap_delete_NativeSharedMemory_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_80 _wrap_NativeSharedMemory_address_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_81 _wrap_NativeSharedMemory_size_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_82 _wrap_NativeSharedMemory_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeArray_open_native_03ae5297df816ef2(swig_type_83 arg1, swig_intgo arg2, swig_intgo arg3, swig_type_84 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeArray_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_85 _wrap_NativeArray_length_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_intgo _wrap_NativeArray_elem_type_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_86 _wrap_NativeArray_load_i64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_87 arg2);
+extern void _wrap_NativeArray_store_i64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_88 arg2, swig_type_89 arg3);
+extern swig_type_90 _wrap_NativeArray_add_i64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_91 arg2, swig_type_92 arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_i64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_93 arg2, swig_type_94 arg3, swig_type_95 arg4);
+extern double _wrap_NativeArray_load_f64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_96 arg2);
+extern void _wrap_NativeArray_store_f64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_97 arg2, double arg3);
+extern double _wrap_NativeArray_add_f64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_98 arg2, double arg3);
+extern swig_intgo _wrap_NativeArray_compare_exchange_f64_native_03ae5297df816ef2(uintptr_t arg1, swig_type_99 arg2, double arg3, double arg4);
+extern void _wrap_NativeArray_acquire_native_03ae5297df816ef2(uintptr_t arg1, swig_type_100 arg2);
+extern void _wrap_NativeArray_release_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_101 _wrap_NativeArray_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativePool_open_native_03ae5297df816ef2(swig_type_102 arg1, swig_intgo arg2, swig_type_103 arg3, swig_type_104 arg4, swig_type_105 arg5, swig_intgo arg6);
+extern void _wrap_delete_NativePool_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_106 _wrap_NativePool_submit_native_03ae5297df816ef2(uintptr_t arg1, swig_type_107 arg2, swig_type_108 arg3, swig_type_109 arg4);
+extern swig_type_110 _wrap_NativePool_result_native_03ae5297df816ef2(uintptr_t arg1, swig_type_111 arg2, swig_type_112 arg3);
+extern swig_type_113 _wrap_NativePool_results_native_03ae5297df816ef2(uintptr_t arg1, swig_type_114 arg2, swig_type_115 arg3, swig_type_116 arg4);
+extern swig_intgo _wrap_NativePool_cancel_native_03ae5297df816ef2(uintptr_t arg1, swig_type_117 arg2);
+extern uintptr_t _wrap_NativePool_take_native_03ae5297df816ef2(uintptr_t arg1, swig_type_118 arg2);
+extern uintptr_t _wrap_NativePool_take_batch_native_03ae5297df816ef2(uintptr_t arg1, swig_type_119 arg2, swig_type_120 arg3);
+extern void _wrap_NativePool_close_tasks_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativePool_give_back_held_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativePool_join_native_03ae5297df816ef2(uintptr_t arg1, swig_type_121 arg2);
+extern swig_type_122 _wrap_NativePool_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_delete_NativePoolTask_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_123 _wrap_NativePoolTask_id_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_124 _wrap_NativePoolTask_function_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_125 _wrap_NativePoolTask_args_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativePoolTask_finish_native_03ae5297df816ef2(uintptr_t arg1, swig_intgo arg2, swig_type_126 arg3);
+extern void _wrap_delete_NativePoolBatch_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_127 _wrap_NativePoolBatch_first_id_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_128 _wrap_NativePoolBatch_count_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_129 _wrap_NativePoolBatch_finished_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_130 _wrap_NativePoolBatch_function_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_131 _wrap_NativePoolBatch_args_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_132 _wrap_NativePoolBatch_task_args_native_03ae5297df816ef2(uintptr_t arg1, swig_type_133 arg2);
+extern void _wrap_NativePoolBatch_finish_native_03ae5297df816ef2(uintptr_t arg1, swig_type_134 arg2, swig_type_135 arg3);
+extern uintptr_t _wrap_NativeDict_open_native_03ae5297df816ef2(swig_type_136 arg1, swig_intgo arg2, swig_type_137 arg3, swig_type_138 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeDict_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeDict_set_native_03ae5297df816ef2(uintptr_t arg1, swig_type_139 arg2, swig_type_140 arg3);
+extern swig_type_141 _wrap_NativeDict_get_native_03ae5297df816ef2(uintptr_t arg1, swig_type_142 arg2);
+extern swig_intgo _wrap_NativeDict_remove_native_03ae5297df816ef2(uintptr_t arg1, swig_type_143 arg2);
+extern swig_intgo _wrap_NativeDict_compare_and_set_native_03ae5297df816ef2(uintptr_t arg1, swig_type_144 arg2, swig_type_145 arg3, swig_type_146 arg4);
+extern swig_type_147 _wrap_NativeDict_len_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_148 _wrap_NativeDict_keys_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_149 _wrap_NativeDict_items_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeDict_clear_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_150 _wrap_NativeDict_version_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_151 _wrap_NativeDict_wait_change_native_03ae5297df816ef2(uintptr_t arg1, swig_type_152 arg2, swig_type_153 arg3);
+extern swig_type_154 _wrap_NativeDict_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
+extern uintptr_t _wrap_NativeList_open_native_03ae5297df816ef2(swig_type_155 arg1, swig_intgo arg2, swig_type_156 arg3, swig_type_157 arg4, swig_intgo arg5, swig_intgo arg6);
+extern void _wrap_delete_NativeList_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeList_append_native_03ae5297df816ef2(uintptr_t arg1, swig_type_158 arg2);
+extern void _wrap_NativeList_insert_native_03ae5297df816ef2(uintptr_t arg1, swig_type_159 arg2, swig_type_160 arg3);
+extern swig_type_161 _wrap_NativeList_get_native_03ae5297df816ef2(uintptr_t arg1, swig_type_162 arg2);
+extern void _wrap_NativeList_set_native_03ae5297df816ef2(uintptr_t arg1, swig_type_163 arg2, swig_type_164 arg3);
+extern swig_type_165 _wrap_NativeList_pop_native_03ae5297df816ef2(uintptr_t arg1, swig_type_166 arg2);
+extern swig_type_167 _wrap_NativeList_len_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_168 _wrap_NativeList_items_native_03ae5297df816ef2(uintptr_t arg1);
+extern void _wrap_NativeList_clear_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_169 _wrap_NativeList_version_native_03ae5297df816ef2(uintptr_t arg1);
+extern swig_type_170 _wrap_NativeList_wait_change_native_03ae5297df816ef2(uintptr_t arg1, swig_type_171 arg2, swig_type_172 arg3);
+extern swig_type_173 _wrap_NativeList_stat_json_native_03ae5297df816ef2(uintptr_t arg1);
 #undef intgo
 */
 import "C"
@@ -426,8 +429,8 @@ func getSwigcptr(v interface{ Swigcptr() uintptr }) uintptr {
 
 type _ sync.Mutex
 
-//export cgo_panic__native_db7fd0f9ce1f6a67
-func cgo_panic__native_db7fd0f9ce1f6a67(p *byte) {
+//export cgo_panic__native_03ae5297df816ef2
+func cgo_panic__native_03ae5297df816ef2(p *byte) {
 	s := (*[1024]byte)(unsafe.Pointer(p))[:]
 	for i, b := range s {
 		if b == 0 {
@@ -451,13 +454,13 @@ func swigCopyString(s string) string {
 
 func Swig_free(arg1 uintptr) {
 	_swig_i_0 := arg1
-	C._wrap_Swig_free_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_Swig_free_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func Swig_malloc(arg1 int) (_swig_ret uintptr) {
 	var swig_r uintptr
 	_swig_i_0 := arg1
-	swig_r = (uintptr)(C._wrap_Swig_malloc_native_db7fd0f9ce1f6a67(C.swig_intgo(_swig_i_0)))
+	swig_r = (uintptr)(C._wrap_Swig_malloc_native_03ae5297df816ef2(C.swig_intgo(_swig_i_0)))
 	return swig_r
 }
 
@@ -539,7 +542,7 @@ type Enum_SS_polyipc_status int
 
 func _swig_getPOLYIPC_OK() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_OK_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -547,7 +550,7 @@ var POLYIPC_OK Enum_SS_polyipc_status = _swig_getPOLYIPC_OK()
 
 func _swig_getPOLYIPC_ERR_TIMEOUT() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TIMEOUT_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -555,7 +558,7 @@ var POLYIPC_ERR_TIMEOUT Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TIMEOUT()
 
 func _swig_getPOLYIPC_ERR_EMPTY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EMPTY_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -563,7 +566,7 @@ var POLYIPC_ERR_EMPTY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EMPTY()
 
 func _swig_getPOLYIPC_ERR_FULL() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_FULL_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -571,7 +574,7 @@ var POLYIPC_ERR_FULL Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_FULL()
 
 func _swig_getPOLYIPC_ERR_CLOSED() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_CLOSED_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -579,7 +582,7 @@ var POLYIPC_ERR_CLOSED Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_CLOSED()
 
 func _swig_getPOLYIPC_ERR_NOT_FOUND() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_FOUND_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -587,7 +590,7 @@ var POLYIPC_ERR_NOT_FOUND Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_FOUN
 
 func _swig_getPOLYIPC_ERR_EXISTS() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_EXISTS_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -595,7 +598,7 @@ var POLYIPC_ERR_EXISTS Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_EXISTS()
 
 func _swig_getPOLYIPC_ERR_INVALID_ARG() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_ARG_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -603,7 +606,7 @@ var POLYIPC_ERR_INVALID_ARG Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVALI
 
 func _swig_getPOLYIPC_ERR_INVALID_JSON() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INVALID_JSON_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -611,7 +614,7 @@ var POLYIPC_ERR_INVALID_JSON Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INVAL
 
 func _swig_getPOLYIPC_ERR_TOO_LARGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_TOO_LARGE_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -619,7 +622,7 @@ var POLYIPC_ERR_TOO_LARGE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_TOO_LARG
 
 func _swig_getPOLYIPC_ERR_PERMISSION() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_PERMISSION_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -627,7 +630,7 @@ var POLYIPC_ERR_PERMISSION Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_PERMISS
 
 func _swig_getPOLYIPC_ERR_OWNER_DEAD() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OWNER_DEAD_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -635,7 +638,7 @@ var POLYIPC_ERR_OWNER_DEAD Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_OWNER_D
 
 func _swig_getPOLYIPC_ERR_INCOMPATIBLE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_INCOMPATIBLE_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -643,7 +646,7 @@ var POLYIPC_ERR_INCOMPATIBLE Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_INCOM
 
 func _swig_getPOLYIPC_ERR_NO_MEMORY() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NO_MEMORY_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -651,7 +654,7 @@ var POLYIPC_ERR_NO_MEMORY Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NO_MEMOR
 
 func _swig_getPOLYIPC_ERR_NOT_OWNER() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_NOT_OWNER_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -659,7 +662,7 @@ var POLYIPC_ERR_NOT_OWNER Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_NOT_OWNE
 
 func _swig_getPOLYIPC_ERR_BROKEN() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_BROKEN_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -667,7 +670,7 @@ var POLYIPC_ERR_BROKEN Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_BROKEN()
 
 func _swig_getPOLYIPC_ERR_SYSTEM() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_SYSTEM_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -675,7 +678,7 @@ var POLYIPC_ERR_SYSTEM Enum_SS_polyipc_status = _swig_getPOLYIPC_ERR_SYSTEM()
 
 func _swig_getPOLYIPC_ERR_OUT_OF_RANGE() (_swig_ret Enum_SS_polyipc_status) {
 	var swig_r Enum_SS_polyipc_status
-	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OUT_OF_RANGE_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_status)(C._wrap_POLYIPC_ERR_OUT_OF_RANGE_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -685,7 +688,7 @@ type Enum_SS_polyipc_open_mode int
 
 func _swig_getPOLYIPC_OPEN_OR_CREATE() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_OR_CREATE_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -693,7 +696,7 @@ var POLYIPC_OPEN_OR_CREATE Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_OPEN_OR_
 
 func _swig_getPOLYIPC_CREATE_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_CREATE_ONLY_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -701,7 +704,7 @@ var POLYIPC_CREATE_ONLY Enum_SS_polyipc_open_mode = _swig_getPOLYIPC_CREATE_ONLY
 
 func _swig_getPOLYIPC_OPEN_ONLY() (_swig_ret Enum_SS_polyipc_open_mode) {
 	var swig_r Enum_SS_polyipc_open_mode
-	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_open_mode)(C._wrap_POLYIPC_OPEN_ONLY_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -711,7 +714,7 @@ type Enum_SS_polyipc_queue_order int
 
 func _swig_getPOLYIPC_FIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_FIFO_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -719,7 +722,7 @@ var POLYIPC_FIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_FIFO()
 
 func _swig_getPOLYIPC_LIFO() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_LIFO_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -727,7 +730,7 @@ var POLYIPC_LIFO Enum_SS_polyipc_queue_order = _swig_getPOLYIPC_LIFO()
 
 func _swig_getPOLYIPC_PRIORITY() (_swig_ret Enum_SS_polyipc_queue_order) {
 	var swig_r Enum_SS_polyipc_queue_order
-	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_queue_order)(C._wrap_POLYIPC_PRIORITY_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -737,7 +740,7 @@ type Enum_SS_polyipc_format int
 
 func _swig_getPOLYIPC_FORMAT_JSON() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_JSON_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -745,7 +748,7 @@ var POLYIPC_FORMAT_JSON Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_JSON()
 
 func _swig_getPOLYIPC_FORMAT_BYTES() (_swig_ret Enum_SS_polyipc_format) {
 	var swig_r Enum_SS_polyipc_format
-	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_db7fd0f9ce1f6a67())
+	swig_r = (Enum_SS_polyipc_format)(C._wrap_POLYIPC_FORMAT_BYTES_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -753,7 +756,7 @@ var POLYIPC_FORMAT_BYTES Enum_SS_polyipc_format = _swig_getPOLYIPC_FORMAT_BYTES(
 
 func _swig_getPOLYIPC_BINDING_VERSION_NUMBER() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_db7fd0f9ce1f6a67())
+	swig_r = (int)(C._wrap_POLYIPC_BINDING_VERSION_NUMBER_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -761,7 +764,7 @@ var POLYIPC_BINDING_VERSION_NUMBER int = _swig_getPOLYIPC_BINDING_VERSION_NUMBER
 
 func _swig_getPOLYIPC_FOREVER() (_swig_ret int64) {
 	var swig_r int64
-	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_db7fd0f9ce1f6a67())
+	swig_r = (int64)(C._wrap_POLYIPC_FOREVER_native_03ae5297df816ef2())
 	return swig_r
 }
 
@@ -769,7 +772,7 @@ var POLYIPC_FOREVER int64 = _swig_getPOLYIPC_FOREVER()
 
 func Polyipc_version() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_version_native_db7fd0f9ce1f6a67()
+	swig_r_p := C._wrap_polyipc_version_native_03ae5297df816ef2()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -784,14 +787,14 @@ func Polyipc_version() (_swig_ret string) {
 
 func Polyipc_version_number() (_swig_ret int) {
 	var swig_r int
-	swig_r = (int)(C._wrap_polyipc_version_number_native_db7fd0f9ce1f6a67())
+	swig_r = (int)(C._wrap_polyipc_version_number_native_03ae5297df816ef2())
 	return swig_r
 }
 
 func Polyipc_status_name(arg1 int) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_status_name_native_db7fd0f9ce1f6a67(C.swig_intgo(_swig_i_0))
+	swig_r_p := C._wrap_polyipc_status_name_native_03ae5297df816ef2(C.swig_intgo(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -807,7 +810,7 @@ func Polyipc_status_name(arg1 int) (_swig_ret string) {
 func Polyipc_unlink(arg1 string) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_polyipc_unlink_native_db7fd0f9ce1f6a67(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
+	swig_r = (int)(C._wrap_polyipc_unlink_native_03ae5297df816ef2(*(*C.swig_type_4)(unsafe.Pointer(&_swig_i_0))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -816,7 +819,7 @@ func Polyipc_unlink(arg1 string) (_swig_ret int) {
 
 func Polyipc_native_list_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_list_json_native_db7fd0f9ce1f6a67()
+	swig_r_p := C._wrap_polyipc_native_list_json_native_03ae5297df816ef2()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -832,7 +835,7 @@ func Polyipc_native_list_json() (_swig_ret string) {
 func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_polyipc_native_stat_json_native_db7fd0f9ce1f6a67(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
+	swig_r_p := C._wrap_polyipc_native_stat_json_native_03ae5297df816ef2(*(*C.swig_type_7)(unsafe.Pointer(&_swig_i_0)))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -850,7 +853,7 @@ func Polyipc_native_stat_json(arg1 string) (_swig_ret string) {
 
 func Polyipc_native_gc_json() (_swig_ret string) {
 	var swig_r string
-	swig_r_p := C._wrap_polyipc_native_gc_json_native_db7fd0f9ce1f6a67()
+	swig_r_p := C._wrap_polyipc_native_gc_json_native_03ae5297df816ef2()
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -867,7 +870,7 @@ func Polyipc_native_peek_json(arg1 string, arg2 int64) (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_polyipc_native_peek_json_native_db7fd0f9ce1f6a67(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
+	swig_r_p := C._wrap_polyipc_native_peek_json_native_03ae5297df816ef2(*(*C.swig_type_10)(unsafe.Pointer(&_swig_i_0)), C.swig_type_11(_swig_i_1))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
@@ -897,7 +900,7 @@ func (arg1 SwigcptrNativeQueue) Get_into(arg2 []byte, arg3 int64) (_swig_ret int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeQueue_get_into_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_13)(unsafe.Pointer(&_swig_i_1)), C.swig_type_14(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -916,7 +919,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 	_swig_i_7 := arg8
 	_swig_i_8 := arg9
 	_swig_i_9 := arg10
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_native_03ae5297df816ef2(*(*C.swig_type_15)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_16(_swig_i_5), C.swig_type_17(_swig_i_6), C.swig_type_18(_swig_i_7), C.swig_intgo(_swig_i_8), C.swig_intgo(_swig_i_9))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -926,7 +929,7 @@ func NativeQueueOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 u
 func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 	var swig_r NativeQueue
 	_swig_i_0 := arg1
-	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_db7fd0f9ce1f6a67(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
+	swig_r = (NativeQueue)(SwigcptrNativeQueue(C._wrap_NativeQueue_open_existing_native_03ae5297df816ef2(*(*C.swig_type_19)(unsafe.Pointer(&_swig_i_0)))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -935,7 +938,7 @@ func NativeQueueOpen_existing(arg1 string) (_swig_ret NativeQueue) {
 
 func DeleteNativeQueue(arg1 NativeQueue) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeQueue_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeQueue_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
@@ -943,7 +946,7 @@ func (arg1 SwigcptrNativeQueue) Put(arg2 []byte, arg3 int64, arg4 int64) {
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	C._wrap_NativeQueue_put_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
+	C._wrap_NativeQueue_put_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_20)(unsafe.Pointer(&_swig_i_1)), C.swig_type_21(_swig_i_2), C.swig_type_22(_swig_i_3))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -953,7 +956,7 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeQueue_get_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
+	swig_r_p := C._wrap_NativeQueue_get_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_24(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -972,19 +975,19 @@ func (arg1 SwigcptrNativeQueue) Get(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeQueue) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeQueue_size_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeQueue_size_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_task_done_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_task_done_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Task_done_message(arg2 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_task_done_message_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_26)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_NativeQueue_task_done_message_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_26)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -993,18 +996,18 @@ func (arg1 SwigcptrNativeQueue) Task_done_message(arg2 []byte) {
 func (arg1 SwigcptrNativeQueue) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeQueue_join_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_27(_swig_i_1))
+	C._wrap_NativeQueue_join_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_27(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeQueue) Close_writes() {
 	_swig_i_0 := arg1
-	C._wrap_NativeQueue_close_writes_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeQueue_close_writes_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeQueue) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeQueue_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeQueue_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1047,7 +1050,7 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_29)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeLock)(SwigcptrNativeLock(C._wrap_NativeLock_open_native_03ae5297df816ef2(*(*C.swig_type_29)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1056,38 +1059,38 @@ func NativeLockOpen(arg1 string, arg2 int, arg3 int, arg4 uint, arg5 int) (_swig
 
 func DeleteNativeLock(arg1 NativeLock) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeLock_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeLock_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeLock_acquire_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
+	C._wrap_NativeLock_acquire_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_30(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeLock) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeLock_release_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeLock_release_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeLock) Locked() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeLock_locked_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeLock_locked_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Held() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeLock_held_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeLock_held_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeLock) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeLock_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeLock_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1127,7 +1130,7 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_33(_swig_i_2), C.swig_type_34(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeSemaphore)(SwigcptrNativeSemaphore(C._wrap_NativeSemaphore_open_native_03ae5297df816ef2(*(*C.swig_type_32)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_33(_swig_i_2), C.swig_type_34(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1136,40 +1139,40 @@ func NativeSemaphoreOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 u
 
 func DeleteNativeSemaphore(arg1 NativeSemaphore) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeSemaphore_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeSemaphore_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Acquire(arg2 uint64, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeSemaphore_acquire_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_35(_swig_i_1), C.swig_type_36(_swig_i_2))
+	C._wrap_NativeSemaphore_acquire_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_35(_swig_i_1), C.swig_type_36(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Release(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeSemaphore_release_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_37(_swig_i_1))
+	C._wrap_NativeSemaphore_release_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_37(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeSemaphore) Value() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_value_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Drain() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSemaphore_drain_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSemaphore) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeSemaphore_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1207,7 +1210,7 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_41)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
+	swig_r = (NativeEvent)(SwigcptrNativeEvent(C._wrap_NativeEvent_open_native_03ae5297df816ef2(*(*C.swig_type_41)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1216,36 +1219,36 @@ func NativeEventOpen(arg1 string, arg2 int, arg3 uint, arg4 int) (_swig_ret Nati
 
 func DeleteNativeEvent(arg1 NativeEvent) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeEvent_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeEvent_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Set() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_set_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_set_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Clear() {
 	_swig_i_0 := arg1
-	C._wrap_NativeEvent_clear_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeEvent_clear_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeEvent) Is_set() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeEvent_is_set_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeEvent_is_set_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeEvent) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeEvent_wait_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1))
+	C._wrap_NativeEvent_wait_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_42(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeEvent) Token() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeEvent_token_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeEvent_token_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1253,13 +1256,13 @@ func (arg1 SwigcptrNativeEvent) Wait_since(arg2 uint, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeEvent_wait_since_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_43(_swig_i_2))
+	C._wrap_NativeEvent_wait_since_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), C.swig_type_43(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeEvent) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeEvent_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeEvent_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1300,7 +1303,7 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_45)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeCondition)(SwigcptrNativeCondition(C._wrap_NativeCondition_open_native_03ae5297df816ef2(*(*C.swig_type_45)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), *(*C.swig_type_46)(unsafe.Pointer(&_swig_i_2)), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1312,41 +1315,41 @@ func NativeConditionOpen(arg1 string, arg2 int, arg3 string, arg4 uint, arg5 int
 
 func DeleteNativeCondition(arg1 NativeCondition) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeCondition_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeCondition_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_acquire_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
+	C._wrap_NativeCondition_acquire_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_47(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_release_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_release_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Wait(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_wait_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1))
+	C._wrap_NativeCondition_wait_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_48(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify(arg2 uint64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeCondition_notify_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_49(_swig_i_1))
+	C._wrap_NativeCondition_notify_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_49(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeCondition) Notify_all() {
 	_swig_i_0 := arg1
-	C._wrap_NativeCondition_notify_all_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeCondition_notify_all_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeCondition) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeCondition_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeCondition_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1386,7 +1389,7 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_51)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeBarrier)(SwigcptrNativeBarrier(C._wrap_NativeBarrier_open_native_03ae5297df816ef2(*(*C.swig_type_51)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1395,21 +1398,21 @@ func NativeBarrierOpen(arg1 string, arg2 int, arg3 uint, arg4 uint, arg5 int) (_
 
 func DeleteNativeBarrier(arg1 NativeBarrier) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeBarrier_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeBarrier_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Wait(arg2 int64) (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_wait_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_53(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Arrive() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_arrive_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1418,7 +1421,7 @@ func (arg1 SwigcptrNativeBarrier) Await_ticket(arg2 uint64, arg3 int64) (_swig_r
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_56(_swig_i_1), C.swig_type_57(_swig_i_2)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_await_ticket_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_56(_swig_i_1), C.swig_type_57(_swig_i_2)))
 	return swig_r
 }
 
@@ -1426,45 +1429,45 @@ func (arg1 SwigcptrNativeBarrier) Cancel_ticket(arg2 uint64) (_swig_ret uint64) 
 	var swig_r uint64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (uint64)(C._wrap_NativeBarrier_cancel_ticket_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_59(_swig_i_1)))
+	swig_r = (uint64)(C._wrap_NativeBarrier_cancel_ticket_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_59(_swig_i_1)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Abort() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_abort_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_abort_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Reset() {
 	_swig_i_0 := arg1
-	C._wrap_NativeBarrier_reset_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeBarrier_reset_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeBarrier) Parties() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_parties_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) N_waiting() (_swig_ret uint) {
 	var swig_r uint
 	_swig_i_0 := arg1
-	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint)(C._wrap_NativeBarrier_n_waiting_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Broken() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeBarrier_broken_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeBarrier_broken_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeBarrier) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeBarrier_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeBarrier_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1506,7 +1509,7 @@ func (arg1 SwigcptrNativePipe) Recv_into(arg2 []byte, arg3 int64) (_swig_ret int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativePipe_recv_into_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), C.swig_type_63(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativePipe_recv_into_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_62)(unsafe.Pointer(&_swig_i_1)), C.swig_type_63(_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1523,7 +1526,7 @@ func NativePipeOpen(arg1 string, arg2 int, arg3 int, arg4 int, arg5 int, arg6 ui
 	_swig_i_5 := arg6
 	_swig_i_6 := arg7
 	_swig_i_7 := arg8
-	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_64)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_65(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7))))
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_native_03ae5297df816ef2(*(*C.swig_type_64)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_type_65(_swig_i_5), C.swig_intgo(_swig_i_6), C.swig_intgo(_swig_i_7))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1534,7 +1537,7 @@ func NativePipeOpen_existing(arg1 string, arg2 int) (_swig_ret NativePipe) {
 	var swig_r NativePipe
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_existing_native_db7fd0f9ce1f6a67(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1))))
+	swig_r = (NativePipe)(SwigcptrNativePipe(C._wrap_NativePipe_open_existing_native_03ae5297df816ef2(*(*C.swig_type_66)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1543,14 +1546,14 @@ func NativePipeOpen_existing(arg1 string, arg2 int) (_swig_ret NativePipe) {
 
 func DeleteNativePipe(arg1 NativePipe) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativePipe_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativePipe_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePipe) Send(arg2 []byte, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativePipe_send_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), C.swig_type_68(_swig_i_2))
+	C._wrap_NativePipe_send_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_67)(unsafe.Pointer(&_swig_i_1)), C.swig_type_68(_swig_i_2))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1560,7 +1563,7 @@ func (arg1 SwigcptrNativePipe) Recv(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativePipe_recv_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_70(_swig_i_1))
+	swig_r_p := C._wrap_NativePipe_recv_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_70(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -1579,13 +1582,13 @@ func (arg1 SwigcptrNativePipe) Recv(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativePipe) Poll(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativePipe_poll_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_71(_swig_i_1))
+	C._wrap_NativePipe_poll_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_71(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativePipe) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePipe_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePipe_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1619,20 +1622,20 @@ func (p SwigcptrNativeWaitSet) SwigIsNativeWaitSet() {
 
 func NativeWaitSetCreate() (_swig_ret NativeWaitSet) {
 	var swig_r NativeWaitSet
-	swig_r = (NativeWaitSet)(SwigcptrNativeWaitSet(C._wrap_NativeWaitSet_create_native_db7fd0f9ce1f6a67()))
+	swig_r = (NativeWaitSet)(SwigcptrNativeWaitSet(C._wrap_NativeWaitSet_create_native_03ae5297df816ef2()))
 	return swig_r
 }
 
 func DeleteNativeWaitSet(arg1 NativeWaitSet) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeWaitSet_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeWaitSet_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeWaitSet) Add_pipe(arg2 NativePipe) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int64)(C._wrap_NativeWaitSet_add_pipe_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeWaitSet_add_pipe_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -1640,7 +1643,7 @@ func (arg1 SwigcptrNativeWaitSet) Add_queue(arg2 NativeQueue) (_swig_ret int64) 
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := getSwigcptr(arg2)
-	swig_r = (int64)(C._wrap_NativeWaitSet_add_queue_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeWaitSet_add_queue_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.uintptr_t(_swig_i_1)))
 	return swig_r
 }
 
@@ -1648,7 +1651,7 @@ func (arg1 SwigcptrNativeWaitSet) Wait(arg2 int64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_NativeWaitSet_wait_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeWaitSet_wait_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_76(_swig_i_1)))
 	return swig_r
 }
 
@@ -1656,7 +1659,7 @@ func (arg1 SwigcptrNativeWaitSet) Ready(arg2 int64) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_NativeWaitSet_ready_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_77(_swig_i_1)))
+	swig_r = (int)(C._wrap_NativeWaitSet_ready_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_77(_swig_i_1)))
 	return swig_r
 }
 
@@ -1685,7 +1688,7 @@ func NativeSharedMemoryOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint, arg5 
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
-	swig_r = (NativeSharedMemory)(SwigcptrNativeSharedMemory(C._wrap_NativeSharedMemory_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_78)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_79(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
+	swig_r = (NativeSharedMemory)(SwigcptrNativeSharedMemory(C._wrap_NativeSharedMemory_open_native_03ae5297df816ef2(*(*C.swig_type_78)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_79(_swig_i_2), C.swig_intgo(_swig_i_3), C.swig_intgo(_swig_i_4))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1694,27 +1697,27 @@ func NativeSharedMemoryOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint, arg5 
 
 func DeleteNativeSharedMemory(arg1 NativeSharedMemory) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeSharedMemory_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeSharedMemory_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeSharedMemory) Address() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSharedMemory_address_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSharedMemory_address_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSharedMemory) Size() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeSharedMemory_size_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeSharedMemory_size_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeSharedMemory) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeSharedMemory_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeSharedMemory_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1752,7 +1755,7 @@ func NativeArrayOpen(arg1 string, arg2 int, arg3 int, arg4 uint64, arg5 uint, ar
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeArray)(SwigcptrNativeArray(C._wrap_NativeArray_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_83)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_84(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeArray)(SwigcptrNativeArray(C._wrap_NativeArray_open_native_03ae5297df816ef2(*(*C.swig_type_83)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_intgo(_swig_i_2), C.swig_type_84(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1761,20 +1764,20 @@ func NativeArrayOpen(arg1 string, arg2 int, arg3 int, arg4 uint64, arg5 uint, ar
 
 func DeleteNativeArray(arg1 NativeArray) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeArray_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeArray_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeArray) Length() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeArray_length_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeArray_length_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeArray) Elem_type() (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
-	swig_r = (int)(C._wrap_NativeArray_elem_type_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int)(C._wrap_NativeArray_elem_type_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -1782,7 +1785,7 @@ func (arg1 SwigcptrNativeArray) Load_i64(arg2 uint64) (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int64)(C._wrap_NativeArray_load_i64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1)))
+	swig_r = (int64)(C._wrap_NativeArray_load_i64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_87(_swig_i_1)))
 	return swig_r
 }
 
@@ -1790,7 +1793,7 @@ func (arg1 SwigcptrNativeArray) Store_i64(arg2 uint64, arg3 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeArray_store_i64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_type_89(_swig_i_2))
+	C._wrap_NativeArray_store_i64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_88(_swig_i_1), C.swig_type_89(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeArray) Add_i64(arg2 uint64, arg3 int64) (_swig_ret int64) {
@@ -1798,7 +1801,7 @@ func (arg1 SwigcptrNativeArray) Add_i64(arg2 uint64, arg3 int64) (_swig_ret int6
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (int64)(C._wrap_NativeArray_add_i64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_91(_swig_i_1), C.swig_type_92(_swig_i_2)))
+	swig_r = (int64)(C._wrap_NativeArray_add_i64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_91(_swig_i_1), C.swig_type_92(_swig_i_2)))
 	return swig_r
 }
 
@@ -1808,7 +1811,7 @@ func (arg1 SwigcptrNativeArray) Compare_exchange_i64(arg2 uint64, arg3 int64, ar
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_NativeArray_compare_exchange_i64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_93(_swig_i_1), C.swig_type_94(_swig_i_2), C.swig_type_95(_swig_i_3)))
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_i64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_93(_swig_i_1), C.swig_type_94(_swig_i_2), C.swig_type_95(_swig_i_3)))
 	return swig_r
 }
 
@@ -1816,7 +1819,7 @@ func (arg1 SwigcptrNativeArray) Load_f64(arg2 uint64) (_swig_ret float64) {
 	var swig_r float64
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (float64)(C._wrap_NativeArray_load_f64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_96(_swig_i_1)))
+	swig_r = (float64)(C._wrap_NativeArray_load_f64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_96(_swig_i_1)))
 	return swig_r
 }
 
@@ -1824,7 +1827,7 @@ func (arg1 SwigcptrNativeArray) Store_f64(arg2 uint64, arg3 float64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeArray_store_f64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_97(_swig_i_1), C.double(_swig_i_2))
+	C._wrap_NativeArray_store_f64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_97(_swig_i_1), C.double(_swig_i_2))
 }
 
 func (arg1 SwigcptrNativeArray) Add_f64(arg2 uint64, arg3 float64) (_swig_ret float64) {
@@ -1832,7 +1835,7 @@ func (arg1 SwigcptrNativeArray) Add_f64(arg2 uint64, arg3 float64) (_swig_ret fl
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (float64)(C._wrap_NativeArray_add_f64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_98(_swig_i_1), C.double(_swig_i_2)))
+	swig_r = (float64)(C._wrap_NativeArray_add_f64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_98(_swig_i_1), C.double(_swig_i_2)))
 	return swig_r
 }
 
@@ -1842,25 +1845,25 @@ func (arg1 SwigcptrNativeArray) Compare_exchange_f64(arg2 uint64, arg3 float64, 
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_NativeArray_compare_exchange_f64_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_99(_swig_i_1), C.double(_swig_i_2), C.double(_swig_i_3)))
+	swig_r = (int)(C._wrap_NativeArray_compare_exchange_f64_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_99(_swig_i_1), C.double(_swig_i_2), C.double(_swig_i_3)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeArray) Acquire(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeArray_acquire_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_100(_swig_i_1))
+	C._wrap_NativeArray_acquire_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_100(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativeArray) Release() {
 	_swig_i_0 := arg1
-	C._wrap_NativeArray_release_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeArray_release_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeArray) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeArray_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeArray_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -1908,7 +1911,7 @@ func NativePoolOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint64
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativePool)(SwigcptrNativePool(C._wrap_NativePool_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_102)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_103(_swig_i_2), C.swig_type_104(_swig_i_3), C.swig_type_105(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativePool)(SwigcptrNativePool(C._wrap_NativePool_open_native_03ae5297df816ef2(*(*C.swig_type_102)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_103(_swig_i_2), C.swig_type_104(_swig_i_3), C.swig_type_105(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -1917,7 +1920,7 @@ func NativePoolOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint64
 
 func DeleteNativePool(arg1 NativePool) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativePool_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativePool_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePool) Submit(arg2 string, arg3 []byte, arg4 int64) (_swig_ret uint64) {
@@ -1926,7 +1929,7 @@ func (arg1 SwigcptrNativePool) Submit(arg2 string, arg3 []byte, arg4 int64) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (uint64)(C._wrap_NativePool_submit_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_2)), C.swig_type_109(_swig_i_3)))
+	swig_r = (uint64)(C._wrap_NativePool_submit_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_107)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_108)(unsafe.Pointer(&_swig_i_2)), C.swig_type_109(_swig_i_3)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -1941,7 +1944,7 @@ func (arg1 SwigcptrNativePool) Result(arg2 uint64, arg3 int64) (_swig_ret []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r_p := C._wrap_NativePool_result_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_111(_swig_i_1), C.swig_type_112(_swig_i_2))
+	swig_r_p := C._wrap_NativePool_result_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_111(_swig_i_1), C.swig_type_112(_swig_i_2))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -1963,7 +1966,7 @@ func (arg1 SwigcptrNativePool) Results(arg2 uint64, arg3 int64, arg4 int64) (_sw
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r_p := C._wrap_NativePool_results_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_114(_swig_i_1), C.swig_type_115(_swig_i_2), C.swig_type_116(_swig_i_3))
+	swig_r_p := C._wrap_NativePool_results_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_114(_swig_i_1), C.swig_type_115(_swig_i_2), C.swig_type_116(_swig_i_3))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -1983,7 +1986,7 @@ func (arg1 SwigcptrNativePool) Cancel(arg2 uint64) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_NativePool_cancel_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_117(_swig_i_1)))
+	swig_r = (int)(C._wrap_NativePool_cancel_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_117(_swig_i_1)))
 	return swig_r
 }
 
@@ -1991,7 +1994,7 @@ func (arg1 SwigcptrNativePool) Take(arg2 int64) (_swig_ret NativePoolTask) {
 	var swig_r NativePoolTask
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (NativePoolTask)(SwigcptrNativePoolTask(C._wrap_NativePool_take_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_118(_swig_i_1))))
+	swig_r = (NativePoolTask)(SwigcptrNativePoolTask(C._wrap_NativePool_take_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_118(_swig_i_1))))
 	return swig_r
 }
 
@@ -2000,30 +2003,30 @@ func (arg1 SwigcptrNativePool) Take_batch(arg2 int64, arg3 int64) (_swig_ret Nat
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (NativePoolBatch)(SwigcptrNativePoolBatch(C._wrap_NativePool_take_batch_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_119(_swig_i_1), C.swig_type_120(_swig_i_2))))
+	swig_r = (NativePoolBatch)(SwigcptrNativePoolBatch(C._wrap_NativePool_take_batch_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_119(_swig_i_1), C.swig_type_120(_swig_i_2))))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativePool) Close_tasks() {
 	_swig_i_0 := arg1
-	C._wrap_NativePool_close_tasks_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativePool_close_tasks_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePool) Give_back_held() {
 	_swig_i_0 := arg1
-	C._wrap_NativePool_give_back_held_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativePool_give_back_held_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePool) Join(arg2 int64) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativePool_join_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_121(_swig_i_1))
+	C._wrap_NativePool_join_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_121(_swig_i_1))
 }
 
 func (arg1 SwigcptrNativePool) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePool_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePool_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -2062,20 +2065,20 @@ func (p SwigcptrNativePoolTask) SwigIsNativePoolTask() {
 
 func DeleteNativePoolTask(arg1 NativePoolTask) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativePoolTask_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativePoolTask_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePoolTask) Id() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativePoolTask_id_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativePoolTask_id_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativePoolTask) Function() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePoolTask_function_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePoolTask_function_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2094,7 +2097,7 @@ func (arg1 SwigcptrNativePoolTask) Function() (_swig_ret []byte) {
 func (arg1 SwigcptrNativePoolTask) Args() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePoolTask_args_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePoolTask_args_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2114,7 +2117,7 @@ func (arg1 SwigcptrNativePoolTask) Finish(arg2 int, arg3 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativePoolTask_finish_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_NativePoolTask_finish_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_intgo(_swig_i_1), *(*C.swig_type_126)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2140,34 +2143,34 @@ func (p SwigcptrNativePoolBatch) SwigIsNativePoolBatch() {
 
 func DeleteNativePoolBatch(arg1 NativePoolBatch) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativePoolBatch_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativePoolBatch_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativePoolBatch) First_id() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativePoolBatch_first_id_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativePoolBatch_first_id_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativePoolBatch) Count() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_NativePoolBatch_count_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_NativePoolBatch_count_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativePoolBatch) Finished() (_swig_ret int64) {
 	var swig_r int64
 	_swig_i_0 := arg1
-	swig_r = (int64)(C._wrap_NativePoolBatch_finished_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (int64)(C._wrap_NativePoolBatch_finished_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativePoolBatch) Function() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePoolBatch_function_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePoolBatch_function_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2186,7 +2189,27 @@ func (arg1 SwigcptrNativePoolBatch) Function() (_swig_ret []byte) {
 func (arg1 SwigcptrNativePoolBatch) Args() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativePoolBatch_args_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativePoolBatch_args_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
+	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
+	var swig_r_1 []byte
+
+	{
+		// A copy in Go memory, then the library's buffer goes back to the library.
+		swig_r_1 = make([]byte, len(swig_r))
+		if len(swig_r) > 0 {
+			copy(swig_r_1, swig_r)
+			C.polyipc_free(unsafe.Pointer(&swig_r[0]))
+		}
+	}
+
+	return swig_r_1
+}
+
+func (arg1 SwigcptrNativePoolBatch) Task_args(arg2 int64) (_swig_ret []byte) {
+	var swig_r []byte
+	_swig_i_0 := arg1
+	_swig_i_1 := arg2
+	swig_r_p := C._wrap_NativePoolBatch_task_args_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_133(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2206,7 +2229,7 @@ func (arg1 SwigcptrNativePoolBatch) Finish(arg2 []byte, arg3 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativePoolBatch_finish_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_132)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_133)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_NativePoolBatch_finish_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_134)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_135)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2223,6 +2246,7 @@ type NativePoolBatch interface {
 	Finished() (_swig_ret int64)
 	Function() (_swig_ret []byte)
 	Args() (_swig_ret []byte)
+	Task_args(arg2 int64) (_swig_ret []byte)
 	Finish(arg2 []byte, arg3 []byte)
 }
 
@@ -2243,7 +2267,7 @@ func NativeDictOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint, 
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeDict)(SwigcptrNativeDict(C._wrap_NativeDict_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_134)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_135(_swig_i_2), C.swig_type_136(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeDict)(SwigcptrNativeDict(C._wrap_NativeDict_open_native_03ae5297df816ef2(*(*C.swig_type_136)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_137(_swig_i_2), C.swig_type_138(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2252,14 +2276,14 @@ func NativeDictOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint, 
 
 func DeleteNativeDict(arg1 NativeDict) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeDict_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeDict_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeDict) Set(arg2 []byte, arg3 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeDict_set_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_137)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_138)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_NativeDict_set_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_139)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_140)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2272,7 +2296,7 @@ func (arg1 SwigcptrNativeDict) Get(arg2 []byte) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeDict_get_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_140)(unsafe.Pointer(&_swig_i_1)))
+	swig_r_p := C._wrap_NativeDict_get_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_142)(unsafe.Pointer(&_swig_i_1)))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
@@ -2295,7 +2319,7 @@ func (arg1 SwigcptrNativeDict) Remove(arg2 []byte) (_swig_ret int) {
 	var swig_r int
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r = (int)(C._wrap_NativeDict_remove_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_141)(unsafe.Pointer(&_swig_i_1))))
+	swig_r = (int)(C._wrap_NativeDict_remove_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_143)(unsafe.Pointer(&_swig_i_1))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2308,7 +2332,7 @@ func (arg1 SwigcptrNativeDict) Compare_and_set(arg2 []byte, arg3 []byte, arg4 []
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
 	_swig_i_3 := arg4
-	swig_r = (int)(C._wrap_NativeDict_compare_and_set_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_142)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_143)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_144)(unsafe.Pointer(&_swig_i_3))))
+	swig_r = (int)(C._wrap_NativeDict_compare_and_set_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_144)(unsafe.Pointer(&_swig_i_1)), *(*C.swig_type_145)(unsafe.Pointer(&_swig_i_2)), *(*C.swig_type_146)(unsafe.Pointer(&_swig_i_3))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2324,14 +2348,14 @@ func (arg1 SwigcptrNativeDict) Compare_and_set(arg2 []byte, arg3 []byte, arg4 []
 func (arg1 SwigcptrNativeDict) Len() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeDict_len_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeDict_len_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeDict) Keys() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeDict_keys_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeDict_keys_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2350,7 +2374,7 @@ func (arg1 SwigcptrNativeDict) Keys() (_swig_ret []byte) {
 func (arg1 SwigcptrNativeDict) Items() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeDict_items_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeDict_items_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2368,13 +2392,13 @@ func (arg1 SwigcptrNativeDict) Items() (_swig_ret []byte) {
 
 func (arg1 SwigcptrNativeDict) Clear() {
 	_swig_i_0 := arg1
-	C._wrap_NativeDict_clear_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeDict_clear_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeDict) Version() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeDict_version_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeDict_version_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -2383,14 +2407,14 @@ func (arg1 SwigcptrNativeDict) Wait_change(arg2 uint64, arg3 int64) (_swig_ret u
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (uint64)(C._wrap_NativeDict_wait_change_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_150(_swig_i_1), C.swig_type_151(_swig_i_2)))
+	swig_r = (uint64)(C._wrap_NativeDict_wait_change_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_152(_swig_i_1), C.swig_type_153(_swig_i_2)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeDict) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeDict_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeDict_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 
@@ -2436,7 +2460,7 @@ func NativeListOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint, 
 	_swig_i_3 := arg4
 	_swig_i_4 := arg5
 	_swig_i_5 := arg6
-	swig_r = (NativeList)(SwigcptrNativeList(C._wrap_NativeList_open_native_db7fd0f9ce1f6a67(*(*C.swig_type_153)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_154(_swig_i_2), C.swig_type_155(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
+	swig_r = (NativeList)(SwigcptrNativeList(C._wrap_NativeList_open_native_03ae5297df816ef2(*(*C.swig_type_155)(unsafe.Pointer(&_swig_i_0)), C.swig_intgo(_swig_i_1), C.swig_type_156(_swig_i_2), C.swig_type_157(_swig_i_3), C.swig_intgo(_swig_i_4), C.swig_intgo(_swig_i_5))))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg1
 	}
@@ -2445,13 +2469,13 @@ func NativeListOpen(arg1 string, arg2 int, arg3 uint64, arg4 uint64, arg5 uint, 
 
 func DeleteNativeList(arg1 NativeList) {
 	_swig_i_0 := getSwigcptr(arg1)
-	C._wrap_delete_NativeList_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_delete_NativeList_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeList) Append(arg2 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	C._wrap_NativeList_append_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), *(*C.swig_type_156)(unsafe.Pointer(&_swig_i_1)))
+	C._wrap_NativeList_append_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), *(*C.swig_type_158)(unsafe.Pointer(&_swig_i_1)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg2
 	}
@@ -2461,7 +2485,7 @@ func (arg1 SwigcptrNativeList) Insert(arg2 int64, arg3 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeList_insert_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_157(_swig_i_1), *(*C.swig_type_158)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_NativeList_insert_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_159(_swig_i_1), *(*C.swig_type_160)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2471,7 +2495,7 @@ func (arg1 SwigcptrNativeList) Get(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeList_get_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_160(_swig_i_1))
+	swig_r_p := C._wrap_NativeList_get_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_162(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2491,7 +2515,7 @@ func (arg1 SwigcptrNativeList) Set(arg2 int64, arg3 []byte) {
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	C._wrap_NativeList_set_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_161(_swig_i_1), *(*C.swig_type_162)(unsafe.Pointer(&_swig_i_2)))
+	C._wrap_NativeList_set_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_163(_swig_i_1), *(*C.swig_type_164)(unsafe.Pointer(&_swig_i_2)))
 	if Swig_escape_always_false {
 		Swig_escape_val = arg3
 	}
@@ -2501,7 +2525,7 @@ func (arg1 SwigcptrNativeList) Pop(arg2 int64) (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
-	swig_r_p := C._wrap_NativeList_pop_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_164(_swig_i_1))
+	swig_r_p := C._wrap_NativeList_pop_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_166(_swig_i_1))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2520,14 +2544,14 @@ func (arg1 SwigcptrNativeList) Pop(arg2 int64) (_swig_ret []byte) {
 func (arg1 SwigcptrNativeList) Len() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeList_len_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeList_len_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeList) Items() (_swig_ret []byte) {
 	var swig_r []byte
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeList_items_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeList_items_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*[]byte)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 []byte
 
@@ -2545,13 +2569,13 @@ func (arg1 SwigcptrNativeList) Items() (_swig_ret []byte) {
 
 func (arg1 SwigcptrNativeList) Clear() {
 	_swig_i_0 := arg1
-	C._wrap_NativeList_clear_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	C._wrap_NativeList_clear_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 }
 
 func (arg1 SwigcptrNativeList) Version() (_swig_ret uint64) {
 	var swig_r uint64
 	_swig_i_0 := arg1
-	swig_r = (uint64)(C._wrap_NativeList_version_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0)))
+	swig_r = (uint64)(C._wrap_NativeList_version_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0)))
 	return swig_r
 }
 
@@ -2560,14 +2584,14 @@ func (arg1 SwigcptrNativeList) Wait_change(arg2 uint64, arg3 int64) (_swig_ret u
 	_swig_i_0 := arg1
 	_swig_i_1 := arg2
 	_swig_i_2 := arg3
-	swig_r = (uint64)(C._wrap_NativeList_wait_change_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0), C.swig_type_169(_swig_i_1), C.swig_type_170(_swig_i_2)))
+	swig_r = (uint64)(C._wrap_NativeList_wait_change_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0), C.swig_type_171(_swig_i_1), C.swig_type_172(_swig_i_2)))
 	return swig_r
 }
 
 func (arg1 SwigcptrNativeList) Stat_json() (_swig_ret string) {
 	var swig_r string
 	_swig_i_0 := arg1
-	swig_r_p := C._wrap_NativeList_stat_json_native_db7fd0f9ce1f6a67(C.uintptr_t(_swig_i_0))
+	swig_r_p := C._wrap_NativeList_stat_json_native_03ae5297df816ef2(C.uintptr_t(_swig_i_0))
 	swig_r = *(*string)(unsafe.Pointer(&swig_r_p))
 	var swig_r_1 string
 

@@ -13,9 +13,9 @@ extern
 #ifdef __cplusplus
   "C"
 #endif
-  void cgo_panic__native_db7fd0f9ce1f6a67(const char*);
+  void cgo_panic__native_03ae5297df816ef2(const char*);
 static void _swig_gopanic(const char *p) {
-  cgo_panic__native_db7fd0f9ce1f6a67(p);
+  cgo_panic__native_03ae5297df816ef2(p);
 }
 
 
@@ -942,6 +942,11 @@ SWIGINTERN polyipc_bytes NativePoolBatch_args(NativePoolBatch *self){
     const char *a = polyipc_pool_batch_args(self, &len);
     return polyipc_native_copy(a, len);
   }
+SWIGINTERN polyipc_bytes NativePoolBatch_task_args(NativePoolBatch *self,size_t index){
+    size_t len = 0;
+    const char *a = polyipc_pool_batch_task_args(self, index, &len);
+    return polyipc_native_copy(a, len);
+  }
 SWIGINTERN void NativePoolBatch_finish(NativePoolBatch *self,void const *data,size_t len,void const *errors,size_t errors_len,polyipc_error *err){
     polyipc_pool_batch_finish(self, data, len, errors, errors_len, err);
   }
@@ -1102,7 +1107,7 @@ SWIGINTERN char *NativeList_stat_json(NativeList *self,polyipc_error *err){
 extern "C" {
 #endif
 
-void _wrap_Swig_free_native_db7fd0f9ce1f6a67(void *_swig_go_0) {
+void _wrap_Swig_free_native_03ae5297df816ef2(void *_swig_go_0) {
   void *arg1 = (void *) 0 ;
   
   arg1 = *(void **)&_swig_go_0; 
@@ -1112,7 +1117,7 @@ void _wrap_Swig_free_native_db7fd0f9ce1f6a67(void *_swig_go_0) {
 }
 
 
-void *_wrap_Swig_malloc_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
+void *_wrap_Swig_malloc_native_03ae5297df816ef2(intgo _swig_go_0) {
   int arg1 ;
   void *result = 0 ;
   void *_swig_go_result;
@@ -1125,7 +1130,7 @@ void *_wrap_Swig_malloc_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_POLYIPC_OK_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_OK_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1137,7 +1142,7 @@ intgo _wrap_POLYIPC_OK_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TIMEOUT_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_TIMEOUT_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1149,7 +1154,7 @@ intgo _wrap_POLYIPC_ERR_TIMEOUT_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EMPTY_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_EMPTY_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1161,7 +1166,7 @@ intgo _wrap_POLYIPC_ERR_EMPTY_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_FULL_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_FULL_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1173,7 +1178,7 @@ intgo _wrap_POLYIPC_ERR_FULL_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_CLOSED_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_CLOSED_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1185,7 +1190,7 @@ intgo _wrap_POLYIPC_ERR_CLOSED_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1197,7 +1202,7 @@ intgo _wrap_POLYIPC_ERR_NOT_FOUND_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_EXISTS_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_EXISTS_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1209,7 +1214,7 @@ intgo _wrap_POLYIPC_ERR_EXISTS_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1221,7 +1226,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_ARG_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1233,7 +1238,7 @@ intgo _wrap_POLYIPC_ERR_INVALID_JSON_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1245,7 +1250,7 @@ intgo _wrap_POLYIPC_ERR_TOO_LARGE_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_PERMISSION_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_PERMISSION_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1257,7 +1262,7 @@ intgo _wrap_POLYIPC_ERR_PERMISSION_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1269,7 +1274,7 @@ intgo _wrap_POLYIPC_ERR_OWNER_DEAD_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1281,7 +1286,7 @@ intgo _wrap_POLYIPC_ERR_INCOMPATIBLE_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1293,7 +1298,7 @@ intgo _wrap_POLYIPC_ERR_NO_MEMORY_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1305,7 +1310,7 @@ intgo _wrap_POLYIPC_ERR_NOT_OWNER_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_BROKEN_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_BROKEN_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1317,7 +1322,7 @@ intgo _wrap_POLYIPC_ERR_BROKEN_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_SYSTEM_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_SYSTEM_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1329,7 +1334,7 @@ intgo _wrap_POLYIPC_ERR_SYSTEM_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_03ae5297df816ef2() {
   enum polyipc_status result;
   intgo _swig_go_result;
   
@@ -1341,7 +1346,7 @@ intgo _wrap_POLYIPC_ERR_OUT_OF_RANGE_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_03ae5297df816ef2() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1353,7 +1358,7 @@ intgo _wrap_POLYIPC_OPEN_OR_CREATE_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_CREATE_ONLY_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_CREATE_ONLY_native_03ae5297df816ef2() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1365,7 +1370,7 @@ intgo _wrap_POLYIPC_CREATE_ONLY_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_OPEN_ONLY_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_OPEN_ONLY_native_03ae5297df816ef2() {
   enum polyipc_open_mode result;
   intgo _swig_go_result;
   
@@ -1377,7 +1382,7 @@ intgo _wrap_POLYIPC_OPEN_ONLY_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_FIFO_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_FIFO_native_03ae5297df816ef2() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1389,7 +1394,7 @@ intgo _wrap_POLYIPC_FIFO_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_LIFO_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_LIFO_native_03ae5297df816ef2() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1401,7 +1406,7 @@ intgo _wrap_POLYIPC_LIFO_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_PRIORITY_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_PRIORITY_native_03ae5297df816ef2() {
   enum polyipc_queue_order result;
   intgo _swig_go_result;
   
@@ -1413,7 +1418,7 @@ intgo _wrap_POLYIPC_PRIORITY_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_JSON_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_FORMAT_JSON_native_03ae5297df816ef2() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1425,7 +1430,7 @@ intgo _wrap_POLYIPC_FORMAT_JSON_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_FORMAT_BYTES_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_FORMAT_BYTES_native_03ae5297df816ef2() {
   enum polyipc_format result;
   intgo _swig_go_result;
   
@@ -1437,7 +1442,7 @@ intgo _wrap_POLYIPC_FORMAT_BYTES_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_db7fd0f9ce1f6a67() {
+intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_03ae5297df816ef2() {
   int result;
   intgo _swig_go_result;
   
@@ -1448,7 +1453,7 @@ intgo _wrap_POLYIPC_BINDING_VERSION_NUMBER_native_db7fd0f9ce1f6a67() {
 }
 
 
-long long _wrap_POLYIPC_FOREVER_native_db7fd0f9ce1f6a67() {
+long long _wrap_POLYIPC_FOREVER_native_03ae5297df816ef2() {
   int64_t result;
   long long _swig_go_result;
   
@@ -1459,7 +1464,7 @@ long long _wrap_POLYIPC_FOREVER_native_db7fd0f9ce1f6a67() {
 }
 
 
-_gostring_ _wrap_polyipc_version_native_db7fd0f9ce1f6a67() {
+_gostring_ _wrap_polyipc_version_native_03ae5297df816ef2() {
   char *result = 0 ;
   _gostring_ _swig_go_result;
   
@@ -1477,7 +1482,7 @@ _gostring_ _wrap_polyipc_version_native_db7fd0f9ce1f6a67() {
 }
 
 
-intgo _wrap_polyipc_version_number_native_db7fd0f9ce1f6a67() {
+intgo _wrap_polyipc_version_number_native_03ae5297df816ef2() {
   int result;
   intgo _swig_go_result;
   
@@ -1488,7 +1493,7 @@ intgo _wrap_polyipc_version_number_native_db7fd0f9ce1f6a67() {
 }
 
 
-_gostring_ _wrap_polyipc_status_name_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
+_gostring_ _wrap_polyipc_status_name_native_03ae5297df816ef2(intgo _swig_go_0) {
   int arg1 ;
   char *result = 0 ;
   _gostring_ _swig_go_result;
@@ -1508,7 +1513,7 @@ _gostring_ _wrap_polyipc_status_name_native_db7fd0f9ce1f6a67(intgo _swig_go_0) {
 }
 
 
-intgo _wrap_polyipc_unlink_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
+intgo _wrap_polyipc_unlink_native_03ae5297df816ef2(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1544,7 +1549,7 @@ intgo _wrap_polyipc_unlink_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
 }
 
 
-_gostring_ _wrap_polyipc_native_list_json_native_db7fd0f9ce1f6a67() {
+_gostring_ _wrap_polyipc_native_list_json_native_03ae5297df816ef2() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1577,7 +1582,7 @@ _gostring_ _wrap_polyipc_native_list_json_native_db7fd0f9ce1f6a67() {
 }
 
 
-_gostring_ _wrap_polyipc_native_stat_json_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
+_gostring_ _wrap_polyipc_native_stat_json_native_03ae5297df816ef2(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1621,7 +1626,7 @@ _gostring_ _wrap_polyipc_native_stat_json_native_db7fd0f9ce1f6a67(_gostring_ _sw
 }
 
 
-_gostring_ _wrap_polyipc_native_gc_json_native_db7fd0f9ce1f6a67() {
+_gostring_ _wrap_polyipc_native_gc_json_native_03ae5297df816ef2() {
   polyipc_error *arg1 = (polyipc_error *) 0 ;
   polyipc_error temp1 ;
   char *result = 0 ;
@@ -1654,7 +1659,7 @@ _gostring_ _wrap_polyipc_native_gc_json_native_db7fd0f9ce1f6a67() {
 }
 
 
-_gostring_ _wrap_polyipc_native_peek_json_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, long long _swig_go_1) {
+_gostring_ _wrap_polyipc_native_peek_json_native_03ae5297df816ef2(_gostring_ _swig_go_0, long long _swig_go_1) {
   char *arg1 = (char *) 0 ;
   size_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1700,7 +1705,7 @@ _gostring_ _wrap_polyipc_native_peek_json_native_db7fd0f9ce1f6a67(_gostring_ _sw
 }
 
 
-long long _wrap_NativeQueue_get_into_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeQueue_get_into_native_03ae5297df816ef2(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1735,7 +1740,7 @@ long long _wrap_NativeQueue_get_into_native_db7fd0f9ce1f6a67(NativeQueue *_swig_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
+NativeQueue *_wrap_NativeQueue_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, long long _swig_go_6, long long _swig_go_7, intgo _swig_go_8, intgo _swig_go_9) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -1789,7 +1794,7 @@ NativeQueue *_wrap_NativeQueue_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_
 }
 
 
-NativeQueue *_wrap_NativeQueue_open_existing_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0) {
+NativeQueue *_wrap_NativeQueue_open_existing_native_03ae5297df816ef2(_gostring_ _swig_go_0) {
   char *arg1 = (char *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   char namebuf1[256] ;
@@ -1825,7 +1830,7 @@ NativeQueue *_wrap_NativeQueue_open_existing_native_db7fd0f9ce1f6a67(_gostring_ 
 }
 
 
-void _wrap_delete_NativeQueue_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
+void _wrap_delete_NativeQueue_native_03ae5297df816ef2(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   
   arg1 = *(NativeQueue **)&_swig_go_0; 
@@ -1835,7 +1840,7 @@ void _wrap_delete_NativeQueue_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
 }
 
 
-void _wrap_NativeQueue_put_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+void _wrap_NativeQueue_put_native_03ae5297df816ef2(NativeQueue *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1869,7 +1874,7 @@ void _wrap_NativeQueue_put_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _gos
 }
 
 
-_goslice_ _wrap_NativeQueue_get_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeQueue_get_native_03ae5297df816ef2(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -1906,7 +1911,7 @@ _goslice_ _wrap_NativeQueue_get_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0,
 }
 
 
-long long _wrap_NativeQueue_size_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
+long long _wrap_NativeQueue_size_native_03ae5297df816ef2(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1933,7 +1938,7 @@ long long _wrap_NativeQueue_size_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_task_done_native_03ae5297df816ef2(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -1957,7 +1962,7 @@ void _wrap_NativeQueue_task_done_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0
 }
 
 
-void _wrap_NativeQueue_task_done_message_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeQueue_task_done_message_native_03ae5297df816ef2(NativeQueue *_swig_go_0, _goslice_ _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -1987,7 +1992,7 @@ void _wrap_NativeQueue_task_done_message_native_db7fd0f9ce1f6a67(NativeQueue *_s
 }
 
 
-void _wrap_NativeQueue_join_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeQueue_join_native_03ae5297df816ef2(NativeQueue *_swig_go_0, long long _swig_go_1) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2013,7 +2018,7 @@ void _wrap_NativeQueue_join_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0, lon
 }
 
 
-void _wrap_NativeQueue_close_writes_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
+void _wrap_NativeQueue_close_writes_native_03ae5297df816ef2(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2037,7 +2042,7 @@ void _wrap_NativeQueue_close_writes_native_db7fd0f9ce1f6a67(NativeQueue *_swig_g
 }
 
 
-_gostring_ _wrap_NativeQueue_stat_json_native_db7fd0f9ce1f6a67(NativeQueue *_swig_go_0) {
+_gostring_ _wrap_NativeQueue_stat_json_native_03ae5297df816ef2(NativeQueue *_swig_go_0) {
   NativeQueue *arg1 = (NativeQueue *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2072,7 +2077,7 @@ _gostring_ _wrap_NativeQueue_stat_json_native_db7fd0f9ce1f6a67(NativeQueue *_swi
 }
 
 
-NativeLock *_wrap_NativeLock_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeLock *_wrap_NativeLock_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -2116,7 +2121,7 @@ NativeLock *_wrap_NativeLock_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeLock_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
+void _wrap_delete_NativeLock_native_03ae5297df816ef2(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   
   arg1 = *(NativeLock **)&_swig_go_0; 
@@ -2126,7 +2131,7 @@ void _wrap_delete_NativeLock_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
 }
 
 
-void _wrap_NativeLock_acquire_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeLock_acquire_native_03ae5297df816ef2(NativeLock *_swig_go_0, long long _swig_go_1) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2152,7 +2157,7 @@ void _wrap_NativeLock_acquire_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0, lo
 }
 
 
-void _wrap_NativeLock_release_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
+void _wrap_NativeLock_release_native_03ae5297df816ef2(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2176,7 +2181,7 @@ void _wrap_NativeLock_release_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_locked_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_locked_native_03ae5297df816ef2(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2203,7 +2208,7 @@ intgo _wrap_NativeLock_locked_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeLock_held_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
+intgo _wrap_NativeLock_held_native_03ae5297df816ef2(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2230,7 +2235,7 @@ intgo _wrap_NativeLock_held_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
 }
 
 
-_gostring_ _wrap_NativeLock_stat_json_native_db7fd0f9ce1f6a67(NativeLock *_swig_go_0) {
+_gostring_ _wrap_NativeLock_stat_json_native_03ae5297df816ef2(NativeLock *_swig_go_0) {
   NativeLock *arg1 = (NativeLock *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2265,7 +2270,7 @@ _gostring_ _wrap_NativeLock_stat_json_native_db7fd0f9ce1f6a67(NativeLock *_swig_
 }
 
 
-NativeSemaphore *_wrap_NativeSemaphore_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeSemaphore *_wrap_NativeSemaphore_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -2311,7 +2316,7 @@ NativeSemaphore *_wrap_NativeSemaphore_open_native_db7fd0f9ce1f6a67(_gostring_ _
 }
 
 
-void _wrap_delete_NativeSemaphore_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
+void _wrap_delete_NativeSemaphore_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   
   arg1 = *(NativeSemaphore **)&_swig_go_0; 
@@ -2321,7 +2326,7 @@ void _wrap_delete_NativeSemaphore_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig
 }
 
 
-void _wrap_NativeSemaphore_acquire_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeSemaphore_acquire_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -2349,7 +2354,7 @@ void _wrap_NativeSemaphore_acquire_native_db7fd0f9ce1f6a67(NativeSemaphore *_swi
 }
 
 
-void _wrap_NativeSemaphore_release_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeSemaphore_release_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0, long long _swig_go_1) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2375,7 +2380,7 @@ void _wrap_NativeSemaphore_release_native_db7fd0f9ce1f6a67(NativeSemaphore *_swi
 }
 
 
-long long _wrap_NativeSemaphore_value_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_value_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2402,7 +2407,7 @@ long long _wrap_NativeSemaphore_value_native_db7fd0f9ce1f6a67(NativeSemaphore *_
 }
 
 
-long long _wrap_NativeSemaphore_drain_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
+long long _wrap_NativeSemaphore_drain_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2429,7 +2434,7 @@ long long _wrap_NativeSemaphore_drain_native_db7fd0f9ce1f6a67(NativeSemaphore *_
 }
 
 
-_gostring_ _wrap_NativeSemaphore_stat_json_native_db7fd0f9ce1f6a67(NativeSemaphore *_swig_go_0) {
+_gostring_ _wrap_NativeSemaphore_stat_json_native_03ae5297df816ef2(NativeSemaphore *_swig_go_0) {
   NativeSemaphore *arg1 = (NativeSemaphore *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2464,7 +2469,7 @@ _gostring_ _wrap_NativeSemaphore_stat_json_native_db7fd0f9ce1f6a67(NativeSemapho
 }
 
 
-NativeEvent *_wrap_NativeEvent_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
+NativeEvent *_wrap_NativeEvent_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2506,7 +2511,7 @@ NativeEvent *_wrap_NativeEvent_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeEvent_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+void _wrap_delete_NativeEvent_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   
   arg1 = *(NativeEvent **)&_swig_go_0; 
@@ -2516,7 +2521,7 @@ void _wrap_delete_NativeEvent_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_set_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2540,7 +2545,7 @@ void _wrap_NativeEvent_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_clear_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+void _wrap_NativeEvent_clear_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2564,7 +2569,7 @@ void _wrap_NativeEvent_clear_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
 }
 
 
-intgo _wrap_NativeEvent_is_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_is_set_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2591,7 +2596,7 @@ intgo _wrap_NativeEvent_is_set_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) 
 }
 
 
-void _wrap_NativeEvent_wait_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeEvent_wait_native_03ae5297df816ef2(NativeEvent *_swig_go_0, long long _swig_go_1) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2617,7 +2622,7 @@ void _wrap_NativeEvent_wait_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0, lon
 }
 
 
-intgo _wrap_NativeEvent_token_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+intgo _wrap_NativeEvent_token_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2644,7 +2649,7 @@ intgo _wrap_NativeEvent_token_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
 }
 
 
-void _wrap_NativeEvent_wait_since_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeEvent_wait_since_native_03ae5297df816ef2(NativeEvent *_swig_go_0, intgo _swig_go_1, long long _swig_go_2) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   uint32_t arg2 ;
   int64_t arg3 ;
@@ -2672,7 +2677,7 @@ void _wrap_NativeEvent_wait_since_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_
 }
 
 
-_gostring_ _wrap_NativeEvent_stat_json_native_db7fd0f9ce1f6a67(NativeEvent *_swig_go_0) {
+_gostring_ _wrap_NativeEvent_stat_json_native_03ae5297df816ef2(NativeEvent *_swig_go_0) {
   NativeEvent *arg1 = (NativeEvent *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2707,7 +2712,7 @@ _gostring_ _wrap_NativeEvent_stat_json_native_db7fd0f9ce1f6a67(NativeEvent *_swi
 }
 
 
-NativeCondition *_wrap_NativeCondition_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeCondition *_wrap_NativeCondition_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, _gostring_ _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   char *arg3 = (char *) 0 ;
@@ -2760,7 +2765,7 @@ NativeCondition *_wrap_NativeCondition_open_native_db7fd0f9ce1f6a67(_gostring_ _
 }
 
 
-void _wrap_delete_NativeCondition_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
+void _wrap_delete_NativeCondition_native_03ae5297df816ef2(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   
   arg1 = *(NativeCondition **)&_swig_go_0; 
@@ -2770,7 +2775,7 @@ void _wrap_delete_NativeCondition_native_db7fd0f9ce1f6a67(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_acquire_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_acquire_native_03ae5297df816ef2(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2796,7 +2801,7 @@ void _wrap_NativeCondition_acquire_native_db7fd0f9ce1f6a67(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_release_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_release_native_03ae5297df816ef2(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2820,7 +2825,7 @@ void _wrap_NativeCondition_release_native_db7fd0f9ce1f6a67(NativeCondition *_swi
 }
 
 
-void _wrap_NativeCondition_wait_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_wait_native_03ae5297df816ef2(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2846,7 +2851,7 @@ void _wrap_NativeCondition_wait_native_db7fd0f9ce1f6a67(NativeCondition *_swig_g
 }
 
 
-void _wrap_NativeCondition_notify_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeCondition_notify_native_03ae5297df816ef2(NativeCondition *_swig_go_0, long long _swig_go_1) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -2872,7 +2877,7 @@ void _wrap_NativeCondition_notify_native_db7fd0f9ce1f6a67(NativeCondition *_swig
 }
 
 
-void _wrap_NativeCondition_notify_all_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
+void _wrap_NativeCondition_notify_all_native_03ae5297df816ef2(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2896,7 +2901,7 @@ void _wrap_NativeCondition_notify_all_native_db7fd0f9ce1f6a67(NativeCondition *_
 }
 
 
-_gostring_ _wrap_NativeCondition_stat_json_native_db7fd0f9ce1f6a67(NativeCondition *_swig_go_0) {
+_gostring_ _wrap_NativeCondition_stat_json_native_03ae5297df816ef2(NativeCondition *_swig_go_0) {
   NativeCondition *arg1 = (NativeCondition *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -2931,7 +2936,7 @@ _gostring_ _wrap_NativeCondition_stat_json_native_db7fd0f9ce1f6a67(NativeConditi
 }
 
 
-NativeBarrier *_wrap_NativeBarrier_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeBarrier *_wrap_NativeBarrier_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint32_t arg3 ;
@@ -2975,7 +2980,7 @@ NativeBarrier *_wrap_NativeBarrier_open_native_db7fd0f9ce1f6a67(_gostring_ _swig
 }
 
 
-void _wrap_delete_NativeBarrier_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+void _wrap_delete_NativeBarrier_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   
   arg1 = *(NativeBarrier **)&_swig_go_0; 
@@ -2985,7 +2990,7 @@ void _wrap_delete_NativeBarrier_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_
 }
 
 
-long long _wrap_NativeBarrier_wait_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_wait_native_03ae5297df816ef2(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3014,7 +3019,7 @@ long long _wrap_NativeBarrier_wait_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_
 }
 
 
-long long _wrap_NativeBarrier_arrive_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+long long _wrap_NativeBarrier_arrive_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3041,7 +3046,7 @@ long long _wrap_NativeBarrier_arrive_native_db7fd0f9ce1f6a67(NativeBarrier *_swi
 }
 
 
-long long _wrap_NativeBarrier_await_ticket_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeBarrier_await_ticket_native_03ae5297df816ef2(NativeBarrier *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3072,7 +3077,7 @@ long long _wrap_NativeBarrier_await_ticket_native_db7fd0f9ce1f6a67(NativeBarrier
 }
 
 
-long long _wrap_NativeBarrier_cancel_ticket_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeBarrier_cancel_ticket_native_03ae5297df816ef2(NativeBarrier *_swig_go_0, long long _swig_go_1) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3101,7 +3106,7 @@ long long _wrap_NativeBarrier_cancel_ticket_native_db7fd0f9ce1f6a67(NativeBarrie
 }
 
 
-void _wrap_NativeBarrier_abort_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_abort_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3125,7 +3130,7 @@ void _wrap_NativeBarrier_abort_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0
 }
 
 
-void _wrap_NativeBarrier_reset_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+void _wrap_NativeBarrier_reset_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3149,7 +3154,7 @@ void _wrap_NativeBarrier_reset_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0
 }
 
 
-intgo _wrap_NativeBarrier_parties_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_parties_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3176,7 +3181,7 @@ intgo _wrap_NativeBarrier_parties_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_g
 }
 
 
-intgo _wrap_NativeBarrier_n_waiting_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_n_waiting_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3203,7 +3208,7 @@ intgo _wrap_NativeBarrier_n_waiting_native_db7fd0f9ce1f6a67(NativeBarrier *_swig
 }
 
 
-intgo _wrap_NativeBarrier_broken_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+intgo _wrap_NativeBarrier_broken_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3230,7 +3235,7 @@ intgo _wrap_NativeBarrier_broken_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go
 }
 
 
-_gostring_ _wrap_NativeBarrier_stat_json_native_db7fd0f9ce1f6a67(NativeBarrier *_swig_go_0) {
+_gostring_ _wrap_NativeBarrier_stat_json_native_03ae5297df816ef2(NativeBarrier *_swig_go_0) {
   NativeBarrier *arg1 = (NativeBarrier *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3265,7 +3270,7 @@ _gostring_ _wrap_NativeBarrier_stat_json_native_db7fd0f9ce1f6a67(NativeBarrier *
 }
 
 
-long long _wrap_NativePipe_recv_into_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativePipe_recv_into_native_03ae5297df816ef2(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3300,7 +3305,7 @@ long long _wrap_NativePipe_recv_into_native_db7fd0f9ce1f6a67(NativePipe *_swig_g
 }
 
 
-NativePipe *_wrap_NativePipe_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
+NativePipe *_wrap_NativePipe_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, intgo _swig_go_3, intgo _swig_go_4, long long _swig_go_5, intgo _swig_go_6, intgo _swig_go_7) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3350,7 +3355,7 @@ NativePipe *_wrap_NativePipe_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0,
 }
 
 
-NativePipe *_wrap_NativePipe_open_existing_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1) {
+NativePipe *_wrap_NativePipe_open_existing_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3388,7 +3393,7 @@ NativePipe *_wrap_NativePipe_open_existing_native_db7fd0f9ce1f6a67(_gostring_ _s
 }
 
 
-void _wrap_delete_NativePipe_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0) {
+void _wrap_delete_NativePipe_native_03ae5297df816ef2(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   
   arg1 = *(NativePipe **)&_swig_go_0; 
@@ -3398,7 +3403,7 @@ void _wrap_delete_NativePipe_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0) {
 }
 
 
-void _wrap_NativePipe_send_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
+void _wrap_NativePipe_send_native_03ae5297df816ef2(NativePipe *_swig_go_0, _goslice_ _swig_go_1, long long _swig_go_2) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -3430,7 +3435,7 @@ void _wrap_NativePipe_send_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, _gosl
 }
 
 
-_goslice_ _wrap_NativePipe_recv_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativePipe_recv_native_03ae5297df816ef2(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3467,7 +3472,7 @@ _goslice_ _wrap_NativePipe_recv_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, 
 }
 
 
-void _wrap_NativePipe_poll_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePipe_poll_native_03ae5297df816ef2(NativePipe *_swig_go_0, long long _swig_go_1) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3493,7 +3498,7 @@ void _wrap_NativePipe_poll_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePipe_stat_json_native_db7fd0f9ce1f6a67(NativePipe *_swig_go_0) {
+_gostring_ _wrap_NativePipe_stat_json_native_03ae5297df816ef2(NativePipe *_swig_go_0) {
   NativePipe *arg1 = (NativePipe *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3528,7 +3533,7 @@ _gostring_ _wrap_NativePipe_stat_json_native_db7fd0f9ce1f6a67(NativePipe *_swig_
 }
 
 
-NativeWaitSet *_wrap_NativeWaitSet_create_native_db7fd0f9ce1f6a67() {
+NativeWaitSet *_wrap_NativeWaitSet_create_native_03ae5297df816ef2() {
   NativeWaitSet *result = 0 ;
   NativeWaitSet *_swig_go_result;
   
@@ -3539,7 +3544,7 @@ NativeWaitSet *_wrap_NativeWaitSet_create_native_db7fd0f9ce1f6a67() {
 }
 
 
-void _wrap_delete_NativeWaitSet_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0) {
+void _wrap_delete_NativeWaitSet_native_03ae5297df816ef2(NativeWaitSet *_swig_go_0) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   
   arg1 = *(NativeWaitSet **)&_swig_go_0; 
@@ -3549,7 +3554,7 @@ void _wrap_delete_NativeWaitSet_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_
 }
 
 
-long long _wrap_NativeWaitSet_add_pipe_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_pipe_native_03ae5297df816ef2(NativeWaitSet *_swig_go_0, NativePipe *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativePipe *arg2 = (NativePipe *) 0 ;
   size_t result;
@@ -3564,7 +3569,7 @@ long long _wrap_NativeWaitSet_add_pipe_native_db7fd0f9ce1f6a67(NativeWaitSet *_s
 }
 
 
-long long _wrap_NativeWaitSet_add_queue_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
+long long _wrap_NativeWaitSet_add_queue_native_03ae5297df816ef2(NativeWaitSet *_swig_go_0, NativeQueue *_swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   NativeQueue *arg2 = (NativeQueue *) 0 ;
   size_t result;
@@ -3579,7 +3584,7 @@ long long _wrap_NativeWaitSet_add_queue_native_db7fd0f9ce1f6a67(NativeWaitSet *_
 }
 
 
-long long _wrap_NativeWaitSet_wait_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeWaitSet_wait_native_03ae5297df816ef2(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3608,7 +3613,7 @@ long long _wrap_NativeWaitSet_wait_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_
 }
 
 
-intgo _wrap_NativeWaitSet_ready_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativeWaitSet_ready_native_03ae5297df816ef2(NativeWaitSet *_swig_go_0, long long _swig_go_1) {
   NativeWaitSet *arg1 = (NativeWaitSet *) 0 ;
   size_t arg2 ;
   int result;
@@ -3623,7 +3628,7 @@ intgo _wrap_NativeWaitSet_ready_native_db7fd0f9ce1f6a67(NativeWaitSet *_swig_go_
 }
 
 
-NativeSharedMemory *_wrap_NativeSharedMemory_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
+NativeSharedMemory *_wrap_NativeSharedMemory_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, intgo _swig_go_3, intgo _swig_go_4) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -3667,7 +3672,7 @@ NativeSharedMemory *_wrap_NativeSharedMemory_open_native_db7fd0f9ce1f6a67(_gostr
 }
 
 
-void _wrap_delete_NativeSharedMemory_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
+void _wrap_delete_NativeSharedMemory_native_03ae5297df816ef2(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   
   arg1 = *(NativeSharedMemory **)&_swig_go_0; 
@@ -3677,7 +3682,7 @@ void _wrap_delete_NativeSharedMemory_native_db7fd0f9ce1f6a67(NativeSharedMemory 
 }
 
 
-long long _wrap_NativeSharedMemory_address_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_address_native_03ae5297df816ef2(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3704,7 +3709,7 @@ long long _wrap_NativeSharedMemory_address_native_db7fd0f9ce1f6a67(NativeSharedM
 }
 
 
-long long _wrap_NativeSharedMemory_size_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
+long long _wrap_NativeSharedMemory_size_native_03ae5297df816ef2(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3731,7 +3736,7 @@ long long _wrap_NativeSharedMemory_size_native_db7fd0f9ce1f6a67(NativeSharedMemo
 }
 
 
-_gostring_ _wrap_NativeSharedMemory_stat_json_native_db7fd0f9ce1f6a67(NativeSharedMemory *_swig_go_0) {
+_gostring_ _wrap_NativeSharedMemory_stat_json_native_03ae5297df816ef2(NativeSharedMemory *_swig_go_0) {
   NativeSharedMemory *arg1 = (NativeSharedMemory *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3766,7 +3771,7 @@ _gostring_ _wrap_NativeSharedMemory_stat_json_native_db7fd0f9ce1f6a67(NativeShar
 }
 
 
-NativeArray *_wrap_NativeArray_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeArray *_wrap_NativeArray_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, intgo _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   int arg3 ;
@@ -3812,7 +3817,7 @@ NativeArray *_wrap_NativeArray_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_
 }
 
 
-void _wrap_delete_NativeArray_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
+void _wrap_delete_NativeArray_native_03ae5297df816ef2(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   
   arg1 = *(NativeArray **)&_swig_go_0; 
@@ -3822,7 +3827,7 @@ void _wrap_delete_NativeArray_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
 }
 
 
-long long _wrap_NativeArray_length_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
+long long _wrap_NativeArray_length_native_03ae5297df816ef2(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3849,7 +3854,7 @@ long long _wrap_NativeArray_length_native_db7fd0f9ce1f6a67(NativeArray *_swig_go
 }
 
 
-intgo _wrap_NativeArray_elem_type_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
+intgo _wrap_NativeArray_elem_type_native_03ae5297df816ef2(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -3876,7 +3881,7 @@ intgo _wrap_NativeArray_elem_type_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_
 }
 
 
-long long _wrap_NativeArray_load_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
+long long _wrap_NativeArray_load_i64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -3905,7 +3910,7 @@ long long _wrap_NativeArray_load_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_
 }
 
 
-void _wrap_NativeArray_store_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+void _wrap_NativeArray_store_i64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3933,7 +3938,7 @@ void _wrap_NativeArray_store_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0
 }
 
 
-long long _wrap_NativeArray_add_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeArray_add_i64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3964,7 +3969,7 @@ long long _wrap_NativeArray_add_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_g
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_i64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_i64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -3997,7 +4002,7 @@ intgo _wrap_NativeArray_compare_exchange_i64_native_db7fd0f9ce1f6a67(NativeArray
 }
 
 
-double _wrap_NativeArray_load_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
+double _wrap_NativeArray_load_f64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4026,7 +4031,7 @@ double _wrap_NativeArray_load_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_
 }
 
 
-void _wrap_NativeArray_store_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+void _wrap_NativeArray_store_f64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4054,7 +4059,7 @@ void _wrap_NativeArray_store_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0
 }
 
 
-double _wrap_NativeArray_add_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
+double _wrap_NativeArray_add_f64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4085,7 +4090,7 @@ double _wrap_NativeArray_add_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0
 }
 
 
-intgo _wrap_NativeArray_compare_exchange_f64_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
+intgo _wrap_NativeArray_compare_exchange_f64_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1, double _swig_go_2, double _swig_go_3) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   uint64_t arg2 ;
   double arg3 ;
@@ -4118,7 +4123,7 @@ intgo _wrap_NativeArray_compare_exchange_f64_native_db7fd0f9ce1f6a67(NativeArray
 }
 
 
-void _wrap_NativeArray_acquire_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativeArray_acquire_native_03ae5297df816ef2(NativeArray *_swig_go_0, long long _swig_go_1) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4144,7 +4149,7 @@ void _wrap_NativeArray_acquire_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0, 
 }
 
 
-void _wrap_NativeArray_release_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
+void _wrap_NativeArray_release_native_03ae5297df816ef2(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4168,7 +4173,7 @@ void _wrap_NativeArray_release_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) 
 }
 
 
-_gostring_ _wrap_NativeArray_stat_json_native_db7fd0f9ce1f6a67(NativeArray *_swig_go_0) {
+_gostring_ _wrap_NativeArray_stat_json_native_03ae5297df816ef2(NativeArray *_swig_go_0) {
   NativeArray *arg1 = (NativeArray *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4203,7 +4208,7 @@ _gostring_ _wrap_NativeArray_stat_json_native_db7fd0f9ce1f6a67(NativeArray *_swi
 }
 
 
-NativePool *_wrap_NativePool_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
+NativePool *_wrap_NativePool_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, long long _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4249,7 +4254,7 @@ NativePool *_wrap_NativePool_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativePool_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
+void _wrap_delete_NativePool_native_03ae5297df816ef2(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   
   arg1 = *(NativePool **)&_swig_go_0; 
@@ -4259,7 +4264,7 @@ void _wrap_delete_NativePool_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
 }
 
 
-long long _wrap_NativePool_submit_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
+long long _wrap_NativePool_submit_native_03ae5297df816ef2(NativePool *_swig_go_0, _gostring_ _swig_go_1, _goslice_ _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   char *arg2 = (char *) 0 ;
   void *arg3 = (void *) 0 ;
@@ -4301,7 +4306,7 @@ long long _wrap_NativePool_submit_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_result_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+_goslice_ _wrap_NativePool_result_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -4340,7 +4345,7 @@ _goslice_ _wrap_NativePool_result_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0
 }
 
 
-_goslice_ _wrap_NativePool_results_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
+_goslice_ _wrap_NativePool_results_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2, long long _swig_go_3) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   size_t arg3 ;
@@ -4381,7 +4386,7 @@ _goslice_ _wrap_NativePool_results_native_db7fd0f9ce1f6a67(NativePool *_swig_go_
 }
 
 
-intgo _wrap_NativePool_cancel_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
+intgo _wrap_NativePool_cancel_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   uint64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4410,7 +4415,7 @@ intgo _wrap_NativePool_cancel_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, lo
 }
 
 
-NativePoolTask *_wrap_NativePool_take_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
+NativePoolTask *_wrap_NativePool_take_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4439,7 +4444,7 @@ NativePoolTask *_wrap_NativePool_take_native_db7fd0f9ce1f6a67(NativePool *_swig_
 }
 
 
-NativePoolBatch *_wrap_NativePool_take_batch_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+NativePoolBatch *_wrap_NativePool_take_batch_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativePool *arg1 = (NativePool *) 0 ;
   size_t arg2 ;
   int64_t arg3 ;
@@ -4470,7 +4475,7 @@ NativePoolBatch *_wrap_NativePool_take_batch_native_db7fd0f9ce1f6a67(NativePool 
 }
 
 
-void _wrap_NativePool_close_tasks_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
+void _wrap_NativePool_close_tasks_native_03ae5297df816ef2(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4494,7 +4499,7 @@ void _wrap_NativePool_close_tasks_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0
 }
 
 
-void _wrap_NativePool_give_back_held_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
+void _wrap_NativePool_give_back_held_native_03ae5297df816ef2(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4518,7 +4523,7 @@ void _wrap_NativePool_give_back_held_native_db7fd0f9ce1f6a67(NativePool *_swig_g
 }
 
 
-void _wrap_NativePool_join_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long long _swig_go_1) {
+void _wrap_NativePool_join_native_03ae5297df816ef2(NativePool *_swig_go_0, long long _swig_go_1) {
   NativePool *arg1 = (NativePool *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -4544,7 +4549,7 @@ void _wrap_NativePool_join_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0, long 
 }
 
 
-_gostring_ _wrap_NativePool_stat_json_native_db7fd0f9ce1f6a67(NativePool *_swig_go_0) {
+_gostring_ _wrap_NativePool_stat_json_native_03ae5297df816ef2(NativePool *_swig_go_0) {
   NativePool *arg1 = (NativePool *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -4579,7 +4584,7 @@ _gostring_ _wrap_NativePool_stat_json_native_db7fd0f9ce1f6a67(NativePool *_swig_
 }
 
 
-void _wrap_delete_NativePoolTask_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
+void _wrap_delete_NativePoolTask_native_03ae5297df816ef2(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   
   arg1 = *(NativePoolTask **)&_swig_go_0; 
@@ -4589,7 +4594,7 @@ void _wrap_delete_NativePoolTask_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_g
 }
 
 
-long long _wrap_NativePoolTask_id_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
+long long _wrap_NativePoolTask_id_native_03ae5297df816ef2(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4602,7 +4607,7 @@ long long _wrap_NativePoolTask_id_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_
 }
 
 
-_goslice_ _wrap_NativePoolTask_function_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_function_native_03ae5297df816ef2(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4623,7 +4628,7 @@ _goslice_ _wrap_NativePoolTask_function_native_db7fd0f9ce1f6a67(NativePoolTask *
 }
 
 
-_goslice_ _wrap_NativePoolTask_args_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0) {
+_goslice_ _wrap_NativePoolTask_args_native_03ae5297df816ef2(NativePoolTask *_swig_go_0) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4644,7 +4649,7 @@ _goslice_ _wrap_NativePoolTask_args_native_db7fd0f9ce1f6a67(NativePoolTask *_swi
 }
 
 
-void _wrap_NativePoolTask_finish_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativePoolTask_finish_native_03ae5297df816ef2(NativePoolTask *_swig_go_0, intgo _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolTask *arg1 = (NativePoolTask *) 0 ;
   int arg2 ;
   void *arg3 = (void *) 0 ;
@@ -4676,7 +4681,7 @@ void _wrap_NativePoolTask_finish_native_db7fd0f9ce1f6a67(NativePoolTask *_swig_g
 }
 
 
-void _wrap_delete_NativePoolBatch_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+void _wrap_delete_NativePoolBatch_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   
   arg1 = *(NativePoolBatch **)&_swig_go_0; 
@@ -4686,7 +4691,7 @@ void _wrap_delete_NativePoolBatch_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig
 }
 
 
-long long _wrap_NativePoolBatch_first_id_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+long long _wrap_NativePoolBatch_first_id_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   uint64_t result;
   long long _swig_go_result;
@@ -4699,7 +4704,7 @@ long long _wrap_NativePoolBatch_first_id_native_db7fd0f9ce1f6a67(NativePoolBatch
 }
 
 
-long long _wrap_NativePoolBatch_count_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+long long _wrap_NativePoolBatch_count_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -4712,7 +4717,7 @@ long long _wrap_NativePoolBatch_count_native_db7fd0f9ce1f6a67(NativePoolBatch *_
 }
 
 
-long long _wrap_NativePoolBatch_finished_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+long long _wrap_NativePoolBatch_finished_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   size_t result;
   long long _swig_go_result;
@@ -4725,7 +4730,7 @@ long long _wrap_NativePoolBatch_finished_native_db7fd0f9ce1f6a67(NativePoolBatch
 }
 
 
-_goslice_ _wrap_NativePoolBatch_function_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+_goslice_ _wrap_NativePoolBatch_function_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4746,7 +4751,7 @@ _goslice_ _wrap_NativePoolBatch_function_native_db7fd0f9ce1f6a67(NativePoolBatch
 }
 
 
-_goslice_ _wrap_NativePoolBatch_args_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0) {
+_goslice_ _wrap_NativePoolBatch_args_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   polyipc_bytes result;
   _goslice_ _swig_go_result;
@@ -4767,7 +4772,30 @@ _goslice_ _wrap_NativePoolBatch_args_native_db7fd0f9ce1f6a67(NativePoolBatch *_s
 }
 
 
-void _wrap_NativePoolBatch_finish_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+_goslice_ _wrap_NativePoolBatch_task_args_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0, long long _swig_go_1) {
+  NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
+  size_t arg2 ;
+  polyipc_bytes result;
+  _goslice_ _swig_go_result;
+  
+  arg1 = *(NativePoolBatch **)&_swig_go_0; 
+  arg2 = (size_t)_swig_go_1; 
+  
+  result = NativePoolBatch_task_args(arg1,arg2);
+  
+  if ((&result)->len == 0) {
+    polyipc_free((&result)->data);
+    (&result)->data = NULL;
+  }
+  _swig_go_result.array = (&result)->data;
+  _swig_go_result.len = (intgo)(&result)->len;
+  _swig_go_result.cap = (intgo)(&result)->len;
+  
+  return _swig_go_result;
+}
+
+
+void _wrap_NativePoolBatch_finish_native_03ae5297df816ef2(NativePoolBatch *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativePoolBatch *arg1 = (NativePoolBatch *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4803,7 +4831,7 @@ void _wrap_NativePoolBatch_finish_native_db7fd0f9ce1f6a67(NativePoolBatch *_swig
 }
 
 
-NativeDict *_wrap_NativeDict_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeDict *_wrap_NativeDict_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -4849,7 +4877,7 @@ NativeDict *_wrap_NativeDict_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeDict_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+void _wrap_delete_NativeDict_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   
   arg1 = *(NativeDict **)&_swig_go_0; 
@@ -4859,7 +4887,7 @@ void _wrap_delete_NativeDict_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
 }
 
 
-void _wrap_NativeDict_set_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeDict_set_native_03ae5297df816ef2(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4895,7 +4923,7 @@ void _wrap_NativeDict_set_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _gosli
 }
 
 
-_goslice_ _wrap_NativeDict_get_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+_goslice_ _wrap_NativeDict_get_native_03ae5297df816ef2(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4936,7 +4964,7 @@ _goslice_ _wrap_NativeDict_get_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _
 }
 
 
-intgo _wrap_NativeDict_remove_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
+intgo _wrap_NativeDict_remove_native_03ae5297df816ef2(NativeDict *_swig_go_0, _goslice_ _swig_go_1) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -4969,7 +4997,7 @@ intgo _wrap_NativeDict_remove_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _g
 }
 
 
-intgo _wrap_NativeDict_compare_and_set_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
+intgo _wrap_NativeDict_compare_and_set_native_03ae5297df816ef2(NativeDict *_swig_go_0, _goslice_ _swig_go_1, _goslice_ _swig_go_2, _goslice_ _swig_go_3) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -5014,7 +5042,7 @@ intgo _wrap_NativeDict_compare_and_set_native_db7fd0f9ce1f6a67(NativeDict *_swig
 }
 
 
-long long _wrap_NativeDict_len_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_len_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5041,7 +5069,7 @@ long long _wrap_NativeDict_len_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeDict_keys_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_keys_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5076,7 +5104,7 @@ _goslice_ _wrap_NativeDict_keys_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) 
 }
 
 
-_goslice_ _wrap_NativeDict_items_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+_goslice_ _wrap_NativeDict_items_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5111,7 +5139,7 @@ _goslice_ _wrap_NativeDict_items_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0)
 }
 
 
-void _wrap_NativeDict_clear_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+void _wrap_NativeDict_clear_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5135,7 +5163,7 @@ void _wrap_NativeDict_clear_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
 }
 
 
-long long _wrap_NativeDict_version_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+long long _wrap_NativeDict_version_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5162,7 +5190,7 @@ long long _wrap_NativeDict_version_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_
 }
 
 
-long long _wrap_NativeDict_wait_change_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeDict_wait_change_native_03ae5297df816ef2(NativeDict *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -5193,7 +5221,7 @@ long long _wrap_NativeDict_wait_change_native_db7fd0f9ce1f6a67(NativeDict *_swig
 }
 
 
-_gostring_ _wrap_NativeDict_stat_json_native_db7fd0f9ce1f6a67(NativeDict *_swig_go_0) {
+_gostring_ _wrap_NativeDict_stat_json_native_03ae5297df816ef2(NativeDict *_swig_go_0) {
   NativeDict *arg1 = (NativeDict *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5228,7 +5256,7 @@ _gostring_ _wrap_NativeDict_stat_json_native_db7fd0f9ce1f6a67(NativeDict *_swig_
 }
 
 
-NativeList *_wrap_NativeList_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
+NativeList *_wrap_NativeList_open_native_03ae5297df816ef2(_gostring_ _swig_go_0, intgo _swig_go_1, long long _swig_go_2, long long _swig_go_3, intgo _swig_go_4, intgo _swig_go_5) {
   char *arg1 = (char *) 0 ;
   int arg2 ;
   uint64_t arg3 ;
@@ -5274,7 +5302,7 @@ NativeList *_wrap_NativeList_open_native_db7fd0f9ce1f6a67(_gostring_ _swig_go_0,
 }
 
 
-void _wrap_delete_NativeList_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+void _wrap_delete_NativeList_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   
   arg1 = *(NativeList **)&_swig_go_0; 
@@ -5284,7 +5312,7 @@ void _wrap_delete_NativeList_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
 }
 
 
-void _wrap_NativeList_append_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
+void _wrap_NativeList_append_native_03ae5297df816ef2(NativeList *_swig_go_0, _goslice_ _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   void *arg2 = (void *) 0 ;
   size_t arg3 ;
@@ -5314,7 +5342,7 @@ void _wrap_NativeList_append_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, _go
 }
 
 
-void _wrap_NativeList_insert_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_insert_native_03ae5297df816ef2(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5346,7 +5374,7 @@ void _wrap_NativeList_insert_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, lon
 }
 
 
-_goslice_ _wrap_NativeList_get_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_get_native_03ae5297df816ef2(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5383,7 +5411,7 @@ _goslice_ _wrap_NativeList_get_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, l
 }
 
 
-void _wrap_NativeList_set_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
+void _wrap_NativeList_set_native_03ae5297df816ef2(NativeList *_swig_go_0, long long _swig_go_1, _goslice_ _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   void *arg3 = (void *) 0 ;
@@ -5415,7 +5443,7 @@ void _wrap_NativeList_set_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long l
 }
 
 
-_goslice_ _wrap_NativeList_pop_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1) {
+_goslice_ _wrap_NativeList_pop_native_03ae5297df816ef2(NativeList *_swig_go_0, long long _swig_go_1) {
   NativeList *arg1 = (NativeList *) 0 ;
   int64_t arg2 ;
   polyipc_error *arg3 = (polyipc_error *) 0 ;
@@ -5452,7 +5480,7 @@ _goslice_ _wrap_NativeList_pop_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, l
 }
 
 
-long long _wrap_NativeList_len_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+long long _wrap_NativeList_len_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5479,7 +5507,7 @@ long long _wrap_NativeList_len_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
 }
 
 
-_goslice_ _wrap_NativeList_items_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+_goslice_ _wrap_NativeList_items_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5514,7 +5542,7 @@ _goslice_ _wrap_NativeList_items_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0)
 }
 
 
-void _wrap_NativeList_clear_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+void _wrap_NativeList_clear_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5538,7 +5566,7 @@ void _wrap_NativeList_clear_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
 }
 
 
-long long _wrap_NativeList_version_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+long long _wrap_NativeList_version_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;
@@ -5565,7 +5593,7 @@ long long _wrap_NativeList_version_native_db7fd0f9ce1f6a67(NativeList *_swig_go_
 }
 
 
-long long _wrap_NativeList_wait_change_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
+long long _wrap_NativeList_wait_change_native_03ae5297df816ef2(NativeList *_swig_go_0, long long _swig_go_1, long long _swig_go_2) {
   NativeList *arg1 = (NativeList *) 0 ;
   uint64_t arg2 ;
   int64_t arg3 ;
@@ -5596,7 +5624,7 @@ long long _wrap_NativeList_wait_change_native_db7fd0f9ce1f6a67(NativeList *_swig
 }
 
 
-_gostring_ _wrap_NativeList_stat_json_native_db7fd0f9ce1f6a67(NativeList *_swig_go_0) {
+_gostring_ _wrap_NativeList_stat_json_native_03ae5297df816ef2(NativeList *_swig_go_0) {
   NativeList *arg1 = (NativeList *) 0 ;
   polyipc_error *arg2 = (polyipc_error *) 0 ;
   polyipc_error temp2 ;

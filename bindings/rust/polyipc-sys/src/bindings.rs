@@ -1222,6 +1222,13 @@ unsafe extern "C" {
     ) -> *const ::std::os::raw::c_char;
 }
 unsafe extern "C" {
+    pub fn polyipc_pool_batch_task_args(
+        b: *const polyipc_pool_batch,
+        index: usize,
+        len: *mut usize,
+    ) -> *const ::std::os::raw::c_char;
+}
+unsafe extern "C" {
     pub fn polyipc_pool_batch_finish(
         b: *mut polyipc_pool_batch,
         results: *const ::std::os::raw::c_void,

@@ -4,8 +4,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 
 /**
- * JSON texts as bytes for the pool's bulk calls: arrays made by joining values, arrays split into their
- * values, and a cheap structural check. The library validates every text strictly; what is checked here is
+ * JSON texts as bytes for the pool's bulk calls: arrays made by joining values, and a cheap structural
+ * check. The library validates every text strictly; what is checked here is
  * only what it cannot see in an array: that each part is one value, so that joining parts with commas gives
  * exactly one element per part (a raw value such as {@code 1,2} would otherwise count as two).
  */
@@ -72,51 +72,6 @@ final class JsonText {
     }
     out[at] = ']';
     return out;
-  }
-
-  /**
-   * The elements of a valid JSON array as offsets {@code [start0, end0, start1, end1, ...]} into {@code a}
-   * (whitespace around an element included). Null when {@code a} does not hold an array.
-   */
-  static int[] elements(byte[] a) {
-    int i = 0;
-    while (i < a.length && isSpace(a[i])) ++i;
-    if (i >= a.length || a[i] != '[') return null;
-    int[] out = new int[16];
-    int n = 0;
-    int depth = 0;
-    int start = ++i;
-    boolean blank = true;
-    for (; i < a.length; ++i) {
-      final byte c = a[i];
-      if (c == '"') {
-        blank = false;
-        for (++i; i < a.length && a[i] != '"'; ++i) {
-          if (a[i] == '\\') ++i;
-        }
-      } else if (c == '[' || c == '{') {
-        blank = false;
-        ++depth;
-      } else if ((c == ']' || c == '}') && depth > 0) {
-        --depth;
-      } else if ((c == ',' || c == ']') && depth == 0) {
-        if (c == ',' || !blank) {
-          if (n + 2 > out.length) out = Arrays.copyOf(out, 2 * out.length);
-          out[n++] = start;
-          out[n++] = i;
-        }
-        if (c == ']') return Arrays.copyOf(out, n);
-        start = i + 1;
-        blank = true;
-      } else if (!isSpace(c)) {
-        blank = false;
-      }
-    }
-    return null; // not closed
-  }
-
-  private static boolean isSpace(byte c) {
-    return c == ' ' || c == '\t' || c == '\n' || c == '\r';
   }
 
   /** A growable byte array (not synchronized, unlike ByteArrayOutputStream). */

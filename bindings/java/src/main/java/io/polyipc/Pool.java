@@ -663,13 +663,7 @@ public final class Pool extends SyncHandle<NativePool> {
       throws InterruptedException {
     final long first = batch.first_id();
     final String function = new String(batch.function(), StandardCharsets.UTF_8);
-    final byte[] args = batch.args();
-    final int[] at = JsonText.elements(args);
-    if (at == null || at.length / 2 != batch.count()) {
-      throw new IncompatibleException("pool '" + name() + "': tasks from " + first + " (" + function + "): "
-          + batch.count() + " tasks whose arguments are not a JSON array of as many values");
-    }
-    final int count = at.length / 2;
+    final int count = (int) batch.count();
     final PoolHandler handler = handlers.get(function);
     final byte[][] results = new byte[count][];
     final String[] errors = new String[count];
@@ -687,7 +681,7 @@ public final class Pool extends SyncHandle<NativePool> {
         try {
           JsonNode tree;
           try {
-            tree = mapper.readTree(args, at[2 * ran], at[2 * ran + 1] - at[2 * ran]);
+            tree = mapper.readTree(batch.task_args(ran)); // the task's own text, as sent
           } catch (IOException e) { // as PoolTask.args() says it
             throw new UncheckedIOException("pool '" + name() + "': task " + id + " (" + function
                 + "): the arguments do not read as JSON: " + e.getMessage(), e);
