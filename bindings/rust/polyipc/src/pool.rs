@@ -1,14 +1,14 @@
 //! `Pool`: a worker pool shared by name (Python's `Pool.apply_async` across
 //! processes and languages).
 use crate::error::{ErrBuf, Error, Result, Status};
-use crate::names::c_name;
+use crate::names::{c_name, take_c_string};
 use crate::options::{PoolOptions, timeout_ns};
 use crate::sync::{call, json, open_handle};
 use polyipc_sys as sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::ffi::{CStr, c_char, c_int, c_void};
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -274,6 +274,181 @@ impl Pool {
         })?;
         self.last_id.fetch_max(id, Ordering::Relaxed);
         Ok(TaskId(id))
+    }
+
+    /// Python's `Pool.map`: runs `function` over each of `args` on the
+    /// pool's workers, `chunk` tasks to a pool message (a worker takes a
+    /// chunk's tasks together; 1 or 0: plain tasks), and returns every
+    /// task's result in the order of `args`, failed ones included (their
+    /// `outcome` is `Err(text)`). The arguments go in as JSON arrays, a group
+    /// of about 2048 tasks per native call, and the results come back the
+    /// same way, two groups out at a time; a map larger than the pool or
+    /// than this handle's result queue never waits on itself. It waits as
+    /// long as it takes. `Status::InvalidJson` (nothing submitted) for
+    /// arguments that cannot be serialised; another error leaves the tasks
+    /// out to run, their results dropped with the handle. These tasks'
+    /// results never go to [`result_any`](Pool::result_any).
+    pub fn map<T: Serialize>(
+        &self,
+        function: &str,
+        args: &[T],
+        chunk: usize,
+    ) -> Result<Vec<TaskResult>> {
+        const GROUP_TASKS: usize = 2048;
+        let chunk = chunk.max(1);
+        let cfunction = c_name("function", function).map_err(|e| {
+            Error::new(
+                e.status(),
+                format!("pool '{}': map: {}", self.name, e.message()),
+            )
+        })?;
+        let texts = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                serde_json::to_string(a).map_err(|e| {
+                    Error::new(
+                        Status::InvalidJson,
+                        format!(
+                            "pool '{}': map '{function}': arguments {i} cannot be serialised as JSON: {e}",
+                            self.name
+                        ),
+                    )
+                })
+            })
+            .collect::<Result<Vec<String>>>()?;
+        let group = chunk.max(GROUP_TASKS / chunk * chunk);
+        let mut out = Vec::with_capacity(texts.len());
+        let mut spans: VecDeque<(u64, usize)> = VecDeque::new(); // (first id, count) out, in order
+        let mut next = 0;
+        while next < texts.len() || !spans.is_empty() {
+            if next < texts.len() && spans.len() < 2 {
+                let end = texts.len().min(next + group);
+                let (mut first, mut done) = (0u64, 0usize);
+                let mut status = self.submit_array(
+                    &cfunction,
+                    &texts[next..end],
+                    chunk,
+                    Some(Duration::ZERO),
+                    &mut first,
+                    &mut done,
+                );
+                if done == 0 && spans.is_empty() && is_no_room(&status) {
+                    // Nothing of ours is out: wait for room, but for one chunk only, so
+                    // that no result of ours fills the result queue while this call waits.
+                    let end = texts.len().min(next + chunk);
+                    status = self.submit_array(
+                        &cfunction,
+                        &texts[next..end],
+                        chunk,
+                        None,
+                        &mut first,
+                        &mut done,
+                    );
+                }
+                if done > 0 {
+                    spans.push_back((first, done));
+                    next += done;
+                    continue;
+                }
+                match status {
+                    Ok(()) => continue,
+                    Err(e)
+                        if spans.is_empty()
+                            || !matches!(e.status(), Status::Full | Status::Timeout) =>
+                    {
+                        return Err(e);
+                    }
+                    Err(_) => {} // no room: collect the older group first
+                }
+            }
+            let (first, count) = spans.pop_front().expect("a group is out");
+            out.extend(self.results(first, count)?);
+        }
+        self.last_id
+            .fetch_max(out.last().map_or(0, |r| r.id.0), Ordering::Relaxed);
+        Ok(out)
+    }
+
+    /// `polyipc_pool_submit_array` of `texts` as one JSON array; `first` and
+    /// `done` say what went in, also on an error.
+    fn submit_array(
+        &self,
+        function: &std::ffi::CStr,
+        texts: &[String],
+        chunk: usize,
+        timeout: Option<Duration>,
+        first: &mut u64,
+        done: &mut usize,
+    ) -> Result<()> {
+        let array = format!("[{}]", texts.join(","));
+        // SAFETY: valid C string, array valid for its length, out pointers; the handle is open.
+        call(|err| unsafe {
+            sys::polyipc_pool_submit_array(
+                self.h.as_ptr(),
+                function.as_ptr(),
+                array.as_ptr() as *const c_void,
+                array.len(),
+                chunk,
+                timeout_ns(timeout),
+                first,
+                done,
+                err,
+            )
+        })
+    }
+
+    /// The results of tasks `first` .. `first + count - 1`, in order, once all came.
+    fn results(&self, first: u64, count: usize) -> Result<Vec<TaskResult>> {
+        let (mut values, mut failures): (*mut c_char, *mut c_char) =
+            (ptr::null_mut(), ptr::null_mut());
+        // SAFETY: valid out pointers; the handle is open.
+        call(|err| unsafe {
+            sys::polyipc_pool_results(
+                self.h.as_ptr(),
+                first,
+                count,
+                timeout_ns(None),
+                &mut values,
+                ptr::null_mut(),
+                &mut failures,
+                ptr::null_mut(),
+                err,
+            )
+        })?;
+        // SAFETY: on success the library returned two strings for us to free.
+        let (values, failures) = unsafe { (take_c_string(values), take_c_string(failures)) };
+        let bad = |why: String| {
+            Error::new(
+                Status::Incompatible,
+                format!("pool '{}': results of tasks {first}..: {why}", self.name),
+            )
+        };
+        let values: Vec<Value> = serde_json::from_str(&values).map_err(|e| bad(e.to_string()))?;
+        let failures: serde_json::Map<String, Value> =
+            serde_json::from_str(&failures).map_err(|e| bad(e.to_string()))?;
+        if values.len() != count {
+            return Err(bad(format!("{} values for {count} tasks", values.len())));
+        }
+        let mut out: Vec<TaskResult> = values
+            .into_iter()
+            .enumerate()
+            .map(|(i, v)| TaskResult {
+                id: TaskId(first + i as u64),
+                outcome: Ok(v),
+                cancelled: false,
+            })
+            .collect();
+        for (index, message) in failures {
+            let i: usize = index
+                .parse()
+                .map_err(|_| bad(format!("a failure at {index:?}")))?;
+            let slot = out
+                .get_mut(i)
+                .ok_or_else(|| bad(format!("a failure at {i}")))?;
+            *slot = TaskResult::parse(&self.name, message.to_string().as_bytes())?;
+        }
+        Ok(out)
     }
 
     /// Cancels task `id` of this handle if no worker has taken it yet
@@ -662,6 +837,11 @@ impl fmt::Debug for PoolTask<'_> {
             .field("function", &self.function)
             .finish_non_exhaustive()
     }
+}
+
+/// A pool with no room now (what a call with timeout zero, or a slice, says).
+fn is_no_room(r: &Result<()>) -> bool {
+    matches!(r, Err(e) if matches!(e.status(), Status::Full | Status::Timeout))
 }
 
 /// A NUL-terminated text of the library's, or "" for NULL.

@@ -573,6 +573,54 @@ fn serve_takes_a_chunk_together_and_stopped_mid_chunk_finishes_what_ran() {
     unsafe { polyipc_sys::polyipc_pool_close(raw) };
 }
 
+#[test]
+fn map_returns_every_result_in_order_through_a_pool_smaller_than_the_map() {
+    let name = Name::new("pool-map");
+    let opts = PoolOptions::new().max_tasks(2).result_capacity_bytes(4096);
+    let p = Pool::open(&name, &opts).unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let workers: Vec<_> = (0..2)
+        .map(|_| {
+            let (name, stop) = (name.0.clone(), Arc::clone(&stop));
+            std::thread::spawn(move || {
+                let w = Pool::open(&name, &PoolOptions::new()).unwrap();
+                w.serve(&handlers(), &stop)
+            })
+        })
+        .collect();
+    let xs: Vec<i64> = (0..5000).collect();
+    for chunk in [1, 7, 600] {
+        let got = p.map("square", &xs, chunk).unwrap();
+        assert_eq!(got.len(), xs.len());
+        for (i, r) in got.iter().enumerate() {
+            assert_eq!(r.outcome, Ok(json!(i * i)), "chunk {chunk}, task {i}");
+        }
+        assert!(got.windows(2).all(|w| w[1].id.get() == w[0].id.get() + 1));
+    }
+    // failures come in their places, each with its worker's text
+    let got = p
+        .map("square", &[json!(2), json!("two"), json!(3)], 2)
+        .unwrap();
+    assert_eq!(got[0].outcome, Ok(json!(4)));
+    assert_eq!(got[1].outcome, Err("square wants an integer".to_string()));
+    assert_eq!(got[2].outcome, Ok(json!(9)));
+    assert!(p.map("square", &[] as &[i64], 4).unwrap().is_empty());
+    let stat: Value = serde_json::from_str(&p.stat_json().unwrap()).unwrap();
+    assert_eq!(stat["results_pending"], 0, "no result is left behind");
+    assert_eq!(
+        p.result_any(NOW).unwrap_err().status(),
+        Status::InvalidArg,
+        "nothing left for result_any"
+    );
+    let keyed = [BTreeMap::from([((1, 2), 3)])]; // JSON keys are strings: nothing is submitted
+    let e = p.map("square", &keyed, 1).unwrap_err();
+    assert_eq!(e.status(), Status::InvalidJson, "{e}");
+    stop.store(true, Ordering::Release);
+    for w in workers {
+        w.join().unwrap().unwrap();
+    }
+}
+
 // ---- cancel ----------------------------------------------------------------
 
 fn assert_cancelled(r: &polyipc::TaskResult, id: TaskId) {
