@@ -726,7 +726,11 @@ void Pool::send_results(const std::string& reply, std::vector<std::string>& mess
                                    Deadline::after(kSliceNs), put_error);
       sent += done;
       if (st == Status::Ok) continue;
-      if (st == Status::TooLarge && too_large != sent) {  // can never fit: the submitter hears why instead
+      if (st == Status::TooLarge && too_large == sent) {  // its error does not fit either: dropped alone
+        ++sent;
+        continue;
+      }
+      if (st == Status::TooLarge) {  // can never fit: the submitter hears why instead
         uint64_t id = 0;
         result_id(messages[sent], &id);
         too_large = sent;

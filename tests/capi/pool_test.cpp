@@ -844,6 +844,22 @@ TEST_F(PoolTest, BatchesTakeAChunksTasksTogetherAndFinishThemWithOneArrayOfResul
   EXPECT_ST(POLYIPC_ERR_INVALID_ARG, Results(submitter, first, 1, &r)) << "each result is returned once";
 }
 
+TEST_F(PoolTest, AResultOfABatchTooLargeForTheResultQueueFailsAloneAndTheOthersArrive) {
+  polyipc_pool_options o;
+  polyipc_pool_options_init(&o);
+  o.result_capacity_bytes = 4096;
+  Pool p;
+  ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p", &o));
+  const uint64_t first = SubmitArray(p, "f", "[0,1,2]", 3);
+  Batch b = NoBatch();
+  CAPI_ASSERT_OK(TakeBatch(p, 0, &b, &e));
+  CAPI_ASSERT_OK(FinishBatch(b.get(), "[10,\"" + std::string(10000, 'x') + "\",12]", "", &e));
+  json r;
+  CAPI_ASSERT_OK(Results(p, first, 3, &r, 0, &e));
+  EXPECT_EQ(json::parse("[10,null,12]"), r["values"]) << r;
+  EXPECT_TRUE(ContainsI(r["failures"]["1"]["error"].get<std::string>(), "exceeds")) << r;
+}
+
 TEST_F(PoolTest, ABatchFreedPartlyFinishedGivesItsChunkBackWhole) {
   Pool p;
   ASSERT_NO_FATAL_FAILURE(OpenPool(&p, "p"));
