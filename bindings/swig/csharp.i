@@ -434,6 +434,7 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
 %csmethodmodifiers NativeQueue::task_done_message "public unsafe";
 %csmethodmodifiers NativePoolTask::finish "public unsafe";
 %csmethodmodifiers NativePoolBatch::finish "public unsafe";
+%csmethodmodifiers NativePool::submit_array "public unsafe";
 %csmethodmodifiers NativeDict::set "public unsafe";
 %csmethodmodifiers NativeDict::get "public unsafe";
 %csmethodmodifiers NativeDict::remove "public unsafe";
@@ -589,3 +590,26 @@ SWIGEXPORT int SWIGSTDCALL polyipc_cs_register_fast_calls(void) {
     return true;
   }
 %}
+
+/* ---- the pool's map: polyipc_pool_submit_array with its progress ----------------
+ * Pool.Map submits a group of tasks per call, the arguments as one JSON array,
+ * and must know how far a call got even when it stopped early (FULL, TIMEOUT,
+ * TOO_LARGE): so this call never raises, and answers the JSON text
+ * [first_id, submitted, status, "message"] (the message's quotes, backslashes
+ * and control characters made plain, so it needs no escaping). */
+%extend NativePool {
+  polyipc_bytes submit_array(const char *function, const void *data, size_t len, size_t chunk, int64_t timeout_ns) {
+    polyipc_error e;
+    uint64_t first = 0;
+    size_t done = 0, i;
+    int st;
+    char out[sizeof e.message + 96];
+    e.code = 0;
+    e.message[0] = 0;
+    st = polyipc_pool_submit_array($self, function, data, len, chunk, timeout_ns, &first, &done, &e);
+    for (i = 0; e.message[i]; ++i)
+      if (e.message[i] == '"' || e.message[i] == '\\' || (unsigned char)e.message[i] < 0x20) e.message[i] = '\'';
+    snprintf(out, sizeof out, "[%llu,%zu,%d,\"%s\"]", (unsigned long long)first, done, st, e.message);
+    return polyipc_native_copy(out, strlen(out));
+  }
+}

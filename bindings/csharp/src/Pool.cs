@@ -170,6 +170,113 @@ namespace Polyipc
             return SubmitJson(function, JsonConvert.SerializeObject(args, jsonSettings), timeout, ct);
         }
 
+        /// <summary>About how many tasks <see cref="Map"/> submits in one native call (whole chunks).</summary>
+        internal const int MapGroupTasks = 2048;
+
+        /// <summary>
+        /// Python's Pool.map: runs <paramref name="function"/> over each of <paramref name="args"/>
+        /// (each serialised as <see cref="Submit"/> does) on the pool's workers and returns the results
+        /// in the order of the arguments. <paramref name="chunkSize"/> tasks go to a pool message (a
+        /// worker takes a chunk's tasks together; 0: as Python picks, the count / 32 between 1 and
+        /// 1024). The arguments go in as JSON arrays, a group of about 2048 tasks per native call, and
+        /// the results come back the same way, two groups out at a time: a map larger than the pool or
+        /// than this handle's result queue never waits on itself. Once every task submitted has ended,
+        /// the first failed one (in order) throws its PoolTaskException (a cancelled one
+        /// OperationCanceledException); no result is left behind. Cancelling <paramref name="ct"/>
+        /// leaves the tasks out to run, their results dropped with the handle. These tasks' results
+        /// never go to <see cref="NextResult"/>.
+        /// </summary>
+        public List<JToken> Map(string function, System.Collections.IEnumerable args, int chunkSize = 0,
+            CancellationToken ct = default(CancellationToken))
+        {
+            CheckFunction(function);
+            if (args == null) throw new ArgumentNullException("args");
+            if (chunkSize < 0) throw new ArgumentOutOfRangeException("chunkSize", "a chunk of " + chunkSize + " tasks");
+            var texts = new List<string>();
+            foreach (object a in args) texts.Add(JsonConvert.SerializeObject(a, jsonSettings));
+            int n = texts.Count;
+            int chunk = chunkSize > 0 ? chunkSize : Math.Max(1, Math.Min(1024, n / 32));
+            int group = Math.Max(chunk, MapGroupTasks / chunk * chunk);
+            var values = new List<JToken>(n);
+            var spans = new Queue<KeyValuePair<ulong, int>>(); // (first id, count) out, in order
+            JToken failure = null; // the first failed task's result message
+            int next = 0;
+            while ((next < n && failure == null) || spans.Count > 0)
+            {
+                ct.ThrowIfCancellationRequested();
+                if (next < n && failure == null && spans.Count < 2)
+                {
+                    JArray r = SubmitArray(function, texts, next, Math.Min(n, next + group), chunk, 0);
+                    if ((int)r[1] == 0 && spans.Count == 0 && NoRoom((int)r[2]))
+                    {
+                        // Nothing of ours is out: wait for room (a slice), but for one chunk only, so
+                        // that no result of ours fills the result queue while this call waits.
+                        r = SubmitArray(function, texts, next, Math.Min(n, next + chunk), chunk, SlicedDeadline.SliceNanos);
+                    }
+                    int done = (int)r[1], status = (int)r[2];
+                    if (done > 0)
+                    {
+                        spans.Enqueue(new KeyValuePair<ulong, int>((ulong)r[0], done));
+                        next += done;
+                        continue;
+                    }
+                    if (status == 0 || (NoRoom(status) && spans.Count == 0)) continue;
+                    if (!NoRoom(status)) throw PolyipcException.FromNative(status, (string)r[3]);
+                }
+                var g = spans.Dequeue(); // no room, or two groups out: collect the older
+                JToken failed = CollectResults(g.Key, g.Value, values, ct);
+                if (failure == null) failure = failed; // the rest still ends first: no result is left behind
+            }
+            if (failure != null)
+            {
+                ulong id = (ulong)failure["id"];
+                if ((bool?)failure["cancelled"] == true)
+                    throw new OperationCanceledException("pool '" + name + "': task " + id + " was cancelled");
+                throw new PoolTaskException(id, function, (string)failure["error"]);
+            }
+            return values;
+        }
+
+        private static bool NoRoom(int status)
+        {
+            return status == (int)Status.Full || status == (int)Status.Timeout;
+        }
+
+        /// <summary>texts[from .. to-1] submitted as one JSON array: [first id, how many went in, status, message].</summary>
+        private JArray SubmitArray(string function, List<string> texts, int from, int to, int chunk, long timeoutNs)
+        {
+            byte[] data = Encode("[" + string.Join(",", texts.GetRange(from, to - from)) + "]", "args");
+            byte[] reply = gate.Use(h => h.submit_array(function, data, (uint)chunk, timeoutNs));
+            return (JArray)ParseJson(Encoding.UTF8.GetString(reply)); // (a message cut mid-character: U+FFFD)
+        }
+
+        /// <summary>Waits for the results of tasks first .. first+count-1, adds their values to
+        /// <paramref name="values"/> (null for a failed task) and answers the first failed one's result
+        /// message, or null.</summary>
+        private JToken CollectResults(ulong first, int count, List<JToken> values, CancellationToken ct)
+        {
+            byte[] got = null;
+            gate.Sliced(null, ct, false, (h, slice) => { got = h.results(first, (uint)count, slice); });
+            var both = ParseJson(Decode(got)) as JArray;
+            var vs = both == null ? null : both[0] as JArray;
+            var failures = both == null ? null : both[1] as JObject;
+            if (vs == null || failures == null || vs.Count != count)
+                throw new IncompatibleException("pool '" + name + "': results of tasks from " + first + " that are not [values, failures]");
+            values.AddRange(vs);
+            JToken firstFailure = null;
+            long at = long.MaxValue;
+            foreach (var f in failures)
+            {
+                long k;
+                if (long.TryParse(f.Key, out k) && k < at)
+                {
+                    at = k;
+                    firstFailure = f.Value;
+                }
+            }
+            return firstFailure;
+        }
+
         /// <summary>
         /// As <see cref="Submit"/>, with the arguments as JSON text, passed on as they are
         /// (malformed JSON: InvalidJsonException, nothing is submitted).

@@ -217,5 +217,49 @@ namespace Polyipc.Tests
                 p.Join(TimeSpan.Zero);
             }
         }
+
+        /// <summary>Map through a pool of 2 messages and a 4 KiB result queue: results in order for any
+        /// chunk, the first failure in order thrown once all ended, nothing left behind.</summary>
+        [Test]
+        public void MapReturnsResultsInOrderThroughAPoolSmallerThanTheMap()
+        {
+            string name = NewName("map");
+            using (var p = Pool.Open(name, new PoolOptions { MaxTasks = 2, ResultCapacityBytes = 4096 }))
+            {
+                var handlers = new Dictionary<string, Func<JToken, object>>
+                {
+                    { "sq", a => (long)a * (long)a },
+                    { "inv", a => { if ((long)a == 0) throw new DivideByZeroException("zero"); return 10 / (long)a; } },
+                };
+                var cts = new CancellationTokenSource();
+                var workers = Enumerable.Range(0, 2).Select(_ => new Thread(() =>
+                {
+                    using (var w = Pool.Open(name)) w.Serve(handlers, cts.Token);
+                })).ToList();
+                workers.ForEach(t => t.Start());
+                try
+                {
+                    var xs = Enumerable.Range(0, 5000).Select(i => (object)(long)i).ToList();
+                    foreach (int chunk in new[] { 0, 1, 7, 600 })
+                    {
+                        List<JToken> got = p.Map("sq", xs, chunk);
+                        Assert.Equal(xs.Count, got.Count, "chunk " + chunk);
+                        for (int i = 0; i < got.Count; i++) Assert.Equal((long)i * i, (long)got[i], "chunk " + chunk + ", task " + i);
+                    }
+                    var ys = Enumerable.Range(1, 3000).Select(i => (object)(long)(i == 2500 || i == 1200 ? 0 : i)).ToList();
+                    var e = Assert.Throws<PoolTaskException>(() => p.Map("inv", ys, 7));
+                    Assert.Equal("zero", e.Message, "the first failure in order");
+                    Assert.Equal("inv", e.Function, "its function");
+                    Assert.Equal(0L, (long)JObject.Parse(p.StatJson())["results_pending"], "no result left behind");
+                    Assert.Equal(0, p.Map("sq", new object[0]).Count, "an empty map");
+                    Assert.Throws<ArgumentOutOfRangeException>(() => p.Map("sq", xs, -1));
+                }
+                finally
+                {
+                    cts.Cancel();
+                    workers.ForEach(t => t.Join(Limit));
+                }
+            }
+        }
     }
 }
