@@ -204,16 +204,13 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 	if chunk < 1 {
 		chunk = 1
 	}
+	texts, err := p.marshalArgs("submit", function, args)
+	if err != nil {
+		return nil, err
+	}
 	var data []byte
 	lens := make([]uint64, len(args))
-	for i, a := range args {
-		text, err := marshalJSON(a)
-		if err == nil && isRawJSON(a) && !json.Valid(text) { // (checked here, as the calls take a group each)
-			err = newError(StatusInvalidJSON, nil, "not valid JSON")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("polyipc: pool '%s': submit '%s': arguments %d: %w", p.s.name, function, i, err)
-		}
+	for i, text := range texts {
 		data = append(data, text...)
 		lens[i] = uint64(len(text))
 	}
@@ -235,7 +232,7 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 		}()
 		// At most a group per call: the library checks every argument it is
 		// given before putting any, and a full pool takes a few chunks a call.
-		end := min(len(lens), pos+max(chunk, mapGroupTasks/chunk*chunk))
+		end := min(len(lens), pos+max(chunk, groupTasks/chunk*chunk))
 		native.PoolSubmitMany(h, function, data[off:], lens[pos:end], chunk, timeoutNs, &first, &done)
 	}
 	oldest := 0 // the first Future of this call whose result may still be to come
@@ -268,9 +265,27 @@ func (p *Pool) SubmitMany(ctx context.Context, function string, args []any, chun
 	return futures, nil
 }
 
-// mapGroupTasks is about how many tasks Map submits in one native call
-// (whole chunks); two such groups are out at a time.
-const mapGroupTasks = 2048
+// marshalArgs encodes each of args as Submit does, every one checked before
+// any is submitted (the native calls take a group each, so the library's own
+// check of them all comes a group at a time).
+func (p *Pool) marshalArgs(what, function string, args []any) ([][]byte, error) {
+	texts := make([][]byte, len(args))
+	for i, a := range args {
+		text, err := marshalJSON(a)
+		if err == nil && isRawJSON(a) && !json.Valid(text) {
+			err = newError(StatusInvalidJSON, nil, "not valid JSON")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("polyipc: pool '%s': %s '%s': arguments %d: %w", p.s.name, what, function, i, err)
+		}
+		texts[i] = text
+	}
+	return texts, nil
+}
+
+// groupTasks is about how many tasks Map and SubmitMany pass to one native
+// call (whole chunks); Map keeps two such groups out at a time.
+const groupTasks = 2048
 
 // Map runs function(args[i]) for each i on the pool's workers and returns
 // their results in the order of args, as Python's Pool.map: args are encoded
@@ -293,18 +308,11 @@ func (p *Pool) Map(ctx context.Context, function string, args []any, chunk int) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	texts := make([][]byte, len(args))
-	for i, a := range args {
-		text, err := marshalJSON(a)
-		if err == nil && isRawJSON(a) && !json.Valid(text) { // (checked here, as the calls take a group each)
-			err = newError(StatusInvalidJSON, nil, "not valid JSON")
-		}
-		if err != nil {
-			return nil, fmt.Errorf("polyipc: pool '%s': map '%s': arguments %d: %w", p.s.name, function, i, err)
-		}
-		texts[i] = text
+	texts, err := p.marshalArgs("map", function, args)
+	if err != nil {
+		return nil, err
 	}
-	group := max(chunk, mapGroupTasks/chunk*chunk)
+	group := max(chunk, groupTasks/chunk*chunk)
 	type span struct {
 		first uint64
 		count int

@@ -192,8 +192,9 @@ Status Pool::submit_many(const std::string& function, const void* const* args, c
 }
 
 Status Pool::submit_tasks(const std::string& function, const void* const* args, const size_t* lens, size_t count,
-                          size_t chunk, bool by_id_only, const Deadline& deadline, uint64_t* first_id,
+                          size_t chunk, bool from_array, const Deadline& deadline, uint64_t* first_id,
                           size_t* submitted, ErrorText& error) {
+  const bool args_checked = from_array, by_id_only = from_array;  // an array's elements were validated with it
   *submitted = 0;
   if (chunk == 0) {
     error.set("pool '%s': a chunk of 0 tasks (1 or more to a message)", name().c_str());
@@ -203,7 +204,8 @@ Status Pool::submit_tasks(const std::string& function, const void* const* args, 
     error.set("pool '%s': NULL arguments or lengths for %zu tasks", name().c_str(), count);
     return Status::InvalidArg;
   }
-  for (size_t i = 0; i < count; ++i)
+  if (args_checked && count > 0 && function.empty()) return check_args(function, nullptr, 0, 0, true, error);
+  for (size_t i = 0; i < count && !args_checked; ++i)
     if (Status st = check_args(function, args[i], lens[i], i, true, error); st != Status::Ok) return st;
   uint64_t first;
   std::string reply;
@@ -302,22 +304,6 @@ Status Pool::cancel(uint64_t id, bool* cancelled, ErrorText& error) {
   st = results_->put(result.data(), result.size(), 0, Deadline::forever(), error);
   if (st != Status::Ok) return st;
   *cancelled = true;
-  return Status::Ok;
-}
-
-Status Pool::take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error) {
-  size_t len = 0;
-  Status st = results_->get(into_string, out, &len, deadline, error);
-  if (st == Status::Empty || st == Status::Timeout) {
-    error.set("pool '%s': no result came within the timeout", name().c_str());
-    return Status::Timeout;
-  }
-  if (st != Status::Ok) return st;
-  if (!result_id(*out, id)) {
-    error.set("pool '%s': result queue '%s' holds a message that is not a pool result (dropped)", name().c_str(),
-              results_->name().c_str());
-    return Status::Incompatible;
-  }
   return Status::Ok;
 }
 
@@ -425,26 +411,28 @@ Status Pool::take_results(const Deadline& deadline, std::vector<std::pair<uint64
   if (read_buf_.empty()) read_buf_.resize(64 << 10);
   size_t lens[kMaxCount];
   size_t done = 0;
+  // A pool result is kept with its id; another message is dropped (said below if nothing else came).
+  auto keep = [&](std::string message) {
+    uint64_t id = 0;
+    if (result_id(message, &id)) got->emplace_back(id, std::move(message));
+  };
   Status st = results_->get_many(read_buf_.data(), read_buf_.size(), lens, kMaxCount, &done, deadline, error);
   if (st == Status::TooLarge && done == 0) {  // a first message larger than the buffer: alone
     std::string message;
-    uint64_t id = 0;
-    st = take_result(deadline, &message, &id, error);
-    if (st == Status::Ok) got->emplace_back(id, std::move(message));
-    return st;
+    size_t len = 0;
+    st = results_->get(into_string, &message, &len, deadline, error);
+    if (st == Status::Ok) {
+      keep(std::move(message));
+      done = 1;
+    }
+  } else {
+    for (size_t i = 0, at = 0; i < done; at += lens[i++]) keep(std::string(read_buf_.data() + at, lens[i]));
   }
   if (st == Status::Empty || st == Status::Timeout) {
     error.set("pool '%s': no result came within the timeout", name().c_str());
     return Status::Timeout;
   }
   if (st != Status::Ok && done == 0) return st;
-  size_t at = 0;
-  for (size_t i = 0; i < done; ++i) {
-    std::string message(read_buf_.data() + at, lens[i]);
-    at += lens[i];
-    uint64_t id = 0;
-    if (result_id(message, &id)) got->emplace_back(id, std::move(message));  // else no pool result: dropped
-  }
   if (got->empty()) {  // (said when nothing else came with it)
     error.set("pool '%s': result queue '%s' holds a message that is not a pool result (dropped)", name().c_str(),
               results_->name().c_str());

@@ -156,8 +156,9 @@ class Pool {
 
  private:
   Pool() = default;
+  // submit_many(), or (from_array) submit_array() of an array's elements: JSON already, and by id only.
   Status submit_tasks(const std::string& function, const void* const* args, const size_t* lens, size_t count,
-                      size_t chunk, bool by_id_only, const Deadline& deadline, uint64_t* first_id, size_t* submitted,
+                      size_t chunk, bool from_array, const Deadline& deadline, uint64_t* first_id, size_t* submitted,
                       ErrorText& error);
   Status check_args(const std::string& function, const void* args, size_t len, size_t index, bool many,
                     ErrorText& error) const;
@@ -179,7 +180,6 @@ class Pool {
   void send_results(const std::string& reply, std::vector<std::string>& messages);
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
-  Status take_result(const Deadline& deadline, std::string* out, uint64_t* id, ErrorText& error);
   // take_results() as the one reader of the result queue (reading_), mu_ (held by lk) released meanwhile.
   Status read_results(std::unique_lock<std::mutex>& lk, const Deadline& deadline,
                       std::vector<std::pair<uint64_t, std::string>>* got, ErrorText& error);
