@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""Pool.map, polyipc against multiprocessing.Pool, in one run.
+"""Pool.map and apply_async with callbacks, polyipc against multiprocessing.Pool, in one run.
 
 Two worker processes either way: two processes that serve() a polyipc pool,
 or multiprocessing.Pool(2). The submitter maps `square` over range(TASKS)
-with each pool's default chunks and with chunksize=1, the peers interleaved
-within each round; the table gives the median tasks/s over the rounds and
-the median of the within-round ratios polyipc / multiprocessing.
+with each pool's default chunks and with chunksize=1, and submits TASKS
+apply_async calls whose callbacks count the results (timed until the last
+callback ran), the peers interleaved within each round; the table gives the
+median tasks/s over the rounds and the median of the within-round ratios
+polyipc / multiprocessing.
 
 usage: PYTHONPATH=<build>/bindings/python/package python3 pool_map.py [TASKS [ROUNDS]]
 The pool lives in a namespace of its own and is unlinked at the end.
@@ -15,6 +17,7 @@ import multiprocessing
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 
@@ -31,6 +34,23 @@ def square(x):
 def _worker(name):
     with polyipc.Pool(name, create=False) as pool:
         pool.serve({"square": square})
+
+
+def _callbacks(apply_async, fn, tasks):
+    """apply_async of every task with a callback; returns once the last callback ran."""
+    got = []
+    last = threading.Event()
+
+    def on_result(v):
+        got.append(v)
+        if len(got) == tasks:
+            last.set()
+
+    for x in range(tasks):
+        apply_async(fn, (x,), callback=on_result)
+    if not last.wait(120):
+        raise SystemExit("callbacks did not all run")
+    return sorted(got)
 
 
 def _rate(run, tasks, check):
@@ -62,6 +82,8 @@ def main():
                 ("default chunks", "multiprocessing"): lambda: mp.map(square, items),
                 ("chunksize=1", "polyipc"): lambda: pool.map("square", items, chunksize=1),
                 ("chunksize=1", "multiprocessing"): lambda: mp.map(square, items, chunksize=1),
+                ("apply_async+cb", "polyipc"): lambda: _callbacks(pool.apply_async, "square", tasks),
+                ("apply_async+cb", "multiprocessing"): lambda: _callbacks(mp.apply_async, square, tasks),
             }
             for _ in range(rounds):
                 for key, run in cases.items():
@@ -71,9 +93,9 @@ def main():
             for w in workers:
                 w.join(30)
             pool.unlink()
-    print(f"Pool.map of square over {tasks} integers, 2 worker processes, {rounds} rounds (median)")
+    print(f"square over {tasks} integers, 2 worker processes, {rounds} rounds (median)")
     print(f"{'case':<16} {'polyipc tasks/s':>16} {'multiprocessing':>16} {'ratio':>8}")
-    for case in ("default chunks", "chunksize=1"):
+    for case in ("default chunks", "chunksize=1", "apply_async+cb"):
         ours, theirs = rates[(case, "polyipc")], rates[(case, "multiprocessing")]
         ratio = statistics.median(a / b for a, b in zip(ours, theirs))
         print(f"{case:<16} {statistics.median(ours):>16,.0f} {statistics.median(theirs):>16,.0f} {ratio:>7.3f}x")

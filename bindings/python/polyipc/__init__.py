@@ -40,7 +40,7 @@ from ._native import BINDING_VERSION_NUMBER, LIBRARY_VERSION_NUMBER, lib as _lib
 from ._names import gc, list_objects, namespace, peek, stat, unlink
 from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, Borrowed, JoinableQueue, Queue, Reservation, SimpleQueue
 from ._sync import Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore
-from ._pool import AsyncResult, Pool, PoolTask, PoolTaskError
+from ._pool import AsyncResult, MapResult, Pool, PoolTask, PoolTaskError
 from . import connection
 from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
 from .shared_memory import SharedMemory
@@ -54,7 +54,7 @@ __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
     "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array", "Dict", "ABSENT", "List",
-    "Pool", "AsyncResult", "PoolTask", "PoolTaskError",
+    "Pool", "AsyncResult", "MapResult", "PoolTask", "PoolTaskError",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner", "Broken",

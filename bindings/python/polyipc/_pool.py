@@ -31,6 +31,10 @@ Differences from multiprocessing.Pool, on purpose:
     every item is its own task with its own result, so workers in any
     language see plain calls; imap's `window` bounds how many tasks are
     outstanding (at least two chunks);
+  - apply_async's callback/error_callback and map_async/starmap_async work as in
+    multiprocessing; the callbacks run in the thread that receives the result: a
+    completion thread of the handle's own (while callbacks wait), or a thread of
+    yours in get() or next_result();
   - get(timeout) raises multiprocessing.TimeoutError as AsyncResult.get does;
     join(timeout) raises polyipc.TimeoutError (a builtins.TimeoutError) as
     JoinableQueue.join does.
@@ -40,8 +44,10 @@ import collections
 import concurrent.futures
 import json
 import multiprocessing
+import sys
 import threading
 import time
+import traceback
 import weakref
 
 from . import _errors, _jsoncodec
@@ -49,7 +55,7 @@ from ._handle import Handle, HandleOwner, open_mode
 from ._native import lib
 from ._sync import _deadline, _slice_ns
 
-__all__ = ["Pool", "AsyncResult", "PoolTask", "PoolTaskError"]
+__all__ = ["Pool", "AsyncResult", "MapResult", "PoolTask", "PoolTaskError"]
 
 # serve() takes in slices this long, so a stop Event is noticed within one.
 SERVE_SLICE_SECONDS = 0.15
@@ -165,15 +171,43 @@ def _reopen(name):
     return Pool(name, create=False)
 
 
+def _check_callbacks(callback, error_callback):
+    for what, fn in (("callback", callback), ("error_callback", error_callback)):
+        if fn is not None and not callable(fn):
+            raise TypeError(f"'{what}' must be callable or None, not {type(fn).__name__}")
+    return None if callback is None and error_callback is None else (callback, error_callback)
+
+
+def _report_callback_error(pool, what):
+    """A callback raised: print it as threading does for a thread's uncaught exception, and
+    go on delivering results (multiprocessing's result handler would stop for good)."""
+    print(f"polyipc: a callback of pool {pool.name!r} for {what} raised:", file=sys.stderr)
+    traceback.print_exc()
+
+
+_running = threading.local()  # .result: the AsyncResult whose callback this thread runs
+
+
+class _Ran(threading.Event):
+    """Set once a result's callbacks returned; `runner` is the thread running them (its own
+    get() inside a callback must not wait for itself)."""
+
+    runner = None
+
+
 class AsyncResult:
     """The result of one task, as multiprocessing.pool.AsyncResult: get(timeout=None),
     wait(timeout=None), ready(), successful(); and, as concurrent.futures.Future, cancel()
-    and cancelled(). `id` is the task's id (per submitting handle)."""
+    and cancelled(). `id` is the task's id (per submitting handle).
+
+    With apply_async's callback / error_callback, the callback has run by the time get(),
+    wait() or ready() report the result, as in multiprocessing."""
 
     __module__ = "polyipc"
-    __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "_cancelled", "__weakref__")
+    __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "_cancelled", "_callbacks",
+                 "_callbacks_ran", "__weakref__")
 
-    def __init__(self, pool, task_id, function):
+    def __init__(self, pool, task_id, function, callbacks=None):
         self._pool = pool  # keeps the pool (and its handle) alive while a result is awaited
         self.id = task_id
         self.function = function
@@ -182,6 +216,10 @@ class AsyncResult:
         self._ok = None
         self._value = None
         self._cancelled = False
+        # [(callback, error_callback)] until the thread that received the result pops it
+        # (list.pop is atomic: they run once); _callbacks_ran is set once they returned.
+        self._callbacks = [callbacks] if callbacks is not None else None
+        self._callbacks_ran = _Ran() if callbacks is not None else None
 
     def _set(self, message):
         """Stores the result message {"id":..,"ok":..,"result"|"error":..[,"cancelled":true]}."""
@@ -220,13 +258,56 @@ class AsyncResult:
                     self._set(_decode(data))
             finally:
                 h.leave()
-            return True
         finally:
             self._lock.release()
+        self._run_callbacks()  # (when this thread received it; else a no-op)
+        return True
+
+    def _run_callbacks(self):
+        """Runs apply_async's callback (the value) or error_callback (the exception get() raises)
+        once the result is here, in the thread that received it, holding no lock."""
+        pending = self._callbacks
+        if not pending:
+            return
+        try:
+            callback, error_callback = pending.pop()
+        except IndexError:  # another thread popped them first: it runs them
+            return
+        ran = self._callbacks_ran
+        ran.runner = threading.get_ident()
+        outer, _running.result = getattr(_running, "result", None), self
+        try:
+            if self._ok:
+                if callback is not None:
+                    callback(self._value)
+            elif error_callback is not None:
+                error_callback(self._exception())
+        except Exception:  # noqa: BLE001 - a callback's error must not stop result delivery
+            _report_callback_error(self._pool, f"task {self.id} ({self.function!r})")
+        finally:
+            _running.result = outer
+            ran.set()
+            self._pool._completions.ran(self)
+
+    def _await_callbacks(self, deadline):
+        """True once this result's callbacks have returned (at once without callbacks, or in
+        the thread running them)."""
+        ran = self._callbacks_ran
+        if ran is None or ran.is_set() or ran.runner == threading.get_ident():
+            return True
+        return ran.wait(None if deadline is None else max(0.0, deadline - _monotonic()))
+
+    def _exception(self):
+        """What get() raises for a result that is not a value."""
+        if self._cancelled:
+            return concurrent.futures.CancelledError(
+                f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) was cancelled")
+        return PoolTaskError(self._value, self.id, self.function)
 
     def ready(self):
         """True when the task has finished or was cancelled (its result is here); never blocks."""
-        return self._fetch(_monotonic())
+        now = _monotonic()
+        return self._fetch(now) and self._await_callbacks(now)
 
     def cancel(self):
         """Takes the task back out of the pool if no worker has taken it yet: True, and it
@@ -255,25 +336,158 @@ class AsyncResult:
 
     def wait(self, timeout=None):
         """Waits until the result is here or timeout seconds have passed; returns None."""
-        self._fetch(_deadline(timeout))
+        deadline = _deadline(timeout)
+        self._fetch(deadline) and self._await_callbacks(deadline)
 
     def get(self, timeout=None):
         """The task's result (decoded JSON). polyipc.PoolTaskError with the worker's error text
         when the task failed; multiprocessing.TimeoutError when it has not finished within
         timeout seconds (the task goes on: ask again). Can be called again: the same outcome."""
-        if not self._fetch(_deadline(timeout)):
+        deadline = _deadline(timeout)
+        if not (self._fetch(deadline) and self._await_callbacks(deadline)):
             raise multiprocessing.TimeoutError(
                 f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) did not finish within {timeout} s")
         if self._ok:
             return self._value
-        if self._cancelled:
-            raise concurrent.futures.CancelledError(f"pool {self._pool.name!r}: task {self.id} ({self.function!r}) "
-                                                    "was cancelled")
-        raise PoolTaskError(self._value, self.id, self.function)
+        raise self._exception()
 
     def __repr__(self):
         state = ("ok" if self._ok else "cancelled" if self._cancelled else "failed") if self._done else "pending"
         return f"<polyipc.AsyncResult task {self.id} {self.function!r} {state}>"
+
+
+class MapResult:
+    """What map_async() and starmap_async() return, as multiprocessing's MapResult:
+    get(timeout=None) (the list of results, or the first failure in order raised),
+    wait(timeout=None), ready(), successful()."""
+
+    __module__ = "polyipc"
+    __slots__ = ("_pool", "function", "count", "_ended", "_ok", "_value")
+
+    def __init__(self, pool, function, count):
+        self._pool = pool
+        self.function = function
+        self.count = count  # how many tasks
+        self._ended = threading.Event()  # set after the callbacks ran
+        self._ok = None
+        self._value = None
+
+    def _set(self, ok, value, callbacks):
+        self._ok, self._value = ok, value
+        try:
+            if callbacks is not None:
+                callback, error_callback = callbacks
+                if ok and callback is not None:
+                    callback(value)
+                elif not ok and error_callback is not None:
+                    error_callback(value)
+        except Exception:  # noqa: BLE001 - reported; the result stands
+            _report_callback_error(self._pool, f"a map of {self.count} {self.function!r} tasks")
+        finally:
+            self._ended.set()
+
+    def ready(self):
+        """True once every task ended (and the callback ran); never blocks."""
+        return self._ended.is_set()
+
+    def successful(self):
+        """True when every task succeeded. ValueError while not ready."""
+        if not self.ready():
+            raise ValueError(f"the map of {self.count} {self.function!r} tasks is not ready")
+        return self._ok
+
+    def wait(self, timeout=None):
+        """Waits until ready or timeout seconds have passed; returns None."""
+        _deadline(timeout)  # ValueError for a negative timeout, as everywhere
+        self._ended.wait(timeout)
+
+    def get(self, timeout=None):
+        """The results in order; the first failed task (in order) raises its PoolTaskError.
+        multiprocessing.TimeoutError when not ready within timeout seconds."""
+        _deadline(timeout)
+        if not self._ended.wait(timeout):
+            raise multiprocessing.TimeoutError(f"pool {self._pool.name!r}: the map of {self.count} "
+                                               f"{self.function!r} tasks did not end within {timeout} s")
+        if self._ok:
+            return self._value
+        raise self._value
+
+    def __repr__(self):
+        state = ("ok" if self._ok else "failed") if self.ready() else "pending"
+        return f"<polyipc.MapResult {self.count} {self.function!r} tasks {state}>"
+
+
+class _Completions:
+    """multiprocessing's result handler, for one Pool handle: while results that callbacks
+    wait for are still to come, a daemon thread receives this handle's results as they come
+    (next_result(), which runs their callbacks). It ends when none is left, and starts again
+    with the next. Also counts the map_async calls running, for join()."""
+
+    def __init__(self, pool):
+        self._pool = pool
+        self._cond = threading.Condition(threading.Lock())
+        self._waiting = set()  # AsyncResults with callbacks that have not returned yet
+        self._jobs = 0         # map_async calls running
+        self._thread = None
+
+    def add(self, r):
+        with self._cond:
+            if r._callbacks_ran.is_set():  # received and run elsewhere already
+                return
+            self._waiting.add(r)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name=f"polyipc-pool-{self._pool.name}-results")
+                self._thread.start()
+
+    def ran(self, r):
+        """r's callbacks returned (r._callbacks_ran is set)."""
+        with self._cond:
+            self._waiting.discard(r)
+            self._cond.notify_all()
+
+    def job_started(self):
+        with self._cond:
+            self._jobs += 1
+
+    def job_ended(self):
+        with self._cond:
+            self._jobs -= 1
+            self._cond.notify_all()
+
+    def wait_idle(self, deadline):
+        """True once no callback waits and no map_async call runs; False at the deadline. A
+        callback's own thread does not wait for itself."""
+        mine = getattr(_running, "result", None)
+        with self._cond:
+            while len(self._waiting) - (mine in self._waiting) or self._jobs:
+                left = None if deadline is None else deadline - _monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
+
+    def _run(self):
+        pool = self._pool
+        while True:
+            with self._cond:
+                if not self._waiting or pool._handle.closed:  # released: their callbacks never run
+                    self._waiting.clear()
+                    self._thread = None
+                    self._cond.notify_all()
+                    return
+            try:
+                pool.next_result(timeout=SERVE_SLICE_SECONDS)
+            except multiprocessing.TimeoutError:
+                pass
+            except ValueError:  # none is to come here (other threads receive them by id), or released
+                with self._cond:
+                    if self._waiting and not pool._handle.closed:
+                        self._cond.wait(SERVE_SLICE_SECONDS)
+            except Exception:  # noqa: BLE001 - reported; receiving goes on
+                _report_callback_error(pool, "its results")
+                with self._cond:
+                    self._cond.wait(SERVE_SLICE_SECONDS)
 
 
 class PoolTask:
@@ -410,6 +624,7 @@ class Pool(HandleOwner):
         # submits in flight, and results next_result() got for ids not registered yet (one of those)
         self._submitting = 0
         self._early = {}
+        self._completions = _Completions(self)  # callbacks' results, and map_async calls, in flight
 
     # ---- plumbing -------------------------------------------------------------
     def _delivered(self, r):
@@ -425,8 +640,9 @@ class Pool(HandleOwner):
                 self._delivery.wait(left)
             return r._done
 
-    def _submit_text(self, func, text, timeout=None):
-        """Submits func(text) (text: JSON), waiting in slices for room; returns its AsyncResult."""
+    def _submit_text(self, func, text, timeout=None, callbacks=None):
+        """Submits func(text) (text: JSON), waiting in slices for room; returns its AsyncResult.
+        With callbacks, the completion thread receives its result unless someone else does."""
         _check_function(func)
         deadline = _deadline(timeout)
         h = self._handle
@@ -441,17 +657,22 @@ class Pool(HandleOwner):
                 raise _Full(str(e)) from None
         finally:
             with self._delivery:
-                results = self._end_submit(func, () if task_id is None else (task_id,))
+                results = self._end_submit(func, () if task_id is None else (task_id,), callbacks)
             h.leave()
-        return results[0]
+        r = results[0]
+        if callbacks is not None:
+            self._completions.add(r)
+            if r._done:  # a next_result() elsewhere received it before r was known
+                r._run_callbacks()
+        return r
 
-    def _end_submit(self, func, task_ids):
+    def _end_submit(self, func, task_ids, callbacks=None):
         """The AsyncResults of the tasks a submit put in (a next_result() elsewhere may hold
         their results already), as the submit ends; self._delivery held."""
         self._submitting -= 1
         results = []
         for task_id in task_ids:
-            r = AsyncResult(self, task_id, func)
+            r = AsyncResult(self, task_id, func, callbacks)
             self._results[task_id] = r
             early = self._early.pop(task_id, None)
             if early is not None:
@@ -502,10 +723,19 @@ class Pool(HandleOwner):
         when they are not JSON."""
         return self._submit_text(func, args_json, timeout)
 
-    def apply_async(self, func, args=(), kwds=None):
+    def apply_async(self, func, args=(), kwds=None, callback=None, error_callback=None):
         """Submits the call func(*args) (a JSON array of args) or func(**kwds) (a JSON object)
-        to a worker; returns an AsyncResult. `func` is the name the workers registered."""
-        return self._submit_text(func, _encode(_call_args(args, kwds)))
+        to a worker; returns an AsyncResult. `func` is the name the workers registered.
+
+        As in multiprocessing, callback(result) or error_callback(exception) (the
+        PoolTaskError, or CancelledError, that get() raises) runs once the result comes,
+        with nobody waiting for it: this handle's completion thread receives it (as
+        next_result() would) and runs the callback; a thread of yours that receives it first
+        (get(), next_result()) runs it instead. Keep callbacks short, as multiprocessing
+        asks. A callback that raises is reported on stderr. Callbacks whose results had not
+        come when this handle was released (terminate()) never run."""
+        callbacks = _check_callbacks(callback, error_callback)
+        return self._submit_text(func, _encode(_call_args(args, kwds)), callbacks=callbacks)
 
     def apply(self, func, args=(), kwds=None):
         """apply_async(func, args, kwds).get(): waits for the result."""
@@ -515,7 +745,15 @@ class Pool(HandleOwner):
         """The next task of this handle to finish, whichever it is (the C API's task id 0):
         its AsyncResult, ready. ValueError (polyipc.InvalidArgument) when this handle has no
         task whose result is still to come; multiprocessing.TimeoutError when none finished
-        within timeout seconds. A result fetched here is also what its AsyncResult returns."""
+        within timeout seconds. A result fetched here is also what its AsyncResult returns
+        (and its apply_async callback runs here). While callbacks wait for results, this
+        handle's completion thread receives results too: a next_result() of yours then
+        shares them with it."""
+        r = self._next_result(timeout)
+        r._run_callbacks()
+        return r
+
+    def _next_result(self, timeout):
         deadline = _deadline(timeout)
         h = self._handle
         ptr = h.enter()
@@ -639,6 +877,41 @@ class Pool(HandleOwner):
         _check_function(func)
         calls = [_call_args(args, None) for args in iterable]
         return self._map_calls(func, calls, _check_chunksize(_auto_chunksize(chunksize, calls)))
+
+    def map_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        """map() in a thread of its own: returns a MapResult at once (the items are read now).
+        callback(list of results) or error_callback(exception: what get() raises) runs in
+        that thread before get() returns, as in multiprocessing."""
+        _check_function(func)
+        callbacks = _check_callbacks(callback, error_callback)
+        items = [[item] for item in iterable]
+        return self._map_async(func, items, _check_chunksize(_auto_chunksize(chunksize, items)), callbacks)
+
+    def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
+        """starmap() as map_async() is map()."""
+        _check_function(func)
+        callbacks = _check_callbacks(callback, error_callback)
+        calls = [_call_args(args, None) for args in iterable]
+        return self._map_async(func, calls, _check_chunksize(_auto_chunksize(chunksize, calls)), callbacks)
+
+    def _map_async(self, func, calls, chunksize, callbacks):
+        self._handle.check()
+        result = MapResult(self, func, len(calls))
+        self._completions.job_started()
+
+        def run():
+            try:
+                try:
+                    value, ok = self._map_calls(func, calls, chunksize), True
+                except Exception as e:  # noqa: BLE001 - get() raises it, error_callback gets it
+                    value, ok = e, False
+                # A map cut short by terminate() runs no callback (as an apply_async's).
+                result._set(ok, value, callbacks if ok or not self._handle.closed else None)
+            finally:
+                self._completions.job_ended()
+
+        threading.Thread(target=run, name=f"polyipc-pool-{self._name}-map", daemon=True).start()
+        return result
 
     def _map_calls(self, func, calls, chunksize):
         """The results of func(call) for each JSON value of the list `calls`, in order. The
@@ -801,15 +1074,22 @@ class Pool(HandleOwner):
         self._call(lib.NativePool_close_tasks)
 
     def join(self, timeout=None):
-        """Waits until every task ever submitted (by any process) has finished. timeout
-        (seconds) raises polyipc.TimeoutError (a builtins.TimeoutError) when it runs out."""
+        """Waits until every task ever submitted (by any process) has finished, and then until
+        this handle's callbacks (apply_async) and map_async/starmap_async calls have run.
+        timeout (seconds) raises polyipc.TimeoutError (a builtins.TimeoutError) when it runs
+        out."""
         deadline = _deadline(timeout)
         h = self._handle
         ptr = h.enter()
         try:
-            return _in_slices(h, lib.NativePool_join, ptr, deadline)
+            _in_slices(h, lib.NativePool_join, ptr, deadline)
         finally:
             h.leave()
+        # Every task ended, so every result is on its way: wait for the callbacks and the
+        # map_async calls of this handle, as multiprocessing's join() waits for its handlers.
+        if not self._completions.wait_idle(deadline):
+            raise _Timeout(f"pool {self._name!r}: every task ended, but callbacks or map_async calls of this "
+                           f"handle did not within {timeout} s")
 
     def terminate(self):
         """Releases this handle (not the pool: see polyipc.unlink; workers elsewhere go on).
