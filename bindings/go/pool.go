@@ -38,9 +38,17 @@ type Pool struct {
 	tasks atomic.Int64
 
 	// fmu guards futures: the Futures of this handle whose result is still
-	// to come, by task id (see Future).
+	// to come, by task id (see Future), and what follows.
 	fmu     sync.Mutex
 	futures map[uint64]*Future
+	// watched are the Futures whose Done was asked for before their result
+	// came. While there are any, a goroutine (watching) receives this
+	// handle's results, as Next does, so that Done closes with nobody in
+	// Wait. kick wakes it when a watched Future resolved another way.
+	watched  map[*Future]struct{}
+	watching bool
+	kick     chan struct{}
+	closed   bool // Close released the handle: pending Futures failed
 }
 
 // ErrTasksOpen is matched (besides ErrInvalidArg) by the error of
@@ -74,7 +82,8 @@ func OpenPool(name string, opts ...Option) (p *Pool, err error) {
 		uint(o.mode.Perm()))
 	h := native.SwigcptrNativePool(np.Swigcptr())
 	free := func(h native.SwigcptrNativePool) { native.DeleteNativePool(h) }
-	return &Pool{s: newSyncHandle("pool", name, h, free), futures: map[uint64]*Future{}}, nil
+	return &Pool{s: newSyncHandle("pool", name, h, free), futures: map[uint64]*Future{}, watched: map[*Future]struct{}{},
+		kick: make(chan struct{}, 1)}, nil
 }
 
 // Name is the pool's name.
@@ -82,22 +91,44 @@ func (p *Pool) Name() string { return p.s.name }
 
 // Close releases this handle; the pool and its tasks stay for the other
 // handles and processes (use Unlink to remove the name). The results still
-// to come for this handle's tasks are dropped: their Futures' Wait fails
-// with ErrHandleClosed, as do calls in flight on other goroutines. Close is
-// idempotent.
+// to come for this handle's tasks are dropped: their Futures are done (Done
+// closes) and Wait fails with ErrHandleClosed, as do calls in flight on
+// other goroutines. Close is idempotent.
 //
 // A Task refers to the handle it was taken through, so while Tasks of this
 // handle are open (neither finished nor given back), Close refuses with an
 // error matching [ErrTasksOpen] that gives their number, and changes
 // nothing: Finish, Fail or Close them, then Close.
 func (p *Pool) Close() error {
-	return p.s.closeUnless(func() error {
+	err := p.s.closeUnless(func() error {
 		if n := p.tasks.Load(); n > 0 {
 			return newError(StatusInvalidArg, ErrTasksOpen,
 				"pool '%s': Close with %d task(s) taken and not finished: Finish, Fail or Close them first", p.s.name, n)
 		}
 		return nil
 	})
+	if err == nil {
+		p.failPending()
+	}
+	return err
+}
+
+// failPending ends every Future whose result was still to come when the
+// handle closed: no result can come to them any more.
+func (p *Pool) failPending() {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	p.closed = true
+	for id, f := range p.futures {
+		if !isDone(f.done) {
+			f.lost = newError(StatusInvalidArg, ErrHandleClosed,
+				"pool '%s': task %d (%s): the handle was closed before its result came", p.s.name, id, f.function)
+			close(f.done)
+		}
+		delete(p.futures, id)
+	}
+	clear(p.watched)
+	p.nudge()
 }
 
 // marshalJSON is v encoded with encoding/json; a json.RawMessage or a
@@ -136,7 +167,8 @@ type Future struct {
 	cancelled bool
 	result    json.RawMessage
 	errText   string
-	claimed   bool // Submit returned it (under pool.fmu)
+	lost      error // the handle closed before the result came
+	claimed   bool  // Submit returned it (under pool.fmu)
 }
 
 // ErrCancelled is matched (errors.Is) by the error of [Future.Wait] and
@@ -480,14 +512,82 @@ func (f *Future) resolveLocked(r resultMessage) {
 	if f.claimed {
 		delete(f.pool.futures, f.id)
 	}
+	if _, ok := f.pool.watched[f]; ok {
+		delete(f.pool.watched, f)
+		f.pool.nudge()
+	}
+}
+
+// nudge wakes the watching goroutine if it waits for a change; p.fmu held.
+func (p *Pool) nudge() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
 }
 
 // ID is the task's id (per submitting handle, from 1).
 func (f *Future) ID() uint64 { return f.id }
 
-// Done is closed once the result is here (Wait then returns at once). A
-// result arrives while some goroutine waits for it (Wait, or Next).
-func (f *Future) Done() <-chan struct{} { return f.done }
+// Done is closed once the result is here (Wait then returns at once), or
+// the handle was closed before it came (Wait fails with ErrHandleClosed), so
+// that a select on Done works with no goroutine in Wait: until then a
+// goroutine of the handle receives its results as they come, as Next does
+// (a Next of yours shares them with it meanwhile; each still reaches its
+// own Future).
+func (f *Future) Done() <-chan struct{} {
+	if !isDone(f.done) {
+		f.pool.watch(f)
+	}
+	return f.done
+}
+
+// watch has f's result received in the background (see Done).
+func (p *Pool) watch(f *Future) {
+	p.fmu.Lock()
+	defer p.fmu.Unlock()
+	if isDone(f.done) || p.closed {
+		return
+	}
+	p.watched[f] = struct{}{}
+	if !p.watching {
+		p.watching = true
+		go p.receiveWatched()
+	}
+}
+
+// receiveWatched receives this handle's results while watched Futures wait
+// for theirs, then ends (watch starts it again).
+func (p *Pool) receiveWatched() {
+	for {
+		p.fmu.Lock()
+		if len(p.watched) == 0 {
+			p.watching = false
+			p.fmu.Unlock()
+			return
+		}
+		p.fmu.Unlock()
+		var msg []byte
+		ended, err := p.s.slice(context.Background(), "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+			msg = h.Result(0, timeoutNs)
+		})
+		if !ended {
+			continue
+		}
+		if err == nil {
+			if _, err = p.deliver(msg); err == nil {
+				continue
+			}
+		}
+		// None is to come now (goroutines wait for them by id), the handle
+		// closed (failPending ended the watched), or a result did not parse:
+		// look again once something changed, or a slice later.
+		select {
+		case <-p.kick:
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
 
 // Wait waits until the task's result is here or ctx is done, and returns the
 // result as the worker's JSON. A task its worker failed returns a
@@ -542,6 +642,9 @@ func (f *Future) outcome() (json.RawMessage, error) {
 	if f.ok {
 		return f.result, nil
 	}
+	if f.lost != nil {
+		return nil, f.lost
+	}
 	f.pool.fmu.Lock()
 	function := f.function
 	f.pool.fmu.Unlock()
@@ -561,7 +664,7 @@ func (f *Future) outcome() (json.RawMessage, error) {
 // (ErrHandleClosed after Close).
 func (f *Future) Cancel() (bool, error) {
 	if isDone(f.done) {
-		return false, nil
+		return false, f.lost
 	}
 	p := f.pool
 	var cancelled int
