@@ -423,8 +423,9 @@ class _Completions:
     (next_result(), which runs their callbacks). It ends when none is left, and starts again
     with the next. Also counts the map_async calls running, for join()."""
 
-    def __init__(self, pool):
-        self._pool = pool
+    def __init__(self):
+        # No reference to the pool: an idle handle is freed as soon as it is dropped. The
+        # thread holds it while it runs (the results it waits for do too).
         self._cond = threading.Condition(threading.Lock())
         self._waiting = set()  # AsyncResults with callbacks that have not returned yet
         self._jobs = 0         # map_async calls running
@@ -436,8 +437,8 @@ class _Completions:
                 return
             self._waiting.add(r)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, daemon=True,
-                                                name=f"polyipc-pool-{self._pool.name}-results")
+                self._thread = threading.Thread(target=self._run, args=(r._pool,), daemon=True,
+                                                name=f"polyipc-pool-{r._pool.name}-results")
                 self._thread.start()
 
     def ran(self, r):
@@ -467,8 +468,7 @@ class _Completions:
                 self._cond.wait(left)
             return True
 
-    def _run(self):
-        pool = self._pool
+    def _run(self, pool):
         while True:
             with self._cond:
                 if not self._waiting or pool._handle.closed:  # released: their callbacks never run
@@ -624,7 +624,7 @@ class Pool(HandleOwner):
         # submits in flight, and results next_result() got for ids not registered yet (one of those)
         self._submitting = 0
         self._early = {}
-        self._completions = _Completions(self)  # callbacks' results, and map_async calls, in flight
+        self._completions = _Completions()  # callbacks' results, and map_async calls, in flight
 
     # ---- plumbing -------------------------------------------------------------
     def _delivered(self, r):
