@@ -43,7 +43,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * #submitJson} takes JSON text) and answers a {@link PoolResult}, a {@link java.util.concurrent.Future} of
  * the task's result ({@link PoolResult#cancel} takes back a task no worker has taken yet); {@link #map}
  * runs a function over a list; {@link #nextResult(Duration)} gives the next result of any task this handle
- * submitted. Working: {@link #take(Duration)} gives a {@link PoolTask} to
+ * submitted; {@link PoolResult#toCompletableFuture()} gives a {@link java.util.concurrent.CompletableFuture}
+ * that completes on its own (a completion thread of the handle collects the results). Working: {@link
+ * #take(Duration)} gives a {@link PoolTask} to
  * {@link PoolTask#complete} or {@link PoolTask#fail} (closing it unfinished gives it back to the pool, as
  * does the death of the worker process); {@link #serve(Map)} is the worker loop. {@link #closeTasks()} is
  * Python's {@code Pool.close()}, {@link #join(Duration)} its {@code join()}.
@@ -67,6 +69,8 @@ public final class Pool extends SyncHandle<NativePool> {
   private final Object registry = new Object();
   private final Map<Long, PoolResult<?>> outstanding = new HashMap<>(); // guarded by registry
   private final AtomicInteger nextResultWaiters = new AtomicInteger(); // threads in nextResult()
+  // The completion thread of PoolResult.toCompletableFuture(), started on demand.
+  private final PoolCompletions completions = new PoolCompletions(this);
 
   private Pool(String name, NativePool handle, RefCount ref, ObjectMapper mapper) {
     super("pool", name, handle, ref::unref);
@@ -405,7 +409,10 @@ public final class Pool extends SyncHandle<NativePool> {
    * java.util.concurrent.CancellationException}).
    *
    * <p>A result another thread is waiting for by its {@link PoolResult} may come here (its get() then
-   * answers from it), or be left to that thread.
+   * answers from it), or be left to that thread. While futures of {@link PoolResult#toCompletableFuture()}
+   * are waiting, this handle's completion thread collects results too and shares them with this call: it may
+   * then return fewer results than there are tasks (each still reaches its PoolResult), and throw {@link
+   * InvalidArgumentException} once that thread took the rest.
    *
    * @throws InvalidArgumentException this handle has no task whose result is still to come (or every one
    *     is being waited for by another thread's get())
@@ -470,8 +477,11 @@ public final class Pool extends SyncHandle<NativePool> {
     }
   }
 
-  /** A result message came: hands it to its future (which is registered, or about to be) and returns it. */
-  private PoolResult<?> deliver(byte[] message) {
+  /**
+   * A result message came: hands it to its future (which is registered, or about to be) and returns it.
+   * Called outside the handle's read side (settling runs continuations of toCompletableFuture()).
+   */
+  PoolResult<?> deliver(byte[] message) {
     JsonNode m;
     try {
       m = Json.mapper().readTree(message);
@@ -536,6 +546,27 @@ public final class Pool extends SyncHandle<NativePool> {
 
   ObjectMapper mapper() {
     return mapper;
+  }
+
+  /** The completion thread's side of this handle (PoolResult.toCompletableFuture). */
+  PoolCompletions completions() {
+    return completions;
+  }
+
+  /**
+   * Releases this handle (the pool itself stays, for everyone). Idempotent; waits for calls in progress on
+   * other threads (at most one wait slice), which then throw {@link HandleClosedException}. The futures of
+   * {@link PoolResult#toCompletableFuture()} whose result has not come complete exceptionally with {@link
+   * HandleClosedException} (in this thread), and the completion thread ends within a slice (it is not waited
+   * for: it may be running a continuation that waits for this thread).
+   */
+  @Override
+  public void close() {
+    try {
+      super.close();
+    } finally {
+      completions.close();
+    }
   }
 
   byte[] serialize(Object value, String what) {

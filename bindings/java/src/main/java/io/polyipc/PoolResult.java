@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -20,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * worker has taken it (it never runs; get() then throws {@link CancellationException}, also in a thread
  * already waiting); a task a worker holds is not cancelled. Waits are in 50 ms slices ({@link
  * Thread#interrupt()}: {@link InterruptedException}); closing the pool handle makes them throw {@link
- * HandleClosedException}.
+ * HandleClosedException}. {@link #toCompletableFuture()} gives a {@link CompletableFuture} that completes on
+ * its own when the result comes, with nobody calling get().
  *
  * @param <T> the type the result is read as ({@link JsonNode}: the JSON as it came)
  */
@@ -33,6 +35,9 @@ public final class PoolResult<T> implements Future<T> {
   // {"id":7,"ok":false,"cancelled":true,"error":"cancelled"} (cancel()).
   private volatile JsonNode message;
   private final ReentrantLock fetching = new ReentrantLock(); // one thread at a time waits in the pool
+  // What settle() completes, made by the first toCompletableFuture(); never handed out (users get dependents
+  // of it, which they may cancel or complete without touching this). Guarded by this.
+  private CompletableFuture<T> completion;
 
   PoolResult(Pool pool, String function, Class<T> type) {
     this.pool = pool;
@@ -44,12 +49,117 @@ public final class PoolResult<T> implements Future<T> {
     this.id = id;
   }
 
-  /** The result message came (by this future's wait or by {@link Pool#nextResult}). */
+  /**
+   * The result message came (by this future's wait, by {@link Pool#nextResult} or by the completion thread):
+   * the one place a PoolResult is settled, so it completes the future of toCompletableFuture() whatever
+   * path the result took. Called holding no lock of the pool (the future's continuations run here).
+   */
   void settle(JsonNode m) {
+    CompletableFuture<T> c;
     synchronized (this) {
       message = m;
+      c = completion;
       notifyAll();
     }
+    if (c != null) {
+      pool.completions().settled(this);
+      complete(c, m);
+    }
+  }
+
+  /** Whether the result came. */
+  boolean isSettled() {
+    return message != null;
+  }
+
+  /** Completes c as get() answers for message m (nothing when c is done). */
+  private void complete(CompletableFuture<T> c, JsonNode m) {
+    if (c.isDone()) return;
+    T v = null;
+    Throwable failure = null;
+    try {
+      v = value(m);
+    } catch (ExecutionException e) {
+      failure = e.getCause(); // the PoolTaskException
+    } catch (RuntimeException e) {
+      failure = e; // CancellationException, UncheckedIOException (does not read as a T)
+    }
+    try {
+      if (failure == null) {
+        c.complete(v);
+      } else {
+        c.completeExceptionally(failure);
+      }
+    } catch (Throwable e) {
+      // CompletableFuture keeps a continuation's exception in its stage; whatever escapes all the same must
+      // not fail the thread that settled (a get(), nextResult() or the completion thread).
+      PoolCompletions.report(pool.name(), "completing task " + id, e);
+    }
+  }
+
+  /** The future of toCompletableFuture() fails with e unless it completed (the pool handle was closed). */
+  void failCompletion(Throwable e) {
+    CompletableFuture<T> c;
+    synchronized (this) {
+      c = completion;
+    }
+    if (c == null || c.isDone()) return;
+    try {
+      c.completeExceptionally(e);
+    } catch (Throwable escaped) {
+      PoolCompletions.report(pool.name(), "failing task " + id, escaped);
+    }
+  }
+
+  /**
+   * A {@link CompletableFuture} of the result that completes on its own once the result comes, with nobody
+   * calling {@link #get()}: with the value get() answers (read as a {@code T}); exceptionally with the
+   * {@link PoolTaskException} get() wraps in {@link ExecutionException} when the task failed in its worker,
+   * a {@link CancellationException} when it was {@linkplain #cancel cancelled}, the {@link
+   * java.io.UncheckedIOException} when the result does not read as a {@code T}, and {@link
+   * HandleClosedException} when the pool handle is closed before the result came. Once it completes, get()
+   * answers at once. A result that came already completes it at once; a result that comes by another path
+   * (get() on another thread, {@link Pool#nextResult}) completes it too.
+   *
+   * <p>Each call returns a new future completing the same way. Cancelling or completing it yourself only
+   * ends that future: it does <b>not</b> cancel the task (use {@link #cancel}), and this PoolResult and other
+   * futures of it are not affected.
+   *
+   * <p>Until the result comes, it is collected by the pool handle's completion thread (one daemon thread
+   * per handle, {@code polyipc-pool-<name>-completions}, started on demand and ended when no future is
+   * waiting), which collects this handle's results as {@link Pool#nextResult} does and hands each to its
+   * PoolResult: while futures are waiting, it shares the results with any nextResult() caller, which may
+   * then return fewer. <b>Where continuations run:</b> non-async stages ({@code thenApply}, {@code
+   * whenComplete} ...) run in the thread that completes the future, usually the completion thread (else the
+   * thread whose get() or nextResult() collected the result, or the caller when it came already). Do not
+   * block in them: no other future of the handle completes meanwhile, and a stage that submits to a full
+   * pool can wait on itself. Use the {@code *Async} variants for long work. A stage that throws fails its own
+   * stage only.
+   *
+   * @return a new future of this task's result
+   */
+  public CompletableFuture<T> toCompletableFuture() {
+    CompletableFuture<T> c;
+    JsonNode m;
+    synchronized (this) {
+      if (completion == null) completion = new CompletableFuture<>();
+      c = completion;
+      m = message;
+    }
+    if (m != null) {
+      complete(c, m); // it came before (settle() saw no completion then); nothing when settle completed it
+    } else {
+      pool.completions().register(this);
+    }
+    CompletableFuture<T> mine = new CompletableFuture<>();
+    c.whenComplete((v, e) -> {
+      if (e == null) {
+        mine.complete(v);
+      } else {
+        mine.completeExceptionally(e); // as it is: a CancellationException makes it isCancelled()
+      }
+    });
+    return mine;
   }
 
   /** Waits up to timeoutNanos for settle() from another thread; whether it came. */
@@ -162,7 +272,7 @@ public final class PoolResult<T> implements Future<T> {
   @Override
   public T get() throws InterruptedException, ExecutionException {
     await(SyncHandle.FOREVER);
-    return value();
+    return value(message);
   }
 
   /**
@@ -173,13 +283,13 @@ public final class PoolResult<T> implements Future<T> {
   @Override
   public T get(long timeout, TimeUnit unit) throws InterruptedException, ExecutionException, TimeoutException {
     if (!await(SyncHandle.nanos(timeout, unit))) throw timedOut();
-    return value();
+    return value(message);
   }
 
   /** {@link #get(long, TimeUnit)} with a Duration. */
   public T get(Duration timeout) throws InterruptedException, ExecutionException, TimeoutException {
     if (!await(Pool.nanos(timeout))) throw timedOut();
-    return value();
+    return value(message);
   }
 
   private TimeoutException timedOut() {
@@ -207,8 +317,8 @@ public final class PoolResult<T> implements Future<T> {
     }
   }
 
-  private T value() throws ExecutionException {
-    JsonNode m = message;
+  /** What get() answers for result message m (not null). */
+  private T value(JsonNode m) throws ExecutionException {
     if (isCancellation(m)) {
       throw new CancellationException("pool '" + pool.name() + "': task " + id + " (" + function
           + ") was cancelled");
