@@ -2,8 +2,10 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text;
 using System.Threading;
+using System.Threading.Tasks;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
 using Polyipc.Native;
@@ -63,12 +65,15 @@ namespace Polyipc
         private readonly Dictionary<ulong, PoolResult> waiting = new Dictionary<ulong, PoolResult>();
         private readonly Dictionary<ulong, PoolResult> early = new Dictionary<ulong, PoolResult>();
         private int receiving;
+        // PoolResult.WaitAsync: the awaitings and the completion thread, under `results` too.
+        private readonly PoolCompletions completions;
 
         private Pool(string name, NativePool native, JsonSerializerSettings jsonSettings)
         {
             this.name = name;
             gate = new SyncHandle<NativePool>("Polyipc.Pool", "pool '" + name + "'", native);
             this.jsonSettings = jsonSettings;
+            completions = new PoolCompletions(this, results);
         }
 
         /// <summary>The pool's name (in the namespace $POLYIPC_NAMESPACE).</summary>
@@ -111,11 +116,37 @@ namespace Polyipc
         /// Releases this handle (never unlinks the pool). Waits for calls in progress on other
         /// threads, which end within one wait slice; later calls throw ObjectDisposedException.
         /// Tasks this handle took and has not ended keep the native handle open until they end
-        /// (Complete, Fail or Dispose). Idempotent.
+        /// (Complete, Fail or Dispose). Tasks of <see cref="PoolResult.WaitAsync"/> still waiting fault
+        /// with ObjectDisposedException and the completion thread ends. Idempotent.
         /// </summary>
         public void Dispose()
         {
             gate.Dispose();
+            completions.Dispose(); // after: no call is in progress, so no result can still arrive
+        }
+
+        /// <summary>True once Dispose has started (then Wait throws <see cref="DisposedException"/>).</summary>
+        internal bool DisposeRequested
+        {
+            get { return gate.DisposeRequested; }
+        }
+
+        /// <summary>What a call on this disposed handle throws.</summary>
+        internal ObjectDisposedException DisposedException()
+        {
+            return gate.Disposed();
+        }
+
+        /// <summary>PoolResult.WaitAsync's registry and thread.</summary>
+        internal PoolCompletions Completions
+        {
+            get { return completions; }
+        }
+
+        /// <summary>The thread completing WaitAsync's tasks, null when none runs (for tests).</summary>
+        internal Thread CompletionThread
+        {
+            get { return completions.Thread; }
         }
 
         /// <summary>Whether the native handle is still open (for tests: Dispose defers to open tasks).</summary>
@@ -323,7 +354,9 @@ namespace Polyipc
         /// (its Wait/Get/Result return at once; a failed task throws PoolTaskException there, a
         /// cancelled one OperationCanceledException, not here). PolyipcTimeoutException when none
         /// comes in time; PolyipcArgumentException when this handle has no task whose result is
-        /// still to come.
+        /// still to come. While tasks of <see cref="PoolResult.WaitAsync"/> wait, this handle's
+        /// completion thread takes results the same way: each goes to one of them, so this may return
+        /// fewer (the others are in their PoolResults, completed).
         /// </summary>
         public PoolResult NextResult(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
@@ -383,6 +416,8 @@ namespace Polyipc
                         gate.Leave();
                     }
                 }
+                // Its WaitAsync tasks, here: outside the lock and the call count (see PoolCompletions).
+                if (got != null) got.Signal();
                 if (got != null && (want == null || got == want)) return got;
                 if (failure is PolyipcArgumentException)
                 {
@@ -860,7 +895,9 @@ namespace Polyipc
     /// Wait for it with <see cref="Wait"/>, <see cref="Get{T}"/> or <see cref="Result"/>; once
     /// received it stays here (every later call returns it at once, even after the Pool is
     /// disposed). <see cref="Cancel"/> takes a task no worker has taken yet back out of the pool
-    /// (java.util.concurrent's Future.cancel(false)). Safe to use from several threads.
+    /// (java.util.concurrent's Future.cancel(false)). Or await it (<see cref="WaitAsync"/>,
+    /// <see cref="GetAsync{T}"/>, <c>await result</c>): no thread of yours waits. Safe to use from
+    /// several threads.
     /// </summary>
     public sealed class PoolResult
     {
@@ -874,6 +911,11 @@ namespace Polyipc
         private string error;
         private string messageJson;
         private volatile bool completed;
+        // WaitAsync's tasks still waiting (null: none), registered with the pool's PoolCompletions;
+        // Complete moves them to ToSignal, which the receiving thread sets after its call. Both
+        // under the pool's results lock.
+        internal List<TaskCompletionSource<JToken>> Awaitings;
+        internal List<TaskCompletionSource<JToken>> ToSignal;
 
         internal PoolResult(Pool pool, ulong id, string function)
         {
@@ -935,6 +977,24 @@ namespace Polyipc
             this.error = error;
             this.messageJson = messageJson;
             completed = true;
+            pool.Completions.Completed(this); // (under the results lock, as every Complete)
+        }
+
+        /// <summary>Sets the WaitAsync tasks Complete detached (by the thread that received the
+        /// result, once its native call ended: outside every lock).</summary>
+        internal void Signal()
+        {
+            List<TaskCompletionSource<JToken>> awaitings = Interlocked.Exchange(ref ToSignal, null);
+            if (awaitings == null) return;
+            foreach (var a in awaitings) SetOutcome(a);
+        }
+
+        /// <summary>Ends a WaitAsync task as Wait returns or throws now (once completed).</summary>
+        internal void SetOutcome(TaskCompletionSource<JToken> awaiting)
+        {
+            if (cancelled) awaiting.TrySetCanceled();
+            else if (!ok) awaiting.TrySetException(new PoolTaskException(id, function, error));
+            else awaiting.TrySetResult(result);
         }
 
         /// <summary>
@@ -967,6 +1027,42 @@ namespace Polyipc
         public JToken Result
         {
             get { return Wait(); }
+        }
+
+        /// <summary>
+        /// A task that ends with the task's result, as <see cref="Wait"/> would, without a thread of
+        /// yours waiting: the value (a JSON null is a JValue of type Null); a failed task faults with
+        /// PoolTaskException (the worker's error text); a cancelled one (<see cref="Cancel"/>) ends
+        /// canceled (awaiting it throws TaskCanceledException, an OperationCanceledException); if the
+        /// Pool is disposed before the result came it faults with ObjectDisposedException. Completed
+        /// already: the task is too. <paramref name="ct"/> ends this awaiting alone (the task ends
+        /// canceled); the pool task goes on, and a later Wait or WaitAsync gets its result.
+        /// The result comes by whatever path receives it (a Wait in another thread, NextResult);
+        /// otherwise the pool's completion thread receives it: one background thread per Pool handle,
+        /// started when a result is awaited that is not here yet and ending once no task waits.
+        /// While tasks wait, that thread takes this handle's results as <see cref="Pool.NextResult"/>
+        /// does, so a NextResult caller shares them with it (and may get fewer). Continuations run
+        /// on the thread pool, never on that thread.
+        /// </summary>
+        public Task<JToken> WaitAsync(CancellationToken ct = default(CancellationToken))
+        {
+            return pool.Completions.Await(this, ct);
+        }
+
+        /// <summary>The result deserialised by Newtonsoft.Json into a <typeparamref name="T"/>, awaited
+        /// as <see cref="WaitAsync"/> does (the same outcomes, the completion thread and NextResult
+        /// as there; a value that does not convert faults the task with the exception Get throws).</summary>
+        public async Task<T> GetAsync<T>(CancellationToken ct = default(CancellationToken))
+        {
+            JToken v = await WaitAsync(ct).ConfigureAwait(false);
+            return v.ToObject<T>(JsonSerializer.Create(pool.JsonSettings ?? new JsonSerializerSettings()));
+        }
+
+        /// <summary><c>await result</c>: <see cref="WaitAsync"/> without a token (see there, also for
+        /// the completion thread and NextResult).</summary>
+        public TaskAwaiter<JToken> GetAwaiter()
+        {
+            return WaitAsync().GetAwaiter();
         }
 
         /// <summary>
