@@ -188,13 +188,6 @@ def _report_callback_error(pool, what):
 _running = threading.local()  # .result: the AsyncResult whose callback this thread runs
 
 
-class _Ran(threading.Event):
-    """Set once a result's callbacks returned; `runner` is the thread running them (its own
-    get() inside a callback must not wait for itself)."""
-
-    runner = None
-
-
 class AsyncResult:
     """The result of one task, as multiprocessing.pool.AsyncResult: get(timeout=None),
     wait(timeout=None), ready(), successful(); and, as concurrent.futures.Future, cancel()
@@ -205,7 +198,7 @@ class AsyncResult:
 
     __module__ = "polyipc"
     __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "_cancelled", "_callbacks",
-                 "_callbacks_ran", "__weakref__")
+                 "_callbacks_ran", "_callbacks_runner", "__weakref__")
 
     def __init__(self, pool, task_id, function, callbacks=None):
         self._pool = pool  # keeps the pool (and its handle) alive while a result is awaited
@@ -217,9 +210,11 @@ class AsyncResult:
         self._value = None
         self._cancelled = False
         # [(callback, error_callback)] until the thread that received the result pops it
-        # (list.pop is atomic: they run once); _callbacks_ran is set once they returned.
+        # (list.pop is atomic: they run once); _callbacks_ran once they returned (waiters wait
+        # on the handle's _Completions); _callbacks_runner: the thread running them.
         self._callbacks = [callbacks] if callbacks is not None else None
-        self._callbacks_ran = _Ran() if callbacks is not None else None
+        self._callbacks_ran = False
+        self._callbacks_runner = None
 
     def _set(self, message):
         """Stores the result message {"id":..,"ok":..,"result"|"error":..[,"cancelled":true]}."""
@@ -273,8 +268,7 @@ class AsyncResult:
             callback, error_callback = pending.pop()
         except IndexError:  # another thread popped them first: it runs them
             return
-        ran = self._callbacks_ran
-        ran.runner = threading.get_ident()
+        self._callbacks_runner = threading.get_ident()
         outer, _running.result = getattr(_running, "result", None), self
         try:
             if self._ok:
@@ -286,16 +280,15 @@ class AsyncResult:
             _report_callback_error(self._pool, f"task {self.id} ({self.function!r})")
         finally:
             _running.result = outer
-            ran.set()
+            self._callbacks_ran = True
             self._pool._completions.ran(self)
 
     def _await_callbacks(self, deadline):
         """True once this result's callbacks have returned (at once without callbacks, or in
         the thread running them)."""
-        ran = self._callbacks_ran
-        if ran is None or ran.is_set() or ran.runner == threading.get_ident():
+        if self._callbacks is None or self._callbacks_ran or self._callbacks_runner == threading.get_ident():
             return True
-        return ran.wait(None if deadline is None else max(0.0, deadline - _monotonic()))
+        return self._pool._completions.wait_ran(self, deadline)
 
     def _exception(self):
         """What get() raises for a result that is not a value."""
@@ -433,7 +426,7 @@ class _Completions:
 
     def add(self, r):
         with self._cond:
-            if r._callbacks_ran.is_set():  # received and run elsewhere already
+            if r._callbacks_ran:  # received and run elsewhere already
                 return
             self._waiting.add(r)
             if self._thread is None:
@@ -442,10 +435,20 @@ class _Completions:
                 self._thread.start()
 
     def ran(self, r):
-        """r's callbacks returned (r._callbacks_ran is set)."""
+        """r's callbacks returned (r._callbacks_ran is True)."""
         with self._cond:
             self._waiting.discard(r)
             self._cond.notify_all()
+
+    def wait_ran(self, r, deadline):
+        """True once r's callbacks returned (another thread runs them); False at the deadline."""
+        with self._cond:
+            while not r._callbacks_ran:
+                left = None if deadline is None else deadline - _monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cond.wait(left)
+            return True
 
     def job_started(self):
         with self._cond:
@@ -619,7 +622,10 @@ class Pool(HandleOwner):
         self._handle = Handle(getattr(ptr, "this", ptr), f"Pool {name!r}", _free_pool)
         self._results = weakref.WeakValueDictionary()  # task id -> its AsyncResult, while someone holds it
         # next_result() calls in flight: one of them may have taken the result an AsyncResult waits for
-        self._delivery = threading.Condition(threading.Lock())
+        # (_delivery_lock is its lock, taken alone where nobody waits or is notified: a
+        # Condition's own `with` runs in Python, the Lock's in C)
+        self._delivery_lock = threading.Lock()
+        self._delivery = threading.Condition(self._delivery_lock)
         self._delivering = 0
         # submits in flight, and results next_result() got for ids not registered yet (one of those)
         self._submitting = 0
@@ -648,7 +654,7 @@ class Pool(HandleOwner):
         h = self._handle
         ptr = h.enter()
         task_id = None
-        with self._delivery:
+        with self._delivery_lock:
             self._submitting += 1
         try:
             try:
@@ -656,7 +662,7 @@ class Pool(HandleOwner):
             except (_Timeout, _Full) as e:
                 raise _Full(str(e)) from None
         finally:
-            with self._delivery:
+            with self._delivery_lock:
                 results = self._end_submit(func, () if task_id is None else (task_id,), callbacks)
             h.leave()
         r = results[0]
@@ -690,7 +696,7 @@ class Pool(HandleOwner):
         h = self._handle
         ptr = h.enter()
         first = done = 0
-        with self._delivery:
+        with self._delivery_lock:
             self._submitting += 1
         try:
             while True:
@@ -705,7 +711,7 @@ class Pool(HandleOwner):
                     continue
                 raise _errors.error_for(status, message)
         finally:
-            with self._delivery:
+            with self._delivery_lock:
                 results = self._end_submit(func, range(first, first + done))
             h.leave()
         return results
@@ -757,7 +763,7 @@ class Pool(HandleOwner):
         deadline = _deadline(timeout)
         h = self._handle
         ptr = h.enter()
-        with self._delivery:
+        with self._delivery_lock:
             self._delivering += 1
         try:
             try:
@@ -767,7 +773,7 @@ class Pool(HandleOwner):
                     f"pool {self._name!r}: no task finished within {timeout} s") from None
             message = _decode(data)
             task_id = message.get("id")
-            with self._delivery:
+            with self._delivery_lock:
                 r = self._results.get(task_id)
                 if r is None:  # nobody holds its AsyncResult (any more, or yet): a fresh one
                     r = AsyncResult(self, task_id, None)
