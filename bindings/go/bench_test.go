@@ -104,7 +104,7 @@ func BenchmarkReserveBorrow64KiB(b *testing.B) {
 // one SubmitMany of chunk 64, or in one Map of chunk 64:
 // go test -run '^$' -bench PoolTasks .
 func BenchmarkPoolTasks(b *testing.B) {
-	for _, how := range []string{"Submit", "SubmitMany", "Map"} {
+	for _, how := range []string{"Submit", "SubmitDone", "SubmitMany", "Map"} {
 		b.Run(how, func(b *testing.B) {
 			p := openPool(b)
 			ctx, cancel := context.WithCancel(bg)
@@ -130,6 +130,20 @@ func BenchmarkPoolTasks(b *testing.B) {
 							if _, err := f.Wait(bg); err != nil {
 								b.Fatal(err)
 							}
+						}
+						futures = futures[:0]
+					}
+				}
+			case "SubmitDone": // as Submit, collected by a select on Done: the handle's receiver
+				futures := make([]*Future, 0, 256)
+				for i := 0; i < b.N; i++ {
+					f, err := p.Submit(bg, "add", args[i])
+					if err != nil {
+						b.Fatal(err)
+					}
+					if futures = append(futures, f); len(futures) == cap(futures) || i == b.N-1 {
+						for _, f := range futures {
+							<-f.Done()
 						}
 						futures = futures[:0]
 					}
