@@ -41,6 +41,7 @@ from ._names import gc, list_objects, namespace, peek, stat, unlink
 from ._queues import BYTES, FIFO, JSON, LIFO, PRIORITY, Borrowed, JoinableQueue, Queue, Reservation, SimpleQueue
 from ._sync import Barrier, BoundedSemaphore, Condition, Event, Lock, RLock, Semaphore
 from ._pool import AsyncResult, MapResult, Pool, PoolTask, PoolTaskError
+from ._executor import PoolExecutor
 from . import connection
 from .connection import BufferTooShort, Connection, ConnectionClosedError, Pipe
 from .shared_memory import SharedMemory
@@ -54,7 +55,7 @@ __all__ = [
     "Queue", "JoinableQueue", "SimpleQueue", "Reservation", "Borrowed", "FIFO", "LIFO", "PRIORITY", "JSON", "BYTES",
     "Lock", "RLock", "Semaphore", "BoundedSemaphore", "Event", "Condition", "Barrier",
     "Pipe", "Connection", "connection", "SharedMemory", "Value", "Array", "Dict", "ABSENT", "List",
-    "Pool", "AsyncResult", "MapResult", "PoolTask", "PoolTaskError",
+    "Pool", "AsyncResult", "MapResult", "PoolTask", "PoolTaskError", "PoolExecutor",
     "unlink", "list_objects", "stat", "peek", "gc", "namespace",
     "PolyipcError", "TimeoutError", "Empty", "Full", "Closed", "NotFound", "Exists", "InvalidArgument",
     "InvalidJSON", "TooLarge", "PermissionDenied", "OwnerDead", "Incompatible", "NoMemory", "NotOwner", "Broken",

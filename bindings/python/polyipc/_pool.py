@@ -421,7 +421,7 @@ class _Completions:
         # thread holds it while it runs (the results it waits for do too).
         self._cond = threading.Condition(threading.Lock())
         self._waiting = set()  # AsyncResults with callbacks that have not returned yet
-        self._jobs = 0         # map_async calls running
+        self._jobs = set()     # the threads of the map_async calls running
         self._thread = None
 
     def add(self, r):
@@ -450,21 +450,33 @@ class _Completions:
                 self._cond.wait(left)
             return True
 
-    def job_started(self):
+    def job_started(self, thread):
         with self._cond:
-            self._jobs += 1
+            self._jobs.add(thread)
 
-    def job_ended(self):
+    def job_ended(self, thread):
         with self._cond:
-            self._jobs -= 1
+            self._jobs.discard(thread)
             self._cond.notify_all()
+
+    def after_close(self, timeout=1.0):
+        """After the handle closed (terminate()): waits for this handle's own threads to leave
+        the library (within a wait slice), so that the handle, its result queue with it, is
+        released when terminate() returns. Never for the calling thread (a callback's)."""
+        me = threading.current_thread()
+        with self._cond:
+            threads = [t for t in (self._thread, *self._jobs) if t is not None and t is not me]
+        deadline = _monotonic() + timeout
+        for t in threads:
+            t.join(max(0.0, deadline - _monotonic()))
 
     def wait_idle(self, deadline):
         """True once no callback waits and no map_async call runs; False at the deadline. A
         callback's own thread does not wait for itself."""
         mine = getattr(_running, "result", None)
+        me = threading.current_thread()
         with self._cond:
-            while len(self._waiting) - (mine in self._waiting) or self._jobs:
+            while len(self._waiting) - (mine in self._waiting) or len(self._jobs) - (me in self._jobs):
                 left = None if deadline is None else deadline - _monotonic()
                 if left is not None and left <= 0:
                     return False
@@ -903,7 +915,6 @@ class Pool(HandleOwner):
     def _map_async(self, func, calls, chunksize, callbacks):
         self._handle.check()
         result = MapResult(self, func, len(calls))
-        self._completions.job_started()
 
         def run():
             try:
@@ -914,9 +925,11 @@ class Pool(HandleOwner):
                 # A map cut short by terminate() runs no callback (as an apply_async's).
                 result._set(ok, value, callbacks if ok or not self._handle.closed else None)
             finally:
-                self._completions.job_ended()
+                self._completions.job_ended(thread)
 
-        threading.Thread(target=run, name=f"polyipc-pool-{self._name}-map", daemon=True).start()
+        thread = threading.Thread(target=run, name=f"polyipc-pool-{self._name}-map", daemon=True)
+        self._completions.job_started(thread)
+        thread.start()
         return result
 
     def _map_calls(self, func, calls, chunksize):
@@ -1101,8 +1114,10 @@ class Pool(HandleOwner):
         """Releases this handle (not the pool: see polyipc.unlink; workers elsewhere go on).
         Results still to come to it are dropped, and its result queue is removed. Tasks this
         handle took and has not finished are given back when released (the native pool is
-        closed after the last of them). Idempotent; leaving `with` calls it."""
+        closed after the last of them). Idempotent; leaving `with` calls it. Waits (a wait
+        slice at most) for the handle's completion thread and map_async calls to end."""
         self._handle.close()
+        self._completions.after_close()
 
     def stat(self):
         """The pool's task queue (kind "pool") and this handle's results_pending, as a dict."""

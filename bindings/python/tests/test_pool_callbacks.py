@@ -147,9 +147,15 @@ def test_terminate_ends_the_completion_thread_and_drops_the_callbacks(qname):
     p = polyipc.Pool(qname("pool"))
     for i in range(5):
         p.apply_async("nobody_serves", (i,), callback=ran.append, error_callback=ran.append)
+    m = p.map_async("nobody_serves", range(3), callback=ran.append, error_callback=ran.append)
     assert completion_threads(p)
     p.terminate()
-    wait_until("the completion thread ends after terminate()", lambda: not completion_threads(p))
+    # Its own threads left the library before terminate() returned: the handle, and its result
+    # queue with it, are gone already.
+    assert not completion_threads(p)
+    assert not [o["name"] for o in polyipc.list_objects() if o["name"].startswith(p.name + ".results")]
+    with pytest.raises(ValueError, match="is closed"):
+        m.get(timeout=10)
     assert ran == []
 
 
