@@ -147,6 +147,27 @@ def map_chunks(run, langs, submitter, tasks, chunk):
     run.rm(pool)
 
 
+def complete(run, langs, tasks):
+    """Results nobody waits for: submitters in Python (callbacks), Go (a select on Done),
+    Java (CompletableFuture) and C# (await) each put all their tasks in at once and let the
+    handle's completion thread receive the results, from workers in every language."""
+    submitters = [l for l in ("python", "go", "java", "csharp") if l in langs]
+    head = (f"interop pool complete ({len(submitters)} submitters x {tasks} tasks, nobody waiting; "
+            f"{len(langs)} workers)")
+    pool = "pool.complete"
+    run.rm(pool)
+    workers = start_workers(run, langs, pool, head, "pool.complete.work")
+    if workers is None:
+        return
+    subs = [Agent(run, l, ["pool-complete", pool, str(tasks)], f"pool.complete.{l}") for l in submitters]
+    if not finish_round(run, head, pool, subs, workers):
+        return
+    problems = [f"{s.lang}: {s.output().strip()[-200:]}" for s in subs if f"results ok {tasks}" not in s.output()]
+    counts = check_served(workers, tasks * len(subs), problems)
+    report(run, head, problems, f"every result through the completion path (served by {counts})")
+    run.rm(pool)
+
+
 def run_all(run, agent_class, langs, which):
     global Agent
     Agent = agent_class
@@ -158,6 +179,8 @@ def run_all(run, agent_class, langs, which):
         kill(run, langs, 20)
     if "cancel" in which:
         cancel(run, langs, 400)
+    if "complete" in which:
+        complete(run, langs, 200)
     if "map" in which:
         for submitter in ("python", "go"):
             if submitter in langs:

@@ -365,7 +365,7 @@ def main():
     ip = sub.add_parser("ipc", help="Pipes, shared memory and Values across languages")
     ip.add_argument("scenarios", nargs="?", default="pipe,eof,shm,counter,dict,list,watch")
     po = sub.add_parser("pool", help="Worker pools across languages")
-    po.add_argument("scenarios", nargs="?", default="serve,kill,cancel,map")
+    po.add_argument("scenarios", nargs="?", default="serve,kill,cancel,map,complete")
     args = ap.parse_args()
     if args.cli is None:
         args.cli = os.path.join(os.path.dirname(os.path.abspath(args.agents)), "..", "..", "cli", "polyipc")

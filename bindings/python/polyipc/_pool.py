@@ -729,17 +729,20 @@ class Pool(HandleOwner):
         return results
 
     # ---- submitting -------------------------------------------------------------
-    def submit(self, func, args=None, *, timeout=None):
+    def submit(self, func, args=None, *, timeout=None, callback=None, error_callback=None):
         """Submits func with `args` sent as one JSON value, as it is (None: null; a list: an
         array; a dict: an object; a str: a string ...). Waits for room in the pool:
         queue.Full (polyipc.Full) when there is none within timeout seconds; polyipc.Closed
-        (an EOFError) after close(). Returns the task's AsyncResult."""
-        return self._submit_text(func, _encode(args), timeout)
+        (an EOFError) after close(). Returns the task's AsyncResult. callback and
+        error_callback as apply_async's."""
+        callbacks = _check_callbacks(callback, error_callback)
+        return self._submit_text(func, _encode(args), timeout, callbacks)
 
-    def submit_json(self, func, args_json, *, timeout=None):
+    def submit_json(self, func, args_json, *, timeout=None, callback=None, error_callback=None):
         """submit() with the arguments already in JSON (str or bytes). polyipc.InvalidJSON
         when they are not JSON."""
-        return self._submit_text(func, args_json, timeout)
+        callbacks = _check_callbacks(callback, error_callback)
+        return self._submit_text(func, args_json, timeout, callbacks)
 
     def apply_async(self, func, args=(), kwds=None, callback=None, error_callback=None):
         """Submits the call func(*args) (a JSON array of args) or func(**kwds) (a JSON object)

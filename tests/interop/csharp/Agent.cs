@@ -996,7 +996,7 @@ namespace Polyipc.Interop
 
         // ---- worker pools ----------------------------------------------------------------------
 
-        private static readonly HashSet<string> PoolCommands = new HashSet<string> { "pool-work", "pool-submit" };
+        private static readonly HashSet<string> PoolCommands = new HashSet<string> { "pool-work", "pool-submit", "pool-complete" };
 
         /// The five functions every worker serves (README "Worker pools").
         private static Dictionary<string, Func<JToken, object>> PoolHandlers()
@@ -1117,25 +1117,57 @@ namespace Polyipc.Interop
                     }
                     long i;
                     if (!outstanding.TryGetValue(r.Id, out i)) throw new Failure("a result for no outstanding task: " + r.MessageJson);
-                    string function;
-                    JToken a, expected;
-                    bool expectOk;
-                    PoolTaskOf(i, out function, out a, out expectOk, out expected);
-                    JToken message = Decode(r.MessageJson); // exact numbers
-                    JToken got = message[expectOk ? "result" : "error"];
-                    string diff = message["ok"] == null || message["ok"].Type != JTokenType.Boolean || (bool)message["ok"] != expectOk
-                        ? "ok is " + Show(message["ok"])
-                        : Diff(got, expected, expectOk ? "result" : "error");
-                    if (diff != null)
-                    {
-                        string text = "task " + i + " (" + function + "): expected " + (expectOk ? "result " : "error ") +
-                                      Show(expected) + ", got " + r.MessageJson + " (" + diff + ")";
-                        Console.WriteLine(text);
-                        throw new Failure(text);
-                    }
+                    PoolCheck(i, r);
                     outstanding.Remove(r.Id);
                     ++checkedCount;
                 }
+                Console.WriteLine("results ok " + n);
+            }
+        }
+
+        /// Fails unless r, received, is the outcome task i of pool-submit must have.
+        private static void PoolCheck(long i, PoolResult r)
+        {
+            string function;
+            JToken a, expected;
+            bool expectOk;
+            PoolTaskOf(i, out function, out a, out expectOk, out expected);
+            JToken message = Decode(r.MessageJson); // exact numbers
+            JToken got = message[expectOk ? "result" : "error"];
+            string diff = message["ok"] == null || message["ok"].Type != JTokenType.Boolean || (bool)message["ok"] != expectOk
+                ? "ok is " + Show(message["ok"])
+                : Diff(got, expected, expectOk ? "result" : "error");
+            if (diff != null)
+            {
+                string text = "task " + i + " (" + function + "): expected " + (expectOk ? "result " : "error ") +
+                              Show(expected) + ", got " + r.MessageJson + " (" + diff + ")";
+                Console.WriteLine(text);
+                throw new Failure(text);
+            }
+        }
+
+        /// pool-complete POOL N: the tasks of pool-submit, all submitted at once and awaited
+        /// together (Task.WhenAll of WaitAsync: the handle's completion thread receives the
+        /// results, nobody Waits); then each checked.
+        private static void PoolComplete(string name, long n)
+        {
+            using (var pool = Pool.Open(name))
+            {
+                var results = new System.Collections.Generic.List<PoolResult>();
+                for (long i = 0; i < n; ++i)
+                {
+                    string fn;
+                    JToken args, want;
+                    bool ok;
+                    PoolTaskOf(i, out fn, out args, out ok, out want);
+                    results.Add(pool.SubmitJson(fn, args.ToString(Formatting.None), Timeout));
+                }
+                System.Threading.Tasks.Task all = System.Threading.Tasks.Task.WhenAll(results.Select(r => r.WaitAsync()));
+                // The "fail" tasks fault it: only its end counts here, each is checked below.
+                if (!all.ContinueWith(t => { }, System.Threading.Tasks.TaskContinuationOptions.ExecuteSynchronously).Wait(Timeout))
+                    throw new Failure(results.Count(r => r.IsCompleted) + " of " + n + " results came within " +
+                                      Timeout.TotalSeconds + " s");
+                for (int i = 0; i < n; ++i) PoolCheck(i, results[i]);
                 Console.WriteLine("results ok " + n);
             }
         }
@@ -1146,9 +1178,10 @@ namespace Polyipc.Interop
             if (a[0] == "pool-work" && a.Length == 2) PoolWork(a[1], -1);
             else if (a[0] == "pool-work" && a.Length == 4 && a[2] == "--hang-after") PoolWork(a[1], long.Parse(a[3]));
             else if (a[0] == "pool-submit" && a.Length == 3) PoolSubmit(a[1], long.Parse(a[2]));
+            else if (a[0] == "pool-complete" && a.Length == 3) PoolComplete(a[1], long.Parse(a[2]));
             else
             {
-                Console.Error.WriteLine("usage: agent pool-work POOL [--hang-after K] | pool-submit POOL N");
+                Console.Error.WriteLine("usage: agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-complete POOL N");
                 return 2;
             }
             return 0;
@@ -1206,7 +1239,7 @@ namespace Polyipc.Interop
                 else
                 {
                     Console.Error.WriteLine("usage: agent produce|consume QUEUE N ID | many-consume|jobs-consume QUEUE OUT [--hang-after K] | " +
-                                            "pool-work POOL [--hang-after K] | pool-submit POOL N");
+                                            "pool-work POOL [--hang-after K] | pool-submit POOL N | pool-complete POOL N");
                     return 2;
                 }
                 return 0;

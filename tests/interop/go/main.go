@@ -403,6 +403,8 @@ func run(ctx context.Context, a []string) error {
 		return poolSubmit(ctx, a[1], num(a[2]))
 	case len(a) == 4 && a[0] == "pool-map":
 		return poolMap(ctx, a[1], num(a[2]), int(num(a[3])))
+	case len(a) == 3 && a[0] == "pool-complete":
+		return poolComplete(ctx, a[1], num(a[2]))
 	case len(a) == 3 && a[0] == "dump":
 		b, err := json.Marshal(message(a[2], num(a[1])))
 		if err == nil {
@@ -425,7 +427,7 @@ func run(ctx context.Context, a []string) error {
 		"       agent pipe-ping|pipe-pong PIPE N ID | pipe-send PIPE K ID [--hang] | pipe-eof PIPE ID | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID\n"+
 		"       agent dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID | list-check LIST LANGS N ID\n"+
 		"       agent dict-relay DICT INDEX COUNT ROUNDS ID\n"+
-		"       agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-map POOL N CHUNK")
+		"       agent pool-work POOL [--hang-after K] | pool-submit POOL N | pool-map POOL N CHUNK | pool-complete POOL N")
 	os.Exit(2)
 	return nil
 }

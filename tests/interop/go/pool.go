@@ -3,6 +3,7 @@
 //	agent pool-work POOL [--hang-after K]
 //	agent pool-submit POOL N
 //	agent pool-map POOL N CHUNK
+//	agent pool-complete POOL N
 package main
 
 import (
@@ -13,6 +14,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	polyipc "github.com/polyipc/polyipc/bindings/go"
 )
@@ -159,6 +161,42 @@ func poolSubmit(ctx context.Context, name string, n int64) error {
 			return err
 		}
 		checked++
+	}
+	fmt.Printf("results ok %d\n", n)
+	return nil
+}
+
+// poolComplete submits the tasks of pool-submit all at once and waits for
+// each by a select on its Future's Done, with no goroutine in Wait: the
+// handle's receiver takes the results; then checks each.
+func poolComplete(ctx context.Context, name string, n int64) error {
+	p, err := polyipc.OpenPool(name)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	futures := make([]*polyipc.Future, n)
+	for i := range futures {
+		fn, args, _, _ := poolTask(int64(i))
+		c, cancel := context.WithTimeout(ctx, timeout)
+		futures[i], err = p.Submit(c, fn, args)
+		cancel()
+		if err != nil {
+			return failf("submit task %d (%s): %v", i, fn, err)
+		}
+	}
+	deadline := time.After(timeout)
+	for i, f := range futures {
+		select {
+		case <-f.Done():
+		case <-deadline:
+			return failf("task %d: Done did not close within %v", i, timeout)
+		}
+	}
+	for i, f := range futures {
+		if err := checkPoolResult(ctx, f, int64(i)); err != nil {
+			return err
+		}
 	}
 	fmt.Printf("results ok %d\n", n)
 	return nil

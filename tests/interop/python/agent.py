@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import struct
 import sys
+import threading
 import time
 import warnings
 
@@ -719,7 +720,37 @@ def pool_map(name, n, chunk):
     print(f"results ok {n}")
 
 
-POOL_USAGE = "pool-work POOL [--hang-after K] | pool-submit POOL N | pool-map POOL N CHUNK"
+def pool_complete(name, n):
+    """The tasks of pool-submit, all submitted at once, their results taken by the handle's
+    completion thread (callbacks), with nobody waiting for any of them; then each checked."""
+    outcomes = {}
+    all_in = threading.Event()
+    lock = threading.Lock()
+
+    def outcome(i, ok):
+        def record(value):
+            with lock:
+                outcomes[i] = (ok, value.text if not ok and isinstance(value, polyipc.PoolTaskError) else value)
+                if len(outcomes) == n:
+                    all_in.set()
+        return record
+
+    with polyipc.Pool(name) as pool:
+        for i in range(n):
+            fn, args, _, _ = pool_expect(i)
+            pool.submit(fn, args, timeout=TIMEOUT, callback=outcome(i, True), error_callback=outcome(i, False))
+        if not all_in.wait(TIMEOUT):
+            raise Failure(f"{len(outcomes)} of {n} callbacks ran within {TIMEOUT:g} s")
+    for i in range(n):
+        fn, args, ok, want = pool_expect(i)
+        got_ok, got = outcomes[i]
+        if got_ok != ok or diff(got, want):
+            raise Failure(f"task {i} ({fn} {show(args)}): expected {'result' if ok else 'error'} {show(want)}, "
+                          f"got {'result' if got_ok else 'error'} {show(got)}")
+    print(f"results ok {n}")
+
+
+POOL_USAGE = "pool-work POOL [--hang-after K] | pool-submit POOL N | pool-map POOL N CHUNK | pool-complete POOL N"
 
 
 def pool_main(argv):
@@ -732,7 +763,9 @@ def pool_main(argv):
             pool_submit(args[0], int(args[1]))
         elif cmd == "pool-map" and len(args) == 3:
             pool_map(args[0], int(args[1]), int(args[2]))
-        elif cmd in ("pool-work", "pool-submit", "pool-map"):
+        elif cmd == "pool-complete" and len(args) == 2:
+            pool_complete(args[0], int(args[1]))
+        elif cmd in ("pool-work", "pool-submit", "pool-map", "pool-complete"):
             raise SystemExit(f"python agent: bad command line: {' '.join(argv[1:])}\nusage: agent {POOL_USAGE}")
         else:
             return None

@@ -36,6 +36,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -713,6 +714,38 @@ public final class Agent {
     System.out.println("results ok " + n);
   }
 
+  /**
+   * pool-complete POOL N: the tasks of pool-submit, all submitted at once, each turned into a
+   * CompletableFuture that the handle's completion thread completes with no get(); once all are done, each
+   * checked.
+   */
+  private static void poolComplete(String name, long n) throws Exception {
+    final Duration timeout = Duration.ofMillis(TIMEOUT_MS);
+    try (Pool pool = Pool.open(name)) {
+      List<PoolResult<JsonNode>> results = new ArrayList<>();
+      List<CompletableFuture<JsonNode>> futures = new ArrayList<>();
+      for (long i = 0; i < n; ++i) {
+        PoolResult<JsonNode> r = pool.offer(poolFunction(i), poolArgs(i), timeout);
+        if (r == null) throw new Failure("submit of task " + i + ": no room within " + TIMEOUT_MS + " ms");
+        results.add(r);
+        futures.add(r.toCompletableFuture());
+      }
+      try {
+        CompletableFuture.allOf(futures.toArray(new CompletableFuture<?>[0]))
+            .exceptionally(e -> null) // the "fail" tasks: checked below
+            .get(TIMEOUT_MS, TimeUnit.MILLISECONDS);
+      } catch (TimeoutException e) {
+        long done = futures.stream().filter(CompletableFuture::isDone).count();
+        throw new Failure(done + " of " + n + " futures completed within " + TIMEOUT_MS + " ms");
+      }
+      for (int i = 0; i < n; ++i) {
+        String d = poolCheck(i, results.get(i));
+        if (d != null) throw new Failure(d);
+      }
+    }
+    System.out.println("results ok " + n);
+  }
+
   // ---- the dict and list scenarios (../README.md) ------------------------------------------------------
 
   static String dictKey(String lang) {
@@ -906,6 +939,8 @@ public final class Agent {
       poolWork(a[1], Long.parseLong(a[3]));
     } else if (a.length == 3 && cmd.equals("pool-submit")) {
       poolSubmit(a[1], Long.parseLong(a[2]));
+    } else if (a.length == 3 && cmd.equals("pool-complete")) {
+      poolComplete(a[1], Long.parseLong(a[2]));
     } else if (a.length == 3 && cmd.equals("dump")) {
       System.out.println(MAPPER.writeValueAsString(message(a[2], Long.parseLong(a[1]))));
     } else {
@@ -918,7 +953,7 @@ public final class Agent {
               + " | shm-write|shm-check SHM SIZE SEED ID | counter ARRAY N ID"
               + " | dict-write DICT N ID | dict-check DICT LANGS ID | list-append LIST N ID"
               + " | list-check LIST LANGS N ID | dict-relay DICT INDEX COUNT ROUNDS ID"
-              + " | pool-work POOL [--hang-after K] | pool-submit POOL N");
+              + " | pool-work POOL [--hang-after K] | pool-submit POOL N | pool-complete POOL N");
       System.exit(2);
     }
   }
