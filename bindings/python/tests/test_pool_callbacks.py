@@ -92,6 +92,20 @@ def test_error_callback_gets_what_get_raises_and_a_raising_callback_stops_nothin
     assert "ZeroDivisionError" in err
 
 
+def test_submit_and_submit_json_take_callbacks_too(pool, worker):
+    got = []
+    done = threading.Event()
+
+    def record(v):
+        got.append(v.text if isinstance(v, polyipc.PoolTaskError) else v)
+        if len(got) == 2:
+            done.set()
+
+    pool.submit("fail", "as is", error_callback=record)  # a bare JSON string, as no apply_async sends
+    pool.submit_json("square", b"[9]", callback=record)
+    assert done.wait(30) and sorted(got, key=str) == [81, "RuntimeError: as is"]
+
+
 def test_get_returns_after_the_callback_ran_whoever_received_the_result(pool):
     # No worker: this thread plays it, so the order of events is ours to choose.
     ran = []
