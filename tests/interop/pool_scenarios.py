@@ -126,6 +126,24 @@ def cancel(run, langs, tasks):
     run.rm(pool)
 
 
+def submitters_round(run, langs, name, head, submitters, tasks, what):
+    """A worker in every language serves pool `pool.<name>` while each (lang, argv) of
+    `submitters` runs `agent lang argv[0] POOL argv[1:]`; each must end with `results ok
+    <tasks>`, and the workers' served counts must add up to all their tasks."""
+    pool = f"pool.{name}"
+    run.rm(pool)
+    workers = start_workers(run, langs, pool, head, f"pool.{name}.work")
+    if workers is None:
+        return
+    subs = [Agent(run, lang, [argv[0], pool, *argv[1:]], f"pool.{name}.{lang}") for lang, argv in submitters]
+    if not finish_round(run, head, pool, subs, workers):
+        return
+    problems = [f"{s.lang}: {s.output().strip()[-200:]}" for s in subs if f"results ok {tasks}" not in s.output()]
+    counts = check_served(workers, tasks * len(subs), problems)
+    report(run, head, problems, f"{what} (served by {counts})")
+    run.rm(pool)
+
+
 def map_chunks(run, langs, submitter, tasks, chunk):
     """A map (Python's Pool.starmap, Go's Pool.Map) sends its arguments as JSON
     arrays, `chunk` tasks to a pool message; a worker in every language takes
@@ -133,39 +151,18 @@ def map_chunks(run, langs, submitter, tasks, chunk):
     back to the map in order, as arrays."""
     head = (f"interop pool map ({submitter} maps {tasks} tasks, {chunk} to a chunk; "
             f"{len(langs)} workers)")
-    pool = "pool.map"
-    run.rm(pool)
-    workers = start_workers(run, langs, pool, head, "pool.map.work")
-    if workers is None:
-        return
-    s = Agent(run, submitter, ["pool-map", pool, str(tasks), str(chunk)], f"pool.map.{submitter}")
-    if not finish_round(run, head, pool, [s], workers):
-        return
-    problems = [] if f"results ok {tasks}" in s.output() else [s.output().strip()[-200:]]
-    counts = check_served(workers, tasks, problems)
-    report(run, head, problems, f"every result in order (served by {counts})")
-    run.rm(pool)
+    submitters_round(run, langs, "map", head, [(submitter, ["pool-map", str(tasks), str(chunk)])], tasks,
+                     "every result in order")
 
 
 def complete(run, langs, tasks):
     """Results nobody waits for: submitters in Python (callbacks), Go (a select on Done),
     Java (CompletableFuture) and C# (await) each put all their tasks in at once and let the
     handle's completion thread receive the results, from workers in every language."""
-    submitters = [l for l in ("python", "go", "java", "csharp") if l in langs]
+    submitters = [(l, ["pool-complete", str(tasks)]) for l in ("python", "go", "java", "csharp") if l in langs]
     head = (f"interop pool complete ({len(submitters)} submitters x {tasks} tasks, nobody waiting; "
             f"{len(langs)} workers)")
-    pool = "pool.complete"
-    run.rm(pool)
-    workers = start_workers(run, langs, pool, head, "pool.complete.work")
-    if workers is None:
-        return
-    subs = [Agent(run, l, ["pool-complete", pool, str(tasks)], f"pool.complete.{l}") for l in submitters]
-    if not finish_round(run, head, pool, subs, workers):
-        return
-    problems = [f"{s.lang}: {s.output().strip()[-200:]}" for s in subs if f"results ok {tasks}" not in s.output()]
-    counts = check_served(workers, tasks * len(subs), problems)
-    report(run, head, problems, f"every result through the completion path (served by {counts})")
-    run.rm(pool)
+    submitters_round(run, langs, "complete", head, submitters, tasks, "every result through the completion path")
 
 
 def run_all(run, agent_class, langs, which):

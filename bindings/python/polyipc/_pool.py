@@ -440,15 +440,13 @@ class _Completions:
             self._waiting.discard(r)
             self._cond.notify_all()
 
+    def _wait_for(self, predicate, deadline):
+        with self._cond:
+            return self._cond.wait_for(predicate, None if deadline is None else max(0.0, deadline - _monotonic()))
+
     def wait_ran(self, r, deadline):
         """True once r's callbacks returned (another thread runs them); False at the deadline."""
-        with self._cond:
-            while not r._callbacks_ran:
-                left = None if deadline is None else deadline - _monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
+        return self._wait_for(lambda: r._callbacks_ran, deadline)
 
     def job_started(self, thread):
         with self._cond:
@@ -475,13 +473,8 @@ class _Completions:
         callback's own thread does not wait for itself."""
         mine = getattr(_running, "result", None)
         me = threading.current_thread()
-        with self._cond:
-            while len(self._waiting) - (mine in self._waiting) or len(self._jobs) - (me in self._jobs):
-                left = None if deadline is None else deadline - _monotonic()
-                if left is not None and left <= 0:
-                    return False
-                self._cond.wait(left)
-            return True
+        return self._wait_for(lambda: len(self._waiting) == (mine in self._waiting) and
+                              len(self._jobs) == (me in self._jobs), deadline)
 
     def _run(self, pool):
         while True:
