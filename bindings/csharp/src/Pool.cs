@@ -1019,7 +1019,12 @@ namespace Polyipc
         /// <summary>The result deserialised by Newtonsoft.Json into a <typeparamref name="T"/> (see <see cref="Wait"/>).</summary>
         public T Get<T>(TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            JToken v = Wait(timeout, ct);
+            return As<T>(Wait(timeout, ct));
+        }
+
+        /// <summary>A result as a T, by Newtonsoft.Json with the pool's settings (Get and GetAsync).</summary>
+        private T As<T>(JToken v)
+        {
             return v.ToObject<T>(JsonSerializer.Create(pool.JsonSettings ?? new JsonSerializerSettings()));
         }
 
@@ -1054,8 +1059,7 @@ namespace Polyipc
         /// as there; a value that does not convert faults the task with the exception Get throws).</summary>
         public async Task<T> GetAsync<T>(CancellationToken ct = default(CancellationToken))
         {
-            JToken v = await WaitAsync(ct).ConfigureAwait(false);
-            return v.ToObject<T>(JsonSerializer.Create(pool.JsonSettings ?? new JsonSerializerSettings()));
+            return As<T>(await WaitAsync(ct).ConfigureAwait(false));
         }
 
         /// <summary><c>await result</c>: <see cref="WaitAsync"/> without a token (see there, also for

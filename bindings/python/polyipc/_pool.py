@@ -185,7 +185,17 @@ def _report_callback_error(pool, what):
     traceback.print_exc()
 
 
-_running = threading.local()  # .result: the AsyncResult whose callback this thread runs
+_running = threading.local()  # .results: the AsyncResults whose callbacks this thread runs (nested: several)
+
+
+def _running_here():
+    """The AsyncResults whose callbacks this thread is running (a callback that receives another
+    result runs that one's too): their get() and join() here must not wait for themselves."""
+    try:
+        return _running.results
+    except AttributeError:
+        _running.results = []
+        return _running.results
 
 
 class AsyncResult:
@@ -198,7 +208,7 @@ class AsyncResult:
 
     __module__ = "polyipc"
     __slots__ = ("_pool", "id", "function", "_lock", "_done", "_ok", "_value", "_cancelled", "_callbacks",
-                 "_callbacks_ran", "_callbacks_runner", "__weakref__")
+                 "_callbacks_ran", "__weakref__")
 
     def __init__(self, pool, task_id, function, callbacks=None):
         self._pool = pool  # keeps the pool (and its handle) alive while a result is awaited
@@ -211,10 +221,9 @@ class AsyncResult:
         self._cancelled = False
         # [(callback, error_callback)] until the thread that received the result pops it
         # (list.pop is atomic: they run once); _callbacks_ran once they returned (waiters wait
-        # on the handle's _Completions); _callbacks_runner: the thread running them.
+        # on the handle's _Completions).
         self._callbacks = [callbacks] if callbacks is not None else None
         self._callbacks_ran = False
-        self._callbacks_runner = None
 
     def _set(self, message):
         """Stores the result message {"id":..,"ok":..,"result"|"error":..[,"cancelled":true]}."""
@@ -268,8 +277,8 @@ class AsyncResult:
             callback, error_callback = pending.pop()
         except IndexError:  # another thread popped them first: it runs them
             return
-        self._callbacks_runner = threading.get_ident()
-        outer, _running.result = getattr(_running, "result", None), self
+        running = _running_here()
+        running.append(self)
         try:
             if self._ok:
                 if callback is not None:
@@ -279,14 +288,14 @@ class AsyncResult:
         except Exception:  # noqa: BLE001 - a callback's error must not stop result delivery
             _report_callback_error(self._pool, f"task {self.id} ({self.function!r})")
         finally:
-            _running.result = outer
+            running.pop()
             self._callbacks_ran = True
             self._pool._completions.ran(self)
 
     def _await_callbacks(self, deadline):
         """True once this result's callbacks have returned (at once without callbacks, or in
         the thread running them)."""
-        if self._callbacks is None or self._callbacks_ran or self._callbacks_runner == threading.get_ident():
+        if self._callbacks is None or self._callbacks_ran or self in _running_here():
             return True
         return self._pool._completions.wait_ran(self, deadline)
 
@@ -471,9 +480,9 @@ class _Completions:
     def wait_idle(self, deadline):
         """True once no callback waits and no map_async call runs; False at the deadline. A
         callback's own thread does not wait for itself."""
-        mine = getattr(_running, "result", None)
+        mine = _running_here()
         me = threading.current_thread()
-        return self._wait_for(lambda: len(self._waiting) == (mine in self._waiting) and
+        return self._wait_for(lambda: len(self._waiting) == sum(r in self._waiting for r in mine) and
                               len(self._jobs) == (me in self._jobs), deadline)
 
     def _run(self, pool):
