@@ -93,7 +93,8 @@ func (p *Pool) Name() string { return p.s.name }
 // handles and processes (use Unlink to remove the name). The results still
 // to come for this handle's tasks are dropped: their Futures are done (Done
 // closes) and Wait fails with ErrHandleClosed, as do calls in flight on
-// other goroutines. Close is idempotent.
+// other goroutines. A result already taken by a call in flight reaches its
+// Future first (Close waits for that call). Close is idempotent.
 //
 // A Task refers to the handle it was taken through, so while Tasks of this
 // handle are open (neither finished nor given back), Close refuses with an
@@ -484,8 +485,14 @@ type resultMessage struct {
 	Error     string          `json:"error"`
 }
 
+// beforeHandOver, when set (by tests only), runs in deliver before anything else.
+var beforeHandOver func()
+
 // deliver hands a result message to the Future of its task and returns it.
 func (p *Pool) deliver(msg []byte) (*Future, error) {
+	if beforeHandOver != nil {
+		beforeHandOver()
+	}
 	var r resultMessage
 	if err := json.Unmarshal(msg, &r); err != nil || r.ID == 0 {
 		return nil, newError(StatusInvalidJSON, err, "pool '%s': a result that does not parse: %.200s", p.s.name, msg)
@@ -567,17 +574,12 @@ func (p *Pool) receiveWatched() {
 			return
 		}
 		p.fmu.Unlock()
-		var msg []byte
-		ended, err := p.s.slice(context.Background(), "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
-			msg = h.Result(0, timeoutNs)
-		})
+		_, ended, err := p.receive(context.Background(), 0)
 		if !ended {
 			continue
 		}
 		if err == nil {
-			if _, err = p.deliver(msg); err == nil {
-				continue
-			}
+			continue
 		}
 		// None is to come now (goroutines wait for them by id), the handle
 		// closed (failPending ended the watched), or a result did not parse:
@@ -609,17 +611,11 @@ func (f *Future) await(ctx context.Context) error {
 	}
 	p := f.pool
 	for !isDone(f.done) {
-		var msg []byte
-		ended, err := p.s.slice(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
-			msg = h.Result(f.id, timeoutNs)
-		})
+		_, ended, err := p.receive(ctx, f.id)
 		if !ended {
 			continue // checking f.done: another goroutine may have its result
 		}
 		if err == nil {
-			if _, err := p.deliver(msg); err != nil {
-				return err
-			}
 			continue
 		}
 		if !errors.Is(err, ErrInvalidArg) || errors.Is(err, ErrHandleClosed) {
@@ -713,14 +709,31 @@ func (f *Future) Decode(ctx context.Context, v any) error {
 // this handle is to come (every one was returned), Next fails with
 // ErrInvalidArg.
 func (p *Pool) Next(ctx context.Context) (*Future, error) {
-	var msg []byte
+	var f *Future
+	var handOver error
 	err := p.s.wait(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
-		msg = h.Result(0, timeoutNs)
+		f, handOver = p.deliver(h.Result(0, timeoutNs))
 	})
 	if err != nil {
 		return nil, err
 	}
-	return p.deliver(msg)
+	return f, handOver
+}
+
+// receive waits one slice for the result of task id (0: any task) and hands
+// it to its Future within the same call: Close waits for calls in progress,
+// so a result taken before Close reaches its Future instead of being lost to
+// failPending. ended and err as syncHandle.slice; a result that does not
+// parse gives an error of StatusInvalidJSON.
+func (p *Pool) receive(ctx context.Context, id uint64) (f *Future, ended bool, err error) {
+	var handOver error
+	ended, err = p.s.slice(ctx, "result", func(h native.SwigcptrNativePool, timeoutNs int64) {
+		f, handOver = p.deliver(h.Result(id, timeoutNs))
+	})
+	if err == nil {
+		err = handOver
+	}
+	return f, ended, err
 }
 
 // ---- working --------------------------------------------------------------

@@ -167,3 +167,61 @@ func TestPoolDoneWaitAndNextShareResults(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A result that a Wait took just before Close still reaches its Future:
+// Close waits for the hand-over, and ends with ErrHandleClosed only the
+// Futures whose result had not come.
+func TestPoolResultTakenBeforeCloseIsNotLost(t *testing.T) {
+	p := openPool(t)
+	worker := must[*Pool](t)(OpenPool(p.Name()))
+	t.Cleanup(func() { _ = worker.Close() })
+	taken := submit(t, p, "f", 5)
+	other := submit(t, p, "f", 6)
+	task := takeNow(t, worker)
+	if task.ID() != taken.ID() {
+		t.Fatalf("took task %d, want %d", task.ID(), taken.ID())
+	}
+	took, release := make(chan struct{}), make(chan struct{})
+	beforeHandOver = func() { close(took); <-release }
+	t.Cleanup(func() { beforeHandOver = nil })
+	if err := task.Finish(25); err != nil {
+		t.Fatal(err)
+	}
+	var got []byte
+	waited := make(chan error, 1)
+	go func() {
+		r, err := taken.Wait(bg)
+		got = r
+		waited <- err
+	}()
+	select {
+	case <-took:
+	case <-time.After(30 * time.Second):
+		t.Fatal("Wait took no result within 30 s")
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- p.Close() }()
+	// Let the hand-over go on once Close waits for it (a writer pending on
+	// the handle's guard), or once Close returned without waiting.
+	end := time.Now().Add(30 * time.Second)
+	for len(closed) == 0 {
+		if !p.s.mu.TryRLock() {
+			break
+		}
+		p.s.mu.RUnlock()
+		if time.Now().After(end) {
+			t.Fatal("Close neither returned nor waited within 30 s")
+		}
+		time.Sleep(time.Millisecond) // polling another goroutine's state, bounded
+	}
+	close(release)
+	if err := <-waited; err != nil || string(got) != "25" {
+		t.Fatalf("Wait of the result taken before Close: %s, %v", got, err)
+	}
+	if err := <-closed; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Wait(bg); !errors.Is(err, ErrHandleClosed) {
+		t.Fatalf("Wait of a result that never came: %v", err)
+	}
+}

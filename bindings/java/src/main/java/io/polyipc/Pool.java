@@ -71,6 +71,8 @@ public final class Pool extends SyncHandle<NativePool> {
   private final AtomicInteger nextResultWaiters = new AtomicInteger(); // threads in nextResult()
   // The completion thread of PoolResult.toCompletableFuture(), started on demand.
   private final PoolCompletions completions = new PoolCompletions(this);
+  // Tests only: run by a thread that took a result message from the library, before it hands it over.
+  volatile Runnable beforeHandOver;
 
   private Pool(String name, NativePool handle, RefCount ref, ObjectMapper mapper) {
     super("pool", name, handle, ref::unref);
@@ -429,20 +431,25 @@ public final class Pool extends SyncHandle<NativePool> {
   private PoolResult<?> nextResultRaw(long timeoutNanos) throws InterruptedException {
     final byte[][] got = new byte[1][];
     int r;
-    nextResultWaiters.incrementAndGet();
+    completions.takeBegins();
     try {
-      r = sliced(timeoutNanos, "nextResult", (h, slice) -> {
-        try {
-          got[0] = h.result(0, slice);
-          return 1;
-        } catch (PolyipcTimeoutException e) {
-          return 0;
-        }
-      });
+      nextResultWaiters.incrementAndGet();
+      try {
+        r = sliced(timeoutNanos, "nextResult", (h, slice) -> {
+          try {
+            got[0] = h.result(0, slice);
+            return 1;
+          } catch (PolyipcTimeoutException e) {
+            return 0;
+          }
+        });
+      } finally {
+        nextResultWaiters.decrementAndGet();
+      }
+      return r == 0 ? null : deliver(got[0]);
     } finally {
-      nextResultWaiters.decrementAndGet();
+      completions.takeEnds();
     }
-    return r == 0 ? null : deliver(got[0]);
   }
 
   /** Whether a thread is in nextResult() (it would take a cancelled task's result: see PoolResult.cancel). */
@@ -482,6 +489,8 @@ public final class Pool extends SyncHandle<NativePool> {
    * Called outside the handle's read side (settling runs continuations of toCompletableFuture()).
    */
   PoolResult<?> deliver(byte[] message) {
+    final Runnable hook = beforeHandOver;
+    if (hook != null) hook.run();
     JsonNode m;
     try {
       m = Json.mapper().readTree(message);
@@ -517,6 +526,15 @@ public final class Pool extends SyncHandle<NativePool> {
    * f is settled. Returns when f is settled, or the slice ran out.
    */
   void fetch(PoolResult<?> f, long sliceNanos) {
+    completions.takeBegins();
+    try {
+      fetchTaking(f, sliceNanos);
+    } finally {
+      completions.takeEnds();
+    }
+  }
+
+  private void fetchTaking(PoolResult<?> f, long sliceNanos) {
     byte[] message;
     try {
       message = call(h -> h.result(f.id(), sliceNanos));
@@ -557,8 +575,10 @@ public final class Pool extends SyncHandle<NativePool> {
    * Releases this handle (the pool itself stays, for everyone). Idempotent; waits for calls in progress on
    * other threads (at most one wait slice), which then throw {@link HandleClosedException}. The futures of
    * {@link PoolResult#toCompletableFuture()} whose result has not come complete exceptionally with {@link
-   * HandleClosedException} (in this thread), and the completion thread ends within a slice (it is not waited
-   * for: it may be running a continuation that waits for this thread).
+   * HandleClosedException} (in this thread; or, while another thread hands over a result it took before the
+   * close, in that thread once it did: a result taken before the close reaches its future, so get() and the
+   * future agree), and the completion thread ends within a slice (it is not waited for: it may be running a
+   * continuation that waits for this thread).
    */
   @Override
   public void close() {

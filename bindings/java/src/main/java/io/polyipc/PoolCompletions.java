@@ -13,7 +13,10 @@ import java.util.concurrent.TimeUnit;
  * (native result(0), one slice at a time) and hands each to its {@link PoolResult} by the pool's deliver,
  * whose settle completes the future. Started by the first registration, it ends once nothing has been
  * registered for {@link #LINGER_NANOS} (waiting on the monitor meanwhile, never fetching), and a later
- * registration starts another. Closing the handle ends it and fails what is still registered.
+ * registration starts another. Closing the handle ends it and fails what is still registered, except that a
+ * result some thread took from the native pool before the close still reaches its future: while any thread
+ * is between taking a result and handing it over ({@link #takeBegins}, {@link #takeEnds}), the failing waits
+ * for the last of them, so get() and the future never disagree.
  *
  * <p>Locking: {@code lock} guards the registrations and the thread's state and is never held across a
  * native call, a delivery or a future's completion (whose continuations run user code), so neither
@@ -31,6 +34,7 @@ final class PoolCompletions {
   private final Set<PoolResult<?>> waiting = Collections.newSetFromMap(new IdentityHashMap<>()); // guarded by lock
   private Thread thread; // guarded by lock: the running completion thread, null when none
   private boolean closed; // guarded by lock
+  private int taking; // guarded by lock: threads in a native result call, or handing over what it returned
 
   PoolCompletions(Pool pool) {
     this.pool = pool;
@@ -47,9 +51,14 @@ final class PoolCompletions {
    */
   void register(PoolResult<?> r) {
     synchronized (lock) {
-      if (!closed && !pool.isClosing()) {
-        // settle() sets the message before it calls settled(): either it is set now, or settled() comes after.
-        if (r.isSettled()) return;
+      // settle() sets the message before it calls settled(): either it is set now, or settled() comes after.
+      if (r.isSettled()) return;
+      final boolean closing = closed || pool.isClosing();
+      if (closing && taking > 0) {
+        waiting.add(r); // its result may be in a taker's hands: the last takeEnds() fails it if not
+        return;
+      }
+      if (!closing) {
         waiting.add(r);
         if (thread != null) {
           lock.notifyAll(); // a lingering thread
@@ -77,6 +86,26 @@ final class PoolCompletions {
     }
   }
 
+  /**
+   * A thread is about to take a result from the native pool (result(id) or result(0)); takeEnds() must
+   * follow once it handed the result over, or took none.
+   */
+  void takeBegins() {
+    synchronized (lock) {
+      taking++;
+    }
+  }
+
+  /** The end of a takeBegins(): after a close, the last taker fails the futures whose result never came. */
+  void takeEnds() {
+    List<PoolResult<?>> pending;
+    synchronized (lock) {
+      if (--taking > 0 || !closed) return;
+      pending = takeWaiting();
+    }
+    fail(pending);
+  }
+
   /** Whether the completion thread runs (for tests). */
   boolean running() {
     synchronized (lock) {
@@ -93,11 +122,22 @@ final class PoolCompletions {
     List<PoolResult<?>> pending;
     synchronized (lock) {
       closed = true;
-      pending = new ArrayList<>(waiting);
-      waiting.clear();
       lock.notifyAll();
+      if (taking > 0) return; // a result taken before the close is still being handed over: takeEnds() fails
+      pending = takeWaiting();
     }
-    // Outside the lock: completing runs the futures' continuations.
+    fail(pending);
+  }
+
+  /** Empties the registrations; lock held. */
+  private List<PoolResult<?>> takeWaiting() {
+    List<PoolResult<?>> pending = new ArrayList<>(waiting);
+    waiting.clear();
+    return pending;
+  }
+
+  /** Outside the lock: completing runs the futures' continuations. */
+  private void fail(List<PoolResult<?>> pending) {
     for (PoolResult<?> r : pending) r.failCompletion(pool.closedError());
   }
 
@@ -136,6 +176,15 @@ final class PoolCompletions {
 
   /** One slice of collecting: a result delivered to its PoolResult (settling it completes its future), or none. */
   private void collectOne() {
+    takeBegins();
+    try {
+      collectOneTaking();
+    } finally {
+      takeEnds();
+    }
+  }
+
+  private void collectOneTaking() {
     byte[] message;
     try {
       message = pool.call(h -> h.result(0, SyncHandle.SLICE_NANOS));

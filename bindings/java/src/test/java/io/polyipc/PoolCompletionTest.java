@@ -22,6 +22,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -265,6 +266,46 @@ class PoolCompletionTest {
       assertNull(completionThread(pool));
     } finally {
       exec.shutdownNow();
+    }
+  }
+
+  /**
+   * A result the completion thread took just before close() still completes its future, with the value
+   * get() gives: close() fails only the futures whose result was not taken (here the other task's).
+   */
+  @Test
+  void aResultTakenBeforeCloseStillCompletesItsFuture() throws Exception {
+    String name = names.next("pool");
+    try (Pool worker = Pool.open(name)) {
+      Pool pool = Pool.builder(name).openOnly().open();
+      PoolResult<Integer> taken = pool.submit("square", 5, Integer.class);
+      PoolResult<Integer> notTaken = pool.submit("square", 6, Integer.class);
+      CountDownLatch took = new CountDownLatch(1);
+      CountDownLatch closed = new CountDownLatch(1);
+      pool.beforeHandOver = () -> {
+        took.countDown();
+        try {
+          closed.await(30, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      };
+      CompletableFuture<Integer> f = taken.toCompletableFuture();
+      CompletableFuture<Integer> g = notTaken.toCompletableFuture();
+      try (PoolTask t = takeNow(worker)) {
+        assertEquals(taken.id(), t.id());
+        t.complete(25);
+      }
+      assertTrue(took.await(30, TimeUnit.SECONDS), "the completion thread took the result");
+      pool.close();
+      assertFalse(f.isDone(), "failed while its result was being handed over");
+      assertFalse(g.isDone(), "failed before the hand-over ended");
+      closed.countDown();
+      assertEquals(25, f.get(30, TimeUnit.SECONDS));
+      assertEquals(25, taken.get(Duration.ZERO));
+      assertInstanceOf(HandleClosedException.class, failureOf(g));
+      assertThrows(HandleClosedException.class, () -> notTaken.get(Duration.ZERO));
+      awaitNoCompletionThread(pool);
     }
   }
 
