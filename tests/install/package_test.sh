@@ -10,6 +10,7 @@
 #   CONSUMER_DIR  tests/install/consumer            CMAKE, CC, PKG_CONFIG, READELF
 #   WORK_DIR      where the temporary dir goes      VERSION, MAJOR   PROJECT_VERSION(_MAJOR)
 #   GENERATOR, MAKE_PROGRAM  for the CMake consumer CLI         1 when the CLI is built
+#   PYTHON        the interpreter the Python binding was built for (empty: not built)
 set -eu
 
 TEST_NAME=package_test
@@ -19,6 +20,7 @@ BUILD_DIR=$ARG_BUILD_DIR; CONSUMER_DIR=$ARG_CONSUMER_DIR; WORK_DIR=$ARG_WORK_DIR
 CPACK=$ARG_CPACK; CMAKE=$ARG_CMAKE; CC=$ARG_CC; PKG_CONFIG=$ARG_PKG_CONFIG; READELF=$ARG_READELF
 VERSION=$ARG_VERSION; MAJOR=$ARG_MAJOR; GENERATOR=$ARG_GENERATOR; MAKE_PROGRAM=${ARG_MAKE_PROGRAM:-}
 CLI=${ARG_CLI:-0}
+PYTHON=${ARG_PYTHON:-}
 
 require_tools "$CPACK" "$CMAKE" "$CC" "$PKG_CONFIG" "$READELF" dpkg-deb
 
@@ -34,6 +36,7 @@ field() { dpkg-deb -f "$(deb "$1")" "$2"; }
 files() { dpkg-deb -c "$(deb "$1")" | awk '{ print $6 }' | sed 's|^\./|/|' | grep -v '/$' | sort; }
 packages="$LIB libpolyipc-dev"
 [ "$CLI" = 1 ] && packages="$packages polyipc"
+[ -n "$PYTHON" ] && packages="$packages python3-polyipc"
 for p in $packages; do
   [ -f "$(deb "$p")" ] || fail "no package $p: $(ls "$TMP/out")"
   [ "$(field "$p" Package)" = "$p" ] && [ "$(field "$p" Version)" = "$VERSION" ] \
@@ -63,6 +66,19 @@ field libpolyipc-dev Depends | grep -qF "$LIB (= $VERSION)" \
   || fail "libpolyipc-dev: Depends is '$(field libpolyipc-dev Depends)', not on $LIB (= $VERSION)"
 [ "$CLI" = 1 ] && { field polyipc Depends | grep -qF "$LIB (= $VERSION)" \
   || fail "polyipc: Depends is '$(field polyipc Depends)', not on $LIB (= $VERSION)"; }
+if [ -n "$PYTHON" ]; then
+  pydir=/usr/lib/python3/dist-packages/polyipc
+  files python3-polyipc | grep -qx "$pydir/__init__.py" || fail "python3-polyipc lacks $pydir/__init__.py"
+  [ "$(files python3-polyipc | grep -c "^$pydir/_polyipc_native\.cpython-.*\.so$")" = 1 ] \
+    || fail "python3-polyipc: not exactly one extension module in $pydir: $(files python3-polyipc)"
+  stray=$(files python3-polyipc | grep -v "^$pydir/[^/]*\.\(py\|so\)$" || true)
+  [ -z "$stray" ] || fail "python3-polyipc holds files outside $pydir: $stray"
+  pyver=$("$PYTHON" -c 'import sys; print("%d.%d %d.%d" % (sys.version_info[0], sys.version_info[1], sys.version_info[0], sys.version_info[1] + 1))')
+  for want in "$LIB (= $VERSION)" "python3 (>= ${pyver% *})" "python3 (<< ${pyver#* })"; do
+    field python3-polyipc Depends | grep -qF "$want" \
+      || fail "python3-polyipc: Depends is '$(field python3-polyipc Depends)', without $want"
+  done
+fi
 dpkg-deb -e "$(deb "$LIB")" "$TMP/control"
 grep -qx "libpolyipc $MAJOR $LIB (>= $VERSION)" "$TMP/control/shlibs" \
   || fail "$LIB: shlibs file is '$(cat "$TMP/control/shlibs" 2>/dev/null)'"
@@ -112,6 +128,31 @@ if [ "$CLI" = 1 ]; then
   [ "$(readlink -f "$loaded")" = "$(readlink -f "$ROOT/usr/lib/libpolyipc.so.$MAJOR")" ] \
     || fail "the packaged CLI loads '$loaded', not the packaged library"
   env -u LD_LIBRARY_PATH "$ROOT/usr/bin/polyipc" --help >/dev/null || fail "packaged 'polyipc --help' failed"
+fi
+
+if [ -n "$PYTHON" ]; then
+  step "the packaged Python binding ($PYTHON)"
+  # Nothing from the build tree: the package's directory on the path, and the
+  # extension's rpath ($ORIGIN/../../..) finding the packaged library.
+  env -u LD_LIBRARY_PATH PYTHONPATH="$ROOT/usr/lib/python3/dist-packages" PYTHONDONTWRITEBYTECODE=1 \
+    POLYIPC_NAMESPACE="package-test-$$" "$PYTHON" - "$ROOT" <<'PY' || fail "the packaged Python binding failed"
+import os
+import sys
+
+root = os.path.realpath(sys.argv[1])
+import polyipc
+
+assert os.path.realpath(polyipc.__file__).startswith(root + "/"), f"imported {polyipc.__file__}"
+with open("/proc/self/maps") as maps:
+    libs = {os.path.realpath(line.split()[-1]) for line in maps if "libpolyipc.so" in line}
+assert len(libs) == 1 and next(iter(libs)).startswith(root + "/usr/lib/"), f"loaded {libs}"
+q = polyipc.Queue("package-test", ephemeral=True)
+q.put({"from": "python3-polyipc", "n": [1, 2, 3]})
+got = q.get(timeout=5)
+assert got == {"from": "python3-polyipc", "n": [1, 2, 3]}, got
+q.close()
+print("python3-polyipc: imported from the package, loaded", next(iter(libs)), "and round-tripped a message")
+PY
 fi
 
 echo "package_test: OK ($packages)"
