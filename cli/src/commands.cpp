@@ -2,7 +2,9 @@
 
 #include <polyipc.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +28,7 @@ const char* const kExitCodeHelp =
     "  4  invalid input: POLYIPC_ERR_INVALID_JSON, INVALID_ARG (e.g. a bad name), OUT_OF_RANGE,\n"
     "     TOO_LARGE; nothing was changed\n"
     "  5  any other error (CLOSED, PERMISSION, INCOMPATIBLE, SYSTEM ...)\n"
+    "  6  submit: the task failed in its worker; its error text is on stderr\n"
     "Errors are printed on stderr as `polyipc: <message>`.\n"
     "Objects live in the namespace named by $POLYIPC_NAMESPACE (default \"default\").";
 
@@ -139,6 +142,9 @@ int open_event(const char* n, polyipc_event** out, polyipc_error* e) {
 }
 int open_semaphore(const char* n, polyipc_semaphore** out, polyipc_error* e) {
   return polyipc_semaphore_open(n, POLYIPC_OPEN_ONLY, 0, 0, nullptr, out, e);
+}
+int open_pool(const char* n, polyipc_pool** out, polyipc_error* e) {
+  return polyipc_pool_open(n, POLYIPC_OPEN_ONLY, nullptr, out, e);
 }
 int open_barrier(const char* n, polyipc_barrier** out, polyipc_error* e) {
   char* raw = nullptr;  // the parties must match: read them first
@@ -490,6 +496,87 @@ int cmd_peek(const Options& o) {
   }
   write_out(out);
   return kExitOk;
+}
+
+}  // namespace polyipc_cli
+
+namespace polyipc_cli {
+
+namespace {
+// The kind of object `name` holds ("queue", "pool", ...), from its stat.
+std::string kind_of(const std::string& name) {
+  char* raw = nullptr;
+  polyipc_error err{};
+  int rc = polyipc_stat_json(name.c_str(), &raw, &err);
+  LibText text(raw);
+  check(rc, err);
+  return field_text(parse_library_json(text.get(), ("stat of '" + name + "'").c_str()), "kind");
+}
+
+int64_t monotonic_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+}  // namespace
+
+int cmd_close(const Options& o) {
+  const std::string kind = kind_of(o.name);
+  polyipc_error err{};
+  std::string what;
+  if (kind == "queue") {
+    OpenedQueue q = open_queue(o.name, false);
+    check(polyipc_queue_close_writes(q.handle.get(), &err), err);
+    what = "closed for writing: getters take what is left, then get CLOSED";
+  } else if (kind == "pool") {
+    auto p = open_existing(open_pool, polyipc_pool_close, o.name);
+    check(polyipc_pool_close_tasks(p.get(), &err), err);
+    what = "closed: no more tasks; workers finish those left, then stop";
+  } else {
+    const bool vowel = std::string("aeiou").find(kind.front()) != std::string::npos;
+    throw Failure(kExitInvalid, "'" + o.name + "' is " + (vowel ? "an " : "a ") + kind +
+                                    ": close ends the stream of a queue or the tasks of a pool");
+  }
+  if (o.json) write_out(Json{{"name", o.name}, {"kind", kind}, {"closed", true}}.dump() + "\n");
+  else write_out(kind + " '" + o.name + "': " + what + "\n");
+  return kExitOk;
+}
+
+int cmd_submit(const Options& o) {
+  // One deadline for the room in the pool and then the result; by default none.
+  const int64_t timeout = o.timeout_given ? parse_timeout(o.timeout) : POLYIPC_FOREVER;
+  const int64_t deadline = timeout == POLYIPC_FOREVER ? 0 : monotonic_ns() + timeout;
+  auto left = [&] { return deadline == 0 ? POLYIPC_FOREVER : std::max<int64_t>(0, deadline - monotonic_ns()); };
+  const std::string args = o.message == "-" ? read_stdin() : o.message;
+  auto p = open_existing(open_pool, polyipc_pool_close, o.name);
+  uint64_t id = 0;
+  polyipc_error err{};
+  check(polyipc_pool_submit(p.get(), o.function.c_str(), args.data(), args.size(), left(), &id, &err), err);
+  char* raw = nullptr;
+  err = polyipc_error{};
+  const int rc = polyipc_pool_result(p.get(), id, left(), &raw, nullptr, &err);
+  LibText text(raw);
+  if (rc == POLYIPC_ERR_TIMEOUT) {
+    // Nobody will read the result once this handle is gone: take back a task
+    // no worker has started, so it does not run for nothing.
+    int cancelled = 0;
+    polyipc_pool_cancel(p.get(), id, &cancelled, nullptr);
+    throw Failure(kExitNoRoom, error_text(rc, err) + (cancelled ? " (the task was cancelled: no worker had taken it)"
+                                                                : " (a worker has the task; its result is dropped)"));
+  }
+  check(rc, err);
+  Json result = parse_library_json(text.get(), ("the result of task " + std::to_string(id)).c_str());
+  const bool ok = result.value("ok", false);
+  if (o.json) {
+    result["pool"] = o.name;
+    result["function"] = o.function;
+    write_out(result.dump() + "\n");
+  } else if (ok) {
+    write_out(result.value("result", Json()).dump() + "\n");
+  }
+  if (ok) return kExitOk;
+  throw Failure(kExitTaskFailed, "pool '" + o.name + "': task " + std::to_string(id) + " (" + o.function + ") " +
+                                     (result.value("cancelled", false) ? "was cancelled"
+                                                                       : "failed: " + field_text(result, "error")));
 }
 
 }  // namespace polyipc_cli

@@ -29,6 +29,7 @@ struct Options {
   uint64_t changes = 0;            // --watch: stop after this many changes (0: never)
   std::string interval = "1";      // top --interval, seconds
   uint64_t iterations = 0;         // top --iterations (0: until "q" or a signal)
+  std::string function;            // submit FUNCTION
 };
 
 int cmd_ls(const Options& o);
@@ -44,6 +45,8 @@ int cmd_barrier(const Options& o);  // abort / reset a barrier
 int cmd_dict(const Options& o);     // print, read, set or delete dict entries
 int cmd_list(const Options& o);     // print, read, append to or pop from a list
 int cmd_top(const Options& o);      // the counters of the namespace as rates, refreshed (top.cpp)
+int cmd_close(const Options& o);    // end a queue's stream or a pool's tasks
+int cmd_submit(const Options& o);   // submit a pool task, wait for its result and print it
 
 // "0" -> 0, "1.5" -> 1.5 s, "-1" / "forever" / "inf" -> POLYIPC_FOREVER, in ns.
 // Throws Failure(kExitUsage) for anything else.

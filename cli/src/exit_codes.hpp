@@ -13,6 +13,7 @@ enum ExitCode : int {
   kExitNoRoom = 3,    // POLYIPC_ERR_EMPTY / FULL / TIMEOUT: nothing to get, no room to put
   kExitInvalid = 4,   // POLYIPC_ERR_INVALID_JSON / INVALID_ARG / OUT_OF_RANGE / TOO_LARGE: bad input, nothing changed
   kExitOther = 5,     // every other status (CLOSED, PERMISSION, INCOMPATIBLE, SYSTEM ...)
+  kExitTaskFailed = 6,  // submit: the task failed in its worker (or was cancelled)
 };
 
 // The exit code of a polyipc_status.

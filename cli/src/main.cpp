@@ -37,6 +37,16 @@ int main(int argc, char** argv) {
         ->check(whole_number)
         ->needs(watch);
   };
+  // A --timeout whose default depends on the command: o.timeout_given says whether it was given.
+  auto add_timeout_option = [&](CLI::App* sub, const char* help) {
+    sub->add_option_function<std::string>(
+        "--timeout",
+        [&o](const std::string& v) {
+          o.timeout = v;
+          o.timeout_given = true;
+        },
+        help);
+  };
   auto command = [&](const char* name, const char* help, int (*fn)(const Options&)) {
     CLI::App* sub = app.add_subcommand(name, help);
     sub->add_flag("--json", o.json, "machine-readable JSON output");
@@ -75,14 +85,9 @@ int main(int argc, char** argv) {
 
   auto* get = command("get", "take one message from a queue and print it", cmd_get);
   get->add_option("NAME", o.name, "queue name")->required();
-  get->add_option_function<std::string>(
-      "--timeout",
-      [&o](const std::string& v) {
-        o.timeout = v;
-        o.timeout_given = true;
-      },
-      "seconds to wait for a message (default 0: an empty queue is an error, exit 3; -1 or 'forever' blocks; "
-      "with --until-closed, for each message, default forever)");
+  add_timeout_option(get,
+                     "seconds to wait for a message (default 0: an empty queue is an error, exit 3; -1 or 'forever' "
+                     "blocks; with --until-closed, for each message, default forever)");
   get->add_flag("--until-closed", o.until_closed,
                 "take and print every message, one per line, until the queue is closed for writing and drained "
                 "(then exit 0)");
@@ -90,6 +95,21 @@ int main(int argc, char** argv) {
   auto* peek = command("peek", "print the next messages of a queue without taking them", cmd_peek);
   peek->add_option("NAME", o.name, "queue name")->required();
   peek->add_option("--count", o.count, "at most this many messages (default 10)")->check(CLI::PositiveNumber);
+
+  auto* close = command("close",
+                        "end a queue's stream (getters drain it, then get CLOSED) or a pool's tasks (workers drain "
+                        "it, then stop)",
+                        cmd_close);
+  close->add_option("NAME", o.name, "queue or pool name")->required();
+
+  auto* submit = command("submit", "submit a task to a pool, wait for its result and print it", cmd_submit);
+  submit->add_option("POOL", o.name, "pool name")->required();
+  submit->add_option("FUNCTION", o.function, "the function a worker runs")->required();
+  submit->add_option("ARGS", o.message, "its arguments as JSON text (a worker passes them to the function in its language's way), or - to read them from stdin")
+      ->required();
+  add_timeout_option(submit,
+                     "seconds to wait for room in the pool and then for the result (default forever); out of time: "
+                     "exit 3, and a task no worker took is cancelled");
 
   auto* dict = command("dict", "print a dict, or read (KEY), set (KEY JSON) or delete (KEY --delete) one entry",
                        cmd_dict);

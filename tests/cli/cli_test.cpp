@@ -18,6 +18,7 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -983,3 +984,158 @@ TEST_F(Cli, WatchUsageErrors) {
 }
 
 }  // namespace
+
+// ---- close and submit --------------------------------------------------------------
+
+namespace {
+struct PoolClose {
+  void operator()(polyipc_pool* p) const { polyipc_pool_close(p); }
+};
+using PoolPtr = std::unique_ptr<polyipc_pool, PoolClose>;
+
+PoolPtr open_pool(const std::string& name, polyipc_open_mode mode) {
+  polyipc_pool* p = nullptr;
+  polyipc_error err{};
+  EXPECT_EQ(polyipc_pool_open(name.c_str(), mode, nullptr, &p, &err), POLYIPC_OK) << err.message;
+  return PoolPtr(p);
+}
+
+// A worker of `pool` in a thread of the test: takes one task (waiting up to
+// 30 s), records its function and arguments, and finishes it with `reply`
+// (failed: as an error text).
+class OneTaskWorker {
+ public:
+  OneTaskWorker(const std::string& pool, std::string reply, bool failed)
+      : thread_([this, pool, reply, failed] {
+          PoolPtr p = open_pool(pool, POLYIPC_OPEN_ONLY);
+          polyipc_pool_task* t = nullptr;
+          polyipc_error err{};
+          status_ = polyipc_pool_take(p.get(), 30'000'000'000, &t, &err);
+          if (status_ != POLYIPC_OK) return;
+          function_ = polyipc_pool_task_function(t);
+          args_ = polyipc_pool_task_args(t, nullptr);
+          status_ = polyipc_pool_finish(t, failed ? 1 : 0, reply.data(), reply.size(), &err);
+          polyipc_pool_task_free(t);
+        }) {}
+  ~OneTaskWorker() { join(); }
+  void join() {
+    if (thread_.joinable()) thread_.join();
+  }
+  int status() const { return status_; }
+  const std::string& function() const { return function_; }
+  const std::string& args() const { return args_; }
+
+ private:
+  int status_ = -1;
+  std::string function_, args_;
+  std::thread thread_;  // last: starts once the fields above exist
+};
+}  // namespace
+
+TEST_F(Cli, CloseEndsTheStreamOfAQueue) {
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  enqueue(q, "1");
+  CliRun close = polyipc({"close", "jobs"});
+  ASSERT_EQ(close.exit_code, 0) << close;
+  EXPECT_NE(close.out.find("queue 'jobs': closed for writing"), std::string::npos) << close;
+  EXPECT_EQ(polyipc_queue_put(q, "2", 1, 0, nullptr), POLYIPC_ERR_CLOSED);
+  CliRun rest = polyipc({"get", "jobs", "--until-closed"});
+  EXPECT_EQ(rest.exit_code, 0) << rest;
+  EXPECT_EQ(rest.out, "1\n") << "what was queued is still got, then the stream ends";
+  CliRun again = polyipc({"close", "jobs", "--json"});
+  EXPECT_EQ(again.exit_code, 0) << "closing twice is fine: " << again;
+  EXPECT_EQ(Json::parse(again.out, nullptr, false), Json::parse(R"({"name":"jobs","kind":"queue","closed":true})"));
+}
+
+TEST_F(Cli, CloseOfAPoolLetsWorkersDrainItThenStop) {
+  PoolPtr p = open_pool("work", POLYIPC_CREATE_ONLY);
+  uint64_t id = 0;
+  ASSERT_EQ(polyipc_pool_submit(p.get(), "f", "1", 1, 0, &id, nullptr), POLYIPC_OK);
+  CliRun close = polyipc({"close", "work"});
+  ASSERT_EQ(close.exit_code, 0) << close;
+  EXPECT_NE(close.out.find("pool 'work': closed"), std::string::npos) << close;
+  polyipc_pool_task* t = nullptr;
+  ASSERT_EQ(polyipc_pool_take(p.get(), 0, &t, nullptr), POLYIPC_OK) << "the task submitted before is still taken";
+  EXPECT_EQ(polyipc_pool_task_id(t), id);
+  EXPECT_EQ(polyipc_pool_finish(t, 0, "2", 1, nullptr), POLYIPC_OK);
+  polyipc_pool_task_free(t);
+  EXPECT_EQ(polyipc_pool_take(p.get(), 0, &t, nullptr), POLYIPC_ERR_CLOSED) << "then workers stop";
+  CliRun submit = polyipc({"submit", "work", "f", "1"});
+  EXPECT_EQ(submit.exit_code, 5) << "no new task goes in: " << submit;
+}
+
+TEST_F(Cli, CloseRefusesOtherKindsAndMissingNames) {
+  polyipc_event* e = nullptr;
+  ASSERT_EQ(polyipc_event_open("ev", POLYIPC_CREATE_ONLY, nullptr, &e, nullptr), POLYIPC_OK);
+  CliRun event = polyipc({"close", "ev"});
+  EXPECT_EQ(event.exit_code, 4) << event;
+  EXPECT_NE(event.err.find("'ev' is an event"), std::string::npos) << event;
+  EXPECT_NE(event.err.find("close ends the stream of a queue or the tasks of a pool"), std::string::npos) << event;
+  polyipc_event_close(e);
+  CliRun missing = polyipc({"close", "nothing"});
+  EXPECT_EQ(missing.exit_code, 2) << missing;
+  EXPECT_NE(missing.err.find("nothing"), std::string::npos) << missing;
+}
+
+TEST_F(Cli, SubmitPrintsTheResultItsWorkerSent) {
+  PoolPtr p = open_pool("work", POLYIPC_CREATE_ONLY);
+  {
+    OneTaskWorker worker("work", "5", false);
+    CliRun submit = polyipc({"submit", "work", "add", "[2,3]"});
+    worker.join();
+    EXPECT_EQ(submit.exit_code, 0) << submit;
+    EXPECT_EQ(submit.out, "5\n") << submit;
+    EXPECT_EQ(worker.status(), POLYIPC_OK);
+    EXPECT_EQ(worker.function(), "add");
+    EXPECT_EQ(worker.args(), "[2,3]");
+  }
+  OneTaskWorker worker("work", R"({"sum":30})", false);
+  CliRun submit = polyipc({"submit", "work", "add", "-", "--json"}, "[10, 20]");
+  worker.join();
+  ASSERT_EQ(submit.exit_code, 0) << submit;
+  Json out = Json::parse(submit.out, nullptr, false);
+  EXPECT_EQ(out["ok"], true) << submit;
+  EXPECT_EQ(out["result"], Json::parse(R"({"sum":30})")) << submit;
+  EXPECT_EQ(out["pool"], "work");
+  EXPECT_EQ(out["function"], "add");
+  EXPECT_EQ(worker.args(), "[10, 20]") << "the arguments from stdin, as they were";
+}
+
+TEST_F(Cli, SubmitOfATaskThatFailsExits6WithItsError) {
+  PoolPtr p = open_pool("work", POLYIPC_CREATE_ONLY);
+  OneTaskWorker worker("work", "ValueError: no", true);
+  CliRun submit = polyipc({"submit", "work", "parse", "\"x\""});
+  worker.join();
+  EXPECT_EQ(submit.exit_code, 6) << submit;
+  EXPECT_EQ(submit.out, "") << submit;
+  EXPECT_NE(submit.err.find("pool 'work': task 1 (parse) failed: ValueError: no"), std::string::npos) << submit;
+}
+
+TEST_F(Cli, SubmitOutOfTimeExits3AndTakesBackTheTaskNoWorkerTook) {
+  PoolPtr p = open_pool("work", POLYIPC_CREATE_ONLY);
+  CliRun submit = polyipc({"submit", "work", "f", "1", "--timeout", "0.2"});
+  EXPECT_EQ(submit.exit_code, 3) << submit;
+  EXPECT_NE(submit.err.find("the task was cancelled"), std::string::npos) << submit;
+  polyipc_pool_task* t = nullptr;
+  EXPECT_EQ(polyipc_pool_take(p.get(), 0, &t, nullptr), POLYIPC_ERR_EMPTY) << "nothing left to run for nobody";
+  EXPECT_EQ(polyipc_pool_join(p.get(), 0, nullptr), POLYIPC_OK) << "and nothing to wait for";
+}
+
+TEST_F(Cli, SubmitRefusesBadInputAndSubmitsNothing) {
+  PoolPtr p = open_pool("work", POLYIPC_CREATE_ONLY);
+  CliRun bad = polyipc({"submit", "work", "f", "[1,"});
+  EXPECT_EQ(bad.exit_code, 4) << bad;
+  EXPECT_NE(bad.err.find("not valid JSON at byte 3"), std::string::npos) << bad;
+  polyipc_pool_task* t = nullptr;
+  EXPECT_EQ(polyipc_pool_take(p.get(), 0, &t, nullptr), POLYIPC_ERR_EMPTY);
+  CliRun missing = polyipc({"submit", "nothing", "f", "1"});
+  EXPECT_EQ(missing.exit_code, 2) << missing;
+  polyipc_queue* q = make_queue("jobs");
+  ASSERT_NE(q, nullptr);
+  CliRun queue = polyipc({"submit", "jobs", "f", "1"});
+  EXPECT_EQ(queue.exit_code, 5) << "a queue is not a pool: " << queue;
+  EXPECT_EQ(depth(q), 0u);
+  CliRun usage = polyipc({"submit", "work", "f"});
+  EXPECT_EQ(usage.exit_code, 1) << usage;
+}

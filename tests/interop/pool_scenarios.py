@@ -40,19 +40,41 @@ def start_workers(run, langs, pool, head, tag):
     return None
 
 
-def finish_round(run, head, pool, submitters, workers):
-    """Waits for the submitters, then closes the pool's tasks and waits for the workers;
-    False (reported) when one of them did not finish."""
+def finish_round(run, head, pool, submitters, workers, before_close=None):
+    """Waits for the submitters (then runs before_close, if any), then closes the pool's
+    tasks and waits for the workers; False (reported) when one of them did not finish."""
     if not finish_agents(run, head + " (submitters)", submitters, run.timeout):
         for w in workers:
             w.kill()
         return False
+    if before_close:
+        before_close()
     return close_tasks(run, pool) and finish_agents(run, head + " (workers)", workers, run.timeout)
+
+
+# (arguments of `polyipc submit POOL ...`, its exit code, what its stdout (0) or stderr says)
+CLI_SUBMITS = (
+    (["add", "[20,22]"], 0, "42"),
+    (["concat", '{"parts":["a","é😀"]}'], 0, '"aé😀"'),
+    (["fail", '"boom cli"'], 6, "boom cli"),
+)
+
+
+def cli_submits(run, pool, problems):
+    """The polyipc command submits to the same workers, as a shell script would: the
+    result printed, a task that failed in its worker exits 6 with its error."""
+    for args, code, says in CLI_SUBMITS:
+        r = run.cli_run("submit", pool, *args, "--timeout", "60")
+        said = r.stdout.strip() if code == 0 else r.stderr
+        if r.returncode != code or says not in said:
+            problems.append(f"polyipc submit {pool} {' '.join(args)}: exit {r.returncode}, "
+                            f"stdout {r.stdout.strip()!r}, stderr {r.stderr.strip()!r}")
 
 
 def serve(run, langs, per_submitter):
     """A worker in every language serves one pool while every language
-    submits at once; each submitter checks each of its results."""
+    submits at once; each submitter checks each of its results. Then the
+    polyipc command submits a few tasks to the same workers."""
     head = f"interop pool serve ({len(langs)} workers, {len(langs)} submitters x {per_submitter} tasks)"
     pool = "pool.serve"
     run.rm(pool)
@@ -61,11 +83,12 @@ def serve(run, langs, per_submitter):
     if workers is None:
         return
     submitters = [Agent(run, l, ["pool-submit", pool, str(per_submitter)], f"pool.submit.{l}") for l in langs]
-    if not finish_round(run, head, pool, submitters, workers):
+    problems = []
+    if not finish_round(run, head, pool, submitters, workers, lambda: cli_submits(run, pool, problems)):
         return
-    problems = [f"{s.lang}: {s.output().strip()[-200:]!r}" for s in submitters
-                if f"results ok {per_submitter}" not in s.output()]
-    counts = check_served(workers, per_submitter * len(langs), problems)
+    problems += [f"{s.lang}: {s.output().strip()[-200:]!r}" for s in submitters
+                 if f"results ok {per_submitter}" not in s.output()]
+    counts = check_served(workers, per_submitter * len(langs) + len(CLI_SUBMITS), problems, " (with the CLI's)")
     report(run, head, problems, f"every result checked ({time.monotonic() - start:.1f} s; served by {counts})")
     run.rm(pool)
 
