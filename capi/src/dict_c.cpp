@@ -26,10 +26,8 @@ void polyipc_dict_options_init(polyipc_dict_options* opts) {
 
 int polyipc_dict_open(const char* name, polyipc_open_mode mode, const polyipc_dict_options* opts, polyipc_dict** out,
                       polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_dict_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "dict '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "dict '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  if (int rc = polyipc::capi::check_open("polyipc_dict_open", "dict", name, polyipc::capi::passed(mode), out, err))
+    return rc;
   return guard(err, "polyipc_dict_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_dict>();
     h->impl = polyipc::Dict::open(name, static_cast<polyipc::OpenMode>(mode),

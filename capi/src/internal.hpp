@@ -6,6 +6,7 @@
 #include <exception>
 #include <memory>
 #include <new>
+#include <type_traits>
 
 #include "capi/include/polyipc.h"
 #include "core/pipe/pipe.hpp"
@@ -75,6 +76,30 @@ int guard(polyipc_error* err, const char* what, Body&& body) noexcept {
       return ::polyipc::capi::fail(err, ::polyipc::Status::InvalidArg, t_.text); \
     }                                                        \
   } while (0)
+
+// The int a C caller passed for an enum parameter. C lets any int through,
+// and loading an out-of-range value as the C++ enum type is undefined
+// behaviour (UBSan's -fsanitize=enum), so the bits are read as the enum's
+// underlying type; convert to the enum only after checking the value.
+template <class E>
+inline int passed(const E& value) noexcept {
+  static_assert(std::is_enum_v<E>);
+  std::underlying_type_t<E> bits;
+  std::memcpy(&bits, &value, sizeof bits);
+  return static_cast<int>(bits);
+}
+
+// The checks every polyipc_<kind>_open makes first: a name, an out pointer, an
+// open mode (passed(mode)). `function` names the call for a NULL name.
+// Non-zero: the status, with err set.
+inline int check_open(const char* function, const char* kind, const char* name, int mode, const void* out,
+                      polyipc_error* err) {
+  POLYIPC_REQUIRE(name != nullptr, err, "%s: name is NULL", function);
+  POLYIPC_REQUIRE(out != nullptr, err, "%s '%.200s': out pointer is NULL", kind, name);
+  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
+                  "%s '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", kind, name, mode);
+  return 0;
+}
 
 // Where a received message goes: the caller's buffer (get_into/recv_into),
 // or a malloc'd copy (get/recv). Shared by the queue and pipe families.

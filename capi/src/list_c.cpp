@@ -28,10 +28,8 @@ void polyipc_list_options_init(polyipc_list_options* opts) {
 
 int polyipc_list_open(const char* name, polyipc_open_mode mode, const polyipc_list_options* opts, polyipc_list** out,
                       polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_list_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "list '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "list '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  if (int rc = polyipc::capi::check_open("polyipc_list_open", "list", name, polyipc::capi::passed(mode), out, err))
+    return rc;
   return guard(err, "polyipc_list_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_list>();
     h->impl = polyipc::List::open(name, static_cast<polyipc::OpenMode>(mode),

@@ -31,12 +31,10 @@ void polyipc_pipe_options_init(polyipc_pipe_options* opts) {
 
 int polyipc_pipe_open(const char* name, polyipc_open_mode mode, polyipc_pipe_end end, const polyipc_pipe_options* o,
                       polyipc_pipe** out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_pipe_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "pipe '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "pipe '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
-  POLYIPC_REQUIRE(end == POLYIPC_END_A || end == POLYIPC_END_B, err, "pipe '%.200s': end %d is neither A nor B", name,
-                  (int)end);
+  if (int rc = polyipc::capi::check_open("polyipc_pipe_open", "pipe", name, polyipc::capi::passed(mode), out, err))
+    return rc;
+  POLYIPC_REQUIRE(polyipc::capi::passed(end) == POLYIPC_END_A || polyipc::capi::passed(end) == POLYIPC_END_B, err,
+                  "pipe '%.200s': end %d is neither A nor B", name, polyipc::capi::passed(end));
   return guard(err, "polyipc_pipe_open", [&](ErrorText&) {
     polyipc::PipeOptions c;
     if (!o) {

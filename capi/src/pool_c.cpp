@@ -61,10 +61,8 @@ void polyipc_pool_options_init(polyipc_pool_options* opts) {
 
 int polyipc_pool_open(const char* name, polyipc_open_mode mode, const polyipc_pool_options* opts,
                       polyipc_pool** out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_pool_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "pool '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "pool '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  if (int rc = polyipc::capi::check_open("polyipc_pool_open", "pool", name, polyipc::capi::passed(mode), out, err))
+    return rc;
   return guard(err, "polyipc_pool_open", [&](ErrorText&) {
     auto handle = std::make_unique<polyipc_pool>();
     handle->impl = polyipc::Pool::open(name, static_cast<polyipc::OpenMode>(mode), to_core(name, opts));

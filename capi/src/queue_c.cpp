@@ -54,10 +54,8 @@ void polyipc_queue_options_init(polyipc_queue_options* opts) {
 
 int polyipc_queue_open(const char* name, polyipc_open_mode mode, const polyipc_queue_options* opts,
                        polyipc_queue** out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_queue_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "queue '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "queue '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
+  if (int rc = polyipc::capi::check_open("polyipc_queue_open", "queue", name, polyipc::capi::passed(mode), out, err))
+    return rc;
   return guard(err, "polyipc_queue_open", [&](ErrorText&) {
     auto handle = std::make_unique<polyipc_queue>();
     handle->impl = polyipc::Queue::open(name, static_cast<polyipc::OpenMode>(mode), to_core(name, opts));

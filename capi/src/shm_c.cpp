@@ -40,11 +40,8 @@ extern "C" {
 
 int polyipc_shm_open(const char* name, polyipc_open_mode mode, uint64_t size, const polyipc_sync_options* opts,
                      polyipc_shm** out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_shm_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "shared_memory '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "shared_memory '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name,
-                  (int)mode);
+  if (int rc = polyipc::capi::check_open("polyipc_shm_open", "shared_memory", name, polyipc::capi::passed(mode), out, err))
+    return rc;
   return guard(err, "polyipc_shm_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_shm>();
     h->impl = polyipc::SharedMemory::open(name, static_cast<polyipc::OpenMode>(mode), size,
@@ -75,12 +72,10 @@ void polyipc_shm_close(polyipc_shm* m) { delete m; }
 
 int polyipc_array_open(const char* name, polyipc_open_mode mode, polyipc_elem_type type, uint64_t length,
                        const polyipc_sync_options* opts, polyipc_array** out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_array_open: name is NULL");
-  POLYIPC_REQUIRE(out != nullptr, err, "array '%.200s': out pointer is NULL", name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "array '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", name, (int)mode);
-  POLYIPC_REQUIRE(type == POLYIPC_INT64 || type == POLYIPC_DOUBLE, err,
-                  "array '%.200s': element type %d is neither INT64 nor DOUBLE", name, (int)type);
+  if (int rc = polyipc::capi::check_open("polyipc_array_open", "array", name, polyipc::capi::passed(mode), out, err))
+    return rc;
+  POLYIPC_REQUIRE(polyipc::capi::passed(type) == POLYIPC_INT64 || polyipc::capi::passed(type) == POLYIPC_DOUBLE, err,
+                  "array '%.200s': element type %d is neither INT64 nor DOUBLE", name, polyipc::capi::passed(type));
   return guard(err, "polyipc_array_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_array>();
     h->impl = polyipc::Array::open(name, static_cast<polyipc::OpenMode>(mode), static_cast<ElemType>(type), length,

@@ -33,18 +33,10 @@ struct polyipc_barrier {
 
 namespace {
 
-// The checks every open shares; returns non-zero (the status) when they fail.
-int check_open(const char* kind, const char* name, int mode, const void* out, polyipc_error* err) {
-  POLYIPC_REQUIRE(name != nullptr, err, "polyipc_%s_open: name is NULL", kind);
-  POLYIPC_REQUIRE(out != nullptr, err, "%s '%.200s': out pointer is NULL", kind, name);
-  POLYIPC_REQUIRE(mode >= POLYIPC_OPEN_OR_CREATE && mode <= POLYIPC_OPEN_ONLY, err,
-                  "%s '%.200s': open mode %d is not one of OPEN_OR_CREATE, CREATE_ONLY, OPEN_ONLY", kind, name, mode);
-  return 0;
-}
-
 template <class Handle, class Open>
-int open_handle(const char* kind, const char* name, int mode, Handle** out, polyipc_error* err, Open&& open) {
-  if (int rc = check_open(kind, name, mode, out, err)) return rc;
+int open_handle(const char* function, const char* kind, const char* name, polyipc_open_mode mode, Handle** out,
+                polyipc_error* err, Open&& open) {
+  if (int rc = polyipc::capi::check_open(function, kind, name, polyipc::capi::passed(mode), out, err)) return rc;
   return guard(err, kind, [&](ErrorText&) {
     auto handle = std::make_unique<Handle>();
     handle->impl = open(static_cast<polyipc::OpenMode>(mode));
@@ -90,7 +82,7 @@ void polyipc_sync_options_init(polyipc_sync_options* opts) {
 int polyipc_lock_open(const char* name, polyipc_open_mode mode, int recursive, const polyipc_sync_options* opts,
                       polyipc_lock** out, polyipc_error* err) {
   const char* kind = recursive ? "rlock" : "lock";
-  return open_handle(kind, name, mode, out, err, [&](polyipc::OpenMode m) {
+  return open_handle("polyipc_lock_open", kind, name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Lock::open(name, m, recursive ? polyipc::Kind::RLock : polyipc::Kind::Lock,
                                polyipc::capi::sync_options(kind, name, opts));
   });
@@ -130,7 +122,7 @@ void polyipc_lock_close(polyipc_lock* l) { delete l; }
 
 int polyipc_semaphore_open(const char* name, polyipc_open_mode mode, uint64_t initial, uint64_t max,
                            const polyipc_sync_options* opts, polyipc_semaphore** out, polyipc_error* err) {
-  return open_handle("semaphore", name, mode, out, err, [&](polyipc::OpenMode m) {
+  return open_handle("polyipc_semaphore_open", "semaphore", name, mode, out, err, [&](polyipc::OpenMode m) {
     polyipc::SemaphoreOptions o;
     static_cast<polyipc::SyncOptions&>(o) = polyipc::capi::sync_options("semaphore", name, opts);
     o.initial = initial;
@@ -181,7 +173,7 @@ void polyipc_semaphore_close(polyipc_semaphore* s) { delete s; }
 
 int polyipc_event_open(const char* name, polyipc_open_mode mode, const polyipc_sync_options* opts,
                        polyipc_event** out, polyipc_error* err) {
-  return open_handle("event", name, mode, out, err, [&](polyipc::OpenMode m) {
+  return open_handle("polyipc_event_open", "event", name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Event::open(name, m, polyipc::capi::sync_options("event", name, opts));
   });
 }
@@ -235,7 +227,7 @@ int polyipc_condition_open(const char* name, polyipc_open_mode mode, const char*
                            const polyipc_sync_options* opts, polyipc_condition** out, polyipc_error* err) {
   POLYIPC_REQUIRE(lock_name == nullptr || *lock_name, err,
                   "condition '%.200s': lock name is empty (pass NULL for the default '<name>.lock')", name ? name : "");
-  return open_handle("condition", name, mode, out, err, [&](polyipc::OpenMode m) {
+  return open_handle("polyipc_condition_open", "condition", name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Condition::open(name, m, lock_name ? lock_name : "", polyipc::capi::sync_options("condition", name, opts));
   });
 }
@@ -276,7 +268,7 @@ void polyipc_condition_close(polyipc_condition* c) { delete c; }
 
 int polyipc_barrier_open(const char* name, polyipc_open_mode mode, uint32_t parties, const polyipc_sync_options* opts,
                          polyipc_barrier** out, polyipc_error* err) {
-  return open_handle("barrier", name, mode, out, err, [&](polyipc::OpenMode m) {
+  return open_handle("polyipc_barrier_open", "barrier", name, mode, out, err, [&](polyipc::OpenMode m) {
     return polyipc::Barrier::open(name, m, parties, polyipc::capi::sync_options("barrier", name, opts));
   });
 }

@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
+#include <new>
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -283,6 +285,17 @@ Segment::~Segment() {
   if (!header_) return;
   detach();
   munmap(header_, mapped_size_);
+}
+
+void keep_mapped_until_exit(std::unique_ptr<Segment> segment) noexcept {
+  static std::mutex guard;
+  static auto* kept = new (std::nothrow) std::vector<std::unique_ptr<Segment>>;  // never destroyed: see the header
+  std::lock_guard<std::mutex> lock(guard);
+  try {
+    if (kept) kept->push_back(std::move(segment));
+  } catch (const std::bad_alloc&) {
+  }
+  (void)segment.release();  // not kept in the list (no memory): kept all the same
 }
 
 void unlink_object(const std::string& name) {

@@ -101,6 +101,14 @@ class Segment {
   bool created_ = false;
 };
 
+// Keeps a segment mapped until the process exits. For a handle closed while
+// a thread of this process holds a robust mutex inside it: the mutex sits in
+// that thread's robust list, which glibc and the kernel walk, so unmapping it
+// would leave a dangling entry (Lock::~Lock). The segments stay reachable
+// from a list never destroyed (not even by exit's destructors, which run
+// before the kernel walks the list), so leak checkers see them kept.
+void keep_mapped_until_exit(std::unique_ptr<Segment> segment) noexcept;
+
 // Removes a name; attached handles keep working. Throws NotFound/InvalidArg.
 void unlink_object(const std::string& name);
 

@@ -130,8 +130,8 @@ std::unique_ptr<Array> Array::open(const std::string& name, OpenMode mode, ElemT
 }
 
 Array::~Array() {
-  // As Lock: a held robust mutex must stay mapped (see Lock::~Lock).
-  if (s_ && s_->mutex.held_in_this_process()) (void)segment_.release();
+  // As Lock: a held robust mutex must stay mapped (keep_mapped_until_exit).
+  if (s_ && s_->mutex.held_in_this_process()) keep_mapped_until_exit(std::move(segment_));
 }
 
 Status Array::check(uint64_t index, ElemType type, ErrorText& error) const {

@@ -43,11 +43,9 @@ std::unique_ptr<Lock> Lock::open_any(const std::string& name, OpenMode mode, con
 }
 
 Lock::~Lock() {
-  // A held robust mutex sits in its holder thread's robust list, which glibc
-  // and the kernel walk: unmapping it would leave a dangling entry. Closing
-  // does not release (another handle of this process may be the one in use),
-  // so while a thread of this process holds it, keep the mapping until exit.
-  if (s_ && s_->mutex.held_in_this_process()) (void)segment_.release();
+  // Closing does not release (another handle of this process may be the one
+  // in use), and a held robust mutex must stay mapped (keep_mapped_until_exit).
+  if (s_ && s_->mutex.held_in_this_process()) keep_mapped_until_exit(std::move(segment_));
 }
 
 Status Lock::acquire_slow(int trylock_rc, const Deadline& deadline, ErrorText& error) {

@@ -371,11 +371,12 @@ std::string Base64Decode(const std::string& in) {
     return -1;
   };
   std::string out;
-  int buf = 0, bits = 0;
+  uint32_t buf = 0;  // only its low bits + 6 matter; unsigned, so the shift never overflows
+  int bits = 0;
   for (char c : in) {
     int v = val(c);
     if (v < 0) continue;  // '=' padding, whitespace
-    buf = (buf << 6) | v;
+    buf = ((buf << 6) | static_cast<uint32_t>(v)) & 0xFFFFFFu;
     bits += 6;
     if (bits >= 8) {
       bits -= 8;
