@@ -201,16 +201,20 @@ func TestPoolResultTakenBeforeCloseIsNotLost(t *testing.T) {
 	}
 	closed := make(chan error, 1)
 	go func() { closed <- p.Close() }()
-	// Let the hand-over go on once Close waits for it (a writer pending on
-	// the handle's guard), or once Close returned without waiting.
+	// Let the hand-over go on once Close has released the native handle (it
+	// then waits for the hand-over), or once Close returned without waiting.
 	end := time.Now().Add(30 * time.Second)
 	for len(closed) == 0 {
-		if !p.s.mu.TryRLock() {
-			break
+		if p.s.mu.TryRLock() {
+			open := p.s.open
+			p.s.mu.RUnlock()
+			if !open {
+				break
+			}
 		}
-		p.s.mu.RUnlock()
 		if time.Now().After(end) {
-			t.Fatal("Close neither returned nor waited within 30 s")
+			close(release)
+			t.Fatal("Close neither released the handle nor returned within 30 s")
 		}
 		time.Sleep(time.Millisecond) // polling another goroutine's state, bounded
 	}
