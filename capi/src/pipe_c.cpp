@@ -33,8 +33,9 @@ int polyipc_pipe_open(const char* name, polyipc_open_mode mode, polyipc_pipe_end
                       polyipc_pipe** out, polyipc_error* err) {
   if (int rc = polyipc::capi::check_open("polyipc_pipe_open", "pipe", name, polyipc::capi::passed(mode), out, err))
     return rc;
-  POLYIPC_REQUIRE(polyipc::capi::passed(end) == POLYIPC_END_A || polyipc::capi::passed(end) == POLYIPC_END_B, err,
-                  "pipe '%.200s': end %d is neither A nor B", name, polyipc::capi::passed(end));
+  const int end_passed = polyipc::capi::passed(end);
+  POLYIPC_REQUIRE(end_passed == POLYIPC_END_A || end_passed == POLYIPC_END_B, err,
+                  "pipe '%.200s': end %d is neither A nor B", name, end_passed);
   return guard(err, "polyipc_pipe_open", [&](ErrorText&) {
     polyipc::PipeOptions c;
     if (!o) {

@@ -40,8 +40,8 @@ extern "C" {
 
 int polyipc_shm_open(const char* name, polyipc_open_mode mode, uint64_t size, const polyipc_sync_options* opts,
                      polyipc_shm** out, polyipc_error* err) {
-  if (int rc = polyipc::capi::check_open("polyipc_shm_open", "shared_memory", name, polyipc::capi::passed(mode), out, err))
-    return rc;
+  const int mode_passed = polyipc::capi::passed(mode);
+  if (int rc = polyipc::capi::check_open("polyipc_shm_open", "shared_memory", name, mode_passed, out, err)) return rc;
   return guard(err, "polyipc_shm_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_shm>();
     h->impl = polyipc::SharedMemory::open(name, static_cast<polyipc::OpenMode>(mode), size,
@@ -74,8 +74,9 @@ int polyipc_array_open(const char* name, polyipc_open_mode mode, polyipc_elem_ty
                        const polyipc_sync_options* opts, polyipc_array** out, polyipc_error* err) {
   if (int rc = polyipc::capi::check_open("polyipc_array_open", "array", name, polyipc::capi::passed(mode), out, err))
     return rc;
-  POLYIPC_REQUIRE(polyipc::capi::passed(type) == POLYIPC_INT64 || polyipc::capi::passed(type) == POLYIPC_DOUBLE, err,
-                  "array '%.200s': element type %d is neither INT64 nor DOUBLE", name, polyipc::capi::passed(type));
+  const int type_passed = polyipc::capi::passed(type);
+  POLYIPC_REQUIRE(type_passed == POLYIPC_INT64 || type_passed == POLYIPC_DOUBLE, err,
+                  "array '%.200s': element type %d is neither INT64 nor DOUBLE", name, type_passed);
   return guard(err, "polyipc_array_open", [&](ErrorText&) {
     auto h = std::make_unique<polyipc_array>();
     h->impl = polyipc::Array::open(name, static_cast<polyipc::OpenMode>(mode), static_cast<ElemType>(type), length,

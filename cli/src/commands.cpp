@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -105,6 +104,12 @@ std::string read_stdin() {
 }
 
 }  // namespace
+
+int64_t clock_ns(clockid_t clock) {
+  struct timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
 
 std::string current_namespace() {
   const char* ns = std::getenv("POLYIPC_NAMESPACE");
@@ -512,11 +517,6 @@ std::string kind_of(const std::string& name) {
   check(rc, err);
   return field_text(parse_library_json(text.get(), ("stat of '" + name + "'").c_str()), "kind");
 }
-
-int64_t monotonic_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
 }  // namespace
 
 int cmd_close(const Options& o) {
@@ -544,8 +544,10 @@ int cmd_close(const Options& o) {
 int cmd_submit(const Options& o) {
   // One deadline for the room in the pool and then the result; by default none.
   const int64_t timeout = o.timeout_given ? parse_timeout(o.timeout) : POLYIPC_FOREVER;
-  const int64_t deadline = timeout == POLYIPC_FOREVER ? 0 : monotonic_ns() + timeout;
-  auto left = [&] { return deadline == 0 ? POLYIPC_FOREVER : std::max<int64_t>(0, deadline - monotonic_ns()); };
+  const int64_t deadline = timeout == POLYIPC_FOREVER ? 0 : clock_ns(CLOCK_MONOTONIC) + timeout;
+  auto left = [&] {
+    return deadline == 0 ? POLYIPC_FOREVER : std::max<int64_t>(0, deadline - clock_ns(CLOCK_MONOTONIC));
+  };
   const std::string args = o.message == "-" ? read_stdin() : o.message;
   auto p = open_existing(open_pool, polyipc_pool_close, o.name);
   uint64_t id = 0;

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
 #include <optional>
 #include <string>
 #include <vector>
@@ -54,5 +55,8 @@ int64_t parse_timeout(const std::string& text);
 
 // The namespace objects live in (POLYIPC_NAMESPACE, default "default").
 std::string current_namespace();
+
+// clock_gettime(clock) in nanoseconds (CLOCK_MONOTONIC for deadlines).
+int64_t clock_ns(clockid_t clock);
 
 }  // namespace polyipc_cli

@@ -19,12 +19,6 @@
 namespace polyipc_cli {
 namespace {
 
-int64_t clock_ns(clockid_t clock) {
-  struct timespec ts;
-  clock_gettime(clock, &ts);
-  return static_cast<int64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
-}
-
 // "--interval": seconds, 0.01 to one day.
 double parse_interval(const std::string& text) {
   char* end = nullptr;

@@ -291,11 +291,14 @@ void keep_mapped_until_exit(std::unique_ptr<Segment> segment) noexcept {
   static std::mutex guard;
   static auto* kept = new (std::nothrow) std::vector<std::unique_ptr<Segment>>;  // never destroyed: see the header
   std::lock_guard<std::mutex> lock(guard);
-  try {
-    if (kept) kept->push_back(std::move(segment));
-  } catch (const std::bad_alloc&) {
+  if (kept) {
+    try {
+      kept->push_back(std::move(segment));
+      return;
+    } catch (const std::bad_alloc&) {
+    }
   }
-  (void)segment.release();  // not kept in the list (no memory): kept all the same
+  (void)segment.release();  // no memory for the list: still mapped, only unlisted
 }
 
 void unlink_object(const std::string& name) {
