@@ -30,4 +30,13 @@ void throw_os_error(int errnum, const std::string& what) {
   throw Error(status, what + ": " + std::strerror(errnum));
 }
 
+std::string size_text(uint64_t bytes) {
+  if (bytes < 1024) return format("%llu bytes", (unsigned long long)bytes);
+  static const char* const units[] = {"KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes) / 1024;
+  int u = 0;
+  for (; v >= 1024 && u < 3; ++u) v /= 1024;
+  return format("%.1f %s", v, units[u]);
+}
+
 }  // namespace polyipc

@@ -2,6 +2,7 @@
 // polyipc_status so capi/ translates by a cast, in one place.
 #pragma once
 #include <cstdarg>
+#include <cstdint>
 #include <cstdio>
 #include <stdexcept>
 #include <string>
@@ -54,6 +55,8 @@ struct ErrorText {
 
 // Formats like printf into a std::string, for thrown errors.
 std::string format(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+// "512 bytes", "1.5 MiB": sizes in messages.
+std::string size_text(uint64_t bytes);
 
 // An OS error turned into the status that fits it (EACCES -> Permission ...).
 [[noreturn]] void throw_os_error(int errnum, const std::string& what);

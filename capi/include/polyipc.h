@@ -62,7 +62,8 @@ typedef enum polyipc_status {
   POLYIPC_ERR_PERMISSION = 10,   /* the OS refused access to the object */
   POLYIPC_ERR_OWNER_DEAD = 11,   /* acquired, but the previous holder died holding it */
   POLYIPC_ERR_INCOMPATIBLE = 12, /* the name holds another kind, another layout version, or garbage */
-  POLYIPC_ERR_NO_MEMORY = 13,
+  POLYIPC_ERR_NO_MEMORY = 13,    /* /dev/shm has no room for a new object or a pipe's next pages (not a
+                                  * SIGBUS later); a table of handles or waiters is full */
   POLYIPC_ERR_NOT_OWNER = 14,    /* release of a lock this caller does not hold */
   POLYIPC_ERR_BROKEN = 15,       /* barrier broken / aborted */
   POLYIPC_ERR_SYSTEM = 16,       /* an unexpected OS error; the message carries errno text */
@@ -314,7 +315,8 @@ POLYIPC_API void polyipc_pipe_options_init(polyipc_pipe_options *opts);
 POLYIPC_API int polyipc_pipe_open(const char *name, polyipc_open_mode mode, polyipc_pipe_end end,
                                   const polyipc_pipe_options *opts, polyipc_pipe **out, polyipc_error *err);
 /* OK; FULL (timeout 0) or TIMEOUT without room; CLOSED; INVALID_JSON; TOO_LARGE;
- * INVALID_ARG when this end may not send (end B of a one-way pipe). */
+ * INVALID_ARG when this end may not send (end B of a one-way pipe); NO_MEMORY
+ * when the ring needs pages /dev/shm cannot give (nothing was sent). */
 POLYIPC_API int polyipc_pipe_send(polyipc_pipe *p, const void *data, size_t len, int64_t timeout_ns,
                                   polyipc_error *err);
 /* library-allocated copy in *data (release with polyipc_free); EMPTY (timeout 0),

@@ -1,6 +1,8 @@
 #include "core/pipe/pipe.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <new>
 
 #include "core/describe.hpp"
@@ -24,6 +26,10 @@ constexpr uint64_t kAlignFrom = 4096;  // payloads this large start on a cache l
 // only that much of its ring, in memory and in cache, however large its
 // capacity. Only bursts that fill the ring use the rest.
 constexpr uint64_t kRestartWindow = 1 << 20;
+// Rings get their pages as senders reach them, this much at a time: a
+// direction nobody sends on costs nothing, and a full /dev/shm is NoMemory
+// from the send that needs more, not a SIGBUS (see back_pages).
+constexpr uint64_t kBackStep = 256 << 10;
 
 uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 
@@ -49,6 +55,8 @@ std::unique_ptr<Pipe> Pipe::open(const std::string& name, OpenMode mode, PipeEnd
   SegmentSpec spec;
   spec.kind = Kind::Pipe;
   spec.body_size = ring1 + (o.duplex ? capacity : 0);
+  spec.lazy_ranges = {{ring0, capacity}};
+  if (o.duplex) spec.lazy_ranges.push_back({ring1, capacity});
   spec.mode = o.mode;
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
@@ -203,7 +211,12 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
     // a small pad record first, when it fits.
     uint64_t align = 0;
     if (len >= kAlignFrom && (tail + kHeader) % 64 != 0) align = 64 - (tail + kHeader) % 64;
+    auto no_room = [&] {
+      d.send_mutex.unlock();
+      return Status::NoMemory;
+    };
     if (align != 0 && align + rs <= to_end && room >= align + rs) {
+      if (!back_ring(d, ring, tail % cap + align + rs, error)) return no_room();
       *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(align), kPad};
       Record* r = record_at(ring, cap, tail + align);
       copy_bytes(r + 1, data, len);
@@ -216,6 +229,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       return Status::Ok;
     }
     if (rs <= to_end && room >= rs) {
+      if (!back_ring(d, ring, tail % cap + rs, error)) return no_room();
       Record* r = record_at(ring, cap, tail);
       copy_bytes(r + 1, data, len);
       *r = Record{static_cast<uint32_t>(len), kMessage};
@@ -228,6 +242,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
     }
     if (rs > to_end && room >= to_end) {
       // The record does not fit before the end of the ring: pad to it first.
+      if (!back_ring(d, ring, tail % cap + kHeader, error)) return no_room();
       *record_at(ring, cap, tail) = Record{static_cast<uint32_t>(to_end), kPad};
       d.tail.store(tail + to_end, std::memory_order_seq_cst);
       d.data.wake_sleepers(tally_);
@@ -254,6 +269,28 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       return Status::Timeout;
     }
   }
+}
+
+// With the send lock: pages for the ring up to `end` and for the record
+// header after it, where a pad may go (restart_empty_ring writes one there).
+// false: /dev/shm has no room, with the error set; nothing was written.
+bool Pipe::back_ring(PipeShared::Direction& d, char* ring, uint64_t end, ErrorText& error) {
+  const uint64_t cap = s_->capacity;
+  const uint64_t need = std::min(cap, end + kHeader);
+  if (need <= backed_) return true;
+  backed_ = d.backed.load(std::memory_order_relaxed);
+  if (need <= backed_) return true;
+  const uint64_t to = std::min(cap, (need + kBackStep - 1) / kBackStep * kBackStep);
+  if (int e = back_pages(ring + backed_, to - backed_)) {
+    const bool full = e == ENOSPC || e == ENOMEM;
+    const std::string why = full ? no_room_text(to - backed_) : format("populating them failed: %s", std::strerror(e));
+    error.set("pipe '%s': end %s cannot send: its ring has pages for %s of %s, and %s", pname(), end_name(),
+              size_text(backed_).c_str(), size_text(cap).c_str(), why.c_str());
+    return false;
+  }
+  d.backed.store(to, std::memory_order_relaxed);
+  backed_ = to;
+  return true;
 }
 
 // With the send lock, the ring seen empty: under the receive lock, if it

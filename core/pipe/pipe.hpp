@@ -58,6 +58,10 @@ struct PipeShared {
     alignas(64) std::atomic<uint64_t> head;  // published by the receiver after reading
     alignas(64) WakeWord space;              // senders sleep here
     alignas(64) std::atomic<uint64_t> messages, bytes;
+    // Ring bytes from its start that have pages (Pipe::back_ring), written
+    // by senders under send_mutex. Pipes before 0.9.2 hold 0 here and back
+    // again what they used, harmlessly.
+    std::atomic<uint64_t> backed;
   } dir[2];
 
   char* ring(uint32_t d) { return reinterpret_cast<char*>(this) + ring_offset[d]; }
@@ -103,6 +107,7 @@ class Pipe {
   bool next_message(PipeShared::Direction& d, char* ring, uint64_t* pos);
   bool skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t tail);
   bool restart_empty_ring(PipeShared::Direction& d, char* ring, uint64_t tail);
+  bool back_ring(PipeShared::Direction& d, char* ring, uint64_t end, ErrorText& error);
   const char* pname() const noexcept { return segment_->name().c_str(); }
   const char* end_name() const noexcept { return end_ == 0 ? "A" : "B"; }
 
@@ -112,6 +117,7 @@ class Pipe {
   uint32_t end_ = 0;
   int slot_ = -1;
   int64_t next_liveness_check_ = 0;
+  uint64_t backed_ = 0;  // what this handle last saw of its sending ring's `backed`
 };
 
 }  // namespace polyipc

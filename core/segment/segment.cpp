@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "core/clock.hpp"
@@ -33,6 +34,42 @@ uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
   int native = e.get_native_error();
   if (native != 0) throw_os_error(native, what);
   throw Error(Status::System, what + ": " + e.what());
+}
+
+// Pages for [offset, offset + len) of the file now: 0, or the errno
+// (ENOSPC/ENOMEM: no room). A file system without fallocate counts as done.
+int allocate_file(int fd, uint64_t offset, uint64_t len) noexcept {
+  // In steps: tmpfs undoes a whole call that a signal interrupts (EINTR),
+  // and Go and the JVM send their threads signals often.
+  constexpr uint64_t kStep = 16 << 20;
+  for (uint64_t done = 0; done < len;) {
+    const uint64_t n = std::min(kStep, len - done);
+    if (::fallocate(fd, 0, static_cast<off_t>(offset + done), static_cast<off_t>(n)) == 0) {
+      done += n;
+    } else if (errno == EOPNOTSUPP || errno == ENOSYS) {
+      return 0;
+    } else if (errno != EINTR) {
+      return errno;
+    }
+  }
+  return 0;
+}
+
+// Pages for the whole object except the kind's lazy ranges.
+int allocate_object(int fd, uint64_t total, uint64_t body_offset, const SegmentSpec& spec, uint64_t* bytes) noexcept {
+  // More than the file system has free fails before taking any of it: in
+  // steps, a /dev/shm as large as RAM would otherwise be filled up to the
+  // OOM killer before ENOSPC came.
+  *bytes = total;
+  for (const auto& range : spec.lazy_ranges) *bytes -= range.second;
+  struct statvfs vfs;
+  if (::fstatvfs(fd, &vfs) == 0 && *bytes > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) return ENOSPC;
+  uint64_t from = 0;
+  for (const auto& [offset, length] : spec.lazy_ranges) {
+    if (int e = allocate_file(fd, from, body_offset + offset - from)) return e;
+    from = body_offset + offset + length;
+  }
+  return allocate_file(fd, from, total - from);
 }
 
 void sleep_ns(long ns) {
@@ -88,6 +125,33 @@ void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_
 
 }  // namespace
 
+int back_pages(void* addr, uint64_t len) noexcept {
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; glibc 2.36's headers may lack it
+#endif
+  static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+  const uintptr_t from = reinterpret_cast<uintptr_t>(addr) & ~(page - 1);
+  const uintptr_t to = (reinterpret_cast<uintptr_t>(addr) + len + page - 1) & ~(page - 1);
+  // Without room, fail before taking the last free pages from everyone.
+  struct statvfs vfs;
+  if (::statvfs("/dev/shm", &vfs) == 0 && to - from > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize)
+    return ENOSPC;
+  for (;;) {  // pages populated before an interruption stay populated
+    if (::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) == 0) return 0;
+    if (errno == EINVAL) return 0;          // before 5.14: first touch, as before
+    if (errno == EFAULT) return ENOSPC;     // what would have been a SIGBUS
+    if (errno != EINTR && errno != EAGAIN) return errno;
+  }
+}
+
+std::string no_room_text(uint64_t bytes) {
+  std::string text = "/dev/shm has no room for " + size_text(bytes);
+  struct statvfs vfs;
+  if (::statvfs("/dev/shm", &vfs) == 0)
+    text += " (" + size_text(static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) + " free)";
+  return text;
+}
+
 const char* kind_name(Kind kind) noexcept {
   switch (kind) {
     case Kind::Queue: return "queue";
@@ -128,10 +192,18 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
         try {
           // Boost applies the mode with fchmod after creation, so umask does not narrow it.
           shm.truncate(static_cast<bip::offset_t>(total));
+          const int fd = shm.get_mapping_handle().handle;
+          uint64_t bytes = 0;
+          if (int e = allocate_object(fd, total, body_offset, spec, &bytes)) {
+            if (e != ENOSPC && e != ENOMEM) throw_os_error(e, obj + ": allocate");
+            throw Error(Status::NoMemory, format("%s: %s: make /dev/shm larger (docker run --shm-size) or the "
+                                                 "object smaller",
+                                                 obj.c_str(), no_room_text(bytes).c_str()));
+          }
           struct stat created_stat;
-          ::fstat(shm.get_mapping_handle().handle, &created_stat);
+          ::fstat(fd, &created_stat);
           seg->inode_ = created_stat.st_ino;
-          void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, shm.get_mapping_handle().handle, 0);
+          void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
           if (addr == MAP_FAILED) throw_os_error(errno, obj + ": map");
           auto* h = static_cast<SegmentHeader*>(addr);
           seg->header_ = h;

@@ -66,7 +66,23 @@ struct SegmentSpec {
   bool ephemeral = false;
   std::function<void(void* body)> init_body;             // creator only, before publication
   std::function<void(const void* body)> check_existing;  // opener: throws Incompatible on mismatch
+  // Body ranges {offset, length}, in order and apart, that creation leaves
+  // without pages: a kind that writes there only under load calls
+  // back_pages() before its first write there. The rest of the object gets
+  // its pages when it is created (see back_pages).
+  std::vector<std::pair<uint64_t, uint64_t>> lazy_ranges;
 };
+
+// /dev/shm is a tmpfs: a page it cannot supply is found at the first write
+// to it, and the kernel kills the writer with SIGBUS (Docker's default
+// /dev/shm holds 64 MiB). So creation gives an object all its pages at once
+// (fallocate), and a full /dev/shm is NoMemory at open, naming the object.
+// For lazy ranges: pages for [addr, addr + len) of a mapping now, or the
+// errno (ENOSPC: no room). Kernels before 5.14 cannot populate a mapping: 0,
+// and pages come at first touch as before.
+int back_pages(void* addr, uint64_t len) noexcept;
+// "/dev/shm has no room for 3.0 MiB (1.2 MiB free)", for errors.
+std::string no_room_text(uint64_t bytes);
 
 class Segment {
  public:

@@ -1,7 +1,5 @@
 #include "core/shm/shared_memory.hpp"
 
-#include <sys/statvfs.h>
-
 #include <cstring>
 #include <new>
 
@@ -14,17 +12,6 @@ namespace {
 constexpr uint64_t kMaxBytes = uint64_t{1} << 44;  // 16 TiB: well past any /dev/shm
 
 const char* type_name(uint32_t t) { return t == static_cast<uint32_t>(ElemType::Int64) ? "int64" : "double"; }
-
-// /dev/shm is a tmpfs: a block larger than its free space would map, then
-// SIGBUS on first touch of a missing page. Refuse it up front instead.
-void check_room(const std::string& name, uint64_t bytes) {
-  struct statvfs vfs;
-  if (::statvfs("/dev/shm", &vfs) != 0) return;
-  const uint64_t free_bytes = static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
-  if (bytes > free_bytes)
-    throw Error(Status::NoMemory, format("shared_memory '%s': %llu bytes requested, /dev/shm has %llu bytes free",
-                                         name.c_str(), (unsigned long long)bytes, (unsigned long long)free_bytes));
-}
 
 }  // namespace
 
@@ -44,7 +31,6 @@ std::unique_ptr<SharedMemory> SharedMemory::open(const std::string& name, OpenMo
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
     if (size == 0) bad("size must be at least 1 byte to create");
-    check_room(name, size);
     auto* s = new (body) SharedMemoryShared();
     s->size = size;
     s->data_offset = kPage;
@@ -103,7 +89,6 @@ std::unique_ptr<Array> Array::open(const std::string& name, OpenMode mode, ElemT
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
     if (length == 0) bad("length must be at least 1 to create");
-    check_room(name, 8 * length);
     auto* s = new (body) ArrayShared();
     s->type = static_cast<uint32_t>(type);
     s->length = length;
