@@ -48,4 +48,8 @@ std::string shm_prefix() { return "polyipc." + current_namespace() + "."; }
 
 std::string shm_name(std::string_view name) { return shm_prefix() + std::string(name); }
 
+std::string shm_path(std::string_view name) { return std::string(kShmDir) + "/" + shm_name(name); }
+
+std::string creating_prefix() { return "polyipc-creating." + current_namespace() + "."; }
+
 }  // namespace polyipc

@@ -22,7 +22,18 @@ std::string current_namespace();
 // "polyipc.<namespace>." : the prefix of every object of the namespace.
 std::string shm_prefix();
 
-// "polyipc.<namespace>.<name>" (Boost adds the leading slash).
+// "polyipc.<namespace>.<name>" (shm_open wants a leading slash).
 std::string shm_name(std::string_view name);
+
+// Where glibc's shm_open keeps its objects (link() and access() need paths).
+constexpr const char* kShmDir = "/dev/shm";
+
+// "/dev/shm/polyipc.<namespace>.<name>".
+std::string shm_path(std::string_view name);
+
+// "polyipc-creating.<namespace>.": the prefix of objects being built, each
+// "<prefix><creator's process token in hex>.<n>" until it is linked to its
+// name (Segment::create). Never an object's file: those start "polyipc.".
+std::string creating_prefix();
 
 }  // namespace polyipc

@@ -1,5 +1,7 @@
 #include "core/objects.hpp"
 
+#include <sys/mman.h>
+
 #include <nlohmann/json.hpp>
 
 #include "core/manager/dict.hpp"
@@ -101,7 +103,12 @@ std::string collect_garbage_json() {
       stale.push_back({{"name", name}, {"reason", "every attached process is dead"}});
     }
   }
-  return nlohmann::json{{"removed", removed}, {"stale", stale}}.dump();
+  // Objects whose creator died before they were finished (Segment::create):
+  // nobody can see them, but they hold their pages.
+  nlohmann::json abandoned = nlohmann::json::array();
+  for (const UnfinishedCreation& c : list_unfinished_creations())
+    if (!is_alive(c.creator) && ::shm_unlink(("/" + c.file).c_str()) == 0) abandoned.push_back(c.file);
+  return nlohmann::json{{"removed", removed}, {"stale", stale}, {"abandoned", abandoned}}.dump();
 }
 
 }  // namespace polyipc

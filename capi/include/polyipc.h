@@ -633,8 +633,9 @@ POLYIPC_API int polyipc_stat_json(const char *name, char **json, polyipc_error *
 /* Reads at most max_count messages of queue `name` (of a pool: its waiting tasks) without taking them, as a JSON
  * array of {"message": ..., "priority": n} (bytes messages as base64 under "base64"). */
 POLYIPC_API int polyipc_peek_json(const char *name, size_t max_count, char **json, polyipc_error *err);
-/* removes ephemeral objects whose attached processes are all dead; returns
- * {"removed": [...], "stale": [...]} (release with polyipc_free) */
+/* removes ephemeral objects whose attached processes are all dead, and the
+ * files of objects whose creator died before finishing them; returns
+ * {"removed": [...], "stale": [...], "abandoned": [files]} (release with polyipc_free) */
 POLYIPC_API int polyipc_gc_json(char **json, polyipc_error *err);
 
 #ifdef __cplusplus

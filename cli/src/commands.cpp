@@ -401,6 +401,9 @@ int cmd_gc(const Options& o) {
     std::string reason = field_text(s, "reason");
     out += "stale   " + field_text(s, "name") + (reason == "-" ? "" : " (" + reason + ")") + "\n";
   }
+  for (const auto& file : gc.value("abandoned", Json::array()))
+    out += "removed " + (file.is_string() ? file.get<std::string>() : file.dump()) +
+           " (an object whose creator died before finishing it)\n";
   if (out.empty()) out = "nothing to collect in namespace '" + current_namespace() + "'\n";
   write_out(out);
   return kExitOk;

@@ -1,8 +1,8 @@
 #include "core/segment/segment.hpp"
 
-#include <boost/interprocess/shared_memory_object.hpp>
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -18,8 +18,6 @@
 #include "core/status.hpp"
 #include "core/sync/futex.hpp"
 
-namespace bip = boost::interprocess;
-
 namespace polyipc {
 namespace {
 
@@ -29,12 +27,6 @@ constexpr int64_t kInitWaitNs = 2'000'000'000;  // how long an opener waits for 
 constexpr int64_t kRetireWaitNs = 1'000'000'000;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
-
-[[noreturn]] void throw_from_boost(const bip::interprocess_exception& e, const std::string& what) {
-  int native = e.get_native_error();
-  if (native != 0) throw_os_error(native, what);
-  throw Error(Status::System, what + ": " + e.what());
-}
 
 // Pages for [offset, offset + len) of the file now: 0, or the errno
 // (ENOSPC/ENOMEM: no room). A file system without fallocate counts as done.
@@ -134,7 +126,7 @@ int back_pages(void* addr, uint64_t len) noexcept {
   const uintptr_t to = (reinterpret_cast<uintptr_t>(addr) + len + page - 1) & ~(page - 1);
   // Without room, fail before taking the last free pages from everyone.
   struct statvfs vfs;
-  if (::statvfs("/dev/shm", &vfs) == 0 && to - from > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize)
+  if (::statvfs(kShmDir, &vfs) == 0 && to - from > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize)
     return ENOSPC;
   for (;;) {  // pages populated before an interruption stay populated
     if (::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) == 0) return 0;
@@ -147,7 +139,7 @@ int back_pages(void* addr, uint64_t len) noexcept {
 std::string no_room_text(uint64_t bytes) {
   std::string text = "/dev/shm has no room for " + size_text(bytes);
   struct statvfs vfs;
-  if (::statvfs("/dev/shm", &vfs) == 0)
+  if (::statvfs(kShmDir, &vfs) == 0)
     text += " (" + size_text(static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) + " free)";
   return text;
 }
@@ -184,63 +176,22 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
   int backoff = 0;
 
   for (int attempt = 0;; ++attempt) {
-    // 1. Try to create it: O_CREAT|O_EXCL makes exactly one creator win.
-    if (mode != OpenMode::OpenOnly) {
-      try {
-        bip::shared_memory_object shm(bip::create_only, seg->shm_.c_str(), bip::read_write,
-                                      bip::permissions(spec.mode));
-        try {
-          // Boost applies the mode with fchmod after creation, so umask does not narrow it.
-          shm.truncate(static_cast<bip::offset_t>(total));
-          const int fd = shm.get_mapping_handle().handle;
-          uint64_t bytes = 0;
-          if (int e = allocate_object(fd, total, body_offset, spec, &bytes)) {
-            if (e != ENOSPC && e != ENOMEM) throw_os_error(e, obj + ": allocate");
-            throw Error(Status::NoMemory, format("%s: %s: make /dev/shm larger (docker run --shm-size) or the "
-                                                 "object smaller",
-                                                 obj.c_str(), no_room_text(bytes).c_str()));
-          }
-          struct stat created_stat;
-          ::fstat(fd, &created_stat);
-          seg->inode_ = created_stat.st_ino;
-          void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-          if (addr == MAP_FAILED) throw_os_error(errno, obj + ": map");
-          auto* h = static_cast<SegmentHeader*>(addr);
-          seg->header_ = h;
-          seg->mapped_size_ = total;
-          h->creator = self_token();
-          h->creator_uid = ::geteuid();
-          h->mode = spec.mode;
-          h->ephemeral = spec.ephemeral ? 1 : 0;
-          h->created_unix_ms = now_unix_ms();
-          h->total_size = total;
-          h->body_offset = body_offset;
-          h->kind = static_cast<uint32_t>(spec.kind);
-          h->layout_version = kLayoutVersion;
-          if (spec.init_body) spec.init_body(reinterpret_cast<char*>(h) + body_offset);
-          seg->created_ = true;
-          seg->attach();  // nobody else can see it yet: cannot be retired
-          h->magic = kSegmentMagic;
-          h->initialised.store(1, std::memory_order_release);
-          futex_wake_all(&h->initialised);
-        } catch (...) {
-          bip::shared_memory_object::remove(seg->shm_.c_str());
-          if (seg->header_) munmap(seg->header_, seg->mapped_size_);
-          seg->header_ = nullptr;
-          throw;
-        }
-        return seg;
-      } catch (const bip::interprocess_exception& e) {
-        if (e.get_error_code() != bip::already_exists_error) throw_from_boost(e, obj + ": create");
-        if (mode == OpenMode::CreateOnly) throw Error(Status::Exists, obj + ": already exists");
-      }
+    // 1. Create it when the name is free. OPEN_OR_CREATE looks first:
+    //    opening is the common case, and creating costs the object's pages.
+    if (mode == OpenMode::CreateOnly) {
+      if (::access(shm_path(name).c_str(), F_OK) != 0 && seg->create(spec, obj, total, body_offset)) return seg;
+      throw Error(Status::Exists, obj + ": already exists");
     }
     // 2. Open what is there.
     int fd = ::shm_open(("/" + seg->shm_).c_str(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0) {
       int e = errno;
-      // It was unlinked between our create attempt and this open: try again.
-      if (e == ENOENT && mode == OpenMode::OpenOrCreate && attempt < 10) continue;
+      if (e == ENOENT && mode == OpenMode::OpenOrCreate) {
+        if (seg->create(spec, obj, total, body_offset)) return seg;
+        // Another creator's object took the name meanwhile: open that one.
+        if (attempt < 100) continue;
+        throw Error(Status::System, obj + ": kept appearing and vanishing while being opened");
+      }
       if (e == ENOENT) throw Error(Status::NotFound, obj + ": not found");
       throw_os_error(e, obj + ": open");
     }
@@ -292,6 +243,87 @@ std::unique_ptr<Segment> Segment::open(const std::string& name, OpenMode mode, c
       throw Error(Status::System, obj + ": kept finding the object being removed");
     sleep_ns(std::min<long>(1'000'000, 10'000L << std::min(backoff++, 7)));
   }
+}
+
+// Builds the object whole under a private name, then links it to its own:
+// link() fails when the name exists, so exactly one creator wins, and nobody
+// ever sees a half-made object. A creator killed on the way leaves nothing
+// under the name, only its private file, which `polyipc gc` removes. (Until
+// 0.9.2 the object was made in place, and a creator killed before it
+// finished left the name INCOMPATIBLE for every later open.) False when the
+// name was taken meanwhile; nothing of this attempt is left then.
+bool Segment::create(const SegmentSpec& spec, const std::string& obj, uint64_t total, uint64_t body_offset) {
+  static std::atomic<uint64_t> creations{0};
+  const std::string file = creating_prefix() + format("%llx.%llu", (unsigned long long)self_token(),
+                                                      (unsigned long long)creations.fetch_add(1));
+  const int fd = ::shm_open(("/" + file).c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, spec.mode);
+  if (fd < 0) throw_os_error(errno, obj + ": create");
+  auto discard = [&] {
+    ::shm_unlink(("/" + file).c_str());
+    ::close(fd);
+    if (header_) ::munmap(header_, mapped_size_);
+    header_ = nullptr;
+    created_ = false;
+    slot_ = -1;
+  };
+  try {
+    // The umask would narrow the mode given to shm_open.
+    if (::fchmod(fd, spec.mode) != 0) throw_os_error(errno, obj + ": set its mode");
+    if (::ftruncate(fd, static_cast<off_t>(total)) != 0) throw_os_error(errno, obj + ": size");
+    uint64_t bytes = 0;
+    if (int e = allocate_object(fd, total, body_offset, spec, &bytes)) {
+      if (e != ENOSPC && e != ENOMEM) throw_os_error(e, obj + ": allocate");
+      throw Error(Status::NoMemory, format("%s: %s: make /dev/shm larger (docker run --shm-size) or the object smaller",
+                                           obj.c_str(), no_room_text(bytes).c_str()));
+    }
+    struct stat st;
+    if (::fstat(fd, &st) != 0) throw_os_error(errno, obj + ": stat");
+    inode_ = st.st_ino;
+    void* addr = ::mmap(nullptr, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (addr == MAP_FAILED) throw_os_error(errno, obj + ": map");
+    auto* h = static_cast<SegmentHeader*>(addr);
+    header_ = h;
+    mapped_size_ = total;
+    h->creator = self_token();
+    h->creator_uid = ::geteuid();
+    h->mode = spec.mode;
+    h->ephemeral = spec.ephemeral ? 1 : 0;
+    h->created_unix_ms = now_unix_ms();
+    h->total_size = total;
+    h->body_offset = body_offset;
+    h->kind = static_cast<uint32_t>(spec.kind);
+    h->layout_version = kLayoutVersion;
+    if (spec.init_body) spec.init_body(reinterpret_cast<char*>(h) + body_offset);
+    created_ = true;
+    attach();  // nobody else can see it yet: cannot be retired
+    h->magic = kSegmentMagic;
+    h->initialised.store(1, std::memory_order_release);
+    if (::link((std::string(kShmDir) + "/" + file).c_str(), shm_path(name_).c_str()) != 0) {
+      const int e = errno;
+      if (e != EEXIST) throw_os_error(e, obj + ": publish");
+      discard();
+      return false;
+    }
+  } catch (...) {
+    discard();
+    throw;
+  }
+  ::shm_unlink(("/" + file).c_str());  // the object lives on under its name
+  ::close(fd);
+  // Map it again through its name, so that /proc/<pid>/maps and lsof name
+  // the object, not the private file "(deleted)". Kept as it is if the name
+  // was removed meanwhile (it still works, only its mapping's name differs).
+  const int named = ::shm_open(("/" + shm_).c_str(), O_RDWR | O_CLOEXEC, 0);
+  struct stat st;
+  if (named >= 0 && ::fstat(named, &st) == 0 && static_cast<uint64_t>(st.st_ino) == inode_) {
+    void* addr = ::mmap(nullptr, mapped_size_, PROT_READ | PROT_WRITE, MAP_SHARED, named, 0);
+    if (addr != MAP_FAILED) {
+      ::munmap(header_, mapped_size_);
+      header_ = static_cast<SegmentHeader*>(addr);
+    }
+  }
+  if (named >= 0) ::close(named);
+  return true;
 }
 
 bool Segment::attach() {
@@ -386,7 +418,7 @@ void unlink_object(const std::string& name) {
 std::vector<std::string> list_object_names() {
   std::vector<std::string> names;
   const std::string prefix = shm_prefix();
-  DIR* dir = ::opendir("/dev/shm");
+  DIR* dir = ::opendir(kShmDir);
   if (!dir) throw_os_error(errno, "listing /dev/shm");
   while (dirent* e = ::readdir(dir)) {
     std::string file = e->d_name;
@@ -396,6 +428,22 @@ std::vector<std::string> list_object_names() {
   ::closedir(dir);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<UnfinishedCreation> list_unfinished_creations() {
+  std::vector<UnfinishedCreation> found;
+  const std::string prefix = creating_prefix();
+  DIR* dir = ::opendir(kShmDir);
+  if (!dir) throw_os_error(errno, "listing /dev/shm");
+  while (dirent* e = ::readdir(dir)) {
+    const std::string file = e->d_name;
+    if (file.compare(0, prefix.size(), prefix) != 0) continue;
+    char* end = nullptr;
+    const unsigned long long token = std::strtoull(file.c_str() + prefix.size(), &end, 16);
+    if (end && *end == '.') found.push_back({file, token});
+  }
+  ::closedir(dir);
+  return found;
 }
 
 ObjectView view_object(const std::string& name) {

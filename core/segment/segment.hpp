@@ -104,6 +104,7 @@ class Segment {
 
  private:
   Segment() = default;
+  bool create(const SegmentSpec& spec, const std::string& obj, uint64_t total, uint64_t body_offset);
   bool attach();  // false: the object is being retired, open again
   void detach() noexcept;
 
@@ -147,6 +148,14 @@ struct ObjectView {
   uint64_t inode = 0;
 };
 std::vector<std::string> list_object_names();
+
+// Objects being built under a private name (Segment::create), with their
+// creator; one whose creator died is left over, for gc to remove.
+struct UnfinishedCreation {
+  std::string file;  // in /dev/shm
+  ProcessToken creator;
+};
+std::vector<UnfinishedCreation> list_unfinished_creations();
 ObjectView view_object(const std::string& name);
 
 }  // namespace polyipc

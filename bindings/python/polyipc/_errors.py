@@ -99,7 +99,8 @@ OwnerDead = _status_error("OwnerDead", _native.POLYIPC_ERR_OWNER_DEAD,
                           doc="Acquired, but the previous holder died holding it.")
 Incompatible = _status_error("Incompatible", _native.POLYIPC_ERR_INCOMPATIBLE,
                              doc="The name holds another kind of object, other options or another layout.")
-NoMemory = _status_error("NoMemory", _native.POLYIPC_ERR_NO_MEMORY, MemoryError, doc="Out of memory.")
+NoMemory = _status_error("NoMemory", _native.POLYIPC_ERR_NO_MEMORY, MemoryError,
+                         doc="/dev/shm has no room for the object (or a pipe's next pages), or a table of handles is full.")
 NotOwner = _status_error("NotOwner", _native.POLYIPC_ERR_NOT_OWNER, RuntimeError, AssertionError,
                          doc="Release (or a condition's wait/notify) of a lock this thread does not hold. "
                              "A RuntimeError as threading raises, and an AssertionError as multiprocessing.RLock.")
