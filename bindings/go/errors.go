@@ -29,7 +29,7 @@ const (
 	StatusPermission   Status = 10 // the OS refused access to the object
 	StatusOwnerDead    Status = 11 // acquired, but the previous holder died holding it
 	StatusIncompatible Status = 12 // the name holds another kind, layout or options
-	StatusNoMemory     Status = 13
+	StatusNoMemory     Status = 13 // /dev/shm has no room (never a SIGBUS later), or a table is full
 	StatusNotOwner     Status = 14
 	StatusBroken       Status = 15
 	StatusSystem       Status = 16 // an unexpected OS error

@@ -23,6 +23,7 @@ namespace Polyipc
         OwnerDead = 11,
         /// <summary>The name holds another kind of object, another layout version, or other options.</summary>
         Incompatible = 12,
+        /// <summary>/dev/shm has no room for the object (or a pipe's next pages), or a table of handles is full.</summary>
         NoMemory = 13,
         NotOwner = 14,
         Broken = 15,

@@ -40,7 +40,8 @@ pub enum Status {
     /// The name holds another kind of object, other options, another layout
     /// version, or a library of another version was loaded.
     Incompatible,
-    /// Out of memory, or of holder / waiter slots of a primitive.
+    /// /dev/shm has no room for the object (or a pipe's next pages), or a
+    /// primitive is out of holder / waiter slots.
     NoMemory,
     /// Release (or condition wait / notify) by a thread that does not hold
     /// the lock. A lock whose previous holder died is not an error: see
