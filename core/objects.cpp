@@ -40,7 +40,7 @@ uint64_t min_body_size(Kind kind) {
   return 0;  // unknown kind: reported as such
 }
 
-nlohmann::json describe_view(const ObjectView& v) {
+nlohmann::json describe_kind(const ObjectView& v) {
   if (!v.error.empty() || !v.header)
     return {{"name", v.name}, {"kind", "unknown"}, {"error", v.error}, {"mode", v.file_mode}, {"owner_uid", v.file_uid}};
   const void* body = reinterpret_cast<const char*>(v.header) + v.header->body_offset;
@@ -63,6 +63,14 @@ nlohmann::json describe_view(const ObjectView& v) {
     case Kind::List: return List::describe(v.name, v.header, body);
   }
   return {{"name", v.name}, {"kind", "unknown"}, {"error", "unknown kind"}};
+}
+
+// What the kind says, and what the object takes of /dev/shm (`ls` shows it:
+// which object holds the memory of a full /dev/shm).
+nlohmann::json describe_view(const ObjectView& v) {
+  nlohmann::json j = describe_kind(v);
+  j["shm_bytes"] = v.shm_bytes;
+  return j;
 }
 
 }  // namespace

@@ -61,4 +61,7 @@ std::string size_text(uint64_t bytes);
 // An OS error turned into the status that fits it (EACCES -> Permission ...).
 [[noreturn]] void throw_os_error(int errnum, const std::string& what);
 
+// ENOSPC, ENOMEM, EDQUOT (a tmpfs quota): no room, Status::NoMemory.
+bool is_no_room(int errnum) noexcept;
+
 }  // namespace polyipc

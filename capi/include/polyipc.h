@@ -626,7 +626,8 @@ POLYIPC_API void polyipc_pool_close(polyipc_pool *p); /* NULL is fine */
 /* ---- names ---------------------------------------------------------------- */
 /* remove a name; attached handles keep working */
 POLYIPC_API int polyipc_unlink(const char *name, polyipc_error *err);
-/* every object of the namespace as a JSON array of stat objects (release with polyipc_free) */
+/* every object of the namespace as a JSON array of stat objects (release with polyipc_free); these and
+ * polyipc_stat_json's carry "shm_bytes": the /dev/shm memory the object's pages take */
 POLYIPC_API int polyipc_list_json(char **json, polyipc_error *err);
 /* one object, by name, without attaching to it (release with polyipc_free) */
 POLYIPC_API int polyipc_stat_json(const char *name, char **json, polyipc_error *err);

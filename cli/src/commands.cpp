@@ -329,7 +329,8 @@ int cmd_ls(const Options& o) {
     write_out("no objects in namespace '" + current_namespace() + "'\n");
     return kExitOk;
   }
-  std::vector<std::vector<std::string>> rows{{"NAME", "KIND", "STATE", "CAPACITY", "ATTACHED", "MODE", "OWNER"}};
+  std::vector<std::vector<std::string>> rows{
+      {"NAME", "KIND", "STATE", "CAPACITY", "MEMORY", "ATTACHED", "MODE", "OWNER"}};
   std::string notes;
   for (const auto& obj : list) {
     std::string capacity = "-";
@@ -341,8 +342,11 @@ int cmd_ls(const Options& o) {
     std::string owner = "-";
     auto uid = obj.find("owner_uid");
     if (uid != obj.end() && uid->is_number_unsigned()) owner = user_name(uid->get<uint64_t>());
-    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), state_text(obj), capacity, attached_text(obj),
-                    mode_text(obj.value("mode", Json())), owner});
+    std::string memory = "-";
+    auto shm = obj.find("shm_bytes");
+    if (shm != obj.end() && shm->is_number_unsigned()) memory = size_text(shm->get<uint64_t>());
+    rows.push_back({field_text(obj, "name"), field_text(obj, "kind"), state_text(obj), capacity, memory,
+                    attached_text(obj), mode_text(obj.value("mode", Json())), owner});
     auto error = obj.find("error");
     if (error != obj.end()) notes += field_text(obj, "name") + ": " + field_text(obj, "error") + "\n";
   }

@@ -272,7 +272,7 @@ bool Segment::create(const SegmentSpec& spec, const std::string& obj, uint64_t t
     if (::ftruncate(fd, static_cast<off_t>(total)) != 0) throw_os_error(errno, obj + ": size");
     uint64_t bytes = 0;
     if (int e = allocate_object(fd, total, body_offset, spec, &bytes)) {
-      if (e != ENOSPC && e != ENOMEM) throw_os_error(e, obj + ": allocate");
+      if (!is_no_room(e)) throw_os_error(e, obj + ": allocate");
       throw Error(Status::NoMemory, format("%s: %s: make /dev/shm larger (docker run --shm-size) or the object smaller",
                                            obj.c_str(), no_room_text(bytes).c_str()));
     }
@@ -459,6 +459,7 @@ ObjectView view_object(const std::string& name) {
   struct stat st;
   ::fstat(fd, &st);
   v.file_size = st.st_size;
+  v.shm_bytes = static_cast<uint64_t>(st.st_blocks) * 512;
   v.file_mode = st.st_mode & 07777;
   v.file_uid = st.st_uid;
   v.inode = st.st_ino;

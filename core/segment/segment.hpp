@@ -143,6 +143,7 @@ struct ObjectView {
   std::shared_ptr<void> mapping;
   SegmentHeader* header = nullptr;
   uint64_t file_size = 0;
+  uint64_t shm_bytes = 0;  // /dev/shm memory its pages take (since 0.9.2, all of them from creation)
   uint32_t file_mode = 0;
   uint32_t file_uid = 0;
   uint64_t inode = 0;

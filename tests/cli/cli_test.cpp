@@ -375,10 +375,11 @@ TEST_F(Cli, LsShowsTheQueue) {
   ASSERT_EQ(human.exit_code, 0) << human;
   auto lines = lines_of(human.out);
   ASSERT_GE(lines.size(), 2u) << human;
-  EXPECT_TRUE(std::regex_search(lines[0], std::regex("^NAME +KIND +STATE +CAPACITY +ATTACHED +MODE +OWNER$")))
+  EXPECT_TRUE(std::regex_search(lines[0], std::regex("^NAME +KIND +STATE +CAPACITY +MEMORY +ATTACHED +MODE +OWNER$")))
       << human;
   // This test process holds a handle: at least one live attached process.
-  std::regex row("^jobs +queue +2 +1MiB +[1-9][0-9]* +0600 +" + user_name() + "$");
+  // The queue holds its ring's pages from creation: a little over 1 MiB.
+  std::regex row("^jobs +queue +2 +1MiB +1\\.[0-9]MiB +[1-9][0-9]* +0600 +" + user_name() + "$");
   bool found = false;
   for (const auto& l : lines) found = found || std::regex_search(l, row);
   EXPECT_TRUE(found) << human;
@@ -391,6 +392,7 @@ TEST_F(Cli, LsShowsTheQueue) {
   EXPECT_EQ(list[0]["name"], "jobs");
   EXPECT_EQ(list[0]["kind"], "queue");
   EXPECT_EQ(list[0]["depth"], 2);
+  EXPECT_GE(list[0]["shm_bytes"].get<uint64_t>(), list[0]["capacity_bytes"].get<uint64_t>()) << json;
 }
 
 TEST_F(Cli, LsOfAnEmptyNamespace) {
