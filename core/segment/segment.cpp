@@ -18,6 +18,10 @@
 #include "core/status.hpp"
 #include "core/sync/futex.hpp"
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; glibc 2.36's headers may lack it
+#endif
+
 namespace polyipc {
 namespace {
 
@@ -118,9 +122,6 @@ void check_header(const std::string& obj, const SegmentHeader* h, uint64_t file_
 }  // namespace
 
 int back_pages(void* addr, uint64_t len) noexcept {
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; glibc 2.36's headers may lack it
-#endif
   static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
   const uintptr_t from = reinterpret_cast<uintptr_t>(addr) & ~(page - 1);
   const uintptr_t to = (reinterpret_cast<uintptr_t>(addr) + len + page - 1) & ~(page - 1);
@@ -415,17 +416,27 @@ void unlink_object(const std::string& name) {
   }
 }
 
-std::vector<std::string> list_object_names() {
-  std::vector<std::string> names;
-  const std::string prefix = shm_prefix();
+namespace {
+
+// The names of /dev/shm's files that start with prefix, without it.
+std::vector<std::string> shm_files(const std::string& prefix) {
+  std::vector<std::string> found;
   DIR* dir = ::opendir(kShmDir);
   if (!dir) throw_os_error(errno, "listing /dev/shm");
   while (dirent* e = ::readdir(dir)) {
-    std::string file = e->d_name;
-    if (file.compare(0, prefix.size(), prefix) == 0 && is_valid_name(file.substr(prefix.size())))
-      names.push_back(file.substr(prefix.size()));
+    const std::string file = e->d_name;
+    if (file.compare(0, prefix.size(), prefix) == 0) found.push_back(file.substr(prefix.size()));
   }
   ::closedir(dir);
+  return found;
+}
+
+}  // namespace
+
+std::vector<std::string> list_object_names() {
+  std::vector<std::string> names;
+  for (std::string& name : shm_files(shm_prefix()))
+    if (is_valid_name(name)) names.push_back(std::move(name));
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -433,16 +444,11 @@ std::vector<std::string> list_object_names() {
 std::vector<UnfinishedCreation> list_unfinished_creations() {
   std::vector<UnfinishedCreation> found;
   const std::string prefix = creating_prefix();
-  DIR* dir = ::opendir(kShmDir);
-  if (!dir) throw_os_error(errno, "listing /dev/shm");
-  while (dirent* e = ::readdir(dir)) {
-    const std::string file = e->d_name;
-    if (file.compare(0, prefix.size(), prefix) != 0) continue;
+  for (const std::string& rest : shm_files(prefix)) {  // "<token in hex>.<n>"
     char* end = nullptr;
-    const unsigned long long token = std::strtoull(file.c_str() + prefix.size(), &end, 16);
-    if (end && *end == '.') found.push_back({file, token});
+    const unsigned long long token = std::strtoull(rest.c_str(), &end, 16);
+    if (end && *end == '.') found.push_back({prefix + rest, token});
   }
-  ::closedir(dir);
   return found;
 }
 
