@@ -281,7 +281,8 @@ bool Pipe::back_ring(PipeShared::Direction& d, char* ring, uint64_t end, ErrorTe
   if (need <= backed_) return true;
   const uint64_t to = std::min(cap, (need + kBackStep - 1) / kBackStep * kBackStep);
   if (int e = back_pages(ring + backed_, to - backed_)) {
-    const std::string why = is_no_room(e) ? no_room_text(to - backed_) : format("populating them failed: %s", std::strerror(e));
+    const std::string why =
+        is_no_room(e) ? no_room_text(to - backed_) : format("populating them failed: %s", std::strerror(e));
     error.set("pipe '%s': end %s cannot send: its ring has pages for %s of %s, and %s", pname(), end_name(),
               size_text(backed_).c_str(), size_text(cap).c_str(), why.c_str());
     return false;

@@ -110,8 +110,9 @@ TEST_F(ShmFullTest, APipeWhoseRingOutgrowsDevShmSaysNoMemoryAndLosesNothing) {
     o.capacity_bytes = 4 << 20;
     PipeEnd a, b;
     Err e;
-    CHILD_REQUIRE(polyipc_pipe_open(name.c_str(), POLYIPC_CREATE_ONLY, POLYIPC_END_A, &o, a.out(), &e) == POLYIPC_OK);
-    CHILD_REQUIRE(polyipc_pipe_open(name.c_str(), POLYIPC_OPEN_ONLY, POLYIPC_END_B, nullptr, b.out(), &e) == POLYIPC_OK);
+    const char* pipe = name.c_str();
+    CHILD_REQUIRE(polyipc_pipe_open(pipe, POLYIPC_CREATE_ONLY, POLYIPC_END_A, &o, a.out(), &e) == POLYIPC_OK);
+    CHILD_REQUIRE(polyipc_pipe_open(pipe, POLYIPC_OPEN_ONLY, POLYIPC_END_B, nullptr, b.out(), &e) == POLYIPC_OK);
     std::string m(64 << 10, 'p');
     int sent = 0;
     int st;

@@ -28,9 +28,8 @@ void PutGet(Queue& q, const std::string& m) {
   ASSERT_EQ(q.put(m.data(), m.size(), 0, Deadline::after(0), e), Status::Ok) << e.text;
   char buf[64];
   size_t len = 0;
-  ASSERT_EQ(q.get([](void* ctx, size_t n) -> void* { return n <= 64 ? ctx : nullptr; }, buf, &len, Deadline::after(0), e),
-            Status::Ok)
-      << e.text;
+  auto into = [](void* ctx, size_t n) -> void* { return n <= 64 ? ctx : nullptr; };
+  ASSERT_EQ(q.get(into, buf, &len, Deadline::after(0), e), Status::Ok) << e.text;
   EXPECT_EQ(m, std::string(buf, len));
 }
 
