@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/process.hpp"
@@ -149,6 +150,7 @@ struct ObjectView {
   uint64_t inode = 0;
 };
 std::vector<std::string> list_object_names();
+ObjectView view_object(const std::string& name);
 
 // Objects being built under a private name (Segment::create), with their
 // creator; one whose creator died is left over, for gc to remove.
@@ -157,6 +159,5 @@ struct UnfinishedCreation {
   ProcessToken creator;
 };
 std::vector<UnfinishedCreation> list_unfinished_creations();
-ObjectView view_object(const std::string& name);
 
 }  // namespace polyipc
