@@ -32,6 +32,13 @@ constexpr int64_t kRetireWaitNs = 1'000'000'000;
 
 uint64_t align_up(uint64_t v, uint64_t a) { return (v + a - 1) / a * a; }
 
+// Free bytes of /dev/shm, or UINT64_MAX when they cannot be read.
+uint64_t shm_free_bytes() noexcept {
+  struct statvfs vfs;
+  if (::statvfs(kShmDir, &vfs) != 0) return UINT64_MAX;
+  return static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+}
+
 // Pages for [offset, offset + len) of the file now: 0, or the errno
 // (ENOSPC/ENOMEM: no room). A file system without fallocate counts as done.
 int allocate_file(int fd, uint64_t offset, uint64_t len) noexcept {
@@ -58,8 +65,7 @@ int allocate_object(int fd, uint64_t total, uint64_t body_offset, const SegmentS
   // OOM killer before ENOSPC came.
   *bytes = total;
   for (const auto& range : spec.lazy_ranges) *bytes -= range.second;
-  struct statvfs vfs;
-  if (::fstatvfs(fd, &vfs) == 0 && *bytes > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) return ENOSPC;
+  if (*bytes > shm_free_bytes()) return ENOSPC;
   uint64_t from = 0;
   for (const auto& [offset, length] : spec.lazy_ranges) {
     if (int e = allocate_file(fd, from, body_offset + offset - from)) return e;
@@ -126,9 +132,7 @@ int back_pages(void* addr, uint64_t len) noexcept {
   const uintptr_t from = reinterpret_cast<uintptr_t>(addr) & ~(page - 1);
   const uintptr_t to = (reinterpret_cast<uintptr_t>(addr) + len + page - 1) & ~(page - 1);
   // Without room, fail before taking the last free pages from everyone.
-  struct statvfs vfs;
-  if (::statvfs(kShmDir, &vfs) == 0 && to - from > static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize)
-    return ENOSPC;
+  if (to - from > shm_free_bytes()) return ENOSPC;
   for (;;) {  // pages populated before an interruption stay populated
     if (::madvise(reinterpret_cast<void*>(from), to - from, MADV_POPULATE_WRITE) == 0) return 0;
     if (errno == EINVAL) return 0;          // before 5.14: first touch, as before
@@ -139,9 +143,8 @@ int back_pages(void* addr, uint64_t len) noexcept {
 
 std::string no_room_text(uint64_t bytes) {
   std::string text = "/dev/shm has no room for " + size_text(bytes);
-  struct statvfs vfs;
-  if (::statvfs(kShmDir, &vfs) == 0)
-    text += " (" + size_text(static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) + " free)";
+  const uint64_t free_bytes = shm_free_bytes();
+  if (free_bytes != UINT64_MAX) text += " (" + size_text(free_bytes) + " free)";
   return text;
 }
 
