@@ -42,6 +42,7 @@ Differences from multiprocessing.Pool, on purpose:
 
 import collections
 import concurrent.futures
+import itertools
 import json
 import multiprocessing
 import sys
@@ -150,6 +151,42 @@ def _call_args(args, kwds):
     if isinstance(args, (str, bytes, bytearray, dict)):
         raise TypeError(f"'args' must be a sequence of arguments, not {type(args).__name__}")
     return list(args)
+
+
+def _all_lists(calls):
+    """True when every call's args are a JSON array (the handler gets *args), as map's are."""
+    return set(map(type, calls)) <= {list}
+
+
+def _run_starmap(handler, calls, results, errors):
+    """handler(*args) for each call, appended to results, at C speed: list.extend keeps
+    what it appended before an exception, and starmap goes on after one, so a failing
+    call is recorded at its index and the rest still run."""
+    it = itertools.starmap(handler, calls)
+    while True:
+        try:
+            results.extend(it)
+            return
+        except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
+            errors[str(len(results))] = error_text(e)
+            results.append(None)
+
+
+def _run_each(handler, calls, results, errors, stop):
+    """handler on each call in turn, by the shape of its args; stops early once `stop` is set."""
+    for args in calls:
+        if results and stop is not None and stop.is_set():
+            break
+        try:
+            if isinstance(args, list):
+                results.append(handler(*args))
+            elif isinstance(args, dict):
+                results.append(handler(**args))
+            else:
+                results.append(handler(args))
+        except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
+            errors[str(len(results))] = error_text(e)
+            results.append(None)
 
 
 def _finish_batch(batch, results, errors):
@@ -892,7 +929,7 @@ class Pool(HandleOwner):
         one from the length). Once every task has ended, the first failed one (in order)
         raises its PoolTaskError."""
         _check_function(func)
-        items = [[item] for item in iterable]
+        items = list(zip(iterable))  # args [item] each: a 1-tuple encodes as a one-element array
         return self._map_calls(func, items, _check_chunksize(_auto_chunksize(chunksize, items)))
 
     def starmap(self, func, iterable, chunksize=None):
@@ -907,7 +944,7 @@ class Pool(HandleOwner):
         that thread before get() returns, as in multiprocessing."""
         _check_function(func)
         callbacks = _check_callbacks(callback, error_callback)
-        items = [[item] for item in iterable]
+        items = list(zip(iterable))  # args [item] each: a 1-tuple encodes as a one-element array
         return self._map_async(func, items, _check_chunksize(_auto_chunksize(chunksize, items)), callbacks)
 
     def starmap_async(self, func, iterable, chunksize=None, callback=None, error_callback=None):
@@ -1069,19 +1106,10 @@ class Pool(HandleOwner):
             errors = {str(i): f"no function '{name}' in this worker" for i in range(len(calls))}
         else:
             try:
-                for args in calls:
-                    if results and stop is not None and stop.is_set():
-                        break
-                    try:
-                        if isinstance(args, list):
-                            results.append(handler(*args))
-                        elif isinstance(args, dict):
-                            results.append(handler(**args))
-                        else:
-                            results.append(handler(args))
-                    except Exception as e:  # noqa: BLE001 - the task's failure, reported to its submitter
-                        errors[str(len(results))] = error_text(e)
-                        results.append(None)
+                if stop is None and _all_lists(calls):
+                    _run_starmap(handler, calls, results, errors)
+                else:
+                    _run_each(handler, calls, results, errors, stop)
             except BaseException:
                 if results:
                     _finish_batch(batch, results, errors)

@@ -1,6 +1,7 @@
 """The JSON codec gives what json.dumps/json.loads give, and recovers from errors."""
 
 import json
+import sys
 
 import pytest
 
@@ -29,6 +30,26 @@ def test_circular_reference_is_value_error_and_the_next_encode_works(qname):
         shared = [1]
         q.put([shared, shared])  # the same list twice is not a cycle
         assert q.get() == [[1], [1]]
+
+
+def test_nested_containers_deep_values_and_a_high_recursion_limit():
+    rows = [(i, [i, (str(i), {"k": [i]})]) for i in range(50)]  # tuples encode as arrays
+    assert _jsoncodec.encode(rows) == json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+    deep = []
+    for _ in range(sys.getrecursionlimit() + 10):
+        deep = [deep]
+    with pytest.raises(RecursionError):  # too deep, but not circular: not "Circular"
+        _jsoncodec.encode(deep)
+    loop = {}
+    loop["self"] = loop
+    old = sys.getrecursionlimit()
+    sys.setrecursionlimit(100_000)  # the unchecked encoder could run out of C stack: not used
+    try:
+        with pytest.raises(ValueError, match="Circular"):
+            _jsoncodec.encode(loop)
+    finally:
+        sys.setrecursionlimit(old)
+    assert _jsoncodec.encode([loop["self"] is loop]) == "[true]"
 
 
 def test_text_from_other_writers_with_whitespace_decodes(qname):

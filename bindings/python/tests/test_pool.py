@@ -431,6 +431,36 @@ def test_map_raises_the_first_failure_in_order_once_every_task_ended(pool, qname
         worker.join(30)
 
 
+def test_serve_without_stop_runs_a_whole_chunk_and_fails_each_task_at_its_place(pool):
+    # serve() with no stop runs a chunk at C speed (itertools.starmap); a task that raises
+    # must fail alone, at its own index, and the tasks after it must still run.
+    ran = []
+
+    def third_fails(x):
+        ran.append(x)
+        if x % 3 == 2:
+            raise ValueError(f"bad {x}")
+        return x * 10
+
+    worker = threading.Thread(target=pool.serve, args=({"f": third_fails},))
+    worker.start()
+    try:
+        got = []
+        with pytest.raises(polyipc.PoolTaskError, match="^ValueError: bad 2$"):
+            for value in pool.imap("f", range(9), chunksize=9):  # one chunk of nine tasks
+                got.append(value)
+        assert got == [0, 10]  # the failure is task 2's, not a neighbour's
+        assert sorted(ran) == list(range(9))  # tasks 3..8 ran after the failure of task 2
+        out = pool.map_async("f", [0, 1, 2, 3, 4, 5], chunksize=6)
+        with pytest.raises(polyipc.PoolTaskError, match="^ValueError: bad 2$"):
+            out.get(timeout=30)
+        assert pool.map("f", [0, 1, 3, 4, 6, 7], chunksize=6) == [0, 10, 30, 40, 60, 70]
+    finally:
+        pool.close()
+        worker.join(30)
+    assert not worker.is_alive()
+
+
 def test_map_starmap_imap_and_imap_unordered(pool, qname):
     stop = threading.Event()
     worker = threading.Thread(target=pool.serve, args=({"sq": lambda x: x * x, "add": lambda a, b: a + b,
