@@ -375,11 +375,16 @@ func (p *Pool) Map(ctx context.Context, function string, args []any, chunk int) 
 		if err != nil {
 			return err
 		}
-		var both [2]json.RawMessage
-		var values []json.RawMessage
 		var failures map[string]resultMessage
-		if json.Unmarshal(msg, &both) != nil || json.Unmarshal(both[0], &values) != nil ||
-			json.Unmarshal(both[1], &failures) != nil || len(values) != g.count {
+		both, ok := jsonElements(msg, 2)
+		var values []json.RawMessage
+		if ok && len(both) == 2 {
+			values, ok = jsonElements(both[0], g.count)
+		}
+		if ok && len(both) == 2 && string(both[1]) != "{}" && string(both[1]) != "null" {
+			ok = json.Unmarshal(both[1], &failures) == nil
+		}
+		if !ok || len(values) != g.count {
 			return newError(StatusIncompatible, nil, "pool '%s': map: results that do not parse: %.200s", p.s.name, msg)
 		}
 		out = append(out, values...)
@@ -959,9 +964,9 @@ func (p *Pool) serveBatch(ctx context.Context, b *batch, handlers map[string]Han
 		p.tasks.Add(-1)
 		p.s.mu.RUnlock()
 	}()
-	var calls []json.RawMessage
-	if err := json.Unmarshal(b.args, &calls); err != nil {
-		return newError(StatusIncompatible, err, "pool '%s': tasks from %d: arguments that are not a JSON array",
+	calls, ok := jsonElements(b.args, 16)
+	if !ok {
+		return newError(StatusIncompatible, nil, "pool '%s': tasks from %d: arguments that are not a JSON array",
 			p.s.name, b.first)
 	}
 	results := make([]byte, 1, 8*len(calls)+2)
@@ -969,16 +974,13 @@ func (p *Pool) serveBatch(ctx context.Context, b *batch, handlers map[string]Han
 	failures := map[string]string{}
 	ran := 0
 	var stopped error
-	add := func(data []byte) { // the result of task `ran`
+	fail := func(msg string) { // task `ran` failed
 		if ran > 0 {
 			results = append(results, ',')
 		}
-		results = append(results, data...)
-		ran++
-	}
-	fail := func(msg string) {
 		failures[strconv.Itoa(ran)] = msg
-		add([]byte("null"))
+		results = append(results, "null"...)
+		ran++
 	}
 	h, ok := handlers[b.function]
 	for _, args := range calls {
@@ -999,14 +1001,21 @@ func (p *Pool) serveBatch(ctx context.Context, b *batch, handlers map[string]Han
 			fail(errorText(err))
 			continue
 		}
-		data, err := marshalJSON(result)
+		mark := len(results)
+		if ran > 0 {
+			results = append(results, ',')
+		}
+		var raw bool
+		results, raw, err = appendJSON(results, result)
 		switch {
 		case err != nil:
+			results = results[:mark]
 			fail(fmt.Sprintf("the result of '%s' does not encode as JSON: %v", b.function, err))
-		case isRawJSON(result) && !json.Valid(data): // taken as it is, so checked here
+		case raw && !json.Valid(results[mark+min(ran, 1):]): // taken as it is, so checked here
+			results = results[:mark]
 			fail(fmt.Sprintf("the result of '%s' is not JSON", b.function))
 		default:
-			add(data)
+			ran++
 		}
 	}
 	if ran > 0 {

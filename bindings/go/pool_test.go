@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -1152,4 +1153,52 @@ func TestPoolCancelAfterCloseIsHandleClosed(t *testing.T) {
 	if ok, err := done.Cancel(); ok || err != nil { // done: false, as ever
 		t.Fatalf("Cancel of a done task after Close: %v, %v", ok, err)
 	}
+}
+
+// A chunk is served into one array of results: a task whose result cannot be
+// encoded, or is not JSON, fails alone, and the others keep their places.
+func TestPoolChunkResultsKeepTheirPlacesAroundBadOnes(t *testing.T) {
+	p := openPool(t)
+	ctx, cancel := context.WithCancel(bg)
+	defer cancel()
+	served := make(chan error, 1)
+	go func() {
+		served <- p.Serve(ctx, map[string]Handler{"mixed": func(_ context.Context, args json.RawMessage) (any, error) {
+			var x int
+			if err := json.Unmarshal(args, &x); err != nil {
+				return nil, err
+			}
+			switch x {
+			case 1:
+				return json.RawMessage(`{"open":`), nil
+			case 2:
+				return math.Inf(1), nil
+			case 3:
+				return json.RawMessage(`{"raw":[3]}`), nil
+			case 4:
+				return nil, nil
+			}
+			return []int{x, x}, nil
+		}})
+	}()
+	args := []any{0, 1, 2, 3, 4, 5}
+	futures, err := p.SubmitMany(withTimeout(t, 30*time.Second), "mixed", args, len(args))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`[0,0]`, "is not JSON", "does not encode as JSON", `{"raw":[3]}`, `null`, `[5,5]`}
+	for i, f := range futures {
+		r, err := f.Wait(withTimeout(t, 30*time.Second))
+		var te *TaskError
+		switch {
+		case strings.HasPrefix(want[i], "[") || strings.HasPrefix(want[i], "{") || want[i] == "null":
+			if err != nil || string(r) != want[i] {
+				t.Errorf("task %d: %s, %v; want %s", i, r, err, want[i])
+			}
+		case !errors.As(err, &te) || !strings.Contains(te.Message, want[i]):
+			t.Errorf("task %d: %s, %v; want an error saying %q", i, r, err, want[i])
+		}
+	}
+	cancel()
+	<-served
 }
