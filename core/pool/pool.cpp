@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <algorithm>
+#include <charconv>
 #include <nlohmann/json.hpp>
 #include <string_view>
 
@@ -34,13 +35,18 @@ void* into_string(void* context, size_t len) {
 }
 
 // The id of a result message, which starts {"id":<digits>, as finish() writes it.
-bool result_id(const std::string& message, uint64_t* id) {
-  static const char kPrefix[] = "{\"id\":";
-  if (message.compare(0, sizeof kPrefix - 1, kPrefix) != 0) return false;
-  const char* digits = message.c_str() + sizeof kPrefix - 1;
-  char* end = nullptr;
-  *id = std::strtoull(digits, &end, 10);
-  return end != digits && *end == ',' && *id != 0;
+bool result_id(std::string_view message, uint64_t* id) {
+  static constexpr std::string_view kPrefix = "{\"id\":";
+  if (message.substr(0, kPrefix.size()) != kPrefix) return false;
+  uint64_t v = 0;
+  size_t i = kPrefix.size(), digits = 0;
+  for (; i < message.size() && message[i] >= '0' && message[i] <= '9' && digits < 20; ++i, ++digits) {
+    const uint64_t next = v * 10 + static_cast<uint64_t>(message[i] - '0');
+    if (next / 10 != v) return false;  // past 2^64
+    v = next;
+  }
+  *id = v;
+  return digits > 0 && i < message.size() && message[i] == ',' && v != 0;
 }
 
 // The message of one task, as take() parses it. fn is a JSON string.
@@ -106,6 +112,7 @@ std::unique_ptr<Pool> Pool::open(const std::string& name, OpenMode mode, const P
   std::unique_ptr<Pool> p(new Pool());
   p->options_ = o;
   p->tasks_ = Queue::open(name, mode, q, Kind::Pool);  // its messages say "pool 'name'"
+  p->tasks_->trust_built_messages();  // task messages: validated arguments in a frame of our own
   return p;
 }
 
@@ -138,6 +145,7 @@ void Pool::open_results() {
     unlink_object(name);
     results_ = Queue::open(name, OpenMode::CreateOnly, q);
   }
+  results_->trust_built_messages();  // (cancel() puts a result of its own there)
 }
 
 // many: args is arguments `index` of a submit_many, and the message says so.
@@ -364,17 +372,17 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
       arrived_cv_.wait_for(lk, std::chrono::nanoseconds(deadline.until_ns(kSliceNs) - monotonic_ns()));
       continue;
     }
-    std::vector<std::pair<uint64_t, std::string>> got;
+    std::vector<std::pair<uint64_t, std::string_view>> got;
     if (Status st = read_results(lk, deadline, &got, error); st != Status::Ok) return st;
     bool found = false;
-    for (auto& [g, message] : got) {
+    for (const auto& [g, message] : got) {
       if (!pending_.count(g) || arrived_.count(g)) continue;  // a duplicate: dropped
       if (!found && mine(g)) {
         forget(g);
-        *out = std::move(message);
+        out->assign(message);
         found = true;
       } else {
-        arrived_.emplace(g, std::move(message));
+        arrived_.emplace(g, std::string(message));
       }
     }
     if (found) return Status::Ok;
@@ -382,7 +390,7 @@ Status Pool::result(uint64_t id, const Deadline& deadline, std::string* out, Err
 }
 
 Status Pool::read_results(std::unique_lock<std::mutex>& lk, const Deadline& deadline,
-                          std::vector<std::pair<uint64_t, std::string>>* got, ErrorText& error) {
+                          std::vector<std::pair<uint64_t, std::string_view>>* got, ErrorText& error) {
   reading_ = true;
   lk.unlock();
   struct Relock {  // also when the read throws
@@ -405,28 +413,27 @@ bool Pool::awaited(uint64_t id) const {
   return false;
 }
 
-Status Pool::take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string>>* got,
+Status Pool::take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string_view>>* got,
                           ErrorText& error) {
   constexpr size_t kMaxCount = 256;
   if (read_buf_.empty()) read_buf_.resize(64 << 10);
   size_t lens[kMaxCount];
   size_t done = 0;
   // A pool result is kept with its id; another message is dropped (said below if nothing else came).
-  auto keep = [&](std::string message) {
+  auto keep = [&](std::string_view message) {
     uint64_t id = 0;
-    if (result_id(message, &id)) got->emplace_back(id, std::move(message));
+    if (result_id(message, &id)) got->emplace_back(id, message);
   };
   Status st = results_->get_many(read_buf_.data(), read_buf_.size(), lens, kMaxCount, &done, deadline, error);
   if (st == Status::TooLarge && done == 0) {  // a first message larger than the buffer: alone
-    std::string message;
     size_t len = 0;
-    st = results_->get(into_string, &message, &len, deadline, error);
+    st = results_->get(into_string, &oversize_, &len, deadline, error);
     if (st == Status::Ok) {
-      keep(std::move(message));
+      keep(oversize_);
       done = 1;
     }
   } else {
-    for (size_t i = 0, at = 0; i < done; at += lens[i++]) keep(std::string(read_buf_.data() + at, lens[i]));
+    for (size_t i = 0, at = 0; i < done; at += lens[i++]) keep(std::string_view(read_buf_.data() + at, lens[i]));
   }
   if (st == Status::Empty || st == Status::Timeout) {
     error.set("pool '%s': no result came within the timeout", name().c_str());
@@ -453,18 +460,32 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
     return Status::InvalidArg;
   }
   std::unique_lock<std::mutex> lk(mu_);
-  std::vector<std::string> slot(count);  // the range's result messages, as they come
+  // The range's result messages as they come, one after another in `arena`; slot[i - first]
+  // is where result i lies there (a result message is never empty: length 0 is "not here").
+  std::string arena;
+  arena.reserve(count * 48);
+  std::vector<std::pair<size_t, size_t>> slot(count, {0, 0});
   size_t have = 0;
+  auto place = [&](uint64_t i, std::string_view message) {
+    slot[i - first] = {arena.size(), message.size()};
+    arena.append(message);
+    ++have;
+  };
+  auto here = [&](uint64_t i) { return slot[i - first].second != 0; };
+  auto text = [&](uint64_t i) { return std::string_view(arena).substr(slot[i - first].first, slot[i - first].second); };
+  auto give_back_claimed = [&] {  // nothing is taken: what came waits for the next call
+    for (uint64_t i = first; i < end; ++i)
+      if (here(i)) arrived_.emplace(i, std::string(text(i)));
+  };
   // Moves what other readers left in arrived_ into slot; false (error set) when
   // a result of the range will never come to this caller.
   auto claim = [&] {
     for (auto it = arrived_.lower_bound(first); it != arrived_.end() && it->first < end;) {
-      slot[it->first - first] = std::move(it->second);
-      ++have;
+      place(it->first, it->second);
       it = arrived_.erase(it);
     }
     for (uint64_t i = first; i < end; ++i) {
-      if (slot[i - first].empty() && !pending_.count(i)) {
+      if (!here(i) && !pending_.count(i)) {
         error.set("pool '%s': results of %s: task %llu is not a task of this handle whose result is still to come",
                   name().c_str(), range().c_str(), static_cast<unsigned long long>(i));
         return false;
@@ -473,8 +494,7 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
     return true;
   };
   if (!claim()) {
-    for (uint64_t i = first; i < end; ++i)  // (nothing is taken: what was claimed goes back)
-      if (!slot[i - first].empty()) arrived_.emplace(i, std::move(slot[i - first]));
+    give_back_claimed();
     return Status::InvalidArg;
   }
   awaited_ranges_.emplace_back(first, end);  // result(0) leaves them alone meanwhile
@@ -490,7 +510,7 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
     }
   } unawait{awaited_ranges_, first};
   Status st = Status::Ok;
-  std::vector<std::pair<uint64_t, std::string>> got;
+  std::vector<std::pair<uint64_t, std::string_view>> got;
   while (have < count && st == Status::Ok) {
     if (reading_) {  // another thread reads: wait for it to hand over results or its role
       if (deadline.expired()) {
@@ -502,39 +522,37 @@ Status Pool::results(uint64_t first, size_t count, const Deadline& deadline, std
       continue;
     }
     st = read_results(lk, deadline, &got, error);
-    for (auto& [id, message] : got) {
+    for (const auto& [id, message] : got) {
       if (!pending_.count(id) || arrived_.count(id)) continue;  // a duplicate: dropped
       if (id >= first && id < end) {
-        if (!slot[id - first].empty()) continue;  // a duplicate
-        slot[id - first] = std::move(message);
-        ++have;
+        if (!here(id)) place(id, message);  // (else a duplicate)
       } else {
-        arrived_.emplace(id, std::move(message));
+        arrived_.emplace(id, std::string(message));
       }
     }
   }
-  if (have < count) {  // nothing is taken: what came waits for the next call
-    for (uint64_t i = first; i < end; ++i)
-      if (!slot[i - first].empty()) arrived_.emplace(i, std::move(slot[i - first]));
+  if (have < count) {
+    give_back_claimed();
     if (st == Status::Timeout)
       error.set("pool '%s': %zu of the %zu results of %s came within the timeout (they wait for the next call)",
                 name().c_str(), have, count, range().c_str());
     return st;
   }
   values->clear();
+  values->reserve(arena.size());
   failures->clear();
   *values += '[';
   *failures += '{';
   static const std::string_view kOk = ",\"ok\":true,\"result\":";
   for (uint64_t i = first; i < end; ++i) {
-    const std::string& m = slot[i - first];
+    const std::string_view m = text(i);
     if (i != first) *values += ',';
     // A result as finish() writes it, {"id":<i>,"ok":true,"result":<value>}, gives its value as is
     // (its id was read already: the digits end where ,"ok" starts).
     const size_t at = m.find(',');
     if (at != std::string::npos && m.size() > at + kOk.size() && m.compare(at, kOk.size(), kOk) == 0 &&
         m.back() == '}') {
-      values->append(m, at + kOk.size(), m.size() - at - kOk.size() - 1);
+      values->append(m.substr(at + kOk.size(), m.size() - at - kOk.size() - 1));
     } else {
       *values += "null";
       if (failures->size() > 1) *failures += ',';
@@ -697,20 +715,20 @@ Queue& Pool::reply_queue(const std::string& reply) {
   if (replies_.size() >= kMaxCachedReplies) replies_.erase(replies_.begin());
   QueueOptions q;
   q.check_existing = false;
-  return *replies_.emplace(reply, Queue::open(reply, OpenMode::OpenOnly, q)).first->second;
+  auto opened = Queue::open(reply, OpenMode::OpenOnly, q);
+  opened->trust_built_messages();  // results: validated values in a frame of our own
+  return *replies_.emplace(reply, std::move(opened)).first->second;
 }
 
-void Pool::send_results(const std::string& reply, std::vector<std::string>& messages) {
+void Pool::send_results(const std::string& reply, std::vector<const void*>& data, std::vector<size_t>& lens) {
   try {
     Queue& q = reply_queue(reply);
-    std::vector<const void*> data(messages.size());
-    std::vector<size_t> lens(messages.size());
-    for (size_t i = 0; i < messages.size(); ++i) data[i] = messages[i].data(), lens[i] = messages[i].size();
-    size_t sent = 0, too_large = SIZE_MAX;  // the message last replaced by its error
-    while (sent < messages.size()) {  // a full result queue waits for its submitter, unless it is gone
+    std::string replacement;  // the text of the message last replaced by its error
+    size_t sent = 0, too_large = SIZE_MAX;  // (its index)
+    while (sent < data.size()) {  // a full result queue waits for its submitter, unless it is gone
       ErrorText put_error;
       size_t done = 0;
-      const Status st = q.put_many(data.data() + sent, lens.data() + sent, messages.size() - sent, &done,
+      const Status st = q.put_many(data.data() + sent, lens.data() + sent, data.size() - sent, &done,
                                    Deadline::after(kSliceNs), put_error);
       sent += done;
       if (st == Status::Ok) continue;
@@ -720,12 +738,12 @@ void Pool::send_results(const std::string& reply, std::vector<std::string>& mess
       }
       if (st == Status::TooLarge) {  // can never fit: the submitter hears why instead
         uint64_t id = 0;
-        result_id(messages[sent], &id);
+        result_id(std::string_view(static_cast<const char*>(data[sent]), lens[sent]), &id);
         too_large = sent;
-        messages[sent] = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", static_cast<unsigned long long>(id),
-                                json_string(put_error.text).c_str());
-        data[sent] = messages[sent].data();
-        lens[sent] = messages[sent].size();
+        replacement = format("{\"id\":%llu,\"ok\":false,\"error\":%s}", static_cast<unsigned long long>(id),
+                             json_string(put_error.text).c_str());
+        data[sent] = replacement.data();
+        lens[sent] = replacement.size();
         continue;
       }
       if ((st != Status::Timeout && st != Status::Full) || !is_alive(q.creator())) return;  // dropped
@@ -755,8 +773,9 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
     message.append(static_cast<const char*>(data), len);
     message += '}';
   }
-  std::vector<std::string> one{std::move(message)};
-  send_results(task.reply, one);
+  std::vector<const void*> messages{message.data()};
+  std::vector<size_t> lens{message.size()};
+  send_results(task.reply, messages, lens);
   if (task.chunk) return settle(task.chunk, 1, true, error);
   return tasks_->task_done(task.message.data(), task.message.size(), error);
 }
@@ -803,21 +822,28 @@ Status Pool::finish_batch(PoolBatch& b, const void* results, size_t len, const v
       return Status::InvalidJson;
     }
   }
-  std::vector<std::string> messages(items.size());
+  // One buffer for every result message: {"id":<id>,"ok":true,"result":<value>} or the failure's.
+  std::string all;
+  all.reserve(len + items.size() * 40);
+  std::vector<size_t> lens(items.size());
   for (size_t i = 0; i < items.size(); ++i) {
-    std::string& m = messages[i];
-    m = "{\"id\":";
-    m += std::to_string(b.first_id + b.finished + i);
+    const size_t start = all.size();
+    char id[24];
+    all += "{\"id\":";
+    all.append(id, std::to_chars(id, id + sizeof id, b.first_id + b.finished + i).ptr);
     auto f = failed.find(i);
     if (f != failed.end()) {
-      m += ",\"ok\":false,\"error\":" + json_string(f->second) + "}";
+      all += ",\"ok\":false,\"error\":" + json_string(f->second) + "}";
     } else {
-      m += ",\"ok\":true,\"result\":";
-      m += items[i];
-      m += '}';
+      all += ",\"ok\":true,\"result\":";
+      all += items[i];
+      all += '}';
     }
+    lens[i] = all.size() - start;
   }
-  send_results(b.reply, messages);
+  std::vector<const void*> messages(items.size());
+  for (size_t i = 0, at = 0; i < items.size(); at += lens[i++]) messages[i] = all.data() + at;
+  send_results(b.reply, messages, lens);
   b.finished += items.size();
   if (b.chunk) return settle(b.chunk, items.size(), true, error);
   return tasks_->task_done(b.message.data(), b.message.size(), error);

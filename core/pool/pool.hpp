@@ -25,6 +25,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -177,14 +178,16 @@ class Pool {
   // Puts result messages in the submitter's queue `reply`, in order, waiting
   // while it is full; dropped when the submitter is gone. One that can never
   // fit is replaced by an error result saying why.
-  void send_results(const std::string& reply, std::vector<std::string>& messages);
+  void send_results(const std::string& reply, std::vector<const void*>& data, std::vector<size_t>& lens);
   void open_results();
   Queue& reply_queue(const std::string& name);  // a worker's cache of submitters' queues
   // take_results() as the one reader of the result queue (reading_), mu_ (held by lk) released meanwhile.
+  // The messages in *got are views into read_buf_ (or oversize_), valid until the next read:
+  // the caller uses them before it releases mu_.
   Status read_results(std::unique_lock<std::mutex>& lk, const Deadline& deadline,
-                      std::vector<std::pair<uint64_t, std::string>>* got, ErrorText& error);
+                      std::vector<std::pair<uint64_t, std::string_view>>* got, ErrorText& error);
   // What the result queue holds, up to a few hundred messages (waits for one): (id, message) each.
-  Status take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string>>* got,
+  Status take_results(const Deadline& deadline, std::vector<std::pair<uint64_t, std::string_view>>* got,
                       ErrorText& error);
   bool awaited(uint64_t id) const;  // a thread waits for it by id or in a range now (mu_ held)
   void forget(uint64_t id);  // its result was returned, or it was never put (mu_ held)
@@ -204,6 +207,7 @@ class Pool {
   std::unordered_set<uint64_t> by_id_only_;  // pending ids result(0) leaves alone (submit_array)
   std::vector<std::pair<uint64_t, uint64_t>> awaited_ranges_;  // [first, end) that results() waits for now
   std::vector<char> read_buf_;               // results()'s reads of many messages (under reading_)
+  std::string oversize_;                     // a message larger than read_buf_, read alone
   bool reading_ = false;                     // one thread at a time takes from results_
 
   // Worker side: chunks taken whose tasks are not all settled yet.

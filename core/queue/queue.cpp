@@ -409,7 +409,7 @@ Status Queue::check_message_body(const void* data, size_t len, ErrorText& error)
               (unsigned long long)s_->max_message);
     return Status::TooLarge;
   }
-  if (s_->format == static_cast<uint32_t>(Format::Json)) {
+  if (s_->format == static_cast<uint32_t>(Format::Json) && !messages_prevalidated_) {
     json::ValidationError ve;
     if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
       error.set("%s: invalid JSON at byte %zu: %s", label(), ve.offset, ve.reason);

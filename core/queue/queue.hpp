@@ -44,6 +44,10 @@ class Queue {
   const std::string& name() const noexcept { return segment_->name(); }
 
   Status put(const void* data, size_t len, int64_t priority, const Deadline& deadline, ErrorText& error);
+  // For the library's own handles (a pool's task and result queues), whose
+  // every message the library builds out of JSON it has validated already:
+  // put and put_many skip the second pass over it.
+  void trust_built_messages() noexcept { messages_prevalidated_ = true; }
   // Messages in order; waits up to the deadline in all; *done = how many were put.
   Status put_many(const void* const* data, const size_t* lens, size_t count, size_t* done, const Deadline& deadline,
                   ErrorText& error);
@@ -185,6 +189,7 @@ class Queue {
 
   std::unique_ptr<Segment> segment_;
   std::string label_;
+  bool messages_prevalidated_ = false;  // see trust_built_messages
   QueueShared* s_ = nullptr;
   SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
   std::atomic<int64_t> last_reap_ns_{0};
