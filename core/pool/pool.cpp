@@ -49,6 +49,37 @@ bool result_id(std::string_view message, uint64_t* id) {
   return digits > 0 && i < message.size() && message[i] == ',' && v != 0;
 }
 
+// A chunk message's head, its fields before "args", ends with "lens":[...]
+// (see chunk_message). When it does, the lengths go to *lens and the field
+// off *head; false leaves both as they were. (Member names and strings
+// escape their quotes, so only the field itself reads ,"lens":[ .)
+bool split_off_lens(std::string_view* head, std::vector<size_t>* lens) {
+  static constexpr std::string_view kLens = ",\"lens\":[";
+  const size_t at = head->rfind(kLens);
+  if (at == std::string_view::npos || head->back() != ']') return false;
+  const std::string_view digits = head->substr(at + kLens.size(), head->size() - at - kLens.size() - 1);
+  std::vector<size_t> out;
+  size_t v = 0;
+  bool any = false;  // a digit since the last comma
+  for (const char ch : digits) {
+    if (ch >= '0' && ch <= '9' && v <= (SIZE_MAX - 9) / 10) {
+      v = v * 10 + static_cast<size_t>(ch - '0');
+      any = true;
+    } else if (ch == ',' && any) {
+      out.push_back(v);
+      v = 0;
+      any = false;
+    } else {
+      return false;
+    }
+  }
+  if (!any) return false;
+  out.push_back(v);
+  *lens = std::move(out);
+  *head = head->substr(0, at);
+  return true;
+}
+
 // The message of one task, as take() parses it. fn is a JSON string.
 std::string task_message(uint64_t id, const std::string& fn, const std::string& reply, const void* args, size_t len) {
   std::string task = format("{\"id\":%llu,\"fn\":", static_cast<unsigned long long>(id));
@@ -620,8 +651,10 @@ Status Pool::receive(size_t max_tasks, const Deadline& deadline, std::unique_ptr
     // arguments can be long).
     const size_t at = t->message.find(kArgs);
     if (at == std::string::npos || t->message.back() != '}') throw std::runtime_error("no args");
-    const std::string head = t->message.substr(0, at) + '}';
-    const nlohmann::json j = nlohmann::json::parse(head);
+    std::string_view head_fields(t->message.data(), at);
+    std::vector<size_t> lens;  // a chunk's, read by hand (nlohmann makes a value of each)
+    const bool lens_read = split_off_lens(&head_fields, &lens);
+    const nlohmann::json j = nlohmann::json::parse(std::string(head_fields) + '}');
     t->id = j.at("id").get<uint64_t>();
     t->reply = j.at("reply").get<std::string>();
     if (t->id == 0) throw std::runtime_error("no id");
@@ -638,13 +671,12 @@ Status Pool::receive(size_t max_tasks, const Deadline& deadline, std::unique_ptr
     c->first_id = t->id;
     c->function = j.at("each").get<std::string>();
     c->reply = t->reply;
-    const nlohmann::json& lens = j.at("lens");
+    if (!lens_read) lens = j.at("lens").get<std::vector<size_t>>();  // (a writer that put it elsewhere)
     const size_t n = j.at("n").get<size_t>();
-    if (n < 2 || !lens.is_array() || lens.size() != n || args.size() < 2 || args.front() != '[')
-      throw std::runtime_error("bad chunk");
+    if (n < 2 || lens.size() != n || args.size() < 2 || args.front() != '[') throw std::runtime_error("bad chunk");
     size_t pos = 1;
     for (size_t i = 0; i < n; ++i) {
-      const size_t item = lens.at(i).get<size_t>();
+      const size_t item = lens[i];
       if (item >= args.size() - pos || args[pos + item] != (i + 1 < n ? ',' : ']'))
         throw std::runtime_error("bad chunk");
       c->args.emplace_back(args.substr(pos, item));
