@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.TextNode;
@@ -229,6 +230,63 @@ class PoolBulkTest {
       assertTrue(total(served) > 0);
     } finally {
       exec.shutdownNow();
+    }
+  }
+
+  /**
+   * Scalars a handler returns in a chunk read back as the values they are, with the binding's mapper (which
+   * writes integers, booleans and null without Jackson) and with a user's mapper that writes numbers as
+   * strings (which must then be asked).
+   */
+  @Test
+  void scalarResultsOfAChunkAreWrittenAsTheMapperWritesThem() throws Exception {
+    Map<String, PoolHandler> handlers = Map.of("scalar", a -> {
+      if (a.isObject()) return a.get("k"); // a JsonNode
+      switch (a.asInt()) {
+        case 0: return Long.MIN_VALUE;
+        case 1: return Integer.valueOf(-7);
+        case 2: return Short.valueOf((short) 300);
+        case 3: return Byte.valueOf((byte) -1);
+        case 4: return Boolean.TRUE;
+        case 5: return Boolean.FALSE;
+        case 6: return null;
+        case 7: return "7";
+        default: throw new IllegalArgumentException("no case " + a);
+      }
+    });
+    List<Object> args = List.of(0, 1, 2, 3, 4, 5, 6, 7, Map.of("k", List.of(8)));
+    List<JsonNode> want = new ArrayList<>();
+    for (String t : new String[] {"-9223372036854775808", "-7", "300", "-1", "true", "false", "null", "\"7\"",
+        "[8]"}) {
+      want.add(JSON.readTree(t));
+    }
+    String name = names.next("pool");
+    ExecutorService exec = Executors.newFixedThreadPool(1);
+    try (Pool pool = Pool.open(name)) {
+      List<Future<Long>> served = serving(exec, name, 1, handlers);
+      assertEquals(want, pool.map("scalar", args, args.size()));
+      pool.closeTasks();
+      assertEquals(args.size(), total(served));
+    } finally {
+      exec.shutdownNow();
+    }
+
+    String other = names.next("pool");
+    ObjectMapper quoting = new ObjectMapper();
+    quoting.getFactory().enable(JsonWriteFeature.WRITE_NUMBERS_AS_STRINGS.mappedFeature());
+    ExecutorService exec2 = Executors.newFixedThreadPool(1);
+    try (Pool pool = Pool.open(other)) {
+      Future<Long> served = exec2.submit(() -> {
+        try (Pool mine = Pool.builder(other).openOnly().objectMapper(quoting).open()) {
+          return mine.serve(handlers);
+        }
+      });
+      List<JsonNode> got = pool.map("scalar", List.of(1, 4), 2);
+      assertEquals(List.of(new TextNode("-7"), JSON.readTree("true")), got);
+      pool.closeTasks();
+      assertEquals(2L, served.get(30, TimeUnit.SECONDS));
+    } finally {
+      exec2.shutdownNow();
     }
   }
 
