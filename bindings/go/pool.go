@@ -1005,13 +1005,14 @@ func (p *Pool) serveBatch(ctx context.Context, b *batch, handlers map[string]Han
 		if ran > 0 {
 			results = append(results, ',')
 		}
+		start := len(results)
 		var raw bool
 		results, raw, err = appendJSON(results, result)
 		switch {
 		case err != nil:
 			results = results[:mark]
 			fail(fmt.Sprintf("the result of '%s' does not encode as JSON: %v", b.function, err))
-		case raw && !json.Valid(results[mark+min(ran, 1):]): // taken as it is, so checked here
+		case raw && !json.Valid(results[start:]): // taken as it is, so checked here
 			results = results[:mark]
 			fail(fmt.Sprintf("the result of '%s' is not JSON", b.function))
 		default:

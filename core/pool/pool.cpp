@@ -38,15 +38,9 @@ void* into_string(void* context, size_t len) {
 bool result_id(std::string_view message, uint64_t* id) {
   static constexpr std::string_view kPrefix = "{\"id\":";
   if (message.substr(0, kPrefix.size()) != kPrefix) return false;
-  uint64_t v = 0;
-  size_t i = kPrefix.size(), digits = 0;
-  for (; i < message.size() && message[i] >= '0' && message[i] <= '9' && digits < 20; ++i, ++digits) {
-    const uint64_t next = v * 10 + static_cast<uint64_t>(message[i] - '0');
-    if (next / 10 != v) return false;  // past 2^64
-    v = next;
-  }
-  *id = v;
-  return digits > 0 && i < message.size() && message[i] == ',' && v != 0;
+  const char* end = message.data() + message.size();
+  const auto [after, ec] = std::from_chars(message.data() + kPrefix.size(), end, *id);
+  return ec == std::errc() && after != end && *after == ',' && *id != 0;
 }
 
 // A chunk message's head, its fields before "args", ends with "lens":[...]
@@ -59,22 +53,15 @@ bool split_off_lens(std::string_view* head, std::vector<size_t>* lens) {
   if (at == std::string_view::npos || head->back() != ']') return false;
   const std::string_view digits = head->substr(at + kLens.size(), head->size() - at - kLens.size() - 1);
   std::vector<size_t> out;
-  size_t v = 0;
-  bool any = false;  // a digit since the last comma
-  for (const char ch : digits) {
-    if (ch >= '0' && ch <= '9' && v <= (SIZE_MAX - 9) / 10) {
-      v = v * 10 + static_cast<size_t>(ch - '0');
-      any = true;
-    } else if (ch == ',' && any) {
-      out.push_back(v);
-      v = 0;
-      any = false;
-    } else {
-      return false;
-    }
+  for (const char *p = digits.data(), *end = p + digits.size();;) {  // n,n,...,n
+    size_t v = 0;
+    const auto [after, ec] = std::from_chars(p, end, v);
+    if (ec != std::errc()) return false;
+    out.push_back(v);
+    if (after == end) break;
+    if (*after != ',') return false;
+    p = after + 1;
   }
-  if (!any) return false;
-  out.push_back(v);
   *lens = std::move(out);
   *head = head->substr(0, at);
   return true;
