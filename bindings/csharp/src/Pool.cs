@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Globalization;
 using System.IO;
 using System.Reflection;
 using System.Runtime.CompilerServices;
@@ -687,9 +688,9 @@ namespace Polyipc
         }
 
         /// <summary>
-        /// Runs the handler of a batch's tasks in turn, each as a task of its own (its arguments parsed
-        /// from the text its submitter sent, an exception or a result that cannot be serialised failing
-        /// that task alone), and finishes the tasks that ran in one call. Stops before the next task
+        /// Runs the handler of a batch's tasks in turn, each as a task of its own (its arguments as its
+        /// submitter sent them, an exception or a result that cannot be serialised failing that task
+        /// alone), and finishes the tasks that ran in one call. Stops before the next task
         /// once <paramref name="ct"/> is cancelled or this handle is being disposed; the tasks it did
         /// not run go back to the pool with the batch. Returns how many it finished.
         /// </summary>
@@ -710,14 +711,14 @@ namespace Polyipc
                     for (; done < count; done++) errors[done] = error;
                     return done;
                 }
+                JToken[] all = BatchArgs(batch, count);
                 for (; done < count; done++)
                 {
                     if (done > 0 && (ct.IsCancellationRequested || gate.DisposeRequested)) break;
                     try
                     {
-                        // The task's own text, as sent, parsed alone as a taken task's is.
-                        JToken args = ParseJson(Decode(batch.task_args((uint)done)));
-                        results[done] = JsonConvert.SerializeObject(handler(args), jsonSettings);
+                        JToken args = all != null ? all[done] : ParseJson(Decode(batch.task_args((uint)done)));
+                        results[done] = ResultJson(handler(args));
                     }
                     catch (Exception e)
                     {
@@ -731,6 +732,51 @@ namespace Polyipc
                 // Also when something escapes the loop (a ThreadAbortException): the tasks that ran.
                 if (done > 0) FinishBatch(batch, first, function, results, errors, done);
             }
+        }
+
+        /// <summary>
+        /// A chunk's arguments in one parse (one native call and one reader for the chunk, not one per
+        /// task), each detached from the array, so that it is what its own text parses to (no parent, path
+        /// ""). Null for a single task, or when the array does not read as one value per task (arguments
+        /// nested at Json.NET's depth limit, one level deeper in the array): then each task's own text is
+        /// parsed, and a task that cannot be fails alone.
+        /// </summary>
+        private static JToken[] BatchArgs(NativePoolBatch batch, int count)
+        {
+            if (count < 2) return null;
+            JArray all;
+            try
+            {
+                all = ParseJson(Decode(batch.args())) as JArray;
+            }
+            catch (Exception e) when (e is JsonException || e is ArgumentException)
+            {
+                return null;
+            }
+            if (all == null || all.Count != count) return null;
+            var items = new JToken[count];
+            all.CopyTo(items, 0);
+            all.RemoveAll(); // detaches them
+            return items;
+        }
+
+        /// <summary>
+        /// A handler's result as JSON. Under Json.NET's defaults (no settings of the pool's, none set
+        /// globally), null, integers and booleans are written directly: the text Json.NET writes, without
+        /// its set-up per call (1.1 us of a task's ~5 us on Mono). Anything else, and everything under
+        /// settings whose converters may write these otherwise, goes through Json.NET.
+        /// </summary>
+        private string ResultJson(object value)
+        {
+            if (jsonSettings == null && JsonConvert.DefaultSettings == null)
+            {
+                if (value == null) return "null";
+                if (value is long || value is int || value is short || value is sbyte || value is byte ||
+                    value is ulong || value is uint || value is ushort)
+                    return Convert.ToString(value, CultureInfo.InvariantCulture);
+                if (value is bool) return (bool)value ? "true" : "false";
+            }
+            return JsonConvert.SerializeObject(value, jsonSettings);
         }
 
         private static readonly byte[] NoErrors = new byte[0];

@@ -152,6 +152,60 @@ namespace Polyipc.Tests
             }
         }
 
+        /// <summary>Writes integers as JSON strings: settings under which Json.NET's text differs from the default.</summary>
+        private sealed class IntegersAsText : JsonConverter
+        {
+            public override bool CanConvert(Type t)
+            {
+                return t == typeof(long) || t == typeof(int) || t == typeof(short) || t == typeof(byte) || t == typeof(ulong);
+            }
+
+            public override void WriteJson(JsonWriter writer, object value, JsonSerializer serializer)
+            {
+                writer.WriteValue("#" + Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+
+            public override object ReadJson(JsonReader reader, Type t, object existing, JsonSerializer serializer)
+            {
+                throw new NotSupportedException();
+            }
+        }
+
+        private static readonly object[] Scalars = { null, 7L, -7, (short)3, (byte)255, ulong.MaxValue, true, false, 1.5, "s" };
+
+        [Test]
+        public void ScalarResultsOfAChunkAreWrittenAsTheSettingsWriteThem()
+        {
+            // Under Json.NET's defaults, null, integers and booleans are written without it; the
+            // pool's settings, or settings made the default globally, may write them otherwise.
+            var handlers = new Dictionary<string, Func<JToken, object>> { { "scalar", a => Scalars[(int)a] } };
+            const string plain = "null 7 -7 3 255 18446744073709551615 true false 1.5 \"s\"";
+            const string marked = "null \"#7\" \"#-7\" \"#3\" \"#255\" \"#18446744073709551615\" true false 1.5 \"s\"";
+            var custom = new JsonSerializerSettings();
+            custom.Converters.Add(new IntegersAsText());
+            foreach (string how in new[] { "defaults", "the pool's settings", "global default settings" })
+            {
+                Func<JsonSerializerSettings> before = JsonConvert.DefaultSettings;
+                if (how == "global default settings") JsonConvert.DefaultSettings = () => custom;
+                try
+                {
+                    var options = new PoolOptions { JsonSettings = how == "the pool's settings" ? custom : null };
+                    using (var p = Pool.Open(NewName("scalars"), options))
+                    {
+                        List<PoolResult> rs = SubmitChunks(p, "scalar", Numbers(0, Scalars.Length), Scalars.Length);
+                        p.CloseTasks();
+                        Assert.Equal((long)Scalars.Length, p.Serve(handlers), "served, under " + how);
+                        string got = string.Join(" ", rs.Select(r => r.Wait(Limit).ToString(Formatting.None)));
+                        Assert.Equal(how == "defaults" ? plain : marked, got, "the results under " + how);
+                    }
+                }
+                finally
+                {
+                    JsonConvert.DefaultSettings = before;
+                }
+            }
+        }
+
         [Test]
         public void ServeCancelledMidChunkFinishesWhatRanAndTheRestIsServedAgain()
         {
