@@ -120,7 +120,7 @@ namespace Polyipc
         {
             if (ReferenceEquals(value, Absent))
                 throw new ArgumentException("Dict.Absent is not a value (only CompareAndSet takes it)", what);
-            return JsonConvert.SerializeObject(value, jsonSettings);
+            return JsonText.Serialize(value, jsonSettings);
         }
 
         private T Deserialize<T>(string json)

@@ -95,7 +95,7 @@ namespace Polyipc
         {
             if (ReferenceEquals(value, Dict.Absent))
                 throw new ArgumentException("Dict.Absent is not a value", "value");
-            return JsonBytes(JsonConvert.SerializeObject(value, jsonSettings));
+            return JsonBytes(JsonText.Serialize(value, jsonSettings));
         }
 
         private T Deserialize<T>(string json)

@@ -250,7 +250,7 @@ namespace Polyipc
         /// <summary>Sends <paramref name="value"/> serialised by Newtonsoft.Json (Python's send(obj)).</summary>
         public void SendObject<T>(T value, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Send(JsonConvert.SerializeObject(value, jsonSettings), timeout, ct);
+            Send(JsonText.Serialize(value, jsonSettings), timeout, ct);
         }
 
         /// <summary>Sends bytes (on a JSON pipe they must be UTF-8 JSON). Python's send_bytes.</summary>

@@ -652,13 +652,13 @@ namespace Polyipc
         /// <summary>Puts <paramref name="value"/> serialised by Newtonsoft.Json.</summary>
         public void PutObject<T>(T value, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Put(JsonConvert.SerializeObject(value, jsonSettings), timeout, ct);
+            Put(JsonText.Serialize(value, jsonSettings), timeout, ct);
         }
 
         /// <summary>Puts <paramref name="value"/> serialised by Newtonsoft.Json, with a priority.</summary>
         public void PutObject<T>(T value, long priority, TimeSpan? timeout = null, CancellationToken ct = default(CancellationToken))
         {
-            Put(JsonConvert.SerializeObject(value, jsonSettings), priority, timeout, ct);
+            Put(JsonText.Serialize(value, jsonSettings), priority, timeout, ct);
         }
 
         /// <summary>Puts JSON text if there is room within <paramref name="timeout"/>; false if not.</summary>

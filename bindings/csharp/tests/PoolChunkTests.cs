@@ -152,6 +152,29 @@ namespace Polyipc.Tests
             }
         }
 
+        [Test]
+        public void ErrorTextsWithControlCharactersReachTheSubmitterAsTheyAre()
+        {
+            // Exception messages quote what went wrong, which may hold any character.
+            string[] texts = { "tab\there", "line\nthen a control \u0001", "nul\u0000 bell\u0007 esc\u001b", "quote\" back\\ sep\u2028\u2029 nel\u0085", "plain" };
+            var handlers = new Dictionary<string, Func<JToken, object>>
+            {
+                { "fail", a => { throw new InvalidOperationException(texts[(int)a]); } },
+            };
+            using (var p = Pool.Open(NewName("errtext")))
+            {
+                List<PoolResult> rs = SubmitChunks(p, "fail", Numbers(0, texts.Length), texts.Length);
+                PoolResult plain = p.Submit("fail", 1); // a chunk of one
+                p.CloseTasks();
+                Assert.Equal((long)texts.Length + 1, p.Serve(handlers), "served");
+                for (int i = 0; i < texts.Length; i++)
+                {
+                    Assert.Equal(texts[i], Assert.ThrowsExactly<PoolTaskException>(() => rs[i].Wait(Limit)).Message, "task " + i);
+                }
+                Assert.Equal(texts[1], Assert.ThrowsExactly<PoolTaskException>(() => plain.Wait(Limit)).Message, "the plain task");
+            }
+        }
+
         /// <summary>Writes integers as JSON strings: settings under which Json.NET's text differs from the default.</summary>
         private sealed class IntegersAsText : JsonConverter
         {
