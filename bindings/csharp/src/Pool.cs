@@ -736,9 +736,9 @@ namespace Polyipc
         /// <summary>
         /// A chunk's arguments in one parse (one native call and one reader for the chunk, not one per
         /// task), each detached from the array, so that it is what its own text parses to (no parent, path
-        /// ""). Null for a single task, or when the array does not read as one value per task (arguments
-        /// nested at Json.NET's depth limit, one level deeper in the array): then each task's own text is
-        /// parsed, and a task that cannot be fails alone.
+        /// ""). Null for a single task, or when the array does not read as one value per task (under a
+        /// Json.NET with a depth limit, 64 in 13.x, arguments at the limit are one level too deep in the
+        /// array): then each task's own text is parsed, and a task that cannot be fails alone.
         /// </summary>
         private static JToken[] BatchArgs(NativePoolBatch batch, int count)
         {
