@@ -96,7 +96,12 @@ Expected task(long i) {
       const json v = {{"i", i}, {"v", {i, "x", nullptr, true, 1.5, {{"k", "ü"}}}}};
       return {"echo", v, true, v};
     }
-    default: return {"fail", "boom " + n, false, "boom " + n};
+    default: {
+      // A named escape two characters in, then a \u one (Json.NET 6's
+      // JsonConvert.ToString threw on that), quotes, a backslash, a line separator.
+      const std::string boom = "nl\nctl\x01 boom " + n + " \"q\" \\ ls\u2028";
+      return {"fail", boom, false, boom};
+    }
   }
 }
 

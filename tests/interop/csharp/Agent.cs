@@ -1051,6 +1051,10 @@ namespace Polyipc.Interop
             }
         }
 
+        /// The error text of fail task n: a named escape two characters in, then a \u one (Json.NET 6's
+        /// JsonConvert.ToString threw on that), quotes, a backslash, a line separator.
+        private static string Boom(string n) { return "nl\nctl\u0001 boom " + n + " \"q\" \\ ls\u2028"; }
+
         /// Task i of pool-submit: its function, arguments, and the result (ok) or error text it must get.
         private static void PoolTaskOf(long i, out string function, out JToken args, out bool ok, out JToken want)
         {
@@ -1081,7 +1085,7 @@ namespace Polyipc.Interop
                     break;
                 default:
                     function = "fail";
-                    args = new JValue("boom " + n);
+                    args = new JValue(Boom(n));
                     ok = false;
                     want = args;
                     break;

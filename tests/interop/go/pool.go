@@ -121,7 +121,14 @@ func poolTask(i int64) (fn string, args any, ok bool, want any) {
 		v := map[string]any{"i": i, "v": []any{i, "x", nil, true, f64(1.5), map[string]any{"k": "ü"}}}
 		return "echo", v, true, v
 	}
-	return "fail", "boom " + s, false, "boom " + s
+	return "fail", boom(i), false, boom(i)
+}
+
+// boom is the error text of fail task i: a named escape two characters in,
+// then a \u one (Json.NET 6's JsonConvert.ToString threw on that), quotes, a
+// backslash, a line separator.
+func boom(i int64) string {
+	return "nl\nctl\u0001 boom " + strconv.FormatInt(i, 10) + " \"q\" \\ ls\u2028"
 }
 
 const poolOutstanding = 64

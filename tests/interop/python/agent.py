@@ -669,7 +669,13 @@ def pool_expect(i):
     if k == 2:
         v = {"i": i, "v": [i, "x", None, True, 1.5, {"k": "ü"}]}
         return "echo", v, True, v
-    return "fail", f"boom {i}", False, f"boom {i}"
+    return "fail", boom(i), False, boom(i)
+
+
+def boom(i):
+    """The error text of fail task i: a named escape two characters in, then a \\u one (Json.NET
+    6's JsonConvert.ToString threw on that), quotes, a backslash, a line separator."""
+    return f"nl\nctl\u0001 boom {i} \"q\" \\ ls\u2028"
 
 
 def pool_submit(name, n):

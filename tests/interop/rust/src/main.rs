@@ -892,8 +892,14 @@ fn pool_task(i: i64) -> (&'static str, Value, Result<Value, String>) {
             let v = json!({"i": i, "v": [i, "x", null, true, f(1.5), {"k": "ü"}]});
             ("echo", v.clone(), Ok(v))
         }
-        _ => ("fail", json!(format!("boom {i}")), Err(format!("boom {i}"))),
+        _ => ("fail", json!(boom(i)), Err(boom(i))),
     }
+}
+
+/// The error text of fail task i: a named escape two characters in, then a \u one (Json.NET 6's
+/// JsonConvert.ToString threw on that), quotes, a backslash, a line separator.
+fn boom(i: i64) -> String {
+    format!("nl\nctl\u{1} boom {i} \"q\" \\ ls\u{2028}")
 }
 
 /// pool-submit POOL N: N tasks, at most 64 outstanding, every result checked.

@@ -656,6 +656,14 @@ public final class Agent {
     return v;
   }
 
+  /**
+   * The error text of fail task i: a named escape two characters in, then a \\u one (Json.NET 6's
+   * JsonConvert.ToString threw on that), quotes, a backslash, a line separator.
+   */
+  private static String boom(long i) {
+    return "nl\nctl" + (char) 1 + " boom " + i + " \"q\" \\ ls" + (char) 0x2028;
+  }
+
   private static JsonNode poolArgs(long i) {
     switch ((int) (i % 4)) {
       case 0: return NODES.arrayNode().add(i).add(2 * i);
@@ -665,7 +673,7 @@ public final class Agent {
         return a;
       }
       case 2: return echoValue(i);
-      default: return NODES.textNode("boom " + i);
+      default: return NODES.textNode(boom(i));
     }
   }
 
@@ -677,11 +685,11 @@ public final class Agent {
       got = (JsonNode) r.get();
     } catch (ExecutionException e) {
       String error = e.getCause() instanceof PoolTaskException ? ((PoolTaskException) e.getCause()).error() : e.toString();
-      if (i % 4 == 3 && error.equals("boom " + i)) return null;
-      return "task " + i + " (" + fn + "): expected " + (i % 4 == 3 ? "error \"boom " + i + "\"" : "ok")
+      if (i % 4 == 3 && error.equals(boom(i))) return null;
+      return "task " + i + " (" + fn + "): expected " + (i % 4 == 3 ? "error " + show(NODES.textNode(boom(i))) : "ok")
           + ", got error " + show(NODES.textNode(error));
     }
-    if (i % 4 == 3) return "task " + i + " (fail): expected error \"boom " + i + "\", got ok " + show(got);
+    if (i % 4 == 3) return "task " + i + " (fail): expected error " + show(NODES.textNode(boom(i))) + ", got ok " + show(got);
     JsonNode want;
     switch ((int) (i % 4)) {
       case 0: want = NODES.numberNode(3 * i); break;
