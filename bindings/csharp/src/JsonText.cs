@@ -90,8 +90,8 @@ namespace Polyipc
         /// <summary>
         /// Json.NET's default escaping: '"', '\\', the control characters, U+0085, U+2028 and U+2029;
         /// \b \f \n \r \t by name, the others as \u and four lowercase hex digits. (Json.NET 6's own
-        /// JsonConvert.ToString throws IndexOutOfRangeException on "a\n\u0001": a named escape, then a
-        /// \u one, overrun its buffer.)
+        /// JsonConvert.ToString throws IndexOutOfRangeException on "a\n\u0001": a named escape a few
+        /// characters in, then a \u one, overruns its buffer.)
         /// </summary>
         private static void AppendQuoted(StringBuilder sb, string s)
         {
