@@ -32,6 +32,8 @@ namespace Polyipc.Tests
                 new object[0], new int[] { 1, 2, 3 }, new long[] { long.MinValue }, new string[] { "a", null, "\n" },
                 new object[] { 1, "x", null, true, new[] { 1, 2 }, new List<object> { "y", new object[0] } },
                 new List<int> { 4, 5 }, new List<string> { "s" }, new List<byte> { 1, 2 }, new List<object> { null },
+                new sbyte[] { -1, 2 }, new ushort[] { 65535 }, new ulong[] { ulong.MaxValue }, new int[][] { new[] { 1 }, new int[0] },
+                new int?[] { 1, null }, new List<int?> { null, 2 },
                 deep,
                 // Json.NET's alone, also inside the shapes above: a whole double, a fraction, a char, an
                 // enum, bytes (base64), a date, a decimal, a dictionary, a JToken, an object, a 2-D array.
