@@ -4,6 +4,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using System.Text;
 using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
 
 namespace Polyipc
 {
@@ -12,11 +13,11 @@ namespace Polyipc
     /// and List value goes through <see cref="Serialize"/>. Json.NET's set-up per call (a serializer,
     /// a writer, a contract lookup) costs 1-2 us a value on Mono, more than a small message's whole
     /// trip through a queue. So under its defaults (no settings given, none set globally) the common
-    /// shapes are written here: null, booleans, integers, strings, and one-dimensional arrays and
-    /// List&lt;T&gt; of them, with Json.NET's text to the byte (JsonTextTests compares the two).
-    /// Everything else (doubles, dates, chars, enums, byte arrays, dictionaries, JTokens, objects),
-    /// and every value under settings of the user's, whose converters may write any of these
-    /// otherwise, is Json.NET's to write.
+    /// shapes are written here: null, booleans, integers, strings, JTokens (by their own writer), and
+    /// one-dimensional arrays and List&lt;T&gt; of them, with Json.NET's text to the byte
+    /// (JsonTextTests compares the two). Everything else (doubles, dates, chars, enums, byte arrays,
+    /// dictionaries, objects), and every value under settings of the user's, whose converters may
+    /// write any of these otherwise, is Json.NET's to write.
     /// </summary>
     internal static class JsonText
     {
@@ -42,6 +43,12 @@ namespace Polyipc
                 return true;
             }
             if (value is Enum) return false; // (its type code is its underlying integer's)
+            var token = value as JToken;
+            if (token != null)
+            {
+                sb.Append(token.ToString(Formatting.None)); // what Json.NET's serializer writes for it, without the serializer
+                return true;
+            }
             switch (Type.GetTypeCode(value.GetType()))
             {
                 case TypeCode.Boolean:

@@ -40,7 +40,13 @@ namespace Polyipc.Tests
                 1.0, 1.5, new object[] { 1, 1.0 }, 'c', new[] { 'c' }, Color.Red, new object[] { Color.Red }, Side.Left, new List<Side> { Side.Left },
                 new byte[] { 1, 2, 3 }, new object[] { new byte[] { 1 } }, new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc),
                 1.25m, new Dictionary<string, int> { { "a", 1 } }, new List<object> { new Dictionary<string, int>() },
-                JToken.Parse("[1,{\"a\":2.5}]"), new { x = 1 }, new int[,] { { 1, 2 }, { 3, 4 } },
+                new { x = 1 }, new int[,] { { 1, 2 }, { 3, 4 } },
+                // JTokens, written by their own writer: every kind of value, alone and inside the shapes above.
+                JToken.Parse("[1,{\"a\":2.5}]"), new JValue(1.0), new JValue(-0.0), new JValue(1e300), new JValue(42L),
+                new JValue("a\n\u0001 \u2028"), new JValue(new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc)),
+                new JValue(true), JValue.CreateNull(), new JValue(1.25m), new JValue('c'), new JValue(new byte[] { 1, 2 }),
+                new JRaw("[1,  2]"), new JObject { { "k", new JArray(1, "x", null) } }, new JArray(),
+                new object[] { new JValue(1.0), JObject.Parse("{\"d\":\"2020-01-02T03:04:05Z\"}") },
             };
         }
 
