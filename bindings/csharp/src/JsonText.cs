@@ -73,8 +73,7 @@ namespace Polyipc
                     return false;
             }
             if (depth >= MaxDepth || value is byte[]) return false; // (byte[] is base64 text)
-            var array = value as Array;
-            IList list = array != null ? (array.Rank == 1 ? array : null) : IsList(value) ? (IList)value : null;
+            IList list = ListOf(value);
             if (list == null) return false;
             sb.Append('[');
             for (int i = 0; i < list.Count; i++)
@@ -125,11 +124,17 @@ namespace Polyipc
             sb.Append(s, plain, s.Length - plain).Append('"');
         }
 
-        /// <summary>Exactly List&lt;T&gt;: a type of the user's that is a list may carry attributes that make Json.NET write it otherwise.</summary>
-        private static bool IsList(object value)
+        /// <summary>
+        /// value as the list of items Json.NET writes for it: a one-dimensional array, or exactly
+        /// List&lt;T&gt; (a list type of the user's may carry attributes that make Json.NET write it
+        /// otherwise); else null.
+        /// </summary>
+        private static IList ListOf(object value)
         {
+            var array = value as Array;
+            if (array != null) return array.Rank == 1 ? array : null;
             Type t = value.GetType();
-            return t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>);
+            return t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>) ? (IList)value : null;
         }
     }
 }
