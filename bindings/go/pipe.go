@@ -197,24 +197,26 @@ func (c *Conn) recv(timeoutNs int64) ([]byte, error) {
 
 // Recv receives the next message, waiting until one comes or ctx is done.
 // At the end of stream it returns an error matching io.EOF (and ErrClosed).
-// ErrInvalidArg from end A of a one-way pipe.
+// ErrInvalidArg from end A of a one-way pipe. Goroutines waiting in Recv on
+// one handle wait their turn, as in Queue.Get.
 func (c *Conn) Recv(ctx context.Context) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	for {
-		step, last, err := nextStep(ctx)
-		if err != nil {
-			return nil, c.s.contextError("recv", err)
-		}
-		data, err := c.recv(step)
-		if retry, err := sliceRanOut(err, last); !retry {
+	var data []byte
+	err := inTurn(ctx, &c.s.turn,
+		func() (err error) { data, err = c.recv(0); return err },
+		func() (ended bool, err error) {
+			step, last, err := nextStep(ctx)
 			if err != nil {
-				return nil, err
+				return true, c.s.contextError("recv", err)
 			}
-			return data, nil
-		}
-	}
+			data, err = c.recv(step)
+			retry, err := sliceRanOut(err, last)
+			return !retry, err
+		},
+		func(err error) error { return c.s.contextError("recv", err) })
+	return data, err
 }
 
 // TryRecv receives the next message if one is there now, else returns
@@ -241,7 +243,7 @@ func (c *Conn) RecvJSON(ctx context.Context, v any) error {
 // error matches ErrTooLarge and io.ErrShortBuffer: grow buf and call again.
 func (c *Conn) RecvInto(ctx context.Context, buf []byte) (n int, err error) {
 	var got int64
-	err = c.s.wait(ctx, "recv", func(h native.NativePipe, timeoutNs int64) { got = h.Recv_into(buf, timeoutNs) })
+	err = c.s.waitInTurn(ctx, "recv", func(h native.NativePipe, timeoutNs int64) { got = h.Recv_into(buf, timeoutNs) })
 	if err != nil {
 		return 0, recvError(err)
 	}

@@ -35,6 +35,8 @@ type Queue struct {
 	// reading around the native call that starts or ends one, so Close,
 	// holding mu for writing, reads a settled count.
 	zeroCopy atomic.Int64
+	// getTurn lets one goroutine at a time wait in a native get (turn.go).
+	getTurn turn
 }
 
 // OpenQueue opens queue name in the namespace $POLYIPC_NAMESPACE, creating
@@ -361,27 +363,36 @@ func (q *Queue) TryPut(data []byte) error {
 // Get takes the next message, waiting until there is one or ctx is done.
 // After CloseWrites, once the queue is drained it returns ErrClosed. On a
 // joinable queue call TaskDone (or TaskDoneMessage with the slice returned)
-// when the message is handled.
+// when the message is handled. Goroutines waiting in Get on one handle wait
+// their turn: one waits in the native call (holding an OS thread), the others
+// on a channel (turn.go).
 func (q *Queue) Get(ctx context.Context) ([]byte, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	for {
-		step, last := int64(waitSlice), false
-		if ctx.Done() != nil { // nextSlice, by hand (as in PutPriority)
-			var err error
-			if step, last, err = q.contextSlice(ctx, "get"); err != nil {
-				return nil, err
-			}
-		}
-		data, err := q.get(step)
-		if err == nil {
-			return data, nil
-		}
-		if retry, err := sliceRanOut(err, last); !retry {
-			return nil, err
+	var data []byte
+	err := inTurn(ctx, &q.getTurn,
+		func() (err error) { data, err = q.get(0); return err },
+		func() (ended bool, err error) { data, ended, err = q.getSlice(ctx); return ended, err },
+		func(err error) error { return q.contextError("get", err) })
+	return data, err
+}
+
+// getSlice is one slice of Get: ended is false when it ran out and Get goes
+// on with another.
+func (q *Queue) getSlice(ctx context.Context) (data []byte, ended bool, err error) {
+	step, last := int64(waitSlice), false
+	if ctx.Done() != nil { // nextSlice, by hand (as in PutPriority)
+		if step, last, err = q.contextSlice(ctx, "get"); err != nil {
+			return nil, true, err
 		}
 	}
+	data, err = q.get(step)
+	if err == nil {
+		return data, true, nil
+	}
+	retry, err := sliceRanOut(err, last)
+	return nil, !retry, err
 }
 
 // Messages consumes the queue until end of stream:

@@ -53,7 +53,11 @@ func (m *Semaphore) AcquireN(ctx context.Context, n int) error {
 	if err := m.checkN("acquire", n); err != nil {
 		return err
 	}
-	return m.s.wait(ctx, "acquire", func(h native.NativeSemaphore, timeoutNs int64) { h.Acquire(uint64(n), timeoutNs) })
+	acquire := func(h native.NativeSemaphore, timeoutNs int64) { h.Acquire(uint64(n), timeoutNs) }
+	if n == 1 { // every waiter for one slot could take the one freed: turn.go
+		return m.s.waitInTurn(ctx, "acquire", acquire)
+	}
+	return m.s.wait(ctx, "acquire", acquire)
 }
 
 // TryAcquire takes one slot if one is free now.

@@ -26,6 +26,9 @@ type syncHandle[H any] struct {
 	h    H
 	open bool
 	free func(H)
+	// turn lets one goroutine at a time wait in a native call that takes
+	// what any waiter could take (waitInTurn).
+	turn turn
 }
 
 func newSyncHandle[H any](kind, name string, h H, free func(H)) *syncHandle[H] {
@@ -152,6 +155,19 @@ func (s *syncHandle[H]) wait(ctx context.Context, what string, op func(h H, time
 			return err
 		}
 	}
+}
+
+// waitInTurn is wait for a call that takes something any waiter of this
+// handle could take (a message, one slot): one goroutine at a time waits in
+// the native call, the others on the handle's turn (turn.go).
+func (s *syncHandle[H]) waitInTurn(ctx context.Context, what string, op func(h H, timeoutNs int64)) error {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	return inTurn(ctx, &s.turn,
+		func() error { return s.do(func(h H) { op(h, 0) }) },
+		func() (bool, error) { return s.slice(ctx, what, op) },
+		func(err error) error { return s.contextError(what, err) })
 }
 
 // slice runs one slice of wait (ctx not nil): ended is false when it ran out
