@@ -10,7 +10,8 @@ import (
 
 // A turn lets one goroutine at a time of a handle wait inside a native call
 // for something that any of the handle's waiters could take: a message (Get,
-// Recv) or one semaphore slot.
+// Recv), one semaphore slot, or an Event's Set (which every waiter counts
+// from its own start, event.go).
 //
 // A goroutine in a native call holds its OS thread for as long as the call
 // runs. Without a turn, 200 goroutines waiting in Get on an empty queue held

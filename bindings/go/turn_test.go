@@ -32,10 +32,11 @@ func threadCount() int {
 const waitersPerKind = 100
 
 // helperManyWaiters (child): 100 goroutines wait in Get on the queue, 100 in
-// Recv on end B of the pipe and 100 in Acquire on the semaphore. It prints
-// "waiting <threads before> <most threads seen over 300 ms>", then, once
-// every goroutine has what it waited for, "got <distinct messages> <distinct
-// pipe messages> <slots>". A fresh process: no idle threads of other tests.
+// Recv on end B of the pipe, 100 in Acquire on the semaphore and 100 in Wait
+// on the event. It prints "waiting <threads before> <most threads seen over
+// 300 ms>", then, once every goroutine has what it waited for, "got
+// <distinct messages> <distinct pipe messages> <slots> <events>". A fresh
+// process: no idle threads of other tests.
 func helperManyWaiters(name string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -51,11 +52,15 @@ func helperManyWaiters(name string) int {
 	if err != nil {
 		return helperFail("open semaphore", err)
 	}
+	ev, err := OpenEvent(name+".e", OpenOnly())
+	if err != nil {
+		return helperFail("open event", err)
+	}
 	before := threadCount()
 	var started, failed atomic.Int64
 	var mu sync.Mutex
 	got := map[string]map[string]bool{"queue": {}, "pipe": {}}
-	var slots atomic.Int64
+	var slots, events atomic.Int64
 	var wg sync.WaitGroup
 	record := func(kind string, msg []byte, err error) {
 		if err != nil {
@@ -68,7 +73,7 @@ func helperManyWaiters(name string) int {
 		mu.Unlock()
 	}
 	for i := 0; i < waitersPerKind; i++ {
-		wg.Add(3)
+		wg.Add(4)
 		go func() {
 			defer wg.Done()
 			started.Add(1)
@@ -90,8 +95,17 @@ func helperManyWaiters(name string) int {
 			}
 			slots.Add(1)
 		}()
+		go func() {
+			defer wg.Done()
+			started.Add(1)
+			if err := ev.Wait(ctx); err != nil {
+				record("event", nil, err)
+				return
+			}
+			events.Add(1)
+		}()
 	}
-	for started.Load() < 3*waitersPerKind && ctx.Err() == nil {
+	for started.Load() < 4*waitersPerKind && ctx.Err() == nil {
 		runtime.Gosched()
 	}
 	// Threads are made as goroutines block in native calls: watch for 300 ms.
@@ -105,15 +119,16 @@ func helperManyWaiters(name string) int {
 	if failed.Load() > 0 {
 		return 1
 	}
-	fmt.Printf("got %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load())
+	fmt.Printf("got %d %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load(), events.Load())
 	return 0
 }
 
 func init() { syncHelpers["many-waiters"] = helperManyWaiters }
 
-// 300 goroutines of one process waiting in Get, Recv and Acquire held ~300
-// OS threads (a native call holds its thread); with a turn per handle they
-// hold a few, and each still gets what it waited for.
+// 400 goroutines of one process waiting in Get, Recv, Acquire and Event.Wait
+// held ~400 OS threads (a native call holds its thread); with a turn per
+// handle they hold a few, and each still gets what it waited for: an Event
+// set and cleared at once included.
 func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	name := queueName(t) // the three objects are named after it
 	q, err := OpenQueue(name+".q", WithFormat(Bytes))
@@ -132,6 +147,11 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = sem.Close(); _ = Unlink(name + ".s") })
+	ev, err := OpenEvent(name + ".e")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ev.Close(); _ = Unlink(name + ".e") })
 
 	cmd, out := child(t, "many-waiters", name)
 	var before, most int
@@ -139,11 +159,11 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "waiting %d %d", &before, &most); err != nil {
 		t.Fatalf("child said %q", line)
 	}
-	// The runtime's own threads come and go a little; 300 waiters without a
-	// turn made ~300 more.
+	// The runtime's own threads come and go a little; 400 waiters without a
+	// turn made ~400 more.
 	t.Logf("threads: %d before the waiters, at most %d while they waited", before, most)
 	if most-before > 20 {
-		t.Errorf("300 goroutines waiting on three handles: %d threads, %d before", most, before)
+		t.Errorf("400 goroutines waiting on four handles: %d threads, %d before", most, before)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -159,8 +179,14 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	if err := sem.Release(waitersPerKind); err != nil {
 		t.Fatal(err)
 	}
+	if err := ev.Set(); err != nil { // and cleared at once: every waiter counts it
+		t.Fatal(err)
+	}
+	if err := ev.Clear(); err != nil {
+		t.Fatal(err)
+	}
 	line = readLine(t, out, 30*time.Second)
-	want := fmt.Sprintf("got %d %d %d", waitersPerKind, waitersPerKind, waitersPerKind)
+	want := fmt.Sprintf("got %d %d %d %d", waitersPerKind, waitersPerKind, waitersPerKind, waitersPerKind)
 	if line != want {
 		t.Errorf("child said %q, want %q", line, want)
 	}
