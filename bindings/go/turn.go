@@ -137,10 +137,16 @@ func inTurn(ctx context.Context, t *turn, try func() error, slice func() (ended 
 				return ctxError(err)
 			}
 		}
-		ended, err := slice()
-		t.give()
-		if ended {
+		if ended, err := t.holding(slice); ended {
 			return err
 		}
 	}
+}
+
+// holding runs f, the turn held, and gives the turn back even if f panics
+// (a turn never given back would leave every later waiter of the handle
+// waiting for it).
+func (t *turn) holding(f func() (bool, error)) (bool, error) {
+	defer t.give()
+	return f()
 }

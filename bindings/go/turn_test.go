@@ -349,3 +349,17 @@ func TestTurnIsHeldByOneGoroutineAtATime(t *testing.T) {
 	}
 	t.Logf("took %d times, gave up %d times", took.Load(), gaveUp.Load())
 }
+
+// A wait that panics in the turn gives it back: later waiters of the handle
+// are not left waiting for it.
+func TestTurnIsGivenBackWhenTheWaitPanics(t *testing.T) {
+	var tn turn
+	func() {
+		defer func() { _ = recover() }()
+		_ = inTurn(context.Background(), &tn, func() error { return nil },
+			func() (bool, error) { panic("in the native call") }, func(err error) error { return err })
+	}()
+	if tn.held() {
+		t.Fatal("the turn stayed held after a panic")
+	}
+}
