@@ -363,3 +363,27 @@ func TestTurnIsGivenBackWhenTheWaitPanics(t *testing.T) {
 		t.Fatal("the turn stayed held after a panic")
 	}
 }
+
+// Closing the handle ends every goroutine waiting in Get, the one in the
+// native call and those waiting for the turn, with ErrHandleClosed.
+func TestCloseEndsTheGoroutinesWaitingForTheTurn(t *testing.T) {
+	q := openQueue(t, WithFormat(Bytes))
+	const waiters = 20
+	errs := make(chan error, waiters)
+	for i := 0; i < waiters; i++ {
+		go func() {
+			_, err := q.Get(context.Background())
+			errs <- err
+		}()
+	}
+	waitForTurnHolder(t, q)
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < waiters; i++ {
+		err := within(t, 10*time.Second, "a Get after Close", func() error { return <-errs })
+		if !errors.Is(err, ErrHandleClosed) {
+			t.Fatalf("Get %d after Close: %v", i, err)
+		}
+	}
+}
