@@ -35,8 +35,9 @@ type Queue struct {
 	// reading around the native call that starts or ends one, so Close,
 	// holding mu for writing, reads a settled count.
 	zeroCopy atomic.Int64
-	// getTurn lets one goroutine at a time wait in a native get (turn.go).
-	getTurn turn
+	// getTurn and putTurn let one goroutine at a time wait in a native get,
+	// and in a native put (turn.go).
+	getTurn, putTurn turn
 }
 
 // OpenQueue opens queue name in the namespace $POLYIPC_NAMESPACE, creating
@@ -333,26 +334,40 @@ func (q *Queue) Put(ctx context.Context, data []byte) error {
 
 // PutPriority is Put with a priority: a Priority queue hands out the lowest
 // first (FIFO among equals); other orders ignore it.
+//
+// Goroutines waiting for room on one handle wait their turn, as in Get. The
+// one in the native call waits in short slices while others wait behind it,
+// so that a message that fits goes in soon after room appears even when the
+// waiting one, larger, does not fit yet.
 func (q *Queue) PutPriority(ctx context.Context, data []byte, priority int64) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	for {
-		step, last := int64(waitSlice), false
-		if ctx.Done() != nil { // nextSlice, by hand: its call costs more than its fast path
-			var err error
-			if step, last, err = q.contextSlice(ctx, "put"); err != nil {
-				return err
-			}
-		}
-		err := q.put(data, priority, step)
-		if err == nil {
-			return nil
-		}
-		if retry, err := sliceRanOut(err, last); !retry {
-			return err
+	return inTurn(ctx, &q.putTurn,
+		func() error { return q.put(data, priority, 0) },
+		func() (bool, error) { return q.putSlice(ctx, data, priority) },
+		func(err error) error { return q.contextError("put", err) })
+}
+
+// rotateSlice bounds a native put's wait while other goroutines of the
+// handle wait for the turn: each then gets its own look at the room.
+const rotateSlice = 2 * time.Millisecond
+
+// putSlice is one slice of PutPriority: ended is false when it ran out and
+// the put goes on with another.
+func (q *Queue) putSlice(ctx context.Context, data []byte, priority int64) (ended bool, err error) {
+	step, last := int64(waitSlice), false
+	if ctx.Done() != nil { // nextSlice, by hand: its call costs more than its fast path
+		if step, last, err = q.contextSlice(ctx, "put"); err != nil {
+			return true, err
 		}
 	}
+	if step > int64(rotateSlice) && q.putTurn.wanted() {
+		step, last = int64(rotateSlice), false
+	}
+	err = q.put(data, priority, step)
+	retry, err := sliceRanOut(err, last)
+	return !retry, err
 }
 
 // TryPut appends data if there is room now, else returns ErrFull.

@@ -10,8 +10,8 @@ import (
 
 // A turn lets one goroutine at a time of a handle wait inside a native call
 // for something that any of the handle's waiters could take: a message (Get,
-// Recv), one semaphore slot, or an Event's Set (which every waiter counts
-// from its own start, event.go).
+// Recv), room for one (Put), one semaphore slot, or an Event's Set (which
+// every waiter counts from its own start, event.go).
 //
 // A goroutine in a native call holds its OS thread for as long as the call
 // runs. Without a turn, 200 goroutines waiting in Get on an empty queue held
@@ -22,9 +22,10 @@ import (
 // there is something to take.
 //
 // The waiters want the same thing, so the one that holds the turn is never
-// waiting for something that a goroutine behind it could have taken. That
-// is why Put (a small message fits where a large one does not) and AcquireN
-// of several slots do not use a turn.
+// waiting for something that a goroutine behind it could have taken. Put is
+// the exception (a small message fits where a large one does not): its
+// holder waits in short slices while others wait behind it, and so hands the
+// turn on. AcquireN of several slots and Conn.Send do not use a turn.
 //
 // The turn is taken and given with one compare-and-swap each while nobody
 // waits for it (a buffered channel as the turn cost 33 ns a Get here, these
@@ -104,6 +105,9 @@ func (t *turn) give() {
 	t.mu.Unlock()
 	next <- struct{}{}
 }
+
+// wanted tells whether goroutines wait for the turn.
+func (t *turn) wanted() bool { return t.state.Load() == turnWanted }
 
 // held tells whether a goroutine holds the turn (for tests).
 func (t *turn) held() bool { return t.state.Load() != turnFree }

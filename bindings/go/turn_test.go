@@ -32,11 +32,11 @@ func threadCount() int {
 const waitersPerKind = 100
 
 // helperManyWaiters (child): 100 goroutines wait in Get on the queue, 100 in
-// Recv on end B of the pipe, 100 in Acquire on the semaphore and 100 in Wait
-// on the event. It prints "waiting <threads before> <most threads seen over
-// 300 ms>", then, once every goroutine has what it waited for, "got
-// <distinct messages> <distinct pipe messages> <slots> <events>". A fresh
-// process: no idle threads of other tests.
+// Recv on end B of the pipe, 100 in Acquire on the semaphore, 100 in Wait
+// on the event and 100 in Put on the full queue. It prints "waiting <threads
+// before> <most threads seen over 300 ms>", then, once every goroutine has
+// what it waited for, "got <distinct messages> <distinct pipe messages>
+// <slots> <events> <puts>". A fresh process: no idle threads of other tests.
 func helperManyWaiters(name string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -56,11 +56,15 @@ func helperManyWaiters(name string) int {
 	if err != nil {
 		return helperFail("open event", err)
 	}
+	full, err := OpenQueue(name+".f", OpenOnly())
+	if err != nil {
+		return helperFail("open full queue", err)
+	}
 	before := threadCount()
 	var started, failed atomic.Int64
 	var mu sync.Mutex
 	got := map[string]map[string]bool{"queue": {}, "pipe": {}}
-	var slots, events atomic.Int64
+	var slots, events, puts atomic.Int64
 	var wg sync.WaitGroup
 	record := func(kind string, msg []byte, err error) {
 		if err != nil {
@@ -73,7 +77,7 @@ func helperManyWaiters(name string) int {
 		mu.Unlock()
 	}
 	for i := 0; i < waitersPerKind; i++ {
-		wg.Add(4)
+		wg.Add(5)
 		go func() {
 			defer wg.Done()
 			started.Add(1)
@@ -104,8 +108,17 @@ func helperManyWaiters(name string) int {
 			}
 			events.Add(1)
 		}()
+		go func() {
+			defer wg.Done()
+			started.Add(1)
+			if err := full.Put(ctx, []byte("p")); err != nil {
+				record("put", nil, err)
+				return
+			}
+			puts.Add(1)
+		}()
 	}
-	for started.Load() < 4*waitersPerKind && ctx.Err() == nil {
+	for started.Load() < 5*waitersPerKind && ctx.Err() == nil {
 		runtime.Gosched()
 	}
 	// Threads are made as goroutines block in native calls: watch for 300 ms.
@@ -119,16 +132,16 @@ func helperManyWaiters(name string) int {
 	if failed.Load() > 0 {
 		return 1
 	}
-	fmt.Printf("got %d %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load(), events.Load())
+	fmt.Printf("got %d %d %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load(), events.Load(), puts.Load())
 	return 0
 }
 
 func init() { syncHelpers["many-waiters"] = helperManyWaiters }
 
-// 400 goroutines of one process waiting in Get, Recv, Acquire and Event.Wait
-// held ~400 OS threads (a native call holds its thread); with a turn per
-// handle they hold a few, and each still gets what it waited for: an Event
-// set and cleared at once included.
+// 500 goroutines of one process waiting in Get, Recv, Acquire, Event.Wait
+// and Put held ~500 OS threads (a native call holds its thread); with a turn
+// per handle they hold a few, and each still gets what it waited for: an
+// Event set and cleared at once included.
 func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	name := queueName(t) // the three objects are named after it
 	q, err := OpenQueue(name+".q", WithFormat(Bytes))
@@ -152,6 +165,14 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = ev.Close(); _ = Unlink(name + ".e") })
+	full, err := OpenQueue(name+".f", WithFormat(Bytes), WithMaxItems(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = full.Close(); _ = Unlink(name + ".f") })
+	if err := full.TryPut([]byte("first")); err != nil {
+		t.Fatal(err)
+	}
 
 	cmd, out := child(t, "many-waiters", name)
 	var before, most int
@@ -159,11 +180,11 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "waiting %d %d", &before, &most); err != nil {
 		t.Fatalf("child said %q", line)
 	}
-	// The runtime's own threads come and go a little; 400 waiters without a
-	// turn made ~400 more.
+	// The runtime's own threads come and go a little; 500 waiters without a
+	// turn made ~500 more.
 	t.Logf("threads: %d before the waiters, at most %d while they waited", before, most)
 	if most-before > 20 {
-		t.Errorf("400 goroutines waiting on four handles: %d threads, %d before", most, before)
+		t.Errorf("500 goroutines waiting on five handles: %d threads, %d before", most, before)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -185,8 +206,14 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	if err := ev.Clear(); err != nil {
 		t.Fatal(err)
 	}
+	for i := 0; i <= waitersPerKind; i++ { // the first message, then each waiter's
+		if _, err := full.Get(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	line = readLine(t, out, 30*time.Second)
-	want := fmt.Sprintf("got %d %d %d %d", waitersPerKind, waitersPerKind, waitersPerKind, waitersPerKind)
+	n := waitersPerKind
+	want := fmt.Sprintf("got %d %d %d %d %d", n, n, n, n, n)
 	if line != want {
 		t.Errorf("child said %q, want %q", line, want)
 	}
@@ -385,5 +412,58 @@ func TestCloseEndsTheGoroutinesWaitingForTheTurn(t *testing.T) {
 		if !errors.Is(err, ErrHandleClosed) {
 			t.Fatalf("Get %d after Close: %v", i, err)
 		}
+	}
+}
+
+// A small message goes in while a large one, which came first and holds
+// the put turn, still waits for room: the holder hands the turn on.
+func TestPutOfASmallMessageIsNotHeldUpByALargeOne(t *testing.T) {
+	q := openQueue(t, WithFormat(Bytes), WithCapacity(4096))
+	small := make([]byte, 16)
+	for {
+		if err := q.TryPut(small); errors.Is(err, ErrFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	large := make(chan error, 1)
+	go func() { large <- q.Put(context.Background(), make([]byte, 2000)) }()
+	within(t, 10*time.Second, "the large Put in the turn", func() bool {
+		for !q.putTurn.held() {
+			runtime.Gosched()
+		}
+		return true
+	})
+	smallDone := make(chan error, 1)
+	go func() { smallDone <- q.Put(context.Background(), small) }()
+	within(t, 10*time.Second, "the small Put behind the turn", func() bool {
+		for !q.putTurn.wanted() {
+			runtime.Gosched()
+		}
+		return true
+	})
+	for i := 0; i < 3; i++ { // room for the small message, not the large one
+		if _, err := q.Get(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := within(t, 10*time.Second, "the small Put", func() error { return <-smallDone }); err != nil {
+		t.Fatalf("small Put: %v", err)
+	}
+	select {
+	case err := <-large:
+		t.Fatalf("the large Put ended with no room for it: %v", err)
+	default:
+	}
+	for {
+		if _, err := q.TryGet(); errors.Is(err, ErrEmpty) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := within(t, 10*time.Second, "the large Put", func() error { return <-large }); err != nil {
+		t.Fatalf("large Put: %v", err)
 	}
 }
