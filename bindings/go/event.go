@@ -56,7 +56,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	}
 	// Goroutines wait their turn (turn.go): the one in the native call wakes
 	// at a Set, and each after it then finds that Set counted by its token.
-	return e.s.waitInTurn(ctx, "wait", func(h native.NativeEvent, timeoutNs int64) { h.Wait_since(token, timeoutNs) })
+	return e.s.waitInTurn(ctx, "wait", &e.s.turn, false, func(h native.NativeEvent, timeoutNs int64) { h.Wait_since(token, timeoutNs) })
 }
 
 // Stat is the event's name and state as a JSON object.

@@ -49,6 +49,9 @@ func (e End) String() string {
 type Conn struct {
 	s   *syncHandle[native.NativePipe]
 	end End
+	// sendTurn lets one goroutine at a time wait in a native send (turn.go);
+	// receivers wait on s.turn.
+	sendTurn turn
 }
 
 // OpenPipe opens both ends of the pipe name in this process (Python's
@@ -144,7 +147,8 @@ func recvError(err error) error {
 // ErrInvalidArg from end B of a one-way pipe; ErrTooLarge when data can
 // never fit.
 func (c *Conn) Send(ctx context.Context, data []byte) error {
-	return sendError(c.s.wait(ctx, "send", func(h native.NativePipe, timeoutNs int64) { h.Send(data, timeoutNs) }))
+	return sendError(c.s.waitInTurn(ctx, "send", &c.sendTurn, true,
+		func(h native.NativePipe, timeoutNs int64) { h.Send(data, timeoutNs) }))
 }
 
 // TrySend sends data if there is room now, else returns ErrFull.
@@ -243,7 +247,7 @@ func (c *Conn) RecvJSON(ctx context.Context, v any) error {
 // error matches ErrTooLarge and io.ErrShortBuffer: grow buf and call again.
 func (c *Conn) RecvInto(ctx context.Context, buf []byte) (n int, err error) {
 	var got int64
-	err = c.s.waitInTurn(ctx, "recv", func(h native.NativePipe, timeoutNs int64) { got = h.Recv_into(buf, timeoutNs) })
+	err = c.s.waitInTurn(ctx, "recv", &c.s.turn, false, func(h native.NativePipe, timeoutNs int64) { got = h.Recv_into(buf, timeoutNs) })
 	if err != nil {
 		return 0, recvError(err)
 	}

@@ -349,10 +349,6 @@ func (q *Queue) PutPriority(ctx context.Context, data []byte, priority int64) er
 		func(err error) error { return q.contextError("put", err) })
 }
 
-// rotateSlice bounds a native put's wait while other goroutines of the
-// handle wait for the turn: each then gets its own look at the room.
-const rotateSlice = 2 * time.Millisecond
-
 // putSlice is one slice of PutPriority: ended is false when it ran out and
 // the put goes on with another.
 func (q *Queue) putSlice(ctx context.Context, data []byte, priority int64) (ended bool, err error) {
@@ -362,9 +358,7 @@ func (q *Queue) putSlice(ctx context.Context, data []byte, priority int64) (ende
 			return true, err
 		}
 	}
-	if step > int64(rotateSlice) && q.putTurn.wanted() {
-		step, last = int64(rotateSlice), false
-	}
+	step, last = q.putTurn.rotating(step, last)
 	err = q.put(data, priority, step)
 	retry, err := sliceRanOut(err, last)
 	return !retry, err

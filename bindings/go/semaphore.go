@@ -55,7 +55,7 @@ func (m *Semaphore) AcquireN(ctx context.Context, n int) error {
 	}
 	acquire := func(h native.NativeSemaphore, timeoutNs int64) { h.Acquire(uint64(n), timeoutNs) }
 	if n == 1 { // every waiter for one slot could take the one freed: turn.go
-		return m.s.waitInTurn(ctx, "acquire", acquire)
+		return m.s.waitInTurn(ctx, "acquire", &m.s.turn, false, acquire)
 	}
 	return m.s.wait(ctx, "acquire", acquire)
 }

@@ -157,25 +157,41 @@ func (s *syncHandle[H]) wait(ctx context.Context, what string, op func(h H, time
 	}
 }
 
-// waitInTurn is wait for a call that takes something any waiter of this
-// handle could take (a message, one slot): one goroutine at a time waits in
-// the native call, the others on the handle's turn (turn.go).
-func (s *syncHandle[H]) waitInTurn(ctx context.Context, what string, op func(h H, timeoutNs int64)) error {
+// waitInTurn is wait for a call that takes something any waiter of the
+// handle could take (a message, room for one, one slot): one goroutine at a
+// time waits in the native call, the others on t (turn.go). rotating: a
+// wait for room, whose holder waits in short slices while others wait.
+func (s *syncHandle[H]) waitInTurn(ctx context.Context, what string, t *turn, rotating bool,
+	op func(h H, timeoutNs int64)) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	return inTurn(ctx, &s.turn,
+	var rotate *turn
+	if rotating {
+		rotate = t
+	}
+	return inTurn(ctx, t,
 		func() error { return s.do(func(h H) { op(h, 0) }) },
-		func() (bool, error) { return s.slice(ctx, what, op) },
+		func() (bool, error) { return s.sliceRotating(ctx, what, op, rotate) },
 		func(err error) error { return s.contextError(what, err) })
 }
 
 // slice runs one slice of wait (ctx not nil): ended is false when it ran out
 // and the wait goes on with another.
 func (s *syncHandle[H]) slice(ctx context.Context, what string, op func(h H, timeoutNs int64)) (ended bool, err error) {
+	return s.sliceRotating(ctx, what, op, nil)
+}
+
+// sliceRotating is slice, made short while goroutines wait for rotate (may
+// be nil; see turn.rotating).
+func (s *syncHandle[H]) sliceRotating(ctx context.Context, what string, op func(h H, timeoutNs int64),
+	rotate *turn) (ended bool, err error) {
 	step, last, err := nextStep(ctx)
 	if err != nil {
 		return true, s.contextError(what, err)
+	}
+	if rotate != nil {
+		step, last = rotate.rotating(step, last)
 	}
 	err = s.do(func(h H) { op(h, step) })
 	retry, err := sliceRanOut(err, last)

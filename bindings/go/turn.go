@@ -6,11 +6,12 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // A turn lets one goroutine at a time of a handle wait inside a native call
 // for something that any of the handle's waiters could take: a message (Get,
-// Recv), room for one (Put), one semaphore slot, or an Event's Set (which
+// Recv), room for one (Put, Send), one semaphore slot, or an Event's Set (which
 // every waiter counts from its own start, event.go).
 //
 // A goroutine in a native call holds its OS thread for as long as the call
@@ -25,7 +26,7 @@ import (
 // waiting for something that a goroutine behind it could have taken. Put is
 // the exception (a small message fits where a large one does not): its
 // holder waits in short slices while others wait behind it, and so hands the
-// turn on. AcquireN of several slots and Conn.Send do not use a turn.
+// turn on; so does Conn.Send's. AcquireN of several slots uses no turn.
 //
 // The turn is taken and given with one compare-and-swap each while nobody
 // waits for it (a buffered channel as the turn cost 33 ns a Get here, these
@@ -108,6 +109,20 @@ func (t *turn) give() {
 
 // wanted tells whether goroutines wait for the turn.
 func (t *turn) wanted() bool { return t.state.Load() == turnWanted }
+
+// rotateSlice bounds a native wait for room (Put, Send) while other
+// goroutines of the handle wait for the turn: each then gets its own look.
+const rotateSlice = 2 * time.Millisecond
+
+// rotating is the next slice of a wait for room (at most step, the last one
+// when last): rotateSlice while others wait for the turn, and then not the
+// last.
+func (t *turn) rotating(step int64, last bool) (int64, bool) {
+	if step > int64(rotateSlice) && t.wanted() {
+		return int64(rotateSlice), false
+	}
+	return step, last
+}
 
 // held tells whether a goroutine holds the turn (for tests).
 func (t *turn) held() bool { return t.state.Load() != turnFree }

@@ -33,10 +33,11 @@ const waitersPerKind = 100
 
 // helperManyWaiters (child): 100 goroutines wait in Get on the queue, 100 in
 // Recv on end B of the pipe, 100 in Acquire on the semaphore, 100 in Wait
-// on the event and 100 in Put on the full queue. It prints "waiting <threads
-// before> <most threads seen over 300 ms>", then, once every goroutine has
-// what it waited for, "got <distinct messages> <distinct pipe messages>
-// <slots> <events> <puts>". A fresh process: no idle threads of other tests.
+// on the event, 100 in Put on the full queue and 100 in Send on end B, whose
+// direction is full. It prints "waiting <threads before> <most threads seen
+// over 300 ms>", then, once every goroutine has what it waited for, "got
+// <distinct messages> <distinct pipe messages> <slots> <events> <puts>
+// <sends>". A fresh process: no idle threads of other tests.
 func helperManyWaiters(name string) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
@@ -64,7 +65,7 @@ func helperManyWaiters(name string) int {
 	var started, failed atomic.Int64
 	var mu sync.Mutex
 	got := map[string]map[string]bool{"queue": {}, "pipe": {}}
-	var slots, events, puts atomic.Int64
+	var slots, events, puts, sends atomic.Int64
 	var wg sync.WaitGroup
 	record := func(kind string, msg []byte, err error) {
 		if err != nil {
@@ -77,7 +78,7 @@ func helperManyWaiters(name string) int {
 		mu.Unlock()
 	}
 	for i := 0; i < waitersPerKind; i++ {
-		wg.Add(5)
+		wg.Add(6)
 		go func() {
 			defer wg.Done()
 			started.Add(1)
@@ -117,8 +118,17 @@ func helperManyWaiters(name string) int {
 			}
 			puts.Add(1)
 		}()
+		go func() {
+			defer wg.Done()
+			started.Add(1)
+			if err := b.Send(ctx, []byte("s")); err != nil {
+				record("send", nil, err)
+				return
+			}
+			sends.Add(1)
+		}()
 	}
-	for started.Load() < 5*waitersPerKind && ctx.Err() == nil {
+	for started.Load() < 6*waitersPerKind && ctx.Err() == nil {
 		runtime.Gosched()
 	}
 	// Threads are made as goroutines block in native calls: watch for 300 ms.
@@ -132,14 +142,15 @@ func helperManyWaiters(name string) int {
 	if failed.Load() > 0 {
 		return 1
 	}
-	fmt.Printf("got %d %d %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load(), events.Load(), puts.Load())
+	fmt.Printf("got %d %d %d %d %d %d\n", len(got["queue"]), len(got["pipe"]), slots.Load(), events.Load(), puts.Load(),
+		sends.Load())
 	return 0
 }
 
 func init() { syncHelpers["many-waiters"] = helperManyWaiters }
 
-// 500 goroutines of one process waiting in Get, Recv, Acquire, Event.Wait
-// and Put held ~500 OS threads (a native call holds its thread); with a turn
+// 600 goroutines of one process waiting in Get, Recv, Acquire, Event.Wait,
+// Put and Send held ~600 OS threads (a native call holds its thread); with a turn
 // per handle they hold a few, and each still gets what it waited for: an
 // Event set and cleared at once included.
 func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
@@ -149,12 +160,19 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = q.Close(); _ = Unlink(name + ".q") })
-	a, b, err := OpenPipe(name+".p", WithFormat(Bytes))
+	a, b, err := OpenPipe(name+".p", WithFormat(Bytes), WithCapacity(4096))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = b.Close()
-	t.Cleanup(func() { _ = a.Close(); _ = Unlink(name + ".p") })
+	t.Cleanup(func() { _ = a.Close(); _ = b.Close(); _ = Unlink(name + ".p") })
+	filled := 0 // end B's direction, full before the child's Sends
+	for ; ; filled++ {
+		if err := b.TrySend([]byte("f")); errors.Is(err, ErrFull) {
+			break
+		} else if err != nil {
+			t.Fatal(err)
+		}
+	}
 	sem, err := OpenSemaphore(name+".s", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -180,11 +198,11 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 	if _, err := fmt.Sscanf(line, "waiting %d %d", &before, &most); err != nil {
 		t.Fatalf("child said %q", line)
 	}
-	// The runtime's own threads come and go a little; 500 waiters without a
-	// turn made ~500 more.
+	// The runtime's own threads come and go a little; 600 waiters without a
+	// turn made ~600 more.
 	t.Logf("threads: %d before the waiters, at most %d while they waited", before, most)
 	if most-before > 20 {
-		t.Errorf("500 goroutines waiting on five handles: %d threads, %d before", most, before)
+		t.Errorf("600 goroutines waiting on six handles: %d threads, %d before", most, before)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -211,9 +229,14 @@ func TestGoroutinesWaitingOnOneHandleHoldOneThread(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	for i := 0; i < filled+waitersPerKind; i++ {
+		if _, err := a.Recv(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
 	line = readLine(t, out, 30*time.Second)
 	n := waitersPerKind
-	want := fmt.Sprintf("got %d %d %d %d %d", n, n, n, n, n)
+	want := fmt.Sprintf("got %d %d %d %d %d %d", n, n, n, n, n, n)
 	if line != want {
 		t.Errorf("child said %q, want %q", line, want)
 	}
