@@ -125,6 +125,9 @@ struct Params {
   int rtt_iters = 20000;
   int rtt_warm = 2000;
   double idle_seconds = 10.0;
+  int sporadic_msgs = 2000;    // timed messages of a sporadic cell (after sporadic_warm)
+  int sporadic_warm = 200;
+  int sporadic_gap_us = 200;   // between a sporadic cell's sends
   int batch = 64;              // messages per put_many
   double cell_timeout = 60.0;  // a cell that takes longer is killed and reported as hung
   bool pin = false;            // --pin: fixed CPUs for the processes of tput and rtt cells
@@ -150,6 +153,7 @@ struct Result {
   double msgs = 0, seconds = 0, rate = 0, mbps = 0, cpu = 0;  // cpu: cores busy over the timed phase
   double p50 = 0, p99 = 0, p999 = 0, mean = 0, max = 0;     // ns (round trips)
   double idle_cpu_pct = 0, wakeups_per_s = 0, wake_latency_us = 0;  // idle getter
+  double consumer_cpu_us = 0;  // sporadic: the consumer's CPU per message (p50/p99: send-to-receive latency)
   double other_load = 0;       // cores used by other processes of the machine during the cell
   double steal = 0;            // cores stolen by the hypervisor during the cell
   int attempts = 1;
@@ -446,17 +450,41 @@ void tput_consumer(Chan& ch, const Spec& s, const Params&, Ctl* ctl, int idx) {
   ctl->count[kMaxProcs / 2 + idx] = count;
 }
 
+// The channel of a cell, or null with *why set when the peer cannot run the
+// cell here (NotAvailable).
+template <class Chan>
+std::unique_ptr<Chan> open_channel(const Spec& s, std::string* why) {
+  try {
+    return std::make_unique<Chan>(s);
+  } catch (const NotAvailable& e) {
+    *why = e.what();
+    return nullptr;
+  }
+}
+
+// Releases a group of n children through their one barrier and waits for
+// them: "" or the error of the cell.
+inline std::string run_children(Group& g, uint32_t n, const Params& p) {
+  const uint64_t deadline = now_ns() + uint64_t(p.cell_timeout * 1e9);
+  if (!g.wait_arrived(n, deadline)) return "ERROR " + g.error();
+  g.release(1);
+  if (!g.wait_all(deadline)) return "ERROR " + g.error();
+  return "";
+}
+
+// The q quantile of sorted samples.
+inline double quantile(const std::vector<uint64_t>& sorted, double q) {
+  return double(sorted[std::min(sorted.size() - 1, size_t(q * double(sorted.size())))]);
+}
+
 template <class Chan>
 Result run_tput(const Spec& s, const Params& p) {
   if ((s.producers > 1 || s.consumers > 1) && !Chan::kMulti)
     return Result::na("single-producer/single-consumer only");
   Group g;
-  std::unique_ptr<Chan> ch;
-  try {
-    ch = std::make_unique<Chan>(s);
-  } catch (const NotAvailable& e) {
-    return Result::na(e.what());
-  }
+  std::string why;
+  std::unique_ptr<Chan> ch = open_channel<Chan>(s, &why);
+  if (!ch) return Result::na(why);
   const int P = s.producers, C = s.consumers;
   for (int i = 0; i < P; ++i) g.spawn([&, i] { pin_process(p, i), tput_producer(*ch, s, p, g.ctl, i); });
   for (int i = 0; i < C; ++i) g.spawn([&, i] { pin_process(p, P + i), tput_consumer(*ch, s, p, g.ctl, i); });
@@ -494,13 +522,10 @@ Result run_rtt(const Spec& s0, const Params& p) {
   sb.name += "b";
   sa.queues_in_cell = sb.queues_in_cell = 2;
   Group g;
-  std::unique_ptr<Chan> ping, pong;
-  try {
-    ping = std::make_unique<Chan>(sa);
-    pong = std::make_unique<Chan>(sb);
-  } catch (const NotAvailable& e) {
-    return Result::na(e.what());
-  }
+  std::string why;
+  std::unique_ptr<Chan> ping = open_channel<Chan>(sa, &why), pong;
+  if (ping) pong = open_channel<Chan>(sb, &why);
+  if (!pong) return Result::na(why);
   Ctl* ctl = g.ctl;
   g.spawn([&] {  // pinger: measures
     pin_process(p, 0);
@@ -526,10 +551,9 @@ Result run_rtt(const Spec& s0, const Params& p) {
     double sum = 0;
     for (uint64_t v : lat) sum += double(v);
     std::sort(lat.begin(), lat.end());
-    auto pct = [&](double q) { return double(lat[std::min(lat.size() - 1, size_t(q * double(lat.size())))]); };
-    ctl->p50 = pct(0.50);
-    ctl->p99 = pct(0.99);
-    ctl->p999 = pct(0.999);
+    ctl->p50 = quantile(lat, 0.50);
+    ctl->p99 = quantile(lat, 0.99);
+    ctl->p999 = quantile(lat, 0.999);
     ctl->max = double(lat.back());
     ctl->mean = sum / double(lat.size());
   });
@@ -547,10 +571,7 @@ Result run_rtt(const Spec& s0, const Params& p) {
     }
     ctl->cpu_s[1] = cpu_seconds_self() - c0;
   });
-  const uint64_t deadline = now_ns() + uint64_t(p.cell_timeout * 1e9);
-  if (!g.wait_arrived(2, deadline)) return Result::na("ERROR " + g.error());
-  g.release(1);
-  if (!g.wait_all(deadline)) return Result::na("ERROR " + g.error());
+  if (std::string err = run_children(g, 2, p); !err.empty()) return Result::na(err);
   Result r;
   r.ok = true;
   r.p50 = ctl->p50;
@@ -565,13 +586,78 @@ Result run_rtt(const Spec& s0, const Params& p) {
   return r;
 }
 
+// ---- sporadic messages: what a waiting consumer costs -------------------------
+// The producer sends a message every sporadic_gap_us (sleeping in between, as
+// a service between requests does), stamped with its send time; the consumer
+// reports the latency from send to receive and its own CPU per message. A
+// consumer that spins before it sleeps answers sooner and burns CPU between
+// messages; one that sleeps at once pays the wake-up on each.
+template <class Chan>
+Result run_sporadic(const Spec& s, const Params& p) {
+  Group g;
+  std::string why;
+  std::unique_ptr<Chan> ch = open_channel<Chan>(s, &why);
+  if (!ch) return Result::na(why);
+  Ctl* ctl = g.ctl;
+  const int total = p.sporadic_warm + p.sporadic_msgs;
+  g.spawn([&] {  // producer
+    pin_process(p, 0);
+    ch->attach(Role::Producer);
+    std::vector<char> buf(s.max_msg);
+    fill_payload(buf.data(), s.msg_size, false);
+    child_barrier(ctl, 1);
+    const uint64_t t0 = now_ns();
+    for (int i = 0; i < total; ++i) {
+      const uint64_t at = t0 + uint64_t(i) * uint64_t(p.sporadic_gap_us) * 1000;
+      const timespec ts{time_t(at / 1000000000), long(at % 1000000000)};
+      while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, nullptr) == EINTR) {
+      }
+      const uint64_t sent = now_ns();
+      memcpy(buf.data(), &sent, sizeof sent);
+      ch->send(buf.data(), s.msg_size);
+    }
+    ch->send(kStop, 1);
+  });
+  g.spawn([&] {  // consumer
+    pin_process(p, 1);
+    ch->attach(Role::Consumer);
+    std::vector<char> buf(s.max_msg);
+    std::vector<uint64_t> lat;
+    lat.reserve(size_t(p.sporadic_msgs));
+    child_barrier(ctl, 1);
+    double c0 = 0;
+    for (int i = 0;; ++i) {
+      if (i == p.sporadic_warm) c0 = cpu_seconds_self();
+      const size_t n = ch->recv(buf.data(), buf.size());
+      if (n == 1) break;
+      if (n != s.msg_size) throw std::runtime_error("sporadic: wrong message length");
+      uint64_t sent;
+      memcpy(&sent, buf.data(), sizeof sent);
+      if (i >= p.sporadic_warm) lat.push_back(now_ns() - sent);
+    }
+    if (lat.size() != size_t(p.sporadic_msgs)) throw std::runtime_error("sporadic: messages lost");
+    ctl->cpu_s[1] = cpu_seconds_self() - c0;
+    std::sort(lat.begin(), lat.end());
+    ctl->p50 = quantile(lat, 0.50);
+    ctl->p99 = quantile(lat, 0.99);
+  });
+  if (std::string err = run_children(g, 2, p); !err.empty()) return Result::na(err);
+  Result r;
+  r.ok = true;
+  r.msgs = double(p.sporadic_msgs);
+  r.p50 = ctl->p50;
+  r.p99 = ctl->p99;
+  r.consumer_cpu_us = ctl->cpu_s[1] * 1e6 / r.msgs;
+  return r;
+}
+
 // What a peer offers to the driver.
 struct PeerOps {
-  std::function<Result(const Spec&, const Params&)> tput, rtt;
+  std::function<Result(const Spec&, const Params&)> tput, rtt, sporadic;
 };
 template <class Chan>
 PeerOps make_ops() {
-  return PeerOps{&run_tput<Chan>, &run_rtt<Chan>};
+  return PeerOps{&run_tput<Chan>, &run_rtt<Chan>, &run_sporadic<Chan>};
 }
 
 // Capacity in messages that gives about s.capacity_bytes of payload.

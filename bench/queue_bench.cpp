@@ -50,6 +50,7 @@ void usage() {
       "  --seconds S       timed phase of a throughput cell (default 0.5)\n"
       "  --rtt-iters N     measured round trips per rtt cell (default 20000)\n"
       "  --idle-seconds S  how long the idle getter is blocked (default 10)\n"
+      "  --sporadic-gap-us G  between the sends of sporadic-64 (default 200)\n"
       "  --pin             fixed CPUs in tput and rtt cells: process k on CPU k mod CPUs (producers,\n"
       "                    then consumers), so 2P/2C runs a producer and a consumer per CPU (not mp_queue)\n"
       "  --max-other L     re-run a cell when other processes used more than L cores meanwhile (default 0.35)\n"
@@ -57,11 +58,12 @@ void usage() {
       "  --json FILE       write every cell and the summary as JSON\n"
       "  --py FILE         the Python peer script (default: the source tree's)\n"
       "scenarios: tput-64 tput-1K tput-64K tput-1M tput-64-batch rtt-64 mpmc-64 json-vs-bytes idle-getter-cpu\n"
+      "           sporadic-64\n"
       "peers: polyipc boost_mq posix_mq sock_stream sock_seqpacket mp_queue bare_ring\n");
 }
 
 // ---- scenarios ------------------------------------------------------------------
-enum class Kind { Tput, Rtt, Idle };
+enum class Kind { Tput, Rtt, Idle, Sporadic };
 
 struct Scenario {
   std::string id, title;
@@ -93,6 +95,9 @@ std::vector<Scenario> scenarios() {
        Kind::Tput, 64, 1, {"polyipc-json", "polyipc-bytes"}},
       {"idle-getter-cpu", "a getter blocked in get_into with nothing to get", Kind::Idle, 64, 1,
        {"polyipc-forever", "polyipc-timeout60s"}},
+      {"sporadic-64", "1 producer / 1 consumer, 64 B, a message every 200 us (--sporadic-gap-us): the consumer's CPU "
+                      "per message, and the latency from send to receive",
+       Kind::Sporadic, 64, 1, {"polyipc", "boost_mq", "posix_mq", "sock_stream", "bare_ring"}},
   };
 }
 
@@ -208,6 +213,7 @@ Result run_cell(const Options& o, const Scenario& sc, const std::string& peer, i
   else return Result::na("unknown peer");
   Spec s = make_spec(sc, peer, round);
   try {
+    if (sc.kind == Kind::Sporadic) return ops.sporadic(s, p);
     return sc.kind == Kind::Rtt ? ops.rtt(s, p) : ops.tput(s, p);
   } catch (const NotAvailable& e) {
     return Result::na(e.what());
@@ -288,6 +294,27 @@ void print_idle(const Table& t, const Scenario& sc, const std::vector<std::strin
   }
 }
 
+double m_consumer_cpu(const Result& r) { return r.consumer_cpu_us; }
+
+void print_sporadic(const Table& t, const Scenario& sc, const std::vector<std::string>& rows) {
+  const std::string& base = rows.front();
+  printf("%-19s %16s %21s %9s %9s %6s  %s\n", "peer", "consumer CPU/msg", "CPU/msg min..max", "p50 us", "p99 us",
+         "others", (base + " / peer CPU").c_str());
+  for (auto& peer : rows) {
+    auto it = t.at(sc.id).find(peer);
+    if (it == t.at(sc.id).end()) continue;
+    auto cpu = collect(it->second, m_consumer_cpu);
+    if (cpu.empty()) {
+      printf("%-19s N/A: %s\n", peer.c_str(), first_note(it->second).c_str());
+      continue;
+    }
+    std::string mm = fmt("%.1f", vmin(cpu)) + ".." + fmt("%.1f", vmax(cpu)) + " us";
+    printf("%-19s %13.1f us %21s %9.2f %9.2f %6.2f  %s\n", peer.c_str(), median(cpu), mm.c_str(),
+           median(collect(it->second, m_p50)) / 1e3, median(collect(it->second, m_p99)) / 1e3, others(it->second),
+           peer == base ? "" : ratio_str(ratios(t, sc.id, base, peer, m_consumer_cpu)).c_str());
+  }
+}
+
 std::vector<Target> targets(const Table& t) {
   auto idle_cpu = [](const Result& r) { return r.idle_cpu_pct; };
   return {
@@ -331,6 +358,7 @@ json result_json(const Result& r) {
   put("idle_cpu_pct", r.idle_cpu_pct);
   put("wakeups_per_s", r.wakeups_per_s);
   put("wake_latency_us", r.wake_latency_us);
+  put("consumer_cpu_us", r.consumer_cpu_us);
   return j;
 }
 
@@ -340,6 +368,9 @@ std::string describe(const Scenario& sc, const Result& r) {
   if (sc.kind == Kind::Idle)
     return fmt("CPU %.3f%%", r.idle_cpu_pct) + fmt("  %.1f wakeups/s", r.wakeups_per_s) +
            fmt("  wake %.0f us", r.wake_latency_us);
+  if (sc.kind == Kind::Sporadic)
+    return fmt("consumer CPU %.1f us/msg", r.consumer_cpu_us) + fmt("  p50 %.2f us", r.p50 / 1e3) +
+           fmt("  p99 %.2f us", r.p99 / 1e3);
   return si(r.rate) + " msg/s  " + fmt("%.0f", r.mbps) + " MB/s" + fmt("  cpu %.0f%%", r.cpu * 100);
 }
 
@@ -353,6 +384,7 @@ int main(int argc, char** argv) {
     else if (a.is("--seconds")) o.p.seconds = a.number();
     else if (a.is("--rtt-iters")) o.p.rtt_iters = int(a.integer());
     else if (a.is("--idle-seconds")) o.p.idle_seconds = a.number();
+    else if (a.is("--sporadic-gap-us")) o.p.sporadic_gap_us = int(a.integer());
     else if (a.is("--pin")) o.p.pin = true;
     else if (a.is("-h") || a.is("--help")) return usage(), 0;
     else return unknown_option(a, usage);
@@ -364,6 +396,8 @@ int main(int argc, char** argv) {
     o.p.rtt_iters = std::min(o.p.rtt_iters, 4000);
     o.p.rtt_warm = 500;
     o.p.idle_seconds = std::min(o.p.idle_seconds, 2.0);
+    o.p.sporadic_msgs = std::min(o.p.sporadic_msgs, 500);
+    o.p.sporadic_warm = 50;
   }
   if (!polyipc_available() && !o.peers_only) {
     fprintf(stderr, "polyipc_bench: built without the library: running the peers only\n");
@@ -403,6 +437,7 @@ int main(int argc, char** argv) {
     printf("\n== %s: %s ==\n", sc.id.c_str(), sc.title.c_str());
     if (sc.kind == Kind::Tput) print_tput(t, sc, sc.peers);
     else if (sc.kind == Kind::Rtt) print_rtt(t, sc, sc.peers);
+    else if (sc.kind == Kind::Sporadic) print_sporadic(t, sc, sc.peers);
     else print_idle(t, sc, sc.peers);
     for (auto& peer : sc.peers) {
       auto& rs = t[sc.id][peer];
@@ -417,10 +452,13 @@ int main(int argc, char** argv) {
       med("p99_ns", m_p99);
       med("p999_ns", [](const Result& r) { return r.p999; });
       med("idle_cpu_pct", [](const Result& r) { return r.idle_cpu_pct; });
-      if (collect(rs, m_rate).empty() && collect(rs, [](const Result& r) { return r.idle_cpu_pct + 1; }).empty())
+      med("consumer_cpu_us", m_consumer_cpu);
+      if (collect(rs, m_rate).empty() && collect(rs, [](const Result& r) { return r.idle_cpu_pct + 1; }).empty() &&
+          collect(rs, m_consumer_cpu).empty())
         s["note"] = first_note(rs);
       if (peer != sc.peers.front()) {
-        auto v = ratios(t, sc.id, sc.peers.front(), peer, sc.kind == Kind::Rtt ? m_p50 : m_rate);
+        auto v = ratios(t, sc.id, sc.peers.front(), peer,
+                        sc.kind == Kind::Rtt ? m_p50 : sc.kind == Kind::Sporadic ? m_consumer_cpu : m_rate);
         if (!v.empty()) s["ratio_vs_base"] = median(v);
       }
       summary[sc.id][peer] = s;

@@ -155,14 +155,19 @@ Status Pipe::lock(RobustMutex& m, const Deadline& deadline) {
 }
 
 // Waits (without the side's lock) until ready() or the deadline; Ok: look again.
+// Spins first for as long as budget has learnt pays (SpinBudget).
 template <class Ready>
-static Status wait_until(WakeWord& w, SleeperTally& tally, Ready ready, const Deadline& deadline) {
+static Status wait_until(WakeWord& w, SleeperTally& tally, SpinBudget& budget, Ready ready, const Deadline& deadline) {
   if (deadline.is_immediate()) return Status::Timeout;
-  if (spin_until(ready)) return Status::Ok;
+  if (spin_within(budget, ready)) return Status::Ok;
   if (deadline.expired()) return Status::Timeout;
   tally.enter(w.sleepers);
   const uint32_t seen = w.seq.load(std::memory_order_seq_cst);
-  if (!ready()) futex_wait(&w.seq, seen, deadline.until_ns(kPeerCheckNs));
+  if (!ready()) {
+    const int64_t asleep_at = monotonic_ns();
+    futex_wait(&w.seq, seen, deadline.until_ns(kPeerCheckNs));
+    if (w.seq.load(std::memory_order_relaxed) != seen) budget.woke_after(monotonic_ns() - asleep_at);
+  }
   tally.leave(w.sleepers);
   return ready() || !deadline.expired() ? Status::Ok : Status::Timeout;
 }
@@ -263,7 +268,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       const uint64_t t = d.tail.load(std::memory_order_relaxed), h = d.head.load(std::memory_order_seq_cst);
       return cap - (t - h) >= rs || peer_gone(false);
     };
-    if (wait_until(d.space, tally_, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
+    if (wait_until(d.space, tally_, send_spin_, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
       error.set("pipe '%s': timed out waiting for room (%zu bytes)", pname(), len);
       return Status::Timeout;
     }
@@ -411,7 +416,7 @@ Status Pipe::recv(Queue::Destination dest, void* context, size_t* len, const Dea
     auto ready = [&] {
       return d.tail.load(std::memory_order_seq_cst) != d.head.load(std::memory_order_relaxed) || peer_gone(false);
     };
-    if (wait_until(d.data, tally_, ready, deadline) == Status::Timeout || lock(d.recv_mutex, deadline) != Status::Ok) {
+    if (wait_until(d.data, tally_, recv_spin_, ready, deadline) == Status::Timeout || lock(d.recv_mutex, deadline) != Status::Ok) {
       error.set("pipe '%s': nothing received within the timeout", pname());
       return Status::Timeout;
     }
@@ -431,7 +436,7 @@ Status Pipe::poll(const Deadline& deadline, ErrorText& error) {
       return Status::Closed;
     }
     auto ready = [&] { return readable(); };
-    if (wait_until(d.data, tally_, ready, deadline) == Status::Timeout) {
+    if (wait_until(d.data, tally_, recv_spin_, ready, deadline) == Status::Timeout) {
       error.set("pipe '%s': nothing to receive within the timeout", pname());
       return Status::Timeout;
     }

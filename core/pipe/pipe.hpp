@@ -114,6 +114,7 @@ class Pipe {
   std::unique_ptr<Segment> segment_;
   PipeShared* s_ = nullptr;
   SleeperTally tally_;  // data and space sleepers of both directions
+  SpinBudget recv_spin_, send_spin_;  // before sleeping on data, space
   uint32_t end_ = 0;
   int slot_ = -1;
   int64_t next_liveness_check_ = 0;

@@ -367,25 +367,29 @@ void Queue::sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_s
   bool must_reap = s_->ps.reserved + s_->cs.reading + s_->cs.leased > 0;
   unlock();
   // Sleep in slices while others own records, so dead owners are noticed.
+  const int64_t asleep_at = monotonic_ns();
   futex_wait(&word.seq, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
+  if (word.seq.load(std::memory_order_relaxed) != seen)
+    (getter ? getter_spin_ : putter_spin_).woke_after(monotonic_ns() - asleep_at);
   tally_.leave(word.sleepers);
   lock(Deadline::forever());
   reap_dead_owners(false);
 }
 
 // Without a lock, on the published words: returns when the other side made a
-// change worth a look, or after kSpinNs.
+// change worth a look, or after the getters' or putters' spin budget.
 void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const QueueShared& s = *s_;
   const uint64_t head0 = s.pub_head.load(std::memory_order_relaxed);
   const uint64_t consumed0 = s.pub_consumed.load(std::memory_order_relaxed);
-  spin_until(
+  spin_within(
+      for_getter ? getter_spin_ : putter_spin_,
       [&] {
         return for_getter ? getter_may_stop_spinning()
                           : (load(s.closed) || s.pub_head.load(std::memory_order_relaxed) != head0 ||
                              s.pub_consumed.load(std::memory_order_relaxed) != consumed0);
       },
-      kSpinNs, deadline.until_ns(-1));
+      deadline.until_ns(-1));
 }
 
 // ---- putting ---------------------------------------------------------------

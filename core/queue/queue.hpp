@@ -11,6 +11,7 @@
 #include "core/segment/segment.hpp"
 #include "core/segment/sleeper_tally.hpp"
 #include "core/status.hpp"
+#include "core/sync/waiting.hpp"
 
 namespace polyipc {
 
@@ -192,6 +193,7 @@ class Queue {
   bool messages_prevalidated_ = false;  // see trust_built_messages
   QueueShared* s_ = nullptr;
   SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
+  SpinBudget getter_spin_, putter_spin_;  // before sleeping on not_empty, not_full
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,

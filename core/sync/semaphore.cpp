@@ -128,7 +128,7 @@ Status Semaphore::acquire(uint64_t n, const Deadline& deadline, ErrorText& error
       return st;
     }
     s_->mutex.unlock();
-    if (deadline.is_immediate() || !s_->released.wait(seen, deadline, kLivenessSliceNs, tally_, kSpinNs)) break;
+    if (deadline.is_immediate() || !s_->released.wait(seen, deadline, kLivenessSliceNs, tally_, acquire_spin_)) break;
   }
   s_->timeouts.fetch_add(1, std::memory_order_relaxed);
   error.set("semaphore '%s': %llu slot%s not available within the timeout (value %llu)", name().c_str(),

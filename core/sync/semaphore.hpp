@@ -74,6 +74,7 @@ class Semaphore {
   std::unique_ptr<Segment> segment_;
   SemaphoreShared* s_ = nullptr;
   SleeperTally tally_;  // released.sleepers
+  SpinBudget acquire_spin_;  // before sleeping on released
   int64_t holder_hint_ = -1;
 };
 
