@@ -369,7 +369,7 @@ void Queue::sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_s
   // Sleep in slices while others own records, so dead owners are noticed.
   const int64_t asleep_at = monotonic_ns();
   futex_wait(&word.seq, seen, deadline.until_ns(must_reap ? kReapIntervalNs : -1));
-  if (word.seq.load(std::memory_order_relaxed) != seen)
+  if (&word != &s_->all_done && word.seq.load(std::memory_order_relaxed) != seen)
     (getter ? getter_spin_ : putter_spin_).woke_after(monotonic_ns() - asleep_at);
   tally_.leave(word.sleepers);
   lock(Deadline::forever());
