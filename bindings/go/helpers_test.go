@@ -65,3 +65,10 @@ func within[T any](t *testing.T, d time.Duration, what string, f func() T) T {
 		panic("unreachable")
 	}
 }
+
+// raiseTo makes *most at least n (the most of a count seen at once, from
+// many goroutines).
+func raiseTo(most *atomic.Int32, n int32) {
+	for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+	}
+}

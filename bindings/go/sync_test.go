@@ -336,9 +336,7 @@ func TestSemaphoreBoundsConcurrency(t *testing.T) {
 					t.Error(err)
 					return
 				}
-				n := inside.Add(1)
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
+				raiseTo(&most, inside.Add(1))
 				runtime.Gosched()
 				inside.Add(-1)
 				if err := s.Release(1); err != nil {

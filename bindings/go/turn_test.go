@@ -67,66 +67,40 @@ func helperManyWaiters(name string) int {
 	got := map[string]map[string]bool{"queue": {}, "pipe": {}}
 	var slots, events, puts, sends atomic.Int64
 	var wg sync.WaitGroup
-	record := func(kind string, msg []byte, err error) {
-		if err != nil {
-			fmt.Fprintf(os.Stderr, "helper %s: %v\n", kind, err)
-			failed.Add(1)
-			return
+	// wait runs f in a goroutine that counts itself started first, then
+	// counts a success in *ok (may be nil), or reports the failure.
+	wait := func(kind string, ok *atomic.Int64, f func() error) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			started.Add(1)
+			if err := f(); err != nil {
+				fmt.Fprintf(os.Stderr, "helper %s: %v\n", kind, err)
+				failed.Add(1)
+			} else if ok != nil {
+				ok.Add(1)
+			}
+		}()
+	}
+	// take notes each distinct message that get returns.
+	take := func(kind string, get func(context.Context) ([]byte, error)) func() error {
+		return func() error {
+			msg, err := get(ctx)
+			if err == nil {
+				mu.Lock()
+				got[kind][string(msg)] = true
+				mu.Unlock()
+			}
+			return err
 		}
-		mu.Lock()
-		got[kind][string(msg)] = true
-		mu.Unlock()
 	}
 	for i := 0; i < waitersPerKind; i++ {
-		wg.Add(6)
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			msg, err := q.Get(ctx)
-			record("queue", msg, err)
-		}()
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			msg, err := b.Recv(ctx)
-			record("pipe", msg, err)
-		}()
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			if err := sem.Acquire(ctx); err != nil {
-				record("semaphore", nil, err)
-				return
-			}
-			slots.Add(1)
-		}()
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			if err := ev.Wait(ctx); err != nil {
-				record("event", nil, err)
-				return
-			}
-			events.Add(1)
-		}()
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			if err := full.Put(ctx, []byte("p")); err != nil {
-				record("put", nil, err)
-				return
-			}
-			puts.Add(1)
-		}()
-		go func() {
-			defer wg.Done()
-			started.Add(1)
-			if err := b.Send(ctx, []byte("s")); err != nil {
-				record("send", nil, err)
-				return
-			}
-			sends.Add(1)
-		}()
+		wait("queue", nil, take("queue", q.Get))
+		wait("pipe", nil, take("pipe", b.Recv))
+		wait("semaphore", &slots, func() error { return sem.Acquire(ctx) })
+		wait("event", &events, func() error { return ev.Wait(ctx) })
+		wait("put", &puts, func() error { return full.Put(ctx, []byte("p")) })
+		wait("send", &sends, func() error { return b.Send(ctx, []byte("s")) })
 	}
 	for started.Load() < 6*waitersPerKind && ctx.Err() == nil {
 		runtime.Gosched()
@@ -296,6 +270,19 @@ func TestGetCancelledWhileAnotherHoldsTheTurn(t *testing.T) {
 // waiting for the turn.
 func TestGetWaitersBehindTheTurn(t *testing.T) {
 	q := openQueue(t, WithFormat(Bytes))
+	other, err := OpenQueue(q.Name(), OpenOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	endWaitersInGet(t, q, "CloseWrites", other.CloseWrites, ErrClosed)
+}
+
+// endWaitersInGet starts 20 goroutines waiting in Get on q, runs end once
+// one of them holds the turn, and checks that every one returns an error
+// matching want.
+func endWaitersInGet(t *testing.T, q *Queue, what string, end func() error, want error) {
+	t.Helper()
 	const waiters = 20
 	errs := make(chan error, waiters)
 	for i := 0; i < waiters; i++ {
@@ -305,18 +292,13 @@ func TestGetWaitersBehindTheTurn(t *testing.T) {
 		}()
 	}
 	waitForTurnHolder(t, q)
-	other, err := OpenQueue(q.Name(), OpenOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer other.Close()
-	if err := other.CloseWrites(); err != nil {
+	if err := end(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < waiters; i++ {
-		err := within(t, 10*time.Second, "a Get after CloseWrites", func() error { return <-errs })
-		if !errors.Is(err, ErrClosed) {
-			t.Fatalf("Get %d after CloseWrites: %v", i, err)
+		err := within(t, 10*time.Second, "a Get after "+what, func() error { return <-errs })
+		if !errors.Is(err, want) {
+			t.Fatalf("Get %d after %s: %v", i, what, err)
 		}
 	}
 }
@@ -353,7 +335,8 @@ func TestGetTakesAWaitingMessageWithoutTheTurn(t *testing.T) {
 // error, with nothing left waiting.
 func TestTurnIsHeldByOneGoroutineAtATime(t *testing.T) {
 	var tn turn
-	var holders, most, took, gaveUp atomic.Int64
+	var holders, most atomic.Int32
+	var took, gaveUp atomic.Int64
 	var wg sync.WaitGroup
 	for g := 0; g < 16; g++ {
 		wg.Add(1)
@@ -376,9 +359,7 @@ func TestTurnIsHeldByOneGoroutineAtATime(t *testing.T) {
 						continue
 					}
 				}
-				n := holders.Add(1)
-				for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
-				}
+				raiseTo(&most, holders.Add(1))
 				runtime.Gosched()
 				holders.Add(-1)
 				took.Add(1)
@@ -418,24 +399,7 @@ func TestTurnIsGivenBackWhenTheWaitPanics(t *testing.T) {
 // native call and those waiting for the turn, with ErrHandleClosed.
 func TestCloseEndsTheGoroutinesWaitingForTheTurn(t *testing.T) {
 	q := openQueue(t, WithFormat(Bytes))
-	const waiters = 20
-	errs := make(chan error, waiters)
-	for i := 0; i < waiters; i++ {
-		go func() {
-			_, err := q.Get(context.Background())
-			errs <- err
-		}()
-	}
-	waitForTurnHolder(t, q)
-	if err := q.Close(); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < waiters; i++ {
-		err := within(t, 10*time.Second, "a Get after Close", func() error { return <-errs })
-		if !errors.Is(err, ErrHandleClosed) {
-			t.Fatalf("Get %d after Close: %v", i, err)
-		}
-	}
+	endWaitersInGet(t, q, "Close", q.Close, ErrHandleClosed)
 }
 
 // A small message goes in while a large one, which came first and holds
