@@ -322,6 +322,15 @@ inline void fill_payload(char* buf, size_t size, bool json) {
     for (size_t i = 0; i < size; ++i) buf[i] = char('a' + i % 26);
   }
 }
+// A new value for the JSON payload's "id" (its six digits at kJsonIdAt),
+// so that no two neighbouring messages are the same text: 100000..999999, in
+// place, like an odometer.
+constexpr size_t kJsonIdAt = 6;
+inline void next_json_id(char* doc) {
+  char* d = doc + kJsonIdAt + 5;
+  while (*d == '9' && d > doc + kJsonIdAt) *d-- = '0';
+  *d = *d == '9' ? '1' : static_cast<char>(*d + 1);
+}
 static const char kStop[] = "0";     // 1 byte: end of the timed phase
 static const char kWarmEnd[] = "[]"; // 2 bytes: end of the warm-up
 
@@ -376,6 +385,7 @@ void tput_producer(Chan& ch, const Spec& s, const Params& p, Ctl* ctl, int idx) 
   while (!batched) {
     for (uint64_t k = 0; k < check; ++k, ++seq) {
       if (stamp) memcpy(buf.data(), &seq, 8);
+      if (s.payload_json) next_json_id(buf.data());
       ch.send(buf.data(), s.msg_size);
     }
     if (now_ns() >= deadline) break;

@@ -28,6 +28,8 @@
 // behaves as 16384 (the stack is a fixed 2 KiB bitset on the C++ stack).
 #include "core/json/validate.hpp"
 
+#include "core/json/shape.hpp"
+
 #include <cstdint>
 #include <cstring>
 
@@ -510,15 +512,34 @@ bool valid_utf8(const char* data, size_t len, size_t* bad_offset) noexcept {
   return true;
 }
 
-bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err) noexcept {
+const char* number_end(const char* p, size_t len) noexcept {
+  Run<false> r(p, len);
+  return r.number(p);
+}
+
+bool validate(const char* data, size_t len, size_t max_depth, ValidationError* err, ShapeCache* shapes) noexcept {
   const size_t limit = max_depth < kStackLevels ? max_depth : kStackLevels;
+  Shape shape;
+  bool shaped = false;
+  if (shapes && len <= kSmall && shapes->worth_a_look()) {
+    shaped = shape_of(data, len, &shape);
+    if (shaped && shapes->contains(shape, limit)) {
+      shapes->hit();
+      return true;
+    }
+    shapes->missed();
+  }
+  bool ok;
   if (len <= kSmall) {
     alignas(16) char buf[kSmall + kPad];
     copy_small(buf, data, len);
     std::memset(buf + len, 0, kPad);
-    return run<true>(buf, len, limit, err);
+    ok = run<true>(buf, len, limit, err);
+  } else {
+    ok = run<false>(data, len, limit, err);
   }
-  return run<false>(data, len, limit, err);
+  if (ok && shaped) shapes->remember(shape, limit);
+  return ok;
 }
 
 }  // namespace polyipc::json

@@ -189,7 +189,7 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
   }
   if (s_->format == static_cast<uint32_t>(Format::Json)) {
     json::ValidationError ve;
-    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
+    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve, &shapes_)) {
       error.set("pipe '%s': invalid JSON at byte %zu: %s", pname(), ve.offset, ve.reason);
       return Status::InvalidJson;
     }

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/clock.hpp"
+#include "core/json/shape.hpp"
 #include "core/queue/queue.hpp"
 #include "core/segment/segment.hpp"
 #include "core/status.hpp"
@@ -115,6 +116,7 @@ class Pipe {
   PipeShared* s_ = nullptr;
   SleeperTally tally_;  // data and space sleepers of both directions
   SpinBudget recv_spin_, send_spin_;  // before sleeping on data, space
+  json::ShapeCache shapes_;  // of the JSON messages this end sent
   uint32_t end_ = 0;
   int slot_ = -1;
   int64_t next_liveness_check_ = 0;

@@ -179,7 +179,7 @@ Status Pool::check_args(const std::string& function, const void* args, size_t le
     return Status::InvalidArg;
   }
   json::ValidationError ve;
-  if (!json::validate(static_cast<const char*>(args), len, json::kMaxDepth, &ve)) {
+  if (!json::validate(static_cast<const char*>(args), len, json::kMaxDepth, &ve, &arg_shapes_)) {
     error.set("pool '%s': arguments of '%.64s' are not valid JSON at byte %zu: %s%s", name().c_str(),
               function.c_str(), ve.offset, ve.reason, which().c_str());
     return Status::InvalidJson;
@@ -783,7 +783,7 @@ Status Pool::finish(const PoolTask& task, bool failed, const void* data, size_t 
     message += "\"ok\":false,\"error\":" + json_string(std::string(static_cast<const char*>(data), len)) + "}";
   } else {
     json::ValidationError ve;
-    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
+    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve, &result_shapes_)) {
       error.set("pool '%s': task %llu: the result of '%.64s' is not valid JSON at byte %zu: %s (the task stays taken)",
                 name().c_str(), id, task.function.c_str(), ve.offset, ve.reason);
       return Status::InvalidJson;

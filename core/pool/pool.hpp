@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "core/clock.hpp"
+#include "core/json/shape.hpp"
 #include "core/queue/queue.hpp"
 #include "core/status.hpp"
 
@@ -194,6 +195,7 @@ class Pool {
 
   std::unique_ptr<Queue> tasks_;
   PoolOptions options_;
+  mutable json::ShapeCache arg_shapes_, result_shapes_;  // of the arguments submitted, the results finished
 
   // Submitter side, one result queue per handle, made at the first submit.
   mutable std::mutex mu_;

@@ -377,12 +377,13 @@ void Queue::sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_s
 }
 
 // Without a lock, on the published words: returns when the other side made a
-// change worth a look, or after the getters' or putters' spin budget.
-void Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
+// change worth a look, or after the getters' or putters' spin budget. Returns
+// the looks it took (0: no change).
+int Queue::spin_until_changed(bool for_getter, const Deadline& deadline) {
   const QueueShared& s = *s_;
   const uint64_t head0 = s.pub_head.load(std::memory_order_relaxed);
   const uint64_t consumed0 = s.pub_consumed.load(std::memory_order_relaxed);
-  spin_within(
+  return spin_within(
       for_getter ? getter_spin_ : putter_spin_,
       [&] {
         return for_getter ? getter_may_stop_spinning()
@@ -415,7 +416,7 @@ Status Queue::check_message_body(const void* data, size_t len, ErrorText& error)
   }
   if (s_->format == static_cast<uint32_t>(Format::Json) && !messages_prevalidated_) {
     json::ValidationError ve;
-    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve)) {
+    if (!json::validate(static_cast<const char*>(data), len, json::kMaxDepth, &ve, &shapes_)) {
       error.set("%s: invalid JSON at byte %zu: %s", label(), ve.offset, ve.reason);
       return Status::InvalidJson;
     }
@@ -1102,19 +1103,51 @@ bool Queue::get_fast(Destination dest, void* context, size_t* len, const Deadlin
   QueueShared& s = *s_;
   Locked lk(*this, Side::Get, deadline, error);
   if ((*st = lk.status()) != Status::Ok) return true;
+  bool lingered = false;
   for (int attempt = 0;; ++attempt) {
     if (s.cs.reading > 0) return_dead_readers();
     uint64_t pos = find_ready(seen_put_);
-    if (pos == UINT64_MAX) pos = find_ready(get_view());
+    if (pos == UINT64_MAX) {
+      const uint64_t in_sight = waiting(get_view());
+      if (!lingered && in_sight > 0 && !deadline.is_immediate() && getter_linger_.catching_up(in_sight)) {
+        lk.release();
+        const int64_t ns = linger(deadline);
+        lk.relock();
+        lingered = true;
+        const uint64_t now_in_sight = waiting(get_view());
+        getter_linger_.found(now_in_sight > in_sight ? now_in_sight - in_sight : 0, ns);
+      }
+      pos = find_ready(seen_put_);
+    }
     if (pos != UINT64_MAX) {
       *st = take_one(Side::Get, pos, dest, context, len, error);
       return true;
     }
     if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
     lk.release();
-    spin_until_changed(true, deadline);
+    const bool linger_now = getter_linger_.after_wait(spin_until_changed(true, deadline));
+    const int64_t ns = linger_now ? linger(deadline) : 0;
     lk.relock();
+    if (linger_now) {
+      lingered = true;
+      getter_linger_.found(waiting(get_view()), ns);
+    }
   }
+}
+
+// Without the get lock: a getter's linger (see Linger), ended early once the
+// queue is half full by the published words. Returns the time it took.
+int64_t Queue::linger(const Deadline& deadline) noexcept {
+  const QueueShared& s = *s_;
+  return getter_linger_.linger(deadline.until_ns(-1), [&] {
+    if (s.max_items && 2 * s.published_count() >= s.max_items) return true;
+    return 2 * (s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed)) >= s.capacity;
+  });
+}
+
+// Messages in view v not taken yet; the get lock held.
+uint64_t Queue::waiting(const View& v) const noexcept {
+  return v.produced > s_->cs.consumed ? v.produced - s_->cs.consumed : 0;
 }
 
 Status Queue::get(Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {
@@ -1190,8 +1223,10 @@ bool Queue::get_many_fast(void* buf, size_t cap, size_t* lens, size_t max_count,
     }
     if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
     lk.release();
-    spin_until_changed(true, deadline);
+    const bool linger_now = getter_linger_.after_wait(spin_until_changed(true, deadline));
+    const int64_t ns = linger_now ? linger(deadline) : 0;
     lk.relock();
+    if (linger_now) getter_linger_.found(waiting(get_view()), ns);
   }
 }
 

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "core/clock.hpp"
+#include "core/json/shape.hpp"
 #include "core/segment/segment.hpp"
 #include "core/segment/sleeper_tally.hpp"
 #include "core/status.hpp"
@@ -163,7 +164,9 @@ class Queue {
   uint64_t find_ready(const View& v) const noexcept;
   // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
   void sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_size);
-  void spin_until_changed(bool for_getter, const Deadline& deadline);
+  int spin_until_changed(bool for_getter, const Deadline& deadline);
+  int64_t linger(const Deadline& deadline) noexcept;
+  uint64_t waiting(const View& v) const noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
   Status check_message_body(const void* data, size_t len, ErrorText& error) const;
   void commit_put(const void* data, size_t len, int64_t priority);
@@ -191,9 +194,11 @@ class Queue {
   std::unique_ptr<Segment> segment_;
   std::string label_;
   bool messages_prevalidated_ = false;  // see trust_built_messages
+  mutable json::ShapeCache shapes_;     // of the JSON messages this handle put
   QueueShared* s_ = nullptr;
   SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
   SpinBudget getter_spin_, putter_spin_;  // before sleeping on not_empty, not_full
+  Linger getter_linger_;                  // FIFO getters (get_fast, get_many_fast)
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,

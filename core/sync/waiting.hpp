@@ -22,18 +22,20 @@ namespace polyipc {
 constexpr int64_t kSpinNs = 20'000;
 constexpr int64_t kPureSpinNs = 3'000;
 
-// Spins until done() (true), or until spin_ns have passed or the monotonic
-// time until_ns (false). The clock is read once per 64 looks.
+// Spins until done(), or until spin_ns have passed or the monotonic time
+// until_ns. Returns how many looks it took to see done() (0: it never did).
+// The clock is read once per kLooksPerClock looks.
+constexpr int kLooksPerClock = 64;
 template <class Done>
-bool spin_until(Done done, int64_t spin_ns = kSpinNs, int64_t until_ns = INT64_MAX) noexcept {
+int spin_until(Done done, int64_t spin_ns = kSpinNs, int64_t until_ns = INT64_MAX) noexcept {
   const int64_t start = monotonic_ns();
   const int64_t stop = until_ns - start < spin_ns ? until_ns : start + spin_ns;
   for (int i = 1;; ++i) {
-    if (done()) return true;
+    if (done()) return i;
     cpu_relax();
-    if ((i & 63) == 0) {
+    if (i % kLooksPerClock == 0) {
       const int64_t now = monotonic_ns();
-      if (now >= stop) return false;
+      if (now >= stop) return 0;
       if (now - start > kPureSpinNs) sched_yield();
     }
   }
@@ -66,14 +68,78 @@ class SpinBudget {
 };
 
 // spin_until with a budget that learns (see SpinBudget); with none left it
-// only looks once.
+// only looks once. Returns spin_until's count of looks.
 template <class Done>
-bool spin_within(SpinBudget& budget, Done done, int64_t until_ns = INT64_MAX) noexcept {
+int spin_within(SpinBudget& budget, Done done, int64_t until_ns = INT64_MAX) noexcept {
   const int64_t spin_ns = budget.ns();
-  const bool changed = spin_ns == 0 ? done() : spin_until(done, spin_ns, until_ns);
-  budget.spun(changed);
-  return changed;
+  const int looks = spin_ns == 0 ? (done() ? 1 : 0) : spin_until(done, spin_ns, until_ns);
+  budget.spun(looks > 0);
+  return looks;
 }
+
+// A consumer that keeps up with a slightly slower producer finds the channel
+// empty after every message and sees the next one at once. Each message
+// then costs the producer a wait for the lines the consumer reads and
+// writes to come back (its locked instructions wait for them): 64 B JSON
+// puts ran at 130-170 ns a message beside such a consumer, 56 ns alone. So
+// such a consumer lingers up to kLingerNs before it takes, while the
+// producer runs on alone, and then takes what came in one run; it lingers
+//  - after a wait that ended within kQuickLooks looks, and
+//  - while streaming (its last linger paid), when it finds fewer than kFew
+//    messages: it is catching up with the producer again.
+// A linger ends early once the channel is half full, so that the producer
+// never waits for room meanwhile. It paid when a message came at least every
+// kPaysBelowNs on average: the rate at which that cost matters. After one
+// that did not (a ping-pong peer waits for this side's answer; a slow
+// producer), the consumer takes at once for the next kRestWaits waits. The
+// price is latency while streaming: up to kLingerNs a message (docs/design-notes.md).
+// Threads of a handle share it: a heuristic, so relaxed accesses do.
+class Linger {
+ public:
+  static constexpr int kQuickLooks = 16;  // ~0.25 us of looks here
+  static constexpr int64_t kLingerNs = 8'000, kLookEveryNs = 1'000, kPaysBelowNs = 250;
+  static constexpr uint64_t kFew = 64;
+  static constexpr uint32_t kRestWaits = 256;
+
+  // After a wait that saw a change at look `looks` (0: it did not).
+  bool after_wait(int looks) noexcept {
+    if (looks == 0 || looks > kQuickLooks) return false;
+    const uint32_t resting = resting_.load(std::memory_order_relaxed);
+    if (resting != 0) resting_.store(resting - 1, std::memory_order_relaxed);
+    return resting == 0;
+  }
+  // With `waiting` messages in sight (at least one) and none looked at yet.
+  bool catching_up(uint64_t waiting) const noexcept {
+    return waiting < kFew && streaming_.load(std::memory_order_relaxed);
+  }
+  // Lingers until until_ns at the latest, or until half_full() (asked every
+  // kLookEveryNs, since each look costs the producer a line). Returns the
+  // time it lingered.
+  template <class HalfFull>
+  int64_t linger(int64_t until_ns, HalfFull half_full) noexcept {
+    const int64_t start = monotonic_ns();
+    const int64_t stop = until_ns - start < kLingerNs ? until_ns : start + kLingerNs;
+    int64_t now = start;
+    for (int64_t look = start + kLookEveryNs; now < stop; now = monotonic_ns()) {
+      if (now >= look) {
+        if (half_full()) break;
+        look = now + kLookEveryNs;
+      }
+      cpu_relax();
+    }
+    return now - start;
+  }
+  // `came` messages came during a linger of lingered_ns.
+  void found(uint64_t came, int64_t lingered_ns) noexcept {
+    const bool paid = came > 0 && lingered_ns / static_cast<int64_t>(came) <= kPaysBelowNs;
+    if (streaming_.load(std::memory_order_relaxed) != paid) streaming_.store(paid, std::memory_order_relaxed);
+    if (!paid) resting_.store(kRestWaits, std::memory_order_relaxed);
+  }
+
+ private:
+  std::atomic<uint32_t> resting_{0};
+  std::atomic<bool> streaming_{false};
+};
 
 // Every call that counts a sleeper or wakes one takes the handle's
 // SleeperTally, so that a process that dies asleep is taken off `sleepers`.

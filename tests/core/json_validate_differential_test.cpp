@@ -4,15 +4,21 @@
 // documents, then the same documents with one to three bytes replaced,
 // inserted or deleted, or cut short: both must give the same verdict, on the
 // copy-and-pad path and on the in-place path (behind 1100 spaces), and a
-// rejection's offset must lie inside the input. Seeded: every run is the same.
+// rejection's offset must lie inside the input. Then the same against the
+// shape pass (core/json/shape.hpp): texts of a shape the validator accepted,
+// with their numbers, literals and strings replaced by good and bad ones,
+// must get the reference's verdict. Seeded: every run is the same.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <cstring>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <regex>
 #include <string>
+#include <vector>
 
+#include "core/json/shape.hpp"
 #include "core/json/validate.hpp"
 
 namespace polyipc::json {
@@ -20,7 +26,8 @@ namespace {
 
 class Generator {
  public:
-  explicit Generator(uint32_t seed) : rng_(seed) {}
+  // plain: strings without escapes or non-ASCII bytes (texts the shape pass takes).
+  explicit Generator(uint32_t seed, bool plain = false) : rng_(seed), plain_(plain) {}
 
   std::string document() {
     std::string out;
@@ -47,9 +54,9 @@ class Generator {
     return s;
   }
 
- private:
   size_t pick(size_t n) { return n ? std::uniform_int_distribution<size_t>(0, n - 1)(rng_) : 0; }
 
+ private:
   // Bytes that matter to a JSON parser, and now and then any byte at all.
   char byte() {
     static const char kTricky[] = "{}[]:,\"\\ \t\n\r0123456789-+.eEtrufalsn/bu";
@@ -110,7 +117,8 @@ class Generator {
         "\xf4\x8f\xbf\xbf",  // U+10FFFF, the last
     };
     out += '"';
-    for (size_t n = pick(5); n > 0; --n) out += kPieces[pick(sizeof kPieces / sizeof kPieces[0])];
+    const size_t pieces = plain_ ? 3 : sizeof kPieces / sizeof kPieces[0];  // the first three are plain
+    for (size_t n = pick(5); n > 0; --n) out += kPieces[pick(pieces)];
     if (pick(3) == 0) out += std::string(pick(40), 'x');  // long enough for the 16-byte scan
     out += '"';
   }
@@ -135,6 +143,7 @@ class Generator {
   }
 
   std::mt19937 rng_;
+  bool plain_;
 };
 
 // The reference's verdict on the syntax alone, past two quirks of nlohmann:
@@ -190,6 +199,112 @@ TEST(JsonValidateDifferential, MutatedDocumentsGetTheSameVerdictFromBoth) {
   // Both kinds of verdict were exercised, not just one.
   EXPECT_GT(accepted, 5000);
   EXPECT_GT(rejected, 50000);
+}
+
+// ---- the shape pass ----------------------------------------------------------
+
+// Where the scalars and string contents of a plain text are (no escapes).
+struct Part {
+  size_t at, len;
+  bool string;
+};
+std::vector<Part> PartsOf(const std::string& s) {
+  std::vector<Part> parts;
+  for (size_t i = 0; i < s.size();) {
+    const char c = s[i];
+    if (c == '"') {
+      const size_t end = s.find('"', i + 1);
+      parts.push_back({i + 1, end - i - 1, true});
+      i = end + 1;
+    } else if (std::strchr("{}[]:, \t\n\r", c)) {
+      ++i;
+    } else {
+      size_t end = i;
+      while (end < s.size() && !std::strchr("{}[]:,\" \t\n\r", s[end])) ++end;
+      parts.push_back({i, end - i, false});
+      i = end;
+    }
+  }
+  return parts;
+}
+
+// The text with some of its parts replaced: scalars by good and bad numbers
+// and literals, string contents by plain text and now and then a byte the
+// pass must not take (a control character, an escape, a non-ASCII byte).
+std::string ReplaceValues(Generator& g, const std::string& s) {
+  static const char* const kScalars[] = {
+      "0", "7", "-1", "123456", "-0", "0.5", "-2.25", "1e5", "1E+5", "2.5e-3", "true", "false", "null",
+      "01", "-", "1.", ".5", "+1", "1e", "1e+", "--1", "00", "0x1", "tru", "nulll", "True", "1true", "truefalse",
+      "nan", "1.5.5", "-01",
+      "99999999999999999999999999999999999999999999999999999999999999999999999",  // crosses a block
+      "12345678901234567890123456789012345678901234567890123456789012345678901234567890.5"};
+  static const char* const kContents[] = {
+      "", "a", "worker-17", "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+      "tab\there", "nl\n", "\x01", "\x7f", "esc\\n", "bad\\q", "\xc3\xa9", "\xff", "q\"q", "} ,[: "};
+  std::string out = s;
+  const std::vector<Part> parts = PartsOf(s);
+  for (size_t i = parts.size(); i-- > 0;) {  // from the back, so offsets stay right
+    if (g.pick(3) != 0) continue;
+    const Part& p = parts[i];
+    out.replace(p.at, p.len, p.string ? kContents[g.pick(sizeof kContents / sizeof kContents[0])]
+                                      : kScalars[g.pick(sizeof kScalars / sizeof kScalars[0])]);
+  }
+  return out;
+}
+
+// With a cache that has seen text-shaped inputs: the reference's verdict.
+void CompareShaped(ShapeCache& cache, const std::string& s) {
+  const bool ours = validate(s.data(), s.size(), kMaxDepth, nullptr, &cache);
+  ASSERT_EQ(ours, ReferenceAccepts(s)) << "input (" << s.size() << " bytes): "
+                                        << nlohmann::json(s).dump(-1, ' ', true,
+                                                                  nlohmann::json::error_handler_t::replace);
+}
+
+TEST(JsonShapeDifferential, TextsOfAKnownShapeWithOtherValuesGetTheReferenceVerdict) {
+  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI2: the shape pass is off on this CPU";
+  Generator g(20261124, true);
+  ShapeCache cache;
+  int hits = 0, accepted = 0, rejected = 0;
+  for (int i = 0; i < 20000; ++i) {
+    const std::string doc = g.document();
+    ASSERT_TRUE(validate(doc.data(), doc.size(), kMaxDepth, nullptr, &cache)) << doc;
+    for (int k = 0; k < 8; ++k) {
+      const std::string variant = ReplaceValues(g, doc);
+      ASSERT_NO_FATAL_FAILURE(CompareShaped(cache, variant));
+      (ReferenceAccepts(variant) ? accepted : rejected)++;
+      Shape shape;  // was it the pass that said so? (a valid variant of a remembered shape)
+      if (variant.size() <= 1024 && shape_of(variant.data(), variant.size(), &shape) && cache.contains(shape, kMaxDepth))
+        ++hits;
+    }
+    ASSERT_NO_FATAL_FAILURE(CompareShaped(cache, g.mutate(doc)));
+  }
+  // The pass accepted a good share itself, and both verdicts were exercised.
+  EXPECT_GT(hits, 50000) << accepted << " accepted, " << rejected << " rejected";
+  EXPECT_GT(accepted, 100000) << hits << " hits";
+  EXPECT_GT(rejected, 30000) << hits << " hits";
+}
+
+TEST(JsonShapeDifferential, ShapesAreTheTokensInOrder) {
+  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI2: the shape pass is off on this CPU";
+  const auto shape = [](const std::string& s) {
+    Shape out;
+    return shape_of(s.data(), s.size(), &out) ? std::string(reinterpret_cast<const char*>(out.token), out.tokens)
+                                              : std::string("(not taken)");
+  };
+  EXPECT_EQ(shape(R"({"id": 123456, "ok": true, "v": [1, -2.5e3, null], "s": "a b"})"), R"({":0,":0,":[0,0,0],":"})");
+  EXPECT_EQ(shape(" [ ] "), "[]");
+  EXPECT_EQ(shape("\"x\""), "\"");
+  EXPECT_EQ(shape(std::string(100, ' ') + "[" + std::string(70, '7') + "," + std::string(200, ' ') + "\"" +
+                  std::string(90, 'y') + "\"]"),
+            "[0,\"]");  // a number and a string across blocks
+  EXPECT_EQ(shape("[\"a\\\"b\"]"), "(not taken)");  // an escape
+  EXPECT_EQ(shape("[\"\xc3\xa9\"]"), "(not taken)");  // non-ASCII
+  EXPECT_EQ(shape("[\"a\tb\"]"), "(not taken)");  // a tab in a string
+  EXPECT_EQ(shape("[1,\x01]"), "(not taken)");  // a control character outside
+  EXPECT_EQ(shape("[01]"), "(not taken)");  // a bad token
+  EXPECT_EQ(shape("[truex]"), "(not taken)");
+  EXPECT_EQ(shape("[\"abc]"), "(not taken)");  // no closing quote
+  EXPECT_EQ(shape("   "), "(not taken)");  // no token
 }
 
 }  // namespace

@@ -1,0 +1,71 @@
+// Linger: when a consumer that keeps up with a slightly slower producer waits
+// before taking, so that it takes messages in runs. It lingers after quick
+// waits and, while streaming, when it is catching up; a linger that found
+// too few messages makes it take at once for kRestWaits waits; a linger
+// ends at its deadline or once the channel is half full.
+#include <gtest/gtest.h>
+
+#include "core/sync/waiting.hpp"
+
+namespace polyipc {
+namespace {
+
+TEST(Linger, OnlyAfterAQuickWait) {
+  Linger l;
+  EXPECT_FALSE(l.after_wait(0));  // the wait saw nothing
+  EXPECT_FALSE(l.after_wait(Linger::kQuickLooks + 1));
+  EXPECT_TRUE(l.after_wait(1));
+  EXPECT_TRUE(l.after_wait(Linger::kQuickLooks));
+}
+
+TEST(Linger, ALingerThatFoundTooLittleRestsIt) {
+  Linger l;
+  l.found(1, Linger::kLingerNs);  // one message in a whole linger: a ping-pong peer
+  for (uint32_t i = 0; i < Linger::kRestWaits; ++i) ASSERT_FALSE(l.after_wait(1)) << i;
+  EXPECT_TRUE(l.after_wait(1));
+}
+
+TEST(Linger, NothingFoundRestsItToo) {
+  Linger l;
+  l.found(0, 0);
+  EXPECT_FALSE(l.after_wait(1));
+}
+
+TEST(Linger, CatchingUpOnlyWhileStreaming) {
+  Linger l;
+  EXPECT_FALSE(l.catching_up(1));  // not streaming yet
+  l.found(Linger::kLingerNs / Linger::kPaysBelowNs, Linger::kLingerNs);  // a message every kPaysBelowNs: paid
+  EXPECT_TRUE(l.catching_up(1));
+  EXPECT_TRUE(l.catching_up(Linger::kFew - 1));
+  EXPECT_FALSE(l.catching_up(Linger::kFew));  // well behind: take at once
+  EXPECT_TRUE(l.after_wait(1));
+  l.found(Linger::kLingerNs / Linger::kPaysBelowNs - 1, Linger::kLingerNs);  // a little slower: not paid
+  EXPECT_FALSE(l.catching_up(1));
+  EXPECT_FALSE(l.after_wait(1));
+}
+
+TEST(Linger, EndsAtOnceWhenHalfFull) {
+  Linger l;
+  int looks = 0;
+  l.linger(INT64_MAX, [&] { return ++looks, true; });
+  EXPECT_EQ(looks, 1);
+}
+
+TEST(Linger, LooksAtTheFillRarelyAndStopsAtItsTime) {
+  Linger l;
+  int looks = 0;
+  const int64_t lingered = l.linger(INT64_MAX, [&] { return ++looks, false; });
+  EXPECT_GE(lingered, Linger::kLingerNs);
+  EXPECT_LE(looks, Linger::kLingerNs / Linger::kLookEveryNs);  // each look costs the producer a line
+}
+
+TEST(Linger, NeverPastTheCallersDeadline) {
+  Linger l;
+  int looks = 0;
+  const int64_t lingered = l.linger(monotonic_ns(), [&] { return ++looks, false; });
+  EXPECT_EQ(lingered, 0);
+  EXPECT_EQ(looks, 0);
+}
+
+}  // namespace
+}  // namespace polyipc
