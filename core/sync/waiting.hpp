@@ -89,15 +89,16 @@ int spin_within(SpinBudget& budget, Done done, int64_t until_ns = INT64_MAX) noe
 //    messages: it is catching up with the producer again.
 // A linger ends early once the channel is half full, so that the producer
 // never waits for room meanwhile. It paid when a message came at least every
-// kPaysBelowNs on average: the rate at which that cost matters. After one
-// that did not (a ping-pong peer waits for this side's answer; a slow
-// producer), the consumer takes at once for the next kRestWaits waits. The
-// price is latency while streaming: up to kLingerNs a message (docs/design-notes.md).
+// kPaysBelowNs on average: the rate at which that cost matters. A first
+// linger is a short probe (kProbeNs); after one that did not pay (a
+// ping-pong peer waits for this side's answer; a slow producer), the
+// consumer takes at once for the next kRestWaits waits. The price is
+// latency while streaming: up to kLingerNs a message (docs/design-notes.md).
 // Threads of a handle share it: a heuristic, so relaxed accesses do.
 class Linger {
  public:
   static constexpr int kQuickLooks = 16;  // ~0.25 us of looks here
-  static constexpr int64_t kLingerNs = 8'000, kLookEveryNs = 1'000, kPaysBelowNs = 250;
+  static constexpr int64_t kLingerNs = 8'000, kProbeNs = 1'000, kLookEveryNs = 1'000, kPaysBelowNs = 250;
   static constexpr uint64_t kFew = 64;
   static constexpr uint32_t kRestWaits = 256;
 
@@ -112,13 +113,14 @@ class Linger {
   bool catching_up(uint64_t waiting) const noexcept {
     return waiting < kFew && streaming_.load(std::memory_order_relaxed);
   }
-  // Lingers until until_ns at the latest, or until half_full() (asked every
-  // kLookEveryNs, since each look costs the producer a line). Returns the
-  // time it lingered.
+  // Lingers (kLingerNs while streaming, else kProbeNs) until until_ns at the
+  // latest, or until half_full() (asked every kLookEveryNs, since each look
+  // costs the producer a line). Returns the time it lingered.
   template <class HalfFull>
   int64_t linger(int64_t until_ns, HalfFull half_full) noexcept {
     const int64_t start = monotonic_ns();
-    const int64_t stop = until_ns - start < kLingerNs ? until_ns : start + kLingerNs;
+    const int64_t ns = streaming_.load(std::memory_order_relaxed) ? kLingerNs : kProbeNs;
+    const int64_t stop = until_ns - start < ns ? until_ns : start + ns;
     int64_t now = start;
     for (int64_t look = start + kLookEveryNs; now < stop; now = monotonic_ns()) {
       if (now >= look) {

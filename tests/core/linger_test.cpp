@@ -1,8 +1,9 @@
 // Linger: when a consumer that keeps up with a slightly slower producer waits
 // before taking, so that it takes messages in runs. It lingers after quick
 // waits and, while streaming, when it is catching up; a linger that found
-// too few messages makes it take at once for kRestWaits waits; a linger
-// ends at its deadline or once the channel is half full.
+// too few messages makes it take at once for kRestWaits waits; a first
+// linger is a short probe; a linger ends at its deadline or once the
+// channel is half full.
 #include <gtest/gtest.h>
 
 #include "core/sync/waiting.hpp"
@@ -44,18 +45,22 @@ TEST(Linger, CatchingUpOnlyWhileStreaming) {
   EXPECT_FALSE(l.after_wait(1));
 }
 
-TEST(Linger, EndsAtOnceWhenHalfFull) {
+TEST(Linger, EndsAtTheFirstLookThatFindsItHalfFull) {
   Linger l;
+  l.found(Linger::kProbeNs / Linger::kPaysBelowNs, Linger::kProbeNs);  // streaming: the full linger
   int looks = 0;
   l.linger(INT64_MAX, [&] { return ++looks, true; });
-  EXPECT_EQ(looks, 1);
+  EXPECT_EQ(looks, 1);  // not kLingerNs / kLookEveryNs
 }
 
-TEST(Linger, LooksAtTheFillRarelyAndStopsAtItsTime) {
+TEST(Linger, AProbeFirstThenTheFullLingerWhileStreaming) {
   Linger l;
   int looks = 0;
-  const int64_t lingered = l.linger(INT64_MAX, [&] { return ++looks, false; });
-  EXPECT_GE(lingered, Linger::kLingerNs);
+  EXPECT_GE(l.linger(INT64_MAX, [&] { return ++looks, false; }), Linger::kProbeNs);
+  EXPECT_LE(looks, Linger::kProbeNs / Linger::kLookEveryNs);
+  l.found(Linger::kProbeNs / Linger::kPaysBelowNs, Linger::kProbeNs);  // it paid
+  looks = 0;
+  EXPECT_GE(l.linger(INT64_MAX, [&] { return ++looks, false; }), Linger::kLingerNs);
   EXPECT_LE(looks, Linger::kLingerNs / Linger::kLookEveryNs);  // each look costs the producer a line
 }
 
