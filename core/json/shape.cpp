@@ -28,6 +28,9 @@
 #endif
 
 namespace polyipc::json {
+
+#if PI_SHAPE_PASS
+
 namespace {
 
 // Bytes that end a run of scalar bytes: whitespace, structural characters, quotes.
@@ -52,8 +55,6 @@ bool scalar_ok(const char* p, size_t n) {
 }
 
 }  // namespace
-
-#if PI_SHAPE_PASS
 
 bool shape_pass_available() noexcept {
   static const bool available = __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vbmi2") &&
@@ -148,14 +149,17 @@ PI_AVX512 bool shape_of(const char* data, size_t len, Shape* out) noexcept {
 PI_AVX512 bool ShapeCache::contains(const Shape& shape, size_t max_depth) const noexcept {
   for (const Slot& slot : slots_) {
     const uint32_t version = slot.version.load(std::memory_order_acquire);
-    if ((version & 1) || slot.tokens != shape.tokens || slot.max_depth != max_depth) continue;
+    if ((version & 1) || slot.tokens.load(std::memory_order_relaxed) != shape.tokens ||
+        slot.max_depth.load(std::memory_order_relaxed) != max_depth)
+      continue;
     bool same = true;
     for (uint32_t i = 0; i < shape.tokens && same; i += 64) {
       const uint32_t left = shape.tokens - i;
       const __mmask64 m = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
       same = _mm512_mask_cmpneq_epi8_mask(m, _mm512_loadu_si512(slot.token + i), _mm512_loadu_si512(shape.token + i)) == 0;
     }
-    // A seqlock read: the copy counts only if no writer came in meanwhile.
+    // A seqlock read: what was compared counts only if no writer came in
+    // meanwhile (the token bytes are read plainly, as seqlocks do).
     std::atomic_thread_fence(std::memory_order_acquire);
     if (same && slot.version.load(std::memory_order_relaxed) == version) return true;
   }
@@ -177,8 +181,8 @@ void ShapeCache::remember(const Shape& shape, size_t max_depth) noexcept {
   const uint32_t version = slot.version.load(std::memory_order_relaxed);
   slot.version.store(version + 1, std::memory_order_relaxed);
   std::atomic_thread_fence(std::memory_order_release);
-  slot.tokens = shape.tokens;
-  slot.max_depth = max_depth;
+  slot.tokens.store(shape.tokens, std::memory_order_relaxed);
+  slot.max_depth.store(max_depth, std::memory_order_relaxed);
   std::memcpy(slot.token, shape.token, shape.tokens);
   slot.version.store(version + 2, std::memory_order_release);
   writing_.store(false, std::memory_order_release);

@@ -65,8 +65,8 @@ class alignas(64) ShapeCache {
   std::atomic<uint32_t> misses_{0}, resting_{0};
   struct Slot {
     std::atomic<uint32_t> version{0};  // odd while being written
-    uint32_t tokens = 0;
-    size_t max_depth = 0;
+    std::atomic<uint32_t> tokens{0};
+    std::atomic<size_t> max_depth{0};
     alignas(64) uint8_t token[Shape::kMaxTokens];
   };
   Slot slots_[kSlots];
