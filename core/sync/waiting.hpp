@@ -133,6 +133,7 @@ class Linger {
   }
   // `came` messages came during a linger of lingered_ns.
   void found(uint64_t came, int64_t lingered_ns) noexcept {
+    if (lingered_ns <= 0) return;  // the caller's deadline allowed none: no evidence either way
     const bool paid = came > 0 && lingered_ns / static_cast<int64_t>(came) <= kPaysBelowNs;
     if (streaming_.load(std::memory_order_relaxed) != paid) streaming_.store(paid, std::memory_order_relaxed);
     if (!paid) resting_.store(kRestWaits, std::memory_order_relaxed);

@@ -28,8 +28,16 @@ TEST(Linger, ALingerThatFoundTooLittleRestsIt) {
 
 TEST(Linger, NothingFoundRestsItToo) {
   Linger l;
-  l.found(0, 0);
+  l.found(0, Linger::kProbeNs);
   EXPECT_FALSE(l.after_wait(1));
+}
+
+TEST(Linger, ALingerTheDeadlineCutToNothingTellsNothing) {
+  Linger l;
+  l.found(3, 0);  // not "3 messages in no time": streaming
+  EXPECT_FALSE(l.catching_up(1));
+  l.found(0, 0);  // nor "nothing came": rest
+  EXPECT_TRUE(l.after_wait(1));
 }
 
 TEST(Linger, CatchingUpOnlyWhileStreaming) {
