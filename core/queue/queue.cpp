@@ -1124,15 +1124,19 @@ bool Queue::get_fast(Destination dest, void* context, size_t* len, const Deadlin
       return true;
     }
     if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
-    lk.release();
-    const bool linger_now = getter_linger_.after_wait(spin_until_changed(true, deadline));
-    const int64_t ns = linger_now ? linger(deadline) : 0;
-    lk.relock();
-    if (linger_now) {
-      lingered = true;
-      getter_linger_.found(waiting(get_view()), ns);
-    }
+    lingered = wait_for_change(lk, deadline);
   }
+}
+
+// A FIFO getter's wait for a change, without the get lock, then its linger
+// if the wait was quick (see Linger). True when it lingered.
+bool Queue::wait_for_change(Locked& lk, const Deadline& deadline) {
+  lk.release();
+  const bool linger_now = getter_linger_.after_wait(spin_until_changed(true, deadline));
+  const int64_t ns = linger_now ? linger(deadline) : 0;
+  lk.relock();
+  if (linger_now) getter_linger_.found(waiting(get_view()), ns);
+  return linger_now;
 }
 
 // Without the get lock: a getter's linger (see Linger), ended early once the
@@ -1222,11 +1226,7 @@ bool Queue::get_many_fast(void* buf, size_t cap, size_t* lens, size_t max_count,
       return true;
     }
     if (attempt > 0 || deadline.is_immediate() || s.closed) return false;
-    lk.release();
-    const bool linger_now = getter_linger_.after_wait(spin_until_changed(true, deadline));
-    const int64_t ns = linger_now ? linger(deadline) : 0;
-    lk.relock();
-    if (linger_now) getter_linger_.found(waiting(get_view()), ns);
+    wait_for_change(lk, deadline);
   }
 }
 

@@ -165,6 +165,7 @@ class Queue {
   // Waits for a change (spinning briefly first); record_size: what a putter needs room for.
   void sleep_on(WakeWord& word, const Deadline& deadline, uint64_t record_size);
   int spin_until_changed(bool for_getter, const Deadline& deadline);
+  bool wait_for_change(Locked& lk, const Deadline& deadline);
   int64_t linger(const Deadline& deadline) noexcept;
   uint64_t waiting(const View& v) const noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
