@@ -21,7 +21,7 @@ std::string Queue::describe(const std::string& name, const SegmentHeader* h, con
   j["joinable"] = s.joinable != 0;
   j["depth"] = s.published_count();
   j["max_items"] = s.max_items;
-  j["capacity_bytes"] = s.capacity;
+  j["capacity_bytes"] = s.capacity();
   j["used_bytes"] = s.pub_tail.load() - s.pub_head.load();
   j["max_message_bytes"] = s.max_message;
   j["closed"] = load(s.closed) != 0;

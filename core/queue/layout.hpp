@@ -14,7 +14,7 @@ namespace polyipc {
 
 // The segment body is a QueueShared, then (LIFO/PRIORITY only) a binary heap
 // of record positions, then the ring. Positions are absolute byte counts that
-// only grow; pos % capacity is the place in the ring. A record never wraps: a
+// only grow; pos % ring_bytes is the place in the ring. A record never wraps: a
 // pad record (or, when fewer than a header's bytes remain, an implicit pad)
 // fills the end of the ring.
 //
@@ -52,6 +52,10 @@ constexpr uint64_t kMinRecord = kHeader;
 // and a consumer's copy-out of neighbouring records overlap.
 constexpr uint64_t kLargeMessage = 32 * 1024;
 constexpr uint64_t kHotWindow = 4 << 20;  // see Queue::claim_space
+// Rings of kSlackFrom bytes or more are kRingSlack longer than their capacity
+// (see QueueShared::ring_slack).
+constexpr uint64_t kSlackFrom = 16 << 20;
+constexpr uint64_t kRingSlack = 2 << 20;
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
 constexpr int64_t kReaderAliveMemoNs = 1'000'000;  // see Queue::reader_alive
@@ -64,11 +68,16 @@ using namespace queue_detail;  // internal header: core/queue only
 
 struct QueueShared {
   // Fixed at creation.
-  uint32_t order, format, joinable, pad0;
-  uint64_t max_items, capacity, max_message, heap_capacity, heap_offset, ring_offset;
+  uint32_t order, format, joinable;
+  // Ring bytes beyond the capacity, which records never fill: in a full ring
+  // a putter then writes lines its getter read ~2 MiB ago, no longer in that
+  // core's cache, not the ones it has just read (1 MiB messages: +30%).
+  // Was padding: 0 in queues made before it; older libraries fill the slack.
+  uint32_t ring_slack;
+  uint64_t max_items, ring_bytes, max_message, heap_capacity, heap_offset, ring_offset;
   // Changes (journaled) only under both locks, so either lock reads it exactly.
   uint64_t closed;
-  // A multiple of capacity near the newest positions (see offset). Any
+  // A multiple of ring_bytes near the newest positions (see offset). Any
   // multiple is correct, so racing stores need no lock. It lives in bytes
   // that were padding, zero in queues made before it and unread by older
   // libraries, so the layout version stays.
@@ -121,25 +130,27 @@ struct QueueShared {
   char* base() { return reinterpret_cast<char*>(this); }
   uint64_t* heap() { return reinterpret_cast<uint64_t*>(base() + heap_offset); }
   char* ring() { return base() + ring_offset; }
+  uint64_t capacity() const { return ring_bytes - ring_slack; }  // what records may fill
   // The place of a position in the ring. Every operation makes several: a
-  // mask when the capacity is a power of two (the default 1 MiB is); else a
+  // mask when ring_bytes is a power of two (the default 1 MiB ring is); else a
   // subtraction from lap_start for positions within a lap of it, which all
   // live ones are. A divide, on a dependency chain in every put and get,
   // halved the message rate of such queues.
   uint64_t offset(uint64_t pos) const {
-    if ((capacity & (capacity - 1)) == 0) return pos & (capacity - 1);
+    const uint64_t n = ring_bytes;
+    if ((n & (n - 1)) == 0) return pos & (n - 1);
     const uint64_t start = lap_start.load(std::memory_order_relaxed);
-    if (pos + capacity >= start) {  // within [start - capacity, start + 2 * capacity)
-      const uint64_t d = pos + capacity - start;
-      if (d < capacity) return d;
-      if (d < 2 * capacity) return d - capacity;
-      if (d < 3 * capacity) return d - 2 * capacity;
+    if (pos + n >= start) {  // within [start - n, start + 2n)
+      const uint64_t d = pos + n - start;
+      if (d < n) return d;
+      if (d < 2 * n) return d - n;
+      if (d < 3 * n) return d - 2 * n;
     }
-    const uint64_t r = pos % capacity;
+    const uint64_t r = pos % n;
     if (pos - r > start) lap_start.store(pos - r, std::memory_order_relaxed);
     return r;
   }
-  uint64_t to_end(uint64_t pos) const { return capacity - offset(pos); }  // bytes left before the ring wraps
+  uint64_t to_end(uint64_t pos) const { return ring_bytes - offset(pos); }  // bytes left before the ring wraps
   // A position past any implicit pad at the end of the ring.
   uint64_t skip_implicit_pad(uint64_t pos) const {
     uint64_t left = to_end(pos);

@@ -48,7 +48,9 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
 
   SegmentSpec spec;
   spec.kind = kind;
-  spec.body_size = ring_offset + capacity;
+  // Large rings get kRingSlack bytes beyond what records may fill (layout.hpp).
+  const uint64_t slack = capacity >= kSlackFrom ? kRingSlack : 0;
+  spec.body_size = ring_offset + capacity + slack;
   spec.mode = o.mode;
   spec.ephemeral = o.ephemeral;
   spec.init_body = [&](void* body) {
@@ -57,7 +59,8 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
     s->format = static_cast<uint32_t>(o.format);
     s->joinable = o.joinable ? 1 : 0;
     s->max_items = o.max_items;
-    s->capacity = capacity;
+    s->ring_bytes = capacity + slack;
+    s->ring_slack = static_cast<uint32_t>(slack);
     s->max_message = max_message;
     s->heap_capacity = heap_capacity;
     s->heap_offset = heap_offset;
@@ -68,7 +71,7 @@ std::unique_ptr<Queue> Queue::open(const std::string& name, OpenMode mode, const
   spec.check_existing = [&](const void* body) {
     auto* s = static_cast<const QueueShared*>(body);
     const char* n = label.c_str();
-    if (s->capacity == 0 || s->order > 2 || s->format > 1)
+    if (s->ring_bytes <= s->ring_slack || s->ring_bytes % 8 || s->order > 2 || s->format > 1)
       throw Error(Status::Incompatible, format("%s: damaged queue header", n));
     if (!o.check_existing) return;
     static const char* orders[] = {"FIFO", "LIFO", "PRIORITY"};
@@ -435,10 +438,10 @@ bool Queue::has_room(uint64_t rec) const noexcept { return has_room_at(s_->ps.ta
 bool Queue::has_room_at(uint64_t tail, uint64_t head, uint64_t rec) const noexcept {
   const QueueShared& s = *s_;
   uint64_t used = tail - head;
-  if (used == 0) return rec <= s.capacity;
+  if (used == 0) return rec <= s.capacity();
   uint64_t to_end = s.to_end(tail);
   uint64_t need = rec <= to_end ? rec : to_end + rec;
-  return used + need <= s.capacity;
+  return used + need <= s.capacity();
 }
 
 Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& error) {
@@ -458,7 +461,7 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
       bool full = deadline.is_immediate();
       error.set("%s: %s (%llu messages, %llu of %llu bytes used)", label(),
                 full ? "full" : "timed out waiting for room", (unsigned long long)count(),
-                (unsigned long long)(s_->ps.tail - s_->cs.head), (unsigned long long)s_->capacity);
+                (unsigned long long)(s_->ps.tail - s_->cs.head), (unsigned long long)s_->capacity());
       return full ? Status::Full : Status::Timeout;
     }
     reap_dead_owners(false);
@@ -475,7 +478,7 @@ Status Queue::wait_for_room(uint64_t rec, const Deadline& deadline, ErrorText& e
 bool Queue::compact(uint64_t rec) {
   QueueShared& s = *s_;
   if (s.max_items && count() + s.ps.reserved >= s.max_items) return false;
-  for (uint64_t moved = 0; !has_room(rec) && moved < s.capacity;) {
+  for (uint64_t moved = 0; !has_room(rec) && moved < s.capacity();) {
     uint64_t pos = s.skip_implicit_pad(s.cs.head);
     if (pos >= s.ps.tail) return false;
     RecordHeader* r = s.record(pos);
@@ -517,7 +520,7 @@ bool Queue::compact(uint64_t rec) {
 uint64_t Queue::slide_target(uint64_t pos, uint64_t size) {
   QueueShared& s = *s_;
   const uint64_t first = pos + size;
-  const uint64_t lap_end = (pos / s.capacity + 1) * s.capacity;
+  const uint64_t lap_end = pos + s.to_end(pos);
   uint64_t end = first;
   while (end < s.ps.tail && end < lap_end) {
     if (s.to_end(end) < kHeader) {
@@ -565,7 +568,7 @@ uint64_t Queue::claim_space(uint64_t rec) {
     return s.cs.reading == 0 && s.not_empty.sleepers.load(std::memory_order_relaxed) > 0 && only_record_is(kReady);
   };
   if (far && to_end >= kHeader && streaming() &&
-      (tail - s.cs.head) + to_end + rec <= s.capacity) {
+      (tail - s.cs.head) + to_end + rec <= s.capacity()) {
     RecordHeader* pad = s.record(tail);  // free space: published with the record
     pad->len = to_end - kHeader;
     pad->state = kPad;
@@ -911,7 +914,7 @@ Status Queue::put_many(const void* const* data, const size_t* lens, size_t count
       if (s.max_items && this->count() + s.ps.reserved + n >= s.max_items) break;
       uint64_t pos;
       if (n == 0 && tail == s.cs.head) {
-        if (rec > s.capacity) break;
+        if (rec > s.capacity()) break;
         pos = claim_space(rec);  // may restart the empty ring at its beginning
       } else {
         if (!has_room_at(tail, s.cs.head, rec)) break;
@@ -1021,7 +1024,7 @@ void Queue::lend(Transaction& tx, uint64_t pos) {
 // memory), and copying it would read outside the ring.
 bool Queue::intact(uint64_t pos) const noexcept {
   const uint64_t n = s_->record(pos)->len;
-  return n <= s_->capacity - kHeader && record_size(n) <= s_->to_end(pos);
+  return n <= s_->capacity() - kHeader && record_size(n) <= s_->to_end(pos);
 }
 
 Error Queue::damaged(uint64_t pos) const {
@@ -1145,7 +1148,7 @@ int64_t Queue::linger(const Deadline& deadline) noexcept {
   const QueueShared& s = *s_;
   return getter_linger_.linger(deadline.until_ns(-1), [&] {
     if (s.max_items && 2 * s.published_count() >= s.max_items) return true;
-    return 2 * (s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed)) >= s.capacity;
+    return 2 * (s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed)) >= s.capacity();
   });
 }
 

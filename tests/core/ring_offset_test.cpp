@@ -1,4 +1,4 @@
-// QueueShared::offset is pos % capacity for every position, whatever its
+// QueueShared::offset is pos % ring_bytes for every position, whatever its
 // lap memo (lap_start) holds: fresh, stale, or ahead of the position.
 #include <gtest/gtest.h>
 
@@ -14,7 +14,7 @@ const uint64_t kCapacities[] = {256, 1000, 1 << 20, 3 << 20, (4 << 20) + 8192, (
 
 std::unique_ptr<QueueShared> ring_of(uint64_t capacity) {
   auto s = std::make_unique<QueueShared>();
-  s->capacity = capacity;
+  s->ring_bytes = capacity;
   return s;
 }
 
