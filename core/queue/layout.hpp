@@ -77,11 +77,11 @@ struct QueueShared {
   uint64_t max_items, ring_bytes, max_message, heap_capacity, heap_offset, ring_offset;
   // Changes (journaled) only under both locks, so either lock reads it exactly.
   uint64_t closed;
-  // A multiple of ring_bytes near the newest positions (see offset). Any
-  // multiple is correct, so racing stores need no lock. It lives in bytes
-  // that were padding, zero in queues made before it and unread by older
-  // libraries, so the layout version stays.
-  mutable std::atomic<uint64_t> lap_start;
+  // The start of the tail's lap, as the last next_lap() saw it (see offset).
+  // Any multiple of ring_bytes is a correct value, only a slower one. It
+  // lives in bytes that were padding, zero in queues made before it and
+  // unread by older libraries, so the layout version stays.
+  mutable uint64_t lap_start;
 
   // ---- put side: written by putters only (and under both locks) ----
   alignas(64) RobustMutex put_mutex;  // FIFO only
@@ -132,23 +132,30 @@ struct QueueShared {
   char* ring() { return base() + ring_offset; }
   uint64_t capacity() const { return ring_bytes - ring_slack; }  // what records may fill
   // The place of a position in the ring. Every operation makes several: a
-  // mask when ring_bytes is a power of two (the default 1 MiB ring is); else a
-  // subtraction from lap_start for positions within a lap of it, which all
-  // live ones are. A divide, on a dependency chain in every put and get,
-  // halved the message rate of such queues.
+  // mask when ring_bytes is a power of two (the default 1 MiB ring is); else
+  // a subtraction from lap_start, for positions within a lap of it, which
+  // all live ones are. A divide on every call halved such queues' message
+  // rate; it is left for the rare position far from the tail. (The check
+  // stays this small, with no call in it: more code here, inlined into
+  // every loop over records, cost power-of-two queues' batches 8-10%; so
+  // did reading lap_start as an atomic, which kept GCC from hoisting other
+  // loads out of those loops. A volatile read happens exactly once, like the
+  // kernel's READ_ONCE, and an aligned word is never torn.)
+  static uint64_t read_once(const uint64_t& word) { return *static_cast<const volatile uint64_t*>(&word); }
   uint64_t offset(uint64_t pos) const {
     const uint64_t n = ring_bytes;
     if ((n & (n - 1)) == 0) return pos & (n - 1);
-    const uint64_t start = lap_start.load(std::memory_order_relaxed);
-    if (pos + n >= start) {  // within [start - n, start + 2n)
-      const uint64_t d = pos + n - start;
-      if (d < n) return d;
-      if (d < 2 * n) return d - n;
-      if (d < 3 * n) return d - 2 * n;
-    }
-    const uint64_t r = pos % n;
-    if (pos - r > start) lap_start.store(pos - r, std::memory_order_relaxed);
-    return r;
+    const uint64_t d = pos + n - read_once(lap_start);  // huge when pos lies before
+    if (d < n) return d;                                // the lap before lap_start
+    if (d < 2 * n) return d - n;                        // lap_start's lap
+    return pos % n;
+  }
+  // The first position of the lap after pos's, which becomes lap_start: a
+  // putter moving the tail there calls it.
+  uint64_t next_lap(uint64_t pos) const {
+    const uint64_t start = pos + to_end(pos);
+    *static_cast<volatile uint64_t*>(&lap_start) = start;
+    return start;
   }
   uint64_t to_end(uint64_t pos) const { return ring_bytes - offset(pos); }  // bytes left before the ring wraps
   // A position past any implicit pad at the end of the ring.

@@ -552,11 +552,12 @@ uint64_t Queue::claim_space(uint64_t rec) {
   // empty: a pad over the rest of the ring would hold its bytes meanwhile.)
   const bool far = rec >= kLargeMessage && s.offset(tail) >= kHotWindow;
   if ((rec > to_end || far) && s.ps.tail == s.cs.head) {
+    const uint64_t start = s.next_lap(tail);
     Transaction tx(s.get_journal, s.base());
-    tx.set(s.cs.head, tail + to_end);
-    tx.set(s.ps.tail, tail + to_end);
-    tx.set(s.cs.read_pos, tail + to_end);
-    return tail + to_end;
+    tx.set(s.cs.head, start);
+    tx.set(s.ps.tail, start);
+    tx.set(s.cs.read_pos, start);
+    return start;
   }
   // Streaming: the one record left is being copied out by a getter, or a
   // getter sleeps waiting for it (a fast consumer, as one that borrows: it
@@ -573,7 +574,7 @@ uint64_t Queue::claim_space(uint64_t rec) {
     pad->len = to_end - kHeader;
     pad->state = kPad;
     pad->owner = 0;
-    return tail + to_end;
+    return s.next_lap(tail);
   }
   return place_at(tail, rec);
 }
@@ -601,7 +602,7 @@ uint64_t Queue::place_at(uint64_t tail, uint64_t rec) {
     pad->state = kPad;
     pad->owner = 0;
   }
-  return tail + to_end;
+  return s.next_lap(tail);
 }
 
 // Writes a Ready record at pos, in free space: invisible until the tail moves.
