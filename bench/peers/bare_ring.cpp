@@ -2,7 +2,10 @@
 // single-consumer ring in MAP_SHARED memory, variable-length records
 // [u32 len | payload] aligned to 8 bytes, busy polling on both sides, the
 // other side's index cached so the shared cache lines move only when needed.
-// No locks, no syscalls, no validation: nothing a real queue could beat. (After
+// No locks, no syscalls, no validation: a real queue's ceiling, except where
+// the ring is full of large messages: its putter then writes the lines its
+// getter has just read, which polyipc's large rings avoid (a slack, see
+// docs/design-notes.md), so at 1 MiB polyipc beats it. (After
 // ~1024 pauses of polling it calls sched_yield, so that a peer sharing the CPU with
 // it on a loaded 2-vCPU machine gets to run; uncontended it never sleeps.)
 #include <sched.h>
