@@ -1175,10 +1175,11 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
   QueueShared& s = *s_;
   const View v = side == Side::Get ? get_view() : both_view();
   size_t used = 0, n = 0;
+  if (fifo() && !s.joinable) pos = take_run(v, pos, static_cast<char*>(buf), cap, lens, max_count, &n, &used);
   // One transaction for many takes; a new one before the journal could fill
   // (a take logs a few words, more with a heap).
   const size_t per_tx = fifo() ? 24 : 1;  // <= 7 words each
-  uint64_t bytes = 0;
+  uint64_t bytes = used;
   while (n < max_count && pos != UINT64_MAX) {
     Transaction tx(s.get_journal, s.base());
     for (size_t in_tx = 0; in_tx < per_tx && n < max_count && pos != UINT64_MAX; ++in_tx) {
@@ -1215,6 +1216,45 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
   s.not_full.wake_sleepers(tally_);
   *done = n;
   return Status::Ok;
+}
+
+// FIFO, not joinable: when nothing before pos holds the head back, takes the
+// Ready records from pos on that fit, as one transaction that moves the head
+// and read_pos past them all and counts them consumed: what take() and
+// finish_take() do one record at a time, without their four journaled words
+// and two walks a record (get_many at 64 B: 15 -> 6 ns a message). Their
+// headers stay Ready below the head, where nobody reads them. Stops at
+// anything else (a reservation, a record being read, a damaged one) for the
+// general loop to handle; returns where that loop goes on.
+uint64_t Queue::take_run(const View& v, uint64_t pos, char* buf, size_t cap, size_t* lens, size_t max_count,
+                         size_t* n, size_t* used) {
+  QueueShared& s = *s_;
+  if (s.skip_implicit_pad(s.cs.head) != pos) return pos;
+  size_t k = *n, u = *used;
+  uint64_t end = pos;
+  while (k < max_count) {
+    const uint64_t p = s.skip_implicit_pad(end);
+    if (p >= v.tail) break;
+    const RecordHeader* r = s.record(p);
+    if (r->state == kPad) {
+      end = p + record_size(r->len);
+      continue;
+    }
+    if (r->state != kReady || !intact(p) || r->len > cap - u) break;
+    copy_bytes(buf + u, s.payload(p), r->len);
+    lens[k++] = r->len;
+    u += r->len;
+    end = p + record_size(r->len);
+  }
+  if (k == *n) return pos;
+  Transaction tx(s.get_journal, s.base());
+  tx.set(s.cs.consumed, s.cs.consumed + (k - *n));
+  tx.set(s.cs.read_pos, end);
+  tx.set(s.cs.head, end);
+  tx.commit();
+  *n = k;
+  *used = u;
+  return k < max_count ? find_ready(v) : UINT64_MAX;
 }
 
 bool Queue::get_many_fast(void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,

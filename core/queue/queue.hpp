@@ -181,6 +181,8 @@ class Queue {
   Status take_one(Side side, uint64_t pos, Destination dest, void* context, size_t* len, ErrorText& error);
   Status take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* lens, size_t max_count, size_t* done,
                    ErrorText& error);
+  uint64_t take_run(const View& v, uint64_t pos, char* buf, size_t cap, size_t* lens, size_t max_count, size_t* n,
+                    size_t* used);
   void take(Transaction& tx, uint64_t pos);
   void lend(Transaction& tx, uint64_t pos);
   void finish_take(Transaction& tx, uint64_t pos, uint64_t tail);

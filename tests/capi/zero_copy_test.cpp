@@ -3,6 +3,10 @@
 // killed holding a reservation or a borrowed message.
 #include <unistd.h>
 
+#include <algorithm>
+#include <deque>
+#include <random>
+
 #include "common.hpp"
 
 using namespace capitest;
@@ -69,6 +73,101 @@ TEST_F(ZeroCopy, ManyRoundsReuseTheRing) {
     ASSERT_ST(POLYIPC_OK, polyipc_queue_release(q, ticket, &e)) << e.Msg();
   }
   EXPECT_EQ(Size(q), 0u);
+}
+
+// get_many takes the ready messages in ring order, past open reservations,
+// until one does not fit its buffer or count: random puts, batches,
+// reservations committed or cancelled out of order, and gets of every kind,
+// through a 4 KiB ring that wraps hundreds of times, against a model.
+TEST_F(ZeroCopy, GetManyAroundOpenReservationsMatchesAModel) {
+  Queue q = Open("model", POLYIPC_FORMAT_BYTES, 0, 4096);
+  std::mt19937 rng(2026);
+  struct Slot {
+    std::string msg;
+    bool reserved;
+    uint64_t ticket;  // while reserved
+  };
+  std::deque<Slot> model;  // in ring order
+  int next = 0, taken = 0;
+  auto message = [&] {
+    std::string m = std::to_string(next++) + ":";
+    m.resize(m.size() + rng() % 300, char('a' + next % 26));
+    return m;
+  };
+  auto open_reservations = [&] {
+    return std::count_if(model.begin(), model.end(), [](const Slot& s) { return s.reserved; });
+  };
+  for (int step = 0; step < 20000; ++step) {
+    Err e;
+    const unsigned op = rng() % 10;
+    if (op < 3) {  // put, or a batch of puts
+      std::vector<std::string> msgs(op == 0 ? 1 + rng() % 8 : 1);
+      for (auto& m : msgs) m = message();
+      std::vector<const void*> ptrs;
+      std::vector<size_t> lens;
+      for (auto& m : msgs) ptrs.push_back(m.data()), lens.push_back(m.size());
+      size_t done = 0;
+      const int rc = polyipc_queue_put_many(q, ptrs.data(), lens.data(), msgs.size(), &done, 0, &e);
+      ASSERT_TRUE(rc == POLYIPC_OK || rc == POLYIPC_ERR_FULL) << e.Msg();
+      for (size_t i = 0; i < done; ++i) model.push_back({msgs[i], false, 0});
+    } else if (op < 5 && open_reservations() < 3) {  // reserve, filled now, committed later
+      const std::string m = message();
+      void* data = nullptr;
+      uint64_t ticket = 0;
+      const int rc = polyipc_queue_reserve(q, m.size(), &data, &ticket, 0, &e);
+      ASSERT_TRUE(rc == POLYIPC_OK || rc == POLYIPC_ERR_FULL) << e.Msg();
+      if (rc != POLYIPC_OK) continue;
+      std::memcpy(data, m.data(), m.size());
+      model.push_back({m, true, ticket});
+    } else if (op < 6 && open_reservations() > 0) {  // commit or cancel one, not the oldest first
+      std::vector<size_t> open;
+      for (size_t i = 0; i < model.size(); ++i)
+        if (model[i].reserved) open.push_back(i);
+      const size_t i = open[rng() % open.size()];
+      if (rng() % 4 == 0) {
+        ASSERT_ST(POLYIPC_OK, polyipc_queue_cancel(q, model[i].ticket, &e)) << e.Msg();
+        model.erase(model.begin() + i);
+      } else {
+        ASSERT_ST(POLYIPC_OK, polyipc_queue_commit(q, model[i].ticket, &e)) << e.Msg();
+        model[i].reserved = false;
+      }
+    } else {  // get_many with a random buffer and count
+      const size_t cap = 1 + rng() % 1200, max = 1 + rng() % 12;
+      std::vector<char> buf(cap);
+      std::vector<size_t> lens(max);
+      size_t done = 0;
+      const int rc = polyipc_queue_get_many(q, buf.data(), cap, lens.data(), max, &done, 0, &e);
+      // the model: ready slots in ring order, while each fits
+      std::vector<size_t> want;
+      size_t used = 0;
+      for (size_t i = 0; i < model.size() && want.size() < max; ++i) {
+        if (model[i].reserved) continue;
+        if (model[i].msg.size() > cap - used) break;
+        used += model[i].msg.size();
+        want.push_back(i);
+      }
+      const bool any_ready = open_reservations() < static_cast<long>(model.size());
+      if (!any_ready) {
+        ASSERT_ST(POLYIPC_ERR_EMPTY, rc) << "step " << step;
+        continue;
+      }
+      if (want.empty()) {
+        ASSERT_ST(POLYIPC_ERR_TOO_LARGE, rc) << "step " << step;
+        continue;
+      }
+      ASSERT_ST(POLYIPC_OK, rc) << "step " << step << ": " << e.Msg();
+      ASSERT_EQ(done, want.size()) << "step " << step;
+      size_t at = 0;
+      for (size_t k = 0; k < done; ++k) {
+        ASSERT_EQ(std::string(buf.data() + at, lens[k]), model[want[k]].msg) << "step " << step << ", message " << k;
+        at += lens[k];
+      }
+      for (size_t k = done; k-- > 0;) model.erase(model.begin() + want[k]);
+      taken += static_cast<int>(done);
+    }
+    ASSERT_EQ(Size(q), model.size() - open_reservations()) << "step " << step << " op " << op;
+  }
+  EXPECT_GT(taken, 5000);
 }
 
 TEST_F(ZeroCopy, CancelDropsTheReservationAndInvalidJsonIsDroppedOnCommit) {
