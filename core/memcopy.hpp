@@ -3,11 +3,40 @@
 // bandwidth where glibc's memcpy drops off for sizes around 1 MiB.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 
 namespace polyipc {
 
+// Up to 64 bytes as two overlapping fixed-size moves, inline: most messages
+// are small, and a call into glibc for each cost more than the copy.
+inline void copy_small(char* d, const char* s, size_t n) noexcept {
+  auto two = [&](auto tag) {
+    constexpr size_t k = sizeof(tag);
+    decltype(tag) a, b;
+    __builtin_memcpy(&a, s, k);
+    __builtin_memcpy(&b, s + n - k, k);
+    __builtin_memcpy(d, &a, k);
+    __builtin_memcpy(d + n - k, &b, k);
+  };
+  struct B16 { char b[16]; };
+  struct B32 { char b[32]; };
+  if (n >= 32) two(B32{});
+  else if (n >= 16) two(B16{});
+  else if (n >= 8) two(uint64_t{});
+  else if (n >= 4) two(uint32_t{});
+  else if (n > 0) {
+    d[0] = s[0];
+    d[n / 2] = s[n / 2];
+    d[n - 1] = s[n - 1];
+  }
+}
+
 inline void copy_bytes(void* dst, const void* src, size_t n) noexcept {
+  if (n <= 64) {
+    copy_small(static_cast<char*>(dst), static_cast<const char*>(src), n);
+    return;
+  }
 #if defined(__x86_64__)
   if (n >= 4096) {
     asm volatile("rep movsb" : "+D"(dst), "+S"(src), "+c"(n) : : "memory");
