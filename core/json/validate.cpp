@@ -29,6 +29,7 @@
 #include "core/json/validate.hpp"
 
 #include "core/json/shape.hpp"
+#include "core/memcopy.hpp"
 
 #include <cstdint>
 #include <cstring>
@@ -440,48 +441,6 @@ class Run {
   const char* const b_;
   const char* const e_;
 };
-
-// memcpy for n <= kSmall without a call; reads exactly src[0..n).
-inline void copy_small(char* dst, const char* src, size_t n) {
-  if (n >= 16) {
-#if defined(__SSE2__)
-    auto mov16 = [&](size_t i) {
-      _mm_storeu_si128(reinterpret_cast<__m128i*>(dst + i), _mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i)));
-    };
-    if (n <= 32) {
-      mov16(0);
-      mov16(n - 16);
-    } else if (n <= 64) {
-      mov16(0);
-      mov16(16);
-      mov16(n - 32);
-      mov16(n - 16);
-    } else {
-      for (size_t i = 0; i + 16 <= n; i += 16) {
-        mov16(i);
-        __asm__("" : "+r"(i));  // keep it a loop of loads/stores, not rep movs
-      }
-      mov16(n - 16);
-    }
-#else
-    std::memcpy(dst, src, n);
-#endif
-  } else if (n >= 8) {
-    uint64_t a, b;
-    std::memcpy(&a, src, 8);
-    std::memcpy(&b, src + n - 8, 8);
-    std::memcpy(dst, &a, 8);
-    std::memcpy(dst + n - 8, &b, 8);
-  } else if (n >= 4) {
-    uint32_t a, b;
-    std::memcpy(&a, src, 4);
-    std::memcpy(&b, src + n - 4, 4);
-    std::memcpy(dst, &a, 4);
-    std::memcpy(dst + n - 4, &b, 4);
-  } else {
-    for (size_t i = 0; i < n; ++i) dst[i] = src[i];
-  }
-}
 
 template <bool kPadded>
 inline __attribute__((always_inline)) bool run(const char* data, size_t len, size_t limit, ValidationError* err) {
