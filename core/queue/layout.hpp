@@ -1,5 +1,7 @@
 // The queue's layout in shared memory, shared by the files of core/queue.
-// Changing anything here changes kLayoutVersion's meaning: bump it.
+// Changing anything here changes kLayoutVersion's meaning: bump it. (Fields
+// put in former padding, which older queues hold as zero and older libraries
+// never read, are the exception: ring_slack, lap_start.)
 #pragma once
 #include <atomic>
 #include <cstddef>
