@@ -347,8 +347,12 @@ bool Pipe::skip_pads_for_receiver(PipeShared::Direction& d, char* ring, uint64_t
 bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
   const uint64_t cap = s_->capacity;
   uint64_t head = d.head.load(std::memory_order_relaxed);
-  const uint64_t tail = d.tail.load(std::memory_order_acquire);
-  while (head != tail) {
+  for (;;) {
+    if (seen_tail_ <= head) {  // all seen is taken (pads included): look again
+      seen_tail_ = d.tail.load(std::memory_order_acquire);
+      if (seen_tail_ <= head) return false;
+    }
+    const uint64_t tail = seen_tail_;
     const Record r = *record_at(ring, cap, head);
     const uint64_t to_end = cap - head % cap;
     if (r.type == kPad) {  // to the end of the ring, or aligning the next payload
@@ -364,7 +368,6 @@ bool Pipe::next_message(PipeShared::Direction& d, char* ring, uint64_t* pos) {
     *pos = head;
     return true;
   }
-  return false;
 }
 
 Status Pipe::recv(Queue::Destination dest, void* context, size_t* len, const Deadline& deadline, ErrorText& error) {

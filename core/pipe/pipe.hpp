@@ -121,6 +121,11 @@ class Pipe {
   int slot_ = -1;
   int64_t next_liveness_check_ = 0;
   uint64_t backed_ = 0;  // what this handle last saw of its sending ring's `backed`
+  // The tail of the ring it receives from, as last read: records below it are
+  // published, so it reads the sender's line again only when its head gets
+  // there (stale is safe: tails only grow, and one at or below the head is
+  // read anew).
+  uint64_t seen_tail_ = 0;
 };
 
 }  // namespace polyipc
