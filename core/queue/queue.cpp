@@ -1179,7 +1179,6 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
   // One transaction for many takes; a new one before the journal could fill
   // (a take logs a few words, more with a heap).
   const size_t per_tx = fifo() ? 24 : 1;  // <= 7 words each
-  uint64_t bytes = used;
   while (n < max_count && pos != UINT64_MAX) {
     Transaction tx(s.get_journal, s.base());
     for (size_t in_tx = 0; in_tx < per_tx && n < max_count && pos != UINT64_MAX; ++in_tx) {
@@ -1202,7 +1201,6 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
       copy_bytes(static_cast<char*>(buf) + used, s.payload(pos), r->len);
       lens[n] = r->len;
       used += r->len;
-      bytes += r->len;
       take(tx, pos);
       finish_take(tx, pos, v.tail);
       ++n;
@@ -1210,7 +1208,7 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
     }
   }
   bump(s.gets, n);
-  bump(s.bytes_got, bytes);
+  bump(s.bytes_got, used);
   s.last_get_unix_ms.store(coarse_unix_ms(), std::memory_order_relaxed);
   if (side == Side::Get) publish_get_side();
   s.not_full.wake_sleepers(tally_);
@@ -1225,12 +1223,13 @@ Status Queue::take_many(Side side, uint64_t pos, void* buf, size_t cap, size_t* 
 // and two walks a record (get_many at 64 B: 15 -> 6 ns a message). Their
 // headers stay Ready below the head, where nobody reads them. Stops at
 // anything else (a reservation, a record being read, a damaged one) for the
-// general loop to handle; returns where that loop goes on.
+// general loop to handle; returns where that loop goes on, with *n messages
+// of *used bytes taken.
 uint64_t Queue::take_run(const View& v, uint64_t pos, char* buf, size_t cap, size_t* lens, size_t max_count,
                          size_t* n, size_t* used) {
   QueueShared& s = *s_;
   if (s.skip_implicit_pad(s.cs.head) != pos) return pos;
-  size_t k = *n, u = *used;
+  size_t k = 0, u = 0;
   uint64_t end = pos;
   while (k < max_count) {
     const uint64_t p = s.skip_implicit_pad(end);
@@ -1246,9 +1245,9 @@ uint64_t Queue::take_run(const View& v, uint64_t pos, char* buf, size_t cap, siz
     u += r->len;
     end = p + record_size(r->len);
   }
-  if (k == *n) return pos;
+  if (k == 0) return pos;
   Transaction tx(s.get_journal, s.base());
-  tx.set(s.cs.consumed, s.cs.consumed + (k - *n));
+  tx.set(s.cs.consumed, s.cs.consumed + k);
   tx.set(s.cs.read_pos, end);
   tx.set(s.cs.head, end);
   tx.commit();
