@@ -23,7 +23,7 @@ struct Shape {
   alignas(64) uint8_t token[kMaxTokens + 64];  // + one block of slack for stores
 };
 
-// True when this CPU runs the shape pass (AVX-512 BW and VBMI2).
+// True when this CPU runs the shape pass (AVX-512 BW, VBMI and VBMI2).
 bool shape_pass_available() noexcept;
 
 // The shape of data[0..len). False when the text is outside the pass (see above), has more than
@@ -35,12 +35,16 @@ bool shape_of(const char* data, size_t len, Shape* out) noexcept;
 // between threads. Readers never wait: a slot being rewritten just misses.
 class alignas(64) ShapeCache {
  public:
-  bool contains(const Shape& shape, size_t max_depth) const noexcept;
+  // kHit when the text's shape is one remembered for max_depth: the text is
+  // valid JSON. kMiss with the shape in *out, to remember if the full
+  // validator accepts the text. kOutside when the pass cannot take the text.
+  enum class Lookup { kHit, kMiss, kOutside };
+  Lookup lookup(const char* data, size_t len, size_t max_depth, Shape* out) const noexcept;
   // Remembers the shape of a text accepted with max_depth (skipped when
   // another thread is remembering one).
   void remember(const Shape& shape, size_t max_depth) noexcept;
 
-  // Whether the pass is worth its cost (~8 ns on a 64-byte text) for the
+  // Whether the pass is worth its cost (~10 ns on a 64-byte text) for the
   // next text: not on CPUs without it, and not for a while after kMisses
   // texts in a row that it could not accept (a stream of ever new shapes,
   // or of texts with escapes or non-ASCII bytes). Relaxed counters: a hint.
@@ -60,6 +64,8 @@ class alignas(64) ShapeCache {
   }
 
  private:
+  bool contains(const Shape& shape, size_t max_depth) const noexcept;
+
   static constexpr unsigned kSlots = 4;
   static constexpr uint32_t kMisses = 8, kRest = 1024;
   std::atomic<uint32_t> misses_{0}, resting_{0};
@@ -67,7 +73,7 @@ class alignas(64) ShapeCache {
     std::atomic<uint32_t> version{0};  // odd while being written
     std::atomic<uint32_t> tokens{0};
     std::atomic<size_t> max_depth{0};
-    alignas(64) uint8_t token[Shape::kMaxTokens];
+    alignas(64) uint8_t token[Shape::kMaxTokens];  // zeros after the shape's tokens
   };
   Slot slots_[kSlots];
   std::atomic<uint32_t> next_{0};

@@ -481,11 +481,12 @@ bool validate(const char* data, size_t len, size_t max_depth, ValidationError* e
   Shape shape;
   bool shaped = false;
   if (shapes && len <= kSmall && shapes->worth_a_look()) {
-    shaped = shape_of(data, len, &shape);
-    if (shaped && shapes->contains(shape, limit)) {
+    const ShapeCache::Lookup l = shapes->lookup(data, len, limit, &shape);
+    if (l == ShapeCache::Lookup::kHit) {
       shapes->hit();
       return true;
     }
+    shaped = l == ShapeCache::Lookup::kMiss;
     shapes->missed();
   }
   bool ok;

@@ -261,7 +261,7 @@ void CompareShaped(ShapeCache& cache, const std::string& s) {
 }
 
 TEST(JsonShapeDifferential, TextsOfAKnownShapeWithOtherValuesGetTheReferenceVerdict) {
-  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI2: the shape pass is off on this CPU";
+  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI/VBMI2: the shape pass is off on this CPU";
   Generator g(20261124, true);
   ShapeCache cache;
   int hits = 0, accepted = 0, rejected = 0;
@@ -273,7 +273,8 @@ TEST(JsonShapeDifferential, TextsOfAKnownShapeWithOtherValuesGetTheReferenceVerd
       ASSERT_NO_FATAL_FAILURE(CompareShaped(cache, variant));
       (ReferenceAccepts(variant) ? accepted : rejected)++;
       Shape shape;  // was it the pass that said so? (a valid variant of a remembered shape)
-      if (variant.size() <= 1024 && shape_of(variant.data(), variant.size(), &shape) && cache.contains(shape, kMaxDepth))
+      if (variant.size() <= 1024 &&
+          cache.lookup(variant.data(), variant.size(), kMaxDepth, &shape) == ShapeCache::Lookup::kHit)
         ++hits;
     }
     ASSERT_NO_FATAL_FAILURE(CompareShaped(cache, g.mutate(doc)));
@@ -284,8 +285,41 @@ TEST(JsonShapeDifferential, TextsOfAKnownShapeWithOtherValuesGetTheReferenceVerd
   EXPECT_GT(rejected, 30000) << hits << " hits";
 }
 
+// Literals are checked by masks, byte by byte from the bytes before them, so
+// every run of their letters up to one byte longer than "false" goes through
+// the pass: at the start of a block, across the end of the first block (the
+// scalar look), and at the end of a one-block text.
+TEST(JsonShapeDifferential, EveryRunOfLiteralLettersGetsTheRightVerdict) {
+  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI/VBMI2: the shape pass is off on this CPU";
+  const std::string letters = "truefalsn";
+  std::vector<std::string> runs = {""};
+  for (size_t from = 0, len = 1; len <= 6; ++len) {
+    const size_t to = runs.size();
+    for (size_t i = from; i < to; ++i)
+      for (char c : letters) runs.push_back(runs[i] + c);
+    from = to;
+  }
+  int taken = 0;
+  for (const size_t pad : {size_t{0}, size_t{1}, size_t{57}, size_t{58}, size_t{59}, size_t{60}, size_t{61}, size_t{62}}) {
+    const auto text = [&](const std::string& run) { return "[" + std::string(pad, ' ') + run + "]"; };
+    ShapeCache cache;
+    const std::string known = text("true");
+    ASSERT_TRUE(validate(known.data(), known.size(), kMaxDepth, nullptr, &cache));
+    for (size_t i = 1; i < runs.size(); ++i) {
+      const std::string t = text(runs[i]);
+      const bool literal = runs[i] == "true" || runs[i] == "false" || runs[i] == "null";
+      Shape shape;
+      const ShapeCache::Lookup seen = cache.lookup(t.data(), t.size(), kMaxDepth, &shape);
+      ASSERT_EQ(seen == ShapeCache::Lookup::kHit, literal) << "pad " << pad << ": " << t;
+      ASSERT_EQ(validate(t.data(), t.size(), kMaxDepth, nullptr, &cache), literal) << "pad " << pad << ": " << t;
+      taken += seen == ShapeCache::Lookup::kHit;
+    }
+  }
+  EXPECT_EQ(taken, 8 * 3);
+}
+
 TEST(JsonShapeDifferential, ShapesAreTheTokensInOrder) {
-  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI2: the shape pass is off on this CPU";
+  if (!shape_pass_available()) GTEST_SKIP() << "no AVX-512 VBMI/VBMI2: the shape pass is off on this CPU";
   const auto shape = [](const std::string& s) {
     Shape out;
     return shape_of(s.data(), s.size(), &out) ? std::string(reinterpret_cast<const char*>(out.token), out.tokens)
