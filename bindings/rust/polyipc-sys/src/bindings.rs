@@ -2,9 +2,9 @@
 
 pub const POLYIPC_VERSION_MAJOR: i32 = 0;
 pub const POLYIPC_VERSION_MINOR: i32 = 9;
-pub const POLYIPC_VERSION_PATCH: i32 = 7;
-pub const POLYIPC_VERSION_NUMBER: i32 = 9007;
-pub const POLYIPC_VERSION_STRING: &[u8; 6usize] = b"0.9.7\0";
+pub const POLYIPC_VERSION_PATCH: i32 = 8;
+pub const POLYIPC_VERSION_NUMBER: i32 = 9008;
+pub const POLYIPC_VERSION_STRING: &[u8; 6usize] = b"0.9.8\0";
 pub const POLYIPC_MAX_NAME: i32 = 200;
 pub const POLYIPC_JSON_MAX_DEPTH: i32 = 512;
 pub type __uint32_t = ::std::os::raw::c_uint;
