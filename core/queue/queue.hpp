@@ -167,6 +167,7 @@ class Queue {
   int spin_until_changed(bool for_getter, const Deadline& deadline);
   bool wait_for_change(Locked& lk, const Deadline& deadline);
   int64_t linger(const Deadline& deadline) noexcept;
+  void linger_for_room(uint64_t record_size, const Deadline& deadline) noexcept;
   uint64_t waiting(const View& v) const noexcept;
   Status check_message(const void* data, size_t len, ErrorText& error, size_t index, bool batch) const;
   Status check_message_body(const void* data, size_t len, ErrorText& error) const;
@@ -202,6 +203,7 @@ class Queue {
   SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
   SpinBudget getter_spin_, putter_spin_;  // before sleeping on not_empty, not_full
   Linger getter_linger_;                  // FIFO getters (get_fast, get_many_fast)
+  std::atomic<uint32_t> putter_resting_{0};  // FIFO putters: waits left without a linger (linger_for_room)
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,

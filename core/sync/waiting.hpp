@@ -77,6 +77,22 @@ int spin_within(SpinBudget& budget, Done done, int64_t until_ns = INT64_MAX) noe
   return looks;
 }
 
+// From the monotonic time start (about now), looks at done() every every_ns
+// (spinning in between, since each look may cost the other side a cache
+// line) until it holds or the time is until_ns. Returns the time since start.
+template <class Done>
+int64_t look_every(int64_t every_ns, int64_t start, int64_t until_ns, Done done) noexcept {
+  int64_t now = start;
+  for (int64_t look = start + every_ns; now < until_ns; now = monotonic_ns()) {
+    if (now >= look) {
+      if (done()) break;
+      look = now + every_ns;
+    }
+    cpu_relax();
+  }
+  return now - start;
+}
+
 // A consumer that keeps up with a slightly slower producer finds the channel
 // empty after every message and sees the next one at once. Each message
 // then costs the producer a wait for the lines the consumer reads and
@@ -120,16 +136,7 @@ class Linger {
   int64_t linger(int64_t until_ns, HalfFull half_full) noexcept {
     const int64_t start = monotonic_ns();
     const int64_t ns = streaming_.load(std::memory_order_relaxed) ? kLingerNs : kProbeNs;
-    const int64_t stop = until_ns - start < ns ? until_ns : start + ns;
-    int64_t now = start;
-    for (int64_t look = start + kLookEveryNs; now < stop; now = monotonic_ns()) {
-      if (now >= look) {
-        if (half_full()) break;
-        look = now + kLookEveryNs;
-      }
-      cpu_relax();
-    }
-    return now - start;
+    return look_every(kLookEveryNs, start, until_ns - start < ns ? until_ns : start + ns, half_full);
   }
   // `came` messages came during a linger of lingered_ns.
   void found(uint64_t came, int64_t lingered_ns) noexcept {
