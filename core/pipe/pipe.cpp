@@ -268,6 +268,16 @@ Status Pipe::send(const void* data, size_t len, const Deadline& deadline, ErrorT
       const uint64_t t = d.tail.load(std::memory_order_relaxed), h = d.head.load(std::memory_order_seq_cst);
       return cap - (t - h) >= rs || peer_gone(false);
     };
+    if (send_linger_.worth_it()) {
+      const uint64_t want = std::max(rs, cap / 2);
+      send_linger_.linger(
+          deadline.until_ns(-1),
+          [&] {
+            const uint64_t t = d.tail.load(std::memory_order_relaxed), h = d.head.load(std::memory_order_relaxed);
+            return cap - (t - h) >= want || peer_gone(false);
+          },
+          [&] { return d.head.load(std::memory_order_relaxed); }, 2 * rs);
+    }
     if (wait_until(d.space, tally_, send_spin_, ready, deadline) == Status::Timeout || lock(d.send_mutex, deadline) != Status::Ok) {
       error.set("pipe '%s': timed out waiting for room (%zu bytes)", pname(), len);
       return Status::Timeout;

@@ -116,6 +116,7 @@ class Pipe {
   PipeShared* s_ = nullptr;
   SleeperTally tally_;  // data and space sleepers of both directions
   SpinBudget recv_spin_, send_spin_;  // before sleeping on data, space
+  RoomLinger send_linger_;             // a sender that found the ring full (see RoomLinger)
   json::ShapeCache shapes_;  // of the JSON messages this end sent
   uint32_t end_ = 0;
   int slot_ = -1;

@@ -61,7 +61,6 @@ constexpr uint64_t kRingSlack = 2 << 20;
 constexpr int64_t kReapIntervalNs = 100'000'000;        // while waiting
 constexpr int64_t kPromptReapIntervalNs = 1'000'000;     // before reporting EMPTY/FULL
 constexpr int64_t kReaderAliveMemoNs = 1'000'000;  // see Queue::reader_alive
-constexpr int64_t kPutLingerNs = 50'000;          // see Queue::linger_for_room
 
 inline uint64_t align8(uint64_t v) { return (v + 7) & ~uint64_t{7}; }
 inline uint64_t record_size(uint64_t len) { return kHeader + align8(len); }

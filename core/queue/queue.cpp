@@ -675,37 +675,24 @@ bool Queue::put_fast(const void* data, size_t len, const Deadline& deadline, Sta
   }
 }
 
-// Without a lock: a putter that found the ring full waits until half of it
-// is free (by bytes and by items; or room for its record, if more) or
-// kPutLingerNs have passed, looking every Linger::kLookEveryNs. A putter that
-// puts again as soon as one message's room comes back writes the lines the
-// getter has just read, and each of its looks at the head takes the line the
-// getter writes on every take: a getter doing 240 ns of work a message ran
-// 20-45% slower beside such a putter than alone. A linger in which getters
-// took fewer than two messages says they are too slow for lingering to pay
-// (it would only burn CPU before the putter sleeps): the next
-// Linger::kRestWaits waits spin briefly instead, as before.
+// Without a lock: a putter that found the ring full lingers (RoomLinger)
+// until half of it is free, by bytes and by items (or room for its record,
+// if more); or, while that does not pay, spins briefly as before.
 void Queue::linger_for_room(uint64_t rec, const Deadline& deadline) noexcept {
   const QueueShared& s = *s_;
-  const uint32_t resting = putter_resting_.load(std::memory_order_relaxed);
-  if (resting != 0) {
-    putter_resting_.store(resting - 1, std::memory_order_relaxed);
+  if (!putter_linger_.worth_it()) {
     spin_until_changed(false, deadline);
     return;
   }
   const uint64_t want = std::max(rec, s.capacity() / 2);
-  const uint64_t consumed0 = s.pub_consumed.load(std::memory_order_relaxed);
-  const int64_t start = monotonic_ns();
-  const int64_t until = std::min(deadline.until_ns(-1), start + kPutLingerNs);
-  bool half_free = false;
-  const int64_t lingered = look_every(Linger::kLookEveryNs, start, until, [&] {
-    if (s.max_items && 2 * s.published_count() > s.max_items) return false;
-    half_free = s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed) + want <=
-                s.capacity();
-    return half_free;
-  });
-  if (!half_free && lingered >= kPutLingerNs && s.pub_consumed.load(std::memory_order_relaxed) - consumed0 < 2)
-    putter_resting_.store(Linger::kRestWaits, std::memory_order_relaxed);
+  putter_linger_.linger(
+      deadline.until_ns(-1),
+      [&] {
+        if (s.max_items && 2 * s.published_count() > s.max_items) return false;
+        return s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed) + want <=
+               s.capacity();
+      },
+      [&] { return s.pub_consumed.load(std::memory_order_relaxed); }, 2);
 }
 
 Status Queue::put(const void* data, size_t len, int64_t priority, const Deadline& deadline, ErrorText& error) {

@@ -203,7 +203,7 @@ class Queue {
   SleeperTally tally_;  // sleepers of not_empty, not_full, all_done
   SpinBudget getter_spin_, putter_spin_;  // before sleeping on not_empty, not_full
   Linger getter_linger_;                  // FIFO getters (get_fast, get_many_fast)
-  std::atomic<uint32_t> putter_resting_{0};  // FIFO putters: waits left without a linger (linger_for_room)
+  RoomLinger putter_linger_;              // FIFO putters (put_fast)
   std::atomic<int64_t> last_reap_ns_{0};
   // This handle's last reading of the other side's published words: published
   // values only grow, so a stale one is a safe lower bound (fewer messages,
