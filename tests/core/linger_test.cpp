@@ -3,7 +3,7 @@
 // waits and, while streaming, when it is catching up; a linger that found
 // too few messages makes it take at once for kRestWaits waits; a first
 // linger is a short probe; a linger ends at its deadline or once the
-// channel is half full.
+// channel is half full. RoomLinger, its mirror for producers, at the end.
 #include <gtest/gtest.h>
 
 #include "core/sync/waiting.hpp"
@@ -78,6 +78,46 @@ TEST(Linger, NeverPastTheCallersDeadline) {
   const int64_t lingered = l.linger(monotonic_ns(), [&] { return ++looks, false; });
   EXPECT_EQ(lingered, 0);
   EXPECT_EQ(looks, 0);
+}
+
+// RoomLinger: a producer that found its channel full waits for half of it
+// to drain; a linger in which the consumer made too little progress rests it.
+
+TEST(RoomLinger, EndsAtTheFirstLookThatFindsHalfFree) {
+  RoomLinger r;
+  ASSERT_TRUE(r.worth_it());
+  int looks = 0;
+  uint64_t progress = 0;
+  r.linger(INT64_MAX, [&] { return ++looks, true; }, [&] { return progress; }, 2);
+  EXPECT_EQ(looks, 1);
+  EXPECT_TRUE(r.worth_it());  // it paid: no rest
+}
+
+TEST(RoomLinger, AConsumerThatTookTooLittleRestsIt) {
+  RoomLinger r;
+  uint64_t progress = 0;
+  int looks = 0;
+  r.linger(INT64_MAX, [&] { return ++looks, false; }, [&] { return progress++; }, 2);  // one message in it
+  EXPECT_LE(looks, RoomLinger::kLingerNs / Linger::kLookEveryNs);  // each look may cost the consumer a line
+  for (uint32_t i = 0; i < Linger::kRestWaits; ++i) ASSERT_FALSE(r.worth_it()) << i;
+  EXPECT_TRUE(r.worth_it());
+}
+
+TEST(RoomLinger, AConsumerThatTookEnoughKeepsItOn) {
+  RoomLinger r;
+  uint64_t progress = 0;
+  r.linger(INT64_MAX, [] { return false; }, [&] { return (progress++) * 2; }, 2);  // two messages in it
+  EXPECT_TRUE(r.worth_it());
+}
+
+TEST(RoomLinger, NeverPastTheCallersDeadlineAndACutLingerTellsNothing) {
+  RoomLinger r;
+  int looks = 0;
+  const int64_t until = monotonic_ns() + Linger::kLookEveryNs / 2;
+  r.linger(until, [&] { return ++looks, false; }, [] { return uint64_t{0}; }, 2);
+  EXPECT_GE(monotonic_ns(), until);
+  EXPECT_EQ(looks, 0);  // over before its first look
+  EXPECT_TRUE(r.worth_it());  // too short to say the consumer is slow
 }
 
 }  // namespace
