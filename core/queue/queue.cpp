@@ -688,6 +688,7 @@ void Queue::linger_for_room(uint64_t rec, const Deadline& deadline) noexcept {
   putter_linger_.linger(
       deadline.until_ns(-1),
       [&] {
+        if (load(s.closed)) return true;  // no room will come: the caller says CLOSED
         if (s.max_items && 2 * s.published_count() > s.max_items) return false;
         return s.pub_tail.load(std::memory_order_relaxed) - s.pub_head.load(std::memory_order_relaxed) + want <=
                s.capacity();
