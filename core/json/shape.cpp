@@ -234,36 +234,40 @@ PI_AVX512 ShapeCache::Lookup ShapeCache::lookup(const char* data, size_t len, si
     return Lookup::kOutside;
   const __m512i row = _mm512_maskz_compress_epi8(tokens, named);
   const uint32_t count = static_cast<uint32_t>(__builtin_popcountll(tokens));
-  for (const Slot& slot : slots_) {
-    const uint32_t version = slot.version.load(std::memory_order_acquire);
-    if ((version & 1) || slot.tokens.load(std::memory_order_relaxed) != count ||
-        slot.max_depth.load(std::memory_order_relaxed) != max_depth)
-      continue;
-    const bool same = _mm512_cmpneq_epi8_mask(_mm512_load_si512(slot.token), row) == 0;
-    std::atomic_thread_fence(std::memory_order_acquire);  // see contains()
-    if (same && slot.version.load(std::memory_order_relaxed) == version) return Lookup::kHit;
-  }
+  if (any_slot(count, max_depth, [&](const uint8_t* token) PI_AVX512 {
+        return _mm512_cmpneq_epi8_mask(_mm512_load_si512(token), row) == 0;
+      }))
+    return Lookup::kHit;
   _mm512_storeu_si512(out->token, row);
   out->tokens = count;
   return Lookup::kMiss;
 }
 
 PI_AVX512 bool ShapeCache::contains(const Shape& shape, size_t max_depth) const noexcept {
-  for (const Slot& slot : slots_) {
-    const uint32_t version = slot.version.load(std::memory_order_acquire);
-    if ((version & 1) || slot.tokens.load(std::memory_order_relaxed) != shape.tokens ||
-        slot.max_depth.load(std::memory_order_relaxed) != max_depth)
-      continue;
-    bool same = true;
-    for (uint32_t i = 0; i < shape.tokens && same; i += 64) {
+  return any_slot(shape.tokens, max_depth, [&](const uint8_t* token) PI_AVX512 {
+    for (uint32_t i = 0; i < shape.tokens; i += 64) {
       const uint32_t left = shape.tokens - i;
       const __mmask64 m = left >= 64 ? ~__mmask64{0} : (__mmask64{1} << left) - 1;
-      same = _mm512_mask_cmpneq_epi8_mask(m, _mm512_loadu_si512(slot.token + i), _mm512_loadu_si512(shape.token + i)) == 0;
+      if (_mm512_mask_cmpneq_epi8_mask(m, _mm512_loadu_si512(token + i), _mm512_loadu_si512(shape.token + i)))
+        return false;
     }
-    // A seqlock read: what was compared counts only if no writer came in
-    // meanwhile (the token bytes are read plainly, as seqlocks do).
+    return true;
+  });
+}
+
+// Whether a slot holding a shape of `tokens` tokens for max_depth has
+// same(its token bytes). A seqlock read: what was compared counts only if no
+// writer came in meanwhile (the token bytes are read plainly, as seqlocks do).
+template <class Same>
+PI_AVX512 inline bool ShapeCache::any_slot(uint32_t tokens, size_t max_depth, Same same) const noexcept {
+  for (const Slot& slot : slots_) {
+    const uint32_t version = slot.version.load(std::memory_order_acquire);
+    if ((version & 1) || slot.tokens.load(std::memory_order_relaxed) != tokens ||
+        slot.max_depth.load(std::memory_order_relaxed) != max_depth)
+      continue;
+    const bool equal = same(slot.token);
     std::atomic_thread_fence(std::memory_order_acquire);
-    if (same && slot.version.load(std::memory_order_relaxed) == version) return true;
+    if (equal && slot.version.load(std::memory_order_relaxed) == version) return true;
   }
   return false;
 }

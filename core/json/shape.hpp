@@ -65,6 +65,8 @@ class alignas(64) ShapeCache {
 
  private:
   bool contains(const Shape& shape, size_t max_depth) const noexcept;
+  template <class Same>
+  bool any_slot(uint32_t tokens, size_t max_depth, Same same) const noexcept;
 
   static constexpr unsigned kSlots = 4;
   static constexpr uint32_t kMisses = 8, kRest = 1024;
